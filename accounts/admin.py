@@ -1,0 +1,97 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import Role, User
+
+
+class UserCreateForm(forms.ModelForm):
+    """New users get a temporary password, shown once, that they must change at first login."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role"]
+
+
+def can_manage_staff(request) -> bool:
+    return request.user.has_perm("accounts.manage_staff")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreateForm
+    add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email", "role")}),)
+    list_display = [
+        "username",
+        "get_full_name",
+        "role",
+        "is_active",
+        "must_change_password",
+        "last_login",
+    ]
+    list_filter = ["role", "is_active", "must_change_password"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    ordering = ["username"]
+    actions = ["reset_temporary_password"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        fieldsets = [
+            (None, {"fields": ("username", "password")}),
+            (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+            (_("Role and access"), {"fields": ("role", "is_active", "must_change_password")}),
+            (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        ]
+        if request.user.is_superuser:
+            fieldsets.append(
+                (_("Advanced"), {"fields": ("is_superuser", "groups", "user_permissions")})
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["last_login", "date_joined"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not can_manage_staff(request):
+            kwargs["choices"] = [(Role.CASHIER.value, Role.CASHIER.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not can_manage_staff(request):
+            # A manager manages cashiers only; nobody can raise their own or others' access.
+            queryset = queryset.filter(role=Role.CASHIER)
+        return queryset
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            if "role" in form.changed_data:
+                services.assign_role(user=obj, role=obj.role)
+            return
+        user, password = services.create_user(
+            username=obj.username,
+            role=obj.role,
+            first_name=obj.first_name,
+            last_name=obj.last_name,
+            email=obj.email,
+        )
+        obj.pk = user.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"Temporary password for {user.username}: {password} — give it to them; "
+            "they must choose their own at first login. It is not shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Reset password to a new temporary one"))
+    def reset_temporary_password(self, request, queryset):
+        for user in queryset:
+            password = services.reset_to_temporary_password(user=user)
+            self.message_user(
+                request, f"Temporary password for {user.username}: {password}", messages.WARNING
+            )

@@ -1,0 +1,64 @@
+"""Roles map to Django groups; the groups hold the permissions.
+
+Views and the admin check permissions (`user.has_perm("pos.sell")`), never role names. This module
+is the one place that says what each role may do; later apps add their permissions here.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import Role
+
+ROLE_GROUP_NAMES = {
+    Role.CASHIER: "Cashiers",
+    Role.MANAGER: "Managers",
+    Role.ADMIN: "Admins",
+}
+
+# "app_label.codename" for each role. The admin role gets every permission there is.
+CASHIER_PERMISSIONS: set[str] = set()
+
+MANAGER_PERMISSIONS: set[str] = CASHIER_PERMISSIONS | {
+    "accounts.view_user",
+    "accounts.add_user",
+    "accounts.change_user",
+    "accounts.manage_cashiers",
+}
+
+ROLE_PERMISSIONS: dict[str, set[str] | None] = {
+    Role.CASHIER: CASHIER_PERMISSIONS,
+    Role.MANAGER: MANAGER_PERMISSIONS,
+    Role.ADMIN: None,  # all permissions
+}
+
+# Roles whose members may use the Django admin.
+STAFF_ROLES = {Role.MANAGER, Role.ADMIN}
+
+
+def permissions_for(role: str):
+    wanted = ROLE_PERMISSIONS[role]
+    if wanted is None:
+        return Permission.objects.all()
+    found = Permission.objects.select_related("content_type").filter(
+        codename__in={name.split(".", 1)[1] for name in wanted}
+    )
+    by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in found}
+    missing = wanted - by_name.keys()
+    if missing:
+        raise LookupError(f"Role {role!r} names permissions that do not exist: {sorted(missing)}")
+    return [by_name[name] for name in sorted(wanted)]
+
+
+def sync_role_groups() -> None:
+    """Create the role groups and give each exactly its role's permissions (idempotent)."""
+    for role, group_name in ROLE_GROUP_NAMES.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        group.permissions.set(permissions_for(role))
+
+
+def sync_role_groups_after_migrate(sender, app_config=None, using="default", **kwargs):
+    # post_migrate fires once per app that has models (in INSTALLED_APPS order), and each app's
+    # permissions are created by its own signal: all of them exist only after the last one.
+    apps_with_models = [a for a in global_apps.get_app_configs() if a.models_module is not None]
+    if sender is apps_with_models[-1]:
+        sync_role_groups()

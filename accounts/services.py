@@ -1,0 +1,61 @@
+"""Writes on users: the only place that sets a role or a temporary password."""
+
+import secrets
+import string
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from accounts.models import Role, User
+from accounts.roles import ROLE_GROUP_NAMES, STAFF_ROLES
+
+# Unambiguous characters: a cashier reads the temporary password off a screen or a note.
+TEMPORARY_PASSWORD_ALPHABET = "".join(
+    c for c in string.ascii_letters + string.digits if c not in "0O1lIo"
+)
+
+
+def generate_temporary_password(length: int = 12) -> str:
+    return "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(length))
+
+
+@transaction.atomic
+def assign_role(*, user: User, role: str) -> User:
+    """Put the user in exactly the group of `role`; managers and admins may use the admin site."""
+    role = Role(role)
+    user.role = role
+    user.is_staff = role in STAFF_ROLES
+    user.save(update_fields=["role", "is_staff"])
+    group, _ = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
+    user.groups.set([group])
+    return user
+
+
+@transaction.atomic
+def create_user(
+    *, username: str, role: str, first_name: str = "", last_name: str = "", email: str = ""
+) -> tuple[User, str]:
+    """Create a user with a temporary password that must be changed at first login.
+
+    Returns the user and the temporary password, which is shown once and stored only hashed.
+    """
+    password = generate_temporary_password()
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        must_change_password=True,
+    )
+    user.set_password(password)
+    user.save()
+    assign_role(user=user, role=role)
+    return user, password
+
+
+def reset_to_temporary_password(*, user: User) -> str:
+    password = generate_temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    return password

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the project's settings in development mode.
+
+DEBUG=1 only selects the development defaults (dev secret key, plain static storage, no HTTPS
+redirect); Django runs the tests themselves with DEBUG off. Variables set in the environment win,
+so CI points the same suite at PostgreSQL and Redis with DATABASE_URL and REDIS_URL.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from vevurn.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
