@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Role, User
+from accounts.models import AuditLog, Role, User
 
 
 class UserCreateForm(forms.ModelForm):
@@ -68,9 +68,13 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
+            role_changed = "role" in form.changed_data
+            new_role = obj.role
+            if role_changed:
+                obj.role = form.initial["role"]  # assign_role audits the old and the new role
             super().save_model(request, obj, form, change)
-            if "role" in form.changed_data:
-                services.assign_role(user=obj, role=obj.role)
+            if role_changed:
+                services.assign_role(user=obj, role=new_role, actor=request.user)
             return
         user, password = services.create_user(
             username=obj.username,
@@ -78,6 +82,7 @@ class UserAdmin(DjangoUserAdmin):
             first_name=obj.first_name,
             last_name=obj.last_name,
             email=obj.email,
+            actor=request.user,
         )
         obj.pk = user.pk
         obj.refresh_from_db()
@@ -91,7 +96,25 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Reset password to a new temporary one"))
     def reset_temporary_password(self, request, queryset):
         for user in queryset:
-            password = services.reset_to_temporary_password(user=user)
+            password = services.reset_to_temporary_password(user=user, actor=request.user)
             self.message_user(
                 request, f"Temporary password for {user.username}: {password}", messages.WARNING
             )
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target_repr", "ip_address"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["action", "target_repr", "target_id", "actor__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

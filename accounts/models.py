@@ -29,3 +29,26 @@ class User(AbstractUser):
     @property
     def is_manager_or_admin(self) -> bool:
         return self.role in (Role.MANAGER, Role.ADMIN)
+
+
+class AuditLog(models.Model):
+    """Who did what, when, with old and new values. Append-only: rows are never edited."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)  # e.g. "product.price_changed"
+    target_type = models.CharField(max_length=64, blank=True)  # e.g. "pos.product"
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)  # {"field": [old, new]}
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"

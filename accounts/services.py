@@ -6,6 +6,7 @@ import string
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts import audit
 from accounts.models import Role, User
 from accounts.roles import ROLE_GROUP_NAMES, STAFF_ROLES
 
@@ -20,9 +21,20 @@ def generate_temporary_password(length: int = 12) -> str:
 
 
 @transaction.atomic
-def assign_role(*, user: User, role: str) -> User:
-    """Put the user in exactly the group of `role`; managers and admins may use the admin site."""
+def assign_role(*, user: User, role: str, actor: User | None = None) -> User:
+    """Put the user in exactly the group of `role`; managers and admins may use the admin site.
+
+    Audited when someone (`actor`) changes an existing user's role.
+    """
     role = Role(role)
+    previous = User.objects.filter(pk=user.pk).values_list("role", flat=True).first()
+    if actor is not None and previous != role:
+        audit.record_on_commit(
+            action="user.role_changed",
+            actor=actor,
+            target=user,
+            changes={"role": [previous, role.value]},
+        )
     user.role = role
     user.is_staff = role in STAFF_ROLES
     user.save(update_fields=["role", "is_staff"])
@@ -33,7 +45,13 @@ def assign_role(*, user: User, role: str) -> User:
 
 @transaction.atomic
 def create_user(
-    *, username: str, role: str, first_name: str = "", last_name: str = "", email: str = ""
+    *,
+    username: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    actor: User | None = None,
 ) -> tuple[User, str]:
     """Create a user with a temporary password that must be changed at first login.
 
@@ -50,12 +68,18 @@ def create_user(
     user.set_password(password)
     user.save()
     assign_role(user=user, role=role)
+    if actor is not None:
+        audit.record_on_commit(
+            action="user.created", actor=actor, target=user, details={"role": str(role)}
+        )
     return user, password
 
 
-def reset_to_temporary_password(*, user: User) -> str:
+def reset_to_temporary_password(*, user: User, actor: User | None = None) -> str:
     password = generate_temporary_password()
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
+    if actor is not None:
+        audit.record(action="user.password_reset", actor=actor, target=user)
     return password

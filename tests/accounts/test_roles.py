@@ -58,3 +58,31 @@ def test_sync_refuses_a_permission_that_does_not_exist(monkeypatch):
     monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.CASHIER, {"pos.no_such_permission"})
     with pytest.raises(LookupError, match="pos.no_such_permission"):
         roles.sync_role_groups()
+
+
+def test_role_change_in_the_admin_is_audited(client, make_user, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from accounts.models import AuditLog
+
+    admin_user = make_user("owner", Role.ADMIN)
+    clerk = make_user("clerk", Role.CASHIER)
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_change", args=[clerk.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("groups", "user_permissions")
+    }
+    data.update({"role": "manager", "last_login_0": "", "last_login_1": ""})
+    data.pop("last_login", None)
+    data.pop("date_joined", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    clerk = User.objects.get(pk=clerk.pk)
+    assert clerk.role == "manager" and clerk.is_staff
+    entry = AuditLog.objects.get(action="user.role_changed")
+    assert entry.actor == admin_user
+    assert entry.changes == {"role": ["cashier", "manager"]}

@@ -1,0 +1,44 @@
+"""The one base class for operational (domain) errors.
+
+A domain error is an expected refusal (out of stock, shift closed, credit limit...): it has a
+stable `code` for clients, a `message` a cashier can read, and an HTTP `status`. It is shown to
+the user and logged without a stack trace. Anything else that escapes a view is a bug.
+"""
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    message = "The request could not be completed."
+    status = 400
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **details):
+        self.message = message or self.message
+        if code is not None:
+            self.code = code
+        self.details = details
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            **({"details": self.details} if self.details else {}),
+        }
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "Not found."
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    message = "You are not allowed to do that."
+    status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "The request conflicts with the current state."
+    status = 409
