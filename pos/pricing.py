@@ -1,0 +1,123 @@
+"""Cart arithmetic: line totals, discounts and VAT, from shelf prices, rounded once per line.
+
+The rule, as printed on the receipt:
+1. A line's gross is unit price × quantity (prices are already in whole currency units).
+2. Its line discount is an amount in currency units; the order discount is shared out over the
+   lines in proportion to what they cost after their own discounts, by the largest-remainder
+   method in the currency's smallest unit, so the shares add up exactly to the order discount.
+3. The line total is gross − line discount − order-discount share.
+4. VAT is computed per line from the line total and rounded half-up to the currency's places:
+   with VAT-inclusive prices, net = total × 100 / (100 + rate) and VAT = total − net; with
+   VAT-exclusive prices, VAT = total × rate / 100 and the line total grows by it.
+5. The sale's subtotal, discounts, VAT and total are the sums of the lines, so the lines always
+   add up exactly to the total on the receipt.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+def quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
+def to_places(amount: Decimal, places: int) -> Decimal:
+    """Round half-up to the currency's places: the one rounding rule for money."""
+    return Decimal(amount).quantize(quantum(places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    unit_price: Decimal
+    quantity: int
+    discount: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    unit_price: Decimal
+    quantity: int
+    gross: Decimal
+    line_discount: Decimal
+    order_discount: Decimal
+    total: Decimal
+    tax: Decimal
+
+    @property
+    def discount(self) -> Decimal:
+        return self.line_discount + self.order_discount
+
+    @property
+    def net(self) -> Decimal:
+        return self.total - self.tax
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    lines: list[PricedLine]
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+def allocate(amount: Decimal, weights: list[Decimal], places: int) -> list[Decimal]:
+    """Split `amount` over `weights` proportionally, in whole smallest units, exactly.
+
+    Largest remainder: each share is rounded down, then the leftover units go to the shares
+    with the largest remainders (earlier lines first on ties).
+    """
+    unit = quantum(places)
+    total_weight = sum(weights, ZERO)
+    if amount == ZERO or total_weight == ZERO:
+        return [ZERO for _ in weights]
+    exact = [amount * w / total_weight for w in weights]
+    shares = [e.quantize(unit, rounding=ROUND_DOWN) for e in exact]
+    leftover_units = int((amount - sum(shares, ZERO)) / unit)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[:leftover_units]:
+        shares[i] += unit
+    return shares
+
+
+def price_cart(
+    lines: list[LineInput],
+    *,
+    order_discount: Decimal = ZERO,
+    vat_rate: Decimal,
+    places: int,
+    prices_include_vat: bool = True,
+) -> PricedCart:
+    """Price a cart. Amounts in must already be at the currency's places and not negative."""
+    gross = [line.unit_price * line.quantity for line in lines]
+    after_line = [g - line.discount for g, line in zip(gross, lines, strict=True)]
+    shares = allocate(order_discount, after_line, places)
+    priced = []
+    for line, g, a, share in zip(lines, gross, after_line, shares, strict=True):
+        total = a - share
+        if prices_include_vat:
+            tax = total - to_places(total * HUNDRED / (HUNDRED + vat_rate), places)
+        else:
+            tax = to_places(total * vat_rate / HUNDRED, places)
+            total += tax
+        priced.append(
+            PricedLine(
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                gross=g,
+                line_discount=line.discount,
+                order_discount=share,
+                total=total,
+                tax=tax,
+            )
+        )
+    return PricedCart(
+        lines=priced,
+        subtotal=sum((p.gross for p in priced), ZERO),
+        discount_total=sum((p.discount for p in priced), ZERO),
+        tax_total=sum((p.tax for p in priced), ZERO),
+        total=sum((p.total for p in priced), ZERO),
+    )
