@@ -98,6 +98,11 @@ class PaymentStatus:
     def is_successful(self) -> bool:
         return self.status == MoMoStatus.SUCCESSFUL
 
+    def confirms(self, *, amount: Decimal, currency: str) -> bool:
+        """Whether this status proves payment of exactly `amount` `currency`: SUCCESSFUL, for the
+        amount and currency the POS asked for. Use it before completing a sale."""
+        return self.is_successful and self.amount == amount and self.currency == currency
+
     @property
     def failure_message(self) -> str:
         """A sentence for the cashier about why a FAILED payment failed."""

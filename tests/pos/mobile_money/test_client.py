@@ -2,6 +2,7 @@
 answer (success, failure, timeout, malformed reply, server error, refused credentials)."""
 
 import base64
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -60,6 +61,26 @@ def test_token_is_obtained_with_basic_auth_and_reused(momo, momo_simulator):
     )
     assert token_calls[0].headers["ocp-apim-subscription-key"] == momo_simulator.subscription_key
     assert len(momo_simulator.payments) == 3
+
+
+def test_threads_sharing_a_client_fetch_one_token(momo, momo_simulator):
+    errors = []
+
+    def pay():
+        try:
+            ask(momo)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pay) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(momo_simulator.received_for("token")) == 1
+    assert len(momo_simulator.payments) == 8
 
 
 def test_token_is_renewed_shortly_before_it_expires(momo, momo_simulator, monkeypatch):
@@ -187,6 +208,9 @@ def test_polling_reaches_successful_with_the_transaction_id(momo, momo_simulator
     assert third.currency == "RWF"
     assert third.external_id == "R1-000123"
     assert third.reason is None
+    assert third.confirms(amount=Decimal("5000"), currency="RWF")
+    assert not third.confirms(amount=Decimal("50000"), currency="RWF")
+    assert not first.confirms(amount=Decimal("5000"), currency="RWF")
     (call, *_) = momo_simulator.received_for("status")
     assert call.path == f"/collection/v1_0/requesttopay/{reference}"
     assert call.headers["x-target-environment"] == "sandbox"
