@@ -221,6 +221,7 @@ class MoMoClient:
         self.currency = currency
         self._basic = "Basic " + base64.b64encode(f"{api_user}:{api_key}".encode()).decode()
         self._token_key = (self.base_url, subscription_key, api_user, api_key)
+        self._token_wait = connect_timeout + read_timeout
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
@@ -342,8 +343,9 @@ class MoMoClient:
     def _api(self, method: str, path: str, headers: dict, json: Any = None) -> httpx.Response:
         """A call with a bearer token; on 401 the token may have expired early: fetch a new one
         and try once more."""
-        for attempt in (1, 2):
-            token = self._token(force_new=attempt == 2)
+        refused = None
+        for _attempt in (1, 2):
+            token = self._token(refused=refused)
             all_headers = {
                 "Authorization": f"Bearer {token}",
                 "X-Target-Environment": self.target_environment,
@@ -354,38 +356,50 @@ class MoMoClient:
             if response.status_code not in (401, 403):
                 return response
             logger.warning("momo %s %s -> %s (token refused)", method, path, response.status_code)
+            refused = token
         raise MoMoAuthError()
 
-    def _token(self, *, force_new: bool = False) -> str:
-        with _tokens_lock:
-            cached = _tokens.get(self._token_key)
-            if cached and not force_new and time.monotonic() < cached.refresh_at:
-                return cached.value
-            response = self._send(
-                "POST",
-                "/collection/token/",
-                {"Authorization": self._basic, "Ocp-Apim-Subscription-Key": self.subscription_key},
-            )
-            if response.status_code in (401, 403):
-                logger.error("momo token -> %s (credentials refused)", response.status_code)
-                raise MoMoAuthError()
-            if response.status_code != 200:
-                raise self._unexpected(response, "token")
-            data = _json_object(response)
-            value, expires_in = data.get("access_token"), data.get("expires_in")
-            if not isinstance(value, str) or not value:
-                raise MoMoBadResponse(detail="token reply without access_token")
-            try:
-                expires_in = int(expires_in)
-            except (TypeError, ValueError):
-                raise MoMoBadResponse(detail="token reply without expires_in") from None
-            if expires_in <= 0:
-                raise MoMoBadResponse(detail="token reply with expires_in <= 0")
-            # Refresh a little before MTN expires it (a minute, or a tenth of a short lifetime).
-            margin = min(60.0, expires_in / 10)
-            _tokens[self._token_key] = _Token(value, time.monotonic() + expires_in - margin)
-            logger.info("momo token obtained, expires in %s s", expires_in)
-            return value
+    def _token(self, *, refused: str | None = None) -> str:
+        """The cached token, or a new one when it is missing, about to expire or `refused`.
+        One thread fetches while the others wait, but no longer than one call may take."""
+        if not _tokens_lock.acquire(timeout=self._token_wait):
+            logger.warning("momo token: still waiting for another thread to fetch one")
+            raise MoMoTimeout()
+        try:
+            return self._cached_or_new_token(refused)
+        finally:
+            _tokens_lock.release()
+
+    def _cached_or_new_token(self, refused: str | None) -> str:
+        cached = _tokens.get(self._token_key)
+        fresh = cached and time.monotonic() < cached.refresh_at
+        if fresh and cached.value != refused:
+            return cached.value
+        response = self._send(
+            "POST",
+            "/collection/token/",
+            {"Authorization": self._basic, "Ocp-Apim-Subscription-Key": self.subscription_key},
+        )
+        if response.status_code in (401, 403):
+            logger.error("momo token -> %s (credentials refused)", response.status_code)
+            raise MoMoAuthError()
+        if response.status_code != 200:
+            raise self._unexpected(response, "token")
+        data = _json_object(response)
+        value, expires_in = data.get("access_token"), data.get("expires_in")
+        if not isinstance(value, str) or not value:
+            raise MoMoBadResponse(detail="token reply without access_token")
+        try:
+            expires_in = int(expires_in)
+        except (TypeError, ValueError):
+            raise MoMoBadResponse(detail="token reply without expires_in") from None
+        if expires_in <= 0:
+            raise MoMoBadResponse(detail="token reply with expires_in <= 0")
+        # Refresh a little before MTN expires it (a minute, or a tenth of a short lifetime).
+        margin = min(60.0, expires_in / 10)
+        _tokens[self._token_key] = _Token(value, time.monotonic() + expires_in - margin)
+        logger.info("momo token obtained, expires in %s s", expires_in)
+        return value
 
     def _send(self, method: str, path: str, headers: dict, json: Any = None) -> httpx.Response:
         started = time.monotonic()

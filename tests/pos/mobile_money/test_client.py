@@ -83,6 +83,18 @@ def test_threads_sharing_a_client_fetch_one_token(momo, momo_simulator):
     assert len(momo_simulator.payments) == 8
 
 
+def test_waiting_for_another_thread_s_token_fetch_is_bounded(momo_simulator, settings):
+    settings.MOMO_CONNECT_TIMEOUT_SECONDS = 0.1
+    client_module._tokens_lock.acquire()  # another thread is stuck fetching a token
+    try:
+        with MoMoClient.from_settings() as momo, pytest.raises(MoMoTimeout):
+            ask(momo)
+    finally:
+        client_module._tokens_lock.release()
+
+    assert momo_simulator.received == []
+
+
 def test_token_is_renewed_shortly_before_it_expires(momo, momo_simulator, monkeypatch):
     ask(momo)
     later = time.monotonic() + momo_simulator.token_lifetime - 30  # within the last minute
