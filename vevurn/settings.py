@@ -243,6 +243,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
+# --- Mobile money (MTN MoMo) -----------------------------------------------------------------
+# Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,
+# API user and API key the POS offers manual reference entry only.
+
+MOMO_BASE_URL = env("MOMO_BASE_URL", "https://sandbox.momodeveloper.mtn.com")
+MOMO_SUBSCRIPTION_KEY = env("MOMO_SUBSCRIPTION_KEY", "")
+MOMO_API_USER = env("MOMO_API_USER", "")
+MOMO_API_KEY = env("MOMO_API_KEY", "")
+MOMO_TARGET_ENVIRONMENT = env("MOMO_TARGET_ENVIRONMENT", "sandbox")
+MOMO_CALLBACK_URL = env("MOMO_CALLBACK_URL", "")
+MOMO_CURRENCY = env("MOMO_CURRENCY", "RWF")
+MOMO_CONNECT_TIMEOUT_SECONDS = float(env("MOMO_CONNECT_TIMEOUT_SECONDS", "5"))
+MOMO_TIMEOUT_SECONDS = float(env("MOMO_TIMEOUT_SECONDS", "10"))
+MOMO_PAYMENT_TIMEOUT_SECONDS = env_int("MOMO_PAYMENT_TIMEOUT_SECONDS", 120)
+
 # --- REST framework ---------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
