@@ -58,7 +58,9 @@ def init_sentry(
         environment=environment,
         release=release,
         traces_sample_rate=traces_sample_rate,
-        send_default_pii=False,
+        # No default PII: sentry-sdk 2.75 deprecates passing send_default_pii (a warning) and
+        # treats it unset as False -- no user names, emails, IPs or cookies; the event scrubber
+        # stays on. We add only the user id ourselves (middleware).
         before_send=drop_domain_errors,
     )
     ignore_logger("vevurn.errors")

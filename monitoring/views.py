@@ -5,6 +5,7 @@ clients get the JSON error shape from monitoring.errors instead.
 """
 
 import logging
+import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -13,6 +14,7 @@ from monitoring.errors import (
     GENERIC_MESSAGE,
     debug_detail,
     error_payload,
+    report_system_error,
     request_id_of,
     wants_json,
 )
@@ -72,4 +74,9 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return render_error(request, 500)
+    """Django's handler500: reached only by exceptions that escaped outside a view (a view's own
+    are answered by RequestIdMiddleware.process_exception), so report them here."""
+    exc = sys.exc_info()[1]
+    if exc is not None:
+        report_system_error(exc)
+    return render_error(request, 500, exc=exc)

@@ -271,6 +271,9 @@ LOGGING = {
         # Django's defaults give these their own handlers; send them through ours instead.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # It repeats every 4xx/5xx that vevurn.access (status) and vevurn.errors (stack trace)
+        # already log; at ERROR it would also send each system error to Sentry a second time.
+        "django.request": {"handlers": [], "level": "CRITICAL", "propagate": True},
     },
 }
 

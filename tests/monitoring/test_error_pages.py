@@ -165,3 +165,21 @@ def test_permission_denied_gets_the_403_page(client):
 
     assert response.status_code == 403
     assert "Not allowed" in response.content.decode()
+
+
+def test_error_outside_the_view_gets_the_same_500_and_is_reported(
+    lenient_client, settings, captured_logs
+):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.monitoring.views.ExplodingMiddleware"]
+
+    response = lenient_client.get("/test/items/666/log/")
+
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert GENERIC_MESSAGE in body and response["X-Request-ID"] in body
+    assert "middleware broke" not in body
+    (logged,) = captured_logs.named("vevurn.errors")
+    assert logged.exc_info[0] is RuntimeError
+    assert logged.request_id == response["X-Request-ID"]
+    assert cache.get(SYSTEM_ERROR_COUNTER) == 1
+    assert captured_logs.named("django.request") == []  # not logged a second time

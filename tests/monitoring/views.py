@@ -66,3 +66,15 @@ class DrfErrorView(APIView):
 class ProtectedView(APIView):  # the project's default permission: signed-in users only
     def get(self, request):
         return Response({"ok": True})
+
+
+class ExplodingMiddleware:
+    """Fails outside any view, for the path /test/items/666/log/ only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/test/items/666/log/":
+            raise RuntimeError("middleware broke")
+        return self.get_response(request)
