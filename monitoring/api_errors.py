@@ -45,7 +45,9 @@ def _flatten(value):
 
 
 def _respond(request, code, message, status, fields=None, headers=None) -> Response:
-    return Response(error_payload(request, code, message, fields), status=status, headers=headers)
+    return Response(
+        error_payload(request, code, message, status, fields), status=status, headers=headers
+    )
 
 
 def exception_handler(exc, context):

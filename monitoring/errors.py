@@ -26,12 +26,38 @@ def request_id_of(request) -> str | None:
     return getattr(request, "request_id", None) or request_context.get("request_id")
 
 
-def error_payload(request, code: str, message: str, fields: dict | None = None) -> dict:
-    """The JSON error body: code, message, field messages ({field: [messages]}) and request id."""
+# The code and message said for a status when the caller gives none.
+DEFAULT_ERRORS = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("not_authenticated", "Please sign in."),
+    403: ("permission_denied", "You are not allowed to do that."),
+    404: ("not_found", "We could not find that page."),
+    409: ("conflict", "The request conflicts with the current state."),
+    429: ("rate_limited", "Too many attempts. Please wait and try again."),
+    500: ("server_error", GENERIC_MESSAGE),
+    503: ("unavailable", "The shop system is briefly unavailable. Please try again shortly."),
+}
+
+
+def error_payload(
+    request,
+    code: str | None = None,
+    message: str | None = None,
+    status: int = 400,
+    fields: dict | None = None,
+) -> dict:
+    """The JSON error body every error answer uses.
+
+    `request` may be None (then request_id is the one in the logging context, if any);
+    `code`/`message` default to the usual ones for `status`; `fields` maps a field name to its
+    messages. Example: ``JsonResponse(error_payload(request, "rate_limited", msg, 429),
+    status=429)`` -- or ``error_response(...)``, which does exactly that.
+    """
+    default_code, default_message = DEFAULT_ERRORS.get(status, DEFAULT_ERRORS[400])
     return {
         "error": {
-            "code": code,
-            "message": str(message),
+            "code": code or default_code,
+            "message": str(message or default_message),
             "fields": {name: [str(m) for m in msgs] for name, msgs in (fields or {}).items()},
             "request_id": request_id_of(request),
         }
@@ -39,10 +65,14 @@ def error_payload(request, code: str, message: str, fields: dict | None = None) 
 
 
 def error_response(
-    request, code: str, message: str, status: int, fields: dict | None = None
+    request,
+    code: str | None = None,
+    message: str | None = None,
+    status: int = 400,
+    fields: dict | None = None,
 ) -> JsonResponse:
     """A JsonResponse with `error_payload(...)` as body and the given HTTP status."""
-    return JsonResponse(error_payload(request, code, message, fields), status=status)
+    return JsonResponse(error_payload(request, code, message, status, fields), status=status)
 
 
 def wants_json(request) -> bool:

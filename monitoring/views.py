@@ -11,7 +11,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from monitoring.errors import (
-    GENERIC_MESSAGE,
+    DEFAULT_ERRORS,
     debug_detail,
     error_payload,
     report_system_error,
@@ -19,28 +19,21 @@ from monitoring.errors import (
     wants_json,
 )
 
-DEFAULT_MESSAGES = {
-    400: ("bad_request", "The request could not be understood."),
-    403: ("permission_denied", "You are not allowed to do that."),
-    404: ("not_found", "We could not find that page."),
-    429: ("rate_limited", "Too many attempts. Please wait and try again."),
-    500: ("server_error", GENERIC_MESSAGE),
-    503: ("unavailable", "The shop system is briefly unavailable. Please try again shortly."),
-}
+PAGES = (400, 403, 404, 429, 500, 503)  # templates/<status>.html; others use error_base.html
 
 
 def render_error(request, status: int, *, code=None, message=None, fields=None, exc=None, **ctx):
     """Answer an error with the given status: JSON for the API, the shop's error page otherwise."""
-    default_code, default_message = DEFAULT_MESSAGES.get(status, DEFAULT_MESSAGES[400])
+    default_code, default_message = DEFAULT_ERRORS.get(status, DEFAULT_ERRORS[400])
     code = code or default_code
     message = message or default_message
     if wants_json(request):
-        payload = error_payload(request, code, message, fields)
+        payload = error_payload(request, code, message, status, fields)
         detail = debug_detail(exc)
         if detail:
             payload["error"]["detail"] = detail
         return JsonResponse(payload, status=status)
-    template = f"{status}.html" if status in DEFAULT_MESSAGES else "error_base.html"
+    template = f"{status}.html" if status in PAGES else "error_base.html"
     context = {
         "status": status,
         "code": code,
@@ -48,6 +41,7 @@ def render_error(request, status: int, *, code=None, message=None, fields=None, 
         "fields": fields or {},
         "request_id": request_id_of(request),
         "debug_detail": debug_detail(exc),
+        "title": None if status in PAGES else "That could not be done",
         **ctx,
     }
     try:

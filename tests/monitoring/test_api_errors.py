@@ -61,6 +61,14 @@ def test_project_default_api_permission_answers_401_in_our_shape(client, cashier
 
 
 def test_error_payload_outside_a_request_has_no_request_id():
-    assert error_payload(None, "rate_limited", "Slow down.") == {
+    assert error_payload(None, "rate_limited", "Slow down.", 429) == {
         "error": {"code": "rate_limited", "message": "Slow down.", "fields": {}, "request_id": None}
     }
+
+
+def test_error_payload_defaults_code_and_message_from_the_status():
+    error = error_payload(None, status=429, fields={"pin": ["Wrong PIN."]})["error"]
+
+    assert error["code"] == "rate_limited"
+    assert error["message"] == "Too many attempts. Please wait and try again."
+    assert error["fields"] == {"pin": ["Wrong PIN."]}

@@ -82,6 +82,7 @@ def test_domain_error_page_shows_its_message_and_status(client, captured_logs):
     assert response.status_code == 409
     assert "Only 2 left in stock." in body
     assert "qty: Only 2 left." in body
+    assert "<h1>That could not be done</h1>" in body
     assert response["X-Request-ID"] in body
     (logged,) = captured_logs.named("vevurn.errors")
     assert logged.levelname == "WARNING"
@@ -136,6 +137,15 @@ def test_rate_limit_page_says_when_to_try_again(client, retry_after, shown):
     response = client.get("/test/page/429/", {"retry_after": retry_after})
 
     assert f"Try again in {shown}" in response.content.decode()
+
+
+def test_rate_limit_page_rendered_by_another_view_still_shows_the_request_id(client):
+    response = client.get("/test/limited/")
+
+    body = response.content.decode()
+    assert response.status_code == 429
+    assert "Try again in 2 minutes." in body
+    assert f'<code class="request-id">{response["X-Request-ID"]}</code>' in body
 
 
 def test_rate_limit_page_without_retry_after_says_nothing_about_time(client):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("test/refuse/", views.domain_error),
     path("test/forbidden/", views.forbidden),
     path("test/page/<int:status>/", views.error_page),
+    path("test/limited/", views.rate_limited_elsewhere),
     path("api/test/boom/", views.system_error),
     path("api/test/refuse/", views.domain_error),
     path("api/test/protected/", views.ProtectedView.as_view()),

@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import render
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -41,6 +42,13 @@ def forbidden(request):
 
 def error_page(request, status):
     return render_error(request, status, retry_after=request.GET.get("retry_after"))
+
+
+def rate_limited_elsewhere(request):
+    """What the rate limiter does: render 429.html with only retry_after in the context."""
+    response = render(request, "429.html", {"retry_after": 120}, status=429)
+    response["Retry-After"] = "120"
+    return response
 
 
 DRF_ERRORS = {
