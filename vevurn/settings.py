@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. A `.env` file beside `manage.py`
 named by `ENV_FILE`) is read when present; real environment variables win over it.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -242,6 +243,11 @@ if LOG_FORMAT not in ("json", "console"):
 # Addresses (or networks) of the reverse proxies in front of the app: only they may set
 # X-Request-ID and X-Forwarded-For. Empty -> trust no one, always generate the id.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 
 LOGGING = {
     "version": 1,

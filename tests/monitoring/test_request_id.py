@@ -2,6 +2,8 @@ import re
 
 import pytest
 
+from tests.test_settings import run
+
 pytestmark = [pytest.mark.urls("tests.monitoring.urls"), pytest.mark.django_db]
 
 GENERATED = re.compile(r"^[0-9a-f]{32}$")
@@ -64,3 +66,13 @@ def test_client_ip_comes_from_forwarded_for_only_behind_a_trusted_proxy(
     first, second = captured_logs.named("vevurn.access")
     assert first.client_ip == "41.186.0.9"
     assert second.client_ip == "127.0.0.1"
+
+
+def test_a_bad_trusted_proxy_entry_stops_start_up():
+    result = run(
+        ["-c", "import django; django.setup()"],
+        {"DJANGO_SETTINGS_MODULE": "vevurn.settings", "DEBUG": "1", "TRUSTED_PROXIES": "proxy.lan"},
+    )
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr and "proxy.lan" in result.stderr
