@@ -18,30 +18,27 @@ from vevurn.errors import DomainError
 
 
 def _field_messages(detail) -> dict:
-    """DRF ValidationError detail -> {field: [messages]}; others under "non_field_errors"."""
-    if isinstance(detail, dict):
-        fields = {}
-        for name, value in detail.items():
-            if isinstance(value, dict):  # nested serializer: flatten as parent.child
-                for child, messages in _field_messages(value).items():
-                    fields[f"{name}.{child}"] = messages
-            elif isinstance(value, list):
-                fields[name] = [str(item) for item in _flatten(value)]
-            else:
-                fields[name] = [str(value)]
-        return fields
-    return {"non_field_errors": [str(item) for item in _flatten(detail)]}
+    """DRF ValidationError detail -> {field: [messages]}.
+
+    Nested serializers become dotted paths ("lines.1.qty"); errors naming no field go under
+    "non_field_errors".
+    """
+    fields: dict[str, list[str]] = {}
+    _collect(detail, "", fields)
+    return fields
 
 
-def _flatten(value):
-    if isinstance(value, list):
-        for item in value:
-            yield from _flatten(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _flatten(item)
+def _collect(value, path: str, out: dict) -> None:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            _collect(inner, f"{path}.{name}" if path else str(name), out)
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        for index, item in enumerate(value):  # one entry per nested row; valid rows are empty
+            _collect(item, f"{path}.{index}" if path else str(index), out)
     else:
-        yield value
+        messages = value if isinstance(value, list) else [value]
+        if messages:
+            out.setdefault(path or "non_field_errors", []).extend(str(m) for m in messages)
 
 
 def _respond(request, code, message, status, fields=None, headers=None) -> Response:
@@ -62,13 +59,11 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     if isinstance(exc, exceptions.ValidationError):
-        return _respond(
-            request,
-            "invalid",
-            "Some fields are not valid.",
-            400,
-            _field_messages(exc.detail),
-        )
+        fields = _field_messages(exc.detail)
+        # A refusal that names no field reads best as the message itself.
+        general = fields.get("non_field_errors", [])
+        message = general[0] if len(fields) == 1 and general else "Some fields are not valid."
+        return _respond(request, "invalid", message, 400, fields)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return _respond(request, exc.default_code, str(exc.detail), 401)
     if isinstance(exc, exceptions.Throttled):

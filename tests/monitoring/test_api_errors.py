@@ -29,6 +29,17 @@ def test_drf_errors_share_one_shape(client, kind, status, code, fields):
     assert body["error"]["request_id"] == response["X-Request-ID"]
 
 
+def test_validation_error_messages(client):
+    general = client.get("/api/test/drf/general/").json()["error"]
+    nested = client.get("/api/test/drf/nested/").json()["error"]
+    by_field = client.get("/api/test/drf/validation/").json()["error"]
+
+    assert general["message"] == "The shift is already closed."
+    assert general["fields"] == {"non_field_errors": ["The shift is already closed."]}
+    assert nested["fields"] == {"lines.1.qty": ["Too many."]}
+    assert by_field["message"] == "Some fields are not valid."
+
+
 def test_throttled_says_when_to_retry(client):
     response = client.get("/api/test/drf/throttled/")
 

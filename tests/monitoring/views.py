@@ -53,6 +53,8 @@ def rate_limited_elsewhere(request):
 
 DRF_ERRORS = {
     "validation": lambda: exceptions.ValidationError({"qty": ["Must be at least 1."]}),
+    "general": lambda: exceptions.ValidationError("The shift is already closed."),
+    "nested": lambda: exceptions.ValidationError({"lines": [{}, {"qty": ["Too many."]}]}),
     "unauthenticated": exceptions.NotAuthenticated,
     "forbidden": exceptions.PermissionDenied,
     "missing": exceptions.NotFound,
