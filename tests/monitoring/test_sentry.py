@@ -6,6 +6,7 @@ afterwards, so the rest of the suite runs without it.
 
 import gzip
 import json
+import subprocess
 import sys
 import threading
 import zlib
@@ -16,6 +17,7 @@ import sentry_sdk
 
 from monitoring.sentry import drop_domain_errors, init_sentry
 from tests.monitoring.views import OutOfStock
+from tests.test_settings import PRODUCTION, ROOT, run
 
 pytestmark = [pytest.mark.urls("tests.monitoring.urls"), pytest.mark.django_db]
 
@@ -135,3 +137,46 @@ def test_before_send_keeps_system_errors():
 
     assert drop_domain_errors(event, hint) is event
     assert drop_domain_errors(event, {"exc_info": (OutOfStock, OutOfStock(), None)}) is None
+
+
+def sentry_options(env: dict) -> dict:
+    code = (
+        "import json, django, sentry_sdk; django.setup(); o = sentry_sdk.get_client().options; "
+        "print(json.dumps({k: o.get(k) for k in "
+        "('dsn', 'environment', 'release', 'traces_sample_rate')}))"
+    )
+    result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "vevurn.settings", **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_settings_start_sentry_only_with_a_dsn_and_name_the_release():
+    dsn = "http://public@127.0.0.1:9/1"  # never contacted: no event is raised
+    # The deployed git revision; APP_VERSION's default where the code is not a git checkout.
+    git = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    revision = git.stdout.strip() if git.returncode == 0 else "0.1.0"
+
+    off = sentry_options(PRODUCTION)
+    from_git = sentry_options({**PRODUCTION, "SENTRY_DSN": dsn, "SENTRY_TRACES_SAMPLE_RATE": "0.2"})
+    named = sentry_options(
+        {
+            **PRODUCTION,
+            "SENTRY_DSN": dsn,
+            "SENTRY_RELEASE": "2026.11.1",
+            "SENTRY_ENVIRONMENT": "staging",
+        }
+    )
+
+    assert off["dsn"] is None
+    assert from_git == {
+        "dsn": dsn,
+        "environment": "production",
+        "release": revision,
+        "traces_sample_rate": 0.2,
+    }
+    assert (named["release"], named["environment"]) == ("2026.11.1", "staging")
