@@ -16,14 +16,16 @@ class DomainError(Exception):
         message: str | None = None,
         *,
         code: str | None = None,
+        field: str | None = None,
         fields: dict[str, list[str]] | None = None,
         **details,
     ):
         self.message = message or self.message
         if code is not None:
             self.code = code
-        # Messages per input field ({"qty": ["Only 2 left."]}), shown next to the field.
-        self.fields = fields or {}
+        # Messages per input field ({"qty": ["Only 2 left."]}), shown next to the field;
+        # `field="qty"` is short for the error's own message on that one field.
+        self.fields = fields or ({field: [self.message]} if field else {})
         self.details = details
         super().__init__(self.message)
 

@@ -69,7 +69,7 @@ def test_phone_numbers_become_msisdn_without_plus(phone):
 def test_bad_phone_numbers_are_refused_with_the_field(phone):
     with pytest.raises(InvalidPhoneNumber) as caught:
         normalize_msisdn(phone)
-    assert caught.value.details == {"field": "payer_phone"}
+    assert list(caught.value.fields) == ["payer_phone"]
     assert caught.value.message == "Enter the customer's Mobile Money number, e.g. +250788123456."
 
 
