@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=150, db_index=True)
     phone = models.CharField(
-        _("phone"), max_length=16, unique=True, help_text=_("Stored as +2507XXXXXXXX.")
+        _("phone"), max_length=20, unique=True, help_text=_("Stored as +2507XXXXXXXX.")
     )
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)

@@ -1,5 +1,7 @@
 """Creating and changing products. Price changes are audited; stock goes through the ledger."""
 
+from decimal import Decimal
+
 from django.db import transaction
 
 from accounts import audit
@@ -12,7 +14,8 @@ OPENING_STOCK_REASON = "Opening stock"
 
 
 def _money(value):
-    return None if value is None else str(value)
+    """Audit JSON holds money as strings with the database's 2 places, e.g. "12000.00"."""
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
 
 
 def create_product(*, user=None, initial_stock: int = 0, **fields) -> Product:

@@ -102,7 +102,7 @@ def test_price_change_is_audited_with_strings(product, manager, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         update_product(product=product, user=manager, retail_price=Decimal("12500"), name="New")
     entry = AuditLog.objects.get(action="product.price_changed")
-    assert entry.changes == {"retail_price": ["12000.00", "12500"]}
+    assert entry.changes == {"retail_price": ["12000.00", "12500.00"]}
     assert entry.actor == manager and entry.target_id == str(product.pk)
 
 
