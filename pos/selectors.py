@@ -1,6 +1,6 @@
 """Reads used in more than one place."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from pos.models import Customer, Product, ProductStatus
 
@@ -13,7 +13,8 @@ def product_lookup(code: str) -> Product | None:
     return (
         Product.objects.select_related("category")
         .filter(Q(barcode=code) | Q(sku=code))
-        .order_by("-barcode")  # a barcode match wins over a SKU match
+        # a barcode match wins over another product's SKU match
+        .order_by(Case(When(barcode=code, then=Value(0)), default=Value(1)))
         .first()
     )
 

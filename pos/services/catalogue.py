@@ -5,12 +5,27 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts import audit
+from pos.errors import InvalidPrice, PriceBelowMinimum
 from pos.models import MovementKind, Product
+from pos.money import to_currency
 from pos.services.stock import MovementLine, apply_movements
 from vevurn.errors import PermissionDenied
 
 PRICE_FIELDS = ("cost_price", "retail_price", "wholesale_price", "minimum_price")
 OPENING_STOCK_REASON = "Opening stock"
+
+
+def ensure_price_allowed(*, product: Product, unit_price: Decimal) -> None:
+    """Refuse a selling price below the product's minimum price (the floor for any discount)."""
+    if unit_price < 0:
+        raise InvalidPrice("A price cannot be negative.", field="unit_price")
+    if unit_price < product.minimum_price:
+        raise PriceBelowMinimum(
+            f"{product.name} cannot be sold below {to_currency(product.minimum_price)}.",
+            field="unit_price",
+            product_id=product.pk,
+            minimum_price=str(product.minimum_price),
+        )
 
 
 def _money(value):

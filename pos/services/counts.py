@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from pos.errors import InvalidQuantity
 from pos.models import (
     MovementKind,
@@ -77,4 +78,15 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
         ]
         # A count states the truth on the shelf: it may bring negative stock back to zero.
         apply_movements(lines=lines, user=user, allow_negative=True)
+        audit.record_on_commit(
+            action="stock.count_posted",
+            actor=user,
+            target=count,
+            changes={
+                str(p.pk): [p.stock_on_hand, counted[p.pk]]
+                for p in products
+                if counted[p.pk] != p.stock_on_hand
+            },
+            details={"products_counted": len(products)},
+        )
     return count

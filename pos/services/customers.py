@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from pos.errors import InvalidPhoneNumber
 from pos.models import Customer
+from vevurn.errors import PermissionDenied
 
 # Rwandan mobile numbers: 07X XXX XXXX nationally, +250 7X XXX XXXX internationally.
 _MOBILE = re.compile(r"^7[0-9]{8}$")
@@ -35,6 +36,8 @@ def normalise_phone(raw: str) -> str:
 
 def create_customer(*, user=None, **fields) -> Customer:
     """Create a customer (quick-create at the till too); the phone is normalised and unique."""
+    if user is not None and not user.has_perm("pos.add_customer"):
+        raise PermissionDenied("You are not allowed to add customers.")
     customer = Customer(**fields)
     customer.full_clean()  # normalises the phone, checks it is unique
     customer.save()

@@ -136,3 +136,20 @@ def test_name_search_uses_trigram_index_on_postgres(make_product):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "pos_product_name_trgm" in plan
+
+
+def test_price_floor(product):
+    from pos.errors import InvalidPrice, PriceBelowMinimum
+    from pos.services.catalogue import ensure_price_allowed
+
+    ensure_price_allowed(product=product, unit_price=Decimal("10000"))
+    with pytest.raises(PriceBelowMinimum, match="cannot be sold below 10000"):
+        ensure_price_allowed(product=product, unit_price=Decimal("9999"))
+    with pytest.raises(InvalidPrice):
+        ensure_price_allowed(product=product, unit_price=Decimal("-1"))
+
+
+def test_barcode_match_wins_over_another_products_sku(make_product):
+    by_barcode = make_product(barcode="4006381333931")
+    make_product(sku="4006381333931", barcode=None)
+    assert product_lookup("4006381333931") == by_barcode

@@ -110,3 +110,12 @@ def test_count_refuses_negative_and_needs_permission(product, manager, cashier):
     with pytest.raises(PermissionDenied):
         post_stock_count(counted={product.pk: 1}, user=cashier)
     assert StockCount.objects.count() == 0
+
+
+def test_count_is_audited(product, manager, django_capture_on_commit_callbacks):
+    from accounts.models import AuditLog
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_stock_count(counted={product.pk: 6}, user=manager)
+    entry = AuditLog.objects.get(action="stock.count_posted")
+    assert entry.changes == {str(product.pk): [10, 6]} and entry.actor == manager
