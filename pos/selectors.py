@@ -26,7 +26,7 @@ def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> 
         qs = qs.filter(status=ProductStatus.ACTIVE)
     query = (query or "").strip()
     if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(sku__iexact=query) | Q(barcode=query))
+        qs = qs.filter(Q(name__icontains=query) | Q(sku=query) | Q(barcode=query))
     return qs.order_by("name")[:limit]
 
 

@@ -276,3 +276,38 @@ def test_manager_sees_pos_models_in_admin(manager_client):
     for name in ("Products", "Stock movements", "Purchase orders", "Customers", "Low stock alerts"):
         assert name in body
     assert Category.objects.count() == 0
+
+
+def test_every_pos_admin_page_renders(client, admin_user, product, supplier, manager):
+    from django.contrib import admin
+
+    from pos.services.counts import post_stock_count
+    from pos.services.customers import create_customer
+    from pos.services.stock import adjust_stock
+
+    order = create_purchase_order(
+        supplier=supplier, lines=[(product, 2, Decimal("1"))], user=manager
+    )
+    create_customer(name="Jean", phone="0788123456")
+    post_stock_count(counted={product.pk: 9}, user=manager)
+    adjust_stock(product=product, quantity=-8, reason="sold", user=manager)  # raises an alert
+    client.force_login(admin_user)
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "pos":
+            continue
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        changelist = client.get(reverse(f"{prefix}_changelist"), follow=True)
+        assert changelist.status_code == 200, model
+        obj = model.objects.first()
+        if obj is not None:
+            page = client.get(reverse(f"{prefix}_change", args=[obj.pk]))
+            assert page.status_code == 200, model
+        if model_admin.has_add_permission(changelist.wsgi_request):
+            assert client.get(reverse(f"{prefix}_add")).status_code == 200, model
+    for name, args in [
+        ("admin:pos_product_import", []),
+        ("admin:pos_product_stock_count", []),
+        ("admin:pos_product_adjust_stock", [product.pk]),
+        ("admin:pos_purchaseorder_receive", [order.pk]),
+    ]:
+        assert client.get(reverse(name, args=args)).status_code == 200, name
