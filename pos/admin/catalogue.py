@@ -3,7 +3,7 @@ import io
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -105,7 +105,7 @@ class ProductAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["category", "supplier"]
     list_filter = ["status", LowStockFilter, "category", "supplier"]
-    search_fields = ["name", "=sku", "=barcode", "brand", "model"]
+    search_fields = ["name", "brand", "model"]
     readonly_fields = ["stock_on_hand", "created_at", "updated_at", "created_by", "updated_by"]
     autocomplete_fields = ["category", "supplier"]
     list_per_page = 50
@@ -113,6 +113,14 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [RecentMovementsInline]
     change_list_template = "admin/pos/product/change_list.html"
     change_form_template = "admin/pos/product/change_form.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Name/brand/model contain the words, or SKU/barcode equal the term (indexed)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            results |= queryset.filter(Q(sku=term) | Q(barcode=term))
+        return results, may_have_duplicates
 
     @admin.display(boolean=True, description=_("low"))
     def is_low(self, obj):

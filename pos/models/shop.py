@@ -5,7 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-CACHE_KEY = "pos:shop-settings"
+# Bump the version when the model gains fields, so no stale pickled row outlives a deploy.
+CACHE_KEY = "pos:shop-settings:v1"
 
 
 class ShopSettings(models.Model):

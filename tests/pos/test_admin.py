@@ -311,3 +311,12 @@ def test_every_pos_admin_page_renders(client, admin_user, product, supplier, man
         ("admin:pos_purchaseorder_receive", [order.pk]),
     ]:
         assert client.get(reverse(name, args=args)).status_code == 200, name
+
+
+def test_customer_found_by_phone_typed_any_way(manager_client):
+    from pos.services.customers import create_customer
+
+    jean = create_customer(name="Jean", phone="+250788123456")
+    url = reverse("admin:pos_customer_changelist")
+    for q in ("0788123456", "788 123 456", "Jean"):
+        assert list(manager_client.get(url, {"q": q}).context["cl"].result_list) == [jean]

@@ -153,3 +153,17 @@ def test_movement_kinds_cover_the_issue():
 def test_cost_recorded_on_adjustment(product, manager):
     movement = adjust_stock(product=product, quantity=1, reason="found", user=manager)
     assert movement.unit_cost == Decimal("6000")
+
+
+def test_same_product_twice_in_one_call_chains_before_and_after(product):
+    first, second = apply_movements(
+        lines=[MovementLine(product.pk, -3, "sale"), MovementLine(product.pk, -4, "sale")]
+    )
+    assert (first.stock_before, first.stock_after) == (10, 7)
+    assert (second.stock_before, second.stock_after) == (7, 3)
+    with pytest.raises(InsufficientStock):
+        apply_movements(
+            lines=[MovementLine(product.pk, -2, "sale"), MovementLine(product.pk, -2, "sale")]
+        )
+    product.refresh_from_db()
+    assert product.stock_on_hand == 3 == ledger_sum(product)
