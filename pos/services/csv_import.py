@@ -75,6 +75,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[dict] = field(default_factory=list)  # {"row", "column", "message"}
+    warnings: list[str] = field(default_factory=list)  # allowed, but worth a look
 
     @property
     def ok(self) -> bool:
@@ -167,6 +168,11 @@ def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> I
                 for message in messages:
                     report.error(line, "" if column == "__all__" else column, message)
             continue
+        if form.instance.cost_exceeds_retail:
+            report.warnings.append(
+                f"Row {line}: cost price {form.instance.cost_price} is above retail price "
+                f"{form.instance.retail_price}."
+            )
         valid.append((form, old_prices))
     report.created = sum(1 for form, old in valid if old is None)
     report.updated = len(valid) - report.created

@@ -125,3 +125,9 @@ def test_command(tmp_path, capsys):
     with pytest.raises(SystemExit):
         call_command("import_products", str(bad))
     assert "Row 2, column category: Unknown category Nowhere." in capsys.readouterr().err
+
+
+def test_cost_above_retail_is_a_warning_not_an_error():
+    report = import_products(data=HEADER + "CAB-1,Cable,,Cables,,4000,3500,3000,0\n")
+    assert report.ok and Product.objects.count() == 1
+    assert report.warnings == ["Row 2: cost price 4000 is above retail price 3500."]

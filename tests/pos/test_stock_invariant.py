@@ -96,3 +96,35 @@ def test_concurrent_adjustments_lose_no_update_and_never_go_negative(make_produc
     afters = list(product.movements.order_by("pk").values_list("stock_before", "stock_after"))
     for (_, prev_after), (before, _) in zip(afters, afters[1:], strict=False):
         assert before == prev_after
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_multi_product_writers_in_opposite_order_do_not_deadlock(make_product, manager):
+    """Carts listing the same products in different orders: rows are locked by pk, no deadlock."""
+    a, b = make_product(stock=100, reorder_level=0), make_product(stock=100, reorder_level=0)
+    errors = []
+    barrier = threading.Barrier(8)
+
+    def worker(n):
+        lines = [MovementLine(a.pk, -1, "sale"), MovementLine(b.pk, -1, "sale")]
+        if n % 2:
+            lines.reverse()
+        try:
+            barrier.wait()
+            for _ in range(10):
+                apply_movements(lines=lines, user=manager)
+        except Exception as exc:  # noqa: BLE001 - surfaced in the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for product in (a, b):
+        product.refresh_from_db()
+        assert product.stock_on_hand == 20 == product.movements.aggregate(s=Sum("quantity"))["s"]

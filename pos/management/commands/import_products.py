@@ -17,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, file, dry_run, **options):
         with open(file, "rb") as fh:
             report = import_products(data=fh.read(), dry_run=dry_run)
+        for line in report.warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {line}"))
         for line in report.error_lines():
             self.stderr.write(line)
         if not report.ok:
