@@ -47,6 +47,12 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     actions = ["mark_ordered", "cancel"]
     change_form_template = "admin/pos/purchaseorder/change_form.html"
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != PurchaseOrderStatus.DRAFT:
+            fields.append("supplier")  # what was ordered from whom is fixed once ordered
+        return fields
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
