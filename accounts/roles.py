@@ -16,14 +16,48 @@ ROLE_GROUP_NAMES = {
 }
 
 # "app_label.codename" for each role. The admin role gets every permission there is.
-CASHIER_PERMISSIONS: set[str] = set()
-
-MANAGER_PERMISSIONS: set[str] = CASHIER_PERMISSIONS | {
-    "accounts.view_user",
-    "accounts.add_user",
-    "accounts.change_user",
-    "accounts.manage_cashiers",
+CASHIER_PERMISSIONS: set[str] = {
+    # Look up products and customers at the till, and quick-create a customer.
+    "pos.view_product",
+    "pos.view_category",
+    "pos.view_customer",
+    "pos.add_customer",
+    "pos.change_customer",
 }
+
+
+def _crud(app_label: str, *models: str, verbs=("add", "change", "view")) -> set[str]:
+    return {f"{app_label}.{verb}_{model}" for model in models for verb in verbs}
+
+
+MANAGER_PERMISSIONS: set[str] = (
+    CASHIER_PERMISSIONS
+    | {
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.manage_cashiers",
+        "accounts.view_auditlog",
+        "pos.view_shopsettings",
+        "pos.view_stockmovement",
+        "pos.adjust_stock",
+        "pos.receive_stock",
+        "pos.count_stock",
+        "pos.import_products",
+    }
+    | _crud(
+        "pos",
+        "product",
+        "category",
+        "supplier",
+        "customer",
+        "purchaseorder",
+        "purchaseorderline",
+        "stockcount",
+        "stockcountline",
+        "lowstockalert",
+    )
+)
 
 ROLE_PERMISSIONS: dict[str, set[str] | None] = {
     Role.CASHIER: CASHIER_PERMISSIONS,

@@ -7,10 +7,33 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_twice_creates_nothing_twice(client, capsys):
+    from django.db.models import Sum
+
+    from pos.barcodes import validate_barcode
+    from pos.models import (
+        Category,
+        Customer,
+        Product,
+        ShopSettings,
+        StockMovement,
+        Supplier,
+    )
+
+    models = [User, Category, Supplier, Product, StockMovement, Customer, ShopSettings]
     call_command("seed_demo")
-    counts = {"users": User.objects.count()}
+    counts = {m.__name__: m.objects.count() for m in models}
     call_command("seed_demo")
-    assert User.objects.count() == counts["users"]
+    assert {m.__name__: m.objects.count() for m in models} == counts
+    assert counts["Category"] == 10 and counts["Product"] >= 200 and counts["Customer"] >= 3
+    assert ShopSettings.load().name == "Vevurn Phone Accessories"
+    for product in Product.objects.all():
+        validate_barcode(product.barcode)
+        assert product.minimum_price <= product.retail_price
+        assert product.cost_price < product.retail_price
+        assert product.retail_price % 500 == 0
+    ledger = StockMovement.objects.aggregate(s=Sum("quantity"))["s"]
+    assert ledger == Product.objects.aggregate(s=Sum("stock_on_hand"))["s"] > 0
+    assert all(c.phone.startswith("+2507") for c in Customer.objects.all())
 
     out = capsys.readouterr().out
     assert "manager / vevurn-manager-demo" in out

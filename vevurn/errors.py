@@ -11,10 +11,21 @@ class DomainError(Exception):
     message = "The request could not be completed."
     status = 400
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **details):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+        **details,
+    ):
         self.message = message or self.message
         if code is not None:
             self.code = code
+        # Messages per input field ({"qty": ["Only 2 left."]}), shown next to the field;
+        # `field="qty"` is short for the error's own message on that one field.
+        self.fields = fields or ({field: [self.message]} if field else {})
         self.details = details
         super().__init__(self.message)
 
@@ -22,6 +33,7 @@ class DomainError(Exception):
         return {
             "code": self.code,
             "message": self.message,
+            **({"fields": self.fields} if self.fields else {}),
             **({"details": self.details} if self.details else {}),
         }
 

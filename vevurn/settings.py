@@ -4,12 +4,15 @@ Every variable is documented in `.env.example`. A `.env` file beside `manage.py`
 named by `ENV_FILE`) is read when present; real environment variables win over it.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from monitoring.logging import CONSOLE_FORMAT, json_formatter_config
+from monitoring.sentry import git_revision, init_sentry
 from vevurn.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer (redirects too) carries a request id and an access log line.
+    "monitoring.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -227,21 +232,75 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # --- Logging and error reporting --------------------------------------------------------------
+# JSON lines (python-json-logger) in production, readable lines in development; every line
+# carries the request context (monitoring/logging.py). The app writes one access line per
+# request on "vevurn.access", so gunicorn's access log stays off.
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
-SENTRY_DSN = env("SENTRY_DSN", "")
+LOG_FORMAT = env("LOG_FORMAT", "console" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}")
+# Addresses (or networks) of the reverse proxies in front of the app: only they may set
+# X-Request-ID and X-Forwarded-For. Empty -> trust no one, always generate the id.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_context": {"()": "monitoring.logging.RequestContextFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
-        "console": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": json_formatter_config(),
+        "console": {"format": CONSOLE_FORMAT, "style": "{"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "root": {"handlers": ["console", "mail_admins"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's defaults give these their own handlers; send them through ours instead.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # It repeats every 4xx/5xx that vevurn.access (status) and vevurn.errors (stack trace)
+        # already log; at ERROR it would also send each system error to Sentry a second time.
+        "django.request": {"handlers": [], "level": "CRITICAL", "propagate": True},
+    },
 }
+
+SENTRY_DSN = env("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+
+# --- Mobile money (MTN MoMo) -----------------------------------------------------------------
+# Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,
+# API user and API key the POS offers manual reference entry only.
+
+MOMO_BASE_URL = env("MOMO_BASE_URL", "https://sandbox.momodeveloper.mtn.com")
+MOMO_SUBSCRIPTION_KEY = env("MOMO_SUBSCRIPTION_KEY", "")
+MOMO_API_USER = env("MOMO_API_USER", "")
+MOMO_API_KEY = env("MOMO_API_KEY", "")
+MOMO_TARGET_ENVIRONMENT = env("MOMO_TARGET_ENVIRONMENT", "sandbox")
+MOMO_CALLBACK_URL = env("MOMO_CALLBACK_URL", "")
+MOMO_CURRENCY = env("MOMO_CURRENCY", "RWF")
+MOMO_CONNECT_TIMEOUT_SECONDS = float(env("MOMO_CONNECT_TIMEOUT_SECONDS", "5"))
+MOMO_TIMEOUT_SECONDS = float(env("MOMO_TIMEOUT_SECONDS", "10"))
+MOMO_PAYMENT_TIMEOUT_SECONDS = env_int("MOMO_PAYMENT_TIMEOUT_SECONDS", 120)
 
 # --- REST framework ---------------------------------------------------------------------------
 
@@ -250,4 +309,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "monitoring.api_errors.exception_handler",
 }
+
+# --- Sentry (last: needs the settings above; does nothing without SENTRY_DSN) -----------------
+
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    # SENTRY_RELEASE, else the deployed git revision, else APP_VERSION.
+    release=lambda: env("SENTRY_RELEASE", "") or git_revision(BASE_DIR) or APP_VERSION,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)

@@ -5,6 +5,11 @@ admin.site.site_header = "Vevurn POS"
 admin.site.site_title = "Vevurn POS admin"
 admin.site.index_title = "Shop administration"
 
+handler400 = "monitoring.views.bad_request"
+handler403 = "monitoring.views.permission_denied"
+handler404 = "monitoring.views.page_not_found"
+handler500 = "monitoring.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),

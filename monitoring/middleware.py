@@ -1,0 +1,136 @@
+"""Request id, request context, access log line and error answers for every request."""
+
+import functools
+import ipaddress
+import logging
+import re
+import time
+import uuid
+
+import sentry_sdk
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404
+
+from monitoring import request_context
+from monitoring.errors import domain_error_fields, log_domain_error, report_system_error
+from monitoring.views import render_error
+from vevurn.errors import DomainError
+
+access_logger = logging.getLogger("vevurn.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What we accept from a proxy: a uuid, a hex or base64url token... not free text for the logs.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
+# Exceptions Django itself turns into 400/403/404 pages through the handlers.
+DJANGO_HANDLED = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
+
+
+def trusted_proxies() -> tuple:
+    """settings.TRUSTED_PROXIES parsed once per distinct value (tests change the setting)."""
+    return _parse_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_networks(entries: tuple) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted(address: str, networks: list) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request, networks: list) -> str:
+    """REMOTE_ADDR, or behind trusted proxies the right-most X-Forwarded-For hop not a proxy."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted(remote, networks):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted(hop, networks):
+            return hop
+    return remote
+
+
+def incoming_request_id(request, networks: list) -> str | None:
+    """The proxy's X-Request-ID, only from a trusted proxy and only when well-formed."""
+    if not _is_trusted(request.META.get("REMOTE_ADDR", ""), networks):
+        return None
+    candidate = request.headers.get(REQUEST_ID_HEADER, "")
+    return candidate if VALID_REQUEST_ID.fullmatch(candidate) else None
+
+
+def route_of(request) -> str | None:
+    """The URL pattern that matched (`sales/<int:pk>/`), never the raw path with its ids."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    return "/" + match.route
+
+
+class RequestIdMiddleware:
+    """Goes first in MIDDLEWARE, so every answer -- redirects included -- has a request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        networks = trusted_proxies()
+        request_id = incoming_request_id(request, networks) or uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_context.bind(
+            request_id=request_id,
+            method=request.method,
+            client_ip=client_ip(request, networks),
+            route=None,
+            user=None,
+        )
+        try:
+            with sentry_sdk.isolation_scope() as scope:
+                scope.set_tag("request_id", request_id)
+                response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            route = route_of(request)
+            request_context.update(route=route)
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                route or "<unmatched>",
+                response.status_code,
+                extra={
+                    "status": response.status_code,
+                    "duration": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_context.reset(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        request_context.update(route=route_of(request), user=user_id)
+        if user_id is not None:
+            sentry_sdk.set_user({"id": str(user_id)})
+            sentry_sdk.set_tag("user_id", str(user_id))
+        return None
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DomainError):
+            log_domain_error(exception)
+            return render_error(
+                request,
+                exception.status,
+                code=exception.code,
+                message=exception.message,
+                fields=domain_error_fields(exception),
+            )
+        if isinstance(exception, DJANGO_HANDLED):
+            return None
+        report_system_error(exception)
+        return render_error(request, 500, exc=exception)

@@ -1,0 +1,295 @@
+import io
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
+from django.db.models import F, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from pos.admin.base import ReadOnlyInline
+from pos.forms import (
+    CountEntryForm,
+    CountFilterForm,
+    CsvImportForm,
+    ProductAddForm,
+    ProductAdminForm,
+    StockAdjustmentForm,
+)
+from pos.models import Category, Product, ProductStatus, StockMovement, Supplier
+from pos.services import catalogue as catalogue_services
+from pos.services.counts import count_differences, post_stock_count
+from pos.services.csv_import import export_products, import_products
+from pos.services.stock import adjust_stock
+from vevurn.errors import DomainError
+
+RECENT_MOVEMENTS = 20
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ["name", "contact_name", "phone", "email", "payment_terms", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "contact_name", "phone", "email", "tin"]
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = _("stock level")
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("low", _("At or below reorder level")), ("out", _("Out of stock"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(stock_on_hand__lte=F("reorder_level"))
+        if self.value() == "out":
+            return queryset.filter(stock_on_hand__lte=0)
+        return queryset
+
+
+class RecentMovementsFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        if not hasattr(self, "_recent"):
+            self._recent = list(
+                super().get_queryset().select_related("created_by")[:RECENT_MOVEMENTS]
+            )
+        return self._recent
+
+
+class RecentMovementsInline(ReadOnlyInline):
+    model = StockMovement
+    formset = RecentMovementsFormSet
+    verbose_name_plural = _("recent stock movements (latest %(n)d)") % {"n": RECENT_MOVEMENTS}
+    fields = [
+        "created_at",
+        "kind",
+        "quantity",
+        "stock_before",
+        "stock_after",
+        "unit_cost",
+        "reason",
+        "reference_label",
+        "created_by",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = [
+        "name",
+        "sku",
+        "barcode",
+        "category",
+        "supplier",
+        "retail_price",
+        "minimum_price",
+        "stock_on_hand",
+        "reorder_level",
+        "is_low",
+        "status",
+    ]
+    list_select_related = ["category", "supplier"]
+    list_filter = ["status", LowStockFilter, "category", "supplier"]
+    search_fields = ["name", "brand", "model"]
+    readonly_fields = ["stock_on_hand", "created_at", "updated_at", "created_by", "updated_by"]
+    autocomplete_fields = ["category", "supplier"]
+    list_per_page = 50
+    actions = ["export_csv"]
+    inlines = [RecentMovementsInline]
+    change_list_template = "admin/pos/product/change_list.html"
+    change_form_template = "admin/pos/product/change_form.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Name/brand/model contain the words, or SKU/barcode equal the term (indexed)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            results |= queryset.filter(Q(sku=term) | Q(barcode=term))
+        return results, may_have_duplicates
+
+    @admin.display(boolean=True, description=_("low"))
+    def is_low(self, obj):
+        return obj.is_low_stock
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ProductAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            fields = [f for f in fields if f != "stock_on_hand"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        """Saves through the catalogue service's rules: prices audited, opening stock ledgered."""
+        with transaction.atomic():
+            if change:
+                old = {f: form.initial.get(f) for f in catalogue_services.PRICE_FIELDS}
+                obj.updated_by = request.user
+                obj.save()
+                catalogue_services.record_price_changes(product=obj, old=old, user=request.user)
+            else:
+                obj.created_by = obj.updated_by = request.user
+                obj.save()
+                opening = form.cleaned_data.get("opening_stock") or 0
+                if opening:
+                    catalogue_services.open_stock(product=obj, quantity=opening, user=request.user)
+        if obj.cost_exceeds_retail:
+            messages.warning(
+                request,
+                _("Warning: the cost price of %(p)s (%(c)s) is above its retail price (%(r)s).")
+                % {"p": obj, "c": obj.cost_price, "r": obj.retail_price},
+            )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import-csv/", wrap(self.import_csv_view), name="pos_product_import"),
+            path("stock-count/", wrap(self.stock_count_view), name="pos_product_stock_count"),
+            path(
+                "<int:pk>/adjust-stock/",
+                wrap(self.adjust_stock_view),
+                name="pos_product_adjust_stock",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _require(self, request, perm):
+        if not request.user.has_perm(perm):
+            raise DjangoPermissionDenied
+
+    @admin.action(description=_("Export selected products as CSV"))
+    def export_csv(self, request, queryset):
+        self._require(request, "pos.import_products")
+        out = io.StringIO()
+        export_products(queryset, out)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="products.csv"'
+        return response
+
+    def _page(self, request, template, title, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **context},
+        )
+
+    def adjust_stock_view(self, request, pk):
+        self._require(request, "pos.adjust_stock")
+        product = get_object_or_404(Product, pk=pk)
+        form = StockAdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                movement = adjust_stock(product=product, user=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(
+                    exc.details.get("field") if exc.details.get("field") in form.fields else None,
+                    exc.message,
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Stock of %(p)s changed from %(a)d to %(b)d.")
+                    % {"p": product, "a": movement.stock_before, "b": movement.stock_after},
+                )
+                return HttpResponseRedirect(reverse("admin:pos_product_change", args=[pk]))
+        return self._page(
+            request,
+            "admin/pos/product/adjust_stock.html",
+            _("Adjust stock: %s") % product,
+            product=product,
+            form=form,
+            original=product,
+        )
+
+    def stock_count_view(self, request):
+        """Pick products, enter counted quantities, review the differences, post them."""
+        self._require(request, "pos.count_stock")
+        filters = CountFilterForm(request.GET or None)
+        products = Product.objects.filter(status=ProductStatus.ACTIVE).select_related("category")
+        if filters.is_valid():
+            if filters.cleaned_data["category"]:
+                products = products.filter(category=filters.cleaned_data["category"])
+            if filters.cleaned_data["search"]:
+                text = filters.cleaned_data["search"]
+                products = products.filter(name__icontains=text) | products.filter(sku=text)
+        products = products.order_by("name")[: CountEntryForm.MAX_PRODUCTS]
+        form = CountEntryForm(request.POST or None, products=products)
+        review = None
+        if request.method == "POST" and form.is_valid():
+            counted = form.counted()
+            if not counted:
+                form.add_error(None, _("Enter the counted quantity of at least one product."))
+            elif "post" in request.POST:
+                try:
+                    count = post_stock_count(counted=counted, user=request.user)
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    changed = sum(1 for line in count.lines.all() if line.difference)
+                    messages.success(
+                        request,
+                        _("Stock count posted: %(n)d product(s) counted, %(c)d corrected.")
+                        % {"n": len(counted), "c": changed},
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:pos_stockcount_change", args=[count.pk])
+                    )
+            else:
+                review = count_differences(counted)
+        return self._page(
+            request,
+            "admin/pos/product/stock_count.html",
+            _("Stock count"),
+            filters=filters,
+            form=form,
+            review=review,
+        )
+
+    def import_csv_view(self, request):
+        """Upload -> dry-run report -> confirm: the confirmed import writes all rows or none."""
+        self._require(request, "pos.import_products")
+        form = CsvImportForm(request.POST or None, request.FILES or None)
+        report = content = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data["data"]
+            confirm = "confirm" in request.POST
+            try:
+                report = import_products(data=data, user=request.user, dry_run=not confirm)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if confirm and report.ok:
+                    messages.success(
+                        request,
+                        _("Imported: %(c)d created, %(u)d updated.")
+                        % {"c": report.created, "u": report.updated},
+                    )
+                    return HttpResponseRedirect(reverse("admin:pos_product_changelist"))
+                if report.ok:
+                    content = data.decode("utf-8-sig")
+        return self._page(
+            request,
+            "admin/pos/product/import_csv.html",
+            _("Import products from CSV"),
+            form=form,
+            report=report,
+            content=content,
+        )

@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from pos.errors import InvalidPhoneNumber
+from pos.models import Customer
+from pos.services.customers import normalise_phone
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "phone",
+        "company",
+        "credit_limit",
+        "balance",
+        "total_spent",
+        "visits",
+        "last_purchase_at",
+        "is_active",
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["name", "phone", "email", "company", "tin"]
+    readonly_fields = ["total_spent", "visits", "last_purchase_at", "balance", "created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A phone number typed any way (0788..., +250 788...) finds the customer."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalise_phone(search_term)
+        except InvalidPhoneNumber:
+            return results, may_have_duplicates
+        return results | queryset.filter(phone=phone), may_have_duplicates

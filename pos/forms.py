@@ -1,0 +1,131 @@
+"""Forms for the manager screens (admin views). They validate input; services do the work."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pos.models import Category, MovementKind, Product
+from pos.services.stock import ADJUSTMENT_KINDS
+
+
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "sku",
+            "barcode",
+            "category",
+            "supplier",
+            "brand",
+            "model",
+            "colour",
+            "cost_price",
+            "retail_price",
+            "wholesale_price",
+            "minimum_price",
+            "reorder_level",
+            "status",
+        ]
+
+
+class ProductAddForm(ProductAdminForm):
+    opening_stock = forms.IntegerField(
+        label=_("Opening stock"),
+        min_value=0,
+        required=False,
+        initial=0,
+        help_text=_("Units on the shelf now; recorded in the stock ledger."),
+    )
+
+
+class StockAdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(k.value, k.label) for k in MovementKind if k in ADJUSTMENT_KINDS],
+        initial=MovementKind.ADJUSTMENT,
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"), help_text=_("Positive adds stock, negative removes it, e.g. -2.")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity == 0:
+            raise forms.ValidationError(_("Enter a quantity other than 0."))
+        return quantity
+
+
+class CountFilterForm(forms.Form):
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, empty_label=_("All categories")
+    )
+    search = forms.CharField(required=False, label=_("Name or SKU contains"))
+
+
+class CountEntryForm(forms.Form):
+    """One input per product: `counted_<pk>`; blank means "not counted"."""
+
+    MAX_PRODUCTS = 300
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.products = list(products)
+        for product in self.products:
+            self.fields[f"counted_{product.pk}"] = forms.IntegerField(
+                label=str(product), min_value=0, required=False
+            )
+
+    def rows(self):
+        for product in self.products:
+            yield product, self[f"counted_{product.pk}"]
+
+    def counted(self) -> dict[int, int]:
+        return {
+            p.pk: self.cleaned_data[f"counted_{p.pk}"]
+            for p in self.products
+            if self.cleaned_data.get(f"counted_{p.pk}") is not None
+        }
+
+
+class CsvImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"), required=False)
+    content = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            data["data"] = upload.read()
+        elif data.get("content"):
+            data["data"] = data["content"].encode()
+        else:
+            raise forms.ValidationError(_("Choose a CSV file to upload."))
+        return data
+
+
+class ReceiveForm(forms.Form):
+    """One input per outstanding purchase order line: `line_<pk>`."""
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+                label=str(line.product),
+                min_value=0,
+                max_value=line.quantity_outstanding,
+                initial=line.quantity_outstanding,
+                required=False,
+            )
+
+    def rows(self):
+        for line in self.lines:
+            yield line, self[f"line_{line.pk}"]
+
+    def quantities(self) -> dict[int, int]:
+        return {
+            line.pk: self.cleaned_data.get(f"line_{line.pk}") or 0
+            for line in self.lines
+            if self.cleaned_data.get(f"line_{line.pk}")
+        }

@@ -1,0 +1,78 @@
+"""Errors of the MTN MoMo client. Each is a DomainError: the cashier reads its message and takes
+another tender; nothing from httpx or the reply's parsing escapes the client."""
+
+from vevurn.errors import DomainError
+
+
+class MoMoError(DomainError):
+    """Mobile Money could not be reached or did not answer usefully (5xx, connection refused)."""
+
+    code = "momo_unavailable"
+    message = "Mobile Money is not answering; try again or take another tender."
+    status = 502
+
+
+class MoMoTimeout(MoMoError):
+    """No answer within the configured timeout. For request-to-pay the outcome is unknown: ask
+    for the status with the same reference id (404 -> MTN never got it; sending it again is
+    safe because the reference id makes it idempotent)."""
+
+    code = "momo_timeout"
+    message = "Mobile Money did not answer in time; try again or take another tender."
+    status = 504
+
+
+class MoMoBadResponse(MoMoError):
+    """A reply we cannot read: invalid JSON, missing fields, or an unexpected status code."""
+
+    code = "momo_bad_response"
+    message = "Mobile Money sent an answer we could not read; try again or take another tender."
+    status = 502
+
+
+class MoMoAuthError(MoMoError):
+    """MTN refused our credentials (API user/key, subscription key or token): a setup problem."""
+
+    code = "momo_auth_failed"
+    message = (
+        "Mobile Money refused the shop's credentials; ask a manager to check the Mobile Money "
+        "settings, and take another tender."
+    )
+    status = 503
+
+
+class MoMoNotConfigured(MoMoError):
+    """Request-to-pay is not set up (no credentials); the POS offers manual reference entry."""
+
+    code = "momo_not_configured"
+    message = (
+        "Mobile Money requests are not set up; type the transaction reference from the "
+        "customer's phone instead."
+    )
+    status = 503
+
+
+class MoMoRequestRejected(MoMoError):
+    """MTN refused the request itself (400): e.g. an invalid payer number or currency."""
+
+    code = "momo_request_rejected"
+    message = (
+        "Mobile Money refused the payment request; check the phone number, or take another tender."
+    )
+    status = 400
+
+
+class MoMoNotFound(MoMoError):
+    """MTN does not know this reference id (never received, or another environment)."""
+
+    code = "momo_not_found"
+    message = "Mobile Money has no payment request with this reference."
+    status = 404
+
+
+class InvalidPhoneNumber(DomainError):
+    """The payer's phone number is not a valid international mobile number."""
+
+    code = "invalid_phone_number"
+    message = "Enter the customer's Mobile Money number, e.g. +250788123456."
+    status = 400

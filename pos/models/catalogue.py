@@ -1,0 +1,142 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from pos.barcodes import validate_barcode
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(0)]}
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+
+class Supplier(models.Model):
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    contact_name = models.CharField(_("contact"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    tin = models.CharField(_("TIN"), max_length=32, blank=True)
+    payment_terms = models.CharField(_("payment terms"), max_length=120, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProductStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    DISCONTINUED = "discontinued", _("Discontinued")
+
+
+class Product(models.Model):
+    """A thing the shop sells. `stock_on_hand` changes only through `pos.services.stock`."""
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    barcode = models.CharField(
+        _("barcode"),
+        max_length=32,
+        blank=True,
+        null=True,
+        unique=True,
+        validators=[validate_barcode],
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("supplier"),
+    )
+    brand = models.CharField(_("brand"), max_length=80, blank=True)
+    model = models.CharField(_("model"), max_length=80, blank=True)
+    colour = models.CharField(_("colour"), max_length=40, blank=True)
+    cost_price = models.DecimalField(_("cost price"), default=0, **MONEY)
+    retail_price = models.DecimalField(_("retail price"), **MONEY)
+    wholesale_price = models.DecimalField(_("wholesale price"), null=True, blank=True, **MONEY)
+    minimum_price = models.DecimalField(
+        _("minimum price"),
+        **MONEY,
+        help_text=_("The floor for any discount or price override."),
+    )
+    stock_on_hand = models.IntegerField(_("stock on hand"), default=0, editable=False)
+    reorder_level = models.PositiveIntegerField(_("reorder level"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ProductStatus.choices, default=ProductStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_price__lte=F("retail_price")),
+                name="product_minimum_le_retail",
+                violation_error_message=_("The minimum price cannot exceed the retail price."),
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_price__gte=0)
+                & Q(retail_price__gte=0)
+                & Q(minimum_price__gte=0)
+                & (Q(wholesale_price__isnull=True) | Q(wholesale_price__gte=0)),
+                name="product_prices_not_negative",
+            ),
+        ]
+        permissions = [
+            ("adjust_stock", "Can adjust stock with a reason"),
+            ("receive_stock", "Can receive purchase orders"),
+            ("count_stock", "Can post stock counts"),
+            ("import_products", "Can import and export products as CSV"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.barcode == "":
+            self.barcode = None
+        if (
+            self.minimum_price is not None
+            and self.retail_price is not None
+            and self.minimum_price > self.retail_price
+        ):
+            raise ValidationError(
+                {"minimum_price": _("The minimum price cannot exceed the retail price.")}
+            )
+
+    @property
+    def is_low_stock(self) -> bool:
+        return self.stock_on_hand <= self.reorder_level
+
+    @property
+    def cost_exceeds_retail(self) -> bool:
+        return (self.cost_price or 0) > (self.retail_price or 0)

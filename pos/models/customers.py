@@ -1,0 +1,53 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=150, db_index=True)
+    phone = models.CharField(
+        _("phone"), max_length=20, unique=True, help_text=_("Stored as +2507XXXXXXXX.")
+    )
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    company = models.CharField(_("company"), max_length=150, blank=True)
+    tin = models.CharField(_("TIN"), max_length=32, blank=True)
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Derived totals, maintained by pos.services.customers.record_customer_purchase.
+    total_spent = models.DecimalField(
+        _("total spent"), max_digits=14, decimal_places=2, default=0, editable=False
+    )
+    visits = models.PositiveIntegerField(_("visits"), default=0, editable=False)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, editable=False)
+    # What the customer owes on credit sales (positive = owes the shop).
+    balance = models.DecimalField(
+        _("balance"), max_digits=14, decimal_places=2, default=0, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.phone})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from pos.errors import InvalidPhoneNumber
+        from pos.services.customers import normalise_phone
+
+        if self.phone:
+            try:
+                self.phone = normalise_phone(self.phone)
+            except InvalidPhoneNumber as exc:
+                raise ValidationError({"phone": exc.message}) from exc

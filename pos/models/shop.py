@@ -1,0 +1,65 @@
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Bump the version when the model gains fields, so no stale pickled row outlives a deploy.
+CACHE_KEY = "pos:shop-settings:v1"
+
+
+class ShopSettings(models.Model):
+    """The shop's one settings record (pk=1). Read it with `ShopSettings.load()`."""
+
+    name = models.CharField(_("shop name"), max_length=120, default="My shop")
+    tin = models.CharField(_("TIN"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    currency_code = models.CharField(_("currency code"), max_length=3, default="RWF")
+    currency_decimal_places = models.PositiveSmallIntegerField(
+        _("currency decimal places"), default=0, validators=[MaxValueValidator(2)]
+    )
+    vat_rate = models.DecimalField(
+        _("VAT rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("18.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    prices_include_vat = models.BooleanField(_("shelf prices include VAT"), default=True)
+    receipt_header = models.TextField(_("receipt header"), blank=True)
+    receipt_footer = models.TextField(_("receipt footer"), blank=True)
+    allow_negative_stock = models.BooleanField(_("allow negative stock"), default=False)
+    cashier_max_discount_percent = models.DecimalField(
+        _("largest cashier discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Larger line or order discounts need a manager."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop settings")
+        verbose_name_plural = _("shop settings")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("The shop settings record cannot be deleted.")
+
+    @classmethod
+    def load(cls) -> "ShopSettings":
+        found = cache.get(CACHE_KEY)
+        if found is None:
+            found, _created = cls.objects.get_or_create(pk=1)
+            cache.set(CACHE_KEY, found, 300)
+        return found

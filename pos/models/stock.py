@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MovementKind(models.TextChoices):
+    SALE = "sale", _("Sale")
+    REFUND = "refund", _("Refund")
+    RECEIPT = "receipt", _("Receipt")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    COUNT_CORRECTION = "count_correction", _("Count correction")
+    DAMAGED = "damaged", _("Damaged")
+    EXPIRED = "expired", _("Expired")
+    THEFT = "theft", _("Theft")
+    TRANSFER = "transfer", _("Transfer")
+
+
+class StockMovement(models.Model):
+    """One change of a product's stock on hand. Append-only: corrections are new movements.
+
+    The sum of a product's movement quantities equals its `stock_on_hand`.
+    `reference_type`/`reference_id` point at the document that caused it (e.g. "pos.sale", "42").
+    """
+
+    product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
+    quantity = models.IntegerField(_("quantity"), help_text=_("Positive in, negative out."))
+    stock_before = models.IntegerField(_("stock before"))
+    stock_after = models.IntegerField(_("stock after"))
+    unit_cost = models.DecimalField(
+        _("unit cost"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reference_type = models.CharField(max_length=64, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    reference_label = models.CharField(_("reference"), max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "-created_at"]),
+            models.Index(fields=["reference_type", "reference_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity:+d} {self.product_id}"
+
+
+class LowStockAlert(models.Model):
+    """Raised once each time a product's stock crosses down to its reorder level."""
+
+    product = models.ForeignKey(
+        "pos.Product", on_delete=models.CASCADE, related_name="low_stock_alerts"
+    )
+    stock_on_hand = models.IntegerField(_("stock at alert"))
+    reorder_level = models.PositiveIntegerField(_("reorder level"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    acknowledged = models.BooleanField(_("acknowledged"), default=False)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["acknowledged", "-created_at"]
+
+    def __str__(self):
+        return f"Low stock: {self.product} ({self.stock_on_hand} ≤ {self.reorder_level})"
+
+
+class StockCountStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    POSTED = "posted", _("Posted")
+
+
+class StockCount(models.Model):
+    """A stock take: counted quantities for many products, posted as count corrections."""
+
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    status = models.CharField(
+        max_length=10, choices=StockCountStatus.choices, default=StockCountStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name or f"Stock count #{self.pk}"
+
+
+class StockCountLine(models.Model):
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
+    expected_quantity = models.IntegerField(_("expected"))
+    counted_quantity = models.PositiveIntegerField(_("counted"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["count", "product"], name="one_line_per_count_product")
+        ]
+
+    def __str__(self):
+        return f"{self.product_id}: counted {self.counted_quantity}"
+
+    @property
+    def difference(self) -> int:
+        return self.counted_quantity - self.expected_quantity

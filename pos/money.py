@@ -1,0 +1,32 @@
+"""Money helpers. Amounts are Decimal, rounded once, ROUND_HALF_UP, to the currency's places.
+
+ROUND_HALF_UP (0.5 rounds away from zero) is what shoppers and the tax office expect on a
+receipt; Python's default banker's rounding would turn 2.5 into 2.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+HUNDRED = Decimal(100)
+
+
+def currency_places() -> int:
+    from pos.models import ShopSettings
+
+    return ShopSettings.load().currency_decimal_places
+
+
+def to_currency(amount, places: int | None = None) -> Decimal:
+    """`amount` rounded half-up to `places` decimals (default: the shop currency's places)."""
+    if places is None:
+        places = currency_places()
+    if isinstance(amount, float):
+        raise TypeError("Money must not be a float; pass a Decimal, int or str.")
+    quantum = Decimal(1).scaleb(-places)
+    return Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def split_vat(gross, rate, places: int | None = None) -> tuple[Decimal, Decimal]:
+    """Split a VAT-inclusive `gross` at `rate` percent into (net, vat); net + vat == gross."""
+    gross = to_currency(gross, places)
+    vat = to_currency(gross * Decimal(rate) / (HUNDRED + Decimal(rate)), places)
+    return gross - vat, vat

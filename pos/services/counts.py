@@ -1,0 +1,92 @@
+"""Stock counts (stock takes): counted quantities posted as count corrections in one go."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import audit
+from pos.errors import InvalidQuantity
+from pos.models import (
+    MovementKind,
+    Product,
+    StockCount,
+    StockCountLine,
+    StockCountStatus,
+)
+from pos.services.stock import MovementLine, Reference, apply_movements
+from vevurn.errors import PermissionDenied
+
+
+def count_differences(counted: dict[int, int]) -> list[dict]:
+    """Review before posting: product, expected (stock now), counted, difference."""
+    products = Product.objects.filter(pk__in=counted).order_by("name")
+    return [
+        {
+            "product": p,
+            "expected": p.stock_on_hand,
+            "counted": counted[p.pk],
+            "difference": counted[p.pk] - p.stock_on_hand,
+        }
+        for p in products
+    ]
+
+
+def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockCount:
+    """Record a stock count and post each difference as a `count_correction` movement.
+
+    `counted` maps product id -> units counted. Differences are taken against the stock at the
+    moment of posting (rows locked), so sales made during the count are not lost.
+    """
+    if not user.has_perm("pos.count_stock"):
+        raise PermissionDenied("You are not allowed to post stock counts.")
+    if not counted:
+        raise InvalidQuantity("Enter at least one counted quantity.", field="counted")
+    for qty in counted.values():
+        if not isinstance(qty, int) or qty < 0:
+            raise InvalidQuantity("Counted quantities must be whole numbers, 0 or more.")
+    with transaction.atomic():
+        products = list(Product.objects.select_for_update().filter(pk__in=counted).order_by("pk"))
+        count = StockCount.objects.create(
+            name=name,
+            created_by=user,
+            posted_by=user,
+            status=StockCountStatus.POSTED,
+            posted_at=timezone.now(),
+        )
+        StockCountLine.objects.bulk_create(
+            [
+                StockCountLine(
+                    count=count,
+                    product=p,
+                    expected_quantity=p.stock_on_hand,
+                    counted_quantity=counted[p.pk],
+                )
+                for p in products
+            ]
+        )
+        ref = Reference.to(count)
+        lines = [
+            MovementLine(
+                p.pk,
+                counted[p.pk] - p.stock_on_hand,
+                MovementKind.COUNT_CORRECTION,
+                p.cost_price,
+                f"Stock count: counted {counted[p.pk]}",
+                ref,
+            )
+            for p in products
+            if counted[p.pk] != p.stock_on_hand
+        ]
+        # A count states the truth on the shelf: it may bring negative stock back to zero.
+        apply_movements(lines=lines, user=user, allow_negative=True)
+        audit.record_on_commit(
+            action="stock.count_posted",
+            actor=user,
+            target=count,
+            changes={
+                str(p.pk): [p.stock_on_hand, counted[p.pk]]
+                for p in products
+                if counted[p.pk] != p.stock_on_hand
+            },
+            details={"products_counted": len(products)},
+        )
+    return count

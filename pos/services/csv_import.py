@@ -1,0 +1,242 @@
+"""Import and export products as CSV.
+
+Columns (header row required, UTF-8, comma-separated; order free):
+
+  sku              required; the key: an existing SKU is updated, a new one created
+  name             required
+  barcode          optional; unique; EAN-13 / UPC-A / EAN-8 check digit verified when numeric
+  category         required; the name of an existing category
+  supplier         optional; the name of an existing supplier
+  brand, model, colour   optional text
+  cost_price       optional (default 0); a number >= 0, e.g. 6000
+  retail_price     required; a number >= 0
+  wholesale_price  optional; a number >= 0
+  minimum_price    optional (default: the retail price); must not exceed retail_price
+  reorder_level    optional (default 0); a whole number >= 0
+  status           optional (default active): active, inactive or discontinued
+
+Stock is not imported: opening stock and changes go through the stock ledger.
+Every row is validated first; if any row fails, nothing is written (one transaction).
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django import forms
+from django.db import transaction
+
+from pos.models import Category, Product, ProductStatus, Supplier
+from pos.services.catalogue import PRICE_FIELDS, record_price_changes
+from vevurn.errors import PermissionDenied
+
+COLUMNS = [
+    "sku",
+    "name",
+    "barcode",
+    "category",
+    "supplier",
+    "brand",
+    "model",
+    "colour",
+    "cost_price",
+    "retail_price",
+    "wholesale_price",
+    "minimum_price",
+    "reorder_level",
+    "status",
+]
+REQUIRED_COLUMNS = {"sku", "name", "category", "retail_price"}
+MAX_ROWS = 20000
+
+
+class ProductImportForm(forms.ModelForm):
+    category = forms.ModelChoiceField(
+        Category.objects.all(),
+        to_field_name="name",
+        error_messages={"invalid_choice": "Unknown category %(value)s."},
+    )
+    supplier = forms.ModelChoiceField(
+        Supplier.objects.all(),
+        to_field_name="name",
+        required=False,
+        error_messages={"invalid_choice": "Unknown supplier %(value)s."},
+    )
+
+    class Meta:
+        model = Product
+        fields = [c for c in COLUMNS]
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[dict] = field(default_factory=list)  # {"row", "column", "message"}
+    warnings: list[str] = field(default_factory=list)  # allowed, but worth a look
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.errors.append({"row": row, "column": column, "message": message})
+
+    def error_lines(self) -> list[str]:
+        return [
+            f"Row {e['row']}"
+            + (f", column {e['column']}" if e["column"] else "")
+            + f": {e['message']}"
+            for e in self.errors
+        ]
+
+
+def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]]:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            report.error(1, "", "The file is not UTF-8 text. Save it as CSV UTF-8.")
+            return []
+    reader = csv.reader(io.StringIO(data, newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            report.error(1, "", "The file is empty: expected a header row.")
+            return []
+        header = [h.strip().lower() for h in header]
+        unknown = [h for h in header if h not in COLUMNS]
+        missing = REQUIRED_COLUMNS - set(header)
+        if unknown:
+            report.error(
+                1, ", ".join(unknown), f"Unknown column(s). Allowed: {', '.join(COLUMNS)}."
+            )
+        if missing:
+            report.error(1, ", ".join(sorted(missing)), "Required column(s) missing.")
+        if len(set(header)) != len(header):
+            report.error(1, "", "A column appears twice in the header.")
+        if report.errors:
+            return []
+        rows = []
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                report.error(line, "", f"Expected {len(header)} values, found {len(values)}.")
+                continue
+            rows.append((line, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+            if len(rows) > MAX_ROWS:
+                report.error(line, "", f"Too many rows: import at most {MAX_ROWS} at a time.")
+                return []
+        return rows
+    except csv.Error as exc:
+        report.error(reader.line_num, "", f"Malformed CSV: {exc}.")
+        return []
+
+
+def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> ImportReport:
+    """Validate every row, then (unless `dry_run` or any error) create/update all in one go."""
+    if user is not None and not user.has_perm("pos.import_products"):
+        raise PermissionDenied("You are not allowed to import products.")
+    report = ImportReport(dry_run=dry_run)
+    rows = _read_rows(data, report)
+    report.rows = len(rows)
+    existing = Product.objects.in_bulk(
+        [r["sku"] for _, r in rows if r.get("sku")], field_name="sku"
+    )
+    seen_sku: dict[str, int] = {}
+    seen_barcode: dict[str, int] = {}
+    valid = []
+    for line, row in rows:
+        instance = existing.get(row.get("sku", ""))
+        data_row = _with_defaults(row, instance)
+        # Before validation: a ModelForm writes the new values onto its instance.
+        old_prices = {f: getattr(instance, f) for f in PRICE_FIELDS} if instance else None
+        form = ProductImportForm(data=data_row, instance=instance)
+        for column in ("sku", "barcode"):
+            value = row.get(column, "")
+            seen = seen_sku if column == "sku" else seen_barcode
+            if value and value in seen:
+                report.error(line, column, f"{value} already appears in row {seen[value]}.")
+            elif value:
+                seen[value] = line
+        if not form.is_valid():
+            for column, messages in form.errors.items():
+                for message in messages:
+                    report.error(line, "" if column == "__all__" else column, message)
+            continue
+        if form.instance.cost_exceeds_retail:
+            report.warnings.append(
+                f"Row {line}: cost price {form.instance.cost_price} is above retail price "
+                f"{form.instance.retail_price}."
+            )
+        valid.append((form, old_prices))
+    report.created = sum(1 for form, old in valid if old is None)
+    report.updated = len(valid) - report.created
+    if report.errors or dry_run:
+        if report.errors:
+            report.created = report.updated = 0
+        return report
+    with transaction.atomic():
+        for form, old_prices in valid:
+            product = form.save(commit=False)
+            if old_prices is None:
+                product.created_by = user
+            product.updated_by = user
+            product.save()
+            if old_prices is not None:
+                record_price_changes(product=product, old=old_prices, user=user)
+    return report
+
+
+def _with_defaults(row: dict, instance: Product | None) -> dict:
+    """Blank optional cells keep the product's value on update, take a default on create."""
+    merged = dict(row)
+    for column in COLUMNS:
+        if merged.get(column, "") != "":
+            continue
+        if instance is not None:
+            value = getattr(instance, column)
+            if column in ("category", "supplier"):
+                value = value.name if value else ""
+            merged[column] = "" if value is None else value
+        elif column == "cost_price":
+            merged[column] = "0"
+        elif column == "minimum_price":
+            merged[column] = row.get("retail_price", "")
+        elif column == "reorder_level":
+            merged[column] = "0"
+        elif column == "status":
+            merged[column] = ProductStatus.ACTIVE
+    return merged
+
+
+def export_products(queryset, out) -> int:
+    """Write products as CSV (the import's columns) to the text stream `out`; returns rows."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    n = 0
+    for p in queryset.select_related("category", "supplier").order_by("sku").iterator(2000):
+        writer.writerow(
+            [
+                p.sku,
+                p.name,
+                p.barcode or "",
+                p.category.name,
+                p.supplier.name if p.supplier else "",
+                p.brand,
+                p.model,
+                p.colour,
+                p.cost_price,
+                p.retail_price,
+                "" if p.wholesale_price is None else p.wholesale_price,
+                p.minimum_price,
+                p.reorder_level,
+                p.status,
+            ]
+        )
+        n += 1
+    return n

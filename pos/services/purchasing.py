@@ -1,0 +1,132 @@
+"""Purchase orders: draft -> ordered -> partly received -> received (or cancelled)."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from pos.errors import InvalidQuantity, InvalidStatusTransition, OverReceipt
+from pos.models import (
+    MovementKind,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+)
+from pos.money import to_currency
+from pos.services.stock import MovementLine, Reference, apply_movements
+from vevurn.errors import PermissionDenied
+
+S = PurchaseOrderStatus
+
+
+def create_purchase_order(*, supplier, lines: list[tuple], user, notes: str = "") -> PurchaseOrder:
+    """`lines` are (product, quantity, unit_cost) tuples."""
+    if not user.has_perm("pos.add_purchaseorder"):
+        raise PermissionDenied("You are not allowed to create purchase orders.")
+    with transaction.atomic():
+        order = PurchaseOrder.objects.create(supplier=supplier, notes=notes, created_by=user)
+        objs = []
+        for product, quantity, unit_cost in lines:
+            if quantity <= 0:
+                raise InvalidQuantity("Ordered quantity must be at least 1.", field="quantity")
+            objs.append(
+                PurchaseOrderLine(
+                    order=order, product=product, quantity_ordered=quantity, unit_cost=unit_cost
+                )
+            )
+        PurchaseOrderLine.objects.bulk_create(objs)
+    return order
+
+
+def mark_ordered(*, order: PurchaseOrder, user) -> PurchaseOrder:
+    if not user.has_perm("pos.change_purchaseorder"):
+        raise PermissionDenied()
+    with transaction.atomic():
+        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status != S.DRAFT:
+            raise InvalidStatusTransition("Only a draft order can be marked as ordered.")
+        if not order.lines.exists():
+            raise InvalidStatusTransition("The order has no lines.")
+        order.status, order.ordered_at = S.ORDERED, timezone.now()
+        order.save(update_fields=["status", "ordered_at"])
+    return order
+
+
+def cancel_purchase_order(*, order: PurchaseOrder, user) -> PurchaseOrder:
+    if not user.has_perm("pos.change_purchaseorder"):
+        raise PermissionDenied()
+    with transaction.atomic():
+        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (S.DRAFT, S.ORDERED):
+            raise InvalidStatusTransition(
+                "Only a draft or ordered purchase order can be cancelled."
+            )
+        order.status = S.CANCELLED
+        order.save(update_fields=["status"])
+    return order
+
+
+def weighted_average_cost(old_qty: int, old_cost: Decimal, qty: int, unit_cost: Decimal) -> Decimal:
+    """(old_qty*old_cost + qty*unit_cost) / (old_qty + qty); negative old stock counts as 0."""
+    old_qty = max(old_qty, 0)
+    return to_currency((old_qty * old_cost + qty * unit_cost) / (old_qty + qty))
+
+
+def receive_purchase_order(
+    *, order: PurchaseOrder, quantities: dict[int, int], user
+) -> PurchaseOrder:
+    """Receive some or all of an order: `quantities` maps line id -> units received now.
+
+    Adds stock (receipt movements), moves each product's cost to the weighted average, and sets
+    the status to partly received or received. All or nothing.
+    """
+    if not user.has_perm("pos.receive_stock"):
+        raise PermissionDenied("You are not allowed to receive stock.")
+    with transaction.atomic():
+        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (S.ORDERED, S.PARTLY_RECEIVED):
+            raise InvalidStatusTransition(
+                f"A purchase order that is {order.get_status_display().lower()} cannot be received."
+            )
+        lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+        movement_lines = []
+        received = []
+        ref = Reference.to(order)
+        for line_id, qty in sorted(quantities.items()):
+            if line_id not in lines:
+                raise InvalidQuantity(f"Line {line_id} is not on {order}.", field="lines")
+            if not isinstance(qty, int) or qty < 0:
+                raise InvalidQuantity("Received quantities cannot be negative.", field="quantity")
+            if qty == 0:
+                continue
+            line = lines[line_id]
+            if qty > line.quantity_outstanding:
+                raise OverReceipt(
+                    f"{line.product}: only {line.quantity_outstanding} outstanding, "
+                    f"{qty} received.",
+                    field="quantity",
+                )
+            line.quantity_received += qty
+            received.append(line)
+            movement_lines.append(
+                MovementLine(line.product_id, qty, MovementKind.RECEIPT, line.unit_cost, "", ref)
+            )
+        if not movement_lines:
+            raise InvalidQuantity("Enter a quantity received for at least one line.")
+        movements = apply_movements(lines=movement_lines, user=user)
+        products = []
+        for movement in movements:
+            product: Product = movement.product
+            product.cost_price = weighted_average_cost(
+                movement.stock_before, product.cost_price, movement.quantity, movement.unit_cost
+            )
+            products.append(product)
+        Product.objects.bulk_update(products, ["cost_price"])
+        PurchaseOrderLine.objects.bulk_update(received, ["quantity_received"])
+        done = all(line.quantity_outstanding == 0 for line in lines.values())
+        order.status = S.RECEIVED if done else S.PARTLY_RECEIVED
+        if done:
+            order.received_at = timezone.now()
+        order.save(update_fields=["status", "received_at"])
+    return order

@@ -1,0 +1,198 @@
+"""The stock ledger: the only code that changes `Product.stock_on_hand`.
+
+Every change is a `StockMovement`; `apply_movements` is the single entry point (checkout,
+refunds, receiving, counts and adjustments all go through it), so the invariant
+stock_on_hand == sum(movement quantities) holds for every product.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from accounts import audit
+from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
+from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement
+from vevurn.errors import NotFound, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+# Kinds a manager may use for a manual adjustment.
+ADJUSTMENT_KINDS = {
+    MovementKind.ADJUSTMENT,
+    MovementKind.DAMAGED,
+    MovementKind.EXPIRED,
+    MovementKind.THEFT,
+    MovementKind.TRANSFER,
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The document that caused a movement, e.g. Reference("pos.sale", "42", "Sale R1-000042")."""
+
+    type: str = ""
+    id: str = ""
+    label: str = ""
+
+    @classmethod
+    def to(cls, obj, label: str | None = None) -> "Reference":
+        return cls(obj._meta.label_lower, str(obj.pk), label if label is not None else str(obj))
+
+
+@dataclass(frozen=True)
+class MovementLine:
+    product_id: int
+    quantity: int  # signed: negative takes stock out
+    kind: str
+    unit_cost: object = None  # Decimal or None
+    reason: str = ""
+    reference: Reference = Reference()
+
+
+def apply_movements(
+    *, lines: list[MovementLine], user=None, allow_negative: bool | None = None
+) -> list[StockMovement]:
+    """Apply signed stock changes atomically; one ledger row per line.
+
+    Locks the products (by pk), refuses to go below zero unless the shop (or `allow_negative`)
+    allows it, and raises one low-stock alert per product that crosses its reorder level.
+    Query count does not grow with the number of lines.
+    """
+    if not lines:
+        return []
+    for line in lines:
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
+            raise InvalidQuantity("Quantity must be a whole number.", field="quantity")
+        if line.quantity == 0:
+            raise InvalidQuantity("Quantity cannot be zero.", field="quantity")
+        if line.kind not in MovementKind.values:
+            raise InvalidQuantity(f"Unknown movement kind {line.kind!r}.", field="kind")
+    if allow_negative is None:
+        allow_negative = ShopSettings.load().allow_negative_stock
+    actor = user if user is not None and user.is_authenticated else None
+
+    with transaction.atomic():
+        ids = sorted({line.product_id for line in lines})
+        products = {
+            p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        if len(products) != len(ids):
+            raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
+        initial = {pk: p.stock_on_hand for pk, p in products.items()}
+        movements = []
+        for line in lines:
+            product = products[line.product_id]
+            before = product.stock_on_hand
+            after = before + line.quantity
+            if line.quantity < 0 and after < 0 and not allow_negative:
+                raise InsufficientStock(
+                    product=product, available=max(before, 0), requested=-line.quantity
+                )
+            product.stock_on_hand = after
+            movements.append(
+                StockMovement(
+                    product=product,
+                    kind=line.kind,
+                    quantity=line.quantity,
+                    stock_before=before,
+                    stock_after=after,
+                    unit_cost=line.unit_cost,
+                    reason=line.reason[:255],
+                    reference_type=line.reference.type,
+                    reference_id=line.reference.id,
+                    reference_label=line.reference.label[:120],
+                    created_by=actor,
+                )
+            )
+        StockMovement.objects.bulk_create(movements)
+        Product.objects.bulk_update(list(products.values()), ["stock_on_hand"])
+        crossed = [
+            p for pk, p in products.items() if initial[pk] > p.reorder_level >= p.stock_on_hand
+        ]
+        if crossed:
+            _raise_low_stock_alerts(crossed)
+    return movements
+
+
+def _raise_low_stock_alerts(products: list[Product]) -> None:
+    alerts = LowStockAlert.objects.bulk_create(
+        [
+            LowStockAlert(product=p, stock_on_hand=p.stock_on_hand, reorder_level=p.reorder_level)
+            for p in products
+        ]
+    )
+    if settings.EMAIL_HOST:
+        lines = [
+            f"- {a.product}: {a.stock_on_hand} left (reorder at {a.reorder_level})" for a in alerts
+        ]
+        transaction.on_commit(lambda: email_managers_low_stock(lines))
+
+
+def email_managers_low_stock(lines: list[str]) -> None:
+    from accounts.models import Role, User
+
+    recipients = list(
+        User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return
+    shop = ShopSettings.load()
+    try:
+        send_mail(
+            subject=f"[{shop.name}] Low stock: {len(lines)} product(s)",
+            message="These products reached their reorder level:\n\n" + "\n".join(lines),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:  # an email failure must not fail the sale that caused it
+        logger.exception("low stock email failed")
+
+
+def adjust_stock(
+    *, product: Product, quantity: int, reason: str, user, kind: str = MovementKind.ADJUSTMENT
+) -> StockMovement:
+    """A manager's manual stock change (signed quantity) with a required reason; audited."""
+    if not user.has_perm("pos.adjust_stock"):
+        raise PermissionDenied("You are not allowed to adjust stock.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired("Give a reason for the stock adjustment.", field="reason")
+    if kind not in ADJUSTMENT_KINDS:
+        raise InvalidQuantity(f"{kind!r} is not an adjustment kind.", field="kind")
+    with transaction.atomic():
+        (movement,) = apply_movements(
+            lines=[MovementLine(product.pk, quantity, kind, product.cost_price, reason)], user=user
+        )
+        audit.record_on_commit(
+            action="stock.adjusted",
+            actor=user,
+            target=movement.product,
+            changes={"stock_on_hand": [movement.stock_before, movement.stock_after]},
+            details={"kind": kind, "quantity": quantity, "reason": reason},
+        )
+    product.stock_on_hand = movement.stock_after
+    return movement
+
+
+def low_stock_products():
+    """Active products at or below their reorder level (for the managers' list)."""
+    from django.db.models import F
+
+    return (
+        Product.objects.filter(status="active", stock_on_hand__lte=F("reorder_level"))
+        .select_related("category", "supplier")
+        .order_by("stock_on_hand", "name")
+    )
+
+
+def acknowledge_alerts(*, alerts, user) -> int:
+    from django.utils import timezone
+
+    return alerts.filter(acknowledged=False).update(
+        acknowledged=True, acknowledged_by=user, acknowledged_at=timezone.now()
+    )

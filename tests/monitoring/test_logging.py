@@ -1,0 +1,140 @@
+import json
+import logging
+import sys
+
+import pytest
+from django.conf import settings
+
+from monitoring.logging import RequestContextFilter
+from tests.monitoring.conftest import configured_json_formatter
+from tests.test_settings import PRODUCTION, run
+
+pytestmark = [pytest.mark.urls("tests.monitoring.urls")]
+
+
+@pytest.mark.django_db
+def test_every_line_written_during_a_request_carries_its_request_id(client, cashier, captured_logs):
+    client.force_login(cashier)
+    logging.getLogger("tests.monitoring").info("before the request")
+
+    response = client.get("/test/items/17/log/")
+    logging.getLogger("tests.monitoring").info("after the request")
+
+    request_id = response["X-Request-ID"]
+    during = [r for r in captured_logs.records if "request" not in r.getMessage()]
+    messages = [r.getMessage() for r in during]
+    assert "looking up item 17" in messages
+    assert "item 17 is low on stock" in messages
+    assert any(r.name == "vevurn.access" for r in during)
+    for record in during:
+        assert record.request_id == request_id, record.getMessage()
+        assert record.user == cashier.pk
+        assert record.method == "GET"
+        assert record.route == "/test/items/<int:pk>/log/"
+        assert record.client_ip == "127.0.0.1"
+    outside = [r for r in captured_logs.records if "request" in r.getMessage()]
+    assert [r.request_id for r in outside] == [None, None]
+
+
+@pytest.mark.django_db
+def test_access_line_names_the_route_not_the_raw_url(client, captured_logs):
+    response = client.get("/test/items/17/log/?page=2")
+
+    (line,) = captured_logs.named("vevurn.access")
+    assert line.levelno == logging.INFO
+    assert line.getMessage() == "GET /test/items/<int:pk>/log/ 200"
+    assert line.status == 200
+    assert isinstance(line.duration, float) and line.duration >= 0
+    assert line.request_id == response["X-Request-ID"]
+    assert "17" not in line.getMessage() and "page" not in line.getMessage()
+
+
+@pytest.mark.django_db
+def test_json_lines_parse_with_every_field(client, json_lines):
+    response = client.get("/test/items/5/log/")
+
+    lines = json_lines()
+    assert len(lines) == 3  # two from the view, one access line
+    for line in lines:
+        assert set(line) >= {
+            "time",
+            "level",
+            "logger",
+            "message",
+            "request_id",
+            "user",
+            "route",
+            "status",
+            "duration",
+            "exception",
+        }
+        assert line["request_id"] == response["X-Request-ID"]
+        assert line["route"] == "/test/items/<int:pk>/log/"
+    access = lines[-1]
+    assert access["logger"] == "vevurn.access"
+    assert access["level"] == "INFO"
+    assert access["status"] == 200
+    assert access["message"] == "GET /test/items/<int:pk>/log/ 200"
+    assert access["time"].startswith("20")  # ISO 8601, UTC
+    assert lines[0]["status"] is None and lines[0]["exception"] is None
+
+
+def test_json_line_carries_the_stack_trace():
+    record = logging.LogRecord("vevurn.errors", logging.ERROR, __file__, 1, "boom", (), None)
+    try:
+        raise ValueError("bad drawer")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    RequestContextFilter().filter(record)
+
+    line = json.loads(configured_json_formatter().format(record))
+
+    assert line["level"] == "ERROR"
+    assert line["message"] == "boom"
+    assert "Traceback" in line["exception"] and "ValueError: bad drawer" in line["exception"]
+    assert line["request_id"] is None  # outside a request
+
+
+def test_configured_handlers_attach_the_request_context():
+    root = logging.getLogger()
+    console = [h for h in root.handlers if isinstance(h, logging.StreamHandler)]
+    assert console, "settings.LOGGING must give the root logger a stream handler"
+    assert any(isinstance(f, RequestContextFilter) for h in console for f in h.filters)
+    # Django's own loggers reach the root handlers instead of printing on their own.
+    assert logging.getLogger("django").propagate
+    assert logging.getLogger("django").handlers == []
+
+
+def emit_one_line(env: dict) -> str:
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('vevurn.check').warning('drawer %s open', 3)"
+    )
+    result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "vevurn.settings", **env})
+    assert result.returncode == 0, result.stderr
+    return result.stderr.strip()
+
+
+def test_production_writes_json_lines_and_development_console_lines():
+    production = emit_one_line(PRODUCTION)
+    development = emit_one_line({"DEBUG": "1"})
+    forced = emit_one_line({"DEBUG": "1", "LOG_FORMAT": "json", "LOG_LEVEL": "warning"})
+    quiet = emit_one_line({**PRODUCTION, "LOG_LEVEL": "ERROR"})
+
+    line = json.loads(production)
+    assert (line["level"], line["logger"], line["message"]) == (
+        "WARNING",
+        "vevurn.check",
+        "drawer 3 open",
+    )
+    assert line["request_id"] is None
+    assert "WARNING" in development and "vevurn.check: drawer 3 open" in development
+    assert not development.startswith("{")
+    assert json.loads(forced)["message"] == "drawer 3 open"
+    assert quiet == ""
+
+
+def test_procfile_keeps_gunicorn_access_log_off():
+    procfile = (settings.BASE_DIR / "Procfile").read_text()
+    assert "--access-logfile" not in procfile
+    assert "access-log" not in procfile

@@ -1,0 +1,62 @@
+from decimal import Decimal
+from itertools import count
+
+import pytest
+
+from pos.barcodes import make_ean13
+
+_seq = count(1)
+
+
+@pytest.fixture
+def category(db):
+    from pos.models import Category
+
+    return Category.objects.get_or_create(name="Chargers")[0]
+
+
+@pytest.fixture
+def supplier(db):
+    from pos.models import Supplier
+
+    return Supplier.objects.get_or_create(name="Kigali Tech Imports")[0]
+
+
+@pytest.fixture
+def make_product(db, category):
+    """A product created through the catalogue service (opening stock goes through the ledger)."""
+    from pos.services.catalogue import create_product
+
+    def make(stock=0, **fields):
+        n = next(_seq)
+        values = {
+            "name": f"Samsung 25W USB-C Charger {n}",
+            "sku": f"SKU-{n:05d}",
+            "barcode": make_ean13(f"600{n:09d}"),
+            "category": category,
+            "cost_price": Decimal("6000"),
+            "retail_price": Decimal("12000"),
+            "minimum_price": Decimal("10000"),
+            "reorder_level": 2,
+        }
+        values.update(fields)
+        return create_product(initial_stock=stock, **values)
+
+    return make
+
+
+@pytest.fixture
+def product(make_product):
+    return make_product(stock=10)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shop_settings_cache():
+    """ShopSettings.load() caches the row; a rolled-back test must not leak it to the next."""
+    from django.core.cache import cache
+
+    from pos.models.shop import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+    yield
+    cache.delete(CACHE_KEY)

@@ -1,0 +1,1 @@
+from tests.support.fixtures import momo_simulator  # noqa: F401

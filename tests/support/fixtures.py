@@ -1,0 +1,27 @@
+"""Pytest fixtures shared by test packages; import the ones you need in a conftest.py."""
+
+import pytest
+
+from tests.support.momo_simulator import MoMoSimulator
+
+
+@pytest.fixture
+def momo_simulator(settings):
+    """A running MoMo simulator on 127.0.0.1, with the MOMO_* settings pointing at it, so that
+    `MoMoClient.from_settings()` talks to it. Short timeouts keep the timeout tests quick."""
+    from pos.mobile_money.client import clear_token_cache
+
+    simulator = MoMoSimulator().start()
+    settings.MOMO_BASE_URL = simulator.base_url
+    settings.MOMO_SUBSCRIPTION_KEY = simulator.subscription_key
+    settings.MOMO_API_USER = simulator.api_user
+    settings.MOMO_API_KEY = simulator.api_key
+    settings.MOMO_TARGET_ENVIRONMENT = simulator.target_environment
+    settings.MOMO_CALLBACK_URL = ""
+    settings.MOMO_CURRENCY = "RWF"
+    settings.MOMO_CONNECT_TIMEOUT_SECONDS = 2.0
+    settings.MOMO_TIMEOUT_SECONDS = 0.5
+    clear_token_cache()
+    yield simulator
+    simulator.stop()
+    clear_token_cache()
