@@ -23,6 +23,11 @@ CASHIER_PERMISSIONS: set[str] = {
     "pos.view_customer",
     "pos.add_customer",
     "pos.change_customer",
+    # Sell, on their own shift.
+    "pos.sell",
+    "pos.view_sale",
+    "pos.add_heldsale",
+    "pos.view_heldsale",
 }
 
 
@@ -44,6 +49,16 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.receive_stock",
         "pos.count_stock",
         "pos.import_products",
+        "pos.approve_discount",
+        "pos.void_sale",
+        "pos.refund_sale",
+        "pos.refund_without_receipt",
+        "pos.close_any_shift",
+        "pos.view_shift",
+        "pos.view_payment",
+        "pos.view_refund",
+        "pos.view_cashmovement",
+        "pos.view_mobilemoneyrequest",
     }
     | _crud(
         "pos",
@@ -56,6 +71,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "stockcount",
         "stockcountline",
         "lowstockalert",
+        "register",
+        "invoice",
     )
 )
 

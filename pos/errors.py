@@ -1,6 +1,6 @@
 """Domain errors of the point of sale. Each is an expected refusal with a stable code."""
 
-from vevurn.errors import Conflict, DomainError
+from vevurn.errors import Conflict, DomainError, PermissionDenied
 
 
 class InsufficientStock(Conflict):
@@ -74,3 +74,69 @@ class ImportFailed(DomainError):
     def __init__(self, message=None, *, report=None, **details):
         self.report = report
         super().__init__(message, **details)
+
+
+# --- Selling ---------------------------------------------------------------------------------
+
+
+class EmptyCart(DomainError):
+    code = "empty_cart"
+    message = "The cart is empty."
+
+
+class InvalidTender(DomainError):
+    code = "invalid_tender"
+    message = "That payment is not valid."
+
+
+class TendersDoNotCover(DomainError):
+    code = "tenders_do_not_cover"
+    message = "The payments do not add up to the total."
+
+
+class ShiftClosed(Conflict):
+    code = "shift_closed"
+    message = "The shift is closed. Open a shift to sell."
+
+
+class ShiftAlreadyOpen(Conflict):
+    code = "shift_already_open"
+    message = "A shift is already open."
+
+
+class ShiftNotAllowed(DomainError):
+    code = "shift_not_allowed"
+    message = "A shift cannot be opened here."
+
+
+class ProductNotForSale(DomainError):
+    code = "product_not_for_sale"
+    message = "This product is not for sale."
+
+
+class ApprovalRequired(PermissionDenied):
+    code = "approval_required"
+    message = "This discount is beyond your limit; a manager must approve it."
+
+
+class CustomerRequired(DomainError):
+    code = "customer_required"
+    message = "Choose a customer first."
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    message = "This idempotency key was already used for a different sale."
+
+
+class RefundNotAllowed(Conflict):
+    code = "refund_not_allowed"
+    message = "This cannot be refunded."
+
+
+class VoidNotAllowed(Conflict):
+    code = "void_not_allowed"
+    message = "This sale cannot be voided."
+
+
+NotAllowed = PermissionDenied

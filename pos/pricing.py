@@ -7,26 +7,22 @@ The rule, as printed on the receipt:
    method in the currency's smallest unit, so the shares add up exactly to the order discount.
 3. The line total is gross − line discount − order-discount share.
 4. VAT is computed per line from the line total and rounded half-up to the currency's places:
-   with VAT-inclusive prices, net = total × 100 / (100 + rate) and VAT = total − net; with
+   with VAT-inclusive prices, VAT = total × rate / (100 + rate) (`pos.money.split_vat`); with
    VAT-exclusive prices, VAT = total × rate / 100 and the line total grows by it.
 5. The sale's subtotal, discounts, VAT and total are the sums of the lines, so the lines always
    add up exactly to the total on the receipt.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
+
+from pos.money import HUNDRED, split_vat, to_currency
 
 ZERO = Decimal(0)
-HUNDRED = Decimal(100)
 
 
 def quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
-
-
-def to_places(amount: Decimal, places: int) -> Decimal:
-    """Round half-up to the currency's places: the one rounding rule for money."""
-    return Decimal(amount).quantize(quantum(places), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -99,9 +95,9 @@ def price_cart(
     for line, g, a, share in zip(lines, gross, after_line, shares, strict=True):
         total = a - share
         if prices_include_vat:
-            tax = total - to_places(total * HUNDRED / (HUNDRED + vat_rate), places)
+            tax = split_vat(total, vat_rate, places)[1]
         else:
-            tax = to_places(total * vat_rate / HUNDRED, places)
+            tax = to_currency(total * vat_rate / HUNDRED, places)
             total += tax
         priced.append(
             PricedLine(

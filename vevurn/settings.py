@@ -287,6 +287,11 @@ SENTRY_DSN = env("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
 SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
+# --- Selling --------------------------------------------------------------------------------
+
+# Days until an invoice for a sale on account is due.
+INVOICE_PAYMENT_TERMS_DAYS = env_int("INVOICE_PAYMENT_TERMS_DAYS", 30)
+
 # --- Mobile money (MTN MoMo) -----------------------------------------------------------------
 # Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,
 # API user and API key the POS offers manual reference entry only.

@@ -1,6 +1,22 @@
 from pos.models.catalogue import Category, Product, ProductStatus, Supplier
 from pos.models.customers import Customer
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from pos.models.selling import (
+    CashMovement,
+    HeldSale,
+    Invoice,
+    InvoiceReminder,
+    MobileMoneyRequest,
+    Payment,
+    Refund,
+    RefundLine,
+    Register,
+    Sale,
+    SaleLine,
+    Sequence,
+    Shift,
+    Tender,
+)
 from pos.models.shop import ShopSettings
 from pos.models.stock import (
     LowStockAlert,
@@ -12,19 +28,33 @@ from pos.models.stock import (
 )
 
 __all__ = [
+    "CashMovement",
     "Category",
     "Customer",
+    "HeldSale",
+    "Invoice",
+    "InvoiceReminder",
     "LowStockAlert",
+    "MobileMoneyRequest",
     "MovementKind",
+    "Payment",
     "Product",
     "ProductStatus",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "PurchaseOrderStatus",
+    "Refund",
+    "RefundLine",
+    "Register",
+    "Sale",
+    "SaleLine",
+    "Sequence",
+    "Shift",
     "ShopSettings",
     "StockCount",
     "StockCountLine",
     "StockCountStatus",
     "StockMovement",
     "Supplier",
+    "Tender",
 ]

@@ -60,3 +60,43 @@ def _fresh_shop_settings_cache():
     cache.delete(CACHE_KEY)
     yield
     cache.delete(CACHE_KEY)
+
+
+@pytest.fixture
+def register(db):
+    from pos.models import Register
+
+    return Register.objects.get_or_create(code="R1", defaults={"name": "Till 1"})[0]
+
+
+@pytest.fixture
+def shift(register, cashier):
+    from pos.services.shifts import open_shift
+
+    return open_shift(register=register, cashier=cashier, opening_float=Decimal("20000"))
+
+
+@pytest.fixture
+def sell(shift, cashier):
+    """Ring up a sale through the checkout service: sell((product, qty), ..., tenders=...)."""
+    import uuid
+
+    from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+
+    def ring(*items, tenders=None, order_discount=Decimal(0), customer=None, key=None, **kwargs):
+        lines = [
+            item if isinstance(item, CartLine) else CartLine(item[0].pk, item[1]) for item in items
+        ]
+        cart = Cart(lines, order_discount, customer.pk if customer else None)
+        if tenders is None:
+            tenders = [TenderLine("cash", Decimal(10**7))]
+        return checkout(
+            shift=kwargs.pop("shift", shift),
+            cashier=kwargs.pop("cashier", cashier),
+            cart=cart,
+            tenders=tenders,
+            idempotency_key=key or uuid.uuid4(),
+            **kwargs,
+        )
+
+    return ring

@@ -1,0 +1,350 @@
+"""Selling: registers and shifts, sales and their lines, payments, held carts, refunds, invoices.
+
+Money rows are append-only ledgers: a sale's paid amount is the sum of its payments (change is
+a negative cash payment), a shift's expected cash is a sum, and voids and refunds are new rows.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+USER = settings.AUTH_USER_MODEL
+
+
+class Tender(models.TextChoices):
+    CASH = "cash", _("Cash")
+    MOBILE_MONEY = "mobile_money", _("MTN Mobile Money")
+    CARD = "card", _("Card")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    ACCOUNT = "account", _("On account")
+
+
+class Register(models.Model):
+    """A till. Its counter row numbers its receipts (R1-000123) without gaps."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    code = models.CharField(
+        _("code"), max_length=8, unique=True, help_text=_("Receipt number prefix, e.g. R1.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    last_receipt_number = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Shift(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="shifts")
+    cashier = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="shifts")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    opening_float = models.DecimalField(_("opening float"), **MONEY)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Written once at close: the Z-report, with expected, counted and over/short per tender.
+    z_report = models.JSONField(default=dict, blank=True, editable=False)
+    over_short = models.DecimalField(_("cash over/short"), **MONEY, null=True, blank=True)
+    closing_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register"], condition=Q(status="open"), name="one_open_shift_per_register"
+            ),
+            models.UniqueConstraint(
+                fields=["cashier"], condition=Q(status="open"), name="one_open_shift_per_cashier"
+            ),
+        ]
+
+    def __str__(self):
+        opened = timezone.localtime(self.opened_at)
+        return f"{self.register} · {self.cashier} · {opened:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class CashMovement(models.Model):
+    """Cash put into (paid in) or taken out of (paid out, negative) the drawer, with a reason."""
+
+    class Kind(models.TextChoices):
+        PAID_IN = "paid_in", _("Cash in")
+        PAID_OUT = "paid_out", _("Cash out")
+
+    shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="cash_movements")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}: {self.reason}"
+
+
+class Sale(models.Model):
+    class Status(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        VOIDED = "voided", _("Voided")
+
+    number = models.CharField(_("receipt number"), max_length=24, unique=True)
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="sales")
+    shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="sales")
+    cashier = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="sales")
+    customer = models.ForeignKey(
+        "pos.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="sales"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETED)
+    idempotency_key = models.UUIDField(unique=True)
+    request_fingerprint = models.CharField(max_length=64)
+    subtotal = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    tax_total = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    change_given = models.DecimalField(**MONEY, default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(max_length=200, blank=True)
+    receipt_prints = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("sell", "Can sell at the till and open and close their own shift"),
+            ("approve_discount", "Can give or approve discounts beyond the cashier limit"),
+            ("void_sale", "Can void a sale in the same open shift"),
+            ("refund_sale", "Can refund a sale"),
+            ("refund_without_receipt", "Can refund without a receipt"),
+            ("close_any_shift", "Can close another cashier's shift"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class SaleLine(models.Model):
+    """A sold product with its price, discount, VAT and cost snapshot; never edited."""
+
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="lines")
+    product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="sale_lines")
+    product_name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    shelf_price = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(**MONEY)
+    line_discount = models.DecimalField(**MONEY, default=0)
+    order_discount = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    unit_cost = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"
+
+    @property
+    def discount(self):
+        return self.line_discount + self.order_discount
+
+
+class Payment(models.Model):
+    """Money in (positive) or out (negative) in one tender. A sale's paid = SUM(its payments)."""
+
+    sale = models.ForeignKey(
+        Sale, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    refund = models.ForeignKey(
+        "pos.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    invoice = models.ForeignKey(
+        "pos.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    shift = models.ForeignKey(
+        Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    tender = models.CharField(max_length=16, choices=Tender.choices)
+    amount = models.DecimalField(**MONEY)
+    is_change = models.BooleanField(default=False)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_tender_display()} {self.amount}"
+
+
+class HeldSale(models.Model):
+    """A parked cart, resumed later on the same register. Holding moves no stock."""
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="held_sales")
+    cashier = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "pos.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cart = models.JSONField()
+    note = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.note or f"Held sale #{self.pk}"
+
+
+class Refund(models.Model):
+    number = models.CharField(max_length=24, unique=True)
+    sale = models.ForeignKey(
+        Sale, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="refunds")
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200)
+    tender = models.CharField(max_length=16, choices=Tender.choices, default=Tender.CASH)
+    total = models.DecimalField(**MONEY)
+    tax_total = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.number
+
+
+class RefundLine(models.Model):
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="lines")
+    sale_line = models.ForeignKey(
+        SaleLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines"
+    )
+    product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    restock = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_id}"
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        PARTLY_PAID = "partly_paid", _("Partly paid")
+        PAID = "paid", _("Paid")
+        OVERDUE = "overdue", _("Overdue")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(max_length=24, unique=True)
+    customer = models.ForeignKey("pos.Customer", on_delete=models.PROTECT, related_name="invoices")
+    sale = models.OneToOneField(
+        Sale, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    due_date = models.DateField()
+    total = models.DecimalField(**MONEY)
+    amount_paid = models.DecimalField(**MONEY, default=0)
+    # Stored: draft, sent, partly_paid, paid, cancelled. Overdue follows from the due date.
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def balance_due(self):
+        return self.total - self.amount_paid
+
+    @property
+    def effective_status(self) -> str:
+        open_statuses = {self.Status.SENT, self.Status.PARTLY_PAID}
+        if self.status in open_statuses and self.due_date < timezone.localdate():
+            return self.Status.OVERDUE
+        return self.status
+
+
+class InvoiceReminder(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    step = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "step"], name="one_reminder_per_step")
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} reminder {self.step}"
+
+
+class MobileMoneyRequest(models.Model):
+    """A request-to-pay sent to MTN, stored with its reference id before MTN is called."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCESSFUL = "successful", _("Successful")
+        FAILED = "failed", _("Failed")
+
+    reference_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="momo_requests")
+    amount = models.DecimalField(**MONEY)
+    phone = models.CharField(max_length=16)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    financial_transaction_id = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="momo_request"
+    )
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"MoMo {self.amount} {self.get_status_display()}"
+
+
+class Sequence(models.Model):
+    """A gap-free document counter (invoices, refunds), locked while a number is taken."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}: {self.last_number}"

@@ -1,0 +1,429 @@
+"""Checkout: one call turns a cart and its tenders into a completed sale, or changes nothing.
+
+Lock order, the same everywhere money or stock moves: products (by pk), then the customer, then
+the register's receipt counter. The counter is locked as late as possible, because every sale on
+that register waits for it until the previous sale commits.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import audit
+from pos import errors
+from pos.models import (
+    Customer,
+    MobileMoneyRequest,
+    MovementKind,
+    Payment,
+    Product,
+    ProductStatus,
+    Register,
+    Sale,
+    SaleLine,
+    Shift,
+    ShopSettings,
+    Tender,
+)
+from pos.money import to_currency
+from pos.pricing import LineInput, price_cart
+from pos.services.customers import record_customer_purchase
+from pos.services.invoices import create_invoice_for_sale
+from pos.services.stock import MovementLine, Reference, apply_movements
+from vevurn.errors import NotFound
+
+ZERO = Decimal(0)
+MAX_LINES = 200
+MAX_QUANTITY = 10_000
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: int
+    quantity: int
+    unit_price: Decimal | None = None  # a price override; None sells at the shelf price
+    discount: Decimal = ZERO  # a line discount, in currency
+
+
+@dataclass(frozen=True)
+class Cart:
+    lines: list[CartLine]
+    order_discount: Decimal = ZERO
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TenderLine:
+    tender: str
+    amount: Decimal
+    reference: str = ""  # e.g. the MoMo transaction id the customer's phone shows
+    momo_request_id: int | None = None  # a successful request-to-pay to use for this tender
+
+
+@dataclass
+class CheckoutRequest:
+    """The normalised request, fingerprinted so that an idempotent retry can be recognised."""
+
+    register_id: int
+    cart: Cart
+    tenders: list[TenderLine] = field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        payload = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def checkout(
+    *,
+    shift: Shift,
+    cashier,
+    cart: Cart,
+    tenders: list[TenderLine],
+    idempotency_key: UUID,
+    approved_by=None,
+) -> Sale:
+    """Complete a sale: lock, check, price, number it and write its lines, payments and stock.
+
+    A retry with the same idempotency key returns the original sale and writes nothing; the same
+    key with a different request is refused (`IdempotencyConflict`).
+    """
+    shop = ShopSettings.load()
+    places = shop.currency_decimal_places
+    cart, tenders = _validated(cart, tenders, places)
+    request = CheckoutRequest(register_id=shift.register_id, cart=cart, tenders=tenders)
+    fingerprint = request.fingerprint()
+
+    existing = _replay(idempotency_key, fingerprint)
+    if existing is not None:
+        return existing
+    try:
+        return _complete(
+            shift=shift,
+            cashier=cashier,
+            cart=cart,
+            tenders=tenders,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            approved_by=approved_by,
+            shop=shop,
+        )
+    except IntegrityError:
+        # A concurrent request with the same key committed first; ours rolled back whole.
+        existing = _replay(idempotency_key, fingerprint)
+        if existing is None:
+            raise
+        return existing
+
+
+def _replay(idempotency_key: UUID, fingerprint: str) -> Sale | None:
+    sale = Sale.objects.filter(idempotency_key=idempotency_key).first()
+    if sale is not None and sale.request_fingerprint != fingerprint:
+        raise errors.IdempotencyConflict()
+    return sale
+
+
+def _validated(cart: Cart, tenders: list[TenderLine], places: int):
+    if not cart.lines:
+        raise errors.EmptyCart()
+    if len(cart.lines) > MAX_LINES:
+        raise errors.InvalidQuantity(f"A sale can have at most {MAX_LINES} lines.", field="lines")
+    lines = []
+    for i, line in enumerate(cart.lines):
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+            raise errors.InvalidQuantity("Quantity must be a whole number.", field=f"lines.{i}")
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            raise errors.InvalidQuantity(
+                f"Quantity must be between 1 and {MAX_QUANTITY}.", field=f"lines.{i}.quantity"
+            )
+        unit_price = None
+        if line.unit_price is not None:
+            unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
+        discount = _amount(line.discount, places, f"lines.{i}.discount")
+        lines.append(CartLine(int(line.product_id), line.quantity, unit_price, discount))
+    order_discount = _amount(cart.order_discount, places, "order_discount")
+    if not tenders:
+        raise errors.TendersDoNotCover("Add at least one payment.", field="tenders")
+    clean_tenders = []
+    for i, tender in enumerate(tenders):
+        if tender.tender not in Tender.values:
+            raise errors.InvalidTender(f"Unknown tender {tender.tender!r}.", field=f"tenders.{i}")
+        amount = _amount(tender.amount, places, f"tenders.{i}.amount")
+        if amount == ZERO:
+            raise errors.InvalidTender("A payment cannot be zero.", field=f"tenders.{i}.amount")
+        manual_momo = tender.tender == Tender.MOBILE_MONEY and tender.momo_request_id is None
+        if manual_momo and not (tender.reference or "").strip():
+            raise errors.InvalidTender(
+                "Type the Mobile Money transaction id shown on the customer's phone.",
+                field=f"tenders.{i}.reference",
+            )
+        clean_tenders.append(
+            TenderLine(
+                tender.tender, amount, (tender.reference or "").strip(), tender.momo_request_id
+            )
+        )
+    return Cart(lines, order_discount, cart.customer_id), clean_tenders
+
+
+def _amount(value, places: int, field_name: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except ArithmeticError:
+        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+    if not amount.is_finite() or amount < 0:
+        raise errors.InvalidPrice("Amounts cannot be negative.", field=field_name)
+    if amount != to_currency(amount, places):
+        raise errors.InvalidPrice(f"Use at most {places} decimal places.", field=field_name)
+    return to_currency(amount, places)
+
+
+@transaction.atomic
+def _complete(
+    *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop
+) -> Sale:
+    if shift.cashier_id != cashier.pk:
+        raise errors.ShiftClosed("This shift belongs to another cashier.")
+    if not cashier.has_perm("pos.sell"):
+        raise errors.NotAllowed("You are not allowed to sell.")
+
+    product_ids = sorted({line.product_id for line in cart.lines})
+    products = {
+        p.pk: p
+        for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
+    }
+    missing = [pid for pid in product_ids if pid not in products]
+    if missing:
+        raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
+
+    priced = price_cart(
+        [
+            LineInput(
+                line.unit_price
+                if line.unit_price is not None
+                else products[line.product_id].retail_price,
+                line.quantity,
+                line.discount,
+            )
+            for line in cart.lines
+        ],
+        order_discount=cart.order_discount,
+        vat_rate=shop.vat_rate,
+        places=shop.currency_decimal_places,
+        prices_include_vat=shop.prices_include_vat,
+    )
+    needs_approval = _check_prices(cart, priced, products, shop)
+    if needs_approval:
+        _require_approval(cashier, approved_by)
+
+    customer = None
+    if cart.customer_id is not None:
+        customer = Customer.objects.select_for_update().filter(pk=cart.customer_id).first()
+        if customer is None or not customer.is_active:
+            raise NotFound("Unknown customer.", field="customer")
+
+    momo_requests = _claim_momo_requests(tenders, shift)
+    payments, change = _plan_payments(tenders, priced.total, customer, momo_requests)
+
+    # As late as possible: the register's counter, then the shift's status under that lock (a
+    # shift closes by locking the same register row, so no sale can slip past a close).
+    register = Register.objects.select_for_update().get(pk=shift.register_id)
+    if Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).count() != 1:
+        raise errors.ShiftClosed()
+    register.last_receipt_number += 1
+    register.save(update_fields=["last_receipt_number"])
+
+    now = timezone.now()
+    sale = Sale.objects.create(
+        number=f"{register.code}-{register.last_receipt_number:06d}",
+        register=register,
+        shift=shift,
+        cashier=cashier,
+        customer=customer,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        tax_total=priced.tax_total,
+        total=priced.total,
+        change_given=change,
+        created_at=now,
+    )
+    SaleLine.objects.bulk_create(
+        [
+            SaleLine(
+                sale=sale,
+                product=products[line.product_id],
+                product_name=products[line.product_id].name,
+                sku=products[line.product_id].sku,
+                quantity=line.quantity,
+                shelf_price=products[line.product_id].retail_price,
+                unit_price=p.unit_price,
+                line_discount=p.line_discount,
+                order_discount=p.order_discount,
+                total=p.total,
+                tax=p.tax,
+                tax_rate=shop.vat_rate,
+                unit_cost=products[line.product_id].cost_price,
+            )
+            for line, p in zip(cart.lines, priced.lines, strict=True)
+        ]
+    )
+    for payment in payments:
+        payment.sale, payment.shift, payment.created_by, payment.created_at = (
+            sale,
+            shift,
+            cashier,
+            now,
+        )
+    Payment.objects.bulk_create(payments)
+    if momo_requests:
+        # Payments were planned in tender order, so each request finds its payment by position.
+        for tender, payment in zip(tenders, payments, strict=False):
+            if tender.momo_request_id is not None:
+                momo_requests[tender.momo_request_id].payment = payment
+        MobileMoneyRequest.objects.bulk_update(list(momo_requests.values()), ["payment"])
+
+    reference = Reference("pos.sale", str(sale.pk), f"Sale {sale.number}")
+    apply_movements(
+        lines=[
+            MovementLine(
+                line.product_id,
+                -line.quantity,
+                MovementKind.SALE,
+                products[line.product_id].cost_price,
+                reference=reference,
+            )
+            for line in cart.lines
+        ],
+        user=cashier,
+        allow_negative=shop.allow_negative_stock,
+    )
+    if customer is not None:
+        on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
+        record_customer_purchase(
+            customer_id=customer.pk, amount=sale.total, on_credit=on_credit, at=now
+        )
+        if on_credit:
+            create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
+    if needs_approval:
+        audit.record_on_commit(
+            action="sale.discount_approved",
+            actor=approved_by or cashier,
+            target=sale,
+            details={
+                "cashier": cashier.username,
+                "discount_total": str(sale.discount_total),
+                "subtotal": str(sale.subtotal),
+            },
+        )
+    return sale
+
+
+def _check_prices(cart: Cart, priced, products, shop) -> bool:
+    """Refuse a price under a product's minimum; say whether a discount needs a manager."""
+    limit = shop.cashier_max_discount_percent
+    needs_approval = False
+    shelf_total = ZERO
+    for i, (line, p) in enumerate(zip(cart.lines, priced.lines, strict=True)):
+        product = products[line.product_id]
+        if product.status != ProductStatus.ACTIVE:
+            raise errors.ProductNotForSale(
+                f"{product.name} is {product.get_status_display().lower()}.", field=f"lines.{i}"
+            )
+        before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
+        if before_vat_on_top < product.minimum_price * line.quantity:
+            raise errors.PriceBelowMinimum(
+                f"{product.name} cannot be sold under {product.minimum_price} each.",
+                field=f"lines.{i}",
+            )
+        shelf = product.retail_price * line.quantity
+        shelf_total += shelf
+        if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
+            needs_approval = True
+    order_after_lines = sum((p.gross - p.line_discount for p in priced.lines), ZERO)
+    if order_after_lines and cart.order_discount * 100 > limit * order_after_lines:
+        needs_approval = True
+    return needs_approval
+
+
+def _require_approval(cashier, approved_by) -> None:
+    if cashier.has_perm("pos.approve_discount"):
+        return
+    if approved_by is None:
+        raise errors.ApprovalRequired()
+    if not (approved_by.is_active and approved_by.has_perm("pos.approve_discount")):
+        raise errors.ApprovalRequired("That user cannot approve discounts.")
+
+
+def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_requests):
+    """Payment rows for the tenders, plus a negative cash row for the change, if any.
+
+    Tenders must cover the total exactly, except that cash may exceed it: the excess is change,
+    and change is given only from cash.
+    """
+    tendered = sum((t.amount for t in tenders), ZERO)
+    cash = sum((t.amount for t in tenders if t.tender == Tender.CASH), ZERO)
+    if tendered < total:
+        raise errors.TendersDoNotCover(
+            f"Payments {tendered} do not cover the total {total}.", field="tenders"
+        )
+    change = tendered - total
+    if change > cash:
+        raise errors.TendersDoNotCover(
+            "Only cash can be more than the amount due; reduce the other payments.",
+            field="tenders",
+        )
+    payments = []
+    for tender in tenders:
+        if tender.tender == Tender.ACCOUNT:
+            _check_credit(customer, tender.amount)
+        reference = tender.reference
+        if tender.momo_request_id is not None:
+            reference = momo_requests[tender.momo_request_id].financial_transaction_id
+        payments.append(
+            Payment(tender=tender.tender, amount=tender.amount, reference=reference[:100])
+        )
+    if change:
+        payments.append(Payment(tender=Tender.CASH, amount=-change, is_change=True))
+    return payments, change
+
+
+def _check_credit(customer, amount: Decimal) -> None:
+    if customer is None:
+        raise errors.CustomerRequired("Choose the customer to put this sale on account.")
+    if customer.balance + amount > customer.credit_limit:
+        available = max(customer.credit_limit - customer.balance, ZERO)
+        raise errors.CreditLimitExceeded(
+            f"{customer.name} has {available} of credit left; this needs {amount}.",
+            field="tenders",
+        )
+
+
+def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMoneyRequest]:
+    ids = sorted(t.momo_request_id for t in tenders if t.momo_request_id is not None)
+    if not ids:
+        return {}
+    found = {
+        r.pk: r
+        for r in MobileMoneyRequest.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    for tender in tenders:
+        if tender.momo_request_id is None:
+            continue
+        request = found.get(tender.momo_request_id)
+        if (
+            request is None
+            or request.shift_id != shift.pk
+            or request.status != MobileMoneyRequest.Status.SUCCESSFUL
+            or request.payment_id is not None
+            or request.amount != tender.amount
+            or tender.tender != Tender.MOBILE_MONEY
+        ):
+            raise errors.InvalidTender(
+                "That Mobile Money payment is not confirmed for this amount.", field="tenders"
+            )
+    return found

@@ -1,0 +1,207 @@
+"""Shifts: open with a float, cash in and out, close with a count and a Z-report.
+
+Expected cash = opening float + cash taken (sales, less change; invoice payments) − cash refunds
++ cash in − cash out; each is a sum over the shift's ledger rows, never a running figure.
+A closed shift is immutable.
+"""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts import audit
+from pos import errors
+from pos.models import CashMovement, Payment, Refund, Register, Sale, SaleLine, Shift, Tender
+from pos.money import to_currency
+
+ZERO = Decimal(0)
+# Tenders that end up in a drawer or a statement and can be counted at close.
+COUNTED_TENDERS = [Tender.CASH, Tender.MOBILE_MONEY, Tender.CARD, Tender.BANK_TRANSFER]
+
+
+def open_shift(*, register: Register, cashier, opening_float) -> Shift:
+    """Open a shift; a register and a cashier each have at most one open shift."""
+    if not cashier.has_perm("pos.sell"):
+        raise errors.NotAllowed("You are not allowed to open a shift.")
+    if not register.is_active:
+        raise errors.ShiftNotAllowed(f"{register} is not in use.", field="register")
+    opening_float = _positive_amount(opening_float, "opening_float")
+    try:
+        with transaction.atomic():
+            return Shift.objects.create(
+                register=register, cashier=cashier, opening_float=opening_float
+            )
+    except IntegrityError:
+        if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
+            raise errors.ShiftAlreadyOpen(f"{register} already has an open shift.") from None
+        raise errors.ShiftAlreadyOpen(
+            "You already have an open shift on another register."
+        ) from None
+
+
+def open_shift_for(user) -> Shift | None:
+    return Shift.objects.select_related("register").filter(cashier=user, status="open").first()
+
+
+def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) -> CashMovement:
+    """Cash in or out of the drawer during an open shift, with a reason (paid-ins, paid-outs)."""
+    if kind not in CashMovement.Kind.values:
+        raise errors.InvalidTender(f"Unknown cash movement {kind!r}.", field="kind")
+    amount = _positive_amount(amount, "amount")
+    if amount == ZERO:
+        raise errors.InvalidTender("Enter an amount.", field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired("Say why the cash goes in or out.", field="reason")
+    with transaction.atomic():
+        shift = _lock_open_shift(shift)
+        if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
+            raise errors.NotAllowed("This is another cashier's shift.")
+        signed = amount if kind == CashMovement.Kind.PAID_IN else -amount
+        if kind == CashMovement.Kind.PAID_OUT and expected_cash(shift) + signed < ZERO:
+            raise errors.InvalidTender("There is not that much cash in the drawer.", field="amount")
+        return CashMovement.objects.create(
+            shift=shift, kind=kind, amount=signed, reason=reason[:200], created_by=user
+        )
+
+
+def expected_by_tender(shift: Shift) -> dict[str, Decimal]:
+    """What should be in the drawer (cash) and on the statements (other tenders)."""
+    taken = dict(
+        Payment.objects.filter(shift=shift)
+        .values_list("tender")
+        .annotate(total=Sum("amount"))
+        .values_list("tender", "total")
+    )
+    cash_moves = CashMovement.objects.filter(shift=shift).aggregate(total=Sum("amount"))["total"]
+    expected = {tender: taken.get(tender) or ZERO for tender in COUNTED_TENDERS}
+    expected[Tender.CASH] += shift.opening_float + (cash_moves or ZERO)
+    return expected
+
+
+def expected_cash(shift: Shift) -> Decimal:
+    return expected_by_tender(shift)[Tender.CASH]
+
+
+def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "") -> Shift:
+    """Close with the counted amount per tender; stores expected, counted, over/short and the
+    Z-report. A manager may close another cashier's shift."""
+    if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
+        raise errors.NotAllowed("Only a manager can close another cashier's shift.")
+    if Tender.CASH not in counted:
+        raise errors.InvalidTender("Count the cash in the drawer.", field="counted.cash")
+    counts = {}
+    for tender, amount in counted.items():
+        if tender not in COUNTED_TENDERS:
+            raise errors.InvalidTender(f"{tender!r} is not counted.", field=f"counted.{tender}")
+        counts[tender] = _positive_amount(amount, f"counted.{tender}")
+    with transaction.atomic():
+        # Same order as checkout: the register row first, so no sale commits past the close.
+        Register.objects.select_for_update().get(pk=shift.register_id)
+        shift = _lock_open_shift(shift)
+        expected = expected_by_tender(shift)
+        report = z_report(shift)
+        report["counts"] = {
+            tender: {
+                "expected": str(expected[tender]),
+                "counted": str(counts[tender]) if tender in counts else None,
+                "over_short": str(counts[tender] - expected[tender]) if tender in counts else None,
+            }
+            for tender in COUNTED_TENDERS
+        }
+        shift.status = Shift.Status.CLOSED
+        shift.closed_at = timezone.now()
+        shift.closed_by = user
+        shift.closing_note = note
+        shift.over_short = counts[Tender.CASH] - expected[Tender.CASH]
+        shift.z_report = report
+        shift.save()
+        if shift.cashier_id != user.pk or shift.over_short:
+            audit.record_on_commit(
+                action="shift.closed",
+                actor=user,
+                target=shift,
+                details={"over_short": str(shift.over_short), "cashier_id": shift.cashier_id},
+            )
+    return shift
+
+
+def z_report(shift: Shift) -> dict:
+    """Totals of a shift: by tender, by category, refunds, voids, discounts, tax, sale count."""
+    sales = Sale.objects.filter(shift=shift)
+    completed = sales.filter(status=Sale.Status.COMPLETED)
+    totals = completed.aggregate(
+        count=Count("id"),
+        gross=Sum("subtotal"),
+        discounts=Sum("discount_total"),
+        tax=Sum("tax_total"),
+        total=Sum("total"),
+    )
+    voids = sales.filter(status=Sale.Status.VOIDED).aggregate(count=Count("id"), total=Sum("total"))
+    refunds = Refund.objects.filter(shift=shift).aggregate(count=Count("id"), total=Sum("total"))
+    by_tender = (
+        Payment.objects.filter(shift=shift)
+        .values("tender")
+        .annotate(total=Sum("amount"), change=Sum("amount", filter=Q(is_change=True)))
+        .order_by("tender")
+    )
+    by_category = (
+        SaleLine.objects.filter(sale__in=completed)
+        .values("product__category__name")
+        .annotate(quantity=Sum("quantity"), total=Sum("total"))
+        .order_by("product__category__name")
+    )
+
+    def money(value) -> str:
+        return str(value or ZERO)
+
+    return {
+        "shift_id": shift.pk,
+        "register": str(shift.register),
+        "cashier": shift.cashier.get_username(),
+        "opened_at": shift.opened_at.isoformat(),
+        "opening_float": money(shift.opening_float),
+        "sales": {
+            "count": totals["count"],
+            "gross": money(totals["gross"]),
+            "discounts": money(totals["discounts"]),
+            "tax": money(totals["tax"]),
+            "total": money(totals["total"]),
+        },
+        "voids": {"count": voids["count"], "total": money(voids["total"])},
+        "refunds": {"count": refunds["count"], "total": money(refunds["total"])},
+        "by_tender": {
+            row["tender"]: {"net": money(row["total"]), "change": money(row["change"])}
+            for row in by_tender
+        },
+        "by_category": [
+            {
+                "category": row["product__category__name"],
+                "quantity": row["quantity"],
+                "total": money(row["total"]),
+            }
+            for row in by_category
+        ],
+        "cash_movements": money(
+            CashMovement.objects.filter(shift=shift).aggregate(total=Sum("amount"))["total"]
+        ),
+    }
+
+
+def _lock_open_shift(shift: Shift) -> Shift:
+    locked = Shift.objects.select_for_update().get(pk=shift.pk)
+    if locked.status != Shift.Status.OPEN:
+        raise errors.ShiftClosed()
+    return locked
+
+
+def _positive_amount(value, field_name: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+    if not amount.is_finite() or amount < 0:
+        raise errors.InvalidPrice("Amounts cannot be negative.", field=field_name)
+    return to_currency(amount)
