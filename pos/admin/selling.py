@@ -1,0 +1,175 @@
+"""Selling in the back office: registers are edited; sales, shifts, payments and refunds are
+ledgers, read-only here (voids, refunds and closes go through the selling services)."""
+
+from django.contrib import admin
+
+from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from pos.models import (
+    CashMovement,
+    HeldSale,
+    Invoice,
+    InvoiceReminder,
+    MobileMoneyRequest,
+    Payment,
+    Refund,
+    RefundLine,
+    Register,
+    Sale,
+    SaleLine,
+    Sequence,
+    Shift,
+)
+
+
+@admin.register(Register)
+class RegisterAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "is_active", "last_receipt_number"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["last_receipt_number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code prefixes every receipt number already printed: fixed once the register exists.
+        return ["code", "last_receipt_number"] if obj else ["last_receipt_number"]
+
+
+class SaleLineInline(ReadOnlyInline):
+    model = SaleLine
+    fields = [
+        "product_name",
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_discount",
+        "order_discount",
+        "total",
+        "tax",
+    ]
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fk_name = "sale"
+    fields = ["tender", "amount", "is_change", "reference", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Sale)
+class SaleAdmin(ReadOnlyAdmin):
+    list_display = ["number", "created_at", "cashier", "customer", "total", "status"]
+    list_filter = ["status", "register", "created_at"]
+    search_fields = ["number", "customer__name", "customer__phone", "cashier__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["cashier", "customer"]
+    inlines = [SaleLineInline, PaymentInline]
+    exclude = ["request_fingerprint"]
+
+
+class CashMovementInline(ReadOnlyInline):
+    model = CashMovement
+    fields = ["created_at", "kind", "amount", "reason", "created_by"]
+    readonly_fields = fields
+
+
+@admin.register(Shift)
+class ShiftAdmin(ReadOnlyAdmin):
+    list_display = [
+        "register",
+        "cashier",
+        "status",
+        "opened_at",
+        "closed_at",
+        "opening_float",
+        "over_short",
+    ]
+    list_filter = ["status", "register"]
+    search_fields = ["cashier__username", "register__name"]
+    date_hierarchy = "opened_at"
+    list_select_related = ["register", "cashier"]
+    inlines = [CashMovementInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "tender",
+        "amount",
+        "is_change",
+        "reference",
+        "sale",
+        "refund",
+        "invoice",
+    ]
+    list_filter = ["tender", "is_change"]
+    search_fields = ["reference", "sale__number", "invoice__number"]
+    date_hierarchy = "created_at"
+    list_select_related = ["sale", "refund", "invoice"]
+
+
+@admin.register(CashMovement)
+class CashMovementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "shift", "kind", "amount", "reason", "created_by"]
+    list_filter = ["kind"]
+    list_select_related = ["shift__register", "shift__cashier", "created_by"]
+
+
+class RefundLineInline(ReadOnlyInline):
+    model = RefundLine
+    fields = ["product", "quantity", "unit_price", "total", "tax", "restock"]
+    readonly_fields = fields
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["number", "created_at", "sale", "total", "tender", "created_by", "reason"]
+    search_fields = ["number", "sale__number", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["sale", "created_by"]
+    inlines = [RefundLineInline]
+
+
+@admin.register(HeldSale)
+class HeldSaleAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "register", "cashier", "customer", "note"]
+    list_select_related = ["register", "cashier", "customer"]
+
+
+class InvoiceReminderInline(ReadOnlyInline):
+    model = InvoiceReminder
+    fields = ["step", "sent_at"]
+    readonly_fields = fields
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "issued_at",
+        "due_date",
+        "total",
+        "amount_paid",
+        "status_shown",
+    ]
+    list_filter = ["status"]
+    search_fields = ["number", "customer__name", "customer__phone"]
+    list_select_related = ["customer"]
+    inlines = [InvoiceReminderInline]
+
+    @admin.display(description="status")
+    def status_shown(self, obj):
+        return obj.Status(obj.effective_status).label
+
+
+@admin.register(MobileMoneyRequest)
+class MobileMoneyRequestAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "amount", "phone", "status", "financial_transaction_id", "reason"]
+    list_filter = ["status"]
+    search_fields = ["reference_id", "financial_transaction_id", "phone"]
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "last_number"]
