@@ -12,5 +12,6 @@ handler500 = "monitoring.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("pos/", include("pos.urls")),
     path("", include("accounts.urls")),
 ]
