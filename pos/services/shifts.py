@@ -105,9 +105,11 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
         report = z_report(shift)
         report["counts"] = {
             tender: {
-                "expected": str(expected[tender]),
+                "expected": str(to_currency(expected[tender])),
                 "counted": str(counts[tender]) if tender in counts else None,
-                "over_short": str(counts[tender] - expected[tender]) if tender in counts else None,
+                "over_short": str(counts[tender] - to_currency(expected[tender]))
+                if tender in counts
+                else None,
             }
             for tender in COUNTED_TENDERS
         }
@@ -115,7 +117,7 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
         shift.closed_at = timezone.now()
         shift.closed_by = user
         shift.closing_note = note
-        shift.over_short = counts[Tender.CASH] - expected[Tender.CASH]
+        shift.over_short = counts[Tender.CASH] - to_currency(expected[Tender.CASH])
         shift.z_report = report
         shift.save()
         if shift.cashier_id != user.pk or shift.over_short:
@@ -155,7 +157,8 @@ def z_report(shift: Shift) -> dict:
     )
 
     def money(value) -> str:
-        return str(value or ZERO)
+        # Aggregates come back with the database's scale (SQLite drops it): show currency places.
+        return str(to_currency(value or ZERO))
 
     return {
         "shift_id": shift.pk,
