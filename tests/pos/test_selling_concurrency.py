@@ -1,0 +1,95 @@
+"""Checkouts racing each other on PostgreSQL, each thread with its own connection."""
+
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from pos import errors
+from pos.models import Product, Sale, StockMovement
+from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(count: int, work) -> list:
+    """Run work(i) in `count` threads released together; return each result or exception."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # collected and asserted on by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def sell_one(shift, cashier, product, key=None):
+    return checkout(
+        shift=shift,
+        cashier=cashier,
+        cart=Cart([CartLine(product.pk, 1)]),
+        tenders=[TenderLine("cash", Decimal(12000))],
+        idempotency_key=key or uuid.uuid4(),
+    )
+
+
+def test_fifty_checkouts_for_the_last_ten_units_sell_exactly_ten(shift, cashier, make_product):
+    product = make_product(stock=10)
+
+    results = race(50, lambda i: sell_one(shift, cashier, product))
+
+    sold = [r for r in results if isinstance(r, Sale)]
+    refused = [r for r in results if isinstance(r, errors.InsufficientStock)]
+    assert len(sold) == 10
+    assert len(refused) == 40, [
+        r for r in results if not isinstance(r, Sale | errors.InsufficientStock)
+    ]
+    product.refresh_from_db()
+    assert product.stock_on_hand == 0
+    ledger = StockMovement.objects.filter(product=product).aggregate(total=Sum("quantity"))["total"]
+    assert ledger == 0
+
+
+def test_concurrent_checkouts_keep_receipt_numbers_gap_free(shift, cashier, make_product):
+    product = make_product(stock=1000)
+
+    results = race(30, lambda i: sell_one(shift, cashier, product))
+
+    assert all(isinstance(r, Sale) for r in results), results
+    numbers = sorted(Sale.objects.values_list("number", flat=True))
+    assert numbers == [f"R1-{n:06d}" for n in range(1, 31)]
+
+
+def test_failed_checkouts_consume_no_receipt_number(shift, cashier, make_product):
+    product = make_product(stock=5)
+
+    race(20, lambda i: sell_one(shift, cashier, product))
+
+    numbers = sorted(Sale.objects.values_list("number", flat=True))
+    assert numbers == [f"R1-{n:06d}" for n in range(1, 6)]
+
+
+def test_the_same_idempotency_key_twenty_times_creates_one_sale(shift, cashier, make_product):
+    product = make_product(stock=100)
+    key = uuid.uuid4()
+
+    results = race(20, lambda i: sell_one(shift, cashier, product, key))
+
+    assert all(isinstance(r, Sale) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert Sale.objects.count() == 1
+    assert Product.objects.get(pk=product.pk).stock_on_hand == 99
