@@ -110,25 +110,33 @@ def apply_movements(
         StockMovement.objects.bulk_create(movements)
         Product.objects.bulk_update(list(products.values()), ["stock_on_hand"])
         crossed = [
-            p for pk, p in products.items() if initial[pk] > p.reorder_level >= p.stock_on_hand
+            (pk, p.stock_on_hand, p.reorder_level)
+            for pk, p in products.items()
+            if initial[pk] > p.reorder_level >= p.stock_on_hand
         ]
         if crossed:
-            _raise_low_stock_alerts(crossed)
+            # Notifications follow the commit: never inside it, never for a rolled-back change.
+            transaction.on_commit(lambda: _raise_low_stock_alerts(crossed))
     return movements
 
 
-def _raise_low_stock_alerts(products: list[Product]) -> None:
+def _raise_low_stock_alerts(crossed: list[tuple[int, int, int]]) -> None:
     alerts = LowStockAlert.objects.bulk_create(
         [
-            LowStockAlert(product=p, stock_on_hand=p.stock_on_hand, reorder_level=p.reorder_level)
-            for p in products
+            LowStockAlert(product_id=pk, stock_on_hand=stock, reorder_level=level)
+            for pk, stock, level in crossed
         ]
     )
     if settings.EMAIL_HOST:
-        lines = [
-            f"- {a.product}: {a.stock_on_hand} left (reorder at {a.reorder_level})" for a in alerts
-        ]
-        transaction.on_commit(lambda: email_managers_low_stock(lines))
+        names = dict(
+            Product.objects.filter(pk__in=[a.product_id for a in alerts]).values_list("pk", "name")
+        )
+        email_managers_low_stock(
+            [
+                f"- {names[a.product_id]}: {a.stock_on_hand} left (reorder at {a.reorder_level})"
+                for a in alerts
+            ]
+        )
 
 
 def email_managers_low_stock(lines: list[str]) -> None:

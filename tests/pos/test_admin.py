@@ -251,10 +251,13 @@ def test_shop_settings_single_record(admin_user, client):
     assert ShopSettings.objects.count() == 1
 
 
-def test_alerts_listed_and_acknowledged(manager_client, product, manager):
+def test_alerts_listed_and_acknowledged(
+    manager_client, product, manager, django_capture_on_commit_callbacks
+):
     from pos.services.stock import adjust_stock
 
-    adjust_stock(product=product, quantity=-9, reason="sold", user=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust_stock(product=product, quantity=-9, reason="sold", user=manager)
     alert = LowStockAlert.objects.get()
     url = reverse("admin:pos_lowstockalert_changelist")
     assert product.name in manager_client.get(url).content.decode()

@@ -114,8 +114,9 @@ def test_low_stock_alert_once_per_crossing(
         with django_capture_on_commit_callbacks(execute=True):
             adjust_stock(product=product, quantity=-1, reason="sold", user=manager)  # 2 -> 1
         assert LowStockAlert.objects.count() == 1  # still low: no new alert
-        adjust_stock(product=product, quantity=5, reason="found", user=manager)  # 1 -> 6
-        adjust_stock(product=product, quantity=-5, reason="sold", user=manager)  # 6 -> 1
+        with django_capture_on_commit_callbacks(execute=True):
+            adjust_stock(product=product, quantity=5, reason="found", user=manager)  # 1 -> 6
+            adjust_stock(product=product, quantity=-5, reason="sold", user=manager)  # 6 -> 1
     assert LowStockAlert.objects.count() == 2
     alert = LowStockAlert.objects.first()
     assert (alert.stock_on_hand, alert.reorder_level, alert.acknowledged) == (1, 2, False)
@@ -129,6 +130,16 @@ def test_no_email_without_email_configured(
         adjust_stock(product=product, quantity=-9, reason="sold", user=manager)
     assert LowStockAlert.objects.count() == 1
     assert mail.outbox == []
+
+
+def test_no_alert_for_a_rolled_back_change(product, manager, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            adjust_stock(product=product, quantity=-9, reason="sold", user=manager)
+            raise RuntimeError("the sale failed later")
+    assert not LowStockAlert.objects.exists()
 
 
 def test_check_stock_reports_drift(make_product, capsys):
