@@ -4,10 +4,45 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
+from monitoring.ratelimit import Usage, add_headers, usage, wait_message
+from monitoring.signals import login_keys
+
 
 class LoginView(auth_views.LoginView):
+    """Sign-in, refused for a while after too many failures (per username + IP, and per IP).
+
+    Failures are counted by the `user_login_failed` receiver (monitoring/signals.py), so a
+    successful sign-in never counts against the user.
+    """
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        blocked = self.exhausted_limit(request)
+        if blocked is not None:
+            return self.refuse(request, blocked)
+        return super().post(request, *args, **kwargs)
+
+    def exhausted_limit(self, request) -> Usage | None:
+        username = request.POST.get("username", "")
+        for name, key in login_keys(request, username).items():
+            found = usage(request, name, key, increment=False)
+            if found is not None and found.exhausted:
+                return found
+        return None
+
+    def refuse(self, request, found: Usage):
+        # An unbound form: binding the posted one would authenticate (and count) again.
+        form = self.get_form_class()(request, initial={"username": request.POST.get("username")})
+        form.add_error(
+            None,
+            "Too many failed sign-in attempts. "
+            f"Please wait {wait_message(found.reset)} before trying again.",
+        )
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(found.reset)
+        return add_headers(response, found)
 
 
 class LogoutView(auth_views.LogoutView):

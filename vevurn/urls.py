@@ -7,5 +7,6 @@ admin.site.index_title = "Shop administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/monitoring/", include("monitoring.urls")),
     path("", include("accounts.urls")),
 ]
