@@ -35,12 +35,12 @@ class LoginView(auth_views.LoginView):
     def refuse(self, request, found: Usage):
         # An unbound form: binding the posted one would authenticate (and count) again.
         form = self.get_form_class()(request, initial={"username": request.POST.get("username")})
-        form.add_error(
-            None,
+        locked_out = (
             "Too many failed sign-in attempts. "
-            f"Please wait {wait_message(found.reset)} before trying again.",
+            f"Please wait {wait_message(found.reset)} before trying again."
         )
-        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        context = self.get_context_data(form=form, locked_out=locked_out)
+        response = self.render_to_response(context, status=429)
         response["Retry-After"] = str(found.reset)
         return add_headers(response, found)
 
