@@ -239,6 +239,7 @@ class RedisState:
             if self.connected:
                 self.connected = False
                 self.since = time.time()
+                self.reconnect_attempts = 0
                 self.backoff = self.backoff_initial
                 logger.warning(
                     "Redis unavailable (%s); using the in-process fallback for %.1f s",
