@@ -4,8 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
-from monitoring.ratelimit import Usage, add_headers, usage, wait_message
-from monitoring.signals import login_keys
+from monitoring.ratelimit import Usage, add_headers, exhausted_login_limit, wait_message
 
 
 class LoginView(auth_views.LoginView):
@@ -19,18 +18,10 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        blocked = self.exhausted_limit(request)
+        blocked = exhausted_login_limit(request)
         if blocked is not None:
             return self.refuse(request, blocked)
         return super().post(request, *args, **kwargs)
-
-    def exhausted_limit(self, request) -> Usage | None:
-        username = request.POST.get("username", "")
-        for name, key in login_keys(request, username).items():
-            found = usage(request, name, key, increment=False)
-            if found is not None and found.exhausted:
-                return found
-        return None
 
     def refuse(self, request, found: Usage):
         # An unbound form: binding the posted one would authenticate (and count) again.

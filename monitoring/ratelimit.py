@@ -137,6 +137,37 @@ def limit(name: str, *, key: str = "user_or_ip"):
     return decorator
 
 
+def login_keys(request, username: str) -> dict[str, str]:
+    """The sign-in limits' keys: per username + IP, and per IP."""
+    address = client_ip(request)
+    return {"login_user": f"{username.strip().lower()}|{address}", "login_ip": address}
+
+
+def exhausted_login_limit(request) -> Usage | None:
+    """The sign-in limit this POST has used up (without counting it), or None."""
+    username = request.POST.get("username", "")
+    for name, key in login_keys(request, username).items():
+        found = usage(request, name, key, increment=False)
+        if found is not None and found.exhausted:
+            return found
+    return None
+
+
+def login_guard(login_view):
+    """Refuse sign-in POSTs over the login limits (for login views other than ours, e.g. the
+    admin's); failures are counted by the `user_login_failed` receiver."""
+
+    @functools.wraps(login_view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST":
+            found = exhausted_login_limit(request)
+            if found is not None:
+                return too_many_requests(request, found)
+        return login_view(request, *args, **kwargs)
+
+    return wrapped
+
+
 class ApiRateLimitMiddleware:
     """The general API limit: per IP for anonymous clients, per user once signed in.
 

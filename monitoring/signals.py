@@ -22,16 +22,10 @@ def count(key: str) -> None:
         logger.warning("could not count %s", key, exc_info=True)
 
 
-def login_keys(request, username: str) -> dict[str, str]:
-    """The login limits' keys: per username + IP, and per IP."""
-    ip = client_ip(request)
-    return {"login_user": f"{username.strip().lower()}|{ip}", "login_ip": ip}
-
-
 @receiver(user_login_failed, dispatch_uid="vevurn-login-failed")
 def on_login_failed(sender, credentials, request=None, **kwargs):
     from accounts import audit
-    from monitoring.ratelimit import usage
+    from monitoring.ratelimit import login_keys, usage
 
     username = str(credentials.get("username", ""))[:150]
     ip = client_ip(request) if request is not None else None

@@ -214,3 +214,22 @@ def test_monitoring_endpoint_is_for_staff_only(client, cashier, make_user):
     response = client.get("/api/monitoring/redis")
     assert response.status_code == 200
     assert response.json()["status"] in {"connected", "not_configured"}
+
+
+def test_the_admin_sign_in_obeys_the_same_limit(client, admin_user):
+    admin_user.is_staff = True
+    admin_user.save()
+    for _ in range(5):
+        response = client.post(
+            "/admin/login/", {"username": "boss", "password": "wrong"}, REMOTE_ADDR="10.6.6.6"
+        )
+        assert response.status_code == 200
+    response = client.post(
+        "/admin/login/", {"username": "boss", "password": PASSWORD}, REMOTE_ADDR="10.6.6.6"
+    )
+    assert response.status_code == 429
+    assert b"Too many requests" in response.content
+    assert "_auth_user_id" not in client.session
+    # The shop's sign-in page shares the counter.
+    response = client.post("/", {"username": "boss", "password": PASSWORD}, REMOTE_ADDR="10.6.6.6")
+    assert response.status_code == 429
