@@ -230,7 +230,9 @@ class RedisState:
             "redis_operations": self.redis_operations,
         }
 
-    def record_failure(self, error: BaseException) -> None:
+    def record_failure(self, error: BaseException, *, probe: bool = False) -> None:
+        """Open the circuit, or after a failed probe double the back-off. Calls that were already
+        in flight when Redis failed only report their error; they do not grow the back-off."""
         cause = error.__cause__ if isinstance(error, ConnectionInterrupted) else error
         message = f"{type(cause or error).__name__}: {cause or error}"[:300]
         with self.lock:
@@ -246,9 +248,10 @@ class RedisState:
                     message,
                     self.backoff,
                 )
-            else:
+                self.retry_at = time.monotonic() + self.backoff
+            elif probe:
                 self.backoff = min(self.backoff * 2, self.backoff_max)
-            self.retry_at = time.monotonic() + self.backoff
+                self.retry_at = time.monotonic() + self.backoff
 
     def record_success(self, fallback: BoundedMemoryCache) -> None:
         if self.connected:
@@ -316,13 +319,16 @@ class ResilientRedisCache(RedisCache):
         try:
             result = getattr(super(), name)(*args, **kwargs)
         except REDIS_ERRORS as error:
-            state.record_failure(error)
+            state.record_failure(error, probe=probing)
             return self._fall_back(name, *args, **kwargs)
         finally:
             if probing:
                 state.probe_lock.release()
         state.redis_operations += 1
-        state.record_success(self.fallback)
+        if probing:
+            # Only the probe closes the circuit: a call that was in flight when Redis failed
+            # and answered late says little about Redis now.
+            state.record_success(self.fallback)
         return result
 
     def _fall_back(self, name: str, *args, **kwargs):
