@@ -4,7 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
-from monitoring.ratelimit import Usage, add_headers, exhausted_login_limit, wait_message
+from monitoring.ratelimit import add_headers, exhausted_login_limit, login_slot, wait_message
 
 
 class LoginView(auth_views.LoginView):
@@ -18,22 +18,25 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        blocked = exhausted_login_limit(request)
-        if blocked is not None:
-            return self.refuse(request, blocked)
-        return super().post(request, *args, **kwargs)
+        with login_slot(request) as mine:
+            if not mine:
+                return self.refuse(request, "Another sign-in for this user is in progress.", 1)
+            found = exhausted_login_limit(request)
+            if found is not None:
+                message = (
+                    "Too many failed sign-in attempts. "
+                    f"Please wait {wait_message(found.reset)} before trying again."
+                )
+                return add_headers(self.refuse(request, message, found.reset), found)
+            return super().post(request, *args, **kwargs)
 
-    def refuse(self, request, found: Usage):
+    def refuse(self, request, message: str, retry_after: int):
         # An unbound form: binding the posted one would authenticate (and count) again.
         form = self.get_form_class()(request, initial={"username": request.POST.get("username")})
-        locked_out = (
-            "Too many failed sign-in attempts. "
-            f"Please wait {wait_message(found.reset)} before trying again."
-        )
-        context = self.get_context_data(form=form, locked_out=locked_out)
+        context = self.get_context_data(form=form, locked_out=message)
         response = self.render_to_response(context, status=429)
-        response["Retry-After"] = str(found.reset)
-        return add_headers(response, found)
+        response["Retry-After"] = str(retry_after)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

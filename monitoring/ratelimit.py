@@ -9,6 +9,8 @@ they live in each process's memory (see monitoring/cache.py), and the limiter ne
 from __future__ import annotations
 
 import functools
+import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -153,17 +155,46 @@ def exhausted_login_limit(request) -> Usage | None:
     return None
 
 
+# How long an attempt may hold its (username, IP) slot if the process dies mid-attempt.
+LOGIN_SLOT_SECONDS = 10
+
+
+@contextmanager
+def login_slot(request):
+    """One sign-in attempt at a time per username + IP. Failures are counted only after the
+    password check, so without this, parallel attempts would all pass the limit check before
+    any of them is counted. Yields False when another attempt holds the slot."""
+    from django.core.cache import cache
+
+    key = (
+        "login:slot:"
+        + hashlib.sha256(
+            login_keys(request, request.POST.get("username", ""))["login_user"].encode()
+        ).hexdigest()
+    )
+    acquired = cache.add(key, 1, timeout=LOGIN_SLOT_SECONDS)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(key)
+
+
 def login_guard(login_view):
     """Refuse sign-in POSTs over the login limits (for login views other than ours, e.g. the
     admin's); failures are counted by the `user_login_failed` receiver."""
 
     @functools.wraps(login_view)
     def wrapped(request, *args, **kwargs):
-        if request.method == "POST":
+        if request.method != "POST":
+            return login_view(request, *args, **kwargs)
+        with login_slot(request) as mine:
+            if not mine:
+                return too_many_requests(request, retry_after=1)
             found = exhausted_login_limit(request)
             if found is not None:
                 return too_many_requests(request, found)
-        return login_view(request, *args, **kwargs)
+            return login_view(request, *args, **kwargs)
 
     return wrapped
 

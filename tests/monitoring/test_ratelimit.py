@@ -1,10 +1,12 @@
 """Rate limits as a client sees them: 429s with headers, the login page's wait, what is exempt."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.urls import include, path
 from django_ratelimit.decorators import ratelimit
 
@@ -233,3 +235,39 @@ def test_the_admin_sign_in_obeys_the_same_limit(client, admin_user):
     # The shop's sign-in page shares the counter.
     response = client.post("/", {"username": "boss", "password": PASSWORD}, REMOTE_ADDR="10.6.6.6")
     assert response.status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_slip_past_the_limit(cashier, monkeypatch):
+    import threading
+
+    from django.contrib.auth import forms
+
+    real_authenticate = forms.authenticate
+
+    def slow_authenticate(*args, **kwargs):
+        time.sleep(0.2)  # a slow password hash: every guess is in flight at once
+        return real_authenticate(*args, **kwargs)
+
+    monkeypatch.setattr(forms, "authenticate", slow_authenticate)
+    # Not what is tested here, and SQLite's in-memory test database refuses parallel writers.
+    monkeypatch.setattr("accounts.audit.record", lambda **kwargs: None)
+    statuses = []
+    barrier = threading.Barrier(10)
+
+    def guess():
+        from django.db import connection
+
+        client = Client()
+        barrier.wait()
+        statuses.append(fail_login(client).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 10
+    assert statuses.count(200) <= 5  # without the per-user slot all ten were checked
+    assert set(statuses) <= {200, 429}
