@@ -12,7 +12,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.models import AuditLog
 from monitoring.client_ip import client_ip
-from monitoring.ratelimit import limit
+from monitoring.ratelimit import limit, wait_message
 from monitoring.signals import LOGIN_FAILED_COUNTER
 from tests.conftest import PASSWORD
 
@@ -35,10 +35,11 @@ def test_five_failed_sign_ins_lock_the_username_from_that_ip(client, cashier):
     )
     assert response.status_code == 429
     assert b"Too many failed sign-in attempts" in response.content
-    assert b"minute" in response.content
     assert "_auth_user_id" not in client.session
     retry_after = int(response["Retry-After"])
     assert 0 < retry_after <= 15 * 60
+    # "Please wait 7 minutes" (or "42 seconds" near the end of the window).
+    assert f"Please wait {wait_message(retry_after)}".encode() in response.content
     assert response["RateLimit-Limit"] == "5"
     assert response["RateLimit-Remaining"] == "0"
 
@@ -150,7 +151,7 @@ urlpatterns = [
     path("password-reset", limit("strict", key="ip")(checkout_view)),
     path(
         "ratelimited",
-        ratelimit(key="ip", rate="1/m", block=True)(checkout_view),
+        ratelimit(key="ip", rate="1/h", block=True)(checkout_view),
     ),
 ]
 
@@ -159,7 +160,7 @@ urlpatterns = [
     ROOT_URLCONF=__name__,
     RATE_LIMITS={
         **settings.RATE_LIMITS,
-        "checkout": "2/m",
+        "checkout": "2/h",
         "strict": "1/15m",
     },
 )
@@ -271,3 +272,11 @@ def test_parallel_guesses_cannot_slip_past_the_limit(cashier, monkeypatch):
     assert len(statuses) == 10
     assert statuses.count(200) <= 5  # without the per-user slot all ten were checked
     assert set(statuses) <= {200, 429}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1, "1 second"), (42, "42 seconds"), (60, "1 minute"), (61, "2 minutes"), (900, "15 minutes")],
+)
+def test_the_wait_reads_naturally(seconds, text):
+    assert wait_message(seconds) == text
