@@ -1,6 +1,7 @@
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -85,3 +86,30 @@ def cache_config(url: str, **options) -> dict:
             },
         }
     }
+
+
+@pytest.fixture
+def silent_redis():
+    """A server that accepts connections and never answers, like a hung Redis."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()

@@ -1,7 +1,6 @@
 """The resilient backend against a real Redis that the test starts, kills and restarts."""
 
 import logging
-import socket
 import threading
 import time
 
@@ -76,33 +75,6 @@ def test_backoff_grows_and_is_capped(redis_server):
     assert seen[:3] == [0.05, 0.1, 0.2]
     assert max(seen) == 0.2
     assert cache.state.reconnect_attempts >= 3
-
-
-@pytest.fixture
-def silent_redis():
-    """A server that accepts connections and never answers, like a hung Redis."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    listener.close()
 
 
 def test_a_hung_redis_holds_only_the_first_call_after_each_backoff(silent_redis, monkeypatch):

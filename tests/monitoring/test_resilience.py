@@ -127,3 +127,21 @@ def test_two_processes_sharing_redis_enforce_one_login_limit(redis_server, tmp_p
             worker.wait(timeout=30)
     # Five failures in all, across both processes, then both refuse.
     assert seen == [200, 200, 200, 200, 200, 429, 429]
+
+
+def test_a_hung_redis_never_fails_a_request_nor_holds_it_past_the_timeout(silent_redis, cashier):
+    api, logins, durations = [], [], []
+    with override_settings(CACHES=cache_config(silent_redis, BACKOFF_INITIAL=0.3)):
+        client = Client()
+        for i in range(30):
+            started = time.monotonic()
+            api.append(client.get("/api/monitoring/redis", REMOTE_ADDR="10.6.0.1").status_code)
+            if i % 5 == 0:
+                logins.append(fail_login(client).status_code)
+            durations.append(time.monotonic() - started)
+        timeout = caches["default"]._params["OPTIONS"]["SOCKET_TIMEOUT"]
+    # The limiter answered from memory: never a 500, and the login limit still held.
+    assert set(api) == {401}
+    assert logins == [200, 200, 200, 200, 200, 429]
+    assert max(durations) < 3 * timeout
+    assert sum(d >= timeout / 2 for d in durations) <= 3  # the first call and a probe or two
