@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django_redis.cache import RedisCache
@@ -196,6 +197,10 @@ class BoundedMemoryCache(BaseCache):
             self._bytes = 0
 
 
+def _iso(timestamp: float | None) -> str | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
 @dataclass
 class RedisState:
     """Circuit-breaker state for one Redis location, shared by the threads of this process."""
@@ -218,9 +223,9 @@ class RedisState:
     def as_dict(self) -> dict:
         return {
             "status": "connected" if self.connected else "fallback",
-            "since": self.since,
+            "since": _iso(self.since),
             "last_error": self.last_error or None,
-            "last_error_at": self.last_error_at,
+            "last_error_at": _iso(self.last_error_at),
             "reconnect_attempts": self.reconnect_attempts,
             "backoff_seconds": self.backoff if not self.connected else 0,
             "retry_in_seconds": (
