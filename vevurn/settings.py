@@ -197,9 +197,7 @@ RATE_LIMITS = {
     # password reset and token creation: @limit("strict", key="ip")
     "strict": env("RATE_LIMIT_STRICT", "5/15m"),
 }
-# Behind N proxies that append to X-Forwarded-For, the client is N hops from the right.
-# 0 (default): use the connection's address and ignore the header, which clients can forge.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# The client IP that limits are keyed by comes from monitoring.client_ip (TRUSTED_PROXIES).
 
 # --- Authentication ---------------------------------------------------------------------------
 

@@ -194,16 +194,16 @@ def test_django_ratelimits_own_decorator_gives_a_429_not_a_403(client):
 @pytest.mark.parametrize(
     ("trusted", "forwarded", "expected"),
     [
-        (0, "1.1.1.1", "10.0.0.1"),  # no trusted proxy: the header is ignored
-        (1, "6.6.6.6, 41.186.0.5", "41.186.0.5"),  # one proxy: the last hop
-        (2, "6.6.6.6, 41.186.0.5, 172.16.0.2", "41.186.0.5"),
-        (2, "41.186.0.5", "10.0.0.1"),  # fewer hops than proxies: not trusted
-        (1, "not-an-ip", "10.0.0.1"),
+        ([], "1.1.1.1", "10.0.0.1"),  # no trusted proxy: the header is ignored
+        (["10.0.0.1"], "6.6.6.6, 41.186.0.5", "41.186.0.5"),  # one proxy: the last hop
+        (["10.0.0.0/8", "172.16.0.0/12"], "6.6.6.6, 41.186.0.5, 172.16.0.2", "41.186.0.5"),
+        (["10.0.0.1"], "", "10.0.0.1"),  # a trusted proxy that forwarded nothing
+        (["10.0.0.1"], "not-an-ip", "10.0.0.1"),
     ],
 )
 def test_client_ip_trusts_only_the_configured_proxies(trusted, forwarded, expected):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
-    with override_settings(TRUSTED_PROXY_COUNT=trusted):
+    with override_settings(TRUSTED_PROXIES=trusted):
         assert client_ip(request) == expected
 
 
