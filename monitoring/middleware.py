@@ -1,18 +1,16 @@
 """Request id, request context, access log line and error answers for every request."""
 
-import functools
-import ipaddress
 import logging
 import re
 import time
 import uuid
 
 import sentry_sdk
-from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404
 
 from monitoring import request_context
+from monitoring.client_ip import client_ip, is_trusted_proxy, trusted_proxies
 from monitoring.errors import domain_error_fields, log_domain_error, report_system_error
 from monitoring.views import render_error
 from vevurn.errors import DomainError
@@ -26,39 +24,9 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 DJANGO_HANDLED = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 
-def trusted_proxies() -> tuple:
-    """settings.TRUSTED_PROXIES parsed once per distinct value (tests change the setting)."""
-    return _parse_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
-
-
-@functools.lru_cache(maxsize=8)
-def _parse_networks(entries: tuple) -> tuple:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
-
-
-def _is_trusted(address: str, networks: list) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def client_ip(request, networks: list) -> str:
-    """REMOTE_ADDR, or behind trusted proxies the right-most X-Forwarded-For hop not a proxy."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not _is_trusted(remote, networks):
-        return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([hop for hop in hops if hop]):
-        if not _is_trusted(hop, networks):
-            return hop
-    return remote
-
-
 def incoming_request_id(request, networks: list) -> str | None:
     """The proxy's X-Request-ID, only from a trusted proxy and only when well-formed."""
-    if not _is_trusted(request.META.get("REMOTE_ADDR", ""), networks):
+    if not is_trusted_proxy(request.META.get("REMOTE_ADDR", ""), networks):
         return None
     candidate = request.headers.get(REQUEST_ID_HEADER, "")
     return candidate if VALID_REQUEST_ID.fullmatch(candidate) else None

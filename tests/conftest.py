@@ -40,6 +40,15 @@ def pytest_runtest_setup(item):
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Each test starts with empty rate-limit counters (LocMem here, the test Redis db in CI)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_user(db):
     """Create a user with a role through the accounts service, as the admin would."""

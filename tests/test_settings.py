@@ -68,8 +68,36 @@ def test_postgres_url_gets_pooling_health_checks_and_a_statement_timeout():
 
 def test_redis_url_selects_django_redis_with_short_timeouts():
     caches = load_settings({"DEBUG": "1", "REDIS_URL": "rediss://cache:6380/1"}, "CACHES")["CACHES"]
+    assert caches["default"]["BACKEND"] == "monitoring.cache.ResilientRedisCache"
     assert caches["default"]["LOCATION"] == "rediss://cache:6380/1"
-    assert caches["default"]["OPTIONS"]["SOCKET_TIMEOUT"] <= 1
+    options = caches["default"]["OPTIONS"]
+    assert options["SOCKET_TIMEOUT"] <= 1
+    assert options["CONNECTION_POOL_KWARGS"]["ssl_cert_reqs"] == "required"
+    assert options["CONNECTION_POOL_KWARGS"]["max_connections"] == 50
+    assert options["CONNECTION_POOL_KWARGS"]["health_check_interval"] > 0
+
+
+def test_redis_tls_certificate_checks_are_configurable():
+    env = {"DEBUG": "1", "REDIS_URL": "rediss://cache:6380/1", "REDIS_SSL_CERT_REQS": "none"}
+    caches = load_settings(env, "CACHES")["CACHES"]
+    assert caches["default"]["OPTIONS"]["CONNECTION_POOL_KWARGS"]["ssl_cert_reqs"] == "none"
+    result = run(["manage.py", "check"], {**env, "REDIS_SSL_CERT_REQS": "maybe"})
+    assert result.returncode != 0
+    assert "REDIS_SSL_CERT_REQS must be" in result.stderr
+
+
+def test_check_is_clean_with_redis_and_ratelimit_accepts_the_backend():
+    # Nothing silenced: django-ratelimit knows our backend (monitoring/apps.py).
+    result = run(["manage.py", "check"], {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_is_clean_in_production_with_redis():
+    env = {**PRODUCTION, "REDIS_URL": "rediss://cache:6380/1"}
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def test_no_redis_url_means_an_in_process_cache():

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_ratelimit",
     "accounts",
     "pos",
     "monitoring",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "monitoring.ratelimit.ApiRateLimitMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -129,25 +132,41 @@ REDIS_URL = env("REDIS_URL", "")
 REDIS_SOCKET_CONNECT_TIMEOUT = float(env("REDIS_SOCKET_CONNECT_TIMEOUT", "0.5"))
 REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "0.5"))
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 50)
+# rediss:// only: "required" (verify the server's certificate), "optional" or "none".
+REDIS_SSL_CERT_REQS = env("REDIS_SSL_CERT_REQS", "required")
+if REDIS_SSL_CERT_REQS not in {"required", "optional", "none"}:
+    raise ImproperlyConfigured(
+        f"REDIS_SSL_CERT_REQS must be required, optional or none; got {REDIS_SSL_CERT_REQS!r}."
+    )
 
 if REDIS_URL:
+    # The resilient backend (monitoring/cache.py): while Redis is down, calls go to a bounded
+    # in-process fallback for a back-off that doubles up to CACHE_BACKOFF_MAX seconds.
+    redis_pool_kwargs = {
+        "max_connections": REDIS_MAX_CONNECTIONS,
+        "health_check_interval": env_int("REDIS_HEALTH_CHECK_INTERVAL", 30),
+        "retry_on_timeout": False,
+    }
+    if REDIS_URL.startswith("rediss://"):
+        redis_pool_kwargs["ssl_cert_reqs"] = REDIS_SSL_CERT_REQS
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "monitoring.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "vevurn",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_CONNECT_TIMEOUT,
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "CONNECTION_POOL_KWARGS": {
-                    "max_connections": REDIS_MAX_CONNECTIONS,
-                    "health_check_interval": 30,
-                    "retry_on_timeout": False,
-                },
+                "CONNECTION_POOL_KWARGS": redis_pool_kwargs,
+                "BACKOFF_INITIAL": float(env("CACHE_BACKOFF_INITIAL", "1")),
+                "BACKOFF_MAX": float(env("CACHE_BACKOFF_MAX", "30")),
+                "FALLBACK_MAX_ENTRIES": env_int("CACHE_FALLBACK_MAX_ENTRIES", 10_000),
+                "FALLBACK_MAX_BYTES": env_int("CACHE_FALLBACK_MAX_BYTES", 32 * 1024 * 1024),
             },
         }
     }
+    SILENCED_SYSTEM_CHECKS = []
 else:
     CACHES = {
         "default": {
@@ -155,6 +174,30 @@ else:
             "LOCATION": "vevurn",
         }
     }
+    # django-ratelimit objects to an in-process cache (E003, W001) because counters are not
+    # shared between processes. Without REDIS_URL that is the documented trade-off: the limits
+    # hold per process, which is exact for `make run` (one process).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Rate limits ------------------------------------------------------------------------------
+# django-ratelimit fixed windows ("count/period", period s, m, h, d, e.g. 15m) counted in the
+# default cache, so every instance shares them; monitoring/ratelimit.py applies them.
+
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "monitoring.ratelimit.ratelimited_view"
+RATE_LIMITS = {
+    # failed sign-ins per username + IP, and per IP; a successful sign-in is not counted
+    "login_user": env("RATE_LIMIT_LOGIN_USER", "5/15m"),
+    "login_ip": env("RATE_LIMIT_LOGIN_IP", "20/15m"),
+    # the general API (/api/, health probes excepted)
+    "api_anon": env("RATE_LIMIT_API_ANON", "100/15m"),
+    "api_user": env("RATE_LIMIT_API_USER", "1000/15m"),
+    # per user: @limit("checkout")
+    "checkout": env("RATE_LIMIT_CHECKOUT", "30/m"),
+    # password reset and token creation: @limit("strict", key="ip")
+    "strict": env("RATE_LIMIT_STRICT", "5/15m"),
+}
+# The client IP that limits are keyed by comes from monitoring.client_ip (TRUSTED_PROXIES).
 
 # --- Authentication ---------------------------------------------------------------------------
 

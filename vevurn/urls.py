@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from monitoring.ratelimit import login_guard
+
 admin.site.site_header = "Vevurn POS"
 admin.site.site_title = "Vevurn POS admin"
 admin.site.index_title = "Shop administration"
+# The admin's sign-in obeys the same failed-login limits as the shop's.
+admin.site.login = login_guard(admin.site.login)
 
 handler400 = "monitoring.views.bad_request"
 handler403 = "monitoring.views.permission_denied"
@@ -13,5 +17,6 @@ handler500 = "monitoring.views.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("pos/", include("pos.urls")),
+    path("api/monitoring/", include("monitoring.urls")),
     path("", include("accounts.urls")),
 ]

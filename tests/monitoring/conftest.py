@@ -1,9 +1,15 @@
 import io
 import json
 import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
 from logging.config import DictConfigurator
 
 import pytest
+import redis
 from django.conf import settings
 from django.test import Client
 
@@ -61,3 +67,110 @@ def json_lines():
 def lenient_client():
     """A client that returns the 500 page instead of re-raising the view's exception."""
     return Client(raise_request_exception=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisProcess:
+    """A redis-server of the test's own, on a spare port, so that the test can kill it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=0.5)
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisProcess(free_port())
+    server.start()
+    yield server
+    server.kill()
+
+
+def cache_config(url: str, **options) -> dict:
+    """CACHES["default"] for the resilient backend against `url`, with short test back-offs."""
+    return {
+        "default": {
+            "BACKEND": "monitoring.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "vevurn",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "CONNECTION_POOL_KWARGS": {"max_connections": 20, "retry_on_timeout": False},
+                "BACKOFF_INITIAL": 0.2,
+                "BACKOFF_MAX": 0.5,
+                **options,
+            },
+        }
+    }
+
+
+@pytest.fixture
+def silent_redis():
+    """A server that accepts connections and never answers, like a hung Redis."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()

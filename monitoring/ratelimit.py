@@ -1,0 +1,225 @@
+"""Rate limits on top of django-ratelimit's fixed-window counters (kept in the default cache).
+
+Limits are named in `settings.RATE_LIMITS` ("5/15m" style). Over a limit the client gets a 429
+with `Retry-After` and `RateLimit-*` headers: the JSON error shape under /api/, the friendly
+429 page on screens. The counters live in Redis (shared by every instance); while Redis is down
+they live in each process's memory (see monitoring/cache.py), and the limiter never raises.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django_ratelimit.core import get_usage
+
+from monitoring.client_ip import client_ip
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: int
+    count: int
+    reset: int  # seconds until the window ends
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.count >= self.limit
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def usage(request, name: str, key: str, *, increment: bool) -> Usage | None:
+    """Count (or just read) the use of limit `name` by `key`; None when rate limiting is off."""
+    rate = settings.RATE_LIMITS[name]
+    found = get_usage(
+        request,
+        group=f"vevurn.{name}",
+        key=lambda group, request: key,
+        rate=rate,
+        increment=increment,
+    )
+    if found is None:
+        return None
+    return Usage(limit=found["limit"], count=found["count"], reset=max(1, found["time_left"]))
+
+
+def user_or_ip(request) -> str:
+    """Signed-in traffic is keyed by user (a shop's tills share one IP), the rest by IP."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_ip(request)}"
+
+
+def ip(request) -> str:
+    return f"ip:{client_ip(request)}"
+
+
+KEYS = {"user_or_ip": user_or_ip, "ip": ip}
+
+
+def add_headers(response, found: Usage):
+    response["RateLimit-Limit"] = str(found.limit)
+    response["RateLimit-Remaining"] = str(found.remaining)
+    response["RateLimit-Reset"] = str(found.reset)
+    return response
+
+
+def wait_message(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def too_many_requests(request, found: Usage | None = None, *, retry_after: int | None = None):
+    """The 429 response: JSON for the API, the friendly page for screens."""
+    retry_after = found.reset if found is not None else (retry_after or 60)
+    message = f"Too many requests. Try again in {wait_message(retry_after)}."
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {
+                "error": {
+                    "code": "rate_limited",
+                    "message": message,
+                    "fields": {},
+                    "request_id": getattr(request, "request_id", None),
+                }
+            },
+            status=429,
+        )
+    else:
+        response = render(
+            request,
+            "429.html",
+            {"retry_after": retry_after, "wait": wait_message(retry_after), "message": message},
+            status=429,
+        )
+    response["Retry-After"] = str(retry_after)
+    if found is not None:
+        add_headers(response, found)
+    return response
+
+
+def ratelimited_view(request, exception):
+    """RATELIMIT_VIEW: django-ratelimit's `Ratelimited` becomes a 429, never a 403."""
+    return too_many_requests(request)
+
+
+def limit(name: str, *, key: str = "user_or_ip"):
+    """Decorate a view with limit `name` from settings.RATE_LIMITS, e.g. `@limit("checkout")`
+    (30/min per user) or `@limit("strict", key="ip")` for password reset and token creation."""
+    key_function = KEYS[key]
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            found = usage(request, name, key_function(request), increment=True)
+            if found is not None and found.exceeded:
+                return too_many_requests(request, found)
+            response = view(request, *args, **kwargs)
+            if found is not None:
+                add_headers(response, found)
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def login_keys(request, username: str) -> dict[str, str]:
+    """The sign-in limits' keys: per username + IP, and per IP."""
+    address = client_ip(request)
+    return {"login_user": f"{username.strip().lower()}|{address}", "login_ip": address}
+
+
+def exhausted_login_limit(request) -> Usage | None:
+    """The sign-in limit this POST has used up (without counting it), or None."""
+    username = request.POST.get("username", "")
+    for name, key in login_keys(request, username).items():
+        found = usage(request, name, key, increment=False)
+        if found is not None and found.exhausted:
+            return found
+    return None
+
+
+# How long an attempt may hold its (username, IP) slot if the process dies mid-attempt.
+LOGIN_SLOT_SECONDS = 10
+
+
+@contextmanager
+def login_slot(request):
+    """One sign-in attempt at a time per username + IP. Failures are counted only after the
+    password check, so without this, parallel attempts would all pass the limit check before
+    any of them is counted. Yields False when another attempt holds the slot."""
+    from django.core.cache import cache
+
+    key = (
+        "login:slot:"
+        + hashlib.sha256(
+            login_keys(request, request.POST.get("username", ""))["login_user"].encode()
+        ).hexdigest()
+    )
+    acquired = cache.add(key, 1, timeout=LOGIN_SLOT_SECONDS)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(key)
+
+
+def login_guard(login_view):
+    """Refuse sign-in POSTs over the login limits (for login views other than ours, e.g. the
+    admin's); failures are counted by the `user_login_failed` receiver."""
+
+    @functools.wraps(login_view)
+    def wrapped(request, *args, **kwargs):
+        if request.method != "POST":
+            return login_view(request, *args, **kwargs)
+        with login_slot(request) as mine:
+            if not mine:
+                return too_many_requests(request, retry_after=1)
+            found = exhausted_login_limit(request)
+            if found is not None:
+                return too_many_requests(request, found)
+            return login_view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ApiRateLimitMiddleware:
+    """The general API limit: per IP for anonymous clients, per user once signed in.
+
+    Placed after AuthenticationMiddleware. Health probes are never limited.
+    """
+
+    exempt_prefixes = ("/api/health/",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        if not path.startswith("/api/") or path.startswith(self.exempt_prefixes):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        name = "api_user" if user is not None and user.is_authenticated else "api_anon"
+        found = usage(request, name, user_or_ip(request), increment=True)
+        if found is not None and found.exceeded:
+            return too_many_requests(request, found)
+        response = self.get_response(request)
+        if found is not None:
+            add_headers(response, found)
+        return response

@@ -1,0 +1,282 @@
+"""Rate limits as a client sees them: 429s with headers, the login page's wait, what is exempt."""
+
+import time
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.test import Client, RequestFactory, override_settings
+from django.urls import include, path
+from django_ratelimit.decorators import ratelimit
+
+from accounts.models import AuditLog
+from monitoring.client_ip import client_ip
+from monitoring.ratelimit import limit, wait_message
+from monitoring.signals import LOGIN_FAILED_COUNTER
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def fail_login(client, username="cashier", ip="10.0.0.7"):
+    return client.post("/", {"username": username, "password": "wrong"}, REMOTE_ADDR=ip)
+
+
+def test_five_failed_sign_ins_lock_the_username_from_that_ip(client, cashier):
+    for _ in range(5):
+        response = fail_login(client)
+        assert response.status_code == 200
+        assert b"Please enter a correct username and password" in response.content
+
+    # Even the right password is refused now, and the page says how long to wait.
+    response = client.post(
+        "/", {"username": "cashier", "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
+    )
+    assert response.status_code == 429
+    assert b"Too many failed sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session
+    retry_after = int(response["Retry-After"])
+    assert 0 < retry_after <= 15 * 60
+    # "Please wait 7 minutes" (or "42 seconds" near the end of the window).
+    assert f"Please wait {wait_message(retry_after)}".encode() in response.content
+    assert response["RateLimit-Limit"] == "5"
+    assert response["RateLimit-Remaining"] == "0"
+
+    # Another address, or another username, is not locked out.
+    response = client.post(
+        "/", {"username": "cashier", "password": PASSWORD}, REMOTE_ADDR="10.0.0.8"
+    )
+    assert response.status_code == 302
+
+
+def test_a_successful_sign_in_is_not_counted(client, cashier):
+    for _ in range(4):
+        fail_login(client)
+    for _ in range(3):
+        response = client.post(
+            "/", {"username": "cashier", "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
+        )
+        assert response.status_code == 302
+        client.logout()
+    assert fail_login(client).status_code == 200  # the fifth failure is still allowed
+    assert fail_login(client).status_code == 429
+
+
+def test_twenty_failures_from_one_ip_lock_that_ip(client, cashier):
+    for i in range(20):
+        assert fail_login(client, username=f"guess{i}").status_code == 200
+    response = client.post(
+        "/", {"username": "cashier", "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
+    )
+    assert response.status_code == 429
+    assert response["RateLimit-Limit"] == "20"
+
+
+def test_failed_sign_ins_are_audited_and_counted(client, cashier):
+    fail_login(client, username="Cashier", ip="10.0.0.9")
+    fail_login(client, username="nobody", ip="10.0.0.9")
+    rows = AuditLog.objects.filter(action="auth.login_failed").order_by("pk")
+    assert [(r.details["username"], r.ip_address) for r in rows] == [
+        ("Cashier", "10.0.0.9"),
+        ("nobody", "10.0.0.9"),
+    ]
+    assert "password" not in str(rows[0].details)
+    assert cache.get(LOGIN_FAILED_COUNTER) == 2
+
+
+@override_settings(
+    RATE_LIMITS={
+        **settings.RATE_LIMITS,
+        "api_anon": "3/15m",
+        "api_user": "5/15m",
+    }
+)
+def test_the_api_limit_answers_429_json_with_headers(client):
+    for remaining in (2, 1, 0):
+        response = client.get("/api/monitoring/redis", REMOTE_ADDR="10.1.1.1")
+        assert response.status_code == 401
+        assert response["RateLimit-Limit"] == "3"
+        assert response["RateLimit-Remaining"] == str(remaining)
+    response = client.get("/api/monitoring/redis", REMOTE_ADDR="10.1.1.1", HTTP_X_REQUEST_ID="r1")
+    assert response.status_code == 429
+    body = response.json()
+    assert body["error"]["code"] == "rate_limited"
+    assert "Try again in" in body["error"]["message"]
+    assert body["error"]["fields"] == {}
+    assert "request_id" in body["error"]
+    assert int(response["Retry-After"]) == int(response["RateLimit-Reset"]) > 0
+    assert response["RateLimit-Remaining"] == "0"
+    # Another client is unaffected.
+    assert client.get("/api/monitoring/redis", REMOTE_ADDR="10.1.1.2").status_code == 401
+
+
+@override_settings(
+    RATE_LIMITS={
+        **settings.RATE_LIMITS,
+        "api_anon": "2/15m",
+        "api_user": "4/15m",
+    }
+)
+def test_signed_in_api_traffic_is_keyed_by_user_not_by_the_shop_ip(client, make_user):
+    staff = make_user("owner", "admin", is_staff=True)
+    other = make_user("owner2", "admin", is_staff=True)
+    client.force_login(staff)
+    for _ in range(4):
+        assert client.get("/api/monitoring/redis", REMOTE_ADDR="10.2.2.2").status_code == 200
+    assert client.get("/api/monitoring/redis", REMOTE_ADDR="10.2.2.2").status_code == 429
+    client.force_login(other)  # same shop IP, another user: own budget
+    response = client.get("/api/monitoring/redis", REMOTE_ADDR="10.2.2.2")
+    assert response.status_code == 200
+    assert response["RateLimit-Limit"] == "4"
+
+
+@override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "api_anon": "1/15m"})
+def test_health_probes_and_static_files_are_never_limited(client):
+    for _ in range(5):
+        response = client.get("/api/health/live", REMOTE_ADDR="10.3.3.3")
+        assert response.status_code != 429
+        assert "RateLimit-Limit" not in response
+        response = client.get("/static/pos/vevurn.css", REMOTE_ADDR="10.3.3.3")
+        assert response.status_code != 429
+
+
+def checkout_view(request):
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("", include("vevurn.urls")),
+    path("api/pos/checkout", limit("checkout")(checkout_view)),
+    path("password-reset", limit("strict", key="ip")(checkout_view)),
+    path(
+        "ratelimited",
+        ratelimit(key="ip", rate="1/h", block=True)(checkout_view),
+    ),
+]
+
+
+@override_settings(
+    ROOT_URLCONF=__name__,
+    RATE_LIMITS={
+        **settings.RATE_LIMITS,
+        "checkout": "2/h",
+        "strict": "1/15m",
+    },
+)
+def test_the_reusable_decorator_limits_checkout_per_user_and_resets_per_ip(
+    client, cashier, manager
+):
+    client.force_login(cashier)
+    assert client.post("/api/pos/checkout").status_code == 200
+    assert client.post("/api/pos/checkout").status_code == 200
+    response = client.post("/api/pos/checkout")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+    client.force_login(manager)
+    assert client.post("/api/pos/checkout").status_code == 200
+
+    assert client.post("/password-reset", REMOTE_ADDR="10.4.4.4").status_code == 200
+    response = client.post("/password-reset", REMOTE_ADDR="10.4.4.4")
+    assert response.status_code == 429
+    assert b"Too many requests" in response.content  # the friendly page, not JSON
+    assert 0 < int(response["Retry-After"])
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_django_ratelimits_own_decorator_gives_a_429_not_a_403(client):
+    assert client.get("/ratelimited", REMOTE_ADDR="10.5.5.5").status_code == 200
+    response = client.get("/ratelimited", REMOTE_ADDR="10.5.5.5")
+    assert response.status_code == 429
+    assert "Retry-After" in response
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "expected"),
+    [
+        ([], "1.1.1.1", "10.0.0.1"),  # no trusted proxy: the header is ignored
+        (["10.0.0.1"], "6.6.6.6, 41.186.0.5", "41.186.0.5"),  # one proxy: the last hop
+        (["10.0.0.0/8", "172.16.0.0/12"], "6.6.6.6, 41.186.0.5, 172.16.0.2", "41.186.0.5"),
+        (["10.0.0.1"], "", "10.0.0.1"),  # a trusted proxy that forwarded nothing
+        (["10.0.0.1"], "not-an-ip", "10.0.0.1"),
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxies(trusted, forwarded, expected):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(TRUSTED_PROXIES=trusted):
+        assert client_ip(request) == expected
+
+
+def test_monitoring_endpoint_is_for_staff_only(client, cashier, make_user):
+    response = client.get("/api/monitoring/redis")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+    client.force_login(cashier)
+    assert client.get("/api/monitoring/redis").status_code == 403
+    client.force_login(make_user("owner", "admin", is_staff=True))
+    response = client.get("/api/monitoring/redis")
+    assert response.status_code == 200
+    assert response.json()["status"] in {"connected", "not_configured"}
+
+
+def test_the_admin_sign_in_obeys_the_same_limit(client, admin_user):
+    admin_user.is_staff = True
+    admin_user.save()
+    for _ in range(5):
+        response = client.post(
+            "/admin/login/", {"username": "boss", "password": "wrong"}, REMOTE_ADDR="10.6.6.6"
+        )
+        assert response.status_code == 200
+    response = client.post(
+        "/admin/login/", {"username": "boss", "password": PASSWORD}, REMOTE_ADDR="10.6.6.6"
+    )
+    assert response.status_code == 429
+    assert b"Too many requests" in response.content
+    assert "_auth_user_id" not in client.session
+    # The shop's sign-in page shares the counter.
+    response = client.post("/", {"username": "boss", "password": PASSWORD}, REMOTE_ADDR="10.6.6.6")
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_slip_past_the_limit(cashier, monkeypatch):
+    import threading
+
+    from django.contrib.auth import forms
+
+    real_authenticate = forms.authenticate
+
+    def slow_authenticate(*args, **kwargs):
+        time.sleep(0.2)  # a slow password hash: every guess is in flight at once
+        return real_authenticate(*args, **kwargs)
+
+    monkeypatch.setattr(forms, "authenticate", slow_authenticate)
+    # Not what is tested here, and SQLite's in-memory test database refuses parallel writers.
+    monkeypatch.setattr("accounts.audit.record", lambda **kwargs: None)
+    statuses = []
+    barrier = threading.Barrier(10)
+
+    def guess():
+        from django.db import connection
+
+        client = Client()
+        barrier.wait()
+        statuses.append(fail_login(client).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 10
+    assert statuses.count(200) <= 5  # without the per-user slot all ten were checked
+    assert set(statuses) <= {200, 429}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1, "1 second"), (42, "42 seconds"), (60, "1 minute"), (61, "2 minutes"), (900, "15 minutes")],
+)
+def test_the_wait_reads_naturally(seconds, text):
+    assert wait_message(seconds) == text
