@@ -130,3 +130,7 @@ def demo_products(count: int = 300) -> list[dict]:
             }
         )
     return rows
+
+
+# The shop's tills: code (receipt number prefix), name.
+REGISTERS = [("R1", "Till 1"), ("R2", "Till 2")]

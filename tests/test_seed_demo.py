@@ -14,17 +14,19 @@ def test_seed_demo_twice_creates_nothing_twice(client, capsys):
         Category,
         Customer,
         Product,
+        Register,
         ShopSettings,
         StockMovement,
         Supplier,
     )
 
-    models = [User, Category, Supplier, Product, StockMovement, Customer, ShopSettings]
+    models = [User, Category, Supplier, Product, StockMovement, Customer, ShopSettings, Register]
     call_command("seed_demo")
     counts = {m.__name__: m.objects.count() for m in models}
     call_command("seed_demo")
     assert {m.__name__: m.objects.count() for m in models} == counts
     assert counts["Category"] == 10 and counts["Product"] >= 200 and counts["Customer"] >= 3
+    assert counts["Register"] == 2
     assert ShopSettings.load().name == "Vevurn Phone Accessories"
     for product in Product.objects.all():
         validate_barcode(product.barcode)

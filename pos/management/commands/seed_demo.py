@@ -6,7 +6,15 @@ from django.db import transaction
 from accounts import services as account_services
 from accounts.models import Role, User
 from pos import demo
-from pos.models import Category, Customer, MovementKind, Product, ShopSettings, Supplier
+from pos.models import (
+    Category,
+    Customer,
+    MovementKind,
+    Product,
+    Register,
+    ShopSettings,
+    Supplier,
+)
 from pos.services.customers import normalise_phone
 from pos.services.stock import MovementLine, apply_movements
 
@@ -119,4 +127,8 @@ def seed_shop(*, admin) -> dict[str, int]:
             phone=normalise_phone(phone), defaults={"name": name, "company": company}
         )
         created["customers"] += new
+    created["registers"] = 0
+    for code, name in demo.REGISTERS:
+        _register, new = Register.objects.get_or_create(code=code, defaults={"name": name})
+        created["registers"] += new
     return created
