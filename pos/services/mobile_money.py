@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts import audit
 from pos import errors
 from pos.mobile_money import InvalidPhoneNumber as MoMoInvalidPhone
 from pos.mobile_money import (
@@ -266,9 +267,7 @@ def _refresh(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequ
 
 def _not_found(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequest:
     """MTN never got the request (a crash or a lost call after we stored it)."""
-    if request.status != Status.PENDING:
-        return request
-    if is_expired(request):
+    if request.status != Status.PENDING or is_expired(request):
         return _record_final(request.pk, Status.FAILED, reason=NEVER_RECEIVED)
     logger.warning("momo request %s unknown to MTN; sending it again", request.reference_id)
     try:
@@ -341,8 +340,18 @@ def _record_final(pk: int, new_status: str, *, reason: str = "", financial_trans
                 "refund the customer unless a sale uses it."
             )
             request.financial_transaction_id = financial_transaction_id[:64]
-        elif timed_out and reason.startswith(WRONG_AMOUNT):
-            request.status = Status.FAILED
+            audit.record_on_commit(
+                action="momo.late_success",
+                target=request,
+                details={
+                    "reference_id": str(request.reference_id),
+                    "amount": str(request.amount),
+                    "financial_transaction_id": request.financial_transaction_id,
+                },
+            )
+        elif timed_out:
+            # MTN's final word on a request we gave up on (declined, unknown, wrong amount):
+            # still failed, with the real reason, and no longer worth asking about.
             request.reason = reason[:200]
             request.financial_transaction_id = financial_transaction_id[:64]
         else:

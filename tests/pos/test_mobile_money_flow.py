@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import AuditLog
 from pos import errors
 from pos.mobile_money import MoMoNotConfigured, MoMoRequestRejected
 from pos.models import MobileMoneyRequest, Sale
@@ -304,7 +305,7 @@ def test_reconcile_times_out_old_requests_and_respects_the_limit(start, momo_sim
 
 
 def test_late_success_is_recorded_listed_for_refund_and_makes_reconcile_fail(
-    start, shift, sell, product, momo_simulator
+    start, shift, sell, product, momo_simulator, django_capture_on_commit_callbacks
 ):
     momo_simulator.on_payer(MSISDN, outcome="PENDING")
     momo_request = start()
@@ -313,9 +314,11 @@ def test_late_success_is_recorded_listed_for_refund_and_makes_reconcile_fail(
     # The customer approves on the phone after the till gave up.
     momo_simulator.payments[str(momo_request.reference_id)].script = PayerScript("SUCCESSFUL")
 
-    code, out = reconcile()
+    with django_capture_on_commit_callbacks(execute=True):
+        code, out = reconcile()
 
     assert code == 1
+    assert AuditLog.objects.filter(action="momo.late_success").count() == 1
     momo_request.refresh_from_db()
     assert momo_request.status == "successful"
     assert momo_request.reason.startswith(mobile_money.LATE_SUCCESS)
@@ -330,6 +333,55 @@ def test_late_success_is_recorded_listed_for_refund_and_makes_reconcile_fail(
     sell((product, 1), tenders=pay_with(momo_request))
     assert reconcile()[0] == 0
     assert z_report(shift)["mobile_money_to_refund"] == []
+
+
+def test_timed_out_request_settles_on_mtns_final_word_and_is_not_asked_again(start, momo_simulator):
+    momo_simulator.on_payer(MSISDN, outcome="PENDING")
+    momo_request = start()
+    time_out(momo_request)
+    assert mobile_money.refresh_request(momo_request).reason == mobile_money.TIMED_OUT
+    momo_simulator.payments[str(momo_request.reference_id)].script = PayerScript(
+        "FAILED", reason="APPROVAL_REJECTED"
+    )
+
+    assert reconcile()[0] == 0
+    momo_request.refresh_from_db()
+    assert momo_request.status == "failed"
+    assert momo_request.reason == "The customer declined the payment on the phone."
+    polls = len(momo_simulator.received_for("status"))
+    reconcile()
+    assert len(momo_simulator.received_for("status")) == polls
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_same_request_key_from_parallel_connections_asks_mtn_once(shift, cashier, momo_simulator):
+    key = uuid.uuid4()
+    barrier = threading.Barrier(8)
+    ids, failures = [], []
+
+    def ask():
+        try:
+            barrier.wait()
+            momo_request = mobile_money.start_request(
+                shift=shift, amount=PRICE, phone=PHONE, user=cashier, request_key=key
+            )
+            ids.append(momo_request.pk)
+        except Exception as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert len(set(ids)) == 1 and len(ids) == 8
+    assert MobileMoneyRequest.objects.count() == 1
+    assert len(momo_simulator.received_for("requesttopay")) == 1
 
 
 # --- Bad input ------------------------------------------------------------------------------
