@@ -158,3 +158,10 @@ class InvalidAmount(DomainError):
 class MoMoRequestKeyConflict(Conflict):
     code = "momo_request_key_conflict"
     message = "This request key was already used for a different Mobile Money payment."
+
+
+class InvalidMoMoRequest(DomainError):
+    """Several inputs of a Mobile Money request are wrong; `fields` says which."""
+
+    code = "invalid_momo_request"
+    message = "Check the amount and the phone number."

@@ -44,6 +44,7 @@ from pos.mobile_money import (
 from pos.models import MobileMoneyRequest, Shift, ShopSettings
 from pos.money import to_currency
 from pos.services.customers import normalise_phone
+from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
 
@@ -151,26 +152,30 @@ def _validate(shift, amount, phone, user, request_key):
         or not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists()
     ):
         raise errors.NoOpenShift(field="shift")
-    fields = {}
+    problems: list[DomainError] = []
     try:
         amount = _parse_amount(amount)
     except errors.InvalidAmount as exc:
-        fields["amount"] = [exc.message]
+        problems.append(exc)
     try:
         phone = normalise_phone(phone)
     except errors.InvalidPhoneNumber as exc:
-        fields["phone"] = [exc.message]
+        problems.append(exc)
     reference_id = None
     if request_key not in (None, ""):
         try:
             key = uuid.UUID(str(request_key))
         except ValueError:
-            fields["request_key"] = ["The request key must be a UUID."]
+            problems.append(
+                errors.InvalidMoMoRequest("The request key must be a UUID.", field="request_key")
+            )
         else:
             reference_id = uuid.uuid5(REQUEST_KEY_NAMESPACE, f"{shift.pk}:{key}")
-    if fields:
-        first = next(iter(fields.values()))[0]
-        raise errors.InvalidAmount(first, code="invalid_momo_request", fields=fields)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        fields = {name: msgs for problem in problems for name, msgs in problem.fields.items()}
+        raise errors.InvalidMoMoRequest(fields=fields)
     if not momo_configured():
         raise MoMoNotConfigured()
     return amount, phone, reference_id
@@ -178,18 +183,22 @@ def _validate(shift, amount, phone, user, request_key):
 
 def _parse_amount(raw) -> Decimal:
     if isinstance(raw, float):
-        raise errors.InvalidAmount("Send the amount as a string, not a float.")
+        raise errors.InvalidAmount("Send the amount as a string, not a float.", field="amount")
     try:
         amount = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise errors.InvalidAmount("Enter the amount as a number, e.g. 5000.") from None
+        raise errors.InvalidAmount(
+            "Enter the amount as a number, e.g. 5000.", field="amount"
+        ) from None
     if not amount.is_finite() or amount <= 0:
-        raise errors.InvalidAmount()
+        raise errors.InvalidAmount(field="amount")
     if amount >= MAX_AMOUNT:
-        raise errors.InvalidAmount("The amount is too large.")
+        raise errors.InvalidAmount("The amount is too large.", field="amount")
     places = ShopSettings.load().currency_decimal_places
     if to_currency(amount, places) != amount:
-        raise errors.InvalidAmount(f"The amount can have at most {places} decimal places.")
+        raise errors.InvalidAmount(
+            f"The amount can have at most {places} decimal places.", field="amount"
+        )
     return to_currency(amount, places)
 
 

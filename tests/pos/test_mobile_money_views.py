@@ -117,6 +117,19 @@ def test_bad_input_answers_400_naming_the_field(till, momo_simulator, data, fiel
     assert momo_simulator.received == []
 
 
+def test_every_bad_field_is_named_at_once(till, momo_simulator):
+    response = create(till, amount="0", phone="12")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_momo_request"
+    assert error["fields"] == {
+        "amount": ["Enter an amount greater than zero."],
+        "phone": ["Enter a Rwandan mobile number such as 0788123456 or +250788123456."],
+    }
+    assert MobileMoneyRequest.objects.count() == 0
+
+
 def test_malformed_json_answers_400(till):
     response = till.post(CREATE, "{not json", content_type="application/json")
 
