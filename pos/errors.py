@@ -140,3 +140,28 @@ class VoidNotAllowed(Conflict):
 
 
 NotAllowed = PermissionDenied
+
+
+# --- Mobile money (request to pay) -------------------------------------------------------------
+
+
+class NoOpenShift(DomainError):
+    code = "no_open_shift"
+    message = "Open a shift before asking for a Mobile Money payment."
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    message = "Enter an amount greater than zero."
+
+
+class MoMoRequestKeyConflict(Conflict):
+    code = "momo_request_key_conflict"
+    message = "This request key was already used for a different Mobile Money payment."
+
+
+class InvalidMoMoRequest(DomainError):
+    """Several inputs of a Mobile Money request are wrong; `fields` says which."""
+
+    code = "invalid_momo_request"
+    message = "Check the amount and the phone number."

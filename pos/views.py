@@ -1,10 +1,24 @@
 """Pages of the point of sale. Views translate HTTP to service calls and back."""
 
-from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import F
-from django.shortcuts import get_object_or_404, render
+import functools
+import json
+import logging
+import uuid
 
-from pos.models import Sale, ShopSettings
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from monitoring.errors import error_response
+from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
+from pos.services import mobile_money
+from vevurn.errors import DomainError
+
+logger = logging.getLogger("vevurn.momo")
 
 
 @login_required
@@ -27,3 +41,114 @@ def receipt(request, pk: int):
             "is_copy": is_copy,
         },
     )
+
+
+# --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------
+
+# The payment screen polls every second or so; MTN is asked at most once per this many seconds
+# per request (callbacks share the same budget).
+MOMO_REFRESH_INTERVAL_SECONDS = 2
+
+
+def _json_permission_required(perm: str):
+    """Session login and `perm`, answered in JSON (401/403) instead of a login redirect."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return error_response(request, status=401)
+            if not request.user.has_perm(perm):
+                return error_response(request, status=403)
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                return error_response(request, exc.code, exc.message, exc.status, exc.fields)
+
+        return wrapped
+
+    return decorator
+
+
+def _momo_json(momo_request: MobileMoneyRequest) -> dict:
+    return {
+        "id": momo_request.pk,
+        "reference_id": str(momo_request.reference_id),
+        "status": momo_request.status,
+        "amount": str(momo_request.amount),
+        "financial_transaction_id": momo_request.financial_transaction_id,
+        "message": mobile_money.cashier_message(momo_request),
+    }
+
+
+def _request_data(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return request.POST
+
+
+@require_POST
+@_json_permission_required("pos.sell")
+def momo_request_create(request):
+    """Ask MTN to prompt the customer's phone: {amount, phone, request_key?} -> 201 {id, ...}.
+    The same request_key again returns the first request (200) without asking MTN twice."""
+    data = _request_data(request)
+    if not data and request.content_type == "application/json":
+        return error_response(request, message="Send a JSON object.", status=400)
+    shift = Shift.objects.filter(cashier=request.user, status=Shift.Status.OPEN).first()
+    momo_request = mobile_money.start_request(
+        shift=shift,
+        amount=data.get("amount", ""),
+        phone=str(data.get("phone", "")),
+        user=request.user,
+        request_key=data.get("request_key") or None,
+    )
+    status = 200 if momo_request.already_requested else 201
+    return JsonResponse(_momo_json(momo_request), status=status)
+
+
+@require_GET
+@_json_permission_required("pos.sell")
+def momo_request_detail(request, pk: int):
+    """The request's state for the payment screen, refreshed from MTN while it is pending."""
+    momo_request = MobileMoneyRequest.objects.select_related("shift").filter(pk=pk).first()
+    if momo_request is None or not (
+        momo_request.shift.cashier_id == request.user.pk
+        or request.user.has_perm("pos.close_any_shift")
+    ):
+        return error_response(request, message="No such Mobile Money request.", status=404)
+    if momo_request.status == MobileMoneyRequest.Status.PENDING and _may_refresh(momo_request):
+        momo_request = mobile_money.refresh_request(momo_request)
+    return JsonResponse(_momo_json(momo_request))
+
+
+@csrf_exempt
+@require_POST
+def momo_callback(request, reference_id: str):
+    """MTN's notification that a payment finished. Only a hint: we re-query MTN (throttled) and
+    never read the body. Always 204, for known and unknown ids alike."""
+    try:
+        reference = uuid.UUID(reference_id)
+    except ValueError:
+        return HttpResponse(status=204)
+    momo_request = MobileMoneyRequest.objects.filter(reference_id=reference).first()
+    if momo_request is not None and _may_refresh(momo_request):
+        try:
+            mobile_money.refresh_request(momo_request)
+        except Exception:  # MTN must get its answer; a bug here is logged, never a 500
+            logger.exception("momo callback for %s could not be processed", reference)
+    return HttpResponse(status=204)
+
+
+def _may_refresh(momo_request: MobileMoneyRequest) -> bool:
+    """At most one MTN query per request per interval, across processes (shared cache)."""
+    key = f"pos:momo:refreshed:{momo_request.reference_id}"
+    try:
+        return bool(cache.add(key, 1, timeout=MOMO_REFRESH_INTERVAL_SECONDS))
+    except Exception:
+        logger.warning("momo refresh throttle: cache unavailable; asking MTN anyway")
+        return True

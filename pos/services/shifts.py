@@ -15,6 +15,7 @@ from accounts import audit
 from pos import errors
 from pos.models import CashMovement, Payment, Refund, Register, Sale, SaleLine, Shift, Tender
 from pos.money import to_currency
+from pos.services.mobile_money import needs_refund as needs_momo_refund
 
 ZERO = Decimal(0)
 # Tenders that end up in a drawer or a statement and can be counted at close.
@@ -190,6 +191,16 @@ def z_report(shift: Shift) -> dict:
         "cash_movements": money(
             CashMovement.objects.filter(shift=shift).aggregate(total=Sum("amount"))["total"]
         ),
+        # Mobile Money taken with no sale (late success, wrong amount): refund by hand.
+        "mobile_money_to_refund": [
+            {
+                "id": r.pk,
+                "amount": money(r.amount),
+                "financial_transaction_id": r.financial_transaction_id,
+                "reason": r.reason,
+            }
+            for r in needs_momo_refund(shift)
+        ],
     }
 
 

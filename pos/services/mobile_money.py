@@ -1,0 +1,369 @@
+"""Request-to-pay with MTN Mobile Money: start a request, follow it to a final state, settle
+stragglers.
+
+Rules:
+- The request row (with its reference id) is committed *before* MTN is called, and no database
+  transaction is held open during an HTTP call. A retry or a crash never asks the customer twice:
+  the stored reference id is reused, and MTN treats a second request with it as a duplicate.
+- A request only moves forward: pending -> successful or failed. The one exception is a *late
+  success*: a request we gave up on (timed out) that MTN later reports SUCCESSFUL for exactly the
+  amount asked. It becomes successful with a reason starting with LATE_SUCCESS, and a warning is
+  logged. If no sale uses it, the customer paid for nothing: `needs_refund()` lists it (the
+  Z-report and `manage.py reconcile_momo` show it) until a manager refunds it by hand. A late
+  success can still be used for the sale if the customer is at the till (checkout accepts any
+  successful, unused request of the shift for its exact amount); then it needs no refund.
+- A SUCCESSFUL reply for another amount or currency is never accepted: the request fails with a
+  reason starting with WRONG_AMOUNT and is listed by `needs_refund()` as well.
+- A callback from MTN is only a hint: callers re-query MTN through `refresh_request`.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts import audit
+from pos import errors
+from pos.mobile_money import InvalidPhoneNumber as MoMoInvalidPhone
+from pos.mobile_money import (
+    MoMoAuthError,
+    MoMoClient,
+    MoMoError,
+    MoMoNotConfigured,
+    MoMoNotFound,
+    MoMoRequestRejected,
+    MoMoTimeout,
+    PaymentStatus,
+    momo_configured,
+)
+from pos.models import MobileMoneyRequest, Shift, ShopSettings
+from pos.money import to_currency
+from pos.services.customers import normalise_phone
+from vevurn.errors import DomainError
+
+logger = logging.getLogger("vevurn.momo")
+
+Status = MobileMoneyRequest.Status
+
+# Reasons that mark a request for a manager's attention (see the module docstring).
+TIMED_OUT = "Timed out: Mobile Money did not confirm the payment in time."
+NEVER_RECEIVED = "Mobile Money never received the request."
+LATE_SUCCESS = "Late success"
+WRONG_AMOUNT = "Wrong amount"
+
+# Namespace of reference ids derived from a client's request key (one per shift and key).
+REQUEST_KEY_NAMESPACE = uuid.UUID("8a0f2f0e-4f59-4d3a-9a51-6c1f1f6b2d7e")
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+def start_request(
+    *, shift: Shift | None, amount, phone: str, user, request_key: uuid.UUID | str | None = None
+) -> MobileMoneyRequest:
+    """Ask MTN to prompt `phone` for `amount` on the user's open `shift`; returns the request.
+
+    Call it outside any transaction: the row is committed before MTN is called. The same
+    `request_key` on the same shift returns the first request and asks nothing again (then its
+    `already_requested` is True). A timeout or an unreadable answer leaves the request pending
+    (polling settles it); a definite refusal marks it failed and raises that MoMoError.
+    """
+    amount, phone, reference_id = _validate(shift, amount, phone, user, request_key)
+    request, created = _create_request(shift, amount, phone, user, reference_id)
+    request.already_requested = not created  # for the caller: an earlier call with this key
+    if not created:
+        return request
+    try:
+        with MoMoClient.from_settings() as client:
+            _send_request_to_pay(client, request)
+    except MoMoTimeout:
+        logger.warning("momo request %s: no answer in time; left pending", request.reference_id)
+    except (MoMoRequestRejected, MoMoAuthError, MoMoNotConfigured, MoMoInvalidPhone) as exc:
+        _record_final(request.pk, Status.FAILED, reason=exc.message)
+        raise
+    except MoMoError as exc:
+        # 5xx, refused connection, unreadable reply: MTN may or may not have it. Polling asks
+        # for its status and sends it again if MTN does not know it (same reference id).
+        logger.error("momo request %s: %s; left pending", request.reference_id, exc.code)
+    request.refresh_from_db()
+    request.already_requested = False
+    return request
+
+
+def refresh_request(
+    request: MobileMoneyRequest, *, client: MoMoClient | None = None
+) -> MobileMoneyRequest:
+    """Ask MTN for the state of `request` and record it; returns the request, reloaded.
+
+    Pending requests are queried (and given up on after MOMO_PAYMENT_TIMEOUT_SECONDS); requests
+    we timed out are queried for a late success. Final requests are returned as they are.
+    """
+    request.refresh_from_db()
+    if not _worth_querying(request):
+        return request
+    if client is None:
+        try:
+            with MoMoClient.from_settings() as own_client:
+                return _refresh(request, own_client)
+        except MoMoNotConfigured:
+            logger.error("momo request %s: Mobile Money is not configured", request.reference_id)
+            return _give_up_if_expired(request)
+    return _refresh(request, client)
+
+
+def needs_refund(shift: Shift | None = None) -> QuerySet[MobileMoneyRequest]:
+    """Money MTN took that no sale uses: late successes not linked to a sale, and successes for
+    another amount. A manager refunds these by hand."""
+    found = MobileMoneyRequest.objects.filter(
+        Q(status=Status.SUCCESSFUL, reason__startswith=LATE_SUCCESS, payment__isnull=True)
+        | Q(status=Status.FAILED, reason__startswith=WRONG_AMOUNT)
+    )
+    if shift is not None:
+        found = found.filter(shift=shift)
+    return found.select_related("shift__register").order_by("pk")
+
+
+def cashier_message(request: MobileMoneyRequest) -> str:
+    """What the payment screen says about a request."""
+    if request.status == Status.SUCCESSFUL:
+        return f"Paid. Mobile Money transaction {request.financial_transaction_id}."
+    if request.status == Status.FAILED:
+        return request.reason or "Mobile Money declined the payment."
+    return "Waiting for the customer to approve the payment on their phone."
+
+
+def is_expired(request: MobileMoneyRequest) -> bool:
+    deadline = request.created_at + timedelta(seconds=settings.MOMO_PAYMENT_TIMEOUT_SECONDS)
+    return timezone.now() >= deadline
+
+
+# --- Starting -------------------------------------------------------------------------------------
+
+
+def _validate(shift, amount, phone, user, request_key):
+    if not user.has_perm("pos.sell"):
+        raise errors.PermissionDenied("You are not allowed to sell.")
+    if (
+        shift is None
+        or shift.cashier_id != user.pk
+        or not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists()
+    ):
+        raise errors.NoOpenShift(field="shift")
+    problems: list[DomainError] = []
+    try:
+        amount = _parse_amount(amount)
+    except errors.InvalidAmount as exc:
+        problems.append(exc)
+    try:
+        phone = normalise_phone(phone)
+    except errors.InvalidPhoneNumber as exc:
+        problems.append(exc)
+    reference_id = None
+    if request_key not in (None, ""):
+        try:
+            key = uuid.UUID(str(request_key))
+        except ValueError:
+            problems.append(
+                errors.InvalidMoMoRequest("The request key must be a UUID.", field="request_key")
+            )
+        else:
+            reference_id = uuid.uuid5(REQUEST_KEY_NAMESPACE, f"{shift.pk}:{key}")
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        fields = {name: msgs for problem in problems for name, msgs in problem.fields.items()}
+        raise errors.InvalidMoMoRequest(fields=fields)
+    if not momo_configured():
+        raise MoMoNotConfigured()
+    return amount, phone, reference_id
+
+
+def _parse_amount(raw) -> Decimal:
+    if isinstance(raw, float):
+        raise errors.InvalidAmount("Send the amount as a string, not a float.", field="amount")
+    try:
+        amount = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise errors.InvalidAmount(
+            "Enter the amount as a number, e.g. 5000.", field="amount"
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise errors.InvalidAmount(field="amount")
+    if amount >= MAX_AMOUNT:
+        raise errors.InvalidAmount("The amount is too large.", field="amount")
+    places = ShopSettings.load().currency_decimal_places
+    if to_currency(amount, places) != amount:
+        raise errors.InvalidAmount(
+            f"The amount can have at most {places} decimal places.", field="amount"
+        )
+    return to_currency(amount, places)
+
+
+def _create_request(shift, amount, phone, user, reference_id) -> tuple[MobileMoneyRequest, bool]:
+    """The stored request, committed (or the one already stored for this reference id)."""
+    if reference_id is not None:
+        existing = _existing_for_key(reference_id, amount, phone)
+        if existing is not None:
+            return existing, False
+    fields = {"shift": shift, "amount": amount, "phone": phone, "created_by": user}
+    if reference_id is not None:
+        fields["reference_id"] = reference_id
+    try:
+        with transaction.atomic():
+            request = MobileMoneyRequest.objects.create(**fields)
+    except IntegrityError:
+        # The same key sent twice at the same time: the other call stored it first.
+        existing = _existing_for_key(reference_id, amount, phone) if reference_id else None
+        if existing is None:
+            raise
+        return existing, False
+    return request, True
+
+
+def _existing_for_key(reference_id, amount, phone) -> MobileMoneyRequest | None:
+    existing = MobileMoneyRequest.objects.filter(reference_id=reference_id).first()
+    if existing is not None and (existing.amount != amount or existing.phone != phone):
+        raise errors.MoMoRequestKeyConflict(field="request_key")
+    return existing
+
+
+def _send_request_to_pay(client: MoMoClient, request: MobileMoneyRequest) -> None:
+    shop = ShopSettings.load()
+    client.request_to_pay(
+        reference_id=request.reference_id,
+        amount=request.amount,
+        payer_phone=request.phone,
+        external_id=f"shift{request.shift_id}-req{request.pk}",
+        currency=settings.MOMO_CURRENCY,
+        payer_message=f"{shop.name}: payment at the till"[:160],
+        payee_note=f"Shift {request.shift_id}",
+        callback_url=callback_url_for(request),
+    )
+
+
+def callback_url_for(request: MobileMoneyRequest) -> str:
+    """MOMO_CALLBACK_URL is the public address of our callback endpoint (ending in
+    /pos/momo/callback/); MTN calls it with the reference id appended. Empty: no callback."""
+    base = settings.MOMO_CALLBACK_URL
+    if not base:
+        return ""
+    return f"{base.rstrip('/')}/{request.reference_id}/"
+
+
+# --- Following a request --------------------------------------------------------------------------
+
+
+def _worth_querying(request: MobileMoneyRequest) -> bool:
+    return request.status == Status.PENDING or (
+        request.status == Status.FAILED and request.reason == TIMED_OUT
+    )
+
+
+def _refresh(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequest:
+    try:
+        status = client.get_status(request.reference_id)
+    except MoMoNotFound:
+        return _not_found(request, client)
+    except MoMoError as exc:
+        # Unreadable answer, MTN down, or no answer: nothing learnt. Try again on the next poll.
+        logger.error("momo status of request %s failed: %s", request.reference_id, exc.code)
+        return _give_up_if_expired(request)
+    return _apply_status(request, status)
+
+
+def _not_found(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequest:
+    """MTN never got the request (a crash or a lost call after we stored it)."""
+    if request.status != Status.PENDING or is_expired(request):
+        return _record_final(request.pk, Status.FAILED, reason=NEVER_RECEIVED)
+    logger.warning("momo request %s unknown to MTN; sending it again", request.reference_id)
+    try:
+        _send_request_to_pay(client, request)
+    except (MoMoRequestRejected, MoMoAuthError, MoMoInvalidPhone) as exc:
+        return _record_final(request.pk, Status.FAILED, reason=exc.message)
+    except MoMoError as exc:
+        logger.error("momo request %s: sending again failed: %s", request.reference_id, exc.code)
+    request.refresh_from_db()
+    return request
+
+
+def _give_up_if_expired(request: MobileMoneyRequest) -> MobileMoneyRequest:
+    if request.status == Status.PENDING and is_expired(request):
+        return _record_final(request.pk, Status.FAILED, reason=TIMED_OUT)
+    return request
+
+
+def _apply_status(request: MobileMoneyRequest, status: PaymentStatus) -> MobileMoneyRequest:
+    currency = settings.MOMO_CURRENCY
+    if status.is_successful and status.confirms(amount=request.amount, currency=currency):
+        return _record_final(
+            request.pk,
+            Status.SUCCESSFUL,
+            financial_transaction_id=status.financial_transaction_id or "",
+        )
+    if status.is_successful:
+        logger.warning(
+            "momo request %s: MTN confirmed %s %s, we asked %s %s; not accepted",
+            request.reference_id,
+            status.amount,
+            status.currency,
+            request.amount,
+            currency,
+        )
+        return _record_final(
+            request.pk,
+            Status.FAILED,
+            reason=(
+                f"{WRONG_AMOUNT}: Mobile Money confirmed {status.amount} {status.currency}, "
+                f"not {request.amount} {currency}. Not accepted; refund the customer."
+            ),
+            financial_transaction_id=status.financial_transaction_id or "",
+        )
+    if status.is_final:
+        return _record_final(request.pk, Status.FAILED, reason=status.failure_message)
+    return _give_up_if_expired(request)
+
+
+def _record_final(pk: int, new_status: str, *, reason: str = "", financial_transaction_id=""):
+    """Move the request to a final state under its row lock, only forward (see module doc)."""
+    with transaction.atomic():
+        request = MobileMoneyRequest.objects.select_for_update().get(pk=pk)
+        timed_out = request.status == Status.FAILED and request.reason == TIMED_OUT
+        if request.status == Status.PENDING:
+            request.status = new_status
+            request.reason = reason[:200]
+            request.financial_transaction_id = financial_transaction_id[:64]
+        elif timed_out and new_status == Status.SUCCESSFUL:
+            logger.warning(
+                "momo request %s: late success after we timed it out (transaction %s, %s); "
+                "refund the customer unless a sale uses it",
+                request.reference_id,
+                financial_transaction_id,
+                request.amount,
+            )
+            request.status = Status.SUCCESSFUL
+            request.reason = (
+                f"{LATE_SUCCESS}: Mobile Money confirmed it after the till gave up; "
+                "refund the customer unless a sale uses it."
+            )
+            request.financial_transaction_id = financial_transaction_id[:64]
+            audit.record_on_commit(
+                action="momo.late_success",
+                target=request,
+                details={
+                    "reference_id": str(request.reference_id),
+                    "amount": str(request.amount),
+                    "financial_transaction_id": request.financial_transaction_id,
+                },
+            )
+        elif timed_out:
+            # MTN's final word on a request we gave up on (declined, unknown, wrong amount):
+            # still failed, with the real reason, and no longer worth asking about.
+            request.reason = reason[:200]
+            request.financial_transaction_id = financial_transaction_id[:64]
+        else:
+            return request  # already final: a late or repeated answer changes nothing
+        request.save(update_fields=["status", "reason", "financial_transaction_id", "updated_at"])
+    return request
