@@ -140,3 +140,16 @@ class VoidNotAllowed(Conflict):
 
 
 NotAllowed = PermissionDenied
+
+
+# --- Held sales, voids, refunds ----------------------------------------------------------------
+
+
+class HeldSaleOtherRegister(Conflict):
+    code = "held_sale_other_register"
+    message = "This sale was held on another register; resume it there."
+
+
+class NotEnoughCashInDrawer(Conflict):
+    code = "not_enough_cash_in_drawer"
+    message = "There is not enough cash in the drawer for this refund."
