@@ -290,9 +290,10 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     locked_shift = Shift.objects.select_for_update().get(pk=shift.pk)
     if locked_shift.status != Shift.Status.OPEN:
         raise errors.ShiftClosed("This shift is closed; refund from an open shift.", field="shift")
-    if tender == Tender.CASH and total > expected_cash(locked_shift):
+    in_drawer = to_currency(expected_cash(locked_shift))
+    if tender == Tender.CASH and total > in_drawer:
         raise errors.NotEnoughCashInDrawer(
-            f"The drawer should hold {expected_cash(locked_shift)} in cash; this refund needs "
+            f"The drawer should hold {in_drawer} in cash; this refund needs "
             f"{total}. Refund by another tender or add cash first.",
             field="tender",
         )
