@@ -5,6 +5,7 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, render
 
 from pos.models import Sale, ShopSettings
+from pos.selectors import refund_history
 
 
 @login_required
@@ -22,7 +23,7 @@ def receipt(request, pk: int):
             "sale": sale,
             "lines": sale.lines.all(),
             "payments": payments,
-            "refunds": sale.refunds.all(),
+            "refunds": refund_history(sale),
             "shop": ShopSettings.load(),
             "is_copy": is_copy,
         },

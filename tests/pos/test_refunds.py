@@ -462,3 +462,20 @@ def test_ten_tills_refunding_one_unit_of_a_line_of_three_refund_exactly_three(
     product.refresh_from_db()
     assert product.stock_on_hand == 10
     assert_ledgers_hold()
+
+
+def test_the_receipt_lists_the_sales_refunds(client, sell, product, shift, manager):
+    from django.urls import reverse
+
+    sale = sell((product, 3), tenders=cash(36000))
+    line = sale.lines.get()
+    refund(sale, shift, manager, (line, 1))
+    refund(sale, shift, manager, (line, 1), tender="card")
+    client.force_login(manager)
+
+    page = client.get(reverse("pos:receipt", args=[sale.pk])).content.decode()
+
+    assert "Refunds" in page
+    first, second = page.index("R1-RF-000001"), page.index("R1-RF-000002")
+    assert first < second  # oldest first
+    assert page.count("−12,000") == 2

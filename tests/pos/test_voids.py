@@ -1,6 +1,8 @@
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import AuditLog
@@ -132,4 +134,70 @@ def test_a_sale_with_refunds_cannot_be_voided(sell, product, manager, shift):
     with pytest.raises(errors.VoidNotAllowed, match="has refunds"):
         void_sale(sale=sale, user=manager, reason="Whole sale")
     assert snapshot() == before
+    assert_ledgers_hold()
+
+
+def _race(*jobs):
+    """Run the callables at once in threads with their own connections; (results, errors)."""
+    results, refusals, failures = [], [], []
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        try:
+            barrier.wait()
+            results.append(job())
+        except errors.DomainError as exc:
+            refusals.append(exc)
+        except Exception as exc:  # noqa: BLE001 - surfaced in the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    return results, refusals
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_five_managers_voiding_the_same_sale_void_it_once(sell, product, manager):
+    sale = sell((product, 2), tenders=cash(30000))
+    voided, refused = _race(
+        *[lambda: void_sale(sale=sale, user=manager, reason="Mistake") for _ in range(5)]
+    )
+    assert (len(voided), len(refused)) == (1, 4)
+    assert all(isinstance(exc, errors.VoidNotAllowed) for exc in refused)
+    product.refresh_from_db()
+    assert product.stock_on_hand == 10
+    assert Payment.objects.filter(sale=sale).count() == 4
+    assert_ledgers_hold()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_void_and_a_refund_of_the_same_sale_at_once_one_wins(sell, product, manager, shift):
+    sale = sell((product, 2), tenders=cash(24000))
+    line = sale.lines.get()
+    done, refused = _race(
+        lambda: void_sale(sale=sale, user=manager, reason="Mistake"),
+        lambda: refund_sale(
+            sale=sale,
+            shift=shift,
+            user=manager,
+            lines=[RefundLineInput(line.pk, 1)],
+            reason="Faulty",
+        ),
+    )
+    assert (len(done), len(refused)) == (1, 1)
+    sale.refresh_from_db()
+    if sale.status == Sale.Status.VOIDED:
+        assert not sale.refunds.exists()
+        assert "was voided" in refused[0].message
+    else:
+        assert sale.refunds.count() == 1
+        assert "has refunds" in refused[0].message
     assert_ledgers_hold()
