@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from pos import errors
-from pos.models import HeldSale, Register
+from pos.models import Customer, HeldSale, Product, Register
 from pos.services.checkout import Cart, CartLine
 from vevurn.errors import NotFound
 
@@ -29,6 +29,13 @@ def hold_sale(*, register: Register, cashier, cart: Cart, note: str = "") -> Hel
             raise errors.InvalidQuantity(
                 "Quantity must be at least 1.", field=f"lines.{i}.quantity"
             )
+    product_ids = {line.product_id for line in cart.lines}
+    found = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
+    for i, line in enumerate(cart.lines):
+        if line.product_id not in found:
+            raise NotFound(f"Unknown product {line.product_id}.", field=f"lines.{i}.product_id")
+    if cart.customer_id is not None and not Customer.objects.filter(pk=cart.customer_id).exists():
+        raise NotFound("Unknown customer.", field="customer")
     return HeldSale.objects.create(
         register=register,
         cashier=cashier,

@@ -126,7 +126,9 @@ def refund_sale(
         raise errors.InvalidQuantity("Each sale line can appear only once.", field="lines")
 
     with transaction.atomic():
-        sale = Sale.objects.select_for_update().get(pk=sale.pk)
+        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        if sale is None:
+            raise NotFound("Unknown sale.", field="sale")
         if sale.status == Sale.Status.VOIDED:
             raise errors.RefundNotAllowed(f"Sale {sale.number} was voided; nothing to refund.")
         ids = [line.sale_line_id for line in lines]

@@ -16,6 +16,7 @@ from pos import errors
 from pos.models import Invoice, MovementKind, Payment, Register, Sale, Shift, Tender
 from pos.services.customers import record_customer_purchase
 from pos.services.stock import MovementLine, Reference, apply_movements
+from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_REASON = 200
@@ -35,7 +36,9 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
         raise errors.ReasonRequired("Say why the sale is voided.", field="reason")
 
     with transaction.atomic():
-        sale = Sale.objects.select_for_update().get(pk=sale.pk)
+        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        if sale is None:
+            raise NotFound("Unknown sale.", field="sale")
         if sale.status == Sale.Status.VOIDED:
             raise errors.VoidNotAllowed(f"Sale {sale.number} is already voided.")
         if sale.refunds.exists():

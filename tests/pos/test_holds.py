@@ -92,6 +92,12 @@ def test_bad_carts_are_refused_and_nothing_is_held(register, cashier, product, m
     assert "lines.0.quantity" in caught.value.fields
     with pytest.raises(errors.InvalidQuantity):
         hold_sale(register=register, cashier=cashier, cart=Cart([CartLine(product.pk, 1.5)]))
+    with pytest.raises(NotFound) as caught:
+        hold_sale(register=register, cashier=cashier, cart=Cart([CartLine(999999, 1)]))
+    assert "lines.0.product_id" in caught.value.fields
+    with pytest.raises(NotFound) as caught:
+        hold_sale(register=register, cashier=cashier, cart=Cart([CartLine(product.pk, 1)], 0, 999))
+    assert "customer" in caught.value.fields
     from accounts.models import User
 
     nobody = User.objects.create_user(username="visitor", password="x")
