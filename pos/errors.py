@@ -165,3 +165,16 @@ class InvalidMoMoRequest(DomainError):
 
     code = "invalid_momo_request"
     message = "Check the amount and the phone number."
+
+
+# --- Held sales, voids, refunds ----------------------------------------------------------------
+
+
+class HeldSaleOtherRegister(Conflict):
+    code = "held_sale_other_register"
+    message = "This sale was held on another register; resume it there."
+
+
+class NotEnoughCashInDrawer(Conflict):
+    code = "not_enough_cash_in_drawer"
+    message = "There is not enough cash in the drawer for this refund."

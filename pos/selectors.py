@@ -2,7 +2,7 @@
 
 from django.db.models import Case, Q, QuerySet, Value, When
 
-from pos.models import Customer, Product, ProductStatus
+from pos.models import Customer, Product, ProductStatus, Refund
 
 
 def product_lookup(code: str) -> Product | None:
@@ -39,3 +39,13 @@ def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
         return Customer.objects.filter(phone=normalise_phone(text))
     except InvalidPhoneNumber:
         return Customer.objects.filter(name__icontains=text, is_active=True)[:limit]
+
+
+def refund_history(sale):
+    """A sale's refunds, oldest first, with their lines and payments (sale page, receipt)."""
+    return (
+        Refund.objects.filter(sale=sale)
+        .select_related("created_by", "shift")
+        .prefetch_related("lines", "payments")
+        .order_by("created_at", "id")
+    )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.errors import error_response
 from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
+from pos.selectors import refund_history
 from pos.services import mobile_money
 from vevurn.errors import DomainError
 
@@ -36,7 +37,7 @@ def receipt(request, pk: int):
             "sale": sale,
             "lines": sale.lines.all(),
             "payments": payments,
-            "refunds": sale.refunds.all(),
+            "refunds": refund_history(sale),
             "shop": ShopSettings.load(),
             "is_copy": is_copy,
         },

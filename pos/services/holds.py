@@ -1,0 +1,116 @@
+"""Held (parked) sales: a cart saved on a register and resumed there later.
+
+Holding moves no stock and no money; the cart is stored as JSON with amounts as strings, and a
+resumed cart goes through the normal checkout, which prices and checks it again.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from pos import errors
+from pos.models import Customer, HeldSale, Product, Register
+from pos.services.checkout import Cart, CartLine
+from vevurn.errors import NotFound
+
+MAX_NOTE = 120
+
+
+def hold_sale(*, register: Register, cashier, cart: Cart, note: str = "") -> HeldSale:
+    """Park `cart` on `register`; nothing else changes."""
+    if not (cashier.has_perm("pos.sell") and cashier.has_perm("pos.add_heldsale")):
+        raise errors.NotAllowed("You are not allowed to hold sales.")
+    if not cart.lines:
+        raise errors.EmptyCart()
+    for i, line in enumerate(cart.lines):
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+            raise errors.InvalidQuantity("Quantity must be a whole number.", field=f"lines.{i}")
+        if line.quantity < 1:
+            raise errors.InvalidQuantity(
+                "Quantity must be at least 1.", field=f"lines.{i}.quantity"
+            )
+    product_ids = {line.product_id for line in cart.lines}
+    found = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
+    for i, line in enumerate(cart.lines):
+        if line.product_id not in found:
+            raise NotFound(f"Unknown product {line.product_id}.", field=f"lines.{i}.product_id")
+    if cart.customer_id is not None and not Customer.objects.filter(pk=cart.customer_id).exists():
+        raise NotFound("Unknown customer.", field="customer")
+    return HeldSale.objects.create(
+        register=register,
+        cashier=cashier,
+        customer_id=cart.customer_id,
+        cart=cart_to_json(cart),
+        note=(note or "").strip()[:MAX_NOTE],
+    )
+
+
+def list_held(register: Register):
+    """The carts parked on `register`, newest first."""
+    return (
+        HeldSale.objects.filter(register=register)
+        .select_related("cashier", "customer")
+        .order_by("-created_at", "-id")
+    )
+
+
+def resume_held_sale(*, held: HeldSale, register: Register, user) -> Cart:
+    """Take a held cart back to the till on the same register; the held row is gone after.
+
+    The row is locked and deleted in one transaction, so of two tills resuming it at once the
+    second gets `NotFound`.
+    """
+    if not user.has_perm("pos.sell"):
+        raise errors.NotAllowed("You are not allowed to sell.")
+    with transaction.atomic():
+        locked = HeldSale.objects.select_for_update().filter(pk=held.pk).first()
+        if locked is None:
+            raise NotFound("This held sale was already resumed or discarded.", field="held")
+        if locked.register_id != register.pk:
+            raise errors.HeldSaleOtherRegister(field="register")
+        cart = cart_from_json(locked.cart)
+        locked.delete()
+    return cart
+
+
+def discard_held_sale(*, held: HeldSale, user) -> None:
+    """Throw a held cart away (the customer left); nothing else changes."""
+    if not user.has_perm("pos.sell"):
+        raise errors.NotAllowed("You are not allowed to sell.")
+    with transaction.atomic():
+        deleted, _ = HeldSale.objects.filter(pk=held.pk).delete()
+    if not deleted:
+        raise NotFound("This held sale was already resumed or discarded.", field="held")
+
+
+def cart_to_json(cart: Cart) -> dict:
+    return {
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "quantity": line.quantity,
+                "unit_price": None if line.unit_price is None else str(line.unit_price),
+                "discount": str(line.discount),
+            }
+            for line in cart.lines
+        ],
+        "order_discount": str(cart.order_discount),
+        "customer_id": cart.customer_id,
+    }
+
+
+def cart_from_json(data: dict) -> Cart:
+    try:
+        lines = [
+            CartLine(
+                product_id=int(line["product_id"]),
+                quantity=int(line["quantity"]),
+                unit_price=None if line.get("unit_price") is None else Decimal(line["unit_price"]),
+                discount=Decimal(line.get("discount") or "0"),
+            )
+            for line in data["lines"]
+        ]
+        order_discount = Decimal(data.get("order_discount") or "0")
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        raise errors.EmptyCart("This held sale is damaged and cannot be resumed.") from None
+    return Cart(lines, order_discount, data.get("customer_id"))

@@ -1,0 +1,410 @@
+"""Refunds (returns): against a sale's lines, or without a receipt; always new rows.
+
+A sale line can be returned up to the quantity sold minus what was already returned; the check
+runs inside the transaction, after the original lines are locked, so two tills refunding the
+same line at once cannot both pass. Money: a line's refunds are its actual paid price share,
+computed on the cumulative quantity returned,
+
+    refunded after k units = to_currency(line.total × k / line.quantity)
+
+so each refund is the difference between two such figures, the refunds of a line never add up
+to more than its total, and a fully returned line gives back exactly its total (VAT likewise
+from the line's tax). The refund is paid out as a negative Payment in the refund's shift
+(cash by default, never more cash than the drawer should hold).
+
+Stock: `restock=True` puts the item back through a `refund` movement. `restock=False` (damaged)
+writes no stock movement: the sale's movement took the item out of stock and it never came back
+onto the shelf, so stock on hand stays right and no `damaged` write-off is needed.
+
+Lock order: the sale row (serialises voids and refunds of one sale), its lines (by pk), the
+products (by pk), the customer, the register, the shift, the refund number sequence.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from accounts import audit
+from pos import errors
+from pos.models import (
+    MovementKind,
+    Payment,
+    Product,
+    Refund,
+    RefundLine,
+    Register,
+    Sale,
+    SaleLine,
+    Shift,
+    ShopSettings,
+    Tender,
+)
+from pos.money import split_vat, to_currency
+from pos.services.customers import record_customer_purchase
+from pos.services.sequences import next_number
+from pos.services.shifts import expected_cash
+from pos.services.stock import MovementLine, Reference, apply_movements
+from vevurn.errors import NotFound
+
+ZERO = Decimal(0)
+MAX_LINES = 200
+MAX_QUANTITY = 10_000
+MAX_REASON = 200
+
+
+@dataclass(frozen=True)
+class RefundLineInput:
+    sale_line_id: int
+    quantity: int
+    restock: bool = True  # False: damaged, not back on the shelf
+
+
+@dataclass(frozen=True)
+class NoReceiptLine:
+    product_id: int
+    quantity: int
+    unit_price: Decimal  # entered by the manager, VAT included; at most the retail price
+    restock: bool = True
+
+
+@dataclass(frozen=True)
+class _Planned:
+    product_id: int
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+    tax: Decimal
+    restock: bool
+    unit_cost: Decimal | None
+    sale_line_id: int | None = None
+
+
+def refund_share(
+    *,
+    line_total: Decimal,
+    line_tax: Decimal,
+    sold: int,
+    returned: int,
+    refunded_total: Decimal,
+    refunded_tax: Decimal,
+    quantity: int,
+    places: int,
+) -> tuple[Decimal, Decimal]:
+    """(total, tax) to give back for `quantity` more units of a line of which `returned` units
+    were already refunded for `refunded_total` / `refunded_tax`."""
+    after = returned + quantity
+    if after >= sold:  # the last units take exactly what is left
+        return line_total - refunded_total, line_tax - refunded_tax
+    total = to_currency(line_total * after / sold, places) - refunded_total
+    tax = to_currency(line_tax * after / sold, places) - refunded_tax
+    total = min(max(total, ZERO), line_total - refunded_total)
+    tax = min(max(tax, ZERO), line_tax - refunded_tax)
+    return total, tax
+
+
+def refund_sale(
+    *,
+    sale: Sale,
+    shift: Shift,
+    user,
+    lines: list[RefundLineInput],
+    reason: str,
+    tender: str = Tender.CASH,
+) -> Refund:
+    """Refund (part of) a sale, line by line, paid out of `shift` (needs `pos.refund_sale`)."""
+    if not user.has_perm("pos.refund_sale"):
+        raise errors.NotAllowed("Only a manager can refund a sale.")
+    if not isinstance(sale, Sale):
+        raise errors.RefundNotAllowed("Only a sale can be refunded, not a refund.")
+    reason = _reason(reason)
+    tender = _tender(tender, has_customer=sale.customer_id is not None)
+    _check_shift_user(shift, user)
+    _check_lines(lines, "sale_line_id")
+    if len({line.sale_line_id for line in lines}) != len(lines):
+        raise errors.InvalidQuantity("Each sale line can appear only once.", field="lines")
+
+    with transaction.atomic():
+        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        if sale is None:
+            raise NotFound("Unknown sale.", field="sale")
+        if sale.status == Sale.Status.VOIDED:
+            raise errors.RefundNotAllowed(f"Sale {sale.number} was voided; nothing to refund.")
+        ids = [line.sale_line_id for line in lines]
+        sale_lines = {
+            sl.pk: sl
+            for sl in SaleLine.objects.select_for_update()
+            .filter(sale=sale, pk__in=ids)
+            .order_by("pk")
+        }
+        already = {
+            row["sale_line"]: row
+            for row in RefundLine.objects.filter(sale_line__in=list(sale_lines))
+            .values("sale_line")
+            .annotate(quantity=Sum("quantity"), total=Sum("total"), tax=Sum("tax"))
+        }
+        places = ShopSettings.load().currency_decimal_places
+        planned = []
+        for i, line in enumerate(lines):
+            sale_line = sale_lines.get(line.sale_line_id)
+            if sale_line is None:
+                raise NotFound(
+                    f"Sale {sale.number} has no line {line.sale_line_id}.",
+                    field=f"lines.{i}.sale_line_id",
+                )
+            done = already.get(sale_line.pk, {})
+            returned = done.get("quantity") or 0
+            left = sale_line.quantity - returned
+            if line.quantity > left:
+                raise errors.InvalidQuantity(
+                    f"Only {left} of {sale_line.product_name} can be returned "
+                    f"({sale_line.quantity} sold, {returned} already returned).",
+                    field=f"lines.{i}.quantity",
+                )
+            total, tax = refund_share(
+                line_total=sale_line.total,
+                line_tax=sale_line.tax,
+                sold=sale_line.quantity,
+                returned=returned,
+                refunded_total=done.get("total") or ZERO,
+                refunded_tax=done.get("tax") or ZERO,
+                quantity=line.quantity,
+                places=places,
+            )
+            planned.append(
+                _Planned(
+                    product_id=sale_line.product_id,
+                    quantity=line.quantity,
+                    unit_price=to_currency(total / line.quantity, places),
+                    total=total,
+                    tax=tax,
+                    restock=line.restock,
+                    unit_cost=sale_line.unit_cost,
+                    sale_line_id=sale_line.pk,
+                )
+            )
+        refund = _write_refund(
+            sale=sale, shift=shift, user=user, planned=planned, reason=reason, tender=tender
+        )
+        audit.record_on_commit(
+            action="sale.refunded",
+            actor=user,
+            target=sale,
+            details={
+                "refund": refund.number,
+                "total": str(refund.total),
+                "tender": tender,
+                "reason": reason,
+            },
+        )
+    return refund
+
+
+def refund_without_receipt(
+    *,
+    shift: Shift,
+    user,
+    lines: list[NoReceiptLine],
+    reason: str,
+    tender: str = Tender.CASH,
+) -> Refund:
+    """Take goods back without a receipt at a price the manager enters, at most the retail price
+    (needs `pos.refund_without_receipt`; audited)."""
+    if not user.has_perm("pos.refund_without_receipt"):
+        raise errors.NotAllowed("Only a manager can refund without a receipt.")
+    reason = _reason(reason)
+    tender = _tender(tender, has_customer=False)
+    _check_shift_user(shift, user)
+    _check_lines(lines, "product_id")
+    shop = ShopSettings.load()
+    places = shop.currency_decimal_places
+    prices = [
+        _price(line.unit_price, places, f"lines.{i}.unit_price") for i, line in enumerate(lines)
+    ]
+
+    with transaction.atomic():
+        ids = sorted({line.product_id for line in lines})
+        products = {
+            p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        planned = []
+        for i, (line, price) in enumerate(zip(lines, prices, strict=True)):
+            product = products.get(line.product_id)
+            if product is None:
+                raise NotFound(f"Unknown product {line.product_id}.", field=f"lines.{i}.product_id")
+            if price > product.retail_price:
+                raise errors.InvalidPrice(
+                    f"{product.name} cannot be refunded above its price {product.retail_price}.",
+                    field=f"lines.{i}.unit_price",
+                )
+            total = to_currency(price * line.quantity, places)
+            _net, tax = split_vat(total, shop.vat_rate, places)
+            planned.append(
+                _Planned(
+                    product_id=product.pk,
+                    quantity=line.quantity,
+                    unit_price=price,
+                    total=total,
+                    tax=tax,
+                    restock=line.restock,
+                    unit_cost=product.cost_price,
+                )
+            )
+        refund = _write_refund(
+            sale=None, shift=shift, user=user, planned=planned, reason=reason, tender=tender
+        )
+        audit.record_on_commit(
+            action="refund.without_receipt",
+            actor=user,
+            target=refund,
+            details={
+                "total": str(refund.total),
+                "tender": tender,
+                "reason": reason,
+                "lines": [
+                    {"product_id": p.product_id, "quantity": p.quantity, "price": str(p.unit_price)}
+                    for p in planned
+                ],
+            },
+        )
+    return refund
+
+
+def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender) -> Refund:
+    total = sum((p.total for p in planned), ZERO)
+    tax_total = sum((p.tax for p in planned), ZERO)
+    restocked = [p for p in planned if p.restock]
+    if restocked:  # products next, in pk order, before the customer and the register
+        list(
+            Product.objects.select_for_update()
+            .filter(pk__in=sorted({p.product_id for p in restocked}))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    if sale is not None and sale.customer_id is not None:
+        record_customer_purchase(
+            customer_id=sale.customer_id,
+            amount=-total,
+            on_credit=-total if tender == Tender.ACCOUNT else ZERO,
+        )
+    register = Register.objects.select_for_update().get(pk=shift.register_id)
+    locked_shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    if locked_shift.status != Shift.Status.OPEN:
+        raise errors.ShiftClosed("This shift is closed; refund from an open shift.", field="shift")
+    in_drawer = to_currency(expected_cash(locked_shift))
+    if tender == Tender.CASH and total > in_drawer:
+        raise errors.NotEnoughCashInDrawer(
+            f"The drawer should hold {in_drawer} in cash; this refund needs "
+            f"{total}. Refund by another tender or add cash first.",
+            field="tender",
+        )
+    number = next_number(f"refund:{register.code}")
+    refund = Refund.objects.create(
+        number=f"{register.code}-RF-{number:06d}",
+        sale=sale,
+        shift=locked_shift,
+        created_by=user,
+        reason=reason,
+        tender=tender,
+        total=total,
+        tax_total=tax_total,
+    )
+    RefundLine.objects.bulk_create(
+        [
+            RefundLine(
+                refund=refund,
+                sale_line_id=p.sale_line_id,
+                product_id=p.product_id,
+                quantity=p.quantity,
+                unit_price=p.unit_price,
+                total=p.total,
+                tax=p.tax,
+                restock=p.restock,
+            )
+            for p in planned
+        ]
+    )
+    if total:
+        Payment.objects.create(
+            refund=refund,
+            shift=locked_shift,
+            tender=tender,
+            amount=-total,
+            reference=refund.number,
+            created_by=user,
+            created_at=refund.created_at,
+        )
+    label = f"Refund {refund.number}"
+    apply_movements(
+        lines=[
+            MovementLine(
+                p.product_id,
+                p.quantity,
+                MovementKind.REFUND,
+                p.unit_cost,
+                reason=reason,
+                reference=Reference("pos.refund", str(refund.pk), label),
+            )
+            for p in restocked
+        ],
+        user=user,
+        allow_negative=True,  # stock only comes back
+    )
+    return refund
+
+
+def _reason(reason) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired("Say why the goods are returned.", field="reason")
+    return reason[:MAX_REASON]
+
+
+def _tender(tender, *, has_customer: bool) -> str:
+    if tender not in Tender.values:
+        raise errors.InvalidTender(f"Unknown tender {tender!r}.", field="tender")
+    if tender == Tender.ACCOUNT and not has_customer:
+        raise errors.InvalidTender(
+            "Only a sale to a customer can be refunded to their account.", field="tender"
+        )
+    return str(tender)
+
+
+def _check_shift_user(shift: Shift, user) -> None:
+    if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
+        raise errors.NotAllowed("This is another cashier's shift.")
+
+
+def _check_lines(lines, id_field: str) -> None:
+    if not lines:
+        raise errors.InvalidQuantity("Choose what is returned.", field="lines")
+    if len(lines) > MAX_LINES:
+        raise errors.InvalidQuantity(f"At most {MAX_LINES} lines.", field="lines")
+    for i, line in enumerate(lines):
+        if not isinstance(getattr(line, id_field), int) or isinstance(
+            getattr(line, id_field), bool
+        ):
+            raise NotFound("Choose an item.", field=f"lines.{i}.{id_field}")
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+            raise errors.InvalidQuantity("Quantity must be a whole number.", field=f"lines.{i}")
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            raise errors.InvalidQuantity(
+                f"Quantity must be between 1 and {MAX_QUANTITY}.", field=f"lines.{i}.quantity"
+            )
+        if not isinstance(line.restock, bool):
+            raise errors.InvalidQuantity(
+                "Say whether it goes back on the shelf.", field=f"lines.{i}.restock"
+            )
+
+
+def _price(value, places: int, field_name: str) -> Decimal:
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except ArithmeticError:
+        raise errors.InvalidPrice("Enter a price.", field=field_name) from None
+    if not amount.is_finite() or amount <= 0:
+        raise errors.InvalidPrice("The price must be more than 0.", field=field_name)
+    if amount != to_currency(amount, places):
+        raise errors.InvalidPrice(f"Use at most {places} decimal places.", field=field_name)
+    return to_currency(amount, places)

@@ -1,0 +1,127 @@
+"""Voiding a sale: undoing a mistake in the same open shift, by new, compensating rows.
+
+Nothing of the sale is edited but its status: stock comes back through `refund` movements,
+every payment gets an opposite payment in the sale's shift (so the sale's payments sum to 0),
+the customer's totals and balance go back, and an unpaid invoice is cancelled. After the shift
+has closed, a sale can only be refunded.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import audit
+from pos import errors
+from pos.models import Invoice, MovementKind, Payment, Register, Sale, Shift, Tender
+from pos.services.customers import record_customer_purchase
+from pos.services.stock import MovementLine, Reference, apply_movements
+from vevurn.errors import NotFound
+
+ZERO = Decimal(0)
+MAX_REASON = 200
+
+
+def void_sale(*, sale: Sale, user, reason: str) -> Sale:
+    """Void a completed sale of a still-open shift (needs `pos.void_sale`) and reverse it whole.
+
+    Lock order: the sale row (serialises voids and refunds of this sale), then the products
+    (by pk, in `apply_movements`), the customer, the invoice, the register, and the shift's
+    status is checked under the register lock, as checkout and close_shift do.
+    """
+    if not user.has_perm("pos.void_sale"):
+        raise errors.NotAllowed("Only a manager can void a sale.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired("Say why the sale is voided.", field="reason")
+
+    with transaction.atomic():
+        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        if sale is None:
+            raise NotFound("Unknown sale.", field="sale")
+        if sale.status == Sale.Status.VOIDED:
+            raise errors.VoidNotAllowed(f"Sale {sale.number} is already voided.")
+        if sale.refunds.exists():
+            raise errors.VoidNotAllowed(
+                f"Sale {sale.number} has refunds; refund the rest instead of voiding it."
+            )
+        if sale.shift.status != Shift.Status.OPEN:
+            raise _shift_closed(sale)
+        label = f"Void of {sale.number}"
+        reference = Reference("pos.sale", str(sale.pk), label)
+        lines = list(sale.lines.order_by("pk"))
+        apply_movements(
+            lines=[
+                MovementLine(
+                    line.product_id,
+                    line.quantity,
+                    MovementKind.REFUND,
+                    line.unit_cost,
+                    reason=label,
+                    reference=reference,
+                )
+                for line in lines
+            ],
+            user=user,
+            allow_negative=True,  # stock only comes back
+        )
+        payments = list(sale.payments.order_by("pk"))
+        if sale.customer_id is not None:
+            on_credit = sum(
+                (p.amount for p in payments if p.tender == Tender.ACCOUNT and not p.is_change),
+                ZERO,
+            )
+            record_customer_purchase(
+                customer_id=sale.customer_id, amount=-sale.total, on_credit=-on_credit
+            )
+        invoice = Invoice.objects.select_for_update().filter(sale=sale).first()
+        if invoice is not None:
+            if invoice.amount_paid != ZERO or invoice.status in {
+                Invoice.Status.PARTLY_PAID,
+                Invoice.Status.PAID,
+            }:
+                raise errors.VoidNotAllowed(
+                    f"Invoice {invoice.number} has payments against it; refund the sale instead."
+                )
+            invoice.status = Invoice.Status.CANCELLED
+            invoice.save(update_fields=["status"])
+
+        Register.objects.select_for_update().get(pk=sale.register_id)
+        if Shift.objects.filter(pk=sale.shift_id, status=Shift.Status.OPEN).count() != 1:
+            raise _shift_closed(sale)
+
+        now = timezone.now()
+        Payment.objects.bulk_create(
+            [
+                Payment(
+                    sale=sale,
+                    shift_id=sale.shift_id,
+                    tender=p.tender,
+                    amount=-p.amount,
+                    is_change=p.is_change,  # the change comes back into the drawer
+                    reference=label[:100],
+                    created_by=user,
+                    created_at=now,
+                )
+                for p in payments
+            ]
+        )
+        sale.status = Sale.Status.VOIDED
+        sale.voided_at = now
+        sale.voided_by = user
+        sale.void_reason = reason[:MAX_REASON]
+        sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        audit.record_on_commit(
+            action="sale.voided",
+            actor=user,
+            target=sale,
+            details={"reason": sale.void_reason, "total": str(sale.total)},
+        )
+    return sale
+
+
+def _shift_closed(sale: Sale) -> errors.VoidNotAllowed:
+    return errors.VoidNotAllowed(
+        f"The shift of sale {sale.number} is closed; a sale can only be voided in its own open "
+        "shift. Refund it instead."
+    )
