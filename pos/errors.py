@@ -140,3 +140,21 @@ class VoidNotAllowed(Conflict):
 
 
 NotAllowed = PermissionDenied
+
+
+# --- Invoices --------------------------------------------------------------------------------
+
+
+class InvoiceNotPayable(Conflict):
+    code = "invoice_not_payable"
+    message = "This invoice cannot take payments."
+
+
+class Overpayment(DomainError):
+    code = "overpayment"
+    message = "The payment is more than the invoice's balance due."
+
+
+class InvoiceNotCancellable(Conflict):
+    code = "invoice_not_cancellable"
+    message = "This invoice cannot be cancelled."

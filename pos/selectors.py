@@ -1,6 +1,11 @@
 """Reads used in more than one place."""
 
-from django.db.models import Case, Q, QuerySet, Value, When
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 
 from pos.models import Customer, Product, ProductStatus
 
@@ -39,3 +44,112 @@ def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
         return Customer.objects.filter(phone=normalise_phone(text))
     except InvalidPhoneNumber:
         return Customer.objects.filter(name__icontains=text, is_active=True)[:limit]
+
+
+# --- Invoices and customer statements ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    at: datetime.datetime
+    kind: str  # "invoice" (a debit) or "payment" (a credit)
+    reference: str  # the invoice number; for a payment, "INV-000001" and its tender
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # the running balance after this row
+
+
+@dataclass(frozen=True)
+class Statement:
+    customer: Customer
+    start: datetime.date | None
+    end: datetime.date | None
+    opening_balance: Decimal
+    rows: list[StatementRow]
+    closing_balance: Decimal
+    total_debits: Decimal
+    total_credits: Decimal
+
+
+def customer_statement(
+    customer: Customer, start: datetime.date | None = None, end: datetime.date | None = None
+) -> Statement:
+    """The customer's account, oldest first: invoices as debits, payments against them as
+    credits, with the running balance; `start`/`end` are shop-local dates (both included) and
+    everything before `start` is the opening balance.
+
+    Cancelled invoices are left out (they were never owed; the model keeps no cancellation date
+    to show a reversing row on), so the closing balance of an open-ended statement equals the
+    balance the customer owes on invoices.
+    """
+    from pos.models import Invoice, Payment
+
+    zero = Decimal(0)
+    start_at = _local_midnight(start) if start else None
+    end_before = _local_midnight(end + datetime.timedelta(days=1)) if end else None
+
+    invoices = Invoice.objects.filter(customer=customer).exclude(status=Invoice.Status.CANCELLED)
+    payments = Payment.objects.filter(invoice__customer=customer).exclude(
+        invoice__status=Invoice.Status.CANCELLED
+    )
+    opening = zero
+    if start_at is not None:
+        before_debits = invoices.filter(issued_at__lt=start_at).aggregate(t=Sum("total"))["t"]
+        before_credits = payments.filter(created_at__lt=start_at).aggregate(t=Sum("amount"))["t"]
+        opening = (before_debits or zero) - (before_credits or zero)
+        invoices = invoices.filter(issued_at__gte=start_at)
+        payments = payments.filter(created_at__gte=start_at)
+    if end_before is not None:
+        invoices = invoices.filter(issued_at__lt=end_before)
+        payments = payments.filter(created_at__lt=end_before)
+
+    entries = [
+        (invoice.issued_at, 0, invoice.pk, "invoice", invoice.number, _invoice_text(invoice),
+         invoice.total, zero)
+        for invoice in invoices.select_related("sale")
+    ] + [
+        (payment.created_at, 1, payment.pk, "payment", payment.invoice.number,
+         f"Payment, {payment.get_tender_display()}"
+         + (f" ({payment.reference})" if payment.reference else ""),
+         zero, payment.amount)
+        for payment in payments.select_related("invoice")
+    ]  # fmt: skip
+    entries.sort(key=lambda entry: entry[:3])
+    rows = []
+    balance = opening
+    for at, _order, _pk, kind, reference, text, debit, credit in entries:
+        balance += debit - credit
+        rows.append(StatementRow(at, kind, reference, text, debit, credit, balance))
+    return Statement(
+        customer=customer,
+        start=start,
+        end=end,
+        opening_balance=opening,
+        rows=rows,
+        closing_balance=balance,
+        total_debits=sum((row.debit for row in rows), zero),
+        total_credits=sum((row.credit for row in rows), zero),
+    )
+
+
+def overdue_invoices(today: datetime.date | None = None) -> QuerySet:
+    """Open invoices past their due date (shop-local `today`), oldest due first."""
+    from pos.models import Invoice
+
+    today = today or timezone.localdate()
+    return (
+        Invoice.objects.select_related("customer")
+        .filter(status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID], due_date__lt=today)
+        .order_by("due_date", "pk")
+    )
+
+
+def _invoice_text(invoice) -> str:
+    if invoice.sale is not None:
+        return f"Invoice for sale {invoice.sale.number}, due {invoice.due_date:%Y-%m-%d}"
+    return f"Invoice, due {invoice.due_date:%Y-%m-%d}"
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
