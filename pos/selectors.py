@@ -58,6 +58,7 @@ class StatementRow:
     debit: Decimal
     credit: Decimal
     balance: Decimal  # the running balance after this row
+    invoice_id: int
 
 
 @dataclass(frozen=True)
@@ -104,23 +105,29 @@ def customer_statement(
         invoices = invoices.filter(issued_at__lt=end_before)
         payments = payments.filter(created_at__lt=end_before)
 
-    entries = [
-        (invoice.issued_at, 0, invoice.pk, "invoice", invoice.number, _invoice_text(invoice),
-         invoice.total, zero)
-        for invoice in invoices.select_related("sale")
-    ] + [
-        (payment.created_at, 1, payment.pk, "payment", payment.invoice.number,
-         f"Payment, {payment.get_tender_display()}"
-         + (f" ({payment.reference})" if payment.reference else ""),
-         zero, payment.amount)
-        for payment in payments.select_related("invoice")
-    ]  # fmt: skip
-    entries.sort(key=lambda entry: entry[:3])
+    # (when, invoices before payments at the same instant, pk) orders the rows.
+    entries = []
+    for invoice in invoices.select_related("sale"):
+        text = _invoice_text(invoice)
+        entries.append(
+            ((invoice.issued_at, 0, invoice.pk), "invoice", invoice, text, invoice.total, zero)
+        )
+    for payment in payments.select_related("invoice"):
+        text = f"Payment, {payment.get_tender_display()}"
+        if payment.reference:
+            text += f" ({payment.reference})"
+        entries.append(
+            ((payment.created_at, 1, payment.pk), "payment", payment.invoice, text, zero,
+             payment.amount)
+        )  # fmt: skip
+    entries.sort(key=lambda entry: entry[0])
     rows = []
     balance = opening
-    for at, _order, _pk, kind, reference, text, debit, credit in entries:
+    for (at, _, _), kind, invoice, text, debit, credit in entries:
         balance += debit - credit
-        rows.append(StatementRow(at, kind, reference, text, debit, credit, balance))
+        rows.append(
+            StatementRow(at, kind, invoice.number, text, debit, credit, balance, invoice.pk)
+        )
     return Statement(
         customer=customer,
         start=start,

@@ -507,6 +507,7 @@ def test_the_statement_page_and_its_csv(client, manager, history, customer):
     for text in ["7,000", "31,000", "24,000", "36,000", "INV-000003"]:
         assert text in page, text
     assert "2026-03-25" not in page  # the card payment is after the period
+    assert reverse("pos:invoice", args=[history[1].pk]) in page  # rows link to their invoice
 
     response = client.get(url, {"start": "2026-03-10", "end": "2026-03-20", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
@@ -528,3 +529,104 @@ def test_the_statement_page_refuses_bad_dates(client, manager, customer):
     assert response.status_code == 400
     assert "The end date is before the start date." in response.content.decode()
     assert client.get(reverse("pos:customer_statement", args=[999999])).status_code == 404
+
+
+# --- concurrency (PostgreSQL, real threads with their own connections) ---------------------
+
+
+def _in_threads(workers):
+    import threading
+
+    from django.db import connection
+
+    failures = []
+    barrier = threading.Barrier(len(workers))
+
+    def run(work):
+        try:
+            barrier.wait()
+            work()
+        except Exception as exc:  # noqa: BLE001 - surfaced in the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_payments_never_overpay(on_account, customer, manager):
+    invoice = on_account(qty=2)  # 24,000
+    refused = []
+
+    def work():
+        try:
+            pay(invoice, D(5000), "bank_transfer", user=manager)
+        except errors.Overpayment:
+            refused.append(1)
+
+    assert _in_threads([work] * 8) == []
+    assert len(refused) == 4  # four payments of 5,000 fit in 24,000
+    assert balances(customer, invoice) == (D(4000), D(20000), "partly_paid")
+    assert_ledger_invariants(customer)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_credit_sales_and_payments_for_one_customer_in_parallel(
+    on_account, customer, shift, manager, sell, make_product
+):
+    """Checkout locks the customer, then the register; a payment the customer, the invoice, then
+    the register: the same order, so no deadlock, and the balance adds up."""
+    stocked = make_product(stock=100)
+    invoice = on_account(qty=3)  # 36,000
+
+    def credit_sales():
+        for _ in range(3):
+            sell((stocked, 1), tenders=[TenderLine("account", D(12000))], customer=customer)
+
+    def cash_payments():
+        for _ in range(3):
+            pay(invoice, D(1000), "cash", user=shift.cashier, shift=shift)
+
+    def transfers():
+        for _ in range(3):
+            pay(invoice, D(1000), "bank_transfer", user=manager)
+
+    failures = _in_threads([credit_sales] * 3 + [cash_payments] * 2 + [transfers] * 2)
+    assert failures == []
+    assert Invoice.objects.filter(customer=customer).count() == 1 + 9
+    assert balances(customer, invoice) == (D(36000 - 12000 + 9 * 12000), D(12000), "partly_paid")
+    assert_ledger_invariants(customer)
+    assert expected_cash(shift) == D(20000 + 6000)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_no_cash_payment_lands_in_a_shift_after_its_close(on_account, shift, cashier):
+    invoice = on_account(qty=2)
+    refused = []
+
+    def payments():
+        for _ in range(4):
+            try:
+                pay(invoice, D(1000), "cash", shift=shift)
+            except errors.ShiftClosed:
+                refused.append(1)
+
+    def close():
+        close_shift(shift=shift, counted={"cash": D(20000)}, user=cashier)
+
+    assert _in_threads([payments, payments, close]) == []
+    shift.refresh_from_db()
+    cash = Payment.objects.filter(shift=shift, tender="cash")
+    taken = sum(cash.values_list("amount", flat=True), D(0))
+    # Whatever got in before the close is in the Z-report's expected cash; nothing came after.
+    assert D(shift.z_report["counts"]["cash"]["expected"]) == D(20000) + taken
+    assert taken == D(1000) * (8 - len(refused))
