@@ -485,6 +485,14 @@ def test_the_invoice_page_shows_overdue(client, cashier, on_account):
     assert "OVERDUE" in response.content.decode()
 
 
+def test_the_receipt_of_a_credit_sale_links_to_its_invoice(client, cashier, on_account):
+    invoice = on_account()
+    client.force_login(cashier)
+    page = client.get(reverse("pos:receipt", args=[invoice.sale_id])).content.decode()
+    assert f'href="{reverse("pos:invoice", args=[invoice.pk])}"' in page
+    assert "Invoice INV-000001" in page
+
+
 def test_pages_need_the_view_invoice_permission(client, make_user, on_account, customer):
     invoice = on_account()
     nobody = make_user("nobody", "cashier")
