@@ -57,7 +57,7 @@ def record_invoice_payment(
     """
     if not (user.has_perm("pos.sell") or user.has_perm("pos.change_invoice")):
         raise errors.NotAllowed("You are not allowed to take payments for invoices.")
-    tender = (tender or "").strip()
+    tender = str(tender or "").strip()
     if tender not in Tender.values:
         raise errors.InvalidTender(f"Unknown tender {tender!r}.", field="tender")
     if tender == Tender.ACCOUNT:

@@ -206,6 +206,7 @@ def test_overpayment_is_refused_and_writes_nothing(on_account, customer, shift):
         (1000.0, "cash", "amount", "Enter the amount as a number of francs."),
         (D(1000), "bitcoin", "tender", "Unknown tender 'bitcoin'."),
         (D(1000), "", "tender", "Unknown tender ''."),
+        (D(1000), 7, "tender", "Unknown tender '7'."),
         (
             D(1000),
             "account",
