@@ -28,6 +28,8 @@ CASHIER_PERMISSIONS: set[str] = {
     "pos.view_sale",
     "pos.add_heldsale",
     "pos.view_heldsale",
+    # Print the invoice right after a sale on account (and look at a customer's statement).
+    "pos.view_invoice",
 }
 
 

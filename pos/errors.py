@@ -178,3 +178,21 @@ class HeldSaleOtherRegister(Conflict):
 class NotEnoughCashInDrawer(Conflict):
     code = "not_enough_cash_in_drawer"
     message = "There is not enough cash in the drawer for this refund."
+
+
+# --- Invoices --------------------------------------------------------------------------------
+
+
+class InvoiceNotPayable(Conflict):
+    code = "invoice_not_payable"
+    message = "This invoice cannot take payments."
+
+
+class Overpayment(DomainError):
+    code = "overpayment"
+    message = "The payment is more than the invoice's balance due."
+
+
+class InvoiceNotCancellable(Conflict):
+    code = "invoice_not_cancellable"
+    message = "This invoice cannot be cancelled."

@@ -129,3 +129,17 @@ class ReceiveForm(forms.Form):
             for line in self.lines
             if self.cleaned_data.get(f"line_{line.pk}")
         }
+
+
+class StatementPeriodForm(forms.Form):
+    """The period of a customer statement (shop-local dates, both included); both optional."""
+
+    start = forms.DateField(label=_("From"), required=False)
+    end = forms.DateField(label=_("To"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date is before the start date."))
+        return cleaned

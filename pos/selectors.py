@@ -1,6 +1,11 @@
 """Reads used in more than one place."""
 
-from django.db.models import Case, Q, QuerySet, Value, When
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 
 from pos.models import Customer, Product, ProductStatus, Refund
 
@@ -49,3 +54,132 @@ def refund_history(sale):
         .prefetch_related("lines", "payments")
         .order_by("created_at", "id")
     )
+
+
+# --- Invoices and customer statements ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    at: datetime.datetime
+    kind: str  # "invoice" (a debit) or "payment" (a credit)
+    reference: str  # the invoice number; for a payment, "INV-000001" and its tender
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # the running balance after this row
+    invoice_id: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    customer: Customer
+    start: datetime.date | None
+    end: datetime.date | None
+    opening_balance: Decimal
+    rows: list[StatementRow]
+    closing_balance: Decimal
+    total_debits: Decimal
+    total_credits: Decimal
+
+
+def customer_statement(
+    customer: Customer, start: datetime.date | None = None, end: datetime.date | None = None
+) -> Statement:
+    """The customer's account, oldest first: invoices as debits, payments against them as
+    credits, with the running balance; `start`/`end` are shop-local dates (both included) and
+    everything before `start` is the opening balance.
+
+    Cancelled invoices are left out (they were never owed; the model keeps no cancellation date
+    to show a reversing row on), so the closing balance of an open-ended statement equals the
+    balance the customer owes on invoices.
+    """
+    from pos.models import Invoice, Payment
+
+    zero = Decimal(0)
+    start_at = _local_midnight(start) if start else None
+    end_before = _local_midnight(end + datetime.timedelta(days=1)) if end else None
+
+    invoices = Invoice.objects.filter(customer=customer).exclude(status=Invoice.Status.CANCELLED)
+    # Payments against invoices, and returns credited to an invoice still owed (negative
+    # `account` payments of a refund): both are credits on the customer's account.
+    payments = Payment.objects.filter(
+        Q(invoice__customer=customer)
+        | Q(refund__sale__invoice__customer=customer, tender="account")
+    ).exclude(invoice__status=Invoice.Status.CANCELLED)
+    opening = zero
+    if start_at is not None:
+        before_debits = invoices.filter(issued_at__lt=start_at).aggregate(t=Sum("total"))["t"]
+        before_credits = sum(
+            (
+                abs(p)
+                for p in payments.filter(created_at__lt=start_at).values_list("amount", flat=True)
+            ),
+            zero,
+        )
+        opening = (before_debits or zero) - (before_credits or zero)
+        invoices = invoices.filter(issued_at__gte=start_at)
+        payments = payments.filter(created_at__gte=start_at)
+    if end_before is not None:
+        invoices = invoices.filter(issued_at__lt=end_before)
+        payments = payments.filter(created_at__lt=end_before)
+
+    # (when, invoices before payments at the same instant, pk) orders the rows.
+    entries = []
+    for invoice in invoices.select_related("sale"):
+        text = _invoice_text(invoice)
+        entries.append(
+            ((invoice.issued_at, 0, invoice.pk), "invoice", invoice, text, invoice.total, zero)
+        )
+    for payment in payments.select_related("invoice", "refund__sale__invoice"):
+        if payment.refund_id is not None:
+            invoice, credit = payment.refund.sale.invoice, -payment.amount
+            text = f"Return {payment.refund.number} credited"
+        else:
+            invoice, credit = payment.invoice, payment.amount
+            text = f"Payment, {payment.get_tender_display()}"
+            if payment.reference:
+                text += f" ({payment.reference})"
+        entries.append(
+            ((payment.created_at, 1, payment.pk), "payment", invoice, text, zero, credit)
+        )
+    entries.sort(key=lambda entry: entry[0])
+    rows = []
+    balance = opening
+    for (at, _, _), kind, invoice, text, debit, credit in entries:
+        balance += debit - credit
+        rows.append(
+            StatementRow(at, kind, invoice.number, text, debit, credit, balance, invoice.pk)
+        )
+    return Statement(
+        customer=customer,
+        start=start,
+        end=end,
+        opening_balance=opening,
+        rows=rows,
+        closing_balance=balance,
+        total_debits=sum((row.debit for row in rows), zero),
+        total_credits=sum((row.credit for row in rows), zero),
+    )
+
+
+def overdue_invoices(today: datetime.date | None = None) -> QuerySet:
+    """Open invoices past their due date (shop-local `today`), oldest due first."""
+    from pos.models import Invoice
+
+    today = today or timezone.localdate()
+    return (
+        Invoice.objects.select_related("customer")
+        .filter(status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID], due_date__lt=today)
+        .order_by("due_date", "pk")
+    )
+
+
+def _invoice_text(invoice) -> str:
+    if invoice.sale is not None:
+        return f"Invoice for sale {invoice.sale.number}, due {invoice.due_date:%Y-%m-%d}"
+    return f"Invoice, due {invoice.due_date:%Y-%m-%d}"
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -334,6 +334,17 @@ SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
 # Days until an invoice for a sale on account is due.
 INVOICE_PAYMENT_TERMS_DAYS = env_int("INVOICE_PAYMENT_TERMS_DAYS", 30)
+# Reminder steps for overdue invoices, in days past the due date (send_invoice_reminders).
+try:
+    INVOICE_REMINDER_DAYS = sorted(
+        {int(day) for day in env_list("INVOICE_REMINDER_DAYS", ["1", "7", "30"])}
+    )
+except ValueError:
+    raise ImproperlyConfigured(
+        "INVOICE_REMINDER_DAYS must be whole numbers of days separated by commas, e.g. 1,7,30."
+    ) from None
+if any(day < 1 for day in INVOICE_REMINDER_DAYS):
+    raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be 1 day or more.")
 
 # --- Mobile money (MTN MoMo) -----------------------------------------------------------------
 # Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,

@@ -275,6 +275,8 @@ class Invoice(models.Model):
     due_date = models.DateField()
     total = models.DecimalField(**MONEY)
     amount_paid = models.DecimalField(**MONEY, default=0)
+    # Returns of the invoiced sale while it was still owed: credited, never paid out.
+    credited = models.DecimalField(**MONEY, default=0)
     # Stored: draft, sent, partly_paid, paid, cancelled. Overdue follows from the due date.
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -287,7 +289,7 @@ class Invoice(models.Model):
 
     @property
     def balance_due(self):
-        return self.total - self.amount_paid
+        return self.total - self.amount_paid - self.credited
 
     @property
     def effective_status(self) -> str:

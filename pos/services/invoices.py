@@ -1,13 +1,32 @@
-"""Invoices for sales on account, payments against them, and the customer's balance."""
+"""Invoices for sales on account, payments against them, and the customer's balance.
+
+The customer's balance is what they owe: checkout adds the on-account part of a sale (and
+invoices it), a payment against an invoice takes it off, a cancelled invoice takes its total off.
+So for a customer whose balance comes only from invoices,
+``customer.balance == SUM(balance due of their open invoices)`` and each invoice's
+``amount_paid == SUM(its payments)``.
+
+Lock order, the same as checkout's: the customer row, then the invoice row, then (for cash) the
+register row, under which the shift's status is checked, as checkout and close_shift do. Checkout
+locks the customer before it creates an invoice, so the two never wait on each other in reverse.
+"""
 
 import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from pos.models import Invoice
+from accounts import audit
+from pos import errors
+from pos.models import Customer, Invoice, Payment, Register, Shift, Tender
+from pos.money import to_currency
 from pos.services.sequences import next_number
+from vevurn.errors import NotFound
+
+ZERO = Decimal(0)
+PAYABLE_STATUSES = {Invoice.Status.SENT, Invoice.Status.PARTLY_PAID}
 
 
 def create_invoice_for_sale(*, sale, amount: Decimal, user) -> Invoice:
@@ -24,3 +43,156 @@ def create_invoice_for_sale(*, sale, amount: Decimal, user) -> Invoice:
         status=Invoice.Status.SENT,
         created_by=user,
     )
+
+
+def record_invoice_payment(
+    *, invoice: Invoice, amount, tender: str, user, shift: Shift | None = None, reference: str = ""
+) -> Payment:
+    """Take a payment against an invoice in any tender but `account`, up to its balance due.
+
+    Cash goes into a drawer, so it needs an open shift: `shift`, or else the user's own open
+    shift; another cashier's shift only with `pos.close_any_shift`. Other tenders are linked to
+    the shift when there is one (so the Z-report shows them) and may be taken without one.
+    The payment is a new Payment row (invoice=, shift=), counted by the shift's expected cash.
+    """
+    if not (user.has_perm("pos.sell") or user.has_perm("pos.change_invoice")):
+        raise errors.NotAllowed("You are not allowed to take payments for invoices.")
+    tender = str(tender or "").strip()
+    if tender not in Tender.values:
+        raise errors.InvalidTender(f"Unknown tender {tender!r}.", field="tender")
+    if tender == Tender.ACCOUNT:
+        raise errors.InvalidTender(
+            "An invoice cannot be paid on account; choose cash, mobile money, card or bank "
+            "transfer.",
+            field="tender",
+        )
+    amount = _positive_amount(amount, "amount")
+    reference = (reference or "").strip()[:100]
+    if tender == Tender.MOBILE_MONEY and not reference:
+        raise errors.InvalidTender(
+            "Type the Mobile Money transaction id shown on the customer's phone.",
+            field="reference",
+        )
+    if shift is None:
+        shift = Shift.objects.filter(cashier=user, status=Shift.Status.OPEN).first()
+    if tender == Tender.CASH and shift is None:
+        raise errors.ShiftClosed("Open a shift to take cash: it goes into a drawer.", field="shift")
+    if (
+        shift is not None
+        and shift.cashier_id != user.pk
+        and not user.has_perm("pos.close_any_shift")
+    ):
+        raise errors.NotAllowed("This is another cashier's shift.", field="shift")
+
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=invoice.customer_id)
+        invoice = _lock_invoice(invoice)
+        if invoice.status not in PAYABLE_STATUSES:
+            raise errors.InvoiceNotPayable(
+                f"Invoice {invoice.number} is {invoice.get_status_display().lower()}; "
+                "it cannot take payments.",
+                field="invoice",
+            )
+        if amount > invoice.balance_due:
+            due = to_currency(invoice.balance_due)
+            raise errors.Overpayment(
+                f"Invoice {invoice.number} has {due} left to pay; {amount} is more than that.",
+                field="amount",
+                balance_due=str(due),
+            )
+        if shift is not None:
+            # As checkout does: the register row, then the shift's status under that lock, so no
+            # payment lands in a shift that close_shift (register, then shift) has just closed.
+            Register.objects.select_for_update().get(pk=shift.register_id)
+            if not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists():
+                raise errors.ShiftClosed(field="shift")
+
+        payment = Payment.objects.create(
+            invoice=invoice,
+            shift=shift,
+            tender=tender,
+            amount=amount,
+            reference=reference,
+            created_by=user,
+        )
+        invoice.amount_paid += amount
+        invoice.status = (
+            Invoice.Status.PAID if invoice.balance_due == ZERO else Invoice.Status.PARTLY_PAID
+        )
+        invoice.save(update_fields=["amount_paid", "status"])
+        _change_balance(customer, -amount)
+        audit.record_on_commit(
+            action="invoice.payment_recorded",
+            actor=user,
+            target=invoice,
+            details={
+                "payment_id": payment.pk,
+                "tender": tender,
+                "amount": str(amount),
+                "balance_due": str(to_currency(invoice.balance_due)),
+                "shift_id": shift.pk if shift is not None else None,
+            },
+        )
+    return payment
+
+
+def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
+    """Cancel an invoice that has no payments; the customer no longer owes its total.
+
+    The sale stays as it is (goods left the shop and the stock ledger says so): a manager voids
+    or refunds the sale separately if the goods came back. Needs `pos.change_invoice`.
+    """
+    if not user.has_perm("pos.change_invoice"):
+        raise errors.NotAllowed("Only a manager can cancel an invoice.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired("Say why the invoice is cancelled.", field="reason")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=invoice.customer_id)
+        invoice = _lock_invoice(invoice)
+        if invoice.status == Invoice.Status.CANCELLED:
+            raise errors.InvoiceNotCancellable(f"Invoice {invoice.number} is already cancelled.")
+        if invoice.amount_paid or invoice.payments.exists():
+            raise errors.InvoiceNotCancellable(
+                f"Invoice {invoice.number} has payments; it cannot be cancelled."
+            )
+        owed = invoice.balance_due
+        invoice.status = Invoice.Status.CANCELLED
+        invoice.save(update_fields=["status"])
+        _change_balance(customer, -owed)
+        audit.record_on_commit(
+            action="invoice.cancelled",
+            actor=user,
+            target=invoice,
+            details={"reason": reason[:200], "total": str(to_currency(invoice.total))},
+        )
+    return invoice
+
+
+def _lock_invoice(invoice: Invoice) -> Invoice:
+    locked = Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+    if locked is None:
+        raise NotFound("Unknown invoice.", field="invoice")
+    return locked
+
+
+def _change_balance(customer: Customer, delta: Decimal) -> None:
+    """`customer` is the row the caller locked."""
+    customer.balance += delta
+    customer.save(update_fields=["balance"])
+
+
+def _positive_amount(value, field_name: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise errors.InvalidPrice("Enter the amount as a number of francs.", field=field_name)
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+    if not amount.is_finite():
+        raise errors.InvalidPrice("Enter an amount.", field=field_name)
+    if amount <= ZERO:
+        raise errors.InvalidPrice("The amount must be more than zero.", field=field_name)
+    if to_currency(amount) != amount:
+        raise errors.InvalidPrice("The amount has too many decimal places.", field=field_name)
+    return to_currency(amount)

@@ -10,14 +10,18 @@ computed on the cumulative quantity returned,
 so each refund is the difference between two such figures, the refunds of a line never add up
 to more than its total, and a fully returned line gives back exactly its total (VAT likewise
 from the line's tax). The refund is paid out as a negative Payment in the refund's shift
-(cash by default, never more cash than the drawer should hold).
+(cash by default, never more cash than the drawer should hold). When the sale was on account
+and its invoice is still owed, the refund first credits that invoice (a negative `account`
+payment of the refund, and less owed on the invoice and by the customer): goods bought on credit
+and returned unpaid are never paid out in cash.
 
 Stock: `restock=True` puts the item back through a `refund` movement. `restock=False` (damaged)
 writes no stock movement: the sale's movement took the item out of stock and it never came back
 onto the shelf, so stock on hand stays right and no `damaged` write-off is needed.
 
 Lock order: the sale row (serialises voids and refunds of one sale), its lines (by pk), the
-products (by pk), the customer, the register, the shift, the refund number sequence.
+products (by pk), the customer, the sale's invoice, the register, the shift, the refund number
+sequence.
 """
 
 from dataclasses import dataclass
@@ -29,6 +33,8 @@ from django.db.models import Sum
 from accounts import audit
 from pos import errors
 from pos.models import (
+    Customer,
+    Invoice,
     MovementKind,
     Payment,
     Product,
@@ -282,21 +288,35 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+    credit, invoice = ZERO, None
     if sale is not None and sale.customer_id is not None:
-        record_customer_purchase(
-            customer_id=sale.customer_id,
-            amount=-total,
-            on_credit=-total if tender == Tender.ACCOUNT else ZERO,
+        Customer.objects.select_for_update().filter(pk=sale.customer_id).first()
+        invoice = (
+            Invoice.objects.select_for_update()
+            .filter(sale=sale, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID])
+            .first()
         )
+        if invoice is not None:
+            credit = min(total, invoice.balance_due)
+            invoice.credited += credit
+            if invoice.balance_due == ZERO:
+                settled = invoice.amount_paid > ZERO
+                invoice.status = Invoice.Status.PAID if settled else Invoice.Status.CANCELLED
+            invoice.save(update_fields=["credited", "status"])
+        payout_on_account = total - credit if tender == Tender.ACCOUNT else ZERO
+        record_customer_purchase(
+            customer_id=sale.customer_id, amount=-total, on_credit=-(credit + payout_on_account)
+        )
+    payout = total - credit
     register = Register.objects.select_for_update().get(pk=shift.register_id)
     locked_shift = Shift.objects.select_for_update().get(pk=shift.pk)
     if locked_shift.status != Shift.Status.OPEN:
         raise errors.ShiftClosed("This shift is closed; refund from an open shift.", field="shift")
     in_drawer = to_currency(expected_cash(locked_shift))
-    if tender == Tender.CASH and total > in_drawer:
+    if tender == Tender.CASH and payout > in_drawer:
         raise errors.NotEnoughCashInDrawer(
             f"The drawer should hold {in_drawer} in cash; this refund needs "
-            f"{total}. Refund by another tender or add cash first.",
+            f"{payout}. Refund by another tender or add cash first.",
             field="tender",
         )
     number = next_number(f"refund:{register.code}")
@@ -325,16 +345,22 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
             for p in planned
         ]
     )
-    if total:
-        Payment.objects.create(
-            refund=refund,
-            shift=locked_shift,
-            tender=tender,
-            amount=-total,
-            reference=refund.number,
-            created_by=user,
-            created_at=refund.created_at,
-        )
+    payouts = [(Tender.ACCOUNT, credit, f"Credit to {invoice}"), (tender, payout, refund.number)]
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                refund=refund,
+                shift=locked_shift,
+                tender=paid_in,
+                amount=-amount,
+                reference=reference,
+                created_by=user,
+                created_at=refund.created_at,
+            )
+            for paid_in, amount, reference in payouts
+            if amount
+        ]
+    )
     label = f"Refund {refund.number}"
     apply_movements(
         lines=[

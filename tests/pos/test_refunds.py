@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from accounts.models import AuditLog
 from pos import errors
-from pos.models import Payment, Refund, RefundLine, Register, StockMovement
+from pos.models import Invoice, Payment, Refund, RefundLine, Register, StockMovement
 from pos.selectors import refund_history
 from pos.services.checkout import CartLine, TenderLine
 from pos.services.customers import create_customer
@@ -162,9 +162,50 @@ def test_refund_to_account_lowers_the_customer_balance(sell, product, shift, man
     customer.refresh_from_db()
     assert (customer.balance, customer.total_spent, customer.visits) == (D(12000), D(12000), 1)
     assert expected_cash(shift) == D(20000)  # no cash left the drawer
-    refund(sale, shift, manager, (line, 1))  # cash back: the balance stays
+    assert Invoice.objects.get(sale=sale).balance_due == D(12000)
+    assert_ledgers_hold()
+
+
+def test_returning_unpaid_credit_goods_credits_the_invoice_not_the_drawer(
+    sell, product, shift, manager
+):
+    customer = create_customer(name="Aline", phone="0788123456", credit_limit=D(100000))
+    sale = sell((product, 2), customer=customer, tenders=[TenderLine("account", D(24000))])
+    line = sale.lines.get()
+
+    first = refund(sale, shift, manager, (line, 1))  # asked for cash: but nothing was paid yet
+    assert [(p.tender, p.amount) for p in first.payments.all()] == [("account", D(-12000))]
+    assert expected_cash(shift) == D(20000)
+    invoice = Invoice.objects.get(sale=sale)
+    assert (invoice.credited, invoice.balance_due, invoice.status) == (D(12000), D(12000), "sent")
     customer.refresh_from_db()
-    assert (customer.balance, customer.total_spent) == (D(12000), D(0))
+    assert customer.balance == D(12000)
+
+    refund(sale, shift, manager, (line, 1))
+    invoice.refresh_from_db()
+    customer.refresh_from_db()
+    assert (invoice.balance_due, invoice.status) == (D(0), "cancelled")
+    assert (customer.balance, customer.total_spent) == (D(0), D(0))
+    assert expected_cash(shift) == D(20000)
+    assert_ledgers_hold()
+
+
+def test_a_partly_paid_credit_sale_pays_out_only_what_was_paid(sell, product, shift, manager):
+    from pos.services.invoices import record_invoice_payment
+
+    customer = create_customer(name="Aline", phone="0788123456", credit_limit=D(100000))
+    sale = sell((product, 2), customer=customer, tenders=[TenderLine("account", D(24000))])
+    record_invoice_payment(
+        invoice=sale.invoice, amount=D(20000), tender="cash", user=manager, shift=shift
+    )
+
+    returned = refund(sale, shift, manager, (sale.lines.get(), 2))
+
+    payouts = sorted((p.tender, p.amount) for p in returned.payments.all())
+    assert payouts == [("account", D(-4000)), ("cash", D(-20000))]
+    invoice = Invoice.objects.get(sale=sale)
+    customer.refresh_from_db()
+    assert (invoice.balance_due, invoice.status, customer.balance) == (D(0), "paid", D(0))
     assert_ledgers_hold()
 
 
@@ -479,3 +520,17 @@ def test_the_receipt_lists_the_sales_refunds(client, sell, product, shift, manag
     first, second = page.index("R1-RF-000001"), page.index("R1-RF-000002")
     assert first < second  # oldest first
     assert page.count("−12,000") == 2
+
+
+def test_the_statement_shows_returns_credited_to_an_invoice(sell, product, shift, manager):
+    from pos.selectors import customer_statement
+
+    customer = create_customer(name="Aline", phone="0788123456", credit_limit=D(100000))
+    sale = sell((product, 2), customer=customer, tenders=[TenderLine("account", D(24000))])
+    refund(sale, shift, manager, (sale.lines.get(), 1))
+
+    statement = customer_statement(customer)
+    assert [(row.debit, row.credit) for row in statement.rows] == [(D(24000), 0), (0, D(12000))]
+    assert "credited" in statement.rows[1].description
+    customer.refresh_from_db()
+    assert statement.closing_balance == customer.balance == D(12000)
