@@ -8,7 +8,7 @@ Layout in the cache (counter hashes, see `merge_counters` in monitoring/cache.py
 keys per UTC minute, expiring on their own after METRICS_RETENTION_MINUTES:
 
     metrics:{minute}:index              field "{method} {route}" -> requests
-    metrics:{minute}:{method} {route}   count, 4xx, 5xx, sum_us, mem_kb, b0 .. b62
+    metrics:{minute}:{method}%20{route} count, 4xx, 5xx, sum_us, mem_kb, b0 .. b62
 
 Latency is a histogram with fixed log-spaced buckets (bucket i holds durations in
 (1.2^(i-1), 1.2^i] ms, bucket 0 up to 1 ms, the last one everything over ~67 s). Histograms from
@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -151,7 +152,9 @@ def index_key(minute: int) -> str:
 
 
 def endpoint_key(minute: int, endpoint: str) -> str:
-    return f"metrics:{minute}:{endpoint}"
+    # Percent-encoded (the space between method and route, above all): a valid key for any
+    # cache backend, still readable in redis-cli.
+    return f"metrics:{minute}:{quote(endpoint, safe='/<>:._-')}"
 
 
 class Recorder:
