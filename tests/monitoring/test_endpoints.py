@@ -154,3 +154,23 @@ def test_redis_says_what_runs_on_the_fallback(redis_server, staff):
         body = staff.get("/api/monitoring/redis").json()
         assert (body["status"], body["on_fallback"]) == ("connected", [])
         caches["default"].clear()
+
+
+def test_the_admin_health_dashboard_is_for_staff_only(cashier, staff):
+    anonymous = Client().get("/admin/health/")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/admin/login/")
+    till = Client()
+    till.force_login(cashier)
+    assert till.get("/admin/health/")["Location"].startswith("/admin/login/")
+    index = staff.get("/admin/")
+    assert b'href="/admin/health/"' in index.content
+    record("/api/v1/sales/", [1500])
+    page = staff.get("/admin/health/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "✓ Healthy" in text
+    assert '<meta http-equiv="refresh" content="30">' in text
+    assert "<polyline" in text  # server-side SVG charts
+    assert 'src="http' not in text and 'href="http' not in text  # nothing from a CDN
+    assert "GET /api/v1/sales/" in text
