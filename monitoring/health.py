@@ -60,20 +60,18 @@ def check_timeout() -> datetime.timedelta:
 @contextmanager
 def bounded_connect(connection, seconds: float):
     """A probe that must open the connection waits at most `seconds` for it (PostgreSQL; libpq
-    rounds up to whole seconds, at least 2), not the app's DB_CONNECT_TIMEOUT."""
+    rounds up to whole seconds, at least 2), not the app's DB_CONNECT_TIMEOUT. The settings
+    dict is shared by every thread's wrapper, so this thread's wrapper gets a copy."""
     if connection.connection is not None or connection.vendor != "postgresql":
         yield
         return
-    options = connection.settings_dict.setdefault("OPTIONS", {})
-    saved = options.get("connect_timeout")
-    options["connect_timeout"] = max(2, math.ceil(seconds))
+    shared = connection.settings_dict
+    options = {**shared.get("OPTIONS", {}), "connect_timeout": max(2, math.ceil(seconds))}
+    connection.settings_dict = {**shared, "OPTIONS": options}
     try:
         yield
     finally:
-        if saved is None:
-            options.pop("connect_timeout", None)
-        else:
-            options["connect_timeout"] = saved
+        connection.settings_dict = shared
 
 
 @contextmanager

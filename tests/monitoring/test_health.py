@@ -240,3 +240,32 @@ def test_a_hung_redis_degrades_detailed_within_its_timeout(silent_redis, staff_c
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert elapsed < settings.HEALTH_CHECK_TIMEOUT_SECONDS + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_statement_running_past_the_check_timeout_is_cancelled():
+    from django.db import OperationalError, connection
+
+    connection.ensure_connection()
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="cancel"):
+        with health.bounded_query(connection, 0.3), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(5)")
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_probe_connect_timeout_is_its_own_not_every_threads():
+    connection = connections["default"]
+    shared = connection.settings_dict
+    before = dict(shared["OPTIONS"])
+    assert before["connect_timeout"] == 5  # DB_CONNECT_TIMEOUT's default
+    connection.close()
+    with health.bounded_connect(connection, 0.5):
+        assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 2
+        assert shared["OPTIONS"] == before  # what other threads' wrappers read
+        connection.ensure_connection()
+    assert connection.settings_dict is shared
+    assert shared["OPTIONS"] == before
