@@ -343,6 +343,8 @@ METRICS_RETENTION_MINUTES = env_int("METRICS_RETENTION_MINUTES", 1440)
 METRICS_FLUSH_INTERVAL_SECONDS = float(env("METRICS_FLUSH_INTERVAL_SECONDS", "1"))
 SLOW_REQUEST_WARNING_MS = env_int("SLOW_REQUEST_WARNING_MS", 1000)
 SLOW_REQUEST_ERROR_MS = env_int("SLOW_REQUEST_ERROR_MS", 5000)
+# A read-only bearer token for /api/health/detailed and /api/monitoring/* (external monitors).
+MONITORING_API_TOKEN = env("MONITORING_API_TOKEN", "")
 
 # --- Mobile money (MTN MoMo) -----------------------------------------------------------------
 # Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,

@@ -174,3 +174,13 @@ def test_the_admin_health_dashboard_is_for_staff_only(cashier, staff):
     assert "<polyline" in text  # server-side SVG charts
     assert 'src="http' not in text and 'href="http' not in text  # nothing from a CDN
     assert "GET /api/v1/sales/" in text
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_the_monitoring_token_reads_but_a_wrong_one_does_not(url, settings):
+    settings.MONITORING_API_TOKEN = "monitor-token-0123456789"
+    good = Client(HTTP_AUTHORIZATION="Bearer monitor-token-0123456789")
+    assert good.get(url).status_code == 200
+    assert Client(HTTP_AUTHORIZATION="Bearer monitor-token-x").get(url).status_code == 401
+    settings.MONITORING_API_TOKEN = ""
+    assert Client(HTTP_AUTHORIZATION="Bearer ").get(url).status_code == 401
