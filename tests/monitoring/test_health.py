@@ -9,7 +9,7 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client, override_settings
 
-from monitoring import health
+from monitoring import checks, health
 from tests.monitoring.conftest import cache_config
 
 CACHE_METHODS = ("get", "set", "add", "incr", "delete", "get_many", "set_many", "has_key")
@@ -36,9 +36,9 @@ def staff_client(admin_user):
 
 @pytest.fixture(autouse=True)
 def forget_migrations():
-    health._migrated.clear()
+    checks._migrated.clear()
     yield
-    health._migrated.clear()
+    checks._migrated.clear()
 
 
 def test_live_answers_without_a_query_or_a_cache_call(
@@ -250,7 +250,7 @@ def test_a_statement_running_past_the_check_timeout_is_cancelled():
     connection.ensure_connection()
     started = time.monotonic()
     with pytest.raises(OperationalError, match="cancel"):
-        with health.bounded_query(connection, 0.3), connection.cursor() as cursor:
+        with checks.bounded_query(connection, 0.3), connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(5)")
     assert time.monotonic() - started < 2
 
@@ -263,7 +263,7 @@ def test_a_probe_connect_timeout_is_its_own_not_every_threads():
     before = dict(shared["OPTIONS"])
     assert before["connect_timeout"] == 5  # DB_CONNECT_TIMEOUT's default
     connection.close()
-    with health.bounded_connect(connection, 0.5):
+    with checks.bounded_connect(connection, 0.5):
         assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 2
         assert shared["OPTIONS"] == before  # what other threads' wrappers read
         connection.ensure_connection()
