@@ -269,3 +269,16 @@ def test_a_probe_connect_timeout_is_its_own_not_every_threads():
         connection.ensure_connection()
     assert connection.settings_dict is shared
     assert shared["OPTIONS"] == before
+
+
+def test_the_watchdog_runs_only_what_is_not_disarmed_in_time():
+    fired = []
+    kept = checks.watchdog.arm(0.05, lambda: fired.append("late"))
+    cancelled = checks.watchdog.arm(0.05, lambda: fired.append("disarmed"))
+    checks.watchdog.disarm(cancelled)
+    deadline = time.monotonic() + 5
+    while not fired and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert fired == ["late"]
+    checks.watchdog.disarm(kept)
