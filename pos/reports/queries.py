@@ -20,13 +20,12 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
@@ -41,6 +40,7 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from pos.models import (
+    Category,
     Invoice,
     Payment,
     Product,
@@ -253,30 +253,33 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
     """
     period = _in_period(start, end, "sale__created_at")
     if by in ("product", "category"):
-        key = {"product": ("product_id", "product_name", "sku"), "category": ("label",)}[by]
-        lines = SaleLine.objects.filter(period, sale__status=COMPLETED)
-        if by == "category":
-            lines = lines.annotate(label=F("product__category__name"))
-        rows = lines.values(*key).annotate(
-            units=Sum("quantity"),
-            amount=Sum("total"),
-            vat=Sum("tax"),
-            discounts=Sum(F("line_discount") + F("order_discount"), output_field=AMOUNT),
-        )
-        rows = rows.order_by("-amount", *key)
-        out = []
-        for row in rows:
-            label = row.get("label") or f"{row.get('product_name')} ({row.get('sku')})"
-            out.append(
-                {
-                    "label": label,
-                    "count": row["units"],
-                    "total": _money(row["amount"]),
-                    "tax": _money(row["vat"]),
-                    "discounts": _money(row["discounts"]),
-                }
+        # Group by the integer key alone (cheaper than by names over many lines), then name the
+        # few groups with one more query.
+        key = {"product": "product_id", "category": "product__category_id"}[by]
+        rows = (
+            SaleLine.objects.filter(period, sale__status=COMPLETED)
+            .values(key)
+            .annotate(
+                units=Sum("quantity"),
+                amount=Sum("total"),
+                vat=Sum("tax"),
+                discounts=Sum(F("line_discount") + F("order_discount"), output_field=AMOUNT),
             )
-        return out
+            .order_by()
+        )
+        rows = list(rows)
+        labels = _labels(by, [row[key] for row in rows])
+        out = [
+            {
+                "label": labels.get(row[key], str(row[key])),
+                "count": row["units"],
+                "total": _money(row["amount"]),
+                "tax": _money(row["vat"]),
+                "discounts": _money(row["discounts"]),
+            }
+            for row in rows
+        ]
+        return sorted(out, key=lambda row: (-row["total"], row["label"]))
     if by == "tender":
         rows = (
             Payment.objects.filter(period, sale__status=COMPLETED)
@@ -313,6 +316,15 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
     raise ValueError(f"unknown breakdown {by!r}")
 
 
+def _labels(by: str, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    if by == "product":
+        products = Product.objects.filter(pk__in=ids).values_list("pk", "name", "sku")
+        return {pk: f"{name} ({sku})" for pk, name, sku in products}
+    return dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
 def top_products(start, end, limit: int = 10) -> list[dict]:
     return sales_breakdown(start, end, "product")[:limit]
 
@@ -341,19 +353,17 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
 
     Sales: completed sale lines of the period, revenue = line total − line VAT, cost = unit cost
     snapshot × quantity. Returns given in the period take back their revenue (ex VAT); a returned
-    item put back on the shelf also takes back its cost, a damaged one does not. Two queries.
+    item put back on the shelf also takes back its cost, a damaged one does not. Three queries.
     """
     if by == "product":
         line_key, refund_key = "product_id", "sale_line__product_id"
-        line_label = ("product_name", "sku")
     elif by == "category":
-        line_key, refund_key = "product__category__name", "sale_line__product__category__name"
-        line_label = ()
+        line_key, refund_key = "product__category_id", "sale_line__product__category_id"
     else:
         raise ValueError(f"unknown profit breakdown {by!r}")
     sold = (
         SaleLine.objects.filter(_in_period(start, end, "sale__created_at"), sale__status=COMPLETED)
-        .values(line_key, *line_label)
+        .values(line_key)
         .annotate(
             units=Sum("quantity"),
             revenue=Sum(F("total") - F("tax"), output_field=AMOUNT),
@@ -378,12 +388,15 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
         )
         .order_by()
     )
+    sold, returned = list(sold), list(returned)
+    labels = _labels(by, [r[line_key] for r in sold] + [r[refund_key] for r in returned])
     rows: dict = {}
     for row in sold:
-        label = f"{row['product_name']} ({row['sku']})" if by == "product" else row[line_key]
+        label = labels.get(row[line_key], str(row[line_key]))
         rows[row[line_key]] = [label, row["units"], _money(row["revenue"]), _money(row["cost"])]
     for row in returned:
-        entry = rows.setdefault(row[refund_key], [str(row[refund_key]), 0, ZERO, ZERO])
+        label = labels.get(row[refund_key], str(row[refund_key]))
+        entry = rows.setdefault(row[refund_key], [label, 0, ZERO, ZERO])
         entry[1] -= row["units"]
         entry[2] -= _money(row["revenue"])
         entry[3] -= _money(row["cost"])
@@ -433,20 +446,24 @@ def low_stock(limit: int = 20):
 
 def slow_movers(days: int, *, today: datetime.date | None = None):
     """Products in stock with no completed sale in the last `days` shop days, and when each
-    last sold (None: never). One query: an EXISTS per product over the (product, sale) index."""
+    last sold (None: never). One query: the products sold since then come from the recent sales
+    (the sale date index), and only the few slow movers look up their last sale."""
     today = today or timezone.localdate()
     since, _ = bounds(today - datetime.timedelta(days=days - 1), today)
     sold_since = SaleLine.objects.filter(
-        product=OuterRef("pk"), sale__status=COMPLETED, sale__created_at__gte=since
+        sale__status=COMPLETED, sale__created_at__gte=since
+    ).values("product_id")
+    last_sale = (
+        SaleLine.objects.filter(product=OuterRef("pk"), sale__status=COMPLETED)
+        .order_by("-sale__created_at")
+        .values("sale__created_at")[:1]
     )
     return (
         Product.objects.filter(stock_on_hand__gt=0)
         .exclude(status=ProductStatus.DISCONTINUED)
-        .filter(~Exists(sold_since))
+        .exclude(pk__in=sold_since)
         .annotate(
-            last_sold=Max(
-                "sale_lines__sale__created_at", filter=Q(sale_lines__sale__status=COMPLETED)
-            ),
+            last_sold=Subquery(last_sale),
             cost_value=ExpressionWrapper(F("stock_on_hand") * F("cost_price"), output_field=AMOUNT),
         )
         .order_by(F("last_sold").asc(nulls_first=True), "name")
