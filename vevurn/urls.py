@@ -18,5 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("pos/", include("pos.urls")),
     path("api/monitoring/", include("monitoring.urls")),
+    path("api/v1/", include("pos.api.urls")),
+    path("api/", include("pos.api.schema_urls")),
     path("", include("accounts.urls")),
 ]
