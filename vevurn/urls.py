@@ -24,5 +24,7 @@ urlpatterns = [
     path("api/health/detailed", health.detailed, name="health-detailed"),
     path("reports/", include("pos.reports.urls")),
     path("api/monitoring/", include("monitoring.urls")),
+    path("api/v1/", include("pos.api.urls")),
+    path("api/", include("pos.api.schema_urls")),
     path("", include("accounts.urls")),
 ]
