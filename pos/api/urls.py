@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import reports, views
 
 router = DefaultRouter(use_regex_path=False)
 router.include_format_suffixes = False  # JSON only: no /sales.json or /sales/1.json routes
@@ -18,4 +19,13 @@ router.register("held-sales", views.HeldSaleViewSet, basename="heldsale")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("reports/dashboard/", reports.dashboard, name="report-dashboard"),
+    path("reports/sales/", reports.sales, name="report-sales"),
+    path("reports/profit/", reports.profit, name="report-profit"),
+    path("reports/inventory/", reports.inventory, name="report-inventory"),
+    path("reports/shifts/", reports.shifts, name="report-shifts"),
+    path("reports/shifts/<int:pk>/", reports.shift_detail, name="report-shift-detail"),
+    path("reports/customers/", reports.customers, name="report-customers"),
+]
