@@ -17,6 +17,7 @@ handler500 = "monitoring.views.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("pos/", include("pos.urls")),
+    path("register/", include("pos.register.urls")),
     path("api/monitoring/", include("monitoring.urls")),
     path("", include("accounts.urls")),
 ]
