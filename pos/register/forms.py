@@ -99,7 +99,7 @@ class CloseShiftForm(forms.Form):
         super().__init__(*args, **kwargs)
         for tender in COUNTED_TENDERS:
             self.fields[f"counted_{tender}"] = forms.DecimalField(
-                label=f"Counted {Tender(tender).label.lower()}",
+                label=f"{Tender(tender).label} counted",
                 required=tender == Tender.CASH,
                 **MONEY,
             )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("start/", views.start, name="start"),
     path("open/", views.open_shift_view, name="open_shift"),
     path("scan/", views.scan, name="scan"),
+    path("search/", views.search, name="search"),
     path("add/<int:pk>/", views.add_product, name="add_product"),
     path("lines/<int:index>/", views.update_line, name="update_line"),
     path("lines/<int:index>/remove/", views.remove_line, name="remove_line"),

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -153,6 +154,14 @@ def scan(request, shift):
     return _add(request, shift, product, form)
 
 
+@till
+def search(request, shift):
+    """Products whose name matches what is typed so far, for the pick list (register.js)."""
+    code = request.GET.get("code", "").strip()
+    matches = list(selectors.product_search(code, limit=8)) if len(code) >= 2 else []
+    return render(request, "pos/register/_matches.html", {"matches": matches})
+
+
 @require_POST
 @till
 def add_product(request, shift, pk: int):
@@ -221,7 +230,12 @@ def order_discount(request, shift):
     form = forms.OrderDiscountForm(request.POST)
     if not form.is_valid():
         return _back(request, shift, discount_errors=form.errors["order_discount"], status=400)
-    SessionCart(request.session).set_order_discount(form.cleaned_data["order_discount"])
+    cart = SessionCart(request.session)
+    amount = form.cleaned_data["order_discount"]
+    if amount > cart.priced()[1].subtotal - sum(Decimal(x["discount"]) for x in cart.lines):
+        message = "The discount cannot be more than the sale."
+        return _back(request, shift, discount_errors=[message], status=400)
+    cart.set_order_discount(amount)
     return _back(request, shift)
 
 
@@ -463,12 +477,12 @@ def _place_error(error: DomainError, cart) -> dict:
         index = field.split(".")[1]
         if index.isdigit():
             return {"line_errors": {int(index): error.message}}
+    if field == "customer" or error.code in ("customer_required", "credit_limit_exceeded"):
+        return {"customer_error": error.message}
     if field.startswith("tenders") and field.endswith("reference"):
         return {"reference_error": error.message}
     if field.startswith("tenders"):
         return {"tender_error": error.message}
-    if field == "customer" or error.code in ("customer_required", "credit_limit_exceeded"):
-        return {"customer_error": error.message}
     return {"payment_error": error.message}
 
 
@@ -478,7 +492,10 @@ def _place_error(error: DomainError, cart) -> dict:
 @till
 def history(request, shift):
     sales = (
-        Sale.objects.filter(shift=shift).select_related("customer").order_by("-created_at", "-pk")
+        Sale.objects.filter(shift=shift)
+        .select_related("customer")
+        .annotate(refund_count=Count("refunds"))
+        .order_by("-created_at", "-pk")
     )
     q = request.GET.get("q", "").strip()
     if q:

@@ -124,5 +124,22 @@
     window.setTimeout(tick, 2000);
   }
 
+  // Typing a name (not a scanner's digits) lists the matching products as you type.
+  var searchTimer = null;
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.hasAttribute || !field.hasAttribute("data-scan")) { return; }
+    window.clearTimeout(searchTimer);
+    var text = field.value.trim();
+    var box = document.getElementById("matches");
+    if (!box) { return; }
+    if (text.length < 2 || !/[a-z]/i.test(text)) { box.innerHTML = ""; return; }
+    searchTimer = window.setTimeout(function () {
+      fetch(field.form.dataset.search + "?code=" + encodeURIComponent(text), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) { if (field.value.trim() === text) { box.innerHTML = html; } });
+    }, 250);
+  });
+
   focusScan();
 })();

@@ -47,6 +47,7 @@ def test_cashier_refund_needs_manager_credentials_and_is_audited_with_both_names
     assert response["Location"] == reverse("register:history")
     refund = Refund.objects.get()
     assert refund.total == Decimal("12000") and refund.created_by == manager
+    assert "Completed · 1 refund" in till.get(reverse("register:history")).content.decode()
     entry = AuditLog.objects.get(action="sale.refund_override")
     assert entry.actor == manager and entry.details["at_the_till"] == "cashier"
 

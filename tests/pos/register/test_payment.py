@@ -164,3 +164,22 @@ def test_checkout_is_rate_limited(till, scan, pay_page, product, settings):
     _pay(till, key, cash="1")
     response = _pay(till, key, cash="1")
     assert response.status_code == 429
+
+
+def test_on_account_needs_credit_and_the_refusal_shows_by_the_customer(
+    till, scan, pay_page, product
+):
+    from pos.services.customers import create_customer
+
+    customer = create_customer(name="Aline", phone="0788000111", credit_limit=Decimal("5000"))
+    scan(product.barcode)
+    till.post(reverse("register:attach_customer"), {"customer_id": customer.pk})
+    response, key = pay_page()
+    assert "On Aline" in response.content.decode()
+    response = _pay(till, key, cash="", account="12000")
+    assert response.status_code == 409
+    assert "Aline has 5000.00 of credit left" in response.context["customer_error"]
+    response = _pay(till, key, cash="7000", account="5000")
+    sale = Sale.objects.get()
+    assert response["Location"] == reverse("pos:receipt", args=[sale.pk])
+    assert sale.customer == customer

@@ -167,3 +167,20 @@ def test_register_page_query_count_does_not_grow_with_the_cart(
 
 # The same for 1 line and for 10: session, user, shift, permissions (2), products, held sales.
 QUERIES = 7
+
+
+def test_typing_a_name_lists_the_matches(till, make_product):
+    make_product(stock=5, name="Anker cable 1m")
+    make_product(stock=5, name="Oraimo earbuds")
+    till.get("/register/")
+    response = till.get(reverse("register:search"), {"code": "anker"})
+    assert "Anker cable 1m" in response.content.decode()
+    assert "Oraimo" not in response.content.decode()
+
+
+def test_a_discount_larger_than_the_sale_is_refused(till, scan, product):
+    scan(product.barcode)
+    response = till.post(reverse("register:order_discount"), {"order_discount": "12001"})
+    assert response.status_code == 400
+    assert "cannot be more than the sale" in response.content.decode()
+    assert till.get("/register/").context["priced"].total == Decimal("12000")
