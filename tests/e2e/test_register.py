@@ -114,6 +114,7 @@ def test_a_day_at_the_till(page, shop):
     assert page.get_by_label("Cash received (RWF)").input_value() == "15000"
     page.get_by_label("Manager username").fill("eric")
     page.get_by_label("Manager password").fill(PASSWORD)
+    shot(page, "payment-approval")
     page.get_by_role("button", name="Complete sale").click()
 
     # The receipt.
