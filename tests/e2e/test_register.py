@@ -233,3 +233,29 @@ def test_the_till_works_without_javascript(page_without_js, shop):
     page.get_by_role("button", name="Complete sale").click()
     page.get_by_text("R1-000001").wait_for()
     assert Sale.objects.get().total == Decimal(24000)
+
+
+def test_mobile_money_request_to_pay_waits_then_sells(page, shop, momo_simulator):
+    from pos.models import Sale
+
+    momo_simulator.on_payer("250788123456", outcome="SUCCESSFUL", pending_polls=1)
+    page.goto("/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Cash in the drawer (float)").fill("0")
+    page.get_by_role("button", name="Open shift").click()
+    scan(page, shop["cable"].barcode)
+    page.locator(".line-name").filter(has_text="USB-C cable 1m").wait_for()
+    page.get_by_role("link", name="Pay").click()
+    page.get_by_label("Cash received (RWF)").fill("")
+    page.get_by_label("Mobile Money amount (RWF)").fill("3500")
+    page.get_by_text("…or ask the customer's phone to pay").click()
+    page.get_by_label("Customer's phone").fill("0788123456")
+    page.get_by_role("button", name="Send request").click()
+    page.get_by_role("status").filter(has_text="Waiting for the customer").wait_for()
+    # register.js polls the request until MTN says it is paid.
+    page.get_by_role("status").filter(has_text="Paid.").wait_for()
+    page.get_by_role("button", name="Complete sale").click()
+    page.get_by_text("R1-000001").wait_for()
+    assert Sale.objects.get().payments.get().tender == "mobile_money"
