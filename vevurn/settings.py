@@ -210,7 +210,8 @@ RATE_LIMITS = {
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+# The till decides: the register, "open a shift", or the home page (pos.register.views.start).
+LOGIN_REDIRECT_URL = "register:start"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [

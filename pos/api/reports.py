@@ -34,17 +34,21 @@ class ReportView(APIView):
 
 def report_view(view, *, parameters=()):
     name = view.__name__
-    cls = type(
-        f"{name.title().replace('_', '')}ReportView",
-        (ReportView,),
-        {"report": staticmethod(view), "__doc__": f"The {name.replace('_', ' ')} report."},
-    )
-    cls.get = extend_schema(
+
+    @extend_schema(
         operation_id=f"reports_{name}",
         parameters=list(parameters),
         responses={200: OpenApiTypes.OBJECT, 400: ERROR},
         tags=["reports"],
-    )(cls.get)
+    )
+    def get(self, request, **kwargs):  # one function per report, so each has its own schema
+        return ReportView.get(self, request, **kwargs)
+
+    cls = type(
+        f"{name.title().replace('_', '')}ReportView",
+        (ReportView,),
+        {"report": staticmethod(view), "get": get, "__doc__": f"The {name} report."},
+    )
     return cls.as_view()
 
 
