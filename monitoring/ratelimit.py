@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 from monitoring.client_ip import client_ip
+from monitoring.errors import error_response
 
 
 @dataclass(frozen=True)
@@ -89,17 +89,7 @@ def too_many_requests(request, found: Usage | None = None, *, retry_after: int |
     retry_after = found.reset if found is not None else (retry_after or 60)
     message = f"Too many requests. Try again in {wait_message(retry_after)}."
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {
-                "error": {
-                    "code": "rate_limited",
-                    "message": message,
-                    "fields": {},
-                    "request_id": getattr(request, "request_id", None),
-                }
-            },
-            status=429,
-        )
+        response = error_response(request, "rate_limited", message, 429)
     else:
         response = render(
             request,
