@@ -1,5 +1,8 @@
 """Live: probe a running deployment at --url (health, monitoring, certificate, headers).
 
+The protected endpoints (/api/health/detailed, /api/monitoring/*) get `Authorization: Bearer
+<--token>`: the deployment's MONITORING_API_TOKEN.
+
 Every request has the run's timeout (connect and read), TLS certificates are verified, and
 redirects are not followed (a redirect on a probe path is itself a finding).
 """
@@ -57,7 +60,7 @@ def fetch(context, path: str, *, authenticated: bool = False) -> Answer:
         return context.cache[key]
     headers = {"Accept": "application/json"}
     if authenticated and context.token:
-        headers["Authorization"] = f"Token {context.token}"
+        headers["Authorization"] = f"Bearer {context.token}"
     url = context.url.rstrip("/") + path
     started = time.perf_counter()
     try:
@@ -111,10 +114,8 @@ def health_ready(context):
         return _unreachable(answer, path)
     data = answer.json()
     if answer.status == 503:
-        failing = [
-            name
-            for name, result in (data.get("checks") or {}).items()
-            if isinstance(result, dict) and result.get("status") not in ("ok", "healthy", "up")
+        failing = data.get("failing") or [
+            name for name, state in (data.get("checks") or {}).items() if state not in ("ok",)
         ]
         return failed(
             f"{path}: not ready ({', '.join(failing) or data.get('status', 'unknown')})",
@@ -122,13 +123,18 @@ def health_ready(context):
         )
     if answer.status != 200:
         return failed(f"{path}: {answer.describe()}", "Expected 200 (ready) or 503 (not ready).")
+    if data.get("status") == "degraded":
+        return warned(
+            f"{path}: degraded (cache: {(data.get('checks') or {}).get('cache', '?')})",
+            "Redis is unavailable: each process uses its own cache; bring Redis back.",
+        )
     return _timed(answer, f"{path}: {data.get('status', 'ready')}, {answer.elapsed_ms:.0f} ms")
 
 
 def _token_missing():
     return warned(
         "not checked: needs a monitoring token",
-        "Pass --token <API token of a user allowed to view monitoring>.",
+        "Pass --token <MONITORING_API_TOKEN of the deployment>.",
     )
 
 
@@ -150,7 +156,7 @@ def health_detailed(context):
     unwell = sorted(
         f"{name}: {result.get('status')}"
         for name, result in checks.items()
-        if isinstance(result, dict) and result.get("status") not in ("ok", "healthy", "up")
+        if isinstance(result, dict) and result.get("status") not in ("ok", "skipped")
     )
     detail = f"{path}: {overall}" + (f" ({'; '.join(unwell)})" if unwell else "")
     if overall == "healthy":
@@ -173,7 +179,16 @@ def performance(context):
         return failed(f"{path}: the token was refused ({answer.status})", "Check --token.")
     if answer.status != 200:
         return failed(f"{path}: {answer.describe()}", "Expected 200 with the request metrics.")
-    return _timed(answer, f"{path}: answered in {answer.elapsed_ms:.0f} ms")
+    data = answer.json()
+    figures = ", ".join(
+        f"{name} {data[key]}"
+        for name, key in (("requests", "count"), ("P95 ms", "p95_ms"), ("errors", "errors"))
+        if data.get(key) is not None
+    )
+    return _timed(
+        answer,
+        f"{path}: answered in {answer.elapsed_ms:.0f} ms" + (f" ({figures})" if figures else ""),
+    )
 
 
 def _endpoint_rows(data: dict) -> list[dict]:
@@ -199,14 +214,20 @@ def _p95(row: dict) -> float | None:
 def slow_endpoints(context):
     if not context.token:
         return _token_missing()
-    answer = fetch(context, "/api/monitoring/performance", authenticated=True)
+    answer = fetch(context, "/api/monitoring/endpoints", authenticated=True)
     if answer.status != 200:
-        return warned("no performance data (see live.performance)", "Fix live.performance.")
+        return warned(
+            f"no per-endpoint data from /api/monitoring/endpoints ({answer.describe()})",
+            "Check --token and that the deployment has the monitoring endpoints.",
+        )
     rows = _endpoint_rows(answer.json())
     if not rows:
         return passed("no per-endpoint data yet")
     slow = sorted(
-        ((row.get("route") or row.get("endpoint") or "?", _p95(row)) for row in rows),
+        (
+            (" ".join(filter(None, [row.get("method"), row.get("route") or "?"])), _p95(row))
+            for row in rows
+        ),
         key=lambda item: -(item[1] or 0),
     )
     slow = [(route, p95) for route, p95 in slow if p95 is not None and p95 > SLOW_ENDPOINT_MS]

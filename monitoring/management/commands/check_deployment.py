@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="", help="a running instance, e.g. https://pos.x")
-        parser.add_argument("--token", default="", help="API token for the monitoring endpoints")
+        parser.add_argument(
+            "--token", default="", help="the deployment's MONITORING_API_TOKEN (sent as Bearer)"
+        )
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument(
             "--fail-under",

@@ -63,15 +63,20 @@ class CannedApp:
         self.routes.update(
             {
                 "/api/health/live": (200, {"status": "ok"}, {}),
-                "/api/health/ready": (200, {"status": "ready", "checks": {}}, {}),
+                "/api/health/ready": (
+                    200,
+                    {"status": "ok", "checks": {"database": "ok", "cache": "redis"}},
+                    {},
+                ),
                 "/api/health/detailed": (
                     200,
                     {"status": "healthy", "checks": {"database": {"status": "ok"}}},
                     {},
                 ),
-                "/api/monitoring/performance": (
+                "/api/monitoring/performance": (200, {"count": 120, "p95_ms": 85.2}, {}),
+                "/api/monitoring/endpoints": (
                     200,
-                    {"endpoints": [{"route": "pos/checkout", "p95_ms": 180.0}]},
+                    {"endpoints": [{"method": "POST", "route": "pos/checkout", "p95_ms": 180.0}]},
                     {},
                 ),
                 "/": (200, {}, HEADERS),
@@ -113,23 +118,35 @@ def test_a_healthy_deployment_passes_every_live_check_but_the_plain_http_ones(ca
     )
     # The token went to the protected endpoints only, and each path was fetched once.
     sent = {path: headers.get("Authorization") for path, headers in canned_app.requests}
-    assert sent["/api/health/detailed"] == "Token s3cret-token"
-    assert sent["/api/monitoring/performance"] == "Token s3cret-token"
+    assert sent["/api/health/detailed"] == "Bearer s3cret-token"
+    assert sent["/api/monitoring/performance"] == "Bearer s3cret-token"
     assert sent["/api/health/live"] is None
-    assert len(canned_app.requests) == 5
+    assert sent["/api/monitoring/endpoints"] == "Bearer s3cret-token"
+    assert len(canned_app.requests) == 6
 
 
 def test_not_ready_names_the_failing_check(canned_app):
     canned_app.healthy().routes["/api/health/ready"] = (
         503,
         {
-            "status": "not_ready",
-            "checks": {"database": {"status": "ok"}, "cache": {"status": "down"}},
+            "status": "unavailable",
+            "failing": ["migrations"],
+            "checks": {"database": "ok", "migrations": "failed", "cache": "redis"},
         },
         {},
     )
     result = run("live.health_ready", context(canned_app.url))
-    assert (result.status, result.detail) == ("fail", "/api/health/ready: not ready (cache)")
+    assert (result.status, result.detail) == ("fail", "/api/health/ready: not ready (migrations)")
+
+
+def test_ready_but_degraded_warns(canned_app):
+    canned_app.healthy().routes["/api/health/ready"] = (
+        200,
+        {"status": "degraded", "checks": {"database": "ok", "cache": "memory"}},
+        {},
+    )
+    result = run("live.health_ready", context(canned_app.url))
+    assert (result.status, result.detail) == ("warn", "/api/health/ready: degraded (cache: memory)")
 
 
 @pytest.mark.parametrize(("overall", "status"), [("degraded", "warn"), ("unhealthy", "fail")])
@@ -138,14 +155,18 @@ def test_detailed_health_reports_each_unwell_service(canned_app, overall, status
         200 if overall == "degraded" else 503,
         {
             "status": overall,
-            "checks": {"database": {"status": "ok"}, "redis": {"status": "fallback"}},
+            "checks": {
+                "database": {"status": "ok"},
+                "memory": {"status": "skipped"},
+                "redis": {"status": "failed"},
+            },
         },
         {},
     )
     result = run("live.health_detailed", context(canned_app.url))
     assert (result.status, result.detail) == (
         status,
-        f"/api/health/detailed: {overall} (redis: fallback)",
+        f"/api/health/detailed: {overall} (redis: failed)",
     )
 
 
@@ -165,21 +186,23 @@ def test_a_refused_token_fails(canned_app):
     )
 
 
-def test_slow_endpoints_from_the_performance_data(canned_app):
-    canned_app.healthy().routes["/api/monitoring/performance"] = (
+def test_slow_endpoints_from_the_monitoring_data(canned_app):
+    canned_app.healthy().routes["/api/monitoring/endpoints"] = (
         200,
         {
             "endpoints": [
-                {"route": "pos/checkout", "p95_ms": 2400.0},
-                {"route": "pos/products", "p95_ms": 1200.0},
-                {"route": "accounts/login", "p95_ms": 90.0},
+                {"method": "POST", "route": "pos/checkout", "p95_ms": 2400.0},
+                {"method": "GET", "route": "pos/products", "p95_ms": 1200.0},
+                {"method": "POST", "route": "accounts/login", "p95_ms": 90.0},
             ]
         },
         {},
     )
     result = run("live.slow_endpoints", context(canned_app.url))
     assert result.status == "warn"
-    assert result.detail == "slow endpoints: pos/checkout P95 2400 ms, pos/products P95 1200 ms"
+    assert result.detail == (
+        "slow endpoints: POST pos/checkout P95 2400 ms, GET pos/products P95 1200 ms"
+    )
 
 
 def test_missing_security_headers_fail(canned_app):
@@ -209,8 +232,8 @@ def test_a_port_where_nothing_answers_fails_within_the_timeout(silent_redis):
     assert by_id["live.health_live"].status == "fail"
     assert "no answer: ReadTimeout" in by_id["live.health_live"].detail
     assert by_id["live.security_headers"].status == "fail"
-    # 5 requests at most (live, ready, detailed, performance, /), each bounded by 0.5 s.
-    assert elapsed < 5 * 0.5 + 2
+    # 6 requests at most (live, ready, detailed, performance, endpoints, /), 0.5 s each.
+    assert elapsed < 6 * 0.5 + 2
 
 
 def test_a_closed_port_fails_at_once():
@@ -302,3 +325,29 @@ def test_an_untrusted_certificate_fails(tls_server):
     result = run("live.certificate", context(url))
     assert result.status == "fail"
     assert "certificate not valid: SSLCertVerificationError" in result.detail
+
+
+# --- the app's own health and monitoring endpoints (issue 7) ----------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_passes_its_own_live_checks(live_server, settings):
+    settings.MONITORING_API_TOKEN = TOKEN
+    ctx = context(live_server.url, timeout=20)
+    results = {check_id: run(check_id, ctx) for check_id in LIVE_CHECKS}
+    for check_id in ("live.health_live", "live.health_ready", "live.performance"):
+        assert results[check_id].status == "pass", results[check_id]
+    assert results["live.health_live"].detail.startswith("/api/health/live: ok, ")
+    assert results["live.slow_endpoints"].status == "pass"
+    assert results["live.health_detailed"].status == "pass", results["live.health_detailed"]
+    assert results["live.health_detailed"].detail.startswith("/api/health/detailed: healthy, ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_refuses_a_wrong_monitoring_token(live_server, settings):
+    settings.MONITORING_API_TOKEN = TOKEN
+    result = run("live.health_detailed", context(live_server.url, token="wrong", timeout=20))
+    assert (result.status, result.detail) == (
+        "fail",
+        "/api/health/detailed: the token was refused (401)",
+    )
