@@ -1,0 +1,118 @@
+"""Two app instances behind nginx share one PostgreSQL and one Redis: nothing lives in a process.
+
+Started for real: two gunicorns (tests.deploy_settings) on spare ports, Debian's nginx in front
+of them (round robin), against this test's PostgreSQL database and the shared Redis.
+"""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from django.conf import settings
+
+from tests.conftest import PASSWORD
+from tests.deploy.cluster import Cluster
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.nginx,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    if not settings.REDIS_URL:
+        pytest.fail("the scale-out test needs REDIS_URL: the instances must share one Redis")
+    running = Cluster(tmp_path)
+    try:
+        running.start(WEB_CONCURRENCY="1", GUNICORN_THREADS="4")
+        yield running
+    except Exception:
+        print(running.logs())
+        raise
+    finally:
+        running.stop()
+
+
+def csrf_token(client: httpx.Client) -> str:
+    """The login page sets the CSRF cookie and carries the form's token."""
+    page = client.get("/")
+    return CSRF_FIELD.search(page.content).group(1).decode()
+
+
+def post_login(client: httpx.Client, token: str, username: str, password: str) -> httpx.Response:
+    return client.post(
+        "/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"Referer": str(client.base_url) + "/"},
+    )
+
+
+def sign_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Post the login form as a browser does: the page first, then the form."""
+    return post_login(client, csrf_token(client), username, password)
+
+
+def test_a_session_started_on_one_instance_continues_on_the_other(cluster, cashier):
+    with httpx.Client(base_url=cluster.app_url(0), timeout=30) as first:
+        signed_in = sign_in(first, "cashier", PASSWORD)
+        assert signed_in.status_code == 302
+        cookies = dict(first.cookies)
+
+    for index in (0, 1):
+        with httpx.Client(base_url=cluster.app_url(index), cookies=cookies, timeout=30) as other:
+            home = other.get("/home/")
+            assert home.status_code == 200, index
+            assert "Welcome, Grace" in home.text
+
+    # And through the balancer, whichever instance answers.
+    with httpx.Client(base_url=cluster.url, cookies=cookies, timeout=30) as balanced:
+        upstreams = set()
+        for _ in range(4):
+            home = balanced.get("/home/")
+            assert home.status_code == 200
+            assert "Welcome, Grace" in home.text
+            upstreams.add(home.headers["X-Upstream"])
+    assert len(upstreams) == 2
+
+
+def test_failed_sign_ins_are_limited_once_across_both_instances(cluster, cashier):
+    with httpx.Client(base_url=cluster.url, timeout=30) as client:
+        token = csrf_token(client)
+        upstreams = set()
+        for _ in range(5):
+            failed = post_login(client, token, "cashier", "wrong password")
+            assert failed.status_code == 200
+            assert "Please enter a correct username and password" in failed.text
+            upstreams.add(failed.headers["X-Upstream"])
+        assert len(upstreams) == 2, "round robin should have used both instances"
+
+        assert post_login(client, token, "cashier", "wrong password").status_code == 429
+
+    # Each instance, asked directly, knows: the count is in the shared Redis.
+    for index in (0, 1):
+        with httpx.Client(base_url=cluster.app_url(index), timeout=30) as direct:
+            assert sign_in(direct, "cashier", PASSWORD).status_code == 429, index
+
+
+def test_concurrent_guessers_get_no_more_than_the_limit_between_them(cluster, make_user):
+    make_user("target", "cashier")
+
+    def guess(_):
+        with httpx.Client(base_url=cluster.url, timeout=30) as client:
+            return sign_in(client, "target", "wrong password").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(guess, range(16)))
+
+    # At most 5 guesses were checked (200 with the form error); the rest were refused.
+    assert statuses.count(200) <= 5
+    assert statuses.count(200) + statuses.count(429) == 16
+    with httpx.Client(base_url=cluster.url, timeout=30) as client:
+        assert sign_in(client, "target", PASSWORD).status_code == 429
