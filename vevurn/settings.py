@@ -33,6 +33,9 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY:
             "for local development."
         )
     SECRET_KEY = INSECURE_DEV_SECRET_KEY
+# Rotating the key: the old key goes here for a while, so that sessions, password-reset links and
+# signed values made with it still verify; new ones are signed with SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
