@@ -7,6 +7,7 @@ requests finish within `graceful_timeout`; ours first sets the flag, so that rea
 takes it out of rotation.
 """
 
+import functools
 import signal
 import threading
 
@@ -41,3 +42,17 @@ def install_sigterm_handler() -> None:
     signal.signal(signal.SIGTERM, on_sigterm)
     # As gunicorn does: SIGTERM must not interrupt a system call of a request in progress.
     signal.siginterrupt(signal.SIGTERM, False)
+
+
+def unready_while_draining(view):
+    """For the readiness probe: 503 {"status": "draining"} once this process has got SIGTERM."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if is_draining():
+            from django.http import JsonResponse  # gunicorn.conf.py imports this module early
+
+            return JsonResponse({"status": "draining"}, status=503)
+        return view(request, *args, **kwargs)
+
+    return wrapped

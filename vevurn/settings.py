@@ -125,6 +125,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# DATABASE_REPLICA_URL: an optional read replica of the same database. Report reads inside
+# `vevurn.db_routers.reads_from_replica()` go there; writes and everything else stay on default.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # In tests the replica is the test database itself, seen through a second connection.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["vevurn.db_routers.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------------------------

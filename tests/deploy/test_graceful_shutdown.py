@@ -1,11 +1,13 @@
 """SIGTERM drains a real gunicorn: in-flight requests finish and commit, nothing new starts."""
 
 import http.client
+import json
 import signal
 import threading
 import time
 
 import pytest
+from django.http import JsonResponse
 
 from accounts.models import AuditLog
 from monitoring import draining
@@ -90,3 +92,19 @@ def test_sigterm_lets_the_in_flight_request_commit_and_stops_taking_new_ones(tmp
     assert AuditLog.objects.filter(
         action="deploy_test.slow_write", details__name="sale-in-flight"
     ).exists()
+
+
+def test_a_view_marked_unready_while_draining_answers_503_draining(rf):
+    @draining.unready_while_draining
+    def ready(request):
+        return JsonResponse({"status": "ok"})
+
+    assert ready(rf.get("/api/health/ready")).status_code == 200
+    draining.start_draining()
+    try:
+        answer = ready(rf.get("/api/health/ready"))
+    finally:
+        draining.reset()
+
+    assert answer.status_code == 503
+    assert json.loads(answer.content) == {"status": "draining"}
