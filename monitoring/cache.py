@@ -196,6 +196,31 @@ class BoundedMemoryCache(BaseCache):
             self._data.clear()
             self._bytes = 0
 
+    # --- counter hashes (the metrics store; Redis HINCRBY semantics) -------------------------
+
+    def merge_counters(self, updates: dict[str, dict[str, int]], timeout: int) -> None:
+        """Add each field's amount into the hash stored under each key; keys expire after
+        `timeout` seconds from this write. Keys are raw strings (no validation: they hold
+        route patterns with spaces, which only memcached minds)."""
+        with self._lock:
+            for raw_key, fields in updates.items():
+                key = self.make_key(raw_key)
+                entry = self._live(key)
+                counters = pickle.loads(entry[0]) if entry is not None else {}  # noqa: S301
+                for name, amount in fields.items():
+                    counters[name] = counters.get(name, 0) + amount
+                self._store(key, counters, timeout)
+
+    def read_counters(self, keys: list[str]) -> dict[str, dict[str, int]]:
+        """The hashes under `keys` (missing keys are left out)."""
+        found = {}
+        with self._lock:
+            for raw_key in keys:
+                entry = self._live(self.make_key(raw_key))
+                if entry is not None:
+                    found[raw_key] = pickle.loads(entry[0])  # noqa: S301
+        return found
+
 
 def _iso(timestamp: float | None) -> str | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
@@ -322,7 +347,8 @@ class ResilientRedisCache(RedisCache):
             probing = True
             state.reconnect_attempts += 1
         try:
-            result = getattr(super(), name)(*args, **kwargs)
+            operation = getattr(self, f"_redis_{name}", None) or getattr(super(), name)
+            result = operation(*args, **kwargs)
         except REDIS_ERRORS as error:
             state.record_failure(error, probe=probing)
             return self._fall_back(name, *args, **kwargs)
@@ -386,6 +412,34 @@ class ResilientRedisCache(RedisCache):
     def clear(self):
         self.fallback.clear()
         return self._call("clear")
+
+    def merge_counters(self, updates: dict[str, dict[str, int]], timeout: int) -> None:
+        """HINCRBY every field of every hash and reset its expiry, in one pipeline round trip;
+        through the breaker, so that during an outage the counters go to the fallback."""
+        return self._call("merge_counters", updates, timeout)
+
+    def read_counters(self, keys: list[str]) -> dict[str, dict[str, int]]:
+        """HGETALL each key in one pipeline round trip (missing keys are left out)."""
+        return self._call("read_counters", keys)
+
+    def _redis_merge_counters(self, updates, timeout):
+        pipe = self.client.get_client(write=True).pipeline(transaction=False)
+        for raw_key, fields in updates.items():
+            key = self.make_key(raw_key)
+            for name, amount in fields.items():
+                pipe.hincrby(key, name, amount)
+            pipe.expire(key, int(timeout))
+        pipe.execute()
+
+    def _redis_read_counters(self, keys):
+        pipe = self.client.get_client(write=False).pipeline(transaction=False)
+        for raw_key in keys:
+            pipe.hgetall(self.make_key(raw_key))
+        found = {}
+        for raw_key, values in zip(keys, pipe.execute(), strict=True):
+            if values:
+                found[raw_key] = {name.decode(): int(value) for name, value in values.items()}
+        return found
 
     def redis_info(self) -> dict:
         """Live facts from Redis (version, memory, PING latency); raises when it is down."""

@@ -5,5 +5,8 @@ from monitoring import endpoints
 app_name = "monitoring"
 
 urlpatterns = [
+    path("performance", endpoints.performance, name="performance"),
+    path("performance/recent", endpoints.recent, name="performance-recent"),
+    path("endpoints", endpoints.endpoints, name="endpoints"),
     path("redis", endpoints.redis, name="redis"),
 ]

@@ -13,3 +13,6 @@ from vevurn.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests flush request metrics explicitly (monitoring.metrics.recorder.flush()), so that no
+# background flush lands in another test's cache.
+METRICS_FLUSH_INTERVAL_SECONDS = 3600

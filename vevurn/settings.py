@@ -62,6 +62,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every answer (redirects too) carries a request id and an access log line.
     "monitoring.middleware.RequestIdMiddleware",
+    # Answers /api/health/live and /ready before host validation and the HTTPS redirect
+    # (Kubernetes probes send Host: <pod IP> over plain HTTP).
+    "monitoring.health.HealthProbeMiddleware",
+    "monitoring.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -368,6 +372,18 @@ except ValueError:
     ) from None
 if any(day < 1 for day in INVOICE_REMINDER_DAYS):
     raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be 1 day or more.")
+
+# --- Health and request metrics -----------------------------------------------------------
+# monitoring/health.py and monitoring/metrics.py; README "Health and monitoring".
+
+HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "2"))
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_RETENTION_MINUTES = env_int("METRICS_RETENTION_MINUTES", 1440)
+METRICS_FLUSH_INTERVAL_SECONDS = float(env("METRICS_FLUSH_INTERVAL_SECONDS", "1"))
+SLOW_REQUEST_WARNING_MS = env_int("SLOW_REQUEST_WARNING_MS", 1000)
+SLOW_REQUEST_ERROR_MS = env_int("SLOW_REQUEST_ERROR_MS", 5000)
+# A read-only bearer token for /api/health/detailed and /api/monitoring/* (external monitors).
+MONITORING_API_TOKEN = env("MONITORING_API_TOKEN", "")
 
 # --- Mobile money (MTN MoMo) -----------------------------------------------------------------
 # Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,

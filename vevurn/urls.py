@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from monitoring import health
 from monitoring.ratelimit import login_guard
 
 admin.site.site_header = "Vevurn POS"
@@ -17,6 +18,10 @@ handler500 = "monitoring.views.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("pos/", include("pos.urls")),
+    # No trailing slash, as probes are configured; they resolve, so APPEND_SLASH leaves them be.
+    path("api/health/live", health.live, name="health-live"),
+    path("api/health/ready", health.ready, name="health-ready"),
+    path("api/health/detailed", health.detailed, name="health-detailed"),
     path("api/monitoring/", include("monitoring.urls")),
     path("", include("accounts.urls")),
 ]

@@ -1,0 +1,79 @@
+"""What the admin health dashboard shows, gathered in one place (the view stays thin)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from monitoring import metrics
+from monitoring.endpoints import redis_report
+from monitoring.health import health_report
+
+CHART_WIDTH, CHART_HEIGHT = 600, 120
+STATUS_LABELS = {
+    "ok": ("OK", "✓"),
+    "healthy": ("Healthy", "✓"),
+    "warning": ("Warning", "!"),
+    "degraded": ("Degraded", "!"),
+    "failed": ("Failed", "✗"),
+    "unhealthy": ("Unhealthy", "✗"),
+    "skipped": ("Skipped", "–"),
+}
+
+
+def chart(values: list[float | None], unit: str) -> dict:
+    """An SVG polyline (server-side, no JS) of one value per minute, with its numbers."""
+    known = [v for v in values if v is not None]
+    peak = max(known, default=0) or 1
+    step = CHART_WIDTH / max(1, len(values) - 1)
+    points = " ".join(
+        f"{i * step:.1f},{CHART_HEIGHT - (v or 0) / peak * (CHART_HEIGHT - 10):.1f}"
+        for i, v in enumerate(values)
+    )
+    return {
+        "points": points,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "unit": unit,
+        "latest": values[-1] if values else None,
+        "peak": max(known, default=None),
+        "average": round(sum(known) / len(known), 1) if known else None,
+    }
+
+
+def labelled(status: str) -> dict:
+    label, symbol = STATUS_LABELS.get(status, (status.title(), "?"))
+    return {"code": status, "label": label, "symbol": symbol}
+
+
+def dashboard_context() -> dict:
+    report = health_report()
+    per_minute = metrics.window(60)
+    points = metrics.series(per_minute, 60)
+    total = metrics.totals(per_minute)
+    rows = metrics.endpoint_rows(per_minute)
+    slow = [
+        {**r, "at": datetime.fromtimestamp(r["time"], UTC)}
+        for r in metrics.recorder.recent_requests(1000)
+        if r["duration_ms"] > settings.SLOW_REQUEST_WARNING_MS
+    ][:20]
+    return {
+        "overall": labelled(report["status"]),
+        "report": report,
+        "checks": [
+            {"name": name, "state": labelled(check["status"]), **check}
+            for name, check in report["checks"].items()
+        ],
+        "summary": {**total.summary(), "requests_per_minute": round(total.count / 60, 2)},
+        "store": metrics.store_name(),
+        "rate_chart": chart([p["requests"] for p in points], "requests/min"),
+        "p95_chart": chart([p["p95_ms"] for p in points], "ms"),
+        "slowest": rows[:10],
+        "erroring": sorted(
+            (r for r in rows if r["error_rate"] > 0), key=lambda r: r["error_rate"], reverse=True
+        )[:10],
+        "redis": redis_report(),
+        "slow_requests": slow,
+        "slow_threshold_ms": settings.SLOW_REQUEST_WARNING_MS,
+    }

@@ -1,0 +1,428 @@
+"""Request metrics: recorded per request in process, flushed to the cache in batches, merged
+across processes and instances by reading the cache.
+
+What a request leaves: route pattern (never the raw path, query string, body or headers),
+method, status, duration and peak-memory growth, with its request id.
+
+Layout in the cache (counter hashes, see `merge_counters` in monitoring/cache.py), one set of
+keys per UTC minute, expiring on their own after METRICS_RETENTION_MINUTES:
+
+    metrics:{minute}:index              field "{method} {route}" -> requests
+    metrics:{minute}:{method}%20{route} count, 4xx, 5xx, sum_us, mem_kb, b0 .. b62
+
+Latency is a histogram with fixed log-spaced buckets (bucket i holds durations in
+(1.2^(i-1), 1.2^i] ms, bucket 0 up to 1 ms, the last one everything over ~67 s). Histograms from
+any number of processes add up field by field, so percentiles stay right after merging.
+
+Percentiles: nearest rank (rank = ceil(p/100 * n)) located in the merged histogram, then linear
+interpolation inside that bucket. The answer is within one bucket (20 %) of the true value.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import resource
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.cache import cache
+
+from monitoring.cache import ResilientRedisCache
+
+logger = logging.getLogger("vevurn.monitoring")
+performance_logger = logging.getLogger("vevurn.performance")
+
+GROWTH = 1.2
+BUCKET_COUNT = 63  # upper bounds 1.2^0 .. 1.2^61 ms (1 ms .. 67.6 s) and an overflow bucket
+UPPER_BOUNDS_MS = [GROWTH**i for i in range(BUCKET_COUNT - 1)]
+LOG_GROWTH = math.log(GROWTH)
+UNMATCHED = "<unmatched>"
+
+
+def bucket_of(duration_ms: float) -> int:
+    if duration_ms <= 1.0:
+        return 0
+    index = math.ceil(math.log(duration_ms) / LOG_GROWTH - 1e-9)
+    return min(index, BUCKET_COUNT - 1)
+
+
+def bucket_range(index: int) -> tuple[float, float]:
+    """(lower, upper] of a bucket in ms; the overflow bucket reports its lower bound twice."""
+    if index == 0:
+        return 0.0, 1.0
+    lower = UPPER_BOUNDS_MS[index - 1]
+    upper = UPPER_BOUNDS_MS[index] if index < BUCKET_COUNT - 1 else lower
+    return lower, upper
+
+
+def percentile(histogram: dict[int, int], p: float) -> float | None:
+    """The p-th percentile in ms from a {bucket: count} histogram (see the module docstring)."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(p / 100 * total))
+    seen = 0
+    for index in sorted(histogram):
+        count = histogram[index]
+        if seen + count >= rank:
+            lower, upper = bucket_range(index)
+            return round(lower + (upper - lower) * (rank - seen) / count, 3)
+        seen += count
+    raise AssertionError("unreachable: rank <= total")
+
+
+@dataclass
+class Aggregate:
+    """The figures of one endpoint in one minute; adds up across processes."""
+
+    count: int = 0
+    client_errors: int = 0
+    server_errors: int = 0
+    sum_us: int = 0
+    mem_kb: int = 0
+    histogram: dict[int, int] = field(default_factory=dict)
+
+    def add(self, status: int, duration_ms: float, mem_kb: int) -> None:
+        self.count += 1
+        if 400 <= status < 500:
+            self.client_errors += 1
+        elif status >= 500:
+            self.server_errors += 1
+        self.sum_us += round(duration_ms * 1000)
+        self.mem_kb += mem_kb
+        index = bucket_of(duration_ms)
+        self.histogram[index] = self.histogram.get(index, 0) + 1
+
+    def merge(self, other: Aggregate) -> None:
+        self.count += other.count
+        self.client_errors += other.client_errors
+        self.server_errors += other.server_errors
+        self.sum_us += other.sum_us
+        self.mem_kb += other.mem_kb
+        for index, count in other.histogram.items():
+            self.histogram[index] = self.histogram.get(index, 0) + count
+
+    def as_fields(self) -> dict[str, int]:
+        fields = {
+            "count": self.count,
+            "4xx": self.client_errors,
+            "5xx": self.server_errors,
+            "sum_us": self.sum_us,
+            "mem_kb": self.mem_kb,
+        }
+        fields.update({f"b{index}": count for index, count in self.histogram.items()})
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, int]) -> Aggregate:
+        return cls(
+            count=int(fields.get("count", 0)),
+            client_errors=int(fields.get("4xx", 0)),
+            server_errors=int(fields.get("5xx", 0)),
+            sum_us=int(fields.get("sum_us", 0)),
+            mem_kb=int(fields.get("mem_kb", 0)),
+            histogram={int(k[1:]): int(v) for k, v in fields.items() if k.startswith("b")},
+        )
+
+    def summary(self) -> dict:
+        errors = self.client_errors + self.server_errors
+        return {
+            "count": self.count,
+            "errors_4xx": self.client_errors,
+            "errors_5xx": self.server_errors,
+            "error_rate": round(errors / self.count, 4) if self.count else 0.0,
+            "mean_ms": round(self.sum_us / self.count / 1000, 3) if self.count else None,
+            "p50_ms": percentile(self.histogram, 50),
+            "p95_ms": percentile(self.histogram, 95),
+            "p99_ms": percentile(self.histogram, 99),
+        }
+
+
+# --- the per-process recorder -------------------------------------------------------------------
+
+
+def index_key(minute: int) -> str:
+    return f"metrics:{minute}:index"
+
+
+def endpoint_key(minute: int, endpoint: str) -> str:
+    # Percent-encoded (the space between method and route, above all): a valid key for any
+    # cache backend, still readable in redis-cli.
+    return f"metrics:{minute}:{quote(endpoint, safe='/<>:._-')}"
+
+
+class Recorder:
+    """Per-process aggregation, a flush to the cache at most once per interval, and the ring of
+    recent requests. A background thread flushes, so a slow or dead Redis never delays a
+    request; the cache backend's breaker bounds each flush."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pending: dict[tuple[int, str], Aggregate] = {}
+        self.recent: deque[dict] = deque(maxlen=1000)
+        self.flush_lock = threading.Lock()
+        self.last_flush = time.monotonic()
+        self.wake = threading.Event()
+        self.pid: int | None = None
+
+    def record(
+        self,
+        *,
+        route: str,
+        method: str,
+        status: int,
+        duration_ms: float,
+        mem_kb: int,
+        request_id: str | None,
+    ) -> None:
+        now = time.time()
+        endpoint = f"{method} {route}"
+        with self.lock:
+            aggregate = self.pending.get((int(now // 60), endpoint))
+            if aggregate is None:
+                aggregate = self.pending[(int(now // 60), endpoint)] = Aggregate()
+            aggregate.add(status, duration_ms, mem_kb)
+            self.recent.append(
+                {
+                    "time": now,
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(duration_ms, 3),
+                    "memory_delta_kb": mem_kb,
+                    "request_id": request_id,
+                }
+            )
+        if time.monotonic() - self.last_flush >= settings.METRICS_FLUSH_INTERVAL_SECONDS:
+            self._ensure_flusher()
+            self.wake.set()
+
+    def _ensure_flusher(self) -> None:
+        # One flusher thread per process, started after gunicorn has forked the worker.
+        if self.pid == os.getpid():
+            return
+        with self.flush_lock:
+            if self.pid == os.getpid():
+                return
+            self.pid = os.getpid()
+            threading.Thread(target=self._flush_loop, name="metrics-flush", daemon=True).start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            try:
+                self.flush()
+            except Exception:
+                logger.exception("Could not flush request metrics")
+
+    def flush(self) -> int:
+        """Write what this process has recorded since the last flush; returns how many
+        endpoint-minutes were written."""
+        with self.flush_lock:
+            with self.lock:
+                pending, self.pending = self.pending, {}
+                self.last_flush = time.monotonic()
+            if not pending:
+                return 0
+            updates: dict[str, dict[str, int]] = {}
+            for (minute, endpoint), aggregate in pending.items():
+                updates[endpoint_key(minute, endpoint)] = aggregate.as_fields()
+                index = updates.setdefault(index_key(minute), {})
+                index[endpoint] = index.get(endpoint, 0) + aggregate.count
+            merge_counters(updates, timeout=settings.METRICS_RETENTION_MINUTES * 60 + 120)
+            return len(pending)
+
+    def recent_requests(self, limit: int) -> list[dict]:
+        with self.lock:
+            items = list(self.recent)[-limit:] if limit else []
+        return list(reversed(items))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.pending = {}
+            self.recent.clear()
+
+
+recorder = Recorder()
+_generic_lock = threading.Lock()
+
+
+def merge_counters(updates: dict[str, dict[str, int]], timeout: int) -> None:
+    """Through the backend's own operation when it has one (Redis pipeline, breaker-covered);
+    else with get_many/set_many, which is exact for an in-process cache (LocMem)."""
+    if hasattr(cache, "merge_counters"):
+        cache.merge_counters(updates, timeout)
+        return
+    with _generic_lock:
+        current = cache.get_many(list(updates))
+        for key, fields in updates.items():
+            counters = dict(current.get(key) or {})
+            for name, amount in fields.items():
+                counters[name] = counters.get(name, 0) + amount
+            current[key] = counters
+        cache.set_many(current, timeout=timeout)
+
+
+def read_counters(keys: list[str]) -> dict[str, dict[str, int]]:
+    if hasattr(cache, "read_counters"):
+        return cache.read_counters(keys)
+    return cache.get_many(keys)
+
+
+def store_name() -> str:
+    """Where the merged figures live now: "redis" (shared) or "memory" (this process only)."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if isinstance(backend, ResilientRedisCache) and backend.state.connected:
+        return "redis"
+    return "memory"
+
+
+# --- reading the merged figures -----------------------------------------------------------------
+
+
+def window(minutes: int, *, now: float | None = None) -> dict[int, dict[str, Aggregate]]:
+    """{minute: {endpoint: Aggregate}} for the last `minutes` minutes (this one included), as
+    merged in the cache. Two round trips: the minute indexes, then the endpoint hashes."""
+    recorder.flush()  # this process's last second too
+    current = int((now or time.time()) // 60)
+    minutes_list = list(range(current - minutes + 1, current + 1))
+    indexes = read_counters([index_key(m) for m in minutes_list])
+    keys = []
+    for minute in minutes_list:
+        for endpoint in indexes.get(index_key(minute), {}):
+            keys.append((minute, endpoint))
+    hashes = read_counters([endpoint_key(m, e) for m, e in keys]) if keys else {}
+    found: dict[int, dict[str, Aggregate]] = {}
+    for minute, endpoint in keys:
+        fields = hashes.get(endpoint_key(minute, endpoint))
+        if fields:
+            found.setdefault(minute, {})[endpoint] = Aggregate.from_fields(fields)
+    return found
+
+
+def totals(per_minute: dict[int, dict[str, Aggregate]]) -> Aggregate:
+    total = Aggregate()
+    for endpoints in per_minute.values():
+        for aggregate in endpoints.values():
+            total.merge(aggregate)
+    return total
+
+
+def by_endpoint(per_minute: dict[int, dict[str, Aggregate]]) -> dict[str, Aggregate]:
+    merged: dict[str, Aggregate] = {}
+    for endpoints in per_minute.values():
+        for endpoint, aggregate in endpoints.items():
+            merged.setdefault(endpoint, Aggregate()).merge(aggregate)
+    return merged
+
+
+def endpoint_rows(per_minute: dict[int, dict[str, Aggregate]]) -> list[dict]:
+    """Per endpoint figures, slowest (by P95, then mean) first."""
+    rows = []
+    for endpoint, aggregate in by_endpoint(per_minute).items():
+        method, _, route = endpoint.partition(" ")
+        rows.append({"method": method, "route": route, **aggregate.summary()})
+    rows.sort(key=lambda row: (row["p95_ms"] or 0, row["mean_ms"] or 0), reverse=True)
+    return rows
+
+
+def series(per_minute: dict[int, dict[str, Aggregate]], minutes: int, *, now=None) -> list[dict]:
+    """One point per minute, oldest first: requests and P95 (None when no requests)."""
+    current = int((now or time.time()) // 60)
+    points = []
+    for minute in range(current - minutes + 1, current + 1):
+        merged = Aggregate()
+        for aggregate in per_minute.get(minute, {}).values():
+            merged.merge(aggregate)
+        points.append(
+            {
+                "minute": minute * 60,
+                "requests": merged.count,
+                "p95_ms": percentile(merged.histogram, 95),
+            }
+        )
+    return points
+
+
+def process_memory() -> dict:
+    import psutil
+
+    info = psutil.Process().memory_info()
+    return {"rss_bytes": info.rss, "vms_bytes": info.vms, "pid": os.getpid()}
+
+
+def peak_rss_kb() -> int:
+    # ru_maxrss is in KiB on Linux. About 1 µs, where psutil's RSS read costs about 20 µs: the
+    # metric is the growth of the process's peak memory during the request (usually 0; a
+    # request that raises the peak shows by how much).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# --- the middleware -----------------------------------------------------------------------------
+
+
+class RequestMetricsMiddleware:
+    """Times every request that reaches it and records it in the process's recorder. Placed
+    right after RequestIdMiddleware; the probe paths are answered before it (they would
+    otherwise dominate an idle shop's figures)."""
+
+    def __init__(self, get_response):
+        from monitoring.middleware import route_of
+
+        self.get_response = get_response
+        self.route_of = route_of
+        self.enabled = settings.METRICS_ENABLED
+        self.warning_ms = settings.SLOW_REQUEST_WARNING_MS
+        self.error_ms = settings.SLOW_REQUEST_ERROR_MS
+
+    def __call__(self, request):
+        if not self.enabled:
+            return self.get_response(request)
+        started = time.perf_counter()
+        peak_before = peak_rss_kb()
+        response = self.get_response(request)
+        duration_ms = (time.perf_counter() - started) * 1000
+        route = self.route_of(request) or UNMATCHED
+        request_id = getattr(request, "request_id", None)
+        try:
+            recorder.record(
+                route=route,
+                method=request.method,
+                status=response.status_code,
+                duration_ms=duration_ms,
+                mem_kb=peak_rss_kb() - peak_before,
+                request_id=request_id,
+            )
+        except Exception:  # metrics must never fail a request
+            logger.exception("Could not record request metrics")
+        if duration_ms > self.warning_ms:
+            self.log_slow(request, route, duration_ms, request_id)
+        return response
+
+    def log_slow(self, request, route: str, duration_ms: float, request_id) -> None:
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        level = logging.ERROR if duration_ms > self.error_ms else logging.WARNING
+        performance_logger.log(
+            level,
+            "Slow request: %s %s took %.0f ms",
+            request.method,
+            route,
+            duration_ms,
+            extra={
+                # the JSON log line's own fields (monitoring/logging.py)
+                "route": route,
+                "duration": round(duration_ms, 1),
+                "user": user_id,
+                "request_id": request_id,
+            },
+        )
