@@ -48,9 +48,10 @@ def test_sigterm_lets_the_in_flight_request_commit_and_stops_taking_new_ones(tmp
     slow_answer = {}
     try:
         servers.wait_until_serving(port, gunicorn)
-        # A connection the load balancer keeps open to the probe path.
+        # A connection the load balancer keeps open to the readiness probe.
         probe = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        assert servers.get_json(probe, "/deploy-test/draining/")[1]["draining"] is False
+        status, body = servers.get_json(probe, "/api/health/ready")
+        assert status == 200 and body["status"] in ("ok", "degraded"), body
 
         def slow_request():
             slow_answer["status"], slow_answer["body"] = servers.get(
@@ -66,17 +67,16 @@ def test_sigterm_lets_the_in_flight_request_commit_and_stops_taking_new_ones(tmp
 
         gunicorn.send_signal(signal.SIGTERM)
 
-        # The worker answers a request already on a kept-alive connection, saying it drains.
-        probe_answers = []
+        # A request on the kept-alive connection is still answered during the drain: not ready.
+        answers = []
         while True:
             try:
-                status, body = servers.get_json(probe, "/deploy-test/draining/")
+                answers.append(servers.get_json(probe, "/api/health/ready"))
             except (http.client.HTTPException, OSError):
                 break
-            probe_answers.append(body["draining"])
-            if body["draining"]:
+            if answers[-1][0] != 200:
                 break
-        assert probe_answers and probe_answers[-1] is True
+        assert answers and answers[-1] == (503, {"status": "draining"}), answers
         probe.close()
 
         client.join(timeout=30)

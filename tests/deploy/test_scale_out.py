@@ -5,6 +5,7 @@ of them (round robin), against this test's PostgreSQL database and the shared Re
 """
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -22,6 +23,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+MONITORING_TOKEN = "scale-out-test-monitoring-token-0123456789"
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -31,7 +33,12 @@ def cluster(tmp_path):
         pytest.fail("the scale-out test needs REDIS_URL: the instances must share one Redis")
     running = Cluster(tmp_path)
     try:
-        running.start(WEB_CONCURRENCY="1", GUNICORN_THREADS="4")
+        running.start(
+            WEB_CONCURRENCY="1",
+            GUNICORN_THREADS="4",
+            MONITORING_API_TOKEN=MONITORING_TOKEN,
+            METRICS_FLUSH_INTERVAL_SECONDS="0.2",
+        )
         yield running
     except Exception:
         print(running.logs())
@@ -116,3 +123,39 @@ def test_concurrent_guessers_get_no_more_than_the_limit_between_them(cluster, ma
     assert statuses.count(200) + statuses.count(429) == 16
     with httpx.Client(base_url=cluster.url, timeout=30) as client:
         assert sign_in(client, "target", PASSWORD).status_code == 429
+
+
+def whoami_counts(base_url: str) -> dict:
+    """What /api/monitoring/endpoints on this instance says about GET /deploy-test/whoami/."""
+    answer = httpx.get(
+        f"{base_url}/api/monitoring/endpoints",
+        headers={"Authorization": f"Bearer {MONITORING_TOKEN}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["store"] != "process"
+    for row in answer.json()["endpoints"]:
+        if (row["method"], row["route"]) == ("GET", "/deploy-test/whoami/"):
+            return row
+    return {"count": 0}
+
+
+def test_monitoring_on_either_instance_shows_the_merged_totals_of_both(cluster):
+    def call(_):
+        answer = httpx.get(f"{cluster.url}/deploy-test/whoami/", timeout=30)
+        assert answer.status_code == 200
+        return answer.json()["pid"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pids = list(pool.map(call, range(20)))
+    assert len(set(pids)) == 2, "both instances should have answered"
+
+    # Each instance flushes its counts to Redis every 0.2 s; wait for both flushes.
+    deadline = time.monotonic() + 20
+    while True:
+        seen = [whoami_counts(cluster.app_url(index)) for index in (0, 1)]
+        if all(row["count"] == 20 for row in seen) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [row["count"] for row in seen] == [20, 20]
+    assert seen[0]["p95_ms"] == seen[1]["p95_ms"]

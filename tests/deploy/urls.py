@@ -6,7 +6,7 @@ from tests.deploy import views
 
 urlpatterns = [
     path("deploy-test/slow-write/", views.slow_write),
-    path("deploy-test/draining/", views.draining),
+    path("deploy-test/whoami/", views.whoami),
     path("", include("vevurn.urls")),
 ]
 

@@ -23,5 +23,6 @@ def slow_write(request):
     return JsonResponse({"written": name, "pid": os.getpid()})
 
 
-def draining(request):
-    return JsonResponse({"draining": draining_flag.is_draining(), "pid": os.getpid()})
+def whoami(request):
+    """Which process answered (and whether it drains); a route of its own for metric counts."""
+    return JsonResponse({"pid": os.getpid(), "draining": draining_flag.is_draining()})
