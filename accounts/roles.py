@@ -61,6 +61,7 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_refund",
         "pos.view_cashmovement",
         "pos.view_mobilemoneyrequest",
+        "pos.view_reports",
     }
     | _crud(
         "pos",

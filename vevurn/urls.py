@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/health/live", health.live, name="health-live"),
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/health/detailed", health.detailed, name="health-detailed"),
+    path("reports/", include("pos.reports.urls")),
     path("api/monitoring/", include("monitoring.urls")),
     path("", include("accounts.urls")),
 ]

@@ -139,6 +139,11 @@ class Sale(models.Model):
             ("refund_sale", "Can refund a sale"),
             ("refund_without_receipt", "Can refund without a receipt"),
             ("close_any_shift", "Can close another cashier's shift"),
+            ("view_reports", "Can view reports and the manager dashboard"),
+        ]
+        indexes = [
+            # Reports: completed (or voided) sales of a period.
+            models.Index(fields=["status", "created_at"], name="sale_status_created_idx"),
         ]
 
     def __str__(self):
@@ -236,6 +241,7 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="refund_created_idx")]
 
     def __str__(self):
         return self.number

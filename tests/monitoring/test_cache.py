@@ -117,8 +117,11 @@ def test_a_hung_redis_holds_only_the_first_call_after_each_backoff(silent_redis,
     assert len(durations) > 100
     assert len(reached_redis) <= 4 + int(elapsed / 0.5) + 1
     assert cache.state.reconnect_attempts <= int(elapsed / 0.5) + 1
-    # Even those waited no longer than the socket timeout (generous bound for a loaded machine).
-    assert max(durations) < 3 * timeout
+    # Only calls that reached Redis waited at all, and those no longer than the socket timeout
+    # (the bound is generous: CI machines run other tests at the same time).
+    waited = [d for d in durations if d > timeout / 2]
+    assert len(waited) <= len(reached_redis)
+    assert max(durations) < 5 * timeout
     assert not cache.state.connected
     assert "Timeout" in cache.state.last_error
     # The calls that failed together opened the circuit once; only failed probes grew the

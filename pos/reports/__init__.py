@@ -1,0 +1,1 @@
+"""Reports for managers: read-only selectors (queries.py), SVG charts (charts.py) and pages."""

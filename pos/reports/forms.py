@@ -1,0 +1,87 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pos.models import MovementKind
+from pos.reports import queries
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+MAX_DAYS = {"day": 400, "week": 5 * 366, "month": 20 * 366}
+
+
+class PeriodForm(forms.Form):
+    """A report period in shop dates, both included; defaults to the last 30 days."""
+
+    start = forms.DateField(label=_("From"), required=False, widget=DATE)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE)
+
+    def __init__(self, data=None, **kwargs):
+        # Unset dates show (and mean) the last 30 days, so the inputs are never blank.
+        data = data.copy() if data is not None else {}
+        today = timezone.localdate()
+        if not data.get("end"):
+            data["end"] = today.isoformat()
+        if not data.get("start"):
+            data["start"] = (today - datetime.timedelta(days=29)).isoformat()
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        end = cleaned.get("end") or today
+        start = cleaned.get("start") or end - datetime.timedelta(days=29)
+        grain = cleaned.get("grain") or ("day" if "grain" in self.fields else "month")
+        if end < start:
+            self.add_error("end", _("The end date is before the start date."))
+        elif (end - start).days >= MAX_DAYS[grain]:
+            field = "grain" if "grain" in self.fields else "start"
+            self.add_error(field, _("This period is too long to show by %(grain)s; group it by "
+                                    "week or month.") % {"grain": grain})  # fmt: skip
+        cleaned.update(start=start, end=end, grain=grain)
+        return cleaned
+
+
+class SalesForm(PeriodForm):
+    grain = forms.ChoiceField(
+        label=_("Group by"),
+        required=False,
+        choices=[("day", _("Day")), ("week", _("Week")), ("month", _("Month"))],
+    )
+    by = forms.ChoiceField(
+        label=_("Break down by"),
+        required=False,
+        choices=[(b, b.title()) for b in queries.BREAKDOWNS],
+    )
+
+
+class ProfitForm(PeriodForm):
+    by = forms.ChoiceField(
+        label=_("Break down by"),
+        required=False,
+        choices=[("product", _("Product")), ("category", _("Category"))],
+    )
+
+
+class InventoryForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("Slow movers: no sale in (days)"), required=False, min_value=1, max_value=3650
+    )
+    product = forms.CharField(label=_("Movements of product (SKU)"), required=False, max_length=64)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any"))] + list(MovementKind.choices)
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=DATE)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE)
+
+    def clean_product(self):
+        from pos.models import Product
+
+        sku = self.cleaned_data["product"].strip()
+        if not sku:
+            return None
+        product = Product.objects.filter(sku=sku).first()
+        if product is None:
+            raise forms.ValidationError(_("No product has this SKU."))
+        return product

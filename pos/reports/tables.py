@@ -1,0 +1,114 @@
+"""A report table: columns and rows once, shown as HTML, downloaded as CSV or read as JSON."""
+
+import csv
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+
+from pos.money import to_currency
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = "text"  # text, int, money, percent, date, datetime
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "money", "percent")
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    columns: list[Column]
+    rows: list[list] = field(default_factory=list)
+    footer: list | None = None
+    places: int = 0
+    empty: str = "Nothing in this period."
+
+    def display(self, value, column: Column) -> str:
+        """A cell as shown on the page: money with the currency's places and thousands."""
+        if value is None or value == "":
+            return "—" if column.kind != "text" else ""
+        if isinstance(value, str):  # a label such as "Total" in a footer
+            return value
+        if column.kind == "money":
+            return f"{to_currency(value, self.places):,}"
+        if column.kind == "percent":
+            return f"{to_currency(value, 1)} %"
+        if column.kind == "int":
+            return f"{value:,}"
+        if column.kind == "datetime":
+            return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+        if column.kind == "date":
+            return f"{value:%Y-%m-%d}"
+        return str(value)
+
+    def raw(self, value, column: Column):
+        """A cell as exported: plain numbers (currency places), shop-local dates, safe text."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return csv_safe(value)
+        if column.kind == "money":
+            return to_currency(value, self.places)
+        if column.kind == "percent":
+            return to_currency(value, 1)
+        if column.kind == "datetime":
+            return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+        if isinstance(value, datetime.date):
+            return f"{value:%Y-%m-%d}"
+        return value
+
+    def html_rows(self):
+        return [[(self.display(v, c), c) for v, c in zip(row, self.columns, strict=True)]
+                for row in self.rows]  # fmt: skip
+
+    def html_footer(self):
+        if self.footer is None:
+            return None
+        return [(self.display(v, c), c) for v, c in zip(self.footer, self.columns, strict=True)]
+
+
+def csv_safe(text: str) -> str:
+    """Keep a spreadsheet from running typed-in text (a product or customer name) as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_response(table: Table, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([csv_safe(c.label) for c in table.columns])
+    for row in table.rows + ([table.footer] if table.footer else []):
+        writer.writerow([table.raw(v, c) for v, c in zip(row, table.columns, strict=True)])
+    return response
+
+
+def json_response(tables: list[Table]) -> JsonResponse:
+    def value(v, c):
+        raw = Table.raw(tables[0], v, c) if c.kind != "text" else ("" if v is None else str(v))
+        return str(raw) if isinstance(raw, Decimal) else raw
+
+    return JsonResponse(
+        {
+            "tables": [
+                {
+                    "name": t.slug,
+                    "title": t.title,
+                    "columns": [c.label for c in t.columns],
+                    "rows": [
+                        [value(v, c) for v, c in zip(r, t.columns, strict=True)] for r in t.rows
+                    ],
+                }
+                for t in tables
+            ]
+        }
+    )

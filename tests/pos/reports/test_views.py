@@ -1,0 +1,175 @@
+"""Report pages: managers only, the hand-computed figures on screen and in the CSV exports."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+from tests.pos.reports.conftest import DAY
+
+PERIOD = {"start": DAY.isoformat(), "end": DAY.isoformat()}
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.login(username="manager", password=PASSWORD)
+    return client
+
+
+def rows(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+@pytest.mark.parametrize(
+    "name", ["dashboard", "sales", "profit", "inventory", "shifts", "customers"]
+)
+def test_cashiers_may_not_see_reports(client, cashier, name):
+    client.login(username="cashier", password=PASSWORD)
+    assert client.get(reverse(f"reports:{name}")).status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, db):
+    response = client.get(reverse("reports:dashboard"))
+    assert response.status_code == 302 and "next=/reports/" in response["Location"]
+
+
+def test_managers_see_a_reports_link_on_the_home_page(client, manager, cashier):
+    client.login(username="manager", password=PASSWORD)
+    assert b'href="/reports/"' in client.get(reverse("accounts:home")).content
+    client.login(username="cashier", password=PASSWORD)
+    assert b'href="/reports/"' not in client.get(reverse("accounts:home")).content
+
+
+def test_sales_page_shows_the_day_with_currency_and_vat(manager_client, shop_day):
+    page = manager_client.get(reverse("reports:sales"), {**PERIOD, "by": "tender"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "RWF 40,120" in text  # sales
+    assert "RWF 4,320" in text  # VAT collected, net of the refund's 1,800
+    assert "1 · RWF 11,800" in text  # refunds
+    assert "1 · RWF 5,900" in text  # voided
+    assert "RWF 28,320" in text  # net
+    assert "<svg" in text and "Sales by day" in text
+
+
+def test_sales_csv_by_day_and_by_tender(manager_client, shop_day):
+    url = reverse("reports:sales")
+    period = {"start": (DAY - datetime.timedelta(days=1)).isoformat(), "end": PERIOD["end"]}
+    got = rows(manager_client.get(url, {**period, "format": "csv", "table": "periods"}))
+    assert got == [
+        ["Day", "Sales", "Total (RWF)", "VAT (RWF)", "Voided", "Refunds (RWF)", "Net (RWF)"],
+        ["2026-03-09", "0", "0", "0", "0", "0", "0"],
+        ["2026-03-10", "2", "40120", "6120", "1", "11800", "28320"],
+        ["Total", "2", "40120", "6120", "1", "11800", "28320"],
+    ]
+    got = rows(manager_client.get(url, {**PERIOD, "by": "tender", "format": "csv",
+                                        "table": "breakdown"}))  # fmt: skip
+    assert got == [
+        ["Tender", "Sales", "Total (RWF)"],
+        ["Cash", "2", "33600"],
+        ["MTN Mobile Money", "1", "6520"],
+    ]
+
+
+def test_profit_csv(manager_client, shop_day):
+    got = rows(manager_client.get(reverse("reports:profit"), {**PERIOD, "format": "csv"}))
+    charger, case = shop_day["charger"].sku, shop_day["case"].sku
+    assert got == [
+        ["Product", "Units", "Revenue ex VAT (RWF)", "Cost (RWF)", "Gross margin (RWF)", "Margin"],
+        [f"Charger ({charger})", "2", "19000", "10000", "9000", "47.4"],
+        [f"Case ({case})", "1", "5000", "2000", "3000", "60.0"],
+        ["Total", "3", "24000", "12000", "12000", "50.0"],
+    ]
+
+
+def test_csv_cells_that_look_like_formulas_are_quoted(manager_client, shop_day):
+    from pos.models import Customer
+
+    Customer.objects.filter(pk=shop_day["alice"].pk).update(name="=HYPERLINK(evil)")
+    got = rows(manager_client.get(reverse("reports:sales"),
+                                  {**PERIOD, "by": "customer", "format": "csv",
+                                   "table": "breakdown"}))  # fmt: skip
+    assert ["'=HYPERLINK(evil)", "1", "16520"] in got
+
+
+def test_a_bad_period_names_the_field(manager_client, db):
+    page = manager_client.get(
+        reverse("reports:sales"), {"start": "2026-03-10", "end": "2026-03-01"}
+    )
+    assert page.status_code == 400
+    assert "The end date is before the start date." in page.content.decode()
+    page = manager_client.get(reverse("reports:sales"), {"start": "yesterday"})
+    assert page.status_code == 400 and "Enter a valid date." in page.content.decode()
+    page = manager_client.get(reverse("reports:sales"), {"start": "2024-01-01", "grain": "day"})
+    assert page.status_code == 400 and "too long to show by day" in page.content.decode()
+    page = manager_client.get(reverse("reports:sales"), {"start": "2024-01-01", "grain": "month"})
+    assert page.status_code == 200
+
+
+def test_dashboard_shows_today(manager_client, sell, product):
+    sell((product, 2))
+    page = manager_client.get(reverse("reports:dashboard"))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "RWF 24,000" in text  # 2 × 12,000
+    # gross margin ex VAT: 24,000 − VAT 3,661 − cost 12,000
+    assert "RWF 8,339 · 41.0 %" in text
+    assert text.count("<svg") == 2
+
+
+def test_inventory_and_customers_pages(manager_client, shop_day):
+    page = manager_client.get(reverse("reports:inventory"), {"days": 7})
+    assert "RWF 126,000" in page.content.decode()  # value at cost
+    got = rows(manager_client.get(reverse("reports:inventory"), {"format": "csv"}))
+    assert got[-1] == ["Total", "", "", "36", "126000", "318600"]
+    page = manager_client.get(reverse("reports:customers"), PERIOD)
+    assert "Alice Uwase" in page.content.decode()
+
+
+def test_shift_list_and_z_report(manager_client, shop_day, shift, manager):
+    from decimal import Decimal
+
+    from pos.services.shifts import close_shift, expected_cash
+
+    close_shift(shift=shift, counted={"cash": expected_cash(shift) - Decimal(500)}, user=manager)
+    page = manager_client.get(reverse("reports:shifts"))
+    assert "RWF" in page.content.decode() and "-500" in page.content.decode()
+    page = manager_client.get(reverse("reports:shift_detail", args=[shift.pk]))
+    assert page.status_code == 200
+    assert "Cash over/short" in page.content.decode() and "RWF -500" in page.content.decode()
+
+
+def _count_queries(client, url, params) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params).status_code == 200
+    return len(captured)
+
+
+def test_report_pages_run_as_many_queries_for_many_sales_as_for_few(
+    manager_client, sell, make_product
+):
+    products = [make_product(stock=100) for _ in range(3)]
+    sell((products[0], 1))
+    today = {"by": "product"}
+    counts = {}
+    for name in ("dashboard", "sales", "profit", "customers", "inventory"):
+        counts[name] = _count_queries(manager_client, reverse(f"reports:{name}"), today)
+    for product in products:
+        for _ in range(4):
+            sell((product, 2), (products[0], 1))
+    for name, few in counts.items():
+        assert _count_queries(manager_client, reverse(f"reports:{name}"), today) == few, name
+
+
+def test_sales_report_query_count(manager_client, shop_day, django_assert_num_queries):
+    # session, user, permissions (user's, group's); shop settings come from the cache;
+    # summary (sales, refunds), periods (sales, refunds), breakdown (grouped lines, names)
+    manager_client.get(reverse("reports:sales"), PERIOD)  # warm the settings cache
+    with django_assert_num_queries(10):
+        manager_client.get(reverse("reports:sales"), PERIOD)
