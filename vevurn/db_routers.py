@@ -20,6 +20,11 @@ _use_replica: ContextVar[bool] = ContextVar("vevurn_use_replica", default=False)
 class reads_from_replica(ContextDecorator):  # noqa: N801 - used like a function
     """Reads in this block go to the replica; nests, and works per thread and per task."""
 
+    def _recreate_cm(self):
+        # As a decorator: a fresh instance per call, so that concurrent requests in threads do
+        # not share one token.
+        return type(self)()
+
     def __enter__(self):
         self._token = _use_replica.set(True)
         return self

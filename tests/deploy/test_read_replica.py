@@ -3,10 +3,15 @@
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from django.conf import settings
+from django.urls import reverse
 
+from tests.conftest import PASSWORD
 from tests.deploy.production import production_env
+from vevurn import db_routers
 from vevurn.db_routers import ReplicaRouter, reads_from_replica
 
 # Runs with two aliases on one SQLite file (a replica of itself) and reports where each query went.
@@ -74,3 +79,32 @@ def test_migrations_run_on_the_primary_only():
     router = ReplicaRouter()
     assert router.allow_migrate("default", "pos") is True
     assert router.allow_migrate("replica", "pos") is False
+
+
+@pytest.mark.django_db
+def test_report_pages_run_inside_the_replica_block(client, manager, monkeypatch):
+    from pos.reports import views
+
+    seen = {}
+    render = views.render
+
+    def spying_render(request, *args, **kwargs):
+        seen["report_reads_from_replica"] = db_routers._use_replica.get()
+        return render(request, *args, **kwargs)
+
+    monkeypatch.setattr(views, "render", spying_render)
+    client.login(username="manager", password=PASSWORD)
+
+    assert client.get(reverse("reports:dashboard")).status_code == 200
+    assert seen == {"report_reads_from_replica": True}
+    assert db_routers._use_replica.get() is False
+
+
+def test_the_decorator_gives_each_call_its_own_block():
+    @reads_from_replica()
+    def report():
+        return db_routers._use_replica.get()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(lambda _: report(), range(8))) == [True] * 8
+    assert db_routers._use_replica.get() is False
