@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
 from accounts.models import AuditLog, Role, User
@@ -118,3 +121,33 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- API tokens (rest_framework.authtoken) ------------------------------------------------------
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    """One API token per user. Managers create and revoke tokens for themselves and cashiers;
+    only those who manage staff (admins) for anyone. Revoking = deleting the token."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user__in=_token_users(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = _token_users(request).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_autocomplete_fields(self, request):
+        return []  # a plain select, limited to the users above
+
+
+def _token_users(request):
+    users = User.objects.order_by("username")
+    if can_manage_staff(request):
+        return users
+    return users.filter(Q(role=Role.CASHIER) | Q(pk=request.user.pk))

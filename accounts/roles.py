@@ -62,6 +62,11 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_cashmovement",
         "pos.view_mobilemoneyrequest",
         "pos.view_reports",
+        # API tokens (rest_framework.authtoken): create and revoke them in the admin, for
+        # themselves and the cashiers they manage (accounts/admin.py TokenAdmin).
+        "authtoken.view_tokenproxy",
+        "authtoken.add_tokenproxy",
+        "authtoken.delete_tokenproxy",
     }
     | _crud(
         "pos",

@@ -1,6 +1,8 @@
 """The DRF exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]): every API error in one shape."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -15,6 +17,9 @@ from monitoring.errors import (
     report_system_error,
 )
 from vevurn.errors import DomainError
+
+# Seconds a client should wait before retrying when the database is unreachable.
+DATABASE_RETRY_AFTER = 5
 
 
 def _field_messages(detail) -> dict:
@@ -52,7 +57,21 @@ def exception_handler(exc, context):
     set_rollback()  # like DRF's own handler: an ATOMIC_REQUESTS transaction is not committed
     if isinstance(exc, DomainError):
         log_domain_error(exc)
-        return _respond(request, exc.code, exc.message, exc.status, domain_error_fields(exc))
+        # A business rule's refusal (out of stock, credit limit...) is a 422 in the API; the
+        # error class says so with `api_status` (pos/errors.py); screens keep `status`.
+        status = getattr(exc, "api_status", None) or exc.status
+        return _respond(request, exc.code, exc.message, status, domain_error_fields(exc))
+    if isinstance(exc, DjangoValidationError):
+        # A model's full_clean() in a service: the same 400 with field messages as a serializer.
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(fields)
+    if isinstance(exc, OperationalError | InterfaceError):
+        report_system_error(exc)
+        return _respond(
+            request, "unavailable", None, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER)}
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -65,7 +84,9 @@ def exception_handler(exc, context):
         message = general[0] if len(fields) == 1 and general else "Some fields are not valid."
         return _respond(request, "invalid", message, 400, fields)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        return _respond(request, exc.default_code, str(exc.detail), 401)
+        auth_header = getattr(exc, "auth_header", None)  # set by DRF from the first auth class
+        headers = {"WWW-Authenticate": auth_header} if auth_header else None
+        return _respond(request, exc.default_code, str(exc.detail), 401, headers=headers)
     if isinstance(exc, exceptions.Throttled):
         headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else None
         return _respond(request, "rate_limited", str(exc.detail), 429, headers=headers)

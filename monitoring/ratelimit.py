@@ -205,11 +205,31 @@ class ApiRateLimitMiddleware:
         if not path.startswith("/api/") or path.startswith(self.exempt_prefixes):
             return self.get_response(request)
         user = getattr(request, "user", None)
-        name = "api_user" if user is not None and user.is_authenticated else "api_anon"
-        found = usage(request, name, user_or_ip(request), increment=True)
+        if not (user is not None and user.is_authenticated):
+            user = _token_user(request)
+        if user is not None and user.is_authenticated:
+            name, key = "api_user", f"user:{user.pk}"
+        else:
+            name, key = "api_anon", ip(request)
+        found = usage(request, name, key, increment=True)
         if found is not None and found.exceeded:
             return too_many_requests(request, found)
         response = self.get_response(request)
         if found is not None:
             add_headers(response, found)
         return response
+
+
+def _token_user(request):
+    """The user of a valid `Authorization: Token <key>` header (DRF authenticates it again in
+    the view), so that token clients get the signed-in limit, keyed by user, not the IP's."""
+    if not request.META.get("HTTP_AUTHORIZATION", "").startswith("Token "):
+        return None
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+
+    try:
+        found = TokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None

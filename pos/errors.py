@@ -1,6 +1,13 @@
-"""Domain errors of the point of sale. Each is an expected refusal with a stable code."""
+"""Domain errors of the point of sale. Each is an expected refusal with a stable code.
+
+`api_status = 422` marks a business rule's refusal (the request was well formed, the shop's
+rules say no): the REST API answers 422 for it, screens keep `status`. Stale state and
+idempotency-key reuse stay 409; malformed input stays 400.
+"""
 
 from vevurn.errors import Conflict, DomainError, PermissionDenied
+
+BUSINESS_RULE = 422
 
 
 class InsufficientStock(Conflict):
@@ -8,6 +15,7 @@ class InsufficientStock(Conflict):
 
     code = "out_of_stock"
     message = "Not enough stock."
+    api_status = BUSINESS_RULE
     status = 409
 
     def __init__(self, message=None, *, product=None, available=None, requested=None, **details):
@@ -33,6 +41,7 @@ class InvalidQuantity(DomainError):
 class PriceBelowMinimum(DomainError):
     code = "price_below_minimum"
     message = "The price is below the product's minimum price."
+    api_status = BUSINESS_RULE
 
 
 class InvalidPrice(DomainError):
@@ -58,11 +67,13 @@ class InvalidStatusTransition(Conflict):
 class OverReceipt(DomainError):
     code = "over_receipt"
     message = "Cannot receive more than was ordered."
+    api_status = BUSINESS_RULE
 
 
 class CreditLimitExceeded(Conflict):
     code = "credit_limit_exceeded"
     message = "This would take the customer over their credit limit."
+    api_status = BUSINESS_RULE
 
 
 class ImportFailed(DomainError):
@@ -82,6 +93,7 @@ class ImportFailed(DomainError):
 class EmptyCart(DomainError):
     code = "empty_cart"
     message = "The cart is empty."
+    api_status = BUSINESS_RULE
 
 
 class InvalidTender(DomainError):
@@ -92,6 +104,7 @@ class InvalidTender(DomainError):
 class TendersDoNotCover(DomainError):
     code = "tenders_do_not_cover"
     message = "The payments do not add up to the total."
+    api_status = BUSINESS_RULE
 
 
 class ShiftClosed(Conflict):
@@ -112,6 +125,7 @@ class ShiftNotAllowed(DomainError):
 class ProductNotForSale(DomainError):
     code = "product_not_for_sale"
     message = "This product is not for sale."
+    api_status = BUSINESS_RULE
 
 
 class ApprovalRequired(PermissionDenied):
@@ -122,6 +136,7 @@ class ApprovalRequired(PermissionDenied):
 class CustomerRequired(DomainError):
     code = "customer_required"
     message = "Choose a customer first."
+    api_status = BUSINESS_RULE
 
 
 class IdempotencyConflict(Conflict):
@@ -132,6 +147,13 @@ class IdempotencyConflict(Conflict):
 class RefundNotAllowed(Conflict):
     code = "refund_not_allowed"
     message = "This cannot be refunded."
+
+
+class RefundExceedsSold(InvalidQuantity):
+    """More units back than were sold and not yet returned (same code as before: a quantity)."""
+
+    message = "More is returned than was sold."
+    api_status = BUSINESS_RULE
 
 
 class VoidNotAllowed(Conflict):
@@ -178,6 +200,7 @@ class HeldSaleOtherRegister(Conflict):
 class NotEnoughCashInDrawer(Conflict):
     code = "not_enough_cash_in_drawer"
     message = "There is not enough cash in the drawer for this refund."
+    api_status = BUSINESS_RULE
 
 
 # --- Invoices --------------------------------------------------------------------------------
@@ -191,6 +214,7 @@ class InvoiceNotPayable(Conflict):
 class Overpayment(DomainError):
     code = "overpayment"
     message = "The payment is more than the invoice's balance due."
+    api_status = BUSINESS_RULE
 
 
 class InvoiceNotCancellable(Conflict):

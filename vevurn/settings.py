@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",  # before accounts: accounts/admin.py re-registers its admin
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_ratelimit",
     "accounts",
     "pos",
@@ -226,7 +229,8 @@ RATE_LIMITS = {
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+# The till decides: the register, "open a shift", or the home page (pos.register.views.start).
+LOGIN_REDIRECT_URL = "register:start"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -403,11 +407,42 @@ MOMO_PAYMENT_TIMEOUT_SECONDS = env_int("MOMO_PAYMENT_TIMEOUT_SECONDS", 120)
 # --- REST framework ---------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # `Authorization: Token <key>` for scripts and apps (first: its `WWW-Authenticate: Token`
+    # header goes with every 401), and the session (with CSRF) for the browser.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pos.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "pos.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "pos.api.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ISO 8601 with the offset (+02:00, shop time); DRF's default is the same, said explicitly.
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "monitoring.api_errors.exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vevurn POS API",
+    "DESCRIPTION": "The point of sale's REST API (/api/v1/). See README.md, section REST API.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TenderEnum": "pos.models.selling.Tender",
+        "InvoicePaymentTenderEnum": "pos.api.serializers.INVOICE_PAYMENT_TENDERS",
+        "ProductStatusEnum": "pos.models.catalogue.ProductStatus",
+        "SaleStatusEnum": "pos.models.selling.Sale.Status",
+        "ShiftStatusEnum": "pos.models.selling.Shift.Status",
+        "PurchaseOrderStatusEnum": "pos.models.purchasing.PurchaseOrderStatus",
+    },
 }
 
 # --- Sentry (last: needs the settings above; does nothing without SENTRY_DSN) -----------------

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from monitoring.errors import error_response
 from pos.models import Shift, ShopSettings
 from pos.money import to_currency
 from pos.reports import charts, queries
@@ -58,6 +59,9 @@ def _period_form(request, form_class):
 
 
 def _invalid(request, template, form):
+    if request.GET.get("format") == "json":
+        fields = {name: list(messages) for name, messages in form.errors.items()}
+        return error_response(request, "invalid", "Check the report's filters.", 400, fields)
     return render(request, template, {"form": form, "tables": []}, status=400)
 
 

@@ -163,7 +163,7 @@ def refund_sale(
             returned = done.get("quantity") or 0
             left = sale_line.quantity - returned
             if line.quantity > left:
-                raise errors.InvalidQuantity(
+                raise errors.RefundExceedsSold(
                     f"Only {left} of {sale_line.product_name} can be returned "
                     f"({sale_line.quantity} sold, {returned} already returned).",
                     field=f"lines.{i}.quantity",

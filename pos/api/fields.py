@@ -1,0 +1,41 @@
+"""Money in the API: a string with the shop currency's places ("12000" for RWF), never a float."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pos.money import currency_places, to_currency
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{1,12}(\.\d{1,2})?$",
+        "example": "12000",
+    }
+)
+class MoneyField(serializers.DecimalField):
+    """Reads a decimal string or number with at most 2 places; writes it rounded half-up to the
+    currency's places. The places are read once per response (serializer context)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        places = self.context.get("currency_places") if self.context else None
+        if places is None:
+            places = currency_places()
+        return str(to_currency(value, places))
+
+
+class IdField(serializers.IntegerField):
+    """A row id as written by clients: 1 .. 2**31-1 (larger ones would overflow the database)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(**kwargs)

@@ -1,0 +1,548 @@
+"""Serializers: validate input into plain values for the services; render models for clients.
+
+Money fields are `MoneyField` (strings with the currency's places); timestamps are ISO 8601 with
+the offset (DRF's default with USE_TZ). Related objects are written as ids and checked by the
+services, so a cart of 20 lines costs the same queries as a cart of one.
+"""
+
+from rest_framework import serializers
+
+from pos.models import (
+    CashMovement,
+    Category,
+    Customer,
+    HeldSale,
+    Invoice,
+    Payment,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Refund,
+    RefundLine,
+    Register,
+    Sale,
+    SaleLine,
+    Shift,
+    StockMovement,
+    Supplier,
+    Tender,
+)
+from pos.models.stock import MovementKind
+from pos.services.stock import ADJUSTMENT_KINDS
+
+from .fields import IdField, MoneyField
+
+# --- Catalogue ----------------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "is_active"]
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Supplier
+        fields = [
+            "id",
+            "name",
+            "contact_name",
+            "phone",
+            "email",
+            "tin",
+            "payment_terms",
+            "notes",
+            "is_active",
+        ]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    cost_price = MoneyField(required=False)
+    retail_price = MoneyField()
+    wholesale_price = MoneyField(required=False, allow_null=True)
+    minimum_price = MoneyField()
+    initial_stock = serializers.IntegerField(
+        write_only=True, required=False, min_value=0, max_value=1_000_000
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "name",
+            "sku",
+            "barcode",
+            "category",
+            "supplier",
+            "brand",
+            "model",
+            "colour",
+            "cost_price",
+            "retail_price",
+            "wholesale_price",
+            "minimum_price",
+            "stock_on_hand",
+            "reorder_level",
+            "status",
+            "initial_stock",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["stock_on_hand", "created_at", "updated_at"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    credit_limit = MoneyField(required=False)
+    total_spent = MoneyField(read_only=True)
+    balance = MoneyField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "phone",
+            "email",
+            "address",
+            "company",
+            "tin",
+            "credit_limit",
+            "notes",
+            "is_active",
+            "total_spent",
+            "visits",
+            "last_purchase_at",
+            "balance",
+            "created_at",
+        ]
+        read_only_fields = ["visits", "last_purchase_at", "created_at"]
+        # Phone uniqueness is checked (after normalising) by the model's full_clean().
+        extra_kwargs = {"phone": {"validators": []}}
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"end": ["The end is before the start."]})
+        return attrs
+
+
+class StatementRowSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    reference = serializers.CharField()
+    description = serializers.CharField()
+    debit = MoneyField()
+    credit = MoneyField()
+    balance = MoneyField()
+    invoice_id = serializers.IntegerField()
+
+
+class StatementSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="customer.pk")
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+    opening_balance = MoneyField()
+    rows = StatementRowSerializer(many=True)
+    closing_balance = MoneyField()
+    total_debits = MoneyField()
+    total_credits = MoneyField()
+
+
+# --- Stock --------------------------------------------------------------------------------------
+
+
+class StockMovementSerializer(serializers.ModelSerializer):
+    unit_cost = MoneyField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "product",
+            "kind",
+            "quantity",
+            "stock_before",
+            "stock_after",
+            "unit_cost",
+            "reason",
+            "reference_type",
+            "reference_id",
+            "reference_label",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    product = IdField()
+    quantity = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    reason = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(
+        choices=[(k, MovementKind(k).label) for k in sorted(ADJUSTMENT_KINDS)],
+        default=MovementKind.ADJUSTMENT,
+    )
+
+    def validate_quantity(self, value):
+        if value == 0:
+            raise serializers.ValidationError("Enter a quantity other than 0.")
+        return value
+
+
+class PurchaseOrderLineSerializer(serializers.ModelSerializer):
+    unit_cost = MoneyField()
+    quantity_outstanding = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PurchaseOrderLine
+        fields = [
+            "id",
+            "product",
+            "quantity_ordered",
+            "quantity_received",
+            "quantity_outstanding",
+            "unit_cost",
+        ]
+        read_only_fields = ["quantity_received"]
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    lines = PurchaseOrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "id",
+            "supplier",
+            "status",
+            "reference",
+            "notes",
+            "ordered_at",
+            "received_at",
+            "created_by",
+            "created_at",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class NewPurchaseOrderLineSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_cost = MoneyField(min_value=0)
+
+
+class NewPurchaseOrderSerializer(serializers.Serializer):
+    supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    lines = NewPurchaseOrderLineSerializer(many=True, min_length=1, max_length=200)
+
+
+class ReceiveLineSerializer(serializers.Serializer):
+    line = IdField()
+    quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
+
+
+class ReceiveSerializer(serializers.Serializer):
+    lines = ReceiveLineSerializer(many=True, min_length=1, max_length=200)
+
+
+# --- Shifts -------------------------------------------------------------------------------------
+
+
+class RegisterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Register
+        fields = ["id", "name", "code", "is_active"]
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    opening_float = MoneyField(read_only=True)
+    over_short = MoneyField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Shift
+        fields = [
+            "id",
+            "register",
+            "cashier",
+            "status",
+            "opened_at",
+            "opening_float",
+            "closed_at",
+            "closed_by",
+            "over_short",
+            "closing_note",
+        ]
+        read_only_fields = fields
+
+
+class OpenShiftSerializer(serializers.Serializer):
+    register = serializers.PrimaryKeyRelatedField(queryset=Register.objects.all())
+    opening_float = MoneyField(min_value=0)
+
+
+class CashMovementSerializer(serializers.ModelSerializer):
+    amount = MoneyField(min_value=0)
+
+    class Meta:
+        model = CashMovement
+        fields = ["id", "shift", "kind", "amount", "reason", "created_by", "created_at"]
+        read_only_fields = ["id", "shift", "created_by", "created_at"]
+
+
+class CloseShiftSerializer(serializers.Serializer):
+    counted = serializers.DictField(
+        child=MoneyField(min_value=0),
+        help_text="Counted amount per tender: cash (required), mobile_money, card, bank_transfer.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- Selling ------------------------------------------------------------------------------------
+
+
+class CartLineSerializer(serializers.Serializer):
+    product = IdField()
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    unit_price = MoneyField(required=False, allow_null=True, min_value=0)
+    discount = MoneyField(required=False, min_value=0)
+
+
+class TenderSerializer(serializers.Serializer):
+    tender = serializers.ChoiceField(choices=Tender.choices)
+    amount = MoneyField(min_value=0)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    momo_request = IdField(required=False, allow_null=True)
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True, min_length=1, max_length=200)
+    order_discount = MoneyField(required=False, min_value=0)
+    customer = IdField(required=False, allow_null=True)
+
+
+class CheckoutSerializer(CartSerializer):
+    tenders = TenderSerializer(many=True, min_length=1, max_length=20)
+
+
+class SaleLineSerializer(serializers.ModelSerializer):
+    shelf_price = MoneyField()
+    unit_price = MoneyField()
+    line_discount = MoneyField()
+    order_discount = MoneyField()
+    total = MoneyField()
+    tax = MoneyField()
+
+    class Meta:
+        model = SaleLine
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "sku",
+            "quantity",
+            "shelf_price",
+            "unit_price",
+            "line_discount",
+            "order_discount",
+            "total",
+            "tax",
+            "tax_rate",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "sale",
+            "refund",
+            "invoice",
+            "shift",
+            "tender",
+            "amount",
+            "is_change",
+            "reference",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SaleSerializer(serializers.ModelSerializer):
+    subtotal = MoneyField()
+    discount_total = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField()
+    change_given = MoneyField()
+    lines = SaleLineSerializer(many=True)
+    payments = PaymentSerializer(many=True)
+
+    class Meta:
+        model = Sale
+        fields = [
+            "id",
+            "number",
+            "register",
+            "shift",
+            "cashier",
+            "customer",
+            "status",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "change_given",
+            "created_at",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+            "lines",
+            "payments",
+        ]
+        read_only_fields = fields
+
+
+class SaleListSerializer(SaleSerializer):
+    class Meta(SaleSerializer.Meta):
+        fields = [f for f in SaleSerializer.Meta.fields if f not in ("lines", "payments")]
+        read_only_fields = fields
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class RefundLineInputSerializer(serializers.Serializer):
+    sale_line = IdField()
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    restock = serializers.BooleanField(default=True)
+
+
+class RefundRequestSerializer(serializers.Serializer):
+    lines = RefundLineInputSerializer(many=True, min_length=1, max_length=200)
+    reason = serializers.CharField(max_length=200)
+    tender = serializers.ChoiceField(choices=Tender.choices, default=Tender.CASH)
+
+
+class RefundLineSerializer(serializers.ModelSerializer):
+    unit_price = MoneyField()
+    total = MoneyField()
+    tax = MoneyField()
+
+    class Meta:
+        model = RefundLine
+        fields = ["id", "sale_line", "product", "quantity", "unit_price", "total", "tax", "restock"]
+        read_only_fields = fields
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    total = MoneyField()
+    tax_total = MoneyField()
+    lines = RefundLineSerializer(many=True)
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "number",
+            "sale",
+            "shift",
+            "created_by",
+            "created_at",
+            "reason",
+            "tender",
+            "total",
+            "tax_total",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class ShopSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    tin = serializers.CharField()
+    address = serializers.CharField()
+    phone = serializers.CharField()
+    currency_code = serializers.CharField()
+    receipt_header = serializers.CharField()
+    receipt_footer = serializers.CharField()
+
+
+class ReceiptSerializer(serializers.Serializer):
+    shop = ShopSerializer()
+    sale = SaleSerializer()
+    refunds = RefundSerializer(many=True)
+
+
+class HeldSaleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HeldSale
+        fields = ["id", "register", "cashier", "customer", "cart", "note", "created_at"]
+        read_only_fields = fields
+
+
+class HoldSerializer(CartSerializer):
+    register = serializers.PrimaryKeyRelatedField(queryset=Register.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+
+
+class ResumeSerializer(serializers.Serializer):
+    register = serializers.PrimaryKeyRelatedField(queryset=Register.objects.all())
+
+
+class ResumedCartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    order_discount = MoneyField()
+    customer = serializers.IntegerField(allow_null=True)
+
+
+# --- Invoices -----------------------------------------------------------------------------------
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    total = MoneyField()
+    amount_paid = MoneyField()
+    credited = MoneyField()
+    balance_due = MoneyField()
+    status = serializers.CharField(source="effective_status")
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "sale",
+            "issued_at",
+            "due_date",
+            "total",
+            "amount_paid",
+            "credited",
+            "balance_due",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+# An invoice is paid in anything but "on account" (named in SPECTACULAR_SETTINGS).
+INVOICE_PAYMENT_TENDERS = [(t, Tender(t).label) for t in Tender.values if t != Tender.ACCOUNT]
+
+
+class InvoicePaymentSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=0)
+    tender = serializers.ChoiceField(choices=INVOICE_PAYMENT_TENDERS)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class CancelInvoiceSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)

@@ -1,0 +1,597 @@
+"""API views: thin. Serializers validate, `pos.services` write, serializers answer."""
+
+import uuid
+
+from django.db.models import F
+from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from monitoring.ratelimit import limit
+from pos import errors, selectors
+from pos.models import (
+    Category,
+    Customer,
+    HeldSale,
+    Invoice,
+    Product,
+    PurchaseOrder,
+    Register,
+    Sale,
+    Shift,
+    ShopSettings,
+    StockMovement,
+    Supplier,
+)
+from pos.services import holds, invoices, purchasing, refunds, shifts, voids
+from pos.services.catalogue import create_product, update_product
+from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+from pos.services.customers import create_customer
+from pos.services.stock import adjust_stock
+from vevurn.errors import DomainError, NotFound
+
+from . import serializers as s
+from .filters import id_param, text_param
+from .permissions import ModelPermissions, RequiredPermissions
+
+ERRORS = {
+    400: OpenApiResponse(description="Validation error: {error: {code, message, fields}}"),
+    401: OpenApiResponse(description="Not signed in"),
+    403: OpenApiResponse(description="Not allowed"),
+    404: OpenApiResponse(description="Not found"),
+    409: OpenApiResponse(description="Conflicts with the current state"),
+    422: OpenApiResponse(description="A business rule refuses"),
+}
+
+
+class ApiMixin:
+    """Numeric ids in URLs; the shop currency's places read once per response for MoneyFields."""
+
+    lookup_value_converter = "int"
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["currency_places"] = ShopSettings.load().currency_decimal_places
+        return context
+
+    def answer(self, serializer_class, instance, status_code=status.HTTP_200_OK, **kwargs):
+        context = self.get_serializer_context()
+        return Response(serializer_class(instance, context=context, **kwargs).data, status_code)
+
+    def validated(self, serializer_class, data=None):
+        serializer = serializer_class(data=self.request.data if data is None else data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def _cart(data) -> Cart:
+    lines = [
+        CartLine(
+            product_id=line["product"],
+            quantity=line["quantity"],
+            unit_price=line.get("unit_price"),
+            discount=line.get("discount") or 0,
+        )
+        for line in data["lines"]
+    ]
+    return Cart(lines, data.get("order_discount") or 0, data.get("customer"))
+
+
+# --- Catalogue ----------------------------------------------------------------------------------
+
+
+class CatalogueViewSet(ApiMixin, viewsets.ModelViewSet):
+    permission_classes = [ModelPermissions]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+
+class CategoryViewSet(CatalogueViewSet):
+    queryset = Category.objects.order_by("name")
+    serializer_class = s.CategorySerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+
+
+class SupplierViewSet(CatalogueViewSet):
+    queryset = Supplier.objects.order_by("name")
+    serializer_class = s.SupplierSerializer
+    search_fields = ["name", "contact_name", "phone"]
+    ordering_fields = ["name", "id"]
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("category", int, description="Only this category"),
+        OpenApiParameter("supplier", int, description="Only this supplier"),
+        OpenApiParameter("status", str, description="active, inactive or discontinued"),
+        OpenApiParameter("low_stock", bool, description="Only products at their reorder level"),
+    ]
+)
+class ProductViewSet(CatalogueViewSet):
+    """Products; `?search=` matches name, SKU and barcode."""
+
+    queryset = Product.objects.none()  # the model, for the schema; see get_queryset
+    serializer_class = s.ProductSerializer
+    search_fields = ["name", "sku", "barcode"]
+    ordering_fields = ["name", "sku", "retail_price", "stock_on_hand", "updated_at", "id"]
+
+    def get_queryset(self):
+        queryset = Product.objects.order_by("name", "id")
+        params = self.request.query_params
+        for name in ("category", "supplier"):
+            if id_param(self.request, name):
+                queryset = queryset.filter(**{f"{name}_id": id_param(self.request, name)})
+        if text_param(self.request, "status"):
+            queryset = queryset.filter(status=text_param(self.request, "status"))
+        if params.get("low_stock") in ("1", "true"):
+            queryset = queryset.filter(stock_on_hand__lte=F("reorder_level"))
+        return queryset
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        initial_stock = data.pop("initial_stock", 0)
+        serializer.instance = create_product(
+            user=self.request.user, initial_stock=initial_stock, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("initial_stock", None)
+        serializer.instance = update_product(
+            product=serializer.instance, user=self.request.user, **data
+        )
+
+
+class CustomerViewSet(CatalogueViewSet):
+    required_permissions = {"statement": ["pos.view_customer", "pos.view_invoice"]}
+    queryset = Customer.objects.order_by("name", "id")
+    serializer_class = s.CustomerSerializer
+    search_fields = ["name", "phone", "company"]
+    ordering_fields = ["name", "balance", "last_purchase_at", "id"]
+
+    def perform_create(self, serializer):
+        serializer.instance = create_customer(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        customer = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(customer, name, value)
+        customer.full_clean()  # normalises the phone and checks it is unique
+        customer.save()
+
+    @extend_schema(
+        parameters=[s.StatementQuerySerializer], responses={200: s.StatementSerializer, **ERRORS}
+    )
+    @action(
+        detail=True,
+        permission_classes=[RequiredPermissions],
+    )
+    def statement(self, request, pk=None):
+        """The customer's account: invoices and payments with the running balance."""
+        customer = self.get_object()
+        query = self.validated(s.StatementQuerySerializer, request.query_params)
+        statement = selectors.customer_statement(customer, query.get("start"), query.get("end"))
+        return self.answer(s.StatementSerializer, statement)
+
+
+# --- Stock --------------------------------------------------------------------------------------
+
+
+@extend_schema(parameters=[OpenApiParameter("product", int, description="Only this product")])
+class StockMovementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    """The stock ledger (read only)."""
+
+    queryset = StockMovement.objects.none()  # the model, for the schema; see get_queryset
+    serializer_class = s.StockMovementSerializer
+    permission_classes = [ModelPermissions]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        queryset = StockMovement.objects.order_by("-created_at", "-id")
+        if id_param(self.request, "product"):
+            queryset = queryset.filter(product_id=id_param(self.request, "product"))
+        return queryset
+
+
+class AdjustmentViewSet(ApiMixin, viewsets.GenericViewSet):
+    permission_classes = [RequiredPermissions]
+    required_permissions = {"create": ["pos.adjust_stock"]}
+    serializer_class = s.AdjustmentSerializer
+
+    @extend_schema(
+        request=s.AdjustmentSerializer, responses={201: s.StockMovementSerializer, **ERRORS}
+    )
+    def create(self, request):
+        """Change a product's stock by a signed quantity, with a reason (audited)."""
+        data = self.validated(s.AdjustmentSerializer)
+        product = get_object_or_404(Product, pk=data["product"])
+        movement = adjust_stock(
+            product=product,
+            quantity=data["quantity"],
+            reason=data["reason"],
+            kind=data["kind"],
+            user=request.user,
+        )
+        return self.answer(s.StockMovementSerializer, movement, status.HTTP_201_CREATED)
+
+
+class PurchaseOrderViewSet(
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = s.PurchaseOrderSerializer
+    queryset = PurchaseOrder.objects.prefetch_related("lines").order_by("-created_at", "-id")
+    permission_classes = [RequiredPermissions]
+    required_permissions = {
+        "read": ["pos.view_purchaseorder"],
+        "create": ["pos.add_purchaseorder"],
+        "order": ["pos.change_purchaseorder"],
+        "cancel": ["pos.change_purchaseorder"],
+        "receive": ["pos.receive_stock"],
+    }
+    ordering_fields = ["created_at", "id"]
+
+    @extend_schema(
+        request=s.NewPurchaseOrderSerializer,
+        responses={201: s.PurchaseOrderSerializer, **ERRORS},
+    )
+    def create(self, request):
+        data = self.validated(s.NewPurchaseOrderSerializer)
+        lines = [(line["product"], line["quantity"], line["unit_cost"]) for line in data["lines"]]
+        order = purchasing.create_purchase_order(
+            supplier=data["supplier"], lines=lines, user=request.user, notes=data["notes"]
+        )
+        return self.answer(s.PurchaseOrderSerializer, order, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.PurchaseOrderSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def order(self, request, pk=None):
+        """Mark a draft order as sent to the supplier."""
+        order = purchasing.mark_ordered(order=self.get_object(), user=request.user)
+        return self.answer(s.PurchaseOrderSerializer, order)
+
+    @extend_schema(request=None, responses={200: s.PurchaseOrderSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = purchasing.cancel_purchase_order(order=self.get_object(), user=request.user)
+        return self.answer(s.PurchaseOrderSerializer, order)
+
+    @extend_schema(
+        request=s.ReceiveSerializer, responses={200: s.PurchaseOrderSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        """Receive some or all outstanding units (line id -> quantity received now)."""
+        data = self.validated(s.ReceiveSerializer)
+        quantities = {line["line"]: line["quantity"] for line in data["lines"]}
+        order = purchasing.receive_purchase_order(
+            order=self.get_object(), quantities=quantities, user=request.user
+        )
+        order = self.get_queryset().get(pk=order.pk)
+        return self.answer(s.PurchaseOrderSerializer, order)
+
+
+# --- Shifts -------------------------------------------------------------------------------------
+
+
+class RegisterViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    """Registers (tills), to open a shift on."""
+
+    queryset = Register.objects.order_by("name")
+    serializer_class = s.RegisterSerializer
+    permission_classes = [RequiredPermissions]
+    required_permissions = {"read": ["pos.sell"]}
+
+
+class ShiftViewSet(
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Shifts: a cashier sees their own; `pos.view_shift` sees all."""
+
+    queryset = Shift.objects.none()  # the model, for the schema; see get_queryset
+    serializer_class = s.ShiftSerializer
+    permission_classes = [RequiredPermissions]
+    required_permissions = {
+        "read": ["pos.sell"],
+        "create": ["pos.sell"],
+        "cash_movements": ["pos.sell"],
+        "close": ["pos.sell"],
+    }
+    ordering_fields = ["opened_at", "id"]
+
+    def get_queryset(self):
+        queryset = Shift.objects.order_by("-opened_at", "-id")
+        if not self.request.user.has_perm("pos.view_shift"):
+            queryset = queryset.filter(cashier=self.request.user)
+        return queryset
+
+    @extend_schema(request=s.OpenShiftSerializer, responses={201: s.ShiftSerializer, **ERRORS})
+    def create(self, request):
+        """Open a shift on a register with the opening float."""
+        data = self.validated(s.OpenShiftSerializer)
+        shift = shifts.open_shift(
+            register=data["register"], cashier=request.user, opening_float=data["opening_float"]
+        )
+        return self.answer(s.ShiftSerializer, shift, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.ShiftSerializer, **ERRORS})
+    @action(detail=False)
+    def current(self, request):
+        """The signed-in user's open shift (404 when there is none)."""
+        shift = shifts.open_shift_for(request.user)
+        if shift is None:
+            raise NotFound("You have no open shift.")
+        return self.answer(s.ShiftSerializer, shift)
+
+    @extend_schema(
+        request=s.CashMovementSerializer, responses={201: s.CashMovementSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"], url_path="cash-movements")
+    def cash_movements(self, request, pk=None):
+        """Cash in (`paid_in`) or out (`paid_out`) of the drawer, with a reason."""
+        shift = self.get_object()
+        data = self.validated(s.CashMovementSerializer)
+        if shift.cashier_id != request.user.pk and not request.user.has_perm("pos.close_any_shift"):
+            raise errors.NotAllowed("This is another cashier's shift.")
+        movement = shifts.record_cash_movement(shift=shift, user=request.user, **data)
+        return self.answer(s.CashMovementSerializer, movement, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CloseShiftSerializer, responses={200: s.ShiftSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close with the counted amount per tender; stores over/short and the Z-report."""
+        data = self.validated(s.CloseShiftSerializer)
+        shift = shifts.close_shift(
+            shift=self.get_object(), counted=data["counted"], user=request.user, note=data["note"]
+        )
+        return self.answer(s.ShiftSerializer, shift)
+
+    @extend_schema(responses={200: dict, **ERRORS})
+    @action(detail=True, url_path="z-report")
+    def z_report(self, request, pk=None):
+        """Totals of the shift (the stored Z-report once closed; money as strings)."""
+        shift = self.get_object()
+        return Response(shift.z_report if not shift.is_open else shifts.z_report(shift))
+
+
+# --- Sales --------------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A UUID chosen by the client per sale; a retry with the same key and body "
+    "returns the original sale (200); the same key with another body is refused (409).",
+)
+
+
+def _idempotency_key(request) -> uuid.UUID:
+    raw = request.headers.get("Idempotency-Key", "")
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise DomainError(
+            "Send an Idempotency-Key header holding a UUID.",
+            code="invalid",
+            field="Idempotency-Key",
+        ) from None
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("shift", int, description="Only this shift"),
+        OpenApiParameter("customer", int, description="Only this customer"),
+        OpenApiParameter("status", str, description="completed or voided"),
+    ]
+)
+class SaleViewSet(
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = Sale.objects.none()  # the model, for the schema; see get_queryset
+    permission_classes = [RequiredPermissions]
+    required_permissions = {
+        "read": ["pos.view_sale"],
+        "create": ["pos.sell"],
+        "void": ["pos.void_sale"],
+        "refund": ["pos.refund_sale"],
+    }
+    ordering_fields = ["created_at", "total", "id"]
+    search_fields = ["number"]
+
+    def get_serializer_class(self):
+        return s.SaleListSerializer if self.action == "list" else s.SaleSerializer
+
+    def get_queryset(self):
+        queryset = Sale.objects.order_by("-created_at", "-id")
+        if self.action != "list":
+            queryset = queryset.prefetch_related("lines", "payments")
+        for name in ("shift", "customer"):
+            if id_param(self.request, name):
+                queryset = queryset.filter(**{f"{name}_id": id_param(self.request, name)})
+        if text_param(self.request, "status"):
+            queryset = queryset.filter(status=text_param(self.request, "status"))
+        return queryset
+
+    def _sale(self, pk):
+        return Sale.objects.prefetch_related("lines", "payments").get(pk=pk)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=s.CheckoutSerializer,
+        responses={201: s.SaleSerializer, 200: s.SaleSerializer, **ERRORS},
+    )
+    @method_decorator(limit("checkout"))
+    def create(self, request):
+        """Checkout: price the cart on the server, take the tenders, write the sale."""
+        key = _idempotency_key(request)
+        data = self.validated(s.CheckoutSerializer)
+        shift = shifts.open_shift_for(request.user)
+        if shift is None:
+            raise errors.ShiftClosed("Open a shift before selling.")
+        replay = Sale.objects.filter(idempotency_key=key).exists()
+        tenders = [
+            TenderLine(t["tender"], t["amount"], t["reference"], t.get("momo_request"))
+            for t in data["tenders"]
+        ]
+        sale = checkout(
+            shift=shift,
+            cashier=request.user,
+            cart=_cart(data),
+            tenders=tenders,
+            idempotency_key=key,
+        )
+        code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
+        return self.answer(s.SaleSerializer, self._sale(sale.pk), code)
+
+    @extend_schema(responses={200: s.ReceiptSerializer, **ERRORS})
+    @action(detail=True)
+    def receipt(self, request, pk=None):
+        """What the printed receipt shows: shop, sale, lines, payments and refunds."""
+        sale = self.get_object()
+        receipt = {
+            "shop": ShopSettings.load(),
+            "sale": sale,
+            "refunds": selectors.refund_history(sale),
+        }
+        return self.answer(s.ReceiptSerializer, receipt)
+
+    @extend_schema(request=s.VoidSerializer, responses={200: s.SaleSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void a sale of a still-open shift and reverse it whole."""
+        data = self.validated(s.VoidSerializer)
+        sale = voids.void_sale(sale=self.get_object(), user=request.user, reason=data["reason"])
+        return self.answer(s.SaleSerializer, self._sale(sale.pk))
+
+    @extend_schema(request=s.RefundRequestSerializer, responses={201: s.RefundSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Refund sale lines out of the signed-in user's open shift."""
+        data = self.validated(s.RefundRequestSerializer)
+        shift = shifts.open_shift_for(request.user)
+        if shift is None:
+            raise errors.ShiftClosed("Open a shift to pay out a refund.")
+        lines = [
+            refunds.RefundLineInput(line["sale_line"], line["quantity"], line["restock"])
+            for line in data["lines"]
+        ]
+        refund = refunds.refund_sale(
+            sale=self.get_object(),
+            shift=shift,
+            user=request.user,
+            lines=lines,
+            reason=data["reason"],
+            tender=data["tender"],
+        )
+        return self.answer(s.RefundSerializer, refund, status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[OpenApiParameter("register", int, description="Only this register")])
+class HeldSaleViewSet(
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Carts parked on a register."""
+
+    queryset = HeldSale.objects.none()  # the model, for the schema; see get_queryset
+    serializer_class = s.HeldSaleSerializer
+    permission_classes = [RequiredPermissions]
+    required_permissions = {
+        "read": ["pos.view_heldsale"],
+        "create": ["pos.add_heldsale"],
+        "resume": ["pos.sell"],
+        "destroy": ["pos.sell"],
+    }
+
+    def get_queryset(self):
+        queryset = HeldSale.objects.order_by("-created_at", "-id")
+        if id_param(self.request, "register"):
+            queryset = queryset.filter(register_id=id_param(self.request, "register"))
+        return queryset
+
+    @extend_schema(request=s.HoldSerializer, responses={201: s.HeldSaleSerializer, **ERRORS})
+    def create(self, request):
+        data = self.validated(s.HoldSerializer)
+        held = holds.hold_sale(
+            register=data["register"], cashier=request.user, cart=_cart(data), note=data["note"]
+        )
+        return self.answer(s.HeldSaleSerializer, held, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ResumeSerializer, responses={200: s.ResumedCartSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Take the cart back to the till (same register); the held sale is gone after."""
+        data = self.validated(s.ResumeSerializer)
+        cart = holds.resume_held_sale(
+            held=self.get_object(), register=data["register"], user=request.user
+        )
+        resumed = {
+            "lines": [
+                {
+                    "product": line.product_id,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "discount": line.discount,
+                }
+                for line in cart.lines
+            ],
+            "order_discount": cart.order_discount,
+            "customer": cart.customer_id,
+        }
+        return self.answer(s.ResumedCartSerializer, resumed)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def destroy(self, request, pk=None):
+        """Discard the held cart (the customer left)."""
+        holds.discard_held_sale(held=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Invoices -----------------------------------------------------------------------------------
+
+
+@extend_schema(parameters=[OpenApiParameter("customer", int, description="Only this customer")])
+class InvoiceViewSet(
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = Invoice.objects.none()  # the model, for the schema; see get_queryset
+    serializer_class = s.InvoiceSerializer
+    permission_classes = [RequiredPermissions]
+    required_permissions = {
+        "read": ["pos.view_invoice"],
+        "payments": ["pos.view_invoice"],  # the service checks pos.sell or pos.change_invoice
+        "cancel": ["pos.change_invoice"],
+    }
+    ordering_fields = ["issued_at", "due_date", "id"]
+    search_fields = ["number"]
+
+    def get_queryset(self):
+        queryset = Invoice.objects.order_by("-issued_at", "-id")
+        if id_param(self.request, "customer"):
+            queryset = queryset.filter(customer_id=id_param(self.request, "customer"))
+        return queryset
+
+    @extend_schema(
+        request=s.InvoicePaymentSerializer, responses={201: s.PaymentSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def payments(self, request, pk=None):
+        """Take a payment against the invoice, up to its balance due."""
+        data = self.validated(s.InvoicePaymentSerializer)
+        payment = invoices.record_invoice_payment(
+            invoice=self.get_object(), user=request.user, **data
+        )
+        return self.answer(s.PaymentSerializer, payment, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.CancelInvoiceSerializer, responses={200: s.InvoiceSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = self.validated(s.CancelInvoiceSerializer)
+        invoice = invoices.cancel_invoice(
+            invoice=self.get_object(), user=request.user, reason=data["reason"]
+        )
+        return self.answer(s.InvoiceSerializer, invoice)

@@ -1,0 +1,147 @@
+"""Forms of the till. They check shape (numbers, lengths); the services check the rules."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import authenticate
+
+from pos.models import CashMovement, Register, Shift, Tender
+from pos.services.checkout import MAX_QUANTITY
+from pos.services.shifts import COUNTED_TENDERS
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal(0)}
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(label="Scan or type a barcode, SKU or name", max_length=200)
+
+
+class LineForm(forms.Form):
+    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=MAX_QUANTITY)
+    unit_price = forms.DecimalField(label="Price", required=False, **MONEY)
+    discount = forms.DecimalField(label="Discount", required=False, **MONEY)
+
+
+class OrderDiscountForm(forms.Form):
+    order_discount = forms.DecimalField(label="Discount on the sale", **MONEY)
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(label="Customer name", max_length=120)
+    phone = forms.CharField(label="Phone", max_length=32)
+
+
+class OpenShiftForm(forms.Form):
+    register = forms.ModelChoiceField(label="Till", queryset=Register.objects.none())
+    opening_float = forms.DecimalField(label="Cash in the drawer (float)", **MONEY)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        busy = Shift.objects.filter(status=Shift.Status.OPEN).values("register")
+        free = Register.objects.filter(is_active=True).exclude(pk__in=busy).order_by("code")
+        self.fields["register"].queryset = free
+        if len(free) == 1:
+            self.fields["register"].initial = free[0].pk
+
+
+class ManagerApprovalForm(forms.Form):
+    """A manager's credentials typed on the spot; `approver` is the manager once valid."""
+
+    manager_username = forms.CharField(label="Manager username", max_length=150, required=False)
+    manager_password = forms.CharField(
+        label="Manager password", widget=forms.PasswordInput, required=False
+    )
+
+    def __init__(self, *args, request=None, permission: str, **kwargs):
+        self.request = request
+        self.permission = permission
+        self.approver = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        username, password = data.get("manager_username"), data.get("manager_password")
+        if username or password:
+            user = authenticate(self.request, username=username, password=password)
+            if user is None:
+                raise forms.ValidationError("Manager username or password is wrong.")
+            if not user.has_perm(self.permission):
+                raise forms.ValidationError(f"{user.get_username()} cannot approve this.")
+            self.approver = user
+        return data
+
+
+class PaymentForm(forms.Form):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    cash = forms.DecimalField(label="Cash", required=False, **MONEY)
+    mobile_money = forms.DecimalField(label="MTN Mobile Money", required=False, **MONEY)
+    momo_reference = forms.CharField(
+        label="Mobile Money transaction id", required=False, max_length=100
+    )
+    momo_request_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    card = forms.DecimalField(label="Card", required=False, **MONEY)
+    bank_transfer = forms.DecimalField(label="Bank transfer", required=False, **MONEY)
+    account = forms.DecimalField(label="On account", required=False, **MONEY)
+
+    TENDERS = ("cash", "mobile_money", "card", "bank_transfer", "account")
+
+
+class CashMovementForm(forms.Form):
+    kind = forms.ChoiceField(label="Cash in or out", choices=CashMovement.Kind.choices)
+    amount = forms.DecimalField(label="Amount", **MONEY)
+    reason = forms.CharField(label="Reason", max_length=200)
+
+
+class CloseShiftForm(forms.Form):
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for tender in COUNTED_TENDERS:
+            self.fields[f"counted_{tender}"] = forms.DecimalField(
+                label=f"{Tender(tender).label} counted",
+                required=tender == Tender.CASH,
+                **MONEY,
+            )
+        self.order_fields([f"counted_{t}" for t in COUNTED_TENDERS] + ["note"])
+
+    def counted(self) -> dict:
+        return {
+            tender: self.cleaned_data[f"counted_{tender}"]
+            for tender in COUNTED_TENDERS
+            if self.cleaned_data.get(f"counted_{tender}") is not None
+        }
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label="Why is the sale voided?", max_length=200)
+
+
+class RefundForm(forms.Form):
+    reason = forms.CharField(label="Why are the goods returned?", max_length=200)
+    tender = forms.ChoiceField(label="Pay back in", choices=[])
+
+    def __init__(self, *args, sale, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(Tender.CASH, "Cash"), (Tender.MOBILE_MONEY, "MTN Mobile Money")]
+        if sale.customer_id:
+            choices.append((Tender.ACCOUNT, "Customer account"))
+        self.fields["tender"].choices = choices
+        self.lines = list(sale.lines.order_by("pk"))
+        for line in self.lines:
+            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+                label=f"Return {line.product_name}",
+                required=False,
+                min_value=0,
+                max_value=line.quantity,
+                initial=0,
+            )
+
+    def refund_lines(self):
+        from pos.services.refunds import RefundLineInput
+
+        return [
+            RefundLineInput(line.pk, self.cleaned_data[f"qty_{line.pk}"])
+            for line in self.lines
+            if self.cleaned_data.get(f"qty_{line.pk}")
+        ]

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from pos.register import views
+
+app_name = "register"
+
+urlpatterns = [
+    path("", views.register, name="register"),
+    path("start/", views.start, name="start"),
+    path("open/", views.open_shift_view, name="open_shift"),
+    path("scan/", views.scan, name="scan"),
+    path("search/", views.search, name="search"),
+    path("add/<int:pk>/", views.add_product, name="add_product"),
+    path("lines/<int:index>/", views.update_line, name="update_line"),
+    path("lines/<int:index>/remove/", views.remove_line, name="remove_line"),
+    path("clear/", views.clear, name="clear"),
+    path("discount/", views.order_discount, name="order_discount"),
+    path("customer/", views.attach_customer, name="attach_customer"),
+    path("customer/new/", views.create_customer_view, name="create_customer"),
+    path("hold/", views.hold, name="hold"),
+    path("held/<int:pk>/resume/", views.resume, name="resume"),
+    path("held/<int:pk>/discard/", views.discard, name="discard"),
+    path("pay/", views.payment, name="payment"),
+    path("history/", views.history, name="history"),
+    path("sales/<int:pk>/void/", views.void, name="void"),
+    path("sales/<int:pk>/refund/", views.refund, name="refund"),
+    path("shift/", views.shift_view, name="shift"),
+    path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
+]
