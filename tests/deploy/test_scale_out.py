@@ -7,6 +7,8 @@ of them (round robin), against this test's PostgreSQL database and the shared Re
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -159,3 +161,54 @@ def test_monitoring_on_either_instance_shows_the_merged_totals_of_both(cluster):
         time.sleep(0.2)
     assert [row["count"] for row in seen] == [20, 20]
     assert seen[0]["p95_ms"] == seen[1]["p95_ms"]
+
+
+def test_concurrent_checkouts_through_both_instances_never_oversell(
+    cluster, make_user, make_product
+):
+    """Two cashiers on two tills each send 8 checkouts at once through nginx, for one product
+    with 10 in stock: exactly 10 sales, stock 0, receipt numbers per till without gaps."""
+    from rest_framework.authtoken.models import Token
+
+    from pos.models import Register, Sale
+    from pos.services.shifts import open_shift
+
+    product = make_product(stock=10)
+    tokens = []
+    for index in (1, 2):
+        cashier = make_user(f"till{index}", "cashier")
+        register = Register.objects.create(name=f"Till {index}", code=f"R{index}")
+        open_shift(register=register, cashier=cashier, opening_float=Decimal(0))
+        tokens.append(Token.objects.create(user=cashier).key)
+
+    def checkout(token):
+        answer = httpx.post(
+            f"{cluster.url}/api/v1/sales/",
+            json={
+                "lines": [{"product": product.pk, "quantity": 1}],
+                "tenders": [{"tender": "cash", "amount": "12000"}],
+            },
+            headers={"Authorization": f"Token {token}", "Idempotency-Key": str(uuid4())},
+            timeout=60,
+        )
+        return answer.status_code, answer.json(), answer.headers["X-Upstream"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(checkout, tokens * 8))
+
+    sold = [body for status, body, _ in answers if status == 201]
+    refused = [body for status, body, _ in answers if status != 201]
+    assert len(sold) == 10, answers
+    assert len(refused) == 6
+    assert {body["error"]["code"] for body in refused} == {"out_of_stock"}, refused
+    assert len({upstream for _, _, upstream in answers}) == 2
+
+    product.refresh_from_db()
+    assert product.stock_on_hand == 0
+    for index in (1, 2):
+        numbers = sorted(
+            Sale.objects.filter(shift__register__code=f"R{index}").values_list("number", flat=True)
+        )
+        expected = [f"R{index}-{n:06d}" for n in range(1, len(numbers) + 1)]
+        assert numbers == expected
+    assert Sale.objects.count() == 10
