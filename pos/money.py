@@ -30,3 +30,13 @@ def split_vat(gross, rate, places: int | None = None) -> tuple[Decimal, Decimal]
     gross = to_currency(gross, places)
     vat = to_currency(gross * Decimal(rate) / (HUNDRED + Decimal(rate)), places)
     return gross - vat, vat
+
+
+def format_money(amount, *, code: bool = True) -> str:
+    """`12,500 RWF`: rounded to the shop currency's places, thousands grouped, code after."""
+    from pos.models import ShopSettings
+
+    shop = ShopSettings.load()
+    places = shop.currency_decimal_places
+    text = f"{to_currency(amount, places):,.{places}f}"
+    return f"{text} {shop.currency_code}" if code else text

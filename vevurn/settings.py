@@ -252,7 +252,7 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-# Where `collectstatic` writes (the build step) and WhiteNoise serves from.
+# Where collectstatic writes (WhiteNoise serves from there). Default: staticfiles/ beside manage.py.
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # WhiteNoise: hashed names (app.3f2a9c.css) are cached for ten years, marked immutable; this is
 # for the few unhashed files. Development serves without caching.

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from monitoring.errors import error_response
 from pos.models import Shift, ShopSettings
-from pos.money import to_currency
+from pos.money import format_money
 from pos.reports import charts, queries
 from pos.reports.forms import InventoryForm, PeriodForm, ProfitForm, SalesForm
 from pos.reports.tables import Column, Table, csv_response, json_response
@@ -31,11 +31,6 @@ INT, PCT = "int", "percent"
 
 def _money_col(label: str) -> Column:
     return Column(label, "money")
-
-
-def _money(shop, value) -> str:
-    """RWF 40,120: the currency code, thousands separated, the currency's places."""
-    return f"{shop.currency_code} {to_currency(value, shop.currency_decimal_places):,}"
 
 
 def _respond(request, template, context, tables: list[Table], name: str):
@@ -109,13 +104,13 @@ def dashboard(request):
               empty="No sales yet today."),
     ]  # fmt: skip
     cards = [
-        ("Sales today", _money(shop, summary.total)),
+        ("Sales today", format_money(summary.total)),
         ("Number of sales", f"{summary.count:,}"),
-        ("Average basket", _money(shop, summary.average_basket)),
-        ("Gross margin (ex VAT)", _money(shop, margin.margin)
+        ("Average basket", format_money(summary.average_basket)),
+        ("Gross margin (ex VAT)", format_money(margin.margin)
          + (f" · {margin.margin_percent:.1f} %" if margin.margin_percent is not None else "")),
-        ("Refunds today", _money(shop, summary.refund_total)),
-        ("Voided today", f"{summary.void_count} · {_money(shop, summary.void_total)}"),
+        ("Refunds today", format_money(summary.refund_total)),
+        ("Voided today", f"{summary.void_count} · {format_money(summary.void_total)}"),
     ]  # fmt: skip
     context = {
         "cards": cards,
@@ -170,13 +165,13 @@ def sales(request):
         "end": end,
         "summary": summary,
         "cards": [
-            ("Sales", _money(shop, summary.total)),
+            ("Sales", format_money(summary.total)),
             ("Number of sales", f"{summary.count:,}"),
-            ("Discounts given", _money(shop, summary.discounts)),
-            ("VAT collected (net of refunds)", _money(shop, summary.net_tax)),
-            ("Refunds", f"{summary.refund_count} · {_money(shop, summary.refund_total)}"),
-            ("Voided", f"{summary.void_count} · {_money(shop, summary.void_total)}"),
-            ("Net sales", _money(shop, summary.net_total)),
+            ("Discounts given", format_money(summary.discounts)),
+            ("VAT collected (net of refunds)", format_money(summary.net_tax)),
+            ("Refunds", f"{summary.refund_count} · {format_money(summary.refund_total)}"),
+            ("Voided", f"{summary.void_count} · {format_money(summary.void_total)}"),
+            ("Net sales", format_money(summary.net_total)),
         ],
         "chart": charts.bar_chart(
             [(_period_label(r.period, grain), r.total) for r in periods],
@@ -218,9 +213,9 @@ def profit(request):
         "start": start,
         "end": end,
         "cards": [
-            ("Revenue (ex VAT)", _money(shop, total.revenue)),
-            ("Cost of goods sold", _money(shop, total.cost)),
-            ("Gross margin", _money(shop, total.margin)),
+            ("Revenue (ex VAT)", format_money(total.revenue)),
+            ("Cost of goods sold", format_money(total.cost)),
+            ("Gross margin", format_money(total.margin)),
             (
                 "Margin",
                 f"{total.margin_percent:.1f} %" if total.margin_percent is not None else "—",
@@ -281,8 +276,8 @@ def inventory(request):
         "form": form,
         "cards": [
             ("Units in stock", f"{totals['units']:,}"),
-            ("Value at cost", _money(shop, totals["cost_value"])),
-            ("Value at retail", _money(shop, totals["retail_value"])),
+            ("Value at cost", format_money(totals["cost_value"])),
+            ("Value at retail", format_money(totals["retail_value"])),
             (f"Slow movers ({days} days)", f"{len(slow):,}"),
         ],
     }
@@ -343,21 +338,21 @@ def shift_detail(request, pk: int):
     context = {
         "shift": shift,
         "cards": [
-            ("Sales", f"{sales.get('count', 0)} · {_money(shop, _dec(sales.get('total')))}"),
-            ("Discounts", _money(shop, _dec(sales.get("discounts")))),
-            ("VAT", _money(shop, _dec(sales.get("tax")))),
+            ("Sales", f"{sales.get('count', 0)} · {format_money(_dec(sales.get('total')))}"),
+            ("Discounts", format_money(_dec(sales.get("discounts")))),
+            ("VAT", format_money(_dec(sales.get("tax")))),
             (
                 "Voids",
                 f"{z.get('voids', {}).get('count', 0)} · "
-                f"{_money(shop, _dec(z.get('voids', {}).get('total')))}",
+                f"{format_money(_dec(z.get('voids', {}).get('total')))}",
             ),
             (
                 "Refunds",
                 f"{z.get('refunds', {}).get('count', 0)} · "
-                f"{_money(shop, _dec(z.get('refunds', {}).get('total')))}",
+                f"{format_money(_dec(z.get('refunds', {}).get('total')))}",
             ),
-            ("Opening float", _money(shop, _dec(z.get("opening_float")))),
-            ("Cash over/short", _money(shop, shift.over_short or Decimal(0))),
+            ("Opening float", format_money(_dec(z.get("opening_float")))),
+            ("Cash over/short", format_money(shift.over_short or Decimal(0))),
         ],  # fmt: skip
     }
     return _respond(request, "pos/reports/shift_detail.html", context, tables, f"shift-{pk}")

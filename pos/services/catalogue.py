@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts import audit
 from pos.errors import InvalidPrice, PriceBelowMinimum
 from pos.models import MovementKind, Product
-from pos.money import to_currency
+from pos.money import format_money
 from pos.services.stock import MovementLine, apply_movements
 from vevurn.errors import PermissionDenied
 
@@ -21,7 +21,7 @@ def ensure_price_allowed(*, product: Product, unit_price: Decimal) -> None:
         raise InvalidPrice("A price cannot be negative.", field="unit_price")
     if unit_price < product.minimum_price:
         raise PriceBelowMinimum(
-            f"{product.name} cannot be sold below {to_currency(product.minimum_price)}.",
+            f"{product.name} cannot be sold below {format_money(product.minimum_price)}.",
             field="unit_price",
             product_id=product.pk,
             minimum_price=str(product.minimum_price),

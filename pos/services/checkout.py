@@ -30,7 +30,7 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.money import to_currency
+from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart
 from pos.services.customers import record_customer_purchase
 from pos.services.invoices import create_invoice_for_sale
@@ -337,7 +337,7 @@ def _check_prices(cart: Cart, priced, products, shop) -> bool:
         before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
         if before_vat_on_top < product.minimum_price * line.quantity:
             raise errors.PriceBelowMinimum(
-                f"{product.name} cannot be sold under {product.minimum_price} each.",
+                f"{product.name} cannot be sold under {format_money(product.minimum_price)} each.",
                 field=f"lines.{i}",
             )
         shelf = product.retail_price * line.quantity
@@ -369,7 +369,8 @@ def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_req
     cash = sum((t.amount for t in tenders if t.tender == Tender.CASH), ZERO)
     if tendered < total:
         raise errors.TendersDoNotCover(
-            f"Payments {tendered} do not cover the total {total}.", field="tenders"
+            f"Payments of {format_money(tendered)} do not cover the total {format_money(total)}.",
+            field="tenders",
         )
     change = tendered - total
     if change > cash:
@@ -398,7 +399,8 @@ def _check_credit(customer, amount: Decimal) -> None:
     if customer.balance + amount > customer.credit_limit:
         available = max(customer.credit_limit - customer.balance, ZERO)
         raise errors.CreditLimitExceeded(
-            f"{customer.name} has {available} of credit left; this needs {amount}.",
+            f"{customer.name} has {format_money(available)} of credit left; this needs "
+            f"{format_money(amount)}.",
             field="tenders",
         )
 

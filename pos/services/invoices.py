@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import audit
 from pos import errors
 from pos.models import Customer, Invoice, Payment, Register, Shift, Tender
-from pos.money import to_currency
+from pos.money import format_money, to_currency
 from pos.services.sequences import next_number
 from vevurn.errors import NotFound
 
@@ -96,7 +96,8 @@ def record_invoice_payment(
         if amount > invoice.balance_due:
             due = to_currency(invoice.balance_due)
             raise errors.Overpayment(
-                f"Invoice {invoice.number} has {due} left to pay; {amount} is more than that.",
+                f"Invoice {invoice.number} has {format_money(due)} left to pay; "
+                f"{format_money(amount)} is more than that.",
                 field="amount",
                 balance_due=str(due),
             )

@@ -47,7 +47,7 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.money import split_vat, to_currency
+from pos.money import format_money, split_vat, to_currency
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
@@ -241,7 +241,8 @@ def refund_without_receipt(
                 raise NotFound(f"Unknown product {line.product_id}.", field=f"lines.{i}.product_id")
             if price > product.retail_price:
                 raise errors.InvalidPrice(
-                    f"{product.name} cannot be refunded above its price {product.retail_price}.",
+                    f"{product.name} cannot be refunded above its price "
+                    f"{format_money(product.retail_price)}.",
                     field=f"lines.{i}.unit_price",
                 )
             total = to_currency(price * line.quantity, places)
@@ -315,8 +316,8 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     in_drawer = to_currency(expected_cash(locked_shift))
     if tender == Tender.CASH and payout > in_drawer:
         raise errors.NotEnoughCashInDrawer(
-            f"The drawer should hold {in_drawer} in cash; this refund needs "
-            f"{payout}. Refund by another tender or add cash first.",
+            f"The drawer should hold {format_money(in_drawer)} in cash; this refund needs "
+            f"{format_money(payout)}. Refund by another tender or add cash first.",
             field="tender",
         )
     number = next_number(f"refund:{register.code}")

@@ -4,8 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from pos.models import ShopSettings
-from pos.money import to_currency
+from pos.money import format_money
 
 register = template.Library()
 
@@ -14,10 +13,8 @@ register = template.Library()
 def money(value, code: bool = True) -> str:
     if value is None or value == "":
         return ""
-    shop = ShopSettings.load()
     try:
-        amount = to_currency(Decimal(str(value)), shop.currency_decimal_places)
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    text = f"{amount:,.{shop.currency_decimal_places}f}"
-    return f"{text} {shop.currency_code}" if code else text
+    return format_money(amount, code=code)

@@ -84,7 +84,7 @@ def test_gunicorn_logs_to_stdout_in_the_apps_format(monkeypatch, log_format, for
     assert logging_config["loggers"]["gunicorn.error"]["propagate"] is True
 
 
-def test_procfile_runs_gunicorn_with_the_config_and_migrates_on_release():
+def test_procfile_runs_gunicorn_with_the_config_and_migrates_and_checks_on_release():
     lines = dict(
         line.split(": ", 1)
         for line in (settings.BASE_DIR / "Procfile").read_text().splitlines()
@@ -92,4 +92,6 @@ def test_procfile_runs_gunicorn_with_the_config_and_migrates_on_release():
     )
 
     assert lines["web"] == "gunicorn vevurn.wsgi -c gunicorn.conf.py"
-    assert lines["release"].startswith("python manage.py migrate --noinput")
+    assert lines["release"] == (
+        "python manage.py migrate --noinput && python manage.py check_deployment --fail-under 70"
+    )

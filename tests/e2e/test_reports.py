@@ -60,7 +60,7 @@ def test_manager_reads_the_dashboard_and_two_reports(page, shop_with_sales):
 
     page.get_by_role("heading", level=1, name="Today").wait_for()
     # 2 × 12,000 + 12,000 + 3 × 5,900 + 5,900 = 59,600
-    assert "RWF 59,600" in page.locator(".cards").inner_text()
+    assert "59,600 RWF" in page.locator(".cards").inner_text()
     assert page.locator("svg.chart").count() == 2
     shot(page, "dashboard")
 

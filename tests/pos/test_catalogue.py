@@ -147,7 +147,7 @@ def test_price_floor(product):
     from pos.services.catalogue import ensure_price_allowed
 
     ensure_price_allowed(product=product, unit_price=Decimal("10000"))
-    with pytest.raises(PriceBelowMinimum, match="cannot be sold below 10000"):
+    with pytest.raises(PriceBelowMinimum, match="cannot be sold below 10,000 RWF"):
         ensure_price_allowed(product=product, unit_price=Decimal("9999"))
     with pytest.raises(InvalidPrice):
         ensure_price_allowed(product=product, unit_price=Decimal("-1"))

@@ -188,7 +188,7 @@ def test_overpayment_is_refused_and_writes_nothing(on_account, customer, shift):
     with pytest.raises(errors.Overpayment) as refused:
         pay(invoice, D(7001))
     assert refused.value.fields == {
-        "amount": ["Invoice INV-000001 has 7000 left to pay; 7001 is more than that."]
+        "amount": ["Invoice INV-000001 has 7,000 RWF left to pay; 7,001 RWF is more than that."]
     }
     assert balances(customer, invoice) == (D(7000), D(5000), "partly_paid")
     assert Payment.objects.filter(invoice=invoice).count() == 1

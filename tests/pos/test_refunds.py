@@ -224,7 +224,7 @@ def test_a_cash_refund_cannot_exceed_the_cash_in_the_drawer(sell, product, shift
     sale = sell((product, 3), tenders=[TenderLine("card", D(36000))])
     line = sale.lines.get()
     before = snapshot()
-    with pytest.raises(errors.NotEnoughCashInDrawer, match="should hold 20000") as caught:
+    with pytest.raises(errors.NotEnoughCashInDrawer, match="should hold 20,000 RWF") as caught:
         refund(sale, shift, manager, (line, 2))  # 24000 > the 20000 float
     assert "tender" in caught.value.fields
     assert snapshot() == before
@@ -367,7 +367,7 @@ def test_refund_without_a_receipt_refuses_bad_input(
 
     only_receipts = with_perms(make_user("deputy", "cashier"), "refund_sale", "close_any_shift")
     before = snapshot()
-    with pytest.raises(errors.InvalidPrice, match="above its price 12000") as caught:
+    with pytest.raises(errors.InvalidPrice, match="above its price 12,000 RWF") as caught:
         attempt(NoReceiptLine(product.pk, 1, D(12001)))
     assert "lines.0.unit_price" in caught.value.fields
     with pytest.raises(errors.InvalidPrice, match="more than 0"):

@@ -178,7 +178,7 @@ def test_on_account_needs_credit_and_the_refusal_shows_by_the_customer(
     assert "On Aline" in response.content.decode()
     response = _pay(till, key, cash="", account="12000")
     assert response.status_code == 409
-    assert "Aline has 5000.00 of credit left" in response.context["customer_error"]
+    assert "Aline has 5,000 RWF of credit left" in response.context["customer_error"]
     response = _pay(till, key, cash="7000", account="5000")
     sale = Sale.objects.get()
     assert response["Location"] == reverse("pos:receipt", args=[sale.pk])

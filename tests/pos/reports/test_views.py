@@ -50,11 +50,11 @@ def test_sales_page_shows_the_day_with_currency_and_vat(manager_client, shop_day
     page = manager_client.get(reverse("reports:sales"), {**PERIOD, "by": "tender"})
     assert page.status_code == 200
     text = page.content.decode()
-    assert "RWF 40,120" in text  # sales
-    assert "RWF 4,320" in text  # VAT collected, net of the refund's 1,800
-    assert "1 · RWF 11,800" in text  # refunds
-    assert "1 · RWF 5,900" in text  # voided
-    assert "RWF 28,320" in text  # net
+    assert "40,120 RWF" in text  # sales
+    assert "4,320 RWF" in text  # VAT collected, net of the refund's 1,800
+    assert "1 · 11,800 RWF" in text  # refunds
+    assert "1 · 5,900 RWF" in text  # voided
+    assert "28,320 RWF" in text  # net
     assert "<svg" in text and "Sales by day" in text
 
 
@@ -117,15 +117,15 @@ def test_dashboard_shows_today(manager_client, sell, product):
     page = manager_client.get(reverse("reports:dashboard"))
     text = page.content.decode()
     assert page.status_code == 200
-    assert "RWF 24,000" in text  # 2 × 12,000
+    assert "24,000 RWF" in text  # 2 × 12,000
     # gross margin ex VAT: 24,000 − VAT 3,661 − cost 12,000
-    assert "RWF 8,339 · 41.0 %" in text
+    assert "8,339 RWF · 41.0 %" in text
     assert text.count("<svg") == 2
 
 
 def test_inventory_and_customers_pages(manager_client, shop_day):
     page = manager_client.get(reverse("reports:inventory"), {"days": 7})
-    assert "RWF 126,000" in page.content.decode()  # value at cost
+    assert "126,000 RWF" in page.content.decode()  # value at cost
     got = rows(manager_client.get(reverse("reports:inventory"), {"format": "csv"}))
     assert got[-1] == ["Total", "", "", "36", "126000", "318600"]
     page = manager_client.get(reverse("reports:customers"), PERIOD)
@@ -142,7 +142,7 @@ def test_shift_list_and_z_report(manager_client, shop_day, shift, manager):
     assert "RWF" in page.content.decode() and "-500" in page.content.decode()
     page = manager_client.get(reverse("reports:shift_detail", args=[shift.pk]))
     assert page.status_code == 200
-    assert "Cash over/short" in page.content.decode() and "RWF -500" in page.content.decode()
+    assert "Cash over/short" in page.content.decode() and "-500 RWF" in page.content.decode()
 
 
 def _count_queries(client, url, params) -> int:

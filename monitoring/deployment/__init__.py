@@ -1,0 +1,1 @@
+"""Deployment readiness checks for `manage.py check_deployment` (see base.py for their shape)."""
