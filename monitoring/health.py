@@ -33,6 +33,7 @@ from health_check.base import HealthCheck
 from health_check.contrib import psutil as stock_psutil
 from health_check.exceptions import HealthCheckException, ServiceWarning
 
+from monitoring import draining
 from monitoring.checks import (
     CacheFallback,
     CacheRoundTrip,
@@ -195,6 +196,7 @@ def live(request):
 
 @never_cache
 @require_GET
+@draining.unready_while_draining
 def ready(request):
     """200 when the database answers and migrations are applied ("degraded" while Redis is on
     its fallback); 503 naming the failing check. Says nothing more: it is public."""

@@ -15,6 +15,9 @@ def service_missing(marker_name: str) -> str | None:
     elif marker_name == "redis":
         if not shutil.which("redis-server"):
             return "needs redis-server on PATH"
+    elif marker_name == "nginx":
+        if not shutil.which("nginx"):
+            return "needs nginx on PATH (apt-get install nginx)"
     elif marker_name == "browser":
         if not os.path.exists("/usr/bin/chromium"):
             return "needs Chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -26,7 +29,7 @@ def service_missing(marker_name: str) -> str | None:
 
 
 def pytest_runtest_setup(item):
-    for marker_name in ("postgres", "redis", "browser"):
+    for marker_name in ("postgres", "redis", "nginx", "browser"):
         if item.get_closest_marker(marker_name) is None:
             continue
         reason = service_missing(marker_name)

@@ -33,6 +33,9 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY:
             "for local development."
         )
     SECRET_KEY = INSECURE_DEV_SECRET_KEY
+# Rotating the key: the old key goes here for a while, so that sessions, password-reset links and
+# signed values made with it still verify; new ones are signed with SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -128,6 +131,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# DATABASE_REPLICA_URL: an optional read replica of the same database. Report reads inside
+# `vevurn.db_routers.reads_from_replica()` go there; writes and everything else stay on default.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # In tests the replica is the test database itself, seen through a second connection.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["vevurn.db_routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -235,6 +254,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Where collectstatic writes (WhiteNoise serves from there). Default: staticfiles/ beside manage.py.
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# WhiteNoise: hashed names (app.3f2a9c.css) are cached for ten years, marked immutable; this is
+# for the few unhashed files. Development serves without caching.
+WHITENOISE_MAX_AGE = 0 if DEBUG else env_int("WHITENOISE_MAX_AGE", 3600)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

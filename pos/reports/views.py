@@ -17,8 +17,14 @@ from pos.money import format_money
 from pos.reports import charts, queries
 from pos.reports.forms import InventoryForm, PeriodForm, ProfitForm, SalesForm
 from pos.reports.tables import Column, Table, csv_response, json_response
+from vevurn.db_routers import reads_from_replica
 
-reports_required = permission_required("pos.view_reports", raise_exception=True)
+
+def reports_required(view):
+    """pos.view_reports; then the report's own queries read from the replica when there is one
+    (DATABASE_REPLICA_URL). Sign-in and permission checks stay on the primary."""
+    return permission_required("pos.view_reports", raise_exception=True)(reads_from_replica()(view))
+
 
 INT, PCT = "int", "percent"
 

@@ -89,8 +89,11 @@ def project(settings, tmp_path):
     return tmp_path
 
 
-def test_the_project_procfile_passes():
-    assert run("app.gunicorn").detail == "Procfile: 2 workers, timeout 30 s"
+def test_the_projects_gunicorn_conf_passes(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
+    result = run("app.gunicorn")
+    assert (result.status, result.detail) == ("pass", "gunicorn.conf.py: 3 workers, timeout 60 s")
 
 
 @pytest.mark.parametrize(

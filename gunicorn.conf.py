@@ -1,0 +1,102 @@
+"""gunicorn settings for Vevurn POS, read from the environment (every variable in .env.example).
+
+    gunicorn vevurn.wsgi -c gunicorn.conf.py
+
+The app writes one access line per request itself (logger vevurn.access), so gunicorn's access
+log stays off; gunicorn's own messages go to stdout in the app's format (JSON when LOG_FORMAT is
+json). SIGTERM drains: workers stop accepting, finish their in-flight requests within
+`graceful_timeout`, and readiness answers 503 meanwhile (monitoring/draining.py).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+# Importable whatever the working directory: the project's packages sit beside this file.
+BASE_DIR = Path(__file__).resolve().parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+from dotenv import load_dotenv  # noqa: E402
+
+from monitoring import draining  # noqa: E402
+from monitoring.logging import CONSOLE_FORMAT, json_formatter_config  # noqa: E402
+from vevurn.env import env, env_bool, env_int, env_list  # noqa: E402
+
+# The same .env the settings read, so that LOG_FORMAT, PORT... agree with the app.
+load_dotenv(env("ENV_FILE", str(BASE_DIR / ".env")), override=False)
+
+
+def default_workers() -> int:
+    """2 x cores + 1, counting the cores this process may use (a container's share), at most 12."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return min(2 * cores + 1, 12)
+
+
+# --- Socket -----------------------------------------------------------------------------------
+bind = [f"0.0.0.0:{env_int('PORT', 8000)}"]
+# Only these addresses may set X-Forwarded-Proto/-For for gunicorn (wsgi.url_scheme); the app
+# itself trusts X-Forwarded-For from TRUSTED_PROXIES only.
+forwarded_allow_ips = ",".join(env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"]))
+
+# --- Workers ----------------------------------------------------------------------------------
+workers = env_int("WEB_CONCURRENCY", 0) or default_workers()
+threads = env_int("GUNICORN_THREADS", 1)
+worker_class = env("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
+# A request running longer than this is killed (the worker restarts); the database's own
+# statement timeout (DB_STATEMENT_TIMEOUT_MS, 30 s) gives up first.
+timeout = env_int("GUNICORN_TIMEOUT", 60)
+# On SIGTERM or a restart, in-flight requests get this long to finish.
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Seconds an idle keep-alive connection from the proxy stays open (saves reconnects).
+keepalive = env_int("GUNICORN_KEEPALIVE", 5)
+# Recycle each worker after about this many requests (jittered so they do not all restart at
+# once): bounds the damage of a slow memory leak. 0 turns it off.
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Load the app before forking: faster boot and shared memory; a `kill -HUP` still reloads code.
+preload_app = env_bool("GUNICORN_PRELOAD", False)
+
+# gunicorn 25+ opens a control socket at one fixed path per user, which two instances on one
+# host would fight over: off unless GUNICORN_CONTROL_SOCKET names a path.
+control_socket_disable = not env("GUNICORN_CONTROL_SOCKET", "")
+if not control_socket_disable:
+    control_socket = env("GUNICORN_CONTROL_SOCKET", "")
+
+# --- Logging ----------------------------------------------------------------------------------
+accesslog = None
+errorlog = "-"
+loglevel = env("LOG_LEVEL", "INFO").lower()
+_debug = env_bool("DEBUG", False)
+_log_format = env("LOG_FORMAT", "console" if _debug else "json").lower()
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "monitoring.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": json_formatter_config(),
+        "console": {"format": CONSOLE_FORMAT, "style": "{"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if _log_format == "json" else "console",
+            "filters": ["request_context"],
+        },
+    },
+    "root": {"level": loglevel.upper(), "handlers": ["stdout"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
+
+
+# --- Hooks ------------------------------------------------------------------------------------
+def post_worker_init(worker):
+    """Mark the process as draining on SIGTERM, then let gunicorn's own handler stop the worker."""
+    draining.install_sigterm_handler()

@@ -1,0 +1,110 @@
+"""DATABASE_REPLICA_URL adds a second alias; report reads go there, writes never."""
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+from tests.deploy.production import production_env
+from vevurn import db_routers
+from vevurn.db_routers import ReplicaRouter, reads_from_replica
+
+# Runs with two aliases on one SQLite file (a replica of itself) and reports where each query went.
+SCRIPT = """
+import json
+import django
+from django.core.management import call_command
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+django.setup()
+call_command("migrate", verbosity=0)
+from django.contrib.auth.models import Group
+from vevurn.db_routers import reads_from_replica
+
+def run(action):
+    with CaptureQueriesContext(connections["default"]) as primary, \\
+            CaptureQueriesContext(connections["replica"]) as replica:
+        action()
+    return {"primary": [q["sql"].split()[0] for q in primary.captured_queries],
+            "replica": [q["sql"].split()[0] for q in replica.captured_queries]}
+
+def in_report():
+    with reads_from_replica():
+        Group.objects.create(name="written-inside-a-report")
+        assert Group.objects.filter(name="written-inside-a-report").count() == 1
+
+print(json.dumps({
+    "outside": run(lambda: list(Group.objects.all())),
+    "inside": run(in_report),
+}))
+"""
+
+
+def test_report_reads_go_to_the_replica_and_writes_to_the_primary(tmp_path):
+    db = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=production_env(DEBUG="1", DATABASE_URL=db, DATABASE_REPLICA_URL=db),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    routed = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert routed["outside"] == {"primary": ["SELECT"], "replica": []}
+    assert "INSERT" in routed["inside"]["primary"]
+    assert routed["inside"]["replica"] == ["SELECT"]
+    assert all(sql != "INSERT" for sql in routed["inside"]["replica"])
+
+
+def test_without_a_replica_everything_stays_on_the_primary():
+    router = ReplicaRouter()
+    assert "replica" not in settings.DATABASES
+
+    with reads_from_replica():
+        assert router.db_for_read(None) == "default"
+        assert router.db_for_write(None) == "default"
+
+
+def test_migrations_run_on_the_primary_only():
+    router = ReplicaRouter()
+    assert router.allow_migrate("default", "pos") is True
+    assert router.allow_migrate("replica", "pos") is False
+
+
+@pytest.mark.django_db
+def test_report_pages_run_inside_the_replica_block(client, manager, monkeypatch):
+    from pos.reports import views
+
+    seen = {}
+    render = views.render
+
+    def spying_render(request, *args, **kwargs):
+        seen["report_reads_from_replica"] = db_routers._use_replica.get()
+        return render(request, *args, **kwargs)
+
+    monkeypatch.setattr(views, "render", spying_render)
+    client.login(username="manager", password=PASSWORD)
+
+    assert client.get(reverse("reports:dashboard")).status_code == 200
+    assert seen == {"report_reads_from_replica": True}
+    assert db_routers._use_replica.get() is False
+
+
+def test_the_decorator_gives_each_call_its_own_block():
+    @reads_from_replica()
+    def report():
+        return db_routers._use_replica.get()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(lambda _: report(), range(8))) == [True] * 8
+    assert db_routers._use_replica.get() is False

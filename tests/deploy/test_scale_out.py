@@ -1,0 +1,214 @@
+"""Two app instances behind nginx share one PostgreSQL and one Redis: nothing lives in a process.
+
+Started for real: two gunicorns (tests.deploy_settings) on spare ports, Debian's nginx in front
+of them (round robin), against this test's PostgreSQL database and the shared Redis.
+"""
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from uuid import uuid4
+
+import httpx
+import pytest
+from django.conf import settings
+
+from tests.conftest import PASSWORD
+from tests.deploy.cluster import Cluster
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.nginx,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+
+MONITORING_TOKEN = "scale-out-test-monitoring-token-0123456789"
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    if not settings.REDIS_URL:
+        pytest.fail("the scale-out test needs REDIS_URL: the instances must share one Redis")
+    running = Cluster(tmp_path)
+    try:
+        running.start(
+            WEB_CONCURRENCY="1",
+            GUNICORN_THREADS="4",
+            MONITORING_API_TOKEN=MONITORING_TOKEN,
+            METRICS_FLUSH_INTERVAL_SECONDS="0.2",
+        )
+        yield running
+    except Exception:
+        print(running.logs())
+        raise
+    finally:
+        running.stop()
+
+
+def csrf_token(client: httpx.Client) -> str:
+    """The login page sets the CSRF cookie and carries the form's token."""
+    page = client.get("/")
+    return CSRF_FIELD.search(page.content).group(1).decode()
+
+
+def post_login(client: httpx.Client, token: str, username: str, password: str) -> httpx.Response:
+    return client.post(
+        "/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"Referer": str(client.base_url) + "/"},
+    )
+
+
+def sign_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Post the login form as a browser does: the page first, then the form."""
+    return post_login(client, csrf_token(client), username, password)
+
+
+def test_a_session_started_on_one_instance_continues_on_the_other(cluster, cashier):
+    with httpx.Client(base_url=cluster.app_url(0), timeout=30) as first:
+        signed_in = sign_in(first, "cashier", PASSWORD)
+        assert signed_in.status_code == 302
+        cookies = dict(first.cookies)
+
+    for index in (0, 1):
+        with httpx.Client(base_url=cluster.app_url(index), cookies=cookies, timeout=30) as other:
+            home = other.get("/home/")
+            assert home.status_code == 200, index
+            assert "Welcome, Grace" in home.text
+
+    # And through the balancer, whichever instance answers.
+    with httpx.Client(base_url=cluster.url, cookies=cookies, timeout=30) as balanced:
+        upstreams = set()
+        for _ in range(4):
+            home = balanced.get("/home/")
+            assert home.status_code == 200
+            assert "Welcome, Grace" in home.text
+            upstreams.add(home.headers["X-Upstream"])
+    assert len(upstreams) == 2
+
+
+def test_failed_sign_ins_are_limited_once_across_both_instances(cluster, cashier):
+    with httpx.Client(base_url=cluster.url, timeout=30) as client:
+        token = csrf_token(client)
+        upstreams = set()
+        for _ in range(5):
+            failed = post_login(client, token, "cashier", "wrong password")
+            assert failed.status_code == 200
+            assert "Please enter a correct username and password" in failed.text
+            upstreams.add(failed.headers["X-Upstream"])
+        assert len(upstreams) == 2, "round robin should have used both instances"
+
+        assert post_login(client, token, "cashier", "wrong password").status_code == 429
+
+    # Each instance, asked directly, knows: the count is in the shared Redis.
+    for index in (0, 1):
+        with httpx.Client(base_url=cluster.app_url(index), timeout=30) as direct:
+            assert sign_in(direct, "cashier", PASSWORD).status_code == 429, index
+
+
+def test_concurrent_guessers_get_no_more_than_the_limit_between_them(cluster, make_user):
+    make_user("target", "cashier")
+
+    def guess(_):
+        with httpx.Client(base_url=cluster.url, timeout=30) as client:
+            return sign_in(client, "target", "wrong password").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(guess, range(16)))
+
+    # At most 5 guesses were checked (200 with the form error); the rest were refused.
+    assert statuses.count(200) <= 5
+    assert statuses.count(200) + statuses.count(429) == 16
+    with httpx.Client(base_url=cluster.url, timeout=30) as client:
+        assert sign_in(client, "target", PASSWORD).status_code == 429
+
+
+def whoami_counts(base_url: str) -> dict:
+    """What /api/monitoring/endpoints on this instance says about GET /deploy-test/whoami/."""
+    answer = httpx.get(
+        f"{base_url}/api/monitoring/endpoints",
+        headers={"Authorization": f"Bearer {MONITORING_TOKEN}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["store"] != "process"
+    for row in answer.json()["endpoints"]:
+        if (row["method"], row["route"]) == ("GET", "/deploy-test/whoami/"):
+            return row
+    return {"count": 0}
+
+
+def test_monitoring_on_either_instance_shows_the_merged_totals_of_both(cluster):
+    def call(_):
+        answer = httpx.get(f"{cluster.url}/deploy-test/whoami/", timeout=30)
+        assert answer.status_code == 200
+        return answer.json()["pid"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pids = list(pool.map(call, range(20)))
+    assert len(set(pids)) == 2, "both instances should have answered"
+
+    # Each instance flushes its counts to Redis every 0.2 s; wait for both flushes.
+    deadline = time.monotonic() + 20
+    while True:
+        seen = [whoami_counts(cluster.app_url(index)) for index in (0, 1)]
+        if all(row["count"] == 20 for row in seen) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [row["count"] for row in seen] == [20, 20]
+    assert seen[0]["p95_ms"] == seen[1]["p95_ms"]
+
+
+def test_concurrent_checkouts_through_both_instances_never_oversell(
+    cluster, make_user, make_product
+):
+    """Two cashiers on two tills each send 8 checkouts at once through nginx, for one product
+    with 10 in stock: exactly 10 sales, stock 0, receipt numbers per till without gaps."""
+    from rest_framework.authtoken.models import Token
+
+    from pos.models import Register, Sale
+    from pos.services.shifts import open_shift
+
+    product = make_product(stock=10)
+    tokens = []
+    for index in (1, 2):
+        cashier = make_user(f"till{index}", "cashier")
+        register = Register.objects.create(name=f"Till {index}", code=f"R{index}")
+        open_shift(register=register, cashier=cashier, opening_float=Decimal(0))
+        tokens.append(Token.objects.create(user=cashier).key)
+
+    def checkout(token):
+        answer = httpx.post(
+            f"{cluster.url}/api/v1/sales/",
+            json={
+                "lines": [{"product": product.pk, "quantity": 1}],
+                "tenders": [{"tender": "cash", "amount": "12000"}],
+            },
+            headers={"Authorization": f"Token {token}", "Idempotency-Key": str(uuid4())},
+            timeout=60,
+        )
+        return answer.status_code, answer.json(), answer.headers["X-Upstream"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(checkout, tokens * 8))
+
+    sold = [body for status, body, _ in answers if status == 201]
+    refused = [body for status, body, _ in answers if status != 201]
+    assert len(sold) == 10, answers
+    assert len(refused) == 6
+    assert {body["error"]["code"] for body in refused} == {"out_of_stock"}, refused
+    assert len({upstream for _, _, upstream in answers}) == 2
+
+    product.refresh_from_db()
+    assert product.stock_on_hand == 0
+    for index in (1, 2):
+        numbers = sorted(
+            Sale.objects.filter(shift__register__code=f"R{index}").values_list("number", flat=True)
+        )
+        expected = [f"R{index}-{n:06d}" for n in range(1, len(numbers) + 1)]
+        assert numbers == expected
+    assert Sale.objects.count() == 10
