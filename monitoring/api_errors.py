@@ -2,13 +2,14 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from monitoring.errors import (
+    DATABASE_RETRY_AFTER,
+    DATABASE_UNAVAILABLE,
     GENERIC_MESSAGE,
     debug_detail,
     domain_error_fields,
@@ -17,9 +18,6 @@ from monitoring.errors import (
     report_system_error,
 )
 from vevurn.errors import DomainError
-
-# Seconds a client should wait before retrying when the database is unreachable.
-DATABASE_RETRY_AFTER = 5
 
 
 def _field_messages(detail) -> dict:
@@ -67,7 +65,7 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(fields)
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
         report_system_error(exc)
         return _respond(
             request, "unavailable", None, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER)}

@@ -11,6 +11,7 @@ import traceback
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 
 from monitoring import request_context
@@ -19,6 +20,12 @@ from vevurn.errors import DomainError
 logger = logging.getLogger("vevurn.errors")
 
 SYSTEM_ERROR_COUNTER = "monitoring:errors:system"
+# The database is unreachable or dropped the connection (a restart, a failover, a cancelled
+# statement): whatever the request wrote was rolled back, so the client may send it again (a
+# checkout with the same Idempotency-Key). Answered 503 with Retry-After, never 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Seconds a client should wait before retrying when the database is unreachable.
+DATABASE_RETRY_AFTER = 5
 GENERIC_MESSAGE = "Something went wrong on our side. It has been recorded; please try again."
 
 

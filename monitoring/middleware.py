@@ -11,8 +11,13 @@ from django.http import Http404
 
 from monitoring import request_context
 from monitoring.client_ip import client_ip, is_trusted_proxy, trusted_proxies
-from monitoring.errors import domain_error_fields, log_domain_error, report_system_error
-from monitoring.views import render_error
+from monitoring.errors import (
+    DATABASE_UNAVAILABLE,
+    domain_error_fields,
+    log_domain_error,
+    report_system_error,
+)
+from monitoring.views import database_unavailable, render_error
 from vevurn.errors import DomainError
 
 access_logger = logging.getLogger("vevurn.access")
@@ -100,5 +105,7 @@ class RequestIdMiddleware:
             )
         if isinstance(exception, DJANGO_HANDLED):
             return None
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return database_unavailable(request, exception)
         report_system_error(exception)
         return render_error(request, 500, exc=exception)

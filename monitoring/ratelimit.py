@@ -18,7 +18,8 @@ from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 from monitoring.client_ip import client_ip
-from monitoring.errors import error_response
+from monitoring.errors import DATABASE_UNAVAILABLE, error_response
+from monitoring.views import database_unavailable
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,9 @@ def login_guard(login_view):
 class ApiRateLimitMiddleware:
     """The general API limit: per IP for anonymous clients, per user once signed in.
 
-    Placed after AuthenticationMiddleware. Health probes are never limited.
+    Placed after AuthenticationMiddleware. Health probes are never limited. Finding the user
+    reads the database (session, token): while it is unreachable the answer is the API's 503
+    with Retry-After, as the view's would be, not a 500 from a middleware.
     """
 
     exempt_prefixes = ("/api/health/",)
@@ -204,9 +207,12 @@ class ApiRateLimitMiddleware:
         path = request.path
         if not path.startswith("/api/") or path.startswith(self.exempt_prefixes):
             return self.get_response(request)
-        user = getattr(request, "user", None)
-        if not (user is not None and user.is_authenticated):
-            user = _token_user(request)
+        try:
+            user = getattr(request, "user", None)
+            if not (user is not None and user.is_authenticated):
+                user = _token_user(request)
+        except DATABASE_UNAVAILABLE as error:
+            return database_unavailable(request, error)
         if user is not None and user.is_authenticated:
             name, key = "api_user", f"user:{user.pk}"
         else:

@@ -11,6 +11,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from monitoring.errors import (
+    DATABASE_RETRY_AFTER,
+    DATABASE_UNAVAILABLE,
     DEFAULT_ERRORS,
     debug_detail,
     error_payload,
@@ -55,6 +57,14 @@ def render_error(request, status: int, *, code=None, message=None, fields=None, 
         )
 
 
+def database_unavailable(request, exc: BaseException):
+    """503 with a Retry-After: the database is unreachable and nothing was half-written."""
+    report_system_error(exc)
+    response = render_error(request, 503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 def bad_request(request, exception=None):
     return render_error(request, 400)
 
@@ -71,6 +81,8 @@ def server_error(request):
     """Django's handler500: reached only by exceptions that escaped outside a view (a view's own
     are answered by RequestIdMiddleware.process_exception), so report them here."""
     exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return database_unavailable(request, exc)
     if exc is not None:
         report_system_error(exc)
     return render_error(request, 500, exc=exc)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("test/items/<int:pk>/log/", views.log_twice),
     path("test/boom/", views.system_error),
     path("test/refuse/", views.domain_error),
+    path("test/database-gone/", views.database_gone),
     path("test/forbidden/", views.forbidden),
     path("test/page/<int:status>/", views.error_page),
     path("test/limited/", views.rate_limited_elsewhere),

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render
 from rest_framework import exceptions
@@ -30,6 +31,10 @@ def log_twice(request, pk=None):
 
 def system_error(request):
     raise RuntimeError("secret detail 42: the drawer table is gone")
+
+
+def database_gone(request):
+    raise OperationalError('connection to server at "db" failed: Connection refused')
 
 
 def domain_error(request):
