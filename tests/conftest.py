@@ -15,6 +15,10 @@ def service_missing(marker_name: str) -> str | None:
     elif marker_name == "redis":
         if not shutil.which("redis-server"):
             return "needs redis-server on PATH"
+    elif marker_name == "postgres_server":
+        from tests.reliability.services import postgres_server_missing
+
+        return postgres_server_missing()
     elif marker_name == "nginx":
         if not shutil.which("nginx"):
             return "needs nginx on PATH (apt-get install nginx)"
@@ -29,7 +33,7 @@ def service_missing(marker_name: str) -> str | None:
 
 
 def pytest_runtest_setup(item):
-    for marker_name in ("postgres", "redis", "nginx", "browser"):
+    for marker_name in ("postgres", "postgres_server", "redis", "nginx", "browser"):
         if item.get_closest_marker(marker_name) is None:
             continue
         reason = service_missing(marker_name)
