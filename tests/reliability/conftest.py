@@ -4,6 +4,7 @@ Nothing here touches the suite's own database or Redis: the servers under test, 
 the invariant report all use the private cluster and the private redis-server.
 """
 
+import itertools
 import json
 import os
 import subprocess
@@ -88,12 +89,15 @@ class Shop:
         return run_django(self.database_url, "manage.py", "check_stock")
 
 
+SHOP_NUMBERS = itertools.count(1)
+
+
 @pytest.fixture
-def seed_shop(private_postgres, request):
+def seed_shop(private_postgres):
     """seed_shop(cashiers=4): products with stock, cashiers with tokens and open shifts."""
 
     def seed(cashiers: int, products: int = 3, stock: int = 10_000) -> Shop:
-        prefix = f"T{request.node.name[-6:]}".replace("_", "").upper()[:5]
+        prefix = f"T{next(SHOP_NUMBERS)}"  # unique codes in the module's shared database
         done = run_django(
             private_postgres.url,
             *("-m", "tests.reliability.shop", "seed", prefix),
