@@ -1,8 +1,8 @@
 """Faults under load: Redis stopped, PostgreSQL restarted and a worker SIGKILLed while simulated
 cashiers ring up sales on a live gunicorn. Afterwards the books must balance.
 
-Each test runs on a private PostgreSQL cluster and a private redis-server (tests/reliability/
-services.py), never the shared ones: those it stops and starts.
+The servers a test stops and starts are its own: a private PostgreSQL cluster and a private
+redis-server on spare ports (tests/reliability/services.py), never the shared ones.
 """
 
 import itertools
