@@ -238,4 +238,6 @@ def _token_user(request):
         found = TokenAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
+    if found:
+        request.token_auth = found  # the API's authentication reuses it
     return found[0] if found else None

@@ -431,7 +431,6 @@ class SaleViewSet(
         shift = shifts.open_shift_for(request.user)
         if shift is None:
             raise errors.ShiftClosed("Open a shift before selling.")
-        replay = Sale.objects.filter(idempotency_key=key).exists()
         tenders = [
             TenderLine(t["tender"], t["amount"], t["reference"], t.get("momo_request"))
             for t in data["tenders"]
@@ -443,7 +442,7 @@ class SaleViewSet(
             tenders=tenders,
             idempotency_key=key,
         )
-        code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
+        code = status.HTTP_200_OK if sale.replayed else status.HTTP_201_CREATED
         return self.answer(s.SaleSerializer, self._sale(sale.pk), code)
 
     @extend_schema(responses={200: s.ReceiptSerializer, **ERRORS})

@@ -130,6 +130,9 @@ class Sale(models.Model):
     void_reason = models.CharField(max_length=200, blank=True)
     receipt_prints = models.PositiveIntegerField(default=0, editable=False)
 
+    # True on the sale checkout() returns for a retried idempotency key (nothing was written).
+    replayed = False
+
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [

@@ -89,8 +89,8 @@ def checkout(
 ) -> Sale:
     """Complete a sale: lock, check, price, number it and write its lines, payments and stock.
 
-    A retry with the same idempotency key returns the original sale and writes nothing; the same
-    key with a different request is refused (`IdempotencyConflict`).
+    A retry with the same idempotency key returns the original sale (with `replayed` set) and
+    writes nothing; the same key with a different request is refused (`IdempotencyConflict`).
     """
     shop = ShopSettings.load()
     places = shop.currency_decimal_places
@@ -122,8 +122,10 @@ def checkout(
 
 def _replay(idempotency_key: UUID, fingerprint: str) -> Sale | None:
     sale = Sale.objects.filter(idempotency_key=idempotency_key).first()
-    if sale is not None and sale.request_fingerprint != fingerprint:
-        raise errors.IdempotencyConflict()
+    if sale is not None:
+        if sale.request_fingerprint != fingerprint:
+            raise errors.IdempotencyConflict()
+        sale.replayed = True
     return sale
 
 
@@ -301,6 +303,7 @@ def _complete(
         ],
         user=cashier,
         allow_negative=shop.allow_negative_stock,
+        locked=products,
     )
     if customer is not None:
         on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)

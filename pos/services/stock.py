@@ -53,13 +53,22 @@ class MovementLine:
 
 
 def apply_movements(
-    *, lines: list[MovementLine], user=None, allow_negative: bool | None = None
+    *,
+    lines: list[MovementLine],
+    user=None,
+    allow_negative: bool | None = None,
+    locked: dict[int, Product] | None = None,
 ) -> list[StockMovement]:
     """Apply signed stock changes atomically; one ledger row per line.
 
     Locks the products (by pk), refuses to go below zero unless the shop (or `allow_negative`)
     allows it, and raises one low-stock alert per product that crosses its reorder level.
     Query count does not grow with the number of lines.
+
+    A caller that has already locked the products with select_for_update in its own, still
+    open transaction (checkout) passes them as `locked` (pk -> product): they are not read
+    again, and the movements join the caller's transaction without a savepoint (an error
+    here rolls back the caller's whole transaction).
     """
     if not lines:
         return []
@@ -74,11 +83,19 @@ def apply_movements(
         allow_negative = ShopSettings.load().allow_negative_stock
     actor = user if user is not None and user.is_authenticated else None
 
-    with transaction.atomic():
-        ids = sorted({line.product_id for line in lines})
-        products = {
-            p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        }
+    ids = sorted({line.product_id for line in lines})
+    if locked is not None and not (
+        locked.keys() >= set(ids) and transaction.get_connection().in_atomic_block
+    ):
+        raise RuntimeError("`locked` must hold every product, locked in an open transaction.")
+    with transaction.atomic(savepoint=locked is None):
+        if locked is not None:
+            products = {pk: locked[pk] for pk in ids}
+        else:
+            products = {
+                p.pk: p
+                for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            }
         if len(products) != len(ids):
             raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
         initial = {pk: p.stock_on_hand for pk, p in products.items()}

@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand: `python -m bench --help` (see bench/README.md)."""

@@ -1,0 +1,532 @@
+"""Benchmark 1: checkout throughput and latency, beside the database's own ceiling (pgbench).
+
+    python -m bench checkout [--quick] [--profile]
+
+Re-creates the bench database with 100,000 products, 64 cashiers (each with an API token, a
+register and an open shift) and starts gunicorn exactly as the Procfile does
+(`gunicorn vevurn.wsgi -c gunicorn.conf.py`, production settings, PostgreSQL + Redis). For
+N = 1, 4, 16, 64 concurrent cashiers, each does checkouts of 1-10 random lines (cash, with
+change) through POST /api/v1/sales/ with a fresh Idempotency-Key, back to back, for a fixed time.
+
+Beside each, the ceiling: a pgbench custom script doing the same database work per sale (lock
+the lines' products in id order, lock and bump the register's receipt counter, check the shift,
+insert the sale, its lines, one payment and the stock movements, update stock) at the same
+concurrency. Ratio = app sales/s / pgbench sales/s.
+
+Clients run on the same machine (separate processes), as pgbench does. After the runs,
+`check_stock` must be clean. --profile samples one gunicorn worker with py-spy during the
+16-cashier run and prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from http.client import HTTPConnection
+from pathlib import Path
+
+from bench import seed
+from bench.common import (
+    BASE_DIR,
+    Figure,
+    app_environ,
+    median,
+    percentile,
+    print_header,
+    print_table,
+    recreate_database,
+)
+
+PRODUCTS = 100_000
+CASHIERS = 64
+CONCURRENCY = [1, 4, 16, 64]
+CLIENT_PROCESSES = 4
+
+
+# --- seeding --------------------------------------------------------------------------------
+
+
+def seed_shop() -> list[str]:
+    """Products and cashiers with open shifts; returns the cashiers' API tokens."""
+    import django
+
+    django.setup()
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+    from accounts.services import assign_role
+    from pos.models import Register
+    from pos.services.shifts import open_shift
+
+    seed.products(1, PRODUCTS, stock=1_000_000)
+    tokens = []
+    for i in range(CASHIERS):
+        user = User.objects.create_user(
+            username=f"bench-cashier-{i}", password=None, first_name=f"Cashier {i}"
+        )
+        assign_role(user=user, role="cashier")
+        register = Register.objects.create(name=f"Bench till {i}", code=f"B{i:02d}")
+        open_shift(register=register, cashier=user, opening_float=50_000)
+        tokens.append(Token.objects.create(user=user).key)
+    from django.db import connections
+
+    connections.close_all()
+    return tokens
+
+
+# --- the app under load -----------------------------------------------------------------------
+
+
+def spare_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "vevurn.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=BASE_DIR,
+        env=app_environ(DJANGO_SETTINGS_MODULE="vevurn.settings", PORT=port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited with {process.returncode}")
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/health/ready")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    sys.exit("gunicorn did not become ready")
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def cart(rng: random.Random) -> dict:
+    lines = [
+        {"product": product, "quantity": rng.randint(1, 3)}
+        for product in rng.sample(range(1, PRODUCTS + 1), rng.randint(1, 10))
+    ]
+    # Cash over the total: the app prices the cart and gives change.
+    return {"lines": lines, "tenders": [{"tender": "cash", "amount": "1000000"}]}
+
+
+def cashier_loop(port, token, seed_value, start_at, stop_at, warmup_until, results) -> None:
+    """One cashier: checkouts back to back on one kept-alive connection."""
+    rng = random.Random(seed_value)
+    conn = HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    latencies, statuses = [], Counter()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    while time.time() < stop_at:
+        body = json.dumps(cart(rng))
+        began = time.perf_counter()
+        try:
+            conn.request(
+                "POST",
+                "/api/v1/sales/",
+                body=body,
+                headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except OSError as error:
+            status = type(error).__name__
+            conn.close()
+            conn = HTTPConnection("127.0.0.1", port, timeout=60)
+        elapsed = (time.perf_counter() - began) * 1000
+        if time.time() >= warmup_until:
+            latencies.append(elapsed)
+            statuses[status] += 1
+    results.append((latencies, dict(statuses)))
+
+
+def client_process(port, tokens, seeds, start_at, stop_at, warmup_until, queue) -> None:
+    import threading
+
+    results: list = []
+    threads = [
+        threading.Thread(
+            target=cashier_loop,
+            args=(port, token, seed_value, start_at, stop_at, warmup_until, results),
+        )
+        for token, seed_value in zip(tokens, seeds, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(results)
+
+
+def load(port: int, tokens: list[str], cashiers: int, seconds: float, warmup: float) -> dict:
+    start_at = time.time() + 1.0
+    warmup_until = start_at + warmup
+    stop_at = warmup_until + seconds
+    queue = multiprocessing.Queue()
+    groups = [list(range(cashiers))[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
+    processes = [
+        multiprocessing.Process(
+            target=client_process,
+            args=(
+                port,
+                [tokens[i] for i in group],
+                [1000 * cashiers + i for i in group],
+                start_at,
+                stop_at,
+                warmup_until,
+                queue,
+            ),
+        )
+        for group in groups
+        if group
+    ]
+    for process in processes:
+        process.start()
+    latencies, statuses = [], Counter()
+    for _ in processes:
+        for cashier_latencies, cashier_statuses in queue.get():
+            latencies += cashier_latencies
+            statuses.update(cashier_statuses)
+    for process in processes:
+        process.join()
+    sales = statuses.get(201, 0)
+    return {
+        "sales_per_second": sales / seconds,
+        "p50": median(latencies),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+        "errors": sum(count for status, count in statuses.items() if status != 201),
+        "statuses": dict(statuses),
+    }
+
+
+# --- the ceiling --------------------------------------------------------------------------------
+
+PGBENCH_SCRIPT = """\
+\\set lines random(1, 10)
+\\set first random(0, {products} - 1)
+\\set register :register0 + :client_id
+\\set shift :shift0 + :client_id
+\\set cashier :cashier0 + :client_id
+BEGIN;
+SELECT id, name, sku, retail_price, cost_price, minimum_price, status, stock_on_hand
+  FROM pos_product WHERE id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
+  ORDER BY id FOR UPDATE;
+SELECT id, code, last_receipt_number FROM pos_register WHERE id = :register FOR UPDATE;
+SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
+UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id = :register
+  RETURNING last_receipt_number AS receipt \\gset
+INSERT INTO pos_sale (number, register_id, shift_id, cashier_id, status, idempotency_key,
+    request_fingerprint, subtotal, discount_total, tax_total, total, change_given, created_at,
+    void_reason, receipt_prints)
+  VALUES ((SELECT code FROM pos_register WHERE id = :register) || '-' || lpad(':receipt', 6, '0'),
+    :register, :shift, :cashier, 'completed', gen_random_uuid(),
+    md5(random()::text), 10000, 0, 1525, 10000, 0, now(), '', 0)
+  RETURNING id AS sale \\gset
+INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity, shelf_price,
+    unit_price, line_discount, order_discount, total, tax, tax_rate, unit_cost)
+  SELECT :sale, p.id, p.name, p.sku, 2, p.retail_price, p.retail_price, 0, 0,
+    2 * p.retail_price, round(2 * p.retail_price * 18 / 118), 18, p.cost_price
+  FROM pos_product p WHERE p.id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
+    created_by_id, created_at)
+  VALUES (:sale, :shift, 'cash', 10000, false, '', :cashier, now());
+UPDATE pos_product SET stock_on_hand = stock_on_hand - 2 WHERE id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before, stock_after,
+    unit_cost, reason, reference_type, reference_id, reference_label, created_by_id, created_at)
+  SELECT p.id, 'sale', -2, p.stock_on_hand + 2, p.stock_on_hand, p.cost_price, '', 'pos.sale',
+    :sale::text, 'Sale ' || :receipt, :cashier, now()
+  FROM pos_product p WHERE p.id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+COMMIT;
+"""
+
+
+def pgbench(cashiers: int, seconds: float, workdir: Path) -> dict:
+    """The same database work as a checkout, at the same concurrency, by pgbench."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id) FROM pos_product WHERE sku LIKE 'BENCH-%%'")
+        product0 = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT min(r.id), min(s.id), min(s.cashier_id) FROM pos_register r "
+            "JOIN pos_shift s ON s.register_id = r.id WHERE r.code LIKE 'B%%'"
+        )
+        register0, shift0, cashier0 = cursor.fetchone()
+    script = workdir / "sale.sql"
+    script.write_text(PGBENCH_SCRIPT.format(products=PRODUCTS))
+    db = connection.settings_dict
+    for name in workdir.glob("pgbench_log*"):
+        name.unlink()
+    command = [
+        "pgbench",
+        "-n",
+        "-h",
+        db["HOST"] or "127.0.0.1",
+        "-p",
+        str(db["PORT"] or 5432),
+        "-U",
+        db["USER"],
+        "-f",
+        str(script),
+        "-c",
+        str(cashiers),
+        "-j",
+        str(min(cashiers, 2)),
+        "-T",
+        str(int(seconds)),
+        "-l",
+        "--log-prefix",
+        str(workdir / "pgbench_log"),
+        "-D",
+        f"product0={product0}",
+        "-D",
+        f"register0={register0}",
+        "-D",
+        f"shift0={shift0}",
+        "-D",
+        f"cashier0={cashier0}",
+        db["NAME"],
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+    latencies, failed = [], 0
+    for log in workdir.glob("pgbench_log*"):
+        for row in log.read_text().split("\n"):
+            fields = row.split()
+            if len(fields) < 3:
+                continue
+            if fields[2].isdigit():
+                latencies.append(int(fields[2]) / 1000)  # logged in µs
+            else:
+                failed += 1  # "failed" or "skipped"
+    return {
+        "sales_per_second": len(latencies) / seconds,
+        "p50": median(latencies),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+        "errors": failed,
+    }
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def start_profile(master: int, seconds: float, out: Path) -> subprocess.Popen | None:
+    pids = worker_pids(master)
+    if not pids:
+        return None
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(pids[0]),
+            "--duration",
+            str(int(seconds)),
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def print_profile(out: Path, top: int = 15) -> None:
+    """Where one worker spent its samples, from py-spy's raw (collapsed) stacks: the project's
+    own functions by inclusive time, and the hottest functions anywhere by self time."""
+    if not out.exists():
+        print("py-spy wrote no profile (is ptrace allowed here?)\n")
+        return
+    inclusive, own, total = Counter(), Counter(), 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [_frame(frame) for frame in stack.split(";")]
+        for frame in {f for f in frames if f.startswith(PROJECT_PACKAGES)}:
+            inclusive[frame] += int(count)
+        own[frames[-1]] += int(count)
+        total += int(count)
+    print(f"One gunicorn worker, {total} samples. The project's functions (inclusive):")
+    print_table(["function", "%"], [[f, 100 * n / total] for f, n in inclusive.most_common(top)])
+    print("Hottest functions anywhere (self):")
+    print_table(["function", "%"], [[f, 100 * n / total] for f, n in own.most_common(top)])
+
+
+PROJECT_PACKAGES = ("pos/", "accounts/", "monitoring/", "vevurn/")
+
+
+def _frame(frame: str) -> str:
+    """'checkout (/repo/pos/services/checkout.py:90)' -> 'pos/services/checkout.py:checkout'."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    base = str(BASE_DIR) + "/"
+    if path.startswith(base) and "/.venv/" not in path:
+        path = path[len(base) :]
+    elif "/site-packages/" in path:
+        path = path.split("/site-packages/", 1)[1]
+    return f"{path}:{name}"
+
+
+# --- the benchmark ----------------------------------------------------------------------------
+
+
+def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]:
+    seconds, warmup = (5, 1) if quick else (20, 3)
+    concurrency = [1, 4, 16] if quick else CONCURRENCY
+    parameters = {
+        "shop": f"{PRODUCTS:,} products, {CASHIERS} cashiers with open shifts",
+        "app": "gunicorn vevurn.wsgi -c gunicorn.conf.py (production settings, default workers)",
+        "load": f"{seconds} s per run after {warmup} s warm-up; 1-10 lines per sale",
+        "client": f"{CLIENT_PROCESSES} client processes on this machine, one connection each",
+    }
+    print_header("checkout", parameters)
+    recreate_database()
+    tokens = seed_shop()
+    rows, figures = [], []
+    with tempfile.TemporaryDirectory(prefix="vevurn-bench-") as tmp:
+        workdir = Path(tmp)
+        port = spare_port()
+        server = start_gunicorn(port, workdir / "gunicorn.log")
+        try:
+            wait_ready(port, server)
+            for cashiers in concurrency:
+                profiler = None
+                if profile and cashiers == 16:
+                    profiler = start_profile(server.pid, seconds + warmup, workdir / "profile")
+                app = load(port, tokens, cashiers, seconds, warmup)
+                if profiler is not None:
+                    profiler.wait()
+                ceiling = pgbench(cashiers, seconds, workdir)
+                ratio = app["sales_per_second"] / ceiling["sales_per_second"]
+                rows.append(
+                    [
+                        f"{cashiers} cashiers: app",
+                        app["sales_per_second"],
+                        app["p50"],
+                        app["p95"],
+                        app["p99"],
+                        app["errors"],
+                        "",
+                    ]
+                )
+                rows.append(
+                    [
+                        f"{cashiers} cashiers: pgbench",
+                        ceiling["sales_per_second"],
+                        ceiling["p50"],
+                        ceiling["p95"],
+                        ceiling["p99"],
+                        ceiling["errors"],
+                        f"{ratio:.2f}",
+                    ]
+                )
+                if app["errors"]:
+                    print(f"   {cashiers} cashiers: answers other than 201: {app['statuses']}")
+                figures += [
+                    Figure(
+                        "checkout",
+                        f"{cashiers} cashiers: sales/s",
+                        app["sales_per_second"],
+                        "sales/s",
+                        "higher",
+                    ),
+                    Figure("checkout", f"{cashiers} cashiers: P95 ms", app["p95"], "ms"),
+                    Figure("checkout", f"{cashiers} cashiers: P99 ms", app["p99"], "ms"),
+                    Figure("checkout", f"{cashiers} cashiers: errors", app["errors"], "count"),
+                    Figure(
+                        "checkout", f"{cashiers} cashiers: app / pgbench", ratio, "ratio", "higher"
+                    ),
+                    Figure(
+                        "checkout",
+                        f"{cashiers} cashiers: pgbench sales/s",
+                        ceiling["sales_per_second"],
+                        "sales/s",
+                        "info",
+                    ),
+                ]
+        finally:
+            stop(server)
+        print_table(["run", "sales/s", "P50 ms", "P95 ms", "P99 ms", "errors", "app/pgbench"], rows)
+        if profile:
+            print_profile(workdir / "profile")
+    queries = queries_per_sale()
+    print(f"Queries per checkout (one API sale of 5 lines, counted in-process): {queries}")
+    figures.append(Figure("checkout", "queries per API checkout of 5 lines", queries, "queries"))
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check_stock"],
+        cwd=BASE_DIR,
+        env=app_environ(DJANGO_SETTINGS_MODULE="vevurn.settings"),
+        capture_output=True,
+        text=True,
+    )
+    print(f"check_stock after the runs: {(check.stdout + check.stderr).strip().splitlines()[-1]}")
+    print()
+    return figures, parameters
+
+
+def queries_per_sale() -> int:
+    """The queries one API checkout of 5 lines runs, from authentication to the answer."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").order_by("user_id").first()
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = cart(random.Random(5))
+    body["lines"] = [
+        {"product": p, "quantity": 2} for p in random.Random(5).sample(range(1, 99), 5)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            "/api/v1/sales/",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+    assert response.status_code == 201, response.content
+    return len(captured.captured_queries)

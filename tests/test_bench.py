@@ -1,0 +1,58 @@
+"""The benchmarks' bookkeeping: percentiles and the --compare verdict against the baseline."""
+
+import json
+
+import pytest
+
+from bench import common
+from bench.common import Figure
+
+
+def test_percentile_is_the_nearest_rank():
+    samples = list(range(1, 101))  # 1..100
+    assert common.percentile(samples, 0.50) == 50
+    assert common.percentile(samples, 0.95) == 95
+    assert common.percentile(samples, 0.99) == 99
+    assert common.percentile([7.0], 0.95) == 7.0
+
+
+@pytest.fixture
+def bench_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(common, "BASELINE", tmp_path / "baseline.json")
+    monkeypatch.setattr(common, "machine", lambda: {"host": "test", "cpu": "test cpu"})
+    return tmp_path
+
+
+def test_compare_flags_figures_more_than_20_percent_worse(bench_files, capsys):
+    common.save(
+        "checkout",
+        [
+            Figure("checkout", "16 cashiers: sales/s", 100.0, "sales/s", "higher"),
+            Figure("checkout", "16 cashiers: P95 ms", 40.0, "ms"),
+            Figure("checkout", "16 cashiers: pgbench sales/s", 300.0, "sales/s", "info"),
+        ],
+        {},
+    )
+    common.save_baseline("checkout")
+    assert json.loads(common.BASELINE.read_text())["checkout"]["machine"]["host"] == "test"
+
+    worse = common.compare(
+        "checkout",
+        [
+            Figure("checkout", "16 cashiers: sales/s", 79.0, "sales/s", "higher"),  # 21% fewer
+            Figure("checkout", "16 cashiers: P95 ms", 47.0, "ms"),  # 17.5% slower: tolerated
+            Figure("checkout", "16 cashiers: pgbench sales/s", 10.0, "sales/s", "info"),
+        ],
+    )
+    assert worse == 1
+    out = capsys.readouterr().out
+    sales_row = next(line for line in out.splitlines() if line.startswith("16 cashiers: sales/s"))
+    assert "0.79x" in sales_row and "WORSE" in sales_row
+    p95_row = next(line for line in out.splitlines() if line.startswith("16 cashiers: P95"))
+    assert "1.18x" in p95_row and "WORSE" not in p95_row
+
+
+def test_compare_without_a_baseline_says_so(bench_files, capsys):
+    assert common.compare("memory", [Figure("memory", "RSS MB", 90.0, "MB")]) == 0
+    assert "No baseline for memory" in capsys.readouterr().out
