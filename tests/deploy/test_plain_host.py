@@ -247,7 +247,7 @@ def test_check_deployment_passes_apart_from_https_and_a_cashier_sells(plain_host
             follow_redirects=True,
         )
         assert signed_in.status_code == 200
-        assert signed_in.url.path == "/register/"
+        assert signed_in.url.path == "/register/", (signed_in.history, signed_in.text[-3000:])
         assert "Front till" in signed_in.text
         stylesheet = re.search(r'href="(/static/[^"]+\.css)"', signed_in.text).group(1)
         assert tls.get(stylesheet).status_code == 200
