@@ -20,6 +20,7 @@ import httpx
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from pos.models import Register, ShopSettings
 from pos.services.shifts import open_shift
@@ -154,7 +155,11 @@ def plain_host(tmp_path, cashier, admin_user):
         done = manage(*command)
         assert done.returncode == 0, done.stderr[-3000:]
 
-    # Step 8 (the admin's part): the shop settings, a till with the cashier's shift open.
+    # Step 8 (the admin's part): the shop settings, a till with the cashier's shift open. The
+    # test settings hash passwords with a fast hasher that production does not accept.
+    hasher = PBKDF2PasswordHasher()
+    cashier.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+    cashier.save(update_fields=["password"])
     shop = ShopSettings.load()
     shop.name, shop.tin = "Kigali Phones", "123456789"
     shop.save()
@@ -247,7 +252,7 @@ def test_check_deployment_passes_apart_from_https_and_a_cashier_sells(plain_host
             follow_redirects=True,
         )
         assert signed_in.status_code == 200
-        assert signed_in.url.path == "/register/", (signed_in.history, signed_in.text[-3000:])
+        assert signed_in.url.path == "/register/"
         assert "Front till" in signed_in.text
         stylesheet = re.search(r'href="(/static/[^"]+\.css)"', signed_in.text).group(1)
         assert tls.get(stylesheet).status_code == 200
