@@ -11,6 +11,7 @@ TLS listener as certbot adds one. Redis is a private redis-server set up as the 
 import json
 import re
 import shlex
+import ssl
 import subprocess
 import sys
 from decimal import Decimal
@@ -29,14 +30,6 @@ from tests.deploy import servers
 from tests.deploy.cluster import main_conf
 from tests.deploy.production import PRODUCTION_SECRET_KEY
 from tests.monitoring.conftest import RedisProcess
-
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.nginx,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
 
 GUIDE = settings.BASE_DIR / "docs" / "deploy"
 MONITORING_TOKEN = "plain-host-test-monitoring-token-0123456789"
@@ -217,6 +210,11 @@ def plain_host(tmp_path, cashier, admin_user):
         private_redis.kill()
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.nginx
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_check_deployment_passes_apart_from_https_and_a_cashier_sells(plain_host):
     checked = plain_host["manage"](
         "check_deployment",
@@ -241,7 +239,8 @@ def test_check_deployment_passes_apart_from_https_and_a_cashier_sells(plain_host
     assert "HTTPS" in not_passed["security.hsts"]["fix"]
 
     # A cashier signs in through nginx over HTTPS and lands on the register with its styles.
-    with httpx.Client(base_url=plain_host["https"], verify=plain_host["cert"], timeout=30) as tls:
+    trusting = ssl.create_default_context(cafile=plain_host["cert"])
+    with httpx.Client(base_url=plain_host["https"], verify=trusting, timeout=30) as tls:
         login = tls.get("/")
         assert login.status_code == 200
         token = CSRF_FIELD.search(login.content).group(1).decode()
@@ -261,3 +260,18 @@ def test_check_deployment_passes_apart_from_https_and_a_cashier_sells(plain_host
     redirected = httpx.get(plain_host["http"] + "/", follow_redirects=False)
     assert redirected.status_code == 301
     assert redirected.headers["Location"].startswith("https://")
+
+
+def test_the_guide_installs_these_files_and_quotes_the_unit_as_it_is():
+    guide = (settings.BASE_DIR / "docs" / "deployment.md").read_text()
+    for name, target in (
+        ("vevurn.env", "/etc/vevurn/env"),
+        ("vevurn.service", "/etc/systemd/system/vevurn.service"),
+        ("nginx-vevurn.conf", "/etc/nginx/sites-available/vevurn"),
+    ):
+        assert f"docs/deploy/{name} {target}" in guide, name
+    quoted = re.search(r"the part that matters:\n\n```ini\n(.*?)```", guide, re.S).group(1)
+    unit_lines = (GUIDE / "vevurn.service").read_text().splitlines()
+    assert [line for line in quoted.splitlines() if line not in unit_lines] == []
+    # The command the guide gives for a machine without systemd is the unit's ExecStart.
+    assert unit_service("\n".join(unit_lines))["ExecStart"] in guide.replace("\\\n  ", "")
