@@ -4,8 +4,9 @@
 
 The app writes one access line per request itself (logger vevurn.access), so gunicorn's access
 log stays off; gunicorn's own messages go to stdout in the app's format (JSON when LOG_FORMAT is
-json). SIGTERM drains: workers stop accepting, finish their in-flight requests within
-`graceful_timeout`, and readiness answers 503 meanwhile (monitoring/draining.py).
+json). SIGTERM drains: the listening socket closes (new connections are refused, so a load
+balancer tries another instance), workers finish their in-flight requests within
+`graceful_timeout`, and readiness answers 503 on connections already open (monitoring/draining.py).
 """
 
 import os
@@ -98,5 +99,6 @@ logconfig_dict = {
 
 # --- Hooks ------------------------------------------------------------------------------------
 def post_worker_init(worker):
-    """Mark the process as draining on SIGTERM, then let gunicorn's own handler stop the worker."""
-    draining.install_sigterm_handler()
+    """On SIGTERM: mark the process as draining and let go of the listening socket (new
+    connections are refused once every process has), then gunicorn's own handler drains."""
+    draining.install_sigterm_handler(worker.sockets)

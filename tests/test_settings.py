@@ -158,3 +158,74 @@ def test_check_deploy_has_no_warnings_in_production():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_uploaded_files_default_to_the_local_disk_under_media_root(tmp_path):
+    default = load_settings({"DEBUG": "1"}, "STORAGES")["STORAGES"]["default"]
+    assert default == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(ROOT / "media"), "base_url": "/media/"},
+    }
+
+    env = {"DEBUG": "1", "MEDIA_ROOT": str(tmp_path), "MEDIA_URL": "/files/"}
+    loaded = load_settings(env, "STORAGES", "MEDIA_ROOT", "MEDIA_URL")
+    assert loaded["STORAGES"]["default"]["OPTIONS"] == {
+        "location": str(tmp_path),
+        "base_url": "/files/",
+    }
+    assert (loaded["MEDIA_ROOT"], loaded["MEDIA_URL"]) == (str(tmp_path), "/files/")
+
+
+def test_s3_storage_is_configured_from_the_environment_and_signs_private_urls():
+    env = {
+        **PRODUCTION,
+        "MEDIA_STORAGE": "s3",
+        "S3_BUCKET": "kigali-phones",
+        # Never contacted: signing a URL happens locally.
+        "S3_ENDPOINT_URL": "http://127.0.0.1:9",
+        "S3_REGION": "auto",
+        "S3_ACCESS_KEY_ID": "test-access-key",
+        "S3_SECRET_ACCESS_KEY": "test-secret-key",
+    }
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(json.dumps({'default': settings.STORAGES['default'], "
+        "'class': type(s).__name__, 'url': s.url('invoices/INV-1.pdf')}))"
+    )
+    result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "vevurn.settings", **env})
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert loaded["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert loaded["default"]["OPTIONS"] == {
+        "bucket_name": "kigali-phones",
+        "endpoint_url": "http://127.0.0.1:9",
+        "region_name": "auto",
+        "access_key": "test-access-key",
+        "secret_key": "test-secret-key",
+        "location": "media",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 3600,
+        "file_overwrite": False,
+    }
+    assert loaded["class"] == "S3Storage"
+    assert loaded["url"].startswith("http://127.0.0.1:9/kigali-phones/media/invoices/INV-1.pdf?")
+    assert "X-Amz-Expires=3600" in loaded["url"] and "X-Amz-Signature=" in loaded["url"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MEDIA_STORAGE": "s3"}, "MEDIA_STORAGE=s3 needs S3_BUCKET"),
+        ({"MEDIA_STORAGE": "dropbox"}, "MEDIA_STORAGE must be filesystem or s3; got 'dropbox'"),
+    ],
+)
+def test_a_media_storage_mistake_is_a_clear_error(env, message):
+    result = run(
+        ["-c", "import django; django.setup()"],
+        {"DJANGO_SETTINGS_MODULE": "vevurn.settings", "DEBUG": "1", **env},
+    )
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -257,8 +257,47 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # WhiteNoise: hashed names (app.3f2a9c.css) are cached for ten years, marked immutable; this is
 # for the few unhashed files. Development serves without caching.
 WHITENOISE_MAX_AGE = 0 if DEBUG else env_int("WHITENOISE_MAX_AGE", 3600)
+
+# --- Uploaded files ---------------------------------------------------------------------------
+# MEDIA_STORAGE=filesystem (default): files under MEDIA_ROOT on this machine, served at MEDIA_URL
+# (nginx: docs/deploy/nginx-vevurn.conf). Fine for one instance; several instances, or a platform
+# whose disk is wiped at each deploy, need MEDIA_STORAGE=s3: any S3-compatible object store
+# (AWS S3, Cloudflare R2, MinIO, ...) through django-storages. Files are private: their URLs
+# are signed and expire (S3_URL_EXPIRY_SECONDS).
+
+MEDIA_URL = env("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_STORAGE = env("MEDIA_STORAGE", "filesystem").lower()
+if MEDIA_STORAGE == "filesystem":
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
+    }
+elif MEDIA_STORAGE == "s3":
+    if not env("S3_BUCKET", ""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET (the bucket's name).")
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET", ""),
+            # Unset for AWS; the provider's endpoint otherwise (https://<account>.r2...).
+            "endpoint_url": env("S3_ENDPOINT_URL", "") or None,
+            "region_name": env("S3_REGION", "") or None,
+            # Unset -> boto3's own chain (instance role, AWS_* variables, ~/.aws).
+            "access_key": env("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env("S3_PREFIX", "media"),
+            "default_acl": None,  # the bucket's policy decides; private by default
+            "querystring_auth": True,
+            "querystring_expire": env_int("S3_URL_EXPIRY_SECONDS", 3600),
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3; got {MEDIA_STORAGE!r}.")
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_CONFIG,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

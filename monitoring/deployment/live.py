@@ -131,6 +131,19 @@ def health_ready(context):
     return _timed(answer, f"{path}: {data.get('status', 'ready')}, {answer.elapsed_ms:.0f} ms")
 
 
+def _https_only(context, answer: Answer, path: str):
+    """A plain-HTTP --url whose answer is the redirect to HTTPS: an HTTPS finding, named so."""
+    if urlsplit(context.url).scheme == "https" or answer.response is None:
+        return None
+    location = answer.response.headers.get("Location", "")
+    if answer.response.is_redirect and location.startswith("https://"):
+        return warned(
+            f"{path} redirects to HTTPS ({location}): checked on the HTTPS answer only",
+            "Check with --url https://<host>.",
+        )
+    return None
+
+
 def _token_missing():
     return warned(
         "not checked: needs a monitoring token",
@@ -177,6 +190,8 @@ def performance(context):
         return _unreachable(answer, path)
     if answer.status in (401, 403):
         return failed(f"{path}: the token was refused ({answer.status})", "Check --token.")
+    if redirected := _https_only(context, answer, path):
+        return redirected
     if answer.status != 200:
         return failed(f"{path}: {answer.describe()}", "Expected 200 with the request metrics.")
     data = answer.json()
@@ -215,6 +230,8 @@ def slow_endpoints(context):
     if not context.token:
         return _token_missing()
     answer = fetch(context, "/api/monitoring/endpoints", authenticated=True)
+    if redirected := _https_only(context, answer, "/api/monitoring/endpoints"):
+        return redirected
     if answer.status != 200:
         return warned(
             f"no per-endpoint data from /api/monitoring/endpoints ({answer.describe()})",

@@ -2,6 +2,8 @@
 
 The report pages compute each table once (pos/reports/views.py over pos/reports/queries.py);
 here they are reached with API authentication (token or session) and `pos.view_reports`.
+Those views read from the replica (`reads_from_replica`, DATABASE_REPLICA_URL) like the pages;
+authentication and permissions stay on the primary (tests/deploy/test_read_replica.py).
 """
 
 from drf_spectacular.types import OpenApiTypes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.deploy import servers
 
-NGINX_CONF = """\
+MAIN_CONF = """\
 daemon off;
 {user}
 worker_processes 1;
@@ -21,7 +21,11 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
+{http}
+}}
+"""
 
+CLUSTER_HTTP = """\
     upstream vevurn {{
 {servers}
         keepalive 8;
@@ -40,18 +44,22 @@ http {{
             add_header X-Upstream $upstream_addr always;
         }}
     }}
-}}
 """
 
 
-def nginx_conf(tmp: Path, port: int, upstream_ports: list[int]) -> str:
-    return NGINX_CONF.format(
+def main_conf(tmp: Path, http: str) -> str:
+    """An nginx.conf of the test's own: `http` inside the http block, every path under tmp."""
+    return MAIN_CONF.format(
         tmp=tmp,
-        port=port,
-        servers="\n".join(f"        server 127.0.0.1:{p};" for p in upstream_ports),
+        http=http,
         # As root nginx's workers would run as nobody, who cannot write under tmp_path.
         user="user root;" if os.geteuid() == 0 else "",
     )
+
+
+def nginx_conf(tmp: Path, port: int, upstream_ports: list[int]) -> str:
+    servers_lines = "\n".join(f"        server 127.0.0.1:{p};" for p in upstream_ports)
+    return main_conf(tmp, CLUSTER_HTTP.format(port=port, servers=servers_lines))
 
 
 @dataclass
@@ -81,21 +89,7 @@ class Cluster:
         self.port = servers.spare_port()
         conf = self.tmp / "nginx.conf"
         conf.write_text(nginx_conf(self.tmp, self.port, self.app_ports))
-        with open(self.tmp / "nginx-stdout.log", "ab") as log:
-            nginx = subprocess.Popen(
-                [
-                    "nginx",
-                    "-c",
-                    str(conf),
-                    "-p",
-                    str(self.tmp),
-                    "-e",
-                    str(self.tmp / "nginx-error.log"),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        nginx = servers.start_nginx(conf, self.tmp)
         self.processes.append(nginx)
         servers.wait_until_serving(self.port, nginx)
         return self

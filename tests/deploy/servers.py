@@ -64,6 +64,17 @@ def start_gunicorn(port: int, *, log_path, **environ) -> subprocess.Popen:
         )
 
 
+def start_nginx(conf, tmp) -> subprocess.Popen:
+    """Debian's nginx with the config file `conf` (daemon off), logs and prefix under `tmp`."""
+    with open(tmp / "nginx-stdout.log", "ab") as log:
+        return subprocess.Popen(
+            ["nginx", "-c", str(conf), "-p", str(tmp), "-e", str(tmp / "nginx-error.log")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def wait_until_serving(port: int, process: subprocess.Popen, path="/", timeout=60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

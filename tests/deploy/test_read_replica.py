@@ -66,6 +66,67 @@ def test_report_reads_go_to_the_replica_and_writes_to_the_primary(tmp_path):
     assert all(sql != "INSERT" for sql in routed["inside"]["replica"])
 
 
+# The report API on the same two aliases: a manager's token asks for each report.
+API_SCRIPT = """
+import json
+import django
+from django.core.management import call_command
+from django.db import connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+django.setup()
+call_command("migrate", verbosity=0)
+from accounts import services
+from accounts.models import User
+from rest_framework.authtoken.models import Token
+
+manager = services.assign_role(
+    user=User.objects.create_user(username="manager", password="x-unused-x"), role="manager"
+)
+token = Token.objects.create(user=manager)
+client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+routed = {}
+for path in ("dashboard", "sales", "profit", "inventory", "shifts", "customers"):
+    with CaptureQueriesContext(connections["default"]) as primary, \\
+            CaptureQueriesContext(connections["replica"]) as replica:
+        answer = client.get(f"/api/v1/reports/{path}/")
+    routed[path] = {
+        "status": answer.status_code,
+        "primary": [q["sql"] for q in primary.captured_queries],
+        "replica": [q["sql"] for q in replica.captured_queries],
+    }
+print(json.dumps(routed))
+"""
+
+
+def test_report_api_reads_go_to_the_replica_and_nothing_is_written_there(tmp_path):
+    db = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-c", API_SCRIPT],
+        env=production_env(DEBUG="1", DATABASE_URL=db, DATABASE_REPLICA_URL=db),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    routed = json.loads(result.stdout.strip().splitlines()[-1])
+
+    for path, queries in routed.items():
+        assert queries["status"] == 200, path
+        # The report's own queries (sales, products, shifts...) all ran on the replica ...
+        assert queries["replica"], path
+        assert all(sql.startswith("SELECT") for sql in queries["replica"]), path
+        # ... but for the shop settings row, which ShopSettings.load() reads for writing (it
+        # creates the row the first time): a write, and so on the primary ...
+        on_primary = [sql for sql in queries["primary"] if '"pos_' in sql]
+        assert all('"pos_shopsettings"' in sql for sql in on_primary), path
+        # ... as are the token and the user's permissions.
+        assert any('"authtoken_token"' in sql for sql in queries["primary"]), path
+
+
 def test_without_a_replica_everything_stays_on_the_primary():
     router = ReplicaRouter()
     assert "replica" not in settings.DATABASES

@@ -14,12 +14,19 @@ SLOW_WRITE_SECONDS = 3
 
 
 def slow_write(request):
-    """Writes an audit row, tells the test it has started, then holds the transaction open."""
+    """Writes an audit row, tells the test it has started, then holds the transaction open:
+    SLOW_WRITE_SECONDS, or with ?hold=1 until the test creates `<name>.release` (at most 60 s)."""
     name = request.GET["name"]
+    started_dir = Path(os.environ["DEPLOY_TEST_STARTED_DIR"])
     with transaction.atomic():
         audit.record(action="deploy_test.slow_write", details={"name": name})
-        Path(os.environ["DEPLOY_TEST_STARTED_DIR"], name).touch()
-        time.sleep(SLOW_WRITE_SECONDS)
+        (started_dir / name).touch()
+        if request.GET.get("hold"):
+            deadline = time.monotonic() + 60
+            while not (started_dir / f"{name}.release").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        else:
+            time.sleep(SLOW_WRITE_SECONDS)
     return JsonResponse({"written": name, "pid": os.getpid()})
 
 

@@ -212,6 +212,26 @@ def test_missing_security_headers_fail(canned_app):
     assert result.detail == "/ answers without X-Content-Type-Options, Referrer-Policy"
 
 
+def test_monitoring_endpoints_redirected_to_https_are_named_as_https_findings(canned_app):
+    # A plain-HTTP --url of a production instance: only /api/health/ is exempt from the redirect.
+    canned_app.healthy()
+    for path in ("/api/monitoring/performance", "/api/monitoring/endpoints"):
+        canned_app.routes[path] = (301, {}, {"Location": f"https://pos.myshop.rw{path}"})
+    results = {
+        check_id: run(check_id, context(canned_app.url, token="s3cret-token"))
+        for check_id in ("live.performance", "live.slow_endpoints")
+    }
+    assert {check_id: r.status for check_id, r in results.items()} == {
+        "live.performance": "warn",
+        "live.slow_endpoints": "warn",
+    }
+    assert results["live.performance"].detail == (
+        "/api/monitoring/performance redirects to HTTPS "
+        "(https://pos.myshop.rw/api/monitoring/performance): checked on the HTTPS answer only"
+    )
+    assert results["live.slow_endpoints"].fix == "Check with --url https://<host>."
+
+
 def test_a_plain_http_url_that_redirects_to_https_is_a_warning(canned_app):
     canned_app.healthy().routes["/"] = (301, {}, {"Location": "https://pos.myshop.rw/"})
     result = run("live.security_headers", context(canned_app.url))
