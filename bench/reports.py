@@ -86,11 +86,11 @@ def seed(cursor, first_day: datetime.date) -> None:
               b.start + (d - 1) * interval '1 day' + interval '12 hours', b.user0, '{{}}',
               (d %% 7 - 3) * 100, ''
             FROM b, generate_series(1, {DAYS}) d""",
-        # Sale i falls on day i*DAYS/SALES, between 08:00 and 20:00.
+        # Sale i falls on day (i-1)*DAYS/SALES (0 to DAYS-1), between 08:00 and 20:00.
         f"""CREATE TEMP TABLE s AS
             SELECT b.sale0 + i AS id, i,
-              (i::bigint * {DAYS}) / {SALES} AS day,
-              b.start + ((i::bigint * {DAYS}) / {SALES}) * interval '1 day'
+              ((i - 1)::bigint * {DAYS}) / {SALES} AS day,
+              b.start + (((i - 1)::bigint * {DAYS}) / {SALES}) * interval '1 day'
                 + ((i::bigint * 7919) %% 43200) * interval '1 second' AS at
             FROM b, generate_series(1, {SALES}) i""",
         f"""INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity,
