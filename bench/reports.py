@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -105,17 +106,32 @@ def seed(cursor, first_day: datetime.date) -> None:
         # Lines first (FK checks are deferred); then the sales with their lines' sums.
         f"""INSERT INTO pos_sale (id, number, register_id, shift_id, cashier_id, customer_id,
               status, idempotency_key, request_fingerprint, subtotal, discount_total, tax_total,
-              total, change_given, created_at, void_reason, receipt_prints)
+              total, change_given, created_at, business_day, void_reason, receipt_prints)
             SELECT s.id, 'BX-' || s.i, b.register, b.shift0 + s.day + 1,
               b.user0 + (s.day + 1) %% {CASHIERS},
               CASE WHEN s.i %% 10 = 0 THEN b.customer0 + s.i %% {CUSTOMERS} END,
               CASE WHEN s.i %% 100 = 0 THEN 'voided' ELSE 'completed' END,
-              gen_random_uuid(), '', l.total, 0, l.tax, l.total, 0, s.at, '', 0
+              gen_random_uuid(), '', l.total, 0, l.tax, l.total, 0, s.at,
+              (s.at AT TIME ZONE '{settings.TIME_ZONE}')::date, '', 0
             FROM s JOIN b ON true JOIN (
               SELECT sale_id, sum(total) AS total, sum(tax) AS tax FROM pos_saleline
               WHERE sale_id > (SELECT sale0 FROM b) GROUP BY sale_id
             ) l ON l.sale_id = s.id""",
-        "ANALYZE pos_sale, pos_saleline",
+        # What checkout adds up as it sells: the lines per product and shop day.
+        """INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discounts,
+              cost)
+           SELECT sale.business_day, l.product_id, sum(l.quantity), sum(l.total), sum(l.tax),
+             sum(l.line_discount + l.order_discount), sum(l.unit_cost * l.quantity)
+           FROM pos_saleline l JOIN pos_sale sale ON sale.id = l.sale_id, b
+           WHERE l.sale_id > b.sale0
+           GROUP BY 1, 2
+           ON CONFLICT (day, product_id) DO UPDATE SET
+             quantity = pos_productdaysales.quantity + excluded.quantity,
+             total = pos_productdaysales.total + excluded.total,
+             tax = pos_productdaysales.tax + excluded.tax,
+             discounts = pos_productdaysales.discounts + excluded.discounts,
+             cost = pos_productdaysales.cost + excluded.cost""",
+        "ANALYZE pos_sale, pos_saleline, pos_productdaysales",
         """INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
               created_by_id, created_at)
            SELECT sale.id, sale.shift_id,

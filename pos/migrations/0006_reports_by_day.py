@@ -93,5 +93,9 @@ class Migration(migrations.Migration):
                 fields=("day", "product"), name="one_row_per_product_day"
             ),
         ),
+        migrations.AddIndex(
+            model_name="payment",
+            index=models.Index(fields=["created_at"], name="payment_created_idx"),
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

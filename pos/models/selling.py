@@ -231,6 +231,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Reports: the payments of a period (a sale's own payments carry the sale's time).
+        indexes = [models.Index(fields=["created_at"], name="payment_created_idx")]
 
     def __str__(self):
         return f"{self.get_tender_display()} {self.amount}"

@@ -149,7 +149,11 @@ def sales(request):
     breakdown = queries.sales_breakdown(start, end, by)
     by_line = by in ("product", "category")
     count_label, refunded_label, voided_label = (
-        ("Units", "Returned", "Voided") if by_line else ("Sales", "Refunds", "Voids")
+        ("Units", "Returned", "Voided")
+        if by_line
+        else ("Payments", "Refunds", "Voids")
+        if by == "tender"
+        else ("Sales", "Refunds", "Voids")
     )
     tables = [
         Table("periods", f"Sales by {grain}",

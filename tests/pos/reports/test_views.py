@@ -71,7 +71,7 @@ def test_sales_csv_by_day_and_by_tender(manager_client, shop_day):
     got = rows(manager_client.get(url, {**PERIOD, "by": "tender", "format": "csv",
                                         "table": "breakdown"}))  # fmt: skip
     assert got == [
-        ["Tender", "Sales", "Total (RWF)", "Refunds", "Refunded (RWF)", "Net (RWF)", "Voids",
+        ["Tender", "Payments", "Total (RWF)", "Refunds", "Refunded (RWF)", "Net (RWF)", "Voids",
          "Voided (RWF)"],
         ["Cash", "2", "33600", "1", "11800", "21800", "1", "5900"],
         ["MTN Mobile Money", "1", "6520", "0", "0", "6520", "0", "0"],
