@@ -34,6 +34,7 @@ from pos.reports import queries  # noqa: E402
 
 DAYS = 730
 PRODUCTS = 400
+NEVER_SOLD = 20
 CATEGORIES = 12
 CUSTOMERS = 2000
 CASHIERS = 6
@@ -46,8 +47,9 @@ class Rollback(Exception):
 
 
 def seed(cursor, first_day: datetime.date) -> None:
-    """Products, cashiers, customers, one closed shift a day, sales with 3 lines each, a cash
-    payment each, 1% voided, 0.5% partly refunded, a stock movement per line, open invoices."""
+    """Products (and a few never sold), cashiers, customers, one closed shift a day, sales with
+    3 lines each, a cash payment each, 1% voided, 0.5% partly refunded, a stock movement per
+    line, open invoices."""
     start = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time(8)))
     sql = [
         f"""INSERT INTO pos_category (name, is_active)
@@ -60,6 +62,14 @@ def seed(cursor, first_day: datetime.date) -> None:
               '', '', '', 1000 + (p %% 50) * 300, 2000 + (p %% 50) * 590,
               1500 + (p %% 50) * 300, (p * 7) %% 60, 5, 'active', now(), now()
             FROM generate_series(1, {PRODUCTS}) p""",
+        # New lines on the shelf, never sold: the slow movers.
+        f"""INSERT INTO pos_product (name, sku, category_id, brand, model, colour, cost_price,
+              retail_price, minimum_price, stock_on_hand, reorder_level, status, created_at,
+              updated_at)
+            SELECT 'Bench new product ' || p, 'BENCH-NEW-' || p,
+              (SELECT min(id) FROM pos_category WHERE name LIKE 'Bench%%'), '', '', '', 1000,
+              2000, 1500, 10, 5, 'active', now(), now()
+            FROM generate_series(1, {NEVER_SOLD}) p""",
         f"""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
               email, is_staff, is_active, date_joined, role, must_change_password)
             SELECT '!', false, 'bench-cashier-' || u, 'Cashier', u::text, '', false, true, now(),

@@ -24,6 +24,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -621,10 +622,13 @@ def slow_movers(days: int, *, today: datetime.date | None = None):
     sold_since = SaleLine.objects.filter(
         sale__status=COMPLETED, sale__created_at__gte=since
     ).values("product_id")
+    # MAX over the product's own lines (its index): ordering by sale time instead made the
+    # planner walk every sale backwards looking for a product never sold.
     last_sale = (
         SaleLine.objects.filter(product=OuterRef("pk"), sale__status=COMPLETED)
-        .order_by("-sale__created_at")
-        .values("sale__created_at")[:1]
+        .values("product")
+        .annotate(last=Max("sale__created_at"))
+        .values("last")
     )
     return (
         Product.objects.filter(stock_on_hand__gt=0)
