@@ -276,7 +276,7 @@ def inventory(request):
                       totals["retail_value"]], places=places),
         Table("slow-movers", f"Slow movers: in stock, no sale in {days} days",
               [Column("Product"), Column("SKU"), Column("On hand", INT),
-               _money_col(f"Value at cost ({code})"), Column("Last sold", "datetime")],
+               _money_col(f"Value at cost ({code})"), Column("Last sold", "date")],
               [[p["name"], p["sku"], p["stock_on_hand"], p["cost_value"], p["last_sold"]]
                for p in slow], places=places, empty="Everything in stock has sold recently."),
         Table("movements", "Stock movements (latest 200)",
