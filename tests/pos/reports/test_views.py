@@ -203,3 +203,25 @@ def test_sales_report_query_count(manager_client, shop_day, django_assert_num_qu
     manager_client.get(reverse("reports:sales"), PERIOD)  # warm the settings cache
     with django_assert_num_queries(12):
         manager_client.get(reverse("reports:sales"), PERIOD)
+
+
+def test_top_customers_show_refunds_and_net(manager_client, shop_day, shift, manager):
+    from pos.models import Refund
+    from pos.services.refunds import RefundLineInput, refund_sale
+    from tests.pos.reports.conftest import at
+
+    s2 = shop_day["sales"][1]
+    refund = refund_sale(
+        sale=s2,
+        shift=shift,
+        user=manager,
+        lines=[RefundLineInput(s2.lines.get(product=shop_day["case"]).pk, 1)],
+        reason="Too small",
+    )
+    Refund.objects.filter(pk=refund.pk).update(created_at=at(DAY, 16, 0))
+    query = {**PERIOD, "format": "csv", "table": "top-customers"}
+    got = rows(manager_client.get(reverse("reports:customers"), query))
+    assert got == [
+        ["Customer", "Sales", "Total (RWF)", "Refunds (RWF)", "Net (RWF)"],
+        ["Alice Uwase", "1", "16520", "5900", "10620"],
+    ]
