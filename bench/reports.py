@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -33,6 +34,7 @@ from pos.reports import queries  # noqa: E402
 
 DAYS = 730
 PRODUCTS = 400
+NEVER_SOLD = 20
 CATEGORIES = 12
 CUSTOMERS = 2000
 CASHIERS = 6
@@ -45,8 +47,9 @@ class Rollback(Exception):
 
 
 def seed(cursor, first_day: datetime.date) -> None:
-    """Products, cashiers, customers, one closed shift a day, sales with 3 lines each, a cash
-    payment each, 1% voided, 0.5% partly refunded, a stock movement per line, open invoices."""
+    """Products (and a few never sold), cashiers, customers, one closed shift a day, sales with
+    3 lines each, a cash payment each, 1% voided, 0.5% partly refunded, a stock movement per
+    line, open invoices."""
     start = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time(8)))
     sql = [
         f"""INSERT INTO pos_category (name, is_active)
@@ -59,6 +62,14 @@ def seed(cursor, first_day: datetime.date) -> None:
               '', '', '', 1000 + (p %% 50) * 300, 2000 + (p %% 50) * 590,
               1500 + (p %% 50) * 300, (p * 7) %% 60, 5, 'active', now(), now()
             FROM generate_series(1, {PRODUCTS}) p""",
+        # New lines on the shelf, never sold: the slow movers.
+        f"""INSERT INTO pos_product (name, sku, category_id, brand, model, colour, cost_price,
+              retail_price, minimum_price, stock_on_hand, reorder_level, status, created_at,
+              updated_at)
+            SELECT 'Bench new product ' || p, 'BENCH-NEW-' || p,
+              (SELECT min(id) FROM pos_category WHERE name LIKE 'Bench%%'), '', '', '', 1000,
+              2000, 1500, 10, 5, 'active', now(), now()
+            FROM generate_series(1, {NEVER_SOLD}) p""",
         f"""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
               email, is_staff, is_active, date_joined, role, must_change_password)
             SELECT '!', false, 'bench-cashier-' || u, 'Cashier', u::text, '', false, true, now(),
@@ -86,11 +97,11 @@ def seed(cursor, first_day: datetime.date) -> None:
               b.start + (d - 1) * interval '1 day' + interval '12 hours', b.user0, '{{}}',
               (d %% 7 - 3) * 100, ''
             FROM b, generate_series(1, {DAYS}) d""",
-        # Sale i falls on day i*DAYS/SALES, between 08:00 and 20:00.
+        # Sale i falls on day (i-1)*DAYS/SALES (0 to DAYS-1), between 08:00 and 20:00.
         f"""CREATE TEMP TABLE s AS
             SELECT b.sale0 + i AS id, i,
-              (i::bigint * {DAYS}) / {SALES} AS day,
-              b.start + ((i::bigint * {DAYS}) / {SALES}) * interval '1 day'
+              ((i - 1)::bigint * {DAYS}) / {SALES} AS day,
+              b.start + (((i - 1)::bigint * {DAYS}) / {SALES}) * interval '1 day'
                 + ((i::bigint * 7919) %% 43200) * interval '1 second' AS at
             FROM b, generate_series(1, {SALES}) i""",
         f"""INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity,
@@ -105,17 +116,32 @@ def seed(cursor, first_day: datetime.date) -> None:
         # Lines first (FK checks are deferred); then the sales with their lines' sums.
         f"""INSERT INTO pos_sale (id, number, register_id, shift_id, cashier_id, customer_id,
               status, idempotency_key, request_fingerprint, subtotal, discount_total, tax_total,
-              total, change_given, created_at, void_reason, receipt_prints)
+              total, change_given, created_at, business_day, void_reason, receipt_prints)
             SELECT s.id, 'BX-' || s.i, b.register, b.shift0 + s.day + 1,
               b.user0 + (s.day + 1) %% {CASHIERS},
               CASE WHEN s.i %% 10 = 0 THEN b.customer0 + s.i %% {CUSTOMERS} END,
               CASE WHEN s.i %% 100 = 0 THEN 'voided' ELSE 'completed' END,
-              gen_random_uuid(), '', l.total, 0, l.tax, l.total, 0, s.at, '', 0
+              gen_random_uuid(), '', l.total, 0, l.tax, l.total, 0, s.at,
+              (s.at AT TIME ZONE '{settings.TIME_ZONE}')::date, '', 0
             FROM s JOIN b ON true JOIN (
               SELECT sale_id, sum(total) AS total, sum(tax) AS tax FROM pos_saleline
               WHERE sale_id > (SELECT sale0 FROM b) GROUP BY sale_id
             ) l ON l.sale_id = s.id""",
-        "ANALYZE pos_sale, pos_saleline",
+        # What checkout adds up as it sells: the lines per product and shop day.
+        """INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discounts,
+              cost)
+           SELECT sale.business_day, l.product_id, sum(l.quantity), sum(l.total), sum(l.tax),
+             sum(l.line_discount + l.order_discount), sum(l.unit_cost * l.quantity)
+           FROM pos_saleline l JOIN pos_sale sale ON sale.id = l.sale_id, b
+           WHERE l.sale_id > b.sale0
+           GROUP BY 1, 2
+           ON CONFLICT (day, product_id) DO UPDATE SET
+             quantity = pos_productdaysales.quantity + excluded.quantity,
+             total = pos_productdaysales.total + excluded.total,
+             tax = pos_productdaysales.tax + excluded.tax,
+             discounts = pos_productdaysales.discounts + excluded.discounts,
+             cost = pos_productdaysales.cost + excluded.cost""",
+        "ANALYZE pos_sale, pos_saleline, pos_productdaysales",
         """INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
               created_by_id, created_at)
            SELECT sale.id, sale.shift_id,

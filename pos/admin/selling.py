@@ -11,6 +11,7 @@ from pos.models import (
     InvoiceReminder,
     MobileMoneyRequest,
     Payment,
+    ProductDaySales,
     Refund,
     RefundLine,
     Register,
@@ -173,3 +174,13 @@ class MobileMoneyRequestAdmin(ReadOnlyAdmin):
 @admin.register(Sequence)
 class SequenceAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_number"]
+
+
+@admin.register(ProductDaySales)
+class ProductDaySalesAdmin(ReadOnlyAdmin):
+    """The daily sums the line reports read; written by checkout only."""
+
+    list_display = ["day", "product", "quantity", "total", "tax", "discounts", "cost"]
+    list_select_related = ["product"]
+    date_hierarchy = "day"
+    search_fields = ["product__name", "product__sku"]

@@ -123,6 +123,9 @@ class Sale(models.Model):
     total = models.DecimalField(**MONEY)
     change_given = models.DecimalField(**MONEY, default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The shop-local date of created_at, written once at checkout: reports group and filter
+    # sales by it without converting every row's time to the shop's time zone.
+    business_day = models.DateField(default=timezone.localdate)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -147,6 +150,7 @@ class Sale(models.Model):
         indexes = [
             # Reports: completed (or voided) sales of a period.
             models.Index(fields=["status", "created_at"], name="sale_status_created_idx"),
+            models.Index(fields=["business_day", "status"], name="sale_day_status_idx"),
         ]
 
     def __str__(self):
@@ -181,6 +185,31 @@ class SaleLine(models.Model):
         return self.line_discount + self.order_discount
 
 
+class ProductDaySales(models.Model):
+    """The lines of every sale rung on one shop-local day for one product, summed.
+
+    Voided sales stay in (a void only changes the sale's status); reports take them out, and
+    refunds, from their own rows, which are few. Written only by checkout, in the sale's
+    transaction and under the product's row lock, so it always equals the sum of those lines.
+    """
+
+    day = models.DateField()
+    product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(**MONEY, default=0)
+    tax = models.DecimalField(**MONEY, default=0)
+    discounts = models.DecimalField(**MONEY, default=0)
+    cost = models.DecimalField(**MONEY, default=0)  # unit cost snapshot × quantity
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product"], name="one_row_per_product_day")
+        ]
+
+    def __str__(self):
+        return f"{self.day} · {self.product_id}: {self.quantity}"
+
+
 class Payment(models.Model):
     """Money in (positive) or out (negative) in one tender. A sale's paid = SUM(its payments)."""
 
@@ -205,6 +234,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Reports: the payments of a period (a sale's own payments carry the sale's time).
+        indexes = [models.Index(fields=["created_at"], name="payment_created_idx")]
 
     def __str__(self):
         return f"{self.get_tender_display()} {self.amount}"

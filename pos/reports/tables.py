@@ -107,6 +107,9 @@ def json_response(tables: list[Table]) -> JsonResponse:
                     "rows": [
                         [value(v, c) for v, c in zip(r, t.columns, strict=True)] for r in t.rows
                     ],
+                    "footer": [value(v, c) for v, c in zip(t.footer, t.columns, strict=True)]
+                    if t.footer
+                    else None,
                 }
                 for t in tables
             ]

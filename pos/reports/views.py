@@ -78,8 +78,10 @@ def dashboard(request):
     code = shop.currency_code
     tables = [
         Table("top-products", "Top products today",
-              [Column("Product"), Column("Units", INT), _money_col(f"Sales ({code})")],
-              [[r["label"], r["count"], r["total"]] for r in top], places=places,
+              [Column("Product"), Column("Units", INT), _money_col(f"Sales ({code})"),
+               _money_col(f"Refunds ({code})"), _money_col(f"Net ({code})")],
+              [[r["label"], r["count"], r["total"], r["refunds"], r["net"]] for r in top],
+              places=places,
               empty="No sales yet today."),
         Table("low-stock", "Low stock",
               [Column("Product"), Column("SKU"), Column("On hand", INT), Column("Reorder at", INT)],
@@ -145,7 +147,14 @@ def sales(request):
     summary = queries.sales_summary(start, end)
     periods = queries.sales_by_period(start, end, grain)
     breakdown = queries.sales_breakdown(start, end, by)
-    count_label = "Units" if by in ("product", "category") else "Sales"
+    by_line = by in ("product", "category")
+    count_label, refunded_label, voided_label = (
+        ("Units", "Returned", "Voided")
+        if by_line
+        else ("Payments", "Refunds", "Voids")
+        if by == "tender"
+        else ("Sales", "Refunds", "Voids")
+    )
     tables = [
         Table("periods", f"Sales by {grain}",
               [Column(grain.title(), "date"), Column("Sales", INT), _money_col(f"Total ({code})"),
@@ -156,8 +165,14 @@ def sales(request):
               footer=["Total", summary.count, summary.total, summary.tax, summary.void_count,
                       summary.refund_total, summary.net_total], places=places),
         Table("breakdown", f"By {by}",
-              [Column(by.title()), Column(count_label, INT), _money_col(f"Total ({code})")],
-              [[r["label"], r["count"], r["total"]] for r in breakdown], places=places),
+              [Column(by.title()), Column(count_label, INT), _money_col(f"Total ({code})"),
+               Column(refunded_label, INT), _money_col(f"Refunded ({code})"),
+               _money_col(f"Net ({code})"), Column(voided_label, INT),
+               _money_col(f"Voided ({code})")],
+              [[r["label"], r["count"], r["total"], r["refund_count"], r["refunds"], r["net"],
+                r["void_count"], r["voided"]] for r in breakdown],
+              footer=["Total", "", summary.total, "", summary.refund_total, summary.net_total,
+                      "", summary.void_total], places=places),
     ]  # fmt: skip
     context = {
         "form": form,
@@ -261,7 +276,7 @@ def inventory(request):
                       totals["retail_value"]], places=places),
         Table("slow-movers", f"Slow movers: in stock, no sale in {days} days",
               [Column("Product"), Column("SKU"), Column("On hand", INT),
-               _money_col(f"Value at cost ({code})"), Column("Last sold", "datetime")],
+               _money_col(f"Value at cost ({code})"), Column("Last sold", "date")],
               [[p["name"], p["sku"], p["stock_on_hand"], p["cost_value"], p["last_sold"]]
                for p in slow], places=places, empty="Everything in stock has sold recently."),
         Table("movements", "Stock movements (latest 200)",
@@ -376,8 +391,10 @@ def customers(request):
     buckets = [_money_col(f"{label} ({code})") for label in queries.AGEING_LABELS]
     tables = [
         Table("top-customers", "Top customers",
-              [Column("Customer"), Column("Sales", INT), _money_col(f"Total ({code})")],
-              [[r["label"], r["count"], r["total"]] for r in top], places=places,
+              [Column("Customer"), Column("Sales", INT), _money_col(f"Total ({code})"),
+               _money_col(f"Refunds ({code})"), _money_col(f"Net ({code})")],
+              [[r["label"], r["count"], r["total"], r["refunds"], r["net"]] for r in top],
+              places=places,
               empty="No named customer bought in this period."),
         Table("ageing", "What customers owe, by days past due",
               [Column("Customer"), Column("Phone"), Column("Invoices", INT), *buckets,

@@ -33,6 +33,7 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart
 from pos.services.customers import record_customer_purchase
+from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
@@ -253,8 +254,9 @@ def _complete(
         total=priced.total,
         change_given=change,
         created_at=now,
+        business_day=timezone.localdate(now),
     )
-    SaleLine.objects.bulk_create(
+    lines = SaleLine.objects.bulk_create(
         [
             SaleLine(
                 sale=sale,
@@ -274,6 +276,7 @@ def _complete(
             for line, p in zip(cart.lines, priced.lines, strict=True)
         ]
     )
+    add_sale_lines(day=sale.business_day, lines=lines)
     for payment in payments:
         payment.sale, payment.shift, payment.created_by, payment.created_at = (
             sale,

@@ -1,6 +1,7 @@
 """Invariants the selling tests check after every operation, and a row-count snapshot."""
 
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.utils import timezone
 
 from accounts.models import AuditLog
 from pos.models import (
@@ -9,11 +10,14 @@ from pos.models import (
     Invoice,
     Payment,
     Product,
+    ProductDaySales,
     Refund,
     RefundLine,
     Sale,
+    SaleLine,
     StockMovement,
 )
+from pos.reports.queries import SALE_PAYMENT
 
 
 def assert_ledgers_hold():
@@ -33,12 +37,46 @@ def assert_ledgers_hold():
         lines = refund.lines.aggregate(total=Sum("total"))["total"] or 0
         paid = refund.payments.aggregate(total=Sum("amount"))["total"] or 0
         assert lines == refund.total == -paid, refund
+    assert_day_sales_hold()
+
+
+def assert_day_sales_hold():
+    """The reports' daily sums equal the lines of every sale (voided too) of that shop day and
+    product; each sale's day is its shop-local date; a sale's own payments carry its time."""
+    for sale in Sale.objects.all():
+        assert sale.business_day == timezone.localdate(sale.created_at), sale
+        own = sale.payments.filter(SALE_PAYMENT)
+        assert not own.exclude(created_at=sale.created_at).exists(), sale
+    expected = {
+        (row["sale__business_day"], row["product"]): (
+            row["q"],
+            row["t"],
+            row["x"],
+            row["d"],
+            row["c"],
+        )
+        for row in SaleLine.objects.values("sale__business_day", "product")
+        .annotate(
+            q=Sum("quantity"),
+            t=Sum("total"),
+            x=Sum("tax"),
+            d=Sum(F("line_discount") + F("order_discount")),
+            c=Sum(F("unit_cost") * F("quantity"), output_field=SaleLine._meta.get_field("total")),
+        )
+        .order_by()
+    }
+    kept = {
+        (row.day, row.product_id): (row.quantity, row.total, row.tax, row.discounts, row.cost)
+        for row in ProductDaySales.objects.all()
+    }
+    assert kept == expected
 
 
 def snapshot() -> dict:
     """Row counts and mutable figures, to assert that a refused operation wrote nothing."""
     return {
         "payments": Payment.objects.count(),
+        "day_sales": list(ProductDaySales.objects.order_by("pk").values_list("quantity", "total")),
         "movements": StockMovement.objects.count(),
         "refunds": Refund.objects.count(),
         "refund_lines": RefundLine.objects.count(),

@@ -9,8 +9,9 @@ from django.db import connection
 from django.db.models import Sum
 
 from pos import errors
-from pos.models import Product, Sale, StockMovement
+from pos.models import Product, ProductDaySales, Sale, StockMovement
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+from tests.pos.ledger_checks import assert_day_sales_hold
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -72,6 +73,10 @@ def test_concurrent_checkouts_keep_receipt_numbers_gap_free(shift, cashier, make
     assert all(isinstance(r, Sale) for r in results), results
     numbers = sorted(Sale.objects.values_list("number", flat=True))
     assert numbers == [f"R1-{n:06d}" for n in range(1, 31)]
+    # The reports' daily sums saw every one of the 30 sales, once.
+    (day,) = ProductDaySales.objects.filter(product=product)
+    assert (day.quantity, day.total) == (30, Decimal(30) * product.retail_price)
+    assert_day_sales_hold()
 
 
 def test_failed_checkouts_consume_no_receipt_number(shift, cashier, make_product):

@@ -28,8 +28,9 @@ def at(day, hour, minute, second=0):
 
 @pytest.fixture
 def shop_day(sell, make_product, shift, manager, db):
-    from pos.models import Category, Customer, Refund, Sale
+    from pos.models import Category, Customer, Payment, ProductDaySales, Refund, Sale
     from pos.services.checkout import CartLine, TenderLine
+    from pos.services.day_sales import add_sale_lines
     from pos.services.refunds import RefundLineInput, refund_sale
     from pos.services.voids import void_sale
 
@@ -48,7 +49,12 @@ def shop_day(sell, make_product, shift, manager, db):
     alice = Customer.objects.create(name="Alice Uwase", phone="+250788000001")
 
     def dated(sale, when):
-        Sale.objects.filter(pk=sale.pk).update(created_at=when)
+        """Move a sale, as if rung at `when`: its day, its payments and the daily sums."""
+        Sale.objects.filter(pk=sale.pk).update(created_at=when, business_day=when.date())
+        Payment.objects.filter(sale=sale).update(created_at=when)
+        ProductDaySales.objects.all().delete()
+        for each in Sale.objects.prefetch_related("lines"):
+            add_sale_lines(day=each.business_day, lines=each.lines.all())
         sale.refresh_from_db()
         return sale
 

@@ -54,19 +54,93 @@ def test_sales_by_hour_uses_kigali_hours(shop_day):
     assert hours == {9: (1, D(23600)), 23: (1, D(16520))}
 
 
-def test_breakdowns_by_product_category_cashier_tender_and_customer(shop_day):
-    def table(by):
-        return [(r["label"], r["count"], r["total"]) for r in queries.sales_breakdown(DAY, DAY, by)]
+COLUMNS = ("label", "count", "total", "refund_count", "refunds", "net", "void_count", "voided")
 
+
+def breakdown(by, start=DAY, end=DAY):
+    return [tuple(r[c] for c in COLUMNS) for r in queries.sales_breakdown(start, end, by)]
+
+
+def test_breakdowns_show_refunds_and_voids_apart_and_net_of_refunds(shop_day):
     charger, case = shop_day["charger"], shop_day["case"]
-    assert table("product") == [
-        (f"Charger ({charger.sku})", 3, D(34220)),
-        (f"Case ({case.sku})", 1, D(5900)),
+    # label, sold, total, refunded, refunds, net, voided, voided amount; largest net first
+    assert breakdown("product") == [
+        (f"Charger ({charger.sku})", 3, D(34220), 1, D(11800), D(22420), 0, D(0)),
+        (f"Case ({case.sku})", 1, D(5900), 0, D(0), D(5900), 1, D(5900)),
     ]
-    assert table("category") == [("Chargers", 3, D(34220)), ("Cases", 1, D(5900))]
-    assert table("cashier") == [("cashier", 2, D(40120))]
-    assert table("tender") == [("Cash", 2, D(33600)), ("MTN Mobile Money", 1, D(6520))]
-    assert table("customer") == [("Walk-in customer", 1, D(23600)), ("Alice Uwase", 1, D(16520))]
+    assert breakdown("category") == [
+        ("Chargers", 3, D(34220), 1, D(11800), D(22420), 0, D(0)),
+        ("Cases", 1, D(5900), 0, D(0), D(5900), 1, D(5900)),
+    ]
+    # The refund was paid out of the cashier's shift, in cash, to S1's walk-in customer.
+    assert breakdown("cashier") == [("cashier", 2, D(40120), 1, D(11800), D(28320), 1, D(5900))]
+    assert breakdown("tender") == [
+        ("Cash", 2, D(33600), 1, D(11800), D(21800), 1, D(5900)),
+        ("MTN Mobile Money", 1, D(6520), 0, D(0), D(6520), 0, D(0)),
+    ]
+    assert breakdown("customer") == [
+        ("Alice Uwase", 1, D(16520), 0, D(0), D(16520), 0, D(0)),
+        ("Walk-in customer", 1, D(23600), 1, D(11800), D(11800), 1, D(5900)),
+    ]
+
+
+def test_a_partial_refund_of_the_discounted_two_tender_sale_in_every_breakdown(
+    shop_day, shift, manager
+):
+    from pos.models import Refund
+    from pos.services.refunds import RefundLineInput, refund_sale
+    from tests.pos.reports.conftest import at
+
+    # S2 (Alice, 23:59): the charger sold at 10,620 after 1,180 off comes back at 16:00, and
+    # is paid back to her MTN Mobile Money.
+    s2 = shop_day["sales"][1]
+    refund = refund_sale(
+        sale=s2,
+        shift=shift,
+        user=manager,
+        lines=[RefundLineInput(s2.lines.get(product=shop_day["charger"]).pk, 1)],
+        reason="Wrong model",
+        tender="mobile_money",
+    )
+    assert (refund.total, refund.tax_total) == (D(10620), D(1620))
+    Refund.objects.filter(pk=refund.pk).update(created_at=at(DAY, 16, 0))
+    charger, case = shop_day["charger"], shop_day["case"]
+    assert breakdown("product") == [
+        (f"Charger ({charger.sku})", 3, D(34220), 2, D(22420), D(11800), 0, D(0)),
+        (f"Case ({case.sku})", 1, D(5900), 0, D(0), D(5900), 1, D(5900)),
+    ]
+    assert breakdown("cashier") == [("cashier", 2, D(40120), 2, D(22420), D(17700), 1, D(5900))]
+    assert breakdown("tender") == [
+        ("Cash", 2, D(33600), 1, D(11800), D(21800), 1, D(5900)),
+        ("MTN Mobile Money", 1, D(6520), 1, D(10620), D(-4100), 0, D(0)),
+    ]
+    assert breakdown("customer") == [
+        ("Walk-in customer", 1, D(23600), 1, D(11800), D(11800), 1, D(5900)),
+        ("Alice Uwase", 1, D(16520), 1, D(10620), D(5900), 0, D(0)),
+    ]
+    summary = queries.sales_summary(DAY, DAY)
+    assert (summary.refund_total, summary.net_total) == (D(22420), D(17700))
+    # Every breakdown adds up to the summary: sales, refunds, net and voids.
+    for by in queries.BREAKDOWNS:
+        rows = queries.sales_breakdown(DAY, DAY, by)
+        sums = [sum((r[c] for r in rows), D(0)) for c in ("total", "refunds", "net", "voided")]
+        assert sums == [D(40120), D(22420), D(17700), D(5900)], by
+    # The next day sees only S4; the refunds and voids stay on the day they happened.
+    assert breakdown("tender", NEXT, NEXT) == [("Cash", 1, D(5900), 0, D(0), D(5900), 0, D(0))]
+    assert breakdown("customer", NEXT, NEXT) == [
+        ("Walk-in customer", 1, D(5900), 0, D(0), D(5900), 0, D(0))
+    ]
+
+
+def test_a_sale_at_2359_kigali_counts_on_that_day_in_every_breakdown(shop_day):
+    # S2 was rung at 23:59 Kigali time (21:59 UTC): on 10 March, not the 11th.
+    s2 = shop_day["sales"][1]
+    assert s2.business_day == DAY
+    alice = [r for r in queries.sales_breakdown(DAY, DAY, "customer") if r["count"]]
+    assert ("Alice Uwase", D(16520)) in [(r["label"], r["total"]) for r in alice]
+    for by in queries.BREAKDOWNS:
+        rows = queries.sales_breakdown(NEXT, NEXT, by)
+        assert sum((r["total"] for r in rows), D(0)) == D(5900), by  # S4 alone
 
 
 def test_profit_uses_the_cost_snapshot_and_takes_back_returns(shop_day):

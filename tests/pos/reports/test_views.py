@@ -71,10 +71,38 @@ def test_sales_csv_by_day_and_by_tender(manager_client, shop_day):
     got = rows(manager_client.get(url, {**PERIOD, "by": "tender", "format": "csv",
                                         "table": "breakdown"}))  # fmt: skip
     assert got == [
-        ["Tender", "Sales", "Total (RWF)"],
-        ["Cash", "2", "33600"],
-        ["MTN Mobile Money", "1", "6520"],
-    ]
+        ["Tender", "Payments", "Total (RWF)", "Refunds", "Refunded (RWF)", "Net (RWF)", "Voids",
+         "Voided (RWF)"],
+        ["Cash", "2", "33600", "1", "11800", "21800", "1", "5900"],
+        ["MTN Mobile Money", "1", "6520", "0", "0", "6520", "0", "0"],
+        ["Total", "", "40120", "", "11800", "28320", "", "5900"],
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("by", ["product", "category", "cashier", "tender", "customer"])
+def test_the_page_the_csv_and_the_api_show_the_same_breakdown(
+    manager_client, shop_day, manager, by
+):
+    from rest_framework.test import APIClient
+
+    query = {**PERIOD, "by": by}
+    page = manager_client.get(reverse("reports:sales"), query).content.decode()
+    got = rows(manager_client.get(reverse("reports:sales"),
+                                  {**query, "format": "csv", "table": "breakdown"}))  # fmt: skip
+    api = APIClient()
+    api.force_authenticate(manager)
+    tables = api.get("/api/v1/reports/sales/", query).json()["tables"]
+    (table,) = [t for t in tables if t["name"] == "breakdown"]
+    header, body = got[0], got[1:]
+    assert table["columns"] == header
+    assert [[str(cell) for cell in row] for row in table["rows"]] == body[:-1]
+    assert [str(cell) for cell in table["footer"]] == body[-1]
+    # The footer: sales, refunds, net and voids of the day, as the summary cards say.
+    assert body[-1][2::] == ["40120", "", "11800", "28320", "", "5900"]
+    for row in body:  # each figure on the page, as the page writes money
+        for cell in row[2:]:
+            if cell and cell != "0":
+                assert f"{int(cell):,}" in page, (by, row)
 
 
 def test_profit_csv(manager_client, shop_day):
@@ -95,7 +123,7 @@ def test_csv_cells_that_look_like_formulas_are_quoted(manager_client, shop_day):
     got = rows(manager_client.get(reverse("reports:sales"),
                                   {**PERIOD, "by": "customer", "format": "csv",
                                    "table": "breakdown"}))  # fmt: skip
-    assert ["'=HYPERLINK(evil)", "1", "16520"] in got
+    assert ["'=HYPERLINK(evil)", "1", "16520", "0", "0", "16520", "0", "0"] in got
 
 
 def test_a_bad_period_names_the_field(manager_client, db):
@@ -155,6 +183,7 @@ def test_report_pages_run_as_many_queries_for_many_sales_as_for_few(
     manager_client, sell, make_product
 ):
     products = [make_product(stock=100) for _ in range(3)]
+    make_product(stock=5, name="Never sold")  # a slow mover before and after
     sell((products[0], 1))
     today = {"by": "product"}
     counts = {}
@@ -169,7 +198,30 @@ def test_report_pages_run_as_many_queries_for_many_sales_as_for_few(
 
 def test_sales_report_query_count(manager_client, shop_day, django_assert_num_queries):
     # session, user, permissions (user's, group's); shop settings come from the cache;
-    # summary (sales, refunds), periods (sales, refunds), breakdown (grouped lines, names)
+    # summary (sales, refunds), periods (sales, refunds), breakdown (daily sums, voided lines,
+    # refund lines, names)
     manager_client.get(reverse("reports:sales"), PERIOD)  # warm the settings cache
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         manager_client.get(reverse("reports:sales"), PERIOD)
+
+
+def test_top_customers_show_refunds_and_net(manager_client, shop_day, shift, manager):
+    from pos.models import Refund
+    from pos.services.refunds import RefundLineInput, refund_sale
+    from tests.pos.reports.conftest import at
+
+    s2 = shop_day["sales"][1]
+    refund = refund_sale(
+        sale=s2,
+        shift=shift,
+        user=manager,
+        lines=[RefundLineInput(s2.lines.get(product=shop_day["case"]).pk, 1)],
+        reason="Too small",
+    )
+    Refund.objects.filter(pk=refund.pk).update(created_at=at(DAY, 16, 0))
+    query = {**PERIOD, "format": "csv", "table": "top-customers"}
+    got = rows(manager_client.get(reverse("reports:customers"), query))
+    assert got == [
+        ["Customer", "Sales", "Total (RWF)", "Refunds (RWF)", "Net (RWF)"],
+        ["Alice Uwase", "1", "16520", "5900", "10620"],
+    ]
