@@ -10,8 +10,8 @@ change) through POST /api/v1/sales/ with a fresh Idempotency-Key, back to back, 
 
 Beside each, the ceiling: a pgbench custom script doing the same database work per sale (lock
 the lines' products in id order, lock and bump the register's receipt counter, check the shift,
-insert the sale, its lines, one payment and the stock movements, update stock) at the same
-concurrency. Ratio = app sales/s / pgbench sales/s.
+insert the sale, its lines, the daily product sums, one payment and the stock movements, update
+stock) at the same concurrency. Ratio = app sales/s / pgbench sales/s.
 
 Clients run on the same machine (separate processes), as pgbench does. After the runs,
 `check_stock` must be clean. --profile samples one gunicorn worker with py-spy during the
@@ -250,10 +250,10 @@ UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id =
   RETURNING last_receipt_number AS receipt \\gset
 INSERT INTO pos_sale (number, register_id, shift_id, cashier_id, status, idempotency_key,
     request_fingerprint, subtotal, discount_total, tax_total, total, change_given, created_at,
-    void_reason, receipt_prints)
+    business_day, void_reason, receipt_prints)
   VALUES ((SELECT code FROM pos_register WHERE id = :register) || '-' || lpad(':receipt', 6, '0'),
     :register, :shift, :cashier, 'completed', gen_random_uuid(),
-    md5(random()::text), 10000, 0, 1525, 10000, 0, now(), '', 0)
+    md5(random()::text), 10000, 0, 1525, 10000, 0, now(), current_date, '', 0)
   RETURNING id AS sale \\gset
 INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity, shelf_price,
     unit_price, line_discount, order_discount, total, tax, tax_rate, unit_cost)
@@ -261,6 +261,15 @@ INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity, shel
     2 * p.retail_price, round(2 * p.retail_price * 18 / 118), 18, p.cost_price
   FROM pos_product p WHERE p.id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discounts, cost)
+  SELECT current_date, p.id, 2, 2 * p.retail_price, round(2 * p.retail_price * 18 / 118), 0,
+    2 * p.cost_price
+  FROM pos_product p WHERE p.id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
+  ORDER BY p.id
+  ON CONFLICT (day, product_id) DO UPDATE SET quantity = pos_productdaysales.quantity + 2,
+    total = pos_productdaysales.total + excluded.total,
+    tax = pos_productdaysales.tax + excluded.tax, cost = pos_productdaysales.cost + excluded.cost;
 INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
     created_by_id, created_at)
   VALUES (:sale, :shift, 'cash', 10000, false, '', :cashier, now());

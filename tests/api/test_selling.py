@@ -206,11 +206,12 @@ def test_checkout_queries_do_not_grow_with_the_lines(as_cashier, shift, make_pro
     # The token (once: the rate limiter's check is reused), the user's permissions (2), the
     # open shift, the idempotency key; in the transaction (savepoints, in a test): the
     # products and the register locked, the shift still open, the counter, the sale, its
-    # lines, payments, stock movements and stock; then the sale, lines and payments answered.
+    # lines, the daily product sums, payments, stock movements and stock; then the sale, lines
+    # and payments answered.
     assert one == CHECKOUT_QUERIES
 
 
-CHECKOUT_QUERIES = 19
+CHECKOUT_QUERIES = 20
 
 
 # --- Sales: list, detail, receipt, void, refund -------------------------------------------------
