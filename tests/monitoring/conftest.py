@@ -15,6 +15,9 @@ from django.test import Client
 
 from monitoring.logging import RequestContextFilter
 
+# Shops, products, shifts and sales for the business metrics and alerts.
+from tests.pos.conftest import category, make_product, register, sell, shift  # noqa: F401
+
 
 class Capture(logging.Handler):
     """Records as the configured handlers see them: through the request context filter."""
