@@ -240,6 +240,10 @@ class Recorder:
                 self.flush()
             except Exception:
                 logger.exception("Could not flush request metrics")
+            if settings.ALERTS_ENABLED:
+                from monitoring.alerts import after_flush
+
+                after_flush()  # one cache call a minute at most; see monitoring/alerts.py
 
     def flush(self) -> int:
         """Write what this process has recorded since the last flush; returns how many

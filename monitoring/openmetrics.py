@@ -82,29 +82,31 @@ def request_families(cumulative: dict[str, metrics.Aggregate]):
 
 
 def window_families():
-    """The same 5-minute figures the alert rules read, for monitors that cannot compute
-    quantiles from a histogram."""
-    minutes = settings.ALERT_RULES["error_rate"]["minutes"]
-    summary = metrics.totals(metrics.window(minutes)).summary()
+    """The same window figures the alert rules read, for monitors that cannot compute quantiles
+    from a histogram."""
+    from monitoring.alerts import window_figures
+
+    minutes = settings.ALERT_WINDOW_MINUTES
+    figures = window_figures(minutes)
     window = f"{minutes}m"
     p95 = GaugeMetricFamily(
         "vevurn_http_request_duration_p95_seconds",
         "P95 request duration over the recent window, all endpoints; cluster-wide.",
         labels=["window"],
     )
-    p95.add_metric([window], (summary["p95_ms"] or 0) / 1000)
+    p95.add_metric([window], (figures["p95_ms"] or 0) / 1000)
     errors = GaugeMetricFamily(
-        "vevurn_http_error_ratio",
-        "Share of requests answered 4xx or 5xx over the recent window; cluster-wide.",
+        "vevurn_http_server_error_ratio",
+        "Share of requests answered with a 5xx over the recent window; cluster-wide.",
         labels=["window"],
     )
-    errors.add_metric([window], summary["error_rate"])
+    errors.add_metric([window], figures["server_error_ratio"])
     count = GaugeMetricFamily(
         "vevurn_http_window_requests",
         "Requests answered over the recent window; cluster-wide.",
         labels=["window"],
     )
-    count.add_metric([window], summary["count"])
+    count.add_metric([window], figures["count"])
     return [p95, errors, count]
 
 

@@ -134,7 +134,7 @@ def test_window_figures_health_redis_and_process_memory():
     found = samples(scrape().content.decode())
     window = frozenset({"window": "5m"}.items())
     assert found[("vevurn_http_window_requests", window)] == 25
-    assert found[("vevurn_http_error_ratio", window)] == pytest.approx(0.2)
+    assert found[("vevurn_http_server_error_ratio", window)] == pytest.approx(0.2)
     assert found[("vevurn_http_request_duration_p95_seconds", window)] == pytest.approx(
         0.1, rel=0.2
     )

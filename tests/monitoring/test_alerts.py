@@ -1,0 +1,296 @@
+"""Alert rules driven into firing and resolving: what the operators receive (Django's email
+outbox and a chat webhook receiver on 127.0.0.1), exactly one message per transition."""
+
+import json
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core import mail
+from django.core.cache import caches
+from django.core.management import call_command
+from django.test import Client, override_settings
+from health_check.exceptions import ServiceUnavailable
+
+from monitoring import alerts, metrics
+from monitoring.checks import Database
+from monitoring.models import AlertIncident
+from tests.monitoring.conftest import cache_config
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A Slack-style incoming webhook on 127.0.0.1 that keeps what it was sent."""
+
+    def __init__(self, status: int = 200):
+        self.messages: list[dict] = []
+        self.status = status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.messages.append(json.loads(body))
+                self.send_response(receiver.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.messages]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook(settings):
+    receiver = Receiver()
+    settings.ALERT_WEBHOOK_URL = receiver.url
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(autouse=True)
+def operators(settings, make_user):
+    """Alerts go to users with the admin role (ALERT_EMAILS unset)."""
+    settings.ALERT_EMAILS = []
+    make_user("owner", "admin", email="owner@myshop.rw")
+    make_user("floor", "manager", email="floor@myshop.rw")  # not an admin: no alert email
+    metrics.recorder.reset()
+    yield
+    metrics.recorder.reset()
+
+
+def record(route, durations, status=200):
+    for duration in durations:
+        metrics.recorder.record(
+            route=route, method="POST", status=status, duration_ms=duration, mem_kb=0,
+            request_id="r",
+        )  # fmt: skip
+
+
+def evaluate():
+    outcome = alerts.evaluate(force=True)
+    assert outcome.evaluated, outcome.reason
+    return outcome
+
+
+def subjects():
+    return [m.subject for m in mail.outbox]
+
+
+def test_error_rate_fires_once_stays_quiet_then_resolves_once(webhook):
+    record("/pos/checkout/", [50] * 90)
+    record("/pos/checkout/", [50] * 10, status=500)
+    evaluate()
+    assert subjects() == ["[My shop] FIRING: Error rate above 5%"]
+    assert mail.outbox[0].to == ["owner@myshop.rw"]
+    assert (
+        "10.0% of requests failed with a 5xx over the last 5 min (10 of 100)" in mail.outbox[0].body
+    )
+    assert len(webhook.messages) == 1
+    assert webhook.texts()[0].startswith("[My shop] FIRING: Error rate above 5%")
+
+    record("/pos/checkout/", [50] * 50)  # still 10 / 150 = 6.7 %: still firing, no message
+    evaluate()
+    assert len(mail.outbox) == 1 and len(webhook.messages) == 1
+
+    record("/pos/checkout/", [50] * 150)  # 10 / 300 = 3.3 %
+    evaluate()
+    assert subjects()[1] == "[My shop] RESOLVED: Error rate above 5%"
+    assert "Back to normal after 0 min" in mail.outbox[1].body
+    assert webhook.texts()[1].startswith("[My shop] RESOLVED: Error rate above 5%")
+    evaluate()
+    assert len(mail.outbox) == 2 and len(webhook.messages) == 2
+    incident = AlertIncident.objects.get()
+    assert (incident.rule, incident.firing) == ("error_rate", False)
+
+
+def test_client_errors_give_no_error_alert(webhook):
+    record("/api/v1/products/", [20] * 80)
+    record("/api/v1/products/", [20] * 20, status=404)  # 20 % 4xx: the clients' mistakes
+    evaluate()
+    assert subjects() == [] and webhook.messages == []
+
+
+def test_thin_traffic_gives_no_verdict(webhook):
+    record("/pos/", [20] * 15, status=500)  # fewer than ALERT_MIN_REQUESTS (20)
+    evaluate()
+    assert subjects() == [] and webhook.messages == []
+    record("/pos/", [20] * 5)
+    evaluate()  # 15 of 20 failed: now it counts
+    assert subjects() == ["[My shop] FIRING: Error rate above 5%"]
+
+
+def test_p95_fires_and_resolves(webhook):
+    record("/reports/sales/", [100] * 90 + [3000] * 10)  # P95 about 3 s
+    evaluate()
+    assert subjects() == ["[My shop] FIRING: P95 latency above 2 s"]
+    assert "P95 was 2.79 s over the last 5 min (100 requests)." in mail.outbox[0].body
+    record("/reports/sales/", [100] * 300)
+    evaluate()
+    assert subjects()[1:] == ["[My shop] RESOLVED: P95 latency above 2 s"]
+    assert len(webhook.messages) == 2
+
+
+def test_readiness_failing_fires_and_resolves(webhook, monkeypatch):
+    def refused(self):
+        raise ServiceUnavailable("connection refused")
+
+    monkeypatch.setattr(Database, "run", refused)
+    evaluate()
+    evaluate()
+    assert subjects() == ["[My shop] FIRING: Not ready"]
+    assert "Readiness fails (database: connection refused;" in mail.outbox[0].body
+    monkeypatch.undo()
+    evaluate()
+    assert subjects()[1:] == ["[My shop] RESOLVED: Not ready"]
+    assert len(webhook.messages) == 2
+
+
+@pytest.mark.redis
+def test_redis_on_fallback_for_five_minutes_fires_and_resolves(webhook, redis_server):
+    with override_settings(CACHES=cache_config(redis_server.url)):
+        backend = caches["default"]
+        evaluate()
+        assert subjects() == []
+        redis_server.kill()
+        backend.get("anything")  # the breaker opens
+        assert not backend.state.connected
+        evaluate()
+        assert subjects() == []  # not five minutes yet
+        backend.state.since = time.time() - 301
+        evaluate()
+        assert subjects() == ["[My shop] FIRING: Redis down for over 5 min"]
+        assert "Redis unreachable for 5 min" in mail.outbox[0].body
+        redis_server.start()
+        time.sleep(0.6)  # past the test back-off (BACKOFF_MAX 0.5 s)
+        evaluate()
+        assert backend.state.connected
+        assert subjects()[1:] == ["[My shop] RESOLVED: Redis down for over 5 min"]
+        assert len(webhook.messages) == 2
+
+
+def test_low_stock_crossing_fires_and_restocking_resolves(
+    webhook, sell, make_product, manager, django_capture_on_commit_callbacks
+):
+    from pos.services.stock import adjust_stock
+
+    charger = make_product(stock=3, reorder_level=2, name="Anker 20W Charger", sku="ANK-20")
+    make_product(stock=10, reorder_level=2)
+    evaluate()
+    assert subjects() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        sell((charger, 1))  # 3 -> 2: crosses its reorder level
+    evaluate()
+    assert subjects() == ["[My shop] FIRING: Low stock"]
+    assert "Anker 20W Charger (ANK-20): 2 left, reorder level 2." in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        sell((charger, 1))  # lower still: the same alert, no new message
+    evaluate()
+    assert len(mail.outbox) == 1
+    adjust_stock(product=charger, quantity=10, reason="Delivery", user=manager)
+    evaluate()
+    assert subjects()[1:] == ["[My shop] RESOLVED: Low stock"]
+    assert "Was: Anker 20W Charger (ANK-20): 2 left" in mail.outbox[1].body
+    assert len(webhook.messages) == 2
+    assert "Anker 20W Charger" in webhook.texts()[1]
+
+
+def test_shift_closed_beyond_the_cash_difference_is_announced_once(
+    webhook, shift, register, cashier, make_user
+):
+    from pos.services.shifts import close_shift, open_shift
+
+    close_shift(shift=shift, counted={"cash": Decimal("14000")}, user=cashier)  # 6000 short
+    evaluate()
+    evaluate()
+    assert subjects() == ["[My shop] Cash difference beyond 5000 at a shift close"]
+    assert f"Shift {shift.pk} on Till 1 (cashier) closed 6,000 RWF short" in mail.outbox[0].body
+    assert len(webhook.messages) == 1
+    # Within the threshold: nothing to say.
+    clerk = make_user("clerk", "cashier")
+    second = open_shift(register=register, cashier=clerk, opening_float=Decimal("1000"))
+    close_shift(shift=second, counted={"cash": Decimal("1500")}, user=clerk)  # 500 over
+    evaluate()
+    assert len(mail.outbox) == 1 and len(webhook.messages) == 1
+
+
+def test_one_evaluation_per_minute_and_scheduler_mode(settings, webhook):
+    record("/pos/", [10] * 30, status=500)
+    assert alerts.evaluate().evaluated
+    assert alerts.evaluate().reason == "already evaluated this minute"
+    assert len(mail.outbox) == 1
+    # The flush thread's trigger tries at most once a minute, and never in scheduler mode.
+    settings.ALERT_EVALUATION = "scheduler"
+    cache = caches["default"]
+    cache.clear()
+    trigger = alerts.FlushTrigger()
+    trigger()
+    assert cache.get(alerts.tick_key(int(time.time() // 60))) is None
+    settings.ALERT_EVALUATION = "request"
+    trigger()
+    assert cache.get(alerts.tick_key(int(time.time() // 60))) == 1
+    cache.clear()
+    trigger()  # the same minute in this process: not even a cache call
+    assert cache.get(alerts.tick_key(int(time.time() // 60))) is None
+
+
+def test_run_alerts_command(capsys):
+    record("/pos/", [10] * 30, status=500)
+    call_command("run_alerts")
+    call_command("run_alerts")
+    assert capsys.readouterr().out.splitlines() == [
+        "Evaluated: error_rate firing",
+        "Skipped: already evaluated this minute.",
+    ]
+    assert len(mail.outbox) == 1
+
+
+def test_a_dead_webhook_is_logged_and_email_still_goes(settings, captured_logs):
+    receiver = Receiver(status=500)
+    settings.ALERT_WEBHOOK_URL = receiver.url
+    try:
+        record("/pos/", [10] * 30, status=500)
+        evaluate()
+    finally:
+        receiver.stop()
+    assert len(receiver.messages) == 1  # tried once, no retry storm
+    assert subjects() == ["[My shop] FIRING: Error rate above 5%"]
+    warnings = [r.getMessage() for r in captured_logs.named("vevurn.alerts")]
+    assert any("Could not post the alert to the webhook" in w for w in warnings)
+
+
+def test_alert_emails_setting_overrides_the_admins(settings):
+    settings.ALERT_EMAILS = ["oncall@myshop.rw", "owner@gmail.com"]
+    record("/pos/", [10] * 30, status=500)
+    evaluate()
+    assert mail.outbox[0].to == ["oncall@myshop.rw", "owner@gmail.com"]
+
+
+def test_the_health_dashboard_shows_firing_alerts_and_history(admin_user, webhook):
+    record("/pos/", [10] * 30, status=500)
+    evaluate()
+    record("/reports/", [10] * 3000)
+    evaluate()
+    record("/pos/", [10] * 300, status=500)  # 330 of 3330: 9.9 %
+    evaluate()
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/admin/health/").content.decode()
+    assert "Alerts" in page
+    assert 'aria-label="Error rate above 5%: Firing"' in page  # what fires now
+    assert page.count("<td>Error rate above 5%</td>") == 2  # the history: resolved, firing
+    assert "Resolved</span>" in page
