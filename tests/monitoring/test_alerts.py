@@ -1,62 +1,29 @@
 """Alert rules driven into firing and resolving: what the operators receive (Django's email
 outbox and a chat webhook receiver on 127.0.0.1), exactly one message per transition."""
 
-import json
-import threading
 import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
 from django.core.cache import caches
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import Client, override_settings
+from django.utils import timezone
 from health_check.exceptions import ServiceUnavailable
 
 from monitoring import alerts, metrics
 from monitoring.checks import Database
 from monitoring.models import AlertIncident
-from tests.monitoring.conftest import cache_config
+from tests.monitoring.conftest import WebhookReceiver, cache_config
 
 pytestmark = pytest.mark.django_db
 
 
-class Receiver:
-    """A Slack-style incoming webhook on 127.0.0.1 that keeps what it was sent."""
-
-    def __init__(self, status: int = 200):
-        self.messages: list[dict] = []
-        self.status = status
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.messages.append(json.loads(body))
-                self.send_response(receiver.status)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/alerts"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def texts(self) -> list[str]:
-        return [m["text"] for m in self.messages]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def webhook(settings):
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     settings.ALERT_WEBHOOK_URL = receiver.url
     yield receiver
     receiver.stop()
@@ -260,7 +227,7 @@ def test_run_alerts_command(capsys):
 
 
 def test_a_dead_webhook_is_logged_and_email_still_goes(settings, captured_logs):
-    receiver = Receiver(status=500)
+    receiver = WebhookReceiver(status=500)
     settings.ALERT_WEBHOOK_URL = receiver.url
     try:
         record("/pos/", [10] * 30, status=500)
@@ -294,3 +261,41 @@ def test_the_health_dashboard_shows_firing_alerts_and_history(admin_user, webhoo
     assert 'aria-label="Error rate above 5%: Firing"' in page  # what fires now
     assert page.count("<td>Error rate above 5%</td>") == 2  # the history: resolved, firing
     assert "Resolved</span>" in page
+
+
+def test_a_stale_evaluator_cannot_announce_a_transition_again(webhook):
+    """What the database's constraints guard when the lock is per process (Redis down): an
+    evaluator that read the state before another one recorded a change cannot record it too."""
+    record("/pos/", [10] * 30, status=500)
+    stale, database = alerts.load_firing()
+    evaluate()  # the other evaluator
+    error_rate = next(rule for rule in alerts.rules() if rule.name == "error_rate")
+    start = alerts.Transition(error_rate, "", True, "again", timezone.now())
+    assert alerts.record(start, stale, database) is False
+    current, _ = alerts.load_firing()
+    record("/pos/", [10] * 3000)
+    evaluate()  # resolved by the other evaluator
+    end = alerts.Transition(error_rate, "", False, "again", timezone.now())
+    assert alerts.record(end, current, database) is False
+    assert len(webhook.messages) == 2 and len(mail.outbox) == 2
+
+
+def test_while_the_database_is_down_the_cache_keeps_the_state(webhook, monkeypatch):
+    record("/pos/", [10] * 30, status=500)
+    manager = AlertIncident.objects
+
+    def down(*args, **kwargs):
+        raise OperationalError("the connection is closed")
+
+    for name in ("filter", "create", "get_or_create"):
+        monkeypatch.setattr(manager, name, down)
+    evaluate()
+    evaluate()  # still firing: the cache remembers
+    assert subjects() == ["[My shop] FIRING: Error rate above 5%"]
+    monkeypatch.undo()
+    record("/pos/", [10] * 3000)
+    evaluate()  # the database is back: the incident is written, then resolved
+    assert subjects()[1:] == ["[My shop] RESOLVED: Error rate above 5%"]
+    incident = AlertIncident.objects.get()
+    assert (incident.rule, incident.firing) == ("error_rate", False)
+    assert len(webhook.messages) == 2
