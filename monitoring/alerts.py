@@ -198,7 +198,7 @@ def rules() -> list[Rule]:
         ),
         Rule(
             "cash_difference",
-            f"Cash difference beyond {config['cash_difference']['threshold']} at a shift close",
+            f"Cash difference beyond {config['cash_difference']['threshold']:,} at a shift close",
             lambda: check_cash_difference(config["cash_difference"]),
             is_event=True,
             business=True,

@@ -5,6 +5,7 @@ named by `ENV_FILE`) is read when present; real environment variables win over i
 """
 
 import ipaddress
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -421,10 +422,14 @@ ALERT_EMAILS = env_list("ALERT_EMAILS", [])
 ALERT_WINDOW_MINUTES = env_int("ALERT_WINDOW_MINUTES", 5)
 ALERT_MIN_REQUESTS = env_int("ALERT_MIN_REQUESTS", 20)  # fewer in the window -> no verdict
 _ALERT_DISABLED = env_list("ALERT_DISABLED_RULES", [])  # e.g. low_stock,cash_difference
+try:
+    _ALERT_CASH_DIFFERENCE = Decimal(env("ALERT_CASH_DIFFERENCE", "5000"))
+except InvalidOperation:
+    raise ImproperlyConfigured("ALERT_CASH_DIFFERENCE must be an amount, e.g. 5000.") from None
 ALERT_RULES = {
     "error_rate": {
         "enabled": "error_rate" not in _ALERT_DISABLED,
-        "threshold": float(env("ALERT_ERROR_RATE", "0.05")),  # share of 4xx + 5xx answers
+        "threshold": float(env("ALERT_ERROR_RATE", "0.05")),  # share of 5xx answers
         "minutes": ALERT_WINDOW_MINUTES,
         "min_requests": ALERT_MIN_REQUESTS,
     },
@@ -443,10 +448,15 @@ ALERT_RULES = {
     "cash_difference": {
         "enabled": "cash_difference" not in _ALERT_DISABLED,
         # Absolute over/short of a closed shift's cash, in the shop's currency.
-        "threshold": env("ALERT_CASH_DIFFERENCE", "5000"),
+        "threshold": _ALERT_CASH_DIFFERENCE,
         "lookback_hours": 24,  # shifts closed longer ago than this are not looked at
     },
 }
+for _rule in _ALERT_DISABLED:
+    if _rule not in ALERT_RULES:
+        raise ImproperlyConfigured(
+            f"ALERT_DISABLED_RULES: unknown rule {_rule!r}; the rules are {', '.join(ALERT_RULES)}."
+        )
 
 # --- Mobile money (MTN MoMo) -----------------------------------------------------------------
 # Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,

@@ -17,6 +17,7 @@ from monitoring import alerts, metrics
 from monitoring.checks import Database
 from monitoring.models import AlertIncident
 from tests.monitoring.conftest import WebhookReceiver, cache_config
+from tests.test_settings import load_settings, run
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +185,7 @@ def test_shift_closed_beyond_the_cash_difference_is_announced_once(
     close_shift(shift=shift, counted={"cash": Decimal("14000")}, user=cashier)  # 6000 short
     evaluate()
     evaluate()
-    assert subjects() == ["[My shop] Cash difference beyond 5000 at a shift close"]
+    assert subjects() == ["[My shop] Cash difference beyond 5,000 at a shift close"]
     assert f"Shift {shift.pk} on Till 1 (cashier) closed 6,000 RWF short" in mail.outbox[0].body
     assert len(webhook.messages) == 1
     # Within the threshold: nothing to say.
@@ -299,3 +300,24 @@ def test_while_the_database_is_down_the_cache_keeps_the_state(webhook, monkeypat
     incident = AlertIncident.objects.get()
     assert (incident.rule, incident.firing) == ("error_rate", False)
     assert len(webhook.messages) == 2
+
+
+def test_rules_are_configured_from_the_environment():
+    configured = load_settings(
+        {
+            "DEBUG": "1",
+            "ALERT_ERROR_RATE": "0.1",
+            "ALERT_P95_MS": "1500",
+            "ALERT_CASH_DIFFERENCE": "2000",
+            "ALERT_DISABLED_RULES": "low_stock",
+        },
+        "ALERT_RULES",
+    )["ALERT_RULES"]
+    assert configured["error_rate"]["threshold"] == 0.1
+    assert configured["p95_latency"]["threshold_ms"] == 1500
+    assert configured["cash_difference"]["threshold"] == "2000"
+    assert configured["low_stock"]["enabled"] is False
+    assert configured["readiness"]["enabled"] is True
+    typo = run(["manage.py", "check"], {"DEBUG": "1", "ALERT_DISABLED_RULES": "lowstock"})
+    assert typo.returncode != 0
+    assert "ALERT_DISABLED_RULES: unknown rule 'lowstock'" in typo.stderr
