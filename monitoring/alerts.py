@@ -222,7 +222,8 @@ class Transition:
 def load_firing() -> tuple[dict[tuple[str, str], dict], bool]:
     """{(rule, key): {"id", "summary", "fired_at"}} of open incidents, and whether that came
     from the database. Incidents recorded in the cache while the database was down are written
-    to it first."""
+    to it first; while it is still down, the cache's copy is the state (entries with a
+    "resolved_at" ended during the outage and wait to be written)."""
     from monitoring.models import AlertIncident
 
     copy = cache.get(STATE_KEY) or {}
@@ -257,7 +258,7 @@ def load_firing() -> tuple[dict[tuple[str, str], dict], bool]:
         return firing, True
     except DatabaseError:
         logger.warning("Alert state read from the cache: the database is unavailable")
-        return {k: v for k, v in copy.items() if not v.get("resolved_at")}, False
+        return dict(copy), False  # ended ones too (resolved_at set): written back later
 
 
 def record(transition: Transition, firing: dict, database: bool) -> bool:
@@ -376,7 +377,11 @@ def transitions_now() -> list[Transition]:
                 for key in sorted(set(found) - seen):
                     changes.append(Transition(rule, key, True, found[key], now))
             continue
-        open_keys = {key for (name, key) in firing if name == rule.name}
+        open_keys = {
+            key
+            for (name, key), entry in firing.items()
+            if name == rule.name and not entry.get("resolved_at")
+        }
         for key in sorted(set(found) - open_keys):
             changes.append(Transition(rule, key, True, found[key], now))
         for key in sorted(open_keys - set(found)):

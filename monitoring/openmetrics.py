@@ -42,6 +42,11 @@ HEALTH_STATES = ("ok", "warning", "failed", "skipped")
 EXPORTED_BUCKETS = list(range(0, metrics.BUCKET_COUNT - 1, 4))
 
 
+def le(index: int) -> str:
+    """A bucket's upper bound in seconds, to 6 significant digits ("0.0185" for 1.2^16 ms)."""
+    return f"{metrics.UPPER_BOUNDS_MS[index] / 1000:.6g}"
+
+
 def request_families(cumulative: dict[str, metrics.Aggregate]):
     requests = CounterMetricFamily(
         "vevurn_http_requests",
@@ -73,7 +78,7 @@ def request_families(cumulative: dict[str, metrics.Aggregate]):
         for index in range(metrics.BUCKET_COUNT - 1):
             seen += aggregate.histogram.get(index, 0)
             if index == bound:
-                buckets.append((repr(metrics.UPPER_BOUNDS_MS[index] / 1000), seen))
+                buckets.append((le(index), seen))
                 bound = next(exported, None)
         buckets.append(("+Inf", aggregate.count))
         duration.add_metric([method, route], buckets, aggregate.sum_us / 1_000_000)

@@ -321,3 +321,27 @@ def test_rules_are_configured_from_the_environment():
     typo = run(["manage.py", "check"], {"DEBUG": "1", "ALERT_DISABLED_RULES": "lowstock"})
     assert typo.returncode != 0
     assert "ALERT_DISABLED_RULES: unknown rule 'lowstock'" in typo.stderr
+
+
+def test_an_alert_that_starts_and_ends_while_the_database_is_down(webhook, monkeypatch):
+    manager = AlertIncident.objects
+
+    def down(*args, **kwargs):
+        raise OperationalError("the connection is closed")
+
+    for name in ("filter", "create", "get_or_create"):
+        monkeypatch.setattr(manager, name, down)
+    record("/pos/", [10] * 30, status=500)
+    evaluate()
+    record("/pos/", [10] * 3000)
+    evaluate()
+    evaluate()  # still down: the ended alert is remembered, not announced again
+    assert subjects() == [
+        "[My shop] FIRING: Error rate above 5%",
+        "[My shop] RESOLVED: Error rate above 5%",
+    ]
+    monkeypatch.undo()
+    evaluate()  # back: the history gets the incident, nobody is told twice
+    assert len(mail.outbox) == 2 and len(webhook.messages) == 2
+    incident = AlertIncident.objects.get()
+    assert (incident.rule, incident.firing) == ("error_rate", False)

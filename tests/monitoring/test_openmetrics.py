@@ -10,7 +10,7 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from monitoring import metrics
+from monitoring import metrics, openmetrics
 
 pytestmark = pytest.mark.django_db
 
@@ -93,12 +93,13 @@ def test_request_counts_by_status_class_and_latency_histogram():
         labels = frozenset({**endpoint, "le": le}.items())
         return found[("vevurn_http_request_duration_seconds_bucket", labels)]
 
+    assert openmetrics.le(16) == "0.0184884"  # 1.2^16 ms
     # Cumulative: 90 at 10 ms (bucket bound 1.2^16 ms = 18.5 ms), 99 at 1.2^20 ms = 38 ms
     # (4 x 20 ms 302s, 3 x 20 ms 404s, 2 x 30 ms 500s), all 109 by 1.2^44 ms = 3.0 s.
-    assert bucket(repr(1.2**16 / 1000)) == 90
-    assert bucket(repr(1.2**20 / 1000)) == 99
-    assert bucket(repr(1.2**40 / 1000)) == 99  # 1.47 s: the 3 s requests are not in yet
-    assert bucket(repr(1.2**44 / 1000)) == 109
+    assert bucket(openmetrics.le(16)) == 90
+    assert bucket(openmetrics.le(20)) == 99
+    assert bucket(openmetrics.le(40)) == 99  # 1.47 s: the 3 s requests are not in yet
+    assert bucket(openmetrics.le(44)) == 109
     assert bucket("+Inf") == 109
     total = found[("vevurn_http_request_duration_seconds_count", frozenset(endpoint.items()))]
     assert total == 109
