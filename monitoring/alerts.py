@@ -52,6 +52,10 @@ def tick_key(minute: int) -> str:
     return f"alerts:tick:{minute}"
 
 
+def current_minute() -> int:
+    return int(time.time() // 60)
+
+
 # --- the rules ----------------------------------------------------------------------------------
 
 
@@ -349,8 +353,7 @@ def evaluate(*, force: bool = False, wait_seconds: float = 0.0) -> Outcome:
     (`force` skips that test, not the lock). Announces what changed."""
     if not settings.ALERTS_ENABLED:
         return Outcome(False, "alerts are disabled (ALERTS_ENABLED=0)")
-    minute = int(time.time() // 60)
-    if not force and not cache.add(tick_key(minute), 1, timeout=120):
+    if not force and not cache.add(tick_key(current_minute()), 1, timeout=120):
         return Outcome(False, "already evaluated this minute")
     with cluster_lock(wait_seconds) as locked:
         if not locked:

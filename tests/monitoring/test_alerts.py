@@ -1,6 +1,7 @@
 """Alert rules driven into firing and resolving: what the operators receive (Django's email
 outbox and a chat webhook receiver on 127.0.0.1), exactly one message per transition."""
 
+import threading
 import time
 from decimal import Decimal
 
@@ -196,27 +197,37 @@ def test_shift_closed_beyond_the_cash_difference_is_announced_once(
     assert len(mail.outbox) == 1 and len(webhook.messages) == 1
 
 
-def test_one_evaluation_per_minute_and_scheduler_mode(settings, webhook):
+def test_one_evaluation_per_minute_and_scheduler_mode(settings, webhook, monkeypatch):
+    monkeypatch.setattr(alerts, "current_minute", lambda: 29_000_000)
     record("/pos/", [10] * 30, status=500)
     assert alerts.evaluate().evaluated
     assert alerts.evaluate().reason == "already evaluated this minute"
     assert len(mail.outbox) == 1
-    # The flush thread's trigger tries at most once a minute, and never in scheduler mode.
-    settings.ALERT_EVALUATION = "scheduler"
+    monkeypatch.setattr(alerts, "current_minute", lambda: 29_000_001)
+    assert alerts.evaluate().evaluated  # the next minute
+    # The flush thread's trigger tries at most once a minute, and never in scheduler mode. It
+    # runs in a thread of its own, as the flush does (and closes that thread's connections).
     cache = caches["default"]
     cache.clear()
+    ticked = cache.get(alerts.tick_key(29_000_001))
     trigger = alerts.FlushTrigger()
-    trigger()
-    assert cache.get(alerts.tick_key(int(time.time() // 60))) is None
+
+    def in_flush_thread():
+        thread = threading.Thread(target=trigger)
+        thread.start()
+        thread.join()
+        return cache.get(alerts.tick_key(29_000_001))
+
+    settings.ALERT_EVALUATION = "scheduler"
+    assert ticked is None and in_flush_thread() is None
     settings.ALERT_EVALUATION = "request"
-    trigger()
-    assert cache.get(alerts.tick_key(int(time.time() // 60))) == 1
+    assert in_flush_thread() == 1
     cache.clear()
-    trigger()  # the same minute in this process: not even a cache call
-    assert cache.get(alerts.tick_key(int(time.time() // 60))) is None
+    assert in_flush_thread() is None  # the same minute in this process: not even a cache call
 
 
-def test_run_alerts_command(capsys):
+def test_run_alerts_command(capsys, monkeypatch):
+    monkeypatch.setattr(alerts, "current_minute", lambda: 29_000_000)
     record("/pos/", [10] * 30, status=500)
     call_command("run_alerts")
     call_command("run_alerts")
@@ -262,6 +273,11 @@ def test_the_health_dashboard_shows_firing_alerts_and_history(admin_user, webhoo
     assert 'aria-label="Error rate above 5%: Firing"' in page  # what fires now
     assert page.count("<td>Error rate above 5%</td>") == 2  # the history: resolved, firing
     assert "Resolved</span>" in page
+    history = client.get("/admin/monitoring/alertincident/?resolved_at__isempty=1")
+    assert history.status_code == 200
+    paginator = history.content.decode().split('<p class="paginator">')[1].split("</p>")[0]
+    assert paginator.split() == ["1", "alert"]  # the one firing now
+    assert client.get("/admin/monitoring/alertincident/add/").status_code == 403  # read only
 
 
 def test_a_stale_evaluator_cannot_announce_a_transition_again(webhook):
