@@ -78,7 +78,7 @@ def dashboard_context() -> dict:
         "slow_threshold_ms": settings.SLOW_REQUEST_WARNING_MS,
         "alerts": alerts.recent_incidents(),
         "alert_channels": {
-            "email": settings.ALERT_EMAILS or "users with the admin role",
+            "email": ", ".join(settings.ALERT_EMAILS) or "the users with the admin role",
             "webhook": bool(settings.ALERT_WEBHOOK_URL),
             "evaluation": settings.ALERT_EVALUATION,
             "enabled": settings.ALERTS_ENABLED,

@@ -270,6 +270,7 @@ def test_the_health_dashboard_shows_firing_alerts_and_history(admin_user, webhoo
     client.force_login(admin_user)
     page = client.get("/admin/health/").content.decode()
     assert "Alerts" in page
+    assert "email to the users with the admin role · chat webhook configured" in page
     assert 'aria-label="Error rate above 5%: Firing"' in page  # what fires now
     assert page.count("<td>Error rate above 5%</td>") == 2  # the history: resolved, firing
     assert "Resolved</span>" in page
