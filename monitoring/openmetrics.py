@@ -89,7 +89,7 @@ def request_families(cumulative: dict[str, metrics.Aggregate]):
 def window_families():
     """The same window figures the alert rules read, for monitors that cannot compute quantiles
     from a histogram."""
-    from monitoring.alerts import window_figures
+    from monitoring.alert_rules import window_figures
 
     minutes = settings.ALERT_WINDOW_MINUTES
     figures = window_figures(minutes)
