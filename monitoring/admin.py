@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from monitoring.dashboard import dashboard_context
+from monitoring.models import AlertIncident
 
 
 def health_dashboard(request):
@@ -28,3 +29,22 @@ def get_urls():
 
 
 admin.site.get_urls = get_urls
+
+
+@admin.register(AlertIncident)
+class AlertIncidentAdmin(admin.ModelAdmin):
+    """The alert history, read only: the rules write it (monitoring/alerts.py)."""
+
+    list_display = ["rule", "key", "fired_at", "resolved_at", "summary"]
+    list_filter = ["rule", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["rule", "key", "summary"]
+    date_hierarchy = "fired_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

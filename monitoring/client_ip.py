@@ -16,6 +16,11 @@ def trusted_proxies() -> tuple:
     return _parse_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
 
 
+def networks(entries) -> tuple:
+    """Addresses or networks ("10.0.0.5", "10.0.0.0/8") parsed once per distinct list."""
+    return _parse_networks(tuple(entries))
+
+
 @functools.lru_cache(maxsize=8)
 def _parse_networks(entries: tuple) -> tuple:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)

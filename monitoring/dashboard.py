@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from monitoring import metrics
+from monitoring import alerts, metrics
 from monitoring.endpoints import redis_report
 from monitoring.health import health_report
 
@@ -76,4 +76,11 @@ def dashboard_context() -> dict:
         "redis": redis_report(),
         "slow_requests": slow,
         "slow_threshold_ms": settings.SLOW_REQUEST_WARNING_MS,
+        "alerts": alerts.recent_incidents(),
+        "alert_channels": {
+            "email": ", ".join(settings.ALERT_EMAILS) or "the users with the admin role",
+            "webhook": bool(settings.ALERT_WEBHOOK_URL),
+            "evaluation": settings.ALERT_EVALUATION,
+            "enabled": settings.ALERTS_ENABLED,
+        },
     }

@@ -8,7 +8,13 @@ Layout in the cache (counter hashes, see `merge_counters` in monitoring/cache.py
 keys per UTC minute, expiring on their own after METRICS_RETENTION_MINUTES:
 
     metrics:{minute}:index              field "{method} {route}" -> requests
-    metrics:{minute}:{method}%20{route} count, 4xx, 5xx, sum_us, mem_kb, b0 .. b62
+    metrics:{minute}:{method}%20{route} count, 3xx, 4xx, 5xx, sum_us, mem_kb, b0 .. b62
+
+and the same figures added up since the keys were created (cumulative, for the OpenMetrics
+export, monitoring/openmetrics.py), written in the same flush:
+
+    metrics:total:index                 field "{method} {route}" -> requests
+    metrics:total:{method}%20{route}    count, 3xx, 4xx, 5xx, sum_us, mem_kb, b0 .. b62
 
 Latency is a histogram with fixed log-spaced buckets (bucket i holds durations in
 (1.2^(i-1), 1.2^i] ms, bucket 0 up to 1 ms, the last one everything over ~67 s). Histograms from
@@ -82,6 +88,7 @@ class Aggregate:
     """The figures of one endpoint in one minute; adds up across processes."""
 
     count: int = 0
+    redirects: int = 0
     client_errors: int = 0
     server_errors: int = 0
     sum_us: int = 0
@@ -90,7 +97,9 @@ class Aggregate:
 
     def add(self, status: int, duration_ms: float, mem_kb: int) -> None:
         self.count += 1
-        if 400 <= status < 500:
+        if 300 <= status < 400:
+            self.redirects += 1
+        elif 400 <= status < 500:
             self.client_errors += 1
         elif status >= 500:
             self.server_errors += 1
@@ -101,6 +110,7 @@ class Aggregate:
 
     def merge(self, other: Aggregate) -> None:
         self.count += other.count
+        self.redirects += other.redirects
         self.client_errors += other.client_errors
         self.server_errors += other.server_errors
         self.sum_us += other.sum_us
@@ -111,6 +121,7 @@ class Aggregate:
     def as_fields(self) -> dict[str, int]:
         fields = {
             "count": self.count,
+            "3xx": self.redirects,
             "4xx": self.client_errors,
             "5xx": self.server_errors,
             "sum_us": self.sum_us,
@@ -123,6 +134,7 @@ class Aggregate:
     def from_fields(cls, fields: dict[str, int]) -> Aggregate:
         return cls(
             count=int(fields.get("count", 0)),
+            redirects=int(fields.get("3xx", 0)),
             client_errors=int(fields.get("4xx", 0)),
             server_errors=int(fields.get("5xx", 0)),
             sum_us=int(fields.get("sum_us", 0)),
@@ -155,6 +167,13 @@ def endpoint_key(minute: int, endpoint: str) -> str:
     # Percent-encoded (the space between method and route, above all): a valid key for any
     # cache backend, still readable in redis-cli.
     return f"metrics:{minute}:{quote(endpoint, safe='/<>:._-')}"
+
+
+TOTAL_INDEX_KEY = "metrics:total:index"
+
+
+def total_key(endpoint: str) -> str:
+    return f"metrics:total:{quote(endpoint, safe='/<>:._-')}"
 
 
 class Recorder:
@@ -221,6 +240,10 @@ class Recorder:
                 self.flush()
             except Exception:
                 logger.exception("Could not flush request metrics")
+            if settings.ALERTS_ENABLED:
+                from monitoring.alerts import after_flush
+
+                after_flush()  # one cache call a minute at most; see monitoring/alerts.py
 
     def flush(self) -> int:
         """Write what this process has recorded since the last flush; returns how many
@@ -236,6 +259,11 @@ class Recorder:
                 updates[endpoint_key(minute, endpoint)] = aggregate.as_fields()
                 index = updates.setdefault(index_key(minute), {})
                 index[endpoint] = index.get(endpoint, 0) + aggregate.count
+                total = updates.setdefault(total_key(endpoint), {})
+                for name, amount in aggregate.as_fields().items():
+                    total[name] = total.get(name, 0) + amount
+                total_index = updates.setdefault(TOTAL_INDEX_KEY, {})
+                total_index[endpoint] = total_index.get(endpoint, 0) + aggregate.count
             merge_counters(updates, timeout=settings.METRICS_RETENTION_MINUTES * 60 + 120)
             return len(pending)
 
@@ -307,6 +335,19 @@ def window(minutes: int, *, now: float | None = None) -> dict[int, dict[str, Agg
         if fields:
             found.setdefault(minute, {})[endpoint] = Aggregate.from_fields(fields)
     return found
+
+
+def cumulative() -> dict[str, Aggregate]:
+    """{endpoint: Aggregate} added up since the counters were created (they expire after
+    METRICS_RETENTION_MINUTES without traffic, which a scraper sees as a counter reset)."""
+    recorder.flush()
+    endpoints = list(read_counters([TOTAL_INDEX_KEY]).get(TOTAL_INDEX_KEY, {}))
+    hashes = read_counters([total_key(e) for e in endpoints]) if endpoints else {}
+    return {
+        endpoint: Aggregate.from_fields(hashes[total_key(endpoint)])
+        for endpoint in endpoints
+        if total_key(endpoint) in hashes
+    }
 
 
 def totals(per_minute: dict[int, dict[str, Aggregate]]) -> Aggregate:

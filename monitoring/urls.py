@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import endpoints
+from monitoring import endpoints, openmetrics
 
 app_name = "monitoring"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("performance/recent", endpoints.recent, name="performance-recent"),
     path("endpoints", endpoints.endpoints, name="endpoints"),
     path("redis", endpoints.redis, name="redis"),
+    path("metrics", openmetrics.metrics_view, name="metrics"),
 ]

@@ -5,6 +5,7 @@ named by `ENV_FILE`) is read when present; real environment variables win over i
 """
 
 import ipaddress
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -427,6 +428,74 @@ SLOW_REQUEST_WARNING_MS = env_int("SLOW_REQUEST_WARNING_MS", 1000)
 SLOW_REQUEST_ERROR_MS = env_int("SLOW_REQUEST_ERROR_MS", 5000)
 # A read-only bearer token for /api/health/detailed and /api/monitoring/* (external monitors).
 MONITORING_API_TOKEN = env("MONITORING_API_TOKEN", "")
+
+# --- Metrics export and alerts ----------------------------------------------------------------
+# monitoring/openmetrics.py (/api/monitoring/metrics), monitoring/alerts.py; docs/monitoring.md.
+
+# Addresses or networks allowed to scrape /api/monitoring/metrics without the token (the client IP
+# as monitoring.client_ip reads it, TRUSTED_PROXIES-aware). Empty -> token or staff only.
+METRICS_SCRAPER_IPS = env_list("METRICS_SCRAPER_IPS", [])
+for _scraper in METRICS_SCRAPER_IPS:
+    try:
+        ipaddress.ip_network(_scraper, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_SCRAPER_IPS: {_scraper!r} is not an IP address or network."
+        ) from None
+
+ALERTS_ENABLED = env_bool("ALERTS_ENABLED", True)
+# Who evaluates the rules (at most once a minute per cluster either way): "request" -> the
+# metrics flush thread of whichever app process gets there first; "scheduler" -> only
+# `manage.py run_alerts` (cron, a systemd timer, a Kubernetes CronJob or `run_alerts --loop`).
+ALERT_EVALUATION = env("ALERT_EVALUATION", "request")
+if ALERT_EVALUATION not in {"request", "scheduler"}:
+    raise ImproperlyConfigured(
+        f"ALERT_EVALUATION must be request or scheduler; got {ALERT_EVALUATION!r}."
+    )
+# Slack-compatible incoming webhook ({"text": ...}; Slack, Mattermost, Rocket.Chat, Discord's
+# /slack endpoint). Empty -> no chat messages.
+ALERT_WEBHOOK_URL = env("ALERT_WEBHOOK_URL", "")
+ALERT_WEBHOOK_TIMEOUT_SECONDS = float(env("ALERT_WEBHOOK_TIMEOUT_SECONDS", "3"))
+# Alert emails go here; empty -> every active user with the admin role who has an address.
+ALERT_EMAILS = env_list("ALERT_EMAILS", [])
+ALERT_WINDOW_MINUTES = env_int("ALERT_WINDOW_MINUTES", 5)
+ALERT_MIN_REQUESTS = env_int("ALERT_MIN_REQUESTS", 20)  # fewer in the window -> no verdict
+_ALERT_DISABLED = env_list("ALERT_DISABLED_RULES", [])  # e.g. low_stock,cash_difference
+try:
+    _ALERT_CASH_DIFFERENCE = Decimal(env("ALERT_CASH_DIFFERENCE", "5000"))
+except InvalidOperation:
+    raise ImproperlyConfigured("ALERT_CASH_DIFFERENCE must be an amount, e.g. 5000.") from None
+ALERT_RULES = {
+    "error_rate": {
+        "enabled": "error_rate" not in _ALERT_DISABLED,
+        "threshold": float(env("ALERT_ERROR_RATE", "0.05")),  # share of 5xx answers
+        "minutes": ALERT_WINDOW_MINUTES,
+        "min_requests": ALERT_MIN_REQUESTS,
+    },
+    "p95_latency": {
+        "enabled": "p95_latency" not in _ALERT_DISABLED,
+        "threshold_ms": float(env("ALERT_P95_MS", "2000")),
+        "minutes": ALERT_WINDOW_MINUTES,
+        "min_requests": ALERT_MIN_REQUESTS,
+    },
+    "readiness": {"enabled": "readiness" not in _ALERT_DISABLED},
+    "redis_fallback": {
+        "enabled": "redis_fallback" not in _ALERT_DISABLED,
+        "minutes": env_int("ALERT_REDIS_FALLBACK_MINUTES", 5),
+    },
+    "low_stock": {"enabled": "low_stock" not in _ALERT_DISABLED},
+    "cash_difference": {
+        "enabled": "cash_difference" not in _ALERT_DISABLED,
+        # Absolute over/short of a closed shift's cash, in the shop's currency.
+        "threshold": _ALERT_CASH_DIFFERENCE,
+        "lookback_hours": 24,  # shifts closed longer ago than this are not looked at
+    },
+}
+for _rule in _ALERT_DISABLED:
+    if _rule not in ALERT_RULES:
+        raise ImproperlyConfigured(
+            f"ALERT_DISABLED_RULES: unknown rule {_rule!r}; the rules are {', '.join(ALERT_RULES)}."
+        )
 
 # --- Mobile money (MTN MoMo) -----------------------------------------------------------------
 # Request-to-pay through the MoMo Collection API (pos/mobile_money). Without the subscription key,

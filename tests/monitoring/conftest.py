@@ -6,6 +6,7 @@ import socket
 import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from logging.config import DictConfigurator
 
 import pytest
@@ -14,6 +15,9 @@ from django.conf import settings
 from django.test import Client
 
 from monitoring.logging import RequestContextFilter
+
+# Shops, products, shifts and sales for the business metrics and alerts.
+from tests.pos.conftest import category, make_product, register, sell, shift  # noqa: F401
 
 
 class Capture(logging.Handler):
@@ -174,3 +178,35 @@ def silent_redis():
     for conn in accepted:
         conn.close()
     listener.close()
+
+
+class WebhookReceiver:
+    """A Slack-style incoming webhook on 127.0.0.1 that keeps what it was sent."""
+
+    def __init__(self, status: int = 200):
+        self.messages: list[dict] = []
+        self.status = status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.messages.append(json.loads(body))
+                self.send_response(receiver.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.messages]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,167 @@
+"""The alert rules (settings.ALERT_RULES): each looks at the shop now and says which of its
+keys are in trouble, with what was seen. monitoring/alerts.py turns changes into messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from monitoring import metrics
+
+
+@dataclasses.dataclass
+class Rule:
+    name: str
+    title: str  # the alert's name in messages, with its threshold
+    check: object  # () -> {key: summary} of what is true now
+    is_event: bool = False
+    business: bool = False
+
+
+def window_figures(minutes: int) -> dict:
+    """Requests, 5xx share and P95 over the last `minutes`, all instances merged."""
+    total = metrics.totals(metrics.window(minutes))
+    return {
+        "count": total.count,
+        "server_errors": total.server_errors,
+        "server_error_ratio": total.server_errors / total.count if total.count else 0.0,
+        "p95_ms": metrics.percentile(total.histogram, 95),
+    }
+
+
+def check_error_rate(config: dict) -> dict[str, str]:
+    figures = window_figures(config["minutes"])
+    if figures["count"] < config["min_requests"]:
+        return {}
+    if figures["server_error_ratio"] <= config["threshold"]:
+        return {}
+    return {
+        "": f"{figures['server_error_ratio']:.1%} of requests failed with a 5xx over the last "
+        f"{config['minutes']} min ({figures['server_errors']} of {figures['count']})."
+    }
+
+
+def check_p95(config: dict) -> dict[str, str]:
+    figures = window_figures(config["minutes"])
+    if figures["count"] < config["min_requests"] or figures["p95_ms"] is None:
+        return {}
+    if figures["p95_ms"] <= config["threshold_ms"]:
+        return {}
+    return {
+        "": f"P95 was {figures['p95_ms'] / 1000:.2f} s over the last {config['minutes']} min "
+        f"({figures['count']} requests)."
+    }
+
+
+def check_readiness(config: dict) -> dict[str, str]:
+    from monitoring.health import readiness_probes, run_probes
+
+    failing = [r for r in run_probes(readiness_probes()) if r.status != "ok"]
+    if not failing:
+        return {}
+    details = "; ".join(f"{r.name}: {r.detail.get('message', r.status)}" for r in failing)
+    return {"": f"Readiness fails ({details})."}
+
+
+def check_redis_fallback(config: dict) -> dict[str, str]:
+    from django.core.cache import caches
+
+    from monitoring.cache import ResilientRedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, ResilientRedisCache):
+        return {}
+    state = backend.state
+    if state.connected:
+        return {}
+    seconds = time.time() - state.since
+    if seconds < config["minutes"] * 60:
+        return {}
+    return {
+        "": f"Redis unreachable for {seconds / 60:.0f} min; cache, rate limits and metrics run "
+        f"per process. Last error: {state.last_error}"
+    }
+
+
+def check_low_stock(config: dict) -> dict[str, str]:
+    from pos.models import Product
+
+    products = (
+        Product.objects.filter(
+            low_stock_alerts__acknowledged=False, stock_on_hand__lte=F("reorder_level")
+        )
+        .filter(status="active")
+        .distinct()
+        .order_by("pk")
+    )
+    return {
+        str(p.pk): f"{p.name} ({p.sku}): {p.stock_on_hand} left, reorder level {p.reorder_level}."
+        for p in products
+    }
+
+
+def check_cash_difference(config: dict) -> dict[str, str]:
+    from pos.models import Shift
+    from pos.money import format_money
+
+    threshold = Decimal(config["threshold"])
+    since = timezone.now() - timedelta(hours=config["lookback_hours"])
+    shifts = (
+        Shift.objects.filter(status=Shift.Status.CLOSED, closed_at__gte=since)
+        .filter(Q(over_short__gt=threshold) | Q(over_short__lt=-threshold))
+        .select_related("register", "cashier")
+        .order_by("pk")
+    )
+    found = {}
+    for shift in shifts:
+        direction = "over" if shift.over_short > 0 else "short"
+        found[str(shift.pk)] = (
+            f"Shift {shift.pk} on {shift.register.name} ({shift.cashier.get_username()}) closed "
+            f"{format_money(abs(shift.over_short))} {direction} at "
+            f"{timezone.localtime(shift.closed_at):%Y-%m-%d %H:%M}."
+        )
+    return found
+
+
+def rules() -> list[Rule]:
+    config = settings.ALERT_RULES
+    error_rate = config["error_rate"]
+    p95 = config["p95_latency"]
+    all_rules = [
+        Rule(
+            "error_rate",
+            f"Error rate above {error_rate['threshold']:.0%}",
+            lambda: check_error_rate(error_rate),
+        ),
+        Rule(
+            "p95_latency",
+            f"P95 latency above {p95['threshold_ms'] / 1000:g} s",
+            lambda: check_p95(p95),
+        ),
+        Rule("readiness", "Not ready", lambda: check_readiness(config["readiness"])),
+        Rule(
+            "redis_fallback",
+            f"Redis down for over {config['redis_fallback']['minutes']} min",
+            lambda: check_redis_fallback(config["redis_fallback"]),
+        ),
+        Rule(
+            "low_stock",
+            "Low stock",
+            lambda: check_low_stock(config["low_stock"]),
+            business=True,
+        ),
+        Rule(
+            "cash_difference",
+            f"Cash difference beyond {config['cash_difference']['threshold']:,} at a shift close",
+            lambda: check_cash_difference(config["cash_difference"]),
+            is_event=True,
+            business=True,
+        ),
+    ]
+    return [rule for rule in all_rules if config[rule.name]["enabled"]]
