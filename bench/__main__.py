@@ -14,7 +14,7 @@ import sys
 
 from bench import common
 
-BENCHES = ["checkout", "middleware", "lookups", "health", "memory"]
+BENCHES = ["checkout", "middleware", "lookups", "health", "reports", "memory"]
 
 
 def main(argv: list[str] | None = None) -> int:
