@@ -8,6 +8,7 @@ import uuid
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -30,7 +31,11 @@ logger = logging.getLogger("vevurn.momo")
 @permission_required("pos.view_sale", raise_exception=True)
 def receipt(request, pk: int):
     """The printable receipt (80 mm thermal, fine on A4). Every print after the first is a copy."""
-    sale = get_object_or_404(Sale.objects.select_related("cashier", "customer", "register"), pk=pk)
+    sale = get_object_or_404(
+        Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
+    )
+    if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This sale is on another cashier's shift.")
     is_copy = sale.receipt_prints > 0
     Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
     payments = [p for p in sale.payments.all() if not p.is_change]

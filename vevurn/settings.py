@@ -460,6 +460,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The point of sale's REST API (/api/v1/). See README.md, section REST API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for signed-in users (session or token), like the API itself;
+    # drf-spectacular's default would serve them to anyone.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the drf-spectacular-sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

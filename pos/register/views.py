@@ -308,7 +308,7 @@ def resume(request, shift, pk: int):
 def discard(request, shift, pk: int):
     held = get_object_or_404(HeldSale, pk=pk)
     try:
-        discard_held_sale(held=held, user=request.user)
+        discard_held_sale(held=held, user=request.user, register=shift.register)
     except DomainError as error:
         return _back(request, shift, cart_error=error.message, status=error.status)
     return redirect("register:register")
