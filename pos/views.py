@@ -1,6 +1,5 @@
 """Pages of the point of sale. Views translate HTTP to service calls and back."""
 
-import csv
 import functools
 import json
 import logging
@@ -22,6 +21,7 @@ from pos.forms import StatementPeriodForm
 from pos.models import Customer, Invoice, MobileMoneyRequest, Sale, Shift, ShopSettings
 from pos.money import to_currency
 from pos.services import mobile_money
+from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
@@ -215,19 +215,14 @@ def _statement_csv(statement) -> HttpResponse:
     def money(value):
         return to_currency(value, places) if value else ""
 
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["date", "reference", "description", "debit", "credit", "balance"])
     writer.writerow(["", "", "Opening balance", "", "", to_currency(statement.opening_balance)])
     for row in statement.rows:
         when = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M")
         writer.writerow(
-            [when, row.reference, _csv_safe(row.description), money(row.debit),
+            [when, row.reference, row.description, money(row.debit),
              money(row.credit), to_currency(row.balance, places)]
         )  # fmt: skip
     writer.writerow(["", "", "Closing balance", "", "", to_currency(statement.closing_balance)])
     return response
-
-
-def _csv_safe(text: str) -> str:
-    """Keep a spreadsheet from running typed-in text (a payment reference) as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
