@@ -7,6 +7,7 @@ clients get the JSON error shape from monitoring.errors instead.
 import logging
 import sys
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -16,6 +17,7 @@ from monitoring.errors import (
     error_payload,
     report_system_error,
     request_id_of,
+    too_large_message,
     wants_json,
 )
 
@@ -56,6 +58,9 @@ def render_error(request, status: int, *, code=None, message=None, fields=None, 
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        # Read while a middleware looked at the form (CSRF): too large, not malformed.
+        return render_error(request, 413, message=too_large_message())
     return render_error(request, 400)
 
 
