@@ -1,6 +1,7 @@
 """The DRF exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]): every API error in one shape."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -16,6 +17,7 @@ from monitoring.errors import (
     error_payload,
     log_domain_error,
     report_system_error,
+    too_large_message,
 )
 from vevurn.errors import DomainError
 
@@ -70,6 +72,8 @@ def exception_handler(exc, context):
         return _respond(
             request, "unavailable", None, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER)}
         )
+    if isinstance(exc, RequestDataTooBig):
+        return _respond(request, "request_too_large", too_large_message(), 413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

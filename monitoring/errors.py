@@ -40,6 +40,8 @@ DEFAULT_ERRORS = {
     403: ("permission_denied", "You are not allowed to do that."),
     404: ("not_found", "We could not find that page."),
     409: ("conflict", "The request conflicts with the current state."),
+    413: ("request_too_large", "The request is too large."),
+    415: ("unsupported_media_type", "Send the request body as JSON."),
     429: ("rate_limited", "Too many attempts. Please wait and try again."),
     500: ("server_error", GENERIC_MESSAGE),
     503: ("unavailable", "The shop system is briefly unavailable. Please try again shortly."),
@@ -139,3 +141,11 @@ def debug_detail(exc: BaseException | None) -> str | None:
     if exc is None or not settings.DEBUG:
         return None
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def too_large_message() -> str:
+    """What a caller sees when the body passes DATA_UPLOAD_MAX_MEMORY_SIZE (a 413)."""
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return f"The request is too large: send at most {limit // 1024:,} KB."

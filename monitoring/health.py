@@ -26,6 +26,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import psutil
 from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.urls import resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -237,10 +239,16 @@ class HealthProbeMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # The probes skip SecurityMiddleware's redirect, not its headers (nosniff, referrer,
+        # X-Frame-Options); the Content-Security-Policy is added before this middleware.
+        self.security_headers = SecurityMiddleware(get_response)
+        self.frame_options = XFrameOptionsMiddleware(get_response)
 
     def __call__(self, request):
         if request.path_info in PROBE_PATHS:
             match = resolve(request.path_info)
             request.resolver_match = match
-            return match.func(request, *match.args, **match.kwargs)
+            response = match.func(request, *match.args, **match.kwargs)
+            response = self.security_headers.process_response(request, response)
+            return self.frame_options.process_response(request, response)
         return self.get_response(request)

@@ -7,6 +7,7 @@ clients get the JSON error shape from monitoring.errors instead.
 import logging
 import sys
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -18,6 +19,7 @@ from monitoring.errors import (
     error_payload,
     report_system_error,
     request_id_of,
+    too_large_message,
     wants_json,
 )
 
@@ -66,6 +68,9 @@ def database_unavailable(request, exc: BaseException):
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        # Read while a middleware looked at the form (CSRF): too large, not malformed.
+        return render_error(request, 413, message=too_large_message())
     return render_error(request, 400)
 
 

@@ -1,6 +1,5 @@
 """Pages of the point of sale. Views translate HTTP to service calls and back."""
 
-import csv
 import functools
 import json
 import logging
@@ -8,6 +7,7 @@ import uuid
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +21,7 @@ from pos.forms import StatementPeriodForm
 from pos.models import Customer, Invoice, MobileMoneyRequest, Sale, Shift, ShopSettings
 from pos.money import to_currency
 from pos.services import mobile_money
+from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
@@ -30,7 +31,11 @@ logger = logging.getLogger("vevurn.momo")
 @permission_required("pos.view_sale", raise_exception=True)
 def receipt(request, pk: int):
     """The printable receipt (80 mm thermal, fine on A4). Every print after the first is a copy."""
-    sale = get_object_or_404(Sale.objects.select_related("cashier", "customer", "register"), pk=pk)
+    sale = get_object_or_404(
+        Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
+    )
+    if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This sale is on another cashier's shift.")
     is_copy = sale.receipt_prints > 0
     Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
     payments = [p for p in sale.payments.all() if not p.is_change]
@@ -210,19 +215,14 @@ def _statement_csv(statement) -> HttpResponse:
     def money(value):
         return to_currency(value, places) if value else ""
 
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["date", "reference", "description", "debit", "credit", "balance"])
     writer.writerow(["", "", "Opening balance", "", "", to_currency(statement.opening_balance)])
     for row in statement.rows:
         when = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M")
         writer.writerow(
-            [when, row.reference, _csv_safe(row.description), money(row.debit),
+            [when, row.reference, row.description, money(row.debit),
              money(row.credit), to_currency(row.balance, places)]
         )  # fmt: skip
     writer.writerow(["", "", "Closing balance", "", "", to_currency(statement.closing_balance)])
     return response
-
-
-def _csv_safe(text: str) -> str:
-    """Keep a spreadsheet from running typed-in text (a payment reference) as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

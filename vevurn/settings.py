@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_ratelimit",
+    "csp",
     "accounts",
     "pos",
     "monitoring",
@@ -66,21 +67,26 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every answer (redirects too) carries a request id and an access log line.
     "monitoring.middleware.RequestIdMiddleware",
+    # Before the probes and WhiteNoise, so that every answer carries the Content-Security-Policy.
+    "csp.middleware.CSPMiddleware",
     # Answers /api/health/live and /ready before host validation and the HTTPS redirect
     # (Kubernetes probes send Host: <pod IP> over plain HTTP).
     "monitoring.health.HealthProbeMiddleware",
     "monitoring.metrics.RequestMetricsMiddleware",
+    # Before WhiteNoise, so that static files are refused in frames as well.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A NUL in a query parameter is a 400 here, not a PostgreSQL error (a 500) in a search.
+    "vevurn.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "monitoring.ratelimit.ApiRateLimitMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "vevurn.urls"
@@ -330,7 +336,32 @@ ADMINS = [("Admin", address) for address in env_list("ADMIN_EMAILS", [])]
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# A request body larger than this (forms and JSON alike) is refused with a 413, never read whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)  # 2.5 MB
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts only from this site;
+# no inline script or style, no plugins, no framing. The screens keep their scripts and styles
+# in static files; the API docs page adds its own allowance (pos/api/schema_urls.py).
+# docs/security.md lists what each directive protects and the tests that prove it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -539,6 +570,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The point of sale's REST API (/api/v1/). See README.md, section REST API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for signed-in users (session or token), like the API itself;
+    # drf-spectacular's default would serve them to anyone.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the drf-spectacular-sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -406,6 +406,9 @@ class SaleViewSet(
 
     def get_queryset(self):
         queryset = Sale.objects.order_by("-created_at", "-id")
+        if not self.request.user.has_perm("pos.view_shift"):
+            # A cashier sees the sales of their own shifts, as with the shifts themselves.
+            queryset = queryset.filter(shift__cashier=self.request.user)
         if self.action != "list":
             queryset = queryset.prefetch_related("lines", "payments")
         for name in ("shift", "customer"):
@@ -544,7 +547,10 @@ class HeldSaleViewSet(
     @extend_schema(responses={204: None, **ERRORS})
     def destroy(self, request, pk=None):
         """Discard the held cart (the customer left)."""
-        holds.discard_held_sale(held=self.get_object(), user=request.user)
+        shift = shifts.open_shift_for(request.user)
+        holds.discard_held_sale(
+            held=self.get_object(), user=request.user, register=shift and shift.register
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

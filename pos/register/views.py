@@ -43,6 +43,8 @@ from pos.services.voids import void_sale
 from vevurn.errors import DomainError
 
 PARTIAL_HEADER = "HTTP_X_REGISTER_PARTIAL"
+# The largest amount a money field takes (max_digits=14, decimal_places=2).
+MAX_TYPED_AMOUNT = Decimal(10**12)
 
 
 def till(view):
@@ -308,7 +310,7 @@ def resume(request, shift, pk: int):
 def discard(request, shift, pk: int):
     held = get_object_or_404(HeldSale, pk=pk)
     try:
-        discard_held_sale(held=held, user=request.user)
+        discard_held_sale(held=held, user=request.user, register=shift.register)
     except DomainError as error:
         return _back(request, shift, cart_error=error.message, status=error.status)
     return redirect("register:register")
@@ -342,10 +344,14 @@ def _render_payment(request, shift, cart, form, *, status=200, **extra):
         ).first()
     tendered = Decimal(0)
     for name in forms.PaymentForm.TENDERS:
+        # What was typed, even when the form refused it; nothing that is not a sane amount
+        # (1e308, NaN: the field's own error says so) reaches the change shown.
         try:
-            tendered += Decimal(str(form[name].value() or 0))
+            typed = Decimal(str(form[name].value() or 0))
         except ArithmeticError:
-            pass
+            continue
+        if typed.is_finite() and abs(typed) < MAX_TYPED_AMOUNT:
+            tendered += typed
     return render(
         request,
         "pos/register/payment.html",

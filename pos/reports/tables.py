@@ -1,6 +1,5 @@
 """A report table: columns and rows once, shown as HTML, downloaded as CSV or read as JSON."""
 
-import csv
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,8 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from pos.money import to_currency
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from pos.spreadsheet import csv_writer
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Table:
         if value is None:
             return ""
         if isinstance(value, str):
-            return csv_safe(value)
+            return value  # made safe by the writer (pos/spreadsheet.py)
         if column.kind == "money":
             return to_currency(value, self.places)
         if column.kind == "percent":
@@ -77,16 +75,11 @@ class Table:
         return [(self.display(v, c), c) for v, c in zip(self.footer, self.columns, strict=True)]
 
 
-def csv_safe(text: str) -> str:
-    """Keep a spreadsheet from running typed-in text (a product or customer name) as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_response(table: Table, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    writer = csv.writer(response)
-    writer.writerow([csv_safe(c.label) for c in table.columns])
+    writer = csv_writer(response)
+    writer.writerow([c.label for c in table.columns])
     for row in table.rows + ([table.footer] if table.footer else []):
         writer.writerow([table.raw(v, c) for v, c in zip(row, table.columns, strict=True)])
     return response

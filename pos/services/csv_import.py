@@ -16,6 +16,8 @@ Columns (header row required, UTF-8, comma-separated; order free):
   status           optional (default active): active, inactive or discontinued
 
 Stock is not imported: opening stock and changes go through the stock ledger.
+The export neutralises text cells that a spreadsheet would run as a formula (a leading `'`,
+pos/spreadsheet.py); the import takes that `'` off again, so an export imports back unchanged.
 Every row is validated first; if any row fails, nothing is written (one transaction).
 """
 
@@ -28,6 +30,7 @@ from django.db import transaction
 
 from pos.models import Category, Product, ProductStatus, Supplier
 from pos.services.catalogue import PRICE_FIELDS, record_price_changes
+from pos.spreadsheet import csv_writer, unneutralise
 from vevurn.errors import PermissionDenied
 
 COLUMNS = [
@@ -127,7 +130,8 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
             if len(values) != len(header):
                 report.error(line, "", f"Expected {len(header)} values, found {len(values)}.")
                 continue
-            rows.append((line, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+            cells = zip(header, values, strict=True)
+            rows.append((line, {h: unneutralise(v.strip()) for h, v in cells}))
             if len(rows) > MAX_ROWS:
                 report.error(line, "", f"Too many rows: import at most {MAX_ROWS} at a time.")
                 return []
@@ -216,7 +220,7 @@ def _with_defaults(row: dict, instance: Product | None) -> dict:
 
 def export_products(queryset, out) -> int:
     """Write products as CSV (the import's columns) to the text stream `out`; returns rows."""
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     n = 0
     for p in queryset.select_related("category", "supplier").order_by("sku").iterator(2000):

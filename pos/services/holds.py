@@ -73,10 +73,17 @@ def resume_held_sale(*, held: HeldSale, register: Register, user) -> Cart:
     return cart
 
 
-def discard_held_sale(*, held: HeldSale, user) -> None:
-    """Throw a held cart away (the customer left); nothing else changes."""
+def discard_held_sale(*, held: HeldSale, user, register: Register | None = None) -> None:
+    """Throw a held cart away (the customer left); nothing else changes. Only at the register
+    it was held on (`register`: the user's till), by the cashier who held it, or by a manager
+    (`pos.close_any_shift`): another till cannot throw away someone else's customer's cart."""
     if not user.has_perm("pos.sell"):
         raise errors.NotAllowed("You are not allowed to sell.")
+    own = held.cashier_id == user.pk or (register is not None and held.register_id == register.pk)
+    if not own and not user.has_perm("pos.close_any_shift"):
+        raise errors.HeldSaleOtherRegister(
+            "This sale was held on another register; discard it there.", field="held"
+        )
     with transaction.atomic():
         deleted, _ = HeldSale.objects.filter(pk=held.pk).delete()
     if not deleted:

@@ -1,0 +1,121 @@
+"""A small shop with one of everything the URLs point at, for the security tests.
+
+Two cashiers each on their own shift (Grace on R1, Bob on R2), a manager and an admin with API
+tokens, and the rows the screens, the API and the admin show: a product, a customer with an
+invoice, a held sale, a purchase order, a stock count, a mobile money request, an audit entry.
+"""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from tests.pos.conftest import _fresh_shop_settings_cache  # noqa: F401
+
+MONITORING_TOKEN = "monitoring-token-for-the-security-tests-0123456789"
+
+
+@pytest.fixture
+def shop(make_user, settings):
+    from rest_framework.authtoken.models import Token
+
+    from accounts import audit
+    from pos.models import (
+        Category,
+        Customer,
+        LowStockAlert,
+        MobileMoneyRequest,
+        PurchaseOrder,
+        PurchaseOrderLine,
+        Register,
+        StockCount,
+        Supplier,
+    )
+    from pos.services.catalogue import create_product
+    from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+    from pos.services.holds import hold_sale
+    from pos.services.shifts import close_shift, open_shift
+
+    settings.MONITORING_API_TOKEN = MONITORING_TOKEN
+    users = {
+        "cashier": make_user("grace", "cashier", first_name="Grace"),
+        "other_cashier": make_user("bob", "cashier", first_name="Bob"),
+        "manager": make_user("eric", "manager", first_name="Eric"),
+        "admin": make_user("aline", "admin", first_name="Aline"),
+    }
+    tokens = {role: Token.objects.create(user=users[role]).key for role in ("cashier", "manager")}
+    category = Category.objects.create(name="Cables")
+    supplier = Supplier.objects.create(name="Kigali Tech Imports")
+    product = create_product(
+        name="USB-C cable 1m",
+        sku="CAB-1",
+        barcode="CAB-1",
+        category=category,
+        supplier=supplier,
+        cost_price=Decimal(1500),
+        retail_price=Decimal(3500),
+        minimum_price=Decimal(2000),
+        reorder_level=2,
+        initial_stock=50,
+    )
+    customer = Customer.objects.create(
+        name="Jean Bosco", phone="+250788123456", credit_limit=Decimal(100000)
+    )
+    r1 = Register.objects.create(code="R1", name="Till 1")
+    r2 = Register.objects.create(code="R2", name="Till 2")
+    r3 = Register.objects.create(code="R3", name="Till 3")
+    r4 = Register.objects.create(code="R4", name="Till 4")
+    shift = open_shift(register=r1, cashier=users["cashier"], opening_float=Decimal(20000))
+    other_shift = open_shift(
+        register=r2, cashier=users["other_cashier"], opening_float=Decimal(10000)
+    )
+
+    def sell(shift, cashier, tender="cash", customer_id=None):
+        return checkout(
+            shift=shift,
+            cashier=cashier,
+            cart=Cart([CartLine(product.pk, 1)], customer_id=customer_id),
+            tenders=[TenderLine(tender, Decimal(3500))],
+            idempotency_key=uuid.uuid4(),
+        )
+
+    # The manager sells too (on R3), and the admin has closed a shift on R4.
+    open_shift(register=r3, cashier=users["manager"], opening_float=Decimal(0))
+    closed_shift = close_shift(
+        shift=open_shift(register=r4, cashier=users["admin"], opening_float=Decimal(0)),
+        counted={"cash": Decimal(0)},
+        user=users["admin"],
+    )
+    open_shift(register=r4, cashier=users["admin"], opening_float=Decimal(0))
+    sale = sell(shift, users["cashier"])
+    credit_sale = sell(shift, users["cashier"], "account", customer.pk)
+    other_sale = sell(other_shift, users["other_cashier"])
+    held = hold_sale(register=r1, cashier=users["cashier"], cart=Cart([CartLine(product.pk, 2)]))
+    order = PurchaseOrder.objects.create(supplier=supplier, created_by=users["manager"])
+    PurchaseOrderLine.objects.create(
+        order=order, product=product, quantity_ordered=5, unit_cost=Decimal(1500)
+    )
+    momo = MobileMoneyRequest.objects.create(
+        shift=shift, amount=Decimal(3500), phone="+250788123456", created_by=users["cashier"]
+    )
+    return {
+        "users": users,
+        "tokens": tokens,
+        "product": product,
+        "category": category,
+        "supplier": supplier,
+        "customer": customer,
+        "register": r1,
+        "shift": shift,
+        "other_shift": other_shift,
+        "closed_shift": closed_shift,
+        "sale": sale,
+        "other_sale": other_sale,
+        "invoice": credit_sale.invoice,
+        "held": held,
+        "order": order,
+        "momo": momo,
+        "count": StockCount.objects.create(name="November", created_by=users["manager"]),
+        "alert": LowStockAlert.objects.create(product=product, stock_on_hand=1, reorder_level=2),
+        "audit": audit.record(action="security.test", actor=users["manager"]),
+    }
