@@ -20,6 +20,7 @@ def shop(make_user, settings):
     from rest_framework.authtoken.models import Token
 
     from accounts import audit
+    from monitoring.models import AlertIncident
     from pos.models import (
         Category,
         Customer,
@@ -98,6 +99,8 @@ def shop(make_user, settings):
     momo = MobileMoneyRequest.objects.create(
         shift=shift, amount=Decimal(3500), phone="+250788123456", created_by=users["cashier"]
     )
+    # A row of the alert history, so that its admin pages have an object to refuse or show.
+    AlertIncident.objects.create(rule="error_rate", summary="5xx share 12% over 5 minutes")
     return {
         "users": users,
         "tokens": tokens,

@@ -106,6 +106,7 @@ ROUTES: dict[str, Access] = {
     "api/monitoring/performance/recent": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/endpoints": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/redis": Access(get=STAFF_OR_MONITOR),
+    "api/monitoring/metrics": Access(get=STAFF_OR_MONITOR),
     # --- The REST API (session or token) --------------------------------------------------------
     "api/schema/": Access(get=SIGNED_IN),
     "api/docs/": Access(get=SIGNED_IN),
@@ -164,7 +165,7 @@ ROUTES: dict[str, Access] = {
     "admin/jsi18n/": Access(get=MANAGERS),
     # "View on site": no model has a page of its own, so the admin answers 404 to everyone.
     "admin/r/<path:content_type_id>/<path:object_id>/": Access(get=NOBODY),
-    "admin/^(?P<app_label>auth|accounts|authtoken|pos)/$": Access(get=MANAGERS),
+    "admin/^(?P<app_label>auth|accounts|authtoken|pos|monitoring)/$": Access(get=MANAGERS),
     "admin/(?P<url>.*)$": Access(get=NOBODY),  # the admin's own 404
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
@@ -199,6 +200,9 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page
+    "pos.productdaysales": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    # The alert history, read only (managers see it on the health dashboard).
+    "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
 }
 
 
@@ -270,7 +274,7 @@ def concrete_url(route: str, shop) -> str:
     from pos.models import StockMovement
 
     parts = route.split("/")
-    if route == "admin/^(?P<app_label>auth|accounts|authtoken|pos)/$":
+    if route == "admin/^(?P<app_label>auth|accounts|authtoken|pos|monitoring)/$":
         return "/admin/pos/"
     if route == "admin/autocomplete/":
         return "/admin/autocomplete/?app_label=pos&model_name=purchaseorder&field_name=supplier"
