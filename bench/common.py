@@ -90,6 +90,12 @@ def _server_url(url: str, database: str) -> str:
 def recreate_database() -> None:
     """Drop and create the bench database, empty; then migrate it."""
     import psycopg
+    from django.apps import apps
+
+    if apps.ready:  # an earlier benchmark in this run left Django connected to it
+        from django.db import connections
+
+        connections.close_all()
 
     name = urlsplit(DATABASE_URL).path.lstrip("/")
     with psycopg.connect(_server_url(DATABASE_URL, "postgres"), autocommit=True) as conn:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -509,6 +509,14 @@ class HeldSaleViewSet(
 
     def get_queryset(self):
         queryset = HeldSale.objects.order_by("-created_at", "-id")
+        user = self.request.user
+        if not user.has_perm("pos.view_shift"):
+            # A cashier sees the carts they held and those parked on the till they work at.
+            shift = shifts.open_shift_for(user)
+            mine = Q(cashier=user)
+            if shift is not None:
+                mine |= Q(register_id=shift.register_id)
+            queryset = queryset.filter(mine)
         if id_param(self.request, "register"):
             queryset = queryset.filter(register_id=id_param(self.request, "register"))
         return queryset

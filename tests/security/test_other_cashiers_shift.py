@@ -73,9 +73,12 @@ def test_the_api_hides_grace_s_shift_and_sales_from_bob(shop, client_name, reque
     assert client.get(f"/api/v1/sales/{sale.pk}/receipt/").status_code == 404
     assert client.get("/api/v1/sales/", {"shift": grace_shift.pk}).json()["results"] == []
 
-    assert client.delete(f"/api/v1/held-sales/{held.pk}/").status_code == 409
+    # Grace's held cart, parked on her till, is not Bob's to list, resume or throw away.
+    assert client.get("/api/v1/held-sales/").json()["results"] == []
+    assert client.get(f"/api/v1/held-sales/{held.pk}/").status_code == 404
+    assert client.delete(f"/api/v1/held-sales/{held.pk}/").status_code == 404
     resume = post(f"/api/v1/held-sales/{held.pk}/resume/", {"register": shop["register"].pk + 1})
-    assert resume.status_code == 409
+    assert resume.status_code == 404
     assert HeldSale.objects.filter(pk=held.pk).exists()
     grace_shift.refresh_from_db()
     assert grace_shift.status == Shift.Status.OPEN
@@ -90,3 +93,12 @@ def test_a_manager_still_sees_every_shift_and_sale(shop):
     assert manager.get(f"/pos/sales/{shop['sale'].pk}/receipt/").status_code == 200
     assert manager.get(f"/api/v1/sales/{shop['sale'].pk}/").status_code == 200
     assert manager.get(f"/api/v1/shifts/{shop['shift'].pk}/").status_code == 200
+    assert manager.get(f"/api/v1/held-sales/{shop['held'].pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_grace_sees_her_till_s_held_carts_through_the_api(shop):
+    grace = Client()
+    grace.force_login(shop["users"]["cashier"])
+    held = grace.get("/api/v1/held-sales/").json()["results"]
+    assert [h["id"] for h in held] == [shop["held"].pk]
