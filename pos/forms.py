@@ -3,29 +3,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pos.models import Category, MovementKind, Product
+from pos.models import PRODUCT_EDITABLE_FIELDS, Category, MovementKind, Product
 from pos.services.stock import ADJUSTMENT_KINDS
 
 
 class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = [
-            "name",
-            "sku",
-            "barcode",
-            "category",
-            "supplier",
-            "brand",
-            "model",
-            "colour",
-            "cost_price",
-            "retail_price",
-            "wholesale_price",
-            "minimum_price",
-            "reorder_level",
-            "status",
-        ]
+        fields = PRODUCT_EDITABLE_FIELDS
 
 
 class ProductAddForm(ProductAdminForm):

@@ -8,6 +8,7 @@ services, so a cart of 20 lines costs the same queries as a cart of one.
 from rest_framework import serializers
 
 from pos.models import (
+    PRODUCT_EDITABLE_FIELDS,
     CashMovement,
     Category,
     Customer,
@@ -70,21 +71,8 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = [
             "id",
-            "name",
-            "sku",
-            "barcode",
-            "category",
-            "supplier",
-            "brand",
-            "model",
-            "colour",
-            "cost_price",
-            "retail_price",
-            "wholesale_price",
-            "minimum_price",
+            *PRODUCT_EDITABLE_FIELDS,
             "stock_on_hand",
-            "reorder_level",
-            "status",
             "initial_stock",
             "created_at",
             "updated_at",

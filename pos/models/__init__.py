@@ -1,4 +1,10 @@
-from pos.models.catalogue import Category, Product, ProductStatus, Supplier
+from pos.models.catalogue import (
+    PRODUCT_EDITABLE_FIELDS,
+    Category,
+    Product,
+    ProductStatus,
+    Supplier,
+)
 from pos.models.customers import Customer
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.models.selling import (
@@ -29,6 +35,7 @@ from pos.models.stock import (
 )
 
 __all__ = [
+    "PRODUCT_EDITABLE_FIELDS",
     "CashMovement",
     "Category",
     "Customer",

@@ -140,3 +140,23 @@ class Product(models.Model):
     @property
     def cost_exceeds_retail(self) -> bool:
         return (self.cost_price or 0) > (self.retail_price or 0)
+
+
+# What a manager edits on a product, in the admin, the CSV import/export and the API (stock on
+# hand changes only through the stock ledger).
+PRODUCT_EDITABLE_FIELDS = [
+    "name",
+    "sku",
+    "barcode",
+    "category",
+    "supplier",
+    "brand",
+    "model",
+    "colour",
+    "cost_price",
+    "retail_price",
+    "wholesale_price",
+    "minimum_price",
+    "reorder_level",
+    "status",
+]

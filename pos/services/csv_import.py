@@ -28,27 +28,13 @@ from dataclasses import dataclass, field
 from django import forms
 from django.db import transaction
 
-from pos.models import Category, Product, ProductStatus, Supplier
+from pos.models import PRODUCT_EDITABLE_FIELDS, Category, Product, ProductStatus, Supplier
 from pos.services.catalogue import PRICE_FIELDS, record_price_changes
 from pos.spreadsheet import csv_writer, unneutralise
 from vevurn.errors import PermissionDenied
 
-COLUMNS = [
-    "sku",
-    "name",
-    "barcode",
-    "category",
-    "supplier",
-    "brand",
-    "model",
-    "colour",
-    "cost_price",
-    "retail_price",
-    "wholesale_price",
-    "minimum_price",
-    "reorder_level",
-    "status",
-]
+# The CSV's columns: SKU first (it names the row), then what a manager may edit.
+COLUMNS = ["sku", *(name for name in PRODUCT_EDITABLE_FIELDS if name != "sku")]
 REQUIRED_COLUMNS = {"sku", "name", "category", "retail_price"}
 MAX_ROWS = 20000
 
@@ -68,7 +54,7 @@ class ProductImportForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = [c for c in COLUMNS]
+        fields = COLUMNS
 
 
 @dataclass
