@@ -244,14 +244,13 @@ SELECT id, name, sku, retail_price, cost_price, minimum_price, status, stock_on_
   FROM pos_product WHERE id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
   ORDER BY id FOR UPDATE;
-SELECT id, code, last_receipt_number FROM pos_register WHERE id = :register FOR UPDATE;
-SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
 UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id = :register
-  RETURNING last_receipt_number AS receipt \\gset
+  RETURNING code, last_receipt_number AS receipt \\gset
+SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
 INSERT INTO pos_sale (number, register_id, shift_id, cashier_id, status, idempotency_key,
     request_fingerprint, subtotal, discount_total, tax_total, total, change_given, created_at,
     business_day, void_reason, receipt_prints)
-  VALUES ((SELECT code FROM pos_register WHERE id = :register) || '-' || lpad(':receipt', 6, '0'),
+  VALUES (':code' || '-' || lpad(':receipt', 6, '0'),
     :register, :shift, :cashier, 'completed', gen_random_uuid(),
     md5(random()::text), 10000, 0, 1525, 10000, 0, now(), current_date, '', 0)
   RETURNING id AS sale \\gset

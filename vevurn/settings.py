@@ -235,6 +235,8 @@ RATE_LIMITS = {
 # --- Authentication ---------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, with a user's permissions read in one query (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.PermissionsBackend"]
 LOGIN_URL = "accounts:login"
 # The till decides: the register, "open a shift", or the home page (pos.register.views.start).
 LOGIN_REDIRECT_URL = "register:start"

@@ -445,8 +445,9 @@ class SaleViewSet(
             tenders=tenders,
             idempotency_key=key,
         )
-        code = status.HTTP_200_OK if sale.replayed else status.HTTP_201_CREATED
-        return self.answer(s.SaleSerializer, self._sale(sale.pk), code)
+        if sale.replayed:
+            return self.answer(s.SaleSerializer, self._sale(sale.pk), status.HTTP_200_OK)
+        return self.answer(s.SaleSerializer, sale, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.ReceiptSerializer, **ERRORS})
     @action(detail=True)

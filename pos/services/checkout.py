@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import audit
@@ -233,16 +233,14 @@ def _complete(
 
     # As late as possible: the register's counter, then the shift's status under that lock (a
     # shift closes by locking the same register row, so no sale can slip past a close).
-    register = Register.objects.select_for_update().get(pk=shift.register_id)
+    number = _take_receipt_number(shift.register_id)
     if Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).count() != 1:
         raise errors.ShiftClosed()
-    register.last_receipt_number += 1
-    register.save(update_fields=["last_receipt_number"])
 
     now = timezone.now()
     sale = Sale.objects.create(
-        number=f"{register.code}-{register.last_receipt_number:06d}",
-        register=register,
+        number=number,
+        register_id=shift.register_id,
         shift=shift,
         cashier=cashier,
         customer=customer,
@@ -285,6 +283,7 @@ def _complete(
             now,
         )
     Payment.objects.bulk_create(payments)
+    _remember_children(sale, lines=lines, payments=payments)
     if momo_requests:
         # Payments were planned in tender order, so each request finds its payment by position.
         for tender, payment in zip(tenders, payments, strict=False):
@@ -327,6 +326,29 @@ def _complete(
             },
         )
     return sale
+
+
+def _take_receipt_number(register_id: int) -> str:
+    """Lock the register row and take its next receipt number, in one statement."""
+    table = connection.ops.quote_name(Register._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_receipt_number = last_receipt_number + 1 "  # noqa: S608 - the model's own names
+            "WHERE id = %s RETURNING code, last_receipt_number",
+            [register_id],
+        )
+        code, last = cursor.fetchone()
+    return f"{code}-{last:06d}"
+
+
+def _remember_children(sale: Sale, *, lines: list[SaleLine], payments: list[Payment]) -> None:
+    """Keep the rows just written as the sale's `lines` and `payments`, as prefetch_related
+    would: the answer to a checkout is built from them without reading them back."""
+    sale._prefetched_objects_cache = {}
+    for name, rows in (("lines", lines), ("payments", payments)):
+        queryset = getattr(sale, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        sale._prefetched_objects_cache[name] = queryset
 
 
 def _check_prices(cart: Cart, priced, products, shop) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts import audit
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
@@ -125,7 +125,7 @@ def apply_movements(
                 )
             )
         StockMovement.objects.bulk_create(movements)
-        Product.objects.bulk_update(list(products.values()), ["stock_on_hand"])
+        _write_stock(products)
         crossed = [
             (pk, p.stock_on_hand, p.reorder_level)
             for pk, p in products.items()
@@ -135,6 +135,23 @@ def apply_movements(
             # Notifications follow the commit: never inside it, never for a rolled-back change.
             transaction.on_commit(lambda: _raise_low_stock_alerts(crossed))
     return movements
+
+
+def _write_stock(products: dict[int, Product]) -> None:
+    """Store each product's new stock_on_hand in one UPDATE (what bulk_update writes, without
+    building an ORM expression per product)."""
+    table = connection.ops.quote_name(Product._meta.db_table)
+    column = connection.ops.quote_name(Product._meta.get_field("stock_on_hand").column)
+    key = connection.ops.quote_name(Product._meta.pk.column)
+    cases = " ".join(["WHEN %s THEN %s"] * len(products))
+    placeholders = ", ".join(["%s"] * len(products))
+    params = [value for pk, product in products.items() for value in (pk, product.stock_on_hand)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = CASE {key} {cases} END "  # noqa: S608 - the model's own names
+            f"WHERE {key} IN ({placeholders})",
+            [*params, *products],
+        )
 
 
 def _raise_low_stock_alerts(crossed: list[tuple[int, int, int]]) -> None:

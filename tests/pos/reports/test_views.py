@@ -197,11 +197,11 @@ def test_report_pages_run_as_many_queries_for_many_sales_as_for_few(
 
 
 def test_sales_report_query_count(manager_client, shop_day, django_assert_num_queries):
-    # session, user, permissions (user's, group's); shop settings come from the cache;
+    # session, user, permissions (one query); shop settings come from the cache;
     # summary (sales, refunds), periods (sales, refunds), breakdown (daily sums, voided lines,
     # refund lines, names)
     manager_client.get(reverse("reports:sales"), PERIOD)  # warm the settings cache
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         manager_client.get(reverse("reports:sales"), PERIOD)
 
 

@@ -1,0 +1,56 @@
+"""Django's ModelBackend, reading a user's permissions in one query instead of two."""
+
+from functools import cache
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+
+class PermissionsBackend(ModelBackend):
+    """The same answers as ModelBackend: a user's own permissions and their groups', cached on
+    the user object for the request. ModelBackend asks for each set separately (two queries on
+    every request that checks a permission); this asks once, for their union."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if user_obj.is_superuser:
+            return super().get_all_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            with connection.cursor() as cursor:
+                cursor.execute(permissions_sql(), [user_obj.pk, user_obj.pk])
+                user_obj._perm_cache = {f"{app}.{codename}" for app, codename in cursor}
+        return user_obj._perm_cache
+
+
+@cache
+def permissions_sql() -> str:
+    """The union of a user's own and group permissions as "app_label, codename" rows; written
+    out once from the models' tables (the ORM spends more time building it than the database
+    does answering it)."""
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    own = user_model._meta.get_field("user_permissions").remote_field.through._meta
+    member = user_model._meta.get_field("groups").remote_field.through._meta
+    granted = Group._meta.get_field("permissions").remote_field.through._meta
+
+    def column(meta, field):
+        return quote(meta.get_field(field).column)
+
+    permission, content_type = Permission._meta, ContentType._meta
+    own_permission, own_user = column(own, "permission"), column(own, "user")
+    member_group, member_user = column(member, "group"), column(member, "user")
+    granted_group, granted_permission = column(granted, "group"), column(granted, "permission")
+    return (
+        f"SELECT ct.{column(content_type, 'app_label')}, p.{column(permission, 'codename')} "  # noqa: S608 - the models' own names
+        f"FROM {quote(permission.db_table)} p JOIN {quote(content_type.db_table)} ct "
+        f"ON ct.{column(content_type, 'id')} = p.{column(permission, 'content_type')} "
+        f"WHERE p.{column(permission, 'id')} IN ("
+        f"SELECT {own_permission} FROM {quote(own.db_table)} WHERE {own_user} = %s "
+        f"UNION SELECT g.{granted_permission} FROM {quote(granted.db_table)} g "
+        f"JOIN {quote(member.db_table)} m ON m.{member_group} = g.{granted_group} "
+        f"WHERE m.{member_user} = %s)"
+    )
