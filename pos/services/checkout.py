@@ -329,14 +329,20 @@ def _complete(
 
 
 def _take_receipt_number(register_id: int) -> str:
-    """Lock the register row and take its next receipt number, in one statement."""
+    """Lock the register row and take its next receipt number: one UPDATE ... RETURNING on
+    PostgreSQL; on SQLite (RETURNING only since 3.35, and the write lock is already held since
+    BEGIN IMMEDIATE) the update, then a read."""
     table = connection.ops.quote_name(Register._meta.db_table)
+    update = f"UPDATE {table} SET last_receipt_number = last_receipt_number + 1 WHERE id = %s"  # noqa: S608 - the model's own names
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET last_receipt_number = last_receipt_number + 1 "  # noqa: S608 - the model's own names
-            "WHERE id = %s RETURNING code, last_receipt_number",
-            [register_id],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{update} RETURNING code, last_receipt_number", [register_id])
+        else:
+            cursor.execute(update, [register_id])
+            cursor.execute(
+                f"SELECT code, last_receipt_number FROM {table} WHERE id = %s",  # noqa: S608
+                [register_id],
+            )
         code, last = cursor.fetchone()
     return f"{code}-{last:06d}"
 

@@ -211,7 +211,8 @@ def test_checkout_queries_do_not_grow_with_the_lines(as_cashier, shift, make_pro
     assert one == CHECKOUT_QUERIES
 
 
-CHECKOUT_QUERIES = 15
+# PostgreSQL takes the receipt number in one UPDATE ... RETURNING; SQLite updates, then reads.
+CHECKOUT_QUERIES = 15 if connection.vendor == "postgresql" else 16
 
 
 def test_the_checkout_answer_is_the_sale_as_stored(as_cashier, shift, make_product):
