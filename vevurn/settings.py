@@ -427,6 +427,9 @@ LOGGING = {
         # It repeats every 4xx/5xx that vevurn.access (status) and vevurn.errors (stack trace)
         # already log; at ERROR it would also send each system error to Sentry a second time.
         "django.request": {"handlers": [], "level": "CRITICAL", "propagate": True},
+        # httpx logs every outgoing request at INFO (check_deployment --url, alert webhooks);
+        # the callers log what matters themselves.
+        "httpx": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
 

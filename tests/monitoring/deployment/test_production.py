@@ -143,6 +143,7 @@ def assert_ready(env):
     assert report["score"] >= 90, not_passing
     assert report["verdict"] == "ready"
     assert result.returncode == 0, result.stderr
+    assert "HTTP Request:" not in result.stderr  # httpx's own line per request stays quiet
     return report, not_passing
 
 
