@@ -47,7 +47,7 @@ def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> 
 
 # Name search on PostgreSQL has two good plans:
 # - common word: walk the index pos_product_active_name in name order and stop at the `limit`-th
-#   match ("samsung", in a fifth of the bench's 1,000,000 names: 86,000 index entries, 22 ms);
+#   match ("samsung", in a fifth of the bench's 1,000,000 names: 86,000 index entries, 11 ms);
 # - rare word: fetch its few matches through the trigram index and sort them ("model 5432",
 #   111 names: 10 ms; walking the names would pass 180,000 of them).
 # The planner cannot tell them apart: its estimate of "name contains" comes from the 100 names
