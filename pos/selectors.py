@@ -54,9 +54,9 @@ def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> 
 # of its histogram, so a word in 1% of the names may show in none of them (it then fetches and
 # sorts 10,000 rows) and a word in 0.01% may show in one (it then walks most of the catalogue:
 # 294 ms for "glass case model 77" after one ANALYZE). A sample of the names decides instead:
-# about 2,000 at 1,000,000 products (0.2% of the table's pages, the same pages each time,
-# about 1 ms), and a word in at least 0.1% of them is common.
-NAME_SAMPLE_PERCENT = 0.2
+# about 2,000 (whole pages of the table, the same pages each time, about 1 ms), and a word in at
+# least 0.1% of them is common.
+NAME_SAMPLE_ROWS = 2000
 COMMON_SHARE = 0.001
 # The scan methods turned off for the ids query, so that the planner takes the plan chosen.
 PLANS = {
@@ -66,15 +66,20 @@ PLANS = {
 
 
 def name_frequency(query: str) -> str:
-    """Whether `query` is "common" or "rare" in the sampled names of active products."""
+    """Whether `query` is "common" or "rare" in a sample of the active products' names."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT count(*), count(*) FILTER (WHERE UPPER(name::text) LIKE UPPER(%s))
-               FROM pos_product TABLESAMPLE SYSTEM (%s) REPEATABLE (0)
+               FROM pos_product TABLESAMPLE SYSTEM ((
+                   -- the percentage that makes NAME_SAMPLE_ROWS (before any ANALYZE: 0.2)
+                   SELECT CASE WHEN reltuples > 0 THEN least(100, 100 * %s / reltuples)
+                               ELSE 0.2 END
+                   FROM pg_class WHERE oid = 'pos_product'::regclass
+               )) REPEATABLE (0)
                WHERE status = %s""",
             [
                 f"%{connection.ops.prep_for_like_query(query)}%",
-                NAME_SAMPLE_PERCENT,
+                NAME_SAMPLE_ROWS,
                 ProductStatus.ACTIVE,
             ],
         )

@@ -139,8 +139,8 @@ def test_both_plans_find_the_same(catalogue, monkeypatch, frequency):
 
 
 @pytest.mark.postgres
-def test_how_common_a_word_is_comes_from_a_sample(catalogue, monkeypatch):
-    monkeypatch.setattr(selectors, "NAME_SAMPLE_PERCENT", 100)  # the whole small table
+def test_how_common_a_word_is_comes_from_a_sample(catalogue):
+    # a sample of 2,000 names is the whole of this small table
     assert selectors.name_frequency("CABLE") == "common"
     assert selectors.name_frequency("charger 42") == "common"  # 11 of 500
     assert selectors.name_frequency("charger 420") == "rare"  # 1 of 500
@@ -164,13 +164,12 @@ def _ids_query_and_plan(query, *more_settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_common_word_walks_the_active_name_index(catalogue, monkeypatch):
+def test_common_word_walks_the_active_name_index(catalogue):
     """The ids come from the (name, id) index in name order, from the index alone once VACUUM
     has marked the table's pages all-visible: no sort of all the matches, and no SKU/barcode
     condition that would need the table's rows for every name passed."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE pos_product")
-    monkeypatch.setattr(selectors, "NAME_SAMPLE_PERCENT", 100)
     settings, plan = _ids_query_and_plan("able 1")
     assert "enable_bitmapscan = off" in settings
     assert "Index Only Scan using pos_product_active_name" in plan
