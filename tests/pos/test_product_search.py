@@ -198,3 +198,14 @@ def test_plan_settings_are_put_back(catalogue):
             " current_setting('enable_indexscan'), current_setting('enable_indexonlyscan')"
         )
         assert cursor.fetchone() == ("on", "on", "on", "on")
+
+
+@pytest.mark.postgres
+def test_the_product_table_is_vacuumed_after_a_thousand_changes():
+    # The index-only name walk needs all-visible pages; stock changes clear them until a vacuum.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'pos_product'::regclass")
+        (options,) = cursor.fetchone()
+
+    assert "autovacuum_vacuum_threshold=1000" in options
+    assert "autovacuum_vacuum_scale_factor=0" in options
