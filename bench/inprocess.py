@@ -5,6 +5,11 @@
 The parent sets the environment (settings variant, Redis up or down) and reads one JSON object
 from the last line of stdout: per path, every request's time in microseconds, and the worker's
 resident memory at the checkpoints asked for.
+
+With "without": a middleware's dotted path, the process builds a second handler whose stack
+lacks that middleware and alternates requests between the two (one with, one without, ...): the
+samples come back as "with" and "without", measured in the same process, heap and threads, so
+the difference is the middleware's own cost per request, free of the process-to-process spread.
 """
 
 import io
@@ -53,8 +58,8 @@ def main() -> None:
     def start_response(status, headers, exc_info=None):
         statuses["last"] = int(status.split()[0])
 
-    def call(path: str) -> int:
-        body = app(environ_for(path, spec.get("headers", {})), start_response)
+    def call(path: str, handler=app) -> int:
+        body = handler(environ_for(path, spec.get("headers", {})), start_response)
         try:
             for _ in body:
                 pass
@@ -65,6 +70,10 @@ def main() -> None:
 
     process = psutil.Process()
     result = {"samples": {}, "status": {}, "rss_mb": {}}
+    if spec.get("without"):
+        result["samples"] = alternate(app, spec, call)
+        print(json.dumps(result))
+        return
     paths = spec["paths"]
     for path in paths:
         for _ in range(spec.get("warmup", 0)):
@@ -89,6 +98,29 @@ def main() -> None:
                 result["rss_mb"][str(done)] = process.memory_info().rss / 2**20
         result["samples"][label] = samples
     print(json.dumps(result))
+
+
+def alternate(app, spec: dict, call) -> dict[str, list[float]]:
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    stack = [name for name in settings.MIDDLEWARE if name != spec["without"]]
+    assert len(stack) < len(settings.MIDDLEWARE), f"{spec['without']} is not in MIDDLEWARE"
+    with override_settings(MIDDLEWARE=stack):
+        without = WSGIHandler()
+    handlers = {"with": app, "without": without}
+    path = spec["paths"][0]
+    for handler in handlers.values():
+        for _ in range(spec.get("warmup", 0)):
+            call(path, handler)
+    samples: dict[str, list[float]] = {name: [] for name in handlers}
+    for _ in range(spec["requests"]):
+        for name, handler in handlers.items():
+            began = time.perf_counter_ns()
+            call(path, handler)
+            samples[name].append((time.perf_counter_ns() - began) / 1000)
+    return samples
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from monitoring.cache import ResilientRedisCache
 
@@ -176,17 +178,51 @@ def total_key(endpoint: str) -> str:
     return f"metrics:total:{quote(endpoint, safe='/<>:._-')}"
 
 
+# What the request path leaves for one request: a tuple, the one allocation a request costs. The
+# flush adds them up; the ring of recent requests keeps the same tuples.
+RECENT_FIELDS = (
+    "time",
+    "method",
+    "route",
+    "status",
+    "duration_ms",
+    "memory_delta_kb",
+    "request_id",
+)
+# Requests waiting for the flush thread; past this (the thread is late: a hung Redis, a long alert
+# evaluation) the request that reaches it adds them up itself, so memory stays bounded.
+MAX_PENDING = 10_000
+
+
+def fold(requests: list[tuple], into: dict[tuple[int, str, str], Aggregate]) -> None:
+    """Add recorded requests up per (minute, method, route)."""
+    for when, method, route, status, duration_ms, mem_kb, _ in requests:
+        key = (int(when // 60), method, route)
+        aggregate = into.get(key)
+        if aggregate is None:
+            aggregate = into[key] = Aggregate()
+        aggregate.add(status, duration_ms, mem_kb)
+
+
 class Recorder:
-    """Per-process aggregation, a flush to the cache at most once per interval, and the ring of
-    recent requests. A background thread flushes, so a slow or dead Redis never delays a
-    request; the cache backend's breaker bounds each flush."""
+    """Per-process recording, a flush to the cache at most once per interval, and the ring of
+    recent requests.
+
+    The request path only appends one tuple (under a lock, a fraction of a µs): to the requests
+    waiting for the flush and to the ring. A background thread adds them up per minute and
+    endpoint and writes them in one cache call, so a slow or dead Redis never delays a request;
+    the cache backend's breaker bounds each flush."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pending: dict[tuple[int, str], Aggregate] = {}
-        self.recent: deque[dict] = deque(maxlen=1000)
+        self.pending: list[tuple] = []  # recorded since the last flush, not yet added up
+        self.folded: dict[tuple[int, str, str], Aggregate] = {}  # added up, not yet written
+        self.recent: deque[tuple] = deque(maxlen=1000)
         self.flush_lock = threading.Lock()
         self.last_flush = time.monotonic()
+        # settings.METRICS_FLUSH_INTERVAL_SECONDS, read on first use and again after a change
+        # (a settings read costs more than the rest of the check).
+        self.interval: float | None = None
         self.wake = threading.Event()
         self.pid: int | None = None
 
@@ -200,25 +236,19 @@ class Recorder:
         mem_kb: int,
         request_id: str | None,
     ) -> None:
-        now = time.time()
-        endpoint = f"{method} {route}"
+        item = (time.time(), method, route, status, duration_ms, mem_kb, request_id)
         with self.lock:
-            aggregate = self.pending.get((int(now // 60), endpoint))
-            if aggregate is None:
-                aggregate = self.pending[(int(now // 60), endpoint)] = Aggregate()
-            aggregate.add(status, duration_ms, mem_kb)
-            self.recent.append(
-                {
-                    "time": now,
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(duration_ms, 3),
-                    "memory_delta_kb": mem_kb,
-                    "request_id": request_id,
-                }
-            )
-        if time.monotonic() - self.last_flush >= settings.METRICS_FLUSH_INTERVAL_SECONDS:
+            self.pending.append(item)
+            self.recent.append(item)
+            if len(self.pending) >= MAX_PENDING:
+                fold(self.pending, self.folded)
+                self.pending = []
+        interval = self.interval
+        if interval is None:
+            interval = self.interval = settings.METRICS_FLUSH_INTERVAL_SECONDS
+        now = time.monotonic()
+        if now - self.last_flush >= interval:
+            self.last_flush = now  # the next requests do not wake the thread again
             self._ensure_flusher()
             self.wake.set()
 
@@ -246,39 +276,55 @@ class Recorder:
                 after_flush()  # one cache call a minute at most; see monitoring/alerts.py
 
     def flush(self) -> int:
-        """Write what this process has recorded since the last flush; returns how many
-        endpoint-minutes were written."""
+        """Add up and write what this process has recorded since the last flush; returns how
+        many endpoint-minutes were written."""
         with self.flush_lock:
             with self.lock:
-                pending, self.pending = self.pending, {}
+                pending, self.pending = self.pending, []
+                aggregates, self.folded = self.folded, {}
                 self.last_flush = time.monotonic()
-            if not pending:
+            fold(pending, aggregates)
+            if not aggregates:
                 return 0
             updates: dict[str, dict[str, int]] = {}
-            for (minute, endpoint), aggregate in pending.items():
-                updates[endpoint_key(minute, endpoint)] = aggregate.as_fields()
+            for (minute, method, route), aggregate in aggregates.items():
+                endpoint = f"{method} {route}"
+                fields = aggregate.as_fields()
+                updates[endpoint_key(minute, endpoint)] = fields
                 index = updates.setdefault(index_key(minute), {})
                 index[endpoint] = index.get(endpoint, 0) + aggregate.count
                 total = updates.setdefault(total_key(endpoint), {})
-                for name, amount in aggregate.as_fields().items():
+                for name, amount in fields.items():
                     total[name] = total.get(name, 0) + amount
                 total_index = updates.setdefault(TOTAL_INDEX_KEY, {})
                 total_index[endpoint] = total_index.get(endpoint, 0) + aggregate.count
             merge_counters(updates, timeout=settings.METRICS_RETENTION_MINUTES * 60 + 120)
-            return len(pending)
+            return len(aggregates)
 
     def recent_requests(self, limit: int) -> list[dict]:
         with self.lock:
             items = list(self.recent)[-limit:] if limit else []
-        return list(reversed(items))
+        requests = [dict(zip(RECENT_FIELDS, item, strict=True)) for item in reversed(items)]
+        for request in requests:
+            request["duration_ms"] = round(request["duration_ms"], 3)
+        return requests
 
     def reset(self) -> None:
         with self.lock:
-            self.pending = {}
+            self.pending = []
+            self.folded = {}
             self.recent.clear()
 
 
 recorder = Recorder()
+
+
+@receiver(setting_changed, dispatch_uid="vevurn-metrics-interval")
+def _forget_interval(*, setting, **kwargs) -> None:
+    if setting == "METRICS_FLUSH_INTERVAL_SECONDS":
+        recorder.interval = None
+
+
 _generic_lock = threading.Lock()
 
 
@@ -402,10 +448,38 @@ def process_memory() -> dict:
 
 
 def peak_rss_kb() -> int:
-    # ru_maxrss is in KiB on Linux. About 1 µs, where psutil's RSS read costs about 20 µs: the
-    # metric is the growth of the process's peak memory during the request (usually 0; a
-    # request that raises the peak shows by how much).
+    # ru_maxrss is in KiB on Linux. One getrusage call (a syscall: 1-4 µs in a VM, the dearest
+    # part of recording a request), where psutil's RSS read costs about 20 µs.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class PeakMemory:
+    """The growth of the process's peak memory since the previous reading, read once per
+    request, after it (usually 0; a request that raises the peak shows by how much).
+
+    In a sync worker that is the growth during the request (from the previous request's end,
+    gunicorn's reading of this one included), as a before/after pair would measure it at twice
+    the syscalls. With threads, growth while requests overlap counts once, for the first of them
+    to finish, where a pair would count it for each; over a worker's requests the growths add
+    up to its peak's growth since it started."""
+
+    def __init__(self):
+        self.peak_kb = peak_rss_kb()
+
+    def restart(self) -> None:
+        self.peak_kb = peak_rss_kb()
+
+    def growth_kb(self) -> int:
+        peak = peak_rss_kb()
+        grown = peak - self.peak_kb
+        if grown <= 0:
+            return 0
+        self.peak_kb = peak
+        return grown
+
+
+peak_memory = PeakMemory()
+os.register_at_fork(after_in_child=peak_memory.restart)  # a gunicorn worker starts from its own
 
 
 # --- the middleware -----------------------------------------------------------------------------
@@ -429,7 +503,6 @@ class RequestMetricsMiddleware:
         if not self.enabled:
             return self.get_response(request)
         started = time.perf_counter()
-        peak_before = peak_rss_kb()
         response = self.get_response(request)
         duration_ms = (time.perf_counter() - started) * 1000
         route = self.route_of(request) or UNMATCHED
@@ -440,7 +513,7 @@ class RequestMetricsMiddleware:
                 method=request.method,
                 status=response.status_code,
                 duration_ms=duration_ms,
-                mem_kb=peak_rss_kb() - peak_before,
+                mem_kb=peak_memory.growth_kb(),
                 request_id=request_id,
             )
         except Exception:  # metrics must never fail a request

@@ -1,9 +1,10 @@
 """Request id, request context, access log line and error answers for every request."""
 
 import logging
+import os
+import random
 import re
 import time
-import uuid
 
 import sentry_sdk
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
@@ -27,6 +28,21 @@ REQUEST_ID_HEADER = "X-Request-ID"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 # Exceptions Django itself turns into 400/403/404 pages through the handlers.
 DJANGO_HANDLED = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
+
+
+# Fresh request ids come from a generator of this process's own, seeded from os.urandom at start
+# and again in each forked worker. Not uuid4(): its os.urandom call releases the GIL on every
+# request, and a thread waiting for the GIL at that moment (the metrics flush thread, after each
+# Redis reply) is woken each time and may lose the race for it again and again (up to ~100 ms
+# measured), each request paying for the wake-up meanwhile: ~9 µs on the median of the in-process
+# benchmark. A request id correlates log lines; it is not a secret.
+_request_ids = random.Random()  # noqa: S311 - a correlation id, not a secret
+os.register_at_fork(after_in_child=_request_ids.seed)
+
+
+def new_request_id() -> str:
+    """32 lowercase hex digits, like uuid4().hex."""
+    return f"{_request_ids.getrandbits(128):032x}"
 
 
 def incoming_request_id(request, networks: list) -> str | None:
@@ -54,7 +70,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         networks = trusted_proxies()
-        request_id = incoming_request_id(request, networks) or uuid.uuid4().hex
+        request_id = incoming_request_id(request, networks) or new_request_id()
         request.request_id = request_id
         token = request_context.bind(
             request_id=request_id,

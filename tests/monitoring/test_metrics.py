@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -164,6 +165,68 @@ def test_the_background_flush_writes_within_the_interval(settings, db):
             break
         time.sleep(0.02)
     assert list(found.values()) == [{"GET <unmatched>": 1}]
+
+
+def test_a_flush_stuck_on_the_store_delays_no_request_bounds_memory_and_loses_nothing(
+    settings, monkeypatch, db
+):
+    held, release = threading.Event(), threading.Event()
+    store = metrics.merge_counters
+
+    def hung_store(updates, timeout):  # like a Redis that accepts and never answers
+        held.set()
+        release.wait(10)
+        store(updates, timeout)
+
+    monkeypatch.setattr(metrics, "merge_counters", hung_store)
+    monkeypatch.setattr(metrics, "MAX_PENDING", 20)
+    settings.METRICS_FLUSH_INTERVAL_SECONDS = 0
+    client = Client()
+    try:
+        client.get("/no/such/page/")
+        assert held.wait(5)  # the flush thread now waits on the store
+        durations = []
+        for _ in range(50):
+            started = time.monotonic()
+            assert client.get("/no/such/page/").status_code == 404
+            durations.append(time.monotonic() - started)
+        assert max(durations) < 0.5  # no request waits for the flush thread
+        # The requests the thread could not take were added up as they came: no more than
+        # MAX_PENDING are kept one by one.
+        assert len(metrics.recorder.pending) < 20
+        assert sum(a.count for a in metrics.recorder.folded.values()) >= 40
+    finally:
+        release.set()
+    settings.METRICS_FLUSH_INTERVAL_SECONDS = 3600
+    assert metrics.totals(metrics.window(2)).count == 51  # waits for the stuck flush, then its own
+
+
+def test_the_flush_interval_is_read_once_and_again_after_a_change(settings):
+    settings.METRICS_FLUSH_INTERVAL_SECONDS = 3600
+    metrics.recorder.record(
+        route="/r/", method="GET", status=200, duration_ms=1, mem_kb=0, request_id=None
+    )
+    assert metrics.recorder.interval == 3600
+    settings.METRICS_FLUSH_INTERVAL_SECONDS = 5
+    assert metrics.recorder.interval is None  # read again by the next request
+    metrics.recorder.record(
+        route="/r/", method="GET", status=200, duration_ms=1, mem_kb=0, request_id=None
+    )
+    assert metrics.recorder.interval == 5
+
+
+@pytest.mark.urls("tests.monitoring.urls")
+def test_a_request_records_the_growth_of_the_peak_memory_since_the_previous_one(
+    client, monkeypatch, db
+):
+    readings = iter([2000, 2000, 2600, 2500])  # KiB; the peak never falls, the reading may lag
+    monkeypatch.setattr(metrics, "peak_rss_kb", lambda: next(readings))
+    monkeypatch.setattr(metrics.peak_memory, "peak_kb", 2000)
+    for _ in range(4):
+        client.get("/test/items/1/log/")
+    growth = [r["memory_delta_kb"] for r in reversed(metrics.recorder.recent_requests(4))]
+    assert growth == [0, 0, 600, 0]
+    assert metrics.peak_memory.peak_kb == 2600
 
 
 @pytest.mark.redis

@@ -1,7 +1,9 @@
+import os
 import re
 
 import pytest
 
+from monitoring.middleware import new_request_id
 from tests.test_settings import run
 
 pytestmark = [pytest.mark.urls("tests.monitoring.urls"), pytest.mark.django_db]
@@ -17,6 +19,23 @@ def test_each_request_gets_a_fresh_generated_id(client):
     assert GENERATED.match(first["X-Request-ID"])
     assert GENERATED.match(second["X-Request-ID"])
     assert first["X-Request-ID"] != second["X-Request-ID"]
+
+
+def test_generated_ids_do_not_repeat_nor_follow_the_parent_into_a_forked_worker():
+    ids = {new_request_id() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    assert all(GENERATED.match(i) for i in ids)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a gunicorn worker forked from the master
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    from_child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert GENERATED.match(from_child)
+    assert from_child != new_request_id()  # the child re-seeded: not the parent's next id
 
 
 def test_id_from_a_trusted_proxy_is_kept(client, settings):
