@@ -439,6 +439,18 @@ def _frame(frame: str) -> str:
 # --- the benchmark ----------------------------------------------------------------------------
 
 
+def table_row(name: str, result: dict, ratio: str = "") -> list:
+    return [
+        name,
+        result["sales_per_second"],
+        result["p50"],
+        result["p95"],
+        result["p99"],
+        result["errors"],
+        ratio,
+    ]
+
+
 def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]:
     seconds, warmup = (5, 1) if quick else (20, 3)
     concurrency = [1, 4, 16] if quick else CONCURRENCY
@@ -467,28 +479,8 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
                     profiler.wait()
                 ceiling = pgbench(cashiers, seconds, workdir)
                 ratio = app["sales_per_second"] / ceiling["sales_per_second"]
-                rows.append(
-                    [
-                        f"{cashiers} cashiers: app",
-                        app["sales_per_second"],
-                        app["p50"],
-                        app["p95"],
-                        app["p99"],
-                        app["errors"],
-                        "",
-                    ]
-                )
-                rows.append(
-                    [
-                        f"{cashiers} cashiers: pgbench",
-                        ceiling["sales_per_second"],
-                        ceiling["p50"],
-                        ceiling["p95"],
-                        ceiling["p99"],
-                        ceiling["errors"],
-                        f"{ratio:.2f}",
-                    ]
-                )
+                rows.append(table_row(f"{cashiers} cashiers: app", app))
+                rows.append(table_row(f"{cashiers} cashiers: pgbench", ceiling, f"{ratio:.2f}"))
                 if app["errors"]:
                     print(f"   {cashiers} cashiers: answers other than 201: {app['statuses']}")
                 figures += [
@@ -516,17 +508,7 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
             for cashiers in PACED:
                 app = load(port, tokens, cashiers, seconds, warmup, pace=PACE_SECONDS)
                 run_name = f"{cashiers} cashiers, a sale every {PACE_SECONDS:g} s each"
-                rows.append(
-                    [
-                        f"{run_name}: app",
-                        app["sales_per_second"],
-                        app["p50"],
-                        app["p95"],
-                        app["p99"],
-                        app["errors"],
-                        "",
-                    ]
-                )
+                rows.append(table_row(f"{run_name}: app", app))
                 figures += [
                     Figure("checkout", f"{run_name}: P95 ms", app["p95"], "ms"),
                     Figure("checkout", f"{run_name}: errors", app["errors"], "count"),
