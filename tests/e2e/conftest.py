@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.conftest import service_missing
+from tests.conftest import PASSWORD, service_missing
 from tests.support.fixtures import momo_simulator  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,3 +48,10 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_in_to_admin(page, username):
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,10 +113,7 @@ def test_no_screen_breaks_the_content_security_policy(watched, shop):
 
     # An admin: the admin's pages, the health dashboard and the API docs.
     page.context.clear_cookies()
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("aline")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_to_admin(page, "aline")
     page.get_by_role("link", name="System health dashboard").click()
     page.get_by_role("heading", name="System health").wait_for()
     watched.check("the health dashboard")

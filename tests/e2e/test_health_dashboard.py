@@ -2,6 +2,7 @@ import pytest
 
 from monitoring import metrics
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,10 +30,7 @@ def test_staff_sees_the_health_dashboard(page, admin_user):
         request_id="req-boom",
     )
 
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_to_admin(page, "boss")
     page.get_by_role("link", name="System health dashboard").click()
 
     page.get_by_role("heading", name="System health").wait_for()
