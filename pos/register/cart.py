@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pos.models import Customer, Product, ShopSettings
 from pos.pricing import LineInput, PricedCart, price_cart
+from pos.quantities import as_json
 from pos.services.checkout import MAX_QUANTITY, Cart
 from pos.services.holds import cart_from_json, cart_to_json
 
@@ -22,12 +23,17 @@ ZERO = Decimal(0)
 class ShownLine:
     index: int
     product: Product
-    quantity: int
+    quantity: Decimal
     unit_price: Decimal
     overridden: bool
     discount: Decimal
     total: Decimal
     tax: Decimal
+
+
+def line_quantity(line: dict) -> Decimal:
+    """A session line's quantity (kept as JSON: a number or a decimal string)."""
+    return Decimal(str(line["quantity"]))
 
 
 class SessionCart:
@@ -60,26 +66,26 @@ class SessionCart:
     def order_discount(self) -> Decimal:
         return Decimal(self.data.get("order_discount") or "0")
 
-    def add(self, product_id: int, quantity: int = 1) -> None:
+    def add(self, product_id: int, quantity: Decimal | int = 1) -> None:
         """Add a product, or one more of it when it is already in the cart."""
         for line in self.lines:
             if line["product_id"] == product_id:
-                line["quantity"] = min(line["quantity"] + quantity, MAX_QUANTITY)
+                line["quantity"] = as_json(min(line_quantity(line) + quantity, MAX_QUANTITY))
                 break
         else:
             self.lines.append(
                 {
                     "product_id": product_id,
-                    "quantity": quantity,
+                    "quantity": as_json(quantity),
                     "unit_price": None,
                     "discount": "0",
                 }
             )
         self.save()
 
-    def update_line(self, index: int, *, quantity: int, unit_price, discount) -> None:
+    def update_line(self, index: int, *, quantity: Decimal, unit_price, discount) -> None:
         line = self.lines[index]
-        line["quantity"] = quantity
+        line["quantity"] = as_json(quantity)
         line["unit_price"] = None if unit_price is None else str(unit_price)
         line["discount"] = str(discount or ZERO)
         self.save()
@@ -133,7 +139,7 @@ class SessionCart:
             price = (
                 product.retail_price if line["unit_price"] is None else Decimal(line["unit_price"])
             )
-            inputs.append(LineInput(price, line["quantity"], Decimal(line["discount"] or "0")))
+            inputs.append(LineInput(price, line_quantity(line), Decimal(line["discount"] or "0")))
         priced: PricedCart = price_cart(
             inputs,
             order_discount=self.order_discount,
@@ -145,7 +151,7 @@ class SessionCart:
             ShownLine(
                 index=i,
                 product=products[line["product_id"]],
-                quantity=line["quantity"],
+                quantity=line_quantity(line),
                 unit_price=p.unit_price,
                 overridden=line["unit_price"] is not None,
                 discount=p.discount,

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import authenticate
 
 from pos.models import CashMovement, Register, Shift, Tender
+from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
 
@@ -17,7 +18,13 @@ class ScanForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.DecimalField(
+        label="Quantity",
+        min_value=Decimal("0.001"),
+        max_value=MAX_QUANTITY,
+        max_digits=14,
+        decimal_places=MAX_PLACES,
+    )
     unit_price = forms.DecimalField(label="Price", required=False, **MONEY)
     discount = forms.DecimalField(label="Discount", required=False, **MONEY)
 
@@ -129,11 +136,13 @@ class RefundForm(forms.Form):
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:
-            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
                 label=f"Return {line.product_name}",
                 required=False,
                 min_value=0,
                 max_value=line.quantity,
+                max_digits=14,
+                decimal_places=MAX_PLACES,
                 initial=0,
             )
 

@@ -15,6 +15,7 @@ from accounts import audit
 from pos import errors
 from pos.models import CashMovement, Payment, Refund, Register, Sale, SaleLine, Shift, Tender
 from pos.money import to_currency
+from pos.quantities import as_json
 from pos.services import locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
 
@@ -193,7 +194,7 @@ def z_report(shift: Shift) -> dict:
         "by_category": [
             {
                 "category": row["product__category__name"],
-                "quantity": row["quantity"],
+                "quantity": as_json(row["quantity"]),
                 "total": money(row["total"]),
             }
             for row in by_category
