@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import (
     Customer,
     MobileMoneyRequest,
@@ -32,6 +33,7 @@ from pos.models import (
 )
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart
+from pos.services import journal
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
@@ -325,6 +327,8 @@ def _complete(
                 "subtotal": str(sale.subtotal),
             },
         )
+    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
+    journal.append(events.sale_event(sale, lines, payments))
     return sale
 
 
