@@ -1,12 +1,13 @@
 from django.contrib import admin
 
+from pos.admin.base import ShopAdmin
 from pos.errors import InvalidPhoneNumber
 from pos.models import Customer
 from pos.services.customers import normalise_phone
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ShopAdmin):
     list_display = [
         "name",
         "phone",
