@@ -3,10 +3,14 @@ one line per request under `make run` (runserver), not two."""
 
 import logging
 import threading
-import urllib.request
 
+import httpx
 import pytest
-from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer, get_internal_wsgi_application
+from django.core.servers.basehttp import (
+    WSGIRequestHandler,
+    WSGIServer,
+    get_internal_wsgi_application,
+)
 
 from tests.monitoring.conftest import Capture
 
@@ -38,8 +42,8 @@ def test_each_request_is_logged_once_under_the_development_server(dev_server):
     root = logging.getLogger()
     root.addHandler(capture)
     try:
-        with urllib.request.urlopen(f"{dev_server}/favicon.ico", timeout=10) as answer:
-            assert answer.status == 200
+        answer = httpx.get(f"{dev_server}/favicon.ico", timeout=10)
+        assert answer.status_code == 200
     finally:
         root.removeHandler(capture)
 

@@ -4,18 +4,23 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pos', '0008_product_autovacuum'),
+        ("pos", "0008_product_autovacuum"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='productdaysales',
-            options={'verbose_name': 'daily product sales', 'verbose_name_plural': 'daily product sales'},
+            name="productdaysales",
+            options={
+                "verbose_name": "daily product sales",
+                "verbose_name_plural": "daily product sales",
+            },
         ),
         migrations.AlterModelOptions(
-            name='sequence',
-            options={'verbose_name': 'document counter', 'verbose_name_plural': 'document counters'},
+            name="sequence",
+            options={
+                "verbose_name": "document counter",
+                "verbose_name_plural": "document counters",
+            },
         ),
     ]
