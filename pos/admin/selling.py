@@ -20,6 +20,7 @@ from pos.models import (
     Sequence,
     Shift,
 )
+from pos.services.registers import create_register, update_register
 
 
 @admin.register(Register)
@@ -32,6 +33,17 @@ class RegisterAdmin(ShopAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The code prefixes every receipt number already printed: fixed once the register exists.
         return ["code", "last_receipt_number"] if obj else ["last_receipt_number"]
+
+    def save_model(self, request, obj, form, change):
+        """Through the register services: a rename writes the name only, on the locked row, so
+        a sale made while the form was open keeps its receipt number (checkout owns the
+        counter)."""
+        if change:
+            edited = {name: getattr(obj, name) for name in form.changed_data if name in form.fields}
+            saved = update_register(register=obj, user=request.user, **edited)
+            obj.last_receipt_number = saved.last_receipt_number
+        else:
+            create_register(register=obj, user=request.user)
 
 
 class SaleLineInline(ReadOnlyInline):
