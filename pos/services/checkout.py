@@ -1,8 +1,9 @@
 """Checkout: one call turns a cart and its tenders into a completed sale, or changes nothing.
 
-Lock order, the same everywhere money or stock moves: products (by pk), then the customer, then
-the register's receipt counter. The counter is locked as late as possible, because every sale on
-that register waits for it until the previous sale commits.
+Locks, in the project's one order (pos.services.locks): the products (by pk), the customer, the
+Mobile Money requests used as tenders, the register's receipt counter (as late as possible:
+every sale on that register waits for it until the previous sale commits), the day-sum rows, and
+the invoice sequence when part of the sale goes on account.
 """
 
 import hashlib
@@ -17,11 +18,9 @@ from django.utils import timezone
 from accounts import audit
 from pos import errors
 from pos.models import (
-    Customer,
     MobileMoneyRequest,
     MovementKind,
     Payment,
-    Product,
     ProductStatus,
     Register,
     Sale,
@@ -32,6 +31,7 @@ from pos.models import (
 )
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
+from pos.services import locks
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
@@ -194,10 +194,7 @@ def _complete(
         raise errors.NotAllowed("You are not allowed to sell.")
 
     product_ids = sorted({line.product_id for line in cart.lines})
-    products = {
-        p.pk: p
-        for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
-    }
+    products = locks.products(product_ids)
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
         raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
@@ -226,7 +223,7 @@ def _complete(
 
     customer = None
     if cart.customer_id is not None:
-        customer = Customer.objects.select_for_update().filter(pk=cart.customer_id).first()
+        customer = locks.customer(cart.customer_id)
         if customer is None or not customer.is_active:
             raise NotFound("Unknown customer.", field="customer")
 
@@ -481,10 +478,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
     ids = sorted(t.momo_request_id for t in tenders if t.momo_request_id is not None)
     if not ids:
         return {}
-    found = {
-        r.pk: r
-        for r in MobileMoneyRequest.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    }
+    found = locks.mobile_money_requests(ids)
     for tender in tenders:
         if tender.momo_request_id is None:
             continue
