@@ -76,8 +76,8 @@ def box(page, selector):
 def small_touch_targets(page) -> list[str]:
     """Visible buttons, links styled as buttons and inputs of the till under 44 px high."""
     return page.evaluate(
-        """() => Array.from(document.querySelectorAll(
-                'main button, main a.button, main a.tile, main input:not([type=hidden]), main select'))
+        """() => Array.from(document.querySelectorAll('main button, main a.button, '
+                + 'main a.tile, main input:not([type=hidden]), main select'))
             .filter(e => e.offsetParent !== null && !e.classList.contains('default-submit'))
             .filter(e => e.getBoundingClientRect().height < 43.5)
             .map(e => e.outerHTML.slice(0, 80))"""

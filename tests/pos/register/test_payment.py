@@ -101,8 +101,9 @@ def test_price_below_minimum_warns_in_the_cart_then_a_manager_approves_it_and_is
     response, key = pay_page()
     assert response.context["needs_approval"]  # the approval box is open at once
     response = _pay(till, key, cash="9000")
-    assert "cannot be sold under 10,000 RWF each without a manager's approval" in (
-        response.context["line_errors"][0]
+    assert (
+        "cannot be sold under 10,000 RWF each without a manager's approval"
+        in (response.context["line_errors"][0])
     )
     assert not Sale.objects.exists()
 

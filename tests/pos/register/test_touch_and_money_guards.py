@@ -182,7 +182,9 @@ def test_show_more_without_javascript_shows_the_whole_register(till, make_produc
 # --- Issue 19, item 9: one URL per payment action; replays answered by the service ------------
 
 
-def test_each_payment_action_has_its_own_url_and_the_page_is_get_only(till, scan, pay_page, product):
+def test_each_payment_action_has_its_own_url_and_the_page_is_get_only(
+    till, scan, pay_page, product
+):
     scan(product.barcode)
     response, key = pay_page()
     page = response.content.decode()
