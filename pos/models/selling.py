@@ -202,6 +202,8 @@ class ProductDaySales(models.Model):
     cost = models.DecimalField(**MONEY, default=0)  # unit cost snapshot × quantity
 
     class Meta:
+        verbose_name = _("daily product sales")
+        verbose_name_plural = _("daily product sales")
         constraints = [
             models.UniqueConstraint(fields=["day", "product"], name="one_row_per_product_day")
         ]
@@ -389,6 +391,10 @@ class Sequence(models.Model):
 
     name = models.CharField(max_length=32, unique=True)
     last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
 
     def __str__(self):
         return f"{self.name}: {self.last_number}"

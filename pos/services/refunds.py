@@ -19,9 +19,9 @@ Stock: `restock=True` puts the item back through a `refund` movement. `restock=F
 writes no stock movement: the sale's movement took the item out of stock and it never came back
 onto the shelf, so stock on hand stays right and no `damaged` write-off is needed.
 
-Lock order: the sale row (serialises voids and refunds of one sale), its lines (by pk), the
-products (by pk), the customer, the sale's invoice, the register, the shift, the refund number
-sequence.
+Lock order (pos.services.locks): the sale row (serialises voids and refunds of one sale), its
+lines (by pk), the products (by pk), the customer, the sale's invoice, the register, the shift,
+the refund number sequence.
 """
 
 from dataclasses import dataclass
@@ -34,22 +34,18 @@ from accounts import audit
 from pos import errors
 from pos.journal import events
 from pos.models import (
-    Customer,
     Invoice,
     MovementKind,
     Payment,
-    Product,
     Refund,
     RefundLine,
-    Register,
     Sale,
-    SaleLine,
     Shift,
     ShopSettings,
     Tender,
 )
 from pos.money import format_money, split_vat, to_currency
-from pos.services import journal
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
@@ -135,18 +131,13 @@ def refund_sale(
         raise errors.InvalidQuantity("Each sale line can appear only once.", field="lines")
 
     with transaction.atomic():
-        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        sale = locks.sale(sale.pk)
         if sale is None:
             raise NotFound("Unknown sale.", field="sale")
         if sale.status == Sale.Status.VOIDED:
             raise errors.RefundNotAllowed(f"Sale {sale.number} was voided; nothing to refund.")
         ids = [line.sale_line_id for line in lines]
-        sale_lines = {
-            sl.pk: sl
-            for sl in SaleLine.objects.select_for_update()
-            .filter(sale=sale, pk__in=ids)
-            .order_by("pk")
-        }
+        sale_lines = locks.sale_lines(sale, ids)
         already = {
             row["sale_line"]: row
             for row in RefundLine.objects.filter(sale_line__in=list(sale_lines))
@@ -235,9 +226,7 @@ def refund_without_receipt(
 
     with transaction.atomic():
         ids = sorted({line.product_id for line in lines})
-        products = {
-            p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        }
+        products = locks.products(ids)
         planned = []
         for i, (line, price) in enumerate(zip(lines, prices, strict=True)):
             product = products.get(line.product_id)
@@ -288,19 +277,12 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     tax_total = sum((p.tax for p in planned), ZERO)
     restocked = [p for p in planned if p.restock]
     if restocked:  # products next, in pk order, before the customer and the register
-        list(
-            Product.objects.select_for_update()
-            .filter(pk__in=sorted({p.product_id for p in restocked}))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        locks.products(p.product_id for p in restocked)
     credit, invoice = ZERO, None
     if sale is not None and sale.customer_id is not None:
-        Customer.objects.select_for_update().filter(pk=sale.customer_id).first()
-        invoice = (
-            Invoice.objects.select_for_update()
-            .filter(sale=sale, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID])
-            .first()
+        locks.customer(sale.customer_id)
+        invoice = locks.invoice_of_sale(
+            sale, statuses=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
         )
         if invoice is not None:
             credit = min(total, invoice.balance_due)
@@ -314,8 +296,8 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
             customer_id=sale.customer_id, amount=-total, on_credit=-(credit + payout_on_account)
         )
     payout = total - credit
-    register = Register.objects.select_for_update().get(pk=shift.register_id)
-    locked_shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    register = locks.register(shift.register_id)
+    locked_shift = locks.shift(shift.pk)
     if locked_shift.status != Shift.Status.OPEN:
         raise errors.ShiftClosed("This shift is closed; refund from an open shift.", field="shift")
     in_drawer = to_currency(expected_cash(locked_shift))

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0008_product_autovacuum"),
+        ("pos", "0009_admin_names"),
     ]
 
     operations = [
