@@ -118,3 +118,14 @@ def price_cart(
         tax_total=sum((p.tax for p in priced), ZERO),
         total=sum((p.total for p in priced), ZERO),
     )
+
+
+def under_minimum(
+    line: PricedLine, minimum_price: Decimal, *, prices_include_vat: bool, places: int
+) -> bool:
+    """Whether a priced line sells under its product's minimum unit price, compared with what
+    the line costs after every discount and before any VAT added on top. The floor of a decimal
+    quantity is rounded as its gross is (0.001 kg at a minimum of 1,003 is 1), so a line at
+    the minimum price is never under it."""
+    before_vat_on_top = line.total - (ZERO if prices_include_vat else line.tax)
+    return before_vat_on_top < to_currency(minimum_price * line.quantity, places)
