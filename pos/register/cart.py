@@ -12,9 +12,10 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from pos.errors import InvalidQuantity
 from pos.models import Customer, Product, ShopSettings
 from pos.pricing import LineInput, PricedCart, price_cart, under_minimum
-from pos.quantities import as_json
+from pos.quantities import as_json, check_places
 from pos.services.checkout import MAX_QUANTITY, Cart
 from pos.services.holds import cart_from_json, cart_to_json
 
@@ -102,8 +103,20 @@ class SessionCart:
 
     def update_line(self, index: int, *, quantity: Decimal, unit_price, discount) -> str | None:
         """Change a line; refused (a message, nothing changed) if the line or the sale would
-        then cost less than nothing."""
+        then cost less than nothing, or if the quantity has more places than its unit."""
         line = self.lines[index]
+        product = Product.objects.filter(pk=line["product_id"]).first()
+        if product is not None:
+            try:
+                check_places(
+                    Decimal(quantity),
+                    product.quantity_places,
+                    name=product.name,
+                    unit=product.get_unit_display(),
+                    field="quantity",
+                )
+            except InvalidQuantity as exc:
+                return exc.message
         before = dict(line)
         line["quantity"] = as_json(quantity)
         line["unit_price"] = None if unit_price is None else str(unit_price)
@@ -151,7 +164,7 @@ class SessionCart:
             if product is None:
                 continue
             price = Decimal(line["unit_price"]) if line["unit_price"] else product.retail_price
-            gross = price * line["quantity"]
+            gross = price * line_quantity(line)
             if Decimal(line["discount"] or "0") > gross:
                 return _("The discount on %(name)s is more than its price.") % {
                     "name": product.name

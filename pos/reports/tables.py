@@ -9,7 +9,13 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from pos.money import to_currency
+from pos.quantities import normalised, summed
 from pos.spreadsheet import csv_writer
+
+
+def _count(value):
+    """A count as it is; a summed quantity (Decimal) as 2 or 0.75."""
+    return normalised(summed(value)) if isinstance(value, Decimal) else value
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,8 @@ class Table:
             return f"{to_currency(value, self.places):,}"
         if column.kind == "percent":
             return f"{to_currency(value, 1)} %"
-        if column.kind == "int":
-            return f"{value:,}"
+        if column.kind == "int":  # counts, and quantities (0.75 kg) without trailing zeros
+            return f"{_count(value):,}"
         if column.kind == "datetime":
             return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
         if column.kind == "date":
@@ -76,6 +82,8 @@ class Table:
             return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
         if isinstance(value, datetime.date):
             return f"{value:%Y-%m-%d}"
+        if column.kind == "int":
+            return _count(value)
         return value
 
     def html_rows(self):
