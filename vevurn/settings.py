@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_ratelimit",
     "csp",
+    "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "accounts",
     "pos",
     "monitoring",
