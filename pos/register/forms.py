@@ -1,5 +1,6 @@
 """Forms of the till. They check shape (numbers, lengths); the services check the rules."""
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -127,6 +128,28 @@ class VoidForm(forms.Form):
     reason = forms.CharField(label="Why is the sale voided?", max_length=200)
 
 
+class FindSaleForm(forms.Form):
+    """Find a sale for a return: receipt number or its scanned code, phone, day and total."""
+
+    q = forms.CharField(
+        label="Receipt number, scanned code or customer phone", required=False, max_length=100
+    )
+    day = forms.DateField(
+        label="Day of the sale", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.DecimalField(label="Total of the sale", required=False, **MONEY)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (
+            data.get("q") or data.get("day") or data.get("amount") is not None
+        ):
+            raise forms.ValidationError(
+                "Type a receipt number or phone, scan the receipt, or give a day and amount."
+            )
+        return data
+
+
 class RefundForm(forms.Form):
     reason = forms.CharField(label="Why are the goods returned?", max_length=200)
     tender = forms.ChoiceField(label="Pay back in", choices=[])
@@ -148,6 +171,20 @@ class RefundForm(forms.Form):
                 decimal_places=MAX_PLACES,
                 initial=0,
             )
+
+    def rows(self):
+        """(sale line, its quantity field) for the template."""
+        return [(line, self[f"qty_{line.pk}"]) for line in self.lines]
+
+    def typed_quantities(self) -> dict[int, Decimal]:
+        """The quantities typed, as far as they are plain numbers of at most 3 places (for the
+        total shown)."""
+        typed = {}
+        for line in self.lines:
+            raw = str(self[f"qty_{line.pk}"].value() or "").strip()
+            if len(raw) < 10 and re.fullmatch(r"\d+(\.\d{1,3})?", raw):
+                typed[line.pk] = Decimal(raw)
+        return typed
 
     def refund_lines(self):
         from pos.services.refunds import RefundLineInput
