@@ -31,5 +31,6 @@ urlpatterns = [
     path("sales/<int:pk>/void/", views.void, name="void"),
     path("sales/<int:pk>/refund/", views.refund, name="refund"),
     path("shift/", views.shift_view, name="shift"),
+    path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
 ]
