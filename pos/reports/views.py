@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from monitoring.errors import error_response
-from pos.models import Shift, ShopSettings
+from pos.models import Shift, ShopSettings, Tender
 from pos.money import format_money
 from pos.reports import charts, queries
 from pos.reports.forms import InventoryForm, PeriodForm, ProfitForm, SalesForm
@@ -372,11 +372,13 @@ def shift_detail(request, pk: int):
         Table("counts", "Drawer count by tender",
               [Column("Tender"), _money_col(f"Expected ({code})"), _money_col(f"Counted ({code})"),
                _money_col(f"Over/short ({code})")],
-              [[t, _dec(v.get("expected")), _dec(v.get("counted")), _dec(v.get("over_short"))]
+              [[Tender.label_of(t), _dec(v.get("expected")), _dec(v.get("counted")),
+                _dec(v.get("over_short"))]
                for t, v in counts.items()], places=places),
         Table("tenders", "Takings by tender",
               [Column("Tender"), _money_col(f"Net ({code})"), _money_col(f"Change given ({code})")],
-              [[t, _dec(v.get("net")), _dec(v.get("change"))]
+              # change is kept as the negative cash row it is; shown as the amount given
+              [[Tender.label_of(t), _dec(v.get("net")), abs(_dec(v.get("change")))]
                for t, v in z.get("by_tender", {}).items()], places=places),
         Table("categories", "Sales by category",
               [Column("Category"), Column("Units", INT), _money_col(f"Total ({code})")],
