@@ -27,7 +27,8 @@ from pos.models import (
     ShopSettings,
 )
 from pos.money import to_currency
-from pos.services import mobile_money, receipts
+from pos.services import mobile_money
+from pos.services.receipt_prints import record_receipt_print
 from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
@@ -62,7 +63,7 @@ def receipt(request, pk: int):
     )
     if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied("This sale is on another cashier's shift.")
-    is_copy = receipts.record_receipt_print(sale=sale, user=request.user)
+    is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
     context = {
         "sale": sale,
