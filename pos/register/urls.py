@@ -34,5 +34,6 @@ urlpatterns = [
     path("account/<int:pk>/", views.account_payment, name="account_payment"),
     path("sales/<int:pk>/refund/", views.refund, name="refund"),
     path("shift/", views.shift_view, name="shift"),
+    path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
 ]
