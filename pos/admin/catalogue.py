@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from pos.admin.base import ReadOnlyInline
+from pos.admin.base import ReadOnlyInline, ShopAdmin
 from pos.forms import (
     CountEntryForm,
     CountFilterForm,
@@ -30,14 +30,14 @@ RECENT_MOVEMENTS = 20
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ShopAdmin):
     list_display = ["name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(ShopAdmin):
     list_display = ["name", "contact_name", "phone", "email", "payment_terms", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "contact_name", "phone", "email", "tin"]
@@ -87,7 +87,7 @@ class RecentMovementsInline(ReadOnlyInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ShopAdmin):
     form = ProductAdminForm
     list_display = [
         "name",

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from pos.admin.base import ShopAdmin
 from pos.errors import InvalidPhoneNumber
 from pos.models import Customer
 from pos.services.customers import (
@@ -11,7 +12,7 @@ from pos.services.customers import (
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ShopAdmin):
     list_display = [
         "name",
         "phone",

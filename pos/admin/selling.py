@@ -3,7 +3,7 @@ ledgers, read-only here (voids, refunds and closes go through the selling servic
 
 from django.contrib import admin
 
-from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline, ShopAdmin
 from pos.models import (
     CashMovement,
     HeldSale,
@@ -24,7 +24,7 @@ from pos.services.registers import create_register, update_register
 
 
 @admin.register(Register)
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(ShopAdmin):
     list_display = ["code", "name", "is_active", "last_receipt_number"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
@@ -183,13 +183,21 @@ class MobileMoneyRequestAdmin(ReadOnlyAdmin):
     search_fields = ["reference_id", "financial_transaction_id", "phone"]
 
 
+class InternalAdmin(ReadOnlyAdmin):
+    """Tables the services keep for themselves: read-only, and left off the admin's index (their
+    pages stay reachable by address, for support)."""
+
+    def get_model_perms(self, request):
+        return {}
+
+
 @admin.register(Sequence)
-class SequenceAdmin(ReadOnlyAdmin):
+class SequenceAdmin(InternalAdmin):
     list_display = ["name", "last_number"]
 
 
 @admin.register(ProductDaySales)
-class ProductDaySalesAdmin(ReadOnlyAdmin):
+class ProductDaySalesAdmin(InternalAdmin):
     """The daily sums the line reports read; written by checkout only."""
 
     list_display = ["day", "product", "quantity", "total", "tax", "discounts", "cost"]
