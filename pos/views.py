@@ -4,12 +4,12 @@ import functools
 import json
 import logging
 import uuid
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -29,6 +29,7 @@ from pos.models import (
 )
 from pos.money import to_currency
 from pos.services import mobile_money
+from pos.services.receipt_prints import record_receipt_print
 from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
@@ -63,8 +64,7 @@ def receipt(request, pk: int):
     )
     if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied("This sale is on another cashier's shift.")
-    is_copy = sale.receipt_prints > 0
-    Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
+    is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
     context = {
         "sale": sale,
@@ -85,6 +85,28 @@ def refund_slip(request, pk: int):
         raise PermissionDenied("This refund is on another cashier's shift.")
     code = refund.sale.number if refund.sale_id else None
     return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code)
+
+
+@login_required
+@permission_required("pos.view_invoice", raise_exception=True)
+def account_payment_receipt(request, pk: int):
+    """The printable receipt of a payment on account: what was paid, against which invoices,
+    and what the customer still owes."""
+    payments = selectors.account_payment(pk)
+    if not payments:
+        raise Http404
+    first = payments[0]
+    if first.created_by_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This payment was taken by another cashier.")
+    customer = first.invoice.customer
+    context = {
+        "payments": payments,
+        "first": first,
+        "customer": customer,
+        "total": sum((p.amount for p in payments), Decimal(0)),
+        "owed": sum((i.balance_due for i in selectors.open_invoices(customer)), Decimal(0)),
+    }
+    return _slip(request, "pos/account_payment_receipt.html", context)
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 
 from pos.models import CashMovement, Register, Shift, Tender
 from pos.quantities import MAX_PLACES
@@ -103,6 +104,10 @@ class CashMovementForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=200)
 
 
+class NoSaleForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the drawer opened?"), max_length=200)
+
+
 class CloseShiftForm(forms.Form):
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -148,6 +153,19 @@ class FindSaleForm(forms.Form):
                 "Type a receipt number or phone, scan the receipt, or give a day and amount."
             )
         return data
+
+
+class AccountPaymentForm(forms.Form):
+    """A customer's payment against what they owe, taken at the till."""
+
+    amount = forms.DecimalField(label="Amount paid", **MONEY)
+    tender = forms.ChoiceField(
+        label="Paid in",
+        choices=[(Tender.CASH, "Cash"), (Tender.MOBILE_MONEY, "MTN Mobile Money")],
+        widget=forms.RadioSelect,
+        initial=Tender.CASH,
+    )
+    reference = forms.CharField(label="Mobile Money transaction id", required=False, max_length=100)
 
 
 class RefundForm(forms.Form):

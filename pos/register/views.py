@@ -37,8 +37,15 @@ from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
+from pos.services.invoices import pay_on_account
 from pos.services.refunds import refund_sale
-from pos.services.shifts import close_shift, open_shift, open_shift_for, record_cash_movement
+from pos.services.shifts import (
+    close_shift,
+    open_drawer,
+    open_shift,
+    open_shift_for,
+    record_cash_movement,
+)
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
 from vevurn.errors import DomainError
@@ -815,6 +822,58 @@ def refund(request, shift, pk: int):
     )
 
 
+# --- Payments on account --------------------------------------------------------------------
+
+
+@till
+def account(request, shift):
+    """Find the customer who comes to pay what they owe."""
+    q = request.GET.get("q", "").strip()[:100]
+    customers = list(selectors.customer_lookup(q)) if q else None
+    if customers is not None and len(customers) == 1:
+        return redirect("register:account_payment", pk=customers[0].pk)
+    return render(
+        request,
+        "pos/register/account.html",
+        {"shift": shift, "q": q, "customers": customers},
+    )
+
+
+@till
+def account_payment(request, shift, pk: int):
+    """A customer's account: what they owe, their statement, and a payment taken against it
+    (cash into this shift's drawer, or Mobile Money), then its receipt."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = forms.AccountPaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payments = pay_on_account(
+                customer=customer, shift=shift, user=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            _form_error(form, error, default_field="amount")
+        else:
+            return redirect("pos:account_payment_receipt", pk=payments[0].pk)
+    statement = selectors.customer_statement(customer, None, None)
+    return render(
+        request,
+        "pos/register/account_payment.html",
+        {
+            "shift": shift,
+            "customer": customer,
+            "form": form,
+            "invoices": list(selectors.open_invoices(customer)),
+            "statement": statement,
+            "rows": statement.rows[-STATEMENT_ROWS:],
+            "shop": ShopSettings.load(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+STATEMENT_ROWS = 20
+
+
 # --- The shift -------------------------------------------------------------------------------
 
 
@@ -864,11 +923,29 @@ def shift_view(request, shift):
             "shift": shift,
             "cash_form": cash_form,
             "close_form": close_form,
+            "no_sale_form": forms.NoSaleForm(),
             "movements": shift.cash_movements.order_by("created_at"),
             "cart_lines": len(cart),
             "shop": ShopSettings.load(),
         },
     )
+
+
+@till
+@require_POST
+def no_sale(request, shift):
+    """Open the cash drawer without a sale: journalled with who and why."""
+    form = forms.NoSaleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the drawer is opened."))
+        return redirect("register:shift")
+    try:
+        open_drawer(shift=shift, user=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Drawer opening recorded (no sale)."))
+    return redirect("register:shift")
 
 
 @login_required

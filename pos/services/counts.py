@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from pos.errors import InvalidQuantity
 from pos.models import (
+    JournalKind,
     MovementKind,
     Product,
     StockCount,
@@ -16,7 +17,7 @@ from pos.models import (
     StockCountStatus,
 )
 from pos.quantities import as_json, check_places, to_decimal
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import PermissionDenied
 
@@ -91,7 +92,7 @@ def post_stock_count(*, counted: dict, user, name: str = "") -> StockCount:
             if counted[p.pk] != p.stock_on_hand
         ]
         # A count states the truth on the shelf: it may bring negative stock back to zero.
-        apply_movements(lines=lines, user=user, allow_negative=True)
+        movements = apply_movements(lines=lines, user=user, allow_negative=True)
         audit.record_on_commit(
             action="stock.count_posted",
             actor=user,
@@ -103,4 +104,5 @@ def post_stock_count(*, counted: dict, user, name: str = "") -> StockCount:
             },
             details={"products_counted": len(products)},
         )
+        journal.append_stock(JournalKind.STOCK_COUNT, movements, reference=f"{ref.type}:{count.pk}")
     return count

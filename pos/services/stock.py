@@ -15,9 +15,16 @@ from django.db import connection, transaction
 
 from accounts import audit
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
-from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement
+from pos.models import (
+    JournalKind,
+    LowStockAlert,
+    MovementKind,
+    Product,
+    ShopSettings,
+    StockMovement,
+)
 from pos.quantities import as_json, check_places, to_decimal
-from pos.services import locks
+from pos.services import journal, locks
 from vevurn.errors import NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -226,6 +233,7 @@ def adjust_stock(
             },
             details={"kind": kind, "quantity": as_json(movement.quantity), "reason": reason},
         )
+        journal.append_stock(JournalKind.STOCK_ADJUSTMENT, [movement])
     product.stock_on_hand = movement.stock_after
     return movement
 
