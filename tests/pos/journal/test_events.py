@@ -137,7 +137,7 @@ def test_a_price_override_is_journalled_beside_its_sale(sell, product, raw_sql):
     assert data["lines"] == [
         {
             "product_id": product.pk,
-            "quantity": 2,
+            "quantity": "2.000",
             "shelf_price": "12000.00",
             "unit_price": "11000.00",
         }
@@ -217,7 +217,7 @@ def test_stock_adjustments_counts_and_goods_received_are_journalled(
     assert adjusted["ref"] == f"pos.stockmovement:{movement.pk}"
     assert [
         (m["quantity"], m["stock_before"], m["stock_after"]) for m in adjusted["data"]["movements"]
-    ] == [(-2, 10, 8)]
+    ] == [("-2.000", "10.000", "8.000")]
     counted = last("stock_count")[1]["movements"]
     assert [(m["kind"], m["quantity"], m["stock_after"]) for m in counted] == [
         ("count_correction", -3, 5)
