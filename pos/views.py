@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -39,18 +39,26 @@ def receipt(request, pk: int):
     is_copy = sale.receipt_prints > 0
     Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
     payments = [p for p in sale.payments.all() if not p.is_change]
-    return render(
-        request,
-        "pos/receipt.html",
-        {
-            "sale": sale,
-            "lines": sale.lines.all(),
-            "payments": payments,
-            "refunds": selectors.refund_history(sale),
-            "shop": ShopSettings.load(),
-            "is_copy": is_copy,
-        },
-    )
+    shop = ShopSettings.load()
+    context = {
+        "sale": sale,
+        "lines": sale.lines.all(),
+        "payments": payments,
+        "refunds": selectors.refund_history(sale),
+        "shop": shop,
+        "is_copy": is_copy,
+    }
+    language = shop.document_language(sale.customer)
+    return render_document(request, "pos/receipt.html", context, language)
+
+
+def render_document(request, template: str, context: dict, language: str) -> HttpResponse:
+    """A receipt, slip or invoice in the customer's language (else the shop's receipt
+    language), whatever the language of the screen that printed it."""
+    with translation.override(language):
+        response = render(request, template, context)
+    response["Content-Language"] = language
+    return response
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------
@@ -172,20 +180,19 @@ def invoice(request, pk: int):
         Invoice.objects.select_related("customer", "sale", "sale__cashier"), pk=pk
     )
     sale = invoice.sale
-    return render(
-        request,
-        "pos/invoice.html",
-        {
-            "invoice": invoice,
-            "customer": invoice.customer,
-            "sale": sale,
-            "lines": sale.lines.all() if sale else [],
-            # The part of the sale paid at the till; the invoice is for the rest.
-            "paid_at_sale": (sale.total - invoice.total) if sale else None,
-            "payments": invoice.payments.all(),
-            "shop": ShopSettings.load(),
-        },
-    )
+    shop = ShopSettings.load()
+    context = {
+        "invoice": invoice,
+        "customer": invoice.customer,
+        "sale": sale,
+        "lines": sale.lines.all() if sale else [],
+        # The part of the sale paid at the till; the invoice is for the rest.
+        "paid_at_sale": (sale.total - invoice.total) if sale else None,
+        "payments": invoice.payments.all(),
+        "shop": shop,
+    }
+    language = shop.document_language(invoice.customer)
+    return render_document(request, "pos/invoice.html", context, language)
 
 
 @login_required
