@@ -5,7 +5,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pos.models import MovementKind
-from pos.reports import queries
 
 # The "break down by" choices of the sales report (queries.BREAKDOWNS), as headings.
 BREAKDOWNS = {
@@ -75,6 +74,10 @@ class ProfitForm(PeriodForm):
 
 
 class InventoryForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find product (name, SKU or barcode)"), required=False, max_length=100
+    )
+    low = forms.BooleanField(label=_("Only low stock"), required=False)
     days = forms.IntegerField(
         label=_("Slow movers: no sale in (days)"), required=False, min_value=1, max_value=3650
     )

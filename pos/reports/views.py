@@ -8,11 +8,13 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from monitoring.errors import error_response
 from pos.models import Shift, ShopSettings
@@ -30,6 +32,17 @@ def reports_required(view):
 
 
 INT, PCT = "int", "percent"
+# The inventory's stock table, a page at a time (with 300 products it was 32,000 px long); its
+# other long tables show this many rows, and their downloads all.
+INVENTORY_PAGE_SIZE = 50
+REPORT_ROWS_SHOWN = 50
+DASHBOARD_LOW_STOCK = 20
+
+
+def _total_label(products: int) -> str:
+    return ngettext("Total (%(n)s product)", "Total (%(n)s products)", products) % {
+        "n": _count(products)
+    }
 
 
 def _money_col(label: str, code: str) -> Column:
@@ -108,7 +121,8 @@ def dashboard(request):
     hours = queries.sales_by_hour(today)
     days = queries.sales_by_period(month_ago, today, "day")
     top = queries.top_products(today, today, limit=5)
-    low = list(queries.low_stock())
+    low = list(queries.low_stock(DASHBOARD_LOW_STOCK))
+    low_count = len(low) if len(low) < DASHBOARD_LOW_STOCK else queries.low_stock_count()
     shifts = list(queries.open_shifts())
     overdue = list(queries.overdue_invoices(today))
     code = shop.currency_code
@@ -123,7 +137,10 @@ def dashboard(request):
               [Column(_("Product")), Column(_("SKU")), Column(_("On hand"), INT),
                Column(_("Reorder at"), INT)],
               [[p["name"], p["sku"], p["stock_on_hand"], p["reorder_level"]] for p in low],
-              empty=_("Nothing is low.")),
+              empty=_("Nothing is low."),
+              link=(f"{reverse('reports:inventory')}?low=on#stock",
+                    ngettext("All %(n)s low-stock product", "All %(n)s low-stock products",
+                             low_count) % {"n": _count(low_count)}) if low_count else None),
         Table("open-shifts", _("Open shifts"),
               [Column(_("Register")), Column(_("Cashier")), Column(_("Opened"), "datetime")],
               [[s.register.name, s.cashier.get_full_name() or s.cashier.username, s.opened_at]
@@ -239,7 +256,7 @@ def sales(request):
 
 
 def _period_label(day: datetime.date, grain: str) -> str:
-    return {"day": f"{day:%d %b}", "week": f"{day:%d %b}", "month": f"{day:%b %y}"}[grain]
+    return date_format(day, "M y" if grain == "month" else "d M")
 
 
 @login_required
@@ -297,6 +314,18 @@ def inventory(request):
     code, places = shop.currency_code, shop.currency_decimal_places
     days = form.cleaned_data["days"] or 30
     totals, products = queries.inventory()
+    search, low = form.cleaned_data["q"], form.cleaned_data["low"]
+    listed = totals
+    if search or low:
+        listed, products = queries.inventory(search=search, low_stock_only=low)
+    download = request.GET.get("format") in ("csv", "json")
+    page = (
+        None
+        if download
+        else Paginator(products, INVENTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    )
+    page_query = request.GET.copy()
+    page_query.pop("page", None)
     slow = list(queries.slow_movers(days))
     movements = list(
         queries.stock_movements(
@@ -313,23 +342,25 @@ def inventory(request):
                Column(_("On hand"), INT),
                _money_col(_("Value at cost"), code), _money_col(_("Value at retail"), code)],
               [[p.name, p.sku, p.category.name, p.stock_on_hand, p.cost_value, p.retail_value]
-               for p in products],
-              footer=[_("Total"), "", "", totals["units"], totals["cost_value"],
-                      totals["retail_value"]], places=places),
+               for p in (products if page is None else page.object_list)],
+              footer=[_total_label(listed["products"]), "", "", listed["units"],
+                      listed["cost_value"], listed["retail_value"]], places=places,
+              page=page, page_query=page_query.urlencode(),
+              empty=_("No product matches.")),
         Table("slow-movers",
               _("Slow movers: in stock, no sale in %(days)s days") % {"days": days},
               [Column(_("Product")), Column(_("SKU")), Column(_("On hand"), INT),
                _money_col(_("Value at cost"), code), Column(_("Last sold"), "date")],
               [[p["name"], p["sku"], p["stock_on_hand"], p["cost_value"], p["last_sold"]]
-               for p in slow], places=places, empty=_("Everything in stock has sold recently.")),
+               for p in slow], places=places, empty=_("Everything in stock has sold recently."),
+              shown=REPORT_ROWS_SHOWN),
         Table("movements", _("Stock movements (latest 200)"),
               [Column(_("When"), "datetime"), Column(_("Product")), Column(_("Kind")),
                Column(_("Quantity"), INT), Column(_("After"), INT), Column(_("Reference")),
-               Column(_("Reason")),
-               Column(_("By"))],
+               Column(_("Reason")), Column(_("By"))],
               [[m.created_at, m.product.name, m.get_kind_display(), m.quantity, m.stock_after,
                 m.reference_label, m.reason, m.created_by.username if m.created_by else ""]
-               for m in movements], empty=_("No movements match.")),
+               for m in movements], empty=_("No movements match."), shown=REPORT_ROWS_SHOWN),
     ]  # fmt: skip
     context = {
         "form": form,

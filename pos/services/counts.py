@@ -12,6 +12,7 @@ from pos.models import (
     StockCountLine,
     StockCountStatus,
 )
+from pos.services import locks
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import PermissionDenied
 
@@ -44,7 +45,7 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
         if not isinstance(qty, int) or qty < 0:
             raise InvalidQuantity("Counted quantities must be whole numbers, 0 or more.")
     with transaction.atomic():
-        products = list(Product.objects.select_for_update().filter(pk__in=counted).order_by("pk"))
+        products = list(locks.products(counted).values())
         count = StockCount.objects.create(
             name=name,
             created_by=user,

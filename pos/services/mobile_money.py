@@ -43,6 +43,7 @@ from pos.mobile_money import (
 )
 from pos.models import MobileMoneyRequest, Shift, ShopSettings
 from pos.money import to_currency
+from pos.services import locks
 from pos.services.customers import normalise_phone
 from vevurn.errors import DomainError
 
@@ -329,7 +330,7 @@ def _apply_status(request: MobileMoneyRequest, status: PaymentStatus) -> MobileM
 def _record_final(pk: int, new_status: str, *, reason: str = "", financial_transaction_id=""):
     """Move the request to a final state under its row lock, only forward (see module doc)."""
     with transaction.atomic():
-        request = MobileMoneyRequest.objects.select_for_update().get(pk=pk)
+        request = locks.mobile_money_request(pk)
         timed_out = request.status == Status.FAILED and request.reason == TIMED_OUT
         if request.status == Status.PENDING:
             request.status = new_status

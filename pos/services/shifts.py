@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import CashMovement, Payment, Refund, Register, Sale, SaleLine, Shift, Tender
 from pos.money import to_currency
+from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
 
 ZERO = Decimal(0)
@@ -31,9 +33,11 @@ def open_shift(*, register: Register, cashier, opening_float) -> Shift:
     opening_float = _positive_amount(opening_float, "opening_float")
     try:
         with transaction.atomic():
-            return Shift.objects.create(
+            shift = Shift.objects.create(
                 register=register, cashier=cashier, opening_float=opening_float
             )
+            journal.append(events.shift_opened_event(shift))
+            return shift
     except IntegrityError:
         if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
             raise errors.ShiftAlreadyOpen(f"{register} already has an open shift.") from None
@@ -100,7 +104,7 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
         counts[tender] = _positive_amount(amount, f"counted.{tender}")
     with transaction.atomic():
         # Same order as checkout: the register row first, so no sale commits past the close.
-        Register.objects.select_for_update().get(pk=shift.register_id)
+        locks.register(shift.register_id)
         shift = _lock_open_shift(shift)
         expected = expected_by_tender(shift)
         report = z_report(shift)
@@ -120,7 +124,16 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
         shift.closing_note = note
         shift.over_short = counts[Tender.CASH] - to_currency(expected[Tender.CASH])
         shift.z_report = report
-        shift.save()
+        shift.save(
+            update_fields=[
+                "status",
+                "closed_at",
+                "closed_by",
+                "closing_note",
+                "over_short",
+                "z_report",
+            ]
+        )
         if shift.cashier_id != user.pk or shift.over_short:
             audit.record_on_commit(
                 action="shift.closed",
@@ -205,7 +218,7 @@ def z_report(shift: Shift) -> dict:
 
 
 def _lock_open_shift(shift: Shift) -> Shift:
-    locked = Shift.objects.select_for_update().get(pk=shift.pk)
+    locked = locks.shift(shift.pk)
     if locked.status != Shift.Status.OPEN:
         raise errors.ShiftClosed()
     return locked

@@ -74,6 +74,8 @@ ROUTES: dict[str, Access] = {
     "register/search/": Access(get=SIGNED_IN),
     "register/add/<int:pk>/": Access(post=SIGNED_IN),
     "register/lines/<int:index>/": Access(post=SIGNED_IN),
+    "register/lines/<int:index>/more/": Access(post=SIGNED_IN),
+    "register/lines/<int:index>/less/": Access(post=SIGNED_IN),
     "register/lines/<int:index>/remove/": Access(post=SIGNED_IN),
     "register/clear/": Access(post=SIGNED_IN),
     "register/discount/": Access(post=SIGNED_IN),
@@ -82,7 +84,11 @@ ROUTES: dict[str, Access] = {
     "register/hold/": Access(post=SIGNED_IN),
     "register/held/<int:pk>/resume/": Access(post=SIGNED_IN),
     "register/held/<int:pk>/discard/": Access(post=SIGNED_IN),
-    "register/pay/": screen(SIGNED_IN),
+    "register/pay/": Access(get=SIGNED_IN),
+    "register/pay/quick-cash/": Access(post=SIGNED_IN),
+    "register/pay/momo/request/": Access(post=SIGNED_IN),
+    "register/pay/momo/check/": Access(post=SIGNED_IN),
+    "register/pay/complete/": Access(post=SIGNED_IN),
     "register/history/": Access(get=SIGNED_IN),
     # Voids only on the sale's own shift (the sale is the cashier's; the others get a 404).
     "register/sales/<int:pk>/void/": screen(frozenset({CASHIER})),
@@ -203,6 +209,10 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page
     "pos.productdaysales": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    # The journal and its closings: read only for everyone, by the database's own trigger too.
+    "pos.journalentry": (MANAGERS, NOBODY, NOBODY),
+    "pos.closing": (MANAGERS, NOBODY, NOBODY),
+    "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
 }

@@ -155,7 +155,7 @@ def test_inventory_and_customers_pages(manager_client, shop_day):
     page = manager_client.get(reverse("reports:inventory"), {"days": 7})
     assert "126,000 RWF" in page.content.decode()  # value at cost
     got = rows(manager_client.get(reverse("reports:inventory"), {"format": "csv"}))
-    assert got[-1] == ["Total", "", "", "36", "126000", "318600"]
+    assert got[-1] == ["Total (2 products)", "", "", "36", "126000", "318600"]
     page = manager_client.get(reverse("reports:customers"), PERIOD)
     assert "Alice Uwase" in page.content.decode()
 

@@ -7,7 +7,7 @@ import vevurn.languages
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0008_product_autovacuum"),
+        ("pos", "0010_journal"),
     ]
 
     operations = [
