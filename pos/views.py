@@ -16,9 +16,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.errors import error_response
-from pos import selectors
+from pos import receipts, selectors
 from pos.forms import StatementPeriodForm
-from pos.models import Customer, Invoice, MobileMoneyRequest, Sale, Shift, ShopSettings
+from pos.models import (
+    Customer,
+    Invoice,
+    MobileMoneyRequest,
+    Refund,
+    Sale,
+    Shift,
+    ShopSettings,
+)
 from pos.money import to_currency
 from pos.services import mobile_money
 from pos.spreadsheet import csv_writer
@@ -27,10 +35,46 @@ from vevurn.errors import DomainError
 logger = logging.getLogger("vevurn.momo")
 
 
+def _slip(request, template: str, context: dict, *, code: str | None = None, customer=None):
+    """A printed slip: the shop's one header, the paper of this device, the scannable code.
+
+    The slip is in the customer's language, else the shop's receipt language; the buttons
+    around it (print, new sale) stay in the cashier's (templates/pos/_slip_base.html)."""
+    shop = ShopSettings.load()
+    width = receipts.paper(request)
+    language = shop.document_language(customer)
+    with translation.override(language):
+        header_lines = receipts.header_lines(shop)
+    response = render(
+        request,
+        template,
+        {
+            **context,
+            "shop": shop,
+            "header_lines": header_lines,
+            "paper": width,
+            "code": receipts.code_svg(code, width=width) if code else None,
+            "document_language": language,
+        },
+    )
+    response["Content-Language"] = language
+    receipts.remember_paper(request, response)
+    return response
+
+
+def render_document(request, template: str, context: dict, language: str) -> HttpResponse:
+    """A whole page (an invoice) in the customer's language, else the shop's receipt language,
+    whatever the language of the screen that printed it."""
+    with translation.override(language):
+        response = render(request, template, context)
+    response["Content-Language"] = language
+    return response
+
+
 @login_required
 @permission_required("pos.view_sale", raise_exception=True)
 def receipt(request, pk: int):
-    """The printable receipt (80 mm thermal, fine on A4). Every print after the first is a copy."""
+    """The printable receipt (80 or 58 mm thermal). Every print after the first is a copy."""
     sale = get_object_or_404(
         Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
     )
@@ -39,26 +83,28 @@ def receipt(request, pk: int):
     is_copy = sale.receipt_prints > 0
     Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
     payments = [p for p in sale.payments.all() if not p.is_change]
-    shop = ShopSettings.load()
     context = {
         "sale": sale,
         "lines": sale.lines.all(),
         "payments": payments,
         "refunds": selectors.refund_history(sale),
-        "shop": shop,
         "is_copy": is_copy,
     }
-    language = shop.document_language(sale.customer)
-    return render_document(request, "pos/receipt.html", context, language)
+    return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
 
 
-def render_document(request, template: str, context: dict, language: str) -> HttpResponse:
-    """A receipt, slip or invoice in the customer's language (else the shop's receipt
-    language), whatever the language of the screen that printed it."""
-    with translation.override(language):
-        response = render(request, template, context)
-    response["Content-Language"] = language
-    return response
+@login_required
+@permission_required("pos.view_sale", raise_exception=True)
+def refund_slip(request, pk: int):
+    """The printable slip of a refund, for the customer (and the drawer's paper trail)."""
+    refund = get_object_or_404(
+        Refund.objects.select_related("sale", "sale__customer", "shift", "created_by"), pk=pk
+    )
+    if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This refund is on another cashier's shift.")
+    code = refund.sale.number if refund.sale_id else None
+    customer = refund.sale.customer if refund.sale_id else None
+    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------

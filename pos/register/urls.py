@@ -29,6 +29,7 @@ urlpatterns = [
     path("pay/complete/", views.complete, name="complete"),
     path("history/", views.history, name="history"),
     path("sales/<int:pk>/void/", views.void, name="void"),
+    path("returns/", views.returns, name="returns"),
     path("sales/<int:pk>/refund/", views.refund, name="refund"),
     path("shift/", views.shift_view, name="shift"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),

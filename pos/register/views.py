@@ -192,6 +192,8 @@ def scan(request, shift):
         return _back(request, shift, scan_form=form, status=400)
     code = form.cleaned_data["code"].strip()
     product = selectors.product_lookup(code)
+    if product is None and (sale := selectors.sale_by_number(code)) is not None:
+        return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
         found = _matches(code)
         if len(found["matches"]) == 1:
@@ -742,13 +744,36 @@ def void(request, shift, pk: int):
 
 
 @till
+def returns(request, shift):
+    """Find any sale for a return: by receipt number or the receipt's scanned code, by the
+    customer's phone, or by day and total. One exact receipt number opens its return."""
+    form = forms.FindSaleForm(request.GET or None)
+    sales = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        exact = selectors.sale_by_number(data["q"])
+        if exact is not None and not (data["day"] or data["amount"] is not None):
+            return redirect("register:refund", pk=exact.pk)
+        sales = list(selectors.find_sales(data["q"], day=data["day"], amount=data["amount"]))
+    return render(
+        request,
+        "pos/register/returns.html",
+        {"shift": shift, "form": form, "sales": sales, "most": selectors.SALES_FOUND},
+        status=400 if form.errors else 200,
+    )
+
+
+@till
 def refund(request, shift, pk: int):
-    sale = get_object_or_404(Sale, pk=pk)
-    form = forms.RefundForm(request.POST or None, sale=sale)
+    sale = get_object_or_404(Sale.objects.select_related("customer"), pk=pk)
+    if "preview" in request.POST:  # "Show the total": what was typed, shown again, unchecked
+        form = forms.RefundForm(initial=request.POST.dict(), sale=sale)
+    else:
+        form = forms.RefundForm(request.POST or None, sale=sale)
     approval = forms.ManagerApprovalForm(
         request.POST or None, request=request, permission="pos.refund_sale"
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         approver = _approver(request, approval, "pos.refund_sale")
         if approver is not None:
             try:
@@ -771,11 +796,20 @@ def refund(request, shift, pk: int):
                     details={"refund": done.number, "total": str(done.total)},
                 )
                 messages.success(request, f"Refund {done.number} done.")
-                return redirect("register:history")
+                return redirect("pos:refund_slip", pk=done.pk)
+    rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
         request,
         "pos/register/refund.html",
-        {"sale": sale, "form": form, "approval": approval, "shift": shift},
+        {
+            "sale": sale,
+            "form": form,
+            "rows": [(row, form[f"qty_{row.line.pk}"]) for row in rows],
+            "refund_total": total,
+            "approval": approval,
+            "shift": shift,
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -784,6 +818,7 @@ def refund(request, shift, pk: int):
 
 @till
 def shift_view(request, shift):
+    cart = SessionCart(request.session)
     cash_form = forms.CashMovementForm()
     close_form = forms.CloseShiftForm()
     if request.method == "POST" and "cash_movement" in request.POST:
@@ -798,6 +833,15 @@ def shift_view(request, shift):
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)
+        if len(cart) and not request.POST.get("discard_cart"):
+            close_form.add_error(
+                None,
+                _(
+                    "A sale is in progress (%(count)d lines). Finish or hold it first, or tick "
+                    "“Throw away the sale in progress” to close anyway."
+                )
+                % {"count": len(cart)},
+            )
         if close_form.is_valid():
             try:
                 closed = close_shift(
@@ -819,6 +863,7 @@ def shift_view(request, shift):
             "cash_form": cash_form,
             "close_form": close_form,
             "movements": shift.cash_movements.order_by("created_at"),
+            "cart_lines": len(cart),
             "shop": ShopSettings.load(),
         },
     )
@@ -837,19 +882,15 @@ def z_report(request, pk: int):
             "shift": shift,
             "report": report,
             "by_tender": [
-                (_tender_label(tender), row["net"], abs(Decimal(row["change"])))
+                (Tender.label_of(tender), row["net"], abs(Decimal(row["change"])))
                 for tender, row in report.get("by_tender", {}).items()
             ],
             "counts": [
-                (_tender_label(tender), row) for tender, row in report.get("counts", {}).items()
+                (Tender.label_of(tender), row) for tender, row in report.get("counts", {}).items()
             ],
             "start_url": reverse("register:open_shift"),
         },
     )
-
-
-def _tender_label(tender: str) -> str:
-    return Tender(tender).label if tender in Tender.values else tender
 
 
 def _form_error(form, error: DomainError, *, default_field):

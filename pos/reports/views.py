@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from monitoring.errors import error_response
-from pos.models import Shift, ShopSettings
+from pos.models import Shift, ShopSettings, Tender
 from pos.money import format_money
 from pos.reports import charts, queries
 from pos.reports.forms import BREAKDOWNS, InventoryForm, PeriodForm, ProfitForm, SalesForm
@@ -414,12 +414,14 @@ def shift_detail(request, pk: int):
         Table("counts", _("Drawer count by tender"),
               [Column(_("Tender")), _money_col(_("Expected"), code), _money_col(_("Counted"), code),
                _money_col(_("Over/short"), code)],
-              [[t, _dec(v.get("expected")), _dec(v.get("counted")), _dec(v.get("over_short"))]
+              [[Tender.label_of(t), _dec(v.get("expected")), _dec(v.get("counted")),
+                _dec(v.get("over_short"))]
                for t, v in counts.items()], places=places),
         Table("tenders", _("Takings by tender"),
               [Column(_("Tender")), _money_col(_("Net"), code),
                _money_col(_("Change given"), code)],
-              [[t, _dec(v.get("net")), _dec(v.get("change"))]
+              # change is kept as the negative cash row it is; shown as the amount given
+              [[Tender.label_of(t), _dec(v.get("net")), abs(_dec(v.get("change")))]
                for t, v in z.get("by_tender", {}).items()], places=places),
         Table("categories", _("Sales by category"),
               [Column(_("Category")), Column(_("Units"), INT), _money_col(_("Total"), code)],

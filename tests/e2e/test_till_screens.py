@@ -64,6 +64,7 @@ def sign_in_and_open_shift(page, username="grace"):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Till").select_option(label="Till 1")
     page.get_by_label("Cash in the drawer (float)").fill("20000")
     page.get_by_role("button", name="Open shift").click()
     page.get_by_role("heading", name="Sale").wait_for()
@@ -129,6 +130,12 @@ def test_a_full_sale_by_touch(page, shop, viewport):
     page.get_by_role("button", name="Complete sale").click()
     page.get_by_text("R1-000001").first.wait_for()
     shot(page, viewport, "3-receipt")
+    assert page.locator(".code svg").is_visible()
+    assert page.evaluate("document.activeElement.dataset.newSale") == ""  # Enter: next sale
+    if viewport == "desktop":  # printed to PDF, the page is the 80 mm roll, not Letter
+        pdf = page.pdf(prefer_css_page_size=True)
+        width = float(re.search(rb"/MediaBox \[0 0 ([\d.]+)", pdf).group(1))
+        assert width == pytest.approx(80 / 25.4 * 72, abs=1)
     sale = Sale.objects.get()
     assert (sale.total, sale.change_given) == (Decimal(16000), Decimal(4000))
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
@@ -155,3 +162,59 @@ def test_the_sales_history_fits_a_phone(page, shop):
     page.get_by_text("R1-000001").wait_for()
     shot(page, "phone", "4-history")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.fixture
+def earlier_sale(shop):
+    """A sale of two chargers on yesterday's shift, on another till, closed since."""
+    import uuid
+
+    from accounts.models import User
+    from pos.models import Register
+    from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+    from pos.services.shifts import close_shift, open_shift
+
+    manager = User.objects.get(username="eric")
+    second = Register.objects.create(code="R2", name="Till 2")
+    earlier = open_shift(register=second, cashier=manager, opening_float=Decimal(0))
+    sale = checkout(
+        shift=earlier,
+        cashier=manager,
+        cart=Cart([CartLine(shop["charger"].pk, 2)]),
+        tenders=[TenderLine("cash", Decimal(24000))],
+        idempotency_key=uuid.uuid4(),
+    )
+    close_shift(shift=earlier, counted={"cash": Decimal(24000)}, user=manager)
+    return sale
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_return_found_by_scanning_the_receipts_code(page, shop, earlier_sale, viewport):
+    from pos.models import Refund
+
+    page.set_viewport_size(VIEWPORTS[viewport])
+    sign_in_and_open_shift(page)
+    # A scanner types what the receipt's code holds, then Enter, into the register's box.
+    field = page.get_by_label("Scan or type a barcode, SKU or name")
+    field.fill(earlier_sale.number)
+    field.press("Enter")
+    page.get_by_role("heading", name=f"Refund from sale {earlier_sale.number}").wait_for()
+
+    page.get_by_label("Return Samsung 25W charger").fill("1")
+    page.locator("[data-refund-total]").filter(has_text="12,000 RWF").wait_for()
+    page.get_by_label("Why are the goods returned?").fill("Does not charge")
+    shot(page, viewport, "5-refund")
+    page.get_by_role("button", name="Refund").click()
+    # Refused (a manager must approve): what was typed is still there.
+    page.get_by_role("alert").filter(has_text="A manager must approve").wait_for()
+    assert page.get_by_label("Return Samsung 25W charger").input_value() == "1"
+    page.get_by_label("Manager username").fill("eric")
+    page.get_by_label("Manager password").fill(PASSWORD)
+    page.get_by_role("button", name="Refund").click()
+
+    page.get_by_text("REFUND", exact=True).wait_for()
+    refund = Refund.objects.get()
+    assert refund.total == Decimal(12000) and refund.sale == earlier_sale
+    assert refund.number in page.locator("main.receipt").inner_text()
+    shot(page, viewport, "6-refund-slip")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
