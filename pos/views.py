@@ -8,7 +8,6 @@ import uuid
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
@@ -29,6 +28,7 @@ from pos.models import (
 )
 from pos.money import to_currency
 from pos.services import mobile_money
+from pos.services.receipt_prints import record_receipt_print
 from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
@@ -80,8 +80,7 @@ def receipt(request, pk: int):
     )
     if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied("This sale is on another cashier's shift.")
-    is_copy = sale.receipt_prints > 0
-    Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
+    is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
     context = {
         "sale": sale,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 
 from pos.models import CashMovement, Register, Shift, Tender
 from pos.services.checkout import MAX_QUANTITY
@@ -93,6 +94,10 @@ class CashMovementForm(forms.Form):
     kind = forms.ChoiceField(label="Cash in or out", choices=CashMovement.Kind.choices)
     amount = forms.DecimalField(label="Amount", **MONEY)
     reason = forms.CharField(label="Reason", max_length=200)
+
+
+class NoSaleForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the drawer opened?"), max_length=200)
 
 
 class CloseShiftForm(forms.Form):

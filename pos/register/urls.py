@@ -32,5 +32,6 @@ urlpatterns = [
     path("returns/", views.returns, name="returns"),
     path("sales/<int:pk>/refund/", views.refund, name="refund"),
     path("shift/", views.shift_view, name="shift"),
+    path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
 ]

@@ -38,7 +38,13 @@ from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
 from pos.services.refunds import refund_sale
-from pos.services.shifts import close_shift, open_shift, open_shift_for, record_cash_movement
+from pos.services.shifts import (
+    close_shift,
+    open_drawer,
+    open_shift,
+    open_shift_for,
+    record_cash_movement,
+)
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
 from vevurn.errors import DomainError
@@ -862,11 +868,29 @@ def shift_view(request, shift):
             "shift": shift,
             "cash_form": cash_form,
             "close_form": close_form,
+            "no_sale_form": forms.NoSaleForm(),
             "movements": shift.cash_movements.order_by("created_at"),
             "cart_lines": len(cart),
             "shop": ShopSettings.load(),
         },
     )
+
+
+@till
+@require_POST
+def no_sale(request, shift):
+    """Open the cash drawer without a sale: journalled with who and why."""
+    form = forms.NoSaleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the drawer is opened."))
+        return redirect("register:shift")
+    try:
+        open_drawer(shift=shift, user=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Drawer opening recorded (no sale)."))
+    return redirect("register:shift")
 
 
 @login_required

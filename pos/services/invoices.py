@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import Customer, Invoice, Payment, Shift, Tender
 from pos.money import format_money, to_currency
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.sequences import next_number
 from vevurn.errors import NotFound
 
@@ -135,6 +136,14 @@ def record_invoice_payment(
                 "shift_id": shift.pk if shift is not None else None,
             },
         )
+        journal.append(
+            events.account_payment_event(
+                payment,
+                invoice_number=invoice.number,
+                customer_id=invoice.customer_id,
+                register_id=shift.register_id if shift is not None else None,
+            )
+        )
     return payment
 
 
@@ -167,6 +176,11 @@ def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
             actor=user,
             target=invoice,
             details={"reason": reason[:200], "total": str(to_currency(invoice.total))},
+        )
+        journal.append(
+            events.invoice_cancelled_event(
+                invoice, user_id=user.pk, reason=reason[:200], at=timezone.now()
+            )
         )
     return invoice
 

@@ -95,6 +95,7 @@ ROUTES: dict[str, Access] = {
     "register/sales/<int:pk>/void/": screen(frozenset({CASHIER})),
     "register/sales/<int:pk>/refund/": screen(SIGNED_IN),  # a manager approves at the till
     "register/shift/": screen(SIGNED_IN),
+    "register/shift/no-sale/": Access(post=SIGNED_IN),
     "register/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
     "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
