@@ -4,11 +4,12 @@ import functools
 import json
 import logging
 import uuid
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
@@ -104,6 +105,28 @@ def refund_slip(request, pk: int):
     code = refund.sale.number if refund.sale_id else None
     customer = refund.sale.customer if refund.sale_id else None
     return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
+
+
+@login_required
+@permission_required("pos.view_invoice", raise_exception=True)
+def account_payment_receipt(request, pk: int):
+    """The printable receipt of a payment on account: what was paid, against which invoices,
+    and what the customer still owes."""
+    payments = selectors.account_payment(pk)
+    if not payments:
+        raise Http404
+    first = payments[0]
+    if first.created_by_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This payment was taken by another cashier.")
+    customer = first.invoice.customer
+    context = {
+        "payments": payments,
+        "first": first,
+        "customer": customer,
+        "total": sum((p.amount for p in payments), Decimal(0)),
+        "owed": sum((i.balance_due for i in selectors.open_invoices(customer)), Decimal(0)),
+    }
+    return _slip(request, "pos/account_payment_receipt.html", context)
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------
