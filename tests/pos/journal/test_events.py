@@ -220,11 +220,11 @@ def test_stock_adjustments_counts_and_goods_received_are_journalled(
     ] == [("-2.000", "10.000", "8.000")]
     counted = last("stock_count")[1]["movements"]
     assert [(m["kind"], m["quantity"], m["stock_after"]) for m in counted] == [
-        ("count_correction", -3, 5)
+        ("count_correction", "-3.000", "5.000")
     ]
     received = last("goods_receipt")[1]["movements"]
     assert [(m["reference_type"], m["reference_id"], m["quantity"]) for m in received] == [
-        ("pos.purchaseorder", str(order.pk), 4)
+        ("pos.purchaseorder", str(order.pk), "4.000")
     ]
     assert verify().ok
 
@@ -232,5 +232,5 @@ def test_stock_adjustments_counts_and_goods_received_are_journalled(
     problem = only_break(verify())
     assert (problem.kind, problem.problem) == (
         "stock_adjustment",
-        "movements.0.quantity is -2 in the journal but -1 in the database",
+        "movements.0.quantity is -2.000 in the journal but -1.000 in the database",
     )
