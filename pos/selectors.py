@@ -332,6 +332,35 @@ def customer_statement(
     )
 
 
+def open_invoices(customer) -> QuerySet:
+    """What a customer still owes: their sent and part-paid invoices, the oldest due first (the
+    order `pay_on_account` pays them in)."""
+    from pos.models import Invoice
+
+    return Invoice.objects.filter(
+        customer=customer, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
+    ).order_by("due_date", "issued_at", "pk")
+
+
+def account_payment(pk: int) -> list:
+    """The payments one payment on account wrote (one per invoice it paid), given any of them:
+    they share their customer, cashier and `created_at`."""
+    from pos.models import Payment
+
+    first = Payment.objects.filter(pk=pk, invoice__isnull=False).select_related("invoice").first()
+    if first is None:
+        return []
+    return list(
+        Payment.objects.filter(
+            invoice__customer_id=first.invoice.customer_id,
+            created_by_id=first.created_by_id,
+            created_at=first.created_at,
+        )
+        .select_related("invoice__customer", "created_by", "shift")
+        .order_by("pk")
+    )
+
+
 def overdue_invoices(today: datetime.date | None = None) -> QuerySet:
     """Open invoices past their due date (shop-local `today`), oldest due first."""
     from pos.models import Invoice

@@ -147,6 +147,19 @@ class FindSaleForm(forms.Form):
         return data
 
 
+class AccountPaymentForm(forms.Form):
+    """A customer's payment against what they owe, taken at the till."""
+
+    amount = forms.DecimalField(label="Amount paid", **MONEY)
+    tender = forms.ChoiceField(
+        label="Paid in",
+        choices=[(Tender.CASH, "Cash"), (Tender.MOBILE_MONEY, "MTN Mobile Money")],
+        widget=forms.RadioSelect,
+        initial=Tender.CASH,
+    )
+    reference = forms.CharField(label="Mobile Money transaction id", required=False, max_length=100)
+
+
 class RefundForm(forms.Form):
     reason = forms.CharField(label="Why are the goods returned?", max_length=200)
     tender = forms.ChoiceField(label="Pay back in", choices=[])

@@ -37,6 +37,7 @@ from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
+from pos.services.invoices import pay_on_account
 from pos.services.refunds import refund_sale
 from pos.services.shifts import (
     close_shift,
@@ -817,6 +818,58 @@ def refund(request, shift, pk: int):
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+# --- Payments on account --------------------------------------------------------------------
+
+
+@till
+def account(request, shift):
+    """Find the customer who comes to pay what they owe."""
+    q = request.GET.get("q", "").strip()[:100]
+    customers = list(selectors.customer_lookup(q)) if q else None
+    if customers is not None and len(customers) == 1:
+        return redirect("register:account_payment", pk=customers[0].pk)
+    return render(
+        request,
+        "pos/register/account.html",
+        {"shift": shift, "q": q, "customers": customers},
+    )
+
+
+@till
+def account_payment(request, shift, pk: int):
+    """A customer's account: what they owe, their statement, and a payment taken against it
+    (cash into this shift's drawer, or Mobile Money), then its receipt."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = forms.AccountPaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payments = pay_on_account(
+                customer=customer, shift=shift, user=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            _form_error(form, error, default_field="amount")
+        else:
+            return redirect("pos:account_payment_receipt", pk=payments[0].pk)
+    statement = selectors.customer_statement(customer, None, None)
+    return render(
+        request,
+        "pos/register/account_payment.html",
+        {
+            "shift": shift,
+            "customer": customer,
+            "form": form,
+            "invoices": list(selectors.open_invoices(customer)),
+            "statement": statement,
+            "rows": statement.rows[-STATEMENT_ROWS:],
+            "shop": ShopSettings.load(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+STATEMENT_ROWS = 20
 
 
 # --- The shift -------------------------------------------------------------------------------

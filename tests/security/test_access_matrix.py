@@ -56,6 +56,8 @@ ROUTES: dict[str, Access] = {
     # --- Public: sign-in, probes, MTN's callback ------------------------------------------------
     "": screen(EVERYONE),  # the sign-in page
     "logout/": Access(post=EVERYONE),  # ends whatever session there is; harmless without one
+    # The language switcher: a cookie for anyone, the preference of whoever is signed in.
+    "language/": Access(post=EVERYONE),
     "api/health/live": Access(get=EVERYONE),
     "api/health/ready": Access(get=EVERYONE),
     # MTN calls it without credentials; it reads nothing from the request and only makes us ask
@@ -89,6 +91,8 @@ ROUTES: dict[str, Access] = {
     "register/pay/complete/": Access(post=SIGNED_IN),
     "register/history/": Access(get=SIGNED_IN),
     "register/returns/": Access(get=SIGNED_IN),
+    "register/account/": Access(get=SIGNED_IN),
+    "register/account/<int:pk>/": screen(SIGNED_IN),
     # Voids only on the sale's own shift (the sale is the cashier's; the others get a 404).
     "register/sales/<int:pk>/void/": screen(frozenset({CASHIER})),
     "register/sales/<int:pk>/refund/": screen(SIGNED_IN),  # a manager approves at the till
@@ -97,6 +101,7 @@ ROUTES: dict[str, Access] = {
     "register/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
     "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
+    "pos/account-payments/<int:pk>/receipt/": Access(get=SIGNED_IN),  # own, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
     "pos/momo/requests/<int:pk>/": Access(get=SIGNED_IN),
     "pos/invoices/<int:pk>/": Access(get=SIGNED_IN),
@@ -277,6 +282,7 @@ OBJECT_BEFORE = {
     "categories": "category",
     "suppliers": "supplier",
     "customers": "customer",
+    "account": "customer",
     "purchase-orders": "order",
     "registers": "register",
     "invoices": "invoice",
@@ -315,6 +321,8 @@ def concrete_url(route: str, shop) -> str:
             value = StockMovement.objects.order_by("pk").first().pk
         elif before == "refunds":
             value = _refund_on_the_cashiers_shift(shop).pk
+        elif before == "account-payments":
+            value = _payment_on_account(shop).pk
         else:
             assert before in OBJECT_BEFORE, f"say which object {route} points at (OBJECT_BEFORE)"
             value = shop[OBJECT_BEFORE[before]].pk
@@ -333,6 +341,18 @@ def _refund_on_the_cashiers_shift(shop):
         lines=[RefundLineInput(sale.lines.get().pk, 1)],
         reason="Access test",
     )
+
+
+def _payment_on_account(shop):
+    from pos.services.invoices import pay_on_account
+
+    return pay_on_account(
+        customer=shop["customer"],
+        amount="1000",
+        tender="cash",
+        user=shop["users"]["cashier"],
+        shift=shop["shift"],
+    )[0]
 
 
 # --- The clients -------------------------------------------------------------------------------
