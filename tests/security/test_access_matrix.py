@@ -184,6 +184,7 @@ ROUTES: dict[str, Access] = {
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
     "admin/pos/product/stock-count/": screen(MANAGERS),
+    "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
