@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -151,3 +152,28 @@ def _token_users(request):
     if can_manage_staff(request):
         return users
     return users.filter(Q(role=Role.CASHIER) | Q(pk=request.user.pk))
+
+
+# --- Two-factor devices (django-otp) ------------------------------------------------------------
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Who has two-factor sign-in on. Users set their app up themselves (accounts:
+    two_factor_setup); an admin deletes a lost phone's device, and its owner sets up a new one
+    at their next sign-in. Nobody reads or writes a secret key here."""
+
+    list_display = ["user", "name", "confirmed", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -22,6 +22,7 @@ from pos.models.selling import (
     SaleLine,
     Sequence,
     Shift,
+    ShiftCashier,
     Tender,
 )
 from pos.models.shop import ShopSettings
@@ -59,6 +60,7 @@ __all__ = [
     "SaleLine",
     "Sequence",
     "Shift",
+    "ShiftCashier",
     "ShopSettings",
     "StockCount",
     "StockCountLine",

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Bump the version when the model gains fields, so no stale pickled row outlives a deploy.
-CACHE_KEY = "pos:shop-settings:v1"
+CACHE_KEY = "pos:shop-settings:v2"
 
 
 class ShopSettings(models.Model):
@@ -38,6 +38,15 @@ class ShopSettings(models.Model):
         default=Decimal("10.00"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("Larger line or order discounts need a manager."),
+    )
+    till_lock_minutes = models.PositiveSmallIntegerField(
+        _("lock the till after (minutes idle)"),
+        default=5,
+        validators=[MaxValueValidator(240)],
+        help_text=_(
+            "A till nobody touches for this long locks; a cashier unlocks it with their PIN. "
+            "0: never."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
