@@ -98,6 +98,31 @@ def _in_name_order_on_postgresql(ids: QuerySet, query: str) -> list[int]:
     return found
 
 
+def product_search_count(query: str, *, most: int) -> int:
+    """How many active products `product_search(query)` would find, counting no further than
+    `most` (a count of every match of a common word costs more than listing the first ones)."""
+    query = (query or "").strip()
+    products = Product.objects.filter(status=ProductStatus.ACTIVE)
+    if query:
+        products = products.filter(Q(name__icontains=query) | Q(sku=query) | Q(barcode=query))
+    return products.order_by().values("pk")[:most].count()
+
+
+def till_categories() -> list:
+    """The active categories, for the till's grid of tiles."""
+    from pos.models import Category
+
+    return list(Category.objects.filter(is_active=True).order_by("name").only("pk", "name"))
+
+
+def category_products(category_id: int, *, limit: int) -> QuerySet:
+    """The first `limit` active products of a category by name: the till's tiles, for goods
+    sold without scanning a barcode."""
+    return Product.objects.filter(category_id=category_id, status=ProductStatus.ACTIVE).order_by(
+        "name", "pk"
+    )[:limit]
+
+
 def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
     from pos.errors import InvalidPhoneNumber
     from pos.services.customers import normalise_phone

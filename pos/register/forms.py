@@ -82,6 +82,9 @@ class PaymentForm(forms.Form):
     card = forms.DecimalField(label="Card", required=False, **MONEY)
     bank_transfer = forms.DecimalField(label="Bank transfer", required=False, **MONEY)
     account = forms.DecimalField(label="On account", required=False, **MONEY)
+    # The cash amount the page filled in (the amount due): a quick-cash note typed over it
+    # starts from nothing.
+    cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
 
     TENDERS = ("cash", "mobile_money", "card", "bank_transfer", "account")
 

@@ -30,7 +30,7 @@ from pos.models import (
     Tender,
 )
 from pos.money import format_money, to_currency
-from pos.pricing import LineInput, price_cart
+from pos.pricing import LineInput, price_cart, under_minimum
 from pos.services import locks
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
@@ -215,8 +215,10 @@ def _complete(
         places=shop.currency_decimal_places,
         prices_include_vat=shop.prices_include_vat,
     )
-    needs_approval = _check_prices(cart, priced, products, shop)
-    if needs_approval:
+    needs_approval, below_minimum = _check_prices(cart, priced, products, shop)
+    if below_minimum:
+        _approve_below_minimum(cart, products, below_minimum, cashier, approved_by)
+    elif needs_approval:
         _require_approval(cashier, approved_by)
 
     customer = None
@@ -311,6 +313,24 @@ def _complete(
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
+    if below_minimum:
+        audit.record_on_commit(
+            action="sale.below_minimum_approved",
+            actor=approved_by or cashier,
+            target=sale,
+            details={
+                "cashier": cashier.username,
+                "lines": [
+                    {
+                        "product": products[cart.lines[i].product_id].sku,
+                        "unit_price": str(priced.lines[i].unit_price),
+                        "total": str(priced.lines[i].total),
+                        "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
+                    }
+                    for i in below_minimum
+                ],
+            },
+        )
     if needs_approval:
         audit.record_on_commit(
             action="sale.discount_approved",
@@ -354,31 +374,49 @@ def _remember_children(sale: Sale, *, lines: list[SaleLine], payments: list[Paym
         sale._prefetched_objects_cache[name] = queryset
 
 
-def _check_prices(cart: Cart, priced, products, shop) -> bool:
-    """Refuse a price under a product's minimum; say whether a discount needs a manager."""
+def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
+    """Refuse a line that discounts more than it costs; say whether a discount needs a manager,
+    and which lines are under their product's minimum price (a manager may approve those)."""
     limit = shop.cashier_max_discount_percent
     needs_approval = False
-    shelf_total = ZERO
+    below_minimum = []
     for i, (line, p) in enumerate(zip(cart.lines, priced.lines, strict=True)):
         product = products[line.product_id]
         if product.status != ProductStatus.ACTIVE:
             raise errors.ProductNotForSale(
                 f"{product.name} is {product.get_status_display().lower()}.", field=f"lines.{i}"
             )
-        before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
-        if before_vat_on_top < product.minimum_price * line.quantity:
-            raise errors.PriceBelowMinimum(
-                f"{product.name} cannot be sold under {format_money(product.minimum_price)} each.",
-                field=f"lines.{i}",
+        if p.total < ZERO:
+            raise errors.InvalidPrice(
+                f"The discounts on {product.name} are more than its price.",
+                field=f"lines.{i}.discount",
             )
+        if under_minimum(p, product.minimum_price, prices_include_vat=shop.prices_include_vat):
+            below_minimum.append(i)
+        before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
         shelf = product.retail_price * line.quantity
-        shelf_total += shelf
         if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
             needs_approval = True
     order_after_lines = sum((p.gross - p.line_discount for p in priced.lines), ZERO)
     if order_after_lines and cart.order_discount * 100 > limit * order_after_lines:
         needs_approval = True
-    return needs_approval
+    return needs_approval, below_minimum
+
+
+def _approve_below_minimum(cart: Cart, products, below_minimum: list[int], cashier, approved_by):
+    """A price under the minimum needs a manager, as a large discount does; without one, the
+    first such line is refused (`PriceBelowMinimum`, whose code the API documents)."""
+    try:
+        _require_approval(cashier, approved_by)
+    except errors.ApprovalRequired:
+        i = below_minimum[0]
+        product = products[cart.lines[i].product_id]
+        raise errors.PriceBelowMinimum(
+            f"{product.name} cannot be sold under {format_money(product.minimum_price)} each "
+            "without a manager's approval.",
+            field=f"lines.{i}",
+            product_id=product.pk,
+        ) from None
 
 
 def _require_approval(cashier, approved_by) -> None:
