@@ -7,7 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from accounts import services
+from accounts import pins, services
 from accounts.models import AuditLog, Role, User
 
 
@@ -33,12 +33,13 @@ class UserAdmin(DjangoUserAdmin):
         "role",
         "is_active",
         "must_change_password",
+        "pin_state",
         "last_login",
     ]
     list_filter = ["role", "is_active", "must_change_password"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
-    actions = ["reset_temporary_password"]
+    actions = ["reset_temporary_password", "clear_pin"]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -96,6 +97,18 @@ class UserAdmin(DjangoUserAdmin):
             "they must choose their own at first login. It is not shown again.",
             messages.WARNING,
         )
+
+    @admin.display(description=_("PIN"))
+    def pin_state(self, obj):
+        if obj.pin_locked_at:
+            return _("locked")
+        return _("set") if obj.pin else "—"
+
+    @admin.action(description=_("Clear PIN (forgotten or locked): they set a new one"))
+    def clear_pin(self, request, queryset):
+        for user in queryset:
+            pins.clear_pin(user=user, actor=request.user)
+        self.message_user(request, _("%d PIN(s) cleared.") % len(queryset))
 
     @admin.action(description=_("Reset password to a new temporary one"))
     def reset_temporary_password(self, request, queryset):

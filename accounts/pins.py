@@ -159,3 +159,19 @@ def verify_pin_from(request, *, user: User, pin: str) -> User:
     except (WrongPin, PinLocked):
         usage(request, "pin", address, increment=True)
         raise
+
+
+def approver_by_pin(request, *, username: str, pin: str, permission: str) -> User:
+    """The manager approving an override on the till's screen with their PIN: the active user
+    `username`, whose PIN it is (limits as verify_pin_from) and who holds `permission`.
+
+    :raises WrongPin: no such active user, or not their PIN.
+    :raises PermissionDenied: they may not approve this.
+    """
+    user = User.objects.filter(username=(username or "").strip(), is_active=True).first()
+    if user is None:
+        raise WrongPin(_("Manager username or PIN is wrong."), field="pin")
+    user = verify_pin_from(request, user=user, pin=pin)
+    if not user.has_perm(permission):
+        raise PermissionDenied(_("%(user)s cannot approve this.") % {"user": user.get_username()})
+    return user

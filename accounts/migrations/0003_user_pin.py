@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_auditlog'),
+        ("accounts", "0002_auditlog"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='pin',
-            field=models.CharField(blank=True, editable=False, max_length=128, verbose_name='PIN'),
+            model_name="user",
+            name="pin",
+            field=models.CharField(blank=True, editable=False, max_length=128, verbose_name="PIN"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='pin_failures',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='wrong PINs in a row'),
+            model_name="user",
+            name="pin_failures",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="wrong PINs in a row"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='pin_locked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='PIN locked at'),
+            model_name="user",
+            name="pin_locked_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="PIN locked at"),
         ),
     ]

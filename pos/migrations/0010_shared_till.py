@@ -8,30 +8,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pos', '0009_admin_names'),
+        ("pos", "0009_admin_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='shopsettings',
-            name='till_lock_minutes',
-            field=models.PositiveSmallIntegerField(default=5, help_text='A till nobody touches for this long locks; a cashier unlocks it with their PIN. 0: never.', validators=[django.core.validators.MaxValueValidator(240)], verbose_name='lock the till after (minutes idle)'),
+            model_name="shopsettings",
+            name="till_lock_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=5,
+                help_text="A till nobody touches for this long locks; a cashier unlocks it with their PIN. 0: never.",
+                validators=[django.core.validators.MaxValueValidator(240)],
+                verbose_name="lock the till after (minutes idle)",
+            ),
         ),
         migrations.CreateModel(
-            name='ShiftCashier',
+            name="ShiftCashier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('cashier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('shift', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='joined', to='pos.shift')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "cashier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "shift",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="joined",
+                        to="pos.shift",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cashier on a shared shift',
-                'verbose_name_plural': 'cashiers on shared shifts',
-                'constraints': [models.UniqueConstraint(fields=('shift', 'cashier'), name='one_join_per_shift_cashier')],
+                "verbose_name": "cashier on a shared shift",
+                "verbose_name_plural": "cashiers on shared shifts",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("shift", "cashier"), name="one_join_per_shift_cashier"
+                    )
+                ],
             },
         ),
     ]

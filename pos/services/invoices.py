@@ -80,7 +80,7 @@ def record_invoice_payment(
         raise errors.ShiftClosed("Open a shift to take cash: it goes into a drawer.", field="shift")
     if (
         shift is not None
-        and shift.cashier_id != user.pk
+        and not shift.is_worked_by(user)
         and not user.has_perm("pos.close_any_shift")
     ):
         raise errors.NotAllowed("This is another cashier's shift.", field="shift")

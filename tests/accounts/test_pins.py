@@ -115,3 +115,20 @@ def test_set_your_own_pin_with_your_password(client, cashier):
     assert "The two PINs differ." in differ.content.decode()
     assert done.status_code == 302
     assert pins.verify_pin(user=cashier, pin="4071") == cashier
+
+
+def test_a_manager_clears_a_locked_pin_from_the_user_list(client, manager, cashier):
+    pins.set_pin(user=cashier, pin="4071")
+    User.objects.filter(pk=cashier.pk).update(pin_locked_at="2026-01-01T00:00Z")
+    client.force_login(manager)
+
+    listing = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "clear_pin", "_selected_action": [cashier.pk]},
+    )
+
+    assert "locked" in listing
+    cleared = User.objects.get(pk=cashier.pk)
+    assert not cleared.has_pin and cleared.pin_locked_at is None
+    assert AuditLog.objects.filter(action="user.pin_cleared", actor=manager).exists()
