@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "accounts",
     "pos",
     "monitoring",

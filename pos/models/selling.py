@@ -316,6 +316,8 @@ class RefundLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     tax = models.DecimalField(**MONEY)
+    # The VAT rate of the returned goods: the sale line's, or the shop's for a no-receipt return.
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     restock = models.BooleanField(default=True)
 
     def __str__(self):

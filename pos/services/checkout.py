@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import (
     MobileMoneyRequest,
     MovementKind,
@@ -31,7 +32,7 @@ from pos.models import (
 )
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
@@ -342,6 +343,8 @@ def _complete(
                 "subtotal": str(sale.subtotal),
             },
         )
+    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
+    journal.append(events.sale_event(sale, lines, payments))
     return sale
 
 

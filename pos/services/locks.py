@@ -19,11 +19,14 @@ it, never out of it), and rows of one kind in primary-key order:
 10. the shift, locked or only read under the register lock, so that no sale, refund or
     payment lands in a shift that is closing
 11. the day-sum rows (ProductDaySales), by product: checkout's single upsert after the register
-12. sequence rows (invoice numbers, refund numbers), last: a number is consumed only by the
+12. sequence rows (invoice numbers, refund numbers): a number is consumed only by the
     transaction that commits it
+13. the journal's chain head, last of all: every service that moves money or stock ends by
+    appending its event (pos.services.journal.append locks and advances the head in one
+    statement on PostgreSQL), so an event is hashed only once all of its rows exist
 
-Checkout takes 4, 6, 8, 9, 11 and 12 (an invoice number when part of the sale is on account);
-refunds 1, 2, 4, 6, 7, 9, 10, 12; voids 1, 4, 6, 7, 9; closing a shift 9, 10.
+Checkout takes 4, 6, 8, 9, 11, 12 (an invoice number when part of the sale is on account) and
+13; refunds 1, 2, 4, 6, 7, 9, 10, 12, 13; voids 1, 4, 6, 7, 9, 13; closing a shift 9, 10, 13.
 
 On SQLite `select_for_update` is a no-op: the first write of a transaction takes the database's
 one write lock (the settings open transactions with BEGIN IMMEDIATE), which serialises writers.

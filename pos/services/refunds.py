@@ -32,6 +32,7 @@ from django.db.models import Sum
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import (
     Invoice,
     MovementKind,
@@ -44,7 +45,7 @@ from pos.models import (
     Tender,
 )
 from pos.money import format_money, split_vat, to_currency
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
@@ -81,6 +82,7 @@ class _Planned:
     tax: Decimal
     restock: bool
     unit_cost: Decimal | None
+    tax_rate: Decimal
     sale_line_id: int | None = None
 
 
@@ -179,6 +181,7 @@ def refund_sale(
                     tax=tax,
                     restock=line.restock,
                     unit_cost=sale_line.unit_cost,
+                    tax_rate=sale_line.tax_rate,
                     sale_line_id=sale_line.pk,
                 )
             )
@@ -246,6 +249,7 @@ def refund_without_receipt(
                     tax=tax,
                     restock=line.restock,
                     unit_cost=product.cost_price,
+                    tax_rate=shop.vat_rate,
                 )
             )
         refund = _write_refund(
@@ -314,7 +318,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         total=total,
         tax_total=tax_total,
     )
-    RefundLine.objects.bulk_create(
+    refund_lines = RefundLine.objects.bulk_create(
         [
             RefundLine(
                 refund=refund,
@@ -324,13 +328,14 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
                 unit_price=p.unit_price,
                 total=p.total,
                 tax=p.tax,
+                tax_rate=p.tax_rate,
                 restock=p.restock,
             )
             for p in planned
         ]
     )
     payouts = [(Tender.ACCOUNT, credit, f"Credit to {invoice}"), (tender, payout, refund.number)]
-    Payment.objects.bulk_create(
+    payments = Payment.objects.bulk_create(
         [
             Payment(
                 refund=refund,
@@ -361,6 +366,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         user=user,
         allow_negative=True,  # stock only comes back
     )
+    journal.append(events.refund_event(refund, locked_shift.register_id, refund_lines, payments))
     return refund
 
 

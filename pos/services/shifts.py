@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import (
     CashMovement,
     Payment,
@@ -25,7 +26,7 @@ from pos.models import (
     Tender,
 )
 from pos.money import to_currency
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
 
 ZERO = Decimal(0)
@@ -42,9 +43,11 @@ def open_shift(*, register: Register, cashier, opening_float) -> Shift:
     opening_float = _positive_amount(opening_float, "opening_float")
     try:
         with transaction.atomic():
-            return Shift.objects.create(
+            shift = Shift.objects.create(
                 register=register, cashier=cashier, opening_float=opening_float
             )
+            journal.append(events.shift_opened_event(shift))
+            return shift
     except IntegrityError:
         if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
             raise errors.ShiftAlreadyOpen(f"{register} already has an open shift.") from None

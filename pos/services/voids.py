@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
@@ -92,7 +93,7 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
             raise _shift_closed(sale)
 
         now = timezone.now()
-        Payment.objects.bulk_create(
+        reversals = Payment.objects.bulk_create(
             [
                 Payment(
                     sale=sale,
@@ -112,6 +113,7 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
         sale.voided_by = user
         sale.void_reason = reason[:MAX_REASON]
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        journal.append(events.void_event(sale, lines, reversals))
         audit.record_on_commit(
             action="sale.voided",
             actor=user,

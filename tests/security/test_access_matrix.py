@@ -213,6 +213,10 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page
     "pos.productdaysales": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    # The journal and its closings: read only for everyone, by the database's own trigger too.
+    "pos.journalentry": (MANAGERS, NOBODY, NOBODY),
+    "pos.closing": (MANAGERS, NOBODY, NOBODY),
+    "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
     # Who has two-factor sign-in on; an admin deletes a lost phone's device.
