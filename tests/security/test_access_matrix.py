@@ -73,6 +73,9 @@ ROUTES: dict[str, Access] = {
     # --- The till (pos.sell): cashiers, managers and admins, each on their own shift --------------
     "register/": Access(get=SIGNED_IN),
     "register/start/": Access(get=SIGNED_IN),
+    # The shared till: lock it, and the lock screen (a PIN unlocks or switches cashier).
+    "register/lock/": Access(post=SIGNED_IN),
+    "register/unlock/": screen(SIGNED_IN),
     "register/open/": screen(SIGNED_IN),
     "register/scan/": Access(post=SIGNED_IN),
     "register/search/": Access(get=SIGNED_IN),
