@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vevurn.languages import language_choices
+
 
 class Role(models.TextChoices):
     CASHIER = "cashier", _("Cashier")
@@ -23,6 +25,14 @@ class User(AbstractUser):
     pin = models.CharField(_("PIN"), max_length=128, blank=True, editable=False)
     pin_failures = models.PositiveSmallIntegerField(_("wrong PINs in a row"), default=0)
     pin_locked_at = models.DateTimeField(_("PIN locked at"), null=True, blank=True)
+
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=language_choices,
+        blank=True,
+        help_text=_("The screens' language once signed in; empty: the browser's language."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -13,4 +13,5 @@ urlpatterns = [
     path("two-factor/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/off/", views.two_factor_disable, name="two_factor_disable"),
     path("two-factor/code/", views.two_factor_verify, name="two_factor_verify"),
+    path("language/", views.set_language, name="set_language"),
 ]

@@ -144,6 +144,87 @@ def refund_history(sale):
     )
 
 
+# --- Returns: finding the sale, and what a return would give back -----------------------------
+
+SALES_FOUND = 50
+
+
+def find_sales(
+    text: str = "", *, day: datetime.date | None = None, amount: Decimal | None = None
+) -> QuerySet:
+    """Sales for a return, newest first: by receipt number (typed, or scanned from the
+    receipt's code), by the customer's phone (or name), and/or by business day and total."""
+    from pos.models import Sale
+
+    sales = Sale.objects.select_related("customer", "cashier", "register")
+    text = (text or "").strip()
+    if not (text or day or amount is not None):
+        return sales.none()
+    if text:
+        by_number = Q(number__iexact=text) | Q(number__icontains=text)
+        sales = sales.filter(by_number | Q(customer__in=customer_lookup(text).values("pk")))
+    if day is not None:
+        sales = sales.filter(business_day=day)
+    if amount is not None:
+        sales = sales.filter(total=amount)
+    return sales.order_by("-created_at", "-pk")[:SALES_FOUND]
+
+
+def sale_by_number(code: str):
+    """The sale whose receipt number is `code` exactly (the receipt's scanned code), or None."""
+    from pos.models import Sale
+
+    code = (code or "").strip()
+    if not code or len(code) > 24:
+        return None
+    return Sale.objects.filter(number__iexact=code).first()
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    line: object  # the SaleLine
+    returned: int
+    left: int
+    refund_total: Decimal  # what returning `quantity` of it gives back
+    quantity: int
+
+
+def refund_preview(sale, quantities: dict[int, int]) -> tuple[list[ReturnableLine], Decimal]:
+    """Each line of `sale` with what is left to return, and what returning `quantities`
+    ({sale line pk: quantity}) would give back: the refund service's own arithmetic."""
+    from pos.models import RefundLine, ShopSettings
+    from pos.services.refunds import refund_share
+
+    places = ShopSettings.load().currency_decimal_places
+    lines = list(sale.lines.order_by("pk"))
+    done = {
+        row["sale_line"]: row
+        for row in RefundLine.objects.filter(sale_line__in=lines)
+        .values("sale_line")
+        .annotate(quantity=Sum("quantity"), total=Sum("total"), tax=Sum("tax"))
+    }
+    rows, zero = [], Decimal(0)
+    for line in lines:
+        before = done.get(line.pk, {})
+        returned = before.get("quantity") or 0
+        left = line.quantity - returned
+        quantity = quantities.get(line.pk) or 0
+        total = zero
+        if 0 < quantity <= left:
+            total, _tax = refund_share(
+                line_total=line.total,
+                line_tax=line.tax,
+                sold=line.quantity,
+                returned=returned,
+                refunded_total=before.get("total") or zero,
+                refunded_tax=before.get("tax") or zero,
+                quantity=quantity,
+                places=places,
+            )
+        rows.append(ReturnableLine(line, returned, left, total, quantity))
+    return rows, sum((row.refund_total for row in rows), zero)
+
+
 # --- Invoices and customer statements ---------------------------------------------------------
 
 
@@ -248,6 +329,35 @@ def customer_statement(
         closing_balance=balance,
         total_debits=sum((row.debit for row in rows), zero),
         total_credits=sum((row.credit for row in rows), zero),
+    )
+
+
+def open_invoices(customer) -> QuerySet:
+    """What a customer still owes: their sent and part-paid invoices, the oldest due first (the
+    order `pay_on_account` pays them in)."""
+    from pos.models import Invoice
+
+    return Invoice.objects.filter(
+        customer=customer, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
+    ).order_by("due_date", "issued_at", "pk")
+
+
+def account_payment(pk: int) -> list:
+    """The payments one payment on account wrote (one per invoice it paid), given any of them:
+    they share their customer, cashier and `created_at`."""
+    from pos.models import Payment
+
+    first = Payment.objects.filter(pk=pk, invoice__isnull=False).select_related("invoice").first()
+    if first is None:
+        return []
+    return list(
+        Payment.objects.filter(
+            invoice__customer_id=first.invoice.customer_id,
+            created_by_id=first.created_by_id,
+            created_at=first.created_at,
+        )
+        .select_related("invoice__customer", "created_by", "shift")
+        .order_by("pk")
     )
 
 

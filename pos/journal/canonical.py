@@ -23,7 +23,8 @@ import orjson
 
 GENESIS = "0" * 64
 TWO_PLACES = Decimal("0.01")
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+# Keys may be str enums (Tender.CASH): written as their value, the string read back later.
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def _default(value):

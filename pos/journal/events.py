@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from pos.journal.canonical import canonical
-from pos.models import JournalKind
+from pos.models import BACK_OFFICE_CHAIN, JournalKind
 
 ZERO = Decimal(0)
 
@@ -182,4 +182,156 @@ def shift_opened_event(shift) -> Event:
         at=at,
         day=timezone.localdate(at),
         data=pick(shift, ("register_id", "cashier_id", "opening_float")),
+    )
+
+
+def price_override_event(sale, lines) -> Event | None:
+    """The lines of `sale` sold at another price than the shelf's (None if there are none)."""
+    changed = [line for line in lines if get(line, "unit_price") != get(line, "shelf_price")]
+    if not changed:
+        return None
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.PRICE_OVERRIDE,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=get(sale, "created_at"),
+        day=get(sale, "business_day"),
+        data={
+            "number": get(sale, "number"),
+            "cashier_id": get(sale, "cashier_id"),
+            "lines": [
+                pick(line, ("product_id", "quantity", "shelf_price", "unit_price"))
+                for line in changed
+            ],
+        },
+    )
+
+
+def discount_approval_event(sale, *, approved_by_id: int, below_minimum: list[int]) -> Event:
+    """A discount over the cashier's limit, or a price under the minimum, and who allowed it."""
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.DISCOUNT_APPROVAL,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=get(sale, "created_at"),
+        day=get(sale, "business_day"),
+        data={
+            **pick(sale, ("number", "cashier_id", "subtotal", "discount_total")),
+            "approved_by_id": approved_by_id,
+            "below_minimum_product_ids": below_minimum,
+        },
+    )
+
+
+def cash_movement_event(movement, register_id: int) -> Event:
+    at = get(movement, "created_at")
+    amount = get(movement, "amount")
+    return Event(
+        chain=register_chain(register_id),
+        kind=JournalKind.CASH_IN if amount > ZERO else JournalKind.CASH_OUT,
+        reference=reference("pos.cashmovement", get(movement, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data=pick(movement, ("shift_id", "kind", "amount", "reason", "created_by_id")),
+    )
+
+
+def shift_closed_event(shift) -> Event:
+    at = get(shift, "closed_at")
+    return Event(
+        chain=register_chain(get(shift, "register_id")),
+        kind=JournalKind.SHIFT_CLOSED,
+        reference=reference("pos.shift", get(shift, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
+            "counts": get(shift, "z_report").get("counts", {}),
+        },
+    )
+
+
+def no_sale_event(shift, *, user_id: int, reason: str, at) -> Event:
+    """The cash drawer opened with no sale (change for a note, a count)."""
+    return Event(
+        chain=register_chain(get(shift, "register_id")),
+        kind=JournalKind.NO_SALE,
+        reference=reference("pos.shift", get(shift, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={"cashier_id": get(shift, "cashier_id"), "user_id": user_id, "reason": reason},
+    )
+
+
+def reprint_event(sale, *, user_id: int, copy: int, at) -> Event:
+    """A receipt printed again (`copy` 1 is the first copy after the original)."""
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.REPRINT,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={"number": get(sale, "number"), "user_id": user_id, "copy": copy},
+    )
+
+
+def account_payment_event(payment, *, invoice_number: str, customer_id: int, register_id) -> Event:
+    """A payment against an invoice: on its till's chain, or the back office's without a shift."""
+    at = get(payment, "created_at")
+    chain = register_chain(register_id) if register_id is not None else BACK_OFFICE_CHAIN
+    return Event(
+        chain=chain,
+        kind=JournalKind.ACCOUNT_PAYMENT,
+        reference=reference("pos.payment", get(payment, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(payment, ("invoice_id", "shift_id", "tender", "amount", "reference")),
+            "created_by_id": get(payment, "created_by_id"),
+            "invoice": invoice_number,
+            "customer_id": customer_id,
+        },
+    )
+
+
+def invoice_cancelled_event(invoice, *, user_id: int, reason: str, at) -> Event:
+    return Event(
+        chain=BACK_OFFICE_CHAIN,
+        kind=JournalKind.INVOICE_CANCELLED,
+        reference=reference("pos.invoice", get(invoice, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(invoice, ("number", "customer_id", "status", "total", "credited")),
+            "user_id": user_id,
+            "reason": reason,
+        },
+    )
+
+
+STOCK_MOVEMENT_FIELDS = (
+    "id",
+    "product_id",
+    "kind",
+    "quantity",
+    "stock_before",
+    "stock_after",
+    "unit_cost",
+    "reason",
+    "reference_type",
+    "reference_id",
+    "created_by_id",
+)
+
+
+def stock_event(kind: str, ref: str, movements, *, at) -> Event:
+    """Stock moved in the back office: an adjustment (opening stock too), a posted count or
+    goods received; every movement row with its before and after."""
+    return Event(
+        chain=BACK_OFFICE_CHAIN,
+        kind=kind,
+        reference=ref,
+        at=at,
+        day=timezone.localdate(at),
+        data={"movements": [pick(m, STOCK_MOVEMENT_FIELDS) for m in movements]},
     )

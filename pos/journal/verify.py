@@ -173,21 +173,9 @@ def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break]) -
 
 
 def _compare_with_rows(chain: str, kind: str, items, breaks: list[Break]) -> None:
-    label, _rebuilder = rebuild.REBUILDERS[kind]
-    ids = {}
-    for seq, reference, _payload, _stored in items:
-        prefix, _sep, pk = reference.partition(":")
-        if prefix != label or not pk.isdigit():
-            breaks.append(
-                Break(chain, seq, kind, reference, _("its reference names no %s") % label)
-            )
-            continue
-        ids[seq] = int(pk)
-    rebuilt = rebuild.rebuild(kind, sorted(set(ids.values())))
+    rebuilt = rebuild.rebuild(kind, [(reference, stored) for _seq, reference, _p, stored in items])
     for seq, reference, payload, stored in items:
-        if seq not in ids:
-            continue
-        event = rebuilt.get(ids[seq])
+        event = rebuilt.get(reference)
         if event is None:
             breaks.append(
                 Break(

@@ -24,6 +24,11 @@ class Tender(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
     ACCOUNT = "account", _("On account")
 
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """The tender's name as screens and reports show it (an unknown code as it is)."""
+        return str(cls(code).label) if code in cls.values else code
+
 
 class Register(models.Model):
     """A till. Its counter row numbers its receipts (R1-000123) without gaps."""

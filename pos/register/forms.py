@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
 from pos.models import CashMovement, Register, Shift, Tender
@@ -109,6 +110,10 @@ class CashMovementForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=200)
 
 
+class NoSaleForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the drawer opened?"), max_length=200)
+
+
 class CloseShiftForm(forms.Form):
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -134,6 +139,41 @@ class VoidForm(forms.Form):
     reason = forms.CharField(label="Why is the sale voided?", max_length=200)
 
 
+class FindSaleForm(forms.Form):
+    """Find a sale for a return: receipt number or its scanned code, phone, day and total."""
+
+    q = forms.CharField(
+        label="Receipt number, scanned code or customer phone", required=False, max_length=100
+    )
+    day = forms.DateField(
+        label="Day of the sale", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.DecimalField(label="Total of the sale", required=False, **MONEY)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (
+            data.get("q") or data.get("day") or data.get("amount") is not None
+        ):
+            raise forms.ValidationError(
+                "Type a receipt number or phone, scan the receipt, or give a day and amount."
+            )
+        return data
+
+
+class AccountPaymentForm(forms.Form):
+    """A customer's payment against what they owe, taken at the till."""
+
+    amount = forms.DecimalField(label="Amount paid", **MONEY)
+    tender = forms.ChoiceField(
+        label="Paid in",
+        choices=[(Tender.CASH, "Cash"), (Tender.MOBILE_MONEY, "MTN Mobile Money")],
+        widget=forms.RadioSelect,
+        initial=Tender.CASH,
+    )
+    reference = forms.CharField(label="Mobile Money transaction id", required=False, max_length=100)
+
+
 class RefundForm(forms.Form):
     reason = forms.CharField(label="Why are the goods returned?", max_length=200)
     tender = forms.ChoiceField(label="Pay back in", choices=[])
@@ -153,6 +193,19 @@ class RefundForm(forms.Form):
                 max_value=line.quantity,
                 initial=0,
             )
+
+    def rows(self):
+        """(sale line, its quantity field) for the template."""
+        return [(line, self[f"qty_{line.pk}"]) for line in self.lines]
+
+    def typed_quantities(self) -> dict[int, int]:
+        """The quantities typed, as far as they are whole numbers (for the total shown)."""
+        typed = {}
+        for line in self.lines:
+            raw = str(self[f"qty_{line.pk}"].value() or "").strip()
+            if raw.isdigit() and len(raw) < 6:
+                typed[line.pk] = int(raw)
+        return typed
 
     def refund_lines(self):
         from pos.services.refunds import RefundLineInput

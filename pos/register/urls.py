@@ -31,7 +31,11 @@ urlpatterns = [
     path("pay/complete/", views.complete, name="complete"),
     path("history/", views.history, name="history"),
     path("sales/<int:pk>/void/", views.void, name="void"),
+    path("returns/", views.returns, name="returns"),
+    path("account/", views.account, name="account"),
+    path("account/<int:pk>/", views.account_payment, name="account_payment"),
     path("sales/<int:pk>/refund/", views.refund, name="refund"),
     path("shift/", views.shift_view, name="shift"),
+    path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
 ]

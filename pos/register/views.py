@@ -37,8 +37,15 @@ from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
+from pos.services.invoices import pay_on_account
 from pos.services.refunds import refund_sale
-from pos.services.shifts import close_shift, open_shift, open_shift_for, record_cash_movement
+from pos.services.shifts import (
+    close_shift,
+    open_drawer,
+    open_shift,
+    open_shift_for,
+    record_cash_movement,
+)
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
 from vevurn.errors import DomainError
@@ -197,6 +204,8 @@ def scan(request, shift):
         return _back(request, shift, scan_form=form, status=400)
     code = form.cleaned_data["code"].strip()
     product = selectors.product_lookup(code)
+    if product is None and (sale := selectors.sale_by_number(code)) is not None:
+        return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
         found = _matches(code)
         if len(found["matches"]) == 1:
@@ -749,13 +758,36 @@ def void(request, shift, pk: int):
 
 
 @till
+def returns(request, shift):
+    """Find any sale for a return: by receipt number or the receipt's scanned code, by the
+    customer's phone, or by day and total. One exact receipt number opens its return."""
+    form = forms.FindSaleForm(request.GET or None)
+    sales = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        exact = selectors.sale_by_number(data["q"])
+        if exact is not None and not (data["day"] or data["amount"] is not None):
+            return redirect("register:refund", pk=exact.pk)
+        sales = list(selectors.find_sales(data["q"], day=data["day"], amount=data["amount"]))
+    return render(
+        request,
+        "pos/register/returns.html",
+        {"shift": shift, "form": form, "sales": sales, "most": selectors.SALES_FOUND},
+        status=400 if form.errors else 200,
+    )
+
+
+@till
 def refund(request, shift, pk: int):
-    sale = get_object_or_404(Sale, pk=pk)
-    form = forms.RefundForm(request.POST or None, sale=sale)
+    sale = get_object_or_404(Sale.objects.select_related("customer"), pk=pk)
+    if "preview" in request.POST:  # "Show the total": what was typed, shown again, unchecked
+        form = forms.RefundForm(initial=request.POST.dict(), sale=sale)
+    else:
+        form = forms.RefundForm(request.POST or None, sale=sale)
     approval = forms.ManagerApprovalForm(
         request.POST or None, request=request, permission="pos.refund_sale"
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         approver = _approver(request, approval, "pos.refund_sale")
         if approver is not None:
             try:
@@ -778,12 +810,73 @@ def refund(request, shift, pk: int):
                     details={"refund": done.number, "total": str(done.total)},
                 )
                 messages.success(request, f"Refund {done.number} done.")
-                return redirect("register:history")
+                return redirect("pos:refund_slip", pk=done.pk)
+    rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
         request,
         "pos/register/refund.html",
-        {"sale": sale, "form": form, "approval": approval, "shift": shift},
+        {
+            "sale": sale,
+            "form": form,
+            "rows": [(row, form[f"qty_{row.line.pk}"]) for row in rows],
+            "refund_total": total,
+            "approval": approval,
+            "shift": shift,
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
+
+
+# --- Payments on account --------------------------------------------------------------------
+
+
+@till
+def account(request, shift):
+    """Find the customer who comes to pay what they owe."""
+    q = request.GET.get("q", "").strip()[:100]
+    customers = list(selectors.customer_lookup(q)) if q else None
+    if customers is not None and len(customers) == 1:
+        return redirect("register:account_payment", pk=customers[0].pk)
+    return render(
+        request,
+        "pos/register/account.html",
+        {"shift": shift, "q": q, "customers": customers},
+    )
+
+
+@till
+def account_payment(request, shift, pk: int):
+    """A customer's account: what they owe, their statement, and a payment taken against it
+    (cash into this shift's drawer, or Mobile Money), then its receipt."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = forms.AccountPaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payments = pay_on_account(
+                customer=customer, shift=shift, user=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            _form_error(form, error, default_field="amount")
+        else:
+            return redirect("pos:account_payment_receipt", pk=payments[0].pk)
+    statement = selectors.customer_statement(customer, None, None)
+    return render(
+        request,
+        "pos/register/account_payment.html",
+        {
+            "shift": shift,
+            "customer": customer,
+            "form": form,
+            "invoices": list(selectors.open_invoices(customer)),
+            "statement": statement,
+            "rows": statement.rows[-STATEMENT_ROWS:],
+            "shop": ShopSettings.load(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+STATEMENT_ROWS = 20
 
 
 # --- The shift -------------------------------------------------------------------------------
@@ -791,6 +884,7 @@ def refund(request, shift, pk: int):
 
 @till
 def shift_view(request, shift):
+    cart = SessionCart(request.session)
     cash_form = forms.CashMovementForm()
     close_form = forms.CloseShiftForm()
     if request.method == "POST" and "cash_movement" in request.POST:
@@ -805,6 +899,15 @@ def shift_view(request, shift):
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)
+        if len(cart) and not request.POST.get("discard_cart"):
+            close_form.add_error(
+                None,
+                _(
+                    "A sale is in progress (%(count)d lines). Finish or hold it first, or tick "
+                    "“Throw away the sale in progress” to close anyway."
+                )
+                % {"count": len(cart)},
+            )
         if close_form.is_valid():
             try:
                 closed = close_shift(
@@ -825,10 +928,29 @@ def shift_view(request, shift):
             "shift": shift,
             "cash_form": cash_form,
             "close_form": close_form,
+            "no_sale_form": forms.NoSaleForm(),
             "movements": shift.cash_movements.order_by("created_at"),
+            "cart_lines": len(cart),
             "shop": ShopSettings.load(),
         },
     )
+
+
+@till
+@require_POST
+def no_sale(request, shift):
+    """Open the cash drawer without a sale: journalled with who and why."""
+    form = forms.NoSaleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the drawer is opened."))
+        return redirect("register:shift")
+    try:
+        open_drawer(shift=shift, user=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Drawer opening recorded (no sale)."))
+    return redirect("register:shift")
 
 
 @login_required
@@ -844,19 +966,15 @@ def z_report(request, pk: int):
             "shift": shift,
             "report": report,
             "by_tender": [
-                (_tender_label(tender), row["net"], abs(Decimal(row["change"])))
+                (Tender.label_of(tender), row["net"], abs(Decimal(row["change"])))
                 for tender, row in report.get("by_tender", {}).items()
             ],
             "counts": [
-                (_tender_label(tender), row) for tender, row in report.get("counts", {}).items()
+                (Tender.label_of(tender), row) for tender, row in report.get("counts", {}).items()
             ],
             "start_url": reverse("register:open_shift"),
         },
     )
-
-
-def _tender_label(tender: str) -> str:
-    return Tender(tender).label if tender in Tender.values else tender
 
 
 def _form_error(form, error: DomainError, *, default_field):

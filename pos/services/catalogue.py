@@ -6,9 +6,9 @@ from django.db import transaction
 
 from accounts import audit
 from pos.errors import InvalidPrice, PriceBelowMinimum
-from pos.models import PRODUCT_EDITABLE_FIELDS, MovementKind, Product
+from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product
 from pos.money import format_money
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.stock import MovementLine, apply_movements
 from vevurn.errors import NotFound, PermissionDenied
 
@@ -58,7 +58,7 @@ def create_product(
 
 
 def open_stock(*, product: Product, quantity: int, user=None) -> None:
-    apply_movements(
+    movements = apply_movements(
         lines=[
             MovementLine(
                 product.pk,
@@ -70,6 +70,7 @@ def open_stock(*, product: Product, quantity: int, user=None) -> None:
         ],
         user=user,
     )
+    journal.append_stock(JournalKind.STOCK_ADJUSTMENT, movements)
     product.refresh_from_db(fields=["stock_on_hand"])
 
 

@@ -345,6 +345,17 @@ def _complete(
         )
     # Last: every line and payment (the change too) exists; the chain's head is the last lock.
     journal.append(events.sale_event(sale, lines, payments))
+    override = events.price_override_event(sale, lines)
+    if override is not None:
+        journal.append(override)
+    if needs_approval or below_minimum:
+        journal.append(
+            events.discount_approval_event(
+                sale,
+                approved_by_id=(approved_by or cashier).pk,
+                below_minimum=[cart.lines[i].product_id for i in below_minimum],
+            )
+        )
     return sale
 
 

@@ -14,7 +14,9 @@ IMMEDIATE) reads the head, hashes in Python and writes the entry and the head.
 """
 
 from django.db import connection, transaction
+from django.utils import timezone
 
+from pos.journal import events
 from pos.journal.canonical import GENESIS, entry_hash
 from pos.journal.events import Event
 from pos.models import ChainHead, JournalEntry
@@ -48,6 +50,14 @@ def append(event: Event) -> int:
             seq = _append_postgresql(event, payload)
         return seq
     return _append_in_python(event, payload)
+
+
+def append_stock(kind: str, movements, *, reference: str | None = None) -> None:
+    """Append a back-office stock event (`kind`: an adjustment, a count or goods received);
+    named by its first movement unless `reference` names its document."""
+    if reference is None:
+        reference = events.reference("pos.stockmovement", movements[0].pk)
+    append(events.stock_event(kind, reference, movements, at=timezone.now()))
 
 
 def _append_postgresql(event: Event, payload: str) -> int | None:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from pos.errors import InvalidQuantity, InvalidStatusTransition, OverReceipt
 from pos.models import (
+    JournalKind,
     MovementKind,
     Product,
     PurchaseOrder,
@@ -14,7 +15,7 @@ from pos.models import (
     PurchaseOrderStatus,
 )
 from pos.money import to_currency
-from pos.services import locks
+from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound, PermissionDenied
 
@@ -137,4 +138,5 @@ def receive_purchase_order(
         if done:
             order.received_at = timezone.now()
         order.save(update_fields=["status", "received_at"])
+        journal.append_stock(JournalKind.GOODS_RECEIPT, movements)
     return order

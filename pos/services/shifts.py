@@ -105,8 +105,25 @@ def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) 
         signed = amount if kind == CashMovement.Kind.PAID_IN else -amount
         if kind == CashMovement.Kind.PAID_OUT and expected_cash(shift) + signed < ZERO:
             raise errors.InvalidTender("There is not that much cash in the drawer.", field="amount")
-        return CashMovement.objects.create(
+        movement = CashMovement.objects.create(
             shift=shift, kind=kind, amount=signed, reason=reason[:200], created_by=user
+        )
+        journal.append(events.cash_movement_event(movement, shift.register_id))
+    return movement
+
+
+def open_drawer(*, shift: Shift, user, reason: str) -> None:
+    """Record the cash drawer opened without a sale (change for a note, a check of the float):
+    a journal entry on the register's chain, with who and why; needs the shift to be open."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired("Say why the drawer is opened.", field="reason")
+    with transaction.atomic():
+        shift = _lock_open_shift(shift)
+        if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
+            raise errors.NotAllowed("This is another cashier's shift.")
+        journal.append(
+            events.no_sale_event(shift, user_id=user.pk, reason=reason[:200], at=timezone.now())
         )
 
 
@@ -179,6 +196,7 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
                 target=shift,
                 details={"over_short": str(shift.over_short), "cashier_id": shift.cashier_id},
             )
+        journal.append(events.shift_closed_event(shift))
     return shift
 
 

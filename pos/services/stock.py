@@ -14,8 +14,15 @@ from django.db import connection, transaction
 
 from accounts import audit
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
-from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement
-from pos.services import locks
+from pos.models import (
+    JournalKind,
+    LowStockAlert,
+    MovementKind,
+    Product,
+    ShopSettings,
+    StockMovement,
+)
+from pos.services import journal, locks
 from vevurn.errors import NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -215,6 +222,7 @@ def adjust_stock(
             changes={"stock_on_hand": [movement.stock_before, movement.stock_after]},
             details={"kind": kind, "quantity": quantity, "reason": reason},
         )
+        journal.append_stock(JournalKind.STOCK_ADJUSTMENT, [movement])
     product.stock_on_hand = movement.stock_after
     return movement
 

@@ -145,7 +145,7 @@ def test_a_day_at_the_till(page, shop):
     assert refund.total == Decimal(2800)  # 3,500 less its 700 share of the discount
 
     # A second sale, submitted twice: one sale.
-    page.get_by_role("link", name="Register").click()
+    page.get_by_role("link", name="New sale").click()
     scan(page, charger.barcode)
     page.locator(".line-name").filter(has_text="Samsung 25W charger").wait_for()
     page.get_by_role("link", name="Pay").click()

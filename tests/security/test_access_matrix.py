@@ -56,6 +56,8 @@ ROUTES: dict[str, Access] = {
     # --- Public: sign-in, probes, MTN's callback ------------------------------------------------
     "": screen(EVERYONE),  # the sign-in page
     "logout/": Access(post=EVERYONE),  # ends whatever session there is; harmless without one
+    # The language switcher: a cookie for anyone, the preference of whoever is signed in.
+    "language/": Access(post=EVERYONE),
     "api/health/live": Access(get=EVERYONE),
     "api/health/ready": Access(get=EVERYONE),
     # MTN calls it without credentials; it reads nothing from the request and only makes us ask
@@ -97,12 +99,18 @@ ROUTES: dict[str, Access] = {
     "register/pay/momo/check/": Access(post=SIGNED_IN),
     "register/pay/complete/": Access(post=SIGNED_IN),
     "register/history/": Access(get=SIGNED_IN),
+    "register/returns/": Access(get=SIGNED_IN),
+    "register/account/": Access(get=SIGNED_IN),
+    "register/account/<int:pk>/": screen(SIGNED_IN),
     # Voids only on the sale's own shift (the sale is the cashier's; the others get a 404).
     "register/sales/<int:pk>/void/": screen(frozenset({CASHIER})),
     "register/sales/<int:pk>/refund/": screen(SIGNED_IN),  # a manager approves at the till
     "register/shift/": screen(SIGNED_IN),
+    "register/shift/no-sale/": Access(post=SIGNED_IN),
     "register/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
+    "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
+    "pos/account-payments/<int:pk>/receipt/": Access(get=SIGNED_IN),  # own, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
     "pos/momo/requests/<int:pk>/": Access(get=SIGNED_IN),
     "pos/invoices/<int:pk>/": Access(get=SIGNED_IN),
@@ -284,6 +292,7 @@ OBJECT_BEFORE = {
     "categories": "category",
     "suppliers": "supplier",
     "customers": "customer",
+    "account": "customer",
     "purchase-orders": "order",
     "registers": "register",
     "invoices": "invoice",
@@ -320,11 +329,40 @@ def concrete_url(route: str, shop) -> str:
             value = shop["closed_shift"].pk  # reports show closed shifts
         elif before == "stock-movements":
             value = StockMovement.objects.order_by("pk").first().pk
+        elif before == "refunds":
+            value = _refund_on_the_cashiers_shift(shop).pk
+        elif before == "account-payments":
+            value = _payment_on_account(shop).pk
         else:
             assert before in OBJECT_BEFORE, f"say which object {route} points at (OBJECT_BEFORE)"
             value = shop[OBJECT_BEFORE[before]].pk
         parts[i] = str(value)
     return "/" + "/".join(parts)
+
+
+def _refund_on_the_cashiers_shift(shop):
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    sale = shop["sale"]
+    return refund_sale(
+        sale=sale,
+        shift=shop["shift"],
+        user=shop["users"]["manager"],
+        lines=[RefundLineInput(sale.lines.get().pk, 1)],
+        reason="Access test",
+    )
+
+
+def _payment_on_account(shop):
+    from pos.services.invoices import pay_on_account
+
+    return pay_on_account(
+        customer=shop["customer"],
+        amount="1000",
+        tender="cash",
+        user=shop["users"]["cashier"],
+        shift=shop["shift"],
+    )[0]
 
 
 # --- The clients -------------------------------------------------------------------------------

@@ -25,7 +25,11 @@
       headers: { "X-Register-Partial": "1" },
       credentials: "same-origin"
     }).then(function (response) {
-      if (response.redirected || !(response.headers.get("Content-Type") || "").startsWith("text/html")) {
+      if (response.redirected) {  // e.g. a receipt's code scanned: its return opens
+        window.location.assign(response.url);
+        return null;
+      }
+      if (!(response.headers.get("Content-Type") || "").startsWith("text/html")) {
         window.location.reload();
         return null;
       }

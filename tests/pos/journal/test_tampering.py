@@ -38,7 +38,8 @@ def entry_of(sale):
 def test_an_intact_journal_has_no_break(three_sales):
     report = verify()
     assert report.ok, report.breaks
-    assert [(c.count, c.first_seq, c.last_seq) for c in report.chains] == [(4, 1, 4)]
+    # The two products' opening stock, then the shift and three sales.
+    assert [(c.count, c.first_seq, c.last_seq) for c in report.chains] == [(2, 1, 2), (4, 1, 4)]
 
 
 def test_a_sales_total_changed_in_the_database_is_named(three_sales, raw_sql):
@@ -153,4 +154,4 @@ def test_the_command_exits_1_and_prints_each_break(three_sales, raw_sql, capsys)
     assert exited.value.code == 1
     out = capsys.readouterr().out
     assert f"#3 (sale pos.sale:{three_sales[1].pk}): total is 36000.00" in out
-    assert "1 break(s) in 4 entries." in out
+    assert "1 break(s) in 6 entries." in out

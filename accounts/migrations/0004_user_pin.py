@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_auditlog"),
+        ("accounts", "0003_user_preferred_language"),
     ]
 
     operations = [

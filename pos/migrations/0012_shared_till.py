@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0010_journal"),
+        ("pos", "0011_languages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
