@@ -114,6 +114,7 @@ ROUTES: dict[str, Access] = {
     "reports/shifts/": Access(get=MANAGERS),
     "reports/shifts/<int:pk>/": Access(get=MANAGERS),
     "reports/customers/": Access(get=MANAGERS),
+    "reports/suspicious/": Access(get=MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
