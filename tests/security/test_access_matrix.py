@@ -123,6 +123,7 @@ ROUTES: dict[str, Access] = {
     "reports/shifts/": Access(get=MANAGERS),
     "reports/shifts/<int:pk>/": Access(get=MANAGERS),
     "reports/customers/": Access(get=MANAGERS),
+    "reports/suspicious/": Access(get=MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -193,6 +194,7 @@ ROUTES: dict[str, Access] = {
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
     "admin/pos/product/stock-count/": screen(MANAGERS),
+    "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
