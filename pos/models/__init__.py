@@ -32,6 +32,7 @@ from pos.models.selling import (
     SaleLine,
     Sequence,
     Shift,
+    ShiftCashier,
     Tender,
 )
 from pos.models.shop import ShopSettings
@@ -76,6 +77,7 @@ __all__ = [
     "SaleLine",
     "Sequence",
     "Shift",
+    "ShiftCashier",
     "ShopSettings",
     "StockCount",
     "StockCountLine",
