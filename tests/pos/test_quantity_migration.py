@@ -1,7 +1,7 @@
-"""Migration 0012 (decimal quantities) on a copy of a seeded shop: every value is kept.
+"""Migration 0013 (decimal quantities) on a copy of a seeded shop: every value is kept.
 
 The demo shop is seeded and sells, refunds, counts and receives; the pos app is then migrated
-back to 0011 (whole-number columns) and forward again. Every quantity reads back the same, and
+back to 0012 (whole-number columns) and forward again. Every quantity reads back the same, and
 every product is a whole "piece" with 0 decimal places.
 """
 
@@ -62,7 +62,7 @@ def test_the_migration_keeps_every_quantity_of_a_seeded_shop(manager, cashier):
     before = quantities()
     assert sum(len(rows) for rows in before.values()) > 200
 
-    call_command("migrate", "pos", "0011_languages", verbosity=0)
+    call_command("migrate", "pos", "0012_shared_till", verbosity=0)
     assert quantities() == before
     call_command("migrate", verbosity=0)
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0011_languages"),
+        ("pos", "0012_shared_till"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
