@@ -1,5 +1,8 @@
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 
 class ForcePasswordChangeMiddleware:
@@ -15,3 +18,50 @@ class ForcePasswordChangeMiddleware:
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Activates the language of the request (in place of Django's LocaleMiddleware).
+
+    - The API (/api/) answers in the language of `Accept-Language`: a script or an app says
+      what it wants with each request; without the header, as below.
+    - A signed-in user with a preferred language gets it on every screen, whatever the browser.
+    - Anyone else (the sign-in page): the switcher's cookie, else the browser's
+      `Accept-Language`, else English.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+def accept_language(request) -> str | None:
+    """The first language of the request's Accept-Language that the shop speaks, or None."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def request_language(request) -> str:
+    if request.path.startswith("/api/"):
+        found = accept_language(request)
+        if found:
+            return found
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.preferred_language:
+        return user.preferred_language
+    return translation.get_language_from_request(request)

@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vevurn.languages import language_choices
+
 
 class Role(models.TextChoices):
     CASHIER = "cashier", _("Cashier")
@@ -17,6 +19,14 @@ class User(AbstractUser):
         _("must change password"),
         default=False,
         help_text=_("Set when someone else chose the password; cleared when the user changes it."),
+    )
+
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=language_choices,
+        blank=True,
+        help_text=_("The screens' language once signed in; empty: the browser's language."),
     )
 
     class Meta(AbstractUser.Meta):

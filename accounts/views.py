@@ -1,10 +1,16 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
+from django.views.i18n import set_language as django_set_language
 
+from accounts import services
 from monitoring.ratelimit import add_headers, exhausted_login_limit, login_slot, wait_message
+from vevurn.languages import LANGUAGE_CODES
 
 
 class LoginView(auth_views.LoginView):
@@ -20,13 +26,13 @@ class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         with login_slot(request) as mine:
             if not mine:
-                return self.refuse(request, "Another sign-in for this user is in progress.", 1)
+                message = _("Another sign-in for this user is in progress.")
+                return self.refuse(request, message, 1)
             found = exhausted_login_limit(request)
             if found is not None:
-                message = (
-                    "Too many failed sign-in attempts. "
-                    f"Please wait {wait_message(found.reset)} before trying again."
-                )
+                message = _(
+                    "Too many failed sign-in attempts. Please wait %(wait)s before trying again."
+                ) % {"wait": wait_message(found.reset)}
                 return add_headers(self.refuse(request, message, found.reset), found)
             return super().post(request, *args, **kwargs)
 
@@ -40,7 +46,26 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # The next person at this till signs in in the browser's language, not this user's.
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+
+
+@require_POST
+def set_language(request):
+    """The switcher: Django's set_language (cookie, back to `next`), remembered on the user."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in LANGUAGE_CODES:
+        services.set_preferred_language(user=request.user, language=language)
+    return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -53,7 +78,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if user.must_change_password:
             user.must_change_password = False
             user.save(update_fields=["must_change_password"])
-        messages.success(self.request, "Your password has been changed.")
+        messages.success(self.request, _("Your password has been changed."))
         return response
 
 

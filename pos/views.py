@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -36,22 +36,39 @@ from vevurn.errors import DomainError
 logger = logging.getLogger("vevurn.momo")
 
 
-def _slip(request, template: str, context: dict, *, code: str | None = None):
-    """A printed slip: the shop's one header, the paper of this device, the scannable code."""
+def _slip(request, template: str, context: dict, *, code: str | None = None, customer=None):
+    """A printed slip: the shop's one header, the paper of this device, the scannable code.
+
+    The slip is in the customer's language, else the shop's receipt language; the buttons
+    around it (print, new sale) stay in the cashier's (templates/pos/_slip_base.html)."""
     shop = ShopSettings.load()
     width = receipts.paper(request)
+    language = shop.document_language(customer)
+    with translation.override(language):
+        header_lines = receipts.header_lines(shop)
     response = render(
         request,
         template,
         {
             **context,
             "shop": shop,
-            "header_lines": receipts.header_lines(shop),
+            "header_lines": header_lines,
             "paper": width,
             "code": receipts.code_svg(code, width=width) if code else None,
+            "document_language": language,
         },
     )
+    response["Content-Language"] = language
     receipts.remember_paper(request, response)
+    return response
+
+
+def render_document(request, template: str, context: dict, language: str) -> HttpResponse:
+    """A whole page (an invoice) in the customer's language, else the shop's receipt language,
+    whatever the language of the screen that printed it."""
+    with translation.override(language):
+        response = render(request, template, context)
+    response["Content-Language"] = language
     return response
 
 
@@ -73,18 +90,21 @@ def receipt(request, pk: int):
         "refunds": selectors.refund_history(sale),
         "is_copy": is_copy,
     }
-    return _slip(request, "pos/receipt.html", context, code=sale.number)
+    return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
 
 
 @login_required
 @permission_required("pos.view_sale", raise_exception=True)
 def refund_slip(request, pk: int):
     """The printable slip of a refund, for the customer (and the drawer's paper trail)."""
-    refund = get_object_or_404(Refund.objects.select_related("sale", "shift", "created_by"), pk=pk)
+    refund = get_object_or_404(
+        Refund.objects.select_related("sale", "sale__customer", "shift", "created_by"), pk=pk
+    )
     if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied("This refund is on another cashier's shift.")
     code = refund.sale.number if refund.sale_id else None
-    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code)
+    customer = refund.sale.customer if refund.sale_id else None
+    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
 
 
 @login_required
@@ -228,20 +248,19 @@ def invoice(request, pk: int):
         Invoice.objects.select_related("customer", "sale", "sale__cashier"), pk=pk
     )
     sale = invoice.sale
-    return render(
-        request,
-        "pos/invoice.html",
-        {
-            "invoice": invoice,
-            "customer": invoice.customer,
-            "sale": sale,
-            "lines": sale.lines.all() if sale else [],
-            # The part of the sale paid at the till; the invoice is for the rest.
-            "paid_at_sale": (sale.total - invoice.total) if sale else None,
-            "payments": invoice.payments.all(),
-            "shop": ShopSettings.load(),
-        },
-    )
+    shop = ShopSettings.load()
+    context = {
+        "invoice": invoice,
+        "customer": invoice.customer,
+        "sale": sale,
+        "lines": sale.lines.all() if sale else [],
+        # The part of the sale paid at the till; the invoice is for the rest.
+        "paid_at_sale": (sale.total - invoice.total) if sale else None,
+        "payments": invoice.payments.all(),
+        "shop": shop,
+    }
+    language = shop.document_language(invoice.customer)
+    return render_document(request, "pos/invoice.html", context, language)
 
 
 @login_required

@@ -15,6 +15,7 @@ from dotenv import load_dotenv
 from monitoring.logging import CONSOLE_FORMAT, json_formatter_config
 from monitoring.sentry import git_revision, init_sentry
 from vevurn.env import env, env_bool, env_int, env_list
+from vevurn.languages import LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(env("ENV_FILE", str(BASE_DIR / ".env")), override=False)
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "vevurn.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in user's preferred language wins over the browser's.
+    "accounts.middleware.LanguageMiddleware",
     "monitoring.ratelimit.ApiRateLimitMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
@@ -102,6 +105,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -254,7 +258,18 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)  # one working 
 
 # --- Internationalisation ---------------------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English, French and Kinyarwanda (docs/i18n.md). Django ships no Kinyarwanda: vevurn.languages
+# adds its language info, and our catalogue (locale/rw) also translates the Django strings our
+# screens show. `make messages` extracts and compiles the catalogues.
+LANGUAGE_CODE = "en"
+LANGUAGES = LANGUAGES
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers and dates per language: `1 000 RWF` and day-first dates in French and Kinyarwanda.
+FORMAT_MODULE_PATH = ["vevurn.formats"]
+# The switcher's choice for someone not signed in (a signed-in user's is on the user).
+LANGUAGE_COOKIE_NAME = "vevurn_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", "Africa/Kigali")
 USE_I18N = True
 USE_TZ = True

@@ -38,6 +38,8 @@ from django.db.models.functions import (
     TruncWeek,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pos.models import (
     Category,
@@ -408,6 +410,11 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
     return sorted(out, key=lambda row: (-row["net"], row["label"]))
 
 
+def walk_in_label() -> str:
+    """The label of sales without a named customer."""
+    return _("Walk-in customer")
+
+
 def _sale_groups(start, end, by: str, group) -> None:
     """By cashier or customer: one query over the period's sales, one over its refunds."""
     completed, voided = Q(status=COMPLETED), Q(status=VOIDED)
@@ -429,7 +436,7 @@ def _sale_groups(start, end, by: str, group) -> None:
         .order_by()
     )
     for row in sales:
-        g = group(row[sale_key], row[sale_label] or "Walk-in customer")
+        g = group(row[sale_key], row[sale_label] or walk_in_label())
         g.count, g.total = row["n"], row["amount"]
         g.void_count, g.voided = row["void_n"], row["void_amount"]
     refunds = (
@@ -439,7 +446,7 @@ def _sale_groups(start, end, by: str, group) -> None:
         .order_by()
     )
     for row in refunds:
-        g = group(row[refund_key], row[refund_label] or "Walk-in customer")
+        g = group(row[refund_key], row[refund_label] or walk_in_label())
         g.refund_count, g.refunds = row["n"], row["amount"]
 
 
@@ -702,7 +709,17 @@ def top_customers(start, end, limit: int = 20) -> list[dict]:
 
 
 AGEING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
-AGEING_LABELS = ("Current", "1–30 days", "31–60 days", "61–90 days", "Over 90 days")
+AGEING_LABELS = (
+    gettext_lazy("Current"),
+    gettext_lazy("1–30 days"),
+    gettext_lazy("31–60 days"),
+    gettext_lazy("61–90 days"),
+    gettext_lazy("Over 90 days"),
+)
+
+
+def ageing_labels() -> list[str]:
+    return [str(label) for label in AGEING_LABELS]
 
 
 def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]]:

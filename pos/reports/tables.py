@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.paginator import Page
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 
 from pos.money import to_currency
 from pos.spreadsheet import csv_writer
@@ -45,21 +46,23 @@ class Table:
         return max(0, len(self.rows) - self.shown) if self.shown is not None else 0
 
     def display(self, value, column: Column) -> str:
-        """A cell as shown on the page: money with the currency's places and thousands."""
+        """A cell as shown on the page, in the formats of the page's language (vevurn/formats):
+        money with the currency's places and thousands grouped, dates as the language writes
+        them."""
         if value is None or value == "":
             return "—" if column.kind != "text" else ""
         if isinstance(value, str):  # a label such as "Total" in a footer
             return value
         if column.kind == "money":
-            return f"{to_currency(value, self.places):,}"
+            return _grouped(to_currency(value, self.places), self.places)
         if column.kind == "percent":
-            return f"{to_currency(value, 1)} %"
+            return f"{_grouped(to_currency(value, 1), 1)} %"
         if column.kind == "int":
-            return f"{value:,}"
+            return _grouped(value, 0)
         if column.kind == "datetime":
-            return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+            return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
         if column.kind == "date":
-            return f"{value:%Y-%m-%d}"
+            return date_format(value, "SHORT_DATE_FORMAT")
         return str(value)
 
     def raw(self, value, column: Column):
@@ -87,6 +90,10 @@ class Table:
         if self.footer is None:
             return None
         return [(self.display(v, c), c) for v, c in zip(self.footer, self.columns, strict=True)]
+
+
+def _grouped(number, places: int) -> str:
+    return number_format(number, places, use_l10n=True, force_grouping=True)
 
 
 def csv_response(table: Table, filename: str) -> HttpResponse:

@@ -33,6 +33,7 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
 from pos.services import journal, locks
+from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
@@ -356,6 +357,8 @@ def _complete(
                 below_minimum=[cart.lines[i].product_id for i in below_minimum],
             )
         )
+    # Without a scheduled job, the first sale of a day closes the days before it.
+    transaction.on_commit(close_after_sale)
     return sale
 
 

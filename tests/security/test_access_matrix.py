@@ -56,6 +56,8 @@ ROUTES: dict[str, Access] = {
     # --- Public: sign-in, probes, MTN's callback ------------------------------------------------
     "": screen(EVERYONE),  # the sign-in page
     "logout/": Access(post=EVERYONE),  # ends whatever session there is; harmless without one
+    # The language switcher: a cookie for anyone, the preference of whoever is signed in.
+    "language/": Access(post=EVERYONE),
     "api/health/live": Access(get=EVERYONE),
     "api/health/ready": Access(get=EVERYONE),
     # MTN calls it without credentials; it reads nothing from the request and only makes us ask
@@ -182,6 +184,7 @@ ROUTES: dict[str, Access] = {
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
     "admin/pos/product/stock-count/": screen(MANAGERS),
+    "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
