@@ -3,6 +3,7 @@ credit, and 90 days of trading (pos/demo_history.py). Idempotent: a second run c
 
 import datetime
 import random
+from typing import NamedTuple
 
 import time_machine
 from django.core.management.base import BaseCommand
@@ -27,12 +28,21 @@ from pos.models import (
 from pos.services.customers import normalise_phone
 from pos.services.stock import MovementLine, apply_movements
 
+
+class DemoUser(NamedTuple):
+    username: str
+    role: Role
+    first_name: str
+    last_name: str
+    password: str  # check_deployment refuses these in production (security.admin_passwords)
+    pin: str  # for the shared till; "" for none
+
+
 DEMO_USERS = [
-    # username, role, first name, last name, password, PIN for the shared till
-    ("admin", Role.ADMIN, "Aline", "Uwase", "vevurn-admin-demo", ""),
-    ("manager", Role.MANAGER, "Eric", "Mugisha", "vevurn-manager-demo", "8642"),
-    ("cashier", Role.CASHIER, "Grace", "Ingabire", "vevurn-cashier-demo", "2468"),
-    ("cashier2", Role.CASHIER, "Jean", "Habimana", "vevurn-cashier2-demo", "1357"),
+    DemoUser("admin", Role.ADMIN, "Aline", "Uwase", "vevurn-admin-demo", ""),
+    DemoUser("manager", Role.MANAGER, "Eric", "Mugisha", "vevurn-manager-demo", "8642"),
+    DemoUser("cashier", Role.CASHIER, "Grace", "Ingabire", "vevurn-cashier-demo", "2468"),
+    DemoUser("cashier2", Role.CASHIER, "Jean", "Habimana", "vevurn-cashier2-demo", "1357"),
 ]
 
 
