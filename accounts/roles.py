@@ -84,6 +84,11 @@ MANAGER_PERMISSIONS: set[str] = (
         "lowstockalert",
         "register",
         "invoice",
+        # Goods as shops sell them: packs, price lists, scale label layouts.
+        "sellingunit",
+        "pricelist",
+        "pricerule",
+        "scalelabeltemplate",
     )
 )
 

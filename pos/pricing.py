@@ -2,7 +2,8 @@
 
 The rule, as printed on the receipt:
 1. A line's gross is unit price × quantity, rounded half-up once to the currency's places (the
-   quantity may be a decimal: 0.750 kg at 1,450 a kg is 1,088).
+   quantity may be a decimal: 0.750 kg at 1,450 a kg is 1,088), or the price printed on a
+   scale label.
 2. Its line discount is an amount in currency units; the order discount is shared out over the
    lines in proportion to what they cost after their own discounts, by the largest-remainder
    method in the currency's smallest unit, so the shares add up exactly to the order discount.
@@ -31,6 +32,7 @@ class LineInput:
     unit_price: Decimal
     quantity: Decimal | int
     discount: Decimal = ZERO
+    amount: Decimal | None = None  # a gross fixed in advance (a scale label's printed price)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,12 @@ def price_cart(
     prices_include_vat: bool = True,
 ) -> PricedCart:
     """Price a cart. Amounts in must already be at the currency's places and not negative."""
-    gross = [to_currency(line.unit_price * line.quantity, places) for line in lines]
+    gross = [
+        line.amount
+        if line.amount is not None
+        else to_currency(line.unit_price * line.quantity, places)
+        for line in lines
+    ]
     after_line = [g - line.discount for g, line in zip(gross, lines, strict=True)]
     shares = allocate(order_discount, after_line, places)
     priced = []

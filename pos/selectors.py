@@ -25,6 +25,40 @@ def product_lookup(code: str) -> Product | None:
     )
 
 
+@dataclass(frozen=True)
+class CodeMatch:
+    """What a scanned code names: a product, in a selling unit, or a scale label's line."""
+
+    product: Product
+    selling_unit: object = None  # the SellingUnit whose barcode it is
+    label: object = None  # the ScaleLabel read from it (pos.scale_labels)
+
+
+def code_lookup(code: str) -> CodeMatch | None:
+    """A barcode or SKU of a product (one query, as `product_lookup`), else a selling unit's
+    barcode (one more), else an in-store scale label (the templates and the product by its
+    scale item code)."""
+    from pos.models import ScaleLabelTemplate, SellingUnit
+    from pos.scale_labels import looks_like_label, parse_label
+
+    code = (code or "").strip()
+    product = product_lookup(code)
+    if product is not None:
+        return CodeMatch(product)
+    if not code:
+        return None
+    unit = SellingUnit.objects.select_related("product__category").filter(barcode=code).first()
+    if unit is not None:
+        return CodeMatch(unit.product, selling_unit=unit)
+    if looks_like_label(code):
+        label = parse_label(code, ScaleLabelTemplate.objects.filter(is_active=True))
+        if label is not None:
+            product = Product.objects.filter(scale_code=label.item_code).first()
+            if product is not None:
+                return CodeMatch(product, label=label)
+    return None
+
+
 def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> QuerySet:
     """The first `limit` products, by name, whose name contains `query` or whose SKU or barcode
     is `query`.

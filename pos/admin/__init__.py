@@ -1,4 +1,13 @@
 """The manager's back office: every pos model, with the stock-changing screens going through
 the services (adjust stock, stock count, receive a purchase order, CSV import)."""
 
-from pos.admin import catalogue, customers, journal, purchasing, selling, shop, stock  # noqa: F401
+from pos.admin import (  # noqa: F401
+    catalogue,
+    customers,
+    journal,
+    pricing,
+    purchasing,
+    selling,
+    shop,
+    stock,
+)

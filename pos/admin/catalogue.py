@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from pos.admin.base import ReadOnlyInline, ShopAdmin
+from pos.admin.pricing import SellingUnitInline
 from pos.forms import (
     CountEntryForm,
     CountFilterForm,
@@ -106,10 +107,10 @@ class ProductAdmin(ShopAdmin):
     list_filter = ["status", LowStockFilter, "category", "supplier"]
     search_fields = ["name", "brand", "model"]
     readonly_fields = ["stock_on_hand", "created_at", "updated_at", "created_by", "updated_by"]
-    autocomplete_fields = ["category", "supplier"]
+    autocomplete_fields = ["category", "supplier", "variant_of"]
     list_per_page = 50
     actions = ["export_csv"]
-    inlines = [RecentMovementsInline]
+    inlines = [SellingUnitInline, RecentMovementsInline]
     change_list_template = "admin/pos/product/change_list.html"
     change_form_template = "admin/pos/product/change_form.html"
 

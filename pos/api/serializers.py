@@ -7,6 +7,7 @@ services, so a cart of 20 lines costs the same queries as a cart of one.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from pos.models import (
@@ -17,6 +18,8 @@ from pos.models import (
     HeldSale,
     Invoice,
     Payment,
+    PriceList,
+    PriceRule,
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -25,6 +28,8 @@ from pos.models import (
     Register,
     Sale,
     SaleLine,
+    ScaleLabelTemplate,
+    SellingUnit,
     Shift,
     StockMovement,
     Supplier,
@@ -36,6 +41,90 @@ from pos.services.stock import ADJUSTMENT_KINDS
 from .fields import IdField, MoneyField, QuantityField
 
 # --- Catalogue ----------------------------------------------------------------------------------
+
+
+class CleanedModelSerializer(serializers.ModelSerializer):
+    """Runs the model's own checks (`clean`, field validators) on the row as it would be
+    saved, and answers their messages per field (a 400), before anything is written."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        instance = self.instance or model()
+        row = model(
+            **{f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields}
+        )
+        for name, value in attrs.items():
+            setattr(row, name, value)
+        try:
+            row.full_clean(validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class SellingUnitSerializer(CleanedModelSerializer):
+    factor = QuantityField(min_value=Decimal("0.001"))
+    price = MoneyField(required=False, allow_null=True, min_value=0)
+
+    class Meta:
+        model = SellingUnit
+        fields = ["id", "product", "name", "factor", "barcode", "price", "is_active"]
+
+
+class PriceListSerializer(CleanedModelSerializer):
+    class Meta:
+        model = PriceList
+        fields = ["id", "name", "is_active"]
+
+
+class PriceRuleSerializer(CleanedModelSerializer):
+    min_quantity = QuantityField(min_value=Decimal("0.001"), required=False)
+    price = MoneyField(min_value=0)
+
+    class Meta:
+        model = PriceRule
+        fields = [
+            "id",
+            "price_list",
+            "product",
+            "selling_unit",
+            "min_quantity",
+            "price",
+            "starts_on",
+            "ends_on",
+        ]
+
+
+class ScaleLabelTemplateSerializer(CleanedModelSerializer):
+    class Meta:
+        model = ScaleLabelTemplate
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "item_digits",
+            "value_digits",
+            "value_kind",
+            "value_decimals",
+            "is_active",
+        ]
+
+
+class ScaleLabelTestSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class ScaleLabelTestResultSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    problem = serializers.CharField(help_text="Empty when the code makes a line.")
+    template = serializers.CharField(source="template.name", allow_null=True, default=None)
+    item_code = serializers.IntegerField(allow_null=True)
+    product = serializers.IntegerField(source="product.pk", allow_null=True, default=None)
+    product_name = serializers.CharField(source="product.name", allow_null=True, default=None)
+    weight = QuantityField(allow_null=True)
+    price = MoneyField(allow_null=True)
+    total = MoneyField(allow_null=True)
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -67,6 +156,7 @@ class ProductSerializer(serializers.ModelSerializer):
     minimum_price = MoneyField()
     stock_on_hand = QuantityField(read_only=True)
     reorder_level = QuantityField(required=False, min_value=0)
+    selling_units = SellingUnitSerializer(many=True, read_only=True)
     initial_stock = QuantityField(write_only=True, required=False, min_value=0, max_value=1_000_000)
 
     class Meta:
@@ -76,6 +166,7 @@ class ProductSerializer(serializers.ModelSerializer):
             *PRODUCT_EDITABLE_FIELDS,
             "stock_on_hand",
             "initial_stock",
+            "selling_units",
             "created_at",
             "updated_at",
         ]
@@ -303,10 +394,29 @@ class CloseShiftSerializer(serializers.Serializer):
 
 
 class CartLineSerializer(serializers.Serializer):
-    product = IdField()
-    quantity = QuantityField(min_value=Decimal("0.001"), max_value=10_000)
+    product = IdField(required=False, help_text="Not needed with a scale label.")
+    quantity = QuantityField(
+        min_value=Decimal("0.001"),
+        max_value=10_000,
+        required=False,
+        default=Decimal(1),
+        help_text="In the product's stock unit, or whole selling units (cartons) with one.",
+    )
+    selling_unit = IdField(required=False, allow_null=True)
+    scale_label = serializers.RegexField(
+        r"^2\d{12}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A scanned scale label (EAN-13, 20-29): the product and weight come from it.",
+    )
     unit_price = MoneyField(required=False, allow_null=True, min_value=0)
     discount = MoneyField(required=False, min_value=0)
+
+    def validate(self, attrs):
+        if not attrs.get("scale_label") and "product" not in attrs:
+            raise serializers.ValidationError({"product": ["Choose a product or scan a label."]})
+        return attrs
 
 
 class TenderSerializer(serializers.Serializer):
@@ -327,7 +437,10 @@ class CheckoutSerializer(CartSerializer):
 
 
 class SaleLineSerializer(serializers.ModelSerializer):
-    quantity = QuantityField()
+    quantity = QuantityField(help_text="In the product's stock unit.")
+    unit_factor = QuantityField()
+    unit_quantity = QuantityField(allow_null=True)
+    sold_as = serializers.CharField(help_text='As the receipt says it: "2 x Carton (24)".')
     shelf_price = MoneyField()
     unit_price = MoneyField()
     line_discount = MoneyField()
@@ -343,6 +456,11 @@ class SaleLineSerializer(serializers.ModelSerializer):
             "product_name",
             "sku",
             "quantity",
+            "unit_name",
+            "unit_factor",
+            "unit_quantity",
+            "sold_as",
+            "price_source",
             "shelf_price",
             "unit_price",
             "line_discount",
@@ -380,6 +498,7 @@ class SaleSerializer(serializers.ModelSerializer):
     tax_total = MoneyField()
     total = MoneyField()
     change_given = MoneyField()
+    cash_rounding = MoneyField()
     lines = SaleLineSerializer(many=True)
     payments = PaymentSerializer(many=True)
 
@@ -398,6 +517,7 @@ class SaleSerializer(serializers.ModelSerializer):
             "tax_total",
             "total",
             "change_given",
+            "cash_rounding",
             "created_at",
             "voided_at",
             "voided_by",

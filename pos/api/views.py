@@ -17,10 +17,14 @@ from pos.models import (
     Customer,
     HeldSale,
     Invoice,
+    PriceList,
+    PriceRule,
     Product,
     PurchaseOrder,
     Register,
     Sale,
+    ScaleLabelTemplate,
+    SellingUnit,
     Shift,
     ShopSettings,
     StockMovement,
@@ -30,6 +34,7 @@ from pos.services import holds, invoices, purchasing, refunds, shifts, voids
 from pos.services.catalogue import create_product, update_product
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.customers import create_customer, update_customer
+from pos.services.selling_lines import test_label
 from pos.services.stock import adjust_stock
 from vevurn.errors import DomainError, NotFound
 
@@ -70,10 +75,12 @@ class ApiMixin:
 def _cart(data) -> Cart:
     lines = [
         CartLine(
-            product_id=line["product"],
+            product_id=line.get("product") or 0,
             quantity=line["quantity"],
             unit_price=line.get("unit_price"),
             discount=line.get("discount") or 0,
+            selling_unit_id=line.get("selling_unit"),
+            scale_label=line.get("scale_label") or "",
         )
         for line in data["lines"]
     ]
@@ -119,7 +126,7 @@ class ProductViewSet(CatalogueViewSet):
     ordering_fields = ["name", "sku", "retail_price", "stock_on_hand", "updated_at", "id"]
 
     def get_queryset(self):
-        queryset = Product.objects.order_by("name", "id")
+        queryset = Product.objects.prefetch_related("selling_units").order_by("name", "id")
         params = self.request.query_params
         for name in ("category", "supplier"):
             if id_param(self.request, name):
@@ -143,6 +150,48 @@ class ProductViewSet(CatalogueViewSet):
         serializer.instance = update_product(
             product=serializer.instance, user=self.request.user, **data
         )
+
+
+class SellingUnitViewSet(CatalogueViewSet):
+    """The other units products are sold in (a carton of 24): barcode, price, factor."""
+
+    queryset = SellingUnit.objects.order_by("product", "factor", "id")
+    serializer_class = s.SellingUnitSerializer
+    search_fields = ["name", "barcode"]
+    ordering_fields = ["factor", "id"]
+
+
+class PriceListViewSet(CatalogueViewSet):
+    """Named price lists (wholesale, staff), given to customers."""
+
+    queryset = PriceList.objects.order_by("name")
+    serializer_class = s.PriceListSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+
+
+class PriceRuleViewSet(CatalogueViewSet):
+    """Prices of a list (or quantity breaks for everyone) from a quantity on, between dates."""
+
+    queryset = PriceRule.objects.order_by("product", "price_list", "min_quantity", "id")
+    serializer_class = s.PriceRuleSerializer
+    ordering_fields = ["min_quantity", "id"]
+
+
+class ScaleLabelTemplateViewSet(CatalogueViewSet):
+    """In-store EAN-13 layouts printed by scales (prefixes 20-29); `test` reads a code."""
+
+    required_permissions = {"test": ["pos.view_scalelabeltemplate"]}
+    queryset = ScaleLabelTemplate.objects.order_by("prefix")
+    serializer_class = s.ScaleLabelTemplateSerializer
+    ordering_fields = ["prefix", "id"]
+
+    @extend_schema(request=s.ScaleLabelTestSerializer, responses=s.ScaleLabelTestResultSerializer)
+    @action(detail=False, methods=["post"])
+    def test(self, request):
+        """What the till makes of a scanned code: the product, weight or price, line total."""
+        data = self.validated(s.ScaleLabelTestSerializer)
+        return self.answer(s.ScaleLabelTestResultSerializer, test_label(data["code"]))
 
 
 class CustomerViewSet(CatalogueViewSet):

@@ -33,12 +33,17 @@ SALE_FIELDS = (
     "tax_total",
     "total",
     "change_given",
+    "cash_rounding",
 )
 SALE_LINE_FIELDS = (
     "product_id",
     "product_name",
     "sku",
     "quantity",
+    "unit_name",
+    "unit_factor",
+    "unit_quantity",
+    "price_source",
     "shelf_price",
     "unit_price",
     "line_discount",
@@ -107,14 +112,14 @@ def get(row, name: str):
 
 # Quantities are stored with three places (0.750 kg; 2.000 pieces) and written here as that
 # text, whether the row holds 2 (just written by checkout) or Decimal("2.000") (read back).
-QUANTITY_FIELDS = {"quantity", "stock_before", "stock_after"}
+QUANTITY_FIELDS = {"quantity", "stock_before", "stock_after", "unit_factor", "unit_quantity"}
 THREE_PLACES = Decimal("0.001")
 
 
 def pick(row, fields: Iterable[str]) -> dict:
     return {
         name: f"{Decimal(get(row, name)).quantize(THREE_PLACES):f}"
-        if name in QUANTITY_FIELDS
+        if name in QUANTITY_FIELDS and get(row, name) is not None
         else get(row, name)
         for name in fields
     }

@@ -3,6 +3,7 @@ from pos.models.catalogue import (
     Category,
     Product,
     ProductStatus,
+    SellingUnit,
     StockUnit,
     Supplier,
 )
@@ -16,6 +17,7 @@ from pos.models.journal import (
     JournalEntry,
     JournalKind,
 )
+from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.models.selling import (
     CashMovement,
@@ -64,6 +66,8 @@ __all__ = [
     "MobileMoneyRequest",
     "MovementKind",
     "Payment",
+    "PriceList",
+    "PriceRule",
     "Product",
     "ProductDaySales",
     "ProductStatus",
@@ -74,6 +78,8 @@ __all__ = [
     "RefundLine",
     "Register",
     "Sale",
+    "ScaleLabelTemplate",
+    "SellingUnit",
     "SaleLine",
     "Sequence",
     "Shift",

@@ -8,7 +8,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from pos.barcodes import validate_barcode
-from pos.quantities import MAX_PLACES, STORED, format_quantity
+from pos.quantities import MAX_PLACES, STORED, format_quantity, normalised
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
@@ -79,6 +79,21 @@ class Product(models.Model):
         blank=True,
         related_name="products",
         verbose_name=_("supplier"),
+    )
+    # A variant (red, 128 GB) is a product of its own (SKU, barcode, price, stock) under the
+    # product it varies; `attributes` names what sets it apart: {"colour": "red"}.
+    variant_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="variants",
+        verbose_name=_("variant of"),
+    )
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    # The item code a scale prints on its labels (pos.models.ScaleLabelTemplate), if any.
+    scale_code = models.PositiveIntegerField(
+        _("scale item code"), null=True, blank=True, unique=True
     )
     brand = models.CharField(_("brand"), max_length=80, blank=True)
     model = models.CharField(_("model"), max_length=80, blank=True)
@@ -165,6 +180,19 @@ class Product(models.Model):
 
         if self.barcode == "":
             self.barcode = None
+        if self.barcode and SellingUnit.objects.filter(barcode=self.barcode).exists():
+            raise ValidationError({"barcode": _("A selling unit already has this barcode.")})
+        if self.variant_of_id is not None:
+            if self.variant_of_id == self.pk or self.variant_of.variant_of_id is not None:
+                raise ValidationError(
+                    {"variant_of": _("A variant belongs to a product that is not a variant.")}
+                )
+        if not isinstance(self.attributes, dict) or not all(
+            isinstance(k, str) and isinstance(v, str | int) for k, v in self.attributes.items()
+        ):
+            raise ValidationError(
+                {"attributes": _('Attributes are names and values, e.g. {"colour": "red"}.')}
+            )
         if (
             self.minimum_price is not None
             and self.retail_price is not None
@@ -187,6 +215,11 @@ class Product(models.Model):
                             % {"field": self._meta.get_field(name).verbose_name, "value": value}
                         }
                     )
+
+    @property
+    def variant_label(self) -> str:
+        """`red, 128 GB`: the values of the variant's attributes."""
+        return ", ".join(str(v) for v in (self.attributes or {}).values())
 
     def format_quantity(self, quantity) -> str:
         """`0.750 kg`, `3`: a quantity of this product with its unit's places (pieces bare)."""
@@ -221,4 +254,78 @@ PRODUCT_EDITABLE_FIELDS = [
     "quantity_places",
     "reorder_level",
     "status",
+    "variant_of",
+    "attributes",
+    "scale_code",
 ]
+
+
+class SellingUnit(models.Model):
+    """Another unit a product is sold in (a carton of 24, a 5 kg bag): its own barcode and
+    price, `factor` stock units each. Without a price it sells at factor × the retail price."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="selling_units", verbose_name=_("product")
+    )
+    name = models.CharField(_("name"), max_length=40, help_text=_("e.g. Carton"))
+    factor = models.DecimalField(
+        _("factor"),
+        validators=[MinValueValidator(Decimal("0.001"))],
+        help_text=_("How many stock units one of it holds, e.g. 24."),
+        **STORED,
+    )
+    barcode = models.CharField(
+        _("barcode"),
+        max_length=32,
+        blank=True,
+        null=True,
+        unique=True,
+        validators=[validate_barcode],
+    )
+    price = models.DecimalField(
+        _("price"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the factor times the product's retail price."),
+        **MONEY,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["product", "factor"]
+        constraints = [
+            models.CheckConstraint(condition=Q(factor__gt=0), name="selling_unit_factor_positive"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0),
+                name="selling_unit_price_not_negative",
+            ),
+            models.UniqueConstraint(fields=["product", "name"], name="one_selling_unit_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({format_quantity(self.factor, self.product.quantity_places)})"
+
+    @property
+    def label(self) -> str:
+        """`Carton (24)`: the name and how many stock units it holds."""
+        return f"{self.name} ({normalised(self.factor)})"
+
+    def shelf_price(self, retail_price: Decimal) -> Decimal:
+        """Its own price, or factor × the product's retail price (rounded once, half-up)."""
+        from pos.money import to_currency
+
+        return self.price if self.price is not None else to_currency(self.factor * retail_price)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.barcode == "":
+            self.barcode = None
+        if self.barcode and Product.objects.filter(barcode=self.barcode).exists():
+            raise ValidationError({"barcode": _("A product already has this barcode.")})
+        if self.factor is not None and self.product_id is not None:
+            places = self.product.quantity_places
+            if self.factor != self.factor.quantize(Decimal(1).scaleb(-places)):
+                raise ValidationError(
+                    {"factor": _("The factor needs more decimal places than the product's unit.")}
+                )

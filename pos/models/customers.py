@@ -21,6 +21,15 @@ class Customer(models.Model):
         default=0,
         validators=[MinValueValidator(0)],
     )
+    price_list = models.ForeignKey(
+        "pos.PriceList",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customers",
+        verbose_name=_("price list"),
+        help_text=_("Blank: retail prices."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     language = models.CharField(
         _("language"),

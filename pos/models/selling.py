@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pos.quantities import STORED
+from pos.quantities import STORED, normalised, summed
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 USER = settings.AUTH_USER_MODEL
@@ -151,6 +151,9 @@ class Sale(models.Model):
     tax_total = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     change_given = models.DecimalField(**MONEY, default=0)
+    # Cash due rounded to the shop's step: what the customer paid beyond (or short of) the
+    # total, shown as its own receipt line. Paid = total + cash_rounding.
+    cash_rounding = models.DecimalField(**MONEY, default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The shop-local date of created_at, written once at checkout: reports group and filter
     # sales by it without converting every row's time to the shop's time zone.
@@ -195,6 +198,14 @@ class SaleLine(models.Model):
     sku = models.CharField(max_length=64)
     # In the product's stock unit (0.750 kg, 48 pieces).
     quantity = models.DecimalField(**STORED)
+    # Sold as: `unit_quantity` of `unit_name` holding `unit_factor` stock units each (2 ×
+    # Carton of 24); unit_quantity null: sold in the stock unit (the quantity). Prices on the
+    # line (shelf_price, unit_price) are per unit sold.
+    unit_name = models.CharField(max_length=40, blank=True)
+    unit_factor = models.DecimalField(default=1, **STORED)
+    unit_quantity = models.DecimalField(null=True, blank=True, **STORED)
+    # Which price applied when not the shelf price: "Wholesale, from 10".
+    price_source = models.CharField(max_length=80, blank=True)
     shelf_price = models.DecimalField(**MONEY)
     unit_price = models.DecimalField(**MONEY)
     line_discount = models.DecimalField(**MONEY, default=0)
@@ -216,6 +227,20 @@ class SaleLine(models.Model):
     @property
     def discount(self):
         return self.line_discount + self.order_discount
+
+    @property
+    def sold_quantity(self):
+        """How many of the unit it was sold in (2 cartons; 0.750 kg)."""
+        return self.quantity if self.unit_quantity is None else self.unit_quantity
+
+    @property
+    def sold_as(self) -> str:
+        """`2 x Carton (24)`, `0.75 kg`, `3`: as the receipt says it."""
+        if self.unit_quantity is not None:
+            factor = normalised(self.unit_factor)
+            return f"{normalised(self.unit_quantity)} x {self.unit_name} ({factor})"
+        text = str(normalised(summed(self.quantity)))
+        return f"{text} {self.unit_name}" if self.unit_name else text
 
 
 class ProductDaySales(models.Model):

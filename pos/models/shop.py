@@ -60,6 +60,17 @@ class ShopSettings(models.Model):
             "0: never."
         ),
     )
+    cash_rounding = models.DecimalField(
+        _("round cash to"),
+        max_digits=8,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Cash due is rounded to this step (e.g. 5 or 10); 0 rounds nothing. Mobile Money "
+            "and card pay the exact total."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pos.errors import InvalidQuantity
@@ -18,6 +19,7 @@ from pos.pricing import LineInput, PricedCart, price_cart, under_minimum
 from pos.quantities import as_json, check_places
 from pos.services.checkout import MAX_QUANTITY, Cart
 from pos.services.holds import cart_from_json, cart_to_json
+from pos.services.selling_lines import load_units, rules_for, sold_lines
 
 SESSION_KEY = "register_cart"
 ZERO = Decimal(0)
@@ -35,6 +37,9 @@ class ShownLine:
     tax: Decimal
     minimum_price: Decimal
     below_minimum: bool  # sold under the product's minimum: a manager approves it at payment
+    unit_label: str = ""  # "Carton (24)", "kg"; blank for pieces
+    price_source: str = ""  # which price list rule applied ("Wholesale, from 10")
+    fixed: bool = False  # a scale label's line: its quantity and price are the label's
 
 
 class Bill(NamedTuple):
@@ -84,10 +89,22 @@ class SessionCart:
     def order_discount(self) -> Decimal:
         return Decimal(self.data.get("order_discount") or "0")
 
-    def add(self, product_id: int, quantity: Decimal | int = 1) -> None:
-        """Add a product, or one more of it when it is already in the cart."""
+    def add(
+        self,
+        product_id: int,
+        quantity: Decimal | int = 1,
+        *,
+        selling_unit_id: int | None = None,
+        scale_label: str = "",
+    ) -> None:
+        """Add a product (in a selling unit), or one more of it when it is already in the cart;
+        a scale label is always a line of its own."""
         for line in self.lines:
-            if line["product_id"] == product_id:
+            same = (line["product_id"], line.get("selling_unit_id")) == (
+                product_id,
+                selling_unit_id,
+            )
+            if same and not scale_label and not line.get("scale_label"):
                 line["quantity"] = as_json(min(line_quantity(line) + quantity, MAX_QUANTITY))
                 break
         else:
@@ -97,6 +114,8 @@ class SessionCart:
                     "quantity": as_json(quantity),
                     "unit_price": None,
                     "discount": "0",
+                    "selling_unit_id": selling_unit_id,
+                    "scale_label": scale_label,
                 }
             )
         self.save()
@@ -106,11 +125,13 @@ class SessionCart:
         then cost less than nothing, or if the quantity has more places than its unit."""
         line = self.lines[index]
         product = Product.objects.filter(pk=line["product_id"]).first()
+        if line.get("scale_label"):
+            quantity = line_quantity(line)  # a label's weight is what the scale printed
         if product is not None:
             try:
                 check_places(
                     Decimal(quantity),
-                    product.quantity_places,
+                    0 if line.get("selling_unit_id") else product.quantity_places,
                     name=product.name,
                     unit=product.get_unit_display(),
                     field="quantity",
@@ -156,20 +177,16 @@ class SessionCart:
         return None
 
     def negative_total(self) -> str | None:
-        """Why the cart as it stands would cost less than nothing, or None."""
-        products = Product.objects.in_bulk([line["product_id"] for line in self.lines])
+        """Why the cart as it stands would cost less than nothing, or None (priced as checkout
+        prices it: selling units, labels, price lists)."""
+        bill = self.priced()
         after_lines = ZERO
-        for line in self.lines:
-            product = products.get(line["product_id"])
-            if product is None:
-                continue
-            price = Decimal(line["unit_price"]) if line["unit_price"] else product.retail_price
-            gross = price * line_quantity(line)
-            if Decimal(line["discount"] or "0") > gross:
+        for shown, p in zip(bill.lines, bill.priced.lines, strict=True):
+            if p.line_discount > p.gross:
                 return _("The discount on %(name)s is more than its price.") % {
-                    "name": product.name
+                    "name": shown.product.name
                 }
-            after_lines += gross - Decimal(line["discount"] or "0")
+            after_lines += p.gross - p.line_discount
         if self.order_discount > after_lines:
             return _("The discount cannot be more than the sale.")
         return None
@@ -214,8 +231,10 @@ class SessionCart:
     # --- what it costs, computed here ---------------------------------------------------------
     def priced(self) -> Bill:
         """The lines as shown, the priced cart and the customer, in a fixed number of queries.
-        Call it once per request and pass the bill along."""
+        Call it once per request and pass the bill along. Priced as checkout prices them
+        (pos.services.selling_lines): selling units, scale labels, the customer's price list."""
         shop = ShopSettings.load()
+        places = shop.currency_decimal_places
         ids = [line["product_id"] for line in self.lines]
         products = Product.objects.select_related("category").in_bulk(ids)
         # A product deleted since it was scanned drops out of the cart.
@@ -223,42 +242,44 @@ class SessionCart:
         if len(kept) != len(self.lines):
             self.data["lines"] = kept
             self.save()
-        inputs = []
-        for line in kept:
-            product = products[line["product_id"]]
-            price = (
-                product.retail_price if line["unit_price"] is None else Decimal(line["unit_price"])
-            )
-            inputs.append(LineInput(price, line_quantity(line), Decimal(line["discount"] or "0")))
+        customer = None
+        if self.customer_id is not None:
+            customer = Customer.objects.filter(pk=self.customer_id).first()
+        cart_lines = cart_from_json({"lines": kept}).lines
+        rules = rules_for(ids, customer.price_list_id if customer else None, timezone.localdate())
+        sold = sold_lines(cart_lines, products, load_units(cart_lines), rules, places=places)
         priced: PricedCart = price_cart(
-            inputs,
+            [
+                LineInput(s.price, s.count, line.discount, s.amount)
+                for line, s in zip(cart_lines, sold, strict=True)
+            ],
             order_discount=self.order_discount,
             vat_rate=shop.vat_rate,
-            places=shop.currency_decimal_places,
+            places=places,
             prices_include_vat=shop.prices_include_vat,
         )
         shown = [
             ShownLine(
                 index=i,
-                product=product,
-                quantity=line_quantity(line),
+                product=s.product,
+                quantity=s.count,
                 unit_price=p.unit_price,
                 overridden=line["unit_price"] is not None,
                 discount=p.discount,
                 total=p.total,
                 tax=p.tax,
-                minimum_price=product.minimum_price,
+                minimum_price=s.minimum,
                 below_minimum=under_minimum(
-                    p,
-                    product.minimum_price,
-                    prices_include_vat=shop.prices_include_vat,
-                    places=shop.currency_decimal_places,
+                    p, s.minimum, prices_include_vat=shop.prices_include_vat, places=places
                 ),
+                unit_label=s.unit.label if s.unit else _stock_unit(s.product),
+                price_source=s.source,
+                fixed=bool(line.get("scale_label")),
             )
-            for i, (line, p) in enumerate(zip(kept, priced.lines, strict=True))
-            for product in [products[line["product_id"]]]
+            for i, (line, p, s) in enumerate(zip(kept, priced.lines, sold, strict=True))
         ]
-        customer = None
-        if self.customer_id is not None:
-            customer = Customer.objects.filter(pk=self.customer_id).first()
         return Bill(shown, priced, customer)
+
+
+def _stock_unit(product) -> str:
+    return "" if product.unit == "piece" else product.get_unit_display()

@@ -203,8 +203,11 @@ def scan(request, shift):
     if not form.is_valid():
         return _back(request, shift, scan_form=form, status=400)
     code = form.cleaned_data["code"].strip()
-    product = selectors.product_lookup(code)
-    if product is None and (sale := selectors.sale_by_number(code)) is not None:
+    match = selectors.code_lookup(code)
+    if match is not None:  # a product's, a selling unit's or a scale label's code
+        return _add(request, shift, match.product, form, match.selling_unit, match.label)
+    product = None
+    if (sale := selectors.sale_by_number(code)) is not None:
         return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
         found = _matches(code)
@@ -247,24 +250,52 @@ def _picked(product) -> forms.ScanForm:
     return form
 
 
-def _add(request, shift, product, form):
+def _add(request, shift, product, form, unit=None, label=None):
+    """Add a product (in a selling unit, or a scale label's line) to the cart; a product with
+    variants shows its variants to pick from instead."""
     cart = SessionCart(request.session)
     if product.status != ProductStatus.ACTIVE:
         form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
         return _back(request, shift, scan_form=form, status=409)
+    if unit is None and label is None:
+        variants = list(product.variants.filter(status=ProductStatus.ACTIVE).order_by("name"))
+        if variants:
+            return _back(request, shift, matches=variants, variant_of=product)
     in_cart = sum(
-        (line_quantity(line) for line in cart.lines if line["product_id"] == product.pk), Decimal(0)
+        (
+            line_quantity(line) * _factor(line)
+            for line in cart.lines
+            if line["product_id"] == product.pk
+        ),
+        Decimal(0),
     )
+    adding = unit.factor if unit is not None else Decimal(1)
+    if label is not None:
+        adding = label.weight or Decimal(0)  # a price label's weight follows from its price
     shop = ShopSettings.load()
-    if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
+    if not shop.allow_negative_stock and product.stock_on_hand < in_cart + adding:
         form.add_error(
             "code",
             f"Out of stock: {product.name} ({product.format_quantity(product.stock_on_hand)} left, "
             f"{product.format_quantity(in_cart)} already in the cart).",
         )
         return _back(request, shift, scan_form=form, status=409)
-    cart.add(product.pk)
+    if label is not None:
+        cart.add(product.pk, label.weight or 1, scale_label=label.code)
+    else:
+        cart.add(product.pk, selling_unit_id=unit.pk if unit is not None else None)
     return _back(request, shift)
+
+
+def _factor(line: dict) -> Decimal:
+    """Stock units per unit of a cart line (a carton's 24), read once per line."""
+    unit_id = line.get("selling_unit_id")
+    if unit_id is None:
+        return Decimal(1)
+    from pos.models import SellingUnit
+
+    unit = SellingUnit.objects.filter(pk=unit_id).only("factor").first()
+    return unit.factor if unit is not None else Decimal(1)
 
 
 @require_POST
@@ -291,8 +322,10 @@ def _step(request, shift, index: int, step: int):
     cart = SessionCart(request.session)
     if not 0 <= index < len(cart):
         return _back(request, shift)
-    if step > 0:
-        product = Product.objects.filter(pk=cart.lines[index]["product_id"]).first()
+    line = cart.lines[index]
+    plain = not line.get("selling_unit_id") and not line.get("scale_label")
+    if step > 0 and plain:
+        product = Product.objects.filter(pk=line["product_id"]).first()
         if product is not None:
             return _add(request, shift, product, _picked(product))
     problem = cart.step_line(index, step)

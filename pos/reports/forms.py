@@ -9,6 +9,7 @@ from pos.models import MovementKind
 # The "break down by" choices of the sales report (queries.BREAKDOWNS), as headings.
 BREAKDOWNS = {
     "product": _("Product"),
+    "model": _("Product, variants together"),
     "category": _("Category"),
     "cashier": _("Cashier"),
     "tender": _("Tender"),

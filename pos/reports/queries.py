@@ -61,7 +61,7 @@ AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 COMPLETED = Sale.Status.COMPLETED
 VOIDED = Sale.Status.VOIDED
 GRAINS = ("day", "week", "month")
-BREAKDOWNS = ("product", "category", "cashier", "tender", "customer")
+BREAKDOWNS = ("product", "model", "category", "cashier", "tender", "customer")
 OPEN_INVOICE = [Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
 
 
@@ -269,7 +269,16 @@ def sales_by_hour(day: datetime.date) -> list[tuple[int, int, Decimal]]:
 
 # --- Sales lines by product or category -------------------------------------------------------
 
-LINE_KEYS = {"product": "product_id", "category": "product__category_id"}
+# "model": a product's variants (red, blue) rolled up to the product they vary; "product" shows
+# each variant apart.
+LINE_KEYS = {"product": "product_id", "category": "product__category_id", "model": "model_id"}
+
+
+def _keyed(queryset, key: str):
+    """`queryset.values(key)`, the model key being the product a variant varies, or itself."""
+    if key == "model_id":
+        return queryset.values(model_id=Coalesce("product__variant_of_id", "product_id"))
+    return queryset.values(key)
 
 
 @dataclass(frozen=True)
@@ -309,8 +318,7 @@ def line_sums(start, end, by: str) -> tuple[dict, dict]:
     """
     key = LINE_KEYS[by]
     rung = (
-        ProductDaySales.objects.filter(_on_days(start, end, "day"))
-        .values(key)
+        _keyed(ProductDaySales.objects.filter(_on_days(start, end, "day")), key)
         .annotate(
             units=Sum("quantity"),
             total=Sum("total"),
@@ -321,8 +329,12 @@ def line_sums(start, end, by: str) -> tuple[dict, dict]:
         .order_by()
     )
     voided_lines = (
-        SaleLine.objects.filter(_on_days(start, end, "sale__business_day"), sale__status=VOIDED)
-        .values(key)
+        _keyed(
+            SaleLine.objects.filter(
+                _on_days(start, end, "sale__business_day"), sale__status=VOIDED
+            ),
+            key,
+        )
         .annotate(
             units=Sum("quantity"),
             total=Sum("total"),
@@ -382,8 +394,7 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
         for key, sums in voided.items():
             group(key).void_count, group(key).voided = sums.units, sums.total
         refunds = (
-            RefundLine.objects.filter(_in_period(start, end, "refund__created_at"))
-            .values(field)
+            _keyed(RefundLine.objects.filter(_in_period(start, end, "refund__created_at")), field)
             .annotate(n=Sum("quantity"), amount=Sum("total"))
             .order_by()
         )
@@ -503,7 +514,7 @@ def _labels(by: str, ids: list[int]) -> dict[int, str]:
     ids = [pk for pk in ids if pk is not None]
     if not ids:
         return {}
-    if by == "product":
+    if by in ("product", "model"):
         products = Product.objects.filter(pk__in=ids).values_list("pk", "name", "sku")
         return {pk: f"{name} ({sku})" for pk, name, sku in products}
     return dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))

@@ -75,6 +75,7 @@ PROFIT_BY_BREAKDOWN = {
 }
 BY_BREAKDOWN = {
     "product": gettext_lazy("By product"),
+    "model": gettext_lazy("By product, variants together"),
     "category": gettext_lazy("By category"),
     "cashier": gettext_lazy("By cashier"),
     "tender": gettext_lazy("By tender"),
@@ -202,7 +203,7 @@ def sales(request):
     summary = queries.sales_summary(start, end)
     periods = queries.sales_by_period(start, end, grain)
     breakdown = queries.sales_breakdown(start, end, by)
-    by_line = by in ("product", "category")
+    by_line = by in ("product", "model", "category")
     count_label, refunded_label, voided_label = (
         (_("Units"), _("Returned"), _("Voided"))
         if by_line

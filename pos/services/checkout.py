@@ -9,7 +9,7 @@ the invoice sequence when part of the sale goes on account.
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
@@ -29,16 +29,18 @@ from pos.models import (
     SaleLine,
     Shift,
     ShopSettings,
+    StockUnit,
     Tender,
 )
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
-from pos.quantities import check_places, normalised, to_decimal
+from pos.quantities import normalised, to_decimal
 from pos.services import journal, locks
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
+from pos.services.selling_lines import labels_to_lines, load_units, rules_for, sold_lines
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
 
@@ -53,6 +55,8 @@ class CartLine:
     quantity: Decimal | int  # in the product's stock unit, at most its unit's places
     unit_price: Decimal | None = None  # a price override; None sells at the shelf price
     discount: Decimal = ZERO  # a line discount, in currency
+    selling_unit_id: int | None = None  # sold in this unit: `quantity` counts whole units
+    scale_label: str = ""  # a scanned scale label: product, weight (or price) come from it
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,17 @@ def _validated(cart: Cart, tenders: list[TenderLine], places: int):
         if line.unit_price is not None:
             unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
         discount = _amount(line.discount, places, f"lines.{i}.discount")
-        lines.append(CartLine(int(line.product_id), normalised(quantity), unit_price, discount))
+        lines.append(
+            CartLine(
+                int(line.product_id or 0),
+                normalised(quantity),
+                unit_price,
+                discount,
+                None if line.selling_unit_id is None else int(line.selling_unit_id),
+                (line.scale_label or "").strip(),
+            )
+        )
+    lines = labels_to_lines(lines, places)
     order_discount = _amount(cart.order_discount, places, "order_discount")
     if not tenders:
         raise errors.TendersDoNotCover("Add at least one payment.", field="tenders")
@@ -202,46 +216,38 @@ def _complete(
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
         raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
-    for i, line in enumerate(cart.lines):
-        product = products[line.product_id]
-        check_places(
-            Decimal(line.quantity),
-            product.quantity_places,
-            name=product.name,
-            unit=product.get_unit_display(),
-            field=f"lines.{i}.quantity",
-        )
-
-    priced = price_cart(
-        [
-            LineInput(
-                line.unit_price
-                if line.unit_price is not None
-                else products[line.product_id].retail_price,
-                line.quantity,
-                line.discount,
-            )
-            for line in cart.lines
-        ],
-        order_discount=cart.order_discount,
-        vat_rate=shop.vat_rate,
-        places=shop.currency_decimal_places,
-        prices_include_vat=shop.prices_include_vat,
-    )
-    needs_approval, below_minimum = _check_prices(cart, priced, products, shop)
-    if below_minimum:
-        _approve_below_minimum(cart, products, below_minimum, cashier, approved_by)
-    elif needs_approval:
-        _require_approval(cashier, approved_by)
-
     customer = None
     if cart.customer_id is not None:
         customer = locks.customer(cart.customer_id)
         if customer is None or not customer.is_active:
             raise NotFound("Unknown customer.", field="customer")
+    now = timezone.now()
+    places = shop.currency_decimal_places
+    rules = rules_for(
+        product_ids, customer.price_list_id if customer else None, timezone.localdate(now)
+    )
+    sold = sold_lines(cart.lines, products, load_units(cart.lines), rules, places=places)
+
+    priced = price_cart(
+        [
+            LineInput(s.price, s.count, line.discount, s.amount)
+            for line, s in zip(cart.lines, sold, strict=True)
+        ],
+        order_discount=cart.order_discount,
+        vat_rate=shop.vat_rate,
+        places=places,
+        prices_include_vat=shop.prices_include_vat,
+    )
+    needs_approval, below_minimum = _check_prices(cart, priced, sold, shop)
+    if below_minimum:
+        _approve_below_minimum(sold, below_minimum, cashier, approved_by)
+    elif needs_approval:
+        _require_approval(cashier, approved_by)
 
     momo_requests = _claim_momo_requests(tenders, shift)
-    payments, change = _plan_payments(tenders, priced.total, customer, momo_requests)
+    payments, change, rounding = _plan_payments(
+        tenders, priced.total, customer, momo_requests, step=shop.cash_rounding
+    )
 
     # As late as possible: the register's counter, then the shift's status under that lock (a
     # shift closes by locking the same register row, so no sale can slip past a close).
@@ -249,7 +255,6 @@ def _complete(
     if Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).count() != 1:
         raise errors.ShiftClosed()
 
-    now = timezone.now()
     sale = Sale.objects.create(
         number=number,
         register_id=shift.register_id,
@@ -263,6 +268,7 @@ def _complete(
         tax_total=priced.tax_total,
         total=priced.total,
         change_given=change,
+        cash_rounding=rounding,
         created_at=now,
         business_day=timezone.localdate(now),
     )
@@ -270,20 +276,24 @@ def _complete(
         [
             SaleLine(
                 sale=sale,
-                product=products[line.product_id],
-                product_name=products[line.product_id].name,
-                sku=products[line.product_id].sku,
-                quantity=line.quantity,
-                shelf_price=products[line.product_id].retail_price,
+                product=line.product,
+                product_name=line.product.name,
+                sku=line.product.sku,
+                quantity=line.stock_quantity,
+                unit_name=line.unit.name if line.unit else _unit_name(line.product),
+                unit_factor=line.unit.factor if line.unit else 1,
+                unit_quantity=line.count if line.unit else None,
+                price_source=line.source[:80],
+                shelf_price=line.shelf_price,
                 unit_price=p.unit_price,
                 line_discount=p.line_discount,
                 order_discount=p.order_discount,
                 total=p.total,
                 tax=p.tax,
                 tax_rate=shop.vat_rate,
-                unit_cost=products[line.product_id].cost_price,
+                unit_cost=line.product.cost_price,
             )
-            for line, p in zip(cart.lines, priced.lines, strict=True)
+            for line, p in zip(sold, priced.lines, strict=True)
         ]
     )
     add_sale_lines(day=sale.business_day, lines=lines)
@@ -307,13 +317,13 @@ def _complete(
     apply_movements(
         lines=[
             MovementLine(
-                line.product_id,
-                -line.quantity,
+                line.product.pk,
+                -line.stock_quantity,
                 MovementKind.SALE,
-                products[line.product_id].cost_price,
+                line.product.cost_price,
                 reference=reference,
             )
-            for line in cart.lines
+            for line in sold
         ],
         user=cashier,
         allow_negative=shop.allow_negative_stock,
@@ -335,10 +345,10 @@ def _complete(
                 "cashier": cashier.username,
                 "lines": [
                     {
-                        "product": products[cart.lines[i].product_id].sku,
+                        "product": sold[i].product.sku,
                         "unit_price": str(priced.lines[i].unit_price),
                         "total": str(priced.lines[i].total),
-                        "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
+                        "minimum_price": str(sold[i].minimum),
                     }
                     for i in below_minimum
                 ],
@@ -365,12 +375,17 @@ def _complete(
             events.discount_approval_event(
                 sale,
                 approved_by_id=(approved_by or cashier).pk,
-                below_minimum=[cart.lines[i].product_id for i in below_minimum],
+                below_minimum=[sold[i].product.pk for i in below_minimum],
             )
         )
     # Without a scheduled job, the first sale of a day closes the days before it.
     transaction.on_commit(close_after_sale)
     return sale
+
+
+def _unit_name(product) -> str:
+    """The stock unit a line shows after its quantity ("kg"); nothing for pieces."""
+    return "" if product.unit == StockUnit.PIECE else product.get_unit_display()
 
 
 def _take_receipt_number(register_id: int) -> str:
@@ -402,15 +417,18 @@ def _remember_children(sale: Sale, *, lines: list[SaleLine], payments: list[Paym
         sale._prefetched_objects_cache[name] = queryset
 
 
-def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
+def _check_prices(cart: Cart, priced, sold, shop) -> tuple[bool, list[int]]:
     """Refuse a line that discounts more than it costs; say whether a discount needs a manager,
-    and which lines are under their product's minimum price (a manager may approve those)."""
+    and which lines are under their product's minimum price (a manager may approve those).
+
+    Both on top of the price that applied: a price list's price is the shelf price the
+    discount limit is measured from, and no list goes under the minimum without a manager."""
     limit = shop.cashier_max_discount_percent
     needs_approval = False
     below_minimum = []
     places = shop.currency_decimal_places
-    for i, (line, p) in enumerate(zip(cart.lines, priced.lines, strict=True)):
-        product = products[line.product_id]
+    for i, (line, p) in enumerate(zip(sold, priced.lines, strict=True)):
+        product = line.product
         if product.status != ProductStatus.ACTIVE:
             raise errors.ProductNotForSale(
                 f"{product.name} is {product.get_status_display().lower()}.", field=f"lines.{i}"
@@ -421,11 +439,12 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
                 field=f"lines.{i}.discount",
             )
         if under_minimum(
-            p, product.minimum_price, prices_include_vat=shop.prices_include_vat, places=places
+            p, line.minimum, prices_include_vat=shop.prices_include_vat, places=places
         ):
             below_minimum.append(i)
         before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
-        shelf = to_currency(product.retail_price * line.quantity, places)
+        listed = line.price if not cart.lines[i].unit_price else line.shelf_price
+        shelf = p.gross if line.amount is not None else to_currency(listed * line.count, places)
         if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
             needs_approval = True
     order_after_lines = sum((p.gross - p.line_discount for p in priced.lines), ZERO)
@@ -434,16 +453,16 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
     return needs_approval, below_minimum
 
 
-def _approve_below_minimum(cart: Cart, products, below_minimum: list[int], cashier, approved_by):
+def _approve_below_minimum(sold, below_minimum: list[int], cashier, approved_by):
     """A price under the minimum needs a manager, as a large discount does; without one, the
     first such line is refused (`PriceBelowMinimum`, whose code the API documents)."""
     try:
         _require_approval(cashier, approved_by)
     except errors.ApprovalRequired:
         i = below_minimum[0]
-        product = products[cart.lines[i].product_id]
+        product = sold[i].product
         raise errors.PriceBelowMinimum(
-            f"{product.name} cannot be sold under {format_money(product.minimum_price)} each "
+            f"{product.name} cannot be sold under {format_money(sold[i].minimum)} each "
             "without a manager's approval.",
             field=f"lines.{i}",
             product_id=product.pk,
@@ -459,20 +478,27 @@ def _require_approval(cashier, approved_by) -> None:
         raise errors.ApprovalRequired("That user cannot approve discounts.")
 
 
-def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_requests):
-    """Payment rows for the tenders, plus a negative cash row for the change, if any.
+def _plan_payments(
+    tenders: list[TenderLine], total: Decimal, customer, momo_requests, *, step: Decimal = ZERO
+):
+    """Payment rows for the tenders, plus a negative cash row for the change, if any; the
+    change and the cash rounding.
 
-    Tenders must cover the total exactly, except that cash may exceed it: the excess is change,
-    and change is given only from cash.
+    Tenders must cover the amount due exactly, except that cash may exceed it: the excess is
+    change, and change is given only from cash. With a rounding `step` (5 RWF), the part of the
+    total left to cash is rounded half-up to the step and the difference (`cash_rounding`, + or
+    -) is due too; Mobile Money, card and the account pay their exact amounts.
     """
     tendered = sum((t.amount for t in tenders), ZERO)
     cash = sum((t.amount for t in tenders if t.tender == Tender.CASH), ZERO)
-    if tendered < total:
+    rounding = cash_rounding(total - (tendered - cash), step) if cash else ZERO
+    due = total + rounding
+    if tendered < due:
         raise errors.TendersDoNotCover(
-            f"Payments of {format_money(tendered)} do not cover the total {format_money(total)}.",
+            f"Payments of {format_money(tendered)} do not cover the total {format_money(due)}.",
             field="tenders",
         )
-    change = tendered - total
+    change = tendered - due
     if change > cash:
         raise errors.TendersDoNotCover(
             "Only cash can be more than the amount due; reduce the other payments.",
@@ -490,7 +516,15 @@ def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_req
         )
     if change:
         payments.append(Payment(tender=Tender.CASH, amount=-change, is_change=True))
-    return payments, change
+    return payments, change, rounding
+
+
+def cash_rounding(cash_due: Decimal, step: Decimal) -> Decimal:
+    """What rounding `cash_due` half-up to a multiple of `step` adds (+) or takes off (-)."""
+    if not step or cash_due <= ZERO:
+        return ZERO
+    rounded = (cash_due / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
+    return rounded - cash_due
 
 
 def _check_credit(customer, amount: Decimal) -> None:

@@ -16,6 +16,9 @@ Columns (header row required, UTF-8, comma-separated; order free):
   quantity_places  optional (default 0): decimal places of quantities, 0 to 3 (3 for 0.750 kg)
   reorder_level    optional (default 0); a number >= 0 with at most the unit's places
   status           optional (default active): active, inactive or discontinued
+  variant_of       optional: the SKU of the product this one is a variant of
+  attributes       optional: what sets a variant apart, as JSON: {"colour": "red"}
+  scale_code       optional: the item code the shop's scales print on their labels
 
 Stock is not imported: opening stock and changes go through the stock ledger.
 The export neutralises text cells that a spreadsheet would run as a formula (a leading `'`,
@@ -25,6 +28,7 @@ Every row is validated first; if any row fails, nothing is written (one transact
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 
 from django import forms
@@ -61,6 +65,12 @@ class ProductImportForm(forms.ModelForm):
         to_field_name="name",
         required=False,
         error_messages={"invalid_choice": "Unknown supplier %(value)s."},
+    )
+    variant_of = forms.ModelChoiceField(
+        Product.objects.all(),
+        to_field_name="sku",
+        required=False,
+        error_messages={"invalid_choice": "No product has the SKU %(value)s."},
     )
 
     class Meta:
@@ -212,6 +222,10 @@ def _with_defaults(row: dict, instance: Product | None) -> dict:
             value = getattr(instance, column)
             if column in ("category", "supplier"):
                 value = value.name if value else ""
+            elif column == "variant_of":
+                value = value.sku if value else ""
+            elif column == "attributes":
+                value = json.dumps(value or {})
             merged[column] = "" if value is None else value
         elif column == "cost_price":
             merged[column] = "0"
@@ -221,6 +235,8 @@ def _with_defaults(row: dict, instance: Product | None) -> dict:
             merged[column] = "0"
         elif column == "unit":
             merged[column] = StockUnit.PIECE
+        elif column == "attributes":
+            merged[column] = "{}"
         elif column == "status":
             merged[column] = ProductStatus.ACTIVE
     return merged
@@ -231,13 +247,17 @@ def export_products(queryset, out) -> int:
     writer = csv_writer(out)
     writer.writerow(COLUMNS)
     n = 0
-    for p in queryset.select_related("category", "supplier").order_by("sku").iterator(2000):
+    products = queryset.select_related("category", "supplier", "variant_of").order_by("sku")
+    for p in products.iterator(2000):
         cells = {
             "barcode": p.barcode or "",
             "category": p.category.name,
             "supplier": p.supplier.name if p.supplier else "",
             "wholesale_price": "" if p.wholesale_price is None else p.wholesale_price,
             "reorder_level": normalised(p.reorder_level),
+            "variant_of": p.variant_of.sku if p.variant_of else "",
+            "attributes": json.dumps(p.attributes, ensure_ascii=False) if p.attributes else "",
+            "scale_code": "" if p.scale_code is None else p.scale_code,
         }
         writer.writerow([cells[c] if c in cells else getattr(p, c) for c in COLUMNS])
         n += 1

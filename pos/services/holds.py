@@ -99,6 +99,8 @@ def cart_to_json(cart: Cart) -> dict:
                 "quantity": as_json(line.quantity),
                 "unit_price": None if line.unit_price is None else str(line.unit_price),
                 "discount": str(line.discount),
+                "selling_unit_id": line.selling_unit_id,
+                "scale_label": line.scale_label,
             }
             for line in cart.lines
         ],
@@ -115,6 +117,8 @@ def cart_from_json(data: dict) -> Cart:
                 quantity=normalised(Decimal(str(line["quantity"]))),
                 unit_price=None if line.get("unit_price") is None else Decimal(line["unit_price"]),
                 discount=Decimal(line.get("discount") or "0"),
+                selling_unit_id=line.get("selling_unit_id"),
+                scale_label=line.get("scale_label") or "",
             )
             for line in data["lines"]
         ]

@@ -1,6 +1,8 @@
 """Refunds (returns): against a sale's lines, or without a receipt; always new rows.
 
-A sale line can be returned up to the quantity sold minus what was already returned; the check
+A sale line can be returned up to the quantity sold minus what was already returned, counted in
+stock units (a line of 2 cartons of 24 is 48 pieces; a refund is asked in the unit sold, 1
+carton, and caps on the pieces); the check
 runs inside the transaction, after the original lines are locked, so two tills refunding the
 same line at once cannot both pass. Money: a line's refunds are its actual paid price share,
 computed on the cumulative quantity returned,
@@ -64,7 +66,7 @@ MAX_REASON = 200
 @dataclass(frozen=True)
 class RefundLineInput:
     sale_line_id: int
-    quantity: Decimal | int  # in the product's stock unit
+    quantity: Decimal | int  # in the unit the line was sold in (1 carton; 0.250 kg)
     restock: bool = True  # False: damaged, not back on the shelf
 
 
@@ -160,6 +162,11 @@ def refund_sale(
                     field=f"lines.{i}.sale_line_id",
                 )
             product = units[sale_line.product_id]
+            if sale_line.unit_quantity is not None:  # sold in a unit: whole units come back
+                check_places(
+                    quantity, 0, name=sale_line.unit_name, unit="", field=f"lines.{i}.quantity"
+                )
+                quantity = quantity * sale_line.unit_factor
             _check_places(product, quantity, i)
             done = already.get(sale_line.pk, {})
             returned = done.get("quantity") or ZERO

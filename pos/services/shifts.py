@@ -211,6 +211,7 @@ def z_report(shift: Shift) -> dict:
         discounts=Sum("discount_total"),
         tax=Sum("tax_total"),
         total=Sum("total"),
+        cash_rounding=Sum("cash_rounding"),
     )
     voids = sales.filter(status=Sale.Status.VOIDED).aggregate(count=Count("id"), total=Sum("total"))
     refunds = Refund.objects.filter(shift=shift).aggregate(count=Count("id"), total=Sum("total"))
@@ -243,6 +244,9 @@ def z_report(shift: Shift) -> dict:
             "discounts": money(totals["discounts"]),
             "tax": money(totals["tax"]),
             "total": money(totals["total"]),
+            # Cash due rounded to the shop's step: taken in cash beyond (or short of) the
+            # totals; in the cash expected, as the payments hold it.
+            "cash_rounding": money(totals["cash_rounding"]),
         },
         "voids": {"count": voids["count"], "total": money(voids["total"])},
         "refunds": {"count": refunds["count"], "total": money(refunds["total"])},

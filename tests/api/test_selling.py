@@ -205,17 +205,17 @@ def test_checkout_queries_do_not_grow_with_the_lines(as_cashier, shift, make_pro
     assert one == twenty
     # The token (once: the rate limiter's check is reused), the user's permissions (one
     # union), the open shift, the idempotency key; in the transaction (savepoints, in a test):
-    # the products locked, the register's counter taken (lock and increment in one), the shift
-    # still open, the sale, its lines, the daily product sums, payments, stock movements and
-    # stock, and last the journal entry. The answer is built from the rows just written, not
-    # read back.
+    # the products locked, the price rules that may apply, the register's counter taken (lock
+    # and increment in one), the shift still open, the sale, its lines, the daily product sums,
+    # payments, stock movements and stock, and last the journal entry. The answer is built from
+    # the rows just written, not read back.
     assert one == CHECKOUT_QUERIES
 
 
 # PostgreSQL takes the receipt number in one UPDATE ... RETURNING and appends to the journal in
 # one statement; SQLite updates the counter, then reads it, and reads the chain's head, inserts
 # the entry and moves the head.
-CHECKOUT_QUERIES = 16 if connection.vendor == "postgresql" else 19
+CHECKOUT_QUERIES = 17 if connection.vendor == "postgresql" else 20
 
 
 def test_the_checkout_answer_is_the_sale_as_stored(as_cashier, shift, make_product):
@@ -321,7 +321,14 @@ def test_hold_list_resume_and_discard(as_cashier, register, product):
     )
     assert resumed.status_code == 200, resumed.json()
     assert resumed.json()["lines"] == [
-        {"product": product.pk, "quantity": "2", "unit_price": None, "discount": "500"}
+        {
+            "product": product.pk,
+            "quantity": "2",
+            "selling_unit": None,
+            "scale_label": "",
+            "unit_price": None,
+            "discount": "500",
+        }
     ]
     assert as_cashier.delete(f"/api/v1/held-sales/{other['id']}/").status_code == 204
     assert HeldSale.objects.count() == 0

@@ -88,6 +88,8 @@ def test_add_product_with_opening_stock_and_cost_warning(manager_client, categor
             "status": "active",
             "opening_stock": "6",
             "movements-TOTAL_FORMS": "0",
+            "selling_units-TOTAL_FORMS": "0",
+            "selling_units-INITIAL_FORMS": "0",
             "movements-INITIAL_FORMS": "0",
         },
         follow=True,
@@ -106,6 +108,7 @@ def test_product_form_errors_name_the_field(manager_client, product):
         {"category": product.category_id, "retail_price": "abc", "barcode": "4006381333932"}
     )
     data.update({"movements-TOTAL_FORMS": "1", "movements-INITIAL_FORMS": "1"})
+    data.update({"selling_units-TOTAL_FORMS": "0", "selling_units-INITIAL_FORMS": "0"})
     response = manager_client.post(url, data)
     errors = response.context["adminform"].form.errors
     assert errors["retail_price"] == ["Enter a number."]
@@ -120,6 +123,7 @@ def test_price_change_in_admin_is_audited(
     data = {k: ("" if v is None else v) for k, v in form.initial.items()}
     data.update({"retail_price": "13000", "category": product.category_id})
     data.update({"movements-TOTAL_FORMS": "1", "movements-INITIAL_FORMS": "1"})
+    data.update({"selling_units-TOTAL_FORMS": "0", "selling_units-INITIAL_FORMS": "0"})
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors

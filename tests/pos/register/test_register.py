@@ -165,9 +165,9 @@ def test_register_page_query_count_does_not_grow_with_the_cart(
     assert len(response.context["lines"]) == size
 
 
-# The same for 1 line and for 10: session, user, shift, permissions (one query), products, held
-# sales, the categories of the tiles.
-QUERIES = 7
+# The same for 1 line and for 10: session, user, shift, permissions (one query), products, the
+# price rules that may apply, held sales, the categories of the tiles.
+QUERIES = 8
 
 
 def test_typing_a_name_lists_the_matches(till, make_product):
