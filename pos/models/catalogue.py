@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, JSONField, Q, Value
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -90,7 +90,9 @@ class Product(models.Model):
         related_name="variants",
         verbose_name=_("variant of"),
     )
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    attributes = models.JSONField(
+        _("attributes"), default=dict, db_default=Value({}, JSONField()), blank=True
+    )
     # The item code a scale prints on its labels (pos.models.ScaleLabelTemplate), if any.
     scale_code = models.PositiveIntegerField(
         _("scale item code"), null=True, blank=True, unique=True
@@ -106,12 +108,19 @@ class Product(models.Model):
         **MONEY,
         help_text=_("The floor for any discount or price override."),
     )
+    # Database defaults too (here and on the other columns added with them): rows written by
+    # code that predates them (the previous release during an upgrade, bulk SQL) get them.
     unit = models.CharField(
-        _("stock unit"), max_length=8, choices=StockUnit.choices, default=StockUnit.PIECE
+        _("stock unit"),
+        max_length=8,
+        choices=StockUnit.choices,
+        default=StockUnit.PIECE,
+        db_default=StockUnit.PIECE,
     )
     quantity_places = models.PositiveSmallIntegerField(
         _("decimal places"),
         default=0,
+        db_default=0,
         validators=[MaxValueValidator(MAX_PLACES)],
         help_text=_("0 for pieces; up to 3 for goods sold by weight or length (0.750 kg)."),
     )

@@ -153,7 +153,7 @@ class Sale(models.Model):
     change_given = models.DecimalField(**MONEY, default=0)
     # Cash due rounded to the shop's step: what the customer paid beyond (or short of) the
     # total, shown as its own receipt line. Paid = total + cash_rounding.
-    cash_rounding = models.DecimalField(**MONEY, default=0)
+    cash_rounding = models.DecimalField(**MONEY, default=0, db_default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The shop-local date of created_at, written once at checkout: reports group and filter
     # sales by it without converting every row's time to the shop's time zone.
@@ -201,11 +201,11 @@ class SaleLine(models.Model):
     # Sold as: `unit_quantity` of `unit_name` holding `unit_factor` stock units each (2 ×
     # Carton of 24); unit_quantity null: sold in the stock unit (the quantity). Prices on the
     # line (shelf_price, unit_price) are per unit sold.
-    unit_name = models.CharField(max_length=40, blank=True)
-    unit_factor = models.DecimalField(default=1, **STORED)
+    unit_name = models.CharField(max_length=40, blank=True, default="", db_default="")
+    unit_factor = models.DecimalField(default=1, db_default=1, **STORED)
     unit_quantity = models.DecimalField(null=True, blank=True, **STORED)
     # Which price applied when not the shelf price: "Wholesale, from 10".
-    price_source = models.CharField(max_length=80, blank=True)
+    price_source = models.CharField(max_length=80, blank=True, default="", db_default="")
     shelf_price = models.DecimalField(**MONEY)
     unit_price = models.DecimalField(**MONEY)
     line_discount = models.DecimalField(**MONEY, default=0)

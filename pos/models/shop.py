@@ -65,6 +65,7 @@ class ShopSettings(models.Model):
         max_digits=8,
         decimal_places=2,
         default=0,
+        db_default=0,
         validators=[MinValueValidator(0)],
         help_text=_(
             "Cash due is rounded to this step (e.g. 5 or 10); 0 rounds nothing. Mobile Money "

@@ -137,6 +137,15 @@ ROUTES: dict[str, Access] = {
     "api/v1/": Access(get=SIGNED_IN),
     "api/v1/categories/": Access(get=SIGNED_IN, post=MANAGERS),
     "api/v1/categories/<int:pk>/": Access(get=SIGNED_IN, patch=MANAGERS),
+    "api/v1/selling-units/": Access(get=MANAGERS, post=MANAGERS),
+    "api/v1/selling-units/<int:pk>/": Access(get=MANAGERS, patch=MANAGERS),
+    "api/v1/price-lists/": Access(get=MANAGERS, post=MANAGERS),
+    "api/v1/price-lists/<int:pk>/": Access(get=MANAGERS, patch=MANAGERS),
+    "api/v1/price-rules/": Access(get=MANAGERS, post=MANAGERS),
+    "api/v1/price-rules/<int:pk>/": Access(get=MANAGERS, patch=MANAGERS),
+    "api/v1/scale-label-templates/": Access(get=MANAGERS, post=MANAGERS),
+    "api/v1/scale-label-templates/<int:pk>/": Access(get=MANAGERS, patch=MANAGERS),
+    "api/v1/scale-label-templates/test/": Access(post=MANAGERS),
     "api/v1/suppliers/": Access(get=MANAGERS, post=MANAGERS),
     "api/v1/suppliers/<int:pk>/": Access(get=MANAGERS, patch=MANAGERS),
     "api/v1/products/": Access(get=SIGNED_IN, post=MANAGERS),
@@ -194,6 +203,7 @@ ROUTES: dict[str, Access] = {
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
     "admin/pos/product/stock-count/": screen(MANAGERS),
+    "admin/pos/scalelabeltemplate/test/": screen(MANAGERS),
     "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
@@ -225,7 +235,12 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page
-    "pos.productdaysales": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    "pos.productdaysales": (ADMINS, NOBODY, NOBODY),
+    # Goods as shops sell them: packs, price lists and their rules, scale label layouts.
+    "pos.sellingunit": (MANAGERS, MANAGERS, ADMINS),
+    "pos.pricelist": (MANAGERS, MANAGERS, ADMINS),
+    "pos.pricerule": (MANAGERS, MANAGERS, ADMINS),
+    "pos.scalelabeltemplate": (MANAGERS, MANAGERS, ADMINS),  # the reports' daily sums, read only
     # The journal and its closings: read only for everyone, by the database's own trigger too.
     "pos.journalentry": (MANAGERS, NOBODY, NOBODY),
     "pos.closing": (MANAGERS, NOBODY, NOBODY),
@@ -335,11 +350,49 @@ def concrete_url(route: str, shop) -> str:
             value = _refund_on_the_cashiers_shift(shop).pk
         elif before == "account-payments":
             value = _payment_on_account(shop).pk
+        elif before in GOODS_ROWS:
+            value = GOODS_ROWS[before](shop).pk
         else:
             assert before in OBJECT_BEFORE, f"say which object {route} points at (OBJECT_BEFORE)"
             value = shop[OBJECT_BEFORE[before]].pk
         parts[i] = str(value)
     return "/" + "/".join(parts)
+
+
+def _selling_unit(shop):
+    from pos.models import SellingUnit
+
+    return SellingUnit.objects.get_or_create(
+        product=shop["product"], name="Box", defaults={"factor": 10}
+    )[0]
+
+
+def _price_list(shop):
+    from pos.models import PriceList
+
+    return PriceList.objects.get_or_create(name="Wholesale")[0]
+
+
+def _price_rule(shop):
+    from pos.models import PriceRule
+
+    return PriceRule.objects.get_or_create(
+        product=shop["product"], price_list=None, defaults={"min_quantity": 10, "price": 3000}
+    )[0]
+
+
+def _scale_template(shop):
+    from pos.models import ScaleLabelTemplate
+
+    return ScaleLabelTemplate.objects.order_by("pk").first()
+
+
+GOODS_ROWS = {
+    "selling-units": _selling_unit,
+    "price-lists": _price_list,
+    "price-rules": _price_rule,
+    "scale-label-templates": _scale_template,
+}
 
 
 def _refund_on_the_cashiers_shift(shop):
