@@ -1,0 +1,55 @@
+"""The till with goods as shops sell them: scale labels, cartons, variants, price lists."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from pos.barcodes import make_ean13
+from pos.models import SellingUnit
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def goods(make_product):
+    sugar = make_product(
+        name="Sugar", unit="kg", quantity_places=3, retail_price=D(1450), minimum_price=D(0),
+        cost_price=D(0), scale_code=123, stock=D(5),
+    )  # fmt: skip
+    soap = make_product(
+        name="Soap", retail_price=D(1000), minimum_price=D(0), cost_price=D(0), stock=100
+    )
+    carton = SellingUnit.objects.create(
+        product=soap, name="Carton", factor=24, barcode=make_ean13("600000000024"), price=D(22000)
+    )
+    return {"sugar": sugar, "soap": soap, "carton": carton}
+
+
+def test_a_label_a_carton_and_pieces_price_as_checkout_will(till, scan, goods):
+    scan(make_ean13("21" + "00123" + "00750"))
+    scan(goods["carton"].barcode)
+    scan(goods["soap"].barcode)
+    page = till.get("/register/")
+    lines = page.context["lines"]
+    assert [(line.unit_label, line.quantity, line.total) for line in lines] == [
+        ("kg", D("0.75"), D(1088)),
+        ("Carton (24)", 1, D(22000)),
+        ("", 1, D(1000)),
+    ]
+    response = till.post(
+        reverse("register:update_line", args=[2]),
+        {"quantity": "3", "unit_price": "", "discount": ""},
+    )
+    assert response.status_code in (200, 302)
+    page = till.get("/register/")
+    assert [line.total for line in page.context["lines"]] == [D(1088), D(22000), D(3000)]
+    assert page.context["priced"].total == D(26088)
+    # A carton counts whole cartons; a label's weight is the scale's.
+    half = till.post(
+        reverse("register:update_line", args=[1]), {"quantity": "1.5", "unit_price": ""}
+    )
+    assert half.status_code == 400
+    till.post(reverse("register:update_line", args=[0]), {"quantity": "2", "unit_price": ""})
+    assert till.get("/register/").context["lines"][0].quantity == D("0.75")
