@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import audit
+from core.errors import DomainError
 from monitoring.ratelimit import limit
 from pos import errors, selectors
 from pos.models import (
@@ -48,7 +49,6 @@ from pos.services.shifts import (
 )
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
-from vevurn.errors import DomainError
 
 PARTIAL_HEADER = "HTTP_X_REGISTER_PARTIAL"
 # The largest amount a money field takes (max_digits=14, decimal_places=2).

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import (
@@ -38,7 +39,6 @@ from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_LINES = 200

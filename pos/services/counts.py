@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
+from core.errors import PermissionDenied
 from pos.errors import InvalidQuantity
 from pos.models import (
     JournalKind,
@@ -15,7 +16,6 @@ from pos.models import (
 )
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import PermissionDenied
 
 
 def count_differences(counted: dict[int, int]) -> list[dict]:

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from django import forms
 from django.db import transaction
 
+from core.errors import PermissionDenied
 from pos.models import PRODUCT_EDITABLE_FIELDS, Category, Product, ProductStatus, Supplier
 from pos.services import locks
 from pos.services.catalogue import write_product_changes
 from pos.spreadsheet import csv_writer, unneutralise
-from vevurn.errors import PermissionDenied
 
 # The CSV's columns: SKU first (it names the row), then what a manager may edit.
 COLUMNS = ["sku", *(name for name in PRODUCT_EDITABLE_FIELDS if name != "sku")]

@@ -8,11 +8,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from core.errors import NotFound
 from pos import errors
 from pos.models import Customer, HeldSale, Product, Register
 from pos.services import locks
 from pos.services.checkout import Cart, CartLine
-from vevurn.errors import NotFound
 
 MAX_NOTE = 120
 

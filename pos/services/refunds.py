@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import (
@@ -50,7 +51,6 @@ from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_LINES = 200

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 
 from accounts import audit
+from core.errors import NotFound, PermissionDenied
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
 from pos.models import (
     JournalKind,
@@ -23,7 +24,6 @@ from pos.models import (
     StockMovement,
 )
 from pos.services import journal, locks
-from vevurn.errors import NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
 from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_REASON = 200
