@@ -16,3 +16,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests flush request metrics explicitly (monitoring.metrics.recorder.flush()), so that no
 # background flush lands in another test's cache.
 METRICS_FLUSH_INTERVAL_SECONDS = 3600
+# Jobs run at once, in the test's own thread and transaction (tests of the worker itself use
+# the database backend; see tests/jobs).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -35,6 +35,7 @@ from pos.pricing import LineInput, price_cart
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
+from pos.services.mobile_money import sold_otherwise
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
 
@@ -445,7 +446,9 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
         return {}
     found = {
         r.pk: r
-        for r in MobileMoneyRequest.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        for r in sold_otherwise(MobileMoneyRequest.objects.select_for_update())
+        .filter(pk__in=ids)
+        .order_by("pk")
     }
     for tender in tenders:
         if tender.momo_request_id is None:
@@ -456,6 +459,8 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or request.shift_id != shift.pk
             or request.status != MobileMoneyRequest.Status.SUCCESSFUL
             or request.payment_id is not None
+            or request.abandoned_at is not None
+            or request.sold_otherwise  # its cart was paid another way: a late success
             or request.amount != tender.amount
             or tender.tender != Tender.MOBILE_MONEY
         ):

@@ -1,6 +1,6 @@
 """A production-like environment, in a subprocess as a release phase would run the command:
 DEBUG off, a real secret key, PostgreSQL (or SQLite), Redis, JSON logs, Sentry, SMTP, collected
-static files, and a live gunicorn checked with --url. It must score at least 90 with no failed
+static files, a live gunicorn checked with --url, and the worker and scheduler beside it. It must score at least 90 with no failed
 check."""
 
 import json
@@ -114,9 +114,35 @@ def start_gunicorn(env: dict) -> tuple[subprocess.Popen, str]:
         time.sleep(0.2)
 
 
+def start_jobs(env: dict, url: str) -> list[subprocess.Popen]:
+    """The Procfile's worker and scheduler, until the instance's health sees both."""
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", command],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in ("run_worker", "run_scheduler")
+    ]
+    headers = {"Authorization": f"Bearer {MONITORING_TOKEN}"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        checks = httpx.get(f"{url}/api/health/detailed", headers=headers, timeout=10).json()
+        if all(checks["checks"][kind]["status"] == "ok" for kind in ("worker", "scheduler")):
+            return processes
+        time.sleep(0.5)
+    for process in processes:
+        process.kill()
+    raise AssertionError(f"worker or scheduler not seen: {checks['checks']}")
+
+
 def assert_ready(env):
     process, url = start_gunicorn(env)
+    jobs = []
     try:
+        jobs = start_jobs(env, url)
         result = manage(
             "check_deployment",
             "--url",
@@ -132,8 +158,9 @@ def assert_ready(env):
             env=env,
         )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for running in [process, *jobs]:
+            running.terminate()
+            running.wait(timeout=30)
     assert result.stdout, result.stderr
     report = json.loads(result.stdout)
     not_passing = [
