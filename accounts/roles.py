@@ -62,6 +62,9 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_cashmovement",
         "pos.view_mobilemoneyrequest",
         "pos.view_reports",
+        # The tamper-evident journal, its closings and its integrity check (read only).
+        "pos.view_journalentry",
+        "pos.view_closing",
         # API tokens (rest_framework.authtoken): create and revoke them in the admin, for
         # themselves and the cashiers they manage (accounts/admin.py TokenAdmin).
         "authtoken.view_tokenproxy",

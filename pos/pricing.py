@@ -117,3 +117,10 @@ def price_cart(
         tax_total=sum((p.tax for p in priced), ZERO),
         total=sum((p.total for p in priced), ZERO),
     )
+
+
+def under_minimum(line: PricedLine, minimum_price: Decimal, *, prices_include_vat: bool) -> bool:
+    """Whether a priced line sells under its product's minimum unit price, compared with what
+    the line costs after every discount and before any VAT added on top."""
+    before_vat_on_top = line.total - (ZERO if prices_include_vat else line.tax)
+    return before_vat_on_top < minimum_price * line.quantity

@@ -98,6 +98,31 @@ def _in_name_order_on_postgresql(ids: QuerySet, query: str) -> list[int]:
     return found
 
 
+def product_search_count(query: str, *, most: int) -> int:
+    """How many active products `product_search(query)` would find, counting no further than
+    `most` (a count of every match of a common word costs more than listing the first ones)."""
+    query = (query or "").strip()
+    products = Product.objects.filter(status=ProductStatus.ACTIVE)
+    if query:
+        products = products.filter(Q(name__icontains=query) | Q(sku=query) | Q(barcode=query))
+    return products.order_by().values("pk")[:most].count()
+
+
+def till_categories() -> list:
+    """The active categories, for the till's grid of tiles."""
+    from pos.models import Category
+
+    return list(Category.objects.filter(is_active=True).order_by("name").only("pk", "name"))
+
+
+def category_products(category_id: int, *, limit: int) -> QuerySet:
+    """The first `limit` active products of a category by name: the till's tiles, for goods
+    sold without scanning a barcode."""
+    return Product.objects.filter(category_id=category_id, status=ProductStatus.ACTIVE).order_by(
+        "name", "pk"
+    )[:limit]
+
+
 def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
     from pos.errors import InvalidPhoneNumber
     from pos.services.customers import normalise_phone
@@ -117,6 +142,87 @@ def refund_history(sale):
         .prefetch_related("lines", "payments")
         .order_by("created_at", "id")
     )
+
+
+# --- Returns: finding the sale, and what a return would give back -----------------------------
+
+SALES_FOUND = 50
+
+
+def find_sales(
+    text: str = "", *, day: datetime.date | None = None, amount: Decimal | None = None
+) -> QuerySet:
+    """Sales for a return, newest first: by receipt number (typed, or scanned from the
+    receipt's code), by the customer's phone (or name), and/or by business day and total."""
+    from pos.models import Sale
+
+    sales = Sale.objects.select_related("customer", "cashier", "register")
+    text = (text or "").strip()
+    if not (text or day or amount is not None):
+        return sales.none()
+    if text:
+        by_number = Q(number__iexact=text) | Q(number__icontains=text)
+        sales = sales.filter(by_number | Q(customer__in=customer_lookup(text).values("pk")))
+    if day is not None:
+        sales = sales.filter(business_day=day)
+    if amount is not None:
+        sales = sales.filter(total=amount)
+    return sales.order_by("-created_at", "-pk")[:SALES_FOUND]
+
+
+def sale_by_number(code: str):
+    """The sale whose receipt number is `code` exactly (the receipt's scanned code), or None."""
+    from pos.models import Sale
+
+    code = (code or "").strip()
+    if not code or len(code) > 24:
+        return None
+    return Sale.objects.filter(number__iexact=code).first()
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    line: object  # the SaleLine
+    returned: int
+    left: int
+    refund_total: Decimal  # what returning `quantity` of it gives back
+    quantity: int
+
+
+def refund_preview(sale, quantities: dict[int, int]) -> tuple[list[ReturnableLine], Decimal]:
+    """Each line of `sale` with what is left to return, and what returning `quantities`
+    ({sale line pk: quantity}) would give back: the refund service's own arithmetic."""
+    from pos.models import RefundLine, ShopSettings
+    from pos.services.refunds import refund_share
+
+    places = ShopSettings.load().currency_decimal_places
+    lines = list(sale.lines.order_by("pk"))
+    done = {
+        row["sale_line"]: row
+        for row in RefundLine.objects.filter(sale_line__in=lines)
+        .values("sale_line")
+        .annotate(quantity=Sum("quantity"), total=Sum("total"), tax=Sum("tax"))
+    }
+    rows, zero = [], Decimal(0)
+    for line in lines:
+        before = done.get(line.pk, {})
+        returned = before.get("quantity") or 0
+        left = line.quantity - returned
+        quantity = quantities.get(line.pk) or 0
+        total = zero
+        if 0 < quantity <= left:
+            total, _tax = refund_share(
+                line_total=line.total,
+                line_tax=line.tax,
+                sold=line.quantity,
+                returned=returned,
+                refunded_total=before.get("total") or zero,
+                refunded_tax=before.get("tax") or zero,
+                quantity=quantity,
+                places=places,
+            )
+        rows.append(ReturnableLine(line, returned, left, total, quantity))
+    return rows, sum((row.refund_total for row in rows), zero)
 
 
 # --- Invoices and customer statements ---------------------------------------------------------

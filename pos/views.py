@@ -8,7 +8,6 @@ import uuid
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -16,41 +15,75 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.errors import error_response
-from pos import selectors
+from pos import receipts, selectors
 from pos.forms import StatementPeriodForm
-from pos.models import Customer, Invoice, MobileMoneyRequest, Sale, Shift, ShopSettings
+from pos.models import (
+    Customer,
+    Invoice,
+    MobileMoneyRequest,
+    Refund,
+    Sale,
+    Shift,
+    ShopSettings,
+)
 from pos.money import to_currency
 from pos.services import mobile_money
+from pos.services.receipt_prints import record_receipt_print
 from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
 
 
+def _slip(request, template: str, context: dict, *, code: str | None = None):
+    """A printed slip: the shop's one header, the paper of this device, the scannable code."""
+    shop = ShopSettings.load()
+    width = receipts.paper(request)
+    response = render(
+        request,
+        template,
+        {
+            **context,
+            "shop": shop,
+            "header_lines": receipts.header_lines(shop),
+            "paper": width,
+            "code": receipts.code_svg(code, width=width) if code else None,
+        },
+    )
+    receipts.remember_paper(request, response)
+    return response
+
+
 @login_required
 @permission_required("pos.view_sale", raise_exception=True)
 def receipt(request, pk: int):
-    """The printable receipt (80 mm thermal, fine on A4). Every print after the first is a copy."""
+    """The printable receipt (80 or 58 mm thermal). Every print after the first is a copy."""
     sale = get_object_or_404(
         Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
     )
     if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied("This sale is on another cashier's shift.")
-    is_copy = sale.receipt_prints > 0
-    Sale.objects.filter(pk=sale.pk).update(receipt_prints=F("receipt_prints") + 1)
+    is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
-    return render(
-        request,
-        "pos/receipt.html",
-        {
-            "sale": sale,
-            "lines": sale.lines.all(),
-            "payments": payments,
-            "refunds": selectors.refund_history(sale),
-            "shop": ShopSettings.load(),
-            "is_copy": is_copy,
-        },
-    )
+    context = {
+        "sale": sale,
+        "lines": sale.lines.all(),
+        "payments": payments,
+        "refunds": selectors.refund_history(sale),
+        "is_copy": is_copy,
+    }
+    return _slip(request, "pos/receipt.html", context, code=sale.number)
+
+
+@login_required
+@permission_required("pos.view_sale", raise_exception=True)
+def refund_slip(request, pk: int):
+    """The printable slip of a refund, for the customer (and the drawer's paper trail)."""
+    refund = get_object_or_404(Refund.objects.select_related("sale", "shift", "created_by"), pk=pk)
+    if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This refund is on another cashier's shift.")
+    code = refund.sale.number if refund.sale_id else None
+    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code)
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------

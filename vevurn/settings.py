@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_ratelimit",
     "csp",
+    "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "django_tasks",
     "django_tasks_db",
     "jobs",
@@ -269,6 +270,8 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # WhiteNoise: hashed names (app.3f2a9c.css) are cached for ten years, marked immutable; this is
 # for the few unhashed files. Development serves without caching.
 WHITENOISE_MAX_AGE = 0 if DEBUG else env_int("WHITENOISE_MAX_AGE", 3600)
+# Files a browser asks for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "vevurn" / "root_files"
 
 # --- Uploaded files ---------------------------------------------------------------------------
 # MEDIA_STORAGE=filesystem (default): files under MEDIA_ROOT on this machine, served at MEDIA_URL
@@ -416,6 +419,7 @@ LOGGING = {
             "formatter": LOG_FORMAT,
             "filters": ["request_context"],
         },
+        "null": {"class": "logging.NullHandler"},
         "mail_admins": {
             "level": "ERROR",
             "filters": ["require_debug_false"],
@@ -426,7 +430,9 @@ LOGGING = {
     "loggers": {
         # Django's defaults give these their own handlers; send them through ours instead.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # runserver's own line per request repeats vevurn.access's (twice per request under
+        # `make run`); vevurn.access also covers static files (whitenoise.runserver_nostatic).
+        "django.server": {"handlers": ["null"], "level": LOG_LEVEL, "propagate": False},
         # It repeats every 4xx/5xx that vevurn.access (status) and vevurn.errors (stack trace)
         # already log; at ERROR it would also send each system error to Sentry a second time.
         "django.request": {"handlers": [], "level": "CRITICAL", "propagate": True},

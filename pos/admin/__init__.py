@@ -1,4 +1,4 @@
 """The manager's back office: every pos model, with the stock-changing screens going through
 the services (adjust stock, stock count, receive a purchase order, CSV import)."""
 
-from pos.admin import catalogue, customers, purchasing, selling, shop, stock  # noqa: F401
+from pos.admin import catalogue, customers, journal, purchasing, selling, shop, stock  # noqa: F401

@@ -2,7 +2,6 @@ import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.db.models import F, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
@@ -11,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from pos.admin.base import ReadOnlyInline
+from pos.admin.base import ReadOnlyInline, ShopAdmin
 from pos.forms import (
     CountEntryForm,
     CountFilterForm,
@@ -31,14 +30,14 @@ RECENT_MOVEMENTS = 20
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ShopAdmin):
     list_display = ["name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(ShopAdmin):
     list_display = ["name", "contact_name", "phone", "email", "payment_terms", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "contact_name", "phone", "email", "tin"]
@@ -88,7 +87,7 @@ class RecentMovementsInline(ReadOnlyInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ShopAdmin):
     form = ProductAdminForm
     list_display = [
         "name",
@@ -138,19 +137,18 @@ class ProductAdmin(admin.ModelAdmin):
         return fields
 
     def save_model(self, request, obj, form, change):
-        """Saves through the catalogue service's rules: prices audited, opening stock ledgered."""
-        with transaction.atomic():
-            if change:
-                old = {f: form.initial.get(f) for f in catalogue_services.PRICE_FIELDS}
-                obj.updated_by = request.user
-                obj.save()
-                catalogue_services.record_price_changes(product=obj, old=old, user=request.user)
-            else:
-                obj.created_by = obj.updated_by = request.user
-                obj.save()
-                opening = form.cleaned_data.get("opening_stock") or 0
-                if opening:
-                    catalogue_services.open_stock(product=obj, quantity=opening, user=request.user)
+        """Through the catalogue services: the edited fields only, on the locked row (a sale
+        made while the form was open keeps its stock), prices audited, opening stock ledgered."""
+        if change:
+            edited = {name: getattr(obj, name) for name in form.changed_data if name in form.fields}
+            saved = catalogue_services.update_product(product=obj, user=request.user, **edited)
+            obj.stock_on_hand, obj.updated_at = saved.stock_on_hand, saved.updated_at
+        else:
+            catalogue_services.create_product(
+                product=obj,
+                user=request.user,
+                initial_stock=form.cleaned_data.get("opening_stock") or 0,
+            )
         if obj.cost_exceeds_retail:
             messages.warning(
                 request,

@@ -6,13 +6,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from pos.admin.base import MoneyDisplayMixin, ShopAdmin
 from pos.forms import ReceiveForm
 from pos.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.services import purchasing
 from vevurn.errors import DomainError
 
 
-class PurchaseOrderLineInline(admin.TabularInline):
+class PurchaseOrderLineInline(MoneyDisplayMixin, admin.TabularInline):
     model = PurchaseOrderLine
     extra = 1
     fields = ["product", "quantity_ordered", "unit_cost", "quantity_received"]
@@ -36,7 +37,7 @@ class PurchaseOrderLineInline(admin.TabularInline):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(ShopAdmin):
     list_display = ["__str__", "supplier", "status", "reference", "created_at", "received_at"]
     list_filter = ["status", "supplier"]
     search_fields = ["=id", "reference", "supplier__name", "notes"]

@@ -3,7 +3,7 @@ ledgers, read-only here (voids, refunds and closes go through the selling servic
 
 from django.contrib import admin
 
-from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline, ShopAdmin
 from pos.models import (
     CashMovement,
     HeldSale,
@@ -20,10 +20,11 @@ from pos.models import (
     Sequence,
     Shift,
 )
+from pos.services.registers import create_register, update_register
 
 
 @admin.register(Register)
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(ShopAdmin):
     list_display = ["code", "name", "is_active", "last_receipt_number"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
@@ -32,6 +33,17 @@ class RegisterAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The code prefixes every receipt number already printed: fixed once the register exists.
         return ["code", "last_receipt_number"] if obj else ["last_receipt_number"]
+
+    def save_model(self, request, obj, form, change):
+        """Through the register services: a rename writes the name only, on the locked row, so
+        a sale made while the form was open keeps its receipt number (checkout owns the
+        counter)."""
+        if change:
+            edited = {name: getattr(obj, name) for name in form.changed_data if name in form.fields}
+            saved = update_register(register=obj, user=request.user, **edited)
+            obj.last_receipt_number = saved.last_receipt_number
+        else:
+            create_register(register=obj, user=request.user)
 
 
 class SaleLineInline(ReadOnlyInline):
@@ -171,13 +183,21 @@ class MobileMoneyRequestAdmin(ReadOnlyAdmin):
     search_fields = ["reference_id", "financial_transaction_id", "phone"]
 
 
+class InternalAdmin(ReadOnlyAdmin):
+    """Tables the services keep for themselves: read-only, and left off the admin's index (their
+    pages stay reachable by address, for support)."""
+
+    def get_model_perms(self, request):
+        return {}
+
+
 @admin.register(Sequence)
-class SequenceAdmin(ReadOnlyAdmin):
+class SequenceAdmin(InternalAdmin):
     list_display = ["name", "last_number"]
 
 
 @admin.register(ProductDaySales)
-class ProductDaySalesAdmin(ReadOnlyAdmin):
+class ProductDaySalesAdmin(InternalAdmin):
     """The daily sums the line reports read; written by checkout only."""
 
     list_display = ["day", "product", "quantity", "total", "tax", "discounts", "cost"]

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from pos.admin.base import ShopAdmin
 from pos.models import ShopSettings
 
 
 @admin.register(ShopSettings)
-class ShopSettingsAdmin(admin.ModelAdmin):
+class ShopSettingsAdmin(ShopAdmin):
     """One record: the list page opens it; it can be added once and never deleted."""
 
     def has_add_permission(self, request):

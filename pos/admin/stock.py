@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline, ShopAdmin
 from pos.models import LowStockAlert, StockCount, StockCountLine, StockMovement
 from pos.services.stock import acknowledge_alerts
 
@@ -34,7 +34,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LowStockAlert)
-class LowStockAlertAdmin(admin.ModelAdmin):
+class LowStockAlertAdmin(ShopAdmin):
     list_display = [
         "created_at",
         "product",

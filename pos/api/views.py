@@ -29,7 +29,7 @@ from pos.models import (
 from pos.services import holds, invoices, purchasing, refunds, shifts, voids
 from pos.services.catalogue import create_product, update_product
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
-from pos.services.customers import create_customer
+from pos.services.customers import create_customer, update_customer
 from pos.services.stock import adjust_stock
 from vevurn.errors import DomainError, NotFound
 
@@ -156,11 +156,9 @@ class CustomerViewSet(CatalogueViewSet):
         serializer.instance = create_customer(user=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        customer = serializer.instance
-        for name, value in serializer.validated_data.items():
-            setattr(customer, name, value)
-        customer.full_clean()  # normalises the phone and checks it is unique
-        customer.save()
+        serializer.instance = update_customer(
+            customer=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
 
     @extend_schema(
         parameters=[s.StatementQuerySerializer], responses={200: s.StatementSerializer, **ERRORS}

@@ -6,6 +6,15 @@ from pos.models.catalogue import (
     Supplier,
 )
 from pos.models.customers import Customer
+from pos.models.journal import (
+    BACK_OFFICE_CHAIN,
+    AppendOnlyError,
+    ChainHead,
+    Closing,
+    ClosingKind,
+    JournalEntry,
+    JournalKind,
+)
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.models.selling import (
     CashMovement,
@@ -35,6 +44,13 @@ from pos.models.stock import (
 )
 
 __all__ = [
+    "BACK_OFFICE_CHAIN",
+    "AppendOnlyError",
+    "ChainHead",
+    "Closing",
+    "ClosingKind",
+    "JournalEntry",
+    "JournalKind",
     "PRODUCT_EDITABLE_FIELDS",
     "CashMovement",
     "Category",

@@ -24,6 +24,11 @@ class Tender(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
     ACCOUNT = "account", _("On account")
 
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """The tender's name as screens and reports show it (an unknown code as it is)."""
+        return str(cls(code).label) if code in cls.values else code
+
 
 class Register(models.Model):
     """A till. Its counter row numbers its receipts (R1-000123) without gaps."""
@@ -202,6 +207,8 @@ class ProductDaySales(models.Model):
     cost = models.DecimalField(**MONEY, default=0)  # unit cost snapshot × quantity
 
     class Meta:
+        verbose_name = _("daily product sales")
+        verbose_name_plural = _("daily product sales")
         constraints = [
             models.UniqueConstraint(fields=["day", "product"], name="one_row_per_product_day")
         ]
@@ -291,6 +298,8 @@ class RefundLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     tax = models.DecimalField(**MONEY)
+    # The VAT rate of the returned goods: the sale line's, or the shop's for a no-receipt return.
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     restock = models.BooleanField(default=True)
 
     def __str__(self):
@@ -401,6 +410,10 @@ class Sequence(models.Model):
 
     name = models.CharField(max_length=32, unique=True)
     last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
 
     def __str__(self):
         return f"{self.name}: {self.last_number}"

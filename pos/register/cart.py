@@ -8,9 +8,12 @@ computed again on the server (`priced()`), never read back from the browser.
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
+
+from django.utils.translation import gettext as _
 
 from pos.models import Customer, Product, ShopSettings
-from pos.pricing import LineInput, PricedCart, price_cart
+from pos.pricing import LineInput, PricedCart, price_cart, under_minimum
 from pos.services.checkout import MAX_QUANTITY, Cart
 from pos.services.holds import cart_from_json, cart_to_json
 
@@ -28,6 +31,20 @@ class ShownLine:
     discount: Decimal
     total: Decimal
     tax: Decimal
+    minimum_price: Decimal
+    below_minimum: bool  # sold under the product's minimum: a manager approves it at payment
+
+
+class Bill(NamedTuple):
+    """The cart priced once: what the register and the payment screen show."""
+
+    lines: list[ShownLine]
+    priced: PricedCart
+    customer: Customer | None
+
+    @property
+    def below_minimum(self) -> bool:
+        return any(line.below_minimum for line in self.lines)
 
 
 class SessionCart:
@@ -77,12 +94,28 @@ class SessionCart:
             )
         self.save()
 
-    def update_line(self, index: int, *, quantity: int, unit_price, discount) -> None:
+    def update_line(self, index: int, *, quantity: int, unit_price, discount) -> str | None:
+        """Change a line; refused (a message, nothing changed) if the line or the sale would
+        then cost less than nothing."""
         line = self.lines[index]
+        before = dict(line)
         line["quantity"] = quantity
         line["unit_price"] = None if unit_price is None else str(unit_price)
         line["discount"] = str(discount or ZERO)
+        problem = self.negative_total()
+        if problem:
+            line.update(before)
+            return problem
         self.save()
+        return None
+
+    def step_line(self, index: int, step: int) -> str | None:
+        """One more (step=1) or one fewer (step=-1) of a line; never below one."""
+        line = self.lines[index]
+        quantity = min(max(line["quantity"] + step, 1), MAX_QUANTITY)
+        return self.update_line(
+            index, quantity=quantity, unit_price=line["unit_price"], discount=line["discount"]
+        )
 
     def remove(self, index: int) -> None:
         del self.lines[index]
@@ -92,14 +125,57 @@ class SessionCart:
         self.data["customer_id"] = customer_id
         self.save()
 
-    def set_order_discount(self, amount: Decimal) -> None:
+    def set_order_discount(self, amount: Decimal) -> str | None:
+        """Set the discount on the whole sale; refused (a message) if it is more than the sale."""
+        before = self.data.get("order_discount")
         self.data["order_discount"] = str(amount)
+        problem = self.negative_total()
+        if problem:
+            self.data["order_discount"] = before
+            return problem
         self.save()
+        return None
+
+    def negative_total(self) -> str | None:
+        """Why the cart as it stands would cost less than nothing, or None."""
+        products = Product.objects.in_bulk([line["product_id"] for line in self.lines])
+        after_lines = ZERO
+        for line in self.lines:
+            product = products.get(line["product_id"])
+            if product is None:
+                continue
+            price = Decimal(line["unit_price"]) if line["unit_price"] else product.retail_price
+            gross = price * line["quantity"]
+            if Decimal(line["discount"] or "0") > gross:
+                return _("The discount on %(name)s is more than its price.") % {
+                    "name": product.name
+                }
+            after_lines += gross - Decimal(line["discount"] or "0")
+        if self.order_discount > after_lines:
+            return _("The discount cannot be more than the sale.")
+        return None
 
     def clear(self) -> None:
         self.session.pop(SESSION_KEY, None)
         self.data = SessionCart({}).data
         self.session.modified = True
+
+    def finish(self) -> None:
+        """The sale is done: empty the cart, but remember what was sold under its key, so that
+        a second click on "Complete" reaches the checkout with the same request (which answers
+        with the sale already made)."""
+        done = {"key": self.data.get("checkout_key"), "cart": cart_to_json(self.as_cart())}
+        self.clear()
+        self.data["done"] = done
+        self.save()
+
+    def for_key(self, key) -> Cart | None:
+        """The cart to check out under idempotency key `key`: this one, or the one just sold
+        under that key; None when there is nothing to sell."""
+        done = self.data.get("done")
+        if done and done["key"] == str(key):
+            return cart_from_json(done["cart"])
+        return self.as_cart() if len(self) else None
 
     def load(self, cart: Cart) -> None:
         """Replace the cart with a resumed (held) one."""
@@ -117,8 +193,9 @@ class SessionCart:
         return cart_from_json(self.data)
 
     # --- what it costs, computed here ---------------------------------------------------------
-    def priced(self):
-        """(shown lines, priced cart, customer) with a fixed number of queries."""
+    def priced(self) -> Bill:
+        """The lines as shown, the priced cart and the customer, in a fixed number of queries.
+        Call it once per request and pass the bill along."""
         shop = ShopSettings.load()
         ids = [line["product_id"] for line in self.lines]
         products = Product.objects.select_related("category").in_bulk(ids)
@@ -144,17 +221,22 @@ class SessionCart:
         shown = [
             ShownLine(
                 index=i,
-                product=products[line["product_id"]],
+                product=product,
                 quantity=line["quantity"],
                 unit_price=p.unit_price,
                 overridden=line["unit_price"] is not None,
                 discount=p.discount,
                 total=p.total,
                 tax=p.tax,
+                minimum_price=product.minimum_price,
+                below_minimum=under_minimum(
+                    p, product.minimum_price, prices_include_vat=shop.prices_include_vat
+                ),
             )
             for i, (line, p) in enumerate(zip(kept, priced.lines, strict=True))
+            for product in [products[line["product_id"]]]
         ]
         customer = None
         if self.customer_id is not None:
             customer = Customer.objects.filter(pk=self.customer_id).first()
-        return shown, priced, customer
+        return Bill(shown, priced, customer)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 
 from pos.models import CashMovement, Register, Shift, Tender
 from pos.services.checkout import MAX_QUANTITY
@@ -82,6 +83,9 @@ class PaymentForm(forms.Form):
     card = forms.DecimalField(label="Card", required=False, **MONEY)
     bank_transfer = forms.DecimalField(label="Bank transfer", required=False, **MONEY)
     account = forms.DecimalField(label="On account", required=False, **MONEY)
+    # The cash amount the page filled in (the amount due): a quick-cash note typed over it
+    # starts from nothing.
+    cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
 
     TENDERS = ("cash", "mobile_money", "card", "bank_transfer", "account")
 
@@ -90,6 +94,10 @@ class CashMovementForm(forms.Form):
     kind = forms.ChoiceField(label="Cash in or out", choices=CashMovement.Kind.choices)
     amount = forms.DecimalField(label="Amount", **MONEY)
     reason = forms.CharField(label="Reason", max_length=200)
+
+
+class NoSaleForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the drawer opened?"), max_length=200)
 
 
 class CloseShiftForm(forms.Form):
@@ -117,6 +125,28 @@ class VoidForm(forms.Form):
     reason = forms.CharField(label="Why is the sale voided?", max_length=200)
 
 
+class FindSaleForm(forms.Form):
+    """Find a sale for a return: receipt number or its scanned code, phone, day and total."""
+
+    q = forms.CharField(
+        label="Receipt number, scanned code or customer phone", required=False, max_length=100
+    )
+    day = forms.DateField(
+        label="Day of the sale", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.DecimalField(label="Total of the sale", required=False, **MONEY)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (
+            data.get("q") or data.get("day") or data.get("amount") is not None
+        ):
+            raise forms.ValidationError(
+                "Type a receipt number or phone, scan the receipt, or give a day and amount."
+            )
+        return data
+
+
 class RefundForm(forms.Form):
     reason = forms.CharField(label="Why are the goods returned?", max_length=200)
     tender = forms.ChoiceField(label="Pay back in", choices=[])
@@ -136,6 +166,19 @@ class RefundForm(forms.Form):
                 max_value=line.quantity,
                 initial=0,
             )
+
+    def rows(self):
+        """(sale line, its quantity field) for the template."""
+        return [(line, self[f"qty_{line.pk}"]) for line in self.lines]
+
+    def typed_quantities(self) -> dict[int, int]:
+        """The quantities typed, as far as they are whole numbers (for the total shown)."""
+        typed = {}
+        for line in self.lines:
+            raw = str(self[f"qty_{line.pk}"].value() or "").strip()
+            if raw.isdigit() and len(raw) < 6:
+                typed[line.pk] = int(raw)
+        return typed
 
     def refund_lines(self):
         from pos.services.refunds import RefundLineInput

@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import audit
 from monitoring.ratelimit import limit
@@ -37,7 +38,13 @@ from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
 from pos.services.refunds import refund_sale
-from pos.services.shifts import close_shift, open_shift, open_shift_for, record_cash_movement
+from pos.services.shifts import (
+    close_shift,
+    open_drawer,
+    open_shift,
+    open_shift_for,
+    record_cash_movement,
+)
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
 from vevurn.errors import DomainError
@@ -97,34 +104,61 @@ def open_shift_view(request):
 
 # --- The register ----------------------------------------------------------------------------
 
+# Name matches shown at first, and at most after "more" (each "more" shows this many again).
+MATCHES_SHOWN = 8
+MATCHES_MAX = 200
+# Matches are counted up to this many ("1,000+"): a count of every product named "cable" in a
+# large catalogue costs more than the list itself.
+MATCHES_COUNTED = 1000
+TILES_SHOWN = 24
+
 
 @till
 def register(request, shift):
     return _render_register(request, shift)
 
 
-def _render_register(request, shift, *, status=200, **extra):
+def _render_register(request, shift, *, status=200, bill=None, **extra):
     cart = SessionCart(request.session)
-    lines, priced, customer = cart.priced()
+    bill = bill or cart.priced()
     customer_q = request.GET.get("customer_q", "").strip()
+    category_id = _category_id(request)
     context = {
         "shift": shift,
-        "lines": lines,
-        "priced": priced,
-        "customer": customer,
+        "lines": bill.lines,
+        "priced": bill.priced,
+        "customer": bill.customer,
+        "below_minimum": bill.below_minimum,
         "order_discount": cart.order_discount,
         "scan_form": extra.pop("scan_form", None) or forms.ScanForm(),
         "customer_form": extra.pop("customer_form", None) or forms.CustomerForm(),
         "held": list(list_held(shift.register)),
         "customer_q": customer_q,
         "customer_matches": list(selectors.customer_lookup(customer_q)) if customer_q else None,
+        "categories": selectors.till_categories(),
+        "category_id": category_id,
         "shop": ShopSettings.load(),
         **extra,
     }
+    if category_id is not None:
+        shown = _bounded_int(request.GET.get("tiles"), TILES_SHOWN, MATCHES_MAX)
+        tiles = list(selectors.category_products(category_id, limit=shown + 1))
+        more = shown + TILES_SHOWN if len(tiles) > shown else None
+        context.update(tiles=tiles[:shown], more_tiles=more)
     template = "pos/register/register.html"
     if request.META.get(PARTIAL_HEADER):
         template = "pos/register/_register_body.html"
     return render(request, template, context, status=status)
+
+
+def _category_id(request) -> int | None:
+    raw = request.GET.get("category") or request.POST.get("category") or ""
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _bounded_int(raw, default: int, most: int) -> int:
+    raw = raw or ""
+    return min(int(raw), most) if raw.isdigit() and len(raw) < 6 and int(raw) > 0 else default
 
 
 def _back(request, shift, **extra):
@@ -132,7 +166,27 @@ def _back(request, shift, **extra):
     if extra or request.META.get(PARTIAL_HEADER):
         status = extra.pop("status", 200)
         return _render_register(request, shift, status=status, **extra)
+    category_id = _category_id(request)
+    if category_id is not None:
+        return redirect(f"{reverse('register:register')}?category={category_id}")
     return redirect("register:register")
+
+
+def _matches(code: str, shown: int = MATCHES_SHOWN) -> dict:
+    """The first `shown` products matching a name, how many match (up to MATCHES_COUNTED), and
+    how many to show on "more"."""
+    matches = list(selectors.product_search(code, limit=shown))
+    count = len(matches)
+    if count == shown:
+        count = selectors.product_search_count(code, most=MATCHES_COUNTED)
+    more = min(shown + MATCHES_SHOWN, MATCHES_MAX) if count > shown else None
+    return {
+        "matches": matches,
+        "match_count": count,
+        "match_count_capped": count >= MATCHES_COUNTED,
+        "more_shown": more if shown < MATCHES_MAX else None,
+        "code": code,
+    }
 
 
 @require_POST
@@ -144,34 +198,47 @@ def scan(request, shift):
         return _back(request, shift, scan_form=form, status=400)
     code = form.cleaned_data["code"].strip()
     product = selectors.product_lookup(code)
+    if product is None and (sale := selectors.sale_by_number(code)) is not None:
+        return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
-        matches = list(selectors.product_search(code, limit=8))
-        if len(matches) == 1:
-            product = matches[0]
-        elif matches:
-            return _back(request, shift, matches=matches, scan_form=forms.ScanForm())
+        found = _matches(code)
+        if len(found["matches"]) == 1:
+            product = found["matches"][0]
+        elif found["matches"]:
+            return _back(request, shift, scan_form=forms.ScanForm(), **found)
         else:
-            form.add_error("code", f"No product matches “{code}”.")
+            form.add_error("code", _("No product matches “%(code)s”.") % {"code": code})
             return _back(request, shift, scan_form=form, status=404)
     return _add(request, shift, product, form)
 
 
 @till
 def search(request, shift):
-    """Products whose name matches what is typed so far, for the pick list (register.js)."""
-    code = request.GET.get("code", "").strip()
-    matches = list(selectors.product_search(code, limit=8)) if len(code) >= 2 else []
-    return render(request, "pos/register/_matches.html", {"matches": matches})
+    """Products whose name matches what is typed so far, for the pick list (register.js), with
+    how many match and a "more" that shows the next ones."""
+    code = request.GET.get("code", "").strip()[:200]
+    shown = _bounded_int(request.GET.get("shown"), MATCHES_SHOWN, MATCHES_MAX)
+    context = _matches(code, shown) if len(code) >= 2 else {"matches": []}
+    if not request.META.get(PARTIAL_HEADER):  # "Show more" without JavaScript: the whole page
+        return _render_register(request, shift, **context)
+    return render(request, "pos/register/_matches.html", context)
 
 
 @require_POST
 @till
 def add_product(request, shift, pk: int):
-    """A product picked from the name matches."""
+    """A product picked from the name matches or from a category's tiles."""
     product = Product.objects.filter(pk=pk).first()
     if product is None:
         return _back(request, shift, status=404)
-    return _add(request, shift, product, forms.ScanForm())
+    return _add(request, shift, product, _picked(product))
+
+
+def _picked(product) -> forms.ScanForm:
+    """The scan form for a product picked by touch, so that a refusal shows under it."""
+    form = forms.ScanForm({"code": product.sku})
+    form.is_valid()
+    return form
 
 
 def _add(request, shift, product, form):
@@ -201,13 +268,43 @@ def update_line(request, shift, index: int):
     form = forms.LineForm(request.POST)
     if not form.is_valid():
         return _back(request, shift, line_errors={index: form.errors}, status=400)
-    cart.update_line(
+    problem = cart.update_line(
         index,
         quantity=form.cleaned_data["quantity"],
         unit_price=form.cleaned_data["unit_price"],
         discount=form.cleaned_data["discount"] or Decimal(0),
     )
+    if problem:
+        return _back(request, shift, line_errors={index: problem}, status=400)
     return _back(request, shift)
+
+
+def _step(request, shift, index: int, step: int):
+    cart = SessionCart(request.session)
+    if not 0 <= index < len(cart):
+        return _back(request, shift)
+    if step > 0:
+        product = Product.objects.filter(pk=cart.lines[index]["product_id"]).first()
+        if product is not None:
+            return _add(request, shift, product, _picked(product))
+    problem = cart.step_line(index, step)
+    if problem:
+        return _back(request, shift, line_errors={index: problem}, status=400)
+    return _back(request, shift)
+
+
+@require_POST
+@till
+def more_of_line(request, shift, index: int):
+    """The + button: one more, checked against the stock as a scan is."""
+    return _step(request, shift, index, 1)
+
+
+@require_POST
+@till
+def less_of_line(request, shift, index: int):
+    """The − button: one fewer, never under one (Remove takes the line away)."""
+    return _step(request, shift, index, -1)
 
 
 @require_POST
@@ -240,12 +337,9 @@ def order_discount(request, shift):
     form = forms.OrderDiscountForm(request.POST)
     if not form.is_valid():
         return _back(request, shift, discount_errors=form.errors["order_discount"], status=400)
-    cart = SessionCart(request.session)
-    amount = form.cleaned_data["order_discount"]
-    if amount > cart.priced()[1].subtotal - sum(Decimal(x["discount"]) for x in cart.lines):
-        message = "The discount cannot be more than the sale."
-        return _back(request, shift, discount_errors=[message], status=400)
-    cart.set_order_discount(amount)
+    problem = SessionCart(request.session).set_order_discount(form.cleaned_data["order_discount"])
+    if problem:
+        return _back(request, shift, discount_errors=[problem], status=400)
     return _back(request, shift)
 
 
@@ -326,22 +420,43 @@ def discard(request, shift, pk: int):
 
 
 # --- Payment ---------------------------------------------------------------------------------
+# One URL per action: the page (GET), quick cash, a Mobile Money request and its check, and
+# completing the sale. Each prices the cart once and passes the bill along.
 
 
+@require_GET
 @till
 def payment(request, shift):
     cart = SessionCart(request.session)
-    if request.method == "POST":
-        return _pay(request, shift, cart)
     if not len(cart):
         return redirect("register:register")
-    lines, priced, customer = cart.priced()
-    form = forms.PaymentForm(initial={"idempotency_key": cart.checkout_key(), "cash": priced.total})
-    return _render_payment(request, shift, cart, form)
+    bill = cart.priced()
+    total = bill.priced.total
+    form = forms.PaymentForm(
+        initial={"idempotency_key": cart.checkout_key(), "cash": total, "cash_prefill": total}
+    )
+    return _render_payment(request, shift, bill, form)
 
 
-def _render_payment(request, shift, cart, form, *, status=200, **extra):
-    lines, priced, customer = cart.priced()
+def _payment_post(view):
+    """A POST from the payment screen: its form checked for shape, with the cart's bill."""
+
+    @require_POST
+    @till
+    @functools.wraps(view)
+    def wrapped(request, shift):
+        cart = SessionCart(request.session)
+        form = forms.PaymentForm(request.POST)
+        if not form.is_valid():
+            if not len(cart):
+                return redirect("register:register")
+            return _render_payment(request, shift, cart.priced(), form, status=400)
+        return view(request, shift, cart, form)
+
+    return wrapped
+
+
+def _render_payment(request, shift, bill, form, *, status=200, **extra):
     approval = extra.pop("approval", None) or forms.ManagerApprovalForm(
         request=request, permission="pos.approve_discount"
     )
@@ -351,29 +466,24 @@ def _render_payment(request, shift, cart, form, *, status=200, **extra):
         momo_request = MobileMoneyRequest.objects.filter(
             pk=momo_id, shift=shift, payment__isnull=True
         ).first()
-    tendered = Decimal(0)
-    for name in forms.PaymentForm.TENDERS:
-        # What was typed, even when the form refused it; nothing that is not a sane amount
-        # (1e308, NaN: the field's own error says so) reaches the change shown.
-        try:
-            typed = Decimal(str(form[name].value() or 0))
-        except ArithmeticError:
-            continue
-        if typed.is_finite() and abs(typed) < MAX_TYPED_AMOUNT:
-            tendered += typed
+    tendered = sum(_typed_tenders(form).values(), Decimal(0))
+    total = bill.priced.total
+    cash_due = max(total - (tendered - _typed_tenders(form).get("cash", Decimal(0))), Decimal(0))
     return render(
         request,
         "pos/register/payment.html",
         {
             "shift": shift,
-            "lines": lines,
-            "priced": priced,
-            "customer": customer,
+            "lines": bill.lines,
+            "priced": bill.priced,
+            "customer": bill.customer,
             "form": form,
             "approval": approval,
-            "quick_notes": [1000, 2000, 5000, 10000],
-            "change_due": max(tendered - priced.total, Decimal(0)),
-            "still_due": max(priced.total - tendered, Decimal(0)),
+            "needs_approval": extra.pop("needs_approval", False) or bill.below_minimum,
+            "quick_cash": quick_cash_amounts(cash_due),
+            "cash_due": cash_due,
+            "change_due": max(tendered - total, Decimal(0)),
+            "still_due": max(total - tendered, Decimal(0)),
             "momo_request": momo_request,
             "momo_message": mobile_money.cashier_message(momo_request) if momo_request else "",
             "shop": ShopSettings.load(),
@@ -383,69 +493,162 @@ def _render_payment(request, shift, cart, form, *, status=200, **extra):
     )
 
 
-def _pay(request, shift, cart):
-    form = forms.PaymentForm(request.POST)
-    if not form.is_valid():
-        return _render_payment(request, shift, cart, form, status=400)
-    key = form.cleaned_data["idempotency_key"]
-    done = Sale.objects.filter(idempotency_key=key, cashier=request.user).first()
-    if done is not None:  # a double click or a refresh after the sale went through
-        return redirect("pos:receipt", pk=done.pk)
+def _typed_tenders(form) -> dict[str, Decimal]:
+    """What was typed in each tender, even when the form refused it; nothing that is not a sane
+    amount (1e308, NaN: the field's own error says so) reaches the change shown."""
+    typed = {}
+    for name in forms.PaymentForm.TENDERS:
+        try:
+            amount = Decimal(str(form[name].value() or 0))
+        except ArithmeticError:
+            continue
+        if amount.is_finite() and abs(amount) < MAX_TYPED_AMOUNT:
+            typed[name] = amount
+    return typed
+
+
+# Banknote steps for the quick-cash amounts: the next multiple of each above the amount due.
+ROUND_STEPS = (1000, 2000, 5000, 10000, 20000, 50000)
+QUICK_AMOUNTS = 4
+
+
+def quick_cash_amounts(due: Decimal) -> list[Decimal]:
+    """The round amounts a customer is likely to hand over for `due`: the next multiples of
+    1,000, 2,000, 5,000... above it (91,000 -> 92,000, 95,000, 100,000)."""
+    amounts = []
+    for step in ROUND_STEPS:
+        amount = (due // step + 1) * step
+        if amount not in amounts:
+            amounts.append(Decimal(amount))
+    return sorted(amounts)[:QUICK_AMOUNTS]
+
+
+@_payment_post
+def quick_cash(request, shift, cart, form):
+    """The quick-cash buttons without JavaScript: "exact" fills the cash still due; a round
+    amount adds to the cash typed (the customer hands over one note, then another), starting
+    from nothing while the cash is still the amount the page filled in."""
     if not len(cart):
-        messages.info(request, "The cart is empty.")
         return redirect("register:register")
-    if "quick_cash" in request.POST or "exact_cash" in request.POST:
-        return _quick_cash(request, shift, cart, form)
-    if "momo_request" in request.POST or "momo_check" in request.POST:
-        return _momo(request, shift, cart, form)
-    return _checkout(request, shift, cart, form)
-
-
-def _quick_cash(request, shift, cart, form):
-    """Without JavaScript, the note buttons post the form: fill the cash and show it again."""
+    bill = cart.priced()
     data = request.POST.copy()
-    if "exact_cash" in request.POST:
-        others = sum((form.cleaned_data[t] or 0 for t in form.TENDERS if t != "cash"), Decimal(0))
-        data["cash"] = str(max(cart.priced()[1].total - others, Decimal(0)))
+    typed = _typed_tenders(form)
+    if request.POST.get("quick_cash") == "exact":
+        others = sum((v for k, v in typed.items() if k != "cash"), Decimal(0))
+        data["cash"] = str(max(bill.priced.total - others, Decimal(0)))
     else:
-        data["cash"] = request.POST["quick_cash"]
-    return _render_payment(request, shift, cart, forms.PaymentForm(data))
+        note = _bounded_amount(request.POST.get("quick_cash"))
+        cash = form.cleaned_data["cash"] or Decimal(0)
+        if cash == form.cleaned_data["cash_prefill"]:
+            cash = Decimal(0)
+        data["cash"] = str(cash + note)
+    data["cash_prefill"] = ""
+    return _render_payment(request, shift, bill, forms.PaymentForm(data))
 
 
-def _momo(request, shift, cart, form):
-    """Request-to-pay without JavaScript: start it, or ask again how it stands."""
-    data = request.POST.copy()
+def _bounded_amount(raw) -> Decimal:
     try:
-        if "momo_request" in request.POST:
-            momo_request = mobile_money.start_request(
-                shift=shift,
-                amount=form.cleaned_data["mobile_money"] or "",
-                phone=request.POST.get("momo_phone", ""),
-                user=request.user,
-                request_key=form.cleaned_data["idempotency_key"],
-            )
-        else:
-            momo_request = get_object_or_404(
-                MobileMoneyRequest, pk=form.cleaned_data["momo_request_id"] or 0, shift=shift
-            )
-            momo_request = mobile_money.refresh_request(momo_request)
+        amount = Decimal(str(raw or "0"))
+    except ArithmeticError:
+        return Decimal(0)
+    return amount if amount.is_finite() and 0 <= amount < MAX_TYPED_AMOUNT else Decimal(0)
+
+
+@_payment_post
+def momo_request(request, shift, cart, form):
+    """Ask the customer's phone to pay the Mobile Money amount (without JavaScript too)."""
+    if not len(cart):
+        return redirect("register:register")
+    bill = cart.priced()
+    try:
+        momo = mobile_money.start_request(
+            shift=shift,
+            amount=form.cleaned_data["mobile_money"] or "",
+            phone=request.POST.get("momo_phone", ""),
+            user=request.user,
+            request_key=form.cleaned_data["idempotency_key"],
+        )
     except DomainError as error:
         form.add_error("mobile_money", error.message)
-        return _render_payment(request, shift, cart, form, status=error.status)
-    data["momo_request_id"] = str(momo_request.pk)
-    return _render_payment(request, shift, cart, forms.PaymentForm(data))
+        return _render_payment(request, shift, bill, form, status=error.status)
+    return _render_payment(request, shift, bill, _with_momo(request, momo))
 
 
+@_payment_post
+def momo_check(request, shift, cart, form):
+    """Ask again how a Mobile Money request stands."""
+    if not len(cart):
+        return redirect("register:register")
+    bill = cart.priced()
+    momo = get_object_or_404(
+        MobileMoneyRequest, pk=form.cleaned_data["momo_request_id"] or 0, shift=shift
+    )
+    try:
+        momo = mobile_money.refresh_request(momo)
+    except DomainError as error:
+        form.add_error("mobile_money", error.message)
+        return _render_payment(request, shift, bill, form, status=error.status)
+    return _render_payment(request, shift, bill, _with_momo(request, momo))
+
+
+def _with_momo(request, momo) -> forms.PaymentForm:
+    data = request.POST.copy()
+    data["momo_request_id"] = str(momo.pk)
+    return forms.PaymentForm(data)
+
+
+@_payment_post
 @limit("checkout")
-def _checkout(request, shift, cart, form):
+def complete(request, shift, cart, form):
+    """Complete the sale. A replay of a sale already done (a double click, a reload) is
+    answered by the checkout service with that sale: its receipt is shown again."""
+    data = form.cleaned_data
+    sold = cart.for_key(data["idempotency_key"])
+    if sold is None:
+        messages.info(request, _("The cart is empty."))
+        return redirect("register:register")
     approval = forms.ManagerApprovalForm(
         request.POST, request=request, permission="pos.approve_discount"
     )
     if not approval.is_valid():
-        return _render_payment(request, shift, cart, form, approval=approval, status=400)
-    data = form.cleaned_data
+        return _render_payment(request, shift, cart.priced(), form, approval=approval, status=400)
+    try:
+        sale = checkout(
+            shift=shift,
+            cashier=request.user,
+            cart=sold,
+            tenders=_tender_lines(data, form.TENDERS),
+            idempotency_key=data["idempotency_key"],
+            approved_by=approval.approver,
+        )
+    except errors.IdempotencyConflict:
+        messages.info(request, _("That sale was already completed."))
+        return redirect("register:register")
+    except (errors.ApprovalRequired, errors.PriceBelowMinimum) as error:
+        approval.add_error(None, error.message)
+        extra = _place_error(error, cart) if isinstance(error, errors.PriceBelowMinimum) else {}
+        return _render_payment(
+            request,
+            shift,
+            cart.priced(),
+            form,
+            approval=approval,
+            needs_approval=True,
+            status=error.status,
+            **extra,
+        )
+    except DomainError as error:
+        return _render_payment(
+            request, shift, cart.priced(), form, status=error.status, **_place_error(error, cart)
+        )
+    if not sale.replayed:
+        cart.finish()
+    return redirect("pos:receipt", pk=sale.pk)
+
+
+def _tender_lines(data: dict, names) -> list[TenderLine]:
     tenders = []
-    for name in form.TENDERS:
+    for name in names:
         amount = data[name]
         if not amount:
             continue
@@ -455,26 +658,7 @@ def _checkout(request, shift, cart, form):
             )
         else:
             tenders.append(TenderLine(name, amount))
-    try:
-        sale = checkout(
-            shift=shift,
-            cashier=request.user,
-            cart=cart.as_cart(),
-            tenders=tenders,
-            idempotency_key=data["idempotency_key"],
-            approved_by=approval.approver,
-        )
-    except errors.ApprovalRequired as error:
-        approval.add_error(None, error.message)
-        return _render_payment(
-            request, shift, cart, form, approval=approval, needs_approval=True, status=403
-        )
-    except DomainError as error:
-        return _render_payment(
-            request, shift, cart, form, status=error.status, **_place_error(error, cart)
-        )
-    cart.clear()
-    return redirect("pos:receipt", pk=sale.pk)
+    return tenders
 
 
 def _place_error(error: DomainError, cart) -> dict:
@@ -575,13 +759,36 @@ def void(request, shift, pk: int):
 
 
 @till
+def returns(request, shift):
+    """Find any sale for a return: by receipt number or the receipt's scanned code, by the
+    customer's phone, or by day and total. One exact receipt number opens its return."""
+    form = forms.FindSaleForm(request.GET or None)
+    sales = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        exact = selectors.sale_by_number(data["q"])
+        if exact is not None and not (data["day"] or data["amount"] is not None):
+            return redirect("register:refund", pk=exact.pk)
+        sales = list(selectors.find_sales(data["q"], day=data["day"], amount=data["amount"]))
+    return render(
+        request,
+        "pos/register/returns.html",
+        {"shift": shift, "form": form, "sales": sales, "most": selectors.SALES_FOUND},
+        status=400 if form.errors else 200,
+    )
+
+
+@till
 def refund(request, shift, pk: int):
-    sale = get_object_or_404(Sale, pk=pk)
-    form = forms.RefundForm(request.POST or None, sale=sale)
+    sale = get_object_or_404(Sale.objects.select_related("customer"), pk=pk)
+    if "preview" in request.POST:  # "Show the total": what was typed, shown again, unchecked
+        form = forms.RefundForm(initial=request.POST.dict(), sale=sale)
+    else:
+        form = forms.RefundForm(request.POST or None, sale=sale)
     approval = forms.ManagerApprovalForm(
         request.POST or None, request=request, permission="pos.refund_sale"
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         approver = _approver(request, approval, "pos.refund_sale")
         if approver is not None:
             try:
@@ -604,11 +811,20 @@ def refund(request, shift, pk: int):
                     details={"refund": done.number, "total": str(done.total)},
                 )
                 messages.success(request, f"Refund {done.number} done.")
-                return redirect("register:history")
+                return redirect("pos:refund_slip", pk=done.pk)
+    rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
         request,
         "pos/register/refund.html",
-        {"sale": sale, "form": form, "approval": approval, "shift": shift},
+        {
+            "sale": sale,
+            "form": form,
+            "rows": [(row, form[f"qty_{row.line.pk}"]) for row in rows],
+            "refund_total": total,
+            "approval": approval,
+            "shift": shift,
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -617,6 +833,7 @@ def refund(request, shift, pk: int):
 
 @till
 def shift_view(request, shift):
+    cart = SessionCart(request.session)
     cash_form = forms.CashMovementForm()
     close_form = forms.CloseShiftForm()
     if request.method == "POST" and "cash_movement" in request.POST:
@@ -631,6 +848,15 @@ def shift_view(request, shift):
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)
+        if len(cart) and not request.POST.get("discard_cart"):
+            close_form.add_error(
+                None,
+                _(
+                    "A sale is in progress (%(count)d lines). Finish or hold it first, or tick "
+                    "“Throw away the sale in progress” to close anyway."
+                )
+                % {"count": len(cart)},
+            )
         if close_form.is_valid():
             try:
                 closed = close_shift(
@@ -651,10 +877,29 @@ def shift_view(request, shift):
             "shift": shift,
             "cash_form": cash_form,
             "close_form": close_form,
+            "no_sale_form": forms.NoSaleForm(),
             "movements": shift.cash_movements.order_by("created_at"),
+            "cart_lines": len(cart),
             "shop": ShopSettings.load(),
         },
     )
+
+
+@till
+@require_POST
+def no_sale(request, shift):
+    """Open the cash drawer without a sale: journalled with who and why."""
+    form = forms.NoSaleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the drawer is opened."))
+        return redirect("register:shift")
+    try:
+        open_drawer(shift=shift, user=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Drawer opening recorded (no sale)."))
+    return redirect("register:shift")
 
 
 @login_required
@@ -670,19 +915,15 @@ def z_report(request, pk: int):
             "shift": shift,
             "report": report,
             "by_tender": [
-                (_tender_label(tender), row["net"], abs(Decimal(row["change"])))
+                (Tender.label_of(tender), row["net"], abs(Decimal(row["change"])))
                 for tender, row in report.get("by_tender", {}).items()
             ],
             "counts": [
-                (_tender_label(tender), row) for tender, row in report.get("counts", {}).items()
+                (Tender.label_of(tender), row) for tender, row in report.get("counts", {}).items()
             ],
             "start_url": reverse("register:open_shift"),
         },
     )
-
-
-def _tender_label(tender: str) -> str:
-    return Tender(tender).label if tender in Tender.values else tender
 
 
 def _form_error(form, error: DomainError, *, default_field):

@@ -65,6 +65,10 @@ class ProfitForm(PeriodForm):
 
 
 class InventoryForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find product (name, SKU or barcode)"), required=False, max_length=100
+    )
+    low = forms.BooleanField(label=_("Only low stock"), required=False)
     days = forms.IntegerField(
         label=_("Slow movers: no sale in (days)"), required=False, min_value=1, max_value=3650
     )

@@ -580,19 +580,28 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
 # --- Inventory ---------------------------------------------------------------------------------
 
 
-def inventory(*, low_stock_only: bool = False):
-    """Products not discontinued, with stock on hand and its value at cost and at retail.
+def inventory(*, low_stock_only: bool = False, search: str = ""):
+    """Products not discontinued, with stock on hand and its value at cost and at retail; with
+    `low_stock_only` only the active ones at or below their reorder level; with `search` only
+    those whose name contains it or whose SKU or barcode is it.
 
-    Returns (totals, queryset); negative stock counts as none in the values.
+    Returns (totals, queryset); totals count the products too; negative stock counts as none in
+    the values.
     """
     products = Product.objects.exclude(status=ProductStatus.DISCONTINUED).select_related("category")
-    if low_stock_only:
-        products = products.filter(stock_on_hand__lte=F("reorder_level"))
+    if low_stock_only:  # as on the dashboard: the active products to reorder
+        products = products.filter(
+            status=ProductStatus.ACTIVE, stock_on_hand__lte=F("reorder_level")
+        )
+    search = search.strip()
+    if search:
+        products = products.filter(Q(name__icontains=search) | Q(sku=search) | Q(barcode=search))
     in_stock = Case(When(stock_on_hand__gt=0, then=F("stock_on_hand")), default=Value(0))
     cost_value = ExpressionWrapper(in_stock * F("cost_price"), output_field=AMOUNT)
     retail_value = ExpressionWrapper(in_stock * F("retail_price"), output_field=AMOUNT)
     # The totals repeat the expressions: SQLite cannot SUM an annotation by its alias.
     totals = products.aggregate(
+        products=Count("pk"),
         units=Coalesce(Sum(in_stock, output_field=IntegerField()), 0),
         cost_value=Sum(cost_value),
         retail_value=Sum(retail_value),
@@ -603,12 +612,23 @@ def inventory(*, low_stock_only: bool = False):
     return totals, products.order_by("category__name", "name")
 
 
+def _low_stock():
+    return Product.objects.filter(
+        status=ProductStatus.ACTIVE, stock_on_hand__lte=F("reorder_level")
+    )
+
+
 def low_stock(limit: int = 20):
+    """The active products at or below their reorder level, the emptiest first."""
     return (
-        Product.objects.filter(status=ProductStatus.ACTIVE, stock_on_hand__lte=F("reorder_level"))
+        _low_stock()
         .order_by("stock_on_hand", "name")
         .values("pk", "name", "sku", "stock_on_hand", "reorder_level")[:limit]
     )
+
+
+def low_stock_count() -> int:
+    return _low_stock().count()
 
 
 def slow_movers(days: int, *, today: datetime.date | None = None) -> list[dict]:

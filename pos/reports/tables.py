@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Page
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
@@ -30,6 +31,18 @@ class Table:
     footer: list | None = None
     places: int = 0
     empty: str = "Nothing in this period."
+    # The page shows at most `shown` rows (downloads have them all) ...
+    shown: int | None = None
+    # ... or `rows` are one page of many: a Django Page, and the query string of its links.
+    page: Page | None = None
+    page_query: str = ""
+    # A link under the table to the rest: (url, label).
+    link: tuple[str, str] | None = None
+
+    @property
+    def hidden(self) -> int:
+        """How many rows the page leaves out (the download has them)."""
+        return max(0, len(self.rows) - self.shown) if self.shown is not None else 0
 
     def display(self, value, column: Column) -> str:
         """A cell as shown on the page: money with the currency's places and thousands."""
@@ -66,8 +79,9 @@ class Table:
         return value
 
     def html_rows(self):
+        rows = self.rows if self.shown is None else self.rows[: self.shown]
         return [[(self.display(v, c), c) for v, c in zip(row, self.columns, strict=True)]
-                for row in self.rows]  # fmt: skip
+                for row in rows]  # fmt: skip
 
     def html_footer(self):
         if self.footer is None:

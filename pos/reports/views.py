@@ -8,11 +8,15 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from monitoring.errors import error_response
-from pos.models import Shift, ShopSettings
+from pos.models import Shift, ShopSettings, Tender
 from pos.money import format_money
 from pos.reports import charts, queries
 from pos.reports.forms import InventoryForm, PeriodForm, ProfitForm, SalesForm
@@ -27,6 +31,17 @@ def reports_required(view):
 
 
 INT, PCT = "int", "percent"
+# The inventory's stock table, a page at a time (with 300 products it was 32,000 px long); its
+# other long tables show this many rows, and their downloads all.
+INVENTORY_PAGE_SIZE = 50
+REPORT_ROWS_SHOWN = 50
+DASHBOARD_LOW_STOCK = 20
+
+
+def _total_label(products: int) -> str:
+    return ngettext("Total (%(n)s product)", "Total (%(n)s products)", products) % {
+        "n": f"{products:,}"
+    }
 
 
 def _money_col(label: str) -> Column:
@@ -72,7 +87,8 @@ def dashboard(request):
     hours = queries.sales_by_hour(today)
     days = queries.sales_by_period(month_ago, today, "day")
     top = queries.top_products(today, today, limit=5)
-    low = list(queries.low_stock())
+    low = list(queries.low_stock(DASHBOARD_LOW_STOCK))
+    low_count = len(low) if len(low) < DASHBOARD_LOW_STOCK else queries.low_stock_count()
     shifts = list(queries.open_shifts())
     overdue = list(queries.overdue_invoices(today))
     code = shop.currency_code
@@ -86,7 +102,10 @@ def dashboard(request):
         Table("low-stock", "Low stock",
               [Column("Product"), Column("SKU"), Column("On hand", INT), Column("Reorder at", INT)],
               [[p["name"], p["sku"], p["stock_on_hand"], p["reorder_level"]] for p in low],
-              empty="Nothing is low."),
+              empty="Nothing is low.",
+              link=(f"{reverse('reports:inventory')}?low=on#stock",
+                    ngettext("All %(n)s low-stock product", "All %(n)s low-stock products",
+                             low_count) % {"n": f"{low_count:,}"}) if low_count else None),
         Table("open-shifts", "Open shifts",
               [Column("Register"), Column("Cashier"), Column("Opened", "datetime")],
               [[s.register.name, s.cashier.get_full_name() or s.cashier.username, s.opened_at]
@@ -256,6 +275,18 @@ def inventory(request):
     code, places = shop.currency_code, shop.currency_decimal_places
     days = form.cleaned_data["days"] or 30
     totals, products = queries.inventory()
+    search, low = form.cleaned_data["q"], form.cleaned_data["low"]
+    listed = totals
+    if search or low:
+        listed, products = queries.inventory(search=search, low_stock_only=low)
+    download = request.GET.get("format") in ("csv", "json")
+    page = (
+        None
+        if download
+        else Paginator(products, INVENTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    )
+    page_query = request.GET.copy()
+    page_query.pop("page", None)
     slow = list(queries.slow_movers(days))
     movements = list(
         queries.stock_movements(
@@ -271,21 +302,24 @@ def inventory(request):
               [Column("Product"), Column("SKU"), Column("Category"), Column("On hand", INT),
                _money_col(f"Value at cost ({code})"), _money_col(f"Value at retail ({code})")],
               [[p.name, p.sku, p.category.name, p.stock_on_hand, p.cost_value, p.retail_value]
-               for p in products],
-              footer=["Total", "", "", totals["units"], totals["cost_value"],
-                      totals["retail_value"]], places=places),
+               for p in (products if page is None else page.object_list)],
+              footer=[_total_label(listed["products"]), "", "", listed["units"],
+                      listed["cost_value"], listed["retail_value"]], places=places,
+              page=page, page_query=page_query.urlencode(),
+              empty=_("No product matches.")),
         Table("slow-movers", f"Slow movers: in stock, no sale in {days} days",
               [Column("Product"), Column("SKU"), Column("On hand", INT),
                _money_col(f"Value at cost ({code})"), Column("Last sold", "date")],
               [[p["name"], p["sku"], p["stock_on_hand"], p["cost_value"], p["last_sold"]]
-               for p in slow], places=places, empty="Everything in stock has sold recently."),
+               for p in slow], places=places, empty="Everything in stock has sold recently.",
+              shown=REPORT_ROWS_SHOWN),
         Table("movements", "Stock movements (latest 200)",
               [Column("When", "datetime"), Column("Product"), Column("Kind"),
                Column("Quantity", INT), Column("After", INT), Column("Reference"), Column("Reason"),
                Column("By")],
               [[m.created_at, m.product.name, m.get_kind_display(), m.quantity, m.stock_after,
                 m.reference_label, m.reason, m.created_by.username if m.created_by else ""]
-               for m in movements], empty="No movements match."),
+               for m in movements], empty="No movements match.", shown=REPORT_ROWS_SHOWN),
     ]  # fmt: skip
     context = {
         "form": form,
@@ -338,11 +372,13 @@ def shift_detail(request, pk: int):
         Table("counts", "Drawer count by tender",
               [Column("Tender"), _money_col(f"Expected ({code})"), _money_col(f"Counted ({code})"),
                _money_col(f"Over/short ({code})")],
-              [[t, _dec(v.get("expected")), _dec(v.get("counted")), _dec(v.get("over_short"))]
+              [[Tender.label_of(t), _dec(v.get("expected")), _dec(v.get("counted")),
+                _dec(v.get("over_short"))]
                for t, v in counts.items()], places=places),
         Table("tenders", "Takings by tender",
               [Column("Tender"), _money_col(f"Net ({code})"), _money_col(f"Change given ({code})")],
-              [[t, _dec(v.get("net")), _dec(v.get("change"))]
+              # change is kept as the negative cash row it is; shown as the amount given
+              [[Tender.label_of(t), _dec(v.get("net")), abs(_dec(v.get("change")))]
                for t, v in z.get("by_tender", {}).items()], places=places),
         Table("categories", "Sales by category",
               [Column("Category"), Column("Units", INT), _money_col(f"Total ({code})")],

@@ -6,10 +6,11 @@ from django.db import transaction
 
 from accounts import audit
 from pos.errors import InvalidPrice, PriceBelowMinimum
-from pos.models import MovementKind, Product
+from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product
 from pos.money import format_money
+from pos.services import journal, locks
 from pos.services.stock import MovementLine, apply_movements
-from vevurn.errors import PermissionDenied
+from vevurn.errors import NotFound, PermissionDenied
 
 PRICE_FIELDS = ("cost_price", "retail_price", "wholesale_price", "minimum_price")
 OPENING_STOCK_REASON = "Opening stock"
@@ -33,21 +34,31 @@ def _money(value):
     return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
 
 
-def create_product(*, user=None, initial_stock: int = 0, **fields) -> Product:
-    """Create a validated product; opening stock (if any) is written as a ledger movement."""
+def create_product(
+    *, user=None, initial_stock: int = 0, product: Product | None = None, **fields
+) -> Product:
+    """Create a validated product; opening stock (if any) is written as a ledger movement.
+
+    `product` is an unsaved instance built elsewhere (the admin's form) to create instead of
+    one made from `fields`.
+    """
     if user is not None and not user.has_perm("pos.add_product"):
         raise PermissionDenied("You are not allowed to add products.")
-    product = Product(created_by=user, updated_by=user, **fields)
+    if product is None:
+        product = Product(**fields)
+    elif fields or not product._state.adding:
+        raise ValueError("Pass either an unsaved product or its fields.")
+    product.created_by = product.updated_by = user
     product.full_clean()
     with transaction.atomic():
-        product.save()
+        product.save(force_insert=True)
         if initial_stock:
             open_stock(product=product, quantity=initial_stock, user=user)
     return product
 
 
 def open_stock(*, product: Product, quantity: int, user=None) -> None:
-    apply_movements(
+    movements = apply_movements(
         lines=[
             MovementLine(
                 product.pk,
@@ -59,6 +70,7 @@ def open_stock(*, product: Product, quantity: int, user=None) -> None:
         ],
         user=user,
     )
+    journal.append_stock(JournalKind.STOCK_ADJUSTMENT, movements)
     product.refresh_from_db(fields=["stock_on_hand"])
 
 
@@ -71,21 +83,38 @@ def price_changes(old: dict, product: Product) -> dict:
 
 
 def update_product(*, product: Product, user, **fields) -> Product:
-    """Change a product's details; any price change is audited as `product.price_changed`."""
+    """Change a product's details; any price change is audited as `product.price_changed`.
+
+    The row is locked and read again, and only the fields that change are written: a sale that
+    committed since `product` was read keeps its stock. Stock changes only through the ledger.
+    """
     if not user.has_perm("pos.change_product"):
         raise PermissionDenied("You are not allowed to change products.")
-    if "stock_on_hand" in fields:
-        raise ValueError("stock_on_hand changes only through pos.services.stock")
     with transaction.atomic():
-        locked = Product.objects.select_for_update().get(pk=product.pk)
-        old = {name: getattr(locked, name) for name in PRICE_FIELDS}
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.updated_by = user
-        locked.full_clean()
-        locked.save()
-        record_price_changes(product=locked, old=old, user=user)
+        locked = locks.product(product.pk)
+        if locked is None:
+            raise NotFound("Unknown product.", field="product")
+        write_product_changes(locked, fields, user=user)
     return locked
+
+
+def write_product_changes(locked: Product, fields: dict, *, user, validate: bool = True) -> None:
+    """Set `fields` on `locked` (a row this transaction has locked), validate it unless the
+    caller's form already did, save only the fields that change, and audit price changes."""
+    if not fields.keys() <= set(PRODUCT_EDITABLE_FIELDS):
+        raise ValueError(
+            f"Not editable here: {sorted(fields.keys() - set(PRODUCT_EDITABLE_FIELDS))}; "
+            "stock_on_hand changes only through pos.services.stock"
+        )
+    old = {name: getattr(locked, name) for name in PRICE_FIELDS}
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, fields[name])
+    locked.updated_by = user
+    if validate:
+        locked.full_clean()
+    locked.save(update_fields=[*changed, "updated_by", "updated_at"])
+    record_price_changes(product=locked, old=old, user=user)
 
 
 def record_price_changes(*, product: Product, old: dict, user) -> None:

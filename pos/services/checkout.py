@@ -1,8 +1,9 @@
 """Checkout: one call turns a cart and its tenders into a completed sale, or changes nothing.
 
-Lock order, the same everywhere money or stock moves: products (by pk), then the customer, then
-the register's receipt counter. The counter is locked as late as possible, because every sale on
-that register waits for it until the previous sale commits.
+Locks, in the project's one order (pos.services.locks): the products (by pk), the customer, the
+Mobile Money requests used as tenders, the register's receipt counter (as late as possible:
+every sale on that register waits for it until the previous sale commits), the day-sum rows, and
+the invoice sequence when part of the sale goes on account.
 """
 
 import hashlib
@@ -16,12 +17,11 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import (
-    Customer,
     MobileMoneyRequest,
     MovementKind,
     Payment,
-    Product,
     ProductStatus,
     Register,
     Sale,
@@ -31,11 +31,12 @@ from pos.models import (
     Tender,
 )
 from pos.money import format_money, to_currency
-from pos.pricing import LineInput, price_cart
+from pos.pricing import LineInput, price_cart, under_minimum
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
-from pos.services.mobile_money import sold_otherwise
+from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
 
@@ -195,10 +196,7 @@ def _complete(
         raise errors.NotAllowed("You are not allowed to sell.")
 
     product_ids = sorted({line.product_id for line in cart.lines})
-    products = {
-        p.pk: p
-        for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
-    }
+    products = locks.products(product_ids)
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
         raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
@@ -219,13 +217,15 @@ def _complete(
         places=shop.currency_decimal_places,
         prices_include_vat=shop.prices_include_vat,
     )
-    needs_approval = _check_prices(cart, priced, products, shop)
-    if needs_approval:
+    needs_approval, below_minimum = _check_prices(cart, priced, products, shop)
+    if below_minimum:
+        _approve_below_minimum(cart, products, below_minimum, cashier, approved_by)
+    elif needs_approval:
         _require_approval(cashier, approved_by)
 
     customer = None
     if cart.customer_id is not None:
-        customer = Customer.objects.select_for_update().filter(pk=cart.customer_id).first()
+        customer = locks.customer(cart.customer_id)
         if customer is None or not customer.is_active:
             raise NotFound("Unknown customer.", field="customer")
 
@@ -315,6 +315,24 @@ def _complete(
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
+    if below_minimum:
+        audit.record_on_commit(
+            action="sale.below_minimum_approved",
+            actor=approved_by or cashier,
+            target=sale,
+            details={
+                "cashier": cashier.username,
+                "lines": [
+                    {
+                        "product": products[cart.lines[i].product_id].sku,
+                        "unit_price": str(priced.lines[i].unit_price),
+                        "total": str(priced.lines[i].total),
+                        "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
+                    }
+                    for i in below_minimum
+                ],
+            },
+        )
     if needs_approval:
         audit.record_on_commit(
             action="sale.discount_approved",
@@ -325,6 +343,19 @@ def _complete(
                 "discount_total": str(sale.discount_total),
                 "subtotal": str(sale.subtotal),
             },
+        )
+    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
+    journal.append(events.sale_event(sale, lines, payments))
+    override = events.price_override_event(sale, lines)
+    if override is not None:
+        journal.append(override)
+    if needs_approval or below_minimum:
+        journal.append(
+            events.discount_approval_event(
+                sale,
+                approved_by_id=(approved_by or cashier).pk,
+                below_minimum=[cart.lines[i].product_id for i in below_minimum],
+            )
         )
     return sale
 
@@ -358,31 +389,49 @@ def _remember_children(sale: Sale, *, lines: list[SaleLine], payments: list[Paym
         sale._prefetched_objects_cache[name] = queryset
 
 
-def _check_prices(cart: Cart, priced, products, shop) -> bool:
-    """Refuse a price under a product's minimum; say whether a discount needs a manager."""
+def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
+    """Refuse a line that discounts more than it costs; say whether a discount needs a manager,
+    and which lines are under their product's minimum price (a manager may approve those)."""
     limit = shop.cashier_max_discount_percent
     needs_approval = False
-    shelf_total = ZERO
+    below_minimum = []
     for i, (line, p) in enumerate(zip(cart.lines, priced.lines, strict=True)):
         product = products[line.product_id]
         if product.status != ProductStatus.ACTIVE:
             raise errors.ProductNotForSale(
                 f"{product.name} is {product.get_status_display().lower()}.", field=f"lines.{i}"
             )
-        before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
-        if before_vat_on_top < product.minimum_price * line.quantity:
-            raise errors.PriceBelowMinimum(
-                f"{product.name} cannot be sold under {format_money(product.minimum_price)} each.",
-                field=f"lines.{i}",
+        if p.total < ZERO:
+            raise errors.InvalidPrice(
+                f"The discounts on {product.name} are more than its price.",
+                field=f"lines.{i}.discount",
             )
+        if under_minimum(p, product.minimum_price, prices_include_vat=shop.prices_include_vat):
+            below_minimum.append(i)
+        before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
         shelf = product.retail_price * line.quantity
-        shelf_total += shelf
         if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
             needs_approval = True
     order_after_lines = sum((p.gross - p.line_discount for p in priced.lines), ZERO)
     if order_after_lines and cart.order_discount * 100 > limit * order_after_lines:
         needs_approval = True
-    return needs_approval
+    return needs_approval, below_minimum
+
+
+def _approve_below_minimum(cart: Cart, products, below_minimum: list[int], cashier, approved_by):
+    """A price under the minimum needs a manager, as a large discount does; without one, the
+    first such line is refused (`PriceBelowMinimum`, whose code the API documents)."""
+    try:
+        _require_approval(cashier, approved_by)
+    except errors.ApprovalRequired:
+        i = below_minimum[0]
+        product = products[cart.lines[i].product_id]
+        raise errors.PriceBelowMinimum(
+            f"{product.name} cannot be sold under {format_money(product.minimum_price)} each "
+            "without a manager's approval.",
+            field=f"lines.{i}",
+            product_id=product.pk,
+        ) from None
 
 
 def _require_approval(cashier, approved_by) -> None:
@@ -444,12 +493,8 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
     ids = sorted(t.momo_request_id for t in tenders if t.momo_request_id is not None)
     if not ids:
         return {}
-    found = {
-        r.pk: r
-        for r in sold_otherwise(MobileMoneyRequest.objects.select_for_update())
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
+    found = locks.mobile_money_requests(ids)
+    sold = sold_otherwise_ids(found.values())
     for tender in tenders:
         if tender.momo_request_id is None:
             continue
@@ -460,7 +505,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or request.status != MobileMoneyRequest.Status.SUCCESSFUL
             or request.payment_id is not None
             or request.abandoned_at is not None
-            or request.sold_otherwise  # its cart was paid another way: a late success
+            or request.pk in sold  # its cart was paid another way: a late success
             or request.amount != tender.amount
             or tender.tender != Tender.MOBILE_MONEY
         ):

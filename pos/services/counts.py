@@ -6,12 +6,14 @@ from django.utils import timezone
 from accounts import audit
 from pos.errors import InvalidQuantity
 from pos.models import (
+    JournalKind,
     MovementKind,
     Product,
     StockCount,
     StockCountLine,
     StockCountStatus,
 )
+from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import PermissionDenied
 
@@ -44,7 +46,7 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
         if not isinstance(qty, int) or qty < 0:
             raise InvalidQuantity("Counted quantities must be whole numbers, 0 or more.")
     with transaction.atomic():
-        products = list(Product.objects.select_for_update().filter(pk__in=counted).order_by("pk"))
+        products = list(locks.products(counted).values())
         count = StockCount.objects.create(
             name=name,
             created_by=user,
@@ -77,7 +79,7 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
             if counted[p.pk] != p.stock_on_hand
         ]
         # A count states the truth on the shelf: it may bring negative stock back to zero.
-        apply_movements(lines=lines, user=user, allow_negative=True)
+        movements = apply_movements(lines=lines, user=user, allow_negative=True)
         audit.record_on_commit(
             action="stock.count_posted",
             actor=user,
@@ -89,4 +91,5 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
             },
             details={"products_counted": len(products)},
         )
+        journal.append_stock(JournalKind.STOCK_COUNT, movements, reference=f"{ref.type}:{count.pk}")
     return count

@@ -29,7 +29,8 @@ from django import forms
 from django.db import transaction
 
 from pos.models import PRODUCT_EDITABLE_FIELDS, Category, Product, ProductStatus, Supplier
-from pos.services.catalogue import PRICE_FIELDS, record_price_changes
+from pos.services import locks
+from pos.services.catalogue import write_product_changes
 from pos.spreadsheet import csv_writer, unneutralise
 from vevurn.errors import PermissionDenied
 
@@ -134,25 +135,33 @@ def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> I
     report = ImportReport(dry_run=dry_run)
     rows = _read_rows(data, report)
     report.rows = len(rows)
+    valid = _validate_rows(rows, report)
+    report.created = sum(1 for form in valid if form.instance.pk is None)
+    report.updated = len(valid) - report.created
+    if report.errors:
+        report.created = report.updated = 0
+    elif not dry_run:
+        _write(valid, user)
+    return report
+
+
+def _validate_rows(rows: list[tuple[int, dict]], report: ImportReport) -> list[forms.ModelForm]:
+    """A bound, valid form per good row; each bad cell (and each repeated SKU or barcode) is
+    reported, all at once."""
     existing = Product.objects.in_bulk(
         [r["sku"] for _, r in rows if r.get("sku")], field_name="sku"
     )
-    seen_sku: dict[str, int] = {}
-    seen_barcode: dict[str, int] = {}
+    seen: dict[str, dict[str, int]] = {"sku": {}, "barcode": {}}
     valid = []
     for line, row in rows:
         instance = existing.get(row.get("sku", ""))
-        data_row = _with_defaults(row, instance)
-        # Before validation: a ModelForm writes the new values onto its instance.
-        old_prices = {f: getattr(instance, f) for f in PRICE_FIELDS} if instance else None
-        form = ProductImportForm(data=data_row, instance=instance)
-        for column in ("sku", "barcode"):
+        form = ProductImportForm(data=_with_defaults(row, instance), instance=instance)
+        for column, lines in seen.items():
             value = row.get(column, "")
-            seen = seen_sku if column == "sku" else seen_barcode
-            if value and value in seen:
-                report.error(line, column, f"{value} already appears in row {seen[value]}.")
+            if value and value in lines:
+                report.error(line, column, f"{value} already appears in row {lines[value]}.")
             elif value:
-                seen[value] = line
+                lines[value] = line
         if not form.is_valid():
             for column, messages in form.errors.items():
                 for message in messages:
@@ -163,23 +172,24 @@ def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> I
                 f"Row {line}: cost price {form.instance.cost_price} is above retail price "
                 f"{form.instance.retail_price}."
             )
-        valid.append((form, old_prices))
-    report.created = sum(1 for form, old in valid if old is None)
-    report.updated = len(valid) - report.created
-    if report.errors or dry_run:
-        if report.errors:
-            report.created = report.updated = 0
-        return report
+        valid.append(form)
+    return valid
+
+
+def _write(valid: list[forms.ModelForm], user) -> None:
+    """Create the new products and change the existing ones in one transaction. Existing rows
+    are locked (by pk) and only the columns that change are written, so stock sold since the
+    file was read stays sold."""
     with transaction.atomic():
-        for form, old_prices in valid:
-            product = form.save(commit=False)
-            if old_prices is None:
-                product.created_by = user
-            product.updated_by = user
-            product.save()
-            if old_prices is not None:
-                record_price_changes(product=product, old=old_prices, user=user)
-    return report
+        locked = locks.products(form.instance.pk for form in valid if form.instance.pk)
+        for form in valid:
+            product = form.instance  # the row's values, set by the form's validation
+            if product.pk is None:
+                product.created_by = product.updated_by = user
+                product.save(force_insert=True)
+            else:
+                fields = {name: getattr(product, name) for name in COLUMNS}
+                write_product_changes(locked[product.pk], fields, user=user, validate=False)
 
 
 def _with_defaults(row: dict, instance: Product | None) -> dict:

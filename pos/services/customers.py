@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from pos.errors import InvalidPhoneNumber
 from pos.models import Customer
-from vevurn.errors import PermissionDenied
+from pos.services import locks
+from vevurn.errors import NotFound, PermissionDenied
 
 # Rwandan mobile numbers: 07X XXX XXXX nationally, +250 7X XXX XXXX internationally.
 _MOBILE = re.compile(r"^7[0-9]{8}$")
@@ -34,14 +35,47 @@ def normalise_phone(raw: str) -> str:
     return "+250" + local
 
 
-def create_customer(*, user=None, **fields) -> Customer:
-    """Create a customer (quick-create at the till too); the phone is normalised and unique."""
+# Written only by the sales services (record_customer_purchase, invoices): never by an edit.
+COUNTER_FIELDS = ("total_spent", "visits", "last_purchase_at", "balance")
+
+
+def create_customer(*, user=None, customer: Customer | None = None, **fields) -> Customer:
+    """Create a customer (quick-create at the till too); the phone is normalised and unique.
+
+    `customer` is an unsaved instance built elsewhere (the admin's form) to create instead of
+    one made from `fields`.
+    """
     if user is not None and not user.has_perm("pos.add_customer"):
         raise PermissionDenied("You are not allowed to add customers.")
-    customer = Customer(**fields)
+    if customer is None:
+        customer = Customer(**fields)
+    elif fields or not customer._state.adding:
+        raise ValueError("Pass either an unsaved customer or its fields.")
     customer.full_clean()  # normalises the phone, checks it is unique
-    customer.save()
+    customer.save(force_insert=True)
     return customer
+
+
+def update_customer(*, customer: Customer, user=None, **fields) -> Customer:
+    """Change a customer's details (the admin, the API): the row is locked and read again and
+    only the fields that change are written, so a sale that committed since `customer` was read
+    keeps its balance and totals. Those counters are never edited here."""
+    if user is not None and not user.has_perm("pos.change_customer"):
+        raise PermissionDenied("You are not allowed to change customers.")
+    if not fields.keys().isdisjoint(COUNTER_FIELDS) or "pk" in fields or "id" in fields:
+        raise ValueError("A customer's totals and balance change only through the sales.")
+    with transaction.atomic():
+        locked = locks.customer(customer.pk)
+        if locked is None:
+            raise NotFound("Unknown customer.", field="customer")
+        before = {name: getattr(locked, name) for name in fields}
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()  # normalises the phone, checks it is unique
+        changed = [name for name in fields if getattr(locked, name) != before[name]]
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+    return locked
 
 
 def record_customer_purchase(
@@ -53,7 +87,7 @@ def record_customer_purchase(
     is not counted (amount < 0 does not add a visit).
     """
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        customer = locks.customer(customer_id)
         customer.total_spent += amount
         if amount > 0:
             customer.visits += 1

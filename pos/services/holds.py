@@ -10,6 +10,7 @@ from django.db import transaction
 
 from pos import errors
 from pos.models import Customer, HeldSale, Product, Register
+from pos.services import locks
 from pos.services.checkout import Cart, CartLine
 from vevurn.errors import NotFound
 
@@ -63,7 +64,7 @@ def resume_held_sale(*, held: HeldSale, register: Register, user) -> Cart:
     if not user.has_perm("pos.sell"):
         raise errors.NotAllowed("You are not allowed to sell.")
     with transaction.atomic():
-        locked = HeldSale.objects.select_for_update().filter(pk=held.pk).first()
+        locked = locks.held_sale(held.pk)
         if locked is None:
             raise NotFound("This held sale was already resumed or discarded.", field="held")
         if locked.register_id != register.pk:

@@ -6,7 +6,7 @@ So for a customer whose balance comes only from invoices,
 ``customer.balance == SUM(balance due of their open invoices)`` and each invoice's
 ``amount_paid == SUM(its payments)``.
 
-Lock order, the same as checkout's: the customer row, then the invoice row, then (for cash) the
+Lock order (pos.services.locks): the customer row, then the invoice row, then (for cash) the
 register row, under which the shift's status is checked, as checkout and close_shift do. Checkout
 locks the customer before it creates an invoice, so the two never wait on each other in reverse.
 """
@@ -20,8 +20,10 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
-from pos.models import Customer, Invoice, Payment, Register, Shift, Tender
+from pos.journal import events
+from pos.models import Customer, Invoice, Payment, Shift, Tender
 from pos.money import format_money, to_currency
+from pos.services import journal, locks
 from pos.services.sequences import next_number
 from vevurn.errors import NotFound
 
@@ -85,7 +87,7 @@ def record_invoice_payment(
         raise errors.NotAllowed("This is another cashier's shift.", field="shift")
 
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=invoice.customer_id)
+        customer = locks.customer(invoice.customer_id)
         invoice = _lock_invoice(invoice)
         if invoice.status not in PAYABLE_STATUSES:
             raise errors.InvoiceNotPayable(
@@ -104,7 +106,7 @@ def record_invoice_payment(
         if shift is not None:
             # As checkout does: the register row, then the shift's status under that lock, so no
             # payment lands in a shift that close_shift (register, then shift) has just closed.
-            Register.objects.select_for_update().get(pk=shift.register_id)
+            locks.register(shift.register_id)
             if not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists():
                 raise errors.ShiftClosed(field="shift")
 
@@ -134,6 +136,14 @@ def record_invoice_payment(
                 "shift_id": shift.pk if shift is not None else None,
             },
         )
+        journal.append(
+            events.account_payment_event(
+                payment,
+                invoice_number=invoice.number,
+                customer_id=invoice.customer_id,
+                register_id=shift.register_id if shift is not None else None,
+            )
+        )
     return payment
 
 
@@ -149,7 +159,7 @@ def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
     if not reason:
         raise errors.ReasonRequired("Say why the invoice is cancelled.", field="reason")
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=invoice.customer_id)
+        customer = locks.customer(invoice.customer_id)
         invoice = _lock_invoice(invoice)
         if invoice.status == Invoice.Status.CANCELLED:
             raise errors.InvoiceNotCancellable(f"Invoice {invoice.number} is already cancelled.")
@@ -167,11 +177,16 @@ def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
             target=invoice,
             details={"reason": reason[:200], "total": str(to_currency(invoice.total))},
         )
+        journal.append(
+            events.invoice_cancelled_event(
+                invoice, user_id=user.pk, reason=reason[:200], at=timezone.now()
+            )
+        )
     return invoice
 
 
 def _lock_invoice(invoice: Invoice) -> Invoice:
-    locked = Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+    locked = locks.invoice(invoice.pk)
     if locked is None:
         raise NotFound("Unknown invoice.", field="invoice")
     return locked

@@ -51,6 +51,7 @@ from pos.mobile_money import (
 )
 from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
 from pos.money import to_currency
+from pos.services import locks
 from pos.services.customers import normalise_phone
 from vevurn.errors import DomainError
 
@@ -155,6 +156,19 @@ def sold_otherwise(requests: QuerySet[MobileMoneyRequest]) -> QuerySet[MobileMon
                 payments__momo_request=OuterRef("pk")
             )
         )
+    )
+
+
+def sold_otherwise_ids(requests) -> set[int]:
+    """The ids among `requests` whose cart was paid another way (see `sold_otherwise`); one
+    query, and none when no request carries a key."""
+    keyed = [r.pk for r in requests if r.request_key is not None]
+    if not keyed:
+        return set()
+    return set(
+        sold_otherwise(MobileMoneyRequest.objects.filter(pk__in=keyed))
+        .filter(sold_otherwise=True)
+        .values_list("pk", flat=True)
     )
 
 
@@ -370,10 +384,10 @@ def _apply_status(request: MobileMoneyRequest, status: PaymentStatus) -> MobileM
 def _record_final(pk: int, new_status: str, *, reason: str = "", financial_transaction_id=""):
     """Move the request to a final state under its row lock, only forward (see module doc)."""
     with transaction.atomic():
-        request = sold_otherwise(MobileMoneyRequest.objects.select_for_update()).get(pk=pk)
+        request = locks.mobile_money_request(pk)
         timed_out = request.status == Status.FAILED and request.reason == TIMED_OUT
         pending = request.status == Status.PENDING
-        moved_on = request.abandoned_at is not None or request.sold_otherwise
+        moved_on = request.abandoned_at is not None or request.pk in sold_otherwise_ids([request])
         late = timed_out or (pending and moved_on)
         if late and new_status == Status.SUCCESSFUL:
             _mark_late_success(request, financial_transaction_id)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from pos.errors import InvalidQuantity, InvalidStatusTransition, OverReceipt
 from pos.models import (
+    JournalKind,
     MovementKind,
     Product,
     PurchaseOrder,
@@ -14,8 +15,9 @@ from pos.models import (
     PurchaseOrderStatus,
 )
 from pos.money import to_currency
+from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import PermissionDenied
+from vevurn.errors import NotFound, PermissionDenied
 
 S = PurchaseOrderStatus
 
@@ -43,7 +45,7 @@ def mark_ordered(*, order: PurchaseOrder, user) -> PurchaseOrder:
     if not user.has_perm("pos.change_purchaseorder"):
         raise PermissionDenied()
     with transaction.atomic():
-        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        order = _lock(order)
         if order.status != S.DRAFT:
             raise InvalidStatusTransition("Only a draft order can be marked as ordered.")
         if not order.lines.exists():
@@ -57,7 +59,7 @@ def cancel_purchase_order(*, order: PurchaseOrder, user) -> PurchaseOrder:
     if not user.has_perm("pos.change_purchaseorder"):
         raise PermissionDenied()
     with transaction.atomic():
-        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        order = _lock(order)
         if order.status not in (S.DRAFT, S.ORDERED):
             raise InvalidStatusTransition(
                 "Only a draft or ordered purchase order can be cancelled."
@@ -65,6 +67,13 @@ def cancel_purchase_order(*, order: PurchaseOrder, user) -> PurchaseOrder:
         order.status = S.CANCELLED
         order.save(update_fields=["status"])
     return order
+
+
+def _lock(order: PurchaseOrder) -> PurchaseOrder:
+    locked = locks.purchase_order(order.pk)
+    if locked is None:
+        raise NotFound("Unknown purchase order.", field="order")
+    return locked
 
 
 def weighted_average_cost(old_qty: int, old_cost: Decimal, qty: int, unit_cost: Decimal) -> Decimal:
@@ -84,12 +93,12 @@ def receive_purchase_order(
     if not user.has_perm("pos.receive_stock"):
         raise PermissionDenied("You are not allowed to receive stock.")
     with transaction.atomic():
-        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        order = _lock(order)
         if order.status not in (S.ORDERED, S.PARTLY_RECEIVED):
             raise InvalidStatusTransition(
                 f"A purchase order that is {order.get_status_display().lower()} cannot be received."
             )
-        lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+        lines = locks.purchase_order_lines(order)
         movement_lines = []
         received = []
         ref = Reference.to(order)
@@ -129,4 +138,5 @@ def receive_purchase_order(
         if done:
             order.received_at = timezone.now()
         order.save(update_fields=["status", "received_at"])
+        journal.append_stock(JournalKind.GOODS_RECEIPT, movements)
     return order

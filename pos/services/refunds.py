@@ -19,9 +19,9 @@ Stock: `restock=True` puts the item back through a `refund` movement. `restock=F
 writes no stock movement: the sale's movement took the item out of stock and it never came back
 onto the shelf, so stock on hand stays right and no `damaged` write-off is needed.
 
-Lock order: the sale row (serialises voids and refunds of one sale), its lines (by pk), the
-products (by pk), the customer, the sale's invoice, the register, the shift, the refund number
-sequence.
+Lock order (pos.services.locks): the sale row (serialises voids and refunds of one sale), its
+lines (by pk), the products (by pk), the customer, the sale's invoice, the register, the shift,
+the refund number sequence.
 """
 
 from dataclasses import dataclass
@@ -32,22 +32,20 @@ from django.db.models import Sum
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import (
-    Customer,
     Invoice,
     MovementKind,
     Payment,
-    Product,
     Refund,
     RefundLine,
-    Register,
     Sale,
-    SaleLine,
     Shift,
     ShopSettings,
     Tender,
 )
 from pos.money import format_money, split_vat, to_currency
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
@@ -84,6 +82,7 @@ class _Planned:
     tax: Decimal
     restock: bool
     unit_cost: Decimal | None
+    tax_rate: Decimal
     sale_line_id: int | None = None
 
 
@@ -132,18 +131,13 @@ def refund_sale(
         raise errors.InvalidQuantity("Each sale line can appear only once.", field="lines")
 
     with transaction.atomic():
-        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        sale = locks.sale(sale.pk)
         if sale is None:
             raise NotFound("Unknown sale.", field="sale")
         if sale.status == Sale.Status.VOIDED:
             raise errors.RefundNotAllowed(f"Sale {sale.number} was voided; nothing to refund.")
         ids = [line.sale_line_id for line in lines]
-        sale_lines = {
-            sl.pk: sl
-            for sl in SaleLine.objects.select_for_update()
-            .filter(sale=sale, pk__in=ids)
-            .order_by("pk")
-        }
+        sale_lines = locks.sale_lines(sale, ids)
         already = {
             row["sale_line"]: row
             for row in RefundLine.objects.filter(sale_line__in=list(sale_lines))
@@ -187,6 +181,7 @@ def refund_sale(
                     tax=tax,
                     restock=line.restock,
                     unit_cost=sale_line.unit_cost,
+                    tax_rate=sale_line.tax_rate,
                     sale_line_id=sale_line.pk,
                 )
             )
@@ -231,9 +226,7 @@ def refund_without_receipt(
 
     with transaction.atomic():
         ids = sorted({line.product_id for line in lines})
-        products = {
-            p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        }
+        products = locks.products(ids)
         planned = []
         for i, (line, price) in enumerate(zip(lines, prices, strict=True)):
             product = products.get(line.product_id)
@@ -256,6 +249,7 @@ def refund_without_receipt(
                     tax=tax,
                     restock=line.restock,
                     unit_cost=product.cost_price,
+                    tax_rate=shop.vat_rate,
                 )
             )
         refund = _write_refund(
@@ -283,19 +277,12 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     tax_total = sum((p.tax for p in planned), ZERO)
     restocked = [p for p in planned if p.restock]
     if restocked:  # products next, in pk order, before the customer and the register
-        list(
-            Product.objects.select_for_update()
-            .filter(pk__in=sorted({p.product_id for p in restocked}))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        locks.products(p.product_id for p in restocked)
     credit, invoice = ZERO, None
     if sale is not None and sale.customer_id is not None:
-        Customer.objects.select_for_update().filter(pk=sale.customer_id).first()
-        invoice = (
-            Invoice.objects.select_for_update()
-            .filter(sale=sale, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID])
-            .first()
+        locks.customer(sale.customer_id)
+        invoice = locks.invoice_of_sale(
+            sale, statuses=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
         )
         if invoice is not None:
             credit = min(total, invoice.balance_due)
@@ -309,8 +296,8 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
             customer_id=sale.customer_id, amount=-total, on_credit=-(credit + payout_on_account)
         )
     payout = total - credit
-    register = Register.objects.select_for_update().get(pk=shift.register_id)
-    locked_shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    register = locks.register(shift.register_id)
+    locked_shift = locks.shift(shift.pk)
     if locked_shift.status != Shift.Status.OPEN:
         raise errors.ShiftClosed("This shift is closed; refund from an open shift.", field="shift")
     in_drawer = to_currency(expected_cash(locked_shift))
@@ -331,7 +318,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         total=total,
         tax_total=tax_total,
     )
-    RefundLine.objects.bulk_create(
+    refund_lines = RefundLine.objects.bulk_create(
         [
             RefundLine(
                 refund=refund,
@@ -341,13 +328,14 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
                 unit_price=p.unit_price,
                 total=p.total,
                 tax=p.tax,
+                tax_rate=p.tax_rate,
                 restock=p.restock,
             )
             for p in planned
         ]
     )
     payouts = [(Tender.ACCOUNT, credit, f"Credit to {invoice}"), (tender, payout, refund.number)]
-    Payment.objects.bulk_create(
+    payments = Payment.objects.bulk_create(
         [
             Payment(
                 refund=refund,
@@ -378,6 +366,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         user=user,
         allow_negative=True,  # stock only comes back
     )
+    journal.append(events.refund_event(refund, locked_shift.register_id, refund_lines, payments))
     return refund
 
 

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
+from pos.journal import events
 from pos.models import CashMovement, Payment, Refund, Register, Sale, SaleLine, Shift, Tender
 from pos.money import to_currency
+from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
 
 ZERO = Decimal(0)
@@ -31,9 +33,11 @@ def open_shift(*, register: Register, cashier, opening_float) -> Shift:
     opening_float = _positive_amount(opening_float, "opening_float")
     try:
         with transaction.atomic():
-            return Shift.objects.create(
+            shift = Shift.objects.create(
                 register=register, cashier=cashier, opening_float=opening_float
             )
+            journal.append(events.shift_opened_event(shift))
+            return shift
     except IntegrityError:
         if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
             raise errors.ShiftAlreadyOpen(f"{register} already has an open shift.") from None
@@ -63,8 +67,25 @@ def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) 
         signed = amount if kind == CashMovement.Kind.PAID_IN else -amount
         if kind == CashMovement.Kind.PAID_OUT and expected_cash(shift) + signed < ZERO:
             raise errors.InvalidTender("There is not that much cash in the drawer.", field="amount")
-        return CashMovement.objects.create(
+        movement = CashMovement.objects.create(
             shift=shift, kind=kind, amount=signed, reason=reason[:200], created_by=user
+        )
+        journal.append(events.cash_movement_event(movement, shift.register_id))
+    return movement
+
+
+def open_drawer(*, shift: Shift, user, reason: str) -> None:
+    """Record the cash drawer opened without a sale (change for a note, a check of the float):
+    a journal entry on the register's chain, with who and why; needs the shift to be open."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired("Say why the drawer is opened.", field="reason")
+    with transaction.atomic():
+        shift = _lock_open_shift(shift)
+        if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
+            raise errors.NotAllowed("This is another cashier's shift.")
+        journal.append(
+            events.no_sale_event(shift, user_id=user.pk, reason=reason[:200], at=timezone.now())
         )
 
 
@@ -100,7 +121,7 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
         counts[tender] = _positive_amount(amount, f"counted.{tender}")
     with transaction.atomic():
         # Same order as checkout: the register row first, so no sale commits past the close.
-        Register.objects.select_for_update().get(pk=shift.register_id)
+        locks.register(shift.register_id)
         shift = _lock_open_shift(shift)
         expected = expected_by_tender(shift)
         report = z_report(shift)
@@ -120,7 +141,16 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
         shift.closing_note = note
         shift.over_short = counts[Tender.CASH] - to_currency(expected[Tender.CASH])
         shift.z_report = report
-        shift.save()
+        shift.save(
+            update_fields=[
+                "status",
+                "closed_at",
+                "closed_by",
+                "closing_note",
+                "over_short",
+                "z_report",
+            ]
+        )
         if shift.cashier_id != user.pk or shift.over_short:
             audit.record_on_commit(
                 action="shift.closed",
@@ -128,6 +158,7 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
                 target=shift,
                 details={"over_short": str(shift.over_short), "cashier_id": shift.cashier_id},
             )
+        journal.append(events.shift_closed_event(shift))
     return shift
 
 
@@ -205,7 +236,7 @@ def z_report(shift: Shift) -> dict:
 
 
 def _lock_open_shift(shift: Shift) -> Shift:
-    locked = Shift.objects.select_for_update().get(pk=shift.pk)
+    locked = locks.shift(shift.pk)
     if locked.status != Shift.Status.OPEN:
         raise errors.ShiftClosed()
     return locked

@@ -14,7 +14,15 @@ from django.db import connection, transaction
 
 from accounts import audit
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
-from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement
+from pos.models import (
+    JournalKind,
+    LowStockAlert,
+    MovementKind,
+    Product,
+    ShopSettings,
+    StockMovement,
+)
+from pos.services import journal, locks
 from vevurn.errors import NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -65,7 +73,7 @@ def apply_movements(
     allows it, and raises one low-stock alert per product that crosses its reorder level.
     Query count does not grow with the number of lines.
 
-    A caller that has already locked the products with select_for_update in its own, still
+    A caller that has already locked the products (pos.services.locks) in its own, still
     open transaction (checkout) passes them as `locked` (pk -> product): they are not read
     again, and the movements join the caller's transaction without a savepoint (an error
     here rolls back the caller's whole transaction).
@@ -92,10 +100,7 @@ def apply_movements(
         if locked is not None:
             products = {pk: locked[pk] for pk in ids}
         else:
-            products = {
-                p.pk: p
-                for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-            }
+            products = locks.products(ids)
         if len(products) != len(ids):
             raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
         initial = {pk: p.stock_on_hand for pk, p in products.items()}
@@ -217,6 +222,7 @@ def adjust_stock(
             changes={"stock_on_hand": [movement.stock_before, movement.stock_after]},
             details={"kind": kind, "quantity": quantity, "reason": reason},
         )
+        journal.append_stock(JournalKind.STOCK_ADJUSTMENT, [movement])
     product.stock_on_hand = movement.stock_after
     return movement
 

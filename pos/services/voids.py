@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from accounts import audit
 from pos import errors
-from pos.models import Invoice, MovementKind, Payment, Register, Sale, Shift, Tender
+from pos.journal import events
+from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
+from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
@@ -25,9 +27,9 @@ MAX_REASON = 200
 def void_sale(*, sale: Sale, user, reason: str) -> Sale:
     """Void a completed sale of a still-open shift (needs `pos.void_sale`) and reverse it whole.
 
-    Lock order: the sale row (serialises voids and refunds of this sale), then the products
-    (by pk, in `apply_movements`), the customer, the invoice, the register, and the shift's
-    status is checked under the register lock, as checkout and close_shift do.
+    Locks (pos.services.locks): the sale row (serialises voids and refunds of this sale), then
+    the products (by pk, in `apply_movements`), the customer, the invoice, the register, and the
+    shift's status is checked under the register lock, as checkout and close_shift do.
     """
     if not user.has_perm("pos.void_sale"):
         raise errors.NotAllowed("Only a manager can void a sale.")
@@ -36,7 +38,7 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
         raise errors.ReasonRequired("Say why the sale is voided.", field="reason")
 
     with transaction.atomic():
-        sale = Sale.objects.select_for_update().filter(pk=sale.pk).first()
+        sale = locks.sale(sale.pk)
         if sale is None:
             raise NotFound("Unknown sale.", field="sale")
         if sale.status == Sale.Status.VOIDED:
@@ -74,7 +76,7 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
             record_customer_purchase(
                 customer_id=sale.customer_id, amount=-sale.total, on_credit=-on_credit
             )
-        invoice = Invoice.objects.select_for_update().filter(sale=sale).first()
+        invoice = locks.invoice_of_sale(sale)
         if invoice is not None:
             if invoice.amount_paid != ZERO or invoice.status in {
                 Invoice.Status.PARTLY_PAID,
@@ -86,12 +88,12 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
             invoice.status = Invoice.Status.CANCELLED
             invoice.save(update_fields=["status"])
 
-        Register.objects.select_for_update().get(pk=sale.register_id)
+        locks.register(sale.register_id)
         if Shift.objects.filter(pk=sale.shift_id, status=Shift.Status.OPEN).count() != 1:
             raise _shift_closed(sale)
 
         now = timezone.now()
-        Payment.objects.bulk_create(
+        reversals = Payment.objects.bulk_create(
             [
                 Payment(
                     sale=sale,
@@ -111,6 +113,7 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
         sale.voided_by = user
         sale.void_reason = reason[:MAX_REASON]
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        journal.append(events.void_event(sale, lines, reversals))
         audit.record_on_commit(
             action="sale.voided",
             actor=user,

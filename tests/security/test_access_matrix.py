@@ -77,6 +77,8 @@ ROUTES: dict[str, Access] = {
     "register/search/": Access(get=SIGNED_IN),
     "register/add/<int:pk>/": Access(post=SIGNED_IN),
     "register/lines/<int:index>/": Access(post=SIGNED_IN),
+    "register/lines/<int:index>/more/": Access(post=SIGNED_IN),
+    "register/lines/<int:index>/less/": Access(post=SIGNED_IN),
     "register/lines/<int:index>/remove/": Access(post=SIGNED_IN),
     "register/clear/": Access(post=SIGNED_IN),
     "register/discount/": Access(post=SIGNED_IN),
@@ -85,14 +87,21 @@ ROUTES: dict[str, Access] = {
     "register/hold/": Access(post=SIGNED_IN),
     "register/held/<int:pk>/resume/": Access(post=SIGNED_IN),
     "register/held/<int:pk>/discard/": Access(post=SIGNED_IN),
-    "register/pay/": screen(SIGNED_IN),
+    "register/pay/": Access(get=SIGNED_IN),
+    "register/pay/quick-cash/": Access(post=SIGNED_IN),
+    "register/pay/momo/request/": Access(post=SIGNED_IN),
+    "register/pay/momo/check/": Access(post=SIGNED_IN),
+    "register/pay/complete/": Access(post=SIGNED_IN),
     "register/history/": Access(get=SIGNED_IN),
+    "register/returns/": Access(get=SIGNED_IN),
     # Voids only on the sale's own shift (the sale is the cashier's; the others get a 404).
     "register/sales/<int:pk>/void/": screen(frozenset({CASHIER})),
     "register/sales/<int:pk>/refund/": screen(SIGNED_IN),  # a manager approves at the till
     "register/shift/": screen(SIGNED_IN),
+    "register/shift/no-sale/": Access(post=SIGNED_IN),
     "register/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
+    "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
     "pos/momo/requests/<int:pk>/": Access(get=SIGNED_IN),
     "pos/invoices/<int:pk>/": Access(get=SIGNED_IN),
@@ -206,6 +215,10 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page
     "pos.productdaysales": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    # The journal and its closings: read only for everyone, by the database's own trigger too.
+    "pos.journalentry": (MANAGERS, NOBODY, NOBODY),
+    "pos.closing": (MANAGERS, NOBODY, NOBODY),
+    "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
     # Background jobs: every job row (django-tasks-db's list), and the failed ones with Retry.
@@ -307,11 +320,26 @@ def concrete_url(route: str, shop) -> str:
             value = shop["closed_shift"].pk  # reports show closed shifts
         elif before == "stock-movements":
             value = StockMovement.objects.order_by("pk").first().pk
+        elif before == "refunds":
+            value = _refund_on_the_cashiers_shift(shop).pk
         else:
             assert before in OBJECT_BEFORE, f"say which object {route} points at (OBJECT_BEFORE)"
             value = shop[OBJECT_BEFORE[before]].pk
         parts[i] = str(value)
     return "/" + "/".join(parts)
+
+
+def _refund_on_the_cashiers_shift(shop):
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    sale = shop["sale"]
+    return refund_sale(
+        sale=sale,
+        shift=shop["shift"],
+        user=shop["users"]["manager"],
+        lines=[RefundLineInput(sale.lines.get().pk, 1)],
+        reason="Access test",
+    )
 
 
 # --- The clients -------------------------------------------------------------------------------

@@ -200,7 +200,8 @@ TILL_POSTS = [
     ("/register/customer/", "customer_id"),
     ("/register/customer/new/", "phone"),
     ("/register/open/", "opening_float"),
-    ("/register/pay/", "cash"),
+    ("/register/pay/complete/", "cash"),
+    ("/register/pay/quick-cash/", "quick_cash"),
     ("/register/shift/", "cash_counted"),
 ]
 

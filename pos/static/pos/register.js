@@ -25,7 +25,11 @@
       headers: { "X-Register-Partial": "1" },
       credentials: "same-origin"
     }).then(function (response) {
-      if (response.redirected || !(response.headers.get("Content-Type") || "").startsWith("text/html")) {
+      if (response.redirected) {  // e.g. a receipt's code scanned: its return opens
+        window.location.assign(response.url);
+        return null;
+      }
+      if (!(response.headers.get("Content-Type") || "").startsWith("text/html")) {
         window.location.reload();
         return null;
       }
@@ -76,10 +80,19 @@
       document.querySelector("[data-still]").textContent = format(Math.max(total - paid, 0));
     };
     payment.addEventListener("input", update);
+    // A round amount adds to the cash received (each note the customer hands over), starting
+    // from nothing while the cash is still the amount due the page filled in.
+    var prefill = document.getElementById("id_cash_prefill");
+    var typedCash = function () {
+      if (prefill && prefill.value !== "" && Number(cash.value) === Number(prefill.value)) { return 0; }
+      return Number(cash.value) || 0;
+    };
+    cash.addEventListener("input", function () { if (prefill) { prefill.value = ""; } });
     payment.querySelectorAll("[data-quick]").forEach(function (button) {
       button.addEventListener("click", function (event) {
         event.preventDefault();
-        cash.value = button.dataset.quick;
+        cash.value = typedCash() + Number(button.dataset.quick);
+        if (prefill) { prefill.value = ""; }
         update();
         cash.focus();
       });
@@ -92,6 +105,7 @@
         if (input !== cash) { others += Number(input.value) || 0; }
       });
       cash.value = Math.max(total - others, 0);
+      if (prefill) { prefill.value = ""; }
       update();
     });
     payment.addEventListener("submit", function (event) {
@@ -135,10 +149,23 @@
     if (!box) { return; }
     if (text.length < 2 || !/[a-z]/i.test(text)) { box.innerHTML = ""; return; }
     searchTimer = window.setTimeout(function () {
-      fetch(field.form.dataset.search + "?code=" + encodeURIComponent(text), { credentials: "same-origin" })
+      fetch(field.form.dataset.search + "?code=" + encodeURIComponent(text), {
+        credentials: "same-origin", headers: { "X-Register-Partial": "1" }
+      })
         .then(function (r) { return r.ok ? r.text() : ""; })
         .then(function (html) { if (field.value.trim() === text) { box.innerHTML = html; } });
     }, 250);
+  });
+
+  // "Show more" matching products: the longer list in place.
+  document.addEventListener("click", function (event) {
+    var more = event.target.closest && event.target.closest("[data-more-matches]");
+    var box = document.getElementById("matches");
+    if (!more || !box) { return; }
+    event.preventDefault();
+    fetch(more.href, { credentials: "same-origin", headers: { "X-Register-Partial": "1" } })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { if (html) { box.innerHTML = html; } });
   });
 
   focusScan();

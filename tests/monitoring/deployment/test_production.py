@@ -1,7 +1,7 @@
 """A production-like environment, in a subprocess as a release phase would run the command:
 DEBUG off, a real secret key, PostgreSQL (or SQLite), Redis, JSON logs, Sentry, SMTP, collected
-static files, a live gunicorn checked with --url, and the worker and scheduler beside it. It must score at least 90 with no failed
-check."""
+static files, a live gunicorn checked with --url, and the worker and scheduler beside it. It must
+score at least 90 with no failed check."""
 
 import json
 import os

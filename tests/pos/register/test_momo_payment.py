@@ -18,9 +18,7 @@ def test_request_to_pay_waits_then_pays_the_sale(till, scan, pay_page, product, 
     _, key = pay_page()
     form = {"idempotency_key": key, "cash": "", "mobile_money": "12000"}
 
-    response = till.post(
-        reverse("register:payment"), {**form, "momo_phone": "0788123456", "momo_request": "1"}
-    )
+    response = till.post(reverse("register:momo_request"), {**form, "momo_phone": "0788123456"})
     momo_request = MobileMoneyRequest.objects.get()
     assert "Waiting for the customer to approve" in response.content.decode()
     assert response.context["form"]["momo_request_id"].value() == str(momo_request.pk)
@@ -28,12 +26,12 @@ def test_request_to_pay_waits_then_pays_the_sale(till, scan, pay_page, product, 
     form["momo_request_id"] = str(momo_request.pk)
     for _ in range(3):
         cache.delete(f"pos:momo:refreshed:{momo_request.reference_id}")
-        response = till.post(reverse("register:payment"), {**form, "momo_check": "1"})
+        response = till.post(reverse("register:momo_check"), form)
         if "Paid." in response.content.decode():
             break
     assert "Paid. Mobile Money transaction" in response.content.decode()
 
-    response = till.post(reverse("register:payment"), {**form, "complete": "1"})
+    response = till.post(reverse("register:complete"), form)
     sale = Sale.objects.get()
     assert response["Location"] == reverse("pos:receipt", args=[sale.pk])
     payment = sale.payments.get()
@@ -46,8 +44,8 @@ def test_request_to_pay_with_a_bad_phone_is_refused_next_to_mobile_money(
     scan(product.barcode)
     _, key = pay_page()
     response = till.post(
-        reverse("register:payment"),
-        {"idempotency_key": key, "mobile_money": "12000", "momo_phone": "12", "momo_request": "1"},
+        reverse("register:momo_request"),
+        {"idempotency_key": key, "mobile_money": "12000", "momo_phone": "12"},
     )
     assert response.status_code == 400
     assert response.context["form"].errors["mobile_money"]

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _pay(till, key, **tenders):
-    return till.post(reverse("register:payment"), {"idempotency_key": key, **tenders})
+    return till.post(reverse("register:complete"), {"idempotency_key": key, **tenders})
 
 
 def test_payment_page_prefills_cash_with_the_total(scan, pay_page, product):
@@ -87,13 +87,37 @@ def test_out_of_stock_at_checkout_is_shown_on_its_line(till, scan, pay_page, pro
     assert till.get("/register/").context["lines"][0].quantity == 11
 
 
-def test_price_below_minimum_is_refused_on_its_line(till, scan, pay_page, product, manager):
+def test_price_below_minimum_warns_in_the_cart_then_a_manager_approves_it_and_is_audited(
+    till, scan, pay_page, product, manager, django_capture_on_commit_callbacks
+):
     scan(product.barcode)  # 12,000, minimum 10,000
-    till.post(reverse("register:update_line", args=[0]), {"quantity": "1", "unit_price": "9000"})
-    _, key = pay_page()
-    response = _pay(till, key, cash="9000", manager_username="manager", manager_password=PASSWORD)
-    assert "cannot be sold under" in response.context["line_errors"][0]
+    response = till.post(
+        reverse("register:update_line", args=[0]),
+        {"quantity": "1", "unit_price": "9000"},
+        HTTP_X_REGISTER_PARTIAL="1",
+    )
+    assert "Below the minimum price of 10,000 RWF" in response.content.decode()
+
+    response, key = pay_page()
+    assert response.context["needs_approval"]  # the approval box is open at once
+    response = _pay(till, key, cash="9000")
+    assert (
+        "cannot be sold under 10,000 RWF each without a manager's approval"
+        in (response.context["line_errors"][0])
+    )
     assert not Sale.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _pay(
+            till, key, cash="9000", manager_username="manager", manager_password=PASSWORD
+        )
+    sale = Sale.objects.get()
+    assert response["Location"] == reverse("pos:receipt", args=[sale.pk])
+    assert sale.total == Decimal("9000")
+    entry = AuditLog.objects.get(action="sale.below_minimum_approved")
+    assert entry.actor == manager
+    assert entry.details["cashier"] == "cashier"
+    assert entry.details["lines"][0]["minimum_price"] == "10000.00"
 
 
 def test_discount_over_the_limit_needs_a_manager_then_is_audited_with_both_names(
@@ -135,14 +159,12 @@ def test_quick_cash_button_without_javascript_fills_cash_and_shows_change(
 ):
     scan(product.barcode)
     _, key = pay_page()
-    response = till.post(
-        reverse("register:payment"), {"idempotency_key": key, "cash": "", "quick_cash": "2000"}
-    )
+    quick = reverse("register:quick_cash")
+    response = till.post(quick, {"idempotency_key": key, "cash": "", "quick_cash": "2000"})
     assert response.context["form"]["cash"].value() == "2000"
     assert not Sale.objects.exists()
     response = till.post(
-        reverse("register:payment"),
-        {"idempotency_key": key, "cash": "", "mobile_money": "", "exact_cash": "1"},
+        quick, {"idempotency_key": key, "cash": "", "mobile_money": "", "quick_cash": "exact"}
     )
     assert response.context["form"]["cash"].value() == "12000.00"
 
@@ -151,7 +173,7 @@ def test_change_due_is_shown(till, scan, pay_page, product):
     scan(product.barcode)
     _, key = pay_page()
     response = till.post(
-        reverse("register:payment"), {"idempotency_key": key, "quick_cash": "10000", "cash": ""}
+        reverse("register:quick_cash"), {"idempotency_key": key, "quick_cash": "10000", "cash": ""}
     )
     assert response.context["still_due"] == Decimal("2000")
     ShopSettings.load()

@@ -189,7 +189,12 @@ def test_inventory_value_at_cost_and_retail(shop_day):
         "Charger": (18, D(90000), D(212400)),
         "Case": (18, D(36000), D(106200)),
     }
-    assert totals == {"units": 36, "cost_value": D(126000), "retail_value": D(318600)}
+    assert totals == {
+        "products": 2,
+        "units": 36,
+        "cost_value": D(126000),
+        "retail_value": D(318600),
+    }
 
 
 def test_slow_movers_are_products_in_stock_with_no_sale_in_n_days(shop_day, make_product):

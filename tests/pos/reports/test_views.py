@@ -155,7 +155,7 @@ def test_inventory_and_customers_pages(manager_client, shop_day):
     page = manager_client.get(reverse("reports:inventory"), {"days": 7})
     assert "126,000 RWF" in page.content.decode()  # value at cost
     got = rows(manager_client.get(reverse("reports:inventory"), {"format": "csv"}))
-    assert got[-1] == ["Total", "", "", "36", "126000", "318600"]
+    assert got[-1] == ["Total (2 products)", "", "", "36", "126000", "318600"]
     page = manager_client.get(reverse("reports:customers"), PERIOD)
     assert "Alice Uwase" in page.content.decode()
 
@@ -225,3 +225,20 @@ def test_top_customers_show_refunds_and_net(manager_client, shop_day, shift, man
         ["Customer", "Sales", "Total (RWF)", "Refunds (RWF)", "Net (RWF)"],
         ["Alice Uwase", "1", "16520", "5900", "10620"],
     ]
+
+
+def test_the_shift_detail_names_tenders_and_people_as_the_z_report_does(
+    manager_client, shop_day, shift, manager
+):
+    """Issue 20, point 11: tender names, change as the amount given, the closer's name."""
+    from pos.services.shifts import close_shift, expected_cash
+
+    close_shift(shift=shift, counted={"cash": expected_cash(shift)}, user=manager)
+    tables = manager_client.get(reverse("reports:shift_detail", args=[shift.pk])).context["tables"]
+    tenders = {t.slug: t for t in tables}["tenders"]
+    assert {row[0] for row in tenders.rows} <= {"Cash", "MTN Mobile Money", "Card", "On account"}
+    assert all(row[2] >= 0 for row in tenders.rows)
+    assert any(row[2] > 0 for row in tenders.rows)  # the day had change given
+    page = manager_client.get(reverse("reports:shift_detail", args=[shift.pk])).content.decode()
+    assert f"by {manager.get_full_name()}" in page
+    assert "mobile_money" not in page.split("<table")[1]

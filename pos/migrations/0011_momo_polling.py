@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0008_product_autovacuum"),
+        ("pos", "0010_journal"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

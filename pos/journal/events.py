@@ -1,0 +1,337 @@
+"""What the journal records of each event, built one way for the writer and for the checker.
+
+Each `*_event` function takes the rows of one event, as model instances (the service that just
+wrote them) or as dicts of the same field names (the checker reading them back), and returns
+the `Event` to append. Built from the same rows, the two give the same canonical payload; a row
+changed, added or deleted since gives another, and the checker names the first field that
+differs.
+
+Only what never changes after the event goes into its payload: a sale's status (changed by a
+void) is the void's event, not the sale's; a sale's payments are those written with it (they
+carry the sale's time), the void's are those written with the void.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from pos.journal.canonical import canonical
+from pos.models import BACK_OFFICE_CHAIN, JournalKind
+
+ZERO = Decimal(0)
+
+SALE_FIELDS = (
+    "number",
+    "register_id",
+    "shift_id",
+    "cashier_id",
+    "customer_id",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "change_given",
+)
+SALE_LINE_FIELDS = (
+    "product_id",
+    "product_name",
+    "sku",
+    "quantity",
+    "shelf_price",
+    "unit_price",
+    "line_discount",
+    "order_discount",
+    "total",
+    "tax",
+    "tax_rate",
+    "unit_cost",
+)
+PAYMENT_FIELDS = ("tender", "amount", "is_change", "reference")
+REFUND_FIELDS = (
+    "number",
+    "sale_id",
+    "shift_id",
+    "created_by_id",
+    "reason",
+    "tender",
+    "total",
+    "tax_total",
+)
+REFUND_LINE_FIELDS = (
+    "sale_line_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "total",
+    "tax",
+    "tax_rate",
+    "restock",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    chain: str
+    kind: str
+    reference: str
+    at: object  # an aware datetime
+    day: object  # the shop-local business day (a date)
+    data: dict
+
+    def payload(self) -> str:
+        return canonical(
+            {
+                "at": self.at,
+                "chain": self.chain,
+                "data": self.data,
+                "day": self.day,
+                "kind": self.kind,
+                "ref": self.reference,
+            }
+        )
+
+
+def register_chain(register_id: int) -> str:
+    return f"register:{register_id}"
+
+
+def reference(label: str, pk) -> str:
+    return f"{label}:{pk}"
+
+
+def get(row, name: str):
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+def pick(row, fields: Iterable[str]) -> dict:
+    return {name: get(row, name) for name in fields}
+
+
+def vat_by_rate(lines) -> dict[str, dict[str, Decimal]]:
+    """{rate: {"total": ..., "tax": ...}} over lines with tax_rate, total and tax."""
+    rates: dict[str, dict[str, Decimal]] = {}
+    for line in lines:
+        rate = get(line, "tax_rate")
+        key = "none" if rate is None else f"{rate:.2f}"
+        sums = rates.setdefault(key, {"total": ZERO, "tax": ZERO})
+        sums["total"] += get(line, "total")
+        sums["tax"] += get(line, "tax")
+    return rates
+
+
+def sale_event(sale, lines, payments) -> Event:
+    """A completed sale with every line and payment (change included) written with it."""
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.SALE,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=get(sale, "created_at"),
+        day=get(sale, "business_day"),
+        data={
+            **pick(sale, SALE_FIELDS),
+            "lines": [pick(line, SALE_LINE_FIELDS) for line in lines],
+            "payments": [pick(p, PAYMENT_FIELDS) for p in payments],
+        },
+    )
+
+
+def void_event(sale, lines, payments) -> Event:
+    """The void of `sale`: who, why, the reversing payments and the VAT it takes back."""
+    at = get(sale, "voided_at")
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.VOID,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            "number": get(sale, "number"),
+            "voided_by_id": get(sale, "voided_by_id"),
+            "reason": get(sale, "void_reason"),
+            "total": get(sale, "total"),
+            "vat": vat_by_rate(lines),
+            "payments": [pick(p, PAYMENT_FIELDS) for p in payments],
+        },
+    )
+
+
+def refund_event(refund, register_id: int, lines, payments) -> Event:
+    at = get(refund, "created_at")
+    return Event(
+        chain=register_chain(register_id),
+        kind=JournalKind.REFUND,
+        reference=reference("pos.refund", get(refund, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(refund, REFUND_FIELDS),
+            "lines": [pick(line, REFUND_LINE_FIELDS) for line in lines],
+            "payments": [pick(p, PAYMENT_FIELDS) for p in payments],
+        },
+    )
+
+
+def shift_opened_event(shift) -> Event:
+    at = get(shift, "opened_at")
+    return Event(
+        chain=register_chain(get(shift, "register_id")),
+        kind=JournalKind.SHIFT_OPENED,
+        reference=reference("pos.shift", get(shift, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data=pick(shift, ("register_id", "cashier_id", "opening_float")),
+    )
+
+
+def price_override_event(sale, lines) -> Event | None:
+    """The lines of `sale` sold at another price than the shelf's (None if there are none)."""
+    changed = [line for line in lines if get(line, "unit_price") != get(line, "shelf_price")]
+    if not changed:
+        return None
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.PRICE_OVERRIDE,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=get(sale, "created_at"),
+        day=get(sale, "business_day"),
+        data={
+            "number": get(sale, "number"),
+            "cashier_id": get(sale, "cashier_id"),
+            "lines": [
+                pick(line, ("product_id", "quantity", "shelf_price", "unit_price"))
+                for line in changed
+            ],
+        },
+    )
+
+
+def discount_approval_event(sale, *, approved_by_id: int, below_minimum: list[int]) -> Event:
+    """A discount over the cashier's limit, or a price under the minimum, and who allowed it."""
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.DISCOUNT_APPROVAL,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=get(sale, "created_at"),
+        day=get(sale, "business_day"),
+        data={
+            **pick(sale, ("number", "cashier_id", "subtotal", "discount_total")),
+            "approved_by_id": approved_by_id,
+            "below_minimum_product_ids": below_minimum,
+        },
+    )
+
+
+def cash_movement_event(movement, register_id: int) -> Event:
+    at = get(movement, "created_at")
+    amount = get(movement, "amount")
+    return Event(
+        chain=register_chain(register_id),
+        kind=JournalKind.CASH_IN if amount > ZERO else JournalKind.CASH_OUT,
+        reference=reference("pos.cashmovement", get(movement, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data=pick(movement, ("shift_id", "kind", "amount", "reason", "created_by_id")),
+    )
+
+
+def shift_closed_event(shift) -> Event:
+    at = get(shift, "closed_at")
+    return Event(
+        chain=register_chain(get(shift, "register_id")),
+        kind=JournalKind.SHIFT_CLOSED,
+        reference=reference("pos.shift", get(shift, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
+            "counts": get(shift, "z_report").get("counts", {}),
+        },
+    )
+
+
+def no_sale_event(shift, *, user_id: int, reason: str, at) -> Event:
+    """The cash drawer opened with no sale (change for a note, a count)."""
+    return Event(
+        chain=register_chain(get(shift, "register_id")),
+        kind=JournalKind.NO_SALE,
+        reference=reference("pos.shift", get(shift, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={"cashier_id": get(shift, "cashier_id"), "user_id": user_id, "reason": reason},
+    )
+
+
+def reprint_event(sale, *, user_id: int, copy: int, at) -> Event:
+    """A receipt printed again (`copy` 1 is the first copy after the original)."""
+    return Event(
+        chain=register_chain(get(sale, "register_id")),
+        kind=JournalKind.REPRINT,
+        reference=reference("pos.sale", get(sale, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={"number": get(sale, "number"), "user_id": user_id, "copy": copy},
+    )
+
+
+def account_payment_event(payment, *, invoice_number: str, customer_id: int, register_id) -> Event:
+    """A payment against an invoice: on its till's chain, or the back office's without a shift."""
+    at = get(payment, "created_at")
+    chain = register_chain(register_id) if register_id is not None else BACK_OFFICE_CHAIN
+    return Event(
+        chain=chain,
+        kind=JournalKind.ACCOUNT_PAYMENT,
+        reference=reference("pos.payment", get(payment, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(payment, ("invoice_id", "shift_id", "tender", "amount", "reference")),
+            "created_by_id": get(payment, "created_by_id"),
+            "invoice": invoice_number,
+            "customer_id": customer_id,
+        },
+    )
+
+
+def invoice_cancelled_event(invoice, *, user_id: int, reason: str, at) -> Event:
+    return Event(
+        chain=BACK_OFFICE_CHAIN,
+        kind=JournalKind.INVOICE_CANCELLED,
+        reference=reference("pos.invoice", get(invoice, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(invoice, ("number", "customer_id", "status", "total", "credited")),
+            "user_id": user_id,
+            "reason": reason,
+        },
+    )
+
+
+STOCK_MOVEMENT_FIELDS = (
+    "id",
+    "product_id",
+    "kind",
+    "quantity",
+    "stock_before",
+    "stock_after",
+    "unit_cost",
+    "reason",
+    "reference_type",
+    "reference_id",
+    "created_by_id",
+)
+
+
+def stock_event(kind: str, ref: str, movements, *, at) -> Event:
+    """Stock moved in the back office: an adjustment (opening stock too), a posted count or
+    goods received; every movement row with its before and after."""
+    return Event(
+        chain=BACK_OFFICE_CHAIN,
+        kind=kind,
+        reference=ref,
+        at=at,
+        day=timezone.localdate(at),
+        data={"movements": [pick(m, STOCK_MOVEMENT_FIELDS) for m in movements]},
+    )

@@ -1,0 +1,282 @@
+"""The checker's side of pos.journal.events: each event rebuilt from the rows as they are now.
+
+`rebuild(kind, items)` takes the (reference, stored payload) of many entries of one kind, reads
+their rows in a fixed number of queries and returns {reference: Event}; a reference whose row is
+gone (or no longer is what the entry says, such as a sale no longer voided) is missing from the
+answer. What no row keeps (who approved a discount, why an invoice was cancelled, the moment
+stock was adjusted) is taken from the stored payload: the hash protects those. Kinds with no row
+of their own (a reprint, a drawer opened) are checked by their hash alone.
+"""
+
+import datetime
+from collections import defaultdict
+
+from pos.journal import events
+from pos.models import (
+    CashMovement,
+    Invoice,
+    JournalKind,
+    Payment,
+    Refund,
+    RefundLine,
+    Sale,
+    SaleLine,
+    Shift,
+    StockMovement,
+)
+
+SALE_ROW = ("id", *events.SALE_FIELDS, "created_at", "business_day")
+VOID_ROW = ("id", "number", "register_id", "total", "voided_at", "voided_by_id", "void_reason")
+
+
+def _grouped(rows, key: str) -> dict:
+    groups = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(row)
+    return groups
+
+
+def _ids(items) -> dict[str, int]:
+    """reference -> the row id it names ("pos.sale:12" -> 12); malformed ones are left out."""
+    found = {}
+    for ref, _stored in items:
+        _label, _sep, pk = ref.partition(":")
+        if pk.isdigit():
+            found[ref] = int(pk)
+    return found
+
+
+def _at(stored: dict):
+    return datetime.datetime.fromisoformat(stored["at"])
+
+
+def _sales(items) -> dict:
+    ids = _ids(items)
+    sales = Sale.objects.filter(pk__in=ids.values()).values(*SALE_ROW)
+    lines = _grouped(
+        SaleLine.objects.filter(sale_id__in=ids.values())
+        .order_by("sale_id", "id")
+        .values("sale_id", *events.SALE_LINE_FIELDS),
+        "sale_id",
+    )
+    payments = _grouped(
+        Payment.objects.filter(sale_id__in=ids.values())
+        .order_by("id")
+        .values("sale_id", "created_at", *events.PAYMENT_FIELDS),
+        "sale_id",
+    )
+    built = {}
+    for sale in sales:
+        pk = sale["id"]
+        # The sale's own payments carry its time; a void's carry the void's.
+        own = [p for p in payments.get(pk, []) if p["created_at"] == sale["created_at"]]
+        built[events.reference("pos.sale", pk)] = events.sale_event(sale, lines.get(pk, []), own)
+    return built
+
+
+def _voids(items) -> dict:
+    ids = _ids(items)
+    sales = Sale.objects.filter(pk__in=ids.values()).values(*VOID_ROW)
+    lines = _grouped(
+        SaleLine.objects.filter(sale_id__in=ids.values()).values(
+            "sale_id", "tax_rate", "total", "tax"
+        ),
+        "sale_id",
+    )
+    payments = _grouped(
+        Payment.objects.filter(sale_id__in=ids.values())
+        .order_by("id")
+        .values("sale_id", "created_at", *events.PAYMENT_FIELDS),
+        "sale_id",
+    )
+    built = {}
+    for sale in sales:
+        if sale["voided_at"] is None:
+            continue
+        pk = sale["id"]
+        reversals = [p for p in payments.get(pk, []) if p["created_at"] == sale["voided_at"]]
+        built[events.reference("pos.sale", pk)] = events.void_event(
+            sale, lines.get(pk, []), reversals
+        )
+    return built
+
+
+def _refunds(items) -> dict:
+    ids = list(_ids(items).values())
+    refunds = Refund.objects.filter(pk__in=ids).values(
+        "id", *events.REFUND_FIELDS, "created_at", "shift__register_id"
+    )
+    lines = _grouped(
+        RefundLine.objects.filter(refund_id__in=ids)
+        .order_by("refund_id", "id")
+        .values("refund_id", *events.REFUND_LINE_FIELDS),
+        "refund_id",
+    )
+    payments = _grouped(
+        Payment.objects.filter(refund_id__in=ids)
+        .order_by("id")
+        .values("refund_id", *events.PAYMENT_FIELDS),
+        "refund_id",
+    )
+    return {
+        events.reference("pos.refund", r["id"]): events.refund_event(
+            r, r["shift__register_id"], lines.get(r["id"], []), payments.get(r["id"], [])
+        )
+        for r in refunds
+    }
+
+
+def _price_overrides(items) -> dict:
+    ids = list(_ids(items).values())
+    sales = Sale.objects.filter(pk__in=ids).values(*SALE_ROW)
+    lines = _grouped(
+        SaleLine.objects.filter(sale_id__in=ids)
+        .order_by("sale_id", "id")
+        .values("sale_id", "product_id", "quantity", "shelf_price", "unit_price"),
+        "sale_id",
+    )
+    built = {}
+    for sale in sales:
+        event = events.price_override_event(sale, lines.get(sale["id"], []))
+        if event is not None:
+            built[event.reference] = event
+    return built
+
+
+def _discount_approvals(items) -> dict:
+    stored = dict(items)
+    ids = _ids(items)
+    sales = {s["id"]: s for s in Sale.objects.filter(pk__in=ids.values()).values(*SALE_ROW)}
+    built = {}
+    for ref, pk in ids.items():
+        if pk in sales:
+            data = stored[ref].get("data", {})
+            built[ref] = events.discount_approval_event(
+                sales[pk],
+                approved_by_id=data.get("approved_by_id"),
+                below_minimum=data.get("below_minimum_product_ids"),
+            )
+    return built
+
+
+SHIFT_ROW = (
+    "id",
+    "register_id",
+    "cashier_id",
+    "opening_float",
+    "opened_at",
+    "closed_at",
+    "closed_by_id",
+    "over_short",
+    "z_report",
+)
+
+
+def _shifts_opened(items) -> dict:
+    shifts = Shift.objects.filter(pk__in=_ids(items).values()).values(*SHIFT_ROW)
+    return {events.reference("pos.shift", s["id"]): events.shift_opened_event(s) for s in shifts}
+
+
+def _shifts_closed(items) -> dict:
+    shifts = Shift.objects.filter(pk__in=_ids(items).values(), closed_at__isnull=False)
+    return {
+        events.reference("pos.shift", s["id"]): events.shift_closed_event(s)
+        for s in shifts.values(*SHIFT_ROW)
+    }
+
+
+def _cash_movements(items) -> dict:
+    movements = CashMovement.objects.filter(pk__in=_ids(items).values()).values(
+        "id", "shift_id", "kind", "amount", "reason", "created_by_id", "created_at",
+        "shift__register_id",
+    )  # fmt: skip
+    return {
+        events.reference("pos.cashmovement", m["id"]): events.cash_movement_event(
+            m, m["shift__register_id"]
+        )
+        for m in movements
+    }
+
+
+def _account_payments(items) -> dict:
+    payments = Payment.objects.filter(pk__in=_ids(items).values(), invoice__isnull=False).values(
+        "id", "invoice_id", "shift_id", "tender", "amount", "reference", "created_by_id",
+        "created_at", "invoice__number", "invoice__customer_id", "shift__register_id",
+    )  # fmt: skip
+    return {
+        events.reference("pos.payment", p["id"]): events.account_payment_event(
+            p,
+            invoice_number=p["invoice__number"],
+            customer_id=p["invoice__customer_id"],
+            register_id=p["shift__register_id"],
+        )
+        for p in payments
+    }
+
+
+def _cancelled_invoices(items) -> dict:
+    stored = dict(items)
+    ids = _ids(items)
+    invoices = {
+        i["id"]: i
+        for i in Invoice.objects.filter(pk__in=ids.values()).values(
+            "id", "number", "customer_id", "status", "total", "credited"
+        )
+    }
+    built = {}
+    for ref, pk in ids.items():
+        if pk in invoices:
+            data = stored[ref].get("data", {})
+            built[ref] = events.invoice_cancelled_event(
+                invoices[pk],
+                user_id=data.get("user_id"),
+                reason=data.get("reason"),
+                at=_at(stored[ref]),
+            )
+    return built
+
+
+def _stock(items) -> dict:
+    """Stock events list their movements by id: read those, in the same order."""
+    wanted = {
+        ref: [m.get("id") for m in stored.get("data", {}).get("movements", [])]
+        for ref, stored in items
+    }
+    rows = {
+        m["id"]: m
+        for m in StockMovement.objects.filter(
+            pk__in=[pk for ids in wanted.values() for pk in ids if isinstance(pk, int)]
+        ).values(*events.STOCK_MOVEMENT_FIELDS)
+    }
+    stored = dict(items)
+    return {
+        ref: events.stock_event(
+            stored[ref]["kind"],
+            ref,
+            [rows[pk] for pk in ids if pk in rows],
+            at=_at(stored[ref]),
+        )
+        for ref, ids in wanted.items()
+    }
+
+
+REBUILDERS = {
+    JournalKind.SALE: _sales,
+    JournalKind.VOID: _voids,
+    JournalKind.REFUND: _refunds,
+    JournalKind.PRICE_OVERRIDE: _price_overrides,
+    JournalKind.DISCOUNT_APPROVAL: _discount_approvals,
+    JournalKind.SHIFT_OPENED: _shifts_opened,
+    JournalKind.SHIFT_CLOSED: _shifts_closed,
+    JournalKind.CASH_IN: _cash_movements,
+    JournalKind.CASH_OUT: _cash_movements,
+    JournalKind.ACCOUNT_PAYMENT: _account_payments,
+    JournalKind.INVOICE_CANCELLED: _cancelled_invoices,
+    JournalKind.STOCK_ADJUSTMENT: _stock,
+    JournalKind.STOCK_COUNT: _stock,
+    JournalKind.GOODS_RECEIPT: _stock,
+}
+
+
+def rebuild(kind: str, items: list[tuple[str, dict]]) -> dict:
+    return REBUILDERS[kind](items)

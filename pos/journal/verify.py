@@ -1,0 +1,228 @@
+"""The integrity check: walk every chain, recompute every hash, compare every event with its rows.
+
+For each entry, in sequence order: the sequence has no gap, `prev_hash` is the previous entry's
+hash, `hash` is sha256(prev_hash + payload), the columns repeat the payload, and the event
+rebuilt from today's rows (pos.journal.rebuild) gives the same payload. The chain's last entry
+must be its head (entries removed from the end leave the head ahead). Each problem is a `Break`
+naming the entry and what no longer matches; the check reads the journal in chunks, so memory
+stays flat however long the journal is.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+from django.utils.translation import gettext as _
+
+from pos.journal import rebuild
+from pos.journal.canonical import GENESIS, canonical, entry_hash
+from pos.models import ChainHead, JournalEntry
+
+CHUNK = 2000
+ENTRY_COLUMNS = (
+    "id",
+    "seq",
+    "kind",
+    "reference",
+    "business_day",
+    "created_at",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class Break:
+    """One thing that no longer matches: in `chain` at entry `seq` (or a closing)."""
+
+    chain: str
+    seq: int | None
+    kind: str
+    reference: str
+    problem: str
+
+    def __str__(self):
+        where = f"{self.chain} #{self.seq}" if self.seq is not None else self.chain
+        return f"{where} ({self.kind} {self.reference}): {self.problem}"
+
+
+@dataclass
+class ChainSummary:
+    chain: str
+    count: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    first_at: datetime.datetime | None = None
+    last_at: datetime.datetime | None = None
+    last_hash: str = GENESIS
+
+
+@dataclass
+class Report:
+    chains: list[ChainSummary] = field(default_factory=list)
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    @property
+    def entries(self) -> int:
+        return sum(chain.count for chain in self.chains)
+
+
+def verify(*, on_chunk: Callable[[int], None] | None = None) -> Report:
+    """Check every chain; `on_chunk(entries_so_far)` is called after each chunk (progress)."""
+    report = Report()
+    heads = dict(ChainHead.objects.values_list("chain", "last_seq"))
+    head_hashes = dict(ChainHead.objects.values_list("chain", "last_hash"))
+    chains = sorted(
+        set(heads) | set(JournalEntry.objects.order_by().values_list("chain", flat=True).distinct())
+    )
+    done = 0
+    for chain in chains:
+        summary = ChainSummary(chain)
+        report.chains.append(summary)
+        for chunk in _chunks(chain):
+            _check_chunk(chain, chunk, summary, report.breaks)
+            done += len(chunk)
+            if on_chunk is not None:
+                on_chunk(done)
+        head = heads.get(chain)
+        if head is None:
+            report.breaks.append(
+                Break(chain, summary.last_seq, "", "", _("the chain has no head row"))
+            )
+        elif (head, head_hashes[chain]) != (summary.last_seq or 0, summary.last_hash):
+            report.breaks.append(
+                Break(
+                    chain,
+                    summary.last_seq,
+                    "",
+                    "",
+                    _(
+                        "the chain ends at entry %(last)s but its head is entry %(head)s: "
+                        "entries after %(last)s were removed or altered"
+                    )
+                    % {"last": summary.last_seq or 0, "head": head},
+                )
+            )
+    return report
+
+
+def _chunks(chain: str):
+    last = 0
+    while True:
+        rows = list(
+            JournalEntry.objects.filter(chain=chain, seq__gt=last)
+            .order_by("seq")
+            .values_list(*ENTRY_COLUMNS)[:CHUNK]
+        )
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][1]
+
+
+def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break]) -> None:
+    to_rebuild: dict[str, list[tuple]] = {}
+    for row in rows:
+        _id, seq, kind, reference, day, at, payload, prev_hash, digest = row
+        expected_seq = (summary.last_seq or 0) + 1
+
+        def broke(problem: str, seq=seq, kind=kind, reference=reference) -> None:
+            breaks.append(Break(chain, seq, kind, reference, problem))
+
+        if seq != expected_seq:
+            broke(
+                _("entries %(first)s to %(last)s are missing")
+                % {"first": expected_seq, "last": seq - 1}
+            )
+        if prev_hash != summary.last_hash:
+            broke(_("its previous hash is not the hash of the entry before it"))
+        if entry_hash(prev_hash, payload) != digest:
+            broke(_("its hash does not match its contents"))
+        try:
+            stored = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            broke(_("its contents are not valid JSON"))
+        else:
+            columns = {
+                "chain": chain,
+                "kind": kind,
+                "ref": reference,
+                "day": day.isoformat(),
+                "at": orjson.loads(canonical(at)),
+            }
+            for name, value in columns.items():
+                if stored.get(name) != value:
+                    broke(
+                        _("its column %(name)s (%(column)s) differs from its contents (%(stored)s)")
+                        % {"name": name, "column": value, "stored": stored.get(name)}
+                    )
+            if kind in rebuild.REBUILDERS:
+                to_rebuild.setdefault(kind, []).append((seq, reference, payload, stored))
+        summary.count += 1
+        if summary.first_seq is None:
+            summary.first_seq, summary.first_at = seq, at
+        summary.last_seq, summary.last_at, summary.last_hash = seq, at, digest
+    for kind, items in to_rebuild.items():
+        _compare_with_rows(chain, kind, items, breaks)
+
+
+def _compare_with_rows(chain: str, kind: str, items, breaks: list[Break]) -> None:
+    rebuilt = rebuild.rebuild(kind, [(reference, stored) for _seq, reference, _p, stored in items])
+    for seq, reference, payload, stored in items:
+        event = rebuilt.get(reference)
+        if event is None:
+            breaks.append(
+                Break(
+                    chain,
+                    seq,
+                    kind,
+                    reference,
+                    _("the %(kind)s it records is no longer in the database")
+                    % {"kind": kind.replace("_", " ")},
+                )
+            )
+            continue
+        fresh = event.payload()
+        if fresh != payload:
+            path, journal_value, database_value = first_difference(stored, orjson.loads(fresh))
+            path = path.removeprefix("data.")
+            breaks.append(
+                Break(
+                    chain,
+                    seq,
+                    kind,
+                    reference,
+                    _("%(field)s is %(journal)s in the journal but %(database)s in the database")
+                    % {"field": path, "journal": journal_value, "database": database_value},
+                )
+            )
+
+
+def first_difference(journal, database, path: str = "") -> tuple[str, object, object]:
+    """The first place where two parsed payloads differ: (path, journal value, database value).
+    A list that lost or gained items is named by its length."""
+    if isinstance(journal, dict) and isinstance(database, dict):
+        for key in sorted(set(journal) | set(database)):
+            if journal.get(key) != database.get(key):
+                return first_difference(journal.get(key), database.get(key), _join(path, key))
+    if isinstance(journal, list) and isinstance(database, list):
+        if len(journal) != len(database):
+            return (
+                _("the number of %(items)s") % {"items": path.removeprefix("data.") or "items"},
+                len(journal),
+                len(database),
+            )
+        for i, (a, b) in enumerate(zip(journal, database, strict=True)):
+            if a != b:
+                return first_difference(a, b, _join(path, str(i)))
+    return path or "payload", journal, database
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

@@ -1,0 +1,142 @@
+"""Row locks: the only place that takes them, and the one order in which they are taken.
+
+A service that changes a row holding money, stock or a counter locks it first, through a helper
+here, inside its transaction. Two transactions that lock rows in the same order can wait for
+each other but never deadlock, so every service takes its locks in this order (any subset of
+it, never out of it), and rows of one kind in primary-key order:
+
+ 1. the sale (voids and refunds of one sale queue here)
+ 2. the sale's lines, by pk (refunds)
+ 3. the purchase order, then its lines by pk (receiving)
+ 4. products, by pk (checkout, refunds, voids, receiving, counts, adjustments, product edits)
+ 5. the held sale (resume; nothing else is locked with it)
+ 6. the customer (checkout, refunds, voids, invoice payments, customer edits)
+ 7. the customer's invoice (payments, cancel, voids, refunds)
+ 8. Mobile Money requests, by pk (checkout claims them; a status change locks one)
+ 9. the register: its receipt counter, taken as late as possible because every sale on the
+    till waits for it until the previous one commits (checkout, voids, refunds, invoice
+    payments taken in a shift, closing a shift, register edits)
+10. the shift, locked or only read under the register lock, so that no sale, refund or
+    payment lands in a shift that is closing
+11. the day-sum rows (ProductDaySales), by product: checkout's single upsert after the register
+12. sequence rows (invoice numbers, refund numbers): a number is consumed only by the
+    transaction that commits it
+13. the journal's chain head, last of all: every service that moves money or stock ends by
+    appending its event (pos.services.journal.append locks and advances the head in one
+    statement on PostgreSQL), so an event is hashed only once all of its rows exist
+
+Checkout takes 4, 6, 8, 9, 11, 12 (an invoice number when part of the sale is on account) and
+13; refunds 1, 2, 4, 6, 7, 9, 10, 12, 13; voids 1, 4, 6, 7, 9, 13; closing a shift 9, 10, 13.
+
+On SQLite `select_for_update` is a no-op: the first write of a transaction takes the database's
+one write lock (the settings open transactions with BEGIN IMMEDIATE), which serialises writers.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from pos.models import (
+    Customer,
+    HeldSale,
+    Invoice,
+    MobileMoneyRequest,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Register,
+    Sale,
+    SaleLine,
+    Sequence,
+    Shift,
+)
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A row lock is held until the transaction ends: take it inside one.")
+
+
+def in_pk_order(queryset: QuerySet) -> list:
+    """Lock every row of `queryset`, in primary-key order, and return them."""
+    _require_transaction()
+    return list(queryset.select_for_update().order_by("pk"))
+
+
+def _one(queryset: QuerySet):
+    _require_transaction()
+    return queryset.select_for_update().first()
+
+
+def sale(pk: int) -> Sale | None:
+    return _one(Sale.objects.filter(pk=pk))
+
+
+def sale_lines(sale: Sale, ids) -> dict[int, SaleLine]:
+    return {line.pk: line for line in in_pk_order(SaleLine.objects.filter(sale=sale, pk__in=ids))}
+
+
+def purchase_order(pk: int) -> PurchaseOrder | None:
+    return _one(PurchaseOrder.objects.filter(pk=pk))
+
+
+def purchase_order_lines(order: PurchaseOrder) -> dict[int, PurchaseOrderLine]:
+    return {line.pk: line for line in in_pk_order(PurchaseOrderLine.objects.filter(order=order))}
+
+
+def products(ids) -> dict[int, Product]:
+    """The products with these ids (those that exist), locked by pk."""
+    return {p.pk: p for p in in_pk_order(Product.objects.filter(pk__in=sorted(set(ids))))}
+
+
+def product(pk: int) -> Product | None:
+    return _one(Product.objects.filter(pk=pk))
+
+
+def held_sale(pk: int) -> HeldSale | None:
+    return _one(HeldSale.objects.filter(pk=pk))
+
+
+def customer(pk: int) -> Customer | None:
+    return _one(Customer.objects.filter(pk=pk))
+
+
+def invoice(pk: int) -> Invoice | None:
+    return _one(Invoice.objects.filter(pk=pk))
+
+
+def invoice_of_sale(sale: Sale, *, statuses=None) -> Invoice | None:
+    """The invoice of `sale` (only in one of `statuses`, when given), locked."""
+    queryset = Invoice.objects.filter(sale=sale)
+    if statuses is not None:
+        queryset = queryset.filter(status__in=statuses)
+    return _one(queryset)
+
+
+def mobile_money_requests(ids) -> dict[int, MobileMoneyRequest]:
+    queryset = MobileMoneyRequest.objects.filter(pk__in=sorted(set(ids)))
+    return {r.pk: r for r in in_pk_order(queryset)}
+
+
+def mobile_money_request(pk: int) -> MobileMoneyRequest | None:
+    return _one(MobileMoneyRequest.objects.filter(pk=pk))
+
+
+def register(pk: int) -> Register | None:
+    return _one(Register.objects.filter(pk=pk))
+
+
+def shift(pk: int) -> Shift | None:
+    return _one(Shift.objects.filter(pk=pk))
+
+
+def sequence(name: str) -> Sequence:
+    """The sequence row `name`, locked; created (at 0) on first use."""
+    found = _one(Sequence.objects.filter(name=name))
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            Sequence.objects.create(name=name)
+    except IntegrityError:
+        pass  # created concurrently; lock it below
+    return _one(Sequence.objects.filter(name=name))

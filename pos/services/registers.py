@@ -1,0 +1,52 @@
+"""Registers (tills): created and renamed in the back office; the receipt counter is checkout's.
+
+`last_receipt_number` is written only by checkout (one UPDATE under the register's row lock), so
+an edit here locks the row and writes only the fields it changes: a sale that committed while
+the edit screen was open keeps its number, and the next sale never takes it again.
+"""
+
+from django.db import transaction
+
+from pos.models import Register
+from pos.services import locks
+from vevurn.errors import NotFound, PermissionDenied
+
+# The code prefixes every receipt number already printed: fixed once the register exists.
+EDITABLE_FIELDS = ("name", "is_active")
+
+
+def create_register(*, user=None, register: Register | None = None, **fields) -> Register:
+    """Create a register; `register` is an unsaved instance (the admin's form) to create
+    instead of one made from `fields`."""
+    if user is not None and not user.has_perm("pos.add_register"):
+        raise PermissionDenied("You are not allowed to add registers.")
+    if register is None:
+        register = Register(**fields)
+    elif fields or not register._state.adding:
+        raise ValueError("Pass either an unsaved register or its fields.")
+    register.last_receipt_number = 0
+    register.full_clean()
+    register.save(force_insert=True)
+    return register
+
+
+def update_register(*, register: Register, user=None, **fields) -> Register:
+    """Rename a register or take it out of use. The code is fixed once receipts carry it."""
+    if user is not None and not user.has_perm("pos.change_register"):
+        raise PermissionDenied("You are not allowed to change registers.")
+    if not fields.keys() <= set(EDITABLE_FIELDS):
+        raise ValueError(
+            "Only a register's name and is_active change here; its code is fixed and "
+            "its receipt counter changes only through checkout."
+        )
+    with transaction.atomic():
+        locked = locks.register(register.pk)
+        if locked is None:
+            raise NotFound("Unknown register.", field="register")
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, fields[name])
+        locked.full_clean()
+        if changed:
+            locked.save(update_fields=changed)
+    return locked
