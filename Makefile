@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev migrate seed bench clean
+.PHONY: run test lint format install install-dev migrate seed bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ format: install-dev
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Translations: extract new strings into locale/fr and locale/rw, drop gone ones, compile the .mo
+# files. Translate the empty entries, then run it again (docs/i18n.md). Needs GNU gettext.
+messages: install
+	$(BIN)/python -m vevurn.translations
 
 # Benchmarks, by hand, against PostgreSQL + Redis on 127.0.0.1 (see bench/README.md), e.g.
 # `make bench BENCH_ARGS="checkout --compare"`.

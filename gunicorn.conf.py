@@ -98,6 +98,14 @@ logconfig_dict = {
 
 
 # --- Hooks ------------------------------------------------------------------------------------
+def worker_exit(server, worker):
+    """A worker that stops (max_requests, a deploy, SIGTERM) writes the request metrics it has
+    not flushed yet, so the fleet-wide counts lose nothing."""
+    from monitoring.metrics import flush_at_exit
+
+    flush_at_exit()
+
+
 def post_worker_init(worker):
     """On SIGTERM: mark the process as draining and let go of the listening socket (new
     connections are refused once every process has), then gunicorn's own handler drains."""

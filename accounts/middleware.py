@@ -1,5 +1,13 @@
+from urllib.parse import urlencode
+
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from accounts import two_factor
+from monitoring.errors import error_response
 
 
 class ForcePasswordChangeMiddleware:
@@ -15,3 +23,88 @@ class ForcePasswordChangeMiddleware:
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Activates the language of the request (in place of Django's LocaleMiddleware).
+
+    - The API (/api/) answers in the language of `Accept-Language`: a script or an app says
+      what it wants with each request; without the header, as below.
+    - A signed-in user with a preferred language gets it on every screen, whatever the browser.
+    - Anyone else (the sign-in page): the switcher's cookie, else the browser's
+      `Accept-Language`, else English.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+def accept_language(request) -> str | None:
+    """The first language of the request's Accept-Language that the shop speaks, or None."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def request_language(request) -> str:
+    if request.path.startswith("/api/"):
+        found = accept_language(request)
+        if found:
+            return found
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.preferred_language:
+        return user.preferred_language
+    return translation.get_language_from_request(request)
+
+
+class TwoFactorMiddleware:
+    """Signed in with a password but not yet with the second factor: nothing but the code page
+    (or, for an admin with no authenticator yet, its setup) and signing out. After
+    django_otp's OTPMiddleware and ForcePasswordChangeMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        state = request.session.get(two_factor.SESSION_KEY)
+        if state is None:  # a session from before two-factor sign-in existed
+            two_factor.remember_state(request, user)
+            state = request.session[two_factor.SESSION_KEY]
+        if state == two_factor.NOT_NEEDED or user.is_verified():
+            return self.get_response(request)
+        target = (
+            "accounts:two_factor_verify"
+            if state == two_factor.NEEDS_CODE
+            else "accounts:two_factor_setup"
+        )
+        allowed = {reverse(target), reverse("accounts:logout")}
+        if user.must_change_password:
+            allowed.add(reverse("accounts:password_change"))
+        if request.path in allowed or request.path.startswith("/static/"):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return error_response(
+                request,
+                "two_factor_required",
+                "Finish signing in with your authenticator code first.",
+                403,
+            )
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

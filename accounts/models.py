@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vevurn.languages import language_choices
+
 
 class Role(models.TextChoices):
     CASHIER = "cashier", _("Cashier")
@@ -18,6 +20,19 @@ class User(AbstractUser):
         default=False,
         help_text=_("Set when someone else chose the password; cleared when the user changes it."),
     )
+    # A personal 4-6 digit PIN for the shared till (sign in, switch, approve), hashed like a
+    # password; locked after too many wrong tries in a row (accounts/pins.py).
+    pin = models.CharField(_("PIN"), max_length=128, blank=True, editable=False)
+    pin_failures = models.PositiveSmallIntegerField(_("wrong PINs in a row"), default=0)
+    pin_locked_at = models.DateTimeField(_("PIN locked at"), null=True, blank=True)
+
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=language_choices,
+        blank=True,
+        help_text=_("The screens' language once signed in; empty: the browser's language."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -25,6 +40,10 @@ class User(AbstractUser):
             ("manage_cashiers", "Can create cashiers and reset their passwords"),
             ("manage_staff", "Can create and change managers and admins"),
         ]
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin)
 
     @property
     def is_manager_or_admin(self) -> bool:

@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts import audit
 from accounts.models import Role, User
 from accounts.roles import ROLE_GROUP_NAMES, STAFF_ROLES
+from vevurn.languages import LANGUAGE_CODES
 
 # Unambiguous characters: a cashier reads the temporary password off a screen or a note.
 TEMPORARY_PASSWORD_ALPHABET = "".join(
@@ -83,3 +84,12 @@ def reset_to_temporary_password(*, user: User, actor: User | None = None) -> str
     if actor is not None:
         audit.record(action="user.password_reset", actor=actor, target=user)
     return password
+
+
+def set_preferred_language(*, user: User, language: str) -> User:
+    """The language the user's screens are shown in from now on ("" = the browser's)."""
+    if language and language not in LANGUAGE_CODES:
+        raise ValueError(f"Unknown language {language!r}; expected one of {LANGUAGE_CODES}.")
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    return user

@@ -49,8 +49,8 @@ def stop_listening(listeners) -> None:
             placeholder.bind(("127.0.0.1", 0))
             placeholder.listen(1)
             os.dup2(placeholder.fileno(), listener.fileno())
-        except OSError:
-            pass  # already closed: nothing to let go of
+        except (OSError, AttributeError):
+            pass  # already closed (gunicorn's wrapper then holds no socket): nothing to let go of
         finally:
             placeholder.close()
 
@@ -62,8 +62,11 @@ def install_sigterm_handler(listeners=()) -> None:
     original = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum, frame):
-        start_draining()
-        stop_listening(listeners)
+        # Once only: a stopping worker gets SIGTERM twice (from a process-group kill and again
+        # from its master), and by the second gunicorn may have closed the sockets already.
+        if not is_draining():
+            start_draining()
+            stop_listening(listeners)
         if callable(original):
             original(signum, frame)
         elif original == signal.SIG_DFL:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 from monitoring import request_context
 from vevurn.errors import DomainError
@@ -26,7 +27,7 @@ SYSTEM_ERROR_COUNTER = "monitoring:errors:system"
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 # Seconds a client should wait before retrying when the database is unreachable.
 DATABASE_RETRY_AFTER = 5
-GENERIC_MESSAGE = "Something went wrong on our side. It has been recorded; please try again."
+GENERIC_MESSAGE = _("Something went wrong on our side. It has been recorded; please try again.")
 
 
 def request_id_of(request) -> str | None:
@@ -35,16 +36,16 @@ def request_id_of(request) -> str | None:
 
 # The code and message said for a status when the caller gives none.
 DEFAULT_ERRORS = {
-    400: ("bad_request", "The request could not be understood."),
-    401: ("not_authenticated", "Please sign in."),
-    403: ("permission_denied", "You are not allowed to do that."),
-    404: ("not_found", "We could not find that page."),
-    409: ("conflict", "The request conflicts with the current state."),
-    413: ("request_too_large", "The request is too large."),
-    415: ("unsupported_media_type", "Send the request body as JSON."),
-    429: ("rate_limited", "Too many attempts. Please wait and try again."),
+    400: ("bad_request", _("The request could not be understood.")),
+    401: ("not_authenticated", _("Please sign in.")),
+    403: ("permission_denied", _("You are not allowed to do that.")),
+    404: ("not_found", _("We could not find that page.")),
+    409: ("conflict", _("The request conflicts with the current state.")),
+    413: ("request_too_large", _("The request is too large.")),
+    415: ("unsupported_media_type", _("Send the request body as JSON.")),
+    429: ("rate_limited", _("Too many attempts. Please wait and try again.")),
     500: ("server_error", GENERIC_MESSAGE),
-    503: ("unavailable", "The shop system is briefly unavailable. Please try again shortly."),
+    503: ("unavailable", _("The shop system is briefly unavailable. Please try again shortly.")),
 }
 
 
@@ -96,15 +97,17 @@ def domain_error_fields(error: DomainError) -> dict:
     return dict(getattr(error, "fields", None) or {})
 
 
-def log_domain_error(error: DomainError) -> None:
-    """Operational: a warning (info below 500), no stack trace."""
-    level = logging.WARNING if error.status >= 400 else logging.INFO
+def log_domain_error(error: DomainError, *, status: int | None = None) -> None:
+    """Operational: a warning (info below 400), no stack trace. `status` is the status the
+    client is sent when it is not the error's own (the API's 422 for a business rule)."""
+    status = status or error.status
+    level = logging.WARNING if status >= 400 else logging.INFO
     logger.log(
         level,
         "%s: %s",
         error.code,
         error.message,
-        extra={"error_code": error.code, "error_status": error.status},
+        extra={"error_code": error.code, "error_status": status},
     )
 
 
@@ -148,4 +151,7 @@ def too_large_message() -> str:
     from django.conf import settings
 
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return f"The request is too large: send at most {limit // 1024:,} KB."
+    from django.utils.formats import number_format
+
+    kilobytes = number_format(limit // 1024, 0, use_l10n=True, force_grouping=True)
+    return _("The request is too large: send at most %(size)s KB.") % {"size": kilobytes}

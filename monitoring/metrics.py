@@ -26,6 +26,7 @@ interpolation inside that bucket. The answer is within one bucket (20 %) of the 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -219,7 +220,7 @@ class Recorder:
         self.folded: dict[tuple[int, str, str], Aggregate] = {}  # added up, not yet written
         self.recent: deque[tuple] = deque(maxlen=1000)
         self.flush_lock = threading.Lock()
-        self.last_flush = time.monotonic()
+        self.start_lock = threading.Lock()
         # settings.METRICS_FLUSH_INTERVAL_SECONDS, read on first use and again after a change
         # (a settings read costs more than the rest of the check).
         self.interval: float | None = None
@@ -243,37 +244,40 @@ class Recorder:
             if len(self.pending) >= MAX_PENDING:
                 fold(self.pending, self.folded)
                 self.pending = []
+        if self.pid != os.getpid():
+            self._ensure_flusher()
+
+    def flush_interval(self) -> float:
         interval = self.interval
         if interval is None:
             interval = self.interval = settings.METRICS_FLUSH_INTERVAL_SECONDS
-        now = time.monotonic()
-        if now - self.last_flush >= interval:
-            self.last_flush = now  # the next requests do not wake the thread again
-            self._ensure_flusher()
-            self.wake.set()
+        return interval
 
     def _ensure_flusher(self) -> None:
         # One flusher thread per process, started after gunicorn has forked the worker.
-        if self.pid == os.getpid():
-            return
-        with self.flush_lock:
+        with self.start_lock:
             if self.pid == os.getpid():
                 return
             self.pid = os.getpid()
             threading.Thread(target=self._flush_loop, name="metrics-flush", daemon=True).start()
 
     def _flush_loop(self) -> None:
+        """Flush every interval, whether or not requests arrive: what a worker recorded just
+        before it went quiet reaches the shared store within one interval (and the worker's
+        exit flushes the rest, see `flush_at_exit`)."""
         while True:
-            self.wake.wait()
+            # A floor, so that an interval of 0 (tests) does not spin.
+            self.wake.wait(timeout=max(self.flush_interval(), 0.05))
             self.wake.clear()
             try:
                 self.flush()
             except Exception:
                 logger.exception("Could not flush request metrics")
-            if settings.ALERTS_ENABLED:
-                from monitoring.alerts import after_flush
-
-                after_flush()  # one cache call a minute at most; see monitoring/alerts.py
+            for hook in list(after_flush_hooks):
+                try:
+                    hook()
+                except Exception:
+                    logger.exception("A metrics after-flush hook failed")
 
     def flush(self) -> int:
         """Add up and write what this process has recorded since the last flush; returns how
@@ -282,7 +286,6 @@ class Recorder:
             with self.lock:
                 pending, self.pending = self.pending, []
                 aggregates, self.folded = self.folded, {}
-                self.last_flush = time.monotonic()
             fold(pending, aggregates)
             if not aggregates:
                 return 0
@@ -318,11 +321,30 @@ class Recorder:
 
 recorder = Recorder()
 
+# Called by the flush thread after each flush (the alerts register theirs: a lower module calls
+# a higher one through this list, never by importing it).
+after_flush_hooks: list = []
+
+
+def flush_at_exit() -> None:
+    """Write what this process recorded since its last flush; gunicorn's worker_exit hook and
+    atexit call it, so that a worker that stops (max_requests, a deploy) loses nothing."""
+    if recorder.pid != os.getpid():
+        return  # nothing was recorded in this process (or only before a fork)
+    try:
+        recorder.flush()
+    except Exception:
+        logger.exception("Could not flush request metrics at exit")
+
+
+atexit.register(flush_at_exit)
+
 
 @receiver(setting_changed, dispatch_uid="vevurn-metrics-interval")
 def _forget_interval(*, setting, **kwargs) -> None:
     if setting == "METRICS_FLUSH_INTERVAL_SECONDS":
         recorder.interval = None
+        recorder.wake.set()  # the flush thread waits with the new interval from now on
 
 
 _generic_lock = threading.Lock()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 
 from monitoring.client_ip import client_ip
@@ -81,14 +83,14 @@ def add_headers(response, found: Usage):
 def wait_message(seconds: int) -> str:
     minutes = -(-seconds // 60)
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def too_many_requests(request, found: Usage | None = None, *, retry_after: int | None = None):
     """The 429 response: JSON for the API, the friendly page for screens."""
     retry_after = found.reset if found is not None else (retry_after or 60)
-    message = f"Too many requests. Try again in {wait_message(retry_after)}."
+    message = _("Too many requests. Try again in %(wait)s.") % {"wait": wait_message(retry_after)}
     if request.path.startswith("/api/"):
         response = error_response(request, "rate_limited", message, 429)
     else:

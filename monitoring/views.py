@@ -10,6 +10,7 @@ import sys
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from monitoring.errors import (
     DATABASE_RETRY_AFTER,
@@ -45,7 +46,7 @@ def render_error(request, status: int, *, code=None, message=None, fields=None, 
         "fields": fields or {},
         "request_id": request_id_of(request),
         "debug_detail": debug_detail(exc),
-        "title": None if status in PAGES else "That could not be done",
+        "title": None if status in PAGES else _("That could not be done"),
         **ctx,
     }
     try:
@@ -53,7 +54,7 @@ def render_error(request, status: int, *, code=None, message=None, fields=None, 
     except Exception:  # the page itself failed (database down?): still answer, still say the id
         logging.getLogger("vevurn.errors").exception("Could not render the %s page", status)
         return HttpResponse(
-            f"{message}\nReference for support: {context['request_id']}\n",
+            f"{message}\n{_('Reference for support:')} {context['request_id']}\n",
             status=status,
             content_type="text/plain; charset=utf-8",
         )

@@ -33,10 +33,14 @@ def split_vat(gross, rate, places: int | None = None) -> tuple[Decimal, Decimal]
 
 
 def format_money(amount, *, code: bool = True) -> str:
-    """`12,500 RWF`: rounded to the shop currency's places, thousands grouped, code after."""
+    """`12,500 RWF` in English, `12 500 RWF` in French and Kinyarwanda (the active language's
+    formats, vevurn/formats): rounded to the shop currency's places, thousands grouped, the code
+    after. For screens and printouts; CSV and the API write plain numbers."""
+    from django.utils.formats import number_format
+
     from pos.models import ShopSettings
 
     shop = ShopSettings.load()
     places = shop.currency_decimal_places
-    text = f"{to_currency(amount, places):,.{places}f}"
+    text = number_format(to_currency(amount, places), places, use_l10n=True, force_grouping=True)
     return f"{text} {shop.currency_code}" if code else text

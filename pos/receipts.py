@@ -21,8 +21,8 @@ def header_lines(shop) -> list[str]:
     leaving out any line already printed (the name and address are often typed there too)."""
     lines = [
         shop.address,
-        f"Tel {shop.phone}" if shop.phone else "",
-        f"TIN {shop.tin}" if shop.tin else "",
+        _("Tel %(phone)s") % {"phone": shop.phone} if shop.phone else "",
+        _("TIN %(tin)s") % {"tin": shop.tin} if shop.tin else "",
     ]
     lines = [line.strip() for line in lines if line and line.strip()]
     printed = {shop.name.strip().casefold(), *(line.casefold() for line in lines)}

@@ -183,16 +183,17 @@ def sale_by_number(code: str):
 @dataclass(frozen=True)
 class ReturnableLine:
     line: object  # the SaleLine
-    returned: int
-    left: int
+    returned: Decimal  # quantities in the product's stock unit
+    left: Decimal
     refund_total: Decimal  # what returning `quantity` of it gives back
-    quantity: int
+    quantity: Decimal
 
 
-def refund_preview(sale, quantities: dict[int, int]) -> tuple[list[ReturnableLine], Decimal]:
+def refund_preview(sale, quantities: dict[int, Decimal]) -> tuple[list[ReturnableLine], Decimal]:
     """Each line of `sale` with what is left to return, and what returning `quantities`
     ({sale line pk: quantity}) would give back: the refund service's own arithmetic."""
     from pos.models import RefundLine, ShopSettings
+    from pos.quantities import summed
     from pos.services.refunds import refund_share
 
     places = ShopSettings.load().currency_decimal_places
@@ -206,9 +207,9 @@ def refund_preview(sale, quantities: dict[int, int]) -> tuple[list[ReturnableLin
     rows, zero = [], Decimal(0)
     for line in lines:
         before = done.get(line.pk, {})
-        returned = before.get("quantity") or 0
+        returned = summed(before.get("quantity"))
         left = line.quantity - returned
-        quantity = quantities.get(line.pk) or 0
+        quantity = quantities.get(line.pk) or zero
         total = zero
         if 0 < quantity <= left:
             total, _tax = refund_share(
@@ -329,6 +330,35 @@ def customer_statement(
         closing_balance=balance,
         total_debits=sum((row.debit for row in rows), zero),
         total_credits=sum((row.credit for row in rows), zero),
+    )
+
+
+def open_invoices(customer) -> QuerySet:
+    """What a customer still owes: their sent and part-paid invoices, the oldest due first (the
+    order `pay_on_account` pays them in)."""
+    from pos.models import Invoice
+
+    return Invoice.objects.filter(
+        customer=customer, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
+    ).order_by("due_date", "issued_at", "pk")
+
+
+def account_payment(pk: int) -> list:
+    """The payments one payment on account wrote (one per invoice it paid), given any of them:
+    they share their customer, cashier and `created_at`."""
+    from pos.models import Payment
+
+    first = Payment.objects.filter(pk=pk, invoice__isnull=False).select_related("invoice").first()
+    if first is None:
+        return []
+    return list(
+        Payment.objects.filter(
+            invoice__customer_id=first.invoice.customer_id,
+            created_by_id=first.created_by_id,
+            created_at=first.created_at,
+        )
+        .select_related("invoice__customer", "created_by", "shift")
+        .order_by("pk")
     )
 
 

@@ -7,6 +7,11 @@ app_name = "pos"
 urlpatterns = [
     path("sales/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("refunds/<int:pk>/slip/", views.refund_slip, name="refund_slip"),
+    path(
+        "account-payments/<int:pk>/receipt/",
+        views.account_payment_receipt,
+        name="account_payment_receipt",
+    ),
     path("momo/requests/", views.momo_request_create, name="momo_request_create"),
     path("momo/requests/<int:pk>/", views.momo_request_detail, name="momo_request_detail"),
     path("momo/callback/<str:reference_id>/", views.momo_callback, name="momo_callback"),

@@ -4,13 +4,14 @@ import functools
 import json
 import logging
 import uuid
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,34 +24,52 @@ from pos.models import (
     MobileMoneyRequest,
     Refund,
     Sale,
-    Shift,
     ShopSettings,
 )
 from pos.money import to_currency
+from pos.register.lock import till_shift_id
 from pos.services import mobile_money
 from pos.services.receipt_prints import record_receipt_print
+from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
 
 
-def _slip(request, template: str, context: dict, *, code: str | None = None):
-    """A printed slip: the shop's one header, the paper of this device, the scannable code."""
+def _slip(request, template: str, context: dict, *, code: str | None = None, customer=None):
+    """A printed slip: the shop's one header, the paper of this device, the scannable code.
+
+    The slip is in the customer's language, else the shop's receipt language; the buttons
+    around it (print, new sale) stay in the cashier's (templates/pos/_slip_base.html)."""
     shop = ShopSettings.load()
     width = receipts.paper(request)
+    language = shop.document_language(customer)
+    with translation.override(language):
+        header_lines = receipts.header_lines(shop)
     response = render(
         request,
         template,
         {
             **context,
             "shop": shop,
-            "header_lines": receipts.header_lines(shop),
+            "header_lines": header_lines,
             "paper": width,
             "code": receipts.code_svg(code, width=width) if code else None,
+            "document_language": language,
         },
     )
+    response["Content-Language"] = language
     receipts.remember_paper(request, response)
+    return response
+
+
+def render_document(request, template: str, context: dict, language: str) -> HttpResponse:
+    """A whole page (an invoice) in the customer's language, else the shop's receipt language,
+    whatever the language of the screen that printed it."""
+    with translation.override(language):
+        response = render(request, template, context)
+    response["Content-Language"] = language
     return response
 
 
@@ -61,7 +80,11 @@ def receipt(request, pk: int):
     sale = get_object_or_404(
         Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
     )
-    if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+    if not (
+        sale.cashier_id == request.user.pk
+        or request.user.has_perm("pos.view_shift")
+        or sale.shift.is_worked_by(request.user)
+    ):
         raise PermissionDenied("This sale is on another cashier's shift.")
     is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
@@ -72,18 +95,43 @@ def receipt(request, pk: int):
         "refunds": selectors.refund_history(sale),
         "is_copy": is_copy,
     }
-    return _slip(request, "pos/receipt.html", context, code=sale.number)
+    return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
 
 
 @login_required
 @permission_required("pos.view_sale", raise_exception=True)
 def refund_slip(request, pk: int):
     """The printable slip of a refund, for the customer (and the drawer's paper trail)."""
-    refund = get_object_or_404(Refund.objects.select_related("sale", "shift", "created_by"), pk=pk)
+    refund = get_object_or_404(
+        Refund.objects.select_related("sale", "sale__customer", "shift", "created_by"), pk=pk
+    )
     if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied("This refund is on another cashier's shift.")
     code = refund.sale.number if refund.sale_id else None
-    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code)
+    customer = refund.sale.customer if refund.sale_id else None
+    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
+
+
+@login_required
+@permission_required("pos.view_invoice", raise_exception=True)
+def account_payment_receipt(request, pk: int):
+    """The printable receipt of a payment on account: what was paid, against which invoices,
+    and what the customer still owes."""
+    payments = selectors.account_payment(pk)
+    if not payments:
+        raise Http404
+    first = payments[0]
+    if first.created_by_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+        raise PermissionDenied("This payment was taken by another cashier.")
+    customer = first.invoice.customer
+    context = {
+        "payments": payments,
+        "first": first,
+        "customer": customer,
+        "total": sum((p.amount for p in payments), Decimal(0)),
+        "owed": sum((i.balance_due for i in selectors.open_invoices(customer)), Decimal(0)),
+    }
+    return _slip(request, "pos/account_payment_receipt.html", context)
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------
@@ -142,7 +190,7 @@ def momo_request_create(request):
     data = _request_data(request)
     if not data and request.content_type == "application/json":
         return error_response(request, message="Send a JSON object.", status=400)
-    shift = Shift.objects.filter(cashier=request.user, status=Shift.Status.OPEN).first()
+    shift = open_shift_for(request.user, till_shift_id=till_shift_id(request))
     momo_request = mobile_money.start_request(
         shift=shift,
         amount=data.get("amount", ""),
@@ -160,7 +208,7 @@ def momo_request_detail(request, pk: int):
     """The request's state for the payment screen, refreshed from MTN while it is pending."""
     momo_request = MobileMoneyRequest.objects.select_related("shift").filter(pk=pk).first()
     if momo_request is None or not (
-        momo_request.shift.cashier_id == request.user.pk
+        momo_request.shift.is_worked_by(request.user)
         or request.user.has_perm("pos.close_any_shift")
     ):
         return error_response(request, message="No such Mobile Money request.", status=404)
@@ -205,20 +253,19 @@ def invoice(request, pk: int):
         Invoice.objects.select_related("customer", "sale", "sale__cashier"), pk=pk
     )
     sale = invoice.sale
-    return render(
-        request,
-        "pos/invoice.html",
-        {
-            "invoice": invoice,
-            "customer": invoice.customer,
-            "sale": sale,
-            "lines": sale.lines.all() if sale else [],
-            # The part of the sale paid at the till; the invoice is for the rest.
-            "paid_at_sale": (sale.total - invoice.total) if sale else None,
-            "payments": invoice.payments.all(),
-            "shop": ShopSettings.load(),
-        },
-    )
+    shop = ShopSettings.load()
+    context = {
+        "invoice": invoice,
+        "customer": invoice.customer,
+        "sale": sale,
+        "lines": sale.lines.all() if sale else [],
+        # The part of the sale paid at the till; the invoice is for the rest.
+        "paid_at_sale": (sale.total - invoice.total) if sale else None,
+        "payments": invoice.payments.all(),
+        "shop": shop,
+    }
+    language = shop.document_language(invoice.customer)
+    return render_document(request, "pos/invoice.html", context, language)
 
 
 @login_required

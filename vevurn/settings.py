@@ -15,6 +15,7 @@ from dotenv import load_dotenv
 from monitoring.logging import CONSOLE_FORMAT, json_formatter_config
 from monitoring.sentry import git_revision, init_sentry
 from vevurn.env import env, env_bool, env_int, env_list
+from vevurn.languages import LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(env("ENV_FILE", str(BASE_DIR / ".env")), override=False)
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "django_tasks",
@@ -87,9 +90,14 @@ MIDDLEWARE = [
     "vevurn.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): whether this session's sign-in passed a two-factor code
+    "django_otp.middleware.OTPMiddleware",
+    # After authentication: a signed-in user's preferred language wins over the browser's.
+    "accounts.middleware.LanguageMiddleware",
     "monitoring.ratelimit.ApiRateLimitMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -105,6 +113,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -233,6 +242,9 @@ RATE_LIMITS = {
     "checkout": env("RATE_LIMIT_CHECKOUT", "30/m"),
     # password reset and token creation: @limit("strict", key="ip")
     "strict": env("RATE_LIMIT_STRICT", "5/15m"),
+    # wrong PINs (till sign-in, switch, manager approval) per client address; each user's PIN
+    # also locks after 5 wrong ones in a row (accounts/pins.py)
+    "pin": env("RATE_LIMIT_PIN", "20/15m"),
 }
 # The client IP that limits are keyed by comes from monitoring.client_ip (TRUSTED_PROXIES).
 
@@ -255,9 +267,25 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)  # one working day
 
+# Two-factor sign-in (TOTP, django-otp; accounts/two_factor.py): these roles cannot use the shop
+# or the admin with a password alone; managers may turn it on for themselves.
+TWO_FACTOR_REQUIRED_ROLES = ["admin"]
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Vevurn POS")
+
 # --- Internationalisation ---------------------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English, French and Kinyarwanda (docs/i18n.md). Django ships no Kinyarwanda: vevurn.languages
+# adds its language info, and our catalogue (locale/rw) also translates the Django strings our
+# screens show. `make messages` extracts and compiles the catalogues.
+LANGUAGE_CODE = "en"
+LANGUAGES = LANGUAGES
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers and dates per language: `1 000 RWF` and day-first dates in French and Kinyarwanda.
+FORMAT_MODULE_PATH = ["vevurn.formats"]
+# The switcher's choice for someone not signed in (a signed-in user's is on the user).
+LANGUAGE_COOKIE_NAME = "vevurn_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", "Africa/Kigali")
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,8 @@ import math
 
 from django import template
 
+from monitoring.ratelimit import wait_message
+
 register = template.Library()
 
 
@@ -12,7 +14,4 @@ def wait_time(seconds) -> str:
         seconds = max(1, math.ceil(float(seconds)))
     except (TypeError, ValueError):
         return ""
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return wait_message(seconds)

@@ -2,6 +2,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vevurn.languages import language_choices
+
 
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=150, db_index=True)
@@ -20,6 +22,13 @@ class Customer(models.Model):
         validators=[MinValueValidator(0)],
     )
     notes = models.TextField(_("notes"), blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=language_choices,
+        blank=True,
+        help_text=_("Receipts and invoices in this language; empty: the shop's receipt language."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Derived totals, maintained by pos.services.customers.record_customer_purchase.
     total_spent = models.DecimalField(

@@ -5,8 +5,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vevurn.languages import language_choices
+
 # Bump the version when the model gains fields, so no stale pickled row outlives a deploy.
-CACHE_KEY = "pos:shop-settings:v1"
+CACHE_KEY = "pos:shop-settings:v2"
 
 
 class ShopSettings(models.Model):
@@ -30,6 +32,16 @@ class ShopSettings(models.Model):
     prices_include_vat = models.BooleanField(_("shelf prices include VAT"), default=True)
     receipt_header = models.TextField(_("receipt header"), blank=True)
     receipt_footer = models.TextField(_("receipt footer"), blank=True)
+    receipt_language = models.CharField(
+        _("receipt language"),
+        max_length=8,
+        choices=language_choices,
+        default="en",
+        help_text=_(
+            "Receipts, refund slips, invoices and reminders are printed in this language, "
+            "unless the customer has one of their own."
+        ),
+    )
     allow_negative_stock = models.BooleanField(_("allow negative stock"), default=False)
     cashier_max_discount_percent = models.DecimalField(
         _("largest cashier discount (%)"),
@@ -38,6 +50,15 @@ class ShopSettings(models.Model):
         default=Decimal("10.00"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("Larger line or order discounts need a manager."),
+    )
+    till_lock_minutes = models.PositiveSmallIntegerField(
+        _("lock the till after (minutes idle)"),
+        default=5,
+        validators=[MaxValueValidator(240)],
+        help_text=_(
+            "A till nobody touches for this long locks; a cashier unlocks it with their PIN. "
+            "0: never."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,6 +76,10 @@ class ShopSettings(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("The shop settings record cannot be deleted.")
+
+    def document_language(self, customer=None) -> str:
+        """The language of a receipt, slip or invoice: the customer's, else the shop's."""
+        return getattr(customer, "language", "") or self.receipt_language
 
     @classmethod
     def load(cls) -> "ShopSettings":

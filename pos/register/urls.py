@@ -1,11 +1,13 @@
 from django.urls import path
 
-from pos.register import views
+from pos.register import lock, views
 
 app_name = "register"
 
 urlpatterns = [
     path("", views.register, name="register"),
+    path("lock/", lock.lock, name="lock"),
+    path("unlock/", lock.unlock, name="unlock"),
     path("start/", views.start, name="start"),
     path("open/", views.open_shift_view, name="open_shift"),
     path("scan/", views.scan, name="scan"),
@@ -30,6 +32,8 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("sales/<int:pk>/void/", views.void, name="void"),
     path("returns/", views.returns, name="returns"),
+    path("account/", views.account, name="account"),
+    path("account/<int:pk>/", views.account_payment, name="account_payment"),
     path("sales/<int:pk>/refund/", views.refund, name="refund"),
     path("shift/", views.shift_view, name="shift"),
     path("shift/no-sale/", views.no_sale, name="no_sale"),

@@ -31,12 +31,13 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.register import forms
-from pos.register.cart import SessionCart
+from pos.register import forms, lock
+from pos.register.cart import SessionCart, line_quantity
 from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
+from pos.services.invoices import pay_on_account
 from pos.services.refunds import refund_sale
 from pos.services.shifts import (
     close_shift,
@@ -55,16 +56,21 @@ MAX_TYPED_AMOUNT = Decimal(10**12)
 
 
 def till(view):
-    """Signed in, may sell, and has an open shift (else: go and open one)."""
+    """Signed in, may sell, and has an open shift: their own, or the shared till's they signed
+    in on with their PIN (else: go and open one). A locked till shows the lock screen."""
 
     @login_required
     @permission_required("pos.sell", raise_exception=True)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        shift = open_shift_for(request.user)
+        shift = open_shift_for(request.user, till_shift_id=lock.till_shift_id(request))
         if shift is None:
             messages.info(request, "Open a shift to start selling.")
             return redirect("register:open_shift")
+        if lock.is_locked(request):
+            lock.lock_till(request)
+            return redirect("register:unlock")
+        lock.touch(request, shift)
         return view(request, shift, *args, **kwargs)
 
     return wrapped
@@ -246,13 +252,15 @@ def _add(request, shift, product, form):
     if product.status != ProductStatus.ACTIVE:
         form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
         return _back(request, shift, scan_form=form, status=409)
-    in_cart = sum(line["quantity"] for line in cart.lines if line["product_id"] == product.pk)
+    in_cart = sum(
+        (line_quantity(line) for line in cart.lines if line["product_id"] == product.pk), Decimal(0)
+    )
     shop = ShopSettings.load()
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
         form.add_error(
             "code",
-            f"Out of stock: {product.name} ({product.stock_on_hand} left, "
-            f"{in_cart} already in the cart).",
+            f"Out of stock: {product.name} ({product.format_quantity(product.stock_on_hand)} left, "
+            f"{product.format_quantity(in_cart)} already in the cart).",
         )
         return _back(request, shift, scan_form=form, status=409)
     cart.add(product.pk)
@@ -713,7 +721,9 @@ def _approver(request, form, permission: str):
     if form.is_valid() and form.approver is not None:
         return form.approver
     if form.is_bound and not form.errors:
-        form.add_error(None, "A manager must approve this: enter their username and password.")
+        form.add_error(
+            None, "A manager must approve this: enter their username and PIN (or password)."
+        )
     return None
 
 
@@ -826,6 +836,58 @@ def refund(request, shift, pk: int):
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+# --- Payments on account --------------------------------------------------------------------
+
+
+@till
+def account(request, shift):
+    """Find the customer who comes to pay what they owe."""
+    q = request.GET.get("q", "").strip()[:100]
+    customers = list(selectors.customer_lookup(q)) if q else None
+    if customers is not None and len(customers) == 1:
+        return redirect("register:account_payment", pk=customers[0].pk)
+    return render(
+        request,
+        "pos/register/account.html",
+        {"shift": shift, "q": q, "customers": customers},
+    )
+
+
+@till
+def account_payment(request, shift, pk: int):
+    """A customer's account: what they owe, their statement, and a payment taken against it
+    (cash into this shift's drawer, or Mobile Money), then its receipt."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = forms.AccountPaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payments = pay_on_account(
+                customer=customer, shift=shift, user=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            _form_error(form, error, default_field="amount")
+        else:
+            return redirect("pos:account_payment_receipt", pk=payments[0].pk)
+    statement = selectors.customer_statement(customer, None, None)
+    return render(
+        request,
+        "pos/register/account_payment.html",
+        {
+            "shift": shift,
+            "customer": customer,
+            "form": form,
+            "invoices": list(selectors.open_invoices(customer)),
+            "statement": statement,
+            "rows": statement.rows[-STATEMENT_ROWS:],
+            "shop": ShopSettings.load(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+STATEMENT_ROWS = 20
 
 
 # --- The shift -------------------------------------------------------------------------------

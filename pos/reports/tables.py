@@ -7,9 +7,16 @@ from decimal import Decimal
 from django.core.paginator import Page
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 
 from pos.money import to_currency
+from pos.quantities import normalised, summed
 from pos.spreadsheet import csv_writer
+
+
+def _count(value):
+    """A count as it is; a summed quantity (Decimal) as 2 or 0.75."""
+    return normalised(summed(value)) if isinstance(value, Decimal) else value
 
 
 @dataclass(frozen=True)
@@ -45,21 +52,25 @@ class Table:
         return max(0, len(self.rows) - self.shown) if self.shown is not None else 0
 
     def display(self, value, column: Column) -> str:
-        """A cell as shown on the page: money with the currency's places and thousands."""
+        """A cell as shown on the page, in the formats of the page's language (vevurn/formats):
+        money with the currency's places and thousands grouped, dates as the language writes
+        them."""
         if value is None or value == "":
             return "—" if column.kind != "text" else ""
         if isinstance(value, str):  # a label such as "Total" in a footer
             return value
         if column.kind == "money":
-            return f"{to_currency(value, self.places):,}"
+            return _grouped(to_currency(value, self.places), self.places)
         if column.kind == "percent":
-            return f"{to_currency(value, 1)} %"
-        if column.kind == "int":
-            return f"{value:,}"
+            return f"{_grouped(to_currency(value, 1), 1)} %"
+        if column.kind == "int":  # counts, and quantities (0.75 kg) without trailing zeros
+            count = _count(value)
+            places = -count.as_tuple().exponent if isinstance(count, Decimal) else 0
+            return _grouped(count, max(places, 0))
         if column.kind == "datetime":
-            return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+            return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
         if column.kind == "date":
-            return f"{value:%Y-%m-%d}"
+            return date_format(value, "SHORT_DATE_FORMAT")
         return str(value)
 
     def raw(self, value, column: Column):
@@ -76,6 +87,8 @@ class Table:
             return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
         if isinstance(value, datetime.date):
             return f"{value:%Y-%m-%d}"
+        if column.kind == "int":
+            return _count(value)
         return value
 
     def html_rows(self):
@@ -87,6 +100,10 @@ class Table:
         if self.footer is None:
             return None
         return [(self.display(v, c), c) for v, c in zip(self.footer, self.columns, strict=True)]
+
+
+def _grouped(number, places: int) -> str:
+    return number_format(number, places, use_l10n=True, force_grouping=True)
 
 
 def csv_response(table: Table, filename: str) -> HttpResponse:

@@ -12,14 +12,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from monitoring.errors import error_response
 from pos.models import Shift, ShopSettings, Tender
 from pos.money import format_money
-from pos.reports import charts, queries
-from pos.reports.forms import InventoryForm, PeriodForm, ProfitForm, SalesForm
+from pos.reports import charts, queries, suspicious
+from pos.reports.forms import BREAKDOWNS, InventoryForm, PeriodForm, ProfitForm, SalesForm
 from pos.reports.tables import Column, Table, csv_response, json_response
 from vevurn.db_routers import reads_from_replica
 
@@ -40,12 +41,45 @@ DASHBOARD_LOW_STOCK = 20
 
 def _total_label(products: int) -> str:
     return ngettext("Total (%(n)s product)", "Total (%(n)s products)", products) % {
-        "n": f"{products:,}"
+        "n": _count(products)
     }
 
 
-def _money_col(label: str) -> Column:
-    return Column(label, "money")
+def _money_col(label: str, code: str) -> Column:
+    """A money column headed "Label (RWF)"."""
+    return Column(f"{label} ({code})", "money")
+
+
+def _count(number) -> str:
+    return number_format(number, 0, use_l10n=True, force_grouping=True)
+
+
+def _percent(number) -> str:
+    return f"{number_format(number, 1, use_l10n=True)} %"
+
+
+def _day(day: datetime.date) -> str:
+    return date_format(day, "DATE_FORMAT")
+
+
+# Column headings and titles of a report's "group by" and "break down by" choices.
+GRAINS = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"), "month": gettext_lazy("Month")}
+SALES_BY_GRAIN = {
+    "day": gettext_lazy("Sales by day"),
+    "week": gettext_lazy("Sales by week"),
+    "month": gettext_lazy("Sales by month"),
+}
+PROFIT_BY_BREAKDOWN = {
+    "product": gettext_lazy("Profit by product"),
+    "category": gettext_lazy("Profit by category"),
+}
+BY_BREAKDOWN = {
+    "product": gettext_lazy("By product"),
+    "category": gettext_lazy("By category"),
+    "cashier": gettext_lazy("By cashier"),
+    "tender": gettext_lazy("By tender"),
+    "customer": gettext_lazy("By customer"),
+}
 
 
 def _respond(request, template, context, tables: list[Table], name: str):
@@ -71,7 +105,7 @@ def _period_form(request, form_class):
 def _invalid(request, template, form):
     if request.GET.get("format") == "json":
         fields = {name: list(messages) for name, messages in form.errors.items()}
-        return error_response(request, "invalid", "Check the report's filters.", 400, fields)
+        return error_response(request, "invalid", _("Check the report's filters."), 400, fields)
     return render(request, template, {"form": form, "tables": []}, status=400)
 
 
@@ -93,60 +127,62 @@ def dashboard(request):
     overdue = list(queries.overdue_invoices(today))
     code = shop.currency_code
     tables = [
-        Table("top-products", "Top products today",
-              [Column("Product"), Column("Units", INT), _money_col(f"Sales ({code})"),
-               _money_col(f"Refunds ({code})"), _money_col(f"Net ({code})")],
+        Table("top-products", _("Top products today"),
+              [Column(_("Product")), Column(_("Units"), INT), _money_col(_("Sales"), code),
+               _money_col(_("Refunds"), code), _money_col(_("Net"), code)],
               [[r["label"], r["count"], r["total"], r["refunds"], r["net"]] for r in top],
               places=places,
-              empty="No sales yet today."),
-        Table("low-stock", "Low stock",
-              [Column("Product"), Column("SKU"), Column("On hand", INT), Column("Reorder at", INT)],
+              empty=_("No sales yet today.")),
+        Table("low-stock", _("Low stock"),
+              [Column(_("Product")), Column(_("SKU")), Column(_("On hand"), INT),
+               Column(_("Reorder at"), INT)],
               [[p["name"], p["sku"], p["stock_on_hand"], p["reorder_level"]] for p in low],
-              empty="Nothing is low.",
+              empty=_("Nothing is low."),
               link=(f"{reverse('reports:inventory')}?low=on#stock",
                     ngettext("All %(n)s low-stock product", "All %(n)s low-stock products",
-                             low_count) % {"n": f"{low_count:,}"}) if low_count else None),
-        Table("open-shifts", "Open shifts",
-              [Column("Register"), Column("Cashier"), Column("Opened", "datetime")],
+                             low_count) % {"n": _count(low_count)}) if low_count else None),
+        Table("open-shifts", _("Open shifts"),
+              [Column(_("Register")), Column(_("Cashier")), Column(_("Opened"), "datetime")],
               [[s.register.name, s.cashier.get_full_name() or s.cashier.username, s.opened_at]
-               for s in shifts], empty="No shift is open."),
-        Table("overdue-invoices", "Overdue invoices",
-              [Column("Invoice"), Column("Customer"), Column("Due", "date"),
-               _money_col(f"Balance due ({code})")],
+               for s in shifts], empty=_("No shift is open.")),
+        Table("overdue-invoices", _("Overdue invoices"),
+              [Column(_("Invoice")), Column(_("Customer")), Column(_("Due"), "date"),
+               _money_col(_("Balance due"), code)],
               [[i.number, i.customer.name, i.due_date, i.balance_due] for i in overdue],
-              places=places, empty="No invoice is overdue."),
-        Table("last-30-days", "Last 30 days",
-              [Column("Day", "date"), Column("Sales", INT), _money_col(f"Total ({code})"),
-               _money_col(f"Refunds ({code})"), _money_col(f"Net ({code})")],
+              places=places, empty=_("No invoice is overdue.")),
+        Table("last-30-days", _("Last 30 days"),
+              [Column(_("Day"), "date"), Column(_("Sales"), INT), _money_col(_("Total"), code),
+               _money_col(_("Refunds"), code), _money_col(_("Net"), code)],
               [[r.period, r.count, r.total, r.refunds, r.net] for r in days], places=places),
-        Table("by-hour", "Today by hour",
-              [Column("Hour"), Column("Sales", INT), _money_col(f"Total ({code})")],
+        Table("by-hour", _("Today by hour"),
+              [Column(_("Hour")), Column(_("Sales"), INT), _money_col(_("Total"), code)],
               [[f"{h:02d}:00", n, total] for h, n, total in hours if n], places=places,
-              empty="No sales yet today."),
+              empty=_("No sales yet today.")),
     ]  # fmt: skip
     cards = [
-        ("Sales today", format_money(summary.total)),
-        ("Number of sales", f"{summary.count:,}"),
-        ("Average basket", format_money(summary.average_basket)),
-        ("Gross margin (ex VAT)", format_money(margin.margin)
-         + (f" · {margin.margin_percent:.1f} %" if margin.margin_percent is not None else "")),
-        ("Refunds today", format_money(summary.refund_total)),
-        ("Voided today", f"{summary.void_count} · {format_money(summary.void_total)}"),
+        (_("Sales today"), format_money(summary.total)),
+        (_("Number of sales"), _count(summary.count)),
+        (_("Average basket"), format_money(summary.average_basket)),
+        (_("Gross margin (ex VAT)"), format_money(margin.margin)
+         + (f" · {_percent(margin.margin_percent)}" if margin.margin_percent is not None else "")),
+        (_("Refunds today"), format_money(summary.refund_total)),
+        (_("Voided today"), f"{summary.void_count} · {format_money(summary.void_total)}"),
     ]  # fmt: skip
     context = {
         "cards": cards,
         "today": today,
         "hour_chart": charts.bar_chart(
             [(f"{h:02d}", total) for h, _, total in hours if 7 <= h <= 22 or total],
-            title=f"Sales by hour, {today:%d %b %Y}",
+            title=_("Sales by hour, %(day)s") % {"day": _day(today)},
             y_label=code,
-            x_label="Hour of the day (shop time)",
+            x_label=_("Hour of the day (shop time)"),
         ),
         "days_chart": charts.bar_chart(
             [(f"{r.period:%d}", r.total) for r in days],
-            title=f"Sales, last 30 days ({month_ago:%d %b} – {today:%d %b %Y})",
+            title=_("Sales, last 30 days (%(start)s – %(end)s)")
+            % {"start": _day(month_ago), "end": _day(today)},
             y_label=code,
-            x_label="Day of the month",
+            x_label=_("Day of the month"),
         ),
     }
     return _respond(request, "pos/reports/dashboard.html", context, tables, "dashboard")
@@ -168,29 +204,30 @@ def sales(request):
     breakdown = queries.sales_breakdown(start, end, by)
     by_line = by in ("product", "category")
     count_label, refunded_label, voided_label = (
-        ("Units", "Returned", "Voided")
+        (_("Units"), _("Returned"), _("Voided"))
         if by_line
-        else ("Payments", "Refunds", "Voids")
+        else (_("Payments"), _("Refunds"), _("Voids"))
         if by == "tender"
-        else ("Sales", "Refunds", "Voids")
+        else (_("Sales"), _("Refunds"), _("Voids"))
     )
     tables = [
-        Table("periods", f"Sales by {grain}",
-              [Column(grain.title(), "date"), Column("Sales", INT), _money_col(f"Total ({code})"),
-               _money_col(f"VAT ({code})"), Column("Voided", INT), _money_col(f"Refunds ({code})"),
-               _money_col(f"Net ({code})")],
+        Table("periods", str(SALES_BY_GRAIN[grain]),
+              [Column(str(GRAINS[grain]), "date"), Column(_("Sales"), INT),
+               _money_col(_("Total"), code),
+               _money_col(_("VAT"), code), Column(_("Voided"), INT), _money_col(_("Refunds"), code),
+               _money_col(_("Net"), code)],
               [[r.period, r.count, r.total, r.tax, r.void_count, r.refunds, r.net]
                for r in periods],
-              footer=["Total", summary.count, summary.total, summary.tax, summary.void_count,
+              footer=[_("Total"), summary.count, summary.total, summary.tax, summary.void_count,
                       summary.refund_total, summary.net_total], places=places),
-        Table("breakdown", f"By {by}",
-              [Column(by.title()), Column(count_label, INT), _money_col(f"Total ({code})"),
-               Column(refunded_label, INT), _money_col(f"Refunded ({code})"),
-               _money_col(f"Net ({code})"), Column(voided_label, INT),
-               _money_col(f"Voided ({code})")],
+        Table("breakdown", str(BY_BREAKDOWN[by]),
+              [Column(str(BREAKDOWNS[by])), Column(count_label, INT), _money_col(_("Total"), code),
+               Column(refunded_label, INT), _money_col(_("Refunded"), code),
+               _money_col(_("Net"), code), Column(voided_label, INT),
+               _money_col(_("Voided"), code)],
               [[r["label"], r["count"], r["total"], r["refund_count"], r["refunds"], r["net"],
                 r["void_count"], r["voided"]] for r in breakdown],
-              footer=["Total", "", summary.total, "", summary.refund_total, summary.net_total,
+              footer=[_("Total"), "", summary.total, "", summary.refund_total, summary.net_total,
                       "", summary.void_total], places=places),
     ]  # fmt: skip
     context = {
@@ -199,26 +236,27 @@ def sales(request):
         "end": end,
         "summary": summary,
         "cards": [
-            ("Sales", format_money(summary.total)),
-            ("Number of sales", f"{summary.count:,}"),
-            ("Discounts given", format_money(summary.discounts)),
-            ("VAT collected (net of refunds)", format_money(summary.net_tax)),
-            ("Refunds", f"{summary.refund_count} · {format_money(summary.refund_total)}"),
-            ("Voided", f"{summary.void_count} · {format_money(summary.void_total)}"),
-            ("Net sales", format_money(summary.net_total)),
+            (_("Sales"), format_money(summary.total)),
+            (_("Number of sales"), _count(summary.count)),
+            (_("Discounts given"), format_money(summary.discounts)),
+            (_("VAT collected (net of refunds)"), format_money(summary.net_tax)),
+            (_("Refunds"), f"{summary.refund_count} · {format_money(summary.refund_total)}"),
+            (_("Voided"), f"{summary.void_count} · {format_money(summary.void_total)}"),
+            (_("Net sales"), format_money(summary.net_total)),
         ],
         "chart": charts.bar_chart(
             [(_period_label(r.period, grain), r.total) for r in periods],
-            title=f"Sales by {grain}, {start:%d %b %Y} – {end:%d %b %Y}",
+            title=_("%(title)s, %(start)s – %(end)s")
+            % {"title": SALES_BY_GRAIN[grain], "start": _day(start), "end": _day(end)},
             y_label=code,
-            x_label=grain.title(),
+            x_label=str(GRAINS[grain]),
         ),
     }
     return _respond(request, "pos/reports/sales.html", context, tables, "sales")
 
 
 def _period_label(day: datetime.date, grain: str) -> str:
-    return {"day": f"{day:%d %b}", "week": f"{day:%d %b}", "month": f"{day:%b %y}"}[grain]
+    return date_format(day, "M y" if grain == "month" else "d M")
 
 
 @login_required
@@ -233,13 +271,14 @@ def profit(request):
     by = form.cleaned_data.get("by") or "product"
     total, rows = queries.profit(start, end, by=by)
     tables = [
-        Table("profit", f"Profit by {by}",
-              [Column(by.title()), Column("Units", INT), _money_col(f"Revenue ex VAT ({code})"),
-               _money_col(f"Cost ({code})"), _money_col(f"Gross margin ({code})"),
-               Column("Margin", PCT)],
+        Table("profit", str(PROFIT_BY_BREAKDOWN[by]),
+              [Column(str(BREAKDOWNS[by])), Column(_("Units"), INT),
+               _money_col(_("Revenue ex VAT"), code),
+               _money_col(_("Cost"), code), _money_col(_("Gross margin"), code),
+               Column(_("Margin"), PCT)],
               [[r.label, r.quantity, r.revenue, r.cost, r.margin, r.margin_percent]
                for r in rows],
-              footer=["Total", total.quantity, total.revenue, total.cost, total.margin,
+              footer=[_("Total"), total.quantity, total.revenue, total.cost, total.margin,
                       total.margin_percent], places=places),
     ]  # fmt: skip
     context = {
@@ -247,19 +286,19 @@ def profit(request):
         "start": start,
         "end": end,
         "cards": [
-            ("Revenue (ex VAT)", format_money(total.revenue)),
-            ("Cost of goods sold", format_money(total.cost)),
-            ("Gross margin", format_money(total.margin)),
+            (_("Revenue (ex VAT)"), format_money(total.revenue)),
+            (_("Cost of goods sold"), format_money(total.cost)),
+            (_("Gross margin"), format_money(total.margin)),
             (
-                "Margin",
-                f"{total.margin_percent:.1f} %" if total.margin_percent is not None else "—",
+                _("Margin"),
+                _percent(total.margin_percent) if total.margin_percent is not None else "—",
             ),
         ],
         "chart": charts.bar_chart(
             [(charts.short(r.label.split(" (")[0]), r.margin) for r in rows[:12]],
-            title=f"Gross margin by {by} (top 12)",
+            title=_("%(title)s (top 12)") % {"title": PROFIT_BY_BREAKDOWN[by]},
             y_label=code,
-            x_label=by.title(),
+            x_label=str(BREAKDOWNS[by]),
         ),
     }
     return _respond(request, "pos/reports/profit.html", context, tables, "profit")
@@ -298,36 +337,38 @@ def inventory(request):
         )
     )
     tables = [
-        Table("stock", "Stock on hand",
-              [Column("Product"), Column("SKU"), Column("Category"), Column("On hand", INT),
-               _money_col(f"Value at cost ({code})"), _money_col(f"Value at retail ({code})")],
+        Table("stock", _("Stock on hand"),
+              [Column(_("Product")), Column(_("SKU")), Column(_("Category")),
+               Column(_("On hand"), INT),
+               _money_col(_("Value at cost"), code), _money_col(_("Value at retail"), code)],
               [[p.name, p.sku, p.category.name, p.stock_on_hand, p.cost_value, p.retail_value]
                for p in (products if page is None else page.object_list)],
               footer=[_total_label(listed["products"]), "", "", listed["units"],
                       listed["cost_value"], listed["retail_value"]], places=places,
               page=page, page_query=page_query.urlencode(),
               empty=_("No product matches.")),
-        Table("slow-movers", f"Slow movers: in stock, no sale in {days} days",
-              [Column("Product"), Column("SKU"), Column("On hand", INT),
-               _money_col(f"Value at cost ({code})"), Column("Last sold", "date")],
+        Table("slow-movers",
+              _("Slow movers: in stock, no sale in %(days)s days") % {"days": days},
+              [Column(_("Product")), Column(_("SKU")), Column(_("On hand"), INT),
+               _money_col(_("Value at cost"), code), Column(_("Last sold"), "date")],
               [[p["name"], p["sku"], p["stock_on_hand"], p["cost_value"], p["last_sold"]]
-               for p in slow], places=places, empty="Everything in stock has sold recently.",
+               for p in slow], places=places, empty=_("Everything in stock has sold recently."),
               shown=REPORT_ROWS_SHOWN),
-        Table("movements", "Stock movements (latest 200)",
-              [Column("When", "datetime"), Column("Product"), Column("Kind"),
-               Column("Quantity", INT), Column("After", INT), Column("Reference"), Column("Reason"),
-               Column("By")],
+        Table("movements", _("Stock movements (latest 200)"),
+              [Column(_("When"), "datetime"), Column(_("Product")), Column(_("Kind")),
+               Column(_("Quantity"), INT), Column(_("After"), INT), Column(_("Reference")),
+               Column(_("Reason")), Column(_("By"))],
               [[m.created_at, m.product.name, m.get_kind_display(), m.quantity, m.stock_after,
                 m.reference_label, m.reason, m.created_by.username if m.created_by else ""]
-               for m in movements], empty="No movements match.", shown=REPORT_ROWS_SHOWN),
+               for m in movements], empty=_("No movements match."), shown=REPORT_ROWS_SHOWN),
     ]  # fmt: skip
     context = {
         "form": form,
         "cards": [
-            ("Units in stock", f"{totals['units']:,}"),
-            ("Value at cost", format_money(totals["cost_value"])),
-            ("Value at retail", format_money(totals["retail_value"])),
-            (f"Slow movers ({days} days)", f"{len(slow):,}"),
+            (_("Units in stock"), _count(totals["units"])),
+            (_("Value at cost"), format_money(totals["cost_value"])),
+            (_("Value at retail"), format_money(totals["retail_value"])),
+            (_("Slow movers (%(days)s days)") % {"days": days}, _count(len(slow))),
         ],
     }
     return _respond(request, "pos/reports/inventory.html", context, tables, "inventory")
@@ -344,13 +385,14 @@ def shifts(request):
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     rows = list(queries.closed_shifts(start, end))
     tables = [
-        Table("shifts", "Closed shifts",
-              [Column("Shift"), Column("Register"), Column("Cashier"), Column("Opened", "datetime"),
-               Column("Closed", "datetime"), _money_col(f"Sales ({code})"),
-               _money_col(f"Cash over/short ({code})")],
+        Table("shifts", _("Closed shifts"),
+              [Column(_("Shift")), Column(_("Register")), Column(_("Cashier")),
+               Column(_("Opened"), "datetime"),
+               Column(_("Closed"), "datetime"), _money_col(_("Sales"), code),
+               _money_col(_("Cash over/short"), code)],
               [[s.pk, s.register.name, s.cashier.username, s.opened_at, s.closed_at,
                 Decimal(s.z_report.get("sales", {}).get("total") or 0), s.over_short]
-               for s in rows], places=places, empty="No shift closed in this period."),
+               for s in rows], places=places, empty=_("No shift closed in this period.")),
     ]  # fmt: skip
     context = {"form": form, "start": start, "end": end, "shifts": rows}
     return _respond(request, "pos/reports/shifts.html", context, tables, "shifts")
@@ -369,19 +411,20 @@ def shift_detail(request, pk: int):
     z = shift.z_report
     counts = z.get("counts", {})
     tables = [
-        Table("counts", "Drawer count by tender",
-              [Column("Tender"), _money_col(f"Expected ({code})"), _money_col(f"Counted ({code})"),
-               _money_col(f"Over/short ({code})")],
+        Table("counts", _("Drawer count by tender"),
+              [Column(_("Tender")), _money_col(_("Expected"), code), _money_col(_("Counted"), code),
+               _money_col(_("Over/short"), code)],
               [[Tender.label_of(t), _dec(v.get("expected")), _dec(v.get("counted")),
                 _dec(v.get("over_short"))]
                for t, v in counts.items()], places=places),
-        Table("tenders", "Takings by tender",
-              [Column("Tender"), _money_col(f"Net ({code})"), _money_col(f"Change given ({code})")],
+        Table("tenders", _("Takings by tender"),
+              [Column(_("Tender")), _money_col(_("Net"), code),
+               _money_col(_("Change given"), code)],
               # change is kept as the negative cash row it is; shown as the amount given
               [[Tender.label_of(t), _dec(v.get("net")), abs(_dec(v.get("change")))]
                for t, v in z.get("by_tender", {}).items()], places=places),
-        Table("categories", "Sales by category",
-              [Column("Category"), Column("Units", INT), _money_col(f"Total ({code})")],
+        Table("categories", _("Sales by category"),
+              [Column(_("Category")), Column(_("Units"), INT), _money_col(_("Total"), code)],
               [[c["category"], c["quantity"], _dec(c["total"])]
                for c in z.get("by_category", [])], places=places),
     ]  # fmt: skip
@@ -389,21 +432,21 @@ def shift_detail(request, pk: int):
     context = {
         "shift": shift,
         "cards": [
-            ("Sales", f"{sales.get('count', 0)} · {format_money(_dec(sales.get('total')))}"),
-            ("Discounts", format_money(_dec(sales.get("discounts")))),
-            ("VAT", format_money(_dec(sales.get("tax")))),
+            (_("Sales"), f"{sales.get('count', 0)} · {format_money(_dec(sales.get('total')))}"),
+            (_("Discounts"), format_money(_dec(sales.get("discounts")))),
+            (_("VAT"), format_money(_dec(sales.get("tax")))),
             (
-                "Voids",
+                _("Voids"),
                 f"{z.get('voids', {}).get('count', 0)} · "
                 f"{format_money(_dec(z.get('voids', {}).get('total')))}",
             ),
             (
-                "Refunds",
+                _("Refunds"),
                 f"{z.get('refunds', {}).get('count', 0)} · "
                 f"{format_money(_dec(z.get('refunds', {}).get('total')))}",
             ),
-            ("Opening float", format_money(_dec(z.get("opening_float")))),
-            ("Cash over/short", format_money(shift.over_short or Decimal(0))),
+            (_("Opening float"), format_money(_dec(z.get("opening_float")))),
+            (_("Cash over/short"), format_money(shift.over_short or Decimal(0))),
         ],  # fmt: skip
     }
     return _respond(request, "pos/reports/shift_detail.html", context, tables, f"shift-{pk}")
@@ -422,24 +465,25 @@ def customers(request):
     shop = ShopSettings.load()
     code, places = shop.currency_code, shop.currency_decimal_places
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    top = [r for r in queries.top_customers(start, end) if r["label"] != "Walk-in customer"][:20]
+    walk_in = queries.walk_in_label()
+    top = [r for r in queries.top_customers(start, end) if r["label"] != walk_in][:20]
     totals, ageing = queries.invoice_ageing()
-    buckets = [_money_col(f"{label} ({code})") for label in queries.AGEING_LABELS]
+    buckets = [_money_col(label, code) for label in queries.ageing_labels()]
     tables = [
-        Table("top-customers", "Top customers",
-              [Column("Customer"), Column("Sales", INT), _money_col(f"Total ({code})"),
-               _money_col(f"Refunds ({code})"), _money_col(f"Net ({code})")],
+        Table("top-customers", _("Top customers"),
+              [Column(_("Customer")), Column(_("Sales"), INT), _money_col(_("Total"), code),
+               _money_col(_("Refunds"), code), _money_col(_("Net"), code)],
               [[r["label"], r["count"], r["total"], r["refunds"], r["net"]] for r in top],
               places=places,
-              empty="No named customer bought in this period."),
-        Table("ageing", "What customers owe, by days past due",
-              [Column("Customer"), Column("Phone"), Column("Invoices", INT), *buckets,
-               _money_col(f"Total owed ({code})")],
+              empty=_("No named customer bought in this period.")),
+        Table("ageing", _("What customers owe, by days past due"),
+              [Column(_("Customer")), Column(_("Phone")), Column(_("Invoices"), INT), *buckets,
+               _money_col(_("Total owed"), code)],
               [[r["customer__name"], r["customer__phone"], r["invoices"],
                 *(r[b] for b in queries.AGEING_BUCKETS), r["total"]] for r in ageing],
-              footer=["Total", "", sum(r["invoices"] for r in ageing),
+              footer=[_("Total"), "", sum(r["invoices"] for r in ageing),
                       *(totals[b] for b in queries.AGEING_BUCKETS), totals["total"]],
-              places=places, empty="No customer owes anything."),
+              places=places, empty=_("No customer owes anything.")),
     ]  # fmt: skip
     context = {
         "form": form,
@@ -448,11 +492,58 @@ def customers(request):
         "chart": charts.bar_chart(
             [
                 (label, totals[b])
-                for label, b in zip(queries.AGEING_LABELS, queries.AGEING_BUCKETS, strict=True)
+                for label, b in zip(queries.ageing_labels(), queries.AGEING_BUCKETS, strict=True)
             ],
-            title="Unpaid invoices by days past due",
+            title=_("Unpaid invoices by days past due"),
             y_label=code,
-            x_label="Days past the due date",
+            x_label=_("Days past the due date"),
         ),  # fmt: skip
     }
     return _respond(request, "pos/reports/customers.html", context, tables, "customers")
+
+
+@login_required
+@reports_required
+def suspicious_activity(request):
+    """Voids and refunds soon after the sale, drawer openings, overrides, reprints and cash
+    over/short per cashier: read from the journal's hashed entries."""
+    form, valid = _period_form(request, PeriodForm)
+    if not valid:
+        return _invalid(request, "pos/reports/suspicious.html", form)
+    shop = ShopSettings.load()
+    code, places = shop.currency_code, shop.currency_decimal_places
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    found = suspicious.suspicious_activity(start, end)
+    soon = int(suspicious.SOON.total_seconds() // 60)
+    kinds = {"void": _("Void"), "refund": _("Refund")}
+    tables = [
+        Table("quick-reversals",
+              _("Voids and refunds within %(minutes)s minutes of the sale") % {"minutes": soon},
+              [Column(_("Receipt")), Column(_("What")), Column(_("Sold by")), Column(_("By")),
+               Column(_("Sold"), "datetime"), Column(_("Reversed"), "datetime"),
+               Column(_("Minutes after"), INT), _money_col(_("Amount"), code)],
+              [[r.number, kinds[r.kind], r.cashier, r.by, r.sold_at, r.at, r.minutes, r.total]
+               for r in found.quick_reversals],
+              places=places, empty=_("No sale was voided or refunded soon after it was rung.")),
+        Table("by-cashier", _("By cashier"),
+              [Column(_("Cashier")), Column(_("Drawer opened, no sale"), INT),
+               Column(_("Price overrides"), INT), Column(_("Discounts approved"), INT),
+               Column(_("Receipts reprinted"), INT), Column(_("Quick voids and refunds"), INT),
+               Column(_("Shifts closed"), INT), Column(_("Shifts short"), INT),
+               _money_col(_("Cash over/short"), code)],
+              [[c.name, c.drawer_openings, c.price_overrides, c.discount_approvals, c.reprints,
+                c.quick_reversals, c.shifts_closed, c.shifts_short, c.over_short]
+               for c in found.cashiers],
+              places=places, empty=_("Nothing to report in this period.")),
+        Table("drawer-openings", _("Drawer opened without a sale"),
+              [Column(_("When"), "datetime"), Column(_("Who")), Column(_("Reason"))],
+              [list(row) for row in found.drawer_openings],
+              empty=_("The drawer was not opened without a sale.")),
+        Table("over-short", _("Cash over/short, shift by shift"),
+              [Column(_("Closed"), "datetime"), Column(_("Cashier")),
+               _money_col(_("Cash over/short"), code)],
+              [list(row) for row in found.over_short], places=places,
+              empty=_("No shift closed in this period.")),
+    ]  # fmt: skip
+    context = {"form": form, "start": start, "end": end}
+    return _respond(request, "pos/reports/suspicious.html", context, tables, "suspicious")

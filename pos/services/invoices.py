@@ -57,6 +57,96 @@ def record_invoice_payment(
     the shift when there is one (so the Z-report shows them) and may be taken without one.
     The payment is a new Payment row (invoice=, shift=), counted by the shift's expected cash.
     """
+    tender, amount, reference, shift = _checked_payment(tender, amount, reference, user, shift)
+    with transaction.atomic():
+        customer = locks.customer(invoice.customer_id)
+        invoice = _lock_invoice(invoice)
+        if invoice.status not in PAYABLE_STATUSES:
+            raise errors.InvoiceNotPayable(
+                f"Invoice {invoice.number} is {invoice.get_status_display().lower()}; "
+                "it cannot take payments.",
+                field="invoice",
+            )
+        if amount > invoice.balance_due:
+            due = to_currency(invoice.balance_due)
+            raise errors.Overpayment(
+                f"Invoice {invoice.number} has {format_money(due)} left to pay; "
+                f"{format_money(amount)} is more than that.",
+                field="amount",
+                balance_due=str(due),
+            )
+        _lock_open_shift(shift)
+        payment = _pay_invoice(invoice, amount, tender, reference, user, shift, timezone.now())
+        _change_balance(customer, -amount)
+        audit.record_on_commit(
+            action="invoice.payment_recorded",
+            actor=user,
+            target=invoice,
+            details={
+                "payment_id": payment.pk,
+                "tender": tender,
+                "amount": str(amount),
+                "balance_due": str(to_currency(invoice.balance_due)),
+                "shift_id": shift.pk if shift is not None else None,
+            },
+        )
+        _journal(payment, invoice, shift)
+    return payment
+
+
+def pay_on_account(
+    *, customer: Customer, amount, tender: str, user, shift: Shift | None = None, reference=""
+) -> list[Payment]:
+    """Take a customer's payment against what they owe on account: their open invoices, the
+    oldest due first, each paid up to its balance (the last perhaps in part).
+
+    The same rules as `record_invoice_payment` (tender, shift, Mobile Money reference); more
+    than the customer owes is refused whole. The payments written share one `created_at`: the
+    payment receipt shows them together (`pos.selectors.account_payment`).
+    """
+    tender, amount, reference, shift = _checked_payment(tender, amount, reference, user, shift)
+    with transaction.atomic():
+        customer = locks.customer(customer.pk)
+        if customer is None:
+            raise NotFound("Unknown customer.", field="customer")
+        invoices = locks.in_pk_order(
+            Invoice.objects.filter(customer=customer, status__in=PAYABLE_STATUSES)
+        )
+        owed = sum((invoice.balance_due for invoice in invoices), ZERO)
+        if amount > owed:
+            raise errors.Overpayment(
+                f"{customer.name} owes {format_money(to_currency(owed))} on account; "
+                f"{format_money(amount)} is more than that.",
+                field="amount",
+                balance_due=str(to_currency(owed)),
+            )
+        _lock_open_shift(shift)
+        now, left, payments = timezone.now(), amount, []
+        for invoice in sorted(invoices, key=lambda i: (i.due_date, i.issued_at, i.pk)):
+            part = min(left, invoice.balance_due)
+            if part > ZERO:
+                payments.append(_pay_invoice(invoice, part, tender, reference, user, shift, now))
+                left -= part
+        _change_balance(customer, -amount)
+        audit.record_on_commit(
+            action="customer.paid_on_account",
+            actor=user,
+            target=customer,
+            details={
+                "payment_ids": [payment.pk for payment in payments],
+                "tender": tender,
+                "amount": str(amount),
+                "owed_after": str(to_currency(owed - amount)),
+                "shift_id": shift.pk if shift is not None else None,
+            },
+        )
+        for payment in payments:  # the journal's head last, as every service does
+            _journal(payment, payment.invoice, shift)
+    return payments
+
+
+def _checked_payment(tender, amount, reference, user, shift):
+    """A payment's tender, amount, reference and shift, checked before any lock is taken."""
     if not (user.has_perm("pos.sell") or user.has_perm("pos.change_invoice")):
         raise errors.NotAllowed("You are not allowed to take payments for invoices.")
     tender = str(tender or "").strip()
@@ -81,69 +171,49 @@ def record_invoice_payment(
         raise errors.ShiftClosed("Open a shift to take cash: it goes into a drawer.", field="shift")
     if (
         shift is not None
-        and shift.cashier_id != user.pk
+        and not shift.is_worked_by(user)
         and not user.has_perm("pos.close_any_shift")
     ):
         raise errors.NotAllowed("This is another cashier's shift.", field="shift")
+    return tender, amount, reference, shift
 
-    with transaction.atomic():
-        customer = locks.customer(invoice.customer_id)
-        invoice = _lock_invoice(invoice)
-        if invoice.status not in PAYABLE_STATUSES:
-            raise errors.InvoiceNotPayable(
-                f"Invoice {invoice.number} is {invoice.get_status_display().lower()}; "
-                "it cannot take payments.",
-                field="invoice",
-            )
-        if amount > invoice.balance_due:
-            due = to_currency(invoice.balance_due)
-            raise errors.Overpayment(
-                f"Invoice {invoice.number} has {format_money(due)} left to pay; "
-                f"{format_money(amount)} is more than that.",
-                field="amount",
-                balance_due=str(due),
-            )
-        if shift is not None:
-            # As checkout does: the register row, then the shift's status under that lock, so no
-            # payment lands in a shift that close_shift (register, then shift) has just closed.
-            locks.register(shift.register_id)
-            if not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists():
-                raise errors.ShiftClosed(field="shift")
 
-        payment = Payment.objects.create(
-            invoice=invoice,
-            shift=shift,
-            tender=tender,
-            amount=amount,
-            reference=reference,
-            created_by=user,
+def _journal(payment: Payment, invoice: Invoice, shift: Shift | None) -> None:
+    journal.append(
+        events.account_payment_event(
+            payment,
+            invoice_number=invoice.number,
+            customer_id=invoice.customer_id,
+            register_id=shift.register_id if shift is not None else None,
         )
-        invoice.amount_paid += amount
-        invoice.status = (
-            Invoice.Status.PAID if invoice.balance_due == ZERO else Invoice.Status.PARTLY_PAID
-        )
-        invoice.save(update_fields=["amount_paid", "status"])
-        _change_balance(customer, -amount)
-        audit.record_on_commit(
-            action="invoice.payment_recorded",
-            actor=user,
-            target=invoice,
-            details={
-                "payment_id": payment.pk,
-                "tender": tender,
-                "amount": str(amount),
-                "balance_due": str(to_currency(invoice.balance_due)),
-                "shift_id": shift.pk if shift is not None else None,
-            },
-        )
-        journal.append(
-            events.account_payment_event(
-                payment,
-                invoice_number=invoice.number,
-                customer_id=invoice.customer_id,
-                register_id=shift.register_id if shift is not None else None,
-            )
-        )
+    )
+
+
+def _lock_open_shift(shift: Shift | None) -> None:
+    """As checkout does: the register row, then the shift's status under that lock, so that no
+    payment lands in a shift that close_shift (register, then shift) has just closed."""
+    if shift is not None:
+        locks.register(shift.register_id)
+        if not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists():
+            raise errors.ShiftClosed(field="shift")
+
+
+def _pay_invoice(invoice, amount, tender, reference, user, shift, at) -> Payment:
+    """`invoice` is the row the caller locked."""
+    payment = Payment.objects.create(
+        invoice=invoice,
+        shift=shift,
+        tender=tender,
+        amount=amount,
+        reference=reference,
+        created_by=user,
+        created_at=at,
+    )
+    invoice.amount_paid += amount
+    invoice.status = (
+        Invoice.Status.PAID if invoice.balance_due == ZERO else Invoice.Status.PARTLY_PAID
+    )
+    invoice.save(update_fields=["amount_paid", "status"])
     return payment
 
 

@@ -32,6 +32,27 @@ def test_draining_flag_is_set_by_sigterm_and_chains_to_the_previous_handler():
         draining.reset()
 
 
+def test_a_second_sigterm_after_the_sockets_are_closed_only_chains():
+    """A stopping worker gets SIGTERM from its process group's kill and again from its master;
+    by then gunicorn may have closed its listeners (their wrapper then holds None)."""
+
+    class ClosedListener:  # gunicorn's socket wrapper after close()
+        def fileno(self):
+            raise AttributeError("'NoneType' object has no attribute 'fileno'")
+
+    calls = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
+    try:
+        draining.install_sigterm_handler([ClosedListener()])
+        signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signal.SIGTERM)
+        assert draining.is_draining()
+        assert calls == [signal.SIGTERM, signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        draining.reset()
+
+
 def refused_at_once(port: int) -> bool:
     """Whether a new connection to the port is refused (True) or accepted by the kernel."""
     try:

@@ -4,6 +4,7 @@ Started for real: two gunicorns (tests.deploy_settings) on spare ports, Debian's
 of them (round robin), against this test's PostgreSQL database and the shared Redis.
 """
 
+import contextlib
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,17 +30,27 @@ MONITORING_TOKEN = "scale-out-test-monitoring-token-0123456789"
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-@pytest.fixture
-def cluster(tmp_path):
+FLUSH_INTERVAL = 1.0
+WHOAMI = "GET /deploy-test/whoami/"
+
+
+@contextlib.contextmanager
+def started_cluster(tmp_path, instances: int = 2, **environ):
     if not settings.REDIS_URL:
         pytest.fail("the scale-out test needs REDIS_URL: the instances must share one Redis")
     running = Cluster(tmp_path)
     try:
         running.start(
-            WEB_CONCURRENCY="1",
-            GUNICORN_THREADS="4",
-            MONITORING_API_TOKEN=MONITORING_TOKEN,
-            METRICS_FLUSH_INTERVAL_SECONDS="0.2",
+            instances,
+            **{
+                # Two sync workers per instance: a request waits for a free worker, so a burst
+                # spreads over both (threads would let one worker take them all).
+                "WEB_CONCURRENCY": "2",
+                "GUNICORN_THREADS": "1",
+                "MONITORING_API_TOKEN": MONITORING_TOKEN,
+                "METRICS_FLUSH_INTERVAL_SECONDS": str(FLUSH_INTERVAL),
+                **environ,
+            },
         )
         yield running
     except Exception:
@@ -47,6 +58,13 @@ def cluster(tmp_path):
         raise
     finally:
         running.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Two instances of 2 workers each behind nginx."""
+    with started_cluster(tmp_path) as running:
+        yield running
 
 
 def csrf_token(client: httpx.Client) -> str:
@@ -154,25 +172,56 @@ def whoami_counts(base_url: str) -> dict:
     return {"count": 0}
 
 
-def test_monitoring_on_either_instance_shows_the_merged_totals_of_both(cluster):
+def stored_count(endpoint: str) -> int:
+    """What the shared Redis holds for `endpoint` (this minute and the last), read from here: a
+    poll of an instance would flush the worker that answers it, and hide what the others hold."""
+    from monitoring import metrics
+
+    minute = int(time.time() // 60)
+    indexes = metrics.read_counters([metrics.index_key(m) for m in (minute - 1, minute)])
+    return sum(index.get(endpoint, 0) for index in indexes.values())
+
+
+def send_whoami(url: str, count: int) -> list[tuple[str, int]]:
+    """`count` requests, 8 at a time; (instance, worker pid) of each answer."""
+
     def call(_):
-        answer = httpx.get(f"{cluster.url}/deploy-test/whoami/", timeout=30)
+        answer = httpx.get(f"{url}/deploy-test/whoami/", timeout=30)
         assert answer.status_code == 200
-        return answer.json()["pid"]
+        return answer.headers["X-Upstream"], answer.json()["pid"]
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        pids = list(pool.map(call, range(20)))
-    assert len(set(pids)) == 2, "both instances should have answered"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(call, range(count)))
 
-    # Each instance flushes its counts to Redis every 0.2 s; wait for both flushes.
-    deadline = time.monotonic() + 20
-    while True:
-        seen = [whoami_counts(cluster.app_url(index)) for index in (0, 1)]
-        if all(row["count"] == 20 for row in seen) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert [row["count"] for row in seen] == [20, 20]
+
+def test_requests_then_silence_the_fleet_wide_count_is_exact_within_two_flush_intervals(cluster):
+    answered = send_whoami(cluster.url, 60)
+    sent = time.monotonic()
+    assert len({instance for instance, _ in answered}) == 2, "both instances should answer"
+    assert len({pid for _, pid in answered}) > 2, "more than one worker of an instance answered"
+
+    # Silence: no request reaches any worker from here on, so only the workers' own periodic
+    # flushes can bring their last requests to Redis.
+    while stored_count(WHOAMI) < 60 and time.monotonic() - sent < 2 * FLUSH_INTERVAL:
+        time.sleep(0.05)
+    assert stored_count(WHOAMI) == 60
+
+    # And the monitoring API of either instance shows the merged figures of all four workers.
+    seen = [whoami_counts(cluster.app_url(index)) for index in (0, 1)]
+    assert [row["count"] for row in seen] == [60, 60]
     assert seen[0]["p95_ms"] == seen[1]["p95_ms"]
+
+
+def test_a_worker_that_stops_writes_the_metrics_it_has_not_flushed(tmp_path):
+    """With an hour between flushes, only the workers' exit (SIGTERM, as in a deploy) can write
+    the counts: gunicorn's worker_exit hook flushes them."""
+    with started_cluster(tmp_path, instances=1, METRICS_FLUSH_INTERVAL_SECONDS="3600") as cluster:
+        answered = send_whoami(cluster.url, 20)
+        assert len({pid for _, pid in answered}) == 2, "both workers should answer"
+        assert stored_count(WHOAMI) == 0  # still in the workers
+
+    # Leaving the block stopped nginx and gunicorn (SIGTERM), as a deploy does.
+    assert stored_count(WHOAMI) == 20
 
 
 def test_concurrent_checkouts_through_both_instances_never_oversell(

@@ -218,3 +218,67 @@ def test_a_return_found_by_scanning_the_receipts_code(page, shop, earlier_sale, 
     assert refund.number in page.locator("main.receipt").inner_text()
     shot(page, viewport, "6-refund-slip")
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+
+
+@pytest.fixture
+def customer_owing(shop):
+    """Aline owes 24,000 on account: two chargers from yesterday's shift on another till."""
+    import uuid
+
+    from accounts.models import User
+    from pos.models import Customer, Register
+    from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+    from pos.services.shifts import close_shift, open_shift
+
+    manager = User.objects.get(username="eric")
+    customer = Customer.objects.create(
+        name="Aline Uwase", phone="+250788000111", credit_limit=Decimal(100000)
+    )
+    second = Register.objects.create(code="R2", name="Till 2")
+    earlier = open_shift(register=second, cashier=manager, opening_float=Decimal(0))
+    checkout(
+        shift=earlier,
+        cashier=manager,
+        cart=Cart([CartLine(shop["charger"].pk, 2)], customer_id=customer.pk),
+        tenders=[TenderLine("account", Decimal(24000))],
+        idempotency_key=uuid.uuid4(),
+    )
+    close_shift(shift=earlier, counted={"cash": Decimal(0)}, user=manager)
+    return customer
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_credit_repayment_at_the_till(page, shop, customer_owing, viewport):
+    from pos.models import Payment
+
+    size = VIEWPORTS[viewport]
+    page.set_viewport_size(size)
+    sign_in_and_open_shift(page)
+    page.get_by_role("link", name="Credit").click()
+    page.get_by_label("Customer's phone or name").fill("0788 000 111")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("heading", name="Aline Uwase").wait_for()
+    assert "24,000 RWF" in page.locator("[data-owed]").inner_text()
+    assert page.locator("table.statement").last.is_visible()  # the statement
+
+    page.get_by_label("Amount paid (RWF)").fill("10000")
+    if viewport == "phone":
+        page.get_by_label("Cash").check()
+    else:
+        page.get_by_label("MTN Mobile Money", exact=True).check()
+        page.get_by_label("Mobile Money transaction id").fill("MP261203.1200.B777")
+    shot(page, viewport, "7-credit")
+    page.get_by_role("button", name="Take the payment").click()
+
+    page.get_by_text("PAYMENT ON ACCOUNT").wait_for()
+    assert "10,000" in page.locator("[data-paid]").inner_text()
+    assert "14,000" in page.locator("[data-still-owed]").inner_text()
+    shot(page, viewport, "8-credit-receipt")
+    payment = Payment.objects.get(invoice__isnull=False)
+    assert payment.amount == Decimal(10000)
+    assert payment.tender == ("cash" if viewport == "phone" else "mobile_money")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+
+    # Back to the account: the statement has the payment.
+    page.get_by_role("link", name="Statement").click()
+    page.locator("[data-closing]").filter(has_text="14,000").wait_for()

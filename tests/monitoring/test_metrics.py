@@ -167,6 +167,58 @@ def test_the_background_flush_writes_within_the_interval(settings, db):
     assert list(found.values()) == [{"GET <unmatched>": 1}]
 
 
+def _stored_count(endpoint: str) -> int:
+    """What the shared store holds for `endpoint` this minute and the last, read without
+    flushing this process's recorder (as another instance would see it)."""
+    minute = int(time.time() // 60)
+    indexes = metrics.read_counters([metrics.index_key(m) for m in (minute - 1, minute)])
+    return sum(index.get(endpoint, 0) for index in indexes.values())
+
+
+def test_requests_made_just_before_the_process_goes_idle_are_flushed_without_another(settings, db):
+    settings.METRICS_FLUSH_INTERVAL_SECONDS = 0.2
+    client = Client()
+    for _ in range(5):
+        client.get("/no/such/page/")
+    sent = time.monotonic()
+    # Idle from here: no request arrives to wake the flush, yet the store gets all five (the
+    # two-interval bound is checked against real workers in tests/deploy/test_scale_out.py).
+    while _stored_count("GET <unmatched>") < 5 and time.monotonic() - sent < 5:
+        time.sleep(0.02)
+    assert _stored_count("GET <unmatched>") == 5
+
+
+EXITING_WORKER = """
+import sys, django
+django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()
+from django.test import Client
+for _ in range(int(sys.argv[1])):
+    Client().get("/no/such/page/")
+# No flush here: the flush interval is an hour (tests.settings); the exit must write them.
+"""
+
+
+@pytest.mark.redis
+def test_a_process_that_exits_writes_what_it_has_not_flushed_yet(redis_server, tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "ENV_FILE": "/dev/null",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "REDIS_URL": redis_server.url,
+    }
+    worker = subprocess.run(
+        [sys.executable, "-c", EXITING_WORKER, "7"], cwd=ROOT, env=env, timeout=120, check=False
+    )
+    assert worker.returncode == 0
+    with override_settings(CACHES=cache_config(redis_server.url)):
+        stored = _stored_count("GET <unmatched>")
+        caches["default"].clear()
+    assert stored == 7
+
+
 def test_a_flush_stuck_on_the_store_delays_no_request_bounds_memory_and_loses_nothing(
     settings, monkeypatch, db
 ):
@@ -203,16 +255,11 @@ def test_a_flush_stuck_on_the_store_delays_no_request_bounds_memory_and_loses_no
 
 def test_the_flush_interval_is_read_once_and_again_after_a_change(settings):
     settings.METRICS_FLUSH_INTERVAL_SECONDS = 3600
-    metrics.recorder.record(
-        route="/r/", method="GET", status=200, duration_ms=1, mem_kb=0, request_id=None
-    )
+    assert metrics.recorder.flush_interval() == 3600
     assert metrics.recorder.interval == 3600
     settings.METRICS_FLUSH_INTERVAL_SECONDS = 5
-    assert metrics.recorder.interval is None  # read again by the next request
-    metrics.recorder.record(
-        route="/r/", method="GET", status=200, duration_ms=1, mem_kb=0, request_id=None
-    )
-    assert metrics.recorder.interval == 5
+    assert metrics.recorder.interval is None  # read again by the flush thread's next wait
+    assert metrics.recorder.flush_interval() == 5
 
 
 @pytest.mark.urls("tests.monitoring.urls")

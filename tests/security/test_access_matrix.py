@@ -54,13 +54,16 @@ def screen(who):
 
 # The admin's index of one app (the apps with models in the admin, in INSTALLED_APPS order).
 APP_INDEX = (
-    "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|authtoken|pos|monitoring)/$"
+    "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|authtoken|otp_totp|pos"
+    "|monitoring)/$"
 )
 
 ROUTES: dict[str, Access] = {
     # --- Public: sign-in, probes, MTN's callback ------------------------------------------------
     "": screen(EVERYONE),  # the sign-in page
     "logout/": Access(post=EVERYONE),  # ends whatever session there is; harmless without one
+    # The language switcher: a cookie for anyone, the preference of whoever is signed in.
+    "language/": Access(post=EVERYONE),
     "api/health/live": Access(get=EVERYONE),
     "api/health/ready": Access(get=EVERYONE),
     # MTN calls it without credentials; it reads nothing from the request and only makes us ask
@@ -69,9 +72,18 @@ ROUTES: dict[str, Access] = {
     # --- Any signed-in user ---------------------------------------------------------------------
     "home/": Access(get=SIGNED_IN),
     "password/": screen(SIGNED_IN),
+    "pin/": screen(SIGNED_IN),  # your own PIN, with your password
+    # The second step of signing in: sends anyone who has no authenticator on.
+    "two-factor/code/": screen(SIGNED_IN),
+    # --- Managers and admins: their own two-factor sign-in ----------------------------------------
+    "two-factor/": screen(MANAGERS),
+    "two-factor/off/": Access(post=MANAGERS),
     # --- The till (pos.sell): cashiers, managers and admins, each on their own shift --------------
     "register/": Access(get=SIGNED_IN),
     "register/start/": Access(get=SIGNED_IN),
+    # The shared till: lock it, and the lock screen (a PIN unlocks or switches cashier).
+    "register/lock/": Access(post=SIGNED_IN),
+    "register/unlock/": screen(SIGNED_IN),
     "register/open/": screen(SIGNED_IN),
     "register/scan/": Access(post=SIGNED_IN),
     "register/search/": Access(get=SIGNED_IN),
@@ -94,6 +106,8 @@ ROUTES: dict[str, Access] = {
     "register/pay/complete/": Access(post=SIGNED_IN),
     "register/history/": Access(get=SIGNED_IN),
     "register/returns/": Access(get=SIGNED_IN),
+    "register/account/": Access(get=SIGNED_IN),
+    "register/account/<int:pk>/": screen(SIGNED_IN),
     # Voids only on the sale's own shift (the sale is the cashier's; the others get a 404).
     "register/sales/<int:pk>/void/": screen(frozenset({CASHIER})),
     "register/sales/<int:pk>/refund/": screen(SIGNED_IN),  # a manager approves at the till
@@ -102,6 +116,7 @@ ROUTES: dict[str, Access] = {
     "register/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
     "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
+    "pos/account-payments/<int:pk>/receipt/": Access(get=SIGNED_IN),  # own, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
     "pos/momo/requests/<int:pk>/": Access(get=SIGNED_IN),
     "pos/invoices/<int:pk>/": Access(get=SIGNED_IN),
@@ -114,6 +129,7 @@ ROUTES: dict[str, Access] = {
     "reports/shifts/": Access(get=MANAGERS),
     "reports/shifts/<int:pk>/": Access(get=MANAGERS),
     "reports/customers/": Access(get=MANAGERS),
+    "reports/suspicious/": Access(get=MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -184,6 +200,7 @@ ROUTES: dict[str, Access] = {
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
     "admin/pos/product/stock-count/": screen(MANAGERS),
+    "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
@@ -224,6 +241,8 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     # Background jobs: every job row (django-tasks-db's list), and the failed ones with Retry.
     "django_tasks_database.dbtaskresult": (ADMINS, NOBODY, NOBODY),
     "jobs.failedjob": (ADMINS, NOBODY, NOBODY),
+    # Who has two-factor sign-in on; an admin deletes a lost phone's device.
+    "otp_totp.totpdevice": (ADMINS, NOBODY, ADMINS),
 }
 
 
@@ -284,6 +303,7 @@ OBJECT_BEFORE = {
     "categories": "category",
     "suppliers": "supplier",
     "customers": "customer",
+    "account": "customer",
     "purchase-orders": "order",
     "registers": "register",
     "invoices": "invoice",
@@ -295,7 +315,7 @@ def concrete_url(route: str, shop) -> str:
     from pos.models import StockMovement
 
     parts = route.split("/")
-    if route == APP_INDEX:
+    if route.startswith("admin/^(?P<app_label>"):
         return "/admin/pos/"
     if route == "admin/autocomplete/":
         return "/admin/autocomplete/?app_label=pos&model_name=purchaseorder&field_name=supplier"
@@ -322,6 +342,8 @@ def concrete_url(route: str, shop) -> str:
             value = StockMovement.objects.order_by("pk").first().pk
         elif before == "refunds":
             value = _refund_on_the_cashiers_shift(shop).pk
+        elif before == "account-payments":
+            value = _payment_on_account(shop).pk
         else:
             assert before in OBJECT_BEFORE, f"say which object {route} points at (OBJECT_BEFORE)"
             value = shop[OBJECT_BEFORE[before]].pk
@@ -340,6 +362,18 @@ def _refund_on_the_cashiers_shift(shop):
         lines=[RefundLineInput(sale.lines.get().pk, 1)],
         reason="Access test",
     )
+
+
+def _payment_on_account(shop):
+    from pos.services.invoices import pay_on_account
+
+    return pay_on_account(
+        customer=shop["customer"],
+        amount="1000",
+        tender="cash",
+        user=shop["users"]["cashier"],
+        shift=shop["shift"],
+    )[0]
 
 
 # --- The clients -------------------------------------------------------------------------------

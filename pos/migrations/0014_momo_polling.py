@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0010_journal"),
+        ("pos", "0013_decimal_quantities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,113 @@
+"""Which language a person sees: the browser's until they sign in, then their own; the switcher;
+the API by Accept-Language; the language info Django lacks for Kinyarwanda."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import get_language_info
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_shop_speaks_english_french_and_kinyarwanda():
+    assert [code for code, _name in settings.LANGUAGES] == ["en", "fr", "rw"]
+    info = get_language_info("rw")
+    assert (info["name"], info["name_local"], info["bidi"]) == (
+        "Kinyarwanda",
+        "Ikinyarwanda",
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "title"),
+    [
+        ("fr-FR,fr;q=0.9,en;q=0.5", "fr", "Se connecter"),
+        ("rw-RW,rw;q=0.9", "rw", "Injira"),
+        ("de-DE,de;q=0.9", "en", "Sign in"),  # a language the shop does not speak
+        ("", "en", "Sign in"),
+    ],
+)
+def test_the_sign_in_page_follows_the_browser(client, accept, lang, title):
+    response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE=accept)
+    page = response.content.decode()
+    assert f'<html lang="{lang}">' in page
+    assert f"<h1>{title}</h1>" in page
+    assert response["Content-Language"] == lang
+    assert "Accept-Language" in response["Vary"]
+
+
+def test_a_signed_in_user_sees_their_language_whatever_the_browser(client, cashier):
+    cashier.preferred_language = "rw"
+    cashier.save(update_fields=["preferred_language"])
+    client.post(
+        reverse("accounts:login"),
+        {"username": "cashier", "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    page = client.get(reverse("accounts:home"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Murakaza neza, Grace" in page
+    assert '<html lang="rw">' in page
+
+
+def test_a_user_without_a_preference_follows_the_browser(client, cashier):
+    client.force_login(cashier)
+    page = client.get(reverse("accounts:home"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Bienvenue, Grace" in page
+
+
+def test_the_switcher_keeps_the_users_choice_and_goes_back_to_the_page(client, cashier):
+    client.force_login(cashier)
+    page = client.get(reverse("accounts:home")).content.decode()
+    for code, local in [("en", "English"), ("fr", "français"), ("rw", "Ikinyarwanda")]:
+        assert f'name="language" value="{code}"' in page and f'title="{local}"' in page
+
+    response = client.post(
+        reverse("accounts:set_language"), {"language": "fr", "next": reverse("accounts:home")}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:home")
+    cashier.refresh_from_db()
+    assert cashier.preferred_language == "fr"
+    # Another browser (no cookie) and another Accept-Language: still French for this user.
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    page = client.get(reverse("accounts:home"), HTTP_ACCEPT_LANGUAGE="rw").content.decode()
+    assert "Bienvenue, Grace" in page
+
+
+def test_the_switcher_refuses_an_unknown_language_and_an_outside_next(client, cashier):
+    client.force_login(cashier)
+    response = client.post(
+        reverse("accounts:set_language"), {"language": "de", "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    cashier.refresh_from_db()
+    assert cashier.preferred_language == ""
+    assert client.get(reverse("accounts:set_language")).status_code == 405
+
+
+def test_before_sign_in_the_switcher_sets_a_cookie_and_sign_out_forgets_it(client, cashier):
+    client.post(reverse("accounts:set_language"), {"language": "rw", "next": "/"})
+    assert "<h1>Injira</h1>" in client.get(reverse("accounts:login")).content.decode()
+
+    client.force_login(cashier)
+    client.post(reverse("accounts:logout"))
+    # The next person at this till gets the sign-in page in their browser's language.
+    page = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<h1>Se connecter</h1>" in page
+
+
+def test_api_messages_follow_accept_language_even_for_a_user_with_a_preference(client, cashier):
+    response = client.get("/api/v1/products/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code in (401, 403)
+    assert response["Content-Language"] == "fr"
+    french = response.json()["error"]["message"]
+    english = client.get("/api/v1/products/", HTTP_ACCEPT_LANGUAGE="en").json()["error"]["message"]
+    assert french != english
+
+    cashier.preferred_language = "rw"
+    cashier.save(update_fields=["preferred_language"])
+    client.force_login(cashier)
+    response = client.get("/api/v1/products/?page=x", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response["Content-Language"] == "fr"
