@@ -42,14 +42,8 @@ def demo(db, settings, monkeypatch, make_user):
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.LOG_FORMAT = "console"
-    for user in DEMO_USERS:
-        make_user(
-            user.username,
-            user.role,
-            password=user.password,
-            first_name=user.first_name,
-            last_name=user.last_name,
-        )
+    for username, role, first_name, last_name, password, _pin in DEMO_USERS:
+        make_user(username, role, password=password, first_name=first_name, last_name=last_name)
     shop = ShopSettings.load()
     for field, value in demo_data.SHOP.items():
         setattr(shop, field, value)
