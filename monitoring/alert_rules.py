@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from monitoring import metrics, registry
 
@@ -97,6 +98,44 @@ def check_redis_fallback(config: dict) -> dict[str, str]:
     }
 
 
+def check_jobs_down(config: dict) -> dict[str, str]:
+    """Per process kind: no worker (or scheduler) heartbeat for three intervals."""
+    from jobs import health as jobs
+
+    if not jobs.needs_worker():
+        return {}
+    now = timezone.now()
+    found = {}
+    for kind in ("worker", "scheduler"):
+        state = jobs.process_status(kind, now)
+        if state["status"] == jobs.DOWN:
+            found[kind] = (
+                f"No {kind} heartbeat for {state['seconds_since']} s (down after "
+                f"{3 * settings.JOBS_HEARTBEAT_SECONDS} s): background jobs are not "
+                + ("running." if kind == "worker" else "being scheduled.")
+            )
+        elif state["status"] == jobs.NEVER:
+            found[kind] = f"No {kind} has ever run: background jobs are not running."
+    return found
+
+
+def check_jobs_failing(config: dict) -> dict[str, str]:
+    """Per periodic job: its last run failed, or it has not started for its interval."""
+    from jobs import health as jobs
+
+    if not jobs.needs_worker():
+        return {}
+    found = {}
+    for row in jobs.job_rows(timezone.now()):
+        if row["status"] == "failing":
+            found[row["name"]] = f"{row['name']} failed: {row['last_error']}"
+        elif row["status"] == "late":
+            found[row["name"]] = (
+                f"{row['name']} ({row['schedule']}) has not run since {row['last_run']}."
+            )
+    return found
+
+
 def rules() -> list[Rule]:
     config = settings.ALERT_RULES
     error_rate = config["error_rate"]
@@ -117,6 +156,16 @@ def rules() -> list[Rule]:
             "redis_fallback",
             f"Redis down for over {config['redis_fallback']['minutes']} min",
             lambda: check_redis_fallback(config["redis_fallback"]),
+        ),
+        Rule(
+            "worker_down",
+            "Background worker or scheduler down",
+            lambda: check_jobs_down(config["worker_down"]),
+        ),
+        Rule(
+            "job_failing",
+            "Background job failing or late",
+            lambda: check_jobs_failing(config["job_failing"]),
         ),
     ]
     for factory in registry.alert_rule_factories:  # the shop's own (pos/monitoring.py)

@@ -124,4 +124,4 @@ def register() -> None:
     registry.register_alert_rules(alert_rules)
     registry.register_metric_families(metric_families)
     registry.register_shop_name(lambda: ShopSettings.load().name)
-    registry.register_demo_passwords(password for *_rest, password in DEMO_USERS)
+    registry.register_demo_passwords(user.password for user in DEMO_USERS)

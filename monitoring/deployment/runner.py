@@ -7,6 +7,7 @@ from monitoring.deployment import (  # noqa: F401 - importing registers the chec
     cache,
     database,
     environment,
+    jobs,
     live,
     security,
 )

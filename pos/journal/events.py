@@ -105,8 +105,19 @@ def get(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
+# Quantities are stored with three places (0.750 kg; 2.000 pieces) and written here as that
+# text, whether the row holds 2 (just written by checkout) or Decimal("2.000") (read back).
+QUANTITY_FIELDS = {"quantity", "stock_before", "stock_after"}
+THREE_PLACES = Decimal("0.001")
+
+
 def pick(row, fields: Iterable[str]) -> dict:
-    return {name: get(row, name) for name in fields}
+    return {
+        name: f"{Decimal(get(row, name)).quantize(THREE_PLACES):f}"
+        if name in QUANTITY_FIELDS
+        else get(row, name)
+        for name in fields
+    }
 
 
 def vat_by_rate(lines) -> dict[str, dict[str, Decimal]]:

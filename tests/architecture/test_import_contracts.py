@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "vevurn", "accounts", "pos", "monitoring")
+PACKAGES = ("core", "vevurn", "accounts", "pos", "monitoring", "jobs")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
