@@ -14,7 +14,7 @@ import sys
 
 from bench import common
 
-BENCHES = ["checkout", "middleware", "lookups", "health", "reports", "memory", "journal"]
+BENCHES = ["checkout", "middleware", "lookups", "health", "reports", "memory", "till", "journal"]
 
 
 def main(argv: list[str] | None = None) -> int:

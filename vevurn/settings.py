@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "accounts",
@@ -85,11 +87,14 @@ MIDDLEWARE = [
     "vevurn.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): whether this session's sign-in passed a two-factor code
+    "django_otp.middleware.OTPMiddleware",
     # After authentication: a signed-in user's preferred language wins over the browser's.
     "accounts.middleware.LanguageMiddleware",
     "monitoring.ratelimit.ApiRateLimitMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -234,6 +239,9 @@ RATE_LIMITS = {
     "checkout": env("RATE_LIMIT_CHECKOUT", "30/m"),
     # password reset and token creation: @limit("strict", key="ip")
     "strict": env("RATE_LIMIT_STRICT", "5/15m"),
+    # wrong PINs (till sign-in, switch, manager approval) per client address; each user's PIN
+    # also locks after 5 wrong ones in a row (accounts/pins.py)
+    "pin": env("RATE_LIMIT_PIN", "20/15m"),
 }
 # The client IP that limits are keyed by comes from monitoring.client_ip (TRUSTED_PROXIES).
 
@@ -255,6 +263,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)  # one working day
+
+# Two-factor sign-in (TOTP, django-otp; accounts/two_factor.py): these roles cannot use the shop
+# or the admin with a password alone; managers may turn it on for themselves.
+TWO_FACTOR_REQUIRED_ROLES = ["admin"]
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Vevurn POS")
 
 # --- Internationalisation ---------------------------------------------------------------------
 

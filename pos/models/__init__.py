@@ -31,6 +31,7 @@ from pos.models.selling import (
     SaleLine,
     Sequence,
     Shift,
+    ShiftCashier,
     Tender,
 )
 from pos.models.shop import ShopSettings
@@ -75,6 +76,7 @@ __all__ = [
     "SaleLine",
     "Sequence",
     "Shift",
+    "ShiftCashier",
     "ShopSettings",
     "StockCount",
     "StockCountLine",

@@ -85,6 +85,29 @@ class Shift(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    def is_worked_by(self, user) -> bool:
+        """The cashier who opened the shift, or one who signed in on its till with their PIN."""
+        return self.cashier_id == user.pk or self.joined.filter(cashier_id=user.pk).exists()
+
+
+class ShiftCashier(models.Model):
+    """A cashier who signed in with their PIN on another cashier's open shift (a shared till):
+    they sell on it, under their own name."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="joined")
+    cashier = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cashier on a shared shift")
+        verbose_name_plural = _("cashiers on shared shifts")
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "cashier"], name="one_join_per_shift_cashier")
+        ]
+
+    def __str__(self):
+        return f"{self.shift} · {self.cashier}"
+
 
 class CashMovement(models.Model):
     """Cash put into (paid in) or taken out of (paid out, negative) the drawer, with a reason."""

@@ -6,9 +6,11 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
+from accounts import pins
 from pos.models import CashMovement, Register, Shift, Tender
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
+from vevurn.errors import DomainError
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal(0)}
 
@@ -46,9 +48,13 @@ class OpenShiftForm(forms.Form):
 
 
 class ManagerApprovalForm(forms.Form):
-    """A manager's credentials typed on the spot; `approver` is the manager once valid."""
+    """A manager approves on the spot, on the same screen: their username and PIN (or their
+    password); `approver` is the manager once valid."""
 
     manager_username = forms.CharField(label="Manager username", max_length=150, required=False)
+    manager_pin = forms.CharField(
+        label="Manager PIN", max_length=6, widget=forms.PasswordInput, required=False
+    )
     manager_password = forms.CharField(
         label="Manager password", widget=forms.PasswordInput, required=False
     )
@@ -61,8 +67,16 @@ class ManagerApprovalForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        username, password = data.get("manager_username"), data.get("manager_password")
-        if username or password:
+        username = data.get("manager_username")
+        pin, password = data.get("manager_pin"), data.get("manager_password")
+        if pin:
+            try:
+                self.approver = pins.approver_by_pin(
+                    self.request, username=username, pin=pin, permission=self.permission
+                )
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+        elif username or password:
             user = authenticate(self.request, username=username, password=password)
             if user is None:
                 raise forms.ValidationError("Manager username or password is wrong.")

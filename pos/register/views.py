@@ -31,7 +31,7 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.register import forms
+from pos.register import forms, lock
 from pos.register.cart import SessionCart
 from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
@@ -56,16 +56,21 @@ MAX_TYPED_AMOUNT = Decimal(10**12)
 
 
 def till(view):
-    """Signed in, may sell, and has an open shift (else: go and open one)."""
+    """Signed in, may sell, and has an open shift: their own, or the shared till's they signed
+    in on with their PIN (else: go and open one). A locked till shows the lock screen."""
 
     @login_required
     @permission_required("pos.sell", raise_exception=True)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        shift = open_shift_for(request.user)
+        shift = open_shift_for(request.user, till_shift_id=lock.till_shift_id(request))
         if shift is None:
             messages.info(request, "Open a shift to start selling.")
             return redirect("register:open_shift")
+        if lock.is_locked(request):
+            lock.lock_till(request)
+            return redirect("register:unlock")
+        lock.touch(request, shift)
         return view(request, shift, *args, **kwargs)
 
     return wrapped
@@ -705,7 +710,9 @@ def _approver(request, form, permission: str):
     if form.is_valid() and form.approver is not None:
         return form.approver
     if form.is_bound and not form.errors:
-        form.add_error(None, "A manager must approve this: enter their username and password.")
+        form.add_error(
+            None, "A manager must approve this: enter their username and PIN (or password)."
+        )
     return None
 
 

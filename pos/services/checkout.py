@@ -190,7 +190,7 @@ def _amount(value, places: int, field_name: str) -> Decimal:
 def _complete(
     *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop
 ) -> Sale:
-    if shift.cashier_id != cashier.pk:
+    if not shift.is_worked_by(cashier):  # their own, or a shared till's they signed in on
         raise errors.ShiftClosed("This shift belongs to another cashier.")
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed("You are not allowed to sell.")

@@ -171,7 +171,7 @@ def _checked_payment(tender, amount, reference, user, shift):
         raise errors.ShiftClosed("Open a shift to take cash: it goes into a drawer.", field="shift")
     if (
         shift is not None
-        and shift.cashier_id != user.pk
+        and not shift.is_worked_by(user)
         and not user.has_perm("pos.close_any_shift")
     ):
         raise errors.NotAllowed("This is another cashier's shift.", field="shift")

@@ -149,7 +149,7 @@ def _validate(shift, amount, phone, user, request_key):
         raise errors.PermissionDenied("You are not allowed to sell.")
     if (
         shift is None
-        or shift.cashier_id != user.pk
+        or not shift.is_worked_by(user)
         or not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists()
     ):
         raise errors.NoOpenShift(field="shift")

@@ -17,6 +17,7 @@ MONITORING_TOKEN = "monitoring-token-for-the-security-tests-0123456789"
 
 @pytest.fixture
 def shop(make_user, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
     from rest_framework.authtoken.models import Token
 
     from accounts import audit
@@ -45,6 +46,10 @@ def shop(make_user, settings):
         "admin": make_user("aline", "admin", first_name="Aline"),
     }
     tokens = {role: Token.objects.create(user=users[role]).key for role in ("cashier", "manager")}
+    # Another manager's authenticator (the admin's two-factor devices page lists and deletes it).
+    TOTPDevice.objects.create(
+        user=make_user("olive", "manager", first_name="Olive"), name="app", confirmed=True
+    )
     category = Category.objects.create(name="Cables")
     supplier = Supplier.objects.create(name="Kigali Tech Imports")
     product = create_product(

@@ -66,9 +66,18 @@ ROUTES: dict[str, Access] = {
     # --- Any signed-in user ---------------------------------------------------------------------
     "home/": Access(get=SIGNED_IN),
     "password/": screen(SIGNED_IN),
+    "pin/": screen(SIGNED_IN),  # your own PIN, with your password
+    # The second step of signing in: sends anyone who has no authenticator on.
+    "two-factor/code/": screen(SIGNED_IN),
+    # --- Managers and admins: their own two-factor sign-in ----------------------------------------
+    "two-factor/": screen(MANAGERS),
+    "two-factor/off/": Access(post=MANAGERS),
     # --- The till (pos.sell): cashiers, managers and admins, each on their own shift --------------
     "register/": Access(get=SIGNED_IN),
     "register/start/": Access(get=SIGNED_IN),
+    # The shared till: lock it, and the lock screen (a PIN unlocks or switches cashier).
+    "register/lock/": Access(post=SIGNED_IN),
+    "register/unlock/": screen(SIGNED_IN),
     "register/open/": screen(SIGNED_IN),
     "register/scan/": Access(post=SIGNED_IN),
     "register/search/": Access(get=SIGNED_IN),
@@ -180,7 +189,7 @@ ROUTES: dict[str, Access] = {
     "admin/jsi18n/": Access(get=MANAGERS),
     # "View on site": no model has a page of its own, so the admin answers 404 to everyone.
     "admin/r/<path:content_type_id>/<path:object_id>/": Access(get=NOBODY),
-    "admin/^(?P<app_label>auth|accounts|authtoken|pos|monitoring)/$": Access(get=MANAGERS),
+    "admin/^(?P<app_label>auth|accounts|authtoken|otp_totp|pos|monitoring)/$": Access(get=MANAGERS),
     "admin/(?P<url>.*)$": Access(get=NOBODY),  # the admin's own 404
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
@@ -223,6 +232,8 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
+    # Who has two-factor sign-in on; an admin deletes a lost phone's device.
+    "otp_totp.totpdevice": (ADMINS, NOBODY, ADMINS),
 }
 
 
@@ -295,7 +306,7 @@ def concrete_url(route: str, shop) -> str:
     from pos.models import StockMovement
 
     parts = route.split("/")
-    if route == "admin/^(?P<app_label>auth|accounts|authtoken|pos|monitoring)/$":
+    if route.startswith("admin/^(?P<app_label>"):
         return "/admin/pos/"
     if route == "admin/autocomplete/":
         return "/admin/autocomplete/?app_label=pos&model_name=purchaseorder&field_name=supplier"
