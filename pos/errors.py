@@ -23,10 +23,20 @@ class InsufficientStock(Conflict):
         self.available = available
         self.requested = requested
         if message is None and product is not None:
-            message = f"Not enough stock of {product}: {available} available, {requested} needed."
+            show = getattr(product, "format_quantity", str)
+            message = (
+                f"Not enough stock of {product}: {show(available)} available, "
+                f"{show(requested)} needed."
+            )
         extra = {}
         if product is not None:
-            extra = {"product_id": product.pk, "available": available, "requested": requested}
+            from pos.quantities import as_json
+
+            extra = {
+                "product_id": product.pk,
+                "available": as_json(available),
+                "requested": as_json(requested),
+            }
         super().__init__(message, **extra, **details)
 
 

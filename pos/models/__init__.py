@@ -3,6 +3,7 @@ from pos.models.catalogue import (
     Category,
     Product,
     ProductStatus,
+    StockUnit,
     Supplier,
 )
 from pos.models.customers import Customer
@@ -82,6 +83,7 @@ __all__ = [
     "StockCountLine",
     "StockCountStatus",
     "StockMovement",
+    "StockUnit",
     "Supplier",
     "Tender",
 ]

@@ -7,11 +7,12 @@ a negative cash payment), a shift's expected cash is a sum, and voids and refund
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pos.quantities import STORED
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 USER = settings.AUTH_USER_MODEL
@@ -192,7 +193,8 @@ class SaleLine(models.Model):
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="sale_lines")
     product_name = models.CharField(max_length=200)
     sku = models.CharField(max_length=64)
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # In the product's stock unit (0.750 kg, 48 pieces).
+    quantity = models.DecimalField(**STORED)
     shelf_price = models.DecimalField(**MONEY)
     unit_price = models.DecimalField(**MONEY)
     line_discount = models.DecimalField(**MONEY, default=0)
@@ -204,6 +206,9 @@ class SaleLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sale_line_quantity_positive")
+        ]
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
@@ -223,7 +228,7 @@ class ProductDaySales(models.Model):
 
     day = models.DateField()
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(default=0)
+    quantity = models.DecimalField(default=0, **STORED)
     total = models.DecimalField(**MONEY, default=0)
     tax = models.DecimalField(**MONEY, default=0)
     discounts = models.DecimalField(**MONEY, default=0)
@@ -317,13 +322,20 @@ class RefundLine(models.Model):
         SaleLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines"
     )
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    quantity = models.DecimalField(**STORED)  # in the product's stock unit
     unit_price = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     tax = models.DecimalField(**MONEY)
     # The VAT rate of the returned goods: the sale line's, or the shop's for a no-receipt return.
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     restock = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="refund_line_quantity_positive"
+            )
+        ]
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"

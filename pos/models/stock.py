@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from pos.quantities import STORED
 
 
 class MovementKind(models.TextChoices):
@@ -24,9 +27,13 @@ class StockMovement(models.Model):
 
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
-    quantity = models.IntegerField(_("quantity"), help_text=_("Positive in, negative out."))
-    stock_before = models.IntegerField(_("stock before"))
-    stock_after = models.IntegerField(_("stock after"))
+    quantity = models.DecimalField(
+        _("quantity"),
+        help_text=_("In the product's stock unit; positive in, negative out."),
+        **STORED,
+    )
+    stock_before = models.DecimalField(_("stock before"), **STORED)
+    stock_after = models.DecimalField(_("stock after"), **STORED)
     unit_cost = models.DecimalField(
         _("unit cost"), max_digits=14, decimal_places=2, null=True, blank=True
     )
@@ -47,7 +54,7 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.quantity:+d} {self.product_id}"
+        return f"{self.get_kind_display()} {self.quantity:+} {self.product_id}"
 
 
 class LowStockAlert(models.Model):
@@ -56,8 +63,8 @@ class LowStockAlert(models.Model):
     product = models.ForeignKey(
         "pos.Product", on_delete=models.CASCADE, related_name="low_stock_alerts"
     )
-    stock_on_hand = models.IntegerField(_("stock at alert"))
-    reorder_level = models.PositiveIntegerField(_("reorder level"))
+    stock_on_hand = models.DecimalField(_("stock at alert"), **STORED)
+    reorder_level = models.DecimalField(_("reorder level"), **STORED)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     acknowledged = models.BooleanField(_("acknowledged"), default=False)
     acknowledged_by = models.ForeignKey(
@@ -103,8 +110,10 @@ class StockCount(models.Model):
 class StockCountLine(models.Model):
     count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    expected_quantity = models.IntegerField(_("expected"))
-    counted_quantity = models.PositiveIntegerField(_("counted"))
+    expected_quantity = models.DecimalField(_("expected"), **STORED)
+    counted_quantity = models.DecimalField(
+        _("counted"), validators=[MinValueValidator(0)], **STORED
+    )
 
     class Meta:
         constraints = [
@@ -115,5 +124,5 @@ class StockCountLine(models.Model):
         return f"{self.product_id}: counted {self.counted_quantity}"
 
     @property
-    def difference(self) -> int:
+    def difference(self):
         return self.counted_quantity - self.expected_quantity

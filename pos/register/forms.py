@@ -1,5 +1,6 @@
 """Forms of the till. They check shape (numbers, lengths); the services check the rules."""
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
 from pos.models import CashMovement, Register, Shift, Tender
+from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
 from vevurn.errors import DomainError
@@ -20,7 +22,13 @@ class ScanForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.DecimalField(
+        label="Quantity",
+        min_value=Decimal("0.001"),
+        max_value=MAX_QUANTITY,
+        max_digits=14,
+        decimal_places=MAX_PLACES,
+    )
     unit_price = forms.DecimalField(label="Price", required=False, **MONEY)
     discount = forms.DecimalField(label="Discount", required=False, **MONEY)
 
@@ -186,11 +194,13 @@ class RefundForm(forms.Form):
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:
-            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
                 label=f"Return {line.product_name}",
                 required=False,
                 min_value=0,
                 max_value=line.quantity,
+                max_digits=14,
+                decimal_places=MAX_PLACES,
                 initial=0,
             )
 
@@ -198,13 +208,14 @@ class RefundForm(forms.Form):
         """(sale line, its quantity field) for the template."""
         return [(line, self[f"qty_{line.pk}"]) for line in self.lines]
 
-    def typed_quantities(self) -> dict[int, int]:
-        """The quantities typed, as far as they are whole numbers (for the total shown)."""
+    def typed_quantities(self) -> dict[int, Decimal]:
+        """The quantities typed, as far as they are plain numbers of at most 3 places (for the
+        total shown)."""
         typed = {}
         for line in self.lines:
             raw = str(self[f"qty_{line.pk}"].value() or "").strip()
-            if raw.isdigit() and len(raw) < 6:
-                typed[line.pk] = int(raw)
+            if len(raw) < 10 and re.fullmatch(r"\d+(\.\d{1,3})?", raw):
+                typed[line.pk] = Decimal(raw)
         return typed
 
     def refund_lines(self):

@@ -32,7 +32,7 @@ from pos.models import (
     Tender,
 )
 from pos.register import forms, lock
-from pos.register.cart import SessionCart
+from pos.register.cart import SessionCart, line_quantity
 from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
@@ -252,13 +252,15 @@ def _add(request, shift, product, form):
     if product.status != ProductStatus.ACTIVE:
         form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
         return _back(request, shift, scan_form=form, status=409)
-    in_cart = sum(line["quantity"] for line in cart.lines if line["product_id"] == product.pk)
+    in_cart = sum(
+        (line_quantity(line) for line in cart.lines if line["product_id"] == product.pk), Decimal(0)
+    )
     shop = ShopSettings.load()
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
         form.add_error(
             "code",
-            f"Out of stock: {product.name} ({product.stock_on_hand} left, "
-            f"{in_cart} already in the cart).",
+            f"Out of stock: {product.name} ({product.format_quantity(product.stock_on_hand)} left, "
+            f"{product.format_quantity(in_cart)} already in the cart).",
         )
         return _back(request, shift, scan_form=form, status=409)
     cart.add(product.pk)

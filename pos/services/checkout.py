@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from pos import errors
@@ -32,6 +33,7 @@ from pos.models import (
 )
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
+from pos.quantities import check_places, normalised, to_decimal
 from pos.services import journal, locks
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
@@ -48,7 +50,7 @@ MAX_QUANTITY = 10_000
 @dataclass(frozen=True)
 class CartLine:
     product_id: int
-    quantity: int
+    quantity: Decimal | int  # in the product's stock unit, at most its unit's places
     unit_price: Decimal | None = None  # a price override; None sells at the shelf price
     discount: Decimal = ZERO  # a line discount, in currency
 
@@ -139,17 +141,17 @@ def _validated(cart: Cart, tenders: list[TenderLine], places: int):
         raise errors.InvalidQuantity(f"A sale can have at most {MAX_LINES} lines.", field="lines")
     lines = []
     for i, line in enumerate(cart.lines):
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
-            raise errors.InvalidQuantity("Quantity must be a whole number.", field=f"lines.{i}")
-        if not 1 <= line.quantity <= MAX_QUANTITY:
+        quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
+        if not 0 < quantity <= MAX_QUANTITY:
             raise errors.InvalidQuantity(
-                f"Quantity must be between 1 and {MAX_QUANTITY}.", field=f"lines.{i}.quantity"
+                _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
+                field=f"lines.{i}.quantity",
             )
         unit_price = None
         if line.unit_price is not None:
             unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
         discount = _amount(line.discount, places, f"lines.{i}.discount")
-        lines.append(CartLine(int(line.product_id), line.quantity, unit_price, discount))
+        lines.append(CartLine(int(line.product_id), normalised(quantity), unit_price, discount))
     order_discount = _amount(cart.order_discount, places, "order_discount")
     if not tenders:
         raise errors.TendersDoNotCover("Add at least one payment.", field="tenders")
@@ -200,6 +202,15 @@ def _complete(
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
         raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
+    for i, line in enumerate(cart.lines):
+        product = products[line.product_id]
+        check_places(
+            Decimal(line.quantity),
+            product.quantity_places,
+            name=product.name,
+            unit=product.get_unit_display(),
+            field=f"lines.{i}.quantity",
+        )
 
     priced = price_cart(
         [
@@ -397,6 +408,7 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
     limit = shop.cashier_max_discount_percent
     needs_approval = False
     below_minimum = []
+    places = shop.currency_decimal_places
     for i, (line, p) in enumerate(zip(cart.lines, priced.lines, strict=True)):
         product = products[line.product_id]
         if product.status != ProductStatus.ACTIVE:
@@ -408,10 +420,12 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
                 f"The discounts on {product.name} are more than its price.",
                 field=f"lines.{i}.discount",
             )
-        if under_minimum(p, product.minimum_price, prices_include_vat=shop.prices_include_vat):
+        if under_minimum(
+            p, product.minimum_price, prices_include_vat=shop.prices_include_vat, places=places
+        ):
             below_minimum.append(i)
         before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
-        shelf = product.retail_price * line.quantity
+        shelf = to_currency(product.retail_price * line.quantity, places)
         if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
             needs_approval = True
     order_after_lines = sum((p.gross - p.line_discount for p in priced.lines), ZERO)

@@ -26,6 +26,7 @@ from pos.models import (
     Tender,
 )
 from pos.money import to_currency
+from pos.quantities import as_json
 from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
 
@@ -252,7 +253,7 @@ def z_report(shift: Shift) -> dict:
         "by_category": [
             {
                 "category": row["product__category__name"],
-                "quantity": row["quantity"],
+                "quantity": as_json(row["quantity"]),
                 "total": money(row["total"]),
             }
             for row in by_category

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 
 from pos.money import format_money
+from pos.quantities import normalised, summed
 
 register = template.Library()
 
@@ -18,3 +19,15 @@ def money(value, code: bool = True) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return format_money(amount, code=code)
+
+
+@register.filter
+def qty(value) -> str:
+    """`{{ line.quantity|qty }}` -> `2`, `0.75`: a stored quantity without trailing zeros."""
+    if value is None or value == "":
+        return ""
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return str(normalised(summed(quantity)))

@@ -60,7 +60,7 @@ def test_a_sale_is_one_entry_after_the_shift_opened_holding_its_lines_and_change
         ("cash", "30000.00", False),
         ("cash", "-6000.00", True),
     ]
-    assert [line["quantity"] for line in data["lines"]] == [2]
+    assert [line["quantity"] for line in data["lines"]] == ["2.000"]  # quantities: three places
     head = ChainHead.objects.get(chain=chain)
     assert (head.last_seq, head.last_hash) == (2, second.hash)
 
