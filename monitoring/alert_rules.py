@@ -129,6 +129,44 @@ def check_cash_difference(config: dict) -> dict[str, str]:
     return found
 
 
+def check_jobs_down(config: dict) -> dict[str, str]:
+    """Per process kind: no worker (or scheduler) heartbeat for three intervals."""
+    from jobs import health as jobs
+
+    if not jobs.needs_worker():
+        return {}
+    now = timezone.now()
+    found = {}
+    for kind in ("worker", "scheduler"):
+        state = jobs.process_status(kind, now)
+        if state["status"] == jobs.DOWN:
+            found[kind] = (
+                f"No {kind} heartbeat for {state['seconds_since']} s (down after "
+                f"{3 * settings.JOBS_HEARTBEAT_SECONDS} s): background jobs are not "
+                + ("running." if kind == "worker" else "being scheduled.")
+            )
+        elif state["status"] == jobs.NEVER:
+            found[kind] = f"No {kind} has ever run: background jobs are not running."
+    return found
+
+
+def check_jobs_failing(config: dict) -> dict[str, str]:
+    """Per periodic job: its last run failed, or it has not started for its interval."""
+    from jobs import health as jobs
+
+    if not jobs.needs_worker():
+        return {}
+    found = {}
+    for row in jobs.job_rows(timezone.now()):
+        if row["status"] == "failing":
+            found[row["name"]] = f"{row['name']} failed: {row['last_error']}"
+        elif row["status"] == "late":
+            found[row["name"]] = (
+                f"{row['name']} ({row['schedule']}) has not run since {row['last_run']}."
+            )
+    return found
+
+
 def rules() -> list[Rule]:
     config = settings.ALERT_RULES
     error_rate = config["error_rate"]
@@ -162,6 +200,16 @@ def rules() -> list[Rule]:
             lambda: check_cash_difference(config["cash_difference"]),
             is_event=True,
             business=True,
+        ),
+        Rule(
+            "worker_down",
+            "Background worker or scheduler down",
+            lambda: check_jobs_down(config["worker_down"]),
+        ),
+        Rule(
+            "job_failing",
+            "Background job failing or late",
+            lambda: check_jobs_failing(config["job_failing"]),
         ),
     ]
     return [rule for rule in all_rules if config[rule.name]["enabled"]]

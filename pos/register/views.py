@@ -327,8 +327,16 @@ def remove_line(request, shift, index: int):
 @require_POST
 @till
 def clear(request, shift):
-    SessionCart(request.session).clear()
+    cart = SessionCart(request.session)
+    _abandon_momo_request(shift, cart)
+    cart.clear()
     return _back(request, shift)
+
+
+def _abandon_momo_request(shift, cart) -> None:
+    """The cart is cleared or held: a Mobile Money request asked for it will not pay a sale."""
+    if cart.data.get("checkout_key"):
+        mobile_money.abandon_requests(shift=shift, request_key=cart.data["checkout_key"])
 
 
 @require_POST
@@ -386,6 +394,7 @@ def hold(request, shift):
         )
     except DomainError as error:
         return _back(request, shift, cart_error=error.message, status=error.status)
+    _abandon_momo_request(shift, cart)
     cart.clear()
     messages.success(request, "Sale held. Resume it from the list of held sales.")
     return redirect("register:register")

@@ -39,6 +39,7 @@ from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
+from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
 
@@ -510,6 +511,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
     if not ids:
         return {}
     found = locks.mobile_money_requests(ids)
+    sold = sold_otherwise_ids(found.values())
     for tender in tenders:
         if tender.momo_request_id is None:
             continue
@@ -519,6 +521,8 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or request.shift_id != shift.pk
             or request.status != MobileMoneyRequest.Status.SUCCESSFUL
             or request.payment_id is not None
+            or request.abandoned_at is not None
+            or request.pk in sold  # its cart was paid another way: a late success
             or request.amount != tender.amount
             or tender.tender != Tender.MOBILE_MONEY
         ):
