@@ -101,7 +101,8 @@ def check_low_stock(config: dict) -> dict[str, str]:
         .order_by("pk")
     )
     return {
-        str(p.pk): f"{p.name} ({p.sku}): {p.stock_on_hand} left, reorder level {p.reorder_level}."
+        str(p.pk): f"{p.name} ({p.sku}): {p.format_quantity(p.stock_on_hand)} left, "
+        f"reorder level {p.format_quantity(p.reorder_level)}."
         for p in products
     }
 

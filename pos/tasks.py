@@ -3,13 +3,20 @@
 Each is a thin call into a service, idempotent, and never holds a row lock while it calls out.
 """
 
+import datetime
+
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
 from jobs.schedule import daily, every, periodic, retries
 from pos import integrity
-from pos.services import daily_summary, holds, invoice_reminders, mobile_money
+from pos.journal.verify import alert_owner, verify
+from pos.services import closings, daily_summary, holds, invoice_reminders, mobile_money
+
+# After the closings' grace period (pos.services.closings.GRACE), and the check after them.
+CLOSE_JOURNAL_AT = datetime.time(0, 10)
+VERIFY_JOURNAL_AT = datetime.time(2, 0)
 
 
 @periodic(every(seconds=5))
@@ -59,3 +66,22 @@ def nightly_checks() -> str:
 def send_daily_summary() -> int:
     """The day's summary to the owner at closing time (retried if the mail fails)."""
     return daily_summary.send_daily_summary(timezone.localdate())
+
+
+@periodic(daily(at=lambda: CLOSE_JOURNAL_AT))
+@task()
+def close_journal() -> dict:
+    """Write yesterday's closing (and the month's, the year's when they end); the day's chain
+    heads are mailed to the owner."""
+    written = closings.close_due_periods()
+    return {"closings": [f"{c.kind} {c.period_start}" for c in written]}
+
+
+@periodic(daily(at=lambda: VERIFY_JOURNAL_AT))
+@task()
+def verify_journal() -> dict:
+    """The nightly integrity check; any break alerts the owner."""
+    report = verify()
+    if not report.ok:
+        alert_owner(report)
+    return {"entries": report.entries, "closings": report.closings, "breaks": len(report.breaks)}

@@ -135,6 +135,21 @@ class _Days:
             heads[chain] = (seq, digest)
 
 
+def alert_owner(report: Report) -> None:
+    """Tell the shop's admins of the breaks on every alert channel (email, webhook); never
+    raises: for the nightly run."""
+    from monitoring import alert_channels
+
+    subject = f"[{alert_channels.shop_name()}] The journal's integrity check found breaks"
+    shown = [str(problem) for problem in report.breaks[:50]]
+    if len(report.breaks) > len(shown):
+        shown.append(f"... and {len(report.breaks) - len(shown)} more")
+    summary = f"{len(report.breaks)} break(s) in {report.entries} entries."
+    text = "\n".join([subject, "", summary, "", *shown])
+    alert_channels.send_email(subject, text, alert_channels.email_recipients())
+    alert_channels.post_webhook(text)
+
+
 def _check_closings(days: _Days, breaks: list[Break]) -> int:
     """Each closing: in sequence, chained, hashed, and equal to what the entries give now."""
     order = sorted(days.totals)

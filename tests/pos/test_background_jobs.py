@@ -23,10 +23,12 @@ def test_every_periodic_job_is_declared_with_its_schedule():
     assert declared == {
         "jobs.tasks.prune_job_rows": "daily at 03:00",
         "monitoring.tasks.evaluate_alerts": "every 60 s",
+        "pos.tasks.close_journal": "daily at 00:10",
         "pos.tasks.nightly_checks": "daily at 02:30",
         "pos.tasks.poll_mobile_money": "every 5 s",
         "pos.tasks.send_daily_summary": "daily at 21:00",
         "pos.tasks.send_invoice_reminders": "daily at 09:00",
+        "pos.tasks.verify_journal": "daily at 02:00",
     }
 
 
