@@ -17,7 +17,6 @@ from monitoring.alert_rules import Rule
 from monitoring.deployment.base import check, failed, passed, warned
 from pos.models import Product, Sale, Shift, ShopSettings
 from pos.money import format_money
-from pos.quantities import normalised
 
 
 def check_low_stock(config: dict) -> dict[str, str]:
@@ -30,8 +29,8 @@ def check_low_stock(config: dict) -> dict[str, str]:
         .order_by("pk")
     )
     return {
-        str(p.pk): f"{p.name} ({p.sku}): {normalised(p.stock_on_hand)} left, reorder level "
-        f"{normalised(p.reorder_level)}."
+        str(p.pk): f"{p.name} ({p.sku}): {p.format_quantity(p.stock_on_hand)} left, "
+        f"reorder level {p.format_quantity(p.reorder_level)}."
         for p in products
     }
 

@@ -105,7 +105,7 @@ def seed_history(*, today: datetime.date) -> dict[str, int]:
     top_up = []
     for product in products:
         if product.pk in low:
-            end = rng.randint(0, product.reorder_level)
+            end = rng.randint(0, int(product.reorder_level))
         else:
             end = product.reorder_level * rng.randint(2, 5)
         missing = sold.get(product.pk, 0) + end - product.stock_on_hand
