@@ -36,10 +36,12 @@ from health_check.contrib import psutil as stock_psutil
 from health_check.exceptions import HealthCheckException, ServiceWarning
 
 from monitoring import draining
+from monitoring.access import staff_json
 from monitoring.checks import (
     CacheFallback,
     CacheRoundTrip,
     Database,
+    JobProcess,
     Migrations,
     ProcessMemory,
     Redis,
@@ -48,7 +50,6 @@ from monitoring.checks import (
     memory_facts,
     short_error,
 )
-from monitoring.endpoints import staff_json
 from monitoring.errors import error_payload
 
 logger = logging.getLogger("vevurn.health")
@@ -172,6 +173,8 @@ def detailed_probes() -> list[Probe]:
         Probe("memory", stock_psutil.Memory(), facts=memory_facts),
         Probe("process_memory", ProcessMemory()),
         Probe("sentry", SentryConfigured()),
+        Probe("worker", JobProcess(kind="worker"), on_request_thread=True),
+        Probe("scheduler", JobProcess(kind="scheduler"), on_request_thread=True),
     ]
     return probes
 

@@ -14,7 +14,7 @@ from dotenv import load_dotenv
 
 from monitoring.logging import CONSOLE_FORMAT, json_formatter_config
 from monitoring.sentry import git_revision, init_sentry
-from vevurn.env import env, env_bool, env_int, env_list
+from vevurn.env import env, env_bool, env_int, env_list, env_time
 from vevurn.languages import LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "accounts",
     "pos",
     "monitoring",
@@ -471,6 +474,27 @@ SENTRY_DSN = env("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
 SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
+# --- Background jobs --------------------------------------------------------------------------
+# jobs/ (docs/operations.md "Background jobs"). Jobs use Django's tasks API (the django-tasks
+# backport until Django 6); the queue is the database (django-tasks-db): `manage.py run_worker`
+# runs the jobs, `manage.py run_scheduler` enqueues the periodic ones. `make run` starts both.
+
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A worker or scheduler writes a heartbeat this often; three missed ones mean it is down (the
+# health pages say so, the worker_down alert fires, a dead worker's job runs again).
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+# Attempts of a job that raises (periodic jobs: 1, their next period is the retry) and the first
+# back-off, doubled after each failure up to an hour.
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+JOBS_RETRY_BASE_SECONDS = env_int("JOBS_RETRY_BASE_SECONDS", 30)
+# Finished job rows are kept this long (failed ones: 30 days), then removed by the nightly job.
+JOBS_RESULT_RETENTION_DAYS = env_int("JOBS_RESULT_RETENTION_DAYS", 2)
+
 # --- Selling --------------------------------------------------------------------------------
 
 # Days until an invoice for a sale on account is due.
@@ -486,6 +510,16 @@ except ValueError:
     ) from None
 if any(day < 1 for day in INVOICE_REMINDER_DAYS):
     raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be 1 day or more.")
+# When the worker mails the day's reminders (shop time, HH:MM); pos.tasks.send_invoice_reminders.
+INVOICE_REMINDER_TIME = env_time("INVOICE_REMINDER_TIME", "09:00")
+# The nightly ledger checks and clean-up (pos.tasks.nightly_checks), shop time.
+NIGHTLY_CHECKS_TIME = env_time("NIGHTLY_CHECKS_TIME", "02:30")
+# Held carts older than this are deleted by the nightly job.
+HELD_SALE_RETENTION_DAYS = env_int("HELD_SALE_RETENTION_DAYS", 7)
+# Closing time: the day's summary goes to the owner (pos.tasks.send_daily_summary), shop time,
+# to DAILY_SUMMARY_EMAILS or, if empty, to every active user with the admin role.
+SHOP_CLOSING_TIME = env_time("SHOP_CLOSING_TIME", "21:00")
+DAILY_SUMMARY_EMAILS = env_list("DAILY_SUMMARY_EMAILS", [])
 
 # --- Health and request metrics -----------------------------------------------------------
 # monitoring/health.py and monitoring/metrics.py; README "Health and monitoring".
@@ -560,6 +594,10 @@ ALERT_RULES = {
         "threshold": _ALERT_CASH_DIFFERENCE,
         "lookback_hours": 24,  # shifts closed longer ago than this are not looked at
     },
+    # No worker or scheduler heartbeat for three JOBS_HEARTBEAT_SECONDS (jobs/health.py).
+    "worker_down": {"enabled": "worker_down" not in _ALERT_DISABLED},
+    # A periodic job's last run failed, or it is late (the nightly checks' drift lands here).
+    "job_failing": {"enabled": "job_failing" not in _ALERT_DISABLED},
 }
 for _rule in _ALERT_DISABLED:
     if _rule not in ALERT_RULES:

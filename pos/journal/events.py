@@ -117,12 +117,14 @@ THREE_PLACES = Decimal("0.001")
 
 
 def pick(row, fields: Iterable[str]) -> dict:
-    return {
-        name: f"{Decimal(get(row, name)).quantize(THREE_PLACES):f}"
-        if name in QUANTITY_FIELDS and get(row, name) is not None
-        else get(row, name)
-        for name in fields
-    }
+    if isinstance(row, dict):  # the checker's rows: one test per row, not per field
+        values = {name: row[name] for name in fields}
+    else:
+        values = {name: getattr(row, name) for name in fields}
+    for name in QUANTITY_FIELDS.intersection(values):
+        if values[name] is not None:  # unit_quantity: none when sold in the stock unit
+            values[name] = f"{Decimal(values[name]).quantize(THREE_PLACES):f}"
+    return values
 
 
 def vat_by_rate(lines) -> dict[str, dict[str, Decimal]]:

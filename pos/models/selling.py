@@ -411,7 +411,11 @@ class Invoice(models.Model):
 class InvoiceReminder(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
     step = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    # Recorded first, mailed after (pos/services/invoice_reminders.py): null until sent.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a run is mailing it
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -443,9 +447,23 @@ class MobileMoneyRequest(models.Model):
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the worker next asks MTN (pos.services.mobile_money.poll_due); null: at once.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    # The till's checkout key of the cart it was asked for (the request key), if any.
+    request_key = models.UUIDField(null=True, blank=True, db_index=True)
+    # When the cashier cleared or held the cart: a success after this is money with no sale,
+    # flagged for a manager, never used by a sale (as when its cart was paid another way).
+    abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"],
+                condition=models.Q(status="pending") | models.Q(status="failed"),
+                name="momo_poll_due_idx",
+            )
+        ]
 
     def __str__(self):
         return f"MoMo {self.amount} {self.get_status_display()}"

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.db import transaction
 
+from core.errors import PermissionDenied
 from pos.models import (
     PRODUCT_EDITABLE_FIELDS,
     Category,
@@ -46,7 +47,6 @@ from pos.quantities import normalised
 from pos.services import locks
 from pos.services.catalogue import write_product_changes
 from pos.spreadsheet import csv_writer, unneutralise
-from vevurn.errors import PermissionDenied
 
 # The CSV's columns: SKU first (it names the row), then what a manager may edit.
 COLUMNS = ["sku", *(name for name in PRODUCT_EDITABLE_FIELDS if name != "sku")]
@@ -117,17 +117,7 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
             report.error(1, "", "The file is empty: expected a header row.")
             return []
         header = [h.strip().lower() for h in header]
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = REQUIRED_COLUMNS - set(header)
-        if unknown:
-            report.error(
-                1, ", ".join(unknown), f"Unknown column(s). Allowed: {', '.join(COLUMNS)}."
-            )
-        if missing:
-            report.error(1, ", ".join(sorted(missing)), "Required column(s) missing.")
-        if len(set(header)) != len(header):
-            report.error(1, "", "A column appears twice in the header.")
-        if report.errors:
+        if not _header_ok(header, report):
             return []
         rows = []
         for values in reader:
@@ -146,6 +136,19 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
     except csv.Error as exc:
         report.error(reader.line_num, "", f"Malformed CSV: {exc}.")
         return []
+
+
+def _header_ok(header: list[str], report: ImportReport) -> bool:
+    """Every column known, the required ones present, none twice; each problem reported."""
+    unknown = [h for h in header if h not in COLUMNS]
+    missing = REQUIRED_COLUMNS - set(header)
+    if unknown:
+        report.error(1, ", ".join(unknown), f"Unknown column(s). Allowed: {', '.join(COLUMNS)}.")
+    if missing:
+        report.error(1, ", ".join(sorted(missing)), "Required column(s) missing.")
+    if len(set(header)) != len(header):
+        report.error(1, "", "A column appears twice in the header.")
+    return not report.errors
 
 
 def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> ImportReport:
@@ -212,6 +215,17 @@ def _write(valid: list[forms.ModelForm], user) -> None:
                 write_product_changes(locked[product.pk], fields, user=user, validate=False)
 
 
+# What a blank cell of a new product takes (minimum_price: the row's retail price).
+NEW_PRODUCT_DEFAULTS = {
+    "cost_price": "0",
+    "reorder_level": "0",
+    "quantity_places": "0",
+    "unit": StockUnit.PIECE,
+    "attributes": "{}",
+    "status": ProductStatus.ACTIVE,
+}
+
+
 def _with_defaults(row: dict, instance: Product | None) -> dict:
     """Blank optional cells keep the product's value on update, take a default on create."""
     merged = dict(row)
@@ -219,27 +233,24 @@ def _with_defaults(row: dict, instance: Product | None) -> dict:
         if merged.get(column, "") != "":
             continue
         if instance is not None:
-            value = getattr(instance, column)
-            if column in ("category", "supplier"):
-                value = value.name if value else ""
-            elif column == "variant_of":
-                value = value.sku if value else ""
-            elif column == "attributes":
-                value = json.dumps(value or {})
-            merged[column] = "" if value is None else value
-        elif column == "cost_price":
-            merged[column] = "0"
+            merged[column] = _cell(instance, column)
         elif column == "minimum_price":
             merged[column] = row.get("retail_price", "")
-        elif column in ("reorder_level", "quantity_places"):
-            merged[column] = "0"
-        elif column == "unit":
-            merged[column] = StockUnit.PIECE
-        elif column == "attributes":
-            merged[column] = "{}"
-        elif column == "status":
-            merged[column] = ProductStatus.ACTIVE
+        elif column in NEW_PRODUCT_DEFAULTS:
+            merged[column] = NEW_PRODUCT_DEFAULTS[column]
     return merged
+
+
+def _cell(product: Product, column: str):
+    """A product's value as the import form reads it back."""
+    value = getattr(product, column)
+    if column in ("category", "supplier"):
+        return value.name if value else ""
+    if column == "variant_of":
+        return value.sku if value else ""
+    if column == "attributes":
+        return json.dumps(value or {})
+    return "" if value is None else value
 
 
 def export_products(queryset, out) -> int:

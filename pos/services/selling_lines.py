@@ -18,12 +18,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from core.errors import NotFound
 from pos import errors
 from pos.models import PriceRule, Product, ScaleLabelTemplate, SellingUnit
 from pos.money import to_currency
 from pos.quantities import check_places, normalised
 from pos.scale_labels import looks_like_label, parse_label
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 

@@ -52,6 +52,12 @@ def screen(who):
     return Access(get=who, post=who)
 
 
+# The admin's index of one app (the apps with models in the admin, in INSTALLED_APPS order).
+APP_INDEX = (
+    "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|authtoken|otp_totp|pos"
+    "|monitoring)/$"
+)
+
 ROUTES: dict[str, Access] = {
     # --- Public: sign-in, probes, MTN's callback ------------------------------------------------
     "": screen(EVERYONE),  # the sign-in page
@@ -198,7 +204,7 @@ ROUTES: dict[str, Access] = {
     "admin/jsi18n/": Access(get=MANAGERS),
     # "View on site": no model has a page of its own, so the admin answers 404 to everyone.
     "admin/r/<path:content_type_id>/<path:object_id>/": Access(get=NOBODY),
-    "admin/^(?P<app_label>auth|accounts|authtoken|otp_totp|pos|monitoring)/$": Access(get=MANAGERS),
+    APP_INDEX: Access(get=MANAGERS),
     "admin/(?P<url>.*)$": Access(get=NOBODY),  # the admin's own 404
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
@@ -247,6 +253,9 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
+    # Background jobs: every job row (django-tasks-db's list), and the failed ones with Retry.
+    "django_tasks_database.dbtaskresult": (ADMINS, NOBODY, NOBODY),
+    "jobs.failedjob": (ADMINS, NOBODY, NOBODY),
     # Who has two-factor sign-in on; an admin deletes a lost phone's device.
     "otp_totp.totpdevice": (ADMINS, NOBODY, ADMINS),
 }

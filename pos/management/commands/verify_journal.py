@@ -5,8 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from monitoring import alert_channels
-from pos.journal.verify import verify
+from pos.journal.verify import alert_owner, verify
 
 
 class Command(BaseCommand):
@@ -39,21 +38,10 @@ class Command(BaseCommand):
             summary = f"{len(report.breaks)} break(s) in {report.entries} entries."
             self.stdout.write(self.style.ERROR(summary))
             if options["alert"]:
-                alert(report, summary)
+                alert_owner(report)
             sys.exit(1)
         self.stdout.write(
             self.style.SUCCESS(
                 f"all {report.entries} entries intact, {report.closings} closing(s) checked"
             )
         )
-
-
-def alert(report, summary: str) -> None:
-    """Tell the shop's admins on every channel; never raises."""
-    subject = f"[{alert_channels.shop_name()}] The journal's integrity check found breaks"
-    shown = [str(problem) for problem in report.breaks[:50]]
-    if len(report.breaks) > len(shown):
-        shown.append(f"... and {len(report.breaks) - len(shown)} more")
-    text = "\n".join([subject, "", summary, "", *shown])
-    alert_channels.send_email(subject, text, alert_channels.email_recipients())
-    alert_channels.post_webhook(text)

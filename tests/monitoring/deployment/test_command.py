@@ -42,7 +42,7 @@ def demo(db, settings, monkeypatch, make_user):
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.LOG_FORMAT = "console"
-    for username, role, first_name, last_name, password in DEMO_USERS:
+    for username, role, first_name, last_name, password, _pin in DEMO_USERS:
         make_user(username, role, password=password, first_name=first_name, last_name=last_name)
     shop = ShopSettings.load()
     for field, value in demo_data.SHOP.items():
@@ -104,7 +104,7 @@ def test_every_category_runs_by_default_and_there_are_at_least_25_checks(demo):
     data = json.loads(check_deployment("--format", "json"))
     categories = {c["category"] for c in data["checks"]}
     assert categories == {"environment", "security", "database", "cache", "application"}
-    from monitoring.deployment.base import all_checks
+    from monitoring.deployment.runner import all_checks
 
     assert len(all_checks()) >= 25
 

@@ -231,3 +231,24 @@ def test_postgresql_refuses_to_change_a_closing(sell, product):
     with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("UPDATE pos_closing SET grand_total = 0 WHERE id = %s", [closing.pk])
+
+
+def test_the_scheduler_closes_the_journal_after_midnight_and_checks_it_at_night(
+    sell, product, admin_user, raw_sql, django_capture_on_commit_callbacks
+):
+    from jobs.schedule import spec_for
+    from pos import tasks
+
+    admin_user.email = "owner@example.rw"
+    admin_user.save(update_fields=["email"])
+    assert spec_for("pos.tasks.close_journal").schedule.describe() == "daily at 00:10"
+    assert spec_for("pos.tasks.verify_journal").schedule.describe() == "daily at 02:00"
+    sale = sell((product, 1))
+
+    assert tasks.close_journal.call() == {"closings": []}  # today has not ended
+    assert tasks.verify_journal.call() == {"entries": 3, "closings": 0, "breaks": 0}
+    assert mail.outbox == []
+    raw_sql("UPDATE pos_sale SET total = 1 WHERE id = %s", [sale.pk])
+    assert tasks.verify_journal.call()["breaks"] == 1
+    (message,) = mail.outbox
+    assert "integrity check found breaks" in message.subject
