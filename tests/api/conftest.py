@@ -10,6 +10,7 @@ from tests.pos.conftest import (  # noqa: F401
     make_product,
     product,
     register,
+    scale_layouts,
     sell,
     shift,
     supplier,

@@ -31,7 +31,7 @@ LABEL = make_ean13("21" + "00123" + "00750")  # prefix 21: item 123, 750 g
 
 
 @pytest.fixture
-def goods(category, db):
+def goods(category, scale_layouts):
     shop = ShopSettings.load()
     shop.cash_rounding = D(10)
     shop.save()

@@ -11,6 +11,7 @@ import pytest
 from pos.barcodes import make_ean13
 from tests.conftest import PASSWORD
 from tests.e2e.test_register import SCAN, scan, shot
+from tests.pos.conftest import scale_layouts  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
@@ -18,7 +19,7 @@ LABEL = make_ean13("21" + "00123" + "00750")
 
 
 @pytest.fixture
-def goods(make_user):
+def goods(make_user, scale_layouts):  # noqa: F811 - the fixture imported above
     from pos.models import (
         Category,
         Customer,

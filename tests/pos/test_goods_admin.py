@@ -18,7 +18,9 @@ def manager_client(client, manager):
     return client
 
 
-def test_the_test_a_barcode_box_shows_product_weight_and_total(manager_client, make_product):
+def test_the_test_a_barcode_box_shows_product_weight_and_total(
+    manager_client, make_product, scale_layouts
+):
     make_product(
         name="Rice", unit="kg", quantity_places=3, retail_price=Decimal(1200),
         minimum_price=Decimal(1000), scale_code=4321,

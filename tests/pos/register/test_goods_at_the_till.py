@@ -13,7 +13,7 @@ D = Decimal
 
 
 @pytest.fixture
-def goods(make_product):
+def goods(make_product, scale_layouts):
     sugar = make_product(
         name="Sugar", unit="kg", quantity_places=3, retail_price=D(1450), minimum_price=D(0),
         cost_price=D(0), scale_code=123, stock=D(5),
