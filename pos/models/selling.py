@@ -341,6 +341,18 @@ class RefundLine(models.Model):
         return f"{self.quantity} × {self.product_id}"
 
 
+class InvoiceQuerySet(models.QuerySet):
+    """The one definition of an open and of an overdue invoice, for every query."""
+
+    def open(self):
+        """Still owed: sent, or partly paid."""
+        return self.filter(status__in=Invoice.OPEN_STATUSES)
+
+    def overdue(self, today=None):
+        """Open and past its due date (shop-local `today`)."""
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+
 class Invoice(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -349,6 +361,8 @@ class Invoice(models.Model):
         PAID = "paid", _("Paid")
         OVERDUE = "overdue", _("Overdue")
         CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = (Status.SENT, Status.PARTLY_PAID)
 
     number = models.CharField(max_length=24, unique=True)
     customer = models.ForeignKey("pos.Customer", on_delete=models.PROTECT, related_name="invoices")
@@ -365,6 +379,8 @@ class Invoice(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-issued_at"]
 
@@ -377,8 +393,7 @@ class Invoice(models.Model):
 
     @property
     def effective_status(self) -> str:
-        open_statuses = {self.Status.SENT, self.Status.PARTLY_PAID}
-        if self.status in open_statuses and self.due_date < timezone.localdate():
+        if self.status in self.OPEN_STATUSES and self.due_date < timezone.localdate():
             return self.Status.OVERDUE
         return self.status
 

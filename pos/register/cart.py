@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from pos.errors import InvalidQuantity
 from pos.models import Customer, Product, ShopSettings
-from pos.pricing import LineInput, PricedCart, price_cart, under_minimum
+from pos.pricing import LineInput, PricedCart, price_cart, selling_price, under_minimum
 from pos.quantities import as_json, check_places
 from pos.services.checkout import MAX_QUANTITY, Cart
 from pos.services.holds import cart_from_json, cart_to_json
@@ -163,7 +163,7 @@ class SessionCart:
             product = products.get(line["product_id"])
             if product is None:
                 continue
-            price = Decimal(line["unit_price"]) if line["unit_price"] else product.retail_price
+            price = selling_price(_override(line), product.retail_price)
             gross = price * line_quantity(line)
             if Decimal(line["discount"] or "0") > gross:
                 return _("The discount on %(name)s is more than its price.") % {
@@ -226,9 +226,7 @@ class SessionCart:
         inputs = []
         for line in kept:
             product = products[line["product_id"]]
-            price = (
-                product.retail_price if line["unit_price"] is None else Decimal(line["unit_price"])
-            )
+            price = selling_price(_override(line), product.retail_price)
             inputs.append(LineInput(price, line_quantity(line), Decimal(line["discount"] or "0")))
         priced: PricedCart = price_cart(
             inputs,
@@ -262,3 +260,8 @@ class SessionCart:
         if self.customer_id is not None:
             customer = Customer.objects.filter(pk=self.customer_id).first()
         return Bill(shown, priced, customer)
+
+
+def _override(line: dict) -> Decimal | None:
+    """The price typed for a cart line (kept as text in the session), or None."""
+    return None if line["unit_price"] is None else Decimal(line["unit_price"])

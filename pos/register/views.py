@@ -45,6 +45,7 @@ from pos.services.shifts import (
     open_shift,
     open_shift_for,
     record_cash_movement,
+    require_open_shift,
 )
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
@@ -62,8 +63,9 @@ def till(view):
     @permission_required("pos.sell", raise_exception=True)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        shift = open_shift_for(request.user, till_shift_id=lock.till_shift_id(request))
-        if shift is None:
+        try:
+            shift = require_open_shift(request.user, till_shift_id=lock.till_shift_id(request))
+        except errors.ShiftClosed:
             messages.info(request, "Open a shift to start selling.")
             return redirect("register:open_shift")
         if lock.is_locked(request):

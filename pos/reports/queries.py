@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pos import selectors
 from pos.models import (
     Category,
     Invoice,
@@ -62,7 +63,6 @@ COMPLETED = Sale.Status.COMPLETED
 VOIDED = Sale.Status.VOIDED
 GRAINS = ("day", "week", "month")
 BREAKDOWNS = ("product", "category", "cashier", "tender", "customer")
-OPEN_INVOICE = [Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
 
 
 def shop_tz() -> zoneinfo.ZoneInfo:
@@ -760,7 +760,7 @@ def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]
         for name, q in ranges.items()
     }
     rows = list(
-        Invoice.objects.filter(status__in=OPEN_INVOICE)
+        Invoice.objects.open()
         .values("customer_id", "customer__name", "customer__phone")
         .annotate(invoices=Count("id"), owed=Sum(balance, output_field=AMOUNT), **sums)
         .filter(owed__gt=0)
@@ -775,12 +775,7 @@ def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]
 
 
 def overdue_invoices(today: datetime.date | None = None, limit: int = 20):
-    today = today or timezone.localdate()
-    return (
-        Invoice.objects.filter(status__in=OPEN_INVOICE, due_date__lt=today)
-        .select_related("customer")
-        .order_by("due_date", "pk")[:limit]
-    )
+    return selectors.overdue_invoices(today)[:limit]
 
 
 # --- Dashboard ---------------------------------------------------------------------------------

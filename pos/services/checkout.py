@@ -33,7 +33,7 @@ from pos.models import (
     Tender,
 )
 from pos.money import format_money, to_currency
-from pos.pricing import LineInput, price_cart, under_minimum
+from pos.pricing import LineInput, price_cart, selling_price, under_minimum
 from pos.quantities import check_places, normalised, to_decimal
 from pos.services import journal, locks
 from pos.services.closings import close_after_sale
@@ -332,9 +332,7 @@ def _price(cart: Cart, products: dict, shop):
     return price_cart(
         [
             LineInput(
-                line.unit_price
-                if line.unit_price is not None
-                else products[line.product_id].retail_price,
+                selling_price(line.unit_price, products[line.product_id].retail_price),
                 line.quantity,
                 line.discount,
             )

@@ -26,9 +26,10 @@ from pos.models import Customer, Invoice, Payment, Shift, Tender
 from pos.money import format_money, to_currency
 from pos.services import journal, locks
 from pos.services.sequences import next_number
+from pos.services.shifts import open_shift_for
 
 ZERO = Decimal(0)
-PAYABLE_STATUSES = {Invoice.Status.SENT, Invoice.Status.PARTLY_PAID}
+PAYABLE_STATUSES = Invoice.OPEN_STATUSES
 
 
 def create_invoice_for_sale(*, sale, amount: Decimal, user) -> Invoice:
@@ -166,7 +167,7 @@ def _checked_payment(tender, amount, reference, user, shift):
             field="reference",
         )
     if shift is None:
-        shift = Shift.objects.filter(cashier=user, status=Shift.Status.OPEN).first()
+        shift = open_shift_for(user)
     if tender == Tender.CASH and shift is None:
         raise errors.ShiftClosed("Open a shift to take cash: it goes into a drawer.", field="shift")
     if (

@@ -310,9 +310,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     credit, invoice = ZERO, None
     if sale is not None and sale.customer_id is not None:
         locks.customer(sale.customer_id)
-        invoice = locks.invoice_of_sale(
-            sale, statuses=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
-        )
+        invoice = locks.invoice_of_sale(sale, statuses=Invoice.OPEN_STATUSES)
         if invoice is not None:
             credit = min(total, invoice.balance_due)
             invoice.credited += credit

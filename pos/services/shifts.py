@@ -71,6 +71,18 @@ def open_shift_for(user, *, till_shift_id: int | None = None) -> Shift | None:
     return shared if shared is not None and shared.is_worked_by(user) else None
 
 
+def require_open_shift(user, *, till_shift_id: int | None = None) -> Shift:
+    """The rule that selling, refunding and taking cash need an open shift: the shift `user`
+    works on (see `open_shift_for`).
+
+    :raises ShiftClosed: the user has no open shift.
+    """
+    shift = open_shift_for(user, till_shift_id=till_shift_id)
+    if shift is None:
+        raise errors.ShiftClosed("Open a shift first.")
+    return shift
+
+
 def join_shift(*, shift: Shift, cashier) -> Shift:
     """`cashier` signs in with their PIN on the till of another cashier's open shift and sells
     on it under their own name (a shared till). Audited once per cashier and shift.
