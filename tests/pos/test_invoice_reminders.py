@@ -225,3 +225,25 @@ def test_reminder_time_comes_from_the_environment():
     result = run(["-c", code], bad)
     assert result.returncode != 0
     assert "INVOICE_REMINDER_TIME must be a time as HH:MM" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_a_reminder_is_mailed(
+    make_customer, invoice_for, settings, monkeypatch
+):
+    from django.db import connection
+
+    from pos.services import invoice_reminders
+
+    settings.INVOICE_REMINDER_DAYS = [1]
+    invoice_for(make_customer(), days_overdue=2)
+    seen = []
+    real_send_mail = invoice_reminders.send_mail
+
+    def send_mail(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return real_send_mail(**kwargs)
+
+    monkeypatch.setattr(invoice_reminders, "send_mail", send_mail)
+    assert run() == "Sent 1 invoice reminder(s), skipped 0."
+    assert seen == [False]
