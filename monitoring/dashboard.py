@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from monitoring import alerts, metrics
 from monitoring.endpoints import redis_report
@@ -12,13 +13,13 @@ from monitoring.health import health_report
 
 CHART_WIDTH, CHART_HEIGHT = 600, 120
 STATUS_LABELS = {
-    "ok": ("OK", "✓"),
-    "healthy": ("Healthy", "✓"),
-    "warning": ("Warning", "!"),
-    "degraded": ("Degraded", "!"),
-    "failed": ("Failed", "✗"),
-    "unhealthy": ("Unhealthy", "✗"),
-    "skipped": ("Skipped", "–"),
+    "ok": (_("OK"), "✓"),
+    "healthy": (_("Healthy"), "✓"),
+    "warning": (_("Warning"), "!"),
+    "degraded": (_("Degraded"), "!"),
+    "failed": (_("Failed"), "✗"),
+    "unhealthy": (_("Unhealthy"), "✗"),
+    "skipped": (_("Skipped"), "–"),
 }
 
 
@@ -67,7 +68,7 @@ def dashboard_context() -> dict:
         ],
         "summary": {**total.summary(), "requests_per_minute": round(total.count / 60, 2)},
         "store": metrics.store_name(),
-        "rate_chart": chart([p["requests"] for p in points], "requests/min"),
+        "rate_chart": chart([p["requests"] for p in points], _("requests/min")),
         "p95_chart": chart([p["p95_ms"] for p in points], "ms"),
         "slowest": rows[:10],
         "erroring": sorted(

@@ -5,6 +5,7 @@ import os
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -31,7 +32,9 @@ def staff_json(view):
         if has_monitoring_token(request):
             return view(request, *args, **kwargs)
         if not request.user.is_authenticated:
-            return error_response(request, "not_authenticated", "Sign in to see this.", 401)
+            return error_response(
+                request, "not_authenticated", gettext("Sign in to see this."), 401
+            )
         if not request.user.is_staff:
             return error_response(
                 request, "permission_denied", "You are not allowed to see this.", 403

@@ -5,6 +5,7 @@ the offset (DRF's default with USE_TZ). Related objects are written as ids and c
 services, so a cart of 20 lines costs the same queries as a cart of one.
 """
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from pos.models import (
@@ -178,7 +179,7 @@ class AdjustmentSerializer(serializers.Serializer):
 
     def validate_quantity(self, value):
         if value == 0:
-            raise serializers.ValidationError("Enter a quantity other than 0.")
+            raise serializers.ValidationError(gettext("Enter a quantity other than 0."))
         return value
 
 

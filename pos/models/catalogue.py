@@ -33,6 +33,8 @@ class Supplier(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
         ordering = ["name"]
 
     def __str__(self):
@@ -95,6 +97,8 @@ class Product(models.Model):
     )
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name"]
         indexes = [
             # Name search walks the active products in name order and stops at the first

@@ -41,6 +41,8 @@ class Register(models.Model):
     last_receipt_number = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
         ordering = ["code"]
 
     def __str__(self):
@@ -67,6 +69,8 @@ class Shift(models.Model):
     closing_note = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -101,6 +105,8 @@ class CashMovement(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("cash movement")
+        verbose_name_plural = _("cash movements")
         ordering = ["created_at"]
 
     def __str__(self):
@@ -142,6 +148,8 @@ class Sale(models.Model):
     replayed = False
 
     class Meta:
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("sell", "Can sell at the till and open and close their own shift"),
@@ -180,6 +188,8 @@ class SaleLine(models.Model):
     unit_cost = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
         ordering = ["id"]
 
     def __str__(self):
@@ -240,6 +250,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["id"]
         # Reports: the payments of a period (a sale's own payments carry the sale's time).
         indexes = [models.Index(fields=["created_at"], name="payment_created_idx")]
@@ -261,6 +273,8 @@ class HeldSale(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("held sale")
+        verbose_name_plural = _("held sales")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -281,6 +295,8 @@ class Refund(models.Model):
     tax_total = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["created_at"], name="refund_created_idx")]
 
@@ -301,6 +317,10 @@ class RefundLine(models.Model):
     # The VAT rate of the returned goods: the sale line's, or the shop's for a no-receipt return.
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     restock = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
@@ -331,6 +351,8 @@ class Invoice(models.Model):
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-issued_at"]
 
     def __str__(self):
@@ -385,6 +407,8 @@ class MobileMoneyRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("Mobile Money request")
+        verbose_name_plural = _("Mobile Money requests")
         ordering = ["-created_at"]
 
     def __str__(self):

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -64,7 +65,7 @@ def till(view):
     def wrapped(request, *args, **kwargs):
         shift = open_shift_for(request.user)
         if shift is None:
-            messages.info(request, "Open a shift to start selling.")
+            messages.info(request, gettext("Open a shift to start selling."))
             return redirect("register:open_shift")
         return view(request, shift, *args, **kwargs)
 
@@ -245,15 +246,21 @@ def _picked(product) -> forms.ScanForm:
 def _add(request, shift, product, form):
     cart = SessionCart(request.session)
     if product.status != ProductStatus.ACTIVE:
-        form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
+        form.add_error(
+            "code",
+            gettext("%(name)s is %(status)s.")
+            % {"name": product.name, "status": product.get_status_display().lower()},
+        )
         return _back(request, shift, scan_form=form, status=409)
     in_cart = sum(line["quantity"] for line in cart.lines if line["product_id"] == product.pk)
     shop = ShopSettings.load()
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
         form.add_error(
             "code",
-            f"Out of stock: {product.name} ({product.stock_on_hand} left, "
-            f"{in_cart} already in the cart).",
+            gettext(
+                "Out of stock: %(name)s (%(stock_on_hand)s left, %(in_cart)s already in the cart)."
+            )
+            % {"name": product.name, "stock_on_hand": product.stock_on_hand, "in_cart": in_cart},
         )
         return _back(request, shift, scan_form=form, status=409)
     cart.add(product.pk)
@@ -380,7 +387,7 @@ def hold(request, shift):
     except DomainError as error:
         return _back(request, shift, cart_error=error.message, status=error.status)
     cart.clear()
-    messages.success(request, "Sale held. Resume it from the list of held sales.")
+    messages.success(request, gettext("Sale held. Resume it from the list of held sales."))
     return redirect("register:register")
 
 
@@ -705,7 +712,9 @@ def _approver(request, form, permission: str):
     if form.is_valid() and form.approver is not None:
         return form.approver
     if form.is_bound and not form.errors:
-        form.add_error(None, "A manager must approve this: enter their username and password.")
+        form.add_error(
+            None, gettext("A manager must approve this: enter their username and password.")
+        )
     return None
 
 
@@ -741,7 +750,9 @@ def void(request, shift, pk: int):
                     sale=sale,
                     details={"reason": form.cleaned_data["reason"]},
                 )
-                messages.success(request, f"Sale {sale.number} voided.")
+                messages.success(
+                    request, gettext("Sale %(number)s voided.") % {"number": sale.number}
+                )
                 return redirect("register:history")
     return render(
         request,
@@ -802,7 +813,9 @@ def refund(request, shift, pk: int):
                     sale=sale,
                     details={"refund": done.number, "total": str(done.total)},
                 )
-                messages.success(request, f"Refund {done.number} done.")
+                messages.success(
+                    request, gettext("Refund %(number)s done.") % {"number": done.number}
+                )
                 return redirect("pos:refund_slip", pk=done.pk)
     rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
@@ -888,7 +901,7 @@ def shift_view(request, shift):
             except DomainError as error:
                 _form_error(cash_form, error, default_field=None)
             else:
-                messages.success(request, "Cash movement recorded.")
+                messages.success(request, gettext("Cash movement recorded."))
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)

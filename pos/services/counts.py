@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import audit
 from pos.errors import InvalidQuantity
@@ -39,12 +40,12 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
     moment of posting (rows locked), so sales made during the count are not lost.
     """
     if not user.has_perm("pos.count_stock"):
-        raise PermissionDenied("You are not allowed to post stock counts.")
+        raise PermissionDenied(gettext("You are not allowed to post stock counts."))
     if not counted:
-        raise InvalidQuantity("Enter at least one counted quantity.", field="counted")
+        raise InvalidQuantity(gettext("Enter at least one counted quantity."), field="counted")
     for qty in counted.values():
         if not isinstance(qty, int) or qty < 0:
-            raise InvalidQuantity("Counted quantities must be whole numbers, 0 or more.")
+            raise InvalidQuantity(gettext("Counted quantities must be whole numbers, 0 or more."))
     with transaction.atomic():
         products = list(locks.products(counted).values())
         count = StockCount.objects.create(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from accounts import audit
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
@@ -82,11 +83,13 @@ def apply_movements(
         return []
     for line in lines:
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
-            raise InvalidQuantity("Quantity must be a whole number.", field="quantity")
+            raise InvalidQuantity(gettext("Quantity must be a whole number."), field="quantity")
         if line.quantity == 0:
-            raise InvalidQuantity("Quantity cannot be zero.", field="quantity")
+            raise InvalidQuantity(gettext("Quantity cannot be zero."), field="quantity")
         if line.kind not in MovementKind.values:
-            raise InvalidQuantity(f"Unknown movement kind {line.kind!r}.", field="kind")
+            raise InvalidQuantity(
+                gettext("Unknown movement kind %(kind)s.") % {"kind": repr(line.kind)}, field="kind"
+            )
     if allow_negative is None:
         allow_negative = ShopSettings.load().allow_negative_stock
     actor = user if user is not None and user.is_authenticated else None
@@ -102,7 +105,9 @@ def apply_movements(
         else:
             products = locks.products(ids)
         if len(products) != len(ids):
-            raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
+            raise NotFound(
+                gettext("Product not found."), product_ids=sorted(set(ids) - products.keys())
+            )
         initial = {pk: p.stock_on_hand for pk, p in products.items()}
         movements = []
         for line in lines:
@@ -205,12 +210,14 @@ def adjust_stock(
 ) -> StockMovement:
     """A manager's manual stock change (signed quantity) with a required reason; audited."""
     if not user.has_perm("pos.adjust_stock"):
-        raise PermissionDenied("You are not allowed to adjust stock.")
+        raise PermissionDenied(gettext("You are not allowed to adjust stock."))
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired("Give a reason for the stock adjustment.", field="reason")
+        raise ReasonRequired(gettext("Give a reason for the stock adjustment."), field="reason")
     if kind not in ADJUSTMENT_KINDS:
-        raise InvalidQuantity(f"{kind!r} is not an adjustment kind.", field="kind")
+        raise InvalidQuantity(
+            gettext("%(kind)s is not an adjustment kind.") % {"kind": repr(kind)}, field="kind"
+        )
     with transaction.atomic():
         (movement,) = apply_movements(
             lines=[MovementLine(product.pk, quantity, kind, product.cost_price, reason)], user=user

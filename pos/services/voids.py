@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import audit
 from pos import errors
@@ -32,20 +33,23 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
     shift's status is checked under the register lock, as checkout and close_shift do.
     """
     if not user.has_perm("pos.void_sale"):
-        raise errors.NotAllowed("Only a manager can void a sale.")
+        raise errors.NotAllowed(gettext("Only a manager can void a sale."))
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the sale is voided.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the sale is voided."), field="reason")
 
     with transaction.atomic():
         sale = locks.sale(sale.pk)
         if sale is None:
-            raise NotFound("Unknown sale.", field="sale")
+            raise NotFound(gettext("Unknown sale."), field="sale")
         if sale.status == Sale.Status.VOIDED:
-            raise errors.VoidNotAllowed(f"Sale {sale.number} is already voided.")
+            raise errors.VoidNotAllowed(
+                gettext("Sale %(number)s is already voided.") % {"number": sale.number}
+            )
         if sale.refunds.exists():
             raise errors.VoidNotAllowed(
-                f"Sale {sale.number} has refunds; refund the rest instead of voiding it."
+                gettext("Sale %(number)s has refunds; refund the rest instead of voiding it.")
+                % {"number": sale.number}
             )
         if sale.shift.status != Shift.Status.OPEN:
             raise _shift_closed(sale)
@@ -83,7 +87,8 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
                 Invoice.Status.PAID,
             }:
                 raise errors.VoidNotAllowed(
-                    f"Invoice {invoice.number} has payments against it; refund the sale instead."
+                    gettext("Invoice %(number)s has payments against it; refund the sale instead.")
+                    % {"number": invoice.number}
                 )
             invoice.status = Invoice.Status.CANCELLED
             invoice.save(update_fields=["status"])
@@ -125,6 +130,9 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
 
 def _shift_closed(sale: Sale) -> errors.VoidNotAllowed:
     return errors.VoidNotAllowed(
-        f"The shift of sale {sale.number} is closed; a sale can only be voided in its own open "
-        "shift. Refund it instead."
+        gettext(
+            "The shift of sale %(number)s is closed; a sale can only be voided in "
+            "its own open shift. Refund it instead."
+        )
+        % {"number": sale.number}
     )

@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.formats import get_format
 
 from pos.money import format_money
 
@@ -18,3 +19,9 @@ def money(value, code: bool = True) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return format_money(amount, code=code)
+
+
+@register.simple_tag
+def thousands_separator() -> str:
+    """The active language's thousands separator, for scripts that format money as it changes."""
+    return get_format("THOUSAND_SEPARATOR")
