@@ -26,13 +26,16 @@ $(VENV)/.installed-bench: $(VENV)/.installed-dev bench/requirements.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Development server on the embedded defaults (SQLite, in-process cache) unless DATABASE_URL /
-# REDIS_URL say otherwise. DEBUG=1 unless set: never use `make run` in production.
+# Development server, background worker and scheduler (Procfile.dev, run by honcho) on the
+# embedded defaults (SQLite, in-process cache) unless DATABASE_URL / REDIS_URL say otherwise.
+# DEBUG=1 unless set: never use `make run` in production.
 run: export DEBUG ?= 1
+run: export HOST := $(HOST)
+run: export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

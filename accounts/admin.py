@@ -4,10 +4,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from accounts import services
+from accounts import pins, services
 from accounts.models import AuditLog, Role, User
 
 
@@ -33,12 +34,13 @@ class UserAdmin(DjangoUserAdmin):
         "role",
         "is_active",
         "must_change_password",
+        "pin_state",
         "last_login",
     ]
     list_filter = ["role", "is_active", "must_change_password"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
-    actions = ["reset_temporary_password"]
+    actions = ["reset_temporary_password", "clear_pin"]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -100,6 +102,18 @@ class UserAdmin(DjangoUserAdmin):
             messages.WARNING,
         )
 
+    @admin.display(description=_("PIN"))
+    def pin_state(self, obj):
+        if obj.pin_locked_at:
+            return _("locked")
+        return _("set") if obj.pin else "—"
+
+    @admin.action(description=_("Clear PIN (forgotten or locked): they set a new one"))
+    def clear_pin(self, request, queryset):
+        for user in queryset:
+            pins.clear_pin(user=user, actor=request.user)
+        self.message_user(request, _("%d PIN(s) cleared.") % len(queryset))
+
     @admin.action(description=_("Reset password to a new temporary one"))
     def reset_temporary_password(self, request, queryset):
         for user in queryset:
@@ -158,3 +172,28 @@ def _token_users(request):
     if can_manage_staff(request):
         return users
     return users.filter(Q(role=Role.CASHIER) | Q(pk=request.user.pk))
+
+
+# --- Two-factor devices (django-otp) ------------------------------------------------------------
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Who has two-factor sign-in on. Users set their app up themselves (accounts:
+    two_factor_setup); an admin deletes a lost phone's device, and its owner sets up a new one
+    at their next sign-in. Nobody reads or writes a secret key here."""
+
+    list_display = ["user", "name", "confirmed", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

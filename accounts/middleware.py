@@ -1,8 +1,14 @@
+from urllib.parse import urlencode
+
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+from accounts import two_factor
+from monitoring.errors import error_response
 
 
 class ForcePasswordChangeMiddleware:
@@ -65,3 +71,41 @@ def request_language(request) -> str:
     if user is not None and user.is_authenticated and user.preferred_language:
         return user.preferred_language
     return translation.get_language_from_request(request)
+
+
+class TwoFactorMiddleware:
+    """Signed in with a password but not yet with the second factor: nothing but the code page
+    (or, for an admin with no authenticator yet, its setup) and signing out. After
+    django_otp's OTPMiddleware and ForcePasswordChangeMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        state = request.session.get(two_factor.SESSION_KEY)
+        if state is None:  # a session from before two-factor sign-in existed
+            two_factor.remember_state(request, user)
+            state = request.session[two_factor.SESSION_KEY]
+        if state == two_factor.NOT_NEEDED or user.is_verified():
+            return self.get_response(request)
+        target = (
+            "accounts:two_factor_verify"
+            if state == two_factor.NEEDS_CODE
+            else "accounts:two_factor_setup"
+        )
+        allowed = {reverse(target), reverse("accounts:logout")}
+        if user.must_change_password:
+            allowed.add(reverse("accounts:password_change"))
+        if request.path in allowed or request.path.startswith("/static/"):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return error_response(
+                request,
+                "two_factor_required",
+                gettext("Finish signing in with your authenticator code first."),
+                403,
+            )
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

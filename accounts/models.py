@@ -20,6 +20,11 @@ class User(AbstractUser):
         default=False,
         help_text=_("Set when someone else chose the password; cleared when the user changes it."),
     )
+    # A personal 4-6 digit PIN for the shared till (sign in, switch, approve), hashed like a
+    # password; locked after too many wrong tries in a row (accounts/pins.py).
+    pin = models.CharField(_("PIN"), max_length=128, blank=True, editable=False)
+    pin_failures = models.PositiveSmallIntegerField(_("wrong PINs in a row"), default=0)
+    pin_locked_at = models.DateTimeField(_("PIN locked at"), null=True, blank=True)
 
     preferred_language = models.CharField(
         _("preferred language"),
@@ -35,6 +40,10 @@ class User(AbstractUser):
             ("manage_cashiers", "Can create cashiers and reset their passwords"),
             ("manage_staff", "Can create and change managers and admins"),
         ]
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin)
 
     @property
     def is_manager_or_admin(self) -> bool:

@@ -14,7 +14,17 @@ import sys
 
 from bench import common
 
-BENCHES = ["checkout", "middleware", "lookups", "health", "reports", "memory"]
+BENCHES = [
+    "checkout",
+    "middleware",
+    "lookups",
+    "health",
+    "reports",
+    "memory",
+    "till",
+    "worker",
+    "journal",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,12 +34,13 @@ def products(first: int, last: int, *, stock: int) -> None:
         )
         cursor.execute(
             f"""INSERT INTO pos_product (name, sku, barcode, category_id, brand, model, colour,
-                  cost_price, retail_price, minimum_price, stock_on_hand, reorder_level, status,
-                  created_at, updated_at)
+                  cost_price, retail_price, minimum_price, unit, quantity_places, stock_on_hand,
+                  reorder_level, status, created_at, updated_at)
                 SELECT ({words})[1 + i % 9] || ' ' || ({words})[1 + (i / 9) % 9] || ' model ' || i,
                   'BENCH-' || lpad(i::text, 7, '0'), '2' || lpad(i::text, 12, '0'),
                   (SELECT id FROM pos_category WHERE name = 'Bench'), '', '', '',
-                  500 + (i % 50) * 100, 1000 + (i % 50) * 200, 500 + (i % 50) * 100, {stock}, 5,
+                  500 + (i % 50) * 100, 1000 + (i % 50) * 200, 500 + (i % 50) * 100, 'piece', 0,
+                  {stock}, 5,
                   'active', now(), now()
                 FROM generate_series({first}, {last}) i"""
         )

@@ -101,7 +101,8 @@ def check_low_stock(config: dict) -> dict[str, str]:
         .order_by("pk")
     )
     return {
-        str(p.pk): f"{p.name} ({p.sku}): {p.stock_on_hand} left, reorder level {p.reorder_level}."
+        str(p.pk): f"{p.name} ({p.sku}): {p.format_quantity(p.stock_on_hand)} left, "
+        f"reorder level {p.format_quantity(p.reorder_level)}."
         for p in products
     }
 
@@ -126,6 +127,44 @@ def check_cash_difference(config: dict) -> dict[str, str]:
             f"{format_money(abs(shift.over_short))} {direction} at "
             f"{timezone.localtime(shift.closed_at):%Y-%m-%d %H:%M}."
         )
+    return found
+
+
+def check_jobs_down(config: dict) -> dict[str, str]:
+    """Per process kind: no worker (or scheduler) heartbeat for three intervals."""
+    from jobs import health as jobs
+
+    if not jobs.needs_worker():
+        return {}
+    now = timezone.now()
+    found = {}
+    for kind in ("worker", "scheduler"):
+        state = jobs.process_status(kind, now)
+        if state["status"] == jobs.DOWN:
+            found[kind] = (
+                f"No {kind} heartbeat for {state['seconds_since']} s (down after "
+                f"{3 * settings.JOBS_HEARTBEAT_SECONDS} s): background jobs are not "
+                + ("running." if kind == "worker" else "being scheduled.")
+            )
+        elif state["status"] == jobs.NEVER:
+            found[kind] = f"No {kind} has ever run: background jobs are not running."
+    return found
+
+
+def check_jobs_failing(config: dict) -> dict[str, str]:
+    """Per periodic job: its last run failed, or it has not started for its interval."""
+    from jobs import health as jobs
+
+    if not jobs.needs_worker():
+        return {}
+    found = {}
+    for row in jobs.job_rows(timezone.now()):
+        if row["status"] == "failing":
+            found[row["name"]] = f"{row['name']} failed: {row['last_error']}"
+        elif row["status"] == "late":
+            found[row["name"]] = (
+                f"{row['name']} ({row['schedule']}) has not run since {row['last_run']}."
+            )
     return found
 
 
@@ -162,6 +201,16 @@ def rules() -> list[Rule]:
             lambda: check_cash_difference(config["cash_difference"]),
             is_event=True,
             business=True,
+        ),
+        Rule(
+            "worker_down",
+            "Background worker or scheduler down",
+            lambda: check_jobs_down(config["worker_down"]),
+        ),
+        Rule(
+            "job_failing",
+            "Background job failing or late",
+            lambda: check_jobs_failing(config["job_failing"]),
         ),
     ]
     return [rule for rule in all_rules if config[rule.name]["enabled"]]

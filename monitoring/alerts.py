@@ -254,7 +254,8 @@ def _duration(delta: timedelta) -> str:
 class FlushTrigger:
     """Called by the metrics flush thread after each flush. Tries the minute's tick at most
     once a minute per process (so the cache sees one extra call per process per minute, off
-    the request path), and evaluates when it wins it."""
+    the request path), and evaluates when it wins it, in a thread of its own: a slow
+    evaluation never delays the next metrics flush."""
 
     def __init__(self):
         self.next_try = 0.0
@@ -268,6 +269,10 @@ class FlushTrigger:
             if now < self.next_try:
                 return
             self.next_try = now + 60 - (time.time() % 60)  # the start of the next minute
+        threading.Thread(target=self.evaluate, name="alert-evaluation", daemon=True).start()
+
+    @staticmethod
+    def evaluate() -> None:
         try:
             evaluate()
         except Exception:

@@ -57,10 +57,10 @@ def exception_handler(exc, context):
     request = context.get("request")
     set_rollback()  # like DRF's own handler: an ATOMIC_REQUESTS transaction is not committed
     if isinstance(exc, DomainError):
-        log_domain_error(exc)
         # A business rule's refusal (out of stock, credit limit...) is a 422 in the API; the
         # error class says so with `api_status` (pos/errors.py); screens keep `status`.
         status = getattr(exc, "api_status", None) or exc.status
+        log_domain_error(exc, status=status)
         return _respond(request, exc.code, exc.message, status, domain_error_fields(exc))
     if isinstance(exc, DjangoValidationError):
         # A model's full_clean() in a service: the same 400 with field messages as a serializer.

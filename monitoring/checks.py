@@ -289,6 +289,37 @@ class SentryConfigured(HealthCheck):
         )
 
 
+@dataclasses.dataclass
+class JobProcess(HealthCheck):
+    """A background worker or scheduler (jobs/) has a fresh heartbeat. Down when the last one is
+    older than three intervals; nothing is expected when jobs run in-process (immediate)."""
+
+    kind: str = "worker"  # or "scheduler"
+    detail: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
+
+    def run(self):
+        from django.utils import timezone
+
+        from jobs import health as jobs
+
+        if not jobs.needs_worker():
+            self.detail["mode"] = "immediate: jobs run in the process that enqueues them"
+            return
+        now = timezone.now()
+        state = jobs.process_status(self.kind, now)
+        self.detail.update(state)
+        if self.kind == "worker":
+            self.detail["queue"] = jobs.queue_figures(now)
+        else:
+            self.detail["schedule"] = jobs.job_rows(now)
+        if state["status"] == jobs.DOWN:
+            raise ServiceUnavailable(
+                f"{self.kind} down: last heartbeat {state['seconds_since']} s ago"
+            )
+        if state["status"] == jobs.NEVER:
+            raise ServiceUnavailable(f"no {self.kind} has run yet")
+
+
 def disk_facts() -> dict:
     usage = psutil.disk_usage(str(settings.BASE_DIR))
     return {"percent": usage.percent, "free_gb": round(usage.free / 2**30, 1)}

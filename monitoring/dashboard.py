@@ -43,9 +43,52 @@ def chart(values: list[float | None], unit: str) -> dict:
     }
 
 
+# The checks' names as the page shows them (the report's keys stay as they are).
+CHECK_LABELS = {
+    "database": _("Database"),
+    "migrations": _("Migrations"),
+    "cache": _("Cache"),
+    "cache_store": _("Cache store"),
+    "disk": _("Disk"),
+    "memory": _("Memory"),
+    "process_memory": _("Process memory"),
+    "sentry": _("Sentry"),
+    "worker": _("Worker"),
+    "scheduler": _("Scheduler"),
+    "redis": _("Redis"),
+}
+
+
 def labelled(status: str) -> dict:
     label, symbol = STATUS_LABELS.get(status, (status.title(), "?"))
     return {"code": status, "label": label, "symbol": symbol}
+
+
+SCHEDULE_STATES = {"never_seen": "skipped", "late": "warning", "failing": "failed"}
+
+
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def jobs_section(checks: dict) -> dict:
+    """The background jobs' part of the page, from the worker and scheduler checks' details."""
+    worker = checks.get("worker", {}).get("detail", {})
+    scheduler = checks.get("scheduler", {}).get("detail", {})
+    return {
+        "in_process": "mode" in worker,
+        "queue": worker.get("queue", {}),
+        "workers": worker.get("processes", []),
+        "schedule": [
+            {
+                **row,
+                "state": labelled(SCHEDULE_STATES.get(row["status"], "ok")),
+                "last_run": _when(row["last_run"]),
+                "last_success": _when(row["last_success"]),
+            }
+            for row in scheduler.get("schedule", [])
+        ],
+    }
 
 
 def dashboard_context() -> dict:
@@ -63,9 +106,21 @@ def dashboard_context() -> dict:
         "overall": labelled(report["status"]),
         "report": report,
         "checks": [
-            {"name": name, "state": labelled(check["status"]), **check}
+            {
+                "name": name,
+                "label": CHECK_LABELS.get(name, name),
+                "state": labelled(check["status"]),
+                **check,
+                # Lists and tables (the worker's processes, the schedule) have their own section.
+                "detail": {
+                    key: value
+                    for key, value in check["detail"].items()
+                    if not isinstance(value, list | dict)
+                },
+            }
             for name, check in report["checks"].items()
         ],
+        "jobs": jobs_section(report["checks"]),
         "summary": {**total.summary(), "requests_per_minute": round(total.count / 60, 2)},
         "store": metrics.store_name(),
         "rate_chart": chart([p["requests"] for p in points], _("requests/min")),

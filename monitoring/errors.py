@@ -97,15 +97,17 @@ def domain_error_fields(error: DomainError) -> dict:
     return dict(getattr(error, "fields", None) or {})
 
 
-def log_domain_error(error: DomainError) -> None:
-    """Operational: a warning (info below 500), no stack trace."""
-    level = logging.WARNING if error.status >= 400 else logging.INFO
+def log_domain_error(error: DomainError, *, status: int | None = None) -> None:
+    """Operational: a warning (info below 400), no stack trace. `status` is the status the
+    client is sent when it is not the error's own (the API's 422 for a business rule)."""
+    status = status or error.status
+    level = logging.WARNING if status >= 400 else logging.INFO
     logger.log(
         level,
         "%s: %s",
         error.code,
         error.message,
-        extra={"error_code": error.code, "error_status": error.status},
+        extra={"error_code": error.code, "error_status": status},
     )
 
 

@@ -40,6 +40,7 @@ from monitoring.checks import (
     CacheFallback,
     CacheRoundTrip,
     Database,
+    JobProcess,
     Migrations,
     ProcessMemory,
     Redis,
@@ -172,6 +173,8 @@ def detailed_probes() -> list[Probe]:
         Probe("memory", stock_psutil.Memory(), facts=memory_facts),
         Probe("process_memory", ProcessMemory()),
         Probe("sentry", SentryConfigured()),
+        Probe("worker", JobProcess(kind="worker"), on_request_thread=True),
+        Probe("scheduler", JobProcess(kind="scheduler"), on_request_thread=True),
     ]
     return probes
 

@@ -101,12 +101,10 @@ class RequestIdMiddleware:
             request_context.reset(token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        user = getattr(request, "user", None)
-        user_id = user.pk if user is not None and user.is_authenticated else None
-        request_context.update(route=route_of(request), user=user_id)
-        if user_id is not None:
-            sentry_sdk.set_user({"id": str(user_id)})
-            sentry_sdk.set_tag("user_id", str(user_id))
+        request_context.update(route=route_of(request))
+        # The session's user; an API token's user is named when the API authenticates it
+        # (pos.api.authentication), which happens inside the view.
+        request_context.identify(getattr(request, "user", None))
         return None
 
     def process_exception(self, request, exception):

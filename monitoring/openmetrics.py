@@ -217,6 +217,47 @@ def business_families():
     return [count, value, low]
 
 
+def jobs_families():
+    """The background jobs (jobs/): the queue in the database, and who is alive."""
+    from jobs import health as jobs
+
+    now = timezone.now()
+    queue = jobs.queue_figures(now)
+    families = []
+    for name, key, documentation in (
+        ("vevurn_jobs_queued", "queued", "Jobs ready to run, waiting for a worker."),
+        ("vevurn_jobs_waiting_retry", "waiting_retry", "Jobs waiting for their retry back-off."),
+        ("vevurn_jobs_running", "running", "Jobs a worker is running."),
+        ("vevurn_jobs_failed", "failed", "Jobs that failed for good (listed in the admin)."),
+        (
+            "vevurn_jobs_oldest_queued_seconds",
+            "oldest_queued_seconds",
+            "Age of the oldest job ready to run (0 when none waits).",
+        ),
+    ):
+        family = GaugeMetricFamily(name, documentation)
+        family.add_metric([], queue[key])
+        families.append(family)
+    alive = GaugeMetricFamily(
+        "vevurn_job_processes_alive",
+        "Worker and scheduler processes with a fresh heartbeat.",
+        labels=["kind"],
+    )
+    for kind in ("worker", "scheduler"):
+        alive.add_metric([kind], jobs.process_status(kind, now)["alive"])
+    families.append(alive)
+    last_success = GaugeMetricFamily(
+        "vevurn_job_last_success_timestamp_seconds",
+        "When each periodic job last succeeded (Unix time; absent until it has).",
+        labels=["job"],
+    )
+    for row in jobs.job_rows(now):
+        if row["last_success"]:
+            last_success.add_metric([row["name"]], _timestamp(row["last_success"]))
+    families.append(last_success)
+    return families
+
+
 class ClusterCollector(Collector):
     def collect(self):
         yield from request_families(metrics.cumulative())
@@ -224,6 +265,7 @@ class ClusterCollector(Collector):
         yield from health_families()
         yield from redis_families()
         yield from business_families()
+        yield from jobs_families()
 
 
 def build_registry() -> CollectorRegistry:

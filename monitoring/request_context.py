@@ -6,6 +6,8 @@ request every field reads as None.
 
 from contextvars import ContextVar, Token
 
+import sentry_sdk
+
 FIELDS = ("request_id", "user", "route", "method", "client_ip")
 
 _context: ContextVar[dict | None] = ContextVar("vevurn_request_context", default=None)
@@ -26,6 +28,17 @@ def update(**values) -> None:
         bind(**values)
     else:
         current.update(values)
+
+
+def identify(user) -> None:
+    """Name the request's user in log lines and error reports, once it is known: the session's
+    user before the view, a token's user when the API authenticates it."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    if user_id is None:
+        return
+    update(user=user_id)
+    sentry_sdk.set_user({"id": str(user_id)})
+    sentry_sdk.set_tag("user_id", str(user_id))
 
 
 def reset(token: Token) -> None:

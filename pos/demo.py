@@ -81,11 +81,18 @@ BRANDS = [
 PHONES = ["iPhone 13", "iPhone 15", "Galaxy A14", "Galaxy A54", "Tecno Spark 10", "Redmi Note 12"]
 COLOURS = ["Black", "White", "Blue", "Red", ""]
 
+# name, phone, company, credit limit (RWF): regulars and two businesses buy on account.
 CUSTOMERS = [
-    ("Jean Paul Habimana", "0788123456", ""),
-    ("Aline Mukamana", "0722555010", ""),
-    ("Eric Nshimiyimana", "0733444222", ""),
-    ("Kigali Phone Repair Ltd", "0789990001", "Kigali Phone Repair Ltd"),
+    ("Jean Paul Habimana", "0788123456", "", Decimal(50000)),
+    ("Aline Mukamana", "0722555010", "", Decimal(0)),
+    ("Eric Nshimiyimana", "0733444222", "", Decimal(30000)),
+    ("Kigali Phone Repair Ltd", "0789990001", "Kigali Phone Repair Ltd", Decimal(500000)),
+    ("Divine Uwimana", "0788321654", "", Decimal(0)),
+    ("Patrick Niyonzima", "0785112233", "", Decimal(20000)),
+    ("Solange Mukeshimana", "0789445566", "", Decimal(0)),
+    ("Remera Mobile Shop", "0788776655", "Remera Mobile Shop", Decimal(300000)),
+    ("Claude Hakizimana", "0722998877", "", Decimal(0)),
+    ("Chantal Uwase", "0733221100", "", Decimal(0)),
 ]
 
 
@@ -97,35 +104,44 @@ def _round_price(value: int) -> Decimal:
 def demo_products(count: int = 300) -> list[dict]:
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     rows = []
+    seen: set[str] = set()
     categories = list(CATALOGUE)
     for n in range(count):
         category = categories[n % len(categories)]
         names, (low, high), reorder = CATALOGUE[category]
-        brand = BRANDS[rng.randrange(len(BRANDS))]
-        template = names[rng.randrange(len(names))]
-        name = template.format(
-            w=rng.choice([10, 18, 20, 25, 33, 45, 65]),
-            m=rng.choice([1, 1.5, 2]),
-            phone=rng.choice(PHONES),
-            mah=rng.choice([5000, 10000, 20000]),
-            gb=rng.choice([16, 32, 64, 128]),
-            mm=rng.choice([20, 22]),
-        )
+        colour = rng.choice(COLOURS)
+        for attempt in range(50):  # each name once: one product, one price
+            brand = BRANDS[rng.randrange(len(BRANDS))]
+            template = names[rng.randrange(len(names))]
+            name = f"{brand} " + template.format(
+                w=rng.choice([10, 18, 20, 25, 33, 45, 65]),
+                m=rng.choice([1, 1.5, 2]),
+                phone=rng.choice(PHONES),
+                mah=rng.choice([5000, 10000, 20000]),
+                gb=rng.choice([16, 32, 64, 128]),
+                mm=rng.choice([20, 22]),
+            )
+            if attempt > 20 and colour:
+                name = f"{name}, {colour}"
+            if name not in seen:
+                break
+        else:
+            name = f"{name} ({n + 1})"
+        seen.add(name)
         retail = _round_price(rng.randint(low, high))
         rows.append(
             {
                 "sku": f"VV-{n + 1:05d}",
-                "name": f"{brand} {name}",
+                "name": name,
                 "barcode": make_ean13(f"6291{n + 1:08d}"),
                 "category": category,
                 "brand": brand,
-                "colour": rng.choice(COLOURS),
+                "colour": colour,
                 "retail_price": retail,
                 "minimum_price": _round_price(int(retail * Decimal("0.9"))).min(retail),
                 "wholesale_price": _round_price(int(retail * Decimal("0.85"))).min(retail),
                 "cost_price": _round_price(int(retail * Decimal("0.6"))).min(retail - 500),
                 "reorder_level": reorder,
-                "opening_stock": rng.choice([0, 2, 5, 8, 12, 20, 35, 50]),
                 "supplier_index": n % len(SUPPLIERS),
             }
         )

@@ -26,12 +26,19 @@ class InsufficientStock(Conflict):
         self.available = available
         self.requested = requested
         if message is None and product is not None:
+            show = getattr(product, "format_quantity", str)
             message = gettext(
                 "Not enough stock of %(product)s: %(available)s available, %(requested)s needed."
-            ) % {"product": product, "available": available, "requested": requested}
+            ) % {"product": product, "available": show(available), "requested": show(requested)}
         extra = {}
         if product is not None:
-            extra = {"product_id": product.pk, "available": available, "requested": requested}
+            from pos.quantities import as_json
+
+            extra = {
+                "product_id": product.pk,
+                "available": as_json(available),
+                "requested": as_json(requested),
+            }
         super().__init__(message, **extra, **details)
 
 

@@ -4,7 +4,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pos.models import PRODUCT_EDITABLE_FIELDS, Category, MovementKind, Product
+from pos.quantities import MAX_PLACES
 from pos.services.stock import ADJUSTMENT_KINDS
+
+
+def quantity_field(places: int = MAX_PLACES, **kwargs) -> forms.DecimalField:
+    """An input for a quantity in a stock unit with `places` decimal places (0 for pieces)."""
+    kwargs.setdefault("max_digits", 14)
+    field = forms.DecimalField(decimal_places=places, **kwargs)
+    field.widget.attrs["step"] = "any" if places else "1"
+    return field
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -14,7 +23,7 @@ class ProductAdminForm(forms.ModelForm):
 
 
 class ProductAddForm(ProductAdminForm):
-    opening_stock = forms.IntegerField(
+    opening_stock = quantity_field(
         label=_("Opening stock"),
         min_value=0,
         required=False,
@@ -29,8 +38,9 @@ class StockAdjustmentForm(forms.Form):
         choices=[(k.value, k.label) for k in MovementKind if k in ADJUSTMENT_KINDS],
         initial=MovementKind.ADJUSTMENT,
     )
-    quantity = forms.IntegerField(
-        label=_("Quantity"), help_text=_("Positive adds stock, negative removes it, e.g. -2.")
+    quantity = quantity_field(
+        label=_("Quantity"),
+        help_text=_("In the product's stock unit; positive adds stock, negative removes it."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
@@ -60,15 +70,15 @@ class CountEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.products = list(products)
         for product in self.products:
-            self.fields[f"counted_{product.pk}"] = forms.IntegerField(
-                label=str(product), min_value=0, required=False
+            self.fields[f"counted_{product.pk}"] = quantity_field(
+                product.quantity_places, label=str(product), min_value=0, required=False
             )
 
     def rows(self):
         for product in self.products:
             yield product, self[f"counted_{product.pk}"]
 
-    def counted(self) -> dict[int, int]:
+    def counted(self) -> dict:
         return {
             p.pk: self.cleaned_data[f"counted_{p.pk}"]
             for p in self.products
@@ -99,7 +109,8 @@ class ReceiveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.lines = list(lines)
         for line in self.lines:
-            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+            self.fields[f"line_{line.pk}"] = quantity_field(
+                line.product.quantity_places,
                 label=str(line.product),
                 min_value=0,
                 max_value=line.quantity_outstanding,
@@ -111,7 +122,7 @@ class ReceiveForm(forms.Form):
         for line in self.lines:
             yield line, self[f"line_{line.pk}"]
 
-    def quantities(self) -> dict[int, int]:
+    def quantities(self) -> dict:
         return {
             line.pk: self.cleaned_data.get(f"line_{line.pk}") or 0
             for line in self.lines

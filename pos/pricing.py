@@ -1,7 +1,8 @@
 """Cart arithmetic: line totals, discounts and VAT, from shelf prices, rounded once per line.
 
 The rule, as printed on the receipt:
-1. A line's gross is unit price × quantity (prices are already in whole currency units).
+1. A line's gross is unit price × quantity, rounded half-up once to the currency's places (the
+   quantity may be a decimal: 0.750 kg at 1,450 a kg is 1,088).
 2. Its line discount is an amount in currency units; the order discount is shared out over the
    lines in proportion to what they cost after their own discounts, by the largest-remainder
    method in the currency's smallest unit, so the shares add up exactly to the order discount.
@@ -28,14 +29,14 @@ def quantum(places: int) -> Decimal:
 @dataclass(frozen=True)
 class LineInput:
     unit_price: Decimal
-    quantity: int
+    quantity: Decimal | int
     discount: Decimal = ZERO
 
 
 @dataclass(frozen=True)
 class PricedLine:
     unit_price: Decimal
-    quantity: int
+    quantity: Decimal | int
     gross: Decimal
     line_discount: Decimal
     order_discount: Decimal
@@ -88,7 +89,7 @@ def price_cart(
     prices_include_vat: bool = True,
 ) -> PricedCart:
     """Price a cart. Amounts in must already be at the currency's places and not negative."""
-    gross = [line.unit_price * line.quantity for line in lines]
+    gross = [to_currency(line.unit_price * line.quantity, places) for line in lines]
     after_line = [g - line.discount for g, line in zip(gross, lines, strict=True)]
     shares = allocate(order_discount, after_line, places)
     priced = []
@@ -119,8 +120,12 @@ def price_cart(
     )
 
 
-def under_minimum(line: PricedLine, minimum_price: Decimal, *, prices_include_vat: bool) -> bool:
+def under_minimum(
+    line: PricedLine, minimum_price: Decimal, *, prices_include_vat: bool, places: int
+) -> bool:
     """Whether a priced line sells under its product's minimum unit price, compared with what
-    the line costs after every discount and before any VAT added on top."""
+    the line costs after every discount and before any VAT added on top. The floor of a decimal
+    quantity is rounded as its gross is (0.001 kg at a minimum of 1,003 is 1), so a line at
+    the minimum price is never under it."""
     before_vat_on_top = line.total - (ZERO if prices_include_vat else line.tax)
-    return before_vat_on_top < minimum_price * line.quantity
+    return before_vat_on_top < to_currency(minimum_price * line.quantity, places)

@@ -183,16 +183,17 @@ def sale_by_number(code: str):
 @dataclass(frozen=True)
 class ReturnableLine:
     line: object  # the SaleLine
-    returned: int
-    left: int
+    returned: Decimal  # quantities in the product's stock unit
+    left: Decimal
     refund_total: Decimal  # what returning `quantity` of it gives back
-    quantity: int
+    quantity: Decimal
 
 
-def refund_preview(sale, quantities: dict[int, int]) -> tuple[list[ReturnableLine], Decimal]:
+def refund_preview(sale, quantities: dict[int, Decimal]) -> tuple[list[ReturnableLine], Decimal]:
     """Each line of `sale` with what is left to return, and what returning `quantities`
     ({sale line pk: quantity}) would give back: the refund service's own arithmetic."""
     from pos.models import RefundLine, ShopSettings
+    from pos.quantities import summed
     from pos.services.refunds import refund_share
 
     places = ShopSettings.load().currency_decimal_places
@@ -206,9 +207,9 @@ def refund_preview(sale, quantities: dict[int, int]) -> tuple[list[ReturnableLin
     rows, zero = [], Decimal(0)
     for line in lines:
         before = done.get(line.pk, {})
-        returned = before.get("quantity") or 0
+        returned = summed(before.get("quantity"))
         left = line.quantity - returned
-        quantity = quantities.get(line.pk) or 0
+        quantity = quantities.get(line.pk) or zero
         total = zero
         if 0 < quantity <= left:
             total, _tax = refund_share(

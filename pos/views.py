@@ -25,12 +25,13 @@ from pos.models import (
     MobileMoneyRequest,
     Refund,
     Sale,
-    Shift,
     ShopSettings,
 )
 from pos.money import to_currency
+from pos.register.lock import till_shift_id
 from pos.services import mobile_money
 from pos.services.receipt_prints import record_receipt_print
+from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
 from vevurn.errors import DomainError
 
@@ -80,7 +81,11 @@ def receipt(request, pk: int):
     sale = get_object_or_404(
         Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
     )
-    if sale.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+    if not (
+        sale.cashier_id == request.user.pk
+        or request.user.has_perm("pos.view_shift")
+        or sale.shift.is_worked_by(request.user)
+    ):
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
     is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
@@ -186,7 +191,7 @@ def momo_request_create(request):
     data = _request_data(request)
     if not data and request.content_type == "application/json":
         return error_response(request, message=gettext("Send a JSON object."), status=400)
-    shift = Shift.objects.filter(cashier=request.user, status=Shift.Status.OPEN).first()
+    shift = open_shift_for(request.user, till_shift_id=till_shift_id(request))
     momo_request = mobile_money.start_request(
         shift=shift,
         amount=data.get("amount", ""),
@@ -204,7 +209,7 @@ def momo_request_detail(request, pk: int):
     """The request's state for the payment screen, refreshed from MTN while it is pending."""
     momo_request = MobileMoneyRequest.objects.select_related("shift").filter(pk=pk).first()
     if momo_request is None or not (
-        momo_request.shift.cashier_id == request.user.pk
+        momo_request.shift.is_worked_by(request.user)
         or request.user.has_perm("pos.close_any_shift")
     ):
         return error_response(request, message=gettext("No such Mobile Money request."), status=404)

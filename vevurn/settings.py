@@ -59,8 +59,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "accounts",
     "pos",
     "monitoring",
@@ -85,11 +90,14 @@ MIDDLEWARE = [
     "vevurn.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): whether this session's sign-in passed a two-factor code
+    "django_otp.middleware.OTPMiddleware",
     # After authentication: a signed-in user's preferred language wins over the browser's.
     "accounts.middleware.LanguageMiddleware",
     "monitoring.ratelimit.ApiRateLimitMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -234,6 +242,9 @@ RATE_LIMITS = {
     "checkout": env("RATE_LIMIT_CHECKOUT", "30/m"),
     # password reset and token creation: @limit("strict", key="ip")
     "strict": env("RATE_LIMIT_STRICT", "5/15m"),
+    # wrong PINs (till sign-in, switch, manager approval) per client address; each user's PIN
+    # also locks after 5 wrong ones in a row (accounts/pins.py)
+    "pin": env("RATE_LIMIT_PIN", "20/15m"),
 }
 # The client IP that limits are keyed by comes from monitoring.client_ip (TRUSTED_PROXIES).
 
@@ -255,6 +266,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)  # one working day
+
+# Two-factor sign-in (TOTP, django-otp; accounts/two_factor.py): these roles cannot use the shop
+# or the admin with a password alone; managers may turn it on for themselves.
+TWO_FACTOR_REQUIRED_ROLES = ["admin"]
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Vevurn POS")
 
 # --- Internationalisation ---------------------------------------------------------------------
 
@@ -458,6 +474,27 @@ SENTRY_DSN = env("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
 SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
+# --- Background jobs --------------------------------------------------------------------------
+# jobs/ (docs/operations.md "Background jobs"). Jobs use Django's tasks API (the django-tasks
+# backport until Django 6); the queue is the database (django-tasks-db): `manage.py run_worker`
+# runs the jobs, `manage.py run_scheduler` enqueues the periodic ones. `make run` starts both.
+
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A worker or scheduler writes a heartbeat this often; three missed ones mean it is down (the
+# health pages say so, the worker_down alert fires, a dead worker's job runs again).
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+# Attempts of a job that raises (periodic jobs: 1, their next period is the retry) and the first
+# back-off, doubled after each failure up to an hour.
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+JOBS_RETRY_BASE_SECONDS = env_int("JOBS_RETRY_BASE_SECONDS", 30)
+# Finished job rows are kept this long (failed ones: 30 days), then removed by the nightly job.
+JOBS_RESULT_RETENTION_DAYS = env_int("JOBS_RESULT_RETENTION_DAYS", 2)
+
 # --- Selling --------------------------------------------------------------------------------
 
 # Days until an invoice for a sale on account is due.
@@ -547,6 +584,10 @@ ALERT_RULES = {
         "threshold": _ALERT_CASH_DIFFERENCE,
         "lookback_hours": 24,  # shifts closed longer ago than this are not looked at
     },
+    # No worker or scheduler heartbeat for three JOBS_HEARTBEAT_SECONDS (jobs/health.py).
+    "worker_down": {"enabled": "worker_down" not in _ALERT_DISABLED},
+    # A periodic job's last run failed, or it is late (the nightly checks' drift lands here).
+    "job_failing": {"enabled": "job_failing" not in _ALERT_DISABLED},
 }
 for _rule in _ALERT_DISABLED:
     if _rule not in ALERT_RULES:

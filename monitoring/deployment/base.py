@@ -145,6 +145,7 @@ def all_checks() -> list[Check]:
         cache,
         database,
         environment,
+        jobs,
         live,
         security,
     )

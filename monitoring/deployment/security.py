@@ -171,7 +171,7 @@ def admin_url(context):
 def _demo_passwords() -> list[str]:
     from pos.management.commands.seed_demo import DEMO_USERS
 
-    return [password for *_rest, password in DEMO_USERS]
+    return [user.password for user in DEMO_USERS]
 
 
 @check(

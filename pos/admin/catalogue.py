@@ -204,8 +204,12 @@ class ProductAdmin(ShopAdmin):
             else:
                 messages.success(
                     request,
-                    _("Stock of %(p)s changed from %(a)d to %(b)d.")
-                    % {"p": product, "a": movement.stock_before, "b": movement.stock_after},
+                    _("Stock of %(p)s changed from %(a)s to %(b)s.")
+                    % {
+                        "p": product,
+                        "a": product.format_quantity(movement.stock_before),
+                        "b": product.format_quantity(movement.stock_after),
+                    },
                 )
                 return HttpResponseRedirect(reverse("admin:pos_product_change", args=[pk]))
         return self._page(

@@ -1,8 +1,13 @@
 """The journal and closings in the back office: read-only, as the database makes them."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext as _
 
 from pos.admin.base import ReadOnlyAdmin
+from pos.journal.verify import verify
 from pos.models import ChainHead, Closing, JournalEntry
 
 
@@ -25,6 +30,29 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     show_full_result_count = False  # a count of a million rows on every page is not free
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("integrity/", wrap(self.integrity_view), name="pos_journalentry_integrity"),
+            *super().get_urls(),
+        ]
+
+    def integrity_view(self, request):
+        """The integrity check, run on demand (POST); the nightly run alerts by itself."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = verify() if request.method == "POST" else None
+        return TemplateResponse(
+            request,
+            "admin/pos/journalentry/integrity.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Integrity check"),
+                "report": report,
+            },
+        )
 
 
 @admin.register(Closing)

@@ -19,6 +19,7 @@ from pos.models import (
     SaleLine,
     Sequence,
     Shift,
+    ShiftCashier,
 )
 from pos.services.registers import create_register, update_register
 
@@ -85,6 +86,14 @@ class CashMovementInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ShiftCashierInline(ReadOnlyInline):
+    """Cashiers who signed in on this shift's till with their PIN and sold on it."""
+
+    model = ShiftCashier
+    fields = ["cashier", "joined_at"]
+    readonly_fields = fields
+
+
 @admin.register(Shift)
 class ShiftAdmin(ReadOnlyAdmin):
     list_display = [
@@ -100,7 +109,7 @@ class ShiftAdmin(ReadOnlyAdmin):
     search_fields = ["cashier__username", "register__name"]
     date_hierarchy = "opened_at"
     list_select_related = ["register", "cashier"]
-    inlines = [CashMovementInline]
+    inlines = [ShiftCashierInline, CashMovementInline]
 
 
 @admin.register(Payment)

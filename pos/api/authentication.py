@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from monitoring import request_context
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token check (unknown token or inactive user: 401), and like the screens, a user
@@ -11,8 +13,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
         found = getattr(request._request, "token_auth", None)
         if found is not None:
             self._refuse_temporary_password(found[0])
-            return found
-        return super().authenticate(request)
+        else:
+            found = super().authenticate(request)
+        if found is not None:
+            request_context.identify(found[0])  # the log lines of this request name the user
+        return found
 
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pos.money import currency_places, to_currency
+from pos.quantities import MAX_PLACES, normalised, summed
 
 
 @extend_schema_field(
@@ -39,3 +40,28 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**31 - 1)
         super().__init__(**kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{1,11}(\.\d{1,3})?$",
+        "example": "0.75",
+        "description": "In the product's stock unit, at most its unit's decimal places.",
+    }
+)
+class QuantityField(serializers.DecimalField):
+    """A quantity in a product's stock unit: read from a decimal string or number with at most
+    3 places (the product's own places are checked by the service), written as a string
+    without trailing zeros ("2", "0.75")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", MAX_PLACES)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return str(normalised(summed(value)))

@@ -5,6 +5,8 @@ the offset (DRF's default with USE_TZ). Related objects are written as ids and c
 services, so a cart of 20 lines costs the same queries as a cart of one.
 """
 
+from decimal import Decimal
+
 from django.utils.translation import gettext
 from rest_framework import serializers
 
@@ -32,7 +34,7 @@ from pos.models import (
 from pos.models.stock import MovementKind
 from pos.services.stock import ADJUSTMENT_KINDS
 
-from .fields import IdField, MoneyField
+from .fields import IdField, MoneyField, QuantityField
 
 # --- Catalogue ----------------------------------------------------------------------------------
 
@@ -64,9 +66,9 @@ class ProductSerializer(serializers.ModelSerializer):
     retail_price = MoneyField()
     wholesale_price = MoneyField(required=False, allow_null=True)
     minimum_price = MoneyField()
-    initial_stock = serializers.IntegerField(
-        write_only=True, required=False, min_value=0, max_value=1_000_000
-    )
+    stock_on_hand = QuantityField(read_only=True)
+    reorder_level = QuantityField(required=False, min_value=0)
+    initial_stock = QuantityField(write_only=True, required=False, min_value=0, max_value=1_000_000)
 
     class Meta:
         model = Product
@@ -147,6 +149,9 @@ class StatementSerializer(serializers.Serializer):
 
 class StockMovementSerializer(serializers.ModelSerializer):
     unit_cost = MoneyField(read_only=True, allow_null=True)
+    quantity = QuantityField(read_only=True)
+    stock_before = QuantityField(read_only=True)
+    stock_after = QuantityField(read_only=True)
 
     class Meta:
         model = StockMovement
@@ -170,7 +175,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
 class AdjustmentSerializer(serializers.Serializer):
     product = IdField()
-    quantity = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    quantity = QuantityField(min_value=-1_000_000, max_value=1_000_000)
     reason = serializers.CharField(max_length=255)
     kind = serializers.ChoiceField(
         choices=[(k, MovementKind(k).label) for k in sorted(ADJUSTMENT_KINDS)],
@@ -185,7 +190,9 @@ class AdjustmentSerializer(serializers.Serializer):
 
 class PurchaseOrderLineSerializer(serializers.ModelSerializer):
     unit_cost = MoneyField()
-    quantity_outstanding = serializers.IntegerField(read_only=True)
+    quantity_ordered = QuantityField(read_only=True)
+    quantity_received = QuantityField(read_only=True)
+    quantity_outstanding = QuantityField(read_only=True)
 
     class Meta:
         model = PurchaseOrderLine
@@ -222,7 +229,7 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
 
 class NewPurchaseOrderLineSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = QuantityField(min_value=Decimal("0.001"), max_value=1_000_000)
     unit_cost = MoneyField(min_value=0)
 
 
@@ -234,7 +241,7 @@ class NewPurchaseOrderSerializer(serializers.Serializer):
 
 class ReceiveLineSerializer(serializers.Serializer):
     line = IdField()
-    quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    quantity = QuantityField(min_value=0, max_value=1_000_000)
 
 
 class ReceiveSerializer(serializers.Serializer):
@@ -298,7 +305,7 @@ class CloseShiftSerializer(serializers.Serializer):
 
 class CartLineSerializer(serializers.Serializer):
     product = IdField()
-    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    quantity = QuantityField(min_value=Decimal("0.001"), max_value=10_000)
     unit_price = MoneyField(required=False, allow_null=True, min_value=0)
     discount = MoneyField(required=False, min_value=0)
 
@@ -321,6 +328,7 @@ class CheckoutSerializer(CartSerializer):
 
 
 class SaleLineSerializer(serializers.ModelSerializer):
+    quantity = QuantityField()
     shelf_price = MoneyField()
     unit_price = MoneyField()
     line_discount = MoneyField()
@@ -413,7 +421,7 @@ class VoidSerializer(serializers.Serializer):
 
 class RefundLineInputSerializer(serializers.Serializer):
     sale_line = IdField()
-    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    quantity = QuantityField(min_value=Decimal("0.001"), max_value=10_000)
     restock = serializers.BooleanField(default=True)
 
 
@@ -424,6 +432,7 @@ class RefundRequestSerializer(serializers.Serializer):
 
 
 class RefundLineSerializer(serializers.ModelSerializer):
+    quantity = QuantityField()
     unit_price = MoneyField()
     total = MoneyField()
     tax = MoneyField()

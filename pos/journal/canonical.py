@@ -34,12 +34,17 @@ def _default(value):
             raise TypeError(f"{value} has more than two decimal places")
         return f"{fixed:f}"
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            raise TypeError("naive datetime in a journal payload")
-        return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+        return datetime_text(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} has no canonical form")
+
+
+def datetime_text(value: datetime.datetime) -> str:
+    """An aware datetime as the journal writes it: UTC, ISO 8601, microseconds."""
+    if value.tzinfo is None:
+        raise TypeError("naive datetime in a journal payload")
+    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
 def canonical(value) -> str:

@@ -105,8 +105,20 @@ def get(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
+# Quantities are stored with three places (0.750 kg; 2.000 pieces) and written here as that
+# text, whether the row holds 2 (just written by checkout) or Decimal("2.000") (read back).
+QUANTITY_FIELDS = {"quantity", "stock_before", "stock_after"}
+THREE_PLACES = Decimal("0.001")
+
+
 def pick(row, fields: Iterable[str]) -> dict:
-    return {name: get(row, name) for name in fields}
+    if isinstance(row, dict):  # the checker's rows: one test per row, not per field
+        values = {name: row[name] for name in fields}
+    else:
+        values = {name: getattr(row, name) for name in fields}
+    for name in QUANTITY_FIELDS.intersection(values):
+        values[name] = f"{Decimal(values[name]).quantize(THREE_PLACES):f}"
+    return values
 
 
 def vat_by_rate(lines) -> dict[str, dict[str, Decimal]]:

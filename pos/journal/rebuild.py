@@ -11,6 +11,9 @@ of their own (a reprint, a drawer opened) are checked by their hash alone.
 import datetime
 from collections import defaultdict
 
+from django.db import connection
+from psycopg.types.string import TextLoader
+
 from pos.journal import events
 from pos.models import (
     CashMovement,
@@ -51,20 +54,16 @@ def _at(stored: dict):
 
 
 def _sales(items) -> dict:
-    ids = _ids(items)
-    sales = Sale.objects.filter(pk__in=ids.values()).values(*SALE_ROW)
-    lines = _grouped(
-        SaleLine.objects.filter(sale_id__in=ids.values())
-        .order_by("sale_id", "id")
-        .values("sale_id", *events.SALE_LINE_FIELDS),
-        "sale_id",
-    )
-    payments = _grouped(
-        Payment.objects.filter(sale_id__in=ids.values())
-        .order_by("id")
-        .values("sale_id", "created_at", *events.PAYMENT_FIELDS),
-        "sale_id",
-    )
+    ids = sorted(set(_ids(items).values()))
+    if connection.vendor == "postgresql":
+        sales, lines, payments = _sale_rows_postgresql(ids)
+    else:
+        sales = Sale.objects.filter(pk__in=ids).values(*SALE_ROW)
+        lines = SaleLine.objects.filter(sale_id__in=ids).order_by("sale_id", "id")
+        lines = lines.values("sale_id", *events.SALE_LINE_FIELDS)
+        payments = Payment.objects.filter(sale_id__in=ids).order_by("id")
+        payments = payments.values("sale_id", "created_at", *events.PAYMENT_FIELDS)
+    lines, payments = _grouped(lines, "sale_id"), _grouped(payments, "sale_id")
     built = {}
     for sale in sales:
         pk = sale["id"]
@@ -72,6 +71,39 @@ def _sales(items) -> dict:
         own = [p for p in payments.get(pk, []) if p["created_at"] == sale["created_at"]]
         built[events.reference("pos.sale", pk)] = events.sale_event(sale, lines.get(pk, []), own)
     return built
+
+
+def _sale_rows_postgresql(ids: list[int]):
+    """The sales' rows in three plain queries, amounts and times already in their canonical text
+    (numeric(_, 2) as PostgreSQL writes it, "12000.00"; timestamps formatted in SQL), without
+    the ORM's cost per row: a sale is the journal's most frequent event, and the check reads
+    every one."""
+    line_columns = ("sale_id", *events.SALE_LINE_FIELDS)
+    payment_columns = ("sale_id", "created_at", *events.PAYMENT_FIELDS)
+    return (
+        _select(Sale, SALE_ROW, "id", ids, "id"),
+        _select(SaleLine, line_columns, "sale_id", ids, "sale_id, id"),
+        _select(Payment, payment_columns, "sale_id", ids, "id"),
+    )
+
+
+# A timestamp as the journal writes it (pos.journal.canonical.datetime_text), made by PostgreSQL.
+CANONICAL_TIME = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+def _select(model, columns, key: str, ids: list[int], order: str) -> list[dict]:
+    quote = connection.ops.quote_name
+    selected = ", ".join(
+        CANONICAL_TIME.format(quote(c)) if c == "created_at" else quote(c) for c in columns
+    )
+    sql = (
+        f"SELECT {selected} FROM {quote(model._meta.db_table)} "  # noqa: S608 - the models' own names
+        f"WHERE {quote(key)} = ANY(%s) ORDER BY {order}"
+    )
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("numeric", TextLoader)
+        cursor.execute(sql, [ids])
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _voids(items) -> dict:

@@ -3,6 +3,7 @@ from pos.models.catalogue import (
     Category,
     Product,
     ProductStatus,
+    StockUnit,
     Supplier,
 )
 from pos.models.customers import Customer
@@ -31,6 +32,7 @@ from pos.models.selling import (
     SaleLine,
     Sequence,
     Shift,
+    ShiftCashier,
     Tender,
 )
 from pos.models.shop import ShopSettings
@@ -75,11 +77,13 @@ __all__ = [
     "SaleLine",
     "Sequence",
     "Shift",
+    "ShiftCashier",
     "ShopSettings",
     "StockCount",
     "StockCountLine",
     "StockCountStatus",
     "StockMovement",
+    "StockUnit",
     "Supplier",
     "Tender",
 ]

@@ -1,11 +1,14 @@
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from pos.barcodes import validate_barcode
+from pos.quantities import MAX_PLACES, STORED, format_quantity
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
@@ -16,6 +19,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("category")
         verbose_name_plural = _("categories")
 
     def __str__(self):
@@ -45,6 +49,14 @@ class ProductStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INACTIVE = "inactive", _("Inactive")
     DISCONTINUED = "discontinued", _("Discontinued")
+
+
+class StockUnit(models.TextChoices):
+    PIECE = "piece", _("piece")
+    KG = "kg", _("kg")
+    G = "g", _("g")
+    L = "l", _("l")
+    M = "m", _("m")
 
 
 class Product(models.Model):
@@ -82,8 +94,19 @@ class Product(models.Model):
         **MONEY,
         help_text=_("The floor for any discount or price override."),
     )
-    stock_on_hand = models.IntegerField(_("stock on hand"), default=0, editable=False)
-    reorder_level = models.PositiveIntegerField(_("reorder level"), default=0)
+    unit = models.CharField(
+        _("stock unit"), max_length=8, choices=StockUnit.choices, default=StockUnit.PIECE
+    )
+    quantity_places = models.PositiveSmallIntegerField(
+        _("decimal places"),
+        default=0,
+        validators=[MaxValueValidator(MAX_PLACES)],
+        help_text=_("0 for pieces; up to 3 for goods sold by weight or length (0.750 kg)."),
+    )
+    stock_on_hand = models.DecimalField(_("stock on hand"), default=0, editable=False, **STORED)
+    reorder_level = models.DecimalField(
+        _("reorder level"), default=0, validators=[MinValueValidator(0)], **STORED
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=ProductStatus.choices, default=ProductStatus.ACTIVE
     )
@@ -127,6 +150,10 @@ class Product(models.Model):
                 & (Q(wholesale_price__isnull=True) | Q(wholesale_price__gte=0)),
                 name="product_prices_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(quantity_places__lte=MAX_PLACES),
+                name="product_quantity_places_at_most_3",
+            ),
         ]
         permissions = [
             ("adjust_stock", "Can adjust stock with a reason"),
@@ -151,6 +178,25 @@ class Product(models.Model):
             raise ValidationError(
                 {"minimum_price": _("The minimum price cannot exceed the retail price.")}
             )
+        places = self.quantity_places
+        if places is not None and places <= MAX_PLACES:
+            quantum = Decimal(1).scaleb(-places)
+            for name in ("stock_on_hand", "reorder_level"):
+                value = getattr(self, name)
+                if value is not None and Decimal(value) != Decimal(value).quantize(quantum):
+                    raise ValidationError(
+                        {
+                            "quantity_places": _(
+                                "The %(field)s %(value)s needs more decimal places."
+                            )
+                            % {"field": self._meta.get_field(name).verbose_name, "value": value}
+                        }
+                    )
+
+    def format_quantity(self, quantity) -> str:
+        """`0.750 kg`, `3`: a quantity of this product with its unit's places (pieces bare)."""
+        text = format_quantity(quantity, self.quantity_places)
+        return text if self.unit == StockUnit.PIECE else f"{text} {self.get_unit_display()}"
 
     @property
     def is_low_stock(self) -> bool:
@@ -176,6 +222,8 @@ PRODUCT_EDITABLE_FIELDS = [
     "retail_price",
     "wholesale_price",
     "minimum_price",
+    "unit",
+    "quantity_places",
     "reorder_level",
     "status",
 ]

@@ -1,7 +1,11 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from pos.quantities import STORED
 
 
 class PurchaseOrderStatus(models.TextChoices):
@@ -43,8 +47,10 @@ class PurchaseOrder(models.Model):
 class PurchaseOrderLine(models.Model):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    quantity_ordered = models.PositiveIntegerField(_("ordered"), validators=[MinValueValidator(1)])
-    quantity_received = models.PositiveIntegerField(_("received"), default=0, editable=False)
+    quantity_ordered = models.DecimalField(
+        _("ordered"), validators=[MinValueValidator(Decimal("0.001"))], **STORED
+    )
+    quantity_received = models.DecimalField(_("received"), default=0, editable=False, **STORED)
     unit_cost = models.DecimalField(
         _("unit cost"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
@@ -60,5 +66,5 @@ class PurchaseOrderLine(models.Model):
         return f"{self.product} × {self.quantity_ordered}"
 
     @property
-    def quantity_outstanding(self) -> int:
-        return max(self.quantity_ordered - self.quantity_received, 0)
+    def quantity_outstanding(self) -> Decimal:
+        return max(self.quantity_ordered - self.quantity_received, Decimal(0))

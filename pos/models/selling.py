@@ -7,11 +7,12 @@ a negative cash payment), a shift's expected cash is a sum, and voids and refund
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pos.quantities import STORED
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 USER = settings.AUTH_USER_MODEL
@@ -88,6 +89,29 @@ class Shift(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    def is_worked_by(self, user) -> bool:
+        """The cashier who opened the shift, or one who signed in on its till with their PIN."""
+        return self.cashier_id == user.pk or self.joined.filter(cashier_id=user.pk).exists()
+
+
+class ShiftCashier(models.Model):
+    """A cashier who signed in with their PIN on another cashier's open shift (a shared till):
+    they sell on it, under their own name."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="joined")
+    cashier = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cashier on a shared shift")
+        verbose_name_plural = _("cashiers on shared shifts")
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "cashier"], name="one_join_per_shift_cashier")
+        ]
+
+    def __str__(self):
+        return f"{self.shift} · {self.cashier}"
 
 
 class CashMovement(models.Model):
@@ -177,7 +201,8 @@ class SaleLine(models.Model):
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="sale_lines")
     product_name = models.CharField(max_length=200)
     sku = models.CharField(max_length=64)
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # In the product's stock unit (0.750 kg, 48 pieces).
+    quantity = models.DecimalField(**STORED)
     shelf_price = models.DecimalField(**MONEY)
     unit_price = models.DecimalField(**MONEY)
     line_discount = models.DecimalField(**MONEY, default=0)
@@ -191,6 +216,9 @@ class SaleLine(models.Model):
         verbose_name = _("sale line")
         verbose_name_plural = _("sale lines")
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sale_line_quantity_positive")
+        ]
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
@@ -210,7 +238,7 @@ class ProductDaySales(models.Model):
 
     day = models.DateField()
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(default=0)
+    quantity = models.DecimalField(default=0, **STORED)
     total = models.DecimalField(**MONEY, default=0)
     tax = models.DecimalField(**MONEY, default=0)
     discounts = models.DecimalField(**MONEY, default=0)
@@ -310,7 +338,7 @@ class RefundLine(models.Model):
         SaleLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines"
     )
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    quantity = models.DecimalField(**STORED)  # in the product's stock unit
     unit_price = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     tax = models.DecimalField(**MONEY)
@@ -319,6 +347,11 @@ class RefundLine(models.Model):
     restock = models.BooleanField(default=True)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="refund_line_quantity_positive"
+            )
+        ]
         verbose_name = _("refund line")
         verbose_name_plural = _("refund lines")
 
@@ -405,11 +438,25 @@ class MobileMoneyRequest(models.Model):
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the worker next asks MTN (pos.services.mobile_money.poll_due); null: at once.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    # The till's checkout key of the cart it was asked for (the request key), if any.
+    request_key = models.UUIDField(null=True, blank=True, db_index=True)
+    # When the cashier cleared or held the cart: a success after this is money with no sale,
+    # flagged for a manager, never used by a sale (as when its cart was paid another way).
+    abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("Mobile Money request")
         verbose_name_plural = _("Mobile Money requests")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"],
+                condition=models.Q(status="pending") | models.Q(status="failed"),
+                name="momo_poll_due_idx",
+            )
+        ]
 
     def __str__(self):
         return f"MoMo {self.amount} {self.get_status_display()}"

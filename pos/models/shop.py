@@ -51,6 +51,15 @@ class ShopSettings(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("Larger line or order discounts need a manager."),
     )
+    till_lock_minutes = models.PositiveSmallIntegerField(
+        _("lock the till after (minutes idle)"),
+        default=5,
+        validators=[MaxValueValidator(240)],
+        help_text=_(
+            "A till nobody touches for this long locks; a cashier unlocks it with their PIN. "
+            "0: never."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,7 +1,10 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+
+from pos.quantities import STORED
 
 # Reasons the system itself writes on a movement: stored in English, shown translated.
 OPENING_STOCK = gettext_noop("Opening stock")
@@ -34,9 +37,13 @@ class StockMovement(models.Model):
 
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
-    quantity = models.IntegerField(_("quantity"), help_text=_("Positive in, negative out."))
-    stock_before = models.IntegerField(_("stock before"))
-    stock_after = models.IntegerField(_("stock after"))
+    quantity = models.DecimalField(
+        _("quantity"),
+        help_text=_("In the product's stock unit; positive in, negative out."),
+        **STORED,
+    )
+    stock_before = models.DecimalField(_("stock before"), **STORED)
+    stock_after = models.DecimalField(_("stock after"), **STORED)
     unit_cost = models.DecimalField(
         _("unit cost"), max_digits=14, decimal_places=2, null=True, blank=True
     )
@@ -59,7 +66,7 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.quantity:+d} {self.product_id}"
+        return f"{self.get_kind_display()} {self.quantity:+} {self.product_id}"
 
 
 class LowStockAlert(models.Model):
@@ -68,8 +75,8 @@ class LowStockAlert(models.Model):
     product = models.ForeignKey(
         "pos.Product", on_delete=models.CASCADE, related_name="low_stock_alerts"
     )
-    stock_on_hand = models.IntegerField(_("stock at alert"))
-    reorder_level = models.PositiveIntegerField(_("reorder level"))
+    stock_on_hand = models.DecimalField(_("stock at alert"), **STORED)
+    reorder_level = models.DecimalField(_("reorder level"), **STORED)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     acknowledged = models.BooleanField(_("acknowledged"), default=False)
     acknowledged_by = models.ForeignKey(
@@ -119,8 +126,10 @@ class StockCount(models.Model):
 class StockCountLine(models.Model):
     count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="+")
-    expected_quantity = models.IntegerField(_("expected"))
-    counted_quantity = models.PositiveIntegerField(_("counted"))
+    expected_quantity = models.DecimalField(_("expected"), **STORED)
+    counted_quantity = models.DecimalField(
+        _("counted"), validators=[MinValueValidator(0)], **STORED
+    )
 
     class Meta:
         verbose_name = _("stock count line")
@@ -133,5 +142,5 @@ class StockCountLine(models.Model):
         return f"{self.product_id}: counted {self.counted_quantity}"
 
     @property
-    def difference(self) -> int:
+    def difference(self):
         return self.counted_quantity - self.expected_quantity

@@ -12,8 +12,10 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from pos.errors import InvalidQuantity
 from pos.models import Customer, Product, ShopSettings
 from pos.pricing import LineInput, PricedCart, price_cart, under_minimum
+from pos.quantities import as_json, check_places
 from pos.services.checkout import MAX_QUANTITY, Cart
 from pos.services.holds import cart_from_json, cart_to_json
 
@@ -25,7 +27,7 @@ ZERO = Decimal(0)
 class ShownLine:
     index: int
     product: Product
-    quantity: int
+    quantity: Decimal
     unit_price: Decimal
     overridden: bool
     discount: Decimal
@@ -45,6 +47,11 @@ class Bill(NamedTuple):
     @property
     def below_minimum(self) -> bool:
         return any(line.below_minimum for line in self.lines)
+
+
+def line_quantity(line: dict) -> Decimal:
+    """A session line's quantity (kept as JSON: a number or a decimal string)."""
+    return Decimal(str(line["quantity"]))
 
 
 class SessionCart:
@@ -77,29 +84,41 @@ class SessionCart:
     def order_discount(self) -> Decimal:
         return Decimal(self.data.get("order_discount") or "0")
 
-    def add(self, product_id: int, quantity: int = 1) -> None:
+    def add(self, product_id: int, quantity: Decimal | int = 1) -> None:
         """Add a product, or one more of it when it is already in the cart."""
         for line in self.lines:
             if line["product_id"] == product_id:
-                line["quantity"] = min(line["quantity"] + quantity, MAX_QUANTITY)
+                line["quantity"] = as_json(min(line_quantity(line) + quantity, MAX_QUANTITY))
                 break
         else:
             self.lines.append(
                 {
                     "product_id": product_id,
-                    "quantity": quantity,
+                    "quantity": as_json(quantity),
                     "unit_price": None,
                     "discount": "0",
                 }
             )
         self.save()
 
-    def update_line(self, index: int, *, quantity: int, unit_price, discount) -> str | None:
+    def update_line(self, index: int, *, quantity: Decimal, unit_price, discount) -> str | None:
         """Change a line; refused (a message, nothing changed) if the line or the sale would
-        then cost less than nothing."""
+        then cost less than nothing, or if the quantity has more places than its unit."""
         line = self.lines[index]
+        product = Product.objects.filter(pk=line["product_id"]).first()
+        if product is not None:
+            try:
+                check_places(
+                    Decimal(quantity),
+                    product.quantity_places,
+                    name=product.name,
+                    unit=product.get_unit_display(),
+                    field="quantity",
+                )
+            except InvalidQuantity as exc:
+                return exc.message
         before = dict(line)
-        line["quantity"] = quantity
+        line["quantity"] = as_json(quantity)
         line["unit_price"] = None if unit_price is None else str(unit_price)
         line["discount"] = str(discount or ZERO)
         problem = self.negative_total()
@@ -112,7 +131,7 @@ class SessionCart:
     def step_line(self, index: int, step: int) -> str | None:
         """One more (step=1) or one fewer (step=-1) of a line; never below one."""
         line = self.lines[index]
-        quantity = min(max(line["quantity"] + step, 1), MAX_QUANTITY)
+        quantity = min(max(line_quantity(line) + step, 1), MAX_QUANTITY)
         return self.update_line(
             index, quantity=quantity, unit_price=line["unit_price"], discount=line["discount"]
         )
@@ -145,7 +164,7 @@ class SessionCart:
             if product is None:
                 continue
             price = Decimal(line["unit_price"]) if line["unit_price"] else product.retail_price
-            gross = price * line["quantity"]
+            gross = price * line_quantity(line)
             if Decimal(line["discount"] or "0") > gross:
                 return _("The discount on %(name)s is more than its price.") % {
                     "name": product.name
@@ -210,7 +229,7 @@ class SessionCart:
             price = (
                 product.retail_price if line["unit_price"] is None else Decimal(line["unit_price"])
             )
-            inputs.append(LineInput(price, line["quantity"], Decimal(line["discount"] or "0")))
+            inputs.append(LineInput(price, line_quantity(line), Decimal(line["discount"] or "0")))
         priced: PricedCart = price_cart(
             inputs,
             order_discount=self.order_discount,
@@ -222,7 +241,7 @@ class SessionCart:
             ShownLine(
                 index=i,
                 product=product,
-                quantity=line["quantity"],
+                quantity=line_quantity(line),
                 unit_price=p.unit_price,
                 overridden=line["unit_price"] is not None,
                 discount=p.discount,
@@ -230,7 +249,10 @@ class SessionCart:
                 tax=p.tax,
                 minimum_price=product.minimum_price,
                 below_minimum=under_minimum(
-                    p, product.minimum_price, prices_include_vat=shop.prices_include_vat
+                    p,
+                    product.minimum_price,
+                    prices_include_vat=shop.prices_include_vat,
+                    places=shop.currency_decimal_places,
                 ),
             )
             for i, (line, p) in enumerate(zip(kept, priced.lines, strict=True))

@@ -1,5 +1,6 @@
 """Forms of the till. They check shape (numbers, lengths); the services check the rules."""
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -7,9 +8,12 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts import pins
 from pos.models import CashMovement, Register, Shift, Tender
+from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
+from vevurn.errors import DomainError
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal(0)}
 
@@ -21,8 +25,12 @@ class ScanForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    quantity = forms.IntegerField(
-        label=gettext_lazy("Quantity"), min_value=1, max_value=MAX_QUANTITY
+    quantity = forms.DecimalField(
+        label=gettext_lazy("Quantity"),
+        min_value=Decimal("0.001"),
+        max_value=MAX_QUANTITY,
+        max_digits=14,
+        decimal_places=MAX_PLACES,
     )
     unit_price = forms.DecimalField(label=gettext_lazy("Price"), required=False, **MONEY)
     discount = forms.DecimalField(label=gettext_lazy("Discount"), required=False, **MONEY)
@@ -51,10 +59,14 @@ class OpenShiftForm(forms.Form):
 
 
 class ManagerApprovalForm(forms.Form):
-    """A manager's credentials typed on the spot; `approver` is the manager once valid."""
+    """A manager approves on the spot, on the same screen: their username and PIN (or their
+    password); `approver` is the manager once valid."""
 
     manager_username = forms.CharField(
         label=gettext_lazy("Manager username"), max_length=150, required=False
+    )
+    manager_pin = forms.CharField(
+        label=gettext_lazy("Manager PIN"), max_length=6, widget=forms.PasswordInput, required=False
     )
     manager_password = forms.CharField(
         label=gettext_lazy("Manager password"), widget=forms.PasswordInput, required=False
@@ -68,8 +80,16 @@ class ManagerApprovalForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        username, password = data.get("manager_username"), data.get("manager_password")
-        if username or password:
+        username = data.get("manager_username")
+        pin, password = data.get("manager_pin"), data.get("manager_password")
+        if pin:
+            try:
+                self.approver = pins.approver_by_pin(
+                    self.request, username=username, pin=pin, permission=self.permission
+                )
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+        elif username or password:
             user = authenticate(self.request, username=username, password=password)
             if user is None:
                 raise forms.ValidationError(gettext_lazy("Manager username or password is wrong."))
@@ -202,11 +222,13 @@ class RefundForm(forms.Form):
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:
-            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
                 label=gettext_lazy("Return %(product_name)s") % {"product_name": line.product_name},
                 required=False,
                 min_value=0,
                 max_value=line.quantity,
+                max_digits=14,
+                decimal_places=MAX_PLACES,
                 initial=0,
             )
 
@@ -214,13 +236,14 @@ class RefundForm(forms.Form):
         """(sale line, its quantity field) for the template."""
         return [(line, self[f"qty_{line.pk}"]) for line in self.lines]
 
-    def typed_quantities(self) -> dict[int, int]:
-        """The quantities typed, as far as they are whole numbers (for the total shown)."""
+    def typed_quantities(self) -> dict[int, Decimal]:
+        """The quantities typed, as far as they are plain numbers of at most 3 places (for the
+        total shown)."""
         typed = {}
         for line in self.lines:
             raw = str(self[f"qty_{line.pk}"].value() or "").strip()
-            if raw.isdigit() and len(raw) < 6:
-                typed[line.pk] = int(raw)
+            if len(raw) < 10 and re.fullmatch(r"\d+(\.\d{1,3})?", raw):
+                typed[line.pk] = Decimal(raw)
         return typed
 
     def refund_lines(self):

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from pos.register import views
+from pos.register import lock, views
 
 app_name = "register"
 
 urlpatterns = [
     path("", views.register, name="register"),
+    path("lock/", lock.lock, name="lock"),
+    path("unlock/", lock.unlock, name="unlock"),
     path("start/", views.start, name="start"),
     path("open/", views.open_shift_view, name="open_shift"),
     path("scan/", views.scan, name="scan"),

@@ -32,8 +32,8 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.register import forms
-from pos.register.cart import SessionCart
+from pos.register import forms, lock
+from pos.register.cart import SessionCart, line_quantity
 from pos.services import mobile_money
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
@@ -57,16 +57,21 @@ MAX_TYPED_AMOUNT = Decimal(10**12)
 
 
 def till(view):
-    """Signed in, may sell, and has an open shift (else: go and open one)."""
+    """Signed in, may sell, and has an open shift: their own, or the shared till's they signed
+    in on with their PIN (else: go and open one). A locked till shows the lock screen."""
 
     @login_required
     @permission_required("pos.sell", raise_exception=True)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        shift = open_shift_for(request.user)
+        shift = open_shift_for(request.user, till_shift_id=lock.till_shift_id(request))
         if shift is None:
             messages.info(request, gettext("Open a shift to start selling."))
             return redirect("register:open_shift")
+        if lock.is_locked(request):
+            lock.lock_till(request)
+            return redirect("register:unlock")
+        lock.touch(request, shift)
         return view(request, shift, *args, **kwargs)
 
     return wrapped
@@ -252,7 +257,9 @@ def _add(request, shift, product, form):
             % {"name": product.name, "status": product.get_status_display().lower()},
         )
         return _back(request, shift, scan_form=form, status=409)
-    in_cart = sum(line["quantity"] for line in cart.lines if line["product_id"] == product.pk)
+    in_cart = sum(
+        (line_quantity(line) for line in cart.lines if line["product_id"] == product.pk), Decimal(0)
+    )
     shop = ShopSettings.load()
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
         form.add_error(
@@ -260,7 +267,11 @@ def _add(request, shift, product, form):
             gettext(
                 "Out of stock: %(name)s (%(stock_on_hand)s left, %(in_cart)s already in the cart)."
             )
-            % {"name": product.name, "stock_on_hand": product.stock_on_hand, "in_cart": in_cart},
+            % {
+                "name": product.name,
+                "stock_on_hand": product.format_quantity(product.stock_on_hand),
+                "in_cart": product.format_quantity(in_cart),
+            },
         )
         return _back(request, shift, scan_form=form, status=409)
     cart.add(product.pk)
@@ -327,8 +338,16 @@ def remove_line(request, shift, index: int):
 @require_POST
 @till
 def clear(request, shift):
-    SessionCart(request.session).clear()
+    cart = SessionCart(request.session)
+    _abandon_momo_request(shift, cart)
+    cart.clear()
     return _back(request, shift)
+
+
+def _abandon_momo_request(shift, cart) -> None:
+    """The cart is cleared or held: a Mobile Money request asked for it will not pay a sale."""
+    if cart.data.get("checkout_key"):
+        mobile_money.abandon_requests(shift=shift, request_key=cart.data["checkout_key"])
 
 
 @require_POST
@@ -386,6 +405,7 @@ def hold(request, shift):
         )
     except DomainError as error:
         return _back(request, shift, cart_error=error.message, status=error.status)
+    _abandon_momo_request(shift, cart)
     cart.clear()
     messages.success(request, gettext("Sale held. Resume it from the list of held sales."))
     return redirect("register:register")
@@ -713,7 +733,8 @@ def _approver(request, form, permission: str):
         return form.approver
     if form.is_bound and not form.errors:
         form.add_error(
-            None, gettext("A manager must approve this: enter their username and password.")
+            None,
+            gettext("A manager must approve this: enter their username and PIN (or password)."),
         )
     return None
 

@@ -23,7 +23,6 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Max,
     Q,
     Sum,
@@ -55,6 +54,7 @@ from pos.models import (
     Shift,
     StockMovement,
 )
+from pos.quantities import STORED, summed
 
 ZERO = Decimal(0)
 AMOUNT = DecimalField(max_digits=20, decimal_places=2)
@@ -84,6 +84,9 @@ def _in_period(start, end, field="created_at") -> Q:
 
 def _money(value) -> Decimal:
     return ZERO if value is None else Decimal(value)
+
+
+QUANTITY = DecimalField(**STORED)
 
 
 def _mul(a: str, b: str) -> ExpressionWrapper:
@@ -271,7 +274,7 @@ LINE_KEYS = {"product": "product_id", "category": "product__category_id"}
 
 @dataclass(frozen=True)
 class LineSums:
-    units: int = 0
+    units: Decimal = ZERO
     total: Decimal = ZERO
     tax: Decimal = ZERO
     discounts: Decimal = ZERO
@@ -280,7 +283,7 @@ class LineSums:
     @classmethod
     def of(cls, row: dict) -> "LineSums":
         return cls(
-            units=row["units"] or 0,
+            units=summed(row["units"]),
             total=_money(row["total"]),
             tax=_money(row["tax"]),
             discounts=_money(row["discounts"]),
@@ -385,7 +388,8 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
             .order_by()
         )
         for row in refunds:
-            group(row[field]).refund_count, group(row[field]).refunds = row["n"], row["amount"]
+            group(row[field]).refund_count = summed(row["n"])
+            group(row[field]).refunds = row["amount"]
         for key, label in _labels(by, list(groups)).items():
             group(key, label)
     elif by == "tender":
@@ -515,7 +519,7 @@ def top_products(start, end, limit: int = 10) -> list[dict]:
 @dataclass(frozen=True)
 class ProfitRow:
     label: str
-    quantity: int
+    quantity: Decimal
     revenue: Decimal  # net of VAT, after discounts and returns
     cost: Decimal  # cost snapshot × quantity, less restocked returns
 
@@ -568,8 +572,8 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
         rows[key] = [label, sums.units, sums.total - sums.tax, sums.cost]
     for row in returned:
         label = labels.get(row[refund_key], str(row[refund_key]))
-        entry = rows.setdefault(row[refund_key], [label, 0, ZERO, ZERO])
-        entry[1] -= row["units"]
+        entry = rows.setdefault(row[refund_key], [label, ZERO, ZERO, ZERO])
+        entry[1] -= summed(row["units"])
         entry[2] -= _money(row["revenue"])
         entry[3] -= _money(row["cost"])
     # A product whose every sale of the period was voided has nothing left to show.
@@ -577,7 +581,7 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
     out = sorted((ProfitRow(*entry) for entry in entries), key=lambda r: (-r.margin, r.label))
     total = ProfitRow(
         gettext("Total"),
-        sum(r.quantity for r in out),
+        sum((r.quantity for r in out), ZERO),
         sum((r.revenue for r in out), ZERO),
         sum((r.cost for r in out), ZERO),
     )
@@ -603,18 +607,26 @@ def inventory(*, low_stock_only: bool = False, search: str = ""):
     search = search.strip()
     if search:
         products = products.filter(Q(name__icontains=search) | Q(sku=search) | Q(barcode=search))
-    in_stock = Case(When(stock_on_hand__gt=0, then=F("stock_on_hand")), default=Value(0))
+    in_stock = Case(
+        When(stock_on_hand__gt=0, then=F("stock_on_hand")),
+        default=Value(ZERO),
+        output_field=QUANTITY,
+    )
     cost_value = ExpressionWrapper(in_stock * F("cost_price"), output_field=AMOUNT)
     retail_value = ExpressionWrapper(in_stock * F("retail_price"), output_field=AMOUNT)
     # The totals repeat the expressions: SQLite cannot SUM an annotation by its alias.
     totals = products.aggregate(
         products=Count("pk"),
-        units=Coalesce(Sum(in_stock, output_field=IntegerField()), 0),
+        units=Coalesce(Sum(in_stock, output_field=QUANTITY), Value(ZERO, output_field=QUANTITY)),
         cost_value=Sum(cost_value),
         retail_value=Sum(retail_value),
     )
     products = products.annotate(cost_value=cost_value, retail_value=retail_value)
-    totals = {**totals, "cost_value": _money(totals["cost_value"])}
+    totals = {
+        **totals,
+        "units": summed(totals["units"]),
+        "cost_value": _money(totals["cost_value"]),
+    }
     totals["retail_value"] = _money(totals["retail_value"])
     return totals, products.order_by("category__name", "name")
 

@@ -11,7 +11,13 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy
 
 from pos.money import to_currency
+from pos.quantities import normalised, summed
 from pos.spreadsheet import csv_writer
+
+
+def _count(value):
+    """A count as it is; a summed quantity (Decimal) as 2 or 0.75."""
+    return normalised(summed(value)) if isinstance(value, Decimal) else value
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,10 @@ class Table:
             return _grouped(to_currency(value, self.places), self.places)
         if column.kind == "percent":
             return f"{_grouped(to_currency(value, 1), 1)} %"
-        if column.kind == "int":
-            return _grouped(value, 0)
+        if column.kind == "int":  # counts, and quantities (0.75 kg) without trailing zeros
+            count = _count(value)
+            places = -count.as_tuple().exponent if isinstance(count, Decimal) else 0
+            return _grouped(count, max(places, 0))
         if column.kind == "datetime":
             return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
         if column.kind == "date":
@@ -80,6 +88,8 @@ class Table:
             return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
         if isinstance(value, datetime.date):
             return f"{value:%Y-%m-%d}"
+        if column.kind == "int":
+            return _count(value)
         return value
 
     def html_rows(self):

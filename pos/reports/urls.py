@@ -12,4 +12,5 @@ urlpatterns = [
     path("shifts/", views.shifts, name="shifts"),
     path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
     path("customers/", views.customers, name="customers"),
+    path("suspicious/", views.suspicious_activity, name="suspicious"),
 ]

@@ -20,7 +20,7 @@ from monitoring.errors import error_response
 from pos.models import Shift, ShopSettings, Tender
 from pos.models.stock import reason_label
 from pos.money import format_money
-from pos.reports import charts, queries
+from pos.reports import charts, queries, suspicious
 from pos.reports.forms import BREAKDOWNS, InventoryForm, PeriodForm, ProfitForm, SalesForm
 from pos.reports.tables import Column, Table, csv_response, json_response
 from vevurn.db_routers import reads_from_replica
@@ -502,3 +502,50 @@ def customers(request):
         ),  # fmt: skip
     }
     return _respond(request, "pos/reports/customers.html", context, tables, "customers")
+
+
+@login_required
+@reports_required
+def suspicious_activity(request):
+    """Voids and refunds soon after the sale, drawer openings, overrides, reprints and cash
+    over/short per cashier: read from the journal's hashed entries."""
+    form, valid = _period_form(request, PeriodForm)
+    if not valid:
+        return _invalid(request, "pos/reports/suspicious.html", form)
+    shop = ShopSettings.load()
+    code, places = shop.currency_code, shop.currency_decimal_places
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    found = suspicious.suspicious_activity(start, end)
+    soon = int(suspicious.SOON.total_seconds() // 60)
+    kinds = {"void": _("Void"), "refund": _("Refund")}
+    tables = [
+        Table("quick-reversals",
+              _("Voids and refunds within %(minutes)s minutes of the sale") % {"minutes": soon},
+              [Column(_("Receipt")), Column(_("What")), Column(_("Sold by")), Column(_("By")),
+               Column(_("Sold"), "datetime"), Column(_("Reversed"), "datetime"),
+               Column(_("Minutes after"), INT), _money_col(_("Amount"), code)],
+              [[r.number, kinds[r.kind], r.cashier, r.by, r.sold_at, r.at, r.minutes, r.total]
+               for r in found.quick_reversals],
+              places=places, empty=_("No sale was voided or refunded soon after it was rung.")),
+        Table("by-cashier", _("By cashier"),
+              [Column(_("Cashier")), Column(_("Drawer opened, no sale"), INT),
+               Column(_("Price overrides"), INT), Column(_("Discounts approved"), INT),
+               Column(_("Receipts reprinted"), INT), Column(_("Quick voids and refunds"), INT),
+               Column(_("Shifts closed"), INT), Column(_("Shifts short"), INT),
+               _money_col(_("Cash over/short"), code)],
+              [[c.name, c.drawer_openings, c.price_overrides, c.discount_approvals, c.reprints,
+                c.quick_reversals, c.shifts_closed, c.shifts_short, c.over_short]
+               for c in found.cashiers],
+              places=places, empty=_("Nothing to report in this period.")),
+        Table("drawer-openings", _("Drawer opened without a sale"),
+              [Column(_("When"), "datetime"), Column(_("Who")), Column(_("Reason"))],
+              [list(row) for row in found.drawer_openings],
+              empty=_("The drawer was not opened without a sale.")),
+        Table("over-short", _("Cash over/short, shift by shift"),
+              [Column(_("Closed"), "datetime"), Column(_("Cashier")),
+               _money_col(_("Cash over/short"), code)],
+              [list(row) for row in found.over_short], places=places,
+              empty=_("No shift closed in this period.")),
+    ]  # fmt: skip
+    context = {"form": form, "start": start, "end": end}
+    return _respond(request, "pos/reports/suspicious.html", context, tables, "suspicious")

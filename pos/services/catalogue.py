@@ -38,7 +38,7 @@ def _money(value):
 
 
 def create_product(
-    *, user=None, initial_stock: int = 0, product: Product | None = None, **fields
+    *, user=None, initial_stock=0, product: Product | None = None, **fields
 ) -> Product:
     """Create a validated product; opening stock (if any) is written as a ledger movement.
 
@@ -60,7 +60,7 @@ def create_product(
     return product
 
 
-def open_stock(*, product: Product, quantity: int, user=None) -> None:
+def open_stock(*, product: Product, quantity, user=None) -> None:
     movements = apply_movements(
         lines=[
             MovementLine(

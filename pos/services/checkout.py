@@ -15,6 +15,7 @@ from uuid import UUID
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from pos import errors
@@ -33,10 +34,13 @@ from pos.models import (
 )
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
+from pos.quantities import check_places, normalised, to_decimal
 from pos.services import journal, locks
+from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
+from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound
 
@@ -48,7 +52,7 @@ MAX_QUANTITY = 10_000
 @dataclass(frozen=True)
 class CartLine:
     product_id: int
-    quantity: int
+    quantity: Decimal | int  # in the product's stock unit, at most its unit's places
     unit_price: Decimal | None = None  # a price override; None sells at the shelf price
     discount: Decimal = ZERO  # a line discount, in currency
 
@@ -142,21 +146,17 @@ def _validated(cart: Cart, tenders: list[TenderLine], places: int):
         )
     lines = []
     for i, line in enumerate(cart.lines):
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+        quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
+        if not 0 < quantity <= MAX_QUANTITY:
             raise errors.InvalidQuantity(
-                gettext("Quantity must be a whole number."), field=f"lines.{i}"
-            )
-        if not 1 <= line.quantity <= MAX_QUANTITY:
-            raise errors.InvalidQuantity(
-                gettext("Quantity must be between 1 and %(max_quantity)s.")
-                % {"max_quantity": MAX_QUANTITY},
+                _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
                 field=f"lines.{i}.quantity",
             )
         unit_price = None
         if line.unit_price is not None:
             unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
         discount = _amount(line.discount, places, f"lines.{i}.discount")
-        lines.append(CartLine(int(line.product_id), line.quantity, unit_price, discount))
+        lines.append(CartLine(int(line.product_id), normalised(quantity), unit_price, discount))
     order_discount = _amount(cart.order_discount, places, "order_discount")
     if not tenders:
         raise errors.TendersDoNotCover(gettext("Add at least one payment."), field="tenders")
@@ -204,7 +204,7 @@ def _amount(value, places: int, field_name: str) -> Decimal:
 def _complete(
     *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop
 ) -> Sale:
-    if shift.cashier_id != cashier.pk:
+    if not shift.is_worked_by(cashier):  # their own, or a shared till's they signed in on
         raise errors.ShiftClosed(gettext("This shift belongs to another cashier."))
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed(gettext("You are not allowed to sell."))
@@ -217,6 +217,15 @@ def _complete(
             gettext("Unknown product %(missing)s.") % {"missing": missing[0]},
             field="lines",
             product_ids=missing,
+        )
+    for i, line in enumerate(cart.lines):
+        product = products[line.product_id]
+        check_places(
+            Decimal(line.quantity),
+            product.quantity_places,
+            name=product.name,
+            unit=product.get_unit_display(),
+            field=f"lines.{i}.quantity",
         )
 
     priced = price_cart(
@@ -375,6 +384,8 @@ def _complete(
                 below_minimum=[cart.lines[i].product_id for i in below_minimum],
             )
         )
+    # Without a scheduled job, the first sale of a day closes the days before it.
+    transaction.on_commit(close_after_sale)
     return sale
 
 
@@ -413,6 +424,7 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
     limit = shop.cashier_max_discount_percent
     needs_approval = False
     below_minimum = []
+    places = shop.currency_decimal_places
     for i, (line, p) in enumerate(zip(cart.lines, priced.lines, strict=True)):
         product = products[line.product_id]
         if product.status != ProductStatus.ACTIVE:
@@ -427,10 +439,12 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
                 % {"name": product.name},
                 field=f"lines.{i}.discount",
             )
-        if under_minimum(p, product.minimum_price, prices_include_vat=shop.prices_include_vat):
+        if under_minimum(
+            p, product.minimum_price, prices_include_vat=shop.prices_include_vat, places=places
+        ):
             below_minimum.append(i)
         before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
-        shelf = product.retail_price * line.quantity
+        shelf = to_currency(product.retail_price * line.quantity, places)
         if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
             needs_approval = True
     order_after_lines = sum((p.gross - p.line_discount for p in priced.lines), ZERO)
@@ -522,6 +536,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
     if not ids:
         return {}
     found = locks.mobile_money_requests(ids)
+    sold = sold_otherwise_ids(found.values())
     for tender in tenders:
         if tender.momo_request_id is None:
             continue
@@ -531,6 +546,8 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or request.shift_id != shift.pk
             or request.status != MobileMoneyRequest.Status.SUCCESSFUL
             or request.payment_id is not None
+            or request.abandoned_at is not None
+            or request.pk in sold  # its cart was paid another way: a late success
             or request.amount != tender.amount
             or tender.tender != Tender.MOBILE_MONEY
         ):

@@ -1,8 +1,11 @@
 """Stock counts (stock takes): counted quantities posted as count corrections in one go."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from pos.errors import InvalidQuantity
@@ -14,12 +17,13 @@ from pos.models import (
     StockCountLine,
     StockCountStatus,
 )
+from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import PermissionDenied
 
 
-def count_differences(counted: dict[int, int]) -> list[dict]:
+def count_differences(counted: dict[int, Decimal]) -> list[dict]:
     """Review before posting: product, expected (stock now), counted, difference."""
     products = Product.objects.filter(pk__in=counted).order_by("name")
     return [
@@ -33,21 +37,30 @@ def count_differences(counted: dict[int, int]) -> list[dict]:
     ]
 
 
-def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockCount:
+def post_stock_count(*, counted: dict, user, name: str = "") -> StockCount:
     """Record a stock count and post each difference as a `count_correction` movement.
 
-    `counted` maps product id -> units counted. Differences are taken against the stock at the
+    `counted` maps product id -> quantity counted, in the product's stock unit (at most its
+    unit's decimal places). Differences are taken against the stock at the
     moment of posting (rows locked), so sales made during the count are not lost.
     """
     if not user.has_perm("pos.count_stock"):
         raise PermissionDenied(gettext("You are not allowed to post stock counts."))
     if not counted:
         raise InvalidQuantity(gettext("Enter at least one counted quantity."), field="counted")
-    for qty in counted.values():
-        if not isinstance(qty, int) or qty < 0:
-            raise InvalidQuantity(gettext("Counted quantities must be whole numbers, 0 or more."))
+    counted = {pk: to_decimal(qty, field="counted") for pk, qty in counted.items()}
+    if any(qty < 0 for qty in counted.values()):
+        raise InvalidQuantity(_("Counted quantities must be 0 or more."), field="counted")
     with transaction.atomic():
         products = list(locks.products(counted).values())
+        for p in products:
+            check_places(
+                counted[p.pk],
+                p.quantity_places,
+                name=p.name,
+                unit=p.get_unit_display(),
+                field="counted",
+            )
         count = StockCount.objects.create(
             name=name,
             created_by=user,
@@ -73,7 +86,7 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
                 counted[p.pk] - p.stock_on_hand,
                 MovementKind.COUNT_CORRECTION,
                 p.cost_price,
-                f"Stock count: counted {counted[p.pk]}",
+                f"Stock count: counted {p.format_quantity(counted[p.pk])}",
                 ref,
             )
             for p in products
@@ -86,7 +99,7 @@ def post_stock_count(*, counted: dict[int, int], user, name: str = "") -> StockC
             actor=user,
             target=count,
             changes={
-                str(p.pk): [p.stock_on_hand, counted[p.pk]]
+                str(p.pk): [as_json(p.stock_on_hand), as_json(counted[p.pk])]
                 for p in products
                 if counted[p.pk] != p.stock_on_hand
             },

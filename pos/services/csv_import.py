@@ -12,7 +12,9 @@ Columns (header row required, UTF-8, comma-separated; order free):
   retail_price     required; a number >= 0
   wholesale_price  optional; a number >= 0
   minimum_price    optional (default: the retail price); must not exceed retail_price
-  reorder_level    optional (default 0); a whole number >= 0
+  unit             optional (default piece): piece, kg, g, l or m (the stock unit)
+  quantity_places  optional (default 0): decimal places of quantities, 0 to 3 (3 for 0.750 kg)
+  reorder_level    optional (default 0); a number >= 0 with at most the unit's places
   status           optional (default active): active, inactive or discontinued
 
 Stock is not imported: opening stock and changes go through the stock ledger.
@@ -29,7 +31,15 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
-from pos.models import PRODUCT_EDITABLE_FIELDS, Category, Product, ProductStatus, Supplier
+from pos.models import (
+    PRODUCT_EDITABLE_FIELDS,
+    Category,
+    Product,
+    ProductStatus,
+    StockUnit,
+    Supplier,
+)
+from pos.quantities import normalised
 from pos.services import locks
 from pos.services.catalogue import write_product_changes
 from pos.spreadsheet import csv_writer, unneutralise
@@ -226,8 +236,10 @@ def _with_defaults(row: dict, instance: Product | None) -> dict:
             merged[column] = "0"
         elif column == "minimum_price":
             merged[column] = row.get("retail_price", "")
-        elif column == "reorder_level":
+        elif column in ("reorder_level", "quantity_places"):
             merged[column] = "0"
+        elif column == "unit":
+            merged[column] = StockUnit.PIECE
         elif column == "status":
             merged[column] = ProductStatus.ACTIVE
     return merged
@@ -239,23 +251,13 @@ def export_products(queryset, out) -> int:
     writer.writerow(COLUMNS)
     n = 0
     for p in queryset.select_related("category", "supplier").order_by("sku").iterator(2000):
-        writer.writerow(
-            [
-                p.sku,
-                p.name,
-                p.barcode or "",
-                p.category.name,
-                p.supplier.name if p.supplier else "",
-                p.brand,
-                p.model,
-                p.colour,
-                p.cost_price,
-                p.retail_price,
-                "" if p.wholesale_price is None else p.wholesale_price,
-                p.minimum_price,
-                p.reorder_level,
-                p.status,
-            ]
-        )
+        cells = {
+            "barcode": p.barcode or "",
+            "category": p.category.name,
+            "supplier": p.supplier.name if p.supplier else "",
+            "wholesale_price": "" if p.wholesale_price is None else p.wholesale_price,
+            "reorder_level": normalised(p.reorder_level),
+        }
+        writer.writerow([cells[c] if c in cells else getattr(p, c) for c in COLUMNS])
         n += 1
     return n

@@ -8,9 +8,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from pos import errors
 from pos.models import Customer, HeldSale, Product, Register
+from pos.quantities import as_json, normalised, to_decimal
 from pos.services import locks
 from pos.services.checkout import Cart, CartLine
 from vevurn.errors import NotFound
@@ -25,13 +27,9 @@ def hold_sale(*, register: Register, cashier, cart: Cart, note: str = "") -> Hel
     if not cart.lines:
         raise errors.EmptyCart()
     for i, line in enumerate(cart.lines):
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+        if to_decimal(line.quantity, field=f"lines.{i}.quantity") <= 0:
             raise errors.InvalidQuantity(
-                gettext("Quantity must be a whole number."), field=f"lines.{i}"
-            )
-        if line.quantity < 1:
-            raise errors.InvalidQuantity(
-                gettext("Quantity must be at least 1."), field=f"lines.{i}.quantity"
+                _("Quantity must be more than 0."), field=f"lines.{i}.quantity"
             )
     product_ids = {line.product_id for line in cart.lines}
     found = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
@@ -94,7 +92,7 @@ def discard_held_sale(*, held: HeldSale, user, register: Register | None = None)
             gettext("This sale was held on another register; discard it there."), field="held"
         )
     with transaction.atomic():
-        deleted, _ = HeldSale.objects.filter(pk=held.pk).delete()
+        deleted, _by_model = HeldSale.objects.filter(pk=held.pk).delete()
     if not deleted:
         raise NotFound(gettext("This held sale was already resumed or discarded."), field="held")
 
@@ -104,7 +102,7 @@ def cart_to_json(cart: Cart) -> dict:
         "lines": [
             {
                 "product_id": line.product_id,
-                "quantity": line.quantity,
+                "quantity": as_json(line.quantity),
                 "unit_price": None if line.unit_price is None else str(line.unit_price),
                 "discount": str(line.discount),
             }
@@ -120,7 +118,7 @@ def cart_from_json(data: dict) -> Cart:
         lines = [
             CartLine(
                 product_id=int(line["product_id"]),
-                quantity=int(line["quantity"]),
+                quantity=normalised(Decimal(str(line["quantity"]))),
                 unit_price=None if line.get("unit_price") is None else Decimal(line["unit_price"]),
                 discount=Decimal(line.get("discount") or "0"),
             )

@@ -186,7 +186,7 @@ def _checked_payment(tender, amount, reference, user, shift):
         )
     if (
         shift is not None
-        and shift.cashier_id != user.pk
+        and not shift.is_worked_by(user)
         and not user.has_perm("pos.close_any_shift")
     ):
         raise errors.NotAllowed(gettext("This is another cashier's shift."), field="shift")

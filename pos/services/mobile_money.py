@@ -15,16 +15,24 @@ Rules:
 - A SUCCESSFUL reply for another amount or currency is never accepted: the request fails with a
   reason starting with WRONG_AMOUNT and is listed by `needs_refund()` as well.
 - A callback from MTN is only a hint: callers re-query MTN through `refresh_request`.
+- The worker follows every request with no one looking (`poll_due`, pos/tasks.py): every 5 s for
+  its first 2 minutes, then each minute to 30 minutes, then hourly to 24 hours, until final.
+- A request asked for a cart (the till sends the cart's checkout key as the request key) whose
+  sale was then paid another way, or that was cleared or held (`abandon_requests`), is
+  abandoned: a success after that is a late success, flagged for a manager (`needs_refund`),
+  and no sale can use it. "Paid another way" is read from the sale with that key
+  (`sold_otherwise`), so checkout itself writes nothing more for it.
 """
 
 import logging
 import uuid
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -42,7 +50,7 @@ from pos.mobile_money import (
     PaymentStatus,
     momo_configured,
 )
-from pos.models import MobileMoneyRequest, Shift, ShopSettings
+from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
 from pos.money import to_currency
 from pos.services import locks
 from pos.services.customers import normalise_phone
@@ -59,6 +67,16 @@ NEVER_RECEIVED = gettext_noop("Mobile Money never received the request.")
 LATE_SUCCESS = gettext_noop("Late success")
 WRONG_AMOUNT = gettext_noop("Wrong amount")
 
+UNUSED = "Unused"
+
+# How often the worker asks MTN about a request, by the request's age (see the module docstring).
+POLL_STEPS = (
+    (timedelta(minutes=2), timedelta(seconds=5)),
+    (timedelta(minutes=30), timedelta(minutes=1)),
+    (timedelta(hours=24), timedelta(hours=1)),
+)
+POLL_LIMIT = 200  # requests asked about per run of the job; the rest wait for the next run
+
 # Namespace of reference ids derived from a client's request key (one per shift and key).
 REQUEST_KEY_NAMESPACE = uuid.UUID("8a0f2f0e-4f59-4d3a-9a51-6c1f1f6b2d7e")
 MAX_AMOUNT = Decimal(10) ** 12
@@ -74,8 +92,8 @@ def start_request(
     `already_requested` is True). A timeout or an unreadable answer leaves the request pending
     (polling settles it); a definite refusal marks it failed and raises that MoMoError.
     """
-    amount, phone, reference_id = _validate(shift, amount, phone, user, request_key)
-    request, created = _create_request(shift, amount, phone, user, reference_id)
+    amount, phone, reference_id, key = _validate(shift, amount, phone, user, request_key)
+    request, created = _create_request(shift, amount, phone, user, reference_id, key)
     request.already_requested = not created  # for the caller: an earlier call with this key
     if not created:
         return request
@@ -120,13 +138,40 @@ def refresh_request(
 def needs_refund(shift: Shift | None = None) -> QuerySet[MobileMoneyRequest]:
     """Money MTN took that no sale uses: late successes not linked to a sale, and successes for
     another amount. A manager refunds these by hand."""
-    found = MobileMoneyRequest.objects.filter(
+    found = sold_otherwise(MobileMoneyRequest.objects.all()).filter(
         Q(status=Status.SUCCESSFUL, reason__startswith=LATE_SUCCESS, payment__isnull=True)
+        | Q(status=Status.SUCCESSFUL, abandoned_at__isnull=False, payment__isnull=True)
+        | Q(status=Status.SUCCESSFUL, sold_otherwise=True, payment__isnull=True)
         | Q(status=Status.FAILED, reason__startswith=WRONG_AMOUNT)
     )
     if shift is not None:
         found = found.filter(shift=shift)
     return found.select_related("shift__register").order_by("pk")
+
+
+def sold_otherwise(requests: QuerySet[MobileMoneyRequest]) -> QuerySet[MobileMoneyRequest]:
+    """Annotates `sold_otherwise`: a sale was completed with the request's key (its cart) and
+    the request does not pay it, so the customer paid that cart another way."""
+    return requests.annotate(
+        sold_otherwise=Exists(
+            Sale.objects.filter(idempotency_key=OuterRef("request_key")).exclude(
+                payments__momo_request=OuterRef("pk")
+            )
+        )
+    )
+
+
+def sold_otherwise_ids(requests) -> set[int]:
+    """The ids among `requests` whose cart was paid another way (see `sold_otherwise`); one
+    query, and none when no request carries a key."""
+    keyed = [r.pk for r in requests if r.request_key is not None]
+    if not keyed:
+        return set()
+    return set(
+        sold_otherwise(MobileMoneyRequest.objects.filter(pk__in=keyed))
+        .filter(sold_otherwise=True)
+        .values_list("pk", flat=True)
+    )
 
 
 def cashier_message(request: MobileMoneyRequest) -> str:
@@ -158,7 +203,7 @@ def _validate(shift, amount, phone, user, request_key):
         raise errors.PermissionDenied(gettext("You are not allowed to sell."))
     if (
         shift is None
-        or shift.cashier_id != user.pk
+        or not shift.is_worked_by(user)
         or not Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).exists()
     ):
         raise errors.NoOpenShift(field="shift")
@@ -190,7 +235,7 @@ def _validate(shift, amount, phone, user, request_key):
         raise errors.InvalidMoMoRequest(fields=fields)
     if not momo_configured():
         raise MoMoNotConfigured()
-    return amount, phone, reference_id
+    return amount, phone, reference_id, (key if reference_id is not None else None)
 
 
 def _parse_amount(raw) -> Decimal:
@@ -217,13 +262,22 @@ def _parse_amount(raw) -> Decimal:
     return to_currency(amount, places)
 
 
-def _create_request(shift, amount, phone, user, reference_id) -> tuple[MobileMoneyRequest, bool]:
+def _create_request(
+    shift, amount, phone, user, reference_id, key
+) -> tuple[MobileMoneyRequest, bool]:
     """The stored request, committed (or the one already stored for this reference id)."""
     if reference_id is not None:
         existing = _existing_for_key(reference_id, amount, phone)
         if existing is not None:
             return existing, False
-    fields = {"shift": shift, "amount": amount, "phone": phone, "created_by": user}
+    fields = {
+        "shift": shift,
+        "amount": amount,
+        "phone": phone,
+        "created_by": user,
+        "next_poll_at": timezone.now() + POLL_STEPS[0][1],
+        "request_key": key,
+    }
     if reference_id is not None:
         fields["reference_id"] = reference_id
     try:
@@ -346,33 +400,15 @@ def _record_final(pk: int, new_status: str, *, reason: str = "", financial_trans
     with transaction.atomic():
         request = locks.mobile_money_request(pk)
         timed_out = request.status == Status.FAILED and request.reason == TIMED_OUT
-        if request.status == Status.PENDING:
+        pending = request.status == Status.PENDING
+        moved_on = request.abandoned_at is not None or request.pk in sold_otherwise_ids([request])
+        late = timed_out or (pending and moved_on)
+        if late and new_status == Status.SUCCESSFUL:
+            _mark_late_success(request, financial_transaction_id)
+        elif pending:
             request.status = new_status
             request.reason = reason[:200]
             request.financial_transaction_id = financial_transaction_id[:64]
-        elif timed_out and new_status == Status.SUCCESSFUL:
-            logger.warning(
-                "momo request %s: late success after we timed it out (transaction %s, %s); "
-                "refund the customer unless a sale uses it",
-                request.reference_id,
-                financial_transaction_id,
-                request.amount,
-            )
-            request.status = Status.SUCCESSFUL
-            request.reason = (
-                f"{LATE_SUCCESS}: Mobile Money confirmed it after the till gave up; "
-                "refund the customer unless a sale uses it."
-            )
-            request.financial_transaction_id = financial_transaction_id[:64]
-            audit.record_on_commit(
-                action="momo.late_success",
-                target=request,
-                details={
-                    "reference_id": str(request.reference_id),
-                    "amount": str(request.amount),
-                    "financial_transaction_id": request.financial_transaction_id,
-                },
-            )
         elif timed_out:
             # MTN's final word on a request we gave up on (declined, unknown, wrong amount):
             # still failed, with the real reason, and no longer worth asking about.
@@ -382,3 +418,97 @@ def _record_final(pk: int, new_status: str, *, reason: str = "", financial_trans
             return request  # already final: a late or repeated answer changes nothing
         request.save(update_fields=["status", "reason", "financial_transaction_id", "updated_at"])
     return request
+
+
+def _mark_late_success(request: MobileMoneyRequest, financial_transaction_id: str) -> None:
+    """MTN took the money after the till gave up on the request or the cart was paid another
+    way: successful, flagged for a manager (needs_refund), never used by a sale afterwards."""
+    logger.warning(
+        "momo request %s: late success after the till %s (transaction %s, %s); "
+        "refund the customer unless a sale uses it",
+        request.reference_id,
+        "timed it out" if request.status == Status.FAILED else "moved on",
+        financial_transaction_id,
+        request.amount,
+    )
+    request.status = Status.SUCCESSFUL
+    request.reason = (
+        f"{LATE_SUCCESS}: Mobile Money confirmed it after the till "
+        + ("gave up" if request.status == Status.FAILED else "was paid another way")
+        + "; refund the customer unless a sale uses it."
+    )[:200]
+    request.financial_transaction_id = financial_transaction_id[:64]
+    audit.record_on_commit(
+        action="momo.late_success",
+        target=request,
+        details={
+            "reference_id": str(request.reference_id),
+            "amount": str(request.amount),
+            "financial_transaction_id": request.financial_transaction_id,
+            "timed_out": request.status == Status.FAILED,
+        },
+    )
+
+
+# --- Abandoning and polling -------------------------------------------------------------------
+
+
+def abandon_requests(*, shift: Shift, request_key) -> int:
+    """The cart asked for with `request_key` was cleared or held: its unused request will pay no
+    sale. A success that arrives afterwards is a late success (see the module docstring)."""
+    try:
+        key = uuid.UUID(str(request_key))
+    except ValueError:
+        return 0
+    return MobileMoneyRequest.objects.filter(
+        shift=shift, request_key=key, payment__isnull=True, abandoned_at__isnull=True
+    ).update(abandoned_at=timezone.now())
+
+
+def next_poll(request: MobileMoneyRequest, now) -> timedelta | None:
+    """How long until the worker asks MTN again about `request`; None: never again."""
+    age = now - request.created_at
+    for until, interval in POLL_STEPS:
+        if age < until:
+            return interval
+    return None
+
+
+def poll_due(*, now=None, limit: int = POLL_LIMIT) -> Counter:
+    """Ask MTN about every request that is due (pending ones, and timed-out ones for a late
+    success up to a day old); returns {(before, after): count}.
+
+    Each request is claimed by moving its next_poll_at forward with a conditional UPDATE, which
+    commits at once: two workers never ask about the same request in the same step, and no row
+    lock or transaction is held while MTN is called (refresh_request writes the answer in its
+    own short transaction)."""
+    now = now or timezone.now()
+    due = (
+        MobileMoneyRequest.objects.filter(
+            Q(status=Status.PENDING)
+            | Q(status=Status.FAILED, reason=TIMED_OUT, created_at__gte=now - POLL_STEPS[-1][0])
+        )
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .order_by("next_poll_at", "pk")[:limit]
+    )
+    claimed = []
+    for request in due:
+        interval = next_poll(request, now)
+        next_at = now + interval if interval is not None else None
+        if MobileMoneyRequest.objects.filter(
+            pk=request.pk, next_poll_at=request.next_poll_at
+        ).update(next_poll_at=next_at):
+            claimed.append(request)
+    outcomes: Counter = Counter()
+    if not claimed:
+        return outcomes
+    try:
+        with MoMoClient.from_settings() as client:
+            for request in claimed:
+                before = request.status
+                outcomes[(before, refresh_request(request, client=client).status)] += 1
+    except MoMoNotConfigured:
+        for request in claimed:
+            before = request.status
+            outcomes[(before, refresh_request(request).status)] += 1
+    return outcomes

@@ -16,6 +16,7 @@ from pos.models import (
     PurchaseOrderStatus,
 )
 from pos.money import to_currency
+from pos.quantities import check_places, to_decimal
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
 from vevurn.errors import NotFound, PermissionDenied
@@ -31,10 +32,18 @@ def create_purchase_order(*, supplier, lines: list[tuple], user, notes: str = ""
         order = PurchaseOrder.objects.create(supplier=supplier, notes=notes, created_by=user)
         objs = []
         for product, quantity, unit_cost in lines:
+            quantity = to_decimal(quantity, field="quantity")
             if quantity <= 0:
                 raise InvalidQuantity(
-                    gettext("Ordered quantity must be at least 1."), field="quantity"
+                    gettext("Ordered quantity must be more than 0."), field="quantity"
                 )
+            check_places(
+                quantity,
+                product.quantity_places,
+                name=product.name,
+                unit=product.get_unit_display(),
+                field="quantity",
+            )
             objs.append(
                 PurchaseOrderLine(
                     order=order, product=product, quantity_ordered=quantity, unit_cost=unit_cost
@@ -79,16 +88,16 @@ def _lock(order: PurchaseOrder) -> PurchaseOrder:
     return locked
 
 
-def weighted_average_cost(old_qty: int, old_cost: Decimal, qty: int, unit_cost: Decimal) -> Decimal:
+def weighted_average_cost(
+    old_qty: Decimal, old_cost: Decimal, qty: Decimal, unit_cost: Decimal
+) -> Decimal:
     """(old_qty*old_cost + qty*unit_cost) / (old_qty + qty); negative old stock counts as 0."""
     old_qty = max(old_qty, 0)
     return to_currency((old_qty * old_cost + qty * unit_cost) / (old_qty + qty))
 
 
-def receive_purchase_order(
-    *, order: PurchaseOrder, quantities: dict[int, int], user
-) -> PurchaseOrder:
-    """Receive some or all of an order: `quantities` maps line id -> units received now.
+def receive_purchase_order(*, order: PurchaseOrder, quantities: dict, user) -> PurchaseOrder:
+    """Receive some or all of an order: `quantities` maps line id -> quantity received now.
 
     Adds stock (receipt movements), moves each product's cost to the weighted average, and sets
     the status to partly received or received. All or nothing.
@@ -113,7 +122,8 @@ def receive_purchase_order(
                     % {"line_id": line_id, "order": order},
                     field="lines",
                 )
-            if not isinstance(qty, int) or qty < 0:
+            qty = to_decimal(qty, field="quantity")
+            if qty < 0:
                 raise InvalidQuantity(
                     gettext("Received quantities cannot be negative."), field="quantity"
                 )
@@ -127,8 +137,10 @@ def receive_purchase_order(
                     )
                     % {
                         "product": line.product,
-                        "quantity_outstanding": line.quantity_outstanding,
-                        "qty": qty,
+                        "quantity_outstanding": line.product.format_quantity(
+                            line.quantity_outstanding
+                        ),
+                        "qty": line.product.format_quantity(qty),
                     },
                     field="quantity",
                 )

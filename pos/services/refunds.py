@@ -30,6 +30,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from pos import errors
@@ -38,6 +39,7 @@ from pos.models import (
     Invoice,
     MovementKind,
     Payment,
+    Product,
     Refund,
     RefundLine,
     Sale,
@@ -46,6 +48,7 @@ from pos.models import (
     Tender,
 )
 from pos.money import format_money, split_vat, to_currency
+from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
@@ -62,14 +65,14 @@ MAX_REASON = 200
 @dataclass(frozen=True)
 class RefundLineInput:
     sale_line_id: int
-    quantity: int
+    quantity: Decimal | int  # in the product's stock unit
     restock: bool = True  # False: damaged, not back on the shelf
 
 
 @dataclass(frozen=True)
 class NoReceiptLine:
     product_id: int
-    quantity: int
+    quantity: Decimal | int  # in the product's stock unit
     unit_price: Decimal  # entered by the manager, VAT included; at most the retail price
     restock: bool = True
 
@@ -77,7 +80,7 @@ class NoReceiptLine:
 @dataclass(frozen=True)
 class _Planned:
     product_id: int
-    quantity: int
+    quantity: Decimal
     unit_price: Decimal
     total: Decimal
     tax: Decimal
@@ -91,14 +94,14 @@ def refund_share(
     *,
     line_total: Decimal,
     line_tax: Decimal,
-    sold: int,
-    returned: int,
+    sold: Decimal,
+    returned: Decimal,
     refunded_total: Decimal,
     refunded_tax: Decimal,
-    quantity: int,
+    quantity: Decimal,
     places: int,
 ) -> tuple[Decimal, Decimal]:
-    """(total, tax) to give back for `quantity` more units of a line of which `returned` units
+    """(total, tax) to give back for `quantity` more (stock units) of a line of which `returned`
     were already refunded for `refunded_total` / `refunded_tax`."""
     after = returned + quantity
     if after >= sold:  # the last units take exactly what is left
@@ -127,7 +130,7 @@ def refund_sale(
     reason = _reason(reason)
     tender = _tender(tender, has_customer=sale.customer_id is not None)
     _check_shift_user(shift, user)
-    _check_lines(lines, "sale_line_id")
+    quantities = _check_lines(lines, "sale_line_id")
     if len({line.sale_line_id for line in lines}) != len(lines):
         raise errors.InvalidQuantity(gettext("Each sale line can appear only once."), field="lines")
 
@@ -148,8 +151,11 @@ def refund_sale(
             .annotate(quantity=Sum("quantity"), total=Sum("total"), tax=Sum("tax"))
         }
         places = ShopSettings.load().currency_decimal_places
+        units = Product.objects.only("name", "unit", "quantity_places").in_bulk(
+            {line.product_id for line in sale_lines.values()}
+        )
         planned = []
-        for i, line in enumerate(lines):
+        for i, (line, quantity) in enumerate(zip(lines, quantities, strict=True)):
             sale_line = sale_lines.get(line.sale_line_id)
             if sale_line is None:
                 raise NotFound(
@@ -157,20 +163,23 @@ def refund_sale(
                     % {"number": sale.number, "sale_line_id": line.sale_line_id},
                     field=f"lines.{i}.sale_line_id",
                 )
+            product = units[sale_line.product_id]
+            _check_places(product, quantity, i)
             done = already.get(sale_line.pk, {})
-            returned = done.get("quantity") or 0
+            returned = done.get("quantity") or ZERO
             left = sale_line.quantity - returned
-            if line.quantity > left:
+            if quantity > left:
+                show = product.format_quantity
                 raise errors.RefundExceedsSold(
                     gettext(
                         "Only %(left)s of %(product_name)s can be returned (%(quantity)s sold, "
                         "%(returned)s already returned)."
                     )
                     % {
-                        "left": left,
+                        "left": show(left),
                         "product_name": sale_line.product_name,
-                        "quantity": sale_line.quantity,
-                        "returned": returned,
+                        "quantity": show(sale_line.quantity),
+                        "returned": show(returned),
                     },
                     field=f"lines.{i}.quantity",
                 )
@@ -181,14 +190,14 @@ def refund_sale(
                 returned=returned,
                 refunded_total=done.get("total") or ZERO,
                 refunded_tax=done.get("tax") or ZERO,
-                quantity=line.quantity,
+                quantity=quantity,
                 places=places,
             )
             planned.append(
                 _Planned(
                     product_id=sale_line.product_id,
-                    quantity=line.quantity,
-                    unit_price=to_currency(total / line.quantity, places),
+                    quantity=quantity,
+                    unit_price=to_currency(total / quantity, places),
                     total=total,
                     tax=tax,
                     restock=line.restock,
@@ -229,7 +238,7 @@ def refund_without_receipt(
     reason = _reason(reason)
     tender = _tender(tender, has_customer=False)
     _check_shift_user(shift, user)
-    _check_lines(lines, "product_id")
+    quantities = _check_lines(lines, "product_id")
     shop = ShopSettings.load()
     places = shop.currency_decimal_places
     prices = [
@@ -240,25 +249,26 @@ def refund_without_receipt(
         ids = sorted({line.product_id for line in lines})
         products = locks.products(ids)
         planned = []
-        for i, (line, price) in enumerate(zip(lines, prices, strict=True)):
+        for i, (line, price, quantity) in enumerate(zip(lines, prices, quantities, strict=True)):
             product = products.get(line.product_id)
             if product is None:
                 raise NotFound(
                     gettext("Unknown product %(product_id)s.") % {"product_id": line.product_id},
                     field=f"lines.{i}.product_id",
                 )
+            _check_places(product, quantity, i)
             if price > product.retail_price:
                 raise errors.InvalidPrice(
                     gettext("%(name)s cannot be refunded above its price %(retail_price)s.")
                     % {"name": product.name, "retail_price": format_money(product.retail_price)},
                     field=f"lines.{i}.unit_price",
                 )
-            total = to_currency(price * line.quantity, places)
+            total = to_currency(price * quantity, places)
             _net, tax = split_vat(total, shop.vat_rate, places)
             planned.append(
                 _Planned(
                     product_id=product.pk,
-                    quantity=line.quantity,
+                    quantity=quantity,
                     unit_price=price,
                     total=total,
                     tax=tax,
@@ -279,7 +289,11 @@ def refund_without_receipt(
                 "tender": tender,
                 "reason": reason,
                 "lines": [
-                    {"product_id": p.product_id, "quantity": p.quantity, "price": str(p.unit_price)}
+                    {
+                        "product_id": p.product_id,
+                        "quantity": as_json(p.quantity),
+                        "price": str(p.unit_price),
+                    }
                     for p in planned
                 ],
             },
@@ -414,32 +428,42 @@ def _check_shift_user(shift: Shift, user) -> None:
         raise errors.NotAllowed(gettext("This is another cashier's shift."))
 
 
-def _check_lines(lines, id_field: str) -> None:
+def _check_lines(lines, id_field: str) -> list[Decimal]:
+    """Check the lines' shape; return their quantities as Decimals."""
     if not lines:
         raise errors.InvalidQuantity(gettext("Choose what is returned."), field="lines")
     if len(lines) > MAX_LINES:
         raise errors.InvalidQuantity(
             gettext("At most %(max_lines)s lines.") % {"max_lines": MAX_LINES}, field="lines"
         )
+    quantities = []
     for i, line in enumerate(lines):
         if not isinstance(getattr(line, id_field), int) or isinstance(
             getattr(line, id_field), bool
         ):
             raise NotFound(gettext("Choose an item."), field=f"lines.{i}.{id_field}")
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+        quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
+        if not 0 < quantity <= MAX_QUANTITY:
             raise errors.InvalidQuantity(
-                gettext("Quantity must be a whole number."), field=f"lines.{i}"
-            )
-        if not 1 <= line.quantity <= MAX_QUANTITY:
-            raise errors.InvalidQuantity(
-                gettext("Quantity must be between 1 and %(max_quantity)s.")
-                % {"max_quantity": MAX_QUANTITY},
+                _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
                 field=f"lines.{i}.quantity",
             )
         if not isinstance(line.restock, bool):
             raise errors.InvalidQuantity(
                 gettext("Say whether it goes back on the shelf."), field=f"lines.{i}.restock"
             )
+        quantities.append(quantity)
+    return quantities
+
+
+def _check_places(product: Product, quantity: Decimal, i: int) -> None:
+    check_places(
+        quantity,
+        product.quantity_places,
+        name=product.name,
+        unit=product.get_unit_display(),
+        field=f"lines.{i}.quantity",
+    )
 
 
 def _price(value, places: int, field_name: str) -> Decimal:

@@ -15,8 +15,19 @@ from django.utils.translation import gettext
 from accounts import audit
 from pos import errors
 from pos.journal import events
-from pos.models import CashMovement, Payment, Refund, Register, Sale, SaleLine, Shift, Tender
+from pos.models import (
+    CashMovement,
+    Payment,
+    Refund,
+    Register,
+    Sale,
+    SaleLine,
+    Shift,
+    ShiftCashier,
+    Tender,
+)
 from pos.money import to_currency
+from pos.quantities import as_json
 from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
 
@@ -51,8 +62,36 @@ def open_shift(*, register: Register, cashier, opening_float) -> Shift:
         ) from None
 
 
-def open_shift_for(user) -> Shift | None:
-    return Shift.objects.select_related("register").filter(cashier=user, status="open").first()
+def open_shift_for(user, *, till_shift_id: int | None = None) -> Shift | None:
+    """The open shift `user` sells on: their own, or else the shared till's (`till_shift_id`,
+    the shift of the till they signed in on with their PIN) if they joined it."""
+    own = Shift.objects.select_related("register").filter(cashier=user, status="open").first()
+    if own is not None or till_shift_id is None:
+        return own
+    shared = (
+        Shift.objects.select_related("register")
+        .filter(pk=till_shift_id, status=Shift.Status.OPEN)
+        .first()
+    )
+    return shared if shared is not None and shared.is_worked_by(user) else None
+
+
+def join_shift(*, shift: Shift, cashier) -> Shift:
+    """`cashier` signs in with their PIN on the till of another cashier's open shift and sells
+    on it under their own name (a shared till). Audited once per cashier and shift.
+
+    :raises NotAllowed: the cashier may not sell.
+    :raises ShiftClosed: the shift has closed.
+    """
+    if not cashier.has_perm("pos.sell"):
+        raise errors.NotAllowed(gettext("You are not allowed to sell."))
+    with transaction.atomic():
+        shift = _lock_open_shift(shift)
+        if shift.cashier_id != cashier.pk:
+            _joined, created = ShiftCashier.objects.get_or_create(shift=shift, cashier=cashier)
+            if created:
+                audit.record(action="shift.cashier_joined", actor=cashier, target=shift)
+    return shift
 
 
 def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) -> CashMovement:
@@ -226,7 +265,7 @@ def z_report(shift: Shift) -> dict:
         "by_category": [
             {
                 "category": row["product__category__name"],
-                "quantity": row["quantity"],
+                "quantity": as_json(row["quantity"]),
                 "total": money(row["total"]),
             }
             for row in by_category

@@ -7,6 +7,7 @@ stock_on_hand == sum(movement quantities) holds for every product.
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,6 +24,7 @@ from pos.models import (
     ShopSettings,
     StockMovement,
 )
+from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 from vevurn.errors import NotFound, PermissionDenied
 
@@ -54,7 +56,7 @@ class Reference:
 @dataclass(frozen=True)
 class MovementLine:
     product_id: int
-    quantity: int  # signed: negative takes stock out
+    quantity: Decimal | int  # signed, in the product's stock unit: negative takes stock out
     kind: str
     unit_cost: object = None  # Decimal or None
     reason: str = ""
@@ -70,8 +72,9 @@ def apply_movements(
 ) -> list[StockMovement]:
     """Apply signed stock changes atomically; one ledger row per line.
 
-    Locks the products (by pk), refuses to go below zero unless the shop (or `allow_negative`)
-    allows it, and raises one low-stock alert per product that crosses its reorder level.
+    Locks the products (by pk), refuses a quantity with more decimal places than the product's
+    unit has, refuses to go below zero unless the shop (or `allow_negative`) allows it, and
+    raises one low-stock alert per product that crosses its reorder level.
     Query count does not grow with the number of lines.
 
     A caller that has already locked the products (pos.services.locks) in its own, still
@@ -81,10 +84,9 @@ def apply_movements(
     """
     if not lines:
         return []
-    for line in lines:
-        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
-            raise InvalidQuantity(gettext("Quantity must be a whole number."), field="quantity")
-        if line.quantity == 0:
+    quantities = [to_decimal(line.quantity, field="quantity") for line in lines]
+    for line, quantity in zip(lines, quantities, strict=True):
+        if quantity == 0:
             raise InvalidQuantity(gettext("Quantity cannot be zero."), field="quantity")
         if line.kind not in MovementKind.values:
             raise InvalidQuantity(
@@ -110,20 +112,27 @@ def apply_movements(
             )
         initial = {pk: p.stock_on_hand for pk, p in products.items()}
         movements = []
-        for line in lines:
+        for line, quantity in zip(lines, quantities, strict=True):
             product = products[line.product_id]
+            check_places(
+                quantity,
+                product.quantity_places,
+                name=product.name,
+                unit=product.get_unit_display(),
+                field="quantity",
+            )
             before = product.stock_on_hand
-            after = before + line.quantity
-            if line.quantity < 0 and after < 0 and not allow_negative:
+            after = before + quantity
+            if quantity < 0 and after < 0 and not allow_negative:
                 raise InsufficientStock(
-                    product=product, available=max(before, 0), requested=-line.quantity
+                    product=product, available=max(before, 0), requested=-quantity
                 )
             product.stock_on_hand = after
             movements.append(
                 StockMovement(
                     product=product,
                     kind=line.kind,
-                    quantity=line.quantity,
+                    quantity=quantity,
                     stock_before=before,
                     stock_after=after,
                     unit_cost=line.unit_cost,
@@ -164,7 +173,7 @@ def _write_stock(products: dict[int, Product]) -> None:
         )
 
 
-def _raise_low_stock_alerts(crossed: list[tuple[int, int, int]]) -> None:
+def _raise_low_stock_alerts(crossed: list[tuple[int, Decimal, Decimal]]) -> None:
     alerts = LowStockAlert.objects.bulk_create(
         [
             LowStockAlert(product_id=pk, stock_on_hand=stock, reorder_level=level)
@@ -206,7 +215,7 @@ def email_managers_low_stock(lines: list[str]) -> None:
 
 
 def adjust_stock(
-    *, product: Product, quantity: int, reason: str, user, kind: str = MovementKind.ADJUSTMENT
+    *, product: Product, quantity, reason: str, user, kind: str = MovementKind.ADJUSTMENT
 ) -> StockMovement:
     """A manager's manual stock change (signed quantity) with a required reason; audited."""
     if not user.has_perm("pos.adjust_stock"):
@@ -226,8 +235,10 @@ def adjust_stock(
             action="stock.adjusted",
             actor=user,
             target=movement.product,
-            changes={"stock_on_hand": [movement.stock_before, movement.stock_after]},
-            details={"kind": kind, "quantity": quantity, "reason": reason},
+            changes={
+                "stock_on_hand": [as_json(movement.stock_before), as_json(movement.stock_after)]
+            },
+            details={"kind": kind, "quantity": as_json(movement.quantity), "reason": reason},
         )
         journal.append_stock(JournalKind.STOCK_ADJUSTMENT, [movement])
     product.stock_on_hand = movement.stock_after

@@ -6,6 +6,7 @@ from django import template
 from django.utils.formats import get_format
 
 from pos.money import format_money
+from pos.quantities import normalised, summed
 
 register = template.Library()
 
@@ -25,3 +26,17 @@ def money(value, code: bool = True) -> str:
 def thousands_separator() -> str:
     """The active language's thousands separator, for scripts that format money as it changes."""
     return get_format("THOUSAND_SEPARATOR")
+
+
+@register.filter
+def qty(value):
+    """`{{ line.quantity|qty }}` -> `2`, `0.75`: a stored quantity without trailing zeros."""
+    if value is None or value == "":
+        return ""
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    # A number, not text: a page shows it in its language's format (0,75 in French); a form
+    # field's value takes `|unlocalize`.
+    return normalised(summed(quantity))

@@ -321,7 +321,7 @@ def test_hold_list_resume_and_discard(as_cashier, register, product):
     )
     assert resumed.status_code == 200, resumed.json()
     assert resumed.json()["lines"] == [
-        {"product": product.pk, "quantity": 2, "unit_price": None, "discount": "500"}
+        {"product": product.pk, "quantity": "2", "unit_price": None, "discount": "500"}
     ]
     assert as_cashier.delete(f"/api/v1/held-sales/{other['id']}/").status_code == 204
     assert HeldSale.objects.count() == 0
@@ -387,3 +387,29 @@ def test_a_manager_cancels_an_invoice_a_cashier_cannot(as_manager, as_cashier, i
     response = as_manager.post(url, {"reason": "Duplicate"})
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
+
+
+def test_a_weighed_line_through_the_api_and_a_quantity_its_unit_cannot_hold(
+    as_cashier, shift, make_product
+):
+    sugar = make_product(
+        name="Sugar", unit="kg", quantity_places=3, retail_price=Decimal(1450),
+        cost_price=Decimal(1100), minimum_price=Decimal(1300), stock=Decimal(5),
+    )  # fmt: skip
+    sold = post_sale(as_cashier, cash_sale(sugar, "0.750", cash="1100"))
+    assert sold.status_code == 201, sold.json()
+    (line,) = sold.json()["lines"]
+    assert (line["quantity"], line["total"]) == ("0.75", "1088")
+    assert sold.json()["change_given"] == "12"
+
+    too_fine = post_sale(as_cashier, cash_sale(sugar, "0.0004"))
+    assert too_fine.status_code == 400
+    assert "lines.0.quantity" in too_fine.json()["error"]["fields"]
+    on_the_unit = post_sale(as_cashier, cash_sale(sugar, "0.75", cash="1100"))
+    assert on_the_unit.status_code == 201  # 0.75 kg is 0.750 kg
+    pieces = post_sale(as_cashier, cash_sale(make_product(stock=3), "1.5"))
+    assert pieces.status_code == 400
+    assert "whole number" in str(pieces.json()["error"])
+    assert Sale.objects.count() == 2
+    sugar.refresh_from_db()
+    assert sugar.stock_on_hand == Decimal("3.5")

@@ -1,6 +1,7 @@
 """The plain-host guide (docs/deployment.md) works: its own files, run as written.
 
-docs/deploy/vevurn.env, vevurn.service and nginx-vevurn.conf are the files the guide installs.
+docs/deploy/vevurn.env, vevurn.service, vevurn-worker.service, vevurn-scheduler.service and
+nginx-vevurn.conf are the files the guide installs.
 The test renders them with its own host name, ports, paths and secrets (nothing else changes),
 runs the guide's commands with that env file, starts gunicorn with the unit's ExecStart in the
 unit's WorkingDirectory and Environment (as systemd would), and nginx with the site file, with a
@@ -14,6 +15,7 @@ import shlex
 import ssl
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import redis
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from jobs.models import Heartbeat
 from pos.models import Register, ShopSettings
 from pos.services.shifts import open_shift
 from tests.conftest import PASSWORD
@@ -173,6 +176,29 @@ def plain_host(tmp_path, cashier, admin_user):
         processes.append(gunicorn)
         servers.wait_until_serving(app_port, gunicorn, path="/api/health/live")
 
+        # Step 5 too: the worker and the scheduler, each from its unit as systemd runs it.
+        for kind in ("worker", "scheduler"):
+            job_unit = unit_service((GUIDE / f"vevurn-{kind}.service").read_text())
+            assert job_unit["WorkingDirectory"] == unit["WorkingDirectory"]
+            assert job_unit["Environment"] == unit["Environment"]
+            with open(tmp_path / f"{kind}.log", "ab") as log:
+                processes.append(
+                    subprocess.Popen(
+                        shlex.split(
+                            job_unit["ExecStart"].replace("/srv/vevurn/venv/bin/", venv_bin)
+                        ),
+                        cwd=working_directory,
+                        env=unit_env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        deadline = time.monotonic() + 60
+        while Heartbeat.objects.values("kind").distinct().count() < 2:
+            assert time.monotonic() < deadline, "the worker or the scheduler did not start"
+            time.sleep(0.2)
+
         # Step 6 and 7: the site file in nginx's http block, with the lines certbot adds.
         cert, key = self_signed_certificate(tmp_path)
         site = (
@@ -267,6 +293,8 @@ def test_the_guide_installs_these_files_and_quotes_the_unit_as_it_is():
     for name, target in (
         ("vevurn.env", "/etc/vevurn/env"),
         ("vevurn.service", "/etc/systemd/system/vevurn.service"),
+        ("vevurn-worker.service", "/etc/systemd/system/vevurn-worker.service"),
+        ("vevurn-scheduler.service", "/etc/systemd/system/vevurn-scheduler.service"),
         ("nginx-vevurn.conf", "/etc/nginx/sites-available/vevurn"),
     ):
         assert f"docs/deploy/{name} {target}" in guide, name

@@ -42,6 +42,7 @@ def test_every_pos_model_is_registered():
             "SaleLine",
             "RefundLine",
             "InvoiceReminder",
+            "ShiftCashier",
         }:
             continue  # inlines
         assert admin.site.is_registered(model), model
@@ -81,6 +82,8 @@ def test_add_product_with_opening_stock_and_cost_warning(manager_client, categor
             "cost_price": "4000",
             "retail_price": "3500",
             "minimum_price": "3000",
+            "unit": "piece",
+            "quantity_places": "0",
             "reorder_level": "1",
             "status": "active",
             "opening_stock": "6",

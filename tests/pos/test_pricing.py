@@ -58,10 +58,16 @@ def carts(draw):
     lines = []
     for _ in range(n):
         price = draw(st.integers(min_value=0, max_value=500_000)) * scale
-        qty = draw(st.integers(min_value=1, max_value=50))
-        discount = draw(st.integers(min_value=0, max_value=int(price * qty / scale))) * scale
+        # Whole pieces, or a weighed or measured quantity with up to 3 places (0.750 kg).
+        qty = draw(
+            st.integers(min_value=1, max_value=50)
+            | st.integers(min_value=1, max_value=50_000).map(lambda g: D(g).scaleb(-3))
+        )
+        gross = to_places(price * qty, places)
+        discount = draw(st.integers(min_value=0, max_value=int(gross / scale))) * scale
         lines.append(LineInput(price, qty, discount))
-    after = sum((line.unit_price * line.quantity - line.discount for line in lines), D(0))
+    after = sum((to_places(line.unit_price * line.quantity, places) - line.discount
+                 for line in lines), D(0))  # fmt: skip
     order_discount = draw(st.integers(min_value=0, max_value=int(after / scale))) * scale
     rate = draw(st.sampled_from([D(0), D(18), D("16.5")]))
     include = draw(st.booleans())
@@ -83,6 +89,8 @@ def test_lines_always_sum_to_the_total(case):
     assert sum(line.order_discount for line in cart.lines) == order_discount
     for line in cart.lines:
         assert line.total >= 0 and line.tax >= 0
+        # The gross of a decimal quantity is rounded once, half-up, to the currency's places.
+        assert line.gross == to_places(line.unit_price * line.quantity, places)
         assert line.total == to_places(line.total, places)
         assert line.tax == to_places(line.tax, places)
     if include:

@@ -65,6 +65,41 @@ def test_fifty_checkouts_for_the_last_ten_units_sell_exactly_ten(shift, cashier,
     assert ledger == 0
 
 
+def test_fifty_buyers_of_half_a_kilo_against_five_kilos_sell_exactly_ten(
+    shift, cashier, make_product
+):
+    sugar = make_product(
+        name="Sugar", unit="kg", quantity_places=3, retail_price=Decimal(1450),
+        cost_price=Decimal(1100), minimum_price=Decimal(1300), stock=Decimal(5),
+    )  # fmt: skip
+
+    def buy(i):
+        return checkout(
+            shift=shift,
+            cashier=cashier,
+            cart=Cart([CartLine(sugar.pk, Decimal("0.5"))]),
+            tenders=[TenderLine("cash", Decimal(1000))],
+            idempotency_key=uuid.uuid4(),
+        )
+
+    results = race(50, buy)
+
+    sold = [r for r in results if isinstance(r, Sale)]
+    refused = [r for r in results if isinstance(r, errors.InsufficientStock)]
+    assert (len(sold), len(refused)) == (10, 40), [
+        r for r in results if not isinstance(r, Sale | errors.InsufficientStock)
+    ]
+    sugar.refresh_from_db()
+    assert sugar.stock_on_hand == Decimal(0)
+    movements = StockMovement.objects.filter(product=sugar)
+    assert movements.aggregate(total=Sum("quantity"))["total"] == Decimal(0)
+    # Each sale saw the stock the one before it left: 5.000, 4.500, ... 0.500.
+    befores = sorted(movements.filter(kind="sale").values_list("stock_before", flat=True))
+    assert befores == [Decimal(n) / 2 for n in range(1, 11)]
+    (day,) = ProductDaySales.objects.filter(product=sugar)
+    assert (day.quantity, day.total) == (Decimal(5), Decimal(7250))
+
+
 def test_concurrent_checkouts_keep_receipt_numbers_gap_free(shift, cashier, make_product):
     product = make_product(stock=1000)
 

@@ -9,8 +9,9 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pos.errors import InsufficientStock
+from pos.errors import InsufficientStock, InvalidQuantity
 from pos.models import Product, PurchaseOrderStatus
+from pos.quantities import summed
 from pos.services.counts import post_stock_count
 from pos.services.purchasing import create_purchase_order, mark_ordered, receive_purchase_order
 from pos.services.stock import MovementLine, adjust_stock, apply_movements
@@ -56,6 +57,52 @@ def test_random_operations_keep_stock_equal_to_ledger(ops, make_product, manager
             ledger = p.movements.aggregate(s=Sum("quantity"))["s"]
             assert p.stock_on_hand == ledger
             assert p.stock_on_hand >= 0
+
+
+grams = st.integers(-8000, 8000).filter(bool).map(lambda g: Decimal(g).scaleb(-3))
+weighed_operation = st.one_of(
+    st.tuples(st.just("adjust"), grams),
+    st.tuples(st.just("sell"), grams.map(abs)),
+    st.tuples(st.just("receive"), grams.map(abs)),
+    st.tuples(st.just("count"), grams.map(abs) | st.just(Decimal(0))),
+    st.tuples(st.just("too_precise"), st.just(Decimal("0.0004"))),
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(weighed_operation, max_size=20))
+def test_decimal_quantities_keep_stock_equal_to_ledger_exactly(ops, make_product, manager):
+    """A product sold by the kg, to the gram: every operation in kg with 3 places, and stock on
+    hand is the exact sum of its movements (no float drift); a fourth place is refused."""
+    product = make_product(stock=Decimal("2.5"), unit="kg", quantity_places=3)
+    expected = Decimal("2.5")
+    for op, qty in ops:
+        try:
+            if op == "adjust":
+                adjust_stock(product=product, quantity=qty, reason="property", user=manager)
+            elif op in ("sell", "too_precise"):
+                apply_movements(lines=[MovementLine(product.pk, -qty, "sale")], user=manager)
+            elif op == "receive":
+                apply_movements(lines=[MovementLine(product.pk, qty, "receipt")], user=manager)
+            else:
+                post_stock_count(counted={product.pk: qty}, user=manager)
+                expected = qty
+                continue
+        except InsufficientStock:
+            continue
+        except InvalidQuantity:
+            assert op == "too_precise"
+            continue
+        assert op != "too_precise"
+        expected += qty if op in ("adjust", "receive") else -qty
+    product.refresh_from_db()
+    ledger = summed(product.movements.aggregate(s=Sum("quantity"))["s"])
+    assert product.stock_on_hand == ledger == expected >= 0
 
 
 @pytest.mark.postgres

@@ -17,6 +17,8 @@ MONITORING_TOKEN = "monitoring-token-for-the-security-tests-0123456789"
 
 @pytest.fixture
 def shop(make_user, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_tasks_db.models import DBTaskResult
     from rest_framework.authtoken.models import Token
 
     from accounts import audit
@@ -45,6 +47,10 @@ def shop(make_user, settings):
         "admin": make_user("aline", "admin", first_name="Aline"),
     }
     tokens = {role: Token.objects.create(user=users[role]).key for role in ("cashier", "manager")}
+    # Another manager's authenticator (the admin's two-factor devices page lists and deletes it).
+    TOTPDevice.objects.create(
+        user=make_user("olive", "manager", first_name="Olive"), name="app", confirmed=True
+    )
     category = Category.objects.create(name="Cables")
     supplier = Supplier.objects.create(name="Kigali Tech Imports")
     product = create_product(
@@ -101,6 +107,15 @@ def shop(make_user, settings):
     )
     # A row of the alert history, so that its admin pages have an object to refuse or show.
     AlertIncident.objects.create(rule="error_rate", summary="5xx share 12% over 5 minutes")
+    # A job that failed for good, for the job list and the failed jobs' admin pages.
+    DBTaskResult.objects.create(
+        status="FAILED",
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="pos.tasks.poll_mobile_money",
+        backend_name="default",
+        worker_ids=["w1"],
+        traceback="RuntimeError: MTN unreachable",
+    )
     return {
         "users": users,
         "tokens": tokens,

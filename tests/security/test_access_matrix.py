@@ -52,6 +52,12 @@ def screen(who):
     return Access(get=who, post=who)
 
 
+# The admin's index of one app (the apps with models in the admin, in INSTALLED_APPS order).
+APP_INDEX = (
+    "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|authtoken|otp_totp|pos"
+    "|monitoring)/$"
+)
+
 ROUTES: dict[str, Access] = {
     # --- Public: sign-in, probes, MTN's callback ------------------------------------------------
     "": screen(EVERYONE),  # the sign-in page
@@ -66,9 +72,18 @@ ROUTES: dict[str, Access] = {
     # --- Any signed-in user ---------------------------------------------------------------------
     "home/": Access(get=SIGNED_IN),
     "password/": screen(SIGNED_IN),
+    "pin/": screen(SIGNED_IN),  # your own PIN, with your password
+    # The second step of signing in: sends anyone who has no authenticator on.
+    "two-factor/code/": screen(SIGNED_IN),
+    # --- Managers and admins: their own two-factor sign-in ----------------------------------------
+    "two-factor/": screen(MANAGERS),
+    "two-factor/off/": Access(post=MANAGERS),
     # --- The till (pos.sell): cashiers, managers and admins, each on their own shift --------------
     "register/": Access(get=SIGNED_IN),
     "register/start/": Access(get=SIGNED_IN),
+    # The shared till: lock it, and the lock screen (a PIN unlocks or switches cashier).
+    "register/lock/": Access(post=SIGNED_IN),
+    "register/unlock/": screen(SIGNED_IN),
     "register/open/": screen(SIGNED_IN),
     "register/scan/": Access(post=SIGNED_IN),
     "register/search/": Access(get=SIGNED_IN),
@@ -114,6 +129,7 @@ ROUTES: dict[str, Access] = {
     "reports/shifts/": Access(get=MANAGERS),
     "reports/shifts/<int:pk>/": Access(get=MANAGERS),
     "reports/customers/": Access(get=MANAGERS),
+    "reports/suspicious/": Access(get=MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -179,11 +195,12 @@ ROUTES: dict[str, Access] = {
     "admin/jsi18n/": Access(get=MANAGERS),
     # "View on site": no model has a page of its own, so the admin answers 404 to everyone.
     "admin/r/<path:content_type_id>/<path:object_id>/": Access(get=NOBODY),
-    "admin/^(?P<app_label>auth|accounts|authtoken|pos|monitoring)/$": Access(get=MANAGERS),
+    APP_INDEX: Access(get=MANAGERS),
     "admin/(?P<url>.*)$": Access(get=NOBODY),  # the admin's own 404
     "admin/health/": Access(get=MANAGERS),
     "admin/pos/product/import-csv/": screen(MANAGERS),
     "admin/pos/product/stock-count/": screen(MANAGERS),
+    "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
@@ -221,6 +238,11 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
+    # Background jobs: every job row (django-tasks-db's list), and the failed ones with Retry.
+    "django_tasks_database.dbtaskresult": (ADMINS, NOBODY, NOBODY),
+    "jobs.failedjob": (ADMINS, NOBODY, NOBODY),
+    # Who has two-factor sign-in on; an admin deletes a lost phone's device.
+    "otp_totp.totpdevice": (ADMINS, NOBODY, ADMINS),
 }
 
 
@@ -293,7 +315,7 @@ def concrete_url(route: str, shop) -> str:
     from pos.models import StockMovement
 
     parts = route.split("/")
-    if route == "admin/^(?P<app_label>auth|accounts|authtoken|pos|monitoring)/$":
+    if route.startswith("admin/^(?P<app_label>"):
         return "/admin/pos/"
     if route == "admin/autocomplete/":
         return "/admin/autocomplete/?app_label=pos&model_name=purchaseorder&field_name=supplier"

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from pos.models import Customer, Product, Sale, SaleLine, StockMovement
+from pos.quantities import summed
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from tests.pos.ledger_checks import snapshot
 from vevurn.errors import DomainError
@@ -32,18 +33,21 @@ def amounts(low, high, places=2):
 ZERO = st.just(Decimal(0))
 # Mostly lines a till would send, with hostile ones mixed in, so that both sales and refusals
 # are explored (--hypothesis-show-statistics shows the share of each).
+# Quantities: whole pieces, or kilograms to the gram (product 3 is sold by the kg, 3 places;
+# a decimal on a piece product is refused).
+kilograms = st.decimals(min_value=Decimal("0.001"), max_value=5, places=3, allow_nan=False)
 clean_line = st.fixed_dictionaries(
     {
-        "product": st.integers(min_value=0, max_value=2),
-        "quantity": st.integers(1, 5),
+        "product": st.integers(min_value=0, max_value=3),
+        "quantity": st.integers(1, 5) | kilograms,
         "unit_price": st.none() | st.none() | amounts(1000, 20000, 0),
         "discount": ZERO | ZERO | amounts(0, 1000, 0),
     }
 )
 hostile_line = st.fixed_dictionaries(
     {
-        "product": st.integers(min_value=0, max_value=3),  # 3: a product that does not exist
-        "quantity": st.sampled_from([-2, 0, 10**9]) | st.integers(1, 5),
+        "product": st.integers(min_value=0, max_value=4),  # 4: a product that does not exist
+        "quantity": st.sampled_from([-2, 0, 10**9, Decimal("0.0004")]) | st.integers(1, 5),
         "unit_price": st.none() | amounts(-10, 20000, 0) | amounts(0, 20000, 3),
         "discount": ZERO | amounts(-5, 15000),
     }
@@ -85,6 +89,19 @@ def till(shop):
                 initial_stock=stock,
             )
         )
+    products.append(
+        create_product(
+            name="Sugar",
+            sku="PROP-KG",
+            category=shop["category"],
+            unit="kg",
+            quantity_places=3,
+            cost_price=Decimal(1100),
+            retail_price=Decimal(1450),
+            minimum_price=Decimal(1300),
+            initial_stock=Decimal("7.5"),
+        )
+    )
     Customer.objects.filter(pk=shop["customer"].pk).update(credit_limit=Decimal(20000))
     return {**shop, "products": products}
 
@@ -124,6 +141,10 @@ def money_written() -> dict:
     paid_with=[("card", Decimal(5000)), ("cash", Decimal(20000))], approved=False,
 )  # fmt: skip
 @example(
+    cart_lines=[line(0, 1), line(3, Decimal("0.750"))], order_discount=Decimal(0),
+    with_customer=False, paid_with=[("cash", Decimal(5000))], approved=False,
+)  # fmt: skip
+@example(
     cart_lines=[line(0, 3, discount=Decimal(1000)), line(1, 1)], order_discount=Decimal(3001),
     with_customer=True, paid_with=[("cash", Decimal(3000)), ("account", Decimal(15499))],
     approved=True,
@@ -136,7 +157,7 @@ def test_checkout_writes_a_sale_that_adds_up_or_nothing(
     cart = Cart(
         [
             CartLine(
-                products[line["product"]].pk if line["product"] < 3 else missing_id,
+                products[line["product"]].pk if line["product"] < 4 else missing_id,
                 line["quantity"],
                 line["unit_price"],
                 line["discount"],
@@ -174,7 +195,10 @@ def test_checkout_writes_a_sale_that_adds_up_or_nothing(
 
 def assert_sale_adds_up(sale, tender_lines, stock_before):
     sale_lines = list(sale.lines.all())
-    assert sale_lines and all(line.quantity >= 1 for line in sale_lines)
+    assert sale_lines and all(line.quantity > 0 for line in sale_lines)
+    for line in sale_lines:  # no more places than the product's unit has
+        places, quantity = line.product.quantity_places, Decimal(line.quantity)
+        assert quantity == quantity.quantize(Decimal(1).scaleb(-places))
     assert sale.total == sum(line.total for line in sale_lines)
     assert sale.tax_total == sum(line.tax for line in sale_lines)
     assert sale.total >= 0
@@ -188,5 +212,5 @@ def assert_sale_adds_up(sale, tender_lines, stock_before):
     for pk, before in stock_before.items():
         product = Product.objects.get(pk=pk)
         assert product.stock_on_hand == before - sold.get(pk, 0)
-        moved = StockMovement.objects.filter(product=product).aggregate(s=Sum("quantity"))["s"] or 0
-        assert product.stock_on_hand == moved
+        moved = StockMovement.objects.filter(product=product).aggregate(s=Sum("quantity"))["s"]
+        assert product.stock_on_hand == summed(moved)

@@ -3,10 +3,11 @@
 import sys
 
 from django.core.management.base import BaseCommand
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from pos.models import Product, StockMovement
+from pos.quantities import normalised, summed
 
 
 class Command(BaseCommand):
@@ -21,7 +22,10 @@ class Command(BaseCommand):
             .values("total")
         )
         products = Product.objects.annotate(
-            ledger=Coalesce(Subquery(ledger, output_field=IntegerField()), Value(0))
+            ledger=Coalesce(
+                Subquery(ledger, output_field=DecimalField(max_digits=14, decimal_places=3)),
+                Value(0, output_field=DecimalField(max_digits=14, decimal_places=3)),
+            )
         ).order_by("pk")
         total = 0
         drifted = 0
@@ -29,11 +33,12 @@ class Command(BaseCommand):
             "sku", "name", "stock_on_hand", "ledger"
         ).iterator():
             total += 1
+            ledger_total = summed(ledger_total)
             if stock != ledger_total:
                 drifted += 1
                 self.stdout.write(
-                    f"{sku} {name}: stock {stock}, ledger {ledger_total} "
-                    f"(drift {stock - ledger_total:+d})"
+                    f"{sku} {name}: stock {normalised(stock)}, ledger {normalised(ledger_total)} "
+                    f"(drift {normalised(stock - ledger_total):+})"
                 )
         if drifted:
             self.stdout.write(self.style.ERROR(f"{drifted} of {total} products drifted."))

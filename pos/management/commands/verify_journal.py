@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from pos.journal.verify import verify
+from pos.journal.verify import alert_owner, verify
 
 
 class Command(BaseCommand):
@@ -13,6 +13,13 @@ class Command(BaseCommand):
         "Walk every journal chain, recompute each hash, compare each event with its rows and "
         "report each break (exit 1 if any)."
     )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--alert",
+            action="store_true",
+            help="On any break, alert the shop's admins (email, webhook): for the nightly run.",
+        )
 
     def handle(self, *args, **options):
         report = verify()
@@ -28,8 +35,13 @@ class Command(BaseCommand):
         for problem in report.breaks:
             self.stdout.write(self.style.ERROR(str(problem)))
         if not report.ok:
-            self.stdout.write(
-                self.style.ERROR(f"{len(report.breaks)} break(s) in {report.entries} entries.")
-            )
+            summary = f"{len(report.breaks)} break(s) in {report.entries} entries."
+            self.stdout.write(self.style.ERROR(summary))
+            if options["alert"]:
+                alert_owner(report)
             sys.exit(1)
-        self.stdout.write(self.style.SUCCESS(f"all {report.entries} entries intact"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"all {report.entries} entries intact, {report.closings} closing(s) checked"
+            )
+        )

@@ -42,7 +42,7 @@ def demo(db, settings, monkeypatch, make_user):
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.LOG_FORMAT = "console"
-    for username, role, first_name, last_name, password in DEMO_USERS:
+    for username, role, first_name, last_name, password, _pin in DEMO_USERS:
         make_user(username, role, password=password, first_name=first_name, last_name=last_name)
     shop = ShopSettings.load()
     for field, value in demo_data.SHOP.items():

@@ -1,14 +1,16 @@
 """A production-like environment, in a subprocess as a release phase would run the command:
 DEBUG off, a real secret key, PostgreSQL (or SQLite), Redis, JSON logs, Sentry, SMTP, collected
-static files, and a live gunicorn checked with --url. It must score at least 90 with no failed
-check."""
+static files, a live gunicorn checked with --url, and the worker and scheduler beside it. It must
+score at least 90 with no failed check."""
 
 import json
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -114,9 +116,46 @@ def start_gunicorn(env: dict) -> tuple[subprocess.Popen, str]:
         time.sleep(0.2)
 
 
+def kinds_seen(database_url: str) -> int:
+    """How many kinds of job process (worker, scheduler) have written a heartbeat, read from the
+    database itself (polling the health endpoint would put slow cold requests in the figures
+    that live.slow_endpoints reads)."""
+    if database_url.startswith("sqlite:///"):
+        path = database_url.removeprefix("sqlite:///")
+        with closing(sqlite3.connect(path)) as db:
+            return db.execute("SELECT COUNT(DISTINCT kind) FROM jobs_heartbeat").fetchone()[0]
+    from jobs.models import Heartbeat
+
+    return Heartbeat.objects.values("kind").distinct().count()
+
+
+def start_jobs(env: dict) -> list[subprocess.Popen]:
+    """The Procfile's worker and scheduler, until both have said they are alive."""
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", command],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in ("run_worker", "run_scheduler")
+    ]
+    deadline = time.monotonic() + 60
+    while kinds_seen(env["DATABASE_URL"]) < 2:
+        if time.monotonic() > deadline:
+            for process in processes:
+                process.kill()
+            raise AssertionError("the worker or the scheduler did not start")
+        time.sleep(0.2)
+    return processes
+
+
 def assert_ready(env):
     process, url = start_gunicorn(env)
+    jobs = []
     try:
+        jobs = start_jobs(env)
         result = manage(
             "check_deployment",
             "--url",
@@ -132,8 +171,9 @@ def assert_ready(env):
             env=env,
         )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for running in [process, *jobs]:
+            running.terminate()
+            running.wait(timeout=30)
     assert result.stdout, result.stderr
     report = json.loads(result.stdout)
     not_passing = [

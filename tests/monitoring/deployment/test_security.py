@@ -155,3 +155,14 @@ def test_a_superuser_with_an_unusable_password_warns(admin_user):
 @pytest.mark.django_db
 def test_no_admin_at_all_warns(cashier):
     assert "nobody can manage the shop" in run("security.admin_passwords").detail
+
+
+def test_every_demo_password_is_refused_and_no_pin_is_taken_for_one():
+    from monitoring.deployment.security import _demo_passwords
+
+    assert set(_demo_passwords()) == {
+        "vevurn-admin-demo",
+        "vevurn-manager-demo",
+        "vevurn-cashier-demo",
+        "vevurn-cashier2-demo",
+    }

@@ -60,7 +60,7 @@ def test_a_sale_is_one_entry_after_the_shift_opened_holding_its_lines_and_change
         ("cash", "30000.00", False),
         ("cash", "-6000.00", True),
     ]
-    assert [line["quantity"] for line in data["lines"]] == [2]
+    assert [line["quantity"] for line in data["lines"]] == ["2.000"]  # quantities: three places
     head = ChainHead.objects.get(chain=chain)
     assert (head.last_seq, head.last_hash) == (2, second.hash)
 
@@ -166,5 +166,5 @@ def test_verify_journal_command_reports_the_chains(sell, product, shift, capsys)
     out = capsys.readouterr().out
     assert f"register:{shift.register_id}: 2 entries, #1" in out
     assert "back_office: 1 entries" in out  # the product's opening stock
-    assert "all 3 entries intact" in out
+    assert "all 3 entries intact, 0 closing(s) checked" in out
     assert Sale.objects.count() == 1

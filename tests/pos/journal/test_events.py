@@ -137,7 +137,7 @@ def test_a_price_override_is_journalled_beside_its_sale(sell, product, raw_sql):
     assert data["lines"] == [
         {
             "product_id": product.pk,
-            "quantity": 2,
+            "quantity": "2.000",
             "shelf_price": "12000.00",
             "unit_price": "11000.00",
         }
@@ -217,14 +217,14 @@ def test_stock_adjustments_counts_and_goods_received_are_journalled(
     assert adjusted["ref"] == f"pos.stockmovement:{movement.pk}"
     assert [
         (m["quantity"], m["stock_before"], m["stock_after"]) for m in adjusted["data"]["movements"]
-    ] == [(-2, 10, 8)]
+    ] == [("-2.000", "10.000", "8.000")]
     counted = last("stock_count")[1]["movements"]
     assert [(m["kind"], m["quantity"], m["stock_after"]) for m in counted] == [
-        ("count_correction", -3, 5)
+        ("count_correction", "-3.000", "5.000")
     ]
     received = last("goods_receipt")[1]["movements"]
     assert [(m["reference_type"], m["reference_id"], m["quantity"]) for m in received] == [
-        ("pos.purchaseorder", str(order.pk), 4)
+        ("pos.purchaseorder", str(order.pk), "4.000")
     ]
     assert verify().ok
 
@@ -232,5 +232,5 @@ def test_stock_adjustments_counts_and_goods_received_are_journalled(
     problem = only_break(verify())
     assert (problem.kind, problem.problem) == (
         "stock_adjustment",
-        "movements.0.quantity is -2 in the journal but -1 in the database",
+        "movements.0.quantity is -2.000 in the journal but -1.000 in the database",
     )

@@ -155,3 +155,30 @@ def test_the_command_exits_1_and_prints_each_break(three_sales, raw_sql, capsys)
     out = capsys.readouterr().out
     assert f"#3 (sale pos.sale:{three_sales[1].pk}): total is 36000.00" in out
     assert "1 break(s) in 6 entries." in out
+
+
+def test_the_nightly_run_alerts_the_owner_on_a_break(three_sales, raw_sql, admin_user):
+    from django.core import mail
+
+    admin_user.email = "owner@example.rw"
+    admin_user.save(update_fields=["email"])
+    raw_sql("UPDATE pos_sale SET total = 1000 WHERE id = %s", [three_sales[1].pk])
+
+    with pytest.raises(SystemExit):
+        call_command("verify_journal", "--alert")
+
+    (message,) = mail.outbox
+    assert message.to == ["owner@example.rw"]
+    assert "integrity check found breaks" in message.subject
+    assert "total is 36000.00 in the journal but 1000.00 in the database" in message.body
+
+
+def test_an_intact_nightly_run_sends_nothing(three_sales, admin_user):
+    from django.core import mail
+
+    admin_user.email = "owner@example.rw"
+    admin_user.save(update_fields=["email"])
+
+    call_command("verify_journal", "--alert")
+
+    assert mail.outbox == []

@@ -119,3 +119,21 @@ def test_dashboard_has_no_link_when_nothing_is_low(manager_client, make_product)
 
     low = section(manager_client.get(reverse("reports:dashboard")).content.decode(), "low-stock")
     assert "Nothing is low." in low and 'class="more"' not in low
+
+
+def test_the_inventory_page_runs_as_many_queries_for_many_products_as_for_few(
+    manager_client, small_pages, make_product, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("reports:inventory")
+    for n in range(3):
+        make_product(stock=3, name=f"Few {n}")
+    manager_client.get(url)  # warm the caches
+    with CaptureQueriesContext(connection) as few:
+        manager_client.get(url, {"q": "e", "page": "1"})
+    for n in range(20):
+        make_product(stock=3, name=f"More {n}")
+    with django_assert_max_num_queries(len(few)):
+        manager_client.get(url, {"q": "e", "page": "2"})
