@@ -5,7 +5,7 @@ rules say no): the REST API answers 422 for it, screens keep `status`. Stale sta
 idempotency-key reuse stay 409; malformed input stays 400.
 """
 
-from vevurn.errors import Conflict, DomainError, PermissionDenied
+from core.errors import Conflict, DomainError, PermissionDenied
 
 BUSINESS_RULE = 422
 

@@ -1,7 +1,7 @@
 """Errors of the MTN MoMo client. Each is a DomainError: the cashier reads its message and takes
 another tender; nothing from httpx or the reply's parsing escapes the client."""
 
-from vevurn.errors import DomainError
+from core.errors import DomainError
 
 
 class MoMoError(DomainError):

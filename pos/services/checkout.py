@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import (
@@ -41,7 +42,6 @@ from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
 from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_LINES = 200
@@ -198,49 +198,14 @@ def _complete(
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed("You are not allowed to sell.")
 
-    product_ids = sorted({line.product_id for line in cart.lines})
-    products = locks.products(product_ids)
-    missing = [pid for pid in product_ids if pid not in products]
-    if missing:
-        raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
-    for i, line in enumerate(cart.lines):
-        product = products[line.product_id]
-        check_places(
-            Decimal(line.quantity),
-            product.quantity_places,
-            name=product.name,
-            unit=product.get_unit_display(),
-            field=f"lines.{i}.quantity",
-        )
-
-    priced = price_cart(
-        [
-            LineInput(
-                line.unit_price
-                if line.unit_price is not None
-                else products[line.product_id].retail_price,
-                line.quantity,
-                line.discount,
-            )
-            for line in cart.lines
-        ],
-        order_discount=cart.order_discount,
-        vat_rate=shop.vat_rate,
-        places=shop.currency_decimal_places,
-        prices_include_vat=shop.prices_include_vat,
-    )
+    products = _lock_products(cart)
+    priced = _price(cart, products, shop)
     needs_approval, below_minimum = _check_prices(cart, priced, products, shop)
     if below_minimum:
         _approve_below_minimum(cart, products, below_minimum, cashier, approved_by)
     elif needs_approval:
         _require_approval(cashier, approved_by)
-
-    customer = None
-    if cart.customer_id is not None:
-        customer = locks.customer(cart.customer_id)
-        if customer is None or not customer.is_active:
-            raise NotFound("Unknown customer.", field="customer")
-
+    customer = _lock_customer(cart)
     momo_requests = _claim_momo_requests(tenders, shift)
     payments, change = _plan_payments(tenders, priced.total, customer, momo_requests)
 
@@ -267,6 +232,98 @@ def _complete(
         created_at=now,
         business_day=timezone.localdate(now),
     )
+    lines = _write_lines(sale, cart, priced, products, shop)
+    _write_payments(sale, shift, cashier, payments, tenders, momo_requests)
+    _remember_children(sale, lines=lines, payments=payments)
+    _take_stock(sale, cart, products, cashier, shop)
+    if customer is not None:
+        on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
+        record_customer_purchase(
+            customer_id=customer.pk, amount=sale.total, on_credit=on_credit, at=now
+        )
+        if on_credit:
+            create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
+    approver = approved_by or cashier
+    if below_minimum:
+        _audit_below_minimum(sale, cart, priced, products, below_minimum, cashier, approver)
+    if needs_approval:
+        audit.record_on_commit(
+            action="sale.discount_approved",
+            actor=approver,
+            target=sale,
+            details={
+                "cashier": cashier.username,
+                "discount_total": str(sale.discount_total),
+                "subtotal": str(sale.subtotal),
+            },
+        )
+    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
+    journal.append(events.sale_event(sale, lines, payments))
+    override = events.price_override_event(sale, lines)
+    if override is not None:
+        journal.append(override)
+    if needs_approval or below_minimum:
+        journal.append(
+            events.discount_approval_event(
+                sale,
+                approved_by_id=approver.pk,
+                below_minimum=[cart.lines[i].product_id for i in below_minimum],
+            )
+        )
+    # Without a scheduled job, the first sale of a day closes the days before it.
+    transaction.on_commit(close_after_sale)
+    return sale
+
+
+def _lock_products(cart: Cart) -> dict:
+    """The cart's products, locked by pk; each line's quantity in its product's unit places."""
+    product_ids = sorted({line.product_id for line in cart.lines})
+    products = locks.products(product_ids)
+    missing = [pid for pid in product_ids if pid not in products]
+    if missing:
+        raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
+    for i, line in enumerate(cart.lines):
+        product = products[line.product_id]
+        check_places(
+            Decimal(line.quantity),
+            product.quantity_places,
+            name=product.name,
+            unit=product.get_unit_display(),
+            field=f"lines.{i}.quantity",
+        )
+    return products
+
+
+def _price(cart: Cart, products: dict, shop):
+    return price_cart(
+        [
+            LineInput(
+                line.unit_price
+                if line.unit_price is not None
+                else products[line.product_id].retail_price,
+                line.quantity,
+                line.discount,
+            )
+            for line in cart.lines
+        ],
+        order_discount=cart.order_discount,
+        vat_rate=shop.vat_rate,
+        places=shop.currency_decimal_places,
+        prices_include_vat=shop.prices_include_vat,
+    )
+
+
+def _lock_customer(cart: Cart):
+    if cart.customer_id is None:
+        return None
+    customer = locks.customer(cart.customer_id)
+    if customer is None or not customer.is_active:
+        raise NotFound("Unknown customer.", field="customer")
+    return customer
+
+
+def _write_lines(sale: Sale, cart: Cart, priced, products: dict, shop) -> list[SaleLine]:
+    """The sale's lines (with the snapshot of name, shelf price and cost) and the day sums."""
     lines = SaleLine.objects.bulk_create(
         [
             SaleLine(
@@ -288,15 +345,14 @@ def _complete(
         ]
     )
     add_sale_lines(day=sale.business_day, lines=lines)
+    return lines
+
+
+def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests) -> None:
     for payment in payments:
-        payment.sale, payment.shift, payment.created_by, payment.created_at = (
-            sale,
-            shift,
-            cashier,
-            now,
-        )
+        payment.sale, payment.shift = sale, shift
+        payment.created_by, payment.created_at = cashier, sale.created_at
     Payment.objects.bulk_create(payments)
-    _remember_children(sale, lines=lines, payments=payments)
     if momo_requests:
         # Payments were planned in tender order, so each request finds its payment by position.
         for tender, payment in zip(tenders, payments, strict=False):
@@ -304,6 +360,8 @@ def _complete(
                 momo_requests[tender.momo_request_id].payment = payment
         MobileMoneyRequest.objects.bulk_update(list(momo_requests.values()), ["payment"])
 
+
+def _take_stock(sale: Sale, cart: Cart, products: dict, cashier, shop) -> None:
     reference = Reference("pos.sale", str(sale.pk), f"Sale {sale.number}")
     apply_movements(
         lines=[
@@ -320,58 +378,26 @@ def _complete(
         allow_negative=shop.allow_negative_stock,
         locked=products,
     )
-    if customer is not None:
-        on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
-        record_customer_purchase(
-            customer_id=customer.pk, amount=sale.total, on_credit=on_credit, at=now
-        )
-        if on_credit:
-            create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
-    if below_minimum:
-        audit.record_on_commit(
-            action="sale.below_minimum_approved",
-            actor=approved_by or cashier,
-            target=sale,
-            details={
-                "cashier": cashier.username,
-                "lines": [
-                    {
-                        "product": products[cart.lines[i].product_id].sku,
-                        "unit_price": str(priced.lines[i].unit_price),
-                        "total": str(priced.lines[i].total),
-                        "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
-                    }
-                    for i in below_minimum
-                ],
-            },
-        )
-    if needs_approval:
-        audit.record_on_commit(
-            action="sale.discount_approved",
-            actor=approved_by or cashier,
-            target=sale,
-            details={
-                "cashier": cashier.username,
-                "discount_total": str(sale.discount_total),
-                "subtotal": str(sale.subtotal),
-            },
-        )
-    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
-    journal.append(events.sale_event(sale, lines, payments))
-    override = events.price_override_event(sale, lines)
-    if override is not None:
-        journal.append(override)
-    if needs_approval or below_minimum:
-        journal.append(
-            events.discount_approval_event(
-                sale,
-                approved_by_id=(approved_by or cashier).pk,
-                below_minimum=[cart.lines[i].product_id for i in below_minimum],
-            )
-        )
-    # Without a scheduled job, the first sale of a day closes the days before it.
-    transaction.on_commit(close_after_sale)
-    return sale
+
+
+def _audit_below_minimum(sale, cart, priced, products, below_minimum, cashier, approver) -> None:
+    audit.record_on_commit(
+        action="sale.below_minimum_approved",
+        actor=approver,
+        target=sale,
+        details={
+            "cashier": cashier.username,
+            "lines": [
+                {
+                    "product": products[cart.lines[i].product_id].sku,
+                    "unit_price": str(priced.lines[i].unit_price),
+                    "total": str(priced.lines[i].total),
+                    "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
+                }
+                for i in below_minimum
+            ],
+        },
+    )
 
 
 def _take_receipt_number(register_id: int) -> str:

@@ -19,13 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import Customer, Invoice, Payment, Shift, Tender
 from pos.money import format_money, to_currency
 from pos.services import journal, locks
 from pos.services.sequences import next_number
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 PAYABLE_STATUSES = {Invoice.Status.SENT, Invoice.Status.PARTLY_PAID}

@@ -36,6 +36,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts import audit
+from core.errors import DomainError
 from pos import errors
 from pos.mobile_money import InvalidPhoneNumber as MoMoInvalidPhone
 from pos.mobile_money import (
@@ -51,9 +52,8 @@ from pos.mobile_money import (
 )
 from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
 from pos.money import to_currency
+from pos.phones import normalise_phone
 from pos.services import locks
-from pos.services.customers import normalise_phone
-from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
 

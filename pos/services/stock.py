@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 
 from accounts import audit
+from core.errors import NotFound, PermissionDenied
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
 from pos.models import (
     JournalKind,
@@ -25,7 +26,6 @@ from pos.models import (
 )
 from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
-from vevurn.errors import NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
