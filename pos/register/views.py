@@ -672,6 +672,15 @@ def _place_error(error: DomainError, cart) -> dict:
     """Put a checkout refusal next to what caused it: a cart line, the tenders, the customer."""
     fields = list(error.fields) or [""]
     field = fields[0]
+    shortages = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
+    if shortages:  # every short line marked, each with its own figures
+        marked = {
+            i: shortages[line["product_id"]]
+            for i, line in enumerate(cart.lines)
+            if line["product_id"] in shortages
+        }
+        if marked:
+            return {"line_errors": marked}
     product_id = error.details.get("product_id")
     if isinstance(product_id, list):
         product_id = product_id[0] if product_id else None

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import (
@@ -135,46 +135,80 @@ def _replay(idempotency_key: UUID, fingerprint: str) -> Sale | None:
     return sale
 
 
+class _Problems:
+    """The validation errors of one request, collected so that every bad field is reported at
+    once: the first error is raised, carrying the fields of them all."""
+
+    def __init__(self):
+        self.errors: list[DomainError] = []
+
+    def check(self, validate, *args):
+        try:
+            return validate(*args)
+        except DomainError as error:
+            self.errors.append(error)
+            return None
+
+    def raise_any(self) -> None:
+        if not self.errors:
+            return
+        first = self.errors[0]
+        fields: dict[str, list[str]] = {}
+        for error in self.errors:
+            for name, messages in (error.fields or {"": [error.message]}).items():
+                fields.setdefault(name, []).extend(messages)
+        first.fields = fields
+        raise first
+
+
 def _validated(cart: Cart, tenders: list[TenderLine], places: int):
     if not cart.lines:
         raise errors.EmptyCart()
     if len(cart.lines) > MAX_LINES:
         raise errors.InvalidQuantity(f"A sale can have at most {MAX_LINES} lines.", field="lines")
-    lines = []
-    for i, line in enumerate(cart.lines):
-        quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
-        if not 0 < quantity <= MAX_QUANTITY:
-            raise errors.InvalidQuantity(
-                _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
-                field=f"lines.{i}.quantity",
-            )
-        unit_price = None
-        if line.unit_price is not None:
-            unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
-        discount = _amount(line.discount, places, f"lines.{i}.discount")
-        lines.append(CartLine(int(line.product_id), normalised(quantity), unit_price, discount))
-    order_discount = _amount(cart.order_discount, places, "order_discount")
+    problems = _Problems()
+    lines = [problems.check(_valid_line, i, line, places) for i, line in enumerate(cart.lines)]
+    order_discount = problems.check(_amount, cart.order_discount, places, "order_discount")
     if not tenders:
-        raise errors.TendersDoNotCover("Add at least one payment.", field="tenders")
-    clean_tenders = []
-    for i, tender in enumerate(tenders):
-        if tender.tender not in Tender.values:
-            raise errors.InvalidTender(f"Unknown tender {tender.tender!r}.", field=f"tenders.{i}")
-        amount = _amount(tender.amount, places, f"tenders.{i}.amount")
-        if amount == ZERO:
-            raise errors.InvalidTender("A payment cannot be zero.", field=f"tenders.{i}.amount")
-        manual_momo = tender.tender == Tender.MOBILE_MONEY and tender.momo_request_id is None
-        if manual_momo and not (tender.reference or "").strip():
-            raise errors.InvalidTender(
-                "Type the Mobile Money transaction id shown on the customer's phone.",
-                field=f"tenders.{i}.reference",
-            )
-        clean_tenders.append(
-            TenderLine(
-                tender.tender, amount, (tender.reference or "").strip(), tender.momo_request_id
-            )
+        problems.errors.append(
+            errors.TendersDoNotCover("Add at least one payment.", field="tenders")
         )
+    clean_tenders = [
+        problems.check(_valid_tender, i, tender, places) for i, tender in enumerate(tenders)
+    ]
+    problems.raise_any()
     return Cart(lines, order_discount, cart.customer_id), clean_tenders
+
+
+def _valid_line(i: int, line: CartLine, places: int) -> CartLine:
+    quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise errors.InvalidQuantity(
+            _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
+            field=f"lines.{i}.quantity",
+        )
+    unit_price = None
+    if line.unit_price is not None:
+        unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
+    discount = _amount(line.discount, places, f"lines.{i}.discount")
+    return CartLine(int(line.product_id), normalised(quantity), unit_price, discount)
+
+
+def _valid_tender(i: int, tender: TenderLine, places: int) -> TenderLine:
+    if tender.tender not in Tender.values:
+        raise errors.InvalidTender(f"Unknown tender {tender.tender!r}.", field=f"tenders.{i}")
+    amount = _amount(tender.amount, places, f"tenders.{i}.amount")
+    if amount == ZERO:
+        raise errors.InvalidTender("A payment cannot be zero.", field=f"tenders.{i}.amount")
+    manual_momo = tender.tender == Tender.MOBILE_MONEY and tender.momo_request_id is None
+    if manual_momo and not (tender.reference or "").strip():
+        raise errors.InvalidTender(
+            "Type the Mobile Money transaction id shown on the customer's phone.",
+            field=f"tenders.{i}.reference",
+        )
+    return TenderLine(
+        tender.tender, amount, (tender.reference or "").strip(), tender.momo_request_id
+    )
 
 
 def _amount(value, places: int, field_name: str) -> Decimal:
@@ -362,7 +396,21 @@ def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests
 
 
 def _take_stock(sale: Sale, cart: Cart, products: dict, cashier, shop) -> None:
+    """The sale's stock movements; a refusal names every short line (`lines.<i>`) at once."""
     reference = Reference("pos.sale", str(sale.pk), f"Sale {sale.number}")
+    try:
+        _move_stock(cart, products, cashier, shop, reference)
+    except errors.InsufficientStock as error:
+        short = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
+        error.fields = {
+            f"lines.{i}": [short[line.product_id]]
+            for i, line in enumerate(cart.lines)
+            if line.product_id in short
+        }
+        raise
+
+
+def _move_stock(cart: Cart, products: dict, cashier, shop, reference) -> None:
     apply_movements(
         lines=[
             MovementLine(

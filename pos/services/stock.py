@@ -62,6 +62,17 @@ class MovementLine:
     reference: Reference = Reference()
 
 
+def _quantities(lines: list[MovementLine]) -> list:
+    """Each line's quantity as a Decimal; none zero, every kind known."""
+    quantities = [to_decimal(line.quantity, field="quantity") for line in lines]
+    for line, quantity in zip(lines, quantities, strict=True):
+        if quantity == 0:
+            raise InvalidQuantity("Quantity cannot be zero.", field="quantity")
+        if line.kind not in MovementKind.values:
+            raise InvalidQuantity(f"Unknown movement kind {line.kind!r}.", field="kind")
+    return quantities
+
+
 def apply_movements(
     *,
     lines: list[MovementLine],
@@ -83,12 +94,7 @@ def apply_movements(
     """
     if not lines:
         return []
-    quantities = [to_decimal(line.quantity, field="quantity") for line in lines]
-    for line, quantity in zip(lines, quantities, strict=True):
-        if quantity == 0:
-            raise InvalidQuantity("Quantity cannot be zero.", field="quantity")
-        if line.kind not in MovementKind.values:
-            raise InvalidQuantity(f"Unknown movement kind {line.kind!r}.", field="kind")
+    quantities = _quantities(lines)
     if allow_negative is None:
         allow_negative = ShopSettings.load().allow_negative_stock
     actor = user if user is not None and user.is_authenticated else None
@@ -106,7 +112,7 @@ def apply_movements(
         if len(products) != len(ids):
             raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
         initial = {pk: p.stock_on_hand for pk, p in products.items()}
-        movements = []
+        movements, short = [], []
         for line, quantity in zip(lines, quantities, strict=True):
             product = products[line.product_id]
             check_places(
@@ -119,9 +125,7 @@ def apply_movements(
             before = product.stock_on_hand
             after = before + quantity
             if quantity < 0 and after < 0 and not allow_negative:
-                raise InsufficientStock(
-                    product=product, available=max(before, 0), requested=-quantity
-                )
+                short.append((product, max(before, 0), -quantity))  # reported all at once
             product.stock_on_hand = after
             movements.append(
                 StockMovement(
@@ -138,6 +142,8 @@ def apply_movements(
                     created_by=actor,
                 )
             )
+        if short:
+            raise InsufficientStock.for_shortages(short)
         StockMovement.objects.bulk_create(movements)
         _write_stock(products)
         crossed = [
