@@ -43,7 +43,11 @@ class LanguageMiddleware:
         language = request_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The next request on this thread (or a job, a command) starts from the default.
+            translation.deactivate()
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response

@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.errors import DomainError
 from monitoring.errors import (
     DATABASE_RETRY_AFTER,
     DATABASE_UNAVAILABLE,
@@ -20,7 +21,6 @@ from monitoring.errors import (
     report_system_error,
     too_large_message,
 )
-from vevurn.errors import DomainError
 
 
 def _field_messages(detail) -> dict:

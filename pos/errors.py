@@ -8,7 +8,7 @@ idempotency-key reuse stay 409; malformed input stays 400.
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from vevurn.errors import Conflict, DomainError, PermissionDenied
+from core.errors import Conflict, DomainError, PermissionDenied
 
 BUSINESS_RULE = 422
 
@@ -40,6 +40,36 @@ class InsufficientStock(Conflict):
                 "requested": as_json(requested),
             }
         super().__init__(message, **extra, **details)
+
+    @classmethod
+    def for_shortages(cls, shortages: list[tuple]) -> "InsufficientStock":
+        """Every short line at once: `shortages` are (product, available, requested). One line
+        reads as before; several are named in one message, and `details["shortages"]` lists
+        each (product_id, available, requested, message) so that a screen marks every line."""
+        from pos.quantities import as_json
+
+        each = [cls(product=p, available=a, requested=r) for p, a, r in shortages]
+        listed = [
+            {
+                "product_id": error.product.pk,
+                "available": as_json(error.available),
+                "requested": as_json(error.requested),
+                "message": error.message,
+            }
+            for error in each
+        ]
+        if len(each) == 1:
+            return cls(
+                product=each[0].product,
+                available=each[0].available,
+                requested=each[0].requested,
+                shortages=listed,
+            )
+        return cls(
+            " ".join(error.message for error in each),
+            product_id=[error.product.pk for error in each],
+            shortages=listed,
+        )
 
 
 OutOfStock = InsufficientStock

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from monitoring.errors import error_response
 from pos import receipts, selectors
 from pos.forms import StatementPeriodForm
@@ -33,7 +34,6 @@ from pos.services import mobile_money
 from pos.services.receipt_prints import record_receipt_print
 from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
-from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
 

@@ -1,5 +1,6 @@
 """Typed readers for environment variables, used by settings.py."""
 
+import datetime
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -42,3 +43,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_time(name: str, default: str) -> datetime.time:
+    """A time of day as HH:MM (24-hour clock)."""
+    value = os.environ.get(name, "").strip() or default
+    try:
+        return datetime.datetime.strptime(value, "%H:%M").time()
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a time as HH:MM, e.g. 21:30; got {value!r}."
+        ) from None

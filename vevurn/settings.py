@@ -14,7 +14,7 @@ from dotenv import load_dotenv
 
 from monitoring.logging import CONSOLE_FORMAT, json_formatter_config
 from monitoring.sentry import git_revision, init_sentry
-from vevurn.env import env, env_bool, env_int, env_list
+from vevurn.env import env, env_bool, env_int, env_list, env_time
 from vevurn.languages import LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -510,6 +510,16 @@ except ValueError:
     ) from None
 if any(day < 1 for day in INVOICE_REMINDER_DAYS):
     raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be 1 day or more.")
+# When the worker mails the day's reminders (shop time, HH:MM); pos.tasks.send_invoice_reminders.
+INVOICE_REMINDER_TIME = env_time("INVOICE_REMINDER_TIME", "09:00")
+# The nightly ledger checks and clean-up (pos.tasks.nightly_checks), shop time.
+NIGHTLY_CHECKS_TIME = env_time("NIGHTLY_CHECKS_TIME", "02:30")
+# Held carts older than this are deleted by the nightly job.
+HELD_SALE_RETENTION_DAYS = env_int("HELD_SALE_RETENTION_DAYS", 7)
+# Closing time: the day's summary goes to the owner (pos.tasks.send_daily_summary), shop time,
+# to DAILY_SUMMARY_EMAILS or, if empty, to every active user with the admin role.
+SHOP_CLOSING_TIME = env_time("SHOP_CLOSING_TIME", "21:00")
+DAILY_SUMMARY_EMAILS = env_list("DAILY_SUMMARY_EMAILS", [])
 
 # --- Health and request metrics -----------------------------------------------------------
 # monitoring/health.py and monitoring/metrics.py; README "Health and monitoring".

@@ -11,6 +11,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.errors import DomainError, NotFound
 from monitoring.ratelimit import limit
 from pos import errors, selectors
 from pos.models import (
@@ -32,7 +33,6 @@ from pos.services.catalogue import create_product, update_product
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.customers import create_customer, update_customer
 from pos.services.stock import adjust_stock
-from vevurn.errors import DomainError, NotFound
 
 from . import serializers as s
 from .filters import id_param, text_param

@@ -3,7 +3,7 @@ another tender; nothing from httpx or the reply's parsing escapes the client."""
 
 from django.utils.translation import gettext_lazy as _
 
-from vevurn.errors import DomainError
+from core.errors import DomainError
 
 
 class MoMoError(DomainError):

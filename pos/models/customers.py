@@ -1,7 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pos.errors import InvalidPhoneNumber
+from pos.phones import normalise_phone
 from vevurn.languages import language_choices
 
 
@@ -52,11 +55,6 @@ class Customer(models.Model):
         return f"{self.name} ({self.phone})"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from pos.errors import InvalidPhoneNumber
-        from pos.services.customers import normalise_phone
-
         if self.phone:
             try:
                 self.phone = normalise_phone(self.phone)

@@ -406,7 +406,11 @@ class Invoice(models.Model):
 class InvoiceReminder(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
     step = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    # Recorded first, mailed after (pos/services/invoice_reminders.py): null until sent.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a run is mailing it
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [

@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
+from core.errors import DomainError
 from pos.models import CashMovement, Register, Shift, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
-from vevurn.errors import DomainError
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal(0)}
 

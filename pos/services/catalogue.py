@@ -6,13 +6,13 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts import audit
+from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidPrice, PriceBelowMinimum
 from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product
 from pos.models.stock import OPENING_STOCK
 from pos.money import format_money
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, apply_movements
-from vevurn.errors import NotFound, PermissionDenied
 
 PRICE_FIELDS = ("cost_price", "retail_price", "wholesale_price", "minimum_price")
 OPENING_STOCK_REASON = OPENING_STOCK

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from core.errors import PermissionDenied
 from pos.errors import InvalidQuantity
 from pos.models import (
     JournalKind,
@@ -20,7 +21,6 @@ from pos.models import (
 from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import PermissionDenied
 
 
 def count_differences(counted: dict[int, Decimal]) -> list[dict]:

@@ -31,6 +31,7 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
+from core.errors import PermissionDenied
 from pos.models import (
     PRODUCT_EDITABLE_FIELDS,
     Category,
@@ -43,7 +44,6 @@ from pos.quantities import normalised
 from pos.services import locks
 from pos.services.catalogue import write_product_changes
 from pos.spreadsheet import csv_writer, unneutralise
-from vevurn.errors import PermissionDenied
 
 # The CSV's columns: SKU first (it names the row), then what a manager may edit.
 COLUMNS = ["sku", *(name for name in PRODUCT_EDITABLE_FIELDS if name != "sku")]
@@ -108,20 +108,7 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
             report.error(1, "", gettext("The file is empty: expected a header row."))
             return []
         header = [h.strip().lower() for h in header]
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = REQUIRED_COLUMNS - set(header)
-        if unknown:
-            report.error(
-                1,
-                ", ".join(unknown),
-                gettext("Unknown column(s). Allowed: %(columns)s.")
-                % {"columns": ", ".join(COLUMNS)},
-            )
-        if missing:
-            report.error(1, ", ".join(sorted(missing)), gettext("Required column(s) missing."))
-        if len(set(header)) != len(header):
-            report.error(1, "", gettext("A column appears twice in the header."))
-        if report.errors:
+        if not _header_ok(header, report):
             return []
         rows = []
         for values in reader:
@@ -150,6 +137,23 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
     except csv.Error as exc:
         report.error(reader.line_num, "", gettext("Malformed CSV: %(exc)s.") % {"exc": exc})
         return []
+
+
+def _header_ok(header: list[str], report: ImportReport) -> bool:
+    """Every column known, the required ones present, none twice; each problem reported."""
+    unknown = [h for h in header if h not in COLUMNS]
+    missing = REQUIRED_COLUMNS - set(header)
+    if unknown:
+        report.error(
+            1,
+            ", ".join(unknown),
+            gettext("Unknown column(s). Allowed: %(columns)s.") % {"columns": ", ".join(COLUMNS)},
+        )
+    if missing:
+        report.error(1, ", ".join(sorted(missing)), gettext("Required column(s) missing."))
+    if len(set(header)) != len(header):
+        report.error(1, "", gettext("A column appears twice in the header."))
+    return not report.errors
 
 
 def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> ImportReport:

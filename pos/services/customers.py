@@ -1,40 +1,14 @@
 """Customers: Rwandan phone numbers, and the totals the checkout keeps up to date."""
 
-import re
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from pos.errors import InvalidPhoneNumber
+from core.errors import NotFound, PermissionDenied
 from pos.models import Customer
 from pos.services import locks
-from vevurn.errors import NotFound, PermissionDenied
-
-# Rwandan mobile numbers: 07X XXX XXXX nationally, +250 7X XXX XXXX internationally.
-_MOBILE = re.compile(r"^7[0-9]{8}$")
-
-
-def normalise_phone(raw: str) -> str:
-    """'0788 123 456', '788123456', '250788123456', '+250 788-123-456' -> '+250788123456'."""
-    digits = re.sub(r"[\s\-().]", "", raw or "")
-    if digits.startswith("+"):
-        digits = digits[1:]
-        if not digits.startswith("250"):
-            raise InvalidPhoneNumber(field="phone")
-    if not digits.isdigit():
-        raise InvalidPhoneNumber(field="phone")
-    if digits.startswith("250") and len(digits) == 12:
-        local = digits[3:]
-    elif digits.startswith("0") and len(digits) == 10:
-        local = digits[1:]
-    else:
-        local = digits
-    if not _MOBILE.match(local):
-        raise InvalidPhoneNumber(field="phone")
-    return "+250" + local
-
 
 # Written only by the sales services (record_customer_purchase, invoices): never by an edit.
 COUNTER_FIELDS = ("total_spent", "visits", "last_purchase_at", "balance")

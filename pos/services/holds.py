@@ -4,18 +4,21 @@ Holding moves no stock and no money; the cart is stored as JSON with amounts as 
 resumed cart goes through the normal checkout, which prices and checks it again.
 """
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from core.errors import NotFound
 from pos import errors
 from pos.models import Customer, HeldSale, Product, Register
 from pos.quantities import as_json, normalised, to_decimal
 from pos.services import locks
 from pos.services.checkout import Cart, CartLine
-from vevurn.errors import NotFound
 
 MAX_NOTE = 120
 
@@ -130,3 +133,12 @@ def cart_from_json(data: dict) -> Cart:
             gettext("This held sale is damaged and cannot be resumed.")
         ) from None
     return Cart(lines, order_discount, data.get("customer_id"))
+
+
+def expire_held_sales(now=None) -> int:
+    """Delete held sales older than HELD_SALE_RETENTION_DAYS (the nightly job). Holding moves no
+    stock and takes no number, so a forgotten cart can go without a trace but its audit line."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.HELD_SALE_RETENTION_DAYS)
+    deleted, _ = HeldSale.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

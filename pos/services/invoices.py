@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import Customer, Invoice, Payment, Shift, Tender
 from pos.money import format_money, to_currency
 from pos.services import journal, locks
 from pos.services.sequences import next_number
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 PAYABLE_STATUSES = {Invoice.Status.SENT, Invoice.Status.PARTLY_PAID}

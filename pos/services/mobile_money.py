@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts import audit
+from core.errors import DomainError
 from pos import errors
 from pos.mobile_money import InvalidPhoneNumber as MoMoInvalidPhone
 from pos.mobile_money import (
@@ -52,9 +53,8 @@ from pos.mobile_money import (
 )
 from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
 from pos.money import to_currency
+from pos.phones import normalise_phone
 from pos.services import locks
-from pos.services.customers import normalise_phone
-from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.momo")
 

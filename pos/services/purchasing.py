@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidQuantity, InvalidStatusTransition, OverReceipt
 from pos.models import (
     JournalKind,
@@ -19,7 +20,6 @@ from pos.money import to_currency
 from pos.quantities import check_places, to_decimal
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound, PermissionDenied
 
 S = PurchaseOrderStatus
 

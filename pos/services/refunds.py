@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import (
@@ -49,12 +50,11 @@ from pos.models import (
 )
 from pos.money import format_money, split_vat, to_currency
 from pos.quantities import as_json, check_places, to_decimal
-from pos.services import journal, locks
+from pos.services import approvals, journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_LINES = 200
@@ -121,15 +121,23 @@ def refund_sale(
     lines: list[RefundLineInput],
     reason: str,
     tender: str = Tender.CASH,
+    approved_by=None,
 ) -> Refund:
-    """Refund (part of) a sale, line by line, paid out of `shift` (needs `pos.refund_sale`)."""
-    if not user.has_perm("pos.refund_sale"):
-        raise errors.NotAllowed(gettext("Only a manager can refund a sale."))
+    """Refund (part of) a sale, line by line, paid out of `shift`. Needs `pos.refund_sale`: the
+    user's own, or that of `approved_by`, the manager who approved it at the till (then audited
+    as `sale.refund_override` in this transaction)."""
+    at_the_till = user
+    _check_shift_user(shift, at_the_till)
+    user = approvals.authoriser(
+        user=user,
+        approved_by=approved_by,
+        permission="pos.refund_sale",
+        refusal="Only a manager can refund a sale.",
+    )
     if not isinstance(sale, Sale):
         raise errors.RefundNotAllowed(gettext("Only a sale can be refunded, not a refund."))
     reason = _reason(reason)
     tender = _tender(tender, has_customer=sale.customer_id is not None)
-    _check_shift_user(shift, user)
     quantities = _check_lines(lines, "sale_line_id")
     if len({line.sale_line_id for line in lines}) != len(lines):
         raise errors.InvalidQuantity(gettext("Each sale line can appear only once."), field="lines")
@@ -208,6 +216,13 @@ def refund_sale(
             )
         refund = _write_refund(
             sale=sale, shift=shift, user=user, planned=planned, reason=reason, tender=tender
+        )
+        approvals.record_override(
+            action="sale.refund_override",
+            authorised_by=user,
+            user=at_the_till,
+            target=sale,
+            details={"refund": refund.number, "total": str(refund.total)},
         )
         audit.record_on_commit(
             action="sale.refunded",

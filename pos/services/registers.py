@@ -8,9 +8,9 @@ the edit screen was open keeps its number, and the next sale never takes it agai
 from django.db import transaction
 from django.utils.translation import gettext
 
+from core.errors import NotFound, PermissionDenied
 from pos.models import Register
 from pos.services import locks
-from vevurn.errors import NotFound, PermissionDenied
 
 # The code prefixes every receipt number already printed: fixed once the register exists.
 EDITABLE_FIELDS = ("name", "is_active")

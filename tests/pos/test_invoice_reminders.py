@@ -130,26 +130,68 @@ def test_customers_without_email_are_skipped(make_customer, invoice_for, setting
     assert steps(no_mail) == []  # nothing recorded: an email added later still gets reminded
 
 
-def test_a_failed_mail_is_logged_and_never_sent_twice(
+def test_a_failed_mail_is_sent_by_the_next_run_and_never_twice(
     make_customer, invoice_for, settings, monkeypatch, caplog
 ):
-    """The reminder row is committed before the mail goes out: at most one mail per step."""
+    """The reminder is recorded before the mail goes out and marked sent after: a mail that
+    failed is sent by the next run (the job's retry), and a sent one is never sent again."""
     settings.INVOICE_REMINDER_DAYS = [1]
     invoice = invoice_for(make_customer(), days_overdue=2)
 
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr(
-        "pos.management.commands.send_invoice_reminders.send_mail", broken, raising=True
-    )
+    monkeypatch.setattr("pos.services.invoice_reminders.send_mail", broken, raising=True)
     assert run() == "Sent 0 invoice reminder(s), skipped 0, 1 failed (see the log)."
-    assert "INV-000001 (step 1 days) was recorded but not sent" in caplog.text
-    assert steps(invoice) == [1]
+    assert "INV-000001 (step 1 days) not sent; the next run tries again" in caplog.text
+    reminder = invoice.reminders.get()
+    assert reminder.sent_at is None
+    assert reminder.last_error == "ConnectionRefusedError: SMTP down"
 
     monkeypatch.undo()
+    assert run() == "Sent 1 invoice reminder(s), skipped 1."
+    assert len(mail.outbox) == 1
+    assert run() == "Sent 0 invoice reminder(s), skipped 1."
+    assert len(mail.outbox) == 1
+    reminder.refresh_from_db()
+    assert (reminder.attempts, reminder.sent_at is not None) == (2, True)
+
+
+def test_a_run_cut_off_while_mailing_sends_nothing_more_that_day(
+    make_customer, invoice_for, settings
+):
+    """Claimed today and never marked (the worker was killed mid-send): not again today,
+    but the next day's run sends it."""
+    settings.INVOICE_REMINDER_DAYS = [1]
+    invoice = invoice_for(make_customer(), days_overdue=2)
+    InvoiceReminder.objects.create(invoice=invoice, step=1, claimed_at=timezone.now())
+
     assert run() == "Sent 0 invoice reminder(s), skipped 1."
     assert mail.outbox == []
+
+    InvoiceReminder.objects.update(claimed_at=timezone.now() - datetime.timedelta(days=1))
+    assert run() == "Sent 1 invoice reminder(s), skipped 1."
+    assert len(mail.outbox) == 1
+
+
+def test_the_daily_job_fails_on_a_mail_failure_and_its_retry_sends_it(
+    make_customer, invoice_for, settings, monkeypatch
+):
+    from pos.tasks import send_invoice_reminders
+
+    settings.INVOICE_REMINDER_DAYS = [1]
+    invoice_for(make_customer(), days_overdue=2)
+    monkeypatch.setattr(
+        "pos.services.invoice_reminders.send_mail",
+        lambda *a, **k: (_ for _ in ()).throw(ConnectionRefusedError("SMTP down")),
+    )
+    result = send_invoice_reminders.enqueue()  # at once in tests
+    assert result.status == "FAILED"
+    assert "ReminderMailFailed" in result.errors[0].exception_class_path
+
+    monkeypatch.undo()
+    assert send_invoice_reminders.enqueue().status == "SUCCESSFUL"
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.parametrize(
@@ -167,3 +209,19 @@ def test_reminder_days_come_from_the_environment(value, expected):
         result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "vevurn.settings", **env})
         assert result.returncode != 0
         assert "INVOICE_REMINDER_DAYS" in result.stderr and expected in result.stderr
+
+
+def test_reminder_time_comes_from_the_environment():
+    from tests.test_settings import load_settings, run
+
+    env = {"DEBUG": "1", "INVOICE_REMINDER_TIME": "18:30"}
+    assert load_settings(env, "INVOICE_REMINDER_TIME") == {"INVOICE_REMINDER_TIME": "18:30:00"}
+    code = "import django; django.setup()"
+    bad = {
+        "DJANGO_SETTINGS_MODULE": "vevurn.settings",
+        "DEBUG": "1",
+        "INVOICE_REMINDER_TIME": "6pm",
+    }
+    result = run(["-c", code], bad)
+    assert result.returncode != 0
+    assert "INVOICE_REMINDER_TIME must be a time as HH:MM" in result.stderr
