@@ -4,98 +4,190 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pos', '0015_invoice_reminder_sending'),
+        ("pos", "0015_invoice_reminder_sending"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='cashmovement',
-            options={'ordering': ['created_at'], 'verbose_name': 'cash movement', 'verbose_name_plural': 'cash movements'},
+            name="cashmovement",
+            options={
+                "ordering": ["created_at"],
+                "verbose_name": "cash movement",
+                "verbose_name_plural": "cash movements",
+            },
         ),
         migrations.AlterModelOptions(
-            name='category',
-            options={'ordering': ['name'], 'verbose_name': 'category', 'verbose_name_plural': 'categories'},
+            name="category",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+            },
         ),
         migrations.AlterModelOptions(
-            name='chainhead',
-            options={'verbose_name': 'chain head', 'verbose_name_plural': 'chain heads'},
+            name="chainhead",
+            options={"verbose_name": "chain head", "verbose_name_plural": "chain heads"},
         ),
         migrations.AlterModelOptions(
-            name='customer',
-            options={'ordering': ['name'], 'verbose_name': 'customer', 'verbose_name_plural': 'customers'},
+            name="customer",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+            },
         ),
         migrations.AlterModelOptions(
-            name='heldsale',
-            options={'ordering': ['-created_at'], 'verbose_name': 'held sale', 'verbose_name_plural': 'held sales'},
+            name="heldsale",
+            options={
+                "ordering": ["-created_at"],
+                "verbose_name": "held sale",
+                "verbose_name_plural": "held sales",
+            },
         ),
         migrations.AlterModelOptions(
-            name='invoice',
-            options={'ordering': ['-issued_at'], 'verbose_name': 'invoice', 'verbose_name_plural': 'invoices'},
+            name="invoice",
+            options={
+                "ordering": ["-issued_at"],
+                "verbose_name": "invoice",
+                "verbose_name_plural": "invoices",
+            },
         ),
         migrations.AlterModelOptions(
-            name='lowstockalert',
-            options={'ordering': ['acknowledged', '-created_at'], 'verbose_name': 'low stock alert', 'verbose_name_plural': 'low stock alerts'},
+            name="lowstockalert",
+            options={
+                "ordering": ["acknowledged", "-created_at"],
+                "verbose_name": "low stock alert",
+                "verbose_name_plural": "low stock alerts",
+            },
         ),
         migrations.AlterModelOptions(
-            name='mobilemoneyrequest',
-            options={'ordering': ['-created_at'], 'verbose_name': 'Mobile Money request', 'verbose_name_plural': 'Mobile Money requests'},
+            name="mobilemoneyrequest",
+            options={
+                "ordering": ["-created_at"],
+                "verbose_name": "Mobile Money request",
+                "verbose_name_plural": "Mobile Money requests",
+            },
         ),
         migrations.AlterModelOptions(
-            name='payment',
-            options={'ordering': ['id'], 'verbose_name': 'payment', 'verbose_name_plural': 'payments'},
+            name="payment",
+            options={
+                "ordering": ["id"],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+            },
         ),
         migrations.AlterModelOptions(
-            name='product',
-            options={'ordering': ['name'], 'permissions': [('adjust_stock', 'Can adjust stock with a reason'), ('receive_stock', 'Can receive purchase orders'), ('count_stock', 'Can post stock counts'), ('import_products', 'Can import and export products as CSV')], 'verbose_name': 'product', 'verbose_name_plural': 'products'},
+            name="product",
+            options={
+                "ordering": ["name"],
+                "permissions": [
+                    ("adjust_stock", "Can adjust stock with a reason"),
+                    ("receive_stock", "Can receive purchase orders"),
+                    ("count_stock", "Can post stock counts"),
+                    ("import_products", "Can import and export products as CSV"),
+                ],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+            },
         ),
         migrations.AlterModelOptions(
-            name='purchaseorder',
-            options={'ordering': ['-created_at'], 'verbose_name': 'purchase order', 'verbose_name_plural': 'purchase orders'},
+            name="purchaseorder",
+            options={
+                "ordering": ["-created_at"],
+                "verbose_name": "purchase order",
+                "verbose_name_plural": "purchase orders",
+            },
         ),
         migrations.AlterModelOptions(
-            name='purchaseorderline',
-            options={'verbose_name': 'purchase order line', 'verbose_name_plural': 'purchase order lines'},
+            name="purchaseorderline",
+            options={
+                "verbose_name": "purchase order line",
+                "verbose_name_plural": "purchase order lines",
+            },
         ),
         migrations.AlterModelOptions(
-            name='refund',
-            options={'ordering': ['-created_at'], 'verbose_name': 'refund', 'verbose_name_plural': 'refunds'},
+            name="refund",
+            options={
+                "ordering": ["-created_at"],
+                "verbose_name": "refund",
+                "verbose_name_plural": "refunds",
+            },
         ),
         migrations.AlterModelOptions(
-            name='refundline',
-            options={'verbose_name': 'refund line', 'verbose_name_plural': 'refund lines'},
+            name="refundline",
+            options={"verbose_name": "refund line", "verbose_name_plural": "refund lines"},
         ),
         migrations.AlterModelOptions(
-            name='register',
-            options={'ordering': ['code'], 'verbose_name': 'register', 'verbose_name_plural': 'registers'},
+            name="register",
+            options={
+                "ordering": ["code"],
+                "verbose_name": "register",
+                "verbose_name_plural": "registers",
+            },
         ),
         migrations.AlterModelOptions(
-            name='sale',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('sell', 'Can sell at the till and open and close their own shift'), ('approve_discount', 'Can give or approve discounts beyond the cashier limit'), ('void_sale', 'Can void a sale in the same open shift'), ('refund_sale', 'Can refund a sale'), ('refund_without_receipt', 'Can refund without a receipt'), ('close_any_shift', "Can close another cashier's shift"), ('view_reports', 'Can view reports and the manager dashboard')], 'verbose_name': 'sale', 'verbose_name_plural': 'sales'},
+            name="sale",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("sell", "Can sell at the till and open and close their own shift"),
+                    ("approve_discount", "Can give or approve discounts beyond the cashier limit"),
+                    ("void_sale", "Can void a sale in the same open shift"),
+                    ("refund_sale", "Can refund a sale"),
+                    ("refund_without_receipt", "Can refund without a receipt"),
+                    ("close_any_shift", "Can close another cashier's shift"),
+                    ("view_reports", "Can view reports and the manager dashboard"),
+                ],
+                "verbose_name": "sale",
+                "verbose_name_plural": "sales",
+            },
         ),
         migrations.AlterModelOptions(
-            name='saleline',
-            options={'ordering': ['id'], 'verbose_name': 'sale line', 'verbose_name_plural': 'sale lines'},
+            name="saleline",
+            options={
+                "ordering": ["id"],
+                "verbose_name": "sale line",
+                "verbose_name_plural": "sale lines",
+            },
         ),
         migrations.AlterModelOptions(
-            name='shift',
-            options={'ordering': ['-opened_at'], 'verbose_name': 'shift', 'verbose_name_plural': 'shifts'},
+            name="shift",
+            options={
+                "ordering": ["-opened_at"],
+                "verbose_name": "shift",
+                "verbose_name_plural": "shifts",
+            },
         ),
         migrations.AlterModelOptions(
-            name='stockcount',
-            options={'ordering': ['-created_at'], 'verbose_name': 'stock count', 'verbose_name_plural': 'stock counts'},
+            name="stockcount",
+            options={
+                "ordering": ["-created_at"],
+                "verbose_name": "stock count",
+                "verbose_name_plural": "stock counts",
+            },
         ),
         migrations.AlterModelOptions(
-            name='stockcountline',
-            options={'verbose_name': 'stock count line', 'verbose_name_plural': 'stock count lines'},
+            name="stockcountline",
+            options={
+                "verbose_name": "stock count line",
+                "verbose_name_plural": "stock count lines",
+            },
         ),
         migrations.AlterModelOptions(
-            name='stockmovement',
-            options={'ordering': ['-created_at', '-id'], 'verbose_name': 'stock movement', 'verbose_name_plural': 'stock movements'},
+            name="stockmovement",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "verbose_name": "stock movement",
+                "verbose_name_plural": "stock movements",
+            },
         ),
         migrations.AlterModelOptions(
-            name='supplier',
-            options={'ordering': ['name'], 'verbose_name': 'supplier', 'verbose_name_plural': 'suppliers'},
+            name="supplier",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "supplier",
+                "verbose_name_plural": "suppliers",
+            },
         ),
     ]
