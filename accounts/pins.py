@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import User
-from vevurn.errors import DomainError, PermissionDenied
+from core.errors import DomainError, PermissionDenied
 
 PIN_PATTERN = re.compile(r"\d{4,6}")
 MAX_WRONG_PINS = 5

@@ -17,7 +17,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit
-from vevurn.errors import DomainError, PermissionDenied
+from core.errors import DomainError, PermissionDenied
 
 DEVICE_NAME = "Authenticator app"
 

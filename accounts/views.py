@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language as django_set_language
 
 from accounts import pins, services, two_factor
+from core.errors import DomainError
 from monitoring.ratelimit import (
     add_headers,
     exhausted_login_limit,
@@ -21,7 +22,6 @@ from monitoring.ratelimit import (
     login_slot,
     wait_message,
 )
-from vevurn.errors import DomainError
 from vevurn.languages import LANGUAGE_CODES
 
 

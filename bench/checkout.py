@@ -421,7 +421,7 @@ def print_profile(out: Path, top: int = 15) -> None:
     print_table(["function", "%"], [[f, 100 * n / total] for f, n in own.most_common(top)])
 
 
-PROJECT_PACKAGES = ("pos/", "accounts/", "monitoring/", "vevurn/")
+PROJECT_PACKAGES = ("pos/", "accounts/", "monitoring/", "core/", "vevurn/")
 
 
 def _frame(frame: str) -> str:

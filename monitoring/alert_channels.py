@@ -11,20 +11,17 @@ from django.core.mail import send_mail
 from django.db import DatabaseError
 from django.utils import timezone
 
+from monitoring import registry
+
 if TYPE_CHECKING:
-    from monitoring.alert_rules import Rule
-    from monitoring.alerts import Transition
+    from monitoring.alert_rules import Rule, Transition
 
 logger = logging.getLogger("vevurn.alerts")
 
 
 def shop_name() -> str:
-    try:
-        from pos.models import ShopSettings
-
-        return ShopSettings.load().name
-    except Exception:
-        return "Vevurn POS"
+    """The shop's name (as the shop registered it), for subjects."""
+    return registry.shop_name()
 
 
 def message(rule: Rule, firing: bool, items: list[Transition], shop: str) -> tuple[str, str]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import timedelta
-from decimal import Decimal
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import F, Q
 from django.utils import timezone
 
-from monitoring import metrics
+from monitoring import metrics, registry
 
 
 @dataclasses.dataclass
@@ -22,6 +20,17 @@ class Rule:
     check: object  # () -> {key: summary} of what is true now
     is_event: bool = False
     business: bool = False
+
+
+@dataclasses.dataclass
+class Transition:
+    """A rule's key starting or stopping to fire (monitoring/alerts.py finds them)."""
+
+    rule: Rule
+    key: str
+    firing: bool  # True: started (or an event), False: ended
+    summary: str
+    at: datetime
 
 
 def window_figures(minutes: int) -> dict:
@@ -89,47 +98,6 @@ def check_redis_fallback(config: dict) -> dict[str, str]:
     }
 
 
-def check_low_stock(config: dict) -> dict[str, str]:
-    from pos.models import Product
-
-    products = (
-        Product.objects.filter(
-            low_stock_alerts__acknowledged=False, stock_on_hand__lte=F("reorder_level")
-        )
-        .filter(status="active")
-        .distinct()
-        .order_by("pk")
-    )
-    return {
-        str(p.pk): f"{p.name} ({p.sku}): {p.format_quantity(p.stock_on_hand)} left, "
-        f"reorder level {p.format_quantity(p.reorder_level)}."
-        for p in products
-    }
-
-
-def check_cash_difference(config: dict) -> dict[str, str]:
-    from pos.models import Shift
-    from pos.money import format_money
-
-    threshold = Decimal(config["threshold"])
-    since = timezone.now() - timedelta(hours=config["lookback_hours"])
-    shifts = (
-        Shift.objects.filter(status=Shift.Status.CLOSED, closed_at__gte=since)
-        .filter(Q(over_short__gt=threshold) | Q(over_short__lt=-threshold))
-        .select_related("register", "cashier")
-        .order_by("pk")
-    )
-    found = {}
-    for shift in shifts:
-        direction = "over" if shift.over_short > 0 else "short"
-        found[str(shift.pk)] = (
-            f"Shift {shift.pk} on {shift.register.name} ({shift.cashier.get_username()}) closed "
-            f"{format_money(abs(shift.over_short))} {direction} at "
-            f"{timezone.localtime(shift.closed_at):%Y-%m-%d %H:%M}."
-        )
-    return found
-
-
 def check_jobs_down(config: dict) -> dict[str, str]:
     """Per process kind: no worker (or scheduler) heartbeat for three intervals."""
     from jobs import health as jobs
@@ -190,19 +158,6 @@ def rules() -> list[Rule]:
             lambda: check_redis_fallback(config["redis_fallback"]),
         ),
         Rule(
-            "low_stock",
-            "Low stock",
-            lambda: check_low_stock(config["low_stock"]),
-            business=True,
-        ),
-        Rule(
-            "cash_difference",
-            f"Cash difference beyond {config['cash_difference']['threshold']:,} at a shift close",
-            lambda: check_cash_difference(config["cash_difference"]),
-            is_event=True,
-            business=True,
-        ),
-        Rule(
             "worker_down",
             "Background worker or scheduler down",
             lambda: check_jobs_down(config["worker_down"]),
@@ -213,4 +168,6 @@ def rules() -> list[Rule]:
             lambda: check_jobs_failing(config["job_failing"]),
         ),
     ]
+    for factory in registry.alert_rule_factories:  # the shop's own (pos/monitoring.py)
+        all_rules.extend(factory(config))
     return [rule for rule in all_rules if config[rule.name]["enabled"]]

@@ -37,7 +37,7 @@ from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from monitoring.alert_channels import notify
-from monitoring.alert_rules import Rule, rules
+from monitoring.alert_rules import Rule, Transition, rules
 
 logger = logging.getLogger("vevurn.alerts")
 
@@ -55,15 +55,6 @@ def current_minute() -> int:
 
 
 # --- state: open incidents (the database), with the cache's copy for a database outage ----------
-
-
-@dataclasses.dataclass
-class Transition:
-    rule: Rule
-    key: str
-    firing: bool  # True: started (or an event), False: ended
-    summary: str
-    at: datetime
 
 
 def load_firing() -> tuple[dict[tuple[str, str], dict], bool]:

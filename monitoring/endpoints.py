@@ -1,44 +1,19 @@
 """JSON endpoints for operators under /api/monitoring/ (staff only, or the monitoring token)."""
 
-import hmac
 import os
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from monitoring import metrics
+from monitoring.access import staff_json
 from monitoring.cache import redis_status
 from monitoring.errors import error_response
 
 MAX_RECENT = 1000  # the ring's size
-
-
-def has_monitoring_token(request) -> bool:
-    """`Authorization: Bearer <MONITORING_API_TOKEN>` -- a read-only key for an external monitor
-    (DRF tokens do not exist yet). Off while the setting is empty."""
-    expected = settings.MONITORING_API_TOKEN
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(expected) and scheme == "Bearer" and hmac.compare_digest(given, expected)
-
-
-def staff_json(view):
-    """Staff (or the monitoring token) only; anonymous callers get a 401 and others a 403, as
-    JSON (never a redirect)."""
-
-    def wrapped(request, *args, **kwargs):
-        if has_monitoring_token(request):
-            return view(request, *args, **kwargs)
-        if not request.user.is_authenticated:
-            return error_response(request, "not_authenticated", "Sign in to see this.", 401)
-        if not request.user.is_staff:
-            return error_response(
-                request, "permission_denied", "You are not allowed to see this.", 403
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class BadParameter(Exception):
@@ -53,9 +28,17 @@ def int_param(request, name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter(name, f"Must be a whole number from {low} to {high}.") from None
+        raise BadParameter(
+            name,
+            gettext("Must be a whole number from %(low)s to %(high)s.")
+            % {"low": low, "high": high},
+        ) from None
     if not low <= value <= high:
-        raise BadParameter(name, f"Must be a whole number from {low} to {high}.")
+        raise BadParameter(
+            name,
+            gettext("Must be a whole number from %(low)s to %(high)s.")
+            % {"low": low, "high": high},
+        )
     return value
 
 
@@ -67,7 +50,11 @@ def with_parameters(view):
             return view(request, *args, **kwargs)
         except BadParameter as error:
             return error_response(
-                request, "invalid", "Invalid parameter.", 400, {error.name: [error.message]}
+                request,
+                "invalid",
+                gettext("Invalid parameter."),
+                400,
+                {error.name: [error.message]},
             )
 
     return wrapped

@@ -15,8 +15,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from monitoring import request_context
-from vevurn.errors import DomainError
 
 logger = logging.getLogger("vevurn.errors")
 

@@ -36,6 +36,7 @@ from health_check.contrib import psutil as stock_psutil
 from health_check.exceptions import HealthCheckException, ServiceWarning
 
 from monitoring import draining
+from monitoring.access import staff_json
 from monitoring.checks import (
     CacheFallback,
     CacheRoundTrip,
@@ -49,7 +50,6 @@ from monitoring.checks import (
     memory_facts,
     short_error,
 )
-from monitoring.endpoints import staff_json
 from monitoring.errors import error_payload
 
 logger = logging.getLogger("vevurn.health")

@@ -10,6 +10,7 @@ import sentry_sdk
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404
 
+from core.errors import DomainError
 from monitoring import request_context
 from monitoring.client_ip import client_ip, is_trusted_proxy, trusted_proxies
 from monitoring.errors import (
@@ -19,7 +20,6 @@ from monitoring.errors import (
     report_system_error,
 )
 from monitoring.views import database_unavailable, render_error
-from vevurn.errors import DomainError
 
 access_logger = logging.getLogger("vevurn.access")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db.models import Count, F, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -32,9 +31,10 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from monitoring import metrics
+from monitoring import registry as registered
+from monitoring.access import staff_json
 from monitoring.cache import redis_status
 from monitoring.client_ip import client_ip, is_trusted_proxy, networks
-from monitoring.endpoints import staff_json
 
 HEALTH_STATES = ("ok", "warning", "failed", "skipped")
 # Every 4th of the 63 log buckets (x1.2^4, about x2.07: 1 ms, 2.1 ms, 4.3 ms ... 56 s): exact
@@ -188,35 +188,6 @@ def _timestamp(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def business_families():
-    from pos.models import Product, Sale, ShopSettings
-
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = Sale.objects.filter(status=Sale.Status.COMPLETED, created_at__gte=start).aggregate(
-        count=Count("id"), value=Sum("total")
-    )
-    currency = ShopSettings.load().currency_code
-    count = GaugeMetricFamily(
-        "vevurn_sales_today", "Completed sales since midnight, shop time (voids excluded)."
-    )
-    count.add_metric([], today["count"])
-    # Money is Decimal everywhere in the app; the exposition format is a float by definition.
-    value = GaugeMetricFamily(
-        "vevurn_sales_today_value",
-        "Value of completed sales since midnight, shop time, in the shop's currency.",
-        labels=["currency"],
-    )
-    value.add_metric([currency], float(today["value"] or 0))
-    low = GaugeMetricFamily(
-        "vevurn_low_stock_products", "Active products at or below their reorder level."
-    )
-    low.add_metric(
-        [],
-        Product.objects.filter(status="active", stock_on_hand__lte=F("reorder_level")).count(),
-    )
-    return [count, value, low]
-
-
 def jobs_families():
     """The background jobs (jobs/): the queue in the database, and who is alive."""
     from jobs import health as jobs
@@ -264,8 +235,9 @@ class ClusterCollector(Collector):
         yield from window_families()
         yield from health_families()
         yield from redis_families()
-        yield from business_families()
         yield from jobs_families()
+        for families in registered.metric_families:  # the shop's own (pos/monitoring.py)
+            yield from families()
 
 
 def build_registry() -> CollectorRegistry:

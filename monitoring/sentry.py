@@ -13,7 +13,7 @@ from pathlib import Path
 import sentry_sdk
 from sentry_sdk.integrations.logging import ignore_logger
 
-from vevurn.errors import DomainError
+from core.errors import DomainError
 
 
 def git_revision(base_dir: Path) -> str | None:

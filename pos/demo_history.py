@@ -20,13 +20,13 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
+from core.errors import DomainError
 from pos.models import Customer, Invoice, Product, Register, Sale, Shift, Tender
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.invoices import record_invoice_payment
 from pos.services.refunds import RefundLineInput, refund_sale
 from pos.services.shifts import close_shift, expected_by_tender, open_shift
 from pos.services.voids import void_sale
-from vevurn.errors import DomainError
 
 DAYS = 90
 OPENING_FLOAT = Decimal(20000)

@@ -8,7 +8,9 @@ from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
+from pos.errors import InvalidPhoneNumber
 from pos.models import Customer, Product, ProductStatus, Refund
+from pos.phones import normalise_phone
 
 
 def product_lookup(code: str) -> Product | None:
@@ -124,9 +126,6 @@ def category_products(category_id: int, *, limit: int) -> QuerySet:
 
 
 def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
-    from pos.errors import InvalidPhoneNumber
-    from pos.services.customers import normalise_phone
-
     text = (phone_or_name or "").strip()
     try:
         return Customer.objects.filter(phone=normalise_phone(text))

@@ -162,22 +162,3 @@ def gunicorn(context):
     if workers < 2:
         return warned(f"{source}: 1 worker: one slow request blocks every till", fix)
     return passed(f"{source}: {workers} workers, timeout {timeout} s")
-
-
-@check("app.shop_settings", category="application", title="Shop settings filled", severity="medium")
-def shop_settings(context):
-    from pos.models import ShopSettings
-
-    shop = ShopSettings.load()
-    default_name = ShopSettings._meta.get_field("name").default
-    fix = "Fill the shop settings in the admin (Shop settings): name, TIN, currency, VAT."
-    if not shop.name.strip() or shop.name == default_name:
-        return failed(f"the shop is still called {shop.name!r}: receipts show it", fix)
-    code = shop.currency_code or ""
-    if len(code) != 3 or not code.isalpha() or not code.isupper():
-        return failed(f"currency code {code!r} is not an ISO 4217 code such as RWF", fix)
-    if not shop.tin.strip():
-        return warned("no TIN: invoices and receipts need the shop's tax number", fix)
-    if not 0 < shop.vat_rate <= 100:
-        return warned(f"VAT rate {shop.vat_rate}%: no VAT is charged", fix)
-    return passed(f"{shop.name}, TIN {shop.tin}, {code}, VAT {shop.vat_rate}%")

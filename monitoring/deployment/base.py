@@ -137,32 +137,3 @@ def check(id: str, *, category: str, title: str, severity: str):
         return registered
 
     return register
-
-
-def all_checks() -> list[Check]:
-    from monitoring.deployment import (  # noqa: F401 - importing registers the checks
-        application,
-        cache,
-        database,
-        environment,
-        jobs,
-        live,
-        security,
-    )
-
-    return list(REGISTRY.values())
-
-
-def run_checks(
-    *, context: Context | None = None, categories: list[str] | None = None
-) -> list[Finding]:
-    """Run every registered check (of `categories`, if given); live checks need a URL."""
-    context = context or Context()
-    findings: list[Finding] = []
-    for registered in all_checks():
-        if categories and registered.category not in categories:
-            continue
-        if registered.category == "live" and not context.url:
-            continue
-        findings.extend(registered.run(context))
-    return findings

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import checks as django_checks
 from django.urls import NoReverseMatch, reverse
 
+from monitoring import registry
 from monitoring.deployment.base import Finding, check, failed, passed, warned
 
 HSTS_ONE_YEAR = 31_536_000
@@ -168,12 +169,6 @@ def admin_url(context):
     return passed(f"the admin is at {url}")
 
 
-def _demo_passwords() -> list[str]:
-    from pos.management.commands.seed_demo import DEMO_USERS
-
-    return [user.password for user in DEMO_USERS]
-
-
 @check(
     "security.admin_passwords",
     category="security",
@@ -195,7 +190,7 @@ def admin_passwords(context):
             "no active superuser or admin-role user: nobody can manage the shop",
             "Create one: python manage.py createsuperuser",
         )
-    demo = _demo_passwords()
+    demo = registry.demo_passwords  # the shop's demo accounts (pos/monitoring.py)
     with_demo = [u.username for u in admins if any(u.check_password(p) for p in demo)]
     if with_demo:
         return failed(

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from pos.admin.base import ReadOnlyInline, ShopAdmin
 from pos.forms import (
     CountEntryForm,
@@ -24,7 +25,6 @@ from pos.services import catalogue as catalogue_services
 from pos.services.counts import count_differences, post_stock_count
 from pos.services.csv_import import export_products, import_products
 from pos.services.stock import adjust_stock
-from vevurn.errors import DomainError
 
 RECENT_MOVEMENTS = 20
 

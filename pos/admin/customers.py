@@ -3,10 +3,10 @@ from django.contrib import admin
 from pos.admin.base import ShopAdmin
 from pos.errors import InvalidPhoneNumber
 from pos.models import Customer
+from pos.phones import normalise_phone
 from pos.services.customers import (
     COUNTER_FIELDS,
     create_customer,
-    normalise_phone,
     update_customer,
 )
 

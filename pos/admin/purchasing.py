@@ -6,11 +6,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from pos.admin.base import MoneyDisplayMixin, ShopAdmin
 from pos.forms import ReceiveForm
 from pos.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.services import purchasing
-from vevurn.errors import DomainError
 
 
 class PurchaseOrderLineInline(MoneyDisplayMixin, admin.TabularInline):

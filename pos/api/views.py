@@ -5,11 +5,13 @@ import uuid
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.errors import DomainError, NotFound
 from monitoring.ratelimit import limit
 from pos import errors, selectors
 from pos.models import (
@@ -31,7 +33,6 @@ from pos.services.catalogue import create_product, update_product
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.customers import create_customer, update_customer
 from pos.services.stock import adjust_stock
-from vevurn.errors import DomainError, NotFound
 
 from . import serializers as s
 from .filters import id_param, text_param
@@ -320,7 +321,7 @@ class ShiftViewSet(
         """The signed-in user's open shift (404 when there is none)."""
         shift = shifts.open_shift_for(request.user)
         if shift is None:
-            raise NotFound("You have no open shift.")
+            raise NotFound(gettext("You have no open shift."))
         return self.answer(s.ShiftSerializer, shift)
 
     @extend_schema(
@@ -332,7 +333,7 @@ class ShiftViewSet(
         shift = self.get_object()
         data = self.validated(s.CashMovementSerializer)
         if shift.cashier_id != request.user.pk and not request.user.has_perm("pos.close_any_shift"):
-            raise errors.NotAllowed("This is another cashier's shift.")
+            raise errors.NotAllowed(gettext("This is another cashier's shift."))
         movement = shifts.record_cash_movement(shift=shift, user=request.user, **data)
         return self.answer(s.CashMovementSerializer, movement, status.HTTP_201_CREATED)
 
@@ -372,7 +373,7 @@ def _idempotency_key(request) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise DomainError(
-            "Send an Idempotency-Key header holding a UUID.",
+            gettext("Send an Idempotency-Key header holding a UUID."),
             code="invalid",
             field="Idempotency-Key",
         ) from None
@@ -431,7 +432,7 @@ class SaleViewSet(
         data = self.validated(s.CheckoutSerializer)
         shift = shifts.open_shift_for(request.user)
         if shift is None:
-            raise errors.ShiftClosed("Open a shift before selling.")
+            raise errors.ShiftClosed(gettext("Open a shift before selling."))
         tenders = [
             TenderLine(t["tender"], t["amount"], t["reference"], t.get("momo_request"))
             for t in data["tenders"]
@@ -474,7 +475,7 @@ class SaleViewSet(
         data = self.validated(s.RefundRequestSerializer)
         shift = shifts.open_shift_for(request.user)
         if shift is None:
-            raise errors.ShiftClosed("Open a shift to pay out a refund.")
+            raise errors.ShiftClosed(gettext("Open a shift to pay out a refund."))
         lines = [
             refunds.RefundLineInput(line["sale_line"], line["quantity"], line["restock"])
             for line in data["lines"]

@@ -150,9 +150,8 @@ def alert_owner(report: Report) -> None:
     alert_channels.post_webhook(text)
 
 
-def _check_closings(days: _Days, breaks: list[Break]) -> int:
-    """Each closing: in sequence, chained, hashed, and equal to what the entries give now."""
-    order = sorted(days.totals)
+def _running(days: _Days, order: list[str]) -> tuple[list[Decimal], list[dict]]:
+    """Per day (in `order`): the grand total so far and each chain's head so far."""
     grand, running_grand, heads, running_heads = [], Decimal(0), [], {}
     for day in order:
         running_grand += days.totals[day].net_sales
@@ -161,6 +160,13 @@ def _check_closings(days: _Days, breaks: list[Break]) -> int:
             if head[0] > running_heads.get(chain, (0, ""))[0]:
                 running_heads[chain] = head
         heads.append(dict(running_heads))
+    return grand, heads
+
+
+def _check_closings(days: _Days, breaks: list[Break]) -> int:
+    """Each closing: in sequence, chained, hashed, and equal to what the entries give now."""
+    order = sorted(days.totals)
+    grand, heads = _running(days, order)
     previous_seq, previous_hash, count = 0, GENESIS, 0
     rows = Closing.objects.order_by("seq").values_list(
         "seq", "kind", "period_start", "period_end", "grand_total", "payload", "prev_hash", "hash"
@@ -262,31 +268,9 @@ def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break], d
             broke(_("its previous hash is not the hash of the entry before it"))
         if entry_hash(prev_hash, payload) != digest:
             broke(_("its hash does not match its contents"))
-        try:
-            stored = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            broke(_("its contents are not valid JSON"))
-        else:
-            columns = {
-                "chain": chain,
-                "kind": kind,
-                "ref": reference,
-                "day": day,
-                "at": at,
-            }
-            for name, value in columns.items():
-                if stored.get(name) != value:
-                    broke(
-                        _("its column %(name)s (%(column)s) differs from its contents (%(stored)s)")
-                        % {"name": name, "column": value, "stored": stored.get(name)}
-                    )
-            if isinstance(stored.get("data"), dict) and isinstance(stored.get("day"), str):
-                try:
-                    days.add(stored["day"], chain, seq, digest, kind, stored["data"])
-                except (KeyError, TypeError, ArithmeticError):
-                    broke(_("its contents lack the fields of a %s") % kind)
-            if kind in rebuild.REBUILDERS:
-                to_rebuild.setdefault(kind, []).append((seq, reference, payload, stored))
+        stored = _check_contents(row, chain, days, broke)
+        if stored is not None and kind in rebuild.REBUILDERS:
+            to_rebuild.setdefault(kind, []).append((seq, reference, payload, stored))
         summary.count += 1
         if summary.first_seq is None:
             summary.first_seq, summary.first_at = seq, datetime.datetime.fromisoformat(at)
@@ -295,6 +279,30 @@ def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break], d
         summary.last_at = datetime.datetime.fromisoformat(last_at)
     for kind, items in to_rebuild.items():
         _compare_with_rows(chain, kind, items, breaks)
+
+
+def _check_contents(row, chain: str, days, broke) -> dict | None:
+    """An entry's payload: valid JSON, agreeing with its columns, with its kind's fields (added
+    to the day's totals). The parsed payload, or None when it is not JSON."""
+    _id, seq, kind, reference, day, at, payload, _prev_hash, digest = row
+    try:
+        stored = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        broke(_("its contents are not valid JSON"))
+        return None
+    columns = {"chain": chain, "kind": kind, "ref": reference, "day": day, "at": at}
+    for name, value in columns.items():
+        if stored.get(name) != value:
+            broke(
+                _("its column %(name)s (%(column)s) differs from its contents (%(stored)s)")
+                % {"name": name, "column": value, "stored": stored.get(name)}
+            )
+    if isinstance(stored.get("data"), dict) and isinstance(stored.get("day"), str):
+        try:
+            days.add(stored["day"], chain, seq, digest, kind, stored["data"])
+        except (KeyError, TypeError, ArithmeticError):
+            broke(_("its contents lack the fields of a %s") % kind)
+    return stored
 
 
 def _compare_with_rows(chain: str, kind: str, items, breaks: list[Break]) -> None:

@@ -1,7 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pos.errors import InvalidPhoneNumber
+from pos.phones import normalise_phone
 from vevurn.languages import language_choices
 
 
@@ -44,17 +47,14 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["name"]
 
     def __str__(self):
         return f"{self.name} ({self.phone})"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from pos.errors import InvalidPhoneNumber
-        from pos.services.customers import normalise_phone
-
         if self.phone:
             try:
                 self.phone = normalise_phone(self.phone)

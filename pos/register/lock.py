@@ -21,10 +21,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import pins, two_factor
 from accounts.models import User
+from core.errors import DomainError, PermissionDenied
 from pos.models import Shift, ShopSettings
 from pos.register.cart import SESSION_KEY as CART_SESSION_KEY
 from pos.services.shifts import join_shift, open_shift_for
-from vevurn.errors import DomainError, PermissionDenied
 
 TILL_SHIFT = "till_shift_id"
 LOCKED = "till_locked"

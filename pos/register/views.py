@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import audit
+from core.errors import DomainError
 from monitoring.ratelimit import limit
 from pos import errors, selectors
 from pos.models import (
@@ -48,7 +49,6 @@ from pos.services.shifts import (
 )
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
-from vevurn.errors import DomainError
 
 PARTIAL_HEADER = "HTTP_X_REGISTER_PARTIAL"
 # The largest amount a money field takes (max_digits=14, decimal_places=2).
@@ -65,7 +65,7 @@ def till(view):
     def wrapped(request, *args, **kwargs):
         shift = open_shift_for(request.user, till_shift_id=lock.till_shift_id(request))
         if shift is None:
-            messages.info(request, "Open a shift to start selling.")
+            messages.info(request, gettext("Open a shift to start selling."))
             return redirect("register:open_shift")
         if lock.is_locked(request):
             lock.lock_till(request)
@@ -250,7 +250,11 @@ def _picked(product) -> forms.ScanForm:
 def _add(request, shift, product, form):
     cart = SessionCart(request.session)
     if product.status != ProductStatus.ACTIVE:
-        form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
+        form.add_error(
+            "code",
+            gettext("%(name)s is %(status)s.")
+            % {"name": product.name, "status": product.get_status_display().lower()},
+        )
         return _back(request, shift, scan_form=form, status=409)
     in_cart = sum(
         (line_quantity(line) for line in cart.lines if line["product_id"] == product.pk), Decimal(0)
@@ -259,8 +263,14 @@ def _add(request, shift, product, form):
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
         form.add_error(
             "code",
-            f"Out of stock: {product.name} ({product.format_quantity(product.stock_on_hand)} left, "
-            f"{product.format_quantity(in_cart)} already in the cart).",
+            gettext(
+                "Out of stock: %(name)s (%(stock_on_hand)s left, %(in_cart)s already in the cart)."
+            )
+            % {
+                "name": product.name,
+                "stock_on_hand": product.format_quantity(product.stock_on_hand),
+                "in_cart": product.format_quantity(in_cart),
+            },
         )
         return _back(request, shift, scan_form=form, status=409)
     cart.add(product.pk)
@@ -396,7 +406,7 @@ def hold(request, shift):
         return _back(request, shift, cart_error=error.message, status=error.status)
     _abandon_momo_request(shift, cart)
     cart.clear()
-    messages.success(request, "Sale held. Resume it from the list of held sales.")
+    messages.success(request, gettext("Sale held. Resume it from the list of held sales."))
     return redirect("register:register")
 
 
@@ -673,6 +683,15 @@ def _place_error(error: DomainError, cart) -> dict:
     """Put a checkout refusal next to what caused it: a cart line, the tenders, the customer."""
     fields = list(error.fields) or [""]
     field = fields[0]
+    shortages = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
+    if shortages:  # every short line marked, each with its own figures
+        marked = {
+            i: shortages[line["product_id"]]
+            for i, line in enumerate(cart.lines)
+            if line["product_id"] in shortages
+        }
+        if marked:
+            return {"line_errors": marked}
     product_id = error.details.get("product_id")
     if isinstance(product_id, list):
         product_id = product_id[0] if product_id else None
@@ -714,27 +733,13 @@ def history(request, shift):
     )
 
 
-def _approver(request, form, permission: str):
-    """Who authorises: the user if allowed, else the manager whose credentials were typed."""
-    if request.user.has_perm(permission):
-        return request.user
-    if form.is_valid() and form.approver is not None:
-        return form.approver
-    if form.is_bound and not form.errors:
-        form.add_error(
-            None, "A manager must approve this: enter their username and PIN (or password)."
-        )
-    return None
-
-
-def _audit_override(*, action: str, approver, request, sale, details: dict) -> None:
-    if approver.pk != request.user.pk:
-        audit.record(
-            action=action,
-            actor=approver,
-            target=sale,
-            details={"at_the_till": request.user.get_username(), **details},
-        )
+def _approval_refused(approval, error: DomainError) -> None:
+    """The service's refusal for want of a manager, shown on the approval form."""
+    if isinstance(error, errors.NotAllowed):
+        message = "A manager must approve this: enter their username and PIN (or password)."
+    else:
+        message = error.message
+    approval.add_error(None, message)
 
 
 @till
@@ -744,23 +749,21 @@ def void(request, shift, pk: int):
     approval = forms.ManagerApprovalForm(
         request.POST or None, request=request, permission="pos.void_sale"
     )
-    if request.method == "POST" and form.is_valid():
-        approver = _approver(request, approval, "pos.void_sale")
-        if approver is not None:
-            try:
-                void_sale(sale=sale, user=approver, reason=form.cleaned_data["reason"])
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                _audit_override(
-                    action="sale.void_override",
-                    approver=approver,
-                    request=request,
-                    sale=sale,
-                    details={"reason": form.cleaned_data["reason"]},
-                )
-                messages.success(request, f"Sale {sale.number} voided.")
-                return redirect("register:history")
+    if request.method == "POST" and form.is_valid() and approval.is_valid():
+        try:
+            void_sale(
+                sale=sale,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                approved_by=approval.approver,
+            )
+        except (errors.NotAllowed, errors.ApprovalRequired) as error:
+            _approval_refused(approval, error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, gettext("Sale %(number)s voided.") % {"number": sale.number})
+            return redirect("register:history")
     return render(
         request,
         "pos/register/void.html",
@@ -798,30 +801,24 @@ def refund(request, shift, pk: int):
     approval = forms.ManagerApprovalForm(
         request.POST or None, request=request, permission="pos.refund_sale"
     )
-    if form.is_bound and form.is_valid():
-        approver = _approver(request, approval, "pos.refund_sale")
-        if approver is not None:
-            try:
-                done = refund_sale(
-                    sale=sale,
-                    shift=shift,
-                    user=approver,
-                    lines=form.refund_lines(),
-                    reason=form.cleaned_data["reason"],
-                    tender=form.cleaned_data["tender"],
-                )
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                _audit_override(
-                    action="sale.refund_override",
-                    approver=approver,
-                    request=request,
-                    sale=sale,
-                    details={"refund": done.number, "total": str(done.total)},
-                )
-                messages.success(request, f"Refund {done.number} done.")
-                return redirect("pos:refund_slip", pk=done.pk)
+    if form.is_bound and form.is_valid() and approval.is_valid():
+        try:
+            done = refund_sale(
+                sale=sale,
+                shift=shift,
+                user=request.user,
+                lines=form.refund_lines(),
+                reason=form.cleaned_data["reason"],
+                tender=form.cleaned_data["tender"],
+                approved_by=approval.approver,
+            )
+        except (errors.NotAllowed, errors.ApprovalRequired) as error:
+            _approval_refused(approval, error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, gettext("Refund %(number)s done.") % {"number": done.number})
+            return redirect("pos:refund_slip", pk=done.pk)
     rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
         request,
@@ -906,7 +903,7 @@ def shift_view(request, shift):
             except DomainError as error:
                 _form_error(cash_form, error, default_field=None)
             else:
-                messages.success(request, "Cash movement recorded.")
+                messages.success(request, gettext("Cash movement recorded."))
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)

@@ -79,6 +79,48 @@ def _at(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text)
 
 
+def _user_names(entries, sales: dict) -> dict:
+    """{user id: username} of everyone the entries and the reversed sales name."""
+    user_ids = set()
+    for _kind, _ref, payload in entries:
+        data = payload["data"]
+        for key in ("cashier_id", "user_id", "voided_by_id", "created_by_id", "approved_by_id"):
+            if data.get(key) is not None:
+                user_ids.add(data[key])
+    for sale in sales.values():
+        user_ids.add(sale["data"]["cashier_id"])
+    return {
+        pk: user.get_username() for pk, user in get_user_model().objects.in_bulk(user_ids).items()
+    }
+
+
+@dataclass(frozen=True)
+class _Reversal:
+    seller: int
+    row: QuickReversal
+
+
+def _quick_reversal(kind, data, at, sale, names, soon) -> _Reversal | None:
+    """A void or refund within `soon` of its sale, or None (later, or the sale is not found)."""
+    if sale is None:
+        return None
+    sold_at = _at(sale["at"])
+    if at - sold_at > soon:
+        return None
+    by = data["voided_by_id"] if kind == JournalKind.VOID else data["created_by_id"]
+    seller = sale["data"]["cashier_id"]
+    row = QuickReversal(
+        kind=kind,
+        number=sale["data"]["number"],
+        cashier=names.get(seller, str(seller)),
+        by=names.get(by, str(by)),
+        sold_at=sold_at,
+        at=at,
+        total=Decimal(data["total"]),
+    )
+    return _Reversal(seller, row)
+
+
 def suspicious_activity(start: datetime.date, end: datetime.date, *, soon=SOON) -> Suspicious:
     since, until = _bounds(start, end)
     entries = [
@@ -101,17 +143,7 @@ def suspicious_activity(start: datetime.date, end: datetime.date, *, soon=SOON) 
             kind=JournalKind.SALE, reference__in=sale_refs
         ).values_list("reference", "payload")
     }
-    user_ids = set()
-    for _kind, _ref, payload in entries:
-        data = payload["data"]
-        for key in ("cashier_id", "user_id", "voided_by_id", "created_by_id", "approved_by_id"):
-            if data.get(key) is not None:
-                user_ids.add(data[key])
-    for sale in sales.values():
-        user_ids.add(sale["data"]["cashier_id"])
-    names = {
-        pk: user.get_username() for pk, user in get_user_model().objects.in_bulk(user_ids).items()
-    }
+    names = _user_names(entries, sales)
     cashiers: dict[int, CashierActivity] = {}
 
     def cashier(pk) -> CashierActivity:
@@ -124,25 +156,10 @@ def suspicious_activity(start: datetime.date, end: datetime.date, *, soon=SOON) 
         data, at = payload["data"], _at(payload["at"])
         if kind in (JournalKind.VOID, JournalKind.REFUND):
             sale_ref = ref if kind == JournalKind.VOID else f"pos.sale:{data['sale_id']}"
-            sale = sales.get(sale_ref)
-            if sale is None:
-                continue
-            sold_at = _at(sale["at"])
-            if at - sold_at <= soon:
-                by = data["voided_by_id"] if kind == JournalKind.VOID else data["created_by_id"]
-                seller = sale["data"]["cashier_id"]
-                cashier(seller).quick_reversals += 1
-                result.quick_reversals.append(
-                    QuickReversal(
-                        kind=kind,
-                        number=sale["data"]["number"],
-                        cashier=names.get(seller, str(seller)),
-                        by=names.get(by, str(by)),
-                        sold_at=sold_at,
-                        at=at,
-                        total=Decimal(data["total"]),
-                    )
-                )
+            reversal = _quick_reversal(kind, data, at, sales.get(sale_ref), names, soon)
+            if reversal is not None:
+                cashier(reversal.seller).quick_reversals += 1
+                result.quick_reversals.append(reversal.row)
         elif kind == JournalKind.NO_SALE:
             cashier(data["user_id"]).drawer_openings += 1
             result.drawer_openings.append((at, names.get(data["user_id"], ""), data["reason"]))

@@ -14,9 +14,11 @@ from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from core.errors import DomainError, NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import (
@@ -41,7 +43,6 @@ from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
 from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_LINES = 200
@@ -135,57 +136,101 @@ def _replay(idempotency_key: UUID, fingerprint: str) -> Sale | None:
     return sale
 
 
+class _Problems:
+    """The validation errors of one request, collected so that every bad field is reported at
+    once: the first error is raised, carrying the fields of them all."""
+
+    def __init__(self):
+        self.errors: list[DomainError] = []
+
+    def check(self, validate, *args):
+        try:
+            return validate(*args)
+        except DomainError as error:
+            self.errors.append(error)
+            return None
+
+    def raise_any(self) -> None:
+        if not self.errors:
+            return
+        first = self.errors[0]
+        fields: dict[str, list[str]] = {}
+        for error in self.errors:
+            for name, messages in (error.fields or {"": [error.message]}).items():
+                fields.setdefault(name, []).extend(messages)
+        first.fields = fields
+        raise first
+
+
 def _validated(cart: Cart, tenders: list[TenderLine], places: int):
     if not cart.lines:
         raise errors.EmptyCart()
     if len(cart.lines) > MAX_LINES:
-        raise errors.InvalidQuantity(f"A sale can have at most {MAX_LINES} lines.", field="lines")
-    lines = []
-    for i, line in enumerate(cart.lines):
-        quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
-        if not 0 < quantity <= MAX_QUANTITY:
-            raise errors.InvalidQuantity(
-                _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
-                field=f"lines.{i}.quantity",
-            )
-        unit_price = None
-        if line.unit_price is not None:
-            unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
-        discount = _amount(line.discount, places, f"lines.{i}.discount")
-        lines.append(CartLine(int(line.product_id), normalised(quantity), unit_price, discount))
-    order_discount = _amount(cart.order_discount, places, "order_discount")
-    if not tenders:
-        raise errors.TendersDoNotCover("Add at least one payment.", field="tenders")
-    clean_tenders = []
-    for i, tender in enumerate(tenders):
-        if tender.tender not in Tender.values:
-            raise errors.InvalidTender(f"Unknown tender {tender.tender!r}.", field=f"tenders.{i}")
-        amount = _amount(tender.amount, places, f"tenders.{i}.amount")
-        if amount == ZERO:
-            raise errors.InvalidTender("A payment cannot be zero.", field=f"tenders.{i}.amount")
-        manual_momo = tender.tender == Tender.MOBILE_MONEY and tender.momo_request_id is None
-        if manual_momo and not (tender.reference or "").strip():
-            raise errors.InvalidTender(
-                "Type the Mobile Money transaction id shown on the customer's phone.",
-                field=f"tenders.{i}.reference",
-            )
-        clean_tenders.append(
-            TenderLine(
-                tender.tender, amount, (tender.reference or "").strip(), tender.momo_request_id
-            )
+        raise errors.InvalidQuantity(
+            gettext("A sale can have at most %(max_lines)s lines.") % {"max_lines": MAX_LINES},
+            field="lines",
         )
+    problems = _Problems()
+    lines = [problems.check(_valid_line, i, line, places) for i, line in enumerate(cart.lines)]
+    order_discount = problems.check(_amount, cart.order_discount, places, "order_discount")
+    if not tenders:
+        problems.errors.append(
+            errors.TendersDoNotCover(gettext("Add at least one payment."), field="tenders")
+        )
+    clean_tenders = [
+        problems.check(_valid_tender, i, tender, places) for i, tender in enumerate(tenders)
+    ]
+    problems.raise_any()
     return Cart(lines, order_discount, cart.customer_id), clean_tenders
+
+
+def _valid_line(i: int, line: CartLine, places: int) -> CartLine:
+    quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise errors.InvalidQuantity(
+            _("Quantity must be more than 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
+            field=f"lines.{i}.quantity",
+        )
+    unit_price = None
+    if line.unit_price is not None:
+        unit_price = _amount(line.unit_price, places, f"lines.{i}.unit_price")
+    discount = _amount(line.discount, places, f"lines.{i}.discount")
+    return CartLine(int(line.product_id), normalised(quantity), unit_price, discount)
+
+
+def _valid_tender(i: int, tender: TenderLine, places: int) -> TenderLine:
+    if tender.tender not in Tender.values:
+        raise errors.InvalidTender(
+            gettext("Unknown tender %(tender)s.") % {"tender": repr(tender.tender)},
+            field=f"tenders.{i}",
+        )
+    amount = _amount(tender.amount, places, f"tenders.{i}.amount")
+    if amount == ZERO:
+        raise errors.InvalidTender(
+            gettext("A payment cannot be zero."), field=f"tenders.{i}.amount"
+        )
+    manual_momo = tender.tender == Tender.MOBILE_MONEY and tender.momo_request_id is None
+    if manual_momo and not (tender.reference or "").strip():
+        raise errors.InvalidTender(
+            gettext("Type the Mobile Money transaction id shown on the customer's phone."),
+            field=f"tenders.{i}.reference",
+        )
+    return TenderLine(
+        tender.tender, amount, (tender.reference or "").strip(), tender.momo_request_id
+    )
 
 
 def _amount(value, places: int, field_name: str) -> Decimal:
     try:
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except ArithmeticError:
-        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+        raise errors.InvalidPrice(gettext("Enter an amount."), field=field_name) from None
     if not amount.is_finite() or amount < 0:
-        raise errors.InvalidPrice("Amounts cannot be negative.", field=field_name)
+        raise errors.InvalidPrice(gettext("Amounts cannot be negative."), field=field_name)
     if amount != to_currency(amount, places):
-        raise errors.InvalidPrice(f"Use at most {places} decimal places.", field=field_name)
+        raise errors.InvalidPrice(
+            gettext("Use at most %(places)s decimal places.") % {"places": places}, field=field_name
+        )
     return to_currency(amount, places)
 
 
@@ -194,53 +239,18 @@ def _complete(
     *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop
 ) -> Sale:
     if not shift.is_worked_by(cashier):  # their own, or a shared till's they signed in on
-        raise errors.ShiftClosed("This shift belongs to another cashier.")
+        raise errors.ShiftClosed(gettext("This shift belongs to another cashier."))
     if not cashier.has_perm("pos.sell"):
-        raise errors.NotAllowed("You are not allowed to sell.")
+        raise errors.NotAllowed(gettext("You are not allowed to sell."))
 
-    product_ids = sorted({line.product_id for line in cart.lines})
-    products = locks.products(product_ids)
-    missing = [pid for pid in product_ids if pid not in products]
-    if missing:
-        raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
-    for i, line in enumerate(cart.lines):
-        product = products[line.product_id]
-        check_places(
-            Decimal(line.quantity),
-            product.quantity_places,
-            name=product.name,
-            unit=product.get_unit_display(),
-            field=f"lines.{i}.quantity",
-        )
-
-    priced = price_cart(
-        [
-            LineInput(
-                line.unit_price
-                if line.unit_price is not None
-                else products[line.product_id].retail_price,
-                line.quantity,
-                line.discount,
-            )
-            for line in cart.lines
-        ],
-        order_discount=cart.order_discount,
-        vat_rate=shop.vat_rate,
-        places=shop.currency_decimal_places,
-        prices_include_vat=shop.prices_include_vat,
-    )
+    products = _lock_products(cart)
+    priced = _price(cart, products, shop)
     needs_approval, below_minimum = _check_prices(cart, priced, products, shop)
     if below_minimum:
         _approve_below_minimum(cart, products, below_minimum, cashier, approved_by)
     elif needs_approval:
         _require_approval(cashier, approved_by)
-
-    customer = None
-    if cart.customer_id is not None:
-        customer = locks.customer(cart.customer_id)
-        if customer is None or not customer.is_active:
-            raise NotFound("Unknown customer.", field="customer")
-
+    customer = _lock_customer(cart)
     momo_requests = _claim_momo_requests(tenders, shift)
     payments, change = _plan_payments(tenders, priced.total, customer, momo_requests)
 
@@ -267,6 +277,102 @@ def _complete(
         created_at=now,
         business_day=timezone.localdate(now),
     )
+    lines = _write_lines(sale, cart, priced, products, shop)
+    _write_payments(sale, shift, cashier, payments, tenders, momo_requests)
+    _remember_children(sale, lines=lines, payments=payments)
+    _take_stock(sale, cart, products, cashier, shop)
+    if customer is not None:
+        on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
+        record_customer_purchase(
+            customer_id=customer.pk, amount=sale.total, on_credit=on_credit, at=now
+        )
+        if on_credit:
+            create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
+    approver = approved_by or cashier
+    if below_minimum:
+        _audit_below_minimum(sale, cart, priced, products, below_minimum, cashier, approver)
+    if needs_approval:
+        audit.record_on_commit(
+            action="sale.discount_approved",
+            actor=approver,
+            target=sale,
+            details={
+                "cashier": cashier.username,
+                "discount_total": str(sale.discount_total),
+                "subtotal": str(sale.subtotal),
+            },
+        )
+    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
+    journal.append(events.sale_event(sale, lines, payments))
+    override = events.price_override_event(sale, lines)
+    if override is not None:
+        journal.append(override)
+    if needs_approval or below_minimum:
+        journal.append(
+            events.discount_approval_event(
+                sale,
+                approved_by_id=approver.pk,
+                below_minimum=[cart.lines[i].product_id for i in below_minimum],
+            )
+        )
+    # Without a scheduled job, the first sale of a day closes the days before it.
+    transaction.on_commit(close_after_sale)
+    return sale
+
+
+def _lock_products(cart: Cart) -> dict:
+    """The cart's products, locked by pk; each line's quantity in its product's unit places."""
+    product_ids = sorted({line.product_id for line in cart.lines})
+    products = locks.products(product_ids)
+    missing = [pid for pid in product_ids if pid not in products]
+    if missing:
+        raise NotFound(
+            gettext("Unknown product %(missing)s.") % {"missing": missing[0]},
+            field="lines",
+            product_ids=missing,
+        )
+    for i, line in enumerate(cart.lines):
+        product = products[line.product_id]
+        check_places(
+            Decimal(line.quantity),
+            product.quantity_places,
+            name=product.name,
+            unit=product.get_unit_display(),
+            field=f"lines.{i}.quantity",
+        )
+    return products
+
+
+def _price(cart: Cart, products: dict, shop):
+    return price_cart(
+        [
+            LineInput(
+                line.unit_price
+                if line.unit_price is not None
+                else products[line.product_id].retail_price,
+                line.quantity,
+                line.discount,
+            )
+            for line in cart.lines
+        ],
+        order_discount=cart.order_discount,
+        vat_rate=shop.vat_rate,
+        places=shop.currency_decimal_places,
+        prices_include_vat=shop.prices_include_vat,
+    )
+
+
+def _lock_customer(cart: Cart):
+    if cart.customer_id is None:
+        return None
+    customer = locks.customer(cart.customer_id)
+    if customer is None or not customer.is_active:
+        raise NotFound(gettext("Unknown customer."), field="customer")
+    return customer
+
+
+def _write_lines(sale: Sale, cart: Cart, priced, products: dict, shop) -> list[SaleLine]:
+    """The sale's lines (with the snapshot of name, shelf price and cost) and the day sums."""
     lines = SaleLine.objects.bulk_create(
         [
             SaleLine(
@@ -288,15 +394,14 @@ def _complete(
         ]
     )
     add_sale_lines(day=sale.business_day, lines=lines)
+    return lines
+
+
+def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests) -> None:
     for payment in payments:
-        payment.sale, payment.shift, payment.created_by, payment.created_at = (
-            sale,
-            shift,
-            cashier,
-            now,
-        )
+        payment.sale, payment.shift = sale, shift
+        payment.created_by, payment.created_at = cashier, sale.created_at
     Payment.objects.bulk_create(payments)
-    _remember_children(sale, lines=lines, payments=payments)
     if momo_requests:
         # Payments were planned in tender order, so each request finds its payment by position.
         for tender, payment in zip(tenders, payments, strict=False):
@@ -304,7 +409,23 @@ def _complete(
                 momo_requests[tender.momo_request_id].payment = payment
         MobileMoneyRequest.objects.bulk_update(list(momo_requests.values()), ["payment"])
 
+
+def _take_stock(sale: Sale, cart: Cart, products: dict, cashier, shop) -> None:
+    """The sale's stock movements; a refusal names every short line (`lines.<i>`) at once."""
     reference = Reference("pos.sale", str(sale.pk), f"Sale {sale.number}")
+    try:
+        _move_stock(cart, products, cashier, shop, reference)
+    except errors.InsufficientStock as error:
+        short = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
+        error.fields = {
+            f"lines.{i}": [short[line.product_id]]
+            for i, line in enumerate(cart.lines)
+            if line.product_id in short
+        }
+        raise
+
+
+def _move_stock(cart: Cart, products: dict, cashier, shop, reference) -> None:
     apply_movements(
         lines=[
             MovementLine(
@@ -320,58 +441,26 @@ def _complete(
         allow_negative=shop.allow_negative_stock,
         locked=products,
     )
-    if customer is not None:
-        on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
-        record_customer_purchase(
-            customer_id=customer.pk, amount=sale.total, on_credit=on_credit, at=now
-        )
-        if on_credit:
-            create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
-    if below_minimum:
-        audit.record_on_commit(
-            action="sale.below_minimum_approved",
-            actor=approved_by or cashier,
-            target=sale,
-            details={
-                "cashier": cashier.username,
-                "lines": [
-                    {
-                        "product": products[cart.lines[i].product_id].sku,
-                        "unit_price": str(priced.lines[i].unit_price),
-                        "total": str(priced.lines[i].total),
-                        "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
-                    }
-                    for i in below_minimum
-                ],
-            },
-        )
-    if needs_approval:
-        audit.record_on_commit(
-            action="sale.discount_approved",
-            actor=approved_by or cashier,
-            target=sale,
-            details={
-                "cashier": cashier.username,
-                "discount_total": str(sale.discount_total),
-                "subtotal": str(sale.subtotal),
-            },
-        )
-    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
-    journal.append(events.sale_event(sale, lines, payments))
-    override = events.price_override_event(sale, lines)
-    if override is not None:
-        journal.append(override)
-    if needs_approval or below_minimum:
-        journal.append(
-            events.discount_approval_event(
-                sale,
-                approved_by_id=(approved_by or cashier).pk,
-                below_minimum=[cart.lines[i].product_id for i in below_minimum],
-            )
-        )
-    # Without a scheduled job, the first sale of a day closes the days before it.
-    transaction.on_commit(close_after_sale)
-    return sale
+
+
+def _audit_below_minimum(sale, cart, priced, products, below_minimum, cashier, approver) -> None:
+    audit.record_on_commit(
+        action="sale.below_minimum_approved",
+        actor=approver,
+        target=sale,
+        details={
+            "cashier": cashier.username,
+            "lines": [
+                {
+                    "product": products[cart.lines[i].product_id].sku,
+                    "unit_price": str(priced.lines[i].unit_price),
+                    "total": str(priced.lines[i].total),
+                    "minimum_price": str(products[cart.lines[i].product_id].minimum_price),
+                }
+                for i in below_minimum
+            ],
+        },
+    )
 
 
 def _take_receipt_number(register_id: int) -> str:
@@ -414,11 +503,14 @@ def _check_prices(cart: Cart, priced, products, shop) -> tuple[bool, list[int]]:
         product = products[line.product_id]
         if product.status != ProductStatus.ACTIVE:
             raise errors.ProductNotForSale(
-                f"{product.name} is {product.get_status_display().lower()}.", field=f"lines.{i}"
+                gettext("%(name)s is %(status)s.")
+                % {"name": product.name, "status": product.get_status_display().lower()},
+                field=f"lines.{i}",
             )
         if p.total < ZERO:
             raise errors.InvalidPrice(
-                f"The discounts on {product.name} are more than its price.",
+                gettext("The discounts on %(name)s are more than its price.")
+                % {"name": product.name},
                 field=f"lines.{i}.discount",
             )
         if under_minimum(
@@ -444,8 +536,10 @@ def _approve_below_minimum(cart: Cart, products, below_minimum: list[int], cashi
         i = below_minimum[0]
         product = products[cart.lines[i].product_id]
         raise errors.PriceBelowMinimum(
-            f"{product.name} cannot be sold under {format_money(product.minimum_price)} each "
-            "without a manager's approval.",
+            gettext(
+                "%(name)s cannot be sold under %(minimum_price)s each without a manager's approval."
+            )
+            % {"name": product.name, "minimum_price": format_money(product.minimum_price)},
             field=f"lines.{i}",
             product_id=product.pk,
         ) from None
@@ -457,7 +551,7 @@ def _require_approval(cashier, approved_by) -> None:
     if approved_by is None:
         raise errors.ApprovalRequired()
     if not (approved_by.is_active and approved_by.has_perm("pos.approve_discount")):
-        raise errors.ApprovalRequired("That user cannot approve discounts.")
+        raise errors.ApprovalRequired(gettext("That user cannot approve discounts."))
 
 
 def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_requests):
@@ -470,13 +564,14 @@ def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_req
     cash = sum((t.amount for t in tenders if t.tender == Tender.CASH), ZERO)
     if tendered < total:
         raise errors.TendersDoNotCover(
-            f"Payments of {format_money(tendered)} do not cover the total {format_money(total)}.",
+            gettext("Payments of %(tendered)s do not cover the total %(total)s.")
+            % {"tendered": format_money(tendered), "total": format_money(total)},
             field="tenders",
         )
     change = tendered - total
     if change > cash:
         raise errors.TendersDoNotCover(
-            "Only cash can be more than the amount due; reduce the other payments.",
+            gettext("Only cash can be more than the amount due; reduce the other payments."),
             field="tenders",
         )
     payments = []
@@ -496,12 +591,16 @@ def _plan_payments(tenders: list[TenderLine], total: Decimal, customer, momo_req
 
 def _check_credit(customer, amount: Decimal) -> None:
     if customer is None:
-        raise errors.CustomerRequired("Choose the customer to put this sale on account.")
+        raise errors.CustomerRequired(gettext("Choose the customer to put this sale on account."))
     if customer.balance + amount > customer.credit_limit:
         available = max(customer.credit_limit - customer.balance, ZERO)
         raise errors.CreditLimitExceeded(
-            f"{customer.name} has {format_money(available)} of credit left; this needs "
-            f"{format_money(amount)}.",
+            gettext("%(name)s has %(available)s of credit left; this needs %(amount)s.")
+            % {
+                "name": customer.name,
+                "available": format_money(available),
+                "amount": format_money(amount),
+            },
             field="tenders",
         )
 
@@ -527,6 +626,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or tender.tender != Tender.MOBILE_MONEY
         ):
             raise errors.InvalidTender(
-                "That Mobile Money payment is not confirmed for this amount.", field="tenders"
+                gettext("That Mobile Money payment is not confirmed for this amount."),
+                field="tenders",
             )
     return found

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from core.errors import PermissionDenied
 from pos.errors import InvalidQuantity
 from pos.models import (
     JournalKind,
@@ -19,7 +21,6 @@ from pos.models import (
 from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import PermissionDenied
 
 
 def count_differences(counted: dict[int, Decimal]) -> list[dict]:
@@ -44,9 +45,9 @@ def post_stock_count(*, counted: dict, user, name: str = "") -> StockCount:
     moment of posting (rows locked), so sales made during the count are not lost.
     """
     if not user.has_perm("pos.count_stock"):
-        raise PermissionDenied("You are not allowed to post stock counts.")
+        raise PermissionDenied(gettext("You are not allowed to post stock counts."))
     if not counted:
-        raise InvalidQuantity("Enter at least one counted quantity.", field="counted")
+        raise InvalidQuantity(gettext("Enter at least one counted quantity."), field="counted")
     counted = {pk: to_decimal(qty, field="counted") for pk, qty in counted.items()}
     if any(qty < 0 for qty in counted.values()):
         raise InvalidQuantity(_("Counted quantities must be 0 or more."), field="counted")

@@ -1,39 +1,14 @@
 """Customers: Rwandan phone numbers, and the totals the checkout keeps up to date."""
 
-import re
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from pos.errors import InvalidPhoneNumber
+from core.errors import NotFound, PermissionDenied
 from pos.models import Customer
 from pos.services import locks
-from vevurn.errors import NotFound, PermissionDenied
-
-# Rwandan mobile numbers: 07X XXX XXXX nationally, +250 7X XXX XXXX internationally.
-_MOBILE = re.compile(r"^7[0-9]{8}$")
-
-
-def normalise_phone(raw: str) -> str:
-    """'0788 123 456', '788123456', '250788123456', '+250 788-123-456' -> '+250788123456'."""
-    digits = re.sub(r"[\s\-().]", "", raw or "")
-    if digits.startswith("+"):
-        digits = digits[1:]
-        if not digits.startswith("250"):
-            raise InvalidPhoneNumber(field="phone")
-    if not digits.isdigit():
-        raise InvalidPhoneNumber(field="phone")
-    if digits.startswith("250") and len(digits) == 12:
-        local = digits[3:]
-    elif digits.startswith("0") and len(digits) == 10:
-        local = digits[1:]
-    else:
-        local = digits
-    if not _MOBILE.match(local):
-        raise InvalidPhoneNumber(field="phone")
-    return "+250" + local
-
 
 # Written only by the sales services (record_customer_purchase, invoices): never by an edit.
 COUNTER_FIELDS = ("total_spent", "visits", "last_purchase_at", "balance")
@@ -46,7 +21,7 @@ def create_customer(*, user=None, customer: Customer | None = None, **fields) ->
     one made from `fields`.
     """
     if user is not None and not user.has_perm("pos.add_customer"):
-        raise PermissionDenied("You are not allowed to add customers.")
+        raise PermissionDenied(gettext("You are not allowed to add customers."))
     if customer is None:
         customer = Customer(**fields)
     elif fields or not customer._state.adding:
@@ -61,13 +36,13 @@ def update_customer(*, customer: Customer, user=None, **fields) -> Customer:
     only the fields that change are written, so a sale that committed since `customer` was read
     keeps its balance and totals. Those counters are never edited here."""
     if user is not None and not user.has_perm("pos.change_customer"):
-        raise PermissionDenied("You are not allowed to change customers.")
+        raise PermissionDenied(gettext("You are not allowed to change customers."))
     if not fields.keys().isdisjoint(COUNTER_FIELDS) or "pk" in fields or "id" in fields:
         raise ValueError("A customer's totals and balance change only through the sales.")
     with transaction.atomic():
         locked = locks.customer(customer.pk)
         if locked is None:
-            raise NotFound("Unknown customer.", field="customer")
+            raise NotFound(gettext("Unknown customer."), field="customer")
         before = {name: getattr(locked, name) for name in fields}
         for name, value in fields.items():
             setattr(locked, name, value)

@@ -10,42 +10,53 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import audit
+from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
-from pos.services import journal, locks
+from pos.services import approvals, journal, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.stock import MovementLine, Reference, apply_movements
-from vevurn.errors import NotFound
 
 ZERO = Decimal(0)
 MAX_REASON = 200
 
 
-def void_sale(*, sale: Sale, user, reason: str) -> Sale:
-    """Void a completed sale of a still-open shift (needs `pos.void_sale`) and reverse it whole.
+def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
+    """Void a completed sale of a still-open shift and reverse it whole. Needs `pos.void_sale`:
+    the user's own, or that of `approved_by`, the manager who approved it at the till (then
+    audited as `sale.void_override` in this transaction).
 
     Locks (pos.services.locks): the sale row (serialises voids and refunds of this sale), then
     the products (by pk, in `apply_movements`), the customer, the invoice, the register, and the
     shift's status is checked under the register lock, as checkout and close_shift do.
     """
-    if not user.has_perm("pos.void_sale"):
-        raise errors.NotAllowed("Only a manager can void a sale.")
+    at_the_till = user
+    user = approvals.authoriser(
+        user=user,
+        approved_by=approved_by,
+        permission="pos.void_sale",
+        refusal="Only a manager can void a sale.",
+    )
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the sale is voided.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the sale is voided."), field="reason")
 
     with transaction.atomic():
         sale = locks.sale(sale.pk)
         if sale is None:
-            raise NotFound("Unknown sale.", field="sale")
+            raise NotFound(gettext("Unknown sale."), field="sale")
         if sale.status == Sale.Status.VOIDED:
-            raise errors.VoidNotAllowed(f"Sale {sale.number} is already voided.")
+            raise errors.VoidNotAllowed(
+                gettext("Sale %(number)s is already voided.") % {"number": sale.number}
+            )
         if sale.refunds.exists():
             raise errors.VoidNotAllowed(
-                f"Sale {sale.number} has refunds; refund the rest instead of voiding it."
+                gettext("Sale %(number)s has refunds; refund the rest instead of voiding it.")
+                % {"number": sale.number}
             )
         if sale.shift.status != Shift.Status.OPEN:
             raise _shift_closed(sale)
@@ -83,7 +94,8 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
                 Invoice.Status.PAID,
             }:
                 raise errors.VoidNotAllowed(
-                    f"Invoice {invoice.number} has payments against it; refund the sale instead."
+                    gettext("Invoice %(number)s has payments against it; refund the sale instead.")
+                    % {"number": invoice.number}
                 )
             invoice.status = Invoice.Status.CANCELLED
             invoice.save(update_fields=["status"])
@@ -114,6 +126,13 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
         sale.void_reason = reason[:MAX_REASON]
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
         journal.append(events.void_event(sale, lines, reversals))
+        approvals.record_override(
+            action="sale.void_override",
+            authorised_by=user,
+            user=at_the_till,
+            target=sale,
+            details={"reason": reason[:MAX_REASON]},
+        )
         audit.record_on_commit(
             action="sale.voided",
             actor=user,
@@ -125,6 +144,9 @@ def void_sale(*, sale: Sale, user, reason: str) -> Sale:
 
 def _shift_closed(sale: Sale) -> errors.VoidNotAllowed:
     return errors.VoidNotAllowed(
-        f"The shift of sale {sale.number} is closed; a sale can only be voided in its own open "
-        "shift. Refund it instead."
+        gettext(
+            "The shift of sale %(number)s is closed; a sale can only be voided in "
+            "its own open shift. Refund it instead."
+        )
+        % {"number": sale.number}
     )

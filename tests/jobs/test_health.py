@@ -13,7 +13,8 @@ from django_tasks_db.models import DBTaskResult
 from jobs.models import Heartbeat, JobRecord
 from monitoring import alerts
 from monitoring.alert_rules import check_jobs_down, check_jobs_failing
-from monitoring.deployment.base import REGISTRY, all_checks
+from monitoring.deployment.base import REGISTRY
+from monitoring.deployment.runner import all_checks
 from monitoring.tasks import evaluate_alerts
 
 

@@ -1,4 +1,4 @@
-from vevurn.errors import DomainError
+from core.errors import DomainError
 
 
 def test_field_is_short_for_the_message_on_that_field():

@@ -11,8 +11,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import DomainError
 from monitoring.views import render_error
-from vevurn.errors import DomainError
 
 logger = logging.getLogger("tests.monitoring")
 

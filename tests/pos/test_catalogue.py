@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounts.models import AuditLog
+from core.errors import PermissionDenied
 from pos.barcodes import gs1_check_digit, make_ean13, validate_barcode
 from pos.models import Product, ShopSettings
 from pos.money import split_vat, to_currency
 from pos.selectors import product_lookup, product_search
 from pos.services.catalogue import update_product
-from vevurn.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

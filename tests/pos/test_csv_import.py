@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import AuditLog
+from core.errors import PermissionDenied
 from pos.models import Category, Product, Supplier
 from pos.services.csv_import import export_products, import_products
-from vevurn.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

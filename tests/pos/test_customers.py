@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from pos.errors import InvalidPhoneNumber
-from pos.services.customers import create_customer, normalise_phone, record_customer_purchase
+from pos.phones import normalise_phone
+from pos.services.customers import create_customer, record_customer_purchase
 
 pytestmark = pytest.mark.django_db
 

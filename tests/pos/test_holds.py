@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core.errors import NotFound
 from pos import errors
 from pos.models import HeldSale, Register, Sale, StockMovement
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
-from vevurn.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -59,7 +59,7 @@ def test_one_mail_per_step_and_reruns_send_nothing(make_customer, invoice_for, s
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["pay@millecollines.rw"]
-    assert "INV-000001 is 1 days overdue" in message.subject
+    assert "INV-000001 is 1 day overdue" in message.subject
     assert "Dear Hotel Mille Collines" in message.body
     assert "Balance due:    RWF 12,000" in message.body
     assert steps(invoice) == [1]

@@ -6,13 +6,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditLog
+from core.errors import PermissionDenied
 from pos import errors
 from pos.models import Customer, Invoice, Payment, Sale, ShopSettings
 from pos.selectors import customer_statement
 from pos.services.checkout import TenderLine
 from pos.services.invoices import cancel_invoice, record_invoice_payment
 from pos.services.shifts import close_shift, expected_by_tender, expected_cash, open_shift
-from vevurn.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import PermissionDenied
 from pos.errors import InvalidQuantity, InvalidStatusTransition, OverReceipt
 from pos.models import PurchaseOrderStatus, StockCount
 from pos.services.counts import count_differences, post_stock_count
@@ -13,7 +14,6 @@ from pos.services.purchasing import (
     weighted_average_cost,
 )
 from pos.services.stock import adjust_stock
-from vevurn.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

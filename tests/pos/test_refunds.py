@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditLog
+from core.errors import NotFound
 from pos import errors
 from pos.models import Invoice, Payment, Refund, RefundLine, Register, StockMovement
 from pos.selectors import refund_history
@@ -24,7 +25,6 @@ from pos.services.refunds import (
 from pos.services.shifts import close_shift, expected_cash, open_shift, z_report
 from pos.services.voids import void_sale
 from tests.pos.ledger_checks import assert_ledgers_hold, snapshot
-from vevurn.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 D = Decimal

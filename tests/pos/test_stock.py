@@ -7,10 +7,10 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from accounts.models import AuditLog
+from core.errors import DomainError, PermissionDenied
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
 from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement
 from pos.services.stock import MovementLine, Reference, adjust_stock, apply_movements
-from vevurn.errors import DomainError, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

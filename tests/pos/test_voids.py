@@ -201,3 +201,25 @@ def test_a_void_and_a_refund_of_the_same_sale_at_once_one_wins(sell, product, ma
         assert sale.refunds.count() == 1
         assert "has refunds" in refused[0].message
     assert_ledgers_hold()
+
+
+@pytest.mark.django_db
+def test_a_void_at_the_till_is_approved_inside_the_service(
+    sell, product, cashier, manager, make_user, django_capture_on_commit_callbacks
+):
+    sale = sell((product, 1))
+    other = make_user("other", "cashier")
+    before = snapshot()
+
+    with pytest.raises(errors.NotAllowed):
+        void_sale(sale=sale, user=cashier, reason="Wrong item")
+    with pytest.raises(errors.ApprovalRequired):
+        void_sale(sale=sale, user=cashier, reason="Wrong item", approved_by=other)
+    assert snapshot() == before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        void_sale(sale=sale, user=cashier, reason="Wrong item", approved_by=manager)
+    sale.refresh_from_db()
+    assert sale.voided_by == manager
+    (override,) = AuditLog.objects.filter(action="sale.void_override")
+    assert (override.actor, override.details["at_the_till"]) == (manager, cashier.username)

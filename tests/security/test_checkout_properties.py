@@ -17,11 +17,11 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from core.errors import DomainError
 from pos.models import Customer, Product, Sale, SaleLine, StockMovement
 from pos.quantities import summed
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from tests.pos.ledger_checks import snapshot
-from vevurn.errors import DomainError
 
 TENDERS = ["cash", "mobile_money", "card", "bank_transfer", "account", "voucher"]
 

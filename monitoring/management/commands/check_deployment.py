@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from monitoring.deployment import report
-from monitoring.deployment.base import CATEGORIES, Context, run_checks
+from monitoring.deployment.base import CATEGORIES, Context
+from monitoring.deployment.runner import run_checks
 from monitoring.deployment.score import score
 
 

@@ -25,7 +25,7 @@ from pos.models import (
     ShopSettings,
     Supplier,
 )
-from pos.services.customers import normalise_phone
+from pos.phones import normalise_phone
 from pos.services.stock import MovementLine, apply_movements
 
 
@@ -142,7 +142,7 @@ def seed_shop(*, admin) -> dict[str, int]:
     if shop.name != demo.SHOP["name"] and not shop.tin:
         for field, value in demo.SHOP.items():
             setattr(shop, field, value)
-        shop.save()
+        shop.save(update_fields=list(demo.SHOP))
     existing = set(Category.objects.values_list("name", flat=True))
     Category.objects.bulk_create(
         [Category(name=name) for name in demo.CATALOGUE if name not in existing]

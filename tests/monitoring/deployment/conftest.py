@@ -1,6 +1,7 @@
 import pytest
 
-from monitoring.deployment.base import REGISTRY, Context, all_checks
+from monitoring.deployment.base import REGISTRY, Context
+from monitoring.deployment.runner import all_checks
 
 all_checks()  # import every check module so that REGISTRY is complete
 

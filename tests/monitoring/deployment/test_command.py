@@ -104,7 +104,7 @@ def test_every_category_runs_by_default_and_there_are_at_least_25_checks(demo):
     data = json.loads(check_deployment("--format", "json"))
     categories = {c["category"] for c in data["checks"]}
     assert categories == {"environment", "security", "database", "cache", "application"}
-    from monitoring.deployment.base import all_checks
+    from monitoring.deployment.runner import all_checks
 
     assert len(all_checks()) >= 25
 

@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from monitoring.deployment import live
-from monitoring.deployment.base import Context, run_checks
+from monitoring.deployment.base import Context
+from monitoring.deployment.runner import run_checks
 from tests.monitoring.deployment.conftest import run
 
 LIVE_CHECKS = [

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import DomainError
 from pos.mobile_money import (
     InvalidPhoneNumber,
     MoMoClient,
@@ -15,7 +16,6 @@ from pos.mobile_money import (
     momo_configured,
     normalize_msisdn,
 )
-from vevurn.errors import DomainError
 
 
 @pytest.mark.parametrize(

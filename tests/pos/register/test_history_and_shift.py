@@ -70,17 +70,29 @@ def test_refund_more_than_sold_is_refused(till, sell, product, manager):
     assert not Refund.objects.exists()
 
 
-def test_void_with_manager_override(till, sell, product, manager):
+def test_void_with_manager_override(
+    till, sell, product, manager, cashier, django_capture_on_commit_callbacks
+):
     sale = sell((product, 1))
     url = reverse("register:void", args=[sale.pk])
     response = till.post(url, {"reason": "Wrong item", "manager_username": "manager"})
     assert "Manager username or password is wrong." in response.content.decode()
-    till.post(
-        url, {"reason": "Wrong item", "manager_username": "manager", "manager_password": PASSWORD}
-    )
+    response = till.post(url, {"reason": "Wrong item"})
+    assert "A manager must approve this" in response.content.decode()
+    approved = {"reason": "Wrong item", "manager_username": "manager", "manager_password": PASSWORD}
+    with django_capture_on_commit_callbacks(execute=True):
+        till.post(url, approved)
     sale.refresh_from_db()
     assert sale.status == Sale.Status.VOIDED and sale.voided_by == manager
-    assert AuditLog.objects.filter(action="sale.void_override", actor=manager).exists()
+    # Written by void_sale in the void's own transaction: the approver and who was at the till.
+    (override,) = AuditLog.objects.filter(action="sale.void_override", actor=manager)
+    assert override.details["at_the_till"] == cashier.username
+
+    # A second void is refused by the service: no approval is recorded for it.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = till.post(url, approved)
+    assert "already voided" in response.content.decode()
+    assert AuditLog.objects.filter(action="sale.void_override").count() == 1
 
 
 def test_cash_in_and_out_then_close_with_counts_and_z_report(till, shift, sell, product):

@@ -1,0 +1,128 @@
+"""What the shop hands to monitoring, registered when the app is ready (pos/apps.py).
+
+monitoring never imports `pos`: it runs the business alert rules, exports the business metrics,
+names the shop in alert messages, refuses the demo passwords and runs the shop's deployment
+check through what is registered here (monitoring/registry.py, monitoring/deployment/base.py).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+
+from monitoring import registry
+from monitoring.alert_rules import Rule
+from monitoring.deployment.base import check, failed, passed, warned
+from pos.models import Product, Sale, Shift, ShopSettings
+from pos.money import format_money
+
+
+def check_low_stock(config: dict) -> dict[str, str]:
+    products = (
+        Product.objects.filter(
+            low_stock_alerts__acknowledged=False, stock_on_hand__lte=F("reorder_level")
+        )
+        .filter(status="active")
+        .distinct()
+        .order_by("pk")
+    )
+    return {
+        str(p.pk): f"{p.name} ({p.sku}): {p.format_quantity(p.stock_on_hand)} left, "
+        f"reorder level {p.format_quantity(p.reorder_level)}."
+        for p in products
+    }
+
+
+def check_cash_difference(config: dict) -> dict[str, str]:
+    threshold = Decimal(config["threshold"])
+    since = timezone.now() - timedelta(hours=config["lookback_hours"])
+    shifts = (
+        Shift.objects.filter(status=Shift.Status.CLOSED, closed_at__gte=since)
+        .filter(Q(over_short__gt=threshold) | Q(over_short__lt=-threshold))
+        .select_related("register", "cashier")
+        .order_by("pk")
+    )
+    found = {}
+    for shift in shifts:
+        direction = "over" if shift.over_short > 0 else "short"
+        found[str(shift.pk)] = (
+            f"Shift {shift.pk} on {shift.register.name} ({shift.cashier.get_username()}) closed "
+            f"{format_money(abs(shift.over_short))} {direction} at "
+            f"{timezone.localtime(shift.closed_at):%Y-%m-%d %H:%M}."
+        )
+    return found
+
+
+def alert_rules(config: dict) -> list[Rule]:
+    """The shop's alert rules (settings.ALERT_RULES holds their thresholds)."""
+    return [
+        Rule(
+            "low_stock",
+            "Low stock",
+            lambda: check_low_stock(config["low_stock"]),
+            business=True,
+        ),
+        Rule(
+            "cash_difference",
+            f"Cash difference beyond {config['cash_difference']['threshold']:,} at a shift close",
+            lambda: check_cash_difference(config["cash_difference"]),
+            is_event=True,
+            business=True,
+        ),
+    ]
+
+
+def metric_families() -> list:
+    """Today's sales and the products to reorder, for the scrape (/api/monitoring/metrics)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Sale.objects.filter(status=Sale.Status.COMPLETED, created_at__gte=start).aggregate(
+        count=Count("id"), value=Sum("total")
+    )
+    currency = ShopSettings.load().currency_code
+    count = GaugeMetricFamily(
+        "vevurn_sales_today", "Completed sales since midnight, shop time (voids excluded)."
+    )
+    count.add_metric([], today["count"])
+    # Money is Decimal everywhere in the app; the exposition format is a float by definition.
+    value = GaugeMetricFamily(
+        "vevurn_sales_today_value",
+        "Value of completed sales since midnight, shop time, in the shop's currency.",
+        labels=["currency"],
+    )
+    value.add_metric([currency], float(today["value"] or 0))
+    low = GaugeMetricFamily(
+        "vevurn_low_stock_products", "Active products at or below their reorder level."
+    )
+    low.add_metric(
+        [],
+        Product.objects.filter(status="active", stock_on_hand__lte=F("reorder_level")).count(),
+    )
+    return [count, value, low]
+
+
+@check("app.shop_settings", category="application", title="Shop settings filled", severity="medium")
+def shop_settings(context):
+    shop = ShopSettings.load()
+    default_name = ShopSettings._meta.get_field("name").default
+    fix = "Fill the shop settings in the admin (Shop settings): name, TIN, currency, VAT."
+    if not shop.name.strip() or shop.name == default_name:
+        return failed(f"the shop is still called {shop.name!r}: receipts show it", fix)
+    code = shop.currency_code or ""
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        return failed(f"currency code {code!r} is not an ISO 4217 code such as RWF", fix)
+    if not shop.tin.strip():
+        return warned("no TIN: invoices and receipts need the shop's tax number", fix)
+    if not 0 < shop.vat_rate <= 100:
+        return warned(f"VAT rate {shop.vat_rate}%: no VAT is charged", fix)
+    return passed(f"{shop.name}, TIN {shop.tin}, {code}, VAT {shop.vat_rate}%")
+
+
+def register() -> None:
+    from pos.management.commands.seed_demo import DEMO_USERS
+
+    registry.register_alert_rules(alert_rules)
+    registry.register_metric_families(metric_families)
+    registry.register_shop_name(lambda: ShopSettings.load().name)
+    registry.register_demo_passwords(user.password for user in DEMO_USERS)
