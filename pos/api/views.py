@@ -5,6 +5,7 @@ import uuid
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -320,7 +321,7 @@ class ShiftViewSet(
         """The signed-in user's open shift (404 when there is none)."""
         shift = shifts.open_shift_for(request.user)
         if shift is None:
-            raise NotFound("You have no open shift.")
+            raise NotFound(gettext("You have no open shift."))
         return self.answer(s.ShiftSerializer, shift)
 
     @extend_schema(
@@ -370,7 +371,7 @@ def _idempotency_key(request) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise DomainError(
-            "Send an Idempotency-Key header holding a UUID.",
+            gettext("Send an Idempotency-Key header holding a UUID."),
             code="invalid",
             field="Idempotency-Key",
         ) from None

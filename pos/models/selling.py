@@ -42,6 +42,8 @@ class Register(models.Model):
     last_receipt_number = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
         ordering = ["code"]
 
     def __str__(self):
@@ -68,6 +70,8 @@ class Shift(models.Model):
     closing_note = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -125,6 +129,8 @@ class CashMovement(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("cash movement")
+        verbose_name_plural = _("cash movements")
         ordering = ["created_at"]
 
     def __str__(self):
@@ -166,6 +172,8 @@ class Sale(models.Model):
     replayed = False
 
     class Meta:
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("sell", "Can sell at the till and open and close their own shift"),
@@ -205,6 +213,8 @@ class SaleLine(models.Model):
     unit_cost = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="sale_line_quantity_positive")
@@ -268,6 +278,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["id"]
         # Reports: the payments of a period (a sale's own payments carry the sale's time).
         indexes = [models.Index(fields=["created_at"], name="payment_created_idx")]
@@ -289,6 +301,8 @@ class HeldSale(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("held sale")
+        verbose_name_plural = _("held sales")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -309,6 +323,8 @@ class Refund(models.Model):
     tax_total = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["created_at"], name="refund_created_idx")]
 
@@ -336,6 +352,8 @@ class RefundLine(models.Model):
                 condition=Q(quantity__gt=0), name="refund_line_quantity_positive"
             )
         ]
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
@@ -382,6 +400,8 @@ class Invoice(models.Model):
     objects = InvoiceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-issued_at"]
 
     def __str__(self):
@@ -446,6 +466,8 @@ class MobileMoneyRequest(models.Model):
     abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("Mobile Money request")
+        verbose_name_plural = _("Mobile Money requests")
         ordering = ["-created_at"]
         indexes = [
             models.Index(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -66,7 +67,7 @@ def till(view):
         try:
             shift = require_open_shift(request.user, till_shift_id=lock.till_shift_id(request))
         except errors.ShiftClosed:
-            messages.info(request, "Open a shift to start selling.")
+            messages.info(request, gettext("Open a shift to start selling."))
             return redirect("register:open_shift")
         if lock.is_locked(request):
             lock.lock_till(request)
@@ -251,7 +252,11 @@ def _picked(product) -> forms.ScanForm:
 def _add(request, shift, product, form):
     cart = SessionCart(request.session)
     if product.status != ProductStatus.ACTIVE:
-        form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
+        form.add_error(
+            "code",
+            gettext("%(name)s is %(status)s.")
+            % {"name": product.name, "status": product.get_status_display().lower()},
+        )
         return _back(request, shift, scan_form=form, status=409)
     in_cart = sum(
         (line_quantity(line) for line in cart.lines if line["product_id"] == product.pk), Decimal(0)
@@ -260,8 +265,14 @@ def _add(request, shift, product, form):
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + 1:
         form.add_error(
             "code",
-            f"Out of stock: {product.name} ({product.format_quantity(product.stock_on_hand)} left, "
-            f"{product.format_quantity(in_cart)} already in the cart).",
+            gettext(
+                "Out of stock: %(name)s (%(stock_on_hand)s left, %(in_cart)s already in the cart)."
+            )
+            % {
+                "name": product.name,
+                "stock_on_hand": product.format_quantity(product.stock_on_hand),
+                "in_cart": product.format_quantity(in_cart),
+            },
         )
         return _back(request, shift, scan_form=form, status=409)
     cart.add(product.pk)
@@ -397,7 +408,7 @@ def hold(request, shift):
         return _back(request, shift, cart_error=error.message, status=error.status)
     _abandon_momo_request(shift, cart)
     cart.clear()
-    messages.success(request, "Sale held. Resume it from the list of held sales.")
+    messages.success(request, gettext("Sale held. Resume it from the list of held sales."))
     return redirect("register:register")
 
 
@@ -727,7 +738,9 @@ def history(request, shift):
 def _approval_refused(approval, error: DomainError) -> None:
     """The service's refusal for want of a manager, shown on the approval form."""
     if isinstance(error, errors.NotAllowed):
-        message = "A manager must approve this: enter their username and PIN (or password)."
+        message = gettext(
+            "A manager must approve this: enter their username and PIN (or password)."
+        )
     else:
         message = error.message
     approval.add_error(None, message)
@@ -753,7 +766,7 @@ def void(request, shift, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Sale {sale.number} voided.")
+            messages.success(request, gettext("Sale %(number)s voided.") % {"number": sale.number})
             return redirect("register:history")
     return render(
         request,
@@ -808,7 +821,7 @@ def refund(request, shift, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Refund {done.number} done.")
+            messages.success(request, gettext("Refund %(number)s done.") % {"number": done.number})
             return redirect("pos:refund_slip", pk=done.pk)
     rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
@@ -894,7 +907,7 @@ def shift_view(request, shift):
             except DomainError as error:
                 _form_error(cash_form, error, default_field=None)
             else:
-                messages.success(request, "Cash movement recorded.")
+                messages.success(request, gettext("Cash movement recorded."))
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)

@@ -37,8 +37,8 @@ from django.db.models.functions import (
     TruncWeek,
 )
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from pos import selectors
 from pos.models import (
@@ -580,7 +580,7 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
     entries = [e for e in rows.values() if e[1] or e[2] or e[3]]
     out = sorted((ProfitRow(*entry) for entry in entries), key=lambda r: (-r.margin, r.label))
     total = ProfitRow(
-        "Total",
+        gettext("Total"),
         sum((r.quantity for r in out), ZERO),
         sum((r.revenue for r in out), ZERO),
         sum((r.cost for r in out), ZERO),

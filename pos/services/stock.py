@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound, PermissionDenied
@@ -67,9 +68,11 @@ def _quantities(lines: list[MovementLine]) -> list:
     quantities = [to_decimal(line.quantity, field="quantity") for line in lines]
     for line, quantity in zip(lines, quantities, strict=True):
         if quantity == 0:
-            raise InvalidQuantity("Quantity cannot be zero.", field="quantity")
+            raise InvalidQuantity(gettext("Quantity cannot be zero."), field="quantity")
         if line.kind not in MovementKind.values:
-            raise InvalidQuantity(f"Unknown movement kind {line.kind!r}.", field="kind")
+            raise InvalidQuantity(
+                gettext("Unknown movement kind %(kind)s.") % {"kind": repr(line.kind)}, field="kind"
+            )
     return quantities
 
 
@@ -110,7 +113,9 @@ def apply_movements(
         else:
             products = locks.products(ids)
         if len(products) != len(ids):
-            raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
+            raise NotFound(
+                gettext("Product not found."), product_ids=sorted(set(ids) - products.keys())
+            )
         initial = {pk: p.stock_on_hand for pk, p in products.items()}
         movements, short = [], []
         for line, quantity in zip(lines, quantities, strict=True):
@@ -220,12 +225,14 @@ def adjust_stock(
 ) -> StockMovement:
     """A manager's manual stock change (signed quantity) with a required reason; audited."""
     if not user.has_perm("pos.adjust_stock"):
-        raise PermissionDenied("You are not allowed to adjust stock.")
+        raise PermissionDenied(gettext("You are not allowed to adjust stock."))
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired("Give a reason for the stock adjustment.", field="reason")
+        raise ReasonRequired(gettext("Give a reason for the stock adjustment."), field="reason")
     if kind not in ADJUSTMENT_KINDS:
-        raise InvalidQuantity(f"{kind!r} is not an adjustment kind.", field="kind")
+        raise InvalidQuantity(
+            gettext("%(kind)s is not an adjustment kind.") % {"kind": repr(kind)}, field="kind"
+        )
     with transaction.atomic():
         (movement,) = apply_movements(
             lines=[MovementLine(product.pk, quantity, kind, product.cost_price, reason)], user=user
