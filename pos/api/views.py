@@ -469,7 +469,7 @@ class SaleViewSet(
     def refund(self, request, pk=None):
         """Refund sale lines out of the signed-in user's open shift."""
         data = self.validated(s.RefundRequestSerializer)
-        shift = shifts.require_open_shift(request.user)
+        shift = shifts.require_open_shift(request.user, to="refund")
         lines = [
             refunds.RefundLineInput(line["sale_line"], line["quantity"], line["restock"])
             for line in data["lines"]

@@ -738,9 +738,7 @@ def history(request, shift):
 def _approval_refused(approval, error: DomainError) -> None:
     """The service's refusal for want of a manager, shown on the approval form."""
     if isinstance(error, errors.NotAllowed):
-        message = gettext(
-            "A manager must approve this: enter their username and PIN (or password)."
-        )
+        message = "A manager must approve this: enter their username and PIN (or password)."
     else:
         message = error.message
     approval.add_error(None, message)

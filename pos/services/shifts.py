@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import audit
 from pos import errors
@@ -76,15 +76,22 @@ def open_shift_for(user, *, till_shift_id: int | None = None) -> Shift | None:
     return shared if shared is not None and shared.is_worked_by(user) else None
 
 
-def require_open_shift(user, *, till_shift_id: int | None = None) -> Shift:
-    """The rule that selling, refunding and taking cash need an open shift: the shift `user`
-    works on (see `open_shift_for`).
+# What a user without an open shift is told, by what they were doing.
+NO_SHIFT = {
+    "sell": gettext_noop("Open a shift before selling."),
+    "refund": gettext_noop("Open a shift to pay out a refund."),
+}
+
+
+def require_open_shift(user, *, till_shift_id: int | None = None, to: str = "sell") -> Shift:
+    """The rule that selling and refunding need an open shift: the shift `user` works on (see
+    `open_shift_for`).
 
     :raises ShiftClosed: the user has no open shift.
     """
     shift = open_shift_for(user, till_shift_id=till_shift_id)
     if shift is None:
-        raise errors.ShiftClosed(gettext("Open a shift first."))
+        raise errors.ShiftClosed(gettext(NO_SHIFT[to]))
     return shift
 
 
