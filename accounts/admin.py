@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
@@ -93,8 +94,11 @@ class UserAdmin(DjangoUserAdmin):
         obj.refresh_from_db()
         self.message_user(
             request,
-            f"Temporary password for {user.username}: {password} — give it to them; "
-            "they must choose their own at first login. It is not shown again.",
+            gettext(
+                "Temporary password for %(username)s: %(password)s — give it to them; "
+                "they must choose their own at first login. It is not shown again."
+            )
+            % {"username": user.username, "password": password},
             messages.WARNING,
         )
 
@@ -115,7 +119,10 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             password = services.reset_to_temporary_password(user=user, actor=request.user)
             self.message_user(
-                request, f"Temporary password for {user.username}: {password}", messages.WARNING
+                request,
+                gettext("Temporary password for %(username)s: %(password)s")
+                % {"username": user.username, "password": password},
+                messages.WARNING,
             )
 
 

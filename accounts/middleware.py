@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts import two_factor
@@ -42,7 +43,11 @@ class LanguageMiddleware:
         language = request_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The next request on this thread (or a job, a command) starts from the default.
+            translation.deactivate()
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
@@ -104,7 +109,7 @@ class TwoFactorMiddleware:
             return error_response(
                 request,
                 "two_factor_required",
-                "Finish signing in with your authenticator code first.",
+                gettext("Finish signing in with your authenticator code first."),
                 403,
             )
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -5,10 +5,12 @@ stable `code` for clients, a `message` a cashier can read, and an HTTP `status`.
 the user and logged without a stack trace. Anything else that escapes a view is a bug.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     code = "domain_error"
-    message = "The request could not be completed."
+    message = _("The request could not be completed.")
     status = 400
 
     def __init__(
@@ -40,17 +42,17 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "not_found"
-    message = "Not found."
+    message = _("Not found.")
     status = 404
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
-    message = "You are not allowed to do that."
+    message = _("You are not allowed to do that.")
     status = 403
 
 
 class Conflict(DomainError):
     code = "conflict"
-    message = "The request conflicts with the current state."
+    message = _("The request conflicts with the current state.")
     status = 409

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from monitoring.dashboard import dashboard_context
 from monitoring.models import AlertIncident
@@ -11,7 +12,7 @@ from monitoring.models import AlertIncident
 def health_dashboard(request):
     context = {
         **admin.site.each_context(request),
-        "title": "System health",
+        "title": _("System health"),
         **dashboard_context(),
     }
     return TemplateResponse(request, "monitoring/health_dashboard.html", context)

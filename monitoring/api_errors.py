@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -83,7 +84,9 @@ def exception_handler(exc, context):
         fields = _field_messages(exc.detail)
         # A refusal that names no field reads best as the message itself.
         general = fields.get("non_field_errors", [])
-        message = general[0] if len(fields) == 1 and general else "Some fields are not valid."
+        message = (
+            general[0] if len(fields) == 1 and general else gettext("Some fields are not valid.")
+        )
         return _respond(request, "invalid", message, 400, fields)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         auth_header = getattr(exc, "auth_header", None)  # set by DRF from the first auth class

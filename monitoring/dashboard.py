@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from monitoring import alerts, metrics
 from monitoring.endpoints import redis_report
@@ -12,13 +13,13 @@ from monitoring.health import health_report
 
 CHART_WIDTH, CHART_HEIGHT = 600, 120
 STATUS_LABELS = {
-    "ok": ("OK", "✓"),
-    "healthy": ("Healthy", "✓"),
-    "warning": ("Warning", "!"),
-    "degraded": ("Degraded", "!"),
-    "failed": ("Failed", "✗"),
-    "unhealthy": ("Unhealthy", "✗"),
-    "skipped": ("Skipped", "–"),
+    "ok": (_("OK"), "✓"),
+    "healthy": (_("Healthy"), "✓"),
+    "warning": (_("Warning"), "!"),
+    "degraded": (_("Degraded"), "!"),
+    "failed": (_("Failed"), "✗"),
+    "unhealthy": (_("Unhealthy"), "✗"),
+    "skipped": (_("Skipped"), "–"),
 }
 
 
@@ -40,6 +41,22 @@ def chart(values: list[float | None], unit: str) -> dict:
         "peak": max(known, default=None),
         "average": round(sum(known) / len(known), 1) if known else None,
     }
+
+
+# The checks' names as the page shows them (the report's keys stay as they are).
+CHECK_LABELS = {
+    "database": _("Database"),
+    "migrations": _("Migrations"),
+    "cache": _("Cache"),
+    "cache_store": _("Cache store"),
+    "disk": _("Disk"),
+    "memory": _("Memory"),
+    "process_memory": _("Process memory"),
+    "sentry": _("Sentry"),
+    "worker": _("Worker"),
+    "scheduler": _("Scheduler"),
+    "redis": _("Redis"),
+}
 
 
 def labelled(status: str) -> dict:
@@ -91,6 +108,7 @@ def dashboard_context() -> dict:
         "checks": [
             {
                 "name": name,
+                "label": CHECK_LABELS.get(name, name),
                 "state": labelled(check["status"]),
                 **check,
                 # Lists and tables (the worker's processes, the schedule) have their own section.
@@ -105,7 +123,7 @@ def dashboard_context() -> dict:
         "jobs": jobs_section(report["checks"]),
         "summary": {**total.summary(), "requests_per_minute": round(total.count / 60, 2)},
         "store": metrics.store_name(),
-        "rate_chart": chart([p["requests"] for p in points], "requests/min"),
+        "rate_chart": chart([p["requests"] for p in points], _("requests/min")),
         "p95_chart": chart([p["p95_ms"] for p in points], "ms"),
         "slowest": rows[:10],
         "erroring": sorted(

@@ -4,6 +4,7 @@ import os
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -27,9 +28,17 @@ def int_param(request, name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter(name, f"Must be a whole number from {low} to {high}.") from None
+        raise BadParameter(
+            name,
+            gettext("Must be a whole number from %(low)s to %(high)s.")
+            % {"low": low, "high": high},
+        ) from None
     if not low <= value <= high:
-        raise BadParameter(name, f"Must be a whole number from {low} to {high}.")
+        raise BadParameter(
+            name,
+            gettext("Must be a whole number from %(low)s to %(high)s.")
+            % {"low": low, "high": high},
+        )
     return value
 
 
@@ -41,7 +50,11 @@ def with_parameters(view):
             return view(request, *args, **kwargs)
         except BadParameter as error:
             return error_response(
-                request, "invalid", "Invalid parameter.", 400, {error.name: [error.message]}
+                request,
+                "invalid",
+                gettext("Invalid parameter."),
+                400,
+                {error.name: [error.message]},
             )
 
     return wrapped

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PosConfig(AppConfig):
     name = "pos"
-    verbose_name = "Point of sale"
+    verbose_name = _("Point of sale")
 
     def ready(self):
         # monitoring never imports the shop: the shop hands it what it wants watched.

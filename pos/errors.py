@@ -5,6 +5,9 @@ rules say no): the REST API answers 422 for it, screens keep `status`. Stale sta
 idempotency-key reuse stay 409; malformed input stays 400.
 """
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from core.errors import Conflict, DomainError, PermissionDenied
 
 BUSINESS_RULE = 422
@@ -14,7 +17,7 @@ class InsufficientStock(Conflict):
     """Taking this quantity would make stock negative and the shop does not allow it."""
 
     code = "out_of_stock"
-    message = "Not enough stock."
+    message = _("Not enough stock.")
     api_status = BUSINESS_RULE
     status = 409
 
@@ -24,10 +27,9 @@ class InsufficientStock(Conflict):
         self.requested = requested
         if message is None and product is not None:
             show = getattr(product, "format_quantity", str)
-            message = (
-                f"Not enough stock of {product}: {show(available)} available, "
-                f"{show(requested)} needed."
-            )
+            message = gettext(
+                "Not enough stock of %(product)s: %(available)s available, %(requested)s needed."
+            ) % {"product": product, "available": show(available), "requested": show(requested)}
         extra = {}
         if product is not None:
             from pos.quantities import as_json
@@ -39,50 +41,80 @@ class InsufficientStock(Conflict):
             }
         super().__init__(message, **extra, **details)
 
+    @classmethod
+    def for_shortages(cls, shortages: list[tuple]) -> "InsufficientStock":
+        """Every short line at once: `shortages` are (product, available, requested). One line
+        reads as before; several are named in one message, and `details["shortages"]` lists
+        each (product_id, available, requested, message) so that a screen marks every line."""
+        from pos.quantities import as_json
+
+        each = [cls(product=p, available=a, requested=r) for p, a, r in shortages]
+        listed = [
+            {
+                "product_id": error.product.pk,
+                "available": as_json(error.available),
+                "requested": as_json(error.requested),
+                "message": error.message,
+            }
+            for error in each
+        ]
+        if len(each) == 1:
+            return cls(
+                product=each[0].product,
+                available=each[0].available,
+                requested=each[0].requested,
+                shortages=listed,
+            )
+        return cls(
+            " ".join(error.message for error in each),
+            product_id=[error.product.pk for error in each],
+            shortages=listed,
+        )
+
 
 OutOfStock = InsufficientStock
 
 
 class InvalidQuantity(DomainError):
     code = "invalid_quantity"
-    message = "The quantity is not valid."
+    message = _("The quantity is not valid.")
 
 
 class PriceBelowMinimum(DomainError):
     code = "price_below_minimum"
-    message = "The price is below the product's minimum price."
+    message = _("The price is below the product's minimum price.")
     api_status = BUSINESS_RULE
 
 
 class InvalidPrice(DomainError):
     code = "invalid_price"
-    message = "The price is not valid."
+    message = _("The price is not valid.")
 
 
 class ReasonRequired(DomainError):
     code = "reason_required"
-    message = "A reason is required."
+    message = _("A reason is required.")
 
 
 class InvalidPhoneNumber(DomainError):
     code = "invalid_phone"
-    message = "Enter a Rwandan mobile number such as 0788123456 or +250788123456."
+    message = _("Enter a Rwandan mobile number such as 0788123456 or +250788123456.")
 
 
 class InvalidStatusTransition(Conflict):
     code = "invalid_status"
-    message = "This cannot be done in the document's current status."
+    message = _("This cannot be done in the document's current status.")
 
 
 class OverReceipt(DomainError):
     code = "over_receipt"
-    message = "Cannot receive more than was ordered."
+    message = _("Cannot receive more than was ordered.")
     api_status = BUSINESS_RULE
 
 
 class CreditLimitExceeded(Conflict):
     code = "credit_limit_exceeded"
-    message = "This would take the customer over their credit limit."
+    message = _("This would take the customer over their credit limit.")
     api_status = BUSINESS_RULE
 
 
@@ -90,7 +122,7 @@ class ImportFailed(DomainError):
     """A CSV import had errors; `report` holds the per-row messages. Nothing was written."""
 
     code = "import_failed"
-    message = "The file has errors; nothing was imported."
+    message = _("The file has errors; nothing was imported.")
 
     def __init__(self, message=None, *, report=None, **details):
         self.report = report
@@ -102,73 +134,73 @@ class ImportFailed(DomainError):
 
 class EmptyCart(DomainError):
     code = "empty_cart"
-    message = "The cart is empty."
+    message = _("The cart is empty.")
     api_status = BUSINESS_RULE
 
 
 class InvalidTender(DomainError):
     code = "invalid_tender"
-    message = "That payment is not valid."
+    message = _("That payment is not valid.")
 
 
 class TendersDoNotCover(DomainError):
     code = "tenders_do_not_cover"
-    message = "The payments do not add up to the total."
+    message = _("The payments do not add up to the total.")
     api_status = BUSINESS_RULE
 
 
 class ShiftClosed(Conflict):
     code = "shift_closed"
-    message = "The shift is closed. Open a shift to sell."
+    message = _("The shift is closed. Open a shift to sell.")
 
 
 class ShiftAlreadyOpen(Conflict):
     code = "shift_already_open"
-    message = "A shift is already open."
+    message = _("A shift is already open.")
 
 
 class ShiftNotAllowed(DomainError):
     code = "shift_not_allowed"
-    message = "A shift cannot be opened here."
+    message = _("A shift cannot be opened here.")
 
 
 class ProductNotForSale(DomainError):
     code = "product_not_for_sale"
-    message = "This product is not for sale."
+    message = _("This product is not for sale.")
     api_status = BUSINESS_RULE
 
 
 class ApprovalRequired(PermissionDenied):
     code = "approval_required"
-    message = "This discount is beyond your limit; a manager must approve it."
+    message = _("This discount is beyond your limit; a manager must approve it.")
 
 
 class CustomerRequired(DomainError):
     code = "customer_required"
-    message = "Choose a customer first."
+    message = _("Choose a customer first.")
     api_status = BUSINESS_RULE
 
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
-    message = "This idempotency key was already used for a different sale."
+    message = _("This idempotency key was already used for a different sale.")
 
 
 class RefundNotAllowed(Conflict):
     code = "refund_not_allowed"
-    message = "This cannot be refunded."
+    message = _("This cannot be refunded.")
 
 
 class RefundExceedsSold(InvalidQuantity):
     """More units back than were sold and not yet returned (same code as before: a quantity)."""
 
-    message = "More is returned than was sold."
+    message = _("More is returned than was sold.")
     api_status = BUSINESS_RULE
 
 
 class VoidNotAllowed(Conflict):
     code = "void_not_allowed"
-    message = "This sale cannot be voided."
+    message = _("This sale cannot be voided.")
 
 
 NotAllowed = PermissionDenied
@@ -179,24 +211,24 @@ NotAllowed = PermissionDenied
 
 class NoOpenShift(DomainError):
     code = "no_open_shift"
-    message = "Open a shift before asking for a Mobile Money payment."
+    message = _("Open a shift before asking for a Mobile Money payment.")
 
 
 class InvalidAmount(DomainError):
     code = "invalid_amount"
-    message = "Enter an amount greater than zero."
+    message = _("Enter an amount greater than zero.")
 
 
 class MoMoRequestKeyConflict(Conflict):
     code = "momo_request_key_conflict"
-    message = "This request key was already used for a different Mobile Money payment."
+    message = _("This request key was already used for a different Mobile Money payment.")
 
 
 class InvalidMoMoRequest(DomainError):
     """Several inputs of a Mobile Money request are wrong; `fields` says which."""
 
     code = "invalid_momo_request"
-    message = "Check the amount and the phone number."
+    message = _("Check the amount and the phone number.")
 
 
 # --- Held sales, voids, refunds ----------------------------------------------------------------
@@ -204,12 +236,12 @@ class InvalidMoMoRequest(DomainError):
 
 class HeldSaleOtherRegister(Conflict):
     code = "held_sale_other_register"
-    message = "This sale was held on another register; resume it there."
+    message = _("This sale was held on another register; resume it there.")
 
 
 class NotEnoughCashInDrawer(Conflict):
     code = "not_enough_cash_in_drawer"
-    message = "There is not enough cash in the drawer for this refund."
+    message = _("There is not enough cash in the drawer for this refund.")
     api_status = BUSINESS_RULE
 
 
@@ -218,15 +250,15 @@ class NotEnoughCashInDrawer(Conflict):
 
 class InvoiceNotPayable(Conflict):
     code = "invoice_not_payable"
-    message = "This invoice cannot take payments."
+    message = _("This invoice cannot take payments.")
 
 
 class Overpayment(DomainError):
     code = "overpayment"
-    message = "The payment is more than the invoice's balance due."
+    message = _("The payment is more than the invoice's balance due.")
     api_status = BUSINESS_RULE
 
 
 class InvoiceNotCancellable(Conflict):
     code = "invoice_not_cancellable"
-    message = "This invoice cannot be cancelled."
+    message = _("This invoice cannot be cancelled.")

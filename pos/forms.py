@@ -53,7 +53,10 @@ class StockAdjustmentForm(forms.Form):
 
 class CountFilterForm(forms.Form):
     category = forms.ModelChoiceField(
-        Category.objects.all(), required=False, empty_label=_("All categories")
+        Category.objects.all(),
+        required=False,
+        label=_("Category"),
+        empty_label=_("All categories"),
     )
     search = forms.CharField(required=False, label=_("Name or SKU contains"))
 

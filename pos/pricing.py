@@ -23,6 +23,12 @@ from pos.money import HUNDRED, split_vat, to_currency
 ZERO = Decimal(0)
 
 
+def selling_price(override: Decimal | None, shelf_price: Decimal) -> Decimal:
+    """The unit price a line sells at: the price typed for it, else the product's shelf price
+    (the one rule the till's cart and checkout both price by)."""
+    return shelf_price if override is None else override
+
+
 def quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 

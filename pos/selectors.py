@@ -371,9 +371,9 @@ def open_invoices(customer) -> QuerySet:
     order `pay_on_account` pays them in)."""
     from pos.models import Invoice
 
-    return Invoice.objects.filter(
-        customer=customer, status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
-    ).order_by("due_date", "issued_at", "pk")
+    return Invoice.objects.filter(customer=customer, status__in=Invoice.OPEN_STATUSES).order_by(
+        "due_date", "issued_at", "pk"
+    )
 
 
 def account_payment(pk: int) -> list:
@@ -400,11 +400,7 @@ def overdue_invoices(today: datetime.date | None = None) -> QuerySet:
     from pos.models import Invoice
 
     today = today or timezone.localdate()
-    return (
-        Invoice.objects.select_related("customer")
-        .filter(status__in=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID], due_date__lt=today)
-        .order_by("due_date", "pk")
-    )
+    return Invoice.objects.overdue(today).select_related("customer").order_by("due_date", "pk")
 
 
 def _invoice_text(invoice) -> str:

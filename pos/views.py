@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -85,7 +86,7 @@ def receipt(request, pk: int):
         or request.user.has_perm("pos.view_shift")
         or sale.shift.is_worked_by(request.user)
     ):
-        raise PermissionDenied("This sale is on another cashier's shift.")
+        raise PermissionDenied(gettext("This sale is on another cashier's shift."))
     is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
     context = {
@@ -106,7 +107,7 @@ def refund_slip(request, pk: int):
         Refund.objects.select_related("sale", "sale__customer", "shift", "created_by"), pk=pk
     )
     if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
-        raise PermissionDenied("This refund is on another cashier's shift.")
+        raise PermissionDenied(gettext("This refund is on another cashier's shift."))
     code = refund.sale.number if refund.sale_id else None
     customer = refund.sale.customer if refund.sale_id else None
     return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
@@ -122,7 +123,7 @@ def account_payment_receipt(request, pk: int):
         raise Http404
     first = payments[0]
     if first.created_by_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
-        raise PermissionDenied("This payment was taken by another cashier.")
+        raise PermissionDenied(gettext("This payment was taken by another cashier."))
     customer = first.invoice.customer
     context = {
         "payments": payments,
@@ -131,7 +132,7 @@ def account_payment_receipt(request, pk: int):
         "total": sum((p.amount for p in payments), Decimal(0)),
         "owed": sum((i.balance_due for i in selectors.open_invoices(customer)), Decimal(0)),
     }
-    return _slip(request, "pos/account_payment_receipt.html", context)
+    return _slip(request, "pos/account_payment_receipt.html", context, customer=customer)
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------
@@ -189,7 +190,7 @@ def momo_request_create(request):
     The same request_key again returns the first request (200) without asking MTN twice."""
     data = _request_data(request)
     if not data and request.content_type == "application/json":
-        return error_response(request, message="Send a JSON object.", status=400)
+        return error_response(request, message=gettext("Send a JSON object."), status=400)
     shift = open_shift_for(request.user, till_shift_id=till_shift_id(request))
     momo_request = mobile_money.start_request(
         shift=shift,
@@ -211,7 +212,7 @@ def momo_request_detail(request, pk: int):
         momo_request.shift.is_worked_by(request.user)
         or request.user.has_perm("pos.close_any_shift")
     ):
-        return error_response(request, message="No such Mobile Money request.", status=404)
+        return error_response(request, message=gettext("No such Mobile Money request."), status=404)
     if momo_request.status == MobileMoneyRequest.Status.PENDING and _may_refresh(momo_request):
         momo_request = mobile_money.refresh_request(momo_request)
     return JsonResponse(_momo_json(momo_request))

@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from monitoring import health
 from monitoring.ratelimit import login_guard
 
 admin.site.site_header = "Vevurn POS"
-admin.site.site_title = "Vevurn POS admin"
-admin.site.index_title = "Shop administration"
+admin.site.site_title = _("Vevurn POS admin")
+admin.site.index_title = _("Shop administration")
 # The admin's sign-in obeys the same failed-login limits as the shop's.
 admin.site.login = login_guard(admin.site.login)
 

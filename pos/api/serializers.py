@@ -8,6 +8,7 @@ services, so a cart of 20 lines costs the same queries as a cart of one.
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from pos.models import (
@@ -274,7 +275,7 @@ class AdjustmentSerializer(serializers.Serializer):
 
     def validate_quantity(self, value):
         if value == 0:
-            raise serializers.ValidationError("Enter a quantity other than 0.")
+            raise serializers.ValidationError(gettext("Enter a quantity other than 0."))
         return value
 
 

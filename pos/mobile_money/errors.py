@@ -1,6 +1,8 @@
 """Errors of the MTN MoMo client. Each is a DomainError: the cashier reads its message and takes
 another tender; nothing from httpx or the reply's parsing escapes the client."""
 
+from django.utils.translation import gettext_lazy as _
+
 from core.errors import DomainError
 
 
@@ -8,7 +10,7 @@ class MoMoError(DomainError):
     """Mobile Money could not be reached or did not answer usefully (5xx, connection refused)."""
 
     code = "momo_unavailable"
-    message = "Mobile Money is not answering; try again or take another tender."
+    message = _("Mobile Money is not answering; try again or take another tender.")
     status = 502
 
 
@@ -18,7 +20,7 @@ class MoMoTimeout(MoMoError):
     safe because the reference id makes it idempotent)."""
 
     code = "momo_timeout"
-    message = "Mobile Money did not answer in time; try again or take another tender."
+    message = _("Mobile Money did not answer in time; try again or take another tender.")
     status = 504
 
 
@@ -26,7 +28,7 @@ class MoMoBadResponse(MoMoError):
     """A reply we cannot read: invalid JSON, missing fields, or an unexpected status code."""
 
     code = "momo_bad_response"
-    message = "Mobile Money sent an answer we could not read; try again or take another tender."
+    message = _("Mobile Money sent an answer we could not read; try again or take another tender.")
     status = 502
 
 
@@ -34,7 +36,7 @@ class MoMoAuthError(MoMoError):
     """MTN refused our credentials (API user/key, subscription key or token): a setup problem."""
 
     code = "momo_auth_failed"
-    message = (
+    message = _(
         "Mobile Money refused the shop's credentials; ask a manager to check the Mobile Money "
         "settings, and take another tender."
     )
@@ -45,7 +47,7 @@ class MoMoNotConfigured(MoMoError):
     """Request-to-pay is not set up (no credentials); the POS offers manual reference entry."""
 
     code = "momo_not_configured"
-    message = (
+    message = _(
         "Mobile Money requests are not set up; type the transaction reference from the "
         "customer's phone instead."
     )
@@ -56,7 +58,7 @@ class MoMoRequestRejected(MoMoError):
     """MTN refused the request itself (400): e.g. an invalid payer number or currency."""
 
     code = "momo_request_rejected"
-    message = (
+    message = _(
         "Mobile Money refused the payment request; check the phone number, or take another tender."
     )
     status = 400
@@ -66,7 +68,7 @@ class MoMoNotFound(MoMoError):
     """MTN does not know this reference id (never received, or another environment)."""
 
     code = "momo_not_found"
-    message = "Mobile Money has no payment request with this reference."
+    message = _("Mobile Money has no payment request with this reference.")
     status = 404
 
 
@@ -74,5 +76,5 @@ class InvalidPhoneNumber(DomainError):
     """The payer's phone number is not a valid international mobile number."""
 
     code = "invalid_phone_number"
-    message = "Enter the customer's Mobile Money number, e.g. +250788123456."
+    message = _("Enter the customer's Mobile Money number, e.g. +250788123456.")
     status = 400

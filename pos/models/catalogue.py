@@ -19,6 +19,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("category")
         verbose_name_plural = _("categories")
 
     def __str__(self):
@@ -36,6 +37,8 @@ class Supplier(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
         ordering = ["name"]
 
     def __str__(self):
@@ -141,6 +144,8 @@ class Product(models.Model):
     )
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name"]
         indexes = [
             # Name search walks the active products in name order and stops at the first

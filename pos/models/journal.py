@@ -80,6 +80,10 @@ class ChainHead(models.Model):
     # The hash before last_hash: PostgreSQL's append returns it from the same UPDATE.
     prev_hash = models.CharField(max_length=64, blank=True)
 
+    class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+
     def __str__(self):
         return f"{self.chain} #{self.last_seq}"
 

@@ -36,6 +36,8 @@ class PurchaseOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -54,6 +56,8 @@ class PurchaseOrderLine(models.Model):
     )
 
     class Meta:
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="one_line_per_po_product")
         ]

@@ -42,6 +42,8 @@ class Register(models.Model):
     last_receipt_number = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
         ordering = ["code"]
 
     def __str__(self):
@@ -68,6 +70,8 @@ class Shift(models.Model):
     closing_note = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -125,6 +129,8 @@ class CashMovement(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("cash movement")
+        verbose_name_plural = _("cash movements")
         ordering = ["created_at"]
 
     def __str__(self):
@@ -169,6 +175,8 @@ class Sale(models.Model):
     replayed = False
 
     class Meta:
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("sell", "Can sell at the till and open and close their own shift"),
@@ -216,6 +224,8 @@ class SaleLine(models.Model):
     unit_cost = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="sale_line_quantity_positive")
@@ -293,6 +303,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["id"]
         # Reports: the payments of a period (a sale's own payments carry the sale's time).
         indexes = [models.Index(fields=["created_at"], name="payment_created_idx")]
@@ -314,6 +326,8 @@ class HeldSale(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("held sale")
+        verbose_name_plural = _("held sales")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -334,6 +348,8 @@ class Refund(models.Model):
     tax_total = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["created_at"], name="refund_created_idx")]
 
@@ -361,9 +377,23 @@ class RefundLine(models.Model):
                 condition=Q(quantity__gt=0), name="refund_line_quantity_positive"
             )
         ]
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    """The one definition of an open and of an overdue invoice, for every query."""
+
+    def open(self):
+        """Still owed: sent, or partly paid."""
+        return self.filter(status__in=Invoice.OPEN_STATUSES)
+
+    def overdue(self, today=None):
+        """Open and past its due date (shop-local `today`)."""
+        return self.open().filter(due_date__lt=today or timezone.localdate())
 
 
 class Invoice(models.Model):
@@ -374,6 +404,8 @@ class Invoice(models.Model):
         PAID = "paid", _("Paid")
         OVERDUE = "overdue", _("Overdue")
         CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = (Status.SENT, Status.PARTLY_PAID)
 
     number = models.CharField(max_length=24, unique=True)
     customer = models.ForeignKey("pos.Customer", on_delete=models.PROTECT, related_name="invoices")
@@ -390,7 +422,11 @@ class Invoice(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-issued_at"]
 
     def __str__(self):
@@ -402,8 +438,7 @@ class Invoice(models.Model):
 
     @property
     def effective_status(self) -> str:
-        open_statuses = {self.Status.SENT, self.Status.PARTLY_PAID}
-        if self.status in open_statuses and self.due_date < timezone.localdate():
+        if self.status in self.OPEN_STATUSES and self.due_date < timezone.localdate():
             return self.Status.OVERDUE
         return self.status
 
@@ -456,6 +491,8 @@ class MobileMoneyRequest(models.Model):
     abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("Mobile Money request")
+        verbose_name_plural = _("Mobile Money requests")
         ordering = ["-created_at"]
         indexes = [
             models.Index(

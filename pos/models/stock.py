@@ -1,9 +1,19 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from pos.quantities import STORED
+
+# Reasons the system itself writes on a movement: stored in English, shown translated.
+OPENING_STOCK = gettext_noop("Opening stock")
+SYSTEM_REASONS = {OPENING_STOCK}
+
+
+def reason_label(reason: str) -> str:
+    """A movement's reason as a screen shows it; what a person typed stays as typed."""
+    return gettext(reason) if reason in SYSTEM_REASONS else reason
 
 
 class MovementKind(models.TextChoices):
@@ -47,6 +57,8 @@ class StockMovement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["product", "-created_at"]),
@@ -73,6 +85,8 @@ class LowStockAlert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("low stock alert")
+        verbose_name_plural = _("low stock alerts")
         ordering = ["acknowledged", "-created_at"]
 
     def __str__(self):
@@ -101,6 +115,8 @@ class StockCount(models.Model):
     )
 
     class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -116,6 +132,8 @@ class StockCountLine(models.Model):
     )
 
     class Meta:
+        verbose_name = _("stock count line")
+        verbose_name_plural = _("stock count lines")
         constraints = [
             models.UniqueConstraint(fields=["count", "product"], name="one_line_per_count_product")
         ]

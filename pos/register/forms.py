@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
@@ -18,33 +19,35 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal(0)}
 
 
 class ScanForm(forms.Form):
-    code = forms.CharField(label="Scan or type a barcode, SKU or name", max_length=200)
+    code = forms.CharField(
+        label=gettext_lazy("Scan or type a barcode, SKU or name"), max_length=200
+    )
 
 
 class LineForm(forms.Form):
     quantity = forms.DecimalField(
-        label="Quantity",
+        label=gettext_lazy("Quantity"),
         min_value=Decimal("0.001"),
         max_value=MAX_QUANTITY,
         max_digits=14,
         decimal_places=MAX_PLACES,
     )
-    unit_price = forms.DecimalField(label="Price", required=False, **MONEY)
-    discount = forms.DecimalField(label="Discount", required=False, **MONEY)
+    unit_price = forms.DecimalField(label=gettext_lazy("Price"), required=False, **MONEY)
+    discount = forms.DecimalField(label=gettext_lazy("Discount"), required=False, **MONEY)
 
 
 class OrderDiscountForm(forms.Form):
-    order_discount = forms.DecimalField(label="Discount on the sale", **MONEY)
+    order_discount = forms.DecimalField(label=gettext_lazy("Discount on the sale"), **MONEY)
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(label="Customer name", max_length=120)
-    phone = forms.CharField(label="Phone", max_length=32)
+    name = forms.CharField(label=gettext_lazy("Customer name"), max_length=120)
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32)
 
 
 class OpenShiftForm(forms.Form):
-    register = forms.ModelChoiceField(label="Till", queryset=Register.objects.none())
-    opening_float = forms.DecimalField(label="Cash in the drawer (float)", **MONEY)
+    register = forms.ModelChoiceField(label=gettext_lazy("Till"), queryset=Register.objects.none())
+    opening_float = forms.DecimalField(label=gettext_lazy("Cash in the drawer (float)"), **MONEY)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,12 +62,14 @@ class ManagerApprovalForm(forms.Form):
     """A manager approves on the spot, on the same screen: their username and PIN (or their
     password); `approver` is the manager once valid."""
 
-    manager_username = forms.CharField(label="Manager username", max_length=150, required=False)
+    manager_username = forms.CharField(
+        label=gettext_lazy("Manager username"), max_length=150, required=False
+    )
     manager_pin = forms.CharField(
-        label="Manager PIN", max_length=6, widget=forms.PasswordInput, required=False
+        label=gettext_lazy("Manager PIN"), max_length=6, widget=forms.PasswordInput, required=False
     )
     manager_password = forms.CharField(
-        label="Manager password", widget=forms.PasswordInput, required=False
+        label=gettext_lazy("Manager password"), widget=forms.PasswordInput, required=False
     )
 
     def __init__(self, *args, request=None, permission: str, **kwargs):
@@ -87,24 +92,29 @@ class ManagerApprovalForm(forms.Form):
         elif username or password:
             user = authenticate(self.request, username=username, password=password)
             if user is None:
-                raise forms.ValidationError("Manager username or password is wrong.")
+                raise forms.ValidationError(gettext_lazy("Manager username or password is wrong."))
             if not user.has_perm(self.permission):
-                raise forms.ValidationError(f"{user.get_username()} cannot approve this.")
+                raise forms.ValidationError(
+                    gettext_lazy("%(username)s cannot approve this.")
+                    % {"username": user.get_username()}
+                )
             self.approver = user
         return data
 
 
 class PaymentForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
-    cash = forms.DecimalField(label="Cash", required=False, **MONEY)
-    mobile_money = forms.DecimalField(label="MTN Mobile Money", required=False, **MONEY)
+    cash = forms.DecimalField(label=gettext_lazy("Cash"), required=False, **MONEY)
+    mobile_money = forms.DecimalField(
+        label=gettext_lazy("MTN Mobile Money"), required=False, **MONEY
+    )
     momo_reference = forms.CharField(
-        label="Mobile Money transaction id", required=False, max_length=100
+        label=gettext_lazy("Mobile Money transaction id"), required=False, max_length=100
     )
     momo_request_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    card = forms.DecimalField(label="Card", required=False, **MONEY)
-    bank_transfer = forms.DecimalField(label="Bank transfer", required=False, **MONEY)
-    account = forms.DecimalField(label="On account", required=False, **MONEY)
+    card = forms.DecimalField(label=gettext_lazy("Card"), required=False, **MONEY)
+    bank_transfer = forms.DecimalField(label=gettext_lazy("Bank transfer"), required=False, **MONEY)
+    account = forms.DecimalField(label=gettext_lazy("On account"), required=False, **MONEY)
     # The cash amount the page filled in (the amount due): a quick-cash note typed over it
     # starts from nothing.
     cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
@@ -113,9 +123,11 @@ class PaymentForm(forms.Form):
 
 
 class CashMovementForm(forms.Form):
-    kind = forms.ChoiceField(label="Cash in or out", choices=CashMovement.Kind.choices)
-    amount = forms.DecimalField(label="Amount", **MONEY)
-    reason = forms.CharField(label="Reason", max_length=200)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Cash in or out"), choices=CashMovement.Kind.choices
+    )
+    amount = forms.DecimalField(label=gettext_lazy("Amount"), **MONEY)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
 
 class NoSaleForm(forms.Form):
@@ -123,13 +135,15 @@ class NoSaleForm(forms.Form):
 
 
 class CloseShiftForm(forms.Form):
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for tender in COUNTED_TENDERS:
             self.fields[f"counted_{tender}"] = forms.DecimalField(
-                label=f"{Tender(tender).label} counted",
+                label=gettext_lazy("%(label)s counted") % {"label": Tender(tender).label},
                 required=tender == Tender.CASH,
                 **MONEY,
             )
@@ -144,19 +158,23 @@ class CloseShiftForm(forms.Form):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label="Why is the sale voided?", max_length=200)
+    reason = forms.CharField(label=gettext_lazy("Why is the sale voided?"), max_length=200)
 
 
 class FindSaleForm(forms.Form):
     """Find a sale for a return: receipt number or its scanned code, phone, day and total."""
 
     q = forms.CharField(
-        label="Receipt number, scanned code or customer phone", required=False, max_length=100
+        label=gettext_lazy("Receipt number, scanned code or customer phone"),
+        required=False,
+        max_length=100,
     )
     day = forms.DateField(
-        label="Day of the sale", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Day of the sale"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    amount = forms.DecimalField(label="Total of the sale", required=False, **MONEY)
+    amount = forms.DecimalField(label=gettext_lazy("Total of the sale"), required=False, **MONEY)
 
     def clean(self):
         data = super().clean()
@@ -164,7 +182,9 @@ class FindSaleForm(forms.Form):
             data.get("q") or data.get("day") or data.get("amount") is not None
         ):
             raise forms.ValidationError(
-                "Type a receipt number or phone, scan the receipt, or give a day and amount."
+                gettext_lazy(
+                    "Type a receipt number or phone, scan the receipt, or give a day and amount."
+                )
             )
         return data
 
@@ -172,30 +192,38 @@ class FindSaleForm(forms.Form):
 class AccountPaymentForm(forms.Form):
     """A customer's payment against what they owe, taken at the till."""
 
-    amount = forms.DecimalField(label="Amount paid", **MONEY)
+    amount = forms.DecimalField(label=gettext_lazy("Amount paid"), **MONEY)
     tender = forms.ChoiceField(
-        label="Paid in",
-        choices=[(Tender.CASH, "Cash"), (Tender.MOBILE_MONEY, "MTN Mobile Money")],
+        label=gettext_lazy("Paid in"),
+        choices=[
+            (Tender.CASH, Tender.CASH.label),
+            (Tender.MOBILE_MONEY, Tender.MOBILE_MONEY.label),
+        ],
         widget=forms.RadioSelect,
         initial=Tender.CASH,
     )
-    reference = forms.CharField(label="Mobile Money transaction id", required=False, max_length=100)
+    reference = forms.CharField(
+        label=gettext_lazy("Mobile Money transaction id"), required=False, max_length=100
+    )
 
 
 class RefundForm(forms.Form):
-    reason = forms.CharField(label="Why are the goods returned?", max_length=200)
-    tender = forms.ChoiceField(label="Pay back in", choices=[])
+    reason = forms.CharField(label=gettext_lazy("Why are the goods returned?"), max_length=200)
+    tender = forms.ChoiceField(label=gettext_lazy("Pay back in"), choices=[])
 
     def __init__(self, *args, sale, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(Tender.CASH, "Cash"), (Tender.MOBILE_MONEY, "MTN Mobile Money")]
+        choices = [
+            (Tender.CASH, Tender.CASH.label),
+            (Tender.MOBILE_MONEY, Tender.MOBILE_MONEY.label),
+        ]
         if sale.customer_id:
-            choices.append((Tender.ACCOUNT, "Customer account"))
+            choices.append((Tender.ACCOUNT, gettext_lazy("Customer account")))
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:
             self.fields[f"qty_{line.pk}"] = forms.DecimalField(
-                label=f"Return {line.product_name}",
+                label=gettext_lazy("Return %(product_name)s") % {"product_name": line.product_name},
                 required=False,
                 min_value=0,
                 max_value=line.quantity,

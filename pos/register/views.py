@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -45,6 +46,7 @@ from pos.services.shifts import (
     open_shift,
     open_shift_for,
     record_cash_movement,
+    require_open_shift,
 )
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
@@ -62,9 +64,10 @@ def till(view):
     @permission_required("pos.sell", raise_exception=True)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        shift = open_shift_for(request.user, till_shift_id=lock.till_shift_id(request))
-        if shift is None:
-            messages.info(request, "Open a shift to start selling.")
+        try:
+            shift = require_open_shift(request.user, till_shift_id=lock.till_shift_id(request))
+        except errors.ShiftClosed:
+            messages.info(request, gettext("Open a shift to start selling."))
             return redirect("register:open_shift")
         if lock.is_locked(request):
             lock.lock_till(request)
@@ -254,7 +257,11 @@ def _add(request, shift, product, form, unit=None, label=None):
     variants shows its variants to pick from instead."""
     cart = SessionCart(request.session)
     if product.status != ProductStatus.ACTIVE:
-        form.add_error("code", f"{product.name} is {product.get_status_display().lower()}.")
+        form.add_error(
+            "code",
+            gettext("%(name)s is %(status)s.")
+            % {"name": product.name, "status": product.get_status_display().lower()},
+        )
         return _back(request, shift, scan_form=form, status=409)
     if unit is None and label is None:
         variants = list(product.variants.filter(status=ProductStatus.ACTIVE).order_by("name"))
@@ -275,8 +282,14 @@ def _add(request, shift, product, form, unit=None, label=None):
     if not shop.allow_negative_stock and product.stock_on_hand < in_cart + adding:
         form.add_error(
             "code",
-            f"Out of stock: {product.name} ({product.format_quantity(product.stock_on_hand)} left, "
-            f"{product.format_quantity(in_cart)} already in the cart).",
+            gettext(
+                "Out of stock: %(name)s (%(stock_on_hand)s left, %(in_cart)s already in the cart)."
+            )
+            % {
+                "name": product.name,
+                "stock_on_hand": product.format_quantity(product.stock_on_hand),
+                "in_cart": product.format_quantity(in_cart),
+            },
         )
         return _back(request, shift, scan_form=form, status=409)
     if label is not None:
@@ -428,7 +441,7 @@ def hold(request, shift):
         return _back(request, shift, cart_error=error.message, status=error.status)
     _abandon_momo_request(shift, cart)
     cart.clear()
-    messages.success(request, "Sale held. Resume it from the list of held sales.")
+    messages.success(request, gettext("Sale held. Resume it from the list of held sales."))
     return redirect("register:register")
 
 
@@ -705,6 +718,15 @@ def _place_error(error: DomainError, cart) -> dict:
     """Put a checkout refusal next to what caused it: a cart line, the tenders, the customer."""
     fields = list(error.fields) or [""]
     field = fields[0]
+    shortages = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
+    if shortages:  # every short line marked, each with its own figures
+        marked = {
+            i: shortages[line["product_id"]]
+            for i, line in enumerate(cart.lines)
+            if line["product_id"] in shortages
+        }
+        if marked:
+            return {"line_errors": marked}
     product_id = error.details.get("product_id")
     if isinstance(product_id, list):
         product_id = product_id[0] if product_id else None
@@ -775,7 +797,7 @@ def void(request, shift, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Sale {sale.number} voided.")
+            messages.success(request, gettext("Sale %(number)s voided.") % {"number": sale.number})
             return redirect("register:history")
     return render(
         request,
@@ -830,7 +852,7 @@ def refund(request, shift, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Refund {done.number} done.")
+            messages.success(request, gettext("Refund %(number)s done.") % {"number": done.number})
             return redirect("pos:refund_slip", pk=done.pk)
     rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
@@ -916,7 +938,7 @@ def shift_view(request, shift):
             except DomainError as error:
                 _form_error(cash_form, error, default_field=None)
             else:
-                messages.success(request, "Cash movement recorded.")
+                messages.success(request, gettext("Cash movement recorded."))
                 return redirect("register:shift")
     elif request.method == "POST":
         close_form = forms.CloseShiftForm(request.POST)

@@ -37,9 +37,10 @@ from django.db.models.functions import (
     TruncWeek,
 )
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from pos import selectors
 from pos.models import (
     Category,
     Invoice,
@@ -62,7 +63,6 @@ COMPLETED = Sale.Status.COMPLETED
 VOIDED = Sale.Status.VOIDED
 GRAINS = ("day", "week", "month")
 BREAKDOWNS = ("product", "model", "category", "cashier", "tender", "customer")
-OPEN_INVOICE = [Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
 
 
 def shop_tz() -> zoneinfo.ZoneInfo:
@@ -591,7 +591,7 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
     entries = [e for e in rows.values() if e[1] or e[2] or e[3]]
     out = sorted((ProfitRow(*entry) for entry in entries), key=lambda r: (-r.margin, r.label))
     total = ProfitRow(
-        "Total",
+        gettext("Total"),
         sum((r.quantity for r in out), ZERO),
         sum((r.revenue for r in out), ZERO),
         sum((r.cost for r in out), ZERO),
@@ -771,7 +771,7 @@ def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]
         for name, q in ranges.items()
     }
     rows = list(
-        Invoice.objects.filter(status__in=OPEN_INVOICE)
+        Invoice.objects.open()
         .values("customer_id", "customer__name", "customer__phone")
         .annotate(invoices=Count("id"), owed=Sum(balance, output_field=AMOUNT), **sums)
         .filter(owed__gt=0)
@@ -786,12 +786,7 @@ def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]
 
 
 def overdue_invoices(today: datetime.date | None = None, limit: int = 20):
-    today = today or timezone.localdate()
-    return (
-        Invoice.objects.filter(status__in=OPEN_INVOICE, due_date__lt=today)
-        .select_related("customer")
-        .order_by("due_date", "pk")[:limit]
-    )
+    return selectors.overdue_invoices(today)[:limit]
 
 
 # --- Dashboard ---------------------------------------------------------------------------------

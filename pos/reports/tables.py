@@ -8,6 +8,7 @@ from django.core.paginator import Page
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext_lazy
 
 from pos.money import to_currency
 from pos.quantities import normalised, summed
@@ -37,7 +38,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     footer: list | None = None
     places: int = 0
-    empty: str = "Nothing in this period."
+    empty: str = gettext_lazy("Nothing in this period.")
     # The page shows at most `shown` rows (downloads have them all) ...
     shown: int | None = None
     # ... or `rows` are one page of many: a Django Page, and the query string of its links.

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from monitoring.errors import error_response
 from pos.models import Shift, ShopSettings, Tender
+from pos.models.stock import reason_label
 from pos.money import format_money
 from pos.reports import charts, queries, suspicious
 from pos.reports.forms import BREAKDOWNS, InventoryForm, PeriodForm, ProfitForm, SalesForm
@@ -360,7 +361,8 @@ def inventory(request):
                Column(_("Quantity"), INT), Column(_("After"), INT), Column(_("Reference")),
                Column(_("Reason")), Column(_("By"))],
               [[m.created_at, m.product.name, m.get_kind_display(), m.quantity, m.stock_after,
-                m.reference_label, m.reason, m.created_by.username if m.created_by else ""]
+                m.reference_label, reason_label(m.reason),
+                m.created_by.username if m.created_by else ""]
                for m in movements], empty=_("No movements match."), shown=REPORT_ROWS_SHOWN),
     ]  # fmt: skip
     context = {

@@ -3,6 +3,8 @@ when they hold it, else the manager who approved on the spot. One rule for disco
 refunds; the services call it inside their transaction and write the approval's audit row there.
 """
 
+from django.utils.translation import gettext
+
 from accounts import audit
 from pos import errors
 
@@ -18,7 +20,9 @@ def authoriser(*, user, approved_by, permission: str, refusal: str):
     if approved_by is None:
         raise errors.NotAllowed(refusal)
     if not (approved_by.is_active and approved_by.has_perm(permission)):
-        raise errors.ApprovalRequired(f"{approved_by.get_username()} cannot approve this.")
+        raise errors.ApprovalRequired(
+            gettext("%(username)s cannot approve this.") % {"username": approved_by.get_username()}
+        )
     return approved_by
 
 

@@ -3,26 +3,29 @@
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidPrice, PriceBelowMinimum
 from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product
+from pos.models.stock import OPENING_STOCK
 from pos.money import format_money
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, apply_movements
 
 PRICE_FIELDS = ("cost_price", "retail_price", "wholesale_price", "minimum_price")
-OPENING_STOCK_REASON = "Opening stock"
+OPENING_STOCK_REASON = OPENING_STOCK
 
 
 def ensure_price_allowed(*, product: Product, unit_price: Decimal) -> None:
     """Refuse a selling price below the product's minimum price (the floor for any discount)."""
     if unit_price < 0:
-        raise InvalidPrice("A price cannot be negative.", field="unit_price")
+        raise InvalidPrice(gettext("A price cannot be negative."), field="unit_price")
     if unit_price < product.minimum_price:
         raise PriceBelowMinimum(
-            f"{product.name} cannot be sold below {format_money(product.minimum_price)}.",
+            gettext("%(name)s cannot be sold below %(minimum_price)s.")
+            % {"name": product.name, "minimum_price": format_money(product.minimum_price)},
             field="unit_price",
             product_id=product.pk,
             minimum_price=str(product.minimum_price),
@@ -43,7 +46,7 @@ def create_product(
     one made from `fields`.
     """
     if user is not None and not user.has_perm("pos.add_product"):
-        raise PermissionDenied("You are not allowed to add products.")
+        raise PermissionDenied(gettext("You are not allowed to add products."))
     if product is None:
         product = Product(**fields)
     elif fields or not product._state.adding:
@@ -89,11 +92,11 @@ def update_product(*, product: Product, user, **fields) -> Product:
     committed since `product` was read keeps its stock. Stock changes only through the ledger.
     """
     if not user.has_perm("pos.change_product"):
-        raise PermissionDenied("You are not allowed to change products.")
+        raise PermissionDenied(gettext("You are not allowed to change products."))
     with transaction.atomic():
         locked = locks.product(product.pk)
         if locked is None:
-            raise NotFound("Unknown product.", field="product")
+            raise NotFound(gettext("Unknown product."), field="product")
         write_product_changes(locked, fields, user=user)
     return locked
 

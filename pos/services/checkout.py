@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
@@ -169,13 +170,16 @@ def _validated(cart: Cart, tenders: list[TenderLine], places: int):
     if not cart.lines:
         raise errors.EmptyCart()
     if len(cart.lines) > MAX_LINES:
-        raise errors.InvalidQuantity(f"A sale can have at most {MAX_LINES} lines.", field="lines")
+        raise errors.InvalidQuantity(
+            gettext("A sale can have at most %(max_lines)s lines.") % {"max_lines": MAX_LINES},
+            field="lines",
+        )
     problems = _Problems()
     lines = [problems.check(_valid_line, i, line, places) for i, line in enumerate(cart.lines)]
     order_discount = problems.check(_amount, cart.order_discount, places, "order_discount")
     if not tenders:
         problems.errors.append(
-            errors.TendersDoNotCover("Add at least one payment.", field="tenders")
+            errors.TendersDoNotCover(gettext("Add at least one payment."), field="tenders")
         )
     clean_tenders = [
         problems.check(_valid_tender, i, tender, places) for i, tender in enumerate(tenders)
@@ -208,14 +212,19 @@ def _valid_line(i: int, line: CartLine, places: int) -> CartLine:
 
 def _valid_tender(i: int, tender: TenderLine, places: int) -> TenderLine:
     if tender.tender not in Tender.values:
-        raise errors.InvalidTender(f"Unknown tender {tender.tender!r}.", field=f"tenders.{i}")
+        raise errors.InvalidTender(
+            gettext("Unknown tender %(tender)s.") % {"tender": repr(tender.tender)},
+            field=f"tenders.{i}",
+        )
     amount = _amount(tender.amount, places, f"tenders.{i}.amount")
     if amount == ZERO:
-        raise errors.InvalidTender("A payment cannot be zero.", field=f"tenders.{i}.amount")
+        raise errors.InvalidTender(
+            gettext("A payment cannot be zero."), field=f"tenders.{i}.amount"
+        )
     manual_momo = tender.tender == Tender.MOBILE_MONEY and tender.momo_request_id is None
     if manual_momo and not (tender.reference or "").strip():
         raise errors.InvalidTender(
-            "Type the Mobile Money transaction id shown on the customer's phone.",
+            gettext("Type the Mobile Money transaction id shown on the customer's phone."),
             field=f"tenders.{i}.reference",
         )
     return TenderLine(
@@ -227,11 +236,13 @@ def _amount(value, places: int, field_name: str) -> Decimal:
     try:
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except ArithmeticError:
-        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+        raise errors.InvalidPrice(gettext("Enter an amount."), field=field_name) from None
     if not amount.is_finite() or amount < 0:
-        raise errors.InvalidPrice("Amounts cannot be negative.", field=field_name)
+        raise errors.InvalidPrice(gettext("Amounts cannot be negative."), field=field_name)
     if amount != to_currency(amount, places):
-        raise errors.InvalidPrice(f"Use at most {places} decimal places.", field=field_name)
+        raise errors.InvalidPrice(
+            gettext("Use at most %(places)s decimal places.") % {"places": places}, field=field_name
+        )
     return to_currency(amount, places)
 
 
@@ -240,9 +251,9 @@ def _complete(
     *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop
 ) -> Sale:
     if not shift.is_worked_by(cashier):  # their own, or a shared till's they signed in on
-        raise errors.ShiftClosed("This shift belongs to another cashier.")
+        raise errors.ShiftClosed(gettext("This shift belongs to another cashier."))
     if not cashier.has_perm("pos.sell"):
-        raise errors.NotAllowed("You are not allowed to sell.")
+        raise errors.NotAllowed(gettext("You are not allowed to sell."))
 
     products = _lock_products(cart)
     customer = _lock_customer(cart)
@@ -326,12 +337,16 @@ def _complete(
 
 
 def _lock_products(cart: Cart) -> dict:
-    """The cart's products, locked by pk."""
+    """The cart's products, locked by pk; each line's quantity in its product's unit places."""
     product_ids = sorted({line.product_id for line in cart.lines})
     products = locks.products(product_ids)
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
-        raise NotFound(f"Unknown product {missing[0]}.", field="lines", product_ids=missing)
+        raise NotFound(
+            gettext("Unknown product %(missing)s.") % {"missing": missing[0]},
+            field="lines",
+            product_ids=missing,
+        )
     return products
 
 
@@ -362,7 +377,7 @@ def _lock_customer(cart: Cart):
         return None
     customer = locks.customer(cart.customer_id)
     if customer is None or not customer.is_active:
-        raise NotFound("Unknown customer.", field="customer")
+        raise NotFound(gettext("Unknown customer."), field="customer")
     return customer
 
 
@@ -511,11 +526,14 @@ def _check_prices(cart: Cart, priced, sold, shop) -> tuple[bool, list[int]]:
         product = line.product
         if product.status != ProductStatus.ACTIVE:
             raise errors.ProductNotForSale(
-                f"{product.name} is {product.get_status_display().lower()}.", field=f"lines.{i}"
+                gettext("%(name)s is %(status)s.")
+                % {"name": product.name, "status": product.get_status_display().lower()},
+                field=f"lines.{i}",
             )
         if p.total < ZERO:
             raise errors.InvalidPrice(
-                f"The discounts on {product.name} are more than its price.",
+                gettext("The discounts on %(name)s are more than its price.")
+                % {"name": product.name},
                 field=f"lines.{i}.discount",
             )
         if under_minimum(
@@ -523,7 +541,7 @@ def _check_prices(cart: Cart, priced, sold, shop) -> tuple[bool, list[int]]:
         ):
             below_minimum.append(i)
         before_vat_on_top = p.total - (p.tax if not shop.prices_include_vat else ZERO)
-        listed = line.price if not cart.lines[i].unit_price else line.shelf_price
+        listed = line.price if cart.lines[i].unit_price is None else line.shelf_price
         shelf = p.gross if line.amount is not None else to_currency(listed * line.count, places)
         if shelf and (shelf - before_vat_on_top) * 100 > limit * shelf:
             needs_approval = True
@@ -542,8 +560,10 @@ def _approve_below_minimum(sold, below_minimum: list[int], cashier, approved_by)
         i = below_minimum[0]
         product = sold[i].product
         raise errors.PriceBelowMinimum(
-            f"{product.name} cannot be sold under {format_money(sold[i].minimum)} each "
-            "without a manager's approval.",
+            gettext(
+                "%(name)s cannot be sold under %(minimum_price)s each without a manager's approval."
+            )
+            % {"name": product.name, "minimum_price": format_money(sold[i].minimum)},
             field=f"lines.{i}",
             product_id=product.pk,
         ) from None
@@ -555,7 +575,7 @@ def _require_approval(cashier, approved_by) -> None:
     if approved_by is None:
         raise errors.ApprovalRequired()
     if not (approved_by.is_active and approved_by.has_perm("pos.approve_discount")):
-        raise errors.ApprovalRequired("That user cannot approve discounts.")
+        raise errors.ApprovalRequired(gettext("That user cannot approve discounts."))
 
 
 def _plan_payments(
@@ -572,16 +592,17 @@ def _plan_payments(
     tendered = sum((t.amount for t in tenders), ZERO)
     cash = sum((t.amount for t in tenders if t.tender == Tender.CASH), ZERO)
     rounding = cash_rounding(total - (tendered - cash), step) if cash else ZERO
-    due = total + rounding
-    if tendered < due:
+    total += rounding  # what is due
+    if tendered < total:
         raise errors.TendersDoNotCover(
-            f"Payments of {format_money(tendered)} do not cover the total {format_money(due)}.",
+            gettext("Payments of %(tendered)s do not cover the total %(total)s.")
+            % {"tendered": format_money(tendered), "total": format_money(total)},
             field="tenders",
         )
-    change = tendered - due
+    change = tendered - total
     if change > cash:
         raise errors.TendersDoNotCover(
-            "Only cash can be more than the amount due; reduce the other payments.",
+            gettext("Only cash can be more than the amount due; reduce the other payments."),
             field="tenders",
         )
     payments = []
@@ -609,12 +630,16 @@ def cash_rounding(cash_due: Decimal, step: Decimal) -> Decimal:
 
 def _check_credit(customer, amount: Decimal) -> None:
     if customer is None:
-        raise errors.CustomerRequired("Choose the customer to put this sale on account.")
+        raise errors.CustomerRequired(gettext("Choose the customer to put this sale on account."))
     if customer.balance + amount > customer.credit_limit:
         available = max(customer.credit_limit - customer.balance, ZERO)
         raise errors.CreditLimitExceeded(
-            f"{customer.name} has {format_money(available)} of credit left; this needs "
-            f"{format_money(amount)}.",
+            gettext("%(name)s has %(available)s of credit left; this needs %(amount)s.")
+            % {
+                "name": customer.name,
+                "available": format_money(available),
+                "amount": format_money(amount),
+            },
             field="tenders",
         )
 
@@ -640,6 +665,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or tender.tender != Tender.MOBILE_MONEY
         ):
             raise errors.InvalidTender(
-                "That Mobile Money payment is not confirmed for this amount.", field="tenders"
+                gettext("That Mobile Money payment is not confirmed for this amount."),
+                field="tenders",
             )
     return found

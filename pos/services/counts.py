@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
@@ -44,9 +45,9 @@ def post_stock_count(*, counted: dict, user, name: str = "") -> StockCount:
     moment of posting (rows locked), so sales made during the count are not lost.
     """
     if not user.has_perm("pos.count_stock"):
-        raise PermissionDenied("You are not allowed to post stock counts.")
+        raise PermissionDenied(gettext("You are not allowed to post stock counts."))
     if not counted:
-        raise InvalidQuantity("Enter at least one counted quantity.", field="counted")
+        raise InvalidQuantity(gettext("Enter at least one counted quantity."), field="counted")
     counted = {pk: to_decimal(qty, field="counted") for pk, qty in counted.items()}
     if any(qty < 0 for qty in counted.values()):
         raise InvalidQuantity(_("Counted quantities must be 0 or more."), field="counted")

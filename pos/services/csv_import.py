@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import PermissionDenied
 from pos.models import (
@@ -58,13 +59,13 @@ class ProductImportForm(forms.ModelForm):
     category = forms.ModelChoiceField(
         Category.objects.all(),
         to_field_name="name",
-        error_messages={"invalid_choice": "Unknown category %(value)s."},
+        error_messages={"invalid_choice": gettext_lazy("Unknown category %(value)s.")},
     )
     supplier = forms.ModelChoiceField(
         Supplier.objects.all(),
         to_field_name="name",
         required=False,
-        error_messages={"invalid_choice": "Unknown supplier %(value)s."},
+        error_messages={"invalid_choice": gettext_lazy("Unknown supplier %(value)s.")},
     )
     variant_of = forms.ModelChoiceField(
         Product.objects.all(),
@@ -108,13 +109,13 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            report.error(1, "", "The file is not UTF-8 text. Save it as CSV UTF-8.")
+            report.error(1, "", gettext("The file is not UTF-8 text. Save it as CSV UTF-8."))
             return []
     reader = csv.reader(io.StringIO(data, newline=""))
     try:
         header = next(reader, None)
         if not header:
-            report.error(1, "", "The file is empty: expected a header row.")
+            report.error(1, "", gettext("The file is empty: expected a header row."))
             return []
         header = [h.strip().lower() for h in header]
         if not _header_ok(header, report):
@@ -125,16 +126,26 @@ def _read_rows(data: bytes | str, report: ImportReport) -> list[tuple[int, dict]
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                report.error(line, "", f"Expected {len(header)} values, found {len(values)}.")
+                report.error(
+                    line,
+                    "",
+                    gettext("Expected %(header)s values, found %(values)s.")
+                    % {"header": len(header), "values": len(values)},
+                )
                 continue
             cells = zip(header, values, strict=True)
             rows.append((line, {h: unneutralise(v.strip()) for h, v in cells}))
             if len(rows) > MAX_ROWS:
-                report.error(line, "", f"Too many rows: import at most {MAX_ROWS} at a time.")
+                report.error(
+                    line,
+                    "",
+                    gettext("Too many rows: import at most %(max_rows)s at a time.")
+                    % {"max_rows": MAX_ROWS},
+                )
                 return []
         return rows
     except csv.Error as exc:
-        report.error(reader.line_num, "", f"Malformed CSV: {exc}.")
+        report.error(reader.line_num, "", gettext("Malformed CSV: %(exc)s.") % {"exc": exc})
         return []
 
 
@@ -143,18 +154,22 @@ def _header_ok(header: list[str], report: ImportReport) -> bool:
     unknown = [h for h in header if h not in COLUMNS]
     missing = REQUIRED_COLUMNS - set(header)
     if unknown:
-        report.error(1, ", ".join(unknown), f"Unknown column(s). Allowed: {', '.join(COLUMNS)}.")
+        report.error(
+            1,
+            ", ".join(unknown),
+            gettext("Unknown column(s). Allowed: %(columns)s.") % {"columns": ", ".join(COLUMNS)},
+        )
     if missing:
-        report.error(1, ", ".join(sorted(missing)), "Required column(s) missing.")
+        report.error(1, ", ".join(sorted(missing)), gettext("Required column(s) missing."))
     if len(set(header)) != len(header):
-        report.error(1, "", "A column appears twice in the header.")
+        report.error(1, "", gettext("A column appears twice in the header."))
     return not report.errors
 
 
 def import_products(*, data: bytes | str, user=None, dry_run: bool = False) -> ImportReport:
     """Validate every row, then (unless `dry_run` or any error) create/update all in one go."""
     if user is not None and not user.has_perm("pos.import_products"):
-        raise PermissionDenied("You are not allowed to import products.")
+        raise PermissionDenied(gettext("You are not allowed to import products."))
     report = ImportReport(dry_run=dry_run)
     rows = _read_rows(data, report)
     report.rows = len(rows)
@@ -182,7 +197,12 @@ def _validate_rows(rows: list[tuple[int, dict]], report: ImportReport) -> list[f
         for column, lines in seen.items():
             value = row.get(column, "")
             if value and value in lines:
-                report.error(line, column, f"{value} already appears in row {lines[value]}.")
+                report.error(
+                    line,
+                    column,
+                    gettext("%(value)s already appears in row %(row)s.")
+                    % {"value": value, "row": lines[value]},
+                )
             elif value:
                 lines[value] = line
         if not form.is_valid():

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotFound, PermissionDenied
 from pos.models import Customer
@@ -20,7 +21,7 @@ def create_customer(*, user=None, customer: Customer | None = None, **fields) ->
     one made from `fields`.
     """
     if user is not None and not user.has_perm("pos.add_customer"):
-        raise PermissionDenied("You are not allowed to add customers.")
+        raise PermissionDenied(gettext("You are not allowed to add customers."))
     if customer is None:
         customer = Customer(**fields)
     elif fields or not customer._state.adding:
@@ -35,13 +36,13 @@ def update_customer(*, customer: Customer, user=None, **fields) -> Customer:
     only the fields that change are written, so a sale that committed since `customer` was read
     keeps its balance and totals. Those counters are never edited here."""
     if user is not None and not user.has_perm("pos.change_customer"):
-        raise PermissionDenied("You are not allowed to change customers.")
+        raise PermissionDenied(gettext("You are not allowed to change customers."))
     if not fields.keys().isdisjoint(COUNTER_FIELDS) or "pk" in fields or "id" in fields:
         raise ValueError("A customer's totals and balance change only through the sales.")
     with transaction.atomic():
         locked = locks.customer(customer.pk)
         if locked is None:
-            raise NotFound("Unknown customer.", field="customer")
+            raise NotFound(gettext("Unknown customer."), field="customer")
         before = {name: getattr(locked, name) for name in fields}
         for name, value in fields.items():
             setattr(locked, name, value)

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
@@ -25,7 +26,7 @@ MAX_NOTE = 120
 def hold_sale(*, register: Register, cashier, cart: Cart, note: str = "") -> HeldSale:
     """Park `cart` on `register`; nothing else changes."""
     if not (cashier.has_perm("pos.sell") and cashier.has_perm("pos.add_heldsale")):
-        raise errors.NotAllowed("You are not allowed to hold sales.")
+        raise errors.NotAllowed(gettext("You are not allowed to hold sales."))
     if not cart.lines:
         raise errors.EmptyCart()
     for i, line in enumerate(cart.lines):
@@ -37,9 +38,12 @@ def hold_sale(*, register: Register, cashier, cart: Cart, note: str = "") -> Hel
     found = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
     for i, line in enumerate(cart.lines):
         if line.product_id not in found:
-            raise NotFound(f"Unknown product {line.product_id}.", field=f"lines.{i}.product_id")
+            raise NotFound(
+                gettext("Unknown product %(product_id)s.") % {"product_id": line.product_id},
+                field=f"lines.{i}.product_id",
+            )
     if cart.customer_id is not None and not Customer.objects.filter(pk=cart.customer_id).exists():
-        raise NotFound("Unknown customer.", field="customer")
+        raise NotFound(gettext("Unknown customer."), field="customer")
     return HeldSale.objects.create(
         register=register,
         cashier=cashier,
@@ -65,11 +69,13 @@ def resume_held_sale(*, held: HeldSale, register: Register, user) -> Cart:
     second gets `NotFound`.
     """
     if not user.has_perm("pos.sell"):
-        raise errors.NotAllowed("You are not allowed to sell.")
+        raise errors.NotAllowed(gettext("You are not allowed to sell."))
     with transaction.atomic():
         locked = locks.held_sale(held.pk)
         if locked is None:
-            raise NotFound("This held sale was already resumed or discarded.", field="held")
+            raise NotFound(
+                gettext("This held sale was already resumed or discarded."), field="held"
+            )
         if locked.register_id != register.pk:
             raise errors.HeldSaleOtherRegister(field="register")
         cart = cart_from_json(locked.cart)
@@ -82,16 +88,16 @@ def discard_held_sale(*, held: HeldSale, user, register: Register | None = None)
     it was held on (`register`: the user's till), by the cashier who held it, or by a manager
     (`pos.close_any_shift`): another till cannot throw away someone else's customer's cart."""
     if not user.has_perm("pos.sell"):
-        raise errors.NotAllowed("You are not allowed to sell.")
+        raise errors.NotAllowed(gettext("You are not allowed to sell."))
     own = held.cashier_id == user.pk or (register is not None and held.register_id == register.pk)
     if not own and not user.has_perm("pos.close_any_shift"):
         raise errors.HeldSaleOtherRegister(
-            "This sale was held on another register; discard it there.", field="held"
+            gettext("This sale was held on another register; discard it there."), field="held"
         )
     with transaction.atomic():
         deleted, _by_model = HeldSale.objects.filter(pk=held.pk).delete()
     if not deleted:
-        raise NotFound("This held sale was already resumed or discarded.", field="held")
+        raise NotFound(gettext("This held sale was already resumed or discarded."), field="held")
 
 
 def cart_to_json(cart: Cart) -> dict:
@@ -127,7 +133,9 @@ def cart_from_json(data: dict) -> Cart:
         ]
         order_discount = Decimal(data.get("order_discount") or "0")
     except (KeyError, TypeError, ValueError, InvalidOperation):
-        raise errors.EmptyCart("This held sale is damaged and cannot be resumed.") from None
+        raise errors.EmptyCart(
+            gettext("This held sale is damaged and cannot be resumed.")
+        ) from None
     return Cart(lines, order_discount, data.get("customer_id"))
 
 

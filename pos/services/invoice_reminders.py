@@ -25,7 +25,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from pos.models import InvoiceReminder, ShopSettings
 from pos.selectors import overdue_invoices
@@ -116,9 +117,17 @@ def _send(invoice, step, days_overdue, shop):
         "step": step,
         "days_overdue": days_overdue,
     }
+    # In the customer's language, else the shop's receipt language.
+    with translation.override(shop.document_language(invoice.customer)):
+        subject = ngettext(
+            "%(shop)s: invoice %(number)s is %(days)s day overdue",
+            "%(shop)s: invoice %(number)s is %(days)s days overdue",
+            days_overdue,
+        ) % {"shop": shop.name, "number": invoice.number, "days": days_overdue}
+        message = render_to_string("pos/email/invoice_reminder.txt", context)
     send_mail(
-        subject=f"{shop.name}: invoice {invoice.number} is {days_overdue} days overdue",
-        message=render_to_string("pos/email/invoice_reminder.txt", context),
+        subject=subject,
+        message=message,
         from_email=None,
         recipient_list=[invoice.customer.email],
     )

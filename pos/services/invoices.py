@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound
@@ -26,9 +27,10 @@ from pos.models import Customer, Invoice, Payment, Shift, Tender
 from pos.money import format_money, to_currency
 from pos.services import journal, locks
 from pos.services.sequences import next_number
+from pos.services.shifts import open_shift_for
 
 ZERO = Decimal(0)
-PAYABLE_STATUSES = {Invoice.Status.SENT, Invoice.Status.PARTLY_PAID}
+PAYABLE_STATUSES = Invoice.OPEN_STATUSES
 
 
 def create_invoice_for_sale(*, sale, amount: Decimal, user) -> Invoice:
@@ -63,15 +65,19 @@ def record_invoice_payment(
         invoice = _lock_invoice(invoice)
         if invoice.status not in PAYABLE_STATUSES:
             raise errors.InvoiceNotPayable(
-                f"Invoice {invoice.number} is {invoice.get_status_display().lower()}; "
-                "it cannot take payments.",
+                gettext("Invoice %(number)s is %(status)s; it cannot take payments.")
+                % {"number": invoice.number, "status": invoice.get_status_display().lower()},
                 field="invoice",
             )
         if amount > invoice.balance_due:
             due = to_currency(invoice.balance_due)
             raise errors.Overpayment(
-                f"Invoice {invoice.number} has {format_money(due)} left to pay; "
-                f"{format_money(amount)} is more than that.",
+                gettext("Invoice %(number)s has %(due)s left to pay; %(amount)s is more than that.")
+                % {
+                    "number": invoice.number,
+                    "due": format_money(due),
+                    "amount": format_money(amount),
+                },
                 field="amount",
                 balance_due=str(due),
             )
@@ -108,15 +114,19 @@ def pay_on_account(
     with transaction.atomic():
         customer = locks.customer(customer.pk)
         if customer is None:
-            raise NotFound("Unknown customer.", field="customer")
+            raise NotFound(gettext("Unknown customer."), field="customer")
         invoices = locks.in_pk_order(
             Invoice.objects.filter(customer=customer, status__in=PAYABLE_STATUSES)
         )
         owed = sum((invoice.balance_due for invoice in invoices), ZERO)
         if amount > owed:
             raise errors.Overpayment(
-                f"{customer.name} owes {format_money(to_currency(owed))} on account; "
-                f"{format_money(amount)} is more than that.",
+                gettext("%(name)s owes %(owed)s on account; %(amount)s is more than that.")
+                % {
+                    "name": customer.name,
+                    "owed": format_money(to_currency(owed)),
+                    "amount": format_money(amount),
+                },
                 field="amount",
                 balance_due=str(to_currency(owed)),
             )
@@ -148,33 +158,39 @@ def pay_on_account(
 def _checked_payment(tender, amount, reference, user, shift):
     """A payment's tender, amount, reference and shift, checked before any lock is taken."""
     if not (user.has_perm("pos.sell") or user.has_perm("pos.change_invoice")):
-        raise errors.NotAllowed("You are not allowed to take payments for invoices.")
+        raise errors.NotAllowed(gettext("You are not allowed to take payments for invoices."))
     tender = str(tender or "").strip()
     if tender not in Tender.values:
-        raise errors.InvalidTender(f"Unknown tender {tender!r}.", field="tender")
+        raise errors.InvalidTender(
+            gettext("Unknown tender %(tender)s.") % {"tender": repr(tender)}, field="tender"
+        )
     if tender == Tender.ACCOUNT:
         raise errors.InvalidTender(
-            "An invoice cannot be paid on account; choose cash, mobile money, card or bank "
-            "transfer.",
+            gettext(
+                "An invoice cannot be paid on account; choose cash, mobile money, card "
+                "or bank transfer."
+            ),
             field="tender",
         )
     amount = _positive_amount(amount, "amount")
     reference = (reference or "").strip()[:100]
     if tender == Tender.MOBILE_MONEY and not reference:
         raise errors.InvalidTender(
-            "Type the Mobile Money transaction id shown on the customer's phone.",
+            gettext("Type the Mobile Money transaction id shown on the customer's phone."),
             field="reference",
         )
     if shift is None:
-        shift = Shift.objects.filter(cashier=user, status=Shift.Status.OPEN).first()
+        shift = open_shift_for(user)
     if tender == Tender.CASH and shift is None:
-        raise errors.ShiftClosed("Open a shift to take cash: it goes into a drawer.", field="shift")
+        raise errors.ShiftClosed(
+            gettext("Open a shift to take cash: it goes into a drawer."), field="shift"
+        )
     if (
         shift is not None
         and not shift.is_worked_by(user)
         and not user.has_perm("pos.close_any_shift")
     ):
-        raise errors.NotAllowed("This is another cashier's shift.", field="shift")
+        raise errors.NotAllowed(gettext("This is another cashier's shift."), field="shift")
     return tender, amount, reference, shift
 
 
@@ -224,18 +240,21 @@ def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
     or refunds the sale separately if the goods came back. Needs `pos.change_invoice`.
     """
     if not user.has_perm("pos.change_invoice"):
-        raise errors.NotAllowed("Only a manager can cancel an invoice.")
+        raise errors.NotAllowed(gettext("Only a manager can cancel an invoice."))
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the invoice is cancelled.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the invoice is cancelled."), field="reason")
     with transaction.atomic():
         customer = locks.customer(invoice.customer_id)
         invoice = _lock_invoice(invoice)
         if invoice.status == Invoice.Status.CANCELLED:
-            raise errors.InvoiceNotCancellable(f"Invoice {invoice.number} is already cancelled.")
+            raise errors.InvoiceNotCancellable(
+                gettext("Invoice %(number)s is already cancelled.") % {"number": invoice.number}
+            )
         if invoice.amount_paid or invoice.payments.exists():
             raise errors.InvoiceNotCancellable(
-                f"Invoice {invoice.number} has payments; it cannot be cancelled."
+                gettext("Invoice %(number)s has payments; it cannot be cancelled.")
+                % {"number": invoice.number}
             )
         owed = invoice.balance_due
         invoice.status = Invoice.Status.CANCELLED
@@ -258,7 +277,7 @@ def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
 def _lock_invoice(invoice: Invoice) -> Invoice:
     locked = locks.invoice(invoice.pk)
     if locked is None:
-        raise NotFound("Unknown invoice.", field="invoice")
+        raise NotFound(gettext("Unknown invoice."), field="invoice")
     return locked
 
 
@@ -270,15 +289,19 @@ def _change_balance(customer: Customer, delta: Decimal) -> None:
 
 def _positive_amount(value, field_name: str) -> Decimal:
     if isinstance(value, float | bool):
-        raise errors.InvalidPrice("Enter the amount as a number of francs.", field=field_name)
+        raise errors.InvalidPrice(
+            gettext("Enter the amount as a number of francs."), field=field_name
+        )
     try:
         amount = Decimal(str(value).strip())
     except ArithmeticError:
-        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+        raise errors.InvalidPrice(gettext("Enter an amount."), field=field_name) from None
     if not amount.is_finite():
-        raise errors.InvalidPrice("Enter an amount.", field=field_name)
+        raise errors.InvalidPrice(gettext("Enter an amount."), field=field_name)
     if amount <= ZERO:
-        raise errors.InvalidPrice("The amount must be more than zero.", field=field_name)
+        raise errors.InvalidPrice(gettext("The amount must be more than zero."), field=field_name)
     if to_currency(amount) != amount:
-        raise errors.InvalidPrice("The amount has too many decimal places.", field=field_name)
+        raise errors.InvalidPrice(
+            gettext("The amount has too many decimal places."), field=field_name
+        )
     return to_currency(amount)

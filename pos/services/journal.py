@@ -13,6 +13,8 @@ a checkout gains exactly one statement. SQLite (one writer at a time: transactio
 IMMEDIATE) reads the head, hashes in Python and writes the entry and the head.
 """
 
+import functools
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -60,11 +62,16 @@ def append_stock(kind: str, movements, *, reference: str | None = None) -> None:
     append(events.stock_event(kind, reference, movements, at=timezone.now()))
 
 
-def _append_postgresql(event: Event, payload: str) -> int | None:
-    sql = _APPEND_SQL.format(
+@functools.cache
+def _append_sql() -> str:
+    return _APPEND_SQL.format(
         head=connection.ops.quote_name(ChainHead._meta.db_table),
         entry=connection.ops.quote_name(JournalEntry._meta.db_table),
     )
+
+
+def _append_postgresql(event: Event, payload: str) -> int | None:
+    sql = _append_sql()
     with connection.cursor() as cursor:
         cursor.execute(
             sql,

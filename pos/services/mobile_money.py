@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import audit
 from core.errors import DomainError
@@ -60,10 +61,11 @@ logger = logging.getLogger("vevurn.momo")
 Status = MobileMoneyRequest.Status
 
 # Reasons that mark a request for a manager's attention (see the module docstring).
-TIMED_OUT = "Timed out: Mobile Money did not confirm the payment in time."
-NEVER_RECEIVED = "Mobile Money never received the request."
-LATE_SUCCESS = "Late success"
-WRONG_AMOUNT = "Wrong amount"
+# Stored in English on the request (`reason`); shown in the reader's language (cashier_message).
+TIMED_OUT = gettext_noop("Timed out: Mobile Money did not confirm the payment in time.")
+NEVER_RECEIVED = gettext_noop("Mobile Money never received the request.")
+LATE_SUCCESS = gettext_noop("Late success")
+WRONG_AMOUNT = gettext_noop("Wrong amount")
 
 UNUSED = "Unused"
 
@@ -175,10 +177,17 @@ def sold_otherwise_ids(requests) -> set[int]:
 def cashier_message(request: MobileMoneyRequest) -> str:
     """What the payment screen says about a request."""
     if request.status == Status.SUCCESSFUL:
-        return f"Paid. Mobile Money transaction {request.financial_transaction_id}."
+        return gettext("Paid. Mobile Money transaction %(id)s.") % {
+            "id": request.financial_transaction_id
+        }
     if request.status == Status.FAILED:
-        return request.reason or "Mobile Money declined the payment."
-    return "Waiting for the customer to approve the payment on their phone."
+        # Our own reasons are in the catalogue; MTN's free text comes back unchanged.
+        return (
+            gettext(request.reason)
+            if request.reason
+            else gettext("Mobile Money declined the payment.")
+        )
+    return gettext("Waiting for the customer to approve the payment on their phone.")
 
 
 def is_expired(request: MobileMoneyRequest) -> bool:
@@ -191,7 +200,7 @@ def is_expired(request: MobileMoneyRequest) -> bool:
 
 def _validate(shift, amount, phone, user, request_key):
     if not user.has_perm("pos.sell"):
-        raise errors.PermissionDenied("You are not allowed to sell.")
+        raise errors.PermissionDenied(gettext("You are not allowed to sell."))
     if (
         shift is None
         or not shift.is_worked_by(user)
@@ -213,7 +222,9 @@ def _validate(shift, amount, phone, user, request_key):
             key = uuid.UUID(str(request_key))
         except ValueError:
             problems.append(
-                errors.InvalidMoMoRequest("The request key must be a UUID.", field="request_key")
+                errors.InvalidMoMoRequest(
+                    gettext("The request key must be a UUID."), field="request_key"
+                )
             )
         else:
             reference_id = uuid.uuid5(REQUEST_KEY_NAMESPACE, f"{shift.pk}:{key}")
@@ -229,21 +240,24 @@ def _validate(shift, amount, phone, user, request_key):
 
 def _parse_amount(raw) -> Decimal:
     if isinstance(raw, float):
-        raise errors.InvalidAmount("Send the amount as a string, not a float.", field="amount")
+        raise errors.InvalidAmount(
+            gettext("Send the amount as a string, not a float."), field="amount"
+        )
     try:
         amount = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
         raise errors.InvalidAmount(
-            "Enter the amount as a number, e.g. 5000.", field="amount"
+            gettext("Enter the amount as a number, e.g. 5000."), field="amount"
         ) from None
     if not amount.is_finite() or amount <= 0:
         raise errors.InvalidAmount(field="amount")
     if amount >= MAX_AMOUNT:
-        raise errors.InvalidAmount("The amount is too large.", field="amount")
+        raise errors.InvalidAmount(gettext("The amount is too large."), field="amount")
     places = ShopSettings.load().currency_decimal_places
     if to_currency(amount, places) != amount:
         raise errors.InvalidAmount(
-            f"The amount can have at most {places} decimal places.", field="amount"
+            gettext("The amount can have at most %(places)s decimal places.") % {"places": places},
+            field="amount",
         )
     return to_currency(amount, places)
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidQuantity, InvalidStatusTransition, OverReceipt
@@ -26,14 +27,16 @@ S = PurchaseOrderStatus
 def create_purchase_order(*, supplier, lines: list[tuple], user, notes: str = "") -> PurchaseOrder:
     """`lines` are (product, quantity, unit_cost) tuples."""
     if not user.has_perm("pos.add_purchaseorder"):
-        raise PermissionDenied("You are not allowed to create purchase orders.")
+        raise PermissionDenied(gettext("You are not allowed to create purchase orders."))
     with transaction.atomic():
         order = PurchaseOrder.objects.create(supplier=supplier, notes=notes, created_by=user)
         objs = []
         for product, quantity, unit_cost in lines:
             quantity = to_decimal(quantity, field="quantity")
             if quantity <= 0:
-                raise InvalidQuantity("Ordered quantity must be more than 0.", field="quantity")
+                raise InvalidQuantity(
+                    gettext("Ordered quantity must be more than 0."), field="quantity"
+                )
             check_places(
                 quantity,
                 product.quantity_places,
@@ -56,9 +59,9 @@ def mark_ordered(*, order: PurchaseOrder, user) -> PurchaseOrder:
     with transaction.atomic():
         order = _lock(order)
         if order.status != S.DRAFT:
-            raise InvalidStatusTransition("Only a draft order can be marked as ordered.")
+            raise InvalidStatusTransition(gettext("Only a draft order can be marked as ordered."))
         if not order.lines.exists():
-            raise InvalidStatusTransition("The order has no lines.")
+            raise InvalidStatusTransition(gettext("The order has no lines."))
         order.status, order.ordered_at = S.ORDERED, timezone.now()
         order.save(update_fields=["status", "ordered_at"])
     return order
@@ -71,7 +74,7 @@ def cancel_purchase_order(*, order: PurchaseOrder, user) -> PurchaseOrder:
         order = _lock(order)
         if order.status not in (S.DRAFT, S.ORDERED):
             raise InvalidStatusTransition(
-                "Only a draft or ordered purchase order can be cancelled."
+                gettext("Only a draft or ordered purchase order can be cancelled.")
             )
         order.status = S.CANCELLED
         order.save(update_fields=["status"])
@@ -81,7 +84,7 @@ def cancel_purchase_order(*, order: PurchaseOrder, user) -> PurchaseOrder:
 def _lock(order: PurchaseOrder) -> PurchaseOrder:
     locked = locks.purchase_order(order.pk)
     if locked is None:
-        raise NotFound("Unknown purchase order.", field="order")
+        raise NotFound(gettext("Unknown purchase order."), field="order")
     return locked
 
 
@@ -100,12 +103,13 @@ def receive_purchase_order(*, order: PurchaseOrder, quantities: dict, user) -> P
     the status to partly received or received. All or nothing.
     """
     if not user.has_perm("pos.receive_stock"):
-        raise PermissionDenied("You are not allowed to receive stock.")
+        raise PermissionDenied(gettext("You are not allowed to receive stock."))
     with transaction.atomic():
         order = _lock(order)
         if order.status not in (S.ORDERED, S.PARTLY_RECEIVED):
             raise InvalidStatusTransition(
-                f"A purchase order that is {order.get_status_display().lower()} cannot be received."
+                gettext("A purchase order that is %(status)s cannot be received.")
+                % {"status": order.get_status_display().lower()}
             )
         lines = locks.purchase_order_lines(order)
         movement_lines = []
@@ -113,18 +117,31 @@ def receive_purchase_order(*, order: PurchaseOrder, quantities: dict, user) -> P
         ref = Reference.to(order)
         for line_id, qty in sorted(quantities.items()):
             if line_id not in lines:
-                raise InvalidQuantity(f"Line {line_id} is not on {order}.", field="lines")
+                raise InvalidQuantity(
+                    gettext("Line %(line_id)s is not on %(order)s.")
+                    % {"line_id": line_id, "order": order},
+                    field="lines",
+                )
             qty = to_decimal(qty, field="quantity")
             if qty < 0:
-                raise InvalidQuantity("Received quantities cannot be negative.", field="quantity")
+                raise InvalidQuantity(
+                    gettext("Received quantities cannot be negative."), field="quantity"
+                )
             if qty == 0:
                 continue
             line = lines[line_id]
             if qty > line.quantity_outstanding:
                 raise OverReceipt(
-                    f"{line.product}: only "
-                    f"{line.product.format_quantity(line.quantity_outstanding)} outstanding, "
-                    f"{line.product.format_quantity(qty)} received.",
+                    gettext(
+                        "%(product)s: only %(quantity_outstanding)s outstanding, %(qty)s received."
+                    )
+                    % {
+                        "product": line.product,
+                        "quantity_outstanding": line.product.format_quantity(
+                            line.quantity_outstanding
+                        ),
+                        "qty": line.product.format_quantity(qty),
+                    },
                     field="quantity",
                 )
             line.quantity_received += qty
@@ -133,7 +150,7 @@ def receive_purchase_order(*, order: PurchaseOrder, quantities: dict, user) -> P
                 MovementLine(line.product_id, qty, MovementKind.RECEIPT, line.unit_cost, "", ref)
             )
         if not movement_lines:
-            raise InvalidQuantity("Enter a quantity received for at least one line.")
+            raise InvalidQuantity(gettext("Enter a quantity received for at least one line."))
         movements = apply_movements(lines=movement_lines, user=user)
         products = []
         for movement in movements:

@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts import audit
@@ -136,19 +137,21 @@ def refund_sale(
         refusal="Only a manager can refund a sale.",
     )
     if not isinstance(sale, Sale):
-        raise errors.RefundNotAllowed("Only a sale can be refunded, not a refund.")
+        raise errors.RefundNotAllowed(gettext("Only a sale can be refunded, not a refund."))
     reason = _reason(reason)
     tender = _tender(tender, has_customer=sale.customer_id is not None)
     quantities = _check_lines(lines, "sale_line_id")
     if len({line.sale_line_id for line in lines}) != len(lines):
-        raise errors.InvalidQuantity("Each sale line can appear only once.", field="lines")
+        raise errors.InvalidQuantity(gettext("Each sale line can appear only once."), field="lines")
 
     with transaction.atomic():
         sale = locks.sale(sale.pk)
         if sale is None:
-            raise NotFound("Unknown sale.", field="sale")
+            raise NotFound(gettext("Unknown sale."), field="sale")
         if sale.status == Sale.Status.VOIDED:
-            raise errors.RefundNotAllowed(f"Sale {sale.number} was voided; nothing to refund.")
+            raise errors.RefundNotAllowed(
+                gettext("Sale %(number)s was voided; nothing to refund.") % {"number": sale.number}
+            )
         ids = [line.sale_line_id for line in lines]
         sale_lines = locks.sale_lines(sale, ids)
         already = {
@@ -166,7 +169,8 @@ def refund_sale(
             sale_line = sale_lines.get(line.sale_line_id)
             if sale_line is None:
                 raise NotFound(
-                    f"Sale {sale.number} has no line {line.sale_line_id}.",
+                    gettext("Sale %(number)s has no line %(sale_line_id)s.")
+                    % {"number": sale.number, "sale_line_id": line.sale_line_id},
                     field=f"lines.{i}.sale_line_id",
                 )
             product = units[sale_line.product_id]
@@ -182,8 +186,16 @@ def refund_sale(
             if quantity > left:
                 show = product.format_quantity
                 raise errors.RefundExceedsSold(
-                    f"Only {show(left)} of {sale_line.product_name} can be returned "
-                    f"({show(sale_line.quantity)} sold, {show(returned)} already returned).",
+                    gettext(
+                        "Only %(left)s of %(product_name)s can be returned (%(quantity)s sold, "
+                        "%(returned)s already returned)."
+                    )
+                    % {
+                        "left": show(left),
+                        "product_name": sale_line.product_name,
+                        "quantity": show(sale_line.quantity),
+                        "returned": show(returned),
+                    },
                     field=f"lines.{i}.quantity",
                 )
             total, tax = refund_share(
@@ -244,7 +256,7 @@ def refund_without_receipt(
     """Take goods back without a receipt at a price the manager enters, at most the retail price
     (needs `pos.refund_without_receipt`; audited)."""
     if not user.has_perm("pos.refund_without_receipt"):
-        raise errors.NotAllowed("Only a manager can refund without a receipt.")
+        raise errors.NotAllowed(gettext("Only a manager can refund without a receipt."))
     reason = _reason(reason)
     tender = _tender(tender, has_customer=False)
     _check_shift_user(shift, user)
@@ -262,12 +274,15 @@ def refund_without_receipt(
         for i, (line, price, quantity) in enumerate(zip(lines, prices, quantities, strict=True)):
             product = products.get(line.product_id)
             if product is None:
-                raise NotFound(f"Unknown product {line.product_id}.", field=f"lines.{i}.product_id")
+                raise NotFound(
+                    gettext("Unknown product %(product_id)s.") % {"product_id": line.product_id},
+                    field=f"lines.{i}.product_id",
+                )
             _check_places(product, quantity, i)
             if price > product.retail_price:
                 raise errors.InvalidPrice(
-                    f"{product.name} cannot be refunded above its price "
-                    f"{format_money(product.retail_price)}.",
+                    gettext("%(name)s cannot be refunded above its price %(retail_price)s.")
+                    % {"name": product.name, "retail_price": format_money(product.retail_price)},
                     field=f"lines.{i}.unit_price",
                 )
             total = to_currency(price * quantity, places)
@@ -317,9 +332,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     credit, invoice = ZERO, None
     if sale is not None and sale.customer_id is not None:
         locks.customer(sale.customer_id)
-        invoice = locks.invoice_of_sale(
-            sale, statuses=[Invoice.Status.SENT, Invoice.Status.PARTLY_PAID]
-        )
+        invoice = locks.invoice_of_sale(sale, statuses=Invoice.OPEN_STATUSES)
         if invoice is not None:
             credit = min(total, invoice.balance_due)
             invoice.credited += credit
@@ -335,12 +348,17 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
     register = locks.register(shift.register_id)
     locked_shift = locks.shift(shift.pk)
     if locked_shift.status != Shift.Status.OPEN:
-        raise errors.ShiftClosed("This shift is closed; refund from an open shift.", field="shift")
+        raise errors.ShiftClosed(
+            gettext("This shift is closed; refund from an open shift."), field="shift"
+        )
     in_drawer = to_currency(expected_cash(locked_shift))
     if tender == Tender.CASH and payout > in_drawer:
         raise errors.NotEnoughCashInDrawer(
-            f"The drawer should hold {format_money(in_drawer)} in cash; this refund needs "
-            f"{format_money(payout)}. Refund by another tender or add cash first.",
+            gettext(
+                "The drawer should hold %(in_drawer)s in cash; this refund needs "
+                "%(payout)s. Refund by another tender or add cash first."
+            )
+            % {"in_drawer": format_money(in_drawer), "payout": format_money(payout)},
             field="tender",
         )
     number = next_number(f"refund:{register.code}")
@@ -409,37 +427,41 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
 def _reason(reason) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the goods are returned.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the goods are returned."), field="reason")
     return reason[:MAX_REASON]
 
 
 def _tender(tender, *, has_customer: bool) -> str:
     if tender not in Tender.values:
-        raise errors.InvalidTender(f"Unknown tender {tender!r}.", field="tender")
+        raise errors.InvalidTender(
+            gettext("Unknown tender %(tender)s.") % {"tender": repr(tender)}, field="tender"
+        )
     if tender == Tender.ACCOUNT and not has_customer:
         raise errors.InvalidTender(
-            "Only a sale to a customer can be refunded to their account.", field="tender"
+            gettext("Only a sale to a customer can be refunded to their account."), field="tender"
         )
     return str(tender)
 
 
 def _check_shift_user(shift: Shift, user) -> None:
     if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
-        raise errors.NotAllowed("This is another cashier's shift.")
+        raise errors.NotAllowed(gettext("This is another cashier's shift."))
 
 
 def _check_lines(lines, id_field: str) -> list[Decimal]:
     """Check the lines' shape; return their quantities as Decimals."""
     if not lines:
-        raise errors.InvalidQuantity("Choose what is returned.", field="lines")
+        raise errors.InvalidQuantity(gettext("Choose what is returned."), field="lines")
     if len(lines) > MAX_LINES:
-        raise errors.InvalidQuantity(f"At most {MAX_LINES} lines.", field="lines")
+        raise errors.InvalidQuantity(
+            gettext("At most %(max_lines)s lines.") % {"max_lines": MAX_LINES}, field="lines"
+        )
     quantities = []
     for i, line in enumerate(lines):
         if not isinstance(getattr(line, id_field), int) or isinstance(
             getattr(line, id_field), bool
         ):
-            raise NotFound("Choose an item.", field=f"lines.{i}.{id_field}")
+            raise NotFound(gettext("Choose an item."), field=f"lines.{i}.{id_field}")
         quantity = to_decimal(line.quantity, field=f"lines.{i}.quantity")
         if not 0 < quantity <= MAX_QUANTITY:
             raise errors.InvalidQuantity(
@@ -448,7 +470,7 @@ def _check_lines(lines, id_field: str) -> list[Decimal]:
             )
         if not isinstance(line.restock, bool):
             raise errors.InvalidQuantity(
-                "Say whether it goes back on the shelf.", field=f"lines.{i}.restock"
+                gettext("Say whether it goes back on the shelf."), field=f"lines.{i}.restock"
             )
         quantities.append(quantity)
     return quantities
@@ -468,9 +490,11 @@ def _price(value, places: int, field_name: str) -> Decimal:
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except ArithmeticError:
-        raise errors.InvalidPrice("Enter a price.", field=field_name) from None
+        raise errors.InvalidPrice(gettext("Enter a price."), field=field_name) from None
     if not amount.is_finite() or amount <= 0:
-        raise errors.InvalidPrice("The price must be more than 0.", field=field_name)
+        raise errors.InvalidPrice(gettext("The price must be more than 0."), field=field_name)
     if amount != to_currency(amount, places):
-        raise errors.InvalidPrice(f"Use at most {places} decimal places.", field=field_name)
+        raise errors.InvalidPrice(
+            gettext("Use at most %(places)s decimal places.") % {"places": places}, field=field_name
+        )
     return to_currency(amount, places)

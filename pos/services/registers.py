@@ -6,6 +6,7 @@ the edit screen was open keeps its number, and the next sale never takes it agai
 """
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.errors import NotFound, PermissionDenied
 from pos.models import Register
@@ -19,7 +20,7 @@ def create_register(*, user=None, register: Register | None = None, **fields) ->
     """Create a register; `register` is an unsaved instance (the admin's form) to create
     instead of one made from `fields`."""
     if user is not None and not user.has_perm("pos.add_register"):
-        raise PermissionDenied("You are not allowed to add registers.")
+        raise PermissionDenied(gettext("You are not allowed to add registers."))
     if register is None:
         register = Register(**fields)
     elif fields or not register._state.adding:
@@ -33,7 +34,7 @@ def create_register(*, user=None, register: Register | None = None, **fields) ->
 def update_register(*, register: Register, user=None, **fields) -> Register:
     """Rename a register or take it out of use. The code is fixed once receipts carry it."""
     if user is not None and not user.has_perm("pos.change_register"):
-        raise PermissionDenied("You are not allowed to change registers.")
+        raise PermissionDenied(gettext("You are not allowed to change registers."))
     if not fields.keys() <= set(EDITABLE_FIELDS):
         raise ValueError(
             "Only a register's name and is_active change here; its code is fixed and "
@@ -42,7 +43,7 @@ def update_register(*, register: Register, user=None, **fields) -> Register:
     with transaction.atomic():
         locked = locks.register(register.pk)
         if locked is None:
-            raise NotFound("Unknown register.", field="register")
+            raise NotFound(gettext("Unknown register."), field="register")
         changed = [name for name, value in fields.items() if getattr(locked, name) != value]
         for name in changed:
             setattr(locked, name, fields[name])

@@ -22,6 +22,7 @@ from core.errors import NotFound
 from pos import errors
 from pos.models import PriceRule, Product, ScaleLabelTemplate, SellingUnit
 from pos.money import to_currency
+from pos.pricing import selling_price
 from pos.quantities import check_places, normalised
 from pos.scale_labels import looks_like_label, parse_label
 
@@ -160,8 +161,8 @@ def sold_lines(lines: list, products: dict, units: dict, rules: list, *, places:
         rule = best_rule(rules, product.pk, unit.pk if unit else None, count)
         if rule is not None and rule.price < shelf:
             price, source = rule.price, rule_source(rule)
-        if line.unit_price is not None:
-            price, source = line.unit_price, ""
+        if line.unit_price is not None:  # typed by the cashier: it overrides any list
+            price, source = selling_price(line.unit_price, price), ""
         factor = unit.factor if unit is not None else Decimal(1)
         out.append(
             SoldLine(

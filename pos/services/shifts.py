@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import audit
 from pos import errors
@@ -38,9 +39,11 @@ COUNTED_TENDERS = [Tender.CASH, Tender.MOBILE_MONEY, Tender.CARD, Tender.BANK_TR
 def open_shift(*, register: Register, cashier, opening_float) -> Shift:
     """Open a shift; a register and a cashier each have at most one open shift."""
     if not cashier.has_perm("pos.sell"):
-        raise errors.NotAllowed("You are not allowed to open a shift.")
+        raise errors.NotAllowed(gettext("You are not allowed to open a shift."))
     if not register.is_active:
-        raise errors.ShiftNotAllowed(f"{register} is not in use.", field="register")
+        raise errors.ShiftNotAllowed(
+            gettext("%(register)s is not in use.") % {"register": register}, field="register"
+        )
     opening_float = _positive_amount(opening_float, "opening_float")
     try:
         with transaction.atomic():
@@ -51,9 +54,11 @@ def open_shift(*, register: Register, cashier, opening_float) -> Shift:
             return shift
     except IntegrityError:
         if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
-            raise errors.ShiftAlreadyOpen(f"{register} already has an open shift.") from None
+            raise errors.ShiftAlreadyOpen(
+                gettext("%(register)s already has an open shift.") % {"register": register}
+            ) from None
         raise errors.ShiftAlreadyOpen(
-            "You already have an open shift on another register."
+            gettext("You already have an open shift on another register.")
         ) from None
 
 
@@ -71,6 +76,25 @@ def open_shift_for(user, *, till_shift_id: int | None = None) -> Shift | None:
     return shared if shared is not None and shared.is_worked_by(user) else None
 
 
+# What a user without an open shift is told, by what they were doing.
+NO_SHIFT = {
+    "sell": gettext_noop("Open a shift before selling."),
+    "refund": gettext_noop("Open a shift to pay out a refund."),
+}
+
+
+def require_open_shift(user, *, till_shift_id: int | None = None, to: str = "sell") -> Shift:
+    """The rule that selling and refunding need an open shift: the shift `user` works on (see
+    `open_shift_for`).
+
+    :raises ShiftClosed: the user has no open shift.
+    """
+    shift = open_shift_for(user, till_shift_id=till_shift_id)
+    if shift is None:
+        raise errors.ShiftClosed(gettext(NO_SHIFT[to]))
+    return shift
+
+
 def join_shift(*, shift: Shift, cashier) -> Shift:
     """`cashier` signs in with their PIN on the till of another cashier's open shift and sells
     on it under their own name (a shared till). Audited once per cashier and shift.
@@ -79,7 +103,7 @@ def join_shift(*, shift: Shift, cashier) -> Shift:
     :raises ShiftClosed: the shift has closed.
     """
     if not cashier.has_perm("pos.sell"):
-        raise errors.NotAllowed("You are not allowed to sell.")
+        raise errors.NotAllowed(gettext("You are not allowed to sell."))
     with transaction.atomic():
         shift = _lock_open_shift(shift)
         if shift.cashier_id != cashier.pk:
@@ -92,20 +116,24 @@ def join_shift(*, shift: Shift, cashier) -> Shift:
 def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) -> CashMovement:
     """Cash in or out of the drawer during an open shift, with a reason (paid-ins, paid-outs)."""
     if kind not in CashMovement.Kind.values:
-        raise errors.InvalidTender(f"Unknown cash movement {kind!r}.", field="kind")
+        raise errors.InvalidTender(
+            gettext("Unknown cash movement %(kind)s.") % {"kind": repr(kind)}, field="kind"
+        )
     amount = _positive_amount(amount, "amount")
     if amount == ZERO:
-        raise errors.InvalidTender("Enter an amount.", field="amount")
+        raise errors.InvalidTender(gettext("Enter an amount."), field="amount")
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the cash goes in or out.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the cash goes in or out."), field="reason")
     with transaction.atomic():
         shift = _lock_open_shift(shift)
         if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
-            raise errors.NotAllowed("This is another cashier's shift.")
+            raise errors.NotAllowed(gettext("This is another cashier's shift."))
         signed = amount if kind == CashMovement.Kind.PAID_IN else -amount
         if kind == CashMovement.Kind.PAID_OUT and expected_cash(shift) + signed < ZERO:
-            raise errors.InvalidTender("There is not that much cash in the drawer.", field="amount")
+            raise errors.InvalidTender(
+                gettext("There is not that much cash in the drawer."), field="amount"
+            )
         movement = CashMovement.objects.create(
             shift=shift, kind=kind, amount=signed, reason=reason[:200], created_by=user
         )
@@ -118,11 +146,11 @@ def open_drawer(*, shift: Shift, user, reason: str) -> None:
     a journal entry on the register's chain, with who and why; needs the shift to be open."""
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the drawer is opened.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the drawer is opened."), field="reason")
     with transaction.atomic():
         shift = _lock_open_shift(shift)
         if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
-            raise errors.NotAllowed("This is another cashier's shift.")
+            raise errors.NotAllowed(gettext("This is another cashier's shift."))
         journal.append(
             events.no_sale_event(shift, user_id=user.pk, reason=reason[:200], at=timezone.now())
         )
@@ -150,13 +178,16 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
     """Close with the counted amount per tender; stores expected, counted, over/short and the
     Z-report. A manager may close another cashier's shift."""
     if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
-        raise errors.NotAllowed("Only a manager can close another cashier's shift.")
+        raise errors.NotAllowed(gettext("Only a manager can close another cashier's shift."))
     if Tender.CASH not in counted:
-        raise errors.InvalidTender("Count the cash in the drawer.", field="counted.cash")
+        raise errors.InvalidTender(gettext("Count the cash in the drawer."), field="counted.cash")
     counts = {}
     for tender, amount in counted.items():
         if tender not in COUNTED_TENDERS:
-            raise errors.InvalidTender(f"{tender!r} is not counted.", field=f"counted.{tender}")
+            raise errors.InvalidTender(
+                gettext("%(tender)s is not counted.") % {"tender": repr(tender)},
+                field=f"counted.{tender}",
+            )
         counts[tender] = _positive_amount(amount, f"counted.{tender}")
     with transaction.atomic():
         # Same order as checkout: the register row first, so no sale commits past the close.
@@ -289,7 +320,7 @@ def _positive_amount(value, field_name: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except ArithmeticError:
-        raise errors.InvalidPrice("Enter an amount.", field=field_name) from None
+        raise errors.InvalidPrice(gettext("Enter an amount."), field=field_name) from None
     if not amount.is_finite() or amount < 0:
-        raise errors.InvalidPrice("Amounts cannot be negative.", field=field_name)
+        raise errors.InvalidPrice(gettext("Amounts cannot be negative."), field=field_name)
     return to_currency(amount)

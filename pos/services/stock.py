@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound, PermissionDenied
@@ -62,6 +63,19 @@ class MovementLine:
     reference: Reference = Reference()
 
 
+def _quantities(lines: list[MovementLine]) -> list:
+    """Each line's quantity as a Decimal; none zero, every kind known."""
+    quantities = [to_decimal(line.quantity, field="quantity") for line in lines]
+    for line, quantity in zip(lines, quantities, strict=True):
+        if quantity == 0:
+            raise InvalidQuantity(gettext("Quantity cannot be zero."), field="quantity")
+        if line.kind not in MovementKind.values:
+            raise InvalidQuantity(
+                gettext("Unknown movement kind %(kind)s.") % {"kind": repr(line.kind)}, field="kind"
+            )
+    return quantities
+
+
 def apply_movements(
     *,
     lines: list[MovementLine],
@@ -83,12 +97,7 @@ def apply_movements(
     """
     if not lines:
         return []
-    quantities = [to_decimal(line.quantity, field="quantity") for line in lines]
-    for line, quantity in zip(lines, quantities, strict=True):
-        if quantity == 0:
-            raise InvalidQuantity("Quantity cannot be zero.", field="quantity")
-        if line.kind not in MovementKind.values:
-            raise InvalidQuantity(f"Unknown movement kind {line.kind!r}.", field="kind")
+    quantities = _quantities(lines)
     if allow_negative is None:
         allow_negative = ShopSettings.load().allow_negative_stock
     actor = user if user is not None and user.is_authenticated else None
@@ -104,9 +113,11 @@ def apply_movements(
         else:
             products = locks.products(ids)
         if len(products) != len(ids):
-            raise NotFound("Product not found.", product_ids=sorted(set(ids) - products.keys()))
+            raise NotFound(
+                gettext("Product not found."), product_ids=sorted(set(ids) - products.keys())
+            )
         initial = {pk: p.stock_on_hand for pk, p in products.items()}
-        movements = []
+        movements, short = [], []
         for line, quantity in zip(lines, quantities, strict=True):
             product = products[line.product_id]
             check_places(
@@ -119,9 +130,7 @@ def apply_movements(
             before = product.stock_on_hand
             after = before + quantity
             if quantity < 0 and after < 0 and not allow_negative:
-                raise InsufficientStock(
-                    product=product, available=max(before, 0), requested=-quantity
-                )
+                short.append((product, max(before, 0), -quantity))  # reported all at once
             product.stock_on_hand = after
             movements.append(
                 StockMovement(
@@ -138,6 +147,8 @@ def apply_movements(
                     created_by=actor,
                 )
             )
+        if short:
+            raise InsufficientStock.for_shortages(short)
         StockMovement.objects.bulk_create(movements)
         _write_stock(products)
         crossed = [
@@ -214,12 +225,14 @@ def adjust_stock(
 ) -> StockMovement:
     """A manager's manual stock change (signed quantity) with a required reason; audited."""
     if not user.has_perm("pos.adjust_stock"):
-        raise PermissionDenied("You are not allowed to adjust stock.")
+        raise PermissionDenied(gettext("You are not allowed to adjust stock."))
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired("Give a reason for the stock adjustment.", field="reason")
+        raise ReasonRequired(gettext("Give a reason for the stock adjustment."), field="reason")
     if kind not in ADJUSTMENT_KINDS:
-        raise InvalidQuantity(f"{kind!r} is not an adjustment kind.", field="kind")
+        raise InvalidQuantity(
+            gettext("%(kind)s is not an adjustment kind.") % {"kind": repr(kind)}, field="kind"
+        )
     with transaction.atomic():
         (movement,) = apply_movements(
             lines=[MovementLine(product.pk, quantity, kind, product.cost_price, reason)], user=user

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound
@@ -42,17 +43,20 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
     )
     reason = (reason or "").strip()
     if not reason:
-        raise errors.ReasonRequired("Say why the sale is voided.", field="reason")
+        raise errors.ReasonRequired(gettext("Say why the sale is voided."), field="reason")
 
     with transaction.atomic():
         sale = locks.sale(sale.pk)
         if sale is None:
-            raise NotFound("Unknown sale.", field="sale")
+            raise NotFound(gettext("Unknown sale."), field="sale")
         if sale.status == Sale.Status.VOIDED:
-            raise errors.VoidNotAllowed(f"Sale {sale.number} is already voided.")
+            raise errors.VoidNotAllowed(
+                gettext("Sale %(number)s is already voided.") % {"number": sale.number}
+            )
         if sale.refunds.exists():
             raise errors.VoidNotAllowed(
-                f"Sale {sale.number} has refunds; refund the rest instead of voiding it."
+                gettext("Sale %(number)s has refunds; refund the rest instead of voiding it.")
+                % {"number": sale.number}
             )
         if sale.shift.status != Shift.Status.OPEN:
             raise _shift_closed(sale)
@@ -90,7 +94,8 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
                 Invoice.Status.PAID,
             }:
                 raise errors.VoidNotAllowed(
-                    f"Invoice {invoice.number} has payments against it; refund the sale instead."
+                    gettext("Invoice %(number)s has payments against it; refund the sale instead.")
+                    % {"number": invoice.number}
                 )
             invoice.status = Invoice.Status.CANCELLED
             invoice.save(update_fields=["status"])
@@ -139,6 +144,9 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
 
 def _shift_closed(sale: Sale) -> errors.VoidNotAllowed:
     return errors.VoidNotAllowed(
-        f"The shift of sale {sale.number} is closed; a sale can only be voided in its own open "
-        "shift. Refund it instead."
+        gettext(
+            "The shift of sale %(number)s is closed; a sale can only be voided in "
+            "its own open shift. Refund it instead."
+        )
+        % {"number": sale.number}
     )

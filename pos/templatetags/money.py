@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.formats import get_format
 
 from pos.money import format_money
 from pos.quantities import normalised, summed
@@ -21,8 +22,14 @@ def money(value, code: bool = True) -> str:
     return format_money(amount, code=code)
 
 
+@register.simple_tag
+def thousands_separator() -> str:
+    """The active language's thousands separator, for scripts that format money as it changes."""
+    return get_format("THOUSAND_SEPARATOR")
+
+
 @register.filter
-def qty(value) -> str:
+def qty(value):
     """`{{ line.quantity|qty }}` -> `2`, `0.75`: a stored quantity without trailing zeros."""
     if value is None or value == "":
         return ""
@@ -30,4 +37,6 @@ def qty(value) -> str:
         quantity = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return str(normalised(summed(quantity)))
+    # A number, not text: a page shows it in its language's format (0,75 in French); a form
+    # field's value takes `|unlocalize`.
+    return normalised(summed(quantity))

@@ -420,3 +420,23 @@ def test_a_weighed_line_through_the_api_and_a_quantity_its_unit_cannot_hold(
     assert Sale.objects.count() == 2
     sugar.refresh_from_db()
     assert sugar.stock_on_hand == Decimal("3.5")
+
+
+def test_an_out_of_stock_refusal_names_every_short_line(as_cashier, shift, make_product):
+    a, b = make_product(stock=1), make_product(stock=2)
+    response = as_cashier.post(
+        "/api/v1/sales/",
+        {
+            "lines": [{"product": a.pk, "quantity": 3}, {"product": b.pk, "quantity": 5}],
+            "tenders": [{"tender": "cash", "amount": "96000"}],
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "out_of_stock"
+    assert a.name in error["message"] and b.name in error["message"]
+    assert sorted(error["fields"]) == ["lines.0", "lines.1"]
+    assert "1 available, 3 needed" in error["fields"]["lines.0"][0]
+    assert "2 available, 5 needed" in error["fields"]["lines.1"][0]

@@ -46,6 +46,7 @@ def project_copy(tmp_path_factory) -> Path:
     [
         ("monitoring-knows-no-shop", "monitoring/metrics.py", "from pos.models import Product"),
         ("models-below-services", "pos/models/customers.py", "import pos.services.customers"),
+        ("jobs-knows-no-shop", "jobs/schedule.py", "import monitoring.alerts"),
         ("core-at-the-bottom", "core/errors.py", "import vevurn.settings"),
         ("monitoring-one-direction", "monitoring/metrics.py", "import monitoring.alerts"),
     ],

@@ -36,7 +36,7 @@ def test_staff_sees_the_health_dashboard(page, admin_user):
     page.get_by_role("heading", name="System health").wait_for()
     overall = page.locator(".overall").inner_text()
     assert "Healthy" in overall
-    database = page.get_by_role("region", name="database: OK")
+    database = page.get_by_role("region", name="Database: OK")
     assert "critical" in database.inner_text()
     assert page.get_by_role("img", name="Requests per minute over the last hour").is_visible()
     assert page.get_by_role("img", name="P95 latency per minute over the last hour").is_visible()

@@ -63,10 +63,10 @@ def test_the_receipt_prints_in_the_shops_language_whatever_the_screen(
     response = _receipt(client, sale)
     page = response.content.decode()
     assert response["Content-Language"] == "fr"
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr"' in page
     assert f"24{NBSP}000" in page and "24,000" not in page
     # The till around it stays in the cashier's language.
-    assert '<html lang="en">' in client.get(reverse("accounts:home")).content.decode()
+    assert '<html lang="en"' in client.get(reverse("accounts:home")).content.decode()
 
 
 def test_the_customers_language_wins_over_the_shops(client, cashier, sell, product):

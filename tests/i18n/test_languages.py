@@ -33,7 +33,7 @@ def test_the_shop_speaks_english_french_and_kinyarwanda():
 def test_the_sign_in_page_follows_the_browser(client, accept, lang, title):
     response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE=accept)
     page = response.content.decode()
-    assert f'<html lang="{lang}">' in page
+    assert f'<html lang="{lang}"' in page
     assert f"<h1>{title}</h1>" in page
     assert response["Content-Language"] == lang
     assert "Accept-Language" in response["Vary"]
@@ -49,7 +49,7 @@ def test_a_signed_in_user_sees_their_language_whatever_the_browser(client, cashi
     )
     page = client.get(reverse("accounts:home"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Murakaza neza, Grace" in page
-    assert '<html lang="rw">' in page
+    assert '<html lang="rw"' in page
 
 
 def test_a_user_without_a_preference_follows_the_browser(client, cashier):

@@ -105,11 +105,11 @@ def sell(shift, cashier):
 
 @pytest.fixture
 def scale_layouts(db):
-    """The common scale label layouts, as migration 0016 installs them (a transactional test
+    """The common scale label layouts, as migration 0017 installs them (a transactional test
     before this one may have emptied the table)."""
     import importlib
 
     from django.apps import apps
 
-    migration = importlib.import_module("pos.migrations.0016_units_variants_labels_price_lists")
+    migration = importlib.import_module("pos.migrations.0017_units_variants_labels_price_lists")
     migration.install_common_layouts(apps, None)

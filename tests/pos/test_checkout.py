@@ -252,3 +252,26 @@ def test_checkout_never_trusts_client_totals(product, shift, cashier):
         idempotency_key=uuid.uuid4(),
     )
     assert sale.total == Product.objects.get(pk=product.pk).retail_price
+
+
+def test_every_bad_field_of_a_checkout_is_reported_at_once(shift, cashier, product):
+    import uuid
+
+    from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+
+    with pytest.raises(errors.InvalidPrice) as refused:
+        checkout(
+            shift=shift,
+            cashier=cashier,
+            cart=Cart(
+                [CartLine(product.pk, 1, discount=Decimal("0.001")), CartLine(product.pk, 0)]
+            ),
+            tenders=[TenderLine("cash", Decimal(0)), TenderLine("mobile_money", Decimal(12000))],
+            idempotency_key=uuid.uuid4(),
+        )
+    assert set(refused.value.fields) == {
+        "lines.0.discount",
+        "lines.1.quantity",
+        "tenders.0.amount",
+        "tenders.1.reference",
+    }

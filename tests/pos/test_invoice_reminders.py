@@ -59,7 +59,7 @@ def test_one_mail_per_step_and_reruns_send_nothing(make_customer, invoice_for, s
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["pay@millecollines.rw"]
-    assert "INV-000001 is 1 days overdue" in message.subject
+    assert "INV-000001 is 1 day overdue" in message.subject
     assert "Dear Hotel Mille Collines" in message.body
     assert "Balance due:    RWF 12,000" in message.body
     assert steps(invoice) == [1]
@@ -225,3 +225,25 @@ def test_reminder_time_comes_from_the_environment():
     result = run(["-c", code], bad)
     assert result.returncode != 0
     assert "INVOICE_REMINDER_TIME must be a time as HH:MM" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_a_reminder_is_mailed(
+    make_customer, invoice_for, settings, monkeypatch
+):
+    from django.db import connection
+
+    from pos.services import invoice_reminders
+
+    settings.INVOICE_REMINDER_DAYS = [1]
+    invoice_for(make_customer(), days_overdue=2)
+    seen = []
+    real_send_mail = invoice_reminders.send_mail
+
+    def send_mail(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return real_send_mail(**kwargs)
+
+    monkeypatch.setattr(invoice_reminders, "send_mail", send_mail)
+    assert run() == "Sent 1 invoice reminder(s), skipped 0."
+    assert seen == [False]

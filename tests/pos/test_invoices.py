@@ -639,3 +639,27 @@ def test_no_cash_payment_lands_in_a_shift_after_its_close(on_account, shift, cas
     # Whatever got in before the close is in the Z-report's expected cash; nothing came after.
     assert D(shift.z_report["counts"]["cash"]["expected"]) == D(20000) + taken
     assert taken == D(1000) * (8 - len(refused))
+
+
+def test_overdue_has_one_definition_for_the_model_the_reminders_and_the_report(on_account, cashier):
+    from pos import selectors
+    from pos.reports import queries
+
+    today = timezone.localdate()
+    due_today, late, paid_late = on_account(), on_account(), on_account()
+    Invoice.objects.filter(pk__in=[late.pk, paid_late.pk]).update(
+        due_date=today - datetime.timedelta(days=3)
+    )
+    record_invoice_payment(
+        invoice=Invoice.objects.get(pk=paid_late.pk),
+        amount=Decimal(12000),
+        tender="bank_transfer",
+        user=cashier,
+    )
+
+    by_model = {i.pk for i in Invoice.objects.all() if i.effective_status == "overdue"}
+    assert by_model == {late.pk}
+    assert {i.pk for i in Invoice.objects.overdue(today)} == by_model
+    assert {i.pk for i in selectors.overdue_invoices(today)} == by_model
+    assert {i.pk for i in queries.overdue_invoices(today)} == by_model
+    assert due_today.pk not in by_model

@@ -12,7 +12,9 @@
       var quantity = Math.max(0, Math.min(Number(input.value) || 0, Number(input.dataset.sold)));
       total += Math.round(Number(input.dataset.lineTotal) * quantity / Number(input.dataset.sold));
     });
-    shown.textContent = total.toLocaleString("en-US") + " " + currency;
+    // Grouped as the page's language writes amounts (<html data-thousands>: 12,500 or 12 500).
+    var separator = document.documentElement.dataset.thousands || ",";
+    shown.textContent = String(total).replace(/\B(?=(\d{3})+(?!\d))/g, separator) + " " + currency;
   };
   form.addEventListener("input", update);
   update();  // what was typed before this script ran

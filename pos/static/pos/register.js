@@ -64,6 +64,12 @@
     }
   });
 
+  // Amounts as the page's language writes them (12,500 or 12 500): <html data-thousands>.
+  var grouped = function (whole) {
+    var separator = document.documentElement.dataset.thousands || ",";
+    return String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, separator);
+  };
+
   // Payment: quick cash buttons, live change due, one submit only.
   var payment = document.getElementById("payment-form");
   if (payment) {
@@ -71,7 +77,7 @@
     var cash = document.getElementById("id_cash");
     var format = function (amount) {
       var due = document.querySelector("[data-due]").textContent.trim().split(" ");
-      return Math.round(amount).toLocaleString("en-US") + " " + due[due.length - 1];
+      return grouped(Math.round(amount)) + " " + due[due.length - 1];
     };
     var update = function () {
       var paid = 0;

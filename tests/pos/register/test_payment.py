@@ -87,6 +87,23 @@ def test_out_of_stock_at_checkout_is_shown_on_its_line(till, scan, pay_page, pro
     assert till.get("/register/").context["lines"][0].quantity == 11
 
 
+def test_every_line_short_of_stock_is_marked_at_once(till, scan, pay_page, make_product):
+    a, b, c = make_product(stock=1), make_product(stock=5), make_product(stock=2)
+    for product in (a, b, c):
+        scan(product.barcode)
+    for index, quantity in ((0, "3"), (2, "4")):  # a and c short; b fine
+        till.post(reverse("register:update_line", args=[index]), {"quantity": quantity})
+    _, key = pay_page()
+
+    response = _pay(till, key, cash="500000")
+
+    assert response.status_code == 409
+    errors = response.context["line_errors"]
+    assert sorted(errors) == [0, 2]
+    assert "1 available, 3 needed" in errors[0] and "2 available, 4 needed" in errors[2]
+    assert not Sale.objects.exists()
+
+
 def test_price_below_minimum_warns_in_the_cart_then_a_manager_approves_it_and_is_audited(
     till, scan, pay_page, product, manager, django_capture_on_commit_callbacks
 ):

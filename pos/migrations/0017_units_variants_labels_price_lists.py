@@ -36,7 +36,7 @@ def install_common_layouts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0015_invoice_reminder_sending"),
+        ("pos", "0016_verbose_names"),
     ]
 
     operations = [
