@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
@@ -45,9 +46,13 @@ def assert_books_balance(shop, before: dict, finals: dict) -> dict:
     return report
 
 
-def units_sold(before: dict, after: dict) -> int:
-    """Units that left the shelves between two reports (each test sale sells one unit)."""
-    return sum(before["stock"][pk] - stock for pk, stock in after["stock"].items())
+def units_sold(before: dict, after: dict) -> Decimal:
+    """Units that left the shelves between two reports (each test sale sells one unit).
+
+    Stock is a decimal quantity in the stock unit; the report carries it as a string."""
+    return sum(
+        Decimal(before["stock"][pk]) - Decimal(stock) for pk, stock in after["stock"].items()
+    )
 
 
 def test_redis_outage_fails_no_checkout(seed_shop, private_redis, start_app):
