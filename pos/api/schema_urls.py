@@ -17,16 +17,13 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 
-
 class SwaggerDocsView(SpectacularSwaggerSplitView):
     def options(self, request, *args, **kwargs):
         return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods)})
 
 
 swagger_ui = csp_update({"img-src": ["data:"]})(
-    SwaggerDocsView.as_view(
-        url_name="api-schema", template_name="pos/api/swagger_ui.html"
-    )
+    SwaggerDocsView.as_view(url_name="api-schema", template_name="pos/api/swagger_ui.html")
 )
 
 urlpatterns = [

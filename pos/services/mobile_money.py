@@ -132,9 +132,7 @@ def refresh_request(
         except MoMoNotConfigured:
             # The settings were removed after the request was sent: an operator's choice, not a
             # fault (no ERROR per callback or poll); the request expires as usual.
-            logger.warning(
-                "momo request %s: Mobile Money is not configured", request.reference_id
-            )
+            logger.warning("momo request %s: Mobile Money is not configured", request.reference_id)
             return _give_up_if_expired(request)
     return _refresh(request, client)
 

@@ -71,7 +71,8 @@ def test_production_cookies_are_secure_and_same_site_and_the_session_one_http_on
         "import json; from django.conf import settings as s; print(json.dumps({n: getattr(s, n) "
         "for n in ['SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SAMESITE', "
         "'SESSION_COOKIE_NAME', 'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_HTTPONLY', "
-        "'CSRF_COOKIE_SAMESITE', 'CSRF_COOKIE_NAME', 'SESSION_COOKIE_AGE', 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS']}))"
+        "'CSRF_COOKIE_SAMESITE', 'CSRF_COOKIE_NAME', 'SESSION_COOKIE_AGE', 'SECURE_SSL_REDIRECT', "
+        "'SECURE_HSTS_SECONDS']}))"
     )
     done = manage("shell", "-c", script, env=production_env())
     assert done.returncode == 0, done.stderr
