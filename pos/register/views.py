@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError
 from monitoring.ratelimit import limit
 from pos import errors, selectors
+from pos.mobile_money import momo_configured
 from pos.models import (
     Customer,
     HeldSale,
@@ -538,6 +539,8 @@ def _render_payment(request, shift, bill, form, *, status=200, **extra):
             "change_due": max(tendered - total, Decimal(0)),
             "still_due": max(total - tendered, Decimal(0)),
             "momo_request": momo_request,
+            # Without the MOMO_* settings the till offers the typed transaction id only.
+            "momo_requests": momo_request is not None or momo_configured(),
             "momo_message": mobile_money.cashier_message(momo_request) if momo_request else "",
             "shop": ShopSettings.load(),
             **extra,

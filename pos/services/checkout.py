@@ -38,7 +38,7 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
 from pos.quantities import normalised, to_decimal
-from pos.services import journal, locks
+from pos.services import approvals, journal, locks
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
@@ -281,10 +281,11 @@ def _complete(
     sold = _sold_lines(cart, products, customer, timezone.localdate(now), shop, offline)
     priced = _price(cart, sold, shop)
     needs_approval, below_minimum = _check_prices(cart, priced, sold, shop)
+    approver = cashier  # who authorised a discount or price under the minimum, if any
     if below_minimum:
-        _approve_below_minimum(sold, below_minimum, cashier, approved_by)
+        approver = _approve_below_minimum(sold, below_minimum, cashier, approved_by)
     elif needs_approval:
-        _require_approval(cashier, approved_by)
+        approver = _require_approval(cashier, approved_by)
     momo_requests = _claim_momo_requests(tenders, shift)
     payments, change, rounding = _plan_payments(
         tenders, priced.total, customer, momo_requests, step=shop.cash_rounding
@@ -325,7 +326,6 @@ def _complete(
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
-    approver = approved_by or cashier
     if below_minimum:
         _audit_below_minimum(sale, sold, priced, below_minimum, cashier, approver)
     if needs_approval:
@@ -610,7 +610,7 @@ def _approve_below_minimum(sold, below_minimum: list[int], cashier, approved_by)
     """A price under the minimum needs a manager, as a large discount does; without one, the
     first such line is refused (`PriceBelowMinimum`, whose code the API documents)."""
     try:
-        _require_approval(cashier, approved_by)
+        return _require_approval(cashier, approved_by)
     except errors.ApprovalRequired:
         i = below_minimum[0]
         product = sold[i].product
@@ -624,13 +624,14 @@ def _approve_below_minimum(sold, below_minimum: list[int], cashier, approved_by)
         ) from None
 
 
-def _require_approval(cashier, approved_by) -> None:
-    if cashier.has_perm("pos.approve_discount"):
-        return
-    if approved_by is None:
-        raise errors.ApprovalRequired()
-    if not (approved_by.is_active and approved_by.has_perm("pos.approve_discount")):
-        raise errors.ApprovalRequired(gettext("That user cannot approve discounts."))
+def _require_approval(cashier, approved_by):
+    """The cashier, or the manager who approved the discount: the one rule of approvals."""
+    return approvals.authoriser(
+        user=cashier,
+        approved_by=approved_by,
+        permission="pos.approve_discount",
+        refusal=errors.ApprovalRequired(),
+    )
 
 
 def _plan_payments(

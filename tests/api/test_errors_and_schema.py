@@ -67,3 +67,14 @@ def test_the_docs_are_served_from_local_static_files(as_cashier):
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html and "http://" not in html
+
+
+def test_options_on_the_docs_answers_the_allowed_methods_not_a_500(as_cashier, client, cashier):
+    client.force_login(cashier)  # the docs page is for a browser: the session's user
+
+    for api_client in (client, as_cashier):
+        response = api_client.options("/api/docs/")
+
+        assert response.status_code == 200
+        assert response["Allow"] == "GET, HEAD, OPTIONS"
+        assert response.content == b""
