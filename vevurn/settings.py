@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_ratelimit",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "accounts.otp_app.TwoFactorDevicesConfig",  # django_otp.plugins.otp_totp, names translated
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "django_tasks",
