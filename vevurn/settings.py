@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_ratelimit",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "accounts.otp_app.TwoFactorDevicesConfig",  # django_otp.plugins.otp_totp, names translated
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "django_tasks",
@@ -664,6 +664,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error statuses every operation may answer (401, 403, 429, 503; 404 on an object;
+    # 400 on writes and filters), with the one error shape: pos/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pos.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TenderEnum": "pos.models.selling.Tender",
         "InvoicePaymentTenderEnum": "pos.api.serializers.INVOICE_PAYMENT_TENDERS",
