@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.support.fixtures import fiscal_device, vsdc  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +38,7 @@ def test_a_signed_receipt_then_fiscal_pending_while_the_vsdc_is_down(
     make_user,
     fiscal_device,
     vsdc,
-    settings,  # noqa: F811
+    settings,
 ):
     from fiscal import sending
     from pos.barcodes import make_ean13
