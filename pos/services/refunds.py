@@ -124,10 +124,12 @@ def refund_sale(
     reason: str,
     tender: str = Tender.CASH,
     approved_by=None,
+    reason_code: str = "",
 ) -> Refund:
     """Refund (part of) a sale, line by line, paid out of `shift`. Needs `pos.refund_sale`: the
     user's own, or that of `approved_by`, the manager who approved it at the till (then audited
-    as `sale.refund_override` in this transaction)."""
+    as `sale.refund_override` in this transaction). `reason_code`: the coded reason chosen at
+    the till (pos.hooks.refund_reasons), handed to what is plugged in (fiscal signing)."""
     at_the_till = user
     _check_shift_user(shift, at_the_till)
     user = approvals.authoriser(
@@ -222,7 +224,13 @@ def refund_sale(
                 )
             )
         refund = _write_refund(
-            sale=sale, shift=shift, user=user, planned=planned, reason=reason, tender=tender
+            sale=sale,
+            shift=shift,
+            user=user,
+            planned=planned,
+            reason=reason,
+            tender=tender,
+            reason_code=reason_code,
         )
         approvals.record_override(
             action="sale.refund_override",
@@ -323,7 +331,9 @@ def refund_without_receipt(
     return refund
 
 
-def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender) -> Refund:
+def _write_refund(
+    *, sale, shift, user, planned: list[_Planned], reason, tender, reason_code=""
+) -> Refund:
     total = sum((p.total for p in planned), ZERO)
     tax_total = sum((p.tax for p in planned), ZERO)
     restocked = [p for p in planned if p.restock]
@@ -425,7 +435,8 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         user=user,
         allow_negative=True,  # stock only comes back
     )
-    hooks.run(hooks.refund_recorded, refund, refund_lines)  # fiscal signing's outbox row
+    # Fiscal signing's outbox row (pos.hooks), in this transaction.
+    hooks.run(hooks.refund_recorded, refund, refund_lines, reason_code=reason_code)
     journal.append(events.refund_event(refund, locked_shift.register_id, refund_lines, payments))
     return refund
 
