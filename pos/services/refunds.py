@@ -339,7 +339,7 @@ def _write_refund(
     restocked = [p for p in planned if p.restock]
     if restocked:  # products next, in pk order, before the customer and the register
         locks.products(p.product_id for p in restocked)
-    credit, invoice = ZERO, None
+    credit, invoice, payout_on_account = ZERO, None, ZERO
     if sale is not None and sale.customer_id is not None:
         locks.customer(sale.customer_id)
         invoice = locks.invoice_of_sale(sale, statuses=Invoice.OPEN_STATUSES)
@@ -351,9 +351,6 @@ def _write_refund(
                 invoice.status = Invoice.Status.PAID if settled else Invoice.Status.CANCELLED
             invoice.save(update_fields=["credited", "status"])
         payout_on_account = total - credit if tender == Tender.ACCOUNT else ZERO
-        record_customer_purchase(
-            customer_id=sale.customer_id, amount=-total, on_credit=-(credit + payout_on_account)
-        )
     payout = total - credit
     register = locks.register(shift.register_id)
     locked_shift = locks.shift(shift.pk)
@@ -382,6 +379,14 @@ def _write_refund(
         total=total,
         tax_total=tax_total,
     )
+    if sale is not None and sale.customer_id is not None:  # the customer is locked above
+        record_customer_purchase(
+            customer_id=sale.customer_id,
+            amount=-total,
+            on_credit=-(credit + payout_on_account),
+            event=f"refund:{refund.pk}",
+            sale_id=sale.pk,
+        )
     refund_lines = RefundLine.objects.bulk_create(
         [
             RefundLine(
