@@ -14,9 +14,11 @@ from pos.services.checkout import TenderLine
 D = Decimal
 
 
-def shop_day(sell, product):
+def shop_day(sell, product) -> str:
+    """Six sales after the shift opened; their chain."""
     for i in range(6):
-        sell((product, 1), tenders=[TenderLine("cash", D(12000 + i))])
+        sale = sell((product, 1), tenders=[TenderLine("cash", D(12000 + i))])
+    return f"register:{sale.register_id}"
 
 
 def as_text(report):
@@ -29,18 +31,18 @@ def as_text(report):
 
 @pytest.mark.django_db
 def test_ranges_of_two_entries_give_the_report_of_one_walk(sell, product, raw_sql, monkeypatch):
-    shop_day(sell, product)
+    chain = shop_day(sell, product)
     whole = verify()
     monkeypatch.setattr(verify_module, "RANGE", 2)
     assert as_text(verify()) == as_text(whole)
     assert whole.ok
 
     # A deleted entry at a range's edge, and an edited one: named as by one walk.
-    third = JournalEntry.objects.get(chain="register:1", seq=4)
+    third = JournalEntry.objects.get(chain=chain, seq=4)
     raw_sql("DELETE FROM pos_journalentry WHERE id = %s", [third.pk])
     raw_sql(
-        "UPDATE pos_journalentry SET prev_hash = %s WHERE chain = 'register:1' AND seq = 6",
-        ["0" * 64],
+        "UPDATE pos_journalentry SET prev_hash = %s WHERE chain = %s AND seq = 6",
+        ["0" * 64, chain],
     )
     in_ranges = verify()
     monkeypatch.setattr(verify_module, "RANGE", 50_000)
