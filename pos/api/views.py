@@ -532,6 +532,7 @@ class SaleViewSet(
             lines=lines,
             reason=data["reason"],
             tender=data["tender"],
+            reason_code=data["reason_code"],
         )
         return self.answer(s.RefundSerializer, refund, status.HTTP_201_CREATED)
 
