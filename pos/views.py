@@ -83,11 +83,7 @@ def receipt(request, pk: int):
     sale = get_object_or_404(
         Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
     )
-    if not (
-        sale.cashier_id == request.user.pk
-        or request.user.has_perm("pos.view_shift")
-        or sale.shift.is_worked_by(request.user)
-    ):
+    if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
     is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
@@ -260,6 +256,8 @@ def invoice(request, pk: int):
     invoice = get_object_or_404(
         Invoice.objects.select_related("customer", "sale", "sale__cashier"), pk=pk
     )
+    if not selectors.visible_invoices(request.user).filter(pk=invoice.pk).exists():
+        raise PermissionDenied(gettext("This invoice is for a sale on another cashier's shift."))
     sale = invoice.sale
     shop = ShopSettings.load()
     context = {

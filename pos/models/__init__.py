@@ -17,6 +17,7 @@ from pos.models.journal import (
     JournalEntry,
     JournalKind,
 )
+from pos.models.offline import OfflineSale, TillDevice
 from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.models.selling import (
@@ -55,6 +56,8 @@ __all__ = [
     "ClosingKind",
     "JournalEntry",
     "JournalKind",
+    "OfflineSale",
+    "TillDevice",
     "PRODUCT_EDITABLE_FIELDS",
     "CashMovement",
     "Category",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos.register import lock, views
+from pos.register import lock, offline, views
 
 app_name = "register"
 
@@ -38,4 +38,15 @@ urlpatterns = [
     path("shift/", views.shift_view, name="shift"),
     path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline.manifest, name="manifest"),
+    path("offline/", offline.offline_till, name="offline_till"),
+    path("offline/state/", offline.state, name="offline_state"),
+    path("offline/device/", offline.device, name="offline_device"),
+    path("offline/block/", offline.block, name="offline_block"),
+    path("offline/heartbeat/", offline.heartbeat, name="offline_heartbeat"),
+    path("offline/snapshot/", offline.snapshot, name="offline_snapshot"),
+    path("offline/sync/", offline.sync, name="offline_sync"),
+    path("offline/tills/", offline.tills, name="offline_tills"),
+    path("offline/sales/<int:pk>/resolve/", offline.resolve, name="offline_resolve"),
 ]

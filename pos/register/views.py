@@ -210,7 +210,7 @@ def scan(request, shift):
     if match is not None:  # a product's, a selling unit's or a scale label's code
         return _add(request, shift, match.product, form, match.selling_unit, match.label)
     product = None
-    if (sale := selectors.sale_by_number(code)) is not None:
+    if (sale := selectors.sale_by_number(request.user, code)) is not None:
         return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
         found = _matches(code)
@@ -817,10 +817,12 @@ def returns(request, shift):
     sales = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        exact = selectors.sale_by_number(data["q"])
+        exact = selectors.sale_by_number(request.user, data["q"])
         if exact is not None and not (data["day"] or data["amount"] is not None):
             return redirect("register:refund", pk=exact.pk)
-        sales = list(selectors.find_sales(data["q"], day=data["day"], amount=data["amount"]))
+        sales = list(
+            selectors.find_sales(request.user, data["q"], day=data["day"], amount=data["amount"])
+        )
     return render(
         request,
         "pos/register/returns.html",
@@ -831,7 +833,10 @@ def returns(request, shift):
 
 @till
 def refund(request, shift, pk: int):
-    sale = get_object_or_404(Sale.objects.select_related("customer"), pk=pk)
+    """The return of any sale (selectors.returnable_sales), paid out of this shift."""
+    sale = get_object_or_404(
+        selectors.returnable_sales(request.user).select_related("customer"), pk=pk
+    )
     if "preview" in request.POST:  # "Show the total": what was typed, shown again, unchecked
         form = forms.RefundForm(initial=request.POST.dict(), sale=sale)
     else:

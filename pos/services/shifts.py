@@ -30,6 +30,7 @@ from pos.money import to_currency
 from pos.quantities import as_json
 from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
+from pos.services.offline_pending import refuse_close_with_unsynced_sales
 
 ZERO = Decimal(0)
 # Tenders that end up in a drawer or a statement and can be counted at close.
@@ -189,6 +190,7 @@ def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "
                 field=f"counted.{tender}",
             )
         counts[tender] = _positive_amount(amount, f"counted.{tender}")
+    refuse_close_with_unsynced_sales(shift)  # sales made offline are counted first
     with transaction.atomic():
         # Same order as checkout: the register row first, so no sale commits past the close.
         locks.register(shift.register_id)
