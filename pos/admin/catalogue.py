@@ -172,7 +172,7 @@ class ProductAdmin(ShopAdmin):
         for unit_form in formset.forms:
             if unit_form in formset.deleted_forms or not unit_form.has_changed():
                 continue
-            unit = unit_form.save(commit=False)
+            unit = unit_form.instance  # the form has set the cleaned values on it
             unit.product = form.instance
             is_new = unit.pk is None
             save_selling_unit(request, unit, unit_form, change=not is_new)
