@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from monitoring.errors import error_response
-from pos import receipts, selectors
+from pos import hooks, receipts, selectors
 from pos.forms import StatementPeriodForm
 from pos.models import (
     Customer,
@@ -85,7 +85,10 @@ def receipt(request, pk: int):
     )
     if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
-    is_copy = record_receipt_print(sale=sale, user=request.user)
+    # Another app's part of the receipt (fiscal signing, pos.hooks) may hold the print back.
+    blocks = hooks.blocks_for(sale, width=receipts.paper(request))
+    held = not all(block.printable for block in blocks)
+    is_copy = False if held else record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
     context = {
         "sale": sale,
@@ -93,6 +96,8 @@ def receipt(request, pk: int):
         "payments": payments,
         "refunds": selectors.refund_history(sale),
         "is_copy": is_copy,
+        "blocks": blocks,
+        "held": held,
     }
     return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
 
@@ -113,7 +118,13 @@ def refund_slip(request, pk: int):
         raise PermissionDenied(gettext("This refund is on another cashier's shift."))
     code = refund.sale.number if refund.sale_id else None
     customer = refund.sale.customer if refund.sale_id else None
-    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
+    blocks = hooks.blocks_for(refund, width=receipts.paper(request))
+    context = {
+        "refund": refund,
+        "blocks": blocks,
+        "held": not all(block.printable for block in blocks),
+    }
+    return _slip(request, "pos/refund_slip.html", context, code=code, customer=customer)
 
 
 @login_required
