@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
 from rest_framework import serializers
 
+from pos import hooks
 from pos.models import (
     PRODUCT_EDITABLE_FIELDS,
     CashMovement,
@@ -554,6 +555,14 @@ class RefundRequestSerializer(serializers.Serializer):
     lines = RefundLineInputSerializer(many=True, min_length=1, max_length=200)
     reason = serializers.CharField(max_length=200)
     tender = serializers.ChoiceField(choices=Tender.choices, default=Tender.CASH)
+    # With fiscal signing on: one of RRA's refund reason codes (01-13); else ignored.
+    reason_code = serializers.CharField(max_length=2, required=False, default="")
+
+    def validate_reason_code(self, value):
+        codes = {code for code, _label in hooks.refund_reasons()}
+        if value and codes and value not in codes:
+            raise serializers.ValidationError(gettext("Unknown refund reason code."))
+        return value
 
 
 class RefundLineSerializer(serializers.ModelSerializer):

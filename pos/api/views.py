@@ -561,6 +561,7 @@ class SaleViewSet(
             lines=lines,
             reason=data["reason"],
             tender=data["tender"],
+            reason_code=data["reason_code"],
         )
         lines = RefundLine.objects.select_related("sale_line").order_by("pk")
         refund = Refund.objects.prefetch_related(Prefetch("lines", lines)).get(pk=refund.pk)

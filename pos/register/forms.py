@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
 from core.errors import DomainError
+from pos import hooks
 from pos.models import CashMovement, Register, Shift, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
@@ -209,10 +210,17 @@ class AccountPaymentForm(forms.Form):
 
 class RefundForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Why are the goods returned?"), max_length=200)
+    # The coded reasons of what is plugged in (RRA's refund reasons when fiscal signing is on).
+    reason_code = forms.ChoiceField(label=gettext_lazy("Refund reason"), choices=[])
     tender = forms.ChoiceField(label=gettext_lazy("Pay back in"), choices=[])
 
     def __init__(self, *args, sale, **kwargs):
         super().__init__(*args, **kwargs)
+        coded = hooks.refund_reasons()
+        if coded:
+            self.fields["reason_code"].choices = coded
+        else:
+            del self.fields["reason_code"]
         choices = [
             (Tender.CASH, Tender.CASH.label),
             (Tender.MOBILE_MONEY, Tender.MOBILE_MONEY.label),

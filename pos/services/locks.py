@@ -12,7 +12,10 @@ it, never out of it), and rows of one kind in primary-key order:
     selling-unit edits), then a product's selling unit (selling-unit edits: the product first,
     so that a sale ringing the unit up commits before or after the edit, never across it)
  5. the held sale (resume; nothing else is locked with it)
- 6. the customer (checkout, refunds, voids, invoice payments, customer edits)
+ 6. the customer (checkout, refunds, voids, invoice payments, customer edits); its ledger
+    entries (pos.services.ledger) are written under this lock and never locked themselves:
+    insert-only, each keyed by its event, a second insert of the same key does nothing
+ 6a. gift cards, by pk (sold, redeemed or expired under the customer's lock when there is one)
  7. the customer's invoice (payments, cancel, voids, refunds)
  8. Mobile Money requests, by pk (checkout claims them; a status change locks one)
  9. the register: its receipt counter, taken as late as possible because every sale on the
