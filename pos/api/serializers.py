@@ -542,7 +542,12 @@ class VoidSerializer(serializers.Serializer):
 
 class RefundLineInputSerializer(serializers.Serializer):
     sale_line = IdField()
-    quantity = QuantityField(min_value=Decimal("0.001"), max_value=10_000)
+    quantity = QuantityField(
+        min_value=Decimal("0.001"),
+        max_value=10_000,
+        help_text="In the unit the line was sold in: 1 for one carton of a line sold in cartons, "
+        "0.25 for 0.25 kg of a line sold by weight.",
+    )
     restock = serializers.BooleanField(default=True)
 
 
@@ -561,14 +566,27 @@ class RefundRequestSerializer(serializers.Serializer):
 
 
 class RefundLineSerializer(serializers.ModelSerializer):
-    quantity = QuantityField()
+    quantity = QuantityField(help_text="In the product's stock unit (1 carton of 24 = 24).")
+    returned_as = serializers.CharField(
+        help_text='In the unit it was sold in, as the slip says it: "1 x Carton (24)".'
+    )
     unit_price = MoneyField()
     total = MoneyField()
     tax = MoneyField()
 
     class Meta:
         model = RefundLine
-        fields = ["id", "sale_line", "product", "quantity", "unit_price", "total", "tax", "restock"]
+        fields = [
+            "id",
+            "sale_line",
+            "product",
+            "quantity",
+            "returned_as",
+            "unit_price",
+            "total",
+            "tax",
+            "restock",
+        ]
         read_only_fields = fields
 
 

@@ -230,13 +230,15 @@ class RefundForm(forms.Form):
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:
+            # In the unit it was sold in: 1 carton of a line of 2 cartons; whole units only.
+            in_unit = line.unit_quantity is not None
             self.fields[f"qty_{line.pk}"] = forms.DecimalField(
                 label=gettext_lazy("Return %(product_name)s") % {"product_name": line.product_name},
                 required=False,
                 min_value=0,
-                max_value=line.quantity,
+                max_value=line.sold_quantity,
                 max_digits=14,
-                decimal_places=MAX_PLACES,
+                decimal_places=0 if in_unit else MAX_PLACES,
                 initial=0,
             )
 
