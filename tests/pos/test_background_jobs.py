@@ -21,6 +21,9 @@ from pos.tasks import nightly_checks, send_daily_summary
 def test_every_periodic_job_is_declared_with_its_schedule():
     declared = {spec.name: spec.schedule.describe() for spec in schedule.periodic_jobs()}
     assert declared == {
+        # Fiscal signing (docs/fiscal.md): they do nothing while FISCAL_BACKEND=none.
+        "fiscal.tasks.register_fiscal_items": "every 60 s",
+        "fiscal.tasks.send_fiscal_documents": "every 3 s",
         "jobs.tasks.prune_job_rows": "daily at 03:00",
         "monitoring.tasks.evaluate_alerts": "every 60 s",
         "pos.tasks.close_journal": "daily at 00:10",
