@@ -25,6 +25,9 @@ CASHIER_PERMISSIONS: set[str] = {
     "pos.change_customer",
     # Sell, on their own shift.
     "pos.sell",
+    # Open the drawer without a sale (change for a note), with a reason; take it away from
+    # the Cashiers group to leave it to managers.
+    "pos.open_cash_drawer",
     "pos.view_sale",
     "pos.add_heldsale",
     "pos.view_heldsale",
@@ -89,6 +92,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "pricelist",
         "pricerule",
         "scalelabeltemplate",
+        # Receipt printers: added, tested and assigned to tills.
+        "receiptprinter",
     )
 )
 

@@ -6,6 +6,7 @@ from pos.admin import (  # noqa: F401
     customers,
     journal,
     pricing,
+    printing,
     purchasing,
     selling,
     shop,

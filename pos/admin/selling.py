@@ -26,7 +26,7 @@ from pos.services.registers import create_register, update_register
 
 @admin.register(Register)
 class RegisterAdmin(ShopAdmin):
-    list_display = ["code", "name", "is_active", "last_receipt_number"]
+    list_display = ["code", "name", "is_active", "receipt_printer", "last_receipt_number"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
     readonly_fields = ["last_receipt_number"]

@@ -254,18 +254,41 @@ def cash_movement_event(movement, register_id: int) -> Event:
     )
 
 
+def shift_ended_event(shift) -> Event:
+    """The cashier's blind count (per tender, and cash note by note) and what was expected."""
+    at = get(shift, "ended_at")
+    return Event(
+        chain=register_chain(get(shift, "register_id")),
+        kind=JournalKind.SHIFT_ENDED,
+        reference=reference("pos.shift", get(shift, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={
+            **pick(shift, ("register_id", "cashier_id", "ended_by_id")),
+            "count": get(shift, "closing_count"),
+            "expected": get(shift, "expected"),
+        },
+    )
+
+
 def shift_closed_event(shift) -> Event:
     at = get(shift, "closed_at")
+    data = {
+        **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
+        "counts": get(shift, "z_report").get("counts", {}),
+    }
+    # A recount by the reviewing manager and a witness (shifts closed without one, and those
+    # closed before the reviewed close, have none: their entries hold no such key).
+    recount = get(shift, "recount")
+    if recount:
+        data["recount"] = recount
     return Event(
         chain=register_chain(get(shift, "register_id")),
         kind=JournalKind.SHIFT_CLOSED,
         reference=reference("pos.shift", get(shift, "id")),
         at=at,
         day=timezone.localdate(at),
-        data={
-            **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
-            "counts": get(shift, "z_report").get("counts", {}),
-        },
+        data=data,
     )
 
 

@@ -18,6 +18,7 @@ from pos.models.journal import (
     JournalKind,
 )
 from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
+from pos.models.printing import ReceiptPrinter
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.models.selling import (
     CashMovement,
@@ -74,6 +75,7 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "PurchaseOrderStatus",
+    "ReceiptPrinter",
     "Refund",
     "RefundLine",
     "Register",

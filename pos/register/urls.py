@@ -38,4 +38,7 @@ urlpatterns = [
     path("shift/", views.shift_view, name="shift"),
     path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
+    path("shifts/<int:pk>/z-report/print/", views.print_z_report, name="print_z_report"),
+    path("shifts/review/", views.shifts_to_review, name="shifts_to_review"),
+    path("shifts/<int:pk>/review/", views.review_shift, name="review_shift"),
 ]
