@@ -1,14 +1,16 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from accounts import pins, services
+from accounts import pins, services, two_factor
 from accounts.models import AuditLog, Role, User
 
 
@@ -24,9 +26,21 @@ def can_manage_staff(request) -> bool:
     return request.user.has_perm("accounts.manage_staff")
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django's, with the help under "password-based authentication" translated: Django glues
+    its warning to the lazy help text at import, which makes it English in every language."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
+    change_password_form = PasswordChangeForm
     add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email", "role")}),)
     list_display = [
         "username",
@@ -179,18 +193,52 @@ def _token_users(request):
 admin.site.unregister(TOTPDevice)
 
 
+class ConfirmedFilter(admin.SimpleListFilter):
+    title = _("confirmed")
+    parameter_name = "confirmed"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Yes")), ("0", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(confirmed=self.value() == "1")
+        return queryset
+
+
 @admin.register(TOTPDevice)
 class AuthenticatorAdmin(admin.ModelAdmin):
     """Who has two-factor sign-in on. Users set their app up themselves (accounts:
     two_factor_setup); an admin deletes a lost phone's device, and its owner sets up a new one
-    at their next sign-in. Nobody reads or writes a secret key here."""
+    at their next sign-in. Nobody reads or writes a secret key here. django-otp's fields have
+    English names only: the columns are named here, in the shop's languages."""
 
-    list_display = ["user", "name", "confirmed", "last_used_at"]
-    list_filter = ["confirmed"]
+    list_display = ["owner", "device_name", "is_confirmed", "last_used"]
+    list_filter = [ConfirmedFilter]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = ["owner", "device_name", "is_confirmed", "created", "last_used"]
     readonly_fields = fields
     list_select_related = ["user"]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, obj):
+        return obj.user
+
+    @admin.display(description=_("name"), ordering="name")
+    def device_name(self, obj):
+        return two_factor.device_label(obj)
+
+    @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, obj):
+        return obj.confirmed
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj):
+        return obj.created_at
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, obj):
+        return obj.last_used_at
 
     def has_add_permission(self, request):
         return False

@@ -13,18 +13,25 @@ import segno
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit
 from core.errors import DomainError, PermissionDenied
 
-DEVICE_NAME = "Authenticator app"
+# Stored in English (django-otp's `name`); shown translated (device_label).
+DEVICE_NAME = gettext_noop("Authenticator app")
+
+
+def device_label(device) -> str:
+    """A device's name as a person reads it: ours in their language, any other as stored."""
+    return _(DEVICE_NAME) if device.name == DEVICE_NAME else device.name
 
 
 class WrongCode(DomainError):
     code = "wrong_code"
-    message = "That code is not right (or has been used). Try the next one."
+    message = gettext_lazy("That code is not right (or has been used). Try the next one.")
 
 
 def may_use(user) -> bool:

@@ -24,6 +24,7 @@ BENCHES = [
     "till",
     "worker",
     "journal",
+    "offline",
 ]
 
 

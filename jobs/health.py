@@ -104,6 +104,11 @@ def job_rows(now: datetime) -> list[dict]:
             {
                 "name": spec.name,
                 "schedule": spec.schedule.describe(),
+                # The same, as parts a page can put in its own language.
+                "every_seconds": getattr(spec.schedule, "seconds", None),
+                "daily_at": spec.schedule.at().strftime("%H:%M")
+                if hasattr(spec.schedule, "at")
+                else None,
                 "status": status,
                 "last_run": _iso(started),
                 "last_success": _iso(record.last_success_at if record else None),

@@ -11,6 +11,8 @@ monitoring/alert_channels.py:
     low_stock        per product: crossed down to its reorder level (the LowStockAlert that
                      pos.services.stock records), until restocked above it or acknowledged
     cash_difference  per shift, an event: closed with cash over/short beyond the threshold
+    offline_pending  per till device: offline sales waiting to sync longer than the threshold
+    offline_oversold per sale line, an event: sold offline below zero stock (names the product)
 
 Who evaluates: the metrics flush thread of the app processes (ALERT_EVALUATION=request) or
 `manage.py run_alerts` from a scheduler (either way). A tick key per calendar minute

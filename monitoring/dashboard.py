@@ -65,6 +65,46 @@ def labelled(status: str) -> dict:
 
 
 SCHEDULE_STATES = {"never_seen": "skipped", "late": "warning", "failing": "failed"}
+# The words for a periodic job's state and a worker's or scheduler's (jobs/health.py's codes).
+JOB_STATE_LABELS = {
+    "ok": _("On time"),
+    "never_seen": _("Never run"),
+    "late": _("Late"),
+    "failing": _("Failing"),
+}
+PROCESS_STATE_LABELS = {
+    "ok": _("Running"),
+    "down": _("Down"),
+    "never_seen": _("Never started"),
+}
+IN_PROCESS = _("immediate: jobs run in the process that enqueues them")
+
+
+def schedule_text(row: dict) -> str:
+    """ "every 5 s" / "daily at 02:00" in the page's language (the report keeps the English)."""
+    if row.get("every_seconds") is not None:
+        return _("every %(seconds)s s") % {"seconds": row["every_seconds"]}
+    if row.get("daily_at"):
+        return _("daily at %(time)s") % {"time": row["daily_at"]}
+    return row.get("schedule", "")
+
+
+def job_process_detail(name: str, detail: dict) -> dict:
+    """A worker's or scheduler's card: its state and mode in words of the page's language."""
+    if name not in ("worker", "scheduler"):
+        return detail
+    shown = dict(detail)
+    if "status" in shown:
+        shown["status"] = PROCESS_STATE_LABELS.get(shown["status"], shown["status"])
+    if "mode" in shown:
+        shown["mode"] = IN_PROCESS
+    if "message" in shown and detail.get("status") == "down":
+        shown["message"] = _("down: last heartbeat %(seconds)s s ago") % {
+            "seconds": detail.get("seconds_since")
+        }
+    elif "message" in shown and detail.get("status") == "never_seen":
+        shown["message"] = _("none has run yet")
+    return shown
 
 
 def _when(iso: str | None) -> datetime | None:
@@ -83,6 +123,8 @@ def jobs_section(checks: dict) -> dict:
             {
                 **row,
                 "state": labelled(SCHEDULE_STATES.get(row["status"], "ok")),
+                "status_label": JOB_STATE_LABELS.get(row["status"], row["status"]),
+                "schedule": schedule_text(row),
                 "last_run": _when(row["last_run"]),
                 "last_success": _when(row["last_success"]),
             }
@@ -112,11 +154,14 @@ def dashboard_context() -> dict:
                 "state": labelled(check["status"]),
                 **check,
                 # Lists and tables (the worker's processes, the schedule) have their own section.
-                "detail": {
-                    key: value
-                    for key, value in check["detail"].items()
-                    if not isinstance(value, list | dict)
-                },
+                "detail": job_process_detail(
+                    name,
+                    {
+                        key: value
+                        for key, value in check["detail"].items()
+                        if not isinstance(value, list | dict)
+                    },
+                ),
             }
             for name, check in report["checks"].items()
         ],

@@ -262,3 +262,16 @@ class Overpayment(DomainError):
 class InvoiceNotCancellable(Conflict):
     code = "invoice_not_cancellable"
     message = _("This invoice cannot be cancelled.")
+
+
+# --- Offline selling -------------------------------------------------------------------------
+
+
+class UnsyncedSales(Conflict):
+    code = "unsynced_sales"
+    message = _("This till has sales made offline that have not reached the server yet.")
+
+
+class InvalidOfflineSale(DomainError):
+    code = "invalid_offline_sale"
+    message = _("This offline sale cannot be read.")

@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from monitoring import registry
 from monitoring.alert_rules import Rule
 from monitoring.deployment.base import check, failed, passed, warned
-from pos.models import Product, Sale, Shift, ShopSettings
+from pos.models import Product, Sale, SaleLine, Shift, ShopSettings, TillDevice
 from pos.money import format_money
 
 
@@ -55,6 +55,37 @@ def check_cash_difference(config: dict) -> dict[str, str]:
     return found
 
 
+def check_offline_pending(config: dict) -> dict[str, str]:
+    """Tills whose device has had sales waiting to sync for longer than the configured time."""
+    since = timezone.now() - timedelta(minutes=config["after_minutes"])
+    devices = (
+        TillDevice.objects.filter(pending_count__gt=0, oldest_pending_at__lte=since)
+        .select_related("register")
+        .order_by("pk")
+    )
+    return {
+        str(d.pk): f"{d.register.name} (device {d}): {d.pending_count} sale(s) made offline not "
+        f"synced since {timezone.localtime(d.oldest_pending_at):%Y-%m-%d %H:%M}."
+        for d in devices
+    }
+
+
+def check_offline_oversold(config: dict) -> dict[str, str]:
+    """Lines sold offline with less in stock than they took: stock went below zero."""
+    since = timezone.now() - timedelta(hours=config["lookback_hours"])
+    lines = (
+        SaleLine.objects.filter(oversold=True, sale__created_at__gte=since)
+        .select_related("sale", "product")
+        .order_by("pk")
+    )
+    return {
+        str(line.pk): f"{line.product_name} ({line.sku}) sold offline on {line.sale.number} with "
+        f"too little in stock: {line.product.format_quantity(line.product.stock_on_hand)} now. "
+        "Count it."
+        for line in lines
+    }
+
+
 def alert_rules(config: dict) -> list[Rule]:
     """The shop's alert rules (settings.ALERT_RULES holds their thresholds)."""
     return [
@@ -68,6 +99,19 @@ def alert_rules(config: dict) -> list[Rule]:
             "cash_difference",
             f"Cash difference beyond {config['cash_difference']['threshold']:,} at a shift close",
             lambda: check_cash_difference(config["cash_difference"]),
+            is_event=True,
+            business=True,
+        ),
+        Rule(
+            "offline_pending",
+            f"Offline sales not synced after {config['offline_pending']['after_minutes']} min",
+            lambda: check_offline_pending(config["offline_pending"]),
+            business=True,
+        ),
+        Rule(
+            "offline_oversold",
+            "Sold offline below zero stock",
+            lambda: check_offline_oversold(config["offline_oversold"]),
             is_event=True,
             business=True,
         ),

@@ -177,19 +177,61 @@ def refund_history(sale):
     )
 
 
+# --- Who sees which sale: the one rule (docs/security.md, "Access") ---------------------------
+
+
+def visible_sales(user) -> QuerySet:
+    """The sales `user` may look at: every sale with `pos.view_shift` (managers); else those
+    they rang up and those of the shifts they work (their own, or a shared till's they signed
+    in on). The receipt page, the printable invoice, the API's sales and invoices use it.
+
+    Returns are the one exception (`returnable_sales`)."""
+    from pos.models import Sale, Shift
+
+    sales = Sale.objects.all()
+    if user.has_perm("pos.view_shift"):
+        return sales
+    worked = Shift.objects.filter(Q(cashier=user) | Q(joined__cashier=user)).values("pk")
+    return sales.filter(Q(cashier=user) | Q(shift__in=worked))
+
+
+def returnable_sales(user) -> QuerySet:
+    """The sales `user` may take a return of, at the till or through the API: every sale.
+
+    A customer brings goods back another day, to another till, with a receipt another cashier
+    printed: the cashier on duty finds that sale (by its receipt's number or code, the
+    customer, or day and total) and sees its lines to take the return. The refund itself needs
+    `pos.refund_sale` (a cashier gets a manager's approval at the till) and is paid out of the
+    user's own open shift (pos.services.refunds)."""
+    from pos.models import Sale
+
+    del user  # the same for everyone at a till: the refund's permission is the guard
+    return Sale.objects.all()
+
+
+def visible_invoices(user) -> QuerySet:
+    """The invoices `user` may open (the printable invoice, the API): those of the sales they
+    may look at (`visible_sales`); with `pos.view_shift`, every invoice. Taking a payment on
+    account is not limited to them: a customer pays what they owe at any till."""
+    from pos.models import Invoice
+
+    invoices = Invoice.objects.all()
+    if user.has_perm("pos.view_shift"):
+        return invoices
+    return invoices.filter(sale__in=visible_sales(user).values("pk"))
+
+
 # --- Returns: finding the sale, and what a return would give back -----------------------------
 
 SALES_FOUND = 50
 
 
 def find_sales(
-    text: str = "", *, day: datetime.date | None = None, amount: Decimal | None = None
+    user, text: str = "", *, day: datetime.date | None = None, amount: Decimal | None = None
 ) -> QuerySet:
     """Sales for a return, newest first: by receipt number (typed, or scanned from the
     receipt's code), by the customer's phone (or name), and/or by business day and total."""
-    from pos.models import Sale
-
-    sales = Sale.objects.select_related("customer", "cashier", "register")
+    sales = returnable_sales(user).select_related("customer", "cashier", "register")
     text = (text or "").strip()
     if not (text or day or amount is not None):
         return sales.none()
@@ -203,14 +245,13 @@ def find_sales(
     return sales.order_by("-created_at", "-pk")[:SALES_FOUND]
 
 
-def sale_by_number(code: str):
-    """The sale whose receipt number is `code` exactly (the receipt's scanned code), or None."""
-    from pos.models import Sale
-
+def sale_by_number(user, code: str):
+    """The sale whose receipt number is `code` exactly (the receipt's scanned code), or None:
+    for a return (`returnable_sales`)."""
     code = (code or "").strip()
     if not code or len(code) > 24:
         return None
-    return Sale.objects.filter(number__iexact=code).first()
+    return returnable_sales(user).filter(number__iexact=code).first()
 
 
 @dataclass(frozen=True)

@@ -87,11 +87,7 @@ def receipt(request, pk: int):
     sale = get_object_or_404(
         Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
     )
-    if not (
-        sale.cashier_id == request.user.pk
-        or request.user.has_perm("pos.view_shift")
-        or sale.shift.is_worked_by(request.user)
-    ):
+    if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
     if request.session.get(PRINTED_SALE) == sale.pk:
         # Just printed on the till's printer: shown, not printed again.
@@ -298,6 +294,8 @@ def invoice(request, pk: int):
     invoice = get_object_or_404(
         Invoice.objects.select_related("customer", "sale", "sale__cashier"), pk=pk
     )
+    if not selectors.visible_invoices(request.user).filter(pk=invoice.pk).exists():
+        raise PermissionDenied(gettext("This invoice is for a sale on another cashier's shift."))
     sale = invoice.sale
     shop = ShopSettings.load()
     context = {

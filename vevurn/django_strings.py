@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (Django's messages word for word, one a line)
 """Django's own strings that our screens show, listed here so that `make messages` puts them in
 our catalogues. Django ships French but no Kinyarwanda: our locale/rw translates these, and our
 locale/fr repeats Django's French (a catalogue in LOCALE_PATHS wins over Django's).
@@ -5,7 +6,7 @@ locale/fr repeats Django's French (a catalogue in LOCALE_PATHS wins over Django'
 Only extracted, never called: each string is Django's msgid, word for word.
 """
 
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 
 # Dates: month names ("F", "M" in vevurn/formats) and weekdays ("l", "D").
 DATES = [
@@ -138,11 +139,371 @@ API = [
     gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
 ]
 
-# The admin's frame around our admin pages.
+# The admin (django.contrib.admin): every message of its pages and messages that a manager can
+# meet (index, change lists with filters, search, actions and pagination, change and add forms
+# with inlines and related-object buttons, delete confirmations, history, password change,
+# sign-in, the success and error messages), Django's English catalogue less its password-reset
+# pages (not wired) and its 404/500 pages (ours are used). tests/i18n/test_admin_pages.py checks
+# the pages managers open carry no English from it.
 ADMIN = [
+    gettext_noop("Delete selected %(verbose_name_plural)s"),
+    gettext_noop("Successfully deleted %(count)d %(items)s."),
+    gettext_noop("Cannot delete %(name)s"),
+    gettext_noop("Delete multiple objects"),
+    gettext_noop("Administration"),
+    gettext_noop("All"),
+    gettext_noop("Yes"),
+    gettext_noop("No"),
+    gettext_noop("Unknown"),
+    gettext_noop("Any date"),
+    gettext_noop("Today"),
+    gettext_noop("Past 7 days"),
+    gettext_noop("This month"),
+    gettext_noop("This year"),
+    gettext_noop("No date"),
+    gettext_noop("Has date"),
+    gettext_noop("Empty"),
+    gettext_noop("Not empty"),
+    gettext_noop(
+        "Please enter the correct %(username)s and password for a staff account. Note that both fields may be case-sensitive."
+    ),
+    gettext_noop("Action:"),
+    gettext_noop("Add another %(verbose_name)s"),
+    gettext_noop("Remove"),
+    gettext_noop("Addition"),
+    gettext_noop("Change"),
+    gettext_noop("Deletion"),
+    gettext_noop("action time"),
+    gettext_noop("user"),
+    gettext_noop("content type"),
+    gettext_noop("object id"),
+    gettext_noop("object repr"),
+    gettext_noop("action flag"),
+    gettext_noop("change message"),
+    gettext_noop("log entry"),
+    gettext_noop("log entries"),
+    gettext_noop("Added “%(object)s”."),
+    gettext_noop("Changed “%(object)s” — %(changes)s"),
+    gettext_noop("Deleted “%(object)s.”"),
+    gettext_noop("LogEntry Object"),
+    gettext_noop("Added {name} “{object}”."),
+    gettext_noop("Added."),
+    gettext_noop("and"),
+    gettext_noop("Changed {fields} for {name} “{object}”."),
+    gettext_noop("Changed {fields}."),
+    gettext_noop("Deleted {name} “{object}”."),
+    gettext_noop("No fields changed."),
+    gettext_noop("None"),
+    gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
+    gettext_noop("Select this object for an action - {}"),
+    gettext_noop("The {name} “{obj}” was added successfully."),
+    gettext_noop("You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully."),
+    gettext_noop(
+        "Items must be selected in order to perform actions on them. No items have been changed."
+    ),
+    gettext_noop("No action selected."),
+    gettext_noop("The %(name)s “%(obj)s” was deleted successfully."),
+    gettext_noop("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"),
+    gettext_noop("Add %s"),
+    gettext_noop("Change %s"),
+    gettext_noop("View %s"),
+    gettext_noop("Database error"),
+    ngettext_lazy(
+        "%(count)s %(name)s was changed successfully.",
+        "%(count)s %(name)s were changed successfully.",
+        "count",
+    ),
+    ngettext_lazy("%(total_count)s selected", "All %(total_count)s selected", "total_count"),
+    gettext_noop("0 of %(cnt)s selected"),
+    gettext_noop("Delete"),
+    gettext_noop("Change history: %s"),
+    gettext_noop("%(class_name)s %(instance)s"),
+    gettext_noop(
+        "Deleting %(class_name)s %(instance)s would require deleting the following protected related objects: %(related_objects)s"
+    ),
+    gettext_noop("Django site admin"),
+    gettext_noop("Django administration"),
+    gettext_noop("Site administration"),
+    gettext_noop("Log in"),
+    gettext_noop("%(app)s administration"),
     gettext_noop("Home"),
-    gettext_noop("Log out"),
+    gettext_noop("Run the selected action"),
+    gettext_noop("Go"),
+    gettext_noop("Click here to select the objects across all pages"),
+    gettext_noop("Select all %(total_count)s %(module_name)s"),
+    gettext_noop("Clear selection"),
+    gettext_noop("Breadcrumbs"),
+    gettext_noop("Models in the %(name)s application"),
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    gettext_noop("Add"),
+    gettext_noop("View"),
+    gettext_noop("You don’t have permission to view or edit anything."),
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+    gettext_noop("Error:"),
+    gettext_noop("Change password"),
+    gettext_noop("Set password"),
+    ngettext_lazy("Please correct the error below.", "Please correct the errors below.", "n"),
+    gettext_noop("Enter a new password for the user <strong>%(username)s</strong>."),
+    gettext_noop(
+        "This action will <strong>enable</strong> password-based authentication for this user."
+    ),
+    gettext_noop("Disable password-based authentication"),
+    gettext_noop("Enable password-based authentication"),
+    gettext_noop("Skip to main content"),
+    gettext_noop("Welcome,"),
     gettext_noop("View site"),
     gettext_noop("Documentation"),
-    gettext_noop("Welcome,"),
+    gettext_noop("Log out"),
+    gettext_noop("Add %(name)s"),
+    gettext_noop("History"),
+    gettext_noop("View on site"),
+    gettext_noop("Filter"),
+    gettext_noop("Hide counts"),
+    gettext_noop("Show counts"),
+    gettext_noop("Clear all filters"),
+    gettext_noop("Remove from sorting"),
+    gettext_noop("Sorting priority: %(priority_number)s"),
+    gettext_noop("Toggle sorting"),
+    gettext_noop("Toggle theme (current theme: auto)"),
+    gettext_noop("Toggle theme (current theme: light)"),
+    gettext_noop("Toggle theme (current theme: dark)"),
+    gettext_noop(
+        "Deleting the %(object_name)s '%(escaped_object)s' would result in deleting related objects, but your account doesn't have permission to delete the following types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the %(object_name)s '%(escaped_object)s' would require deleting the following protected related objects:"
+    ),
+    gettext_noop(
+        'Are you sure you want to delete the %(object_name)s "%(escaped_object)s"? All of the following related items will be deleted:'
+    ),
+    gettext_noop("Objects"),
+    gettext_noop("Yes, I’m sure"),
+    gettext_noop("No, take me back"),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would result in deleting related objects, but your account doesn't have permission to delete the following types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would require deleting the following protected related objects:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the selected %(objects_name)s? All of the following objects and their related items will be deleted:"
+    ),
+    gettext_noop("Delete?"),
+    gettext_noop(" By %(filter_title)s "),
+    gettext_noop("Summary"),
+    gettext_noop("Recent actions"),
+    gettext_noop("My actions"),
+    gettext_noop("None available"),
+    gettext_noop("Added:"),
+    gettext_noop("Changed:"),
+    gettext_noop("Deleted:"),
+    gettext_noop("Unknown content"),
+    gettext_noop(
+        "You are authenticated as %(username)s, but are not authorized to access this page. Would you like to login to a different account?"
+    ),
+    gettext_noop("Forgotten your login credentials?"),
+    gettext_noop("Toggle navigation"),
+    gettext_noop("Sidebar"),
+    gettext_noop("Start typing to filter…"),
+    gettext_noop("Filter navigation items"),
+    gettext_noop("Date/time"),
+    gettext_noop("User"),
+    gettext_noop("Action"),
+    ngettext_lazy("entry", "entries", "n"),
+    gettext_noop(
+        "This object doesn’t have a change history. It probably wasn’t added via this admin site."
+    ),
+    gettext_noop("Show all"),
+    gettext_noop("Save"),
+    gettext_noop("Search"),
+    ngettext_lazy("%(counter)s result", "%(counter)s results", "counter"),
+    gettext_noop("%(full_result_count)s total"),
+    gettext_noop("Save as new"),
+    gettext_noop("Save and add another"),
+    gettext_noop("Save and continue editing"),
+    gettext_noop("Save and view"),
+    gettext_noop("Close"),
+    gettext_noop("Change selected %(model)s"),
+    gettext_noop("Add another %(model)s"),
+    gettext_noop("Delete selected %(model)s"),
+    gettext_noop("View selected %(model)s"),
+    gettext_noop("Thanks for spending some quality time with the web site today."),
+    gettext_noop("Log in again"),
+    gettext_noop("Password change"),
+    gettext_noop("Your password was changed."),
+    gettext_noop(
+        "Please enter your old password, for security’s sake, and then enter your new password twice so we can verify you typed it in correctly."
+    ),
+    gettext_noop("Change my password"),
+    gettext_noop("Select all objects on this page for an action"),
+    gettext_noop("All dates"),
+    gettext_noop("Select %s"),
+    gettext_noop("Select %s to change"),
+    gettext_noop("Select %s to view"),
+    gettext_noop("Date:"),
+    gettext_noop("Time:"),
+    gettext_noop("Lookup"),
+    gettext_noop("Currently:"),
+    gettext_noop("Change:"),
+]
+
+# Users, groups and passwords in the admin (django.contrib.auth's models, forms and password
+# hashers' summary), and content types (the history's "content type").
+AUTH_ADMIN = [
+    gettext_noop("Personal info"),
+    gettext_noop("Permissions"),
+    gettext_noop("Important dates"),
+    gettext_noop("%(name)s object with primary key %(key)r does not exist."),
+    gettext_noop("Conflicting form data submitted. Please try again."),
+    gettext_noop("Password changed successfully."),
+    gettext_noop("Password-based authentication was disabled."),
+    gettext_noop("Change password: %s"),
+    gettext_noop("Set password: %s"),
+    gettext_noop("Authentication and Authorization"),
+    gettext_noop("password"),
+    gettext_noop("last login"),
+    gettext_noop("Invalid password format or unknown hashing algorithm."),
+    gettext_noop("No password set."),
+    gettext_noop("Reset password"),
+    gettext_noop("Set password"),
+    gettext_noop("The two password fields didn’t match."),
+    gettext_noop("Password"),
+    gettext_noop("Password confirmation"),
+    gettext_noop("Enter the same password as before, for verification."),
+    gettext_noop(
+        "Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP."
+    ),
+    gettext_noop("Password-based authentication"),
+    gettext_noop("Enabled"),
+    gettext_noop("Disabled"),
+    gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
+    gettext_noop("Enable password-based authentication for this user by setting a password."),
+    gettext_noop(
+        "Please enter a correct %(username)s and password. Note that both fields may be case-sensitive."
+    ),
+    gettext_noop("This account is inactive."),
+    gettext_noop("Email"),
+    gettext_noop("New password"),
+    gettext_noop("New password confirmation"),
+    gettext_noop("Your old password was entered incorrectly. Please enter it again."),
+    gettext_noop("Old password"),
+    gettext_noop("algorithm"),
+    gettext_noop("iterations"),
+    gettext_noop("salt"),
+    gettext_noop("hash"),
+    gettext_noop("variety"),
+    gettext_noop("version"),
+    gettext_noop("memory cost"),
+    gettext_noop("time cost"),
+    gettext_noop("parallelism"),
+    gettext_noop("work factor"),
+    gettext_noop("checksum"),
+    gettext_noop("block size"),
+    gettext_noop("name"),
+    gettext_noop("content type"),
+    gettext_noop("codename"),
+    gettext_noop("permission"),
+    gettext_noop("permissions"),
+    gettext_noop("group"),
+    gettext_noop("groups"),
+    gettext_noop("superuser status"),
+    gettext_noop(
+        "Designates that this user has all permissions without explicitly assigning them."
+    ),
+    gettext_noop(
+        "The groups this user belongs to. A user will get all permissions granted to each of their groups."
+    ),
+    gettext_noop("user permissions"),
+    gettext_noop("Specific permissions for this user."),
+    gettext_noop("username"),
+    gettext_noop("Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+    gettext_noop("A user with that username already exists."),
+    gettext_noop("first name"),
+    gettext_noop("last name"),
+    gettext_noop("email address"),
+    gettext_noop("staff status"),
+    gettext_noop("Designates whether the user can log into this admin site."),
+    gettext_noop("active"),
+    gettext_noop(
+        "Designates whether this user should be treated as active. Unselect this instead of deleting accounts."
+    ),
+    gettext_noop("date joined"),
+    gettext_noop("user"),
+    gettext_noop("users"),
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        "n",
+    ),
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        "min_length",
+    ),
+    gettext_noop("The password is too similar to the %(verbose_name)s."),
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    gettext_noop("This password is too common."),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("This password is entirely numeric."),
+    gettext_noop("Your password can’t be entirely numeric."),
+    gettext_noop(
+        "Enter a valid username. This value may contain only unaccented lowercase a-z and uppercase A-Z letters, numbers, and @/./+/-/_ characters."
+    ),
+    gettext_noop(
+        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+    ),
+    gettext_noop("Logged out"),
+    gettext_noop("Password change"),
+    gettext_noop("Password change successful"),
+]
+CONTENT_TYPES = [
+    gettext_noop("Content Types"),
+    gettext_noop("python model class name"),
+    gettext_noop("content type"),
+    gettext_noop("content types"),
+    gettext_noop("Content type %(ct_id)s object has no associated model"),
+    gettext_noop("Content type %(ct_id)s object %(obj_id)s doesn’t exist"),
+    gettext_noop("%(ct_name)s objects don’t have a get_absolute_url() method"),
+]
+
+# Background jobs in the admin (django-tasks' states and its database backend's columns: the
+# failed jobs' list and form), which ship no translation at all.
+TASKS = [
+    pgettext_lazy("Task", "Ready"),
+    pgettext_lazy("Task", "Running"),
+    pgettext_lazy("Task", "Failed"),
+    pgettext_lazy("Task", "Successful"),
+    gettext_noop("status"),
+    gettext_noop("enqueued at"),
+    gettext_noop("started at"),
+    gettext_noop("finished at"),
+    gettext_noop("args kwargs"),
+    gettext_noop("priority"),
+    gettext_noop("task path"),
+    gettext_noop("worker id"),
+    gettext_noop("queue name"),
+    gettext_noop("backend name"),
+    gettext_noop("run after"),
+    gettext_noop("return value"),
+    gettext_noop("exception class path"),
+    gettext_noop("traceback"),
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
+]
+
+# API tokens in the admin (Django REST framework's authtoken, which has no Kinyarwanda).
+API_TOKENS = [
+    gettext_noop("Auth Token"),
+    gettext_noop("Key"),
+    gettext_noop("User"),
+    gettext_noop("Created"),
+    gettext_noop("Token"),
+    gettext_noop("Tokens"),
+    gettext_noop("Username"),
 ]

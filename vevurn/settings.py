@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_ratelimit",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "accounts.otp_app.TwoFactorDevicesConfig",  # django_otp.plugins.otp_totp, names translated
     "csp",
     "pgtrigger",  # the journal's append-only triggers (PostgreSQL)
     "django_tasks",
@@ -594,6 +594,16 @@ ALERT_RULES = {
         "threshold": _ALERT_CASH_DIFFERENCE,
         "lookback_hours": 24,  # shifts closed longer ago than this are not looked at
     },
+    # A till's device has had sales made offline waiting to sync for this long (issue 26).
+    "offline_pending": {
+        "enabled": "offline_pending" not in _ALERT_DISABLED,
+        "after_minutes": env_int("ALERT_OFFLINE_PENDING_MINUTES", 30),
+    },
+    # A sale made offline took more than was in stock: the line is flagged, stock is negative.
+    "offline_oversold": {
+        "enabled": "offline_oversold" not in _ALERT_DISABLED,
+        "lookback_hours": 24,
+    },
     # No worker or scheduler heartbeat for three JOBS_HEARTBEAT_SECONDS (jobs/health.py).
     "worker_down": {"enabled": "worker_down" not in _ALERT_DISABLED},
     # A periodic job's last run failed, or it is late (the nightly checks' drift lands here).
@@ -654,6 +664,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error statuses every operation may answer (401, 403, 429, 503; 404 on an object;
+    # 400 on writes and filters), with the one error shape: pos/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pos.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TenderEnum": "pos.models.selling.Tender",
         "InvoicePaymentTenderEnum": "pos.api.serializers.INVOICE_PAYMENT_TENDERS",

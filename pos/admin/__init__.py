@@ -5,6 +5,7 @@ from pos.admin import (  # noqa: F401
     catalogue,
     customers,
     journal,
+    offline,
     pricing,
     printing,
     purchasing,

@@ -7,7 +7,7 @@ authentication and permissions stay on the primary (tests/deploy/test_read_repli
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
 from pos.api.permissions import RequiredPermissions
@@ -17,7 +17,8 @@ PERIOD = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day (shop time)"),
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (shop time)"),
 ]
-ERROR = OpenApiTypes.OBJECT
+# The error shape is added by pos.api.schema, as for every operation.
+ERROR = OpenApiResponse(description="A bad period: `fields` names start or end")
 
 
 class ReportView(APIView):

@@ -493,10 +493,12 @@ class SaleViewSet(
         return s.SaleListSerializer if self.action == "list" else s.SaleSerializer
 
     def get_queryset(self):
-        queryset = Sale.objects.order_by("-created_at", "-id")
-        if not self.request.user.has_perm("pos.view_shift"):
-            # A cashier sees the sales of their own shifts, as with the shifts themselves.
-            queryset = queryset.filter(shift__cashier=self.request.user)
+        # Who sees which sale: one rule with the screens (a return may be of any sale).
+        if self.action == "refund":
+            queryset = selectors.returnable_sales(self.request.user)
+        else:
+            queryset = selectors.visible_sales(self.request.user)
+        queryset = queryset.order_by("-created_at", "-id")
         if self.action != "list":
             queryset = queryset.prefetch_related("lines", "payments")
         for name in ("shift", "customer"):
@@ -666,7 +668,13 @@ class InvoiceViewSet(
     search_fields = ["number"]
 
     def get_queryset(self):
-        queryset = Invoice.objects.order_by("-issued_at", "-id")
+        # Any invoice may be paid (a customer pays at any till); opening one is for those who
+        # may see its sale (the printable invoice follows the same rule).
+        if self.action == "payments":
+            queryset = Invoice.objects.all()
+        else:
+            queryset = selectors.visible_invoices(self.request.user)
+        queryset = queryset.order_by("-issued_at", "-id")
         if id_param(self.request, "customer"):
             queryset = queryset.filter(customer_id=id_param(self.request, "customer"))
         return queryset

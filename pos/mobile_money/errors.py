@@ -44,14 +44,18 @@ class MoMoAuthError(MoMoError):
 
 
 class MoMoNotConfigured(MoMoError):
-    """Request-to-pay is not set up (no credentials); the POS offers manual reference entry."""
+    """Request-to-pay is not set up (no credentials); the POS offers manual reference entry.
+
+    A refusal of the request, not a fault of the server (422, like any business rule): the till
+    hides the request without the settings, and metrics and alerts do not count it as an error.
+    """
 
     code = "momo_not_configured"
     message = _(
         "Mobile Money requests are not set up; type the transaction reference from the "
         "customer's phone instead."
     )
-    status = 503
+    status = 422
 
 
 class MoMoRequestRejected(MoMoError):

@@ -17,6 +17,7 @@ from pos.models.journal import (
     JournalEntry,
     JournalKind,
 )
+from pos.models.offline import OfflineSale, TillDevice
 from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
 from pos.models.printing import ReceiptPrinter
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
@@ -56,6 +57,8 @@ __all__ = [
     "ClosingKind",
     "JournalEntry",
     "JournalKind",
+    "OfflineSale",
+    "TillDevice",
     "PRODUCT_EDITABLE_FIELDS",
     "CashMovement",
     "Category",

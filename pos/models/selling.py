@@ -255,6 +255,8 @@ class SaleLine(models.Model):
     tax = models.DecimalField(**MONEY)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     unit_cost = models.DecimalField(**MONEY)
+    # Sold offline with less in stock than it took: the stock went below zero (issue 26).
+    oversold = models.BooleanField(_("oversold offline"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("sale line")

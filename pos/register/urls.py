@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos.register import lock, views
+from pos.register import lock, offline, views
 
 app_name = "register"
 
@@ -41,4 +41,15 @@ urlpatterns = [
     path("shifts/<int:pk>/z-report/print/", views.print_z_report, name="print_z_report"),
     path("shifts/review/", views.shifts_to_review, name="shifts_to_review"),
     path("shifts/<int:pk>/review/", views.review_shift, name="review_shift"),
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline.manifest, name="manifest"),
+    path("offline/", offline.offline_till, name="offline_till"),
+    path("offline/state/", offline.state, name="offline_state"),
+    path("offline/device/", offline.device, name="offline_device"),
+    path("offline/block/", offline.block, name="offline_block"),
+    path("offline/heartbeat/", offline.heartbeat, name="offline_heartbeat"),
+    path("offline/snapshot/", offline.snapshot, name="offline_snapshot"),
+    path("offline/sync/", offline.sync, name="offline_sync"),
+    path("offline/tills/", offline.tills, name="offline_tills"),
+    path("offline/sales/<int:pk>/resolve/", offline.resolve, name="offline_resolve"),
 ]

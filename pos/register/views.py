@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError
 from monitoring.ratelimit import limit
 from pos import errors, selectors
+from pos.mobile_money import momo_configured
 from pos.models import (
     Customer,
     HeldSale,
@@ -213,7 +214,7 @@ def scan(request, shift):
     if match is not None:  # a product's, a selling unit's or a scale label's code
         return _add(request, shift, match.product, form, match.selling_unit, match.label)
     product = None
-    if (sale := selectors.sale_by_number(code)) is not None:
+    if (sale := selectors.sale_by_number(request.user, code)) is not None:
         return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
         found = _matches(code)
@@ -542,6 +543,8 @@ def _render_payment(request, shift, bill, form, *, status=200, **extra):
             "change_due": max(tendered - total, Decimal(0)),
             "still_due": max(total - tendered, Decimal(0)),
             "momo_request": momo_request,
+            # Without the MOMO_* settings the till offers the typed transaction id only.
+            "momo_requests": momo_request is not None or momo_configured(),
             "momo_message": mobile_money.cashier_message(momo_request) if momo_request else "",
             "shop": ShopSettings.load(),
             **extra,
@@ -833,10 +836,12 @@ def returns(request, shift):
     sales = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        exact = selectors.sale_by_number(data["q"])
+        exact = selectors.sale_by_number(request.user, data["q"])
         if exact is not None and not (data["day"] or data["amount"] is not None):
             return redirect("register:refund", pk=exact.pk)
-        sales = list(selectors.find_sales(data["q"], day=data["day"], amount=data["amount"]))
+        sales = list(
+            selectors.find_sales(request.user, data["q"], day=data["day"], amount=data["amount"])
+        )
     return render(
         request,
         "pos/register/returns.html",
@@ -847,7 +852,10 @@ def returns(request, shift):
 
 @till
 def refund(request, shift, pk: int):
-    sale = get_object_or_404(Sale.objects.select_related("customer"), pk=pk)
+    """The return of any sale (selectors.returnable_sales), paid out of this shift."""
+    sale = get_object_or_404(
+        selectors.returnable_sales(request.user).select_related("customer"), pk=pk
+    )
     if "preview" in request.POST:  # "Show the total": what was typed, shown again, unchecked
         form = forms.RefundForm(initial=request.POST.dict(), sale=sale)
     else:

@@ -6,19 +6,21 @@ refunds; the services call it inside their transaction and write the approval's 
 from django.utils.translation import gettext
 
 from accounts import audit
+from core.errors import DomainError
 from pos import errors
 
 
-def authoriser(*, user, approved_by, permission: str, refusal: str):
+def authoriser(*, user, approved_by, permission: str, refusal: str | DomainError):
     """The user if they hold `permission`, else `approved_by` if they may approve it.
 
-    :raises errors.NotAllowed: nobody approved (`refusal` says who may do it).
+    :raises errors.NotAllowed: nobody approved (`refusal` says who may do it), or `refusal`
+        itself when it is an error (checkout's `ApprovalRequired` opens the till's approval box).
     :raises errors.ApprovalRequired: the approver does not hold the permission.
     """
     if user.has_perm(permission):
         return user
     if approved_by is None:
-        raise errors.NotAllowed(refusal)
+        raise refusal if isinstance(refusal, DomainError) else errors.NotAllowed(refusal)
     if not (approved_by.is_active and approved_by.has_perm(permission)):
         raise errors.ApprovalRequired(
             gettext("%(username)s cannot approve this.") % {"username": approved_by.get_username()}

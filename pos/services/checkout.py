@@ -8,7 +8,8 @@ the invoice sequence when part of the sale goes on account.
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -37,7 +38,7 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
 from pos.quantities import normalised, to_decimal
-from pos.services import journal, locks
+from pos.services import approvals, journal, locks
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
@@ -76,6 +77,21 @@ class TenderLine:
     momo_request_id: int | None = None  # a successful request-to-pay to use for this tender
 
 
+@dataclass(frozen=True)
+class OfflineTerms:
+    """A sale a till made offline (pos.services.offline): its receipt number (from the
+    device's block), when it was sold, and the price of each line in the till's catalogue
+    snapshot. Stock may go below zero (the line is flagged `oversold`): the sale happened."""
+
+    number: str
+    sold_at: datetime
+    prices: tuple[Decimal, ...]  # per line, per unit sold
+    source: str  # recorded as each line's price source ("Offline prices of 14:05")
+
+    def fingerprint(self) -> str:
+        return json.dumps([self.number, [str(p) for p in self.prices]])
+
+
 @dataclass
 class CheckoutRequest:
     """The normalised request, fingerprinted so that an idempotent retry can be recognised."""
@@ -97,6 +113,7 @@ def checkout(
     tenders: list[TenderLine],
     idempotency_key: UUID,
     approved_by=None,
+    offline: OfflineTerms | None = None,
 ) -> Sale:
     """Complete a sale: lock, check, price, number it and write its lines, payments and stock.
 
@@ -108,6 +125,8 @@ def checkout(
     cart, tenders = _validated(cart, tenders, places)
     request = CheckoutRequest(register_id=shift.register_id, cart=cart, tenders=tenders)
     fingerprint = request.fingerprint()
+    if offline is not None:
+        fingerprint = hashlib.sha256((fingerprint + offline.fingerprint()).encode()).hexdigest()
 
     existing = _replay(idempotency_key, fingerprint)
     if existing is not None:
@@ -122,6 +141,7 @@ def checkout(
             fingerprint=fingerprint,
             approved_by=approved_by,
             shop=shop,
+            offline=offline,
         )
     except IntegrityError:
         # A concurrent request with the same key committed first; ours rolled back whole.
@@ -248,7 +268,7 @@ def _amount(value, places: int, field_name: str) -> Decimal:
 
 @transaction.atomic
 def _complete(
-    *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop
+    *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop, offline
 ) -> Sale:
     if not shift.is_worked_by(cashier):  # their own, or a shared till's they signed in on
         raise errors.ShiftClosed(gettext("This shift belongs to another cashier."))
@@ -257,14 +277,15 @@ def _complete(
 
     products = _lock_products(cart)
     customer = _lock_customer(cart)
-    now = timezone.now()
-    sold = _sold_lines(cart, products, customer, timezone.localdate(now), shop)
+    now = timezone.now() if offline is None else offline.sold_at
+    sold = _sold_lines(cart, products, customer, timezone.localdate(now), shop, offline)
     priced = _price(cart, sold, shop)
     needs_approval, below_minimum = _check_prices(cart, priced, sold, shop)
+    approver = cashier  # who authorised a discount or price under the minimum, if any
     if below_minimum:
-        _approve_below_minimum(sold, below_minimum, cashier, approved_by)
+        approver = _approve_below_minimum(sold, below_minimum, cashier, approved_by)
     elif needs_approval:
-        _require_approval(cashier, approved_by)
+        approver = _require_approval(cashier, approved_by)
     momo_requests = _claim_momo_requests(tenders, shift)
     payments, change, rounding = _plan_payments(
         tenders, priced.total, customer, momo_requests, step=shop.cash_rounding
@@ -272,7 +293,7 @@ def _complete(
 
     # As late as possible: the register's counter, then the shift's status under that lock (a
     # shift closes by locking the same register row, so no sale can slip past a close).
-    number = _take_receipt_number(shift.register_id)
+    number = _receipt_number(shift.register_id, offline)
     if Shift.objects.filter(pk=shift.pk, status=Shift.Status.OPEN).count() != 1:
         raise errors.ShiftClosed()
 
@@ -293,10 +314,11 @@ def _complete(
         created_at=now,
         business_day=timezone.localdate(now),
     )
-    lines = _write_lines(sale, sold, priced, shop)
+    oversold = _oversold(sold, products, offline)
+    lines = _write_lines(sale, sold, priced, shop, oversold)
     _write_payments(sale, shift, cashier, payments, tenders, momo_requests)
     _remember_children(sale, lines=lines, payments=payments)
-    _take_stock(sale, sold, products, cashier, shop)
+    _take_stock(sale, sold, products, cashier, shop, allow_negative=offline is not None)
     if customer is not None:
         on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
         record_customer_purchase(
@@ -304,7 +326,6 @@ def _complete(
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)
-    approver = approved_by or cashier
     if below_minimum:
         _audit_below_minimum(sale, sold, priced, below_minimum, cashier, approver)
     if needs_approval:
@@ -350,13 +371,15 @@ def _lock_products(cart: Cart) -> dict:
     return products
 
 
-def _sold_lines(cart: Cart, products: dict, customer, day, shop) -> list:
+def _sold_lines(cart: Cart, products: dict, customer, day, shop, offline) -> list:
     """What each line sells (pos.services.selling_lines): its unit, stock quantity (checked
-    against the unit's places) and the price that applies (the customer's price list)."""
+    against the unit's places) and the price that applies (the customer's price list; the
+    snapshot's for a sale made offline)."""
     rules = rules_for(sorted(products), customer.price_list_id if customer else None, day)
-    return sold_lines(
+    sold = sold_lines(
         cart.lines, products, load_units(cart.lines), rules, places=shop.currency_decimal_places
     )
+    return sold if offline is None else _at_snapshot_prices(sold, offline)
 
 
 def _price(cart: Cart, sold: list, shop):
@@ -381,7 +404,29 @@ def _lock_customer(cart: Cart):
     return customer
 
 
-def _write_lines(sale: Sale, sold: list, priced, shop) -> list[SaleLine]:
+def _at_snapshot_prices(sold: list, offline: OfflineTerms) -> list:
+    """Each line at the price the offline till charged (its snapshot's), recorded as such: that
+    price is the line's shelf price too, so no discount limit or minimum price applies after
+    the fact (the till could not ask a manager, and the customer has paid)."""
+    if len(offline.prices) != len(sold):
+        raise errors.InvalidPrice(gettext("Each line needs its price."), field="lines")
+    return [
+        replace(s, price=p, shelf_price=p, minimum=ZERO, source=offline.source[:80])
+        for s, p in zip(sold, offline.prices, strict=True)
+    ]
+
+
+def _oversold(sold: list, products: dict, offline) -> frozenset[int]:
+    """The products an offline sale takes more of than is in stock (before it is taken)."""
+    if offline is None:
+        return frozenset()
+    taking: dict[int, Decimal] = {}
+    for line in sold:
+        taking[line.product.pk] = taking.get(line.product.pk, ZERO) + line.stock_quantity
+    return frozenset(pk for pk, qty in taking.items() if qty > products[pk].stock_on_hand)
+
+
+def _write_lines(sale: Sale, sold: list, priced, shop, oversold=frozenset()) -> list[SaleLine]:
     """The sale's lines (with the snapshot of name, unit sold, shelf price, the price list rule
     that applied and cost) and the day sums."""
     lines = SaleLine.objects.bulk_create(
@@ -404,6 +449,7 @@ def _write_lines(sale: Sale, sold: list, priced, shop) -> list[SaleLine]:
                 tax=p.tax,
                 tax_rate=shop.vat_rate,
                 unit_cost=line.product.cost_price,
+                oversold=line.product.pk in oversold,
             )
             for line, p in zip(sold, priced.lines, strict=True)
         ]
@@ -425,11 +471,11 @@ def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests
         MobileMoneyRequest.objects.bulk_update(list(momo_requests.values()), ["payment"])
 
 
-def _take_stock(sale: Sale, sold: list, products: dict, cashier, shop) -> None:
+def _take_stock(sale: Sale, sold: list, products: dict, cashier, shop, *, allow_negative) -> None:
     """The sale's stock movements; a refusal names every short line (`lines.<i>`) at once."""
     reference = Reference("pos.sale", str(sale.pk), f"Sale {sale.number}")
     try:
-        _move_stock(sold, products, cashier, shop, reference)
+        _move_stock(sold, products, cashier, shop, reference, allow_negative)
     except errors.InsufficientStock as error:
         short = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
         error.fields = {
@@ -440,7 +486,7 @@ def _take_stock(sale: Sale, sold: list, products: dict, cashier, shop) -> None:
         raise
 
 
-def _move_stock(sold: list, products: dict, cashier, shop, reference) -> None:
+def _move_stock(sold: list, products: dict, cashier, shop, reference, allow_negative) -> None:
     apply_movements(
         lines=[
             MovementLine(
@@ -453,7 +499,7 @@ def _move_stock(sold: list, products: dict, cashier, shop, reference) -> None:
             for line in sold
         ],
         user=cashier,
-        allow_negative=shop.allow_negative_stock,
+        allow_negative=allow_negative or shop.allow_negative_stock,
         locked=products,
     )
 
@@ -481,6 +527,15 @@ def _audit_below_minimum(sale, sold, priced, below_minimum, cashier, approver) -
 def _unit_name(product) -> str:
     """The stock unit a line shows after its quantity ("kg"); nothing for pieces."""
     return "" if product.unit == StockUnit.PIECE else product.get_unit_display()
+
+
+def _receipt_number(register_id: int, offline: OfflineTerms | None) -> str:
+    """The register's next receipt number; an offline sale brings its own (from its device's
+    block) and only locks the register row, as every sale does."""
+    if offline is None:
+        return _take_receipt_number(register_id)
+    locks.register(register_id)
+    return offline.number
 
 
 def _take_receipt_number(register_id: int) -> str:
@@ -555,7 +610,7 @@ def _approve_below_minimum(sold, below_minimum: list[int], cashier, approved_by)
     """A price under the minimum needs a manager, as a large discount does; without one, the
     first such line is refused (`PriceBelowMinimum`, whose code the API documents)."""
     try:
-        _require_approval(cashier, approved_by)
+        return _require_approval(cashier, approved_by)
     except errors.ApprovalRequired:
         i = below_minimum[0]
         product = sold[i].product
@@ -569,13 +624,14 @@ def _approve_below_minimum(sold, below_minimum: list[int], cashier, approved_by)
         ) from None
 
 
-def _require_approval(cashier, approved_by) -> None:
-    if cashier.has_perm("pos.approve_discount"):
-        return
-    if approved_by is None:
-        raise errors.ApprovalRequired()
-    if not (approved_by.is_active and approved_by.has_perm("pos.approve_discount")):
-        raise errors.ApprovalRequired(gettext("That user cannot approve discounts."))
+def _require_approval(cashier, approved_by):
+    """The cashier, or the manager who approved the discount: the one rule of approvals."""
+    return approvals.authoriser(
+        user=cashier,
+        approved_by=approved_by,
+        permission="pos.approve_discount",
+        refusal=errors.ApprovalRequired(),
+    )
 
 
 def _plan_payments(

@@ -25,6 +25,9 @@ it, never out of it), and rows of one kind in primary-key order:
     appending its event (pos.services.journal.append locks and advances the head in one
     statement on PostgreSQL), so an event is hashed only once all of its rows exist
 
+A till device's row (its offline receipt-number blocks, pos.services.offline) is locked alone,
+in a transaction of its own.
+
 Checkout takes 4, 6, 8, 9, 11, 12 (an invoice number when part of the sale is on account) and
 13; refunds 1, 2, 4, 6, 7, 9, 10, 12, 13; voids 1, 4, 6, 7, 9, 13; closing a shift 9, 10, 13.
 
@@ -48,6 +51,7 @@ from pos.models import (
     SaleLine,
     Sequence,
     Shift,
+    TillDevice,
 )
 
 
@@ -127,6 +131,10 @@ def register(pk: int) -> Register | None:
 
 def shift(pk: int) -> Shift | None:
     return _one(Shift.objects.filter(pk=pk))
+
+
+def till_device(pk: int) -> TillDevice | None:
+    return _one(TillDevice.objects.filter(pk=pk))
 
 
 def sequence(name: str) -> Sequence:

@@ -130,7 +130,9 @@ def refresh_request(
             with MoMoClient.from_settings() as own_client:
                 return _refresh(request, own_client)
         except MoMoNotConfigured:
-            logger.error("momo request %s: Mobile Money is not configured", request.reference_id)
+            # The settings were removed after the request was sent: an operator's choice, not a
+            # fault (no ERROR per callback or poll); the request expires as usual.
+            logger.warning("momo request %s: Mobile Money is not configured", request.reference_id)
             return _give_up_if_expired(request)
     return _refresh(request, client)
 

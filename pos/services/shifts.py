@@ -41,6 +41,7 @@ from pos.money import to_currency
 from pos.quantities import as_json
 from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
+from pos.services.offline_pending import refuse_close_with_unsynced_sales
 
 ZERO = Decimal(0)
 # Tenders that end up in a drawer or a statement and can be counted at close.
@@ -285,6 +286,7 @@ def end_shift(
     if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
         raise errors.NotAllowed(gettext("Only a manager can close another cashier's shift."))
     amounts, pieces = _counts(counted, denominations, "")
+    refuse_close_with_unsynced_sales(shift)  # sales made offline are counted first
     with transaction.atomic():
         # Same order as checkout: the register row first, so no sale commits past the count.
         locks.register(shift.register_id)

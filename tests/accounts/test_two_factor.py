@@ -133,3 +133,64 @@ def test_cashiers_are_never_asked_and_cannot_turn_it_on(client, cashier):
     sign_in(client, "cashier")
     assert client.get(reverse("accounts:home")).status_code == 200
     assert client.get(reverse("accounts:two_factor_setup")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "error"),
+    [
+        (
+            "fr",
+            [
+                "Applications d’authentification",
+                "Application d’authentification",
+                "Connexion à deux facteurs",
+                "dernière utilisation",
+            ],
+            "(ou a déjà servi). Attendez le suivant.",
+        ),
+        (
+            "rw",
+            [
+                "Porogaramu zemeza",
+                "Porogaramu yemeza",
+                "Kwinjira mu ntambwe ebyiri",
+                "byakoreshejwe bwa nyuma",
+            ],
+            "(cyangwa yarakoreshejwe). Tegereza ikurikiyeho.",
+        ),
+    ],
+)
+def test_django_otp_devices_and_the_code_step_speak_the_users_language(
+    client, admin_user, manager, language, shown, error
+):
+    """django-otp names its devices, fields and app in English only: the admin's list and form
+    of devices, and the code step of signing in, show them in French and Kinyarwanda."""
+    device = two_factor.pending_device(manager)  # named DEVICE_NAME, as every real device is
+    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    for user in (admin_user, manager):
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+
+    client.force_login(admin_user)
+    client.session.save()
+    session = client.session
+    session[two_factor.SESSION_KEY] = two_factor.NOT_NEEDED
+    session.save()
+    listing = client.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
+    form = client.get(
+        reverse("admin:otp_totp_totpdevice_change", args=[device.pk])
+    ).content.decode()
+    index = client.get(reverse("admin:index")).content.decode()
+    client.post(reverse("accounts:logout"))
+
+    pages = (listing + form + index).lower()
+    for word in shown:
+        assert word.lower() in pages, word
+    for english in ("TOTP device", "Authenticator app", "last used at", "By confirmed"):
+        assert english.lower() not in pages, english
+    assert "Otp_Totp" not in listing + form + index  # the app's default name
+
+    sign_in(client, manager.username)
+    wrong = client.post(reverse("accounts:two_factor_verify"), {"token": "000000"})
+    assert wrong.status_code == 400
+    assert error in wrong.content.decode()

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -175,8 +176,43 @@ def test_the_system_health_page_shows_the_background_jobs(staff, database_queue)
     beat("worker", 1)
     beat("scheduler", 1)
     enqueue_rows(TaskResultStatus.FAILED, 1)
-    page = staff.get("/admin/health/").content.decode()
+    page = staff.get(reverse("admin:health")).content.decode()
     assert "Background jobs" in page
     assert "pos.tasks.poll_mobile_money" in page
     assert "every 5 s" in page
     assert "See the failed jobs" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("fr", ["Jamais exécutée", "À l’heure", "toutes les 5 s", "En panne"]),
+        ("rw", ["Ntirakorwa na rimwe", "Ku gihe", "buri masegonda 5", "Yahagaze"]),
+    ],
+)
+def test_the_health_page_names_job_states_in_the_users_language(
+    staff, admin_user, database_queue, language, words
+):
+    """The background jobs' section: each periodic job's state and schedule, and the worker's
+    and scheduler's state, in French and Kinyarwanda (the JSON report keeps its codes)."""
+    database_queue.JOBS_HEARTBEAT_SECONDS = 10
+    beat("worker", 2)
+    beat("scheduler", 31)
+    JobRecord.objects.create(
+        job="pos.tasks.poll_mobile_money",
+        last_started_at=timezone.now(),
+        last_success_at=timezone.now(),
+        last_status="successful",
+    )
+    admin_user.preferred_language = language
+    admin_user.save(update_fields=["preferred_language"])
+
+    page = staff.get(reverse("admin:health")).content.decode()
+
+    for word in words:
+        assert word in page, word
+    for english in ("never_seen", "every 5 s", "daily at", ">down<", "scheduler down", "Never run"):
+        assert english not in page, english
+    schedule = staff.get("/api/health/detailed").json()["checks"]["scheduler"]["detail"]
+    assert schedule["status"] == "down"
+    assert {row["status"] for row in schedule["schedule"]} >= {"ok", "never_seen"}

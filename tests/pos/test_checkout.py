@@ -1,10 +1,19 @@
 import uuid
 from decimal import Decimal
 
+import orjson
 import pytest
 
 from pos import errors
-from pos.models import Customer, Payment, Product, Sale, ShopSettings, StockMovement
+from pos.models import (
+    Customer,
+    JournalEntry,
+    Payment,
+    Product,
+    Sale,
+    ShopSettings,
+    StockMovement,
+)
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +142,40 @@ def test_a_cashier_cannot_approve_their_own_discount(sell, product, make_user):
     other_cashier = make_user("other", "cashier")
     with pytest.raises(errors.ApprovalRequired):
         sell(CartLine(product.pk, 1, discount=D(1300)), approved_by=other_cashier)
+
+
+def test_discount_approval_follows_the_one_approval_rule_of_voids_and_refunds(
+    sell, product, manager, make_user, monkeypatch
+):
+    """Checkout asks pos.services.approvals, as void_sale and refund_sale do: an inactive
+    manager cannot approve, the refusal names them, and a manager ringing up their own sale is
+    the approver whoever else is named."""
+    from pos.services import approvals
+
+    asked = []
+    real = approvals.authoriser
+    monkeypatch.setattr(
+        approvals, "authoriser", lambda **kw: asked.append(kw["permission"]) or real(**kw)
+    )
+    gone = make_user("gone", "manager")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+
+    with pytest.raises(errors.ApprovalRequired) as refused:
+        sell(CartLine(product.pk, 1, discount=D(1300)), approved_by=gone)
+    assert refused.value.message == "gone cannot approve this."
+    assert asked == ["pos.approve_discount"]
+
+    from pos.models import Register
+    from pos.services.shifts import open_shift
+
+    till = Register.objects.create(code="R2", name="Till 2")
+    own = open_shift(register=till, cashier=manager, opening_float=D(0))
+    sale = sell(
+        CartLine(product.pk, 1, discount=D(1300)), shift=own, cashier=manager, approved_by=gone
+    )
+    approval = JournalEntry.objects.get(kind="discount_approval", reference=f"pos.sale:{sale.pk}")
+    assert orjson.loads(approval.payload)["data"]["approved_by_id"] == manager.pk
 
 
 def test_order_discount_is_shared_over_the_lines(sell, make_product):

@@ -238,3 +238,38 @@ def test_callback_never_answers_500_when_mtn_fails(till, momo_simulator):
     assert response.status_code == 204
     momo_request.refresh_from_db()
     assert momo_request.status == "pending"
+
+
+# --- Issue 19: Mobile Money not configured is a refusal (4xx), never a server error -----------
+
+
+def test_a_request_without_the_momo_settings_is_a_422_naming_the_setup(
+    client, cashier, shift, caplog
+):
+    client.force_login(cashier)  # no momo_simulator: the MOMO_* settings are empty
+
+    response = create(client)
+
+    assert response.status_code == 422  # counted as a client error by the metrics, not a 5xx
+    assert response.json()["error"]["code"] == "momo_not_configured"
+    assert not MobileMoneyRequest.objects.exists()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+def test_callbacks_after_the_settings_were_removed_log_no_error(
+    till, momo_simulator, settings, caplog
+):
+    momo_request = MobileMoneyRequest.objects.get(pk=create(till).json()["id"])
+    settings.MOMO_API_KEY = ""
+    caplog.clear()
+
+    for _ in range(3):
+        forget_last_poll(momo_request)
+        assert Client().post(callback_url(momo_request.reference_id)).status_code == 204
+
+    momo_request.refresh_from_db()
+    assert momo_request.status == "pending"
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert [r.levelname for r in caplog.records if "not configured" in r.getMessage()] == [
+        "WARNING"
+    ] * 3

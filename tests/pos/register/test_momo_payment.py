@@ -50,3 +50,33 @@ def test_request_to_pay_with_a_bad_phone_is_refused_next_to_mobile_money(
     assert response.status_code == 400
     assert response.context["form"].errors["mobile_money"]
     assert not MobileMoneyRequest.objects.exists()
+
+
+def test_without_the_momo_settings_the_till_offers_the_typed_id_only(
+    till, scan, pay_page, product, settings
+):
+    settings.MOMO_API_KEY = ""
+    scan(product.barcode)
+
+    page = pay_page()[0].content.decode()
+
+    assert 'name="momo_reference"' in page  # the transaction id from the customer's phone
+    assert reverse("register:momo_request") not in page
+    assert "Send request" not in page
+
+
+def test_a_request_sent_anyway_without_the_settings_is_refused_next_to_mobile_money(
+    till, scan, pay_page, product, settings
+):
+    settings.MOMO_API_KEY = ""
+    scan(product.barcode)
+    _, key = pay_page()
+
+    response = till.post(
+        reverse("register:momo_request"),
+        {"idempotency_key": key, "mobile_money": "12000", "momo_phone": "0788123456"},
+    )
+
+    assert response.status_code == 422
+    assert "not set up" in response.context["form"].errors["mobile_money"][0]
+    assert not MobileMoneyRequest.objects.exists()

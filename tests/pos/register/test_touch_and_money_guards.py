@@ -183,7 +183,7 @@ def test_show_more_without_javascript_shows_the_whole_register(till, make_produc
 
 
 def test_each_payment_action_has_its_own_url_and_the_page_is_get_only(
-    till, scan, pay_page, product
+    till, scan, pay_page, product, momo_simulator
 ):
     scan(product.barcode)
     response, key = pay_page()

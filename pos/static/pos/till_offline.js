@@ -1,0 +1,261 @@
+/* Vevurn POS offline till: sells from the catalogue snapshot into the outbox (offline_store.js).
+ * Cash, and Mobile Money by typed reference; every other action waits for the connection. */
+(function () {
+  "use strict";
+  var root = document.getElementById("offline-till");
+  var store = window.VevurnOffline;
+  if (!root || !store) { return; }
+  var $ = function (sel) { return root.querySelector(sel); };
+  var text = function (name, values) {
+    var s = root.getAttribute("data-text-" + name) || "";
+    Object.keys(values || {}).forEach(function (k) { s = s.replace("{" + k + "}", values[k]); });
+    return s;
+  };
+  var snapshot = null;
+  var cart = [];
+
+  function places() { return snapshot ? snapshot.shop.places : 0; }
+  function round(amount) {
+    var f = Math.pow(10, places());
+    return Math.round(amount * f + (amount >= 0 ? 1e-9 : -1e-9)) / f;
+  }
+  function money(amount) {
+    var sep = document.documentElement.getAttribute("data-thousands") || ",";
+    var parts = round(amount).toFixed(places()).split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+    return parts.join(".") + " " + (snapshot ? snapshot.shop.currency : "");
+  }
+  function time(iso) {
+    var d = new Date(iso);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+
+  // The price that applies without a customer: the lowest of the shelf price and the rules of
+  // no price list for this product and unit that the quantity reaches today.
+  function priceOf(item, quantity) {
+    var today = new Date().toISOString().slice(0, 10);
+    var price = Number(item.price);
+    snapshot.price_rules.forEach(function (rule) {
+      if (rule.list !== null || rule.product !== item.product.id) { return; }
+      if ((rule.unit || null) !== (item.unit ? item.unit.id : null)) { return; }
+      if (rule.min_quantity !== null && quantity < Number(rule.min_quantity)) { return; }
+      if ((rule.starts_on && today < rule.starts_on) || (rule.ends_on && today > rule.ends_on)) { return; }
+      price = Math.min(price, Number(rule.price));
+    });
+    return price;
+  }
+
+  function find(code) {
+    code = code.trim();
+    var lower = code.toLowerCase();
+    var products = snapshot.products;
+    var byId = {};
+    products.forEach(function (p) { byId[p.id] = p; });
+    var unit = snapshot.units.find(function (u) { return u.barcode && u.barcode === code; });
+    if (unit && byId[unit.product]) {
+      return [{ product: byId[unit.product], unit: unit, price: unit.price }];
+    }
+    var exact = products.find(function (p) { return p.barcode === code || p.sku.toLowerCase() === lower; });
+    if (exact) { return [{ product: exact, unit: null, price: exact.price }]; }
+    if (lower.length < 2) { return []; }
+    return products.filter(function (p) { return p.name.toLowerCase().indexOf(lower) >= 0; })
+      .slice(0, 8).map(function (p) { return { product: p, unit: null, price: p.price }; });
+  }
+
+  function add(item) {
+    var same = cart.find(function (l) {
+      return l.product.id === item.product.id && (l.unit ? l.unit.id : null) === (item.unit ? item.unit.id : null);
+    });
+    if (same) { same.quantity += 1; } else { cart.push({ product: item.product, unit: item.unit, price: item.price, quantity: 1 }); }
+    render();
+  }
+
+  function lineTotal(line) { return round(priceOf(line, line.quantity) * line.quantity); }
+  function total() { return cart.reduce(function (sum, line) { return sum + lineTotal(line); }, 0); }
+  function vat(amount) {
+    var rate = Number(snapshot.shop.vat_rate);
+    return snapshot.shop.prices_include_vat ? round(amount * rate / (100 + rate)) : round(amount * rate / 100);
+  }
+  function cashDue(amount) {
+    var step = Number(snapshot.shop.cash_rounding);
+    return step ? Math.floor(amount / step + 0.5) * step : amount;
+  }
+
+  function render() {
+    var list = $("[data-lines]");
+    list.innerHTML = "";
+    cart.forEach(function (line, i) {
+      var li = document.createElement("li");
+      li.className = "cart-line";
+      var name = document.createElement("div");
+      name.className = "line-name";
+      var strong = document.createElement("strong");
+      strong.textContent = line.product.name + (line.unit ? " · " + line.unit.label : "");
+      name.appendChild(strong);
+      var qty = document.createElement("div");
+      qty.className = "line-qty";
+      [["−", -1], ["+", 1]].forEach(function (step) {
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "step"; b.textContent = step[0];
+        b.setAttribute("aria-label", step[0] + " " + line.product.name);
+        b.addEventListener("click", function () {
+          line.quantity += step[1];
+          if (line.quantity <= 0) { cart.splice(i, 1); }
+          render();
+        });
+        qty.appendChild(b);
+      });
+      var count = document.createElement("span");
+      count.className = "qty"; count.textContent = String(line.quantity); count.setAttribute("data-qty", "");
+      qty.insertBefore(count, qty.lastChild);
+      var amount = document.createElement("div");
+      amount.className = "line-total num";
+      amount.textContent = money(lineTotal(line));
+      li.appendChild(name); li.appendChild(qty); li.appendChild(amount);
+      list.appendChild(li);
+    });
+    $("[data-empty]").hidden = cart.length > 0;
+    var sum = total();
+    $("[data-total]").textContent = money(sum);
+    $("[data-vat]").textContent = money(vat(sum));
+  }
+
+  function showError(sel, message) {
+    var el = $(sel);
+    el.textContent = message || "";
+    el.hidden = !message;
+  }
+
+  function pay(tender, amount, reference) {
+    var sum = total();
+    if (!cart.length) { return; }
+    var tenders = [{ tender: tender, amount: String(amount) }];
+    if (reference) { tenders[0].reference = reference; }
+    var sale = {
+      prices_as_of: snapshot.taken_at,
+      snapshot_version: snapshot.version,
+      lines: cart.map(function (line) {
+        return {
+          product: line.product.id,
+          selling_unit: line.unit ? line.unit.id : null,
+          quantity: String(line.quantity),
+          price: String(priceOf(line, line.quantity)),
+          name: line.product.name + (line.unit ? " · " + line.unit.label : ""),
+          total: lineTotal(line)
+        };
+      }),
+      tenders: tenders,
+      total: sum,
+      change: tender === "cash" ? round(amount - cashDue(sum)) : 0
+    };
+    return store.recordSale(sale).then(function (record) {
+      cart = [];
+      render();
+      slip(record);
+      store.sync().catch(function () {});
+    }, function (error) {
+      showError("[data-pay-error]", text(error.message === "no-numbers" ? "no-numbers" : "not-prepared"));
+    });
+  }
+
+  function slip(record) {
+    var box = $("[data-slip]");
+    $("[data-slip-shop]").textContent = snapshot.shop.name;
+    $("[data-slip-number]").textContent = record.receipt;
+    $("[data-slip-time]").textContent = new Date(record.sold_at).toLocaleString();
+    var body = $("[data-slip-lines]");
+    body.innerHTML = "";
+    record.lines.forEach(function (line) {
+      var tr = document.createElement("tr");
+      [line.quantity + " × " + line.name, money(line.total)].forEach(function (value, i) {
+        var td = document.createElement("td");
+        td.textContent = value;
+        if (i) { td.className = "num"; }
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    $("[data-slip-total]").textContent = money(record.total);
+    $("[data-slip-paid]").textContent = money(Number(record.tenders[0].amount));
+    $("[data-slip-change]").textContent = money(record.change);
+    $("[data-slip-as-of]").textContent = time(record.prices_as_of);
+    box.hidden = false;
+    box.scrollIntoView();
+  }
+
+  function showMatches(items) {
+    var box = $("[data-matches]");
+    box.innerHTML = "";
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "match";
+      b.textContent = item.product.name + " · " + money(Number(item.price));
+      b.addEventListener("click", function () { add(item); box.innerHTML = ""; $("[data-code]").value = ""; $("[data-code]").focus(); });
+      li.appendChild(b);
+      box.appendChild(li);
+    });
+  }
+
+  $("[data-offline-scan]").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!snapshot) { showError("[data-scan-error]", text("no-snapshot")); return; }
+    var field = $("[data-code]");
+    var found = find(field.value);
+    showError("[data-scan-error]", "");
+    if (found.length === 1) { add(found[0]); field.value = ""; $("[data-matches]").innerHTML = ""; }
+    else if (!found.length) { showError("[data-scan-error]", text("not-found", { code: field.value })); }
+    else { showMatches(found); }
+  });
+  $("[data-pay-cash]").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var sum = total();
+    var cash = Number($("[data-cash]").value || cashDue(sum));
+    if (cash < cashDue(sum)) { showError("[data-pay-error]", text("short")); return; }
+    showError("[data-pay-error]", "");
+    $("[data-cash]").value = "";
+    pay("cash", cash);
+  });
+  $("[data-pay-momo]").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var reference = $("[data-momo]").value.trim();
+    if (!reference) { showError("[data-pay-error]", text("reference")); return; }
+    showError("[data-pay-error]", "");
+    $("[data-momo]").value = "";
+    pay("mobile_money", total(), reference);
+  });
+  $("[data-print]").addEventListener("click", function () { window.print(); });
+  $("[data-new-sale]").addEventListener("click", function () { $("[data-slip]").hidden = true; $("[data-code]").focus(); });
+
+  function showSnapshot(value) {
+    snapshot = value || snapshot;
+    if (snapshot) { $("[data-prices-as-of]").textContent = text("prices-as-of", { time: time(snapshot.taken_at) }); }
+  }
+  function showOutbox() {
+    Promise.all([store.all("outbox"), store.all("refused")]).then(function (got) {
+      $("[data-pending]").textContent = got[0].length ? text("pending", { count: got[0].length }) : "";
+      var list = $("[data-refused]");
+      list.innerHTML = "";
+      got[1].forEach(function (sale) {
+        var li = document.createElement("li");
+        li.textContent = sale.receipt + ": " + sale.reason;
+        list.appendChild(li);
+      });
+      $("[data-refused-box]").hidden = !got[1].length;
+    });
+  }
+  function showState(isOnline) {
+    $("[data-state-text]").textContent = text(isOnline ? "online" : "offline");
+    $("[data-back]").hidden = !isOnline;
+    root.setAttribute("data-online", isOnline ? "1" : "0");
+  }
+
+  document.addEventListener("vevurn:snapshot", function (event) { showSnapshot(event.detail); });
+  document.addEventListener("vevurn:outbox", showOutbox);
+  document.addEventListener("vevurn:online", function () { showState(true); });
+  document.addEventListener("vevurn:offline", function () { showState(false); });
+  store.getMeta("snapshot").then(showSnapshot);
+  showOutbox();
+  showState(false);
+  render();
+})();

@@ -1,0 +1,303 @@
+"""Offline selling, server side (issue 26): the till's device takes receipt numbers from blocks
+the server reserved, sends its sales in batches, and each is stored exactly once."""
+
+import json
+import threading
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from pos import errors
+from pos.models import OfflineSale, Sale, SaleLine, StockMovement, TillDevice
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def till(client, cashier, shift):
+    """The cashier's browser, set up as a device of the till with a block of numbers."""
+    client.force_login(cashier)
+    key = str(uuid.uuid4())
+    answer = post(client, "offline_device", {"device": key})
+    assert answer.status_code == 200, answer.content
+    block = post(client, "offline_block", {"device": key}).json()
+    assert block == {"first": 1, "last": 100}
+    return {"client": client, "device": key, "shift": shift, "prefix": answer.json()["prefix"]}
+
+
+def post(client, name, body, **kwargs):
+    return client.post(
+        reverse(f"register:{name}", **kwargs), json.dumps(body), content_type="application/json"
+    )
+
+
+def a_sale(till, number, *lines, tenders=None, sold_at=None, key=None, as_of=None):
+    lines = [{"product": p.pk, "quantity": str(q), "price": str(price)} for p, q, price in lines]
+    total = sum(D(line["price"]) * D(line["quantity"]) for line in lines)
+    return {
+        "key": key or str(uuid.uuid4()),
+        "number": number,
+        "shift": till["shift"].pk,
+        "sold_at": (sold_at or timezone.now()).isoformat(),
+        "prices_as_of": (as_of or timezone.now() - timedelta(minutes=30)).isoformat(),
+        "lines": lines,
+        "tenders": tenders or [{"tender": "cash", "amount": str(total)}],
+    }
+
+
+def sync(till, *sales):
+    answer = post(till["client"], "offline_sync", {"device": till["device"], "sales": list(sales)})
+    assert answer.status_code == 200, answer.content
+    return answer.json()["results"]
+
+
+def test_blocks_follow_each_other_per_device_and_devices_never_share_numbers(till, cashier):
+    client = till["client"]
+    assert post(client, "offline_block", {"device": till["device"]}).json() == {
+        "first": 101,
+        "last": 200,
+    }
+    other = str(uuid.uuid4())
+    second = post(client, "offline_device", {"device": other}).json()
+    assert post(client, "offline_block", {"device": other}).json() == {"first": 1, "last": 100}
+    assert till["prefix"] == "R1-T1-" and second["prefix"] == "R1-T2-"
+    # The same browser again is the same device.
+    assert post(client, "offline_device", {"device": till["device"]}).json()["code"] == 1
+    assert TillDevice.objects.count() == 2
+
+
+def test_a_batch_stores_each_sale_once_with_its_number_and_moves_stock_once(till, product):
+    sold_at = timezone.now() - timedelta(minutes=20)
+    sales = [a_sale(till, n, (product, 1, 12000), sold_at=sold_at) for n in (1, 2, 3)]
+    results = sync(till, *sales)
+    assert [(r["status"], r["number"]) for r in results] == [
+        ("stored", "R1-T1-000001"),
+        ("stored", "R1-T1-000002"),
+        ("stored", "R1-T1-000003"),
+    ]
+    # The same batch again (the answer was lost): nothing is stored twice.
+    again = sync(till, *sales)
+    assert [r["status"] for r in again] == ["already_stored"] * 3
+    assert Sale.objects.count() == 3
+    product.refresh_from_db()
+    assert product.stock_on_hand == 7
+    assert StockMovement.objects.filter(product=product, kind="sale").count() == 3
+    sale = Sale.objects.get(number="R1-T1-000001")
+    assert sale.created_at == sold_at  # the till's (corrected) time, not the sync's
+    assert sale.offline.status == OfflineSale.Status.STORED
+
+
+def test_the_server_dying_after_commit_before_answering_stores_nothing_twice(
+    till, product, monkeypatch
+):
+    from pos.services import offline
+
+    sales = [a_sale(till, n, (product, 2, 12000)) for n in (1, 2)]
+
+    def die(self):
+        raise ConnectionResetError("the process died before answering")
+
+    monkeypatch.setattr(offline.SyncResult, "as_dict", die)
+    dying = Client(raise_request_exception=False)
+    dying.force_login(till["shift"].cashier)
+    lost = post(dying, "offline_sync", {"device": till["device"], "sales": sales})
+    assert lost.status_code == 500  # the till saw no answer: it keeps the sales and retries
+    assert Sale.objects.count() == 2  # but they committed
+    monkeypatch.undo()
+
+    results = sync(till, *sales)
+    assert [r["status"] for r in results] == ["already_stored", "already_stored"]
+    assert Sale.objects.count() == 2
+    product.refresh_from_db()
+    assert product.stock_on_hand == 6
+
+
+def test_a_batch_with_one_invalid_sale_stores_the_others_and_lists_the_reason(
+    till, product, manager
+):
+    good = [a_sale(till, n, (product, 1, 12000)) for n in (1, 3)]
+    unknown = a_sale(till, 2, (product, 1, 12000))
+    unknown["lines"][0]["product"] = 999_999
+    never_reserved = a_sale(till, 500, (product, 1, 12000))
+    results = sync(till, good[0], unknown, good[1], never_reserved)
+    assert [r["status"] for r in results] == ["stored", "refused", "stored", "refused"]
+    assert "Unknown product 999999" in results[1]["reason"]
+    assert "never reserved" in results[3]["reason"]
+    assert Sale.objects.count() == 2
+
+    page = Client()
+    page.force_login(manager)
+    html = page.get(reverse("register:offline_tills")).content.decode()
+    assert "R1-T1-000002" in html and "Unknown product 999999" in html
+    # Sent again, a refused sale is tried again and still refused (not duplicated).
+    assert sync(till, unknown)[0]["status"] == "refused"
+    assert OfflineSale.objects.filter(status="refused").count() == 2
+
+
+def test_sold_offline_below_zero_the_sale_is_stored_flagged_and_alerted(till, make_product):
+    from pos.monitoring import check_offline_oversold
+
+    last = make_product(stock=1, name="Tecno charger")
+    results = sync(till, a_sale(till, 1, (last, 2, 12000)))
+    assert results[0]["status"] == "stored"
+    last.refresh_from_db()
+    assert last.stock_on_hand == -1
+    line = SaleLine.objects.get(product=last)
+    assert line.oversold
+    alerts = check_offline_oversold({"lookback_hours": 24})
+    assert list(alerts) == [str(line.pk)]
+    assert "Tecno charger" in alerts[str(line.pk)]
+
+
+def test_prices_are_the_snapshots_and_recorded_as_such(till, product, manager):
+    from pos.services.catalogue import update_product
+
+    update_product(product=product, retail_price=D("13000"), user=manager)
+    as_of = timezone.now() - timedelta(hours=1)
+    results = sync(till, a_sale(till, 1, (product, 1, 12000), as_of=as_of))
+    assert results[0]["status"] == "stored", results
+    line = SaleLine.objects.get()
+    assert (line.unit_price, line.total) == (D("12000"), D("12000"))
+    assert line.price_source == f"Offline prices of {timezone.localtime(as_of):%Y-%m-%d %H:%M}"
+
+
+def test_only_cash_and_typed_mobile_money_are_taken_offline(till, product):
+    card = a_sale(till, 1, (product, 1, 12000), tenders=[{"tender": "card", "amount": "12000"}])
+    momo_untyped = a_sale(
+        till, 2, (product, 1, 12000), tenders=[{"tender": "mobile_money", "amount": "12000"}]
+    )
+    momo = a_sale(
+        till,
+        3,
+        (product, 1, 12000),
+        tenders=[{"tender": "mobile_money", "amount": "12000", "reference": "MP2612041"}],
+    )
+    results = sync(till, card, momo_untyped, momo)
+    assert [r["status"] for r in results] == ["refused", "refused", "stored"]
+    assert "Only cash and Mobile Money" in results[0]["reason"]
+    assert "transaction id" in results[1]["reason"]
+
+
+def test_a_shift_cannot_close_while_its_till_has_unsynced_sales(till, product, cashier, manager):
+    from pos.services.offline import resolve_refused
+    from pos.services.shifts import close_shift
+
+    shift = till["shift"]
+    client = till["client"]
+    beat = post(
+        client,
+        "offline_heartbeat",
+        {
+            "device": till["device"],
+            "pending": 2,
+            "oldest_pending_at": (timezone.now() - timedelta(minutes=45)).isoformat(),
+            "clock_offset_ms": -1500,
+        },
+    ).json()
+    assert beat["shift"]["id"] == shift.pk and beat["server_time"]
+    device = TillDevice.objects.get()
+    assert (device.pending_count, device.clock_offset_ms) == (2, -1500)
+    with pytest.raises(errors.UnsyncedSales, match="2 sale"):
+        close_shift(shift=shift, counted={"cash": D("20000")}, user=cashier)
+
+    from pos.monitoring import check_offline_pending
+
+    assert list(check_offline_pending({"after_minutes": 30})) == [str(device.pk)]
+    assert check_offline_pending({"after_minutes": 60}) == {}
+
+    bad = a_sale(till, 2, (product, 1, 12000))
+    bad["lines"][0]["product"] = 999_999
+    sync(till, a_sale(till, 1, (product, 1, 12000)), bad)
+    post(client, "offline_heartbeat", {"device": till["device"], "pending": 0})
+    with pytest.raises(errors.UnsyncedSales, match="1 sale"):  # the refused one
+        close_shift(shift=shift, counted={"cash": D("20000")}, user=cashier)
+    refused = OfflineSale.objects.get(status="refused")
+    with pytest.raises(errors.ReasonRequired):
+        resolve_refused(offline_sale=refused, user=manager, action="dismiss")
+    with pytest.raises(errors.NotAllowed):
+        resolve_refused(offline_sale=refused, user=cashier, action="dismiss", note="typo")
+    resolve_refused(offline_sale=refused, user=manager, action="dismiss", note="Never sold")
+    closed = close_shift(shift=shift, counted={"cash": D("32000")}, user=cashier)
+    assert closed.status == "closed" and closed.over_short == 0
+
+
+def test_a_manager_resolves_a_refused_sale_by_storing_it(till, product, manager):
+    from pos.services.catalogue import update_product
+
+    update_product(product=product, status="inactive", user=manager)
+    results = sync(till, a_sale(till, 1, (product, 1, 12000)))
+    assert results[0]["status"] == "refused"
+    update_product(product=product, status="active", user=manager)
+    page = Client()
+    page.force_login(manager)
+    refused = OfflineSale.objects.get()
+    answer = page.post(
+        reverse("register:offline_resolve", args=[refused.pk]), {"action": "retry"}, follow=True
+    )
+    assert "resolved" in answer.content.decode()
+    refused.refresh_from_db()
+    assert refused.status == "stored" and refused.resolved_by == manager
+    assert refused.sale.number == "R1-T1-000001"
+    assert sync(till, refused.payload)[0]["status"] == "already_stored"
+
+
+def test_the_snapshot_holds_the_catalogue_and_is_versioned(till, product):
+    client = till["client"]
+    answer = client.get(reverse("register:offline_snapshot"))
+    snap = answer.json()
+    assert answer["ETag"] == f'"{snap["version"]}"'
+    assert snap["shop"]["vat_rate"] == "18.00" and snap["shop"]["prices_include_vat"]
+    [row] = snap["products"]
+    assert (row["id"], row["barcode"], row["price"]) == (product.pk, product.barcode, "12000.00")
+    assert {"units", "price_lists", "price_rules", "scale_labels", "taken_at"} <= snap.keys()
+    unchanged = client.get(reverse("register:offline_snapshot"), HTTP_IF_NONE_MATCH=answer["ETag"])
+    assert unchanged.status_code == 304
+
+
+def test_the_offline_endpoints_need_a_cashier(client, product):
+    assert client.get(reverse("register:offline_snapshot")).status_code == 401
+    assert client.post(reverse("register:offline_sync")).status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_pushing_the_same_outbox_at_once_store_each_sale_once(
+    cashier, shift, make_product
+):
+    from pos.services.offline import register_device, reserve_block, sync_sales
+
+    product = make_product(stock=50)
+    device = register_device(register=shift.register, user=cashier, key=uuid.uuid4())
+    reserve_block(device=device)
+    till = {"shift": shift}
+    sales = [a_sale(till, n, (product, 1, 12000)) for n in range(1, 6)]
+    outcomes, failures = [], []
+    barrier = threading.Barrier(4)
+
+    def tab():
+        try:
+            barrier.wait()
+            results = sync_sales(device=device, user=cashier, sales=sales)
+            outcomes.append([r.status for r in results])
+        except Exception as exc:  # noqa: BLE001 - surfaced in the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tab) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert all(status in ("stored", "already_stored") for run in outcomes for status in run)
+    assert Sale.objects.count() == 5
+    product.refresh_from_db()
+    assert product.stock_on_hand == 45
