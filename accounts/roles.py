@@ -64,6 +64,9 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_refund",
         "pos.view_cashmovement",
         "pos.view_mobilemoneyrequest",
+        # Import MTN's merchant statement and reconcile the till's Mobile Money with it.
+        "pos.add_mobilemoneystatementline",
+        "pos.view_mobilemoneystatementline",
         "pos.view_reports",
         # The tamper-evident journal, its closings and its integrity check (read only).
         "pos.view_journalentry",

@@ -17,6 +17,7 @@ from pos.models.journal import (
     JournalEntry,
     JournalKind,
 )
+from pos.models.momo_statements import MobileMoneyStatementLine
 from pos.models.offline import OfflineSale, TillDevice
 from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
 from pos.models.printing import ReceiptPrinter
@@ -68,6 +69,7 @@ __all__ = [
     "InvoiceReminder",
     "LowStockAlert",
     "MobileMoneyRequest",
+    "MobileMoneyStatementLine",
     "MovementKind",
     "Payment",
     "PriceList",

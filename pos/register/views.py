@@ -1065,6 +1065,7 @@ def z_report(request, pk: int):
             ],
             "count": report.get("count"),
             "cash_parts": _cash_parts(report.get("cash")),
+            "momo": _momo_rows(report.get("mobile_money")),
             "review_url": reverse("register:review_shift", args=[shift.pk])
             if shift.status == Shift.Status.ENDED and reviewer
             else "",
@@ -1113,6 +1114,20 @@ def _cash_parts(cash: dict | None) -> list[tuple[str, str]]:
         "expected": _("Expected cash"),
     }
     return [(names[name], cash[name]) for name in names if name in cash]
+
+
+def _momo_rows(momo: dict | None) -> list[tuple[str, dict]]:
+    """The shift's Mobile Money by status, named (reports closed before it was kept: [])."""
+    if not momo:
+        return []
+    names = {
+        "typed_reference": _("Taken, reference typed"),
+        "request_to_pay": _("Taken, approved on the phone"),
+        "pending": _("Requests still pending"),
+        "failed": _("Requests failed"),
+        "late_success": _("Late success: money taken, no sale (refund)"),
+    }
+    return [(names[name], momo[name]) for name in names if name in momo]
 
 
 # --- The reviewed close ---------------------------------------------------------------------

@@ -41,6 +41,7 @@ from pos.money import to_currency
 from pos.quantities import as_json
 from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
+from pos.services.momo_reconciliation import mobile_money_by_status
 from pos.services.offline_pending import refuse_close_with_unsynced_sales
 
 ZERO = Decimal(0)
@@ -534,6 +535,9 @@ def z_report(shift: Shift) -> dict:
         ),
         # Expected cash, part by part (pay-outs, drops and refunds negative).
         "cash": {name: money(value) for name, value in cash_breakdown(shift).items()},
+        # Mobile Money apart from cash: typed references, request-to-pay, and the requests
+        # no sale used, by status.
+        "mobile_money": mobile_money_by_status(shift),
         # Mobile Money taken with no sale (late success, wrong amount): refund by hand.
         "mobile_money_to_refund": [
             {

@@ -135,6 +135,7 @@ ROUTES: dict[str, Access] = {
     "reports/shifts/<int:pk>/": Access(get=MANAGERS),
     "reports/customers/": Access(get=MANAGERS),
     "reports/suspicious/": Access(get=MANAGERS),
+    "reports/mobile-money/": screen(MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
