@@ -33,7 +33,7 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.register import forms, lock
+from pos.register import display, forms, lock
 from pos.register.cart import SessionCart, line_quantity
 from pos.services import mobile_money, printing
 from pos.services.checkout import TenderLine, checkout
@@ -158,6 +158,7 @@ def _render_register(request, shift, *, status=200, bill=None, **extra):
         tiles = list(selectors.category_products(category_id, limit=shown + 1))
         more = shown + TILES_SHOWN if len(tiles) > shown else None
         context.update(tiles=tiles[:shown], more_tiles=more)
+    display.show_cart(shift.register_id, bill)
     template = "pos/register/register.html"
     if request.META.get(PARTIAL_HEADER):
         template = "pos/register/_register_body.html"
@@ -527,6 +528,12 @@ def _render_payment(request, shift, bill, form, *, status=200, **extra):
     tendered = sum(_typed_tenders(form).values(), Decimal(0))
     total = bill.priced.total
     cash_due = max(total - (tendered - _typed_tenders(form).get("cash", Decimal(0))), Decimal(0))
+    if momo_request is not None and momo_request.status == MobileMoneyRequest.Status.PENDING:
+        display.show_momo_request(shift.register_id, bill, momo_request)
+    else:
+        display.show_cart(
+            shift.register_id, bill, paid=tendered, change=max(tendered - total, Decimal(0))
+        )
     return render(
         request,
         "pos/register/payment.html",
@@ -703,6 +710,7 @@ def complete(request, shift, cart, form):
         )
     if not sale.replayed:
         cart.finish()
+        display.show_sale(shift.register_id, sale)
         print_on_till(request, sale, shift.register)
     return redirect("pos:receipt", pk=sale.pk)
 
