@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from monitoring.errors import error_response
-from pos import receipts, selectors
+from pos import hooks, receipts, selectors
 from pos.forms import StatementPeriodForm
 from pos.models import (
     Customer,
@@ -89,7 +89,12 @@ def receipt(request, pk: int):
     )
     if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
-    if request.session.get(PRINTED_SALE) == sale.pk:
+    # Another app's part of the receipt (fiscal signing, pos.hooks) may hold the print back.
+    blocks = hooks.blocks_for(sale, width=receipts.paper(request))
+    held = not all(block.printable for block in blocks)
+    if held:
+        is_copy = False
+    elif request.session.get(PRINTED_SALE) == sale.pk:
         # Just printed on the till's printer: shown, not printed again.
         del request.session[PRINTED_SALE]
         is_copy = False
@@ -102,7 +107,9 @@ def receipt(request, pk: int):
         "payments": payments,
         "refunds": selectors.refund_history(sale),
         "is_copy": is_copy,
-        "printer": printing.printer_for(sale.register),
+        "blocks": blocks,
+        "held": held,
+        "printer": None if held else printing.printer_for(sale.register),
         "print_url": reverse("pos:print_receipt", args=[sale.pk]),
     }
     return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
@@ -113,14 +120,12 @@ def receipt(request, pk: int):
 def print_receipt(request, pk: int):
     """Print the receipt (a copy, after the first print) on the sale's till's printer."""
     sale = get_object_or_404(Sale.objects.select_related("register", "shift", "customer"), pk=pk)
-    if not (
-        sale.cashier_id == request.user.pk
-        or request.user.has_perm("pos.view_shift")
-        or sale.shift.is_worked_by(request.user)
-    ):
+    if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
     printer = printing.printer_for(sale.register)
-    if printer is None:
+    if printing.receipt_held(sale, printer):
+        messages.error(request, gettext("This receipt cannot be printed yet."))
+    elif printer is None:
         messages.error(
             request, gettext("This till has no receipt printer: print from the browser.")
         )
@@ -151,7 +156,13 @@ def refund_slip(request, pk: int):
         raise PermissionDenied(gettext("This refund is on another cashier's shift."))
     code = refund.sale.number if refund.sale_id else None
     customer = refund.sale.customer if refund.sale_id else None
-    return _slip(request, "pos/refund_slip.html", {"refund": refund}, code=code, customer=customer)
+    blocks = hooks.blocks_for(refund, width=receipts.paper(request))
+    context = {
+        "refund": refund,
+        "blocks": blocks,
+        "held": not all(block.printable for block in blocks),
+    }
+    return _slip(request, "pos/refund_slip.html", context, code=code, customer=customer)
 
 
 @login_required

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "jobs",
     "accounts",
     "pos",
+    "fiscal",  # RRA EBM fiscal receipts (FISCAL_BACKEND); plugs into pos through pos.hooks
     "monitoring",
 ]
 
@@ -521,6 +522,25 @@ HELD_SALE_RETENTION_DAYS = env_int("HELD_SALE_RETENTION_DAYS", 7)
 SHOP_CLOSING_TIME = env_time("SHOP_CLOSING_TIME", "21:00")
 DAILY_SUMMARY_EMAILS = env_list("DAILY_SUMMARY_EMAILS", [])
 
+# --- Fiscal receipts (RRA EBM 2.1 through a VSDC) ---------------------------------------------
+# fiscal/ and docs/fiscal.md. "none" (default): no fiscal device, nothing changes. "rra-vsdc":
+# every sale and refund is signed through the shop's VSDC (FISCAL_VSDC_URL) by the worker.
+FISCAL_BACKEND = env("FISCAL_BACKEND", "none")
+if FISCAL_BACKEND not in {"none", "rra-vsdc"}:
+    raise ImproperlyConfigured(f"FISCAL_BACKEND must be none or rra-vsdc; got {FISCAL_BACKEND!r}.")
+# The VSDC's base URL (the taxpayer's own VSDC, or RRA's sandbox while testing).
+FISCAL_VSDC_URL = env("FISCAL_VSDC_URL", "")
+# A Fernet key (base64, 32 bytes) that encrypts the device's cmcKey at rest. No default: make one
+# with python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'.
+FISCAL_SECRET_KEY = env("FISCAL_SECRET_KEY", "")
+FISCAL_TIMEOUT_SECONDS = float(env("FISCAL_TIMEOUT_SECONDS", "10"))
+# Back-off after a failed send (unreachable, 5xx): the base, doubled each time, at most 10 min.
+FISCAL_RETRY_BASE_SECONDS = env_int("FISCAL_RETRY_BASE_SECONDS", 5)
+# The item class (RRA's itemClsCd) of a product registered before the classes were synced.
+FISCAL_DEFAULT_ITEM_CLASS = env("FISCAL_DEFAULT_ITEM_CLASS", "5020230100")
+# Alert when a document has waited this long for its signature (the fiscal_unsigned rule).
+FISCAL_ALERT_AFTER_MINUTES = env_int("FISCAL_ALERT_AFTER_MINUTES", 30)
+
 # --- Health and request metrics -----------------------------------------------------------
 # monitoring/health.py and monitoring/metrics.py; README "Health and monitoring".
 
@@ -608,6 +628,11 @@ ALERT_RULES = {
     "worker_down": {"enabled": "worker_down" not in _ALERT_DISABLED},
     # A periodic job's last run failed, or it is late (the nightly checks' drift lands here).
     "job_failing": {"enabled": "job_failing" not in _ALERT_DISABLED},
+    # A sale or refund still unsigned after FISCAL_ALERT_AFTER_MINUTES, or refused by the VSDC.
+    "fiscal_unsigned": {
+        "enabled": "fiscal_unsigned" not in _ALERT_DISABLED,
+        "minutes": FISCAL_ALERT_AFTER_MINUTES,
+    },
 }
 for _rule in _ALERT_DISABLED:
     if _rule not in ALERT_RULES:

@@ -3,9 +3,10 @@
 For each entry, in sequence order: the sequence has no gap, `prev_hash` is the previous entry's
 hash, `hash` is sha256(prev_hash + payload), the columns repeat the payload, and the event
 rebuilt from today's rows (pos.journal.rebuild) gives the same payload. The chain's last entry
-must be its head (entries removed from the end leave the head ahead). Each problem is a `Break`
-naming the entry and what no longer matches; the check reads the journal in chunks, so memory
-stays flat however long the journal is.
+must be its head (entries removed from the end leave the head ahead). Then every event row that
+no entry records (a sale inserted past the services; pos.journal.coverage). Each problem is a
+`Break` naming the entry (or the row) and what no longer matches; the check reads the journal in
+chunks, so memory stays flat however long the journal is.
 """
 
 import bisect
@@ -18,10 +19,10 @@ import orjson
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from pos.journal import closings, rebuild
+from pos.journal import closings, coverage, rebuild
 from pos.journal.canonical import GENESIS, datetime_text, entry_hash
 from pos.journal.totals import Totals
-from pos.models import ChainHead, Closing, JournalEntry
+from pos.models import ChainHead, Closing, JournalEntry, JournalKind
 
 CHUNK = 5000
 ENTRY_COLUMNS = (
@@ -116,15 +117,24 @@ def verify(*, on_chunk: Callable[[int], None] | None = None) -> Report:
                 )
             )
     report.closings = _check_closings(days, report.breaks)
+    report.breaks += [
+        Break(row.chain, None, row.kind, row.reference, row.problem)
+        for row in coverage.missing(days.movements)
+    ]
     return report
 
 
+STOCK_KINDS = {JournalKind.STOCK_ADJUSTMENT, JournalKind.STOCK_COUNT, JournalKind.GOODS_RECEIPT}
+
+
 class _Days:
-    """Per business day, summed while the chains are walked: totals and each chain's head."""
+    """Per business day, summed while the chains are walked: totals and each chain's head; and
+    the ids of the stock movements the stock entries list (back-office movements only)."""
 
     def __init__(self):
         self.totals: dict[str, Totals] = {}
         self.heads: dict[str, dict[str, tuple[int, str]]] = {}
+        self.movements: set[int] = set()
 
     def add(self, day: str, chain: str, seq: int, digest: str, kind: str, data) -> None:
         if day not in self.totals:
@@ -133,6 +143,8 @@ class _Days:
         heads = self.heads[day]
         if seq > heads.get(chain, (0, ""))[0]:
             heads[chain] = (seq, digest)
+        if kind in STOCK_KINDS:
+            self.movements.update(m["id"] for m in data["movements"])
 
 
 def alert_owner(report: Report) -> None:

@@ -719,7 +719,7 @@ def print_on_till(request, sale, register) -> None:
     """The receipt on the till's printer, if it has one (the drawer kicked for cash); a failure
     is told, and the receipt page offers the browser's print."""
     printer = printing.printer_for(register)
-    if printer is None:
+    if printer is None or printing.receipt_held(sale, printer):
         return
     try:
         printing.print_receipt(sale=sale, user=request.user, printer=printer)

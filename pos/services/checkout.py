@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from core.errors import DomainError, NotFound
-from pos import errors
+from pos import errors, hooks
 from pos.journal import events
 from pos.models import (
     MobileMoneyRequest,
@@ -339,7 +339,9 @@ def _complete(
                 "subtotal": str(sale.subtotal),
             },
         )
-    # Last: every line and payment (the change too) exists; the chain's head is the last lock.
+    # Apps plugged into the sale (fiscal signing: its invoice counter and outbox row), in this
+    # transaction; then, last, the journal: the chain's head is the last lock.
+    hooks.run(hooks.sale_recorded, sale, lines, payments)
     journal.append(events.sale_event(sale, lines, payments))
     override = events.price_override_event(sale, lines)
     if override is not None:

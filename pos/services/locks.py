@@ -20,7 +20,8 @@ it, never out of it), and rows of one kind in primary-key order:
     payment lands in a shift that is closing
 11. the day-sum rows (ProductDaySales), by product: checkout's single upsert after the register
 12. sequence rows (invoice numbers, refund numbers): a number is consumed only by the
-    transaction that commits it
+    transaction that commits it; then the fiscal device's invoice counter (fiscal.outbox, run
+    through pos.hooks by checkout and refunds: one UPDATE that locks and increments it)
 13. the journal's chain head, last of all: every service that moves money or stock ends by
     appending its event (pos.services.journal.append locks and advances the head in one
     statement on PostgreSQL), so an event is hashed only once all of its rows exist

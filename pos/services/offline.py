@@ -113,17 +113,18 @@ def sync_sales(*, device: TillDevice, user, sales: list) -> list[SyncResult]:
         raise errors.InvalidOfflineSale(
             gettext("Send a list of at most %(max)s sales.") % {"max": MAX_BATCH}, field="sales"
         )
-    return [_sync_one(device, user, raw) for raw in sales]
+    shifts: dict[int, Shift | None] = {}  # read once per batch
+    return [_sync_one(device, user, raw, shifts) for raw in sales]
 
 
-def _sync_one(device: TillDevice, user, raw) -> SyncResult:
+def _sync_one(device: TillDevice, user, raw, shifts=None) -> SyncResult:
     key = str(raw.get("key", "")) if isinstance(raw, dict) else ""
     try:
         key = str(uuid.UUID(key))
     except ValueError:
         reason = gettext("The sale has no valid key.")
         return SyncResult(key, "refused", reason=reason, code="invalid")
-    known = OfflineSale.objects.filter(key=key).select_related("sale").first()
+    known = OfflineSale.objects.filter(key=key).first()
     if known is not None and known.status != OfflineSale.Status.REFUSED:
         if known.status == OfflineSale.Status.STORED:
             return SyncResult(key, "already_stored", number=known.number)
@@ -131,14 +132,16 @@ def _sync_one(device: TillDevice, user, raw) -> SyncResult:
             key, "refused", number=known.number, reason=known.reason, code="dismissed"
         )
     try:
-        parsed = _parsed(device, raw)
+        parsed = _parsed(device, raw, {} if shifts is None else shifts)
     except DomainError as error:
         return _refuse(device, user, key, raw, known, error, number="")
     try:
-        with transaction.atomic():
-            sale = _store(parsed, user)
-            stored = "already_stored" if getattr(sale, "replayed", False) else "stored"
-            _record(device, user, key, raw, parsed, sale, known)
+        # The sale commits in checkout's own transaction; its record after it. Should the
+        # process die between the two, the retry finds the sale by its key (checkout replays
+        # it) and records it then: nothing is stored twice either way.
+        sale = _store(parsed, user)
+        replayed = getattr(sale, "replayed", False)
+        _record(device, user, key, raw, parsed, sale, known)
     except DomainError as error:
         return _refuse(device, user, key, raw, known, error, number=parsed.number)
     except IntegrityError:
@@ -147,7 +150,7 @@ def _sync_one(device: TillDevice, user, raw) -> SyncResult:
             % {"number": parsed.number}
         )
         return _refuse(device, user, key, raw, known, error, number=parsed.number)
-    return SyncResult(key, stored, number=sale.number)
+    return SyncResult(key, "already_stored" if replayed else "stored", number=sale.number)
 
 
 @dataclass(frozen=True)
@@ -182,18 +185,22 @@ def _record(device, user, key, raw, parsed, sale, known) -> None:
             payload=raw,
         )
         return
-    OfflineSale.objects.get_or_create(
-        key=key,
-        defaults={
-            "device": device,
-            "number": sale.number,
-            "sold_at": parsed.sold_at,
-            "synced_by": user,
-            "payload": raw,
-            "status": OfflineSale.Status.STORED,
-            "sale": sale,
-        },
-    )
+    values = {
+        "device": device,
+        "number": sale.number,
+        "sold_at": parsed.sold_at,
+        "synced_by": user,
+        "payload": raw,
+        "status": OfflineSale.Status.STORED,
+        "sale": sale,
+    }
+    try:
+        # One statement, outside any transaction (checkout's has committed): a push that
+        # replayed the sale (another tab, a retry) may have recorded the key first.
+        OfflineSale.objects.create(key=key, **values)
+    except IntegrityError:
+        if not OfflineSale.objects.filter(key=key).exists():
+            raise
 
 
 def _refuse(device, user, key, raw, known, error: DomainError, *, number: str) -> SyncResult:
@@ -227,7 +234,7 @@ def _reason(error: DomainError) -> str:
     return " ".join(messages)[:1000]
 
 
-def _parsed(device: TillDevice, raw: dict) -> _Parsed:
+def _parsed(device: TillDevice, raw: dict, shifts: dict) -> _Parsed:
     """The sale as checkout takes it, or an `InvalidOfflineSale` saying what is wrong."""
     try:
         n = int(raw.get("number"))
@@ -237,7 +244,10 @@ def _parsed(device: TillDevice, raw: dict) -> _Parsed:
         raise errors.InvalidOfflineSale(
             gettext("Receipt number %(n)s was never reserved for this device.") % {"n": n}
         )
-    shift = Shift.objects.select_related("register").filter(pk=_int(raw.get("shift"))).first()
+    shift_id = _int(raw.get("shift"))
+    if shift_id not in shifts:
+        shifts[shift_id] = Shift.objects.filter(pk=shift_id).first()
+    shift = shifts[shift_id]
     if shift is None or shift.register_id != device.register_id:
         raise errors.InvalidOfflineSale(gettext("The sale names no shift of this till."))
     sold_at = _sold_at(raw.get("sold_at"))

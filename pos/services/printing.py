@@ -9,6 +9,7 @@ bytes are sent first and the print is recorded after (a receipt's print count an
 journal entry), so a printer that hangs for its timeout never holds up the till's sales.
 """
 
+from pos import hooks
 from pos.models import Payment, ReceiptPrinter, Refund, Register, Sale, Shift, ShopSettings, Tender
 from pos.printing import escpos_documents
 from pos.printing.network import PrinterError, send
@@ -22,6 +23,12 @@ def printer_for(register: Register | None) -> ReceiptPrinter | None:
     if register is None or register.receipt_printer_id is None:
         return None
     return ReceiptPrinter.objects.filter(pk=register.receipt_printer_id, is_active=True).first()
+
+
+def receipt_held(sale: Sale, printer: ReceiptPrinter | None) -> bool:
+    """Another app's part of the receipt (fiscal signing, pos.hooks) holds its print back."""
+    width = printer.width if printer is not None else "80"
+    return not all(block.printable for block in hooks.blocks_for(sale, width=width))
 
 
 def _takes_cash(payments) -> bool:

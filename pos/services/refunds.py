@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from core.errors import NotFound
-from pos import errors
+from pos import errors, hooks
 from pos.journal import events
 from pos.models import (
     Invoice,
@@ -420,6 +420,7 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         user=user,
         allow_negative=True,  # stock only comes back
     )
+    hooks.run(hooks.refund_recorded, refund, refund_lines)  # fiscal signing's outbox row
     journal.append(events.refund_event(refund, locked_shift.register_id, refund_lines, payments))
     return refund
 

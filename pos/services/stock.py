@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound, PermissionDenied
+from pos import hooks
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
 from pos.models import (
     JournalKind,
@@ -29,6 +30,9 @@ from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 
 logger = logging.getLogger(__name__)
+
+# Movements reported with their sale or refund (pos.hooks.stock_moved gets the others).
+_REPORTED_WITH_DOCUMENT = {MovementKind.SALE, MovementKind.REFUND}
 
 # Kinds a manager may use for a manual adjustment.
 ADJUSTMENT_KINDS = {
@@ -151,6 +155,9 @@ def apply_movements(
             raise InsufficientStock.for_shortages(short)
         StockMovement.objects.bulk_create(movements)
         _write_stock(products)
+        reported = [m for m in movements if m.kind not in _REPORTED_WITH_DOCUMENT]
+        if reported:  # a sale's or refund's stock goes with it (pos.hooks)
+            hooks.run(hooks.stock_moved, reported)
         crossed = [
             (pk, p.stock_on_hand, p.reorder_level)
             for pk, p in products.items()

@@ -1,8 +1,9 @@
 """The house rules that an import graph cannot see, checked on the source (ast) and on the admin.
 
 1. The shop's row locks are taken by its services only: `select_for_update` appears nowhere in
-   pos, monitoring, core or vevurn outside pos/services/ (where pos/services/locks.py holds the
-   helpers and the lock order). accounts and jobs lock their own rows in their own modules.
+   pos, monitoring, core, vevurn or fiscal outside pos/services/ (where pos/services/locks.py
+   holds the helpers and the lock order). accounts and jobs lock their own rows in their own
+   modules; fiscal takes none (its counters move by single UPDATE statements).
 2. Product, Customer, Register and Invoice rows hold counters (stock, balances, receipt numbers,
    amounts paid) that only their services write. Outside pos/services/:
    - a module that imports one of those models calls no `.save()` without `update_fields`
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "vevurn", "accounts", "pos", "monitoring", "jobs")
-LOCK_SCOPE = ("core", "vevurn", "pos", "monitoring")
+PACKAGES = ("core", "vevurn", "accounts", "pos", "monitoring", "jobs", "fiscal")
+# fiscal takes no row lock at all: its counters move by single UPDATE statements.
+LOCK_SCOPE = ("core", "vevurn", "pos", "monitoring", "fiscal")
 SERVICES = Path("pos/services")
 COUNTER_MODELS = {"Product", "Customer", "Register", "Invoice"}
 

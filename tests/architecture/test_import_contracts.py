@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "vevurn", "accounts", "pos", "monitoring", "jobs")
+PACKAGES = ("core", "vevurn", "accounts", "pos", "monitoring", "jobs", "fiscal")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -48,6 +48,7 @@ def project_copy(tmp_path_factory) -> Path:
         ("models-below-services", "pos/models/customers.py", "import pos.services.customers"),
         ("jobs-knows-no-shop", "jobs/schedule.py", "import monitoring.alerts"),
         ("core-at-the-bottom", "core/errors.py", "import vevurn.settings"),
+        ("shop-knows-no-fiscal", "pos/services/checkout.py", "import fiscal.outbox"),
         ("monitoring-one-direction", "monitoring/metrics.py", "import monitoring.alerts"),
     ],
 )

@@ -103,6 +103,9 @@ def test_three_sales_offline_a_reload_offline_then_each_stored_once(browser, liv
     prepared_for_offline(page)
 
     context.set_offline(True)
+    banner = page.locator("[data-offline-banner]")
+    banner.wait_for()  # the online till says so, and offers the offline till
+    assert "The server cannot be reached" in banner.inner_text()
     page.goto("/register/")  # the server cannot be reached: the offline till opens
     page.get_by_role("heading", name="Sale (offline)").wait_for()
     page.locator("[data-prices-as-of]").filter(has_text="Prices as of").wait_for()
@@ -112,6 +115,9 @@ def test_three_sales_offline_a_reload_offline_then_each_stored_once(browser, liv
     assert numbers == ["R1-T1-000001", "R1-T1-000002", "R1-T1-000003"]
     page.get_by_text("Sales waiting to be sent: 3").wait_for()
     shot(page, "offline-till")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "offline-till-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.reload()  # still offline: the till opens from the service worker's cache
     page.get_by_role("heading", name="Sale (offline)").wait_for()

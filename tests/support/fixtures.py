@@ -25,3 +25,33 @@ def momo_simulator(settings):
     yield simulator
     simulator.stop()
     clear_token_cache()
+
+
+@pytest.fixture
+def vsdc(settings):
+    """A running VSDC simulator on 127.0.0.1 with FISCAL_BACKEND=rra-vsdc pointing at it, a
+    fresh FISCAL_SECRET_KEY and a short timeout (a slow VSDC times out quickly)."""
+    from cryptography.fernet import Fernet
+
+    from tests.support.vsdc_simulator import VsdcSimulator
+
+    simulator = VsdcSimulator().start()
+    settings.FISCAL_BACKEND = "rra-vsdc"
+    settings.FISCAL_VSDC_URL = simulator.base_url
+    settings.FISCAL_SECRET_KEY = Fernet.generate_key().decode()
+    settings.FISCAL_TIMEOUT_SECONDS = 0.5
+    settings.FISCAL_RETRY_BASE_SECONDS = 5
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def fiscal_device(vsdc, db):
+    """The shop's VSDC device, initialised and its code tables synced."""
+    from fiscal import device
+
+    initialised = device.initialise_device(
+        tin=vsdc.tin, branch_id="00", serial_number="VSDC-TEST-0001"
+    )
+    device.sync_codes(initialised)
+    return initialised

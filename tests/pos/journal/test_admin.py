@@ -58,3 +58,27 @@ def test_a_cashier_cannot_reach_the_check(client, cashier):
     client.login(username=cashier.username, password=PASSWORD)
 
     assert client.get(URL).status_code in (302, 403)
+
+
+def test_the_check_page_names_a_sale_inserted_without_an_entry(
+    manager_client, sell, product, raw_sql
+):
+    import uuid
+
+    from pos.models import Sale
+
+    sale = sell((product, 1))
+    columns = [f.column for f in Sale._meta.concrete_fields if not f.primary_key]
+    picked = ", ".join("%s" if c in ("number", "idempotency_key") else c for c in columns)
+    raw_sql(
+        f"INSERT INTO pos_sale ({', '.join(columns)}) SELECT {picked} FROM pos_sale "  # noqa: S608
+        "WHERE id = %s",
+        ["R1-999999", uuid.uuid4().hex, sale.pk],
+    )
+    copied = Sale.objects.get(number="R1-999999")
+
+    page = manager_client.post(URL).content.decode()
+
+    assert "1 break found" in page
+    assert f"pos.sale:{copied.pk}" in page
+    assert "no journal entry records this sale" in page

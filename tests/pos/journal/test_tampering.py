@@ -121,16 +121,22 @@ def test_a_deleted_entry_is_named_by_the_gap(three_sales, raw_sql):
     assert [(p.seq, p.problem) for p in problems] == [
         (4, "entries 3 to 3 are missing"),
         (4, "its previous hash is not the hash of the entry before it"),
+        (None, "no journal entry records this sale"),  # and which event it recorded
     ]
+    assert problems[-1].reference == f"pos.sale:{three_sales[1].pk}"
 
 
 def test_the_last_entry_deleted_leaves_the_head_ahead(three_sales, raw_sql):
     raw_sql("DELETE FROM pos_journalentry WHERE id = %s", [entry_of(three_sales[2]).pk])
 
-    problem = only_break(verify())
+    problem, unrecorded = verify().breaks
 
     assert problem.seq == 3
     assert "its head is entry 4" in problem.problem
+    assert (unrecorded.reference, unrecorded.problem) == (
+        f"pos.sale:{three_sales[2].pk}",
+        "no journal entry records this sale",
+    )
 
 
 def test_an_entry_moved_to_another_day_is_named(three_sales, raw_sql):

@@ -119,6 +119,25 @@ def test_the_server_dying_after_commit_before_answering_stores_nothing_twice(
     assert product.stock_on_hand == 6
 
 
+def test_dying_between_the_sale_and_its_record_the_retry_records_it_once(
+    till, product, monkeypatch
+):
+    from pos.services import offline
+
+    sale = a_sale(till, 1, (product, 1, 12000))
+    monkeypatch.setattr(offline, "_record", lambda *a, **k: (_ for _ in ()).throw(SystemExit))
+    with pytest.raises(SystemExit):
+        offline.sync_sales(
+            device=TillDevice.objects.get(), user=till["shift"].cashier, sales=[sale]
+        )
+    monkeypatch.undo()
+    assert Sale.objects.count() == 1 and not OfflineSale.objects.exists()
+    assert sync(till, sale)[0]["status"] == "already_stored"
+    assert OfflineSale.objects.get().sale == Sale.objects.get()
+    assert sync(till, sale)[0]["status"] == "already_stored"
+    assert Sale.objects.count() == 1
+
+
 def test_a_batch_with_one_invalid_sale_stores_the_others_and_lists_the_reason(
     till, product, manager
 ):

@@ -1,0 +1,253 @@
+"""The fiscal device in the admin: initialise it, sync its code tables, register items, and the
+"needs attention" list of documents the VSDC refused, with Resend."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from fiscal import device as devices
+from fiscal import sending
+from fiscal.client import VsdcError
+from fiscal.models import Code, Device, Item, ItemClass, OutboxItem, Signature
+from fiscal.secrets import SecretKeyMissing
+
+
+class DeviceForm(forms.ModelForm):
+    class Meta:
+        model = Device
+        fields = ["tin", "branch_id", "serial_number"]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    """Adding a device initialises it with RRA (selectInitInfo); its answers are read only."""
+
+    form = DeviceForm
+    list_display = ["__str__", "tin", "branch_id", "mrc", "is_active", "initialised_at"]
+    readonly_fields = [
+        "device_id",
+        "sdc_id",
+        "mrc",
+        "is_active",
+        "initialised_at",
+        "codes_synced_at",
+        "last_invoice_number",
+        "last_item_sequence",
+    ]
+    actions = ["initialise", "sync_codes", "register_items"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:  # what RRA knows the device by is not edited after
+            return ["tin", "branch_id", "serial_number", *self.readonly_fields]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        try:
+            saved = devices.initialise_device(
+                tin=obj.tin, branch_id=obj.branch_id, serial_number=obj.serial_number
+            )
+        except (VsdcError, SecretKeyMissing) as error:
+            self.message_user(
+                request,
+                gettext("The device was not initialised: %(error)s") % {"error": error},
+                messages.ERROR,
+            )
+            obj.pk = None
+            return
+        obj.pk = saved.pk
+        self.message_user(
+            request,
+            gettext("Device %(sdc)s initialised, MRC %(mrc)s.")
+            % {"sdc": saved.sdc_id, "mrc": saved.mrc},
+            messages.SUCCESS,
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return self.response_post_save_add(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _run(self, request, work, done: str):
+        try:
+            result = work()
+        except (VsdcError, SecretKeyMissing, devices.DeviceNotReady) as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(request, done % {"result": result}, messages.SUCCESS)
+
+    @admin.action(description=_("Initialise again with RRA"), permissions=["change"])
+    def initialise(self, request, queryset):
+        for device in queryset:
+            self._run(
+                request,
+                lambda d=device: devices.initialise_device(
+                    tin=d.tin, branch_id=d.branch_id, serial_number=d.serial_number
+                ),
+                gettext("Initialised: %(result)s."),
+            )
+
+    @admin.action(description=_("Sync the code tables"), permissions=["change"])
+    def sync_codes(self, request, queryset):
+        self._run(request, devices.sync_codes, gettext("%(result)s codes kept."))
+
+    @admin.action(description=_("Register new and changed products"), permissions=["change"])
+    def register_items(self, request, queryset):
+        self._run(request, devices.register_due_items, gettext("Items: %(result)s."))
+
+
+@admin.register(Code)
+class CodeAdmin(admin.ModelAdmin):
+    list_display = ["class_code", "class_name", "code", "name", "value"]
+    list_filter = ["class_name"]
+    search_fields = ["code", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ItemClass)
+class ItemClassAdmin(CodeAdmin):
+    list_display = ["code", "name", "tax_type"]
+    list_filter = ["tax_type"]
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    """A product's codes at RRA. A change is registered again by the next job run."""
+
+    list_display = ["item_code", "product", "tax_type", "item_class_code", "registered_at", "error"]
+    list_filter = ["tax_type"]
+    search_fields = ["item_code", "product__name", "product__sku"]
+    fields = [
+        "product",
+        "item_code",
+        "item_class_code",
+        "tax_type",
+        "packaging_unit",
+        "quantity_unit",
+        "registered_at",
+        "error",
+    ]
+    readonly_fields = ["product", "item_code", "registered_at", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        Item.objects.filter(pk=obj.pk).update(
+            item_class_code=obj.item_class_code,
+            tax_type=obj.tax_type,
+            packaging_unit=obj.packaging_unit,
+            quantity_unit=obj.quantity_unit,
+            registered_at=None,
+        )
+
+
+class SignatureInline(admin.StackedInline):
+    model = Signature
+    can_delete = False
+    extra = 0
+    readonly_fields = [
+        "receipt_type",
+        "receipt_number",
+        "total_receipt_number",
+        "internal_data",
+        "receipt_signature",
+        "sdc_date",
+        "sdc_id",
+        "mrc",
+        "received_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(admin.ModelAdmin):
+    """The fiscal outbox. Filter "Needs attention" for what the VSDC refused: fix the data (the
+    customer's TIN, the product's fiscal item) and Resend; it keeps its invoice number."""
+
+    list_display = [
+        "invoice_number",
+        "kind",
+        "document",
+        "status",
+        "attempts",
+        "result_code",
+        "error",
+        "created_at",
+        "prints",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["sale__number", "refund__number", "invoice_number"]
+    ordering = ["-pk"]
+    actions = ["resend"]
+    inlines = [SignatureInline]
+    readonly_fields = [
+        "device",
+        "kind",
+        "invoice_number",
+        "sale",
+        "refund",
+        "refund_reason_code",
+        "status",
+        "created_at",
+        "attempts",
+        "first_attempt_at",
+        "last_attempt_at",
+        "next_attempt_at",
+        "result_code",
+        "error",
+        "prints",
+        "payload",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method == "GET" and super().has_change_permission(request, obj)
+
+    @admin.display(description=_("document"))
+    def document(self, obj):
+        return obj.sale or obj.refund or ", ".join(map(str, obj.movement_ids))
+
+    @admin.action(description=_("Resend to the VSDC"), permissions=["resend"])
+    def resend(self, request, queryset):
+        items = list(queryset.filter(status=OutboxItem.Status.NEEDS_ATTENTION))
+        for item in items:
+            sending.resend(item, user=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d document queued to send again.",
+                "%(count)d documents queued to send again.",
+                len(items),
+            )
+            % {"count": len(items)},
+            messages.SUCCESS,
+        )
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("fiscal.change_outboxitem")

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FiscalConfig(AppConfig):
+    name = "fiscal"
+    verbose_name = _("Fiscal receipts (RRA EBM)")
+
+    def ready(self):
+        # pos never imports fiscal: fiscal plugs into pos's hooks and into monitoring.
+        from fiscal import monitoring, outbox, receipts
+        from pos import hooks
+
+        hooks.register(hooks.sale_recorded, outbox.enqueue_sale)
+        hooks.register(hooks.refund_recorded, outbox.enqueue_refund)
+        hooks.register(hooks.stock_moved, outbox.enqueue_stock)
+        hooks.register(hooks.receipt_blocks, receipts.receipt_block)
+        monitoring.register()

@@ -1,0 +1,226 @@
+"""The fiscal device (a VSDC), its code tables, the items registered with it, the outbox of
+documents to sign and the signatures received.
+
+- `Device.last_invoice_number` is the gap-free invoice counter (`invcNo`): taken in the sale's
+  (or refund's) own transaction by one UPDATE (fiscal.outbox.enqueue_*), consumed only if that
+  transaction commits.
+- `OutboxItem` rows are sent per device in primary-key order, one request in flight (the
+  device's lease, fiscal.sending).
+- A `Signature` is written once, when the VSDC answers, and never changed or deleted
+  (append-only here and, on PostgreSQL, by trigger).
+"""
+
+import pgtrigger
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pos.models.journal import AppendOnlyModel
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class Device(models.Model):
+    """A VSDC device, initialised with RRA (selectInitInfo). One is active: the branch's."""
+
+    tin = models.CharField(_("TIN"), max_length=9)
+    branch_id = models.CharField(_("branch id"), max_length=2, default="00")  # bhfId
+    serial_number = models.CharField(_("device serial number"), max_length=100)  # dvcSrlNo
+    device_id = models.CharField(_("device id"), max_length=100, blank=True)  # dvcId
+    sdc_id = models.CharField(_("SDC ID"), max_length=20, blank=True)
+    mrc = models.CharField(_("MRC"), max_length=20, blank=True)
+    # cmcKey, encrypted with FISCAL_SECRET_KEY (fiscal.secrets); never shown.
+    cmc_key_encrypted = models.TextField(blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    initialised_at = models.DateTimeField(_("initialised at"), null=True, blank=True)
+    codes_synced_at = models.DateTimeField(_("code tables synced at"), null=True, blank=True)
+    # Our gap-free invoice counter (invcNo), started at the VSDC's lastSaleInvcNo.
+    last_invoice_number = models.PositiveBigIntegerField(default=0, editable=False)
+    # The last 7-digit sequence used in an item code (itemCd).
+    last_item_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # One request in flight: the sender holding the device until `sending_until`.
+    sending_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sender = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("fiscal device")
+        verbose_name_plural = _("fiscal devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_fiscal_device"
+            )
+        ]
+
+    def __str__(self):
+        return self.sdc_id or f"{self.tin}/{self.branch_id}/{self.serial_number}"
+
+    @property
+    def is_initialised(self) -> bool:
+        return bool(self.initialised_at and self.sdc_id and self.mrc)
+
+
+class Code(models.Model):
+    """One entry of RRA's code tables (selectCodes): class (cdCls) and code (cd)."""
+
+    class_code = models.CharField(_("code class"), max_length=5)
+    class_name = models.CharField(_("class name"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    value = models.CharField(_("value"), max_length=100, blank=True)  # e.g. a tax rate
+    is_used = models.BooleanField(_("used"), default=True)
+
+    class Meta:
+        verbose_name = _("fiscal code")
+        verbose_name_plural = _("fiscal codes")
+        ordering = ["class_code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["class_code", "code"], name="one_fiscal_code")
+        ]
+
+    def __str__(self):
+        return f"{self.class_code}/{self.code} {self.name}"
+
+
+class ItemClass(models.Model):
+    """RRA's item classification (selectItemsClass)."""
+
+    code = models.CharField(_("item class code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    level = models.PositiveSmallIntegerField(default=1)
+    tax_type = models.CharField(_("tax type"), max_length=5, blank=True)
+
+    class Meta:
+        verbose_name = _("item class")
+        verbose_name_plural = _("item classes")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Item(models.Model):
+    """A product as registered with the VSDC (saveItems): its unique item code and codes."""
+
+    product = models.OneToOneField(
+        "pos.Product", on_delete=models.PROTECT, related_name="fiscal_item"
+    )
+    item_code = models.CharField(_("item code"), max_length=20, unique=True)  # itemCd
+    item_class_code = models.CharField(_("item class code"), max_length=10)
+    item_type = models.CharField(_("product type"), max_length=1, default="2")  # finished
+    origin_country = models.CharField(_("origin country"), max_length=2, default="RW")
+    packaging_unit = models.CharField(_("packaging unit"), max_length=5, default="NT")
+    quantity_unit = models.CharField(_("quantity unit"), max_length=5, default="U")
+    tax_type = models.CharField(_("tax type"), max_length=1, default="B")
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    # What was sent last time: a change of name, price or codes sends it again.
+    registered_fingerprint = models.CharField(max_length=64, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("fiscal item")
+        verbose_name_plural = _("fiscal items")
+
+    def __str__(self):
+        return self.item_code
+
+
+class OutboxItem(models.Model):
+    """One document to send to the VSDC, in the device's FIFO order (by pk)."""
+
+    class Kind(models.TextChoices):
+        SALE = "sale", _("Sale")
+        REFUND = "refund", _("Refund")
+        STOCK = "stock", _("Stock movement")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")  # not sent yet, or to send again (back-off)
+        SIGNED = "signed", _("Signed")  # done: the answer is stored
+        NEEDS_ATTENTION = "attention", _("Needs attention")  # refused (8xx/9xx): fix, resend
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="outbox")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    invoice_number = models.PositiveBigIntegerField(null=True, blank=True)  # invcNo
+    sale = models.ForeignKey(
+        "pos.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="fiscal_items"
+    )
+    refund = models.ForeignKey(
+        "pos.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="fiscal_items"
+    )
+    # Stock movements reported (the ids of pos.StockMovement rows) and their RRA type code.
+    movement_ids = models.JSONField(default=list, blank=True)
+    stock_type_code = models.CharField(max_length=2, blank=True)  # sarTyCd
+    refund_reason_code = models.CharField(max_length=2, blank=True)  # rfdRsnCd
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The request body, built once before the first send and sent unchanged ever after.
+    payload = models.JSONField(null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    result_code = models.CharField(max_length=3, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    resent_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Prints from the stored signature: the first is the original (NS/NR), every later one a
+    # copy (CS/CR); the VSDC is never called for them.
+    prints = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("fiscal outbox item")
+        verbose_name_plural = _("fiscal outbox")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "invoice_number"],
+                condition=Q(invoice_number__isnull=False),
+                name="one_invoice_number_per_device",
+            ),
+            models.UniqueConstraint(
+                fields=["sale"],
+                condition=Q(kind="sale"),
+                name="one_fiscal_item_per_sale",
+            ),
+            models.UniqueConstraint(
+                fields=["refund"],
+                condition=Q(refund__isnull=False),
+                name="one_fiscal_item_per_refund",
+            ),
+        ]
+        indexes = [models.Index(fields=["device", "status", "id"], name="fiscal_outbox_queue_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.invoice_number or self.pk}"
+
+
+class Signature(AppendOnlyModel):
+    """The VSDC's answer for one signed document: written once, never changed."""
+
+    item = models.OneToOneField(OutboxItem, on_delete=models.PROTECT, related_name="signature")
+    receipt_type = models.CharField(max_length=1)  # S or R
+    receipt_number = models.PositiveBigIntegerField()  # rcptNo: this type's counter
+    total_receipt_number = models.PositiveBigIntegerField()  # totRcptNo: all types
+    internal_data = models.CharField(max_length=64)  # intrlData
+    receipt_signature = models.CharField(max_length=64)  # rcptSign
+    sdc_date = models.DateTimeField()  # vsdcRcptPbctDate
+    sdc_id = models.CharField(max_length=20)
+    mrc = models.CharField(max_length=20)
+    received_at = models.DateTimeField(default=timezone.now)
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("fiscal signature")
+        verbose_name_plural = _("fiscal signatures")
+        triggers = [
+            pgtrigger.Protect(
+                name="fiscal_signature_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.Before,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.receipt_number}/{self.total_receipt_number}"

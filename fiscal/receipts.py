@@ -1,0 +1,157 @@
+"""The fiscal part of a printed receipt (registered with pos.hooks.receipt_blocks).
+
+Per RRA's layout: the label (NS normal sale, NR normal refund, CS/CR their copies), totals per
+tax rate, the item count, then the SDC block in order: SDC date and time, SDC ID, `A/B` and the
+label (A = this receipt type's counter, B = the total counter), internal data and receipt
+signature in groups of 4 separated by dashes, the QR code, the receipt (invoice) number, date,
+MRC, and the CIS's software version.
+
+An unsigned document gives a block that is not printable: the till shows "fiscal pending" (or
+what the VSDC refused) and offers the print once it is signed. Each printable block counts one
+print: the first after signing is the original, every later one a copy, printed from the stored
+signature; the VSDC is never called for a copy.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import segno
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from fiscal.models import OutboxItem, Signature
+
+ORIGINAL = {"S": "NS", "R": "NR"}
+COPY = {"S": "CS", "R": "CR"}
+TEMPLATE = "fiscal/receipt_block.html"
+
+
+@dataclass(frozen=True)
+class TaxTotal:
+    label: str  # A-EX, B-18%
+    taxable: Decimal
+    tax: Decimal
+
+
+def grouped(text: str, size: int = 4) -> str:
+    """ABCDEFGH -> ABCD-EFGH"""
+    return "-".join(text[i : i + size] for i in range(0, len(text), size))
+
+
+def qr_content(signature: Signature) -> str:
+    """ddmmyyyy#hhmmss#sdcId#sdcReceiptNumber#internalData#receiptSignature"""
+    at = timezone.localtime(signature.sdc_date)
+    return "#".join(
+        [
+            at.strftime("%d%m%Y"),
+            at.strftime("%H%M%S"),
+            signature.sdc_id,
+            f"{signature.receipt_number}/{signature.total_receipt_number}",
+            signature.internal_data,
+            signature.receipt_signature,
+        ]
+    )
+
+
+def qr_svg(content: str, *, width: str = "80") -> str:
+    qr = segno.make(content, error="m", micro=False)
+    return mark_safe(qr.svg_inline(scale=2 if width == "58" else 3, border=2))  # noqa: S308 - segno's SVG
+
+
+def tax_totals(payload: dict) -> list[TaxTotal]:
+    """A-EX and B-18% always, C and D when used."""
+    totals = []
+    for code in ("A", "B", "C", "D"):
+        taxable = Decimal(str(payload.get(f"taxblAmt{code}") or 0))
+        tax = Decimal(str(payload.get(f"taxAmt{code}") or 0))
+        rate = Decimal(str(payload.get(f"taxRt{code}") or 0))
+        if code in ("A", "B") or taxable:
+            label = f"{code}-EX" if code == "A" else f"{code}-{rate.normalize():f}%"
+            totals.append(TaxTotal(label, taxable, tax))
+    return totals
+
+
+def _item_for(document) -> OutboxItem | None:
+    from pos.models import Refund, Sale
+
+    if isinstance(document, Sale):
+        found = OutboxItem.objects.filter(kind=OutboxItem.Kind.SALE, sale=document)
+    elif isinstance(document, Refund):
+        found = OutboxItem.objects.filter(kind=OutboxItem.Kind.REFUND, refund=document)
+    else:
+        return None
+    return found.select_related("signature", "device").first()
+
+
+def signature_of(item: OutboxItem) -> Signature | None:
+    try:
+        return item.signature
+    except Signature.DoesNotExist:
+        return None
+
+
+def count_print(item: OutboxItem) -> int:
+    """Count one print of a signed document; returns the prints before it (0: the original)."""
+    OutboxItem.objects.filter(pk=item.pk).update(prints=F("prints") + 1)
+    return OutboxItem.objects.values_list("prints", flat=True).get(pk=item.pk) - 1
+
+
+def block_context(item: OutboxItem, signature: Signature, *, copy: bool, width: str) -> dict:
+    payload = item.payload or {}
+    kind = signature.receipt_type
+    label = COPY[kind] if copy else ORIGINAL[kind]
+    content = qr_content(signature)
+    return {
+        "label": label,
+        "is_copy": copy,
+        "is_refund": kind == "R",
+        "tax_totals": tax_totals(payload),
+        "total": Decimal(str(payload.get("totAmt") or 0)),
+        "total_tax": Decimal(str(payload.get("totTaxAmt") or 0)),
+        "item_count": payload.get("totItemCnt") or 0,
+        "sdc_date": timezone.localtime(signature.sdc_date),
+        "sdc_id": signature.sdc_id,
+        "counters": f"{signature.receipt_number}/{signature.total_receipt_number} {label}",
+        "internal_data": grouped(signature.internal_data),
+        "receipt_signature": grouped(signature.receipt_signature),
+        "qr": qr_svg(content, width=width),
+        "qr_content": content,
+        "invoice_number": item.invoice_number,
+        "mrc": signature.mrc,
+        "software_version": settings.APP_VERSION,
+        "original_invoice_number": payload.get("orgInvcNo") or 0,
+        "refund_reason_code": payload.get("rfdRsnCd") or "",
+    }
+
+
+def receipt_block(document, *, width: str = "80"):
+    """The block for one print of `document` (a sale or a refund); None when it has no fiscal
+    record (FISCAL_BACKEND=none, or a document from before the device)."""
+    from pos.hooks import ReceiptBlock
+
+    if settings.FISCAL_BACKEND == "none":
+        return None
+    item = _item_for(document)
+    if item is None:
+        return None
+    signature = signature_of(item)
+    if signature is None:
+        attention = item.status == OutboxItem.Status.NEEDS_ATTENTION
+        return ReceiptBlock(
+            TEMPLATE,
+            {
+                "pending": True,
+                "attention": attention,
+                "error": item.error,
+                "message": _("Refused by the VSDC: a manager must fix and resend it.")
+                if attention
+                else _("Fiscal pending: the receipt prints once the VSDC has signed it."),
+            },
+            printable=False,
+        )
+    copies_before = count_print(item)
+    context = block_context(item, signature, copy=copies_before > 0, width=width)
+    return ReceiptBlock(TEMPLATE, context, printable=True, label=context["label"])

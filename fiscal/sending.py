@@ -1,0 +1,406 @@
+"""Draining the fiscal outbox: per device, in FIFO order, one request in flight.
+
+A sender first takes the device's lease (one UPDATE that succeeds for one sender only; it ends
+by itself after `LEASE_SECONDS`, so a killed worker's lease passes to the next). Then, for the
+oldest pending item:
+
+1. its request body is built once and stored before the first send; every resend sends exactly
+   that body (same invoice number), so the VSDC can recognise it (994);
+2. the attempt is counted and committed, then the VSDC is called with no transaction open;
+3. the answer is written in a short transaction: the signature (once: `Signature` is
+   append-only), or the error.
+
+Outcomes: signed (`000`); `994` duplicate: the VSDC's stored data is taken as the signature,
+never a second signing; unreachable, slow, 5xx, `894` or `99x`: the item stays pending with a
+back-off and the device's queue waits behind it (order matters to RRA); `8xx`/`9xx`: the item
+stops ("needs attention"), the queue goes on, and a manager fixes the data and resends it.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fiscal import device as devices
+from fiscal import documents
+from fiscal.client import (
+    SAVE_SALES,
+    SAVE_STOCK_ITEMS,
+    VsdcDuplicate,
+    VsdcRejected,
+    VsdcUnavailable,
+)
+from fiscal.models import Device, Item, OutboxItem, Signature
+from pos.models import Payment, Product, RefundLine, SaleLine, ShopSettings, StockMovement
+
+logger = logging.getLogger("vevurn.fiscal")
+
+LEASE_SECONDS = 120
+MAX_BACKOFF_SECONDS = 600
+MAX_PER_RUN = 500
+
+
+@dataclass(frozen=True)
+class Line:
+    item_code: str
+    item_class_code: str
+    name: str
+    barcode: str
+    packaging_unit: str
+    quantity_unit: str
+    qty: Decimal
+    price: Decimal
+    discount: Decimal
+    tax_type: str
+
+
+@dataclass(frozen=True)
+class FiscalDocument:
+    tin: str
+    branch_id: str
+    invoice_number: int
+    original_invoice_number: int
+    receipt_type: str
+    payment_type: str
+    refund_reason_code: str
+    customer_tin: str
+    customer_name: str
+    customer_phone: str
+    purchase_code: str
+    at: datetime
+    user_id: str
+    user_name: str
+    shop_name: str
+    shop_address: str
+    top_message: str
+    bottom_message: str
+    lines: list[Line]
+
+
+def backoff(attempts: int) -> timedelta:
+    seconds = settings.FISCAL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, MAX_BACKOFF_SECONDS))
+
+
+# --- building the body -------------------------------------------------------------------------
+
+
+def _line(item: Item, *, name, barcode, qty, price, discount) -> Line:
+    return Line(
+        item.item_code,
+        item.item_class_code,
+        name,
+        barcode or "",
+        item.packaging_unit,
+        item.quantity_unit,
+        qty,
+        price,
+        discount,
+        item.tax_type,
+    )
+
+
+def _sale_lines(sale, items) -> list[Line]:
+    lines = []
+    for line in SaleLine.objects.filter(sale=sale).select_related("product").order_by("pk"):
+        # Sold in a unit (a carton): the quantity is the units and the price each unit's.
+        qty = line.unit_quantity if line.unit_quantity is not None else line.quantity
+        price = line.unit_price
+        lines.append(
+            _line(
+                items[line.product_id],
+                name=line.product_name,
+                barcode=line.product.barcode,
+                qty=qty,
+                price=price,
+                discount=line.line_discount + line.order_discount,
+            )
+        )
+    return lines
+
+
+def _refund_lines(refund, items) -> list[Line]:
+    lines = []
+    for line in RefundLine.objects.filter(refund=refund).select_related("product").order_by("pk"):
+        lines.append(
+            _line(
+                items[line.product_id],
+                name=line.product.name,
+                barcode=line.product.barcode,
+                qty=line.quantity,
+                price=line.unit_price,
+                discount=line.unit_price * line.quantity - line.total,
+            )
+        )
+    return lines
+
+
+def _document(item: OutboxItem, device: Device) -> FiscalDocument:
+    shop = ShopSettings.load()
+    if item.kind == OutboxItem.Kind.SALE:
+        source, original = item.sale, 0
+        line_products = SaleLine.objects.filter(sale=source).values_list("product", flat=True)
+        payments = Payment.objects.filter(sale=source, is_change=False)
+        receipt_type, user = "S", source.cashier
+    else:
+        source = item.refund
+        original = (
+            OutboxItem.objects.filter(kind=OutboxItem.Kind.SALE, sale_id=source.sale_id)
+            .values_list("invoice_number", flat=True)
+            .first()
+            or 0
+        )
+        line_products = RefundLine.objects.filter(refund=source).values_list("product", flat=True)
+        payments = Payment.objects.filter(refund=source)
+        receipt_type, user = "R", source.created_by
+    products = list(Product.objects.filter(pk__in=set(line_products)))
+    items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
+    unregistered = [p for p in products if p.pk not in items or not items[p.pk].registered_at]
+    if unregistered:
+        devices.register_products(unregistered, device)
+        items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
+    sale = source if item.kind == OutboxItem.Kind.SALE else source.sale
+    customer = sale.customer if sale is not None else None
+    lines = (
+        _sale_lines(source, items)
+        if item.kind == OutboxItem.Kind.SALE
+        else _refund_lines(source, items)
+    )
+    return FiscalDocument(
+        tin=device.tin,
+        branch_id=device.branch_id,
+        invoice_number=item.invoice_number,
+        original_invoice_number=original,
+        receipt_type=receipt_type,
+        payment_type=documents.payment_type((p.tender, abs(p.amount)) for p in payments),
+        refund_reason_code=item.refund_reason_code,
+        customer_tin=(customer.tin if customer else "")[:9],
+        customer_name=(customer.name if customer else "")[:60],
+        customer_phone=(customer.phone if customer else "") or "",
+        purchase_code="",
+        at=source.created_at,
+        user_id=user.get_username()[:20],
+        user_name=(user.get_full_name() or user.get_username())[:60],
+        shop_name=shop.name[:20],
+        shop_address=shop.address[:200],
+        top_message=(shop.receipt_header or "")[:200],
+        bottom_message=(shop.receipt_footer or "")[:200],
+        lines=lines,
+    )
+
+
+def _stock_body(item: OutboxItem, device: Device) -> dict:
+    movements = list(
+        StockMovement.objects.filter(pk__in=item.movement_ids).select_related("product")
+    )
+    products = [m.product for m in movements]
+    items = devices.ensure_items(products, device)
+    item_list = []
+    total = Decimal(0)
+    for seq, movement in enumerate(movements, start=1):
+        fiscal_item = items[movement.product_id]
+        qty = abs(movement.quantity)
+        supply = documents.cents(qty * movement.unit_cost)
+        total += supply
+        item_list.append(
+            {
+                "itemSeq": seq,
+                "itemCd": fiscal_item.item_code,
+                "itemClsCd": fiscal_item.item_class_code,
+                "itemNm": movement.product.name[:200],
+                "bcd": movement.product.barcode or None,
+                "pkgUnitCd": fiscal_item.packaging_unit,
+                "pkg": documents.quantity(qty),
+                "qtyUnitCd": fiscal_item.quantity_unit,
+                "qty": documents.quantity(qty),
+                "prc": documents.amount(movement.unit_cost),
+                "splyAmt": documents.amount(supply),
+                "totDcAmt": 0,
+                "taxTyCd": fiscal_item.tax_type,
+                "taxblAmt": documents.amount(supply),
+                "taxAmt": 0,
+                "totAmt": documents.amount(supply),
+            }
+        )
+    return {
+        "tin": device.tin,
+        "bhfId": device.branch_id,
+        "sarNo": item.pk,
+        "orgSarNo": 0,
+        "regTyCd": "M",
+        "custTin": None,
+        "sarTyCd": item.stock_type_code,
+        "ocrnDt": timezone.localtime(item.created_at).strftime("%Y%m%d"),
+        "totItemCnt": len(item_list),
+        "totTaxblAmt": documents.amount(total),
+        "totTaxAmt": 0,
+        "totAmt": documents.amount(total),
+        "regrId": "system",
+        "regrNm": "Vevurn POS",
+        "modrId": "system",
+        "modrNm": "Vevurn POS",
+        "itemList": item_list,
+    }
+
+
+def build_payload(item: OutboxItem, device: Device) -> dict:
+    if item.kind == OutboxItem.Kind.STOCK:
+        return _stock_body(item, device)
+    return documents.sales_body(_document(item, device))
+
+
+# --- the lease -----------------------------------------------------------------------------
+
+
+def _claim(device_id: int, token: str, now) -> bool:
+    free = Q(sending_until__isnull=True) | Q(sending_until__lt=now) | Q(sender=token)
+    claimed = Device.objects.filter(free, pk=device_id).update(
+        sending_until=now + timedelta(seconds=LEASE_SECONDS), sender=token
+    )
+    return claimed == 1
+
+
+def _release(device_id: int, token: str) -> None:
+    Device.objects.filter(pk=device_id, sender=token).update(sending_until=None, sender="")
+
+
+# --- one item ------------------------------------------------------------------------------
+
+
+def _parse_date(value: str):
+    try:
+        naive = datetime.strptime(str(value), "%Y%m%d%H%M%S")
+    except ValueError:
+        return timezone.now()
+    return timezone.make_aware(naive)
+
+
+def _store_signature(item: OutboxItem, data: dict, receipt_type: str) -> None:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Signature.objects.create(
+                    item=item,
+                    receipt_type=receipt_type,
+                    receipt_number=int(data.get("rcptNo") or data.get("curRcptNo") or 0),
+                    total_receipt_number=int(data.get("totRcptNo") or 0),
+                    internal_data=str(data.get("intrlData") or ""),
+                    receipt_signature=str(data.get("rcptSign") or ""),
+                    sdc_date=_parse_date(
+                        data.get("vsdcRcptPbctDate") or data.get("sdcDateTime") or ""
+                    ),
+                    sdc_id=str(data.get("sdcId") or ""),
+                    mrc=str(data.get("mrcNo") or ""),
+                    raw=data,
+                )
+        except IntegrityError:
+            pass  # stored already (a sender that lost its lease wrote it first): once only
+        OutboxItem.objects.filter(pk=item.pk).update(
+            status=OutboxItem.Status.SIGNED, result_code="000", error="", next_attempt_at=None
+        )
+
+
+def _stop(item: OutboxItem, error) -> None:
+    OutboxItem.objects.filter(pk=item.pk).update(
+        status=OutboxItem.Status.NEEDS_ATTENTION,
+        result_code=(error.code or "")[:3],
+        error=str(error)[:500],
+        next_attempt_at=None,
+    )
+
+
+def _retry_later(item: OutboxItem, error, now) -> None:
+    OutboxItem.objects.filter(pk=item.pk).update(
+        next_attempt_at=now + backoff(item.attempts),
+        result_code=(error.code or "")[:3],
+        error=str(error)[:500],
+    )
+
+
+def send_one(item: OutboxItem, device: Device, now) -> str:
+    """Send `item` once; returns "signed", "stopped" or "retry"."""
+    item.attempts += 1
+    OutboxItem.objects.filter(pk=item.pk).update(
+        attempts=item.attempts,
+        last_attempt_at=now,
+        first_attempt_at=item.first_attempt_at or now,
+    )
+    if item.payload is None:
+        try:
+            payload = build_payload(item, device)
+        except VsdcUnavailable as error:  # registering its items needs the VSDC too
+            _retry_later(item, error, now)
+            return "retry"
+        OutboxItem.objects.filter(pk=item.pk, payload__isnull=True).update(payload=payload)
+        item.refresh_from_db(fields=["payload"])
+    path = SAVE_STOCK_ITEMS if item.kind == OutboxItem.Kind.STOCK else SAVE_SALES
+    try:
+        data = devices.client().send(path, item.payload, devices.credentials(device))
+    except VsdcDuplicate as error:
+        if item.kind == OutboxItem.Kind.STOCK or error.data.get("rcptSign"):
+            data = error.data
+        else:
+            _stop(item, error)
+            return "stopped"
+    except VsdcRejected as error:
+        _stop(item, error)
+        return "stopped"
+    except VsdcUnavailable as error:
+        _retry_later(item, error, now)
+        return "retry"
+    if item.kind == OutboxItem.Kind.STOCK:
+        OutboxItem.objects.filter(pk=item.pk).update(
+            status=OutboxItem.Status.SIGNED, result_code="000", error=""
+        )
+    else:
+        _store_signature(item, data, item.payload.get("rcptTyCd", "S"))
+    return "signed"
+
+
+def drain(device: Device | None = None, *, now=None) -> dict:
+    """Send the device's pending items, oldest first, until one must wait; returns counts."""
+    device = device or devices.active_device()
+    outcome = {"signed": 0, "stopped": 0, "retry": 0}
+    if device is None or not device.is_initialised:
+        return outcome
+    token = uuid.uuid4().hex
+    if not _claim(device.pk, token, now or timezone.now()):
+        return outcome  # another sender has this device: one request in flight
+    try:
+        for _ in range(MAX_PER_RUN):
+            now_ = now or timezone.now()
+            item = (
+                OutboxItem.objects.filter(device=device, status=OutboxItem.Status.PENDING)
+                .select_related("sale", "refund")
+                .order_by("pk")
+                .first()
+            )
+            if item is None or (item.next_attempt_at and item.next_attempt_at > now_):
+                break
+            if not _claim(device.pk, token, now_):  # the lease passed on: stop here
+                break
+            result = send_one(item, device, now_)
+            outcome[result] += 1
+            if result == "retry":
+                break
+    finally:
+        _release(device.pk, token)
+    return outcome
+
+
+def resend(item: OutboxItem, *, user) -> None:
+    """A manager's resend of an item that needed attention (after fixing the data): its body is
+    built again from the corrected data, with the same invoice number, and it goes back in the
+    queue in its place."""
+    OutboxItem.objects.filter(pk=item.pk, status=OutboxItem.Status.NEEDS_ATTENTION).update(
+        status=OutboxItem.Status.PENDING,
+        payload=None,
+        next_attempt_at=None,
+        resent_by=user,
+    )

@@ -1,0 +1,54 @@
+"""Where other apps plug into the shop: pos calls what is registered here and imports none of them.
+
+The fiscal app (RRA EBM, fiscal/) registers here when it is ready; pos never imports it (an
+import contract says so). Rules for what is registered:
+
+- `sale_recorded(sale, lines, payments)` and `refund_recorded(refund, lines)` run inside the
+  service's own transaction, after every row of the sale (or refund) exists and before its
+  journal entry: whatever they write commits or rolls back with the sale. They must be cheap
+  (checkout's query count is asserted) and must never call out over the network.
+- `stock_moved(movements)` runs inside `apply_movements`' transaction for the movements that are
+  neither a sale's nor a refund's (those are reported with their sale or refund).
+- `receipt_blocks(document, *, width)` answers what a printed slip (of a sale or a refund)
+  carries besides the shop's own content (`ReceiptBlock`), once per slip rendered: a printable
+  block counts that print; one that is not `printable` holds the slip back (the till shows the
+  block's message instead and offers to print when it is ready).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+sale_recorded: list[Callable] = []
+refund_recorded: list[Callable] = []
+stock_moved: list[Callable] = []
+receipt_blocks: list[Callable] = []
+
+
+@dataclass(frozen=True)
+class ReceiptBlock:
+    """A part of a printed slip another app adds: rendered with `template` and `context`."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+    printable: bool = True  # False: the slip waits (e.g. "fiscal pending")
+    label: str = ""  # e.g. "NS" or "CS": the slip's title carries it
+
+
+def register(hooks: list[Callable], function: Callable) -> Callable:
+    if function not in hooks:
+        hooks.append(function)
+    return function
+
+
+def run(hooks: list[Callable], *args, **kwargs) -> None:
+    for function in hooks:
+        function(*args, **kwargs)
+
+
+def blocks_for(document, *, width: str = "80") -> list[ReceiptBlock]:
+    found = []
+    for function in receipt_blocks:
+        block = function(document, width=width)
+        if block is not None:
+            found.append(block)
+    return found

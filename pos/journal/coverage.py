@@ -1,0 +1,204 @@
+"""Rows of events that the journal does not record: the other half of the integrity check.
+
+Walking the chains (pos.journal.verify) finds entries that no longer match their rows, and
+entries whose row is gone. A row written past the services (a sale inserted by SQL) has no entry
+to walk: each query here looks, in the database, for the event rows that no entry records:
+
+- a sale without its "sale" entry; a voided sale without its "void" entry;
+- a refund, a payment on account, a cash movement, a shift opened or closed, an invoice
+  cancelled by a manager without its entry;
+- a payment of a sale written neither with the sale nor with its void (the sale's entry holds
+  the payments written with it, the void's the reversals);
+- a stock movement of a sale or refund whose document has no entry, and a back-office movement
+  (adjustment, count, goods received...) that no stock entry lists by id.
+
+Each query is one anti-join (NOT EXISTS on the journal's indexed reference), so the work is the
+database's, whatever the size; at most `SHOWN` rows are named per kind, then a count.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext as _
+
+from pos.journal.events import register_chain
+from pos.models import (
+    BACK_OFFICE_CHAIN,
+    CashMovement,
+    Invoice,
+    JournalEntry,
+    JournalKind,
+    MovementKind,
+    Payment,
+    Refund,
+    Sale,
+    Shift,
+    StockMovement,
+)
+
+SHOWN = 1000
+# Stock movements journalled through the till event they belong to (their reference names it).
+TILL_MOVEMENTS = {MovementKind.SALE, MovementKind.REFUND}
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One event row that no entry records (`chain`: where its entry belongs)."""
+
+    chain: str
+    kind: str
+    reference: str
+    problem: str
+
+
+def _recorded(kinds: Iterable[str], label: str, pk=None) -> Exists:
+    """An entry of one of `kinds` whose reference names the outer row ("pos.sale:12")."""
+    name = Concat(Value(f"{label}:"), Cast(pk or OuterRef("pk"), CharField()))
+    return Exists(JournalEntry.objects.filter(kind__in=list(kinds), reference=name))
+
+
+@dataclass(frozen=True)
+class _Check:
+    kind: str  # the journal kind the row's entry would have
+    label: str  # the reference's model label
+    rows: Callable[[], QuerySet]  # the rows that need an entry
+    chain: Callable[[dict], str]  # where the entry belongs, from the row's values
+    values: tuple[str, ...]
+    problem: str
+
+
+def _checks() -> list[_Check]:
+    till = ("shift__register_id",)
+    return [
+        _Check(JournalKind.SALE, "pos.sale", lambda: Sale.objects.all(),
+               lambda r: register_chain(r["register_id"]), ("register_id",),
+               _("no journal entry records this sale")),
+        _Check(JournalKind.VOID, "pos.sale", lambda: Sale.objects.filter(voided_at__isnull=False),
+               lambda r: register_chain(r["register_id"]), ("register_id",),
+               _("no journal entry records the void of this sale")),
+        _Check(JournalKind.REFUND, "pos.refund", lambda: Refund.objects.all(),
+               lambda r: register_chain(r["shift__register_id"]), till,
+               _("no journal entry records this refund")),
+        _Check(JournalKind.ACCOUNT_PAYMENT, "pos.payment",
+               lambda: Payment.objects.filter(invoice__isnull=False),
+               lambda r: _till_or_back_office(r["shift__register_id"]), till,
+               _("no journal entry records this payment on account")),
+        _Check(JournalKind.CASH_IN, "pos.cashmovement", lambda: CashMovement.objects.all(),
+               lambda r: register_chain(r["shift__register_id"]), till,
+               _("no journal entry records this cash movement")),
+        _Check(JournalKind.SHIFT_OPENED, "pos.shift", lambda: Shift.objects.all(),
+               lambda r: register_chain(r["register_id"]), ("register_id",),
+               _("no journal entry records the opening of this shift")),
+        _Check(JournalKind.SHIFT_CLOSED, "pos.shift",
+               lambda: Shift.objects.filter(closed_at__isnull=False),
+               lambda r: register_chain(r["register_id"]), ("register_id",),
+               _("no journal entry records the closing of this shift")),
+        _Check(JournalKind.INVOICE_CANCELLED, "pos.invoice",
+               lambda: _cancelled_by_hand(),
+               lambda r: BACK_OFFICE_CHAIN, (),
+               _("no journal entry records the cancelling of this invoice")),
+    ]  # fmt: skip
+
+
+# A cash movement's entry is a cash in or a cash out, by its sign.
+KINDS = {JournalKind.CASH_IN: (JournalKind.CASH_IN, JournalKind.CASH_OUT)}
+
+
+def _cancelled_by_hand() -> QuerySet:
+    """Invoices cancelled by a manager (cancel_invoice); those cancelled by their sale's void or
+    by a refund crediting them are recorded by the void's or the refund's entry."""
+    return Invoice.objects.filter(status=Invoice.Status.CANCELLED, credited=0).exclude(
+        sale__voided_at__isnull=False
+    )
+
+
+def _till_or_back_office(register_id) -> str:
+    return register_chain(register_id) if register_id is not None else BACK_OFFICE_CHAIN
+
+
+def missing(listed_movements: set[int]) -> list[Missing]:
+    """Every event row no entry records. `listed_movements`: the ids of the stock movements
+    the walked stock entries list."""
+    found: list[Missing] = []
+    for check in _checks():
+        kinds = KINDS.get(check.kind, (check.kind,))
+        rows = check.rows().filter(~_recorded(kinds, check.label)).order_by("pk")
+        found += _named(rows, ("pk", *check.values), check.kind, check.label, check.chain,
+                        check.problem)  # fmt: skip
+    found += _stray_payments()
+    # A sale or refund named above: its own stock movements are not named again.
+    named = {row.reference for row in found}
+    found += _unrecorded_movements(listed_movements, named)
+    return found
+
+
+def _named(rows, values, kind, label, chain, problem) -> list[Missing]:
+    shown = list(rows.values(*values)[:SHOWN])
+    named = [Missing(chain(r), kind, f"{label}:{r['pk']}", problem) for r in shown]
+    if len(shown) == SHOWN:
+        more = rows.count() - SHOWN
+        if more:
+            named.append(
+                Missing("", kind, label, _("and %(count)s more like these") % {"count": more})
+            )
+    return named
+
+
+def _stray_payments() -> list[Missing]:
+    """Payments of a sale written neither with it nor with its void: no entry holds them."""
+    stray = (
+        Payment.objects.filter(sale__isnull=False)
+        .exclude(created_at=F("sale__created_at"))
+        .exclude(Q(sale__voided_at__isnull=False) & Q(created_at=F("sale__voided_at")))
+        .order_by("pk")
+    )
+    return _named(
+        stray,
+        ("pk", "sale__register_id"),
+        "payment",
+        "pos.payment",
+        lambda r: register_chain(r["sale__register_id"]),
+        _("this payment of a sale is in no journal entry (not written with the sale or its void)"),
+    )
+
+
+def _unrecorded_movements(listed: set[int], named: set[str]) -> list[Missing]:
+    """Till movements whose sale or refund has no entry (unless that document is `named`
+    already); back-office movements no stock entry lists (checked against `listed` in id order,
+    a chunk at a time)."""
+    document = Concat(OuterRef("reference_type"), Value(":"), OuterRef("reference_id"))
+    till_kinds = (JournalKind.SALE, JournalKind.VOID, JournalKind.REFUND)
+    orphans = (
+        StockMovement.objects.filter(kind__in=TILL_MOVEMENTS)
+        .filter(~Exists(JournalEntry.objects.filter(kind__in=till_kinds, reference=document)))
+        .order_by("pk")
+    )
+    problem = _("no journal entry records the sale or refund of this stock movement")
+    found = [
+        row
+        for row, document in zip(
+            _named(orphans, ("pk",), "stock", "pos.stockmovement", lambda r: BACK_OFFICE_CHAIN,
+                   problem),
+            [f"{t}:{i}" for t, i in orphans.values_list("reference_type", "reference_id")[:SHOWN]]
+            + [""],
+            strict=False,
+        )
+        if document not in named
+    ]  # fmt: skip
+    unlisted = []
+    back_office = StockMovement.objects.exclude(kind__in=TILL_MOVEMENTS).order_by("pk")
+    for pk in back_office.values_list("pk", flat=True).iterator(chunk_size=5000):
+        if pk not in listed:
+            unlisted.append(pk)
+            if len(unlisted) > SHOWN:
+                break
+    problem = _("no stock entry of the journal lists this stock movement")
+    found += [
+        Missing(BACK_OFFICE_CHAIN, "stock", f"pos.stockmovement:{pk}", problem)
+        for pk in unlisted[:SHOWN]
+    ]
+    if len(unlisted) > SHOWN:
+        found.append(Missing("", "stock", "pos.stockmovement", _("and more like these")))
+    return found

@@ -1,0 +1,24 @@
+import pytest
+
+# The API's clients, the catalogue and selling fixtures (shared with the pos tests) and the
+# VSDC simulator.
+from tests.api.conftest import api_client_for, as_cashier, as_manager  # noqa: F401
+from tests.pos.conftest import (  # noqa: F401
+    _fresh_shop_settings_cache,
+    category,
+    make_product,
+    product,
+    register,
+    sell,
+    shift,
+)
+from tests.support.fixtures import fiscal_device, vsdc  # noqa: F401
+
+
+@pytest.fixture
+def goods(fiscal_device, product):  # noqa: F811
+    """A product on the shelf whose opening stock the VSDC already has (the queue is empty)."""
+    from fiscal import sending
+
+    sending.drain()
+    return product

@@ -1,0 +1,292 @@
+"""A local stand-in for an RRA VSDC (EBM 2.1), for tests: a threaded HTTP server on 127.0.0.1
+speaking the endpoints the POS uses, their answer shape and result codes.
+
+Switches: `down` (the connection is dropped unanswered), `delay` (seconds before each answer:
+slow, or longer than the client's timeout), `queue_result(endpoint, code)` (the next call to
+that endpoint answers that result code: 8xx/9xx errors, 994...), `sign_then_drop` (the next
+sale is signed and the connection dropped before the answer: what a worker killed mid-request
+sees). A sale whose invoice number was signed before answers 994 with the data it holds, as a
+VSDC does: it is never signed twice (`signings` counts signings per invoice number).
+"""
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SDC_ID = "SDC010000123"
+MRC = "WIS00012345"
+CMC_KEY = "C8A2F1E0D9B7C6A5F4E3D2C1B0A9F8E7"
+
+CODE_TABLES = [
+    {
+        "cdCls": "04",
+        "cdClsNm": "Taxation Type",
+        "dtlList": [
+            {"cd": "A", "cdNm": "A-EX", "userDfnCd1": "0"},
+            {"cd": "B", "cdNm": "B-18.00%", "userDfnCd1": "18"},
+            {"cd": "C", "cdNm": "C", "userDfnCd1": "0"},
+            {"cd": "D", "cdNm": "D", "userDfnCd1": "0"},
+        ],
+    },
+    {
+        "cdCls": "07",
+        "cdClsNm": "Payment Type",
+        "dtlList": [
+            {"cd": "01", "cdNm": "CASH"},
+            {"cd": "02", "cdNm": "CREDIT"},
+            {"cd": "03", "cdNm": "CASH/CREDIT"},
+            {"cd": "04", "cdNm": "BANK CHECK"},
+            {"cd": "05", "cdNm": "DEBIT&CREDIT CARD"},
+            {"cd": "06", "cdNm": "MOBILE MONEY"},
+            {"cd": "07", "cdNm": "OTHER"},
+        ],
+    },
+    {
+        "cdCls": "10",
+        "cdClsNm": "Quantity Unit",
+        "dtlList": [
+            {"cd": "U", "cdNm": "Pieces/item"},
+            {"cd": "KG", "cdNm": "Kilo-Gramme"},
+            {"cd": "GRM", "cdNm": "Gram"},
+            {"cd": "L", "cdNm": "Litre"},
+            {"cd": "MTR", "cdNm": "Metre"},
+        ],
+    },
+    {"cdCls": "17", "cdClsNm": "Packing Unit", "dtlList": [{"cd": "NT", "cdNm": "NET"}]},
+    {
+        "cdCls": "32",
+        "cdClsNm": "Refund Reason",
+        "dtlList": [
+            {"cd": f"{i:02d}", "cdNm": name}
+            for i, name in enumerate(
+                [
+                    "Missing Quantity",
+                    "Missed Data",
+                    "Wrong Quantity",
+                    "Wrong Item",
+                    "Wrong Price",
+                    "Wrong Customer",
+                    "Wrong TIN",
+                    "Wrong Payment",
+                    "Returned Goods",
+                    "Damaged Goods",
+                    "Expired Goods",
+                    "Cancelled Sale",
+                    "Other",
+                ],
+                start=1,
+            )
+        ],
+    },
+]
+ITEM_CLASSES = [
+    {"itemClsCd": "5020230100", "itemClsNm": "Soft drinks", "itemClsLvl": 4, "taxTyCd": "B"},
+    {"itemClsCd": "5010150100", "itemClsNm": "Fresh food", "itemClsLvl": 4, "taxTyCd": "A"},
+]
+
+ENDPOINTS = {
+    "/initializer/selectInitInfo": "init",
+    "/code/selectCodes": "codes",
+    "/itemClass/selectItemsClass": "classes",
+    "/notices/selectNotices": "notices",
+    "/items/saveItems": "items",
+    "/trnsSales/saveSales": "sales",
+    "/stock/saveStockItems": "stock",
+    "/stockMaster/saveStockMaster": "stock_master",
+}
+
+
+@dataclass
+class Received:
+    endpoint: str
+    body: dict
+    headers: dict
+
+
+class VsdcSimulator:
+    def __init__(self, *, tin: str = "100600570", last_invoice_number: int = 0):
+        self.tin = tin
+        self.last_invoice_number = last_invoice_number
+        self.down = False
+        self.delay = 0.0
+        self.sign_then_drop = False
+        self.received: list[Received] = []
+        self.items: dict[str, dict] = {}
+        self.signed: dict[int, dict] = {}  # invcNo -> the answer's data
+        self.signings: dict[int, int] = {}  # invcNo -> how many times it was signed
+        self.sales_in_order: list[int] = []  # invoice numbers in the order they were signed
+        self.counters = {"S": 0, "R": 0}
+        self.total_counter = 0
+        self.clock = None  # a callable giving the VSDC's time; default now
+        self._results: dict[str, list[str]] = {name: [] for name in ENDPOINTS.values()}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- scripting --------------------------------------------------------------------------
+
+    def queue_result(self, endpoint: str, code: str, message: str = "Refused") -> None:
+        assert endpoint in self._results, endpoint
+        with self._lock:
+            self._results[endpoint].append((code, message))
+
+    def received_for(self, endpoint: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if r.endpoint == endpoint]
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "VsdcSimulator":
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # --- behaviour ----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else datetime.now()
+
+    def answer(self, endpoint: str, body: dict, headers: dict) -> tuple[str, str, object]:
+        with self._lock:
+            self.received.append(Received(endpoint, body, headers))
+            if self._results[endpoint]:
+                code, message = self._results[endpoint].pop(0)
+                return code, message, None
+        if endpoint == "init":
+            return self._init(body)
+        if endpoint != "init" and headers.get("cmckey") != CMC_KEY:
+            return "899", "Invalid cmcKey", None
+        if endpoint == "codes":
+            return "000", "It is succeeded", {"clsList": CODE_TABLES}
+        if endpoint == "classes":
+            return "000", "It is succeeded", {"itemClsList": ITEM_CLASSES}
+        if endpoint == "notices":
+            return "001", "There is no search result", None
+        if endpoint == "items":
+            return self._save_item(body)
+        if endpoint == "sales":
+            return self._sign(body)
+        return "000", "It is succeeded", None
+
+    def _init(self, body: dict):
+        if body.get("tin") != self.tin:
+            return "901", "It is not valid device", None
+        return (
+            "000",
+            "It is succeeded",
+            {
+                "info": {
+                    "tin": self.tin,
+                    "bhfId": body.get("bhfId"),
+                    "dvcId": "9999911",
+                    "sdcId": SDC_ID,
+                    "mrcNo": MRC,
+                    "cmcKey": CMC_KEY,
+                    "lastSaleInvcNo": self.last_invoice_number,
+                    "lastSaleRcptNo": 0,
+                    "lastInvcNo": self.last_invoice_number,
+                    "lastTrainInvcNo": 0,
+                    "lastProfrmInvcNo": 0,
+                    "lastCopyInvcNo": 0,
+                }
+            },
+        )
+
+    def _save_item(self, body: dict):
+        missing = [k for k in ("itemCd", "itemClsCd", "taxTyCd", "qtyUnitCd") if not body.get(k)]
+        if missing:
+            return "910", f"Request parameter error: {', '.join(missing)}", None
+        with self._lock:
+            self.items[body["itemCd"]] = body
+        return "000", "It is succeeded", None
+
+    def _sign(self, body: dict):
+        number = int(body.get("invcNo") or 0)
+        unknown = [
+            i["itemCd"] for i in body.get("itemList", []) if i.get("itemCd") not in self.items
+        ]
+        if unknown:
+            return "910", f"Unregistered item: {', '.join(unknown)}", None
+        with self._lock:
+            if number in self.signed:
+                return "994", "Duplicate data: it was saved before", self.signed[number]
+            kind = body.get("rcptTyCd", "S")
+            self.counters[kind] = self.counters.get(kind, 0) + 1
+            self.total_counter += 1
+            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
+            text = base64.b32encode(digest).decode()
+            data = {
+                "rcptNo": self.counters[kind],
+                "totRcptNo": self.total_counter,
+                "intrlData": text[:26],
+                "rcptSign": text[26:42],
+                "vsdcRcptPbctDate": self.now().strftime("%Y%m%d%H%M%S"),
+                "sdcId": SDC_ID,
+                "mrcNo": MRC,
+            }
+            self.signed[number] = data
+            self.signings[number] = self.signings.get(number, 0) + 1
+            self.sales_in_order.append(number)
+        return "000", "It is succeeded", data
+
+
+def _handler_for(simulator: VsdcSimulator):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if simulator.down:
+                self.close_connection = True
+                self.connection.shutdown(2)  # unreachable: no answer at all
+                return
+            endpoint = ENDPOINTS.get(self.path)
+            if endpoint is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            if simulator.delay:
+                time.sleep(simulator.delay)
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = {}
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            code, message, data = simulator.answer(endpoint, body, headers)
+            if endpoint == "sales" and simulator.sign_then_drop and code == "000":
+                simulator.sign_then_drop = False
+                self.close_connection = True
+                self.connection.shutdown(2)  # signed, but the answer never arrives
+                return
+            payload = json.dumps(
+                {
+                    "resultCd": code,
+                    "resultMsg": message,
+                    "resultDt": simulator.now().strftime("%Y%m%d%H%M%S"),
+                    "data": data,
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
