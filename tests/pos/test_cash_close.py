@@ -252,3 +252,28 @@ def test_without_review_the_cashiers_count_closes_at_once(shift, cashier):
     closed = close_shift(shift=shift, counted={"cash": D(19000)}, user=cashier)
     assert closed.status == Shift.Status.CLOSED
     assert closed.over_short == D(-1000)
+
+
+def test_shifts_closed_before_the_reviewed_close_are_migrated_from_their_z_report(
+    shift, cashier, manager
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("pos.migrations.0019_reviewed_close")
+    closed = close_shift(shift=shift, counted={"cash": D(19500), "card": D(0)}, user=manager)
+    # As a shift closed before migration 0019 stands: no end, no stored count.
+    Shift.objects.filter(pk=shift.pk).update(
+        ended_at=None, ended_by=None, closing_count={}, expected={}
+    )
+    migration.closed_shifts_were_counted_at_close(apps, None)
+
+    migrated = Shift.objects.get(pk=shift.pk)
+    assert migrated.ended_at == closed.closed_at and migrated.ended_by == manager
+    assert migrated.closing_count == {
+        "counted": {"cash": "19500", "card": "0"},
+        "denominations": {},
+    }
+    assert migrated.expected["cash"] == "20000"
+    assert migrated.over_short == D(-500) and migrated.z_report == closed.z_report
