@@ -117,6 +117,9 @@ ROUTES: dict[str, Access] = {
     "register/shifts/<int:pk>/z-report/print/": Access(post=SIGNED_IN),  # as the report
     # The reviewed close: managers (pos.close_any_shift) review what a cashier counted.
     "register/shifts/review/": Access(get=MANAGERS),
+    # The customer display of the till the signed-in cashier works on (no staff data on it).
+    "register/display/": Access(get=SIGNED_IN),
+    "register/display/state/": Access(get=SIGNED_IN),
     "register/shifts/<int:pk>/review/": screen(MANAGERS),
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
     "pos/sales/<int:pk>/receipt/print/": Access(post=SIGNED_IN),  # as the receipt
