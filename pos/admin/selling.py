@@ -10,6 +10,7 @@ from pos.models import (
     Invoice,
     InvoiceReminder,
     MobileMoneyRequest,
+    MobileMoneyStatementLine,
     Payment,
     ProductDaySales,
     Refund,
@@ -190,6 +191,15 @@ class MobileMoneyRequestAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "amount", "phone", "status", "financial_transaction_id", "reason"]
     list_filter = ["status"]
     search_fields = ["reference_id", "financial_transaction_id", "phone"]
+
+
+@admin.register(MobileMoneyStatementLine)
+class MobileMoneyStatementLineAdmin(ReadOnlyAdmin):
+    """MTN statement rows, as imported (Reports > Mobile Money imports and reconciles them)."""
+
+    list_display = ["occurred_at", "transaction_id", "amount", "status", "payer", "external_id"]
+    list_filter = ["status"]
+    search_fields = ["transaction_id", "external_id", "payer"]
 
 
 class InternalAdmin(ReadOnlyAdmin):

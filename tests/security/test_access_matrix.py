@@ -246,6 +246,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.heldsale": (MANAGERS, NOBODY, NOBODY),
     "pos.invoice": (MANAGERS, NOBODY, NOBODY),
     "pos.mobilemoneyrequest": (MANAGERS, NOBODY, NOBODY),
+    "pos.mobilemoneystatementline": (MANAGERS, NOBODY, NOBODY),  # imported, never edited
     "pos.sequence": (ADMINS, NOBODY, NOBODY),
     "pos.shopsettings": (MANAGERS, NOBODY, NOBODY),  # one record, already there
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
