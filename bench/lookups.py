@@ -2,10 +2,13 @@
 
     python -m bench lookups [--quick]
 
-Re-creates the bench database, seeds 100,000 products, times the register's lookups (the same
-selector functions the screens and the API call), then grows the catalogue to 1,000,000 and
-times them again. P50/P95 over random products and a fixed set of search words, and per word
-(common words, rare ones and a word in no name plan differently).
+Re-creates the bench database, seeds 100,000 products (a carton of 12 with its own barcode on
+every 10th, a scale item code on every 10th from the 5th), times the register's lookups (the
+same selector functions the screens and the API call), then grows the catalogue to 1,000,000
+and times them again. P50/P95 over random products and a fixed set of search words, and per word
+(common words, rare ones and a word in no name plan differently). The till's scan goes through
+`code_lookup`: a product's barcode (one query), else a selling unit's (one more), else a scale
+label (the layouts, then the product by its item code): each is timed.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def run(quick: bool = False) -> tuple[list[Figure], dict]:
     import django
 
     django.setup()
-    from pos.selectors import product_lookup, product_search
+    from pos.selectors import code_lookup, product_lookup, product_search
 
     def search(query):
         return list(product_search(query))
@@ -47,11 +50,23 @@ def run(quick: bool = False) -> tuple[list[Figure], dict]:
     figures, rows, seeded = [], [], 0
     for size in sizes:
         seed.products(seeded + 1, size, stock=100)
+        seed.selling_units_and_scale_codes(seeded + 1, size)
         seeded = size
         picks = [rng.randint(1, size) for _ in range(repeat)]
+        tens = [rng.randint(1, size // 10) * 10 for _ in range(repeat)]
+        # What is timed must find what it looks for (a miss would be faster).
+        sample = tens[0]
+        assert code_lookup(seed.unit_barcode(sample)).selling_unit is not None
+        assert code_lookup(seed.label(sample - 5)).label is not None
         cases = {
             "barcode": (product_lookup, [seed.barcode(i) for i in picks]),
             "SKU": (product_lookup, [seed.sku(i) for i in picks]),
+            "scanned product barcode (code_lookup)": (
+                code_lookup,
+                [seed.barcode(i) for i in picks],
+            ),
+            "selling-unit barcode": (code_lookup, [seed.unit_barcode(i) for i in tens]),
+            "scale label": (code_lookup, [seed.label(i - 5) for i in tens]),
             "name search": (search, [SEARCHES[i % len(SEARCHES)] for i in range(repeat)]),
         }
         for name, (fn, arguments) in cases.items():

@@ -22,6 +22,45 @@ def sku(i: int) -> str:
     return f"BENCH-{i:07d}"
 
 
+def unit_barcode(i: int) -> str:
+    """The barcode of product i's carton (every 10th product has one); no product's barcode."""
+    return f"3{i:012d}"
+
+
+def label(i: int) -> str:
+    """A 750 g scale label (layout 21: 5-digit item code) of product i (every 10th, from the
+    5th, has a scale item code: i // 10)."""
+    from pos.barcodes import make_ean13
+
+    return make_ean13(f"21{i // 10:05d}00750")
+
+
+def selling_units_and_scale_codes(first: int, last: int) -> None:
+    """A carton of 12 with its own barcode on every 10th product, and a scale item code on
+    every 10th from the 5th (item codes stay under 100,000 up to 1,000,000 products)."""
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute(
+            f"""INSERT INTO pos_sellingunit (product_id, name, factor, barcode, price, is_active)
+                SELECT p.id, 'Carton', 12, '3' || lpad(i::text, 12, '0'), NULL, true
+                FROM generate_series({first}, {last}) i
+                JOIN pos_product p ON p.sku = 'BENCH-' || lpad(i::text, 7, '0')
+                WHERE i % 10 = 0"""
+        )
+        cursor.execute(
+            f"""UPDATE pos_product p SET scale_code = i / 10
+                FROM generate_series({first}, {last}) i
+                WHERE p.sku = 'BENCH-' || lpad(i::text, 7, '0') AND i % 10 = 5"""
+        )
+        cursor.execute("VACUUM ANALYZE pos_product")
+        cursor.execute("ANALYZE pos_sellingunit")
+        cursor.execute("SET statement_timeout TO DEFAULT")
+    count = (last - first + 1) // 10
+    took = time.perf_counter() - began
+    print(f"   {count:,} cartons and scale codes in {took:.1f} s", flush=True)
+
+
 def products(first: int, last: int, *, stock: int) -> None:
     """Products first..last (names from WORDS, as a shop's would be), each with `stock` units."""
     began = time.perf_counter()

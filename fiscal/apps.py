@@ -8,11 +8,13 @@ class FiscalConfig(AppConfig):
 
     def ready(self):
         # pos never imports fiscal: fiscal plugs into pos's hooks and into monitoring.
-        from fiscal import monitoring, outbox, receipts
+        from fiscal import codes, monitoring, outbox, receipts
         from pos import hooks
 
         hooks.register(hooks.sale_recorded, outbox.enqueue_sale)
         hooks.register(hooks.refund_recorded, outbox.enqueue_refund)
         hooks.register(hooks.stock_moved, outbox.enqueue_stock)
         hooks.register(hooks.receipt_blocks, receipts.receipt_block)
+        hooks.register(hooks.refund_reason_sources, codes.refund_reason_choices)
+        hooks.register(hooks.report_sections, receipts.z_report_section)
         monitoring.register()

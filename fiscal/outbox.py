@@ -61,7 +61,7 @@ def enqueue_sale(sale, lines=None, payments=None) -> OutboxItem | None:
     )
 
 
-def enqueue_refund(refund, lines=None) -> OutboxItem | None:
+def enqueue_refund(refund, lines=None, *, reason_code: str = "") -> OutboxItem | None:
     if not enabled():
         return None
     taken = take_invoice_number()
@@ -74,7 +74,7 @@ def enqueue_refund(refund, lines=None) -> OutboxItem | None:
         kind=OutboxItem.Kind.REFUND,
         invoice_number=number,
         refund=refund,
-        refund_reason_code=getattr(refund, "reason_code", "") or DEFAULT_REFUND_REASON,
+        refund_reason_code=reason_code or DEFAULT_REFUND_REASON,
         created_at=refund.created_at,
     )
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import segno
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -155,3 +155,52 @@ def receipt_block(document, *, width: str = "80"):
     copies_before = count_print(item)
     context = block_context(item, signature, copy=copies_before > 0, width=width)
     return ReceiptBlock(TEMPLATE, context, printable=True, label=context["label"])
+
+
+# --- the shift's X/Z report: what the VSDC signed, and what it has not yet -------------------
+
+SECTION = "fiscal/z_report_section.html"
+
+
+def z_report_section(report: str, *, shift=None, **subject):
+    """The fiscal part of a shift's X (open) or Z (closed) report: receipts signed per label,
+    signed totals per tax rate, and every sale or refund of the shift not signed yet."""
+    from pos.hooks import ReceiptBlock
+
+    if report != "z_report" or shift is None or settings.FISCAL_BACKEND == "none":
+        return None
+    items = list(
+        OutboxItem.objects.filter(Q(sale__shift=shift) | Q(refund__shift=shift))
+        .select_related("sale", "refund", "signature")
+        .order_by("pk")
+    )
+    signed = [(i, signature_of(i)) for i in items]
+    counts = {"NS": 0, "NR": 0}
+    by_tax: dict[str, list[Decimal]] = {}
+    for item, signature in signed:
+        if signature is None:
+            continue
+        counts[ORIGINAL[signature.receipt_type]] += 1
+        sign = -1 if signature.receipt_type == "R" else 1
+        for total in tax_totals(item.payload or {}):
+            sums = by_tax.setdefault(total.label, [Decimal(0), Decimal(0)])
+            sums[0] += sign * total.taxable
+            sums[1] += sign * total.tax
+    unsigned = [
+        {
+            "number": (item.sale or item.refund).number,
+            "invoice_number": item.invoice_number,
+            "attention": item.status == OutboxItem.Status.NEEDS_ATTENTION,
+            "error": item.error,
+        }
+        for item, signature in signed
+        if signature is None
+    ]
+    return ReceiptBlock(
+        SECTION,
+        {
+            "counts": counts,
+            "by_tax": [(label, sums[0], sums[1]) for label, sums in sorted(by_tax.items())],
+            "unsigned": unsigned,
+        },
+    )

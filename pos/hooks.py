@@ -9,6 +9,10 @@ import contract says so). Rules for what is registered:
   (checkout's query count is asserted) and must never call out over the network.
 - `stock_moved(movements)` runs inside `apply_movements`' transaction for the movements that are
   neither a sale's nor a refund's (those are reported with their sale or refund).
+- `refund_reasons()` answers the coded refund reasons the till offers ((code, label) pairs,
+  translated); the code chosen goes to `refund_recorded` as `reason_code`.
+- `report_sections(report, **subject)` adds a section (`ReceiptBlock`) to a report screen:
+  the shift's X/Z report (`"z_report"`, shift=...) lists the sales not signed yet.
 - `receipt_blocks(document, *, width)` answers what a printed slip (of a sale or a refund)
   carries besides the shop's own content (`ReceiptBlock`), once per slip rendered: a printable
   block counts that print; one that is not `printable` holds the slip back (the till shows the
@@ -22,6 +26,8 @@ sale_recorded: list[Callable] = []
 refund_recorded: list[Callable] = []
 stock_moved: list[Callable] = []
 receipt_blocks: list[Callable] = []
+refund_reason_sources: list[Callable] = []
+report_sections: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,20 @@ def register(hooks: list[Callable], function: Callable) -> Callable:
 def run(hooks: list[Callable], *args, **kwargs) -> None:
     for function in hooks:
         function(*args, **kwargs)
+
+
+def refund_reasons() -> list[tuple[str, str]]:
+    """The coded refund reasons to choose from at the till; none without a registered source."""
+    return [choice for source in refund_reason_sources for choice in source()]
+
+
+def sections_for(report: str, **subject) -> list[ReceiptBlock]:
+    found = []
+    for function in report_sections:
+        section = function(report, **subject)
+        if section is not None:
+            found.append(section)
+    return found
 
 
 def blocks_for(document, *, width: str = "80") -> list[ReceiptBlock]:

@@ -260,12 +260,38 @@ class ReturnableLine:
     returned: Decimal  # quantities in the product's stock unit
     left: Decimal
     refund_total: Decimal  # what returning `quantity` of it gives back
-    quantity: Decimal
+    quantity: Decimal  # typed, in the unit the line was sold in (1 carton)
+
+    @property
+    def factor(self) -> Decimal:
+        """Stock units per unit sold: the carton's 24, or 1 for a line sold in its stock unit."""
+        return self.line.unit_factor if self.line.unit_quantity is not None else Decimal(1)
+
+    @property
+    def returned_units(self) -> Decimal:
+        """Already returned, in the unit sold (a refund is entered in it)."""
+        return self.returned / self.factor
+
+    @property
+    def left_units(self) -> Decimal:
+        return self.left / self.factor
+
+    @property
+    def returned_as(self) -> str:
+        """`1 x Carton (24)`, `0.25 kg`: already returned, as the receipt says the sale."""
+        from pos.quantities import normalised, summed
+
+        if self.line.unit_quantity is not None:
+            units, factor = normalised(self.returned_units), normalised(self.factor)
+            return f"{units} x {self.line.unit_name} ({factor})"
+        text = str(normalised(summed(self.returned)))
+        return f"{text} {self.line.unit_name}" if self.line.unit_name else text
 
 
 def refund_preview(sale, quantities: dict[int, Decimal]) -> tuple[list[ReturnableLine], Decimal]:
     """Each line of `sale` with what is left to return, and what returning `quantities`
-    ({sale line pk: quantity}) would give back: the refund service's own arithmetic."""
+    ({sale line pk: quantity in the unit sold, as the refund service takes it}) would give
+    back: the refund service's own arithmetic, on stock units."""
     from pos.models import RefundLine, ShopSettings
     from pos.quantities import summed
     from pos.services.refunds import refund_share
@@ -283,7 +309,8 @@ def refund_preview(sale, quantities: dict[int, Decimal]) -> tuple[list[Returnabl
         before = done.get(line.pk, {})
         returned = summed(before.get("quantity"))
         left = line.quantity - returned
-        quantity = quantities.get(line.pk) or zero
+        typed = quantities.get(line.pk) or zero
+        quantity = typed * line.unit_factor if line.unit_quantity is not None else typed
         total = zero
         if 0 < quantity <= left:
             total, _tax = refund_share(
@@ -296,7 +323,7 @@ def refund_preview(sale, quantities: dict[int, Decimal]) -> tuple[list[Returnabl
                 quantity=quantity,
                 places=places,
             )
-        rows.append(ReturnableLine(line, returned, left, total, quantity))
+        rows.append(ReturnableLine(line, returned, left, total, typed))
     return rows, sum((row.refund_total for row in rows), zero)
 
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from pos.models import (
     Invoice,
     MobileMoneyRequest,
     Refund,
+    RefundLine,
     Sale,
     ShopSettings,
 )
@@ -150,7 +152,12 @@ def print_receipt(request, pk: int):
 def refund_slip(request, pk: int):
     """The printable slip of a refund, for the customer (and the drawer's paper trail)."""
     refund = get_object_or_404(
-        Refund.objects.select_related("sale", "sale__customer", "shift", "created_by"), pk=pk
+        Refund.objects.select_related(
+            "sale", "sale__customer", "shift", "created_by"
+        ).prefetch_related(
+            Prefetch("lines", RefundLine.objects.select_related("product", "sale_line"))
+        ),
+        pk=pk,
     )
     if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied(gettext("This refund is on another cashier's shift."))

@@ -679,7 +679,11 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vevurn POS API",
-    "DESCRIPTION": "The point of sale's REST API (/api/v1/). See README.md, section REST API.",
+    "DESCRIPTION": (
+        "The point of sale's REST API (/api/v1/). See README.md, section REST API. Money and "
+        'quantities are answered as decimal strings ("12000", "0.75": exact, never floats); '
+        "requests may send them as decimal strings or JSON numbers."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and the docs are for signed-in users (session or token), like the API itself;

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from pos.admin.base import ReadOnlyInline, ShopAdmin
-from pos.admin.pricing import SellingUnitInline
+from pos.admin.pricing import SellingUnitInline, save_selling_unit
 from pos.forms import (
     CountEntryForm,
     CountFilterForm,
@@ -21,7 +21,7 @@ from pos.forms import (
     ProductAdminForm,
     StockAdjustmentForm,
 )
-from pos.models import Category, Product, ProductStatus, StockMovement, Supplier
+from pos.models import Category, Product, ProductStatus, SellingUnit, StockMovement, Supplier
 from pos.services import catalogue as catalogue_services
 from pos.services.counts import count_differences, post_stock_count
 from pos.services.csv_import import export_products, import_products
@@ -156,6 +156,31 @@ class ProductAdmin(ShopAdmin):
                 _("Warning: the cost price of %(p)s (%(c)s) is above its retail price (%(r)s).")
                 % {"p": obj, "c": obj.cost_price, "r": obj.retail_price},
             )
+
+    def save_formset(self, request, form, formset, change):
+        """Selling units through their services (locked, audited), like the product itself;
+        the formset's record of what changed is kept for the admin's history."""
+        if formset.model is not SellingUnit:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                catalogue_services.delete_selling_unit(
+                    selling_unit=deleted.instance, user=request.user
+                )
+                formset.deleted_objects.append(deleted.instance)
+        for unit_form in formset.forms:
+            if unit_form in formset.deleted_forms or not unit_form.has_changed():
+                continue
+            unit = unit_form.instance  # the form has set the cleaned values on it
+            unit.product = form.instance
+            is_new = unit.pk is None
+            save_selling_unit(request, unit, unit_form, change=not is_new)
+            if is_new:
+                formset.new_objects.append(unit)
+            else:
+                formset.changed_objects.append((unit, unit_form.changed_data))
+        return None
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -10,7 +10,20 @@ from django.utils.translation import gettext_lazy as _
 
 from pos.admin.base import ShopAdmin
 from pos.models import PriceList, PriceRule, ScaleLabelTemplate, SellingUnit
+from pos.services import catalogue as catalogue_services
 from pos.services.selling_lines import test_label
+
+
+def save_selling_unit(request, unit: SellingUnit, form, change: bool) -> None:
+    """Through the catalogue services (locked, audited): the edited fields only."""
+    if change:
+        edited = {name: getattr(unit, name) for name in form.changed_data if name in form.fields}
+        edited.pop("product", None)  # a unit stays with its product
+        catalogue_services.update_selling_unit(
+            selling_unit=unit, user=request.user, validate=False, **edited
+        )
+    else:
+        catalogue_services.create_selling_unit(user=request.user, unit=unit)
 
 
 @admin.register(SellingUnit)
@@ -20,6 +33,19 @@ class SellingUnitAdmin(ShopAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "barcode", "product__name", "product__sku"]
     autocomplete_fields = ["product"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["product"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        save_selling_unit(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        catalogue_services.delete_selling_unit(selling_unit=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for unit in queryset:
+            catalogue_services.delete_selling_unit(selling_unit=unit, user=request.user)
 
 
 class SellingUnitInline(admin.TabularInline):

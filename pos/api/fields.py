@@ -1,20 +1,24 @@
 """Money in the API: a string with the shop currency's places ("12000" for RWF), never a float."""
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from pos.money import currency_places, to_currency
 from pos.quantities import MAX_PLACES, normalised, summed
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "format": "decimal",
-        "pattern": r"^-?\d{1,12}(\.\d{1,2})?$",
-        "example": "12000",
-    }
-)
+def decimal_schema(direction: str, *, pattern: str, example: str, description: str) -> dict:
+    """A decimal in the schema: answered as a string ("0.75": exact, never a float); accepted
+    as a string or a JSON number in requests."""
+    text = {"type": "string", "format": "decimal", "pattern": pattern, "example": example}
+    if direction == "request":
+        return {
+            "oneOf": [text, {"type": "number", "example": float(example)}],
+            "description": description + " Send a decimal string (preferred) or a JSON number.",
+        }
+    return {**text, "description": description + " A decimal string."}
+
+
 class MoneyField(serializers.DecimalField):
     """Reads a decimal string or number with at most 2 places; writes it rounded half-up to the
     currency's places. The places are read once per response (serializer context)."""
@@ -42,15 +46,6 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "format": "decimal",
-        "pattern": r"^-?\d{1,11}(\.\d{1,3})?$",
-        "example": "0.75",
-        "description": "In the product's stock unit, at most its unit's decimal places.",
-    }
-)
 class QuantityField(serializers.DecimalField):
     """A quantity in a product's stock unit: read from a decimal string or number with at most
     3 places (the product's own places are checked by the service), written as a string
@@ -65,3 +60,27 @@ class QuantityField(serializers.DecimalField):
         if value is None:
             return None
         return str(normalised(summed(value)))
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = MoneyField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return decimal_schema(
+            direction,
+            pattern=r"^-?\d{1,12}(\.\d{1,2})?$",
+            example="12000",
+            description="Money in the shop's currency, VAT included.",
+        )
+
+
+class QuantityFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = QuantityField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return decimal_schema(
+            direction,
+            pattern=r"^-?\d{1,11}(\.\d{1,3})?$",
+            example="0.75",
+            description="In the product's stock unit, at most its unit's decimal places.",
+        )

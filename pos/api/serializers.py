@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
 from rest_framework import serializers
 
+from pos import hooks
 from pos.models import (
     PRODUCT_EDITABLE_FIELDS,
     CashMovement,
@@ -576,7 +577,12 @@ class VoidSerializer(serializers.Serializer):
 
 class RefundLineInputSerializer(serializers.Serializer):
     sale_line = IdField()
-    quantity = QuantityField(min_value=Decimal("0.001"), max_value=10_000)
+    quantity = QuantityField(
+        min_value=Decimal("0.001"),
+        max_value=10_000,
+        help_text="In the unit the line was sold in: 1 for one carton of a line sold in cartons, "
+        "0.25 for 0.25 kg of a line sold by weight.",
+    )
     restock = serializers.BooleanField(default=True)
 
 
@@ -584,17 +590,38 @@ class RefundRequestSerializer(serializers.Serializer):
     lines = RefundLineInputSerializer(many=True, min_length=1, max_length=200)
     reason = serializers.CharField(max_length=200)
     tender = serializers.ChoiceField(choices=Tender.choices, default=Tender.CASH)
+    # With fiscal signing on: one of RRA's refund reason codes (01-13); else ignored.
+    reason_code = serializers.CharField(max_length=2, required=False, default="")
+
+    def validate_reason_code(self, value):
+        codes = {code for code, _label in hooks.refund_reasons()}
+        if value and codes and value not in codes:
+            raise serializers.ValidationError(gettext("Unknown refund reason code."))
+        return value
 
 
 class RefundLineSerializer(serializers.ModelSerializer):
-    quantity = QuantityField()
+    quantity = QuantityField(help_text="In the product's stock unit (1 carton of 24 = 24).")
+    returned_as = serializers.CharField(
+        help_text='In the unit it was sold in, as the slip says it: "1 x Carton (24)".'
+    )
     unit_price = MoneyField()
     total = MoneyField()
     tax = MoneyField()
 
     class Meta:
         model = RefundLine
-        fields = ["id", "sale_line", "product", "quantity", "unit_price", "total", "tax", "restock"]
+        fields = [
+            "id",
+            "sale_line",
+            "product",
+            "quantity",
+            "returned_as",
+            "unit_price",
+            "total",
+            "tax",
+            "restock",
+        ]
         read_only_fields = fields
 
 

@@ -2,13 +2,14 @@
 
 import uuid
 
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts import pins
@@ -24,6 +25,8 @@ from pos.models import (
     PriceRule,
     Product,
     PurchaseOrder,
+    Refund,
+    RefundLine,
     Register,
     Sale,
     ScaleLabelTemplate,
@@ -34,7 +37,12 @@ from pos.models import (
     Supplier,
 )
 from pos.services import holds, invoices, purchasing, refunds, shifts, voids
-from pos.services.catalogue import create_product, update_product
+from pos.services.catalogue import (
+    create_product,
+    create_selling_unit,
+    update_product,
+    update_selling_unit,
+)
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.customers import create_customer, update_customer
 from pos.services.selling_lines import test_label
@@ -161,6 +169,27 @@ class SellingUnitViewSet(CatalogueViewSet):
     serializer_class = s.SellingUnitSerializer
     search_fields = ["name", "barcode"]
     ordering_fields = ["factor", "id"]
+
+    def perform_create(self, serializer):
+        serializer.instance = create_selling_unit(
+            user=self.request.user, unit=SellingUnit(**serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if "product" in data and data.pop("product") != serializer.instance.product:
+            raise ValidationError(
+                {
+                    "product": [
+                        gettext(
+                            "A selling unit stays with its product: add one to the other product."
+                        )
+                    ]
+                }
+            )
+        serializer.instance = update_selling_unit(
+            selling_unit=serializer.instance, user=self.request.user, **data
+        )
 
 
 class PriceListViewSet(CatalogueViewSet):
@@ -574,7 +603,10 @@ class SaleViewSet(
             lines=lines,
             reason=data["reason"],
             tender=data["tender"],
+            reason_code=data["reason_code"],
         )
+        lines = RefundLine.objects.select_related("sale_line").order_by("pk")
+        refund = Refund.objects.prefetch_related(Prefetch("lines", lines)).get(pk=refund.pk)
         return self.answer(s.RefundSerializer, refund, status.HTTP_201_CREATED)
 
 

@@ -7,7 +7,7 @@ from pos.models.catalogue import (
     StockUnit,
     Supplier,
 )
-from pos.models.customers import Customer
+from pos.models.customers import Customer, GiftCard, LedgerEntry, LedgerKind
 from pos.models.journal import (
     BACK_OFFICE_CHAIN,
     AppendOnlyError,
@@ -51,6 +51,9 @@ from pos.models.stock import (
 )
 
 __all__ = [
+    "GiftCard",
+    "LedgerEntry",
+    "LedgerKind",
     "BACK_OFFICE_CHAIN",
     "AppendOnlyError",
     "ChainHead",

@@ -418,6 +418,25 @@ class RefundLine(models.Model):
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
 
+    @property
+    def returned_in_unit(self):
+        """How many of the unit it was sold in came back (1 carton; 0.25 kg)."""
+        line = self.sale_line
+        if line is None or line.unit_quantity is None:
+            return self.quantity
+        return self.quantity / line.unit_factor
+
+    @property
+    def returned_as(self) -> str:
+        """`1 x Carton (24)`, `0.25 kg`, `3`: as the receipt said it was sold."""
+        line = self.sale_line
+        if line is not None and line.unit_quantity is not None:
+            factor = normalised(line.unit_factor)
+            return f"{normalised(self.returned_in_unit)} x {line.unit_name} ({factor})"
+        text = str(normalised(summed(self.quantity)))
+        unit = line.unit_name if line is not None else ""
+        return f"{text} {unit}" if unit else text
+
 
 class InvoiceQuerySet(models.QuerySet):
     """The one definition of an open and of an overdue invoice, for every query."""

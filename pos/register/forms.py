@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
 from core.errors import DomainError
-from pos import denominations
+from pos import denominations, hooks
 from pos.models import CashMovement, Register, Shift, ShopSettings, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
@@ -296,10 +296,17 @@ class AccountPaymentForm(forms.Form):
 
 class RefundForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Why are the goods returned?"), max_length=200)
+    # The coded reasons of what is plugged in (RRA's refund reasons when fiscal signing is on).
+    reason_code = forms.ChoiceField(label=gettext_lazy("Refund reason"), choices=[])
     tender = forms.ChoiceField(label=gettext_lazy("Pay back in"), choices=[])
 
     def __init__(self, *args, sale, **kwargs):
         super().__init__(*args, **kwargs)
+        coded = hooks.refund_reasons()
+        if coded:
+            self.fields["reason_code"].choices = coded
+        else:
+            del self.fields["reason_code"]
         choices = [
             (Tender.CASH, Tender.CASH.label),
             (Tender.MOBILE_MONEY, Tender.MOBILE_MONEY.label),
@@ -309,13 +316,15 @@ class RefundForm(forms.Form):
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:
+            # In the unit it was sold in: 1 carton of a line of 2 cartons; whole units only.
+            in_unit = line.unit_quantity is not None
             self.fields[f"qty_{line.pk}"] = forms.DecimalField(
                 label=gettext_lazy("Return %(product_name)s") % {"product_name": line.product_name},
                 required=False,
                 min_value=0,
-                max_value=line.quantity,
+                max_value=line.sold_quantity,
                 max_digits=14,
-                decimal_places=MAX_PLACES,
+                decimal_places=0 if in_unit else MAX_PLACES,
                 initial=0,
             )
 

@@ -244,3 +244,20 @@ def resolve(request, pk: int):
             gettext("Offline sale %(number)s resolved.") % {"number": offline_sale.number},
         )
     return redirect("register:offline_tills")
+
+
+@login_required
+@permission_required("pos.close_any_shift", raise_exception=True)
+@require_POST
+def forget(request, pk: int):
+    """A manager clears the pending count of a device that is gone for good."""
+    device = get_object_or_404(TillDevice, pk=pk)
+    try:
+        offline.forget_pending(device=device, user=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, gettext("Pending sales of device %(device)s forgotten.") % {"device": device}
+        )
+    return redirect("register:offline_tills")

@@ -54,4 +54,5 @@ urlpatterns = [
     path("offline/sync/", offline.sync, name="offline_sync"),
     path("offline/tills/", offline.tills, name="offline_tills"),
     path("offline/sales/<int:pk>/resolve/", offline.resolve, name="offline_resolve"),
+    path("offline/devices/<int:pk>/forget/", offline.forget, name="offline_forget"),
 ]

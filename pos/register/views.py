@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from monitoring.ratelimit import limit
-from pos import errors, selectors
+from pos import errors, hooks, selectors
 from pos.mobile_money import momo_configured
 from pos.models import (
     Customer,
@@ -881,6 +881,7 @@ def refund(request, shift, pk: int):
                 reason=form.cleaned_data["reason"],
                 tender=form.cleaned_data["tender"],
                 approved_by=approval.approver,
+                reason_code=form.cleaned_data.get("reason_code", ""),
             )
         except (errors.NotAllowed, errors.ApprovalRequired) as error:
             _approval_refused(approval, error)
@@ -1079,6 +1080,7 @@ def z_report(request, pk: int):
             else "",
             "start_url": reverse("register:open_shift"),
             "printer": printing.printer_for(shift.register),
+            "sections": hooks.sections_for("z_report", shift=shift),  # e.g. unsigned sales
         },
     )
 

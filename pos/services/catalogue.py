@@ -8,9 +8,10 @@ from django.utils.translation import gettext
 from accounts import audit
 from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidPrice, PriceBelowMinimum
-from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product
+from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product, SellingUnit
 from pos.models.stock import OPENING_STOCK
 from pos.money import format_money
+from pos.quantities import normalised
 from pos.services import journal, locks
 from pos.services.stock import MovementLine, apply_movements
 
@@ -126,3 +127,108 @@ def record_price_changes(*, product: Product, old: dict, user) -> None:
         audit.record_on_commit(
             action="product.price_changed", actor=user, target=product, changes=changes
         )
+
+
+# --- Selling units (a carton of 24): edited like products, locked and audited -----------------
+
+SELLING_UNIT_FIELDS = ("name", "factor", "barcode", "price", "is_active")
+
+
+def _unit_value(name: str, value):
+    if value is None:
+        return None
+    if name == "price":
+        return _money(value)
+    if name == "factor":
+        return str(normalised(value))  # "24", as the receipt says "Carton (24)"
+    return value
+
+
+def _unit_snapshot(unit: SellingUnit) -> dict:
+    return {name: _unit_value(name, getattr(unit, name)) for name in SELLING_UNIT_FIELDS}
+
+
+def _require_unit_permission(user, permission: str, message: str) -> None:
+    if user is not None and not user.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def create_selling_unit(*, user, unit: SellingUnit | None = None, **fields) -> SellingUnit:
+    """Add a unit a product is sold in; audited as `selling_unit.created`."""
+    _require_unit_permission(
+        user, "pos.add_sellingunit", gettext("You are not allowed to add selling units.")
+    )
+    unit = unit if unit is not None else SellingUnit(**fields)
+    unit.full_clean()
+    with transaction.atomic():
+        if locks.product(unit.product_id) is None:
+            raise NotFound(gettext("Unknown product."), field="product")
+        unit.save(force_insert=True)
+        audit.record_on_commit(
+            action="selling_unit.created",
+            actor=user,
+            target=unit,
+            changes={name: [None, value] for name, value in _unit_snapshot(unit).items()},
+        )
+    return unit
+
+
+def update_selling_unit(
+    *, selling_unit: SellingUnit, user, validate: bool = True, **fields
+) -> SellingUnit:
+    """Change a selling unit's name, factor, barcode, price or state; audited as
+    `selling_unit.changed` with each changed field's old and new value.
+
+    The product is locked, then the unit, and it is read again: a sale ringing the unit up
+    commits before the edit or after it, never across it. Past sales keep what they were sold
+    as: a sale line holds its own copy of the unit's name and factor and its stock quantity, so
+    a new factor changes only sales made after it. The product a unit belongs to cannot change.
+    """
+    _require_unit_permission(
+        user, "pos.change_sellingunit", gettext("You are not allowed to change selling units.")
+    )
+    if not fields.keys() <= set(SELLING_UNIT_FIELDS):
+        raise ValueError(f"Not editable here: {sorted(fields.keys() - set(SELLING_UNIT_FIELDS))}")
+    with transaction.atomic():
+        locks.product(selling_unit.product_id)
+        locked = locks.selling_unit(selling_unit.pk)
+        if locked is None:
+            raise NotFound(gettext("Unknown selling unit."), field="selling_unit")
+        before = _unit_snapshot(locked)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, fields[name])
+        if validate:
+            locked.full_clean()
+        if changed:
+            locked.save(update_fields=changed)
+        after = _unit_snapshot(locked)
+        changes = {
+            name: [before[name], after[name]] for name in after if before[name] != after[name]
+        }
+        if changes:
+            audit.record_on_commit(
+                action="selling_unit.changed", actor=user, target=locked, changes=changes
+            )
+    return locked
+
+
+def delete_selling_unit(*, selling_unit: SellingUnit, user) -> None:
+    """Remove a selling unit (its sales keep their own copy of it); audited as
+    `selling_unit.deleted` with what it was."""
+    _require_unit_permission(
+        user, "pos.delete_sellingunit", gettext("You are not allowed to delete selling units.")
+    )
+    with transaction.atomic():
+        locks.product(selling_unit.product_id)
+        locked = locks.selling_unit(selling_unit.pk)
+        if locked is None:
+            return
+        snapshot = _unit_snapshot(locked)
+        audit.record_on_commit(
+            action="selling_unit.deleted",
+            actor=user,
+            changes={name: [value, None] for name, value in snapshot.items()},
+            details={"selling_unit": locked.pk, "product": locked.product_id},
+        )
+        locked.delete()

@@ -322,7 +322,12 @@ def _complete(
     if customer is not None:
         on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
         record_customer_purchase(
-            customer_id=customer.pk, amount=sale.total, on_credit=on_credit, at=now
+            customer_id=customer.pk,
+            amount=sale.total,
+            on_credit=on_credit,
+            at=now,
+            event=f"sale:{sale.pk}",
+            sale_id=sale.pk,
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)

@@ -7,11 +7,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import NotFound, PermissionDenied
-from pos.models import Customer
-from pos.services import locks
+from pos.models import Customer, LedgerKind
+from pos.services import ledger, locks
 
 # Written only by the sales services (record_customer_purchase, invoices): never by an edit.
-COUNTER_FIELDS = ("total_spent", "visits", "last_purchase_at", "balance")
+COUNTER_FIELDS = ("total_spent", "visits", "last_purchase_at", "balance", "store_credit", "points")
 
 
 def create_customer(*, user=None, customer: Customer | None = None, **fields) -> Customer:
@@ -54,19 +54,35 @@ def update_customer(*, customer: Customer, user=None, **fields) -> Customer:
 
 
 def record_customer_purchase(
-    *, customer_id: int, amount: Decimal, on_credit: Decimal = Decimal(0), at=None
+    *,
+    customer_id: int,
+    amount: Decimal,
+    on_credit: Decimal = Decimal(0),
+    at=None,
+    event: str = "",
+    sale_id: int | None = None,
 ) -> Customer:
     """Add a completed sale to the customer's totals (and `on_credit` to what they owe).
 
     Call it inside the checkout's transaction; a refund passes a negative amount and visits=0
-    is not counted (amount < 0 does not add a visit).
+    is not counted (amount < 0 does not add a visit). A non-zero `on_credit` is a debt entry in
+    the customer ledger keyed `<event>/debt` (pos.services.ledger): posted once per event.
     """
+    if on_credit and not event:
+        raise ValueError("A change to what the customer owes needs the event that made it.")
     with transaction.atomic():
         customer = locks.customer(customer_id)
         customer.total_spent += amount
         if amount > 0:
             customer.visits += 1
             customer.last_purchase_at = at or timezone.now()
-        customer.balance += on_credit
+        ledger.apply(
+            kind=LedgerKind.DEBT,
+            key=f"{event}/debt",
+            amount=on_credit,
+            customer=customer,
+            sale_id=sale_id,
+            save=False,
+        )
         customer.save(update_fields=["total_spent", "visits", "last_purchase_at", "balance"])
     return customer

@@ -23,9 +23,9 @@ from accounts import audit
 from core.errors import NotFound
 from pos import errors
 from pos.journal import events
-from pos.models import Customer, Invoice, Payment, Shift, Tender
+from pos.models import Customer, Invoice, LedgerKind, Payment, Shift, Tender
 from pos.money import format_money, to_currency
-from pos.services import journal, locks
+from pos.services import journal, ledger, locks
 from pos.services.sequences import next_number
 from pos.services.shifts import open_shift_for
 
@@ -83,7 +83,7 @@ def record_invoice_payment(
             )
         _lock_open_shift(shift)
         payment = _pay_invoice(invoice, amount, tender, reference, user, shift, timezone.now())
-        _change_balance(customer, -amount)
+        _change_balance(customer, -amount, f"payment:{payment.pk}", invoice.sale_id)
         audit.record_on_commit(
             action="invoice.payment_recorded",
             actor=user,
@@ -137,7 +137,10 @@ def pay_on_account(
             if part > ZERO:
                 payments.append(_pay_invoice(invoice, part, tender, reference, user, shift, now))
                 left -= part
-        _change_balance(customer, -amount)
+        for payment in payments:
+            _change_balance(
+                customer, -payment.amount, f"payment:{payment.pk}", payment.invoice.sale_id
+            )
         audit.record_on_commit(
             action="customer.paid_on_account",
             actor=user,
@@ -259,7 +262,7 @@ def cancel_invoice(*, invoice: Invoice, user, reason: str) -> Invoice:
         owed = invoice.balance_due
         invoice.status = Invoice.Status.CANCELLED
         invoice.save(update_fields=["status"])
-        _change_balance(customer, -owed)
+        _change_balance(customer, -owed, f"invoice-cancelled:{invoice.pk}", invoice.sale_id)
         audit.record_on_commit(
             action="invoice.cancelled",
             actor=user,
@@ -281,10 +284,12 @@ def _lock_invoice(invoice: Invoice) -> Invoice:
     return locked
 
 
-def _change_balance(customer: Customer, delta: Decimal) -> None:
-    """`customer` is the row the caller locked."""
-    customer.balance += delta
-    customer.save(update_fields=["balance"])
+def _change_balance(customer: Customer, delta: Decimal, event: str, sale_id=None) -> None:
+    """`customer` is the row the caller locked: a debt entry keyed `<event>/debt` in the
+    customer ledger, and the cached balance moved with it (pos.services.ledger)."""
+    ledger.apply(
+        kind=LedgerKind.DEBT, key=f"{event}/debt", amount=delta, customer=customer, sale_id=sale_id
+    )
 
 
 def _positive_amount(value, field_name: str) -> Decimal:

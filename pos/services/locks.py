@@ -8,9 +8,14 @@ it, never out of it), and rows of one kind in primary-key order:
  1. the sale (voids and refunds of one sale queue here)
  2. the sale's lines, by pk (refunds)
  3. the purchase order, then its lines by pk (receiving)
- 4. products, by pk (checkout, refunds, voids, receiving, counts, adjustments, product edits)
+ 4. products, by pk (checkout, refunds, voids, receiving, counts, adjustments, product edits,
+    selling-unit edits), then a product's selling unit (selling-unit edits: the product first,
+    so that a sale ringing the unit up commits before or after the edit, never across it)
  5. the held sale (resume; nothing else is locked with it)
- 6. the customer (checkout, refunds, voids, invoice payments, customer edits)
+ 6. the customer (checkout, refunds, voids, invoice payments, customer edits); its ledger
+    entries (pos.services.ledger) are written under this lock and never locked themselves:
+    insert-only, each keyed by its event, a second insert of the same key does nothing
+ 6a. gift cards, by pk (sold, redeemed or expired under the customer's lock when there is one)
  7. the customer's invoice (payments, cancel, voids, refunds)
  8. Mobile Money requests, by pk (checkout claims them; a status change locks one)
  9. the register: its receipt counter, taken as late as possible because every sale on the
@@ -50,6 +55,7 @@ from pos.models import (
     Register,
     Sale,
     SaleLine,
+    SellingUnit,
     Sequence,
     Shift,
     TillDevice,
@@ -78,6 +84,10 @@ def sale(pk: int) -> Sale | None:
 
 def sale_lines(sale: Sale, ids) -> dict[int, SaleLine]:
     return {line.pk: line for line in in_pk_order(SaleLine.objects.filter(sale=sale, pk__in=ids))}
+
+
+def selling_unit(pk: int) -> SellingUnit | None:
+    return _one(SellingUnit.objects.filter(pk=pk))
 
 
 def purchase_order(pk: int) -> PurchaseOrder | None:

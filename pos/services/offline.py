@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from core.errors import DomainError
 from pos import errors
 from pos.models import OfflineSale, Register, Shift, Tender, TillDevice
@@ -414,3 +415,31 @@ def resolve_refused(*, offline_sale: OfflineSale, user, action: str, note: str =
     )
     offline_sale.refresh_from_db()
     return offline_sale
+
+
+def forget_pending(*, device: TillDevice, user, note: str) -> None:
+    """A manager clears what a device last said was pending: the device is gone for good (a
+    wiped or lost browser) and its sales with it. Audited with the count and the note; the
+    shift of its till can then close.
+
+    :raises NotAllowed: the user is no manager.
+    :raises ReasonRequired: no note.
+    """
+    if not user.has_perm("pos.close_any_shift"):
+        raise errors.NotAllowed(gettext("Only a manager can forget a device's pending sales."))
+    note = (note or "").strip()
+    if not note:
+        raise errors.ReasonRequired(
+            gettext("Say why this device's pending sales are forgotten."), field="note"
+        )
+    with transaction.atomic():
+        locked = locks.till_device(device.pk)
+        forgotten = locked.pending_count
+        locked.pending_count, locked.oldest_pending_at = 0, None
+        locked.save(update_fields=["pending_count", "oldest_pending_at"])
+        audit.record(
+            action="offline.pending_forgotten",
+            actor=user,
+            target=locked,
+            details={"pending": forgotten, "note": note[:200]},
+        )

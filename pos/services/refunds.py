@@ -124,10 +124,12 @@ def refund_sale(
     reason: str,
     tender: str = Tender.CASH,
     approved_by=None,
+    reason_code: str = "",
 ) -> Refund:
     """Refund (part of) a sale, line by line, paid out of `shift`. Needs `pos.refund_sale`: the
     user's own, or that of `approved_by`, the manager who approved it at the till (then audited
-    as `sale.refund_override` in this transaction)."""
+    as `sale.refund_override` in this transaction). `reason_code`: the coded reason chosen at
+    the till (pos.hooks.refund_reasons), handed to what is plugged in (fiscal signing)."""
     at_the_till = user
     _check_shift_user(shift, at_the_till)
     user = approvals.authoriser(
@@ -222,7 +224,13 @@ def refund_sale(
                 )
             )
         refund = _write_refund(
-            sale=sale, shift=shift, user=user, planned=planned, reason=reason, tender=tender
+            sale=sale,
+            shift=shift,
+            user=user,
+            planned=planned,
+            reason=reason,
+            tender=tender,
+            reason_code=reason_code,
         )
         approvals.record_override(
             action="sale.refund_override",
@@ -323,13 +331,15 @@ def refund_without_receipt(
     return refund
 
 
-def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender) -> Refund:
+def _write_refund(
+    *, sale, shift, user, planned: list[_Planned], reason, tender, reason_code=""
+) -> Refund:
     total = sum((p.total for p in planned), ZERO)
     tax_total = sum((p.tax for p in planned), ZERO)
     restocked = [p for p in planned if p.restock]
     if restocked:  # products next, in pk order, before the customer and the register
         locks.products(p.product_id for p in restocked)
-    credit, invoice = ZERO, None
+    credit, invoice, payout_on_account = ZERO, None, ZERO
     if sale is not None and sale.customer_id is not None:
         locks.customer(sale.customer_id)
         invoice = locks.invoice_of_sale(sale, statuses=Invoice.OPEN_STATUSES)
@@ -341,9 +351,6 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
                 invoice.status = Invoice.Status.PAID if settled else Invoice.Status.CANCELLED
             invoice.save(update_fields=["credited", "status"])
         payout_on_account = total - credit if tender == Tender.ACCOUNT else ZERO
-        record_customer_purchase(
-            customer_id=sale.customer_id, amount=-total, on_credit=-(credit + payout_on_account)
-        )
     payout = total - credit
     register = locks.register(shift.register_id)
     locked_shift = locks.shift(shift.pk)
@@ -372,6 +379,14 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         total=total,
         tax_total=tax_total,
     )
+    if sale is not None and sale.customer_id is not None:  # the customer is locked above
+        record_customer_purchase(
+            customer_id=sale.customer_id,
+            amount=-total,
+            on_credit=-(credit + payout_on_account),
+            event=f"refund:{refund.pk}",
+            sale_id=sale.pk,
+        )
     refund_lines = RefundLine.objects.bulk_create(
         [
             RefundLine(
@@ -420,7 +435,8 @@ def _write_refund(*, sale, shift, user, planned: list[_Planned], reason, tender)
         user=user,
         allow_negative=True,  # stock only comes back
     )
-    hooks.run(hooks.refund_recorded, refund, refund_lines)  # fiscal signing's outbox row
+    # Fiscal signing's outbox row (pos.hooks), in this transaction.
+    hooks.run(hooks.refund_recorded, refund, refund_lines, reason_code=reason_code)
     journal.append(events.refund_event(refund, locked_shift.register_id, refund_lines, payments))
     return refund
 

@@ -85,7 +85,11 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
                 ZERO,
             )
             record_customer_purchase(
-                customer_id=sale.customer_id, amount=-sale.total, on_credit=-on_credit
+                customer_id=sale.customer_id,
+                amount=-sale.total,
+                on_credit=-on_credit,
+                event=f"void:{sale.pk}",
+                sale_id=sale.pk,
             )
         invoice = locks.invoice_of_sale(sale)
         if invoice is not None:

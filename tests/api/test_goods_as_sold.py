@@ -232,3 +232,97 @@ def test_the_test_a_barcode_box_reads_a_label(as_manager, goods):
     read = as_manager.post("/api/v1/scale-label-templates/test/", {"code": wrong}, format="json")
     assert "check digit" in read.json()["problem"]
     assert ScaleLabelTemplate.objects.count() == 5  # the common layouts come installed
+
+
+def test_a_carton_is_refunded_in_cartons_on_the_screen_the_slip_and_the_api(
+    as_cashier, as_manager, shift, goods, manager
+):
+    """2 cartons sold; one refunded at the till, then the other through the API: the screen
+    asks and caps in cartons, the slip and the API say "1 x Carton (24)" as the receipt did,
+    and stock moves by 24 pieces each time."""
+    g = goods
+    sold = sell(
+        as_cashier,
+        [{"product": g["soap"].pk, "selling_unit": g["carton"].pk, "quantity": 2}],
+        cash="50000",
+    ).json()
+    line = sold["lines"][0]
+    assert line["sold_as"] == "2 x Carton (24)"
+    till_two = Register.objects.create(code="R2", name="Till 2")
+    open_shift(register=till_two, cashier=manager, opening_float=D(50000))
+    screen = Client()
+    screen.force_login(manager)
+    url = reverse("register:refund", args=[sold["id"]])
+    field = f"qty_{line['id']}"
+
+    page = screen.get(url).content.decode()
+    assert "2 x Carton (24)" in page
+    assert f'name="{field}" type="number" min="0" max="2"' in page
+    assert 'data-sold="2"' in page and 'step="1"' in page
+    preview = screen.post(url, {field: "1", "reason": "", "tender": "cash", "preview": "1"})
+    assert "22,000 RWF" in preview.content.decode()
+    too_many = screen.post(url, {field: "3", "reason": "Returned", "tender": "cash"})
+    assert too_many.status_code == 400  # 3 cartons of a 2-carton line
+    done = screen.post(url, {field: "1", "reason": "Returned", "tender": "cash"})
+    assert done.status_code == 302, done.content.decode()[:2000]
+    slip = screen.get(done["Location"]).content.decode()
+    assert '<td class="num">1 x Carton (24)</td>' in slip
+    assert '<td class="num">24</td>' not in slip
+    assert Product.objects.get(sku="SOAP").stock_on_hand == D(100 - 48 + 24)
+
+    again = screen.get(url).content.decode()
+    assert "1 x Carton (24) already returned" in again
+    assert f'name="{field}" type="number" min="0" max="1"' in again
+
+    api = as_manager.post(
+        f"/api/v1/sales/{sold['id']}/refund/",
+        {"lines": [{"sale_line": line["id"], "quantity": 1}], "reason": "Returned"},
+        format="json",
+    )
+    assert api.status_code == 201, api.json()
+    returned = api.json()["lines"][0]
+    assert returned["returned_as"] == "1 x Carton (24)"
+    assert returned["quantity"] == "24"
+    assert Product.objects.get(sku="SOAP").stock_on_hand == D(100)
+    assert_ledgers_hold()
+
+
+def test_quantities_are_decimal_strings_out_and_strings_or_numbers_in(
+    as_cashier, as_manager, shift, goods, manager
+):
+    """Answers carry quantities as decimal strings; requests may send strings or numbers; the
+    OpenAPI schema says both (answers: string, format decimal; requests: string or number)."""
+    g = goods
+    as_number = sell(as_cashier, [{"product": g["sugar"].pk, "quantity": 0.25}], cash=1000)
+    as_string = sell(as_cashier, [{"product": g["sugar"].pk, "quantity": "0.250"}], cash="1000")
+    whole = sell(as_cashier, [{"product": g["pen"].pk, "quantity": 3}], cash=1000)
+    for response in (as_number, as_string, whole):
+        assert response.status_code == 201, response.json()
+    assert as_number.json()["lines"][0]["quantity"] == "0.25"
+    assert as_string.json()["lines"][0]["quantity"] == "0.25"
+    assert whole.json()["lines"][0]["quantity"] == "3"
+    assert as_number.json()["total"] == as_string.json()["total"] == "363"
+    till_two = Register.objects.create(code="R2", name="Till 2")
+    open_shift(register=till_two, cashier=manager, opening_float=D(50000))
+    refund = as_manager.post(
+        f"/api/v1/sales/{as_number.json()['id']}/refund/",
+        {"lines": [{"sale_line": as_number.json()["lines"][0]["id"], "quantity": 0.1}],
+         "reason": "Spilt"},
+        format="json",
+    )  # fmt: skip
+    assert refund.status_code == 201, refund.json()
+    assert refund.json()["lines"][0]["quantity"] == "0.1"
+    too_fine = sell(as_cashier, [{"product": g["sugar"].pk, "quantity": 0.0004}], cash=1000)
+    assert too_fine.status_code == 400
+    assert "lines.0.quantity" in too_fine.json()["error"]["fields"]
+
+    schemas = as_cashier.get("/api/schema/?format=json").json()["components"]["schemas"]
+    answered = schemas["SaleLine"]["properties"]["quantity"]
+    assert (answered["type"], answered["format"]) == ("string", "decimal")
+    asked = schemas["CartLineRequest"]["properties"]["quantity"]
+    assert [option["type"] for option in asked["oneOf"]] == ["string", "number"]
+    assert asked["oneOf"][0]["format"] == "decimal"
+    refunded = schemas["RefundLineInputRequest"]["properties"]["quantity"]
+    assert {option["type"] for option in refunded["oneOf"]} == {"string", "number"}
+    assert schemas["RefundLine"]["properties"]["returned_as"]["type"] == "string"
+    assert schemas["SellingUnit"]["properties"]["factor"]["format"] == "decimal"

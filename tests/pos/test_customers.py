@@ -51,7 +51,7 @@ def test_purchase_totals():
     customer = create_customer(name="Jean", phone="0788123456", credit_limit=Decimal("50000"))
     record_customer_purchase(customer_id=customer.pk, amount=Decimal("12000"))
     customer = record_customer_purchase(
-        customer_id=customer.pk, amount=Decimal("3500"), on_credit=Decimal("3500")
+        customer_id=customer.pk, amount=Decimal("3500"), on_credit=Decimal("3500"), event="t:1"
     )
     customer.refresh_from_db()
     assert customer.total_spent == Decimal("15500") and customer.visits == 2

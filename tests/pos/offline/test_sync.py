@@ -321,3 +321,26 @@ def test_two_tabs_pushing_the_same_outbox_at_once_store_each_sale_once(
     assert Sale.objects.count() == 5
     product.refresh_from_db()
     assert product.stock_on_hand == 45
+
+
+def test_a_manager_forgets_the_pending_sales_of_a_device_gone_for_good(till, cashier, manager):
+    from accounts.models import AuditLog
+    from pos.services.shifts import close_shift
+
+    post(till["client"], "offline_heartbeat", {"device": till["device"], "pending": 4})
+    page = Client()
+    page.force_login(manager)
+    device = TillDevice.objects.get()
+    url = reverse("register:offline_forget", args=[device.pk])
+    assert "4 sales waiting" in page.get(reverse("register:offline_tills")).content.decode()
+    refused = page.post(url, {"note": ""}, follow=True).content.decode()
+    assert "Say why" in refused
+    assert TillDevice.objects.get().pending_count == 4
+    cashier_page = till["client"]
+    assert cashier_page.post(url, {"note": "gone"}).status_code == 403
+    page.post(url, {"note": "Tablet stolen"})
+    assert TillDevice.objects.get().pending_count == 0
+    entry = AuditLog.objects.get(action="offline.pending_forgotten")
+    assert entry.details == {"pending": 4, "note": "Tablet stolen"}
+    closed = close_shift(shift=till["shift"], counted={"cash": D("20000")}, user=cashier)
+    assert closed.status == "closed"

@@ -34,7 +34,7 @@ def closed_shifts_were_counted_at_close(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0018_offline_selling"),
+        ("pos", "0019_customer_ledger"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

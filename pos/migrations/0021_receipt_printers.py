@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0019_reviewed_close"),
+        ("pos", "0020_reviewed_close"),
     ]
 
     operations = [

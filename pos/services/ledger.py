@@ -1,0 +1,143 @@
+"""The customer ledger: what a customer owes and holds, one typed entry per event.
+
+Kinds (pos.models.LedgerKind) and the cached balance each one sums to:
+
+- ``debt``: what the customer owes on account (Customer.balance): + a sale's on-account part,
+  - a payment against an invoice, a cancelled invoice, a void or a refund credited to it;
+- ``store_credit``: what the shop owes the customer to spend (Customer.store_credit);
+- ``gift_card``: what the shop owes the bearer of a card (GiftCard.balance);
+- ``points``: loyalty points (Customer.points).
+
+Every balance equals the sum of its entries (pos.integrity checks it; tests prove it under random
+sales, refunds, voids and repayments). An entry is written only here, by the services that move
+money, inside their transaction, after they have locked the account's row (pos.services.locks:
+the customer, then its gift cards); each is keyed by the event that made it (``sale:12/debt``),
+a unique key, so posting an event twice (a retried request, a re-synced offline sale) inserts
+nothing and moves no balance. The event itself (sale, payment, refund, void, invoice
+cancellation) carries the entry into the journal.
+"""
+
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind
+
+ZERO = Decimal(0)
+# Identifiers only; every value is a parameter.
+_INSERT_SQL = """
+INSERT INTO {table} (kind, key, customer_id, gift_card_id, amount, sale_id, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (key) DO NOTHING
+RETURNING id
+"""
+CUSTOMER_BALANCE_FIELD = {
+    LedgerKind.DEBT: "balance",
+    LedgerKind.STORE_CREDIT: "store_credit",
+    LedgerKind.POINTS: "points",
+}
+
+
+def post(
+    *,
+    kind: str,
+    key: str,
+    amount: Decimal,
+    customer: Customer | None = None,
+    gift_card: GiftCard | None = None,
+    sale_id: int | None = None,
+    at=None,
+) -> bool:
+    """Insert the entry `key` unless it is already there; True when it was inserted.
+
+    The caller holds the lock on the account's row (`customer` or `gift_card`, as it locked it)
+    and moves the cached balance by `amount` only when this returns True: `apply` does both.
+    One INSERT ... ON CONFLICT DO NOTHING statement (PostgreSQL and SQLite alike).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A ledger entry is posted inside the transaction of its event.")
+    if kind == LedgerKind.GIFT_CARD:
+        if gift_card is None:
+            raise ValueError("A gift-card entry needs its gift card.")
+    elif customer is None:
+        raise ValueError("A customer's entry needs its customer.")
+    sql = _INSERT_SQL.format(table=connection.ops.quote_name(LedgerEntry._meta.db_table))
+    created = at or timezone.now()
+    field = LedgerEntry._meta.get_field("created_at")
+    params = [
+        str(kind),
+        key,
+        customer.pk if customer is not None else None,
+        gift_card.pk if gift_card is not None else None,
+        connection.ops.adapt_decimalfield_value(amount, 14, 2),
+        sale_id,
+        field.get_db_prep_value(created, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def apply(
+    *,
+    kind: str,
+    key: str,
+    amount: Decimal,
+    customer: Customer | None = None,
+    gift_card: GiftCard | None = None,
+    sale_id: int | None = None,
+    save: bool = True,
+) -> bool:
+    """Post the entry and, when it is new, move the locked row's cached balance by `amount`.
+
+    `save=False` leaves the row unsaved (the caller saves it with the other fields it changes, in
+    one UPDATE). A zero amount posts nothing. True when the entry was new.
+    """
+    if not amount:
+        return False
+    if not post(
+        kind=kind, key=key, amount=amount, customer=customer, gift_card=gift_card, sale_id=sale_id
+    ):
+        return False
+    if kind == LedgerKind.GIFT_CARD:
+        gift_card.balance += amount
+        if save:
+            gift_card.save(update_fields=["balance"])
+    else:
+        field = CUSTOMER_BALANCE_FIELD[kind]
+        setattr(customer, field, getattr(customer, field) + amount)
+        if save:
+            customer.save(update_fields=[field])
+    return True
+
+
+def sums_by_customer(kind: str) -> dict[int, Decimal]:
+    """The sum of each customer's entries of `kind` (customers without entries are absent)."""
+    rows = (
+        LedgerEntry.objects.filter(kind=kind, customer__isnull=False)
+        .values("customer_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["customer_id"]: row["total"] for row in rows}
+
+
+def mismatches() -> list[str]:
+    """Every cached balance that differs from the sum of its entries, described (empty: none)."""
+    found = []
+    for kind, field in CUSTOMER_BALANCE_FIELD.items():
+        sums = sums_by_customer(kind)
+        for pk, cached in Customer.objects.values_list("pk", field):
+            if cached != sums.get(pk, ZERO):
+                found.append(f"customer {pk} {field} {cached} != entries {sums.get(pk, ZERO)}")
+    card_sums = dict(
+        LedgerEntry.objects.filter(kind=LedgerKind.GIFT_CARD)
+        .values("gift_card_id")
+        .annotate(total=Sum("amount"))
+        .values_list("gift_card_id", "total")
+    )
+    for pk, cached in GiftCard.objects.values_list("pk", "balance"):
+        if cached != card_sums.get(pk, ZERO):
+            found.append(f"gift card {pk} balance {cached} != entries {card_sums.get(pk, ZERO)}")
+    return found

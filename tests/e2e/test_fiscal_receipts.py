@@ -1,0 +1,98 @@
+"""Fiscal receipts in Chromium (issue 25): a sale with the VSDC up prints its SDC block and QR
+code; with the VSDC down the receipt says "fiscal pending" and cannot be printed, and becomes
+printable by itself once the VSDC is back and the worker has the signature. Screenshots in
+test-output/screenshots/fiscal/."""
+
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots" / "fiscal"
+SCAN = "Scan or type a barcode, SKU or name"
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sell_one(page, barcode):
+    field = page.get_by_label(SCAN)
+    field.fill(barcode)
+    field.press("Enter")
+    page.locator(".line-name").filter(has_text="Samsung 25W charger").wait_for()
+    page.get_by_role("link", name="Pay").click()
+    page.get_by_label("Cash received (RWF)").fill("12000")
+    page.get_by_role("button", name="Complete sale").click()
+    page.locator("main.receipt").wait_for()
+
+
+def test_a_signed_receipt_then_fiscal_pending_while_the_vsdc_is_down(
+    page,
+    make_user,
+    fiscal_device,
+    vsdc,
+    settings,
+):
+    from fiscal import sending
+    from pos.barcodes import make_ean13
+    from pos.models import Category, Register
+    from pos.services.catalogue import create_product
+
+    settings.FISCAL_RETRY_BASE_SECONDS = 1
+    make_user("grace", "cashier", first_name="Grace")
+    Register.objects.create(code="R1", name="Till 1")
+    charger = create_product(
+        name="Samsung 25W charger",
+        sku="CHG-1",
+        barcode=make_ean13("600000000001"),
+        category=Category.objects.create(name="Chargers"),
+        cost_price=Decimal(6000),
+        retail_price=Decimal(12000),
+        minimum_price=Decimal(9000),
+        initial_stock=10,
+    )
+    sending.drain()  # the opening stock
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Cash in the drawer (float)").fill("20000")
+    page.get_by_role("button", name="Open shift").click()
+
+    # The VSDC up: the worker signs it and the receipt (refreshing itself) shows the SDC block.
+    sell_one(page, charger.barcode)
+    sending.drain()
+    page.locator('[data-fiscal="signed"]').wait_for()
+    receipt = page.locator("main.receipt")
+    assert receipt.locator("[data-counters]").inner_text() == "1/1 NS"
+    assert receipt.locator(".fiscal-qr svg").count() == 1
+    assert receipt.locator("[data-mrc]").inner_text() == fiscal_device.mrc
+    assert page.get_by_role("button", name="Print").is_visible()
+    shot(page, "signed-390")
+
+    # The VSDC down: the sale is taken, the receipt waits and has no print button.
+    vsdc.down = True
+    page.get_by_role("link", name="New sale").click()
+    sell_one(page, charger.barcode)
+    sending.drain()
+    page.locator('[data-fiscal="pending"]').wait_for()
+    assert page.get_by_text("FISCAL PENDING", exact=True).is_visible()
+    assert page.get_by_role("button", name="Print").count() == 0
+    shot(page, "pending-390")
+
+    # Back up: after the back-off the worker signs it; the page becomes printable by itself.
+    vsdc.down = False
+    time.sleep(1.2)
+    assert sending.drain()["signed"] == 1
+    page.locator('[data-fiscal="signed"]').wait_for(timeout=15_000)
+    assert page.locator("[data-counters]").inner_text() == "2/2 NS"
+    assert page.get_by_role("button", name="Print").is_visible()
+    shot(page, "printed-after-return-390")
