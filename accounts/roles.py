@@ -76,6 +76,15 @@ MANAGER_PERMISSIONS: set[str] = (
         "authtoken.view_tokenproxy",
         "authtoken.add_tokenproxy",
         "authtoken.delete_tokenproxy",
+        # Fiscal signing (fiscal/admin.py): the outbox's "needs attention" list and Resend,
+        # the products' fiscal codes, the device and its code tables (read only).
+        "fiscal.view_outboxitem",
+        "fiscal.change_outboxitem",
+        "fiscal.view_item",
+        "fiscal.change_item",
+        "fiscal.view_device",
+        "fiscal.view_code",
+        "fiscal.view_itemclass",
     }
     | _crud(
         "pos",

@@ -113,6 +113,9 @@ class CodeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ItemClass)
 class ItemClassAdmin(CodeAdmin):

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/health/detailed", health.detailed, name="health-detailed"),
     path("reports/", include("pos.reports.urls")),
+    path("fiscal/", include("fiscal.urls")),
     path("register/", include("pos.register.urls")),
     path("api/monitoring/", include("monitoring.urls")),
     path("api/v1/", include("pos.api.urls")),

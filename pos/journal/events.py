@@ -11,6 +11,7 @@ void) is the void's event, not the sale's; a sale's payments are those written w
 carry the sale's time), the void's are those written with the void.
 """
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -106,6 +107,40 @@ def reference(label: str, pk) -> str:
     return f"{label}:{pk}"
 
 
+def till_event(register_id, kind: str, label: str, pk, *, at, data: dict, day=None) -> Event:
+    """An event on a till's chain, named by its row (`label:pk`); its business day is the
+    shop-local date of `at` unless the row keeps its own (a sale's `business_day`)."""
+    return Event(
+        chain=register_chain(register_id),
+        kind=kind,
+        reference=reference(label, pk),
+        at=at,
+        day=timezone.localdate(at) if day is None else day,
+        data=data,
+    )
+
+
+def _sale_event(sale, kind: str, data: dict) -> Event:
+    """An event written with a sale, at its time and on its business day."""
+    return till_event(
+        get(sale, "register_id"),
+        kind,
+        "pos.sale",
+        get(sale, "id"),
+        at=get(sale, "created_at"),
+        day=get(sale, "business_day"),
+        data=data,
+    )
+
+
+def _shift_event(shift, kind: str, moment: str, data: dict) -> Event:
+    """A shift opened or closed, at that moment (`moment`: the row's field)."""
+    return till_event(
+        get(shift, "register_id"), kind, "pos.shift", get(shift, "id"), at=get(shift, moment),
+        data=data,
+    )  # fmt: skip
+
+
 def get(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
@@ -116,14 +151,22 @@ QUANTITY_FIELDS = {"quantity", "stock_before", "stock_after", "unit_factor", "un
 THREE_PLACES = Decimal("0.001")
 
 
+@functools.cache
+def _quantities_in(fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in fields if name in QUANTITY_FIELDS)
+
+
 def pick(row, fields: Iterable[str]) -> dict:
     if isinstance(row, dict):  # the checker's rows: one test per row, not per field
         values = {name: row[name] for name in fields}
     else:
         values = {name: getattr(row, name) for name in fields}
-    for name in QUANTITY_FIELDS.intersection(values):
-        if values[name] is not None:  # unit_quantity: none when sold in the stock unit
-            values[name] = f"{Decimal(values[name]).quantize(THREE_PLACES):f}"
+    for name in _quantities_in(tuple(fields)):
+        value = values[name]
+        # None: unit_quantity when sold in the stock unit. Text: PostgreSQL's own text of a
+        # numeric(_, 3) (the checker reads it so), already the three places written here.
+        if value is not None and type(value) is not str:
+            values[name] = f"{Decimal(value).quantize(THREE_PLACES):f}"
     return values
 
 
@@ -141,13 +184,10 @@ def vat_by_rate(lines) -> dict[str, dict[str, Decimal]]:
 
 def sale_event(sale, lines, payments) -> Event:
     """A completed sale with every line and payment (change included) written with it."""
-    return Event(
-        chain=register_chain(get(sale, "register_id")),
-        kind=JournalKind.SALE,
-        reference=reference("pos.sale", get(sale, "id")),
-        at=get(sale, "created_at"),
-        day=get(sale, "business_day"),
-        data={
+    return _sale_event(
+        sale,
+        JournalKind.SALE,
+        {
             **pick(sale, SALE_FIELDS),
             "lines": [pick(line, SALE_LINE_FIELDS) for line in lines],
             "payments": [pick(p, PAYMENT_FIELDS) for p in payments],
@@ -157,13 +197,12 @@ def sale_event(sale, lines, payments) -> Event:
 
 def void_event(sale, lines, payments) -> Event:
     """The void of `sale`: who, why, the reversing payments and the VAT it takes back."""
-    at = get(sale, "voided_at")
-    return Event(
-        chain=register_chain(get(sale, "register_id")),
-        kind=JournalKind.VOID,
-        reference=reference("pos.sale", get(sale, "id")),
-        at=at,
-        day=timezone.localdate(at),
+    return till_event(
+        get(sale, "register_id"),
+        JournalKind.VOID,
+        "pos.sale",
+        get(sale, "id"),
+        at=get(sale, "voided_at"),
         data={
             "number": get(sale, "number"),
             "voided_by_id": get(sale, "voided_by_id"),
@@ -176,13 +215,12 @@ def void_event(sale, lines, payments) -> Event:
 
 
 def refund_event(refund, register_id: int, lines, payments) -> Event:
-    at = get(refund, "created_at")
-    return Event(
-        chain=register_chain(register_id),
-        kind=JournalKind.REFUND,
-        reference=reference("pos.refund", get(refund, "id")),
-        at=at,
-        day=timezone.localdate(at),
+    return till_event(
+        register_id,
+        JournalKind.REFUND,
+        "pos.refund",
+        get(refund, "id"),
+        at=get(refund, "created_at"),
         data={
             **pick(refund, REFUND_FIELDS),
             "lines": [pick(line, REFUND_LINE_FIELDS) for line in lines],
@@ -192,14 +230,11 @@ def refund_event(refund, register_id: int, lines, payments) -> Event:
 
 
 def shift_opened_event(shift) -> Event:
-    at = get(shift, "opened_at")
-    return Event(
-        chain=register_chain(get(shift, "register_id")),
-        kind=JournalKind.SHIFT_OPENED,
-        reference=reference("pos.shift", get(shift, "id")),
-        at=at,
-        day=timezone.localdate(at),
-        data=pick(shift, ("register_id", "cashier_id", "opening_float")),
+    return _shift_event(
+        shift,
+        JournalKind.SHIFT_OPENED,
+        "opened_at",
+        pick(shift, ("register_id", "cashier_id", "opening_float")),
     )
 
 
@@ -208,13 +243,10 @@ def price_override_event(sale, lines) -> Event | None:
     changed = [line for line in lines if get(line, "unit_price") != get(line, "shelf_price")]
     if not changed:
         return None
-    return Event(
-        chain=register_chain(get(sale, "register_id")),
-        kind=JournalKind.PRICE_OVERRIDE,
-        reference=reference("pos.sale", get(sale, "id")),
-        at=get(sale, "created_at"),
-        day=get(sale, "business_day"),
-        data={
+    return _sale_event(
+        sale,
+        JournalKind.PRICE_OVERRIDE,
+        {
             "number": get(sale, "number"),
             "cashier_id": get(sale, "cashier_id"),
             "lines": [
@@ -227,13 +259,10 @@ def price_override_event(sale, lines) -> Event | None:
 
 def discount_approval_event(sale, *, approved_by_id: int, below_minimum: list[int]) -> Event:
     """A discount over the cashier's limit, or a price under the minimum, and who allowed it."""
-    return Event(
-        chain=register_chain(get(sale, "register_id")),
-        kind=JournalKind.DISCOUNT_APPROVAL,
-        reference=reference("pos.sale", get(sale, "id")),
-        at=get(sale, "created_at"),
-        day=get(sale, "business_day"),
-        data={
+    return _sale_event(
+        sale,
+        JournalKind.DISCOUNT_APPROVAL,
+        {
             **pick(sale, ("number", "cashier_id", "subtotal", "discount_total")),
             "approved_by_id": approved_by_id,
             "below_minimum_product_ids": below_minimum,
@@ -242,28 +271,23 @@ def discount_approval_event(sale, *, approved_by_id: int, below_minimum: list[in
 
 
 def cash_movement_event(movement, register_id: int) -> Event:
-    at = get(movement, "created_at")
-    amount = get(movement, "amount")
-    return Event(
-        chain=register_chain(register_id),
-        kind=JournalKind.CASH_IN if amount > ZERO else JournalKind.CASH_OUT,
-        reference=reference("pos.cashmovement", get(movement, "id")),
-        at=at,
-        day=timezone.localdate(at),
+    return till_event(
+        register_id,
+        JournalKind.CASH_IN if get(movement, "amount") > ZERO else JournalKind.CASH_OUT,
+        "pos.cashmovement",
+        get(movement, "id"),
+        at=get(movement, "created_at"),
         data=pick(movement, ("shift_id", "kind", "amount", "reason", "created_by_id")),
     )
 
 
 def shift_ended_event(shift) -> Event:
     """The cashier's blind count (per tender, and cash note by note) and what was expected."""
-    at = get(shift, "ended_at")
-    return Event(
-        chain=register_chain(get(shift, "register_id")),
-        kind=JournalKind.SHIFT_ENDED,
-        reference=reference("pos.shift", get(shift, "id")),
-        at=at,
-        day=timezone.localdate(at),
-        data={
+    return _shift_event(
+        shift,
+        JournalKind.SHIFT_ENDED,
+        "ended_at",
+        {
             **pick(shift, ("register_id", "cashier_id", "ended_by_id")),
             "count": get(shift, "closing_count"),
             "expected": get(shift, "expected"),
@@ -272,7 +296,6 @@ def shift_ended_event(shift) -> Event:
 
 
 def shift_closed_event(shift) -> Event:
-    at = get(shift, "closed_at")
     data = {
         **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
         "counts": get(shift, "z_report").get("counts", {}),
@@ -282,36 +305,29 @@ def shift_closed_event(shift) -> Event:
     recount = get(shift, "recount")
     if recount:
         data["recount"] = recount
-    return Event(
-        chain=register_chain(get(shift, "register_id")),
-        kind=JournalKind.SHIFT_CLOSED,
-        reference=reference("pos.shift", get(shift, "id")),
-        at=at,
-        day=timezone.localdate(at),
-        data=data,
-    )
+    return _shift_event(shift, JournalKind.SHIFT_CLOSED, "closed_at", data)
 
 
 def no_sale_event(shift, *, user_id: int, reason: str, at) -> Event:
     """The cash drawer opened with no sale (change for a note, a count)."""
-    return Event(
-        chain=register_chain(get(shift, "register_id")),
-        kind=JournalKind.NO_SALE,
-        reference=reference("pos.shift", get(shift, "id")),
+    return till_event(
+        get(shift, "register_id"),
+        JournalKind.NO_SALE,
+        "pos.shift",
+        get(shift, "id"),
         at=at,
-        day=timezone.localdate(at),
         data={"cashier_id": get(shift, "cashier_id"), "user_id": user_id, "reason": reason},
     )
 
 
 def reprint_event(sale, *, user_id: int, copy: int, at) -> Event:
     """A receipt printed again (`copy` 1 is the first copy after the original)."""
-    return Event(
-        chain=register_chain(get(sale, "register_id")),
-        kind=JournalKind.REPRINT,
-        reference=reference("pos.sale", get(sale, "id")),
+    return till_event(
+        get(sale, "register_id"),
+        JournalKind.REPRINT,
+        "pos.sale",
+        get(sale, "id"),
         at=at,
-        day=timezone.localdate(at),
         data={"number": get(sale, "number"), "user_id": user_id, "copy": copy},
     )
 

@@ -11,12 +11,15 @@ chunks, so memory stays flat however long the journal is.
 
 import bisect
 import datetime
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import orjson
-from django.db import connection
+from django.db import connection, connections
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from pos.journal import closings, coverage, rebuild
@@ -79,49 +82,132 @@ class Report:
         return sum(chain.count for chain in self.chains)
 
 
-def verify(*, on_chunk: Callable[[int], None] | None = None) -> Report:
-    """Check every chain; `on_chunk(entries_so_far)` is called after each chunk (progress)."""
+def verify(*, on_chunk: Callable[[int], None] | None = None, workers: int = 1) -> Report:
+    """Check every chain; `on_chunk(entries_so_far)` is called after each range (progress).
+
+    Each chain is checked in ranges of RANGE entries, each range on its own (its first entry
+    links to the last entry before it by one lookup), so that `workers` processes can check
+    ranges side by side (PostgreSQL; inside a transaction, or on SQLite, one process does it
+    all). The ranges' results are merged in order: the same report either way.
+    """
     report = Report()
     heads = dict(ChainHead.objects.values_list("chain", "last_seq"))
     head_hashes = dict(ChainHead.objects.values_list("chain", "last_hash"))
     chains = sorted(
         set(heads) | set(JournalEntry.objects.order_by().values_list("chain", flat=True).distinct())
     )
-    done = 0
     days = _Days()
-    for chain in chains:
-        summary = ChainSummary(chain)
-        report.chains.append(summary)
-        for chunk in _chunks(chain):
-            _check_chunk(chain, chunk, summary, report.breaks, days)
-            done += len(chunk)
-            if on_chunk is not None:
-                on_chunk(done)
-        head = heads.get(chain)
-        if head is None:
-            report.breaks.append(
-                Break(chain, summary.last_seq, "", "", _("the chain has no head row"))
-            )
-        elif (head, head_hashes[chain]) != (summary.last_seq or 0, summary.last_hash):
-            report.breaks.append(
-                Break(
-                    chain,
-                    summary.last_seq,
-                    "",
-                    "",
-                    _(
-                        "the chain ends at entry %(last)s but its head is entry %(head)s: "
-                        "entries after %(last)s were removed or altered"
-                    )
-                    % {"last": summary.last_seq or 0, "head": head},
-                )
-            )
+    summaries = {chain: ChainSummary(chain) for chain in chains}
+    report.chains = list(summaries.values())
+    done = 0
+    for result in _map(_check_range, _ranges(chains), workers):
+        _merge(summaries[result.chain], result, report.breaks, days)
+        done += result.summary.count
+        if on_chunk is not None:
+            on_chunk(done)
+    for chain, summary in summaries.items():
+        _check_head(summary, heads.get(chain), head_hashes.get(chain), report.breaks)
     report.closings = _check_closings(days, report.breaks)
     report.breaks += [
         Break(row.chain, None, row.kind, row.reference, row.problem)
         for row in coverage.missing(days.movements)
     ]
     return report
+
+
+RANGE = 50_000
+
+
+def _ranges(chains: list[str]) -> list[tuple[str, int, int]]:
+    """(chain, first seq, last seq) of each range to check, in order."""
+    last = dict(
+        JournalEntry.objects.order_by()
+        .values("chain")
+        .annotate(last=Max("seq"))
+        .values_list("chain", "last")
+    )
+    return [
+        (chain, first, first + RANGE - 1)
+        for chain in chains
+        for first in range(1, (last.get(chain) or 0) + 1, RANGE)
+    ]
+
+
+def _map(function, ranges, workers: int):
+    """`function` over `ranges`, in order: in this process, or in `workers` processes (each
+    opens its own database connection; this one's are closed first, not shared)."""
+    if workers <= 1 or len(ranges) <= 1 or connection.vendor != "postgresql":
+        yield from (function(*item) for item in ranges)
+        return
+    if connection.in_atomic_block:  # what this transaction sees, other processes cannot
+        yield from (function(*item) for item in ranges)
+        return
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(function, *zip(*ranges, strict=True))
+
+
+@dataclass
+class _RangeResult:
+    chain: str
+    summary: ChainSummary
+    breaks: list[Break]
+    days: "_Days"
+
+
+def _check_range(chain: str, first: int, last: int) -> _RangeResult:
+    """The entries first..last of `chain`, linked to the entry before them."""
+    before = (
+        JournalEntry.objects.filter(chain=chain, seq__lt=first)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    partial = ChainSummary(chain)
+    if before is not None:
+        partial.last_seq, partial.last_hash = before
+    breaks: list[Break] = []
+    days = _Days()
+    for chunk in _chunks(chain, after=partial.last_seq or 0, upto=last):
+        _check_chunk(chain, chunk, partial, breaks, days)
+    return _RangeResult(chain, partial, breaks, days)
+
+
+def _merge(summary: ChainSummary, result: _RangeResult, breaks: list[Break], days) -> None:
+    part = result.summary
+    breaks += result.breaks
+    days.merge(result.days)
+    if not part.count:
+        return
+    summary.count += part.count
+    if summary.first_seq is None:
+        summary.first_seq, summary.first_at = part.first_seq, part.first_at
+    summary.last_seq, summary.last_at, summary.last_hash = (
+        part.last_seq,
+        part.last_at,
+        part.last_hash,
+    )
+
+
+def _check_head(summary: ChainSummary, head, head_hash, breaks: list[Break]) -> None:
+    chain = summary.chain
+    if head is None:
+        breaks.append(Break(chain, summary.last_seq, "", "", _("the chain has no head row")))
+    elif (head, head_hash) != (summary.last_seq or 0, summary.last_hash):
+        breaks.append(
+            Break(
+                chain,
+                summary.last_seq,
+                "",
+                "",
+                _(
+                    "the chain ends at entry %(last)s but its head is entry %(head)s: "
+                    "entries after %(last)s were removed or altered"
+                )
+                % {"last": summary.last_seq or 0, "head": head},
+            )
+        )
 
 
 STOCK_KINDS = {JournalKind.STOCK_ADJUSTMENT, JournalKind.STOCK_COUNT, JournalKind.GOODS_RECEIPT}
@@ -145,6 +231,17 @@ class _Days:
             heads[chain] = (seq, digest)
         if kind in STOCK_KINDS:
             self.movements.update(m["id"] for m in data["movements"])
+
+    def merge(self, other: "_Days") -> None:
+        for day, totals in other.totals.items():
+            if day not in self.totals:
+                self.totals[day], self.heads[day] = Totals(), {}
+            self.totals[day].merge(totals)
+            heads = self.heads[day]
+            for chain, head in other.heads[day].items():
+                if head[0] > heads.get(chain, (0, ""))[0]:
+                    heads[chain] = head
+        self.movements |= other.movements
 
 
 def alert_owner(report: Report) -> None:
@@ -228,34 +325,33 @@ def _check_closings(days: _Days, breaks: list[Break]) -> int:
     return count
 
 
-def _chunks(chain: str):
-    """The chain's entries, CHUNK at a time, with the business day and time as the payload
-    writes them (text)."""
-    last = 0
+def _chunks(chain: str, *, after: int, upto: int):
+    """The chain's entries after `after` up to `upto`, CHUNK at a time, with the business day
+    and time as the payload writes them (text)."""
     while True:
-        rows = _entries_after(chain, last)
+        rows = _entries_after(chain, after, upto)
         if not rows:
             return
         yield rows
-        last = rows[-1][1]
+        after = rows[-1][1]
 
 
-def _entries_after(chain: str, last: int) -> list[tuple]:
+def _entries_after(chain: str, last: int, upto: int) -> list[tuple]:
     if connection.vendor == "postgresql":  # formatted by PostgreSQL, no ORM cost per row
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, seq, kind, reference, business_day::text, "  # noqa: S608 - own names
                 f"{rebuild.CANONICAL_TIME.format('created_at')}, payload, prev_hash, hash "
-                f"FROM {quote(JournalEntry._meta.db_table)} WHERE chain = %s AND seq > %s "
-                f"ORDER BY seq LIMIT {CHUNK}",
-                [chain, last],
+                f"FROM {quote(JournalEntry._meta.db_table)} "
+                f"WHERE chain = %s AND seq > %s AND seq <= %s ORDER BY seq LIMIT {CHUNK}",
+                [chain, last, upto],
             )
             return cursor.fetchall()
     return [
         (pk, seq, kind, ref, day.isoformat(), datetime_text(at), payload, prev, digest)
         for pk, seq, kind, ref, day, at, payload, prev, digest in JournalEntry.objects.filter(
-            chain=chain, seq__gt=last
+            chain=chain, seq__gt=last, seq__lte=upto
         )
         .order_by("seq")
         .values_list(*ENTRY_COLUMNS)[:CHUNK]

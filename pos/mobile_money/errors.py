@@ -1,5 +1,9 @@
 """Errors of the MTN MoMo client. Each is a DomainError: the cashier reads its message and takes
-another tender; nothing from httpx or the reply's parsing escapes the client."""
+another tender; nothing from httpx or the reply's parsing escapes the client.
+
+Each class names only what differs from its base (core.errors.DomainError: code, message,
+status 400, fields; MoMoError: status 502): the base's constructor, fields and `as_dict` serve
+them all."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +33,6 @@ class MoMoBadResponse(MoMoError):
 
     code = "momo_bad_response"
     message = _("Mobile Money sent an answer we could not read; try again or take another tender.")
-    status = 502
 
 
 class MoMoAuthError(MoMoError):
@@ -81,4 +84,3 @@ class InvalidPhoneNumber(DomainError):
 
     code = "invalid_phone_number"
     message = _("Enter the customer's Mobile Money number, e.g. +250788123456.")
-    status = 400

@@ -24,6 +24,8 @@ class Tender(models.TextChoices):
     CARD = "card", _("Card")
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
     ACCOUNT = "account", _("On account")
+    STORE_CREDIT = "store_credit", _("Store credit")  # the customer's (pos.services.ledger)
+    GIFT_CARD = "gift_card", _("Gift card")  # reference: the card's code
 
     @classmethod
     def label_of(cls, code: str) -> str:

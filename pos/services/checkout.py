@@ -38,7 +38,7 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
 from pos.quantities import normalised, to_decimal
-from pos.services import approvals, journal, locks
+from pos.services import approvals, journal, ledger, locks
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
@@ -247,9 +247,14 @@ def _valid_tender(i: int, tender: TenderLine, places: int) -> TenderLine:
             gettext("Type the Mobile Money transaction id shown on the customer's phone."),
             field=f"tenders.{i}.reference",
         )
-    return TenderLine(
-        tender.tender, amount, (tender.reference or "").strip(), tender.momo_request_id
-    )
+    reference = (tender.reference or "").strip()
+    if tender.tender == Tender.GIFT_CARD:
+        reference = ledger.normalise_code(reference)
+        if not reference:
+            raise errors.InvalidTender(
+                gettext("Type or scan the gift card's code."), field=f"tenders.{i}.reference"
+            )
+    return TenderLine(tender.tender, amount, reference, tender.momo_request_id)
 
 
 def _amount(value, places: int, field_name: str) -> Decimal:
@@ -278,6 +283,7 @@ def _complete(
     products = _lock_products(cart)
     customer = _lock_customer(cart)
     now = timezone.now() if offline is None else offline.sold_at
+    cards = ledger.claim_tenders(tenders, customer, today=timezone.localdate(now))
     sold = _sold_lines(cart, products, customer, timezone.localdate(now), shop, offline)
     priced = _price(cart, sold, shop)
     needs_approval, below_minimum = _check_prices(cart, priced, sold, shop)
@@ -317,6 +323,7 @@ def _complete(
     oversold = _oversold(sold, products, offline)
     lines = _write_lines(sale, sold, priced, shop, oversold)
     _write_payments(sale, shift, cashier, payments, tenders, momo_requests)
+    ledger.post_sale_tenders(sale, payments, customer, cards)  # store credit, gift cards
     _remember_children(sale, lines=lines, payments=payments)
     _take_stock(sale, sold, products, cashier, shop, allow_negative=offline is not None)
     if customer is not None:

@@ -22,8 +22,14 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
-from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind
+from core.errors import NotFound
+from pos import errors
+from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind, Tender
+from pos.money import format_money
+from pos.services import locks
 
 ZERO = Decimal(0)
 # Identifiers only; every value is a parameter.
@@ -141,3 +147,102 @@ def mismatches() -> list[str]:
         if cached != card_sums.get(pk, ZERO):
             found.append(f"gift card {pk} balance {cached} != entries {card_sums.get(pk, ZERO)}")
     return found
+
+
+# --- store credit and gift cards as tenders ------------------------------------------------------
+
+ACCOUNT_TENDERS = frozenset({Tender.STORE_CREDIT, Tender.GIFT_CARD})
+
+
+def claim_tenders(tenders, customer: Customer | None, *, today) -> dict[str, GiftCard]:
+    """Check the store-credit and gift-card tenders of a sale against what the customer and the
+    cards hold, under their locks (the customer's taken by the caller; the cards here, 6a in
+    pos.services.locks); returns the locked cards by code. No query when there are none."""
+    if not any(t.tender in ACCOUNT_TENDERS for t in tenders):
+        return {}
+    credit = sum((t.amount for t in tenders if t.tender == Tender.STORE_CREDIT), ZERO)
+    if credit:
+        if customer is None:
+            raise errors.CustomerRequired(
+                gettext("Choose the customer whose store credit pays."), field="tenders"
+            )
+        if credit > customer.store_credit:
+            raise errors.InvalidTender(
+                gettext("%(name)s has %(available)s of store credit; this needs %(amount)s.")
+                % {
+                    "name": customer.name,
+                    "available": format_money(customer.store_credit),
+                    "amount": format_money(credit),
+                },
+                field="tenders",
+            )
+    wanted: dict[str, Decimal] = {}
+    for t in tenders:
+        if t.tender == Tender.GIFT_CARD:
+            code = normalise_code(t.reference)
+            wanted[code] = wanted.get(code, ZERO) + t.amount
+    cards = locks.gift_cards(wanted) if wanted else {}
+    for code, amount in wanted.items():
+        card = cards.get(code)
+        refusal = _card_refusal(card, today)
+        if refusal is None and amount > card.balance:
+            refusal = gettext("Gift card %(code)s holds %(balance)s; this needs %(amount)s.") % {
+                "code": code,
+                "balance": format_money(card.balance),
+                "amount": format_money(amount),
+            }
+        if refusal is not None:
+            raise errors.InvalidTender(refusal, field="tenders")
+    return cards
+
+
+def _card_refusal(card: GiftCard | None, today) -> str | None:
+    if card is None:
+        return gettext("No gift card has that code.")
+    if card.expires_on is not None and card.expires_on < today:
+        return gettext("Gift card %(code)s expired on %(date)s.") % {
+            "code": card.code,
+            "date": date_format(card.expires_on),
+        }
+    return None
+
+
+def post_sale_tenders(sale, payments, customer, cards: dict[str, GiftCard], *, sign=-1, event=""):
+    """The entries of a sale's store-credit and gift-card payments: spent (sign -1, at the
+    sale) or given back (sign +1, at its void, `event` "void:12"). Rows locked by the caller."""
+    event = event or f"sale:{sale.pk}"
+    credit = sum((p.amount for p in payments if p.tender == Tender.STORE_CREDIT), ZERO)
+    if credit:
+        apply(
+            kind=LedgerKind.STORE_CREDIT,
+            key=f"{event}/store_credit",
+            amount=sign * credit,
+            customer=customer,
+            sale_id=sale.pk,
+        )
+    spent: dict[str, Decimal] = {}
+    for p in payments:
+        if p.tender == Tender.GIFT_CARD:
+            code = normalise_code(p.reference)
+            spent[code] = spent.get(code, ZERO) + p.amount
+    for code, amount in spent.items():
+        card = cards[code]
+        apply(
+            kind=LedgerKind.GIFT_CARD,
+            key=f"{event}/gift_card:{card.pk}",
+            amount=sign * amount,
+            gift_card=card,
+            sale_id=sale.pk,
+        )
+
+
+def normalise_code(code) -> str:
+    return "".join(str(code or "").split()).upper()[:32]
+
+
+def card_balance(code) -> GiftCard:
+    """The gift card with `code`, for a balance check at the till (NotFound when none)."""
+    card = GiftCard.objects.filter(code=normalise_code(code)).first()
+    if card is None:
+        raise NotFound(gettext("No gift card has that code."), field="code")
+    return card

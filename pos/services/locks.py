@@ -46,6 +46,7 @@ from django.db.models import QuerySet
 
 from pos.models import (
     Customer,
+    GiftCard,
     HeldSale,
     Invoice,
     MobileMoneyRequest,
@@ -113,6 +114,11 @@ def held_sale(pk: int) -> HeldSale | None:
 
 def customer(pk: int) -> Customer | None:
     return _one(Customer.objects.filter(pk=pk))
+
+
+def gift_cards(codes) -> dict[str, GiftCard]:
+    """The gift cards with these codes (those that exist), locked by pk, by code."""
+    return {c.code: c for c in in_pk_order(GiftCard.objects.filter(code__in=sorted(set(codes))))}
 
 
 def invoice(pk: int) -> Invoice | None:

@@ -40,6 +40,7 @@ from pos import errors, hooks
 from pos.journal import events
 from pos.models import (
     Invoice,
+    LedgerKind,
     MovementKind,
     Payment,
     Product,
@@ -52,7 +53,7 @@ from pos.models import (
 )
 from pos.money import format_money, split_vat, to_currency
 from pos.quantities import as_json, check_places, to_decimal
-from pos.services import approvals, journal, locks
+from pos.services import approvals, journal, ledger, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
@@ -387,6 +388,14 @@ def _write_refund(
             event=f"refund:{refund.pk}",
             sale_id=sale.pk,
         )
+    if tender == Tender.STORE_CREDIT:  # the customer is locked above
+        ledger.apply(
+            kind=LedgerKind.STORE_CREDIT,
+            key=f"refund:{refund.pk}/store_credit",
+            amount=payout,
+            customer=locks.customer(sale.customer_id),
+            sale_id=sale.pk,
+        )
     refund_lines = RefundLine.objects.bulk_create(
         [
             RefundLine(
@@ -456,6 +465,15 @@ def _tender(tender, *, has_customer: bool) -> str:
     if tender == Tender.ACCOUNT and not has_customer:
         raise errors.InvalidTender(
             gettext("Only a sale to a customer can be refunded to their account."), field="tender"
+        )
+    if tender == Tender.STORE_CREDIT and not has_customer:
+        raise errors.InvalidTender(
+            gettext("Only a sale to a customer can be refunded as store credit."), field="tender"
+        )
+    if tender == Tender.GIFT_CARD:
+        raise errors.InvalidTender(
+            gettext("A refund is paid in cash, Mobile Money, card or as store credit."),
+            field="tender",
         )
     return str(tender)
 

@@ -17,7 +17,7 @@ from core.errors import NotFound
 from pos import errors
 from pos.journal import events
 from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
-from pos.services import approvals, journal, locks
+from pos.services import approvals, journal, ledger, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.stock import MovementLine, Reference, apply_movements
 
@@ -90,6 +90,13 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
                 on_credit=-on_credit,
                 event=f"void:{sale.pk}",
                 sale_id=sale.pk,
+            )
+        if any(p.tender in ledger.ACCOUNT_TENDERS for p in payments):  # spent: given back
+            customer = locks.customer(sale.customer_id) if sale.customer_id else None
+            codes = [p.reference for p in payments if p.tender == Tender.GIFT_CARD]
+            cards = locks.gift_cards(codes) if codes else {}
+            ledger.post_sale_tenders(
+                sale, payments, customer, cards, sign=1, event=f"void:{sale.pk}"
             )
         invoice = locks.invoice_of_sale(sale)
         if invoice is not None:

@@ -261,9 +261,9 @@ def test_shifts_closed_before_the_reviewed_close_are_migrated_from_their_z_repor
 
     from django.apps import apps
 
-    migration = importlib.import_module("pos.migrations.0020_reviewed_close")
+    migration = importlib.import_module("pos.migrations.0021_reviewed_close")
     closed = close_shift(shift=shift, counted={"cash": D(19500), "card": D(0)}, user=manager)
-    # As a shift closed before migration 0020 stands: no end, no stored count.
+    # As a shift closed before migration 0021 stands: no end, no stored count.
     Shift.objects.filter(pk=shift.pk).update(
         ended_at=None, ended_by=None, closing_count={}, expected={}
     )

@@ -55,7 +55,7 @@ def screen(who):
 # The admin's index of one app (the apps with models in the admin, in INSTALLED_APPS order).
 APP_INDEX = (
     "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|authtoken|otp_totp|pos"
-    "|monitoring)/$"
+    "|fiscal|monitoring)/$"
 )
 
 ROUTES: dict[str, Access] = {
@@ -139,6 +139,10 @@ ROUTES: dict[str, Access] = {
     "reports/customers/": Access(get=MANAGERS),
     "reports/suspicious/": Access(get=MANAGERS),
     "reports/mobile-money/": screen(MANAGERS),
+    # --- Fiscal day reports (pos.view_reports) ---------------------------------------------------
+    "fiscal/reports/x/": Access(get=MANAGERS),
+    "fiscal/reports/z/": Access(get=MANAGERS),
+    "fiscal/reports/plu/": Access(get=MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -270,6 +274,13 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "jobs.failedjob": (ADMINS, NOBODY, NOBODY),
     # Who has two-factor sign-in on; an admin deletes a lost phone's device.
     "otp_totp.totpdevice": (ADMINS, NOBODY, ADMINS),
+    # Fiscal signing: managers see the device, codes and items, fix an item's codes and resend
+    # what the VSDC refused; only an admin initialises a device; nothing fiscal is deleted.
+    "fiscal.device": (MANAGERS, ADMINS, NOBODY),
+    "fiscal.code": (MANAGERS, NOBODY, NOBODY),
+    "fiscal.itemclass": (MANAGERS, NOBODY, NOBODY),
+    "fiscal.item": (MANAGERS, NOBODY, NOBODY),
+    "fiscal.outboxitem": (MANAGERS, NOBODY, NOBODY),
 }
 
 

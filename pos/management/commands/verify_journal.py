@@ -16,13 +16,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Check ranges of entries in this many processes side by side (PostgreSQL).",
+        )
+        parser.add_argument(
             "--alert",
             action="store_true",
             help="On any break, alert the shop's admins (email, webhook): for the nightly run.",
         )
 
     def handle(self, *args, **options):
-        report = verify()
+        report = verify(workers=options["workers"])
         for chain in report.chains:
             if not chain.count:
                 self.stdout.write(f"{chain.chain}: no entries")

@@ -37,6 +37,20 @@ def clone(raw_sql):
     return copy
 
 
+@pytest.fixture
+def refund_and_cash_out(sell, product, shift, cashier, manager):
+    """A refund of a sale and a cash out, both through their services."""
+    sale = sell((product, 2))
+    refund = refund_sale(
+        sale=sale, shift=shift, user=manager, lines=[RefundLineInput(sale.lines.get().pk, 1)],
+        reason="Faulty",
+    )  # fmt: skip
+    movement = record_cash_movement(
+        shift=shift, kind="paid_out", amount=D(500), reason="lunch", user=cashier
+    )
+    return refund, movement
+
+
 def unrecorded(report):
     """(reference, problem) of each row no entry records."""
     return [(b.reference, b.problem) for b in report.breaks if b.seq is None]
@@ -84,17 +98,8 @@ def test_a_payment_added_to_a_recorded_sale_is_named(sell, product, clone):
     ]
 
 
-def test_a_refund_and_a_cash_movement_inserted_by_sql_are_named(
-    sell, product, shift, cashier, manager, clone
-):
-    sale = sell((product, 2))
-    refund = refund_sale(
-        sale=sale, shift=shift, user=manager, lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Faulty",
-    )  # fmt: skip
-    movement = record_cash_movement(
-        shift=shift, kind="paid_out", amount=D(500), reason="lunch", user=cashier
-    )
+def test_a_refund_and_a_cash_movement_inserted_by_sql_are_named(refund_and_cash_out, clone):
+    refund, movement = refund_and_cash_out
     copied_refund = clone(Refund, refund.pk, number="RF-999999")
     copied_cash = clone(CashMovement, movement.pk)
 
@@ -124,17 +129,8 @@ def test_stock_movements_inserted_by_sql_are_named(sell, product, clone):
     ]
 
 
-def test_entries_whose_refund_or_cash_movement_was_deleted_are_named(
-    sell, product, shift, cashier, manager, raw_sql
-):
-    sale = sell((product, 2))
-    refund = refund_sale(
-        sale=sale, shift=shift, user=manager, lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Faulty",
-    )  # fmt: skip
-    movement = record_cash_movement(
-        shift=shift, kind="paid_out", amount=D(500), reason="lunch", user=cashier
-    )
+def test_entries_whose_refund_or_cash_movement_was_deleted_are_named(refund_and_cash_out, raw_sql):
+    refund, movement = refund_and_cash_out
     raw_sql("DELETE FROM pos_payment WHERE refund_id = %s", [refund.pk])
     raw_sql("DELETE FROM pos_stockmovement WHERE reference_type = 'pos.refund'")
     raw_sql("DELETE FROM pos_refundline WHERE refund_id = %s", [refund.pk])

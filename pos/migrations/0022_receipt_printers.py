@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0020_reviewed_close"),
+        ("pos", "0021_reviewed_close"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0021_receipt_printers"),
+        ("pos", "0022_receipt_printers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -34,7 +34,7 @@ def closed_shifts_were_counted_at_close(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0019_customer_ledger"),
+        ("pos", "0020_gift_card_and_store_credit_tenders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

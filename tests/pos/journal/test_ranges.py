@@ -1,0 +1,66 @@
+"""The check walks each chain in ranges, each range linked to the entry before it, so that
+ranges can be checked side by side: the report is the same whatever the range size, and with
+several processes (PostgreSQL, committed data)."""
+
+from decimal import Decimal
+
+import pytest
+
+from pos.journal import verify as verify_module
+from pos.journal.verify import verify
+from pos.models import JournalEntry
+from pos.services.checkout import TenderLine
+
+D = Decimal
+
+
+def shop_day(sell, product) -> str:
+    """Six sales after the shift opened; their chain."""
+    for i in range(6):
+        sale = sell((product, 1), tenders=[TenderLine("cash", D(12000 + i))])
+    return f"register:{sale.register_id}"
+
+
+def as_text(report):
+    chains = [
+        (c.chain, c.count, c.first_seq, c.last_seq, c.last_hash, c.first_at, c.last_at)
+        for c in report.chains
+    ]
+    return chains, [str(b) for b in report.breaks], report.closings
+
+
+@pytest.mark.django_db
+def test_ranges_of_two_entries_give_the_report_of_one_walk(sell, product, raw_sql, monkeypatch):
+    chain = shop_day(sell, product)
+    whole = verify()
+    monkeypatch.setattr(verify_module, "RANGE", 2)
+    assert as_text(verify()) == as_text(whole)
+    assert whole.ok
+
+    # A deleted entry at a range's edge, and an edited one: named as by one walk.
+    third = JournalEntry.objects.get(chain=chain, seq=4)
+    raw_sql("DELETE FROM pos_journalentry WHERE id = %s", [third.pk])
+    raw_sql(
+        "UPDATE pos_journalentry SET prev_hash = %s WHERE chain = %s AND seq = 6",
+        ["0" * 64, chain],
+    )
+    in_ranges = verify()
+    monkeypatch.setattr(verify_module, "RANGE", 50_000)
+    assert as_text(in_ranges) == as_text(verify())
+    assert [(b.seq, b.problem) for b in in_ranges.breaks][:3] == [
+        (5, "entries 4 to 4 are missing"),
+        (5, "its previous hash is not the hash of the entry before it"),
+        (6, "its previous hash is not the hash of the entry before it"),
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_give_the_report_of_one(sell, product, monkeypatch):
+    shop_day(sell, product)
+    monkeypatch.setattr(verify_module, "RANGE", 2)
+
+    alone, side_by_side = verify(), verify(workers=2)
+
+    assert as_text(side_by_side) == as_text(alone)
+    assert side_by_side.ok and side_by_side.entries == 8  # back office 1, till 7
