@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pos', '0020_gift_card_and_store_credit_tenders'),
+        ('pos', '0023_momo_statements'),
     ]
 
     operations = [
