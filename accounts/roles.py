@@ -25,6 +25,9 @@ CASHIER_PERMISSIONS: set[str] = {
     "pos.change_customer",
     # Sell, on their own shift.
     "pos.sell",
+    # Open the drawer without a sale (change for a note), with a reason; take it away from
+    # the Cashiers group to leave it to managers.
+    "pos.open_cash_drawer",
     "pos.view_sale",
     "pos.add_heldsale",
     "pos.view_heldsale",
@@ -61,6 +64,9 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_refund",
         "pos.view_cashmovement",
         "pos.view_mobilemoneyrequest",
+        # Import MTN's merchant statement and reconcile the till's Mobile Money with it.
+        "pos.add_mobilemoneystatementline",
+        "pos.view_mobilemoneystatementline",
         "pos.view_reports",
         # The tamper-evident journal, its closings and its integrity check (read only).
         "pos.view_journalentry",
@@ -98,6 +104,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "pricelist",
         "pricerule",
         "scalelabeltemplate",
+        # Receipt printers: added, tested and assigned to tills.
+        "receiptprinter",
     )
 )
 

@@ -6,6 +6,7 @@ app_name = "pos"
 
 urlpatterns = [
     path("sales/<int:pk>/receipt/", views.receipt, name="receipt"),
+    path("sales/<int:pk>/receipt/print/", views.print_receipt, name="print_receipt"),
     path("refunds/<int:pk>/slip/", views.refund_slip, name="refund_slip"),
     path(
         "account-payments/<int:pk>/receipt/",

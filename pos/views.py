@@ -6,12 +6,14 @@ import logging
 import uuid
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
@@ -32,10 +34,14 @@ from pos.models import (
 )
 from pos.money import to_currency
 from pos.register.lock import till_shift_id
-from pos.services import mobile_money
+from pos.services import mobile_money, printing
 from pos.services.receipt_prints import record_receipt_print
 from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
+
+# The sale whose receipt the till's printer has just printed (set by the till after checkout
+# and by print_receipt): its page then shows it without counting another print.
+PRINTED_SALE = "printed_sale"
 
 logger = logging.getLogger("vevurn.momo")
 
@@ -88,7 +94,14 @@ def receipt(request, pk: int):
     # Another app's part of the receipt (fiscal signing, pos.hooks) may hold the print back.
     blocks = hooks.blocks_for(sale, width=receipts.paper(request))
     held = not all(block.printable for block in blocks)
-    is_copy = False if held else record_receipt_print(sale=sale, user=request.user)
+    if held:
+        is_copy = False
+    elif request.session.get(PRINTED_SALE) == sale.pk:
+        # Just printed on the till's printer: shown, not printed again.
+        del request.session[PRINTED_SALE]
+        is_copy = False
+    else:
+        is_copy = record_receipt_print(sale=sale, user=request.user)
     payments = [p for p in sale.payments.all() if not p.is_change]
     context = {
         "sale": sale,
@@ -98,8 +111,40 @@ def receipt(request, pk: int):
         "is_copy": is_copy,
         "blocks": blocks,
         "held": held,
+        "printer": None if held else printing.printer_for(sale.register),
+        "print_url": reverse("pos:print_receipt", args=[sale.pk]),
     }
     return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
+
+
+@login_required
+@require_POST
+def print_receipt(request, pk: int):
+    """Print the receipt (a copy, after the first print) on the sale's till's printer."""
+    sale = get_object_or_404(Sale.objects.select_related("register", "shift", "customer"), pk=pk)
+    if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
+        raise PermissionDenied(gettext("This sale is on another cashier's shift."))
+    printer = printing.printer_for(sale.register)
+    if printing.receipt_held(sale, printer):
+        messages.error(request, gettext("This receipt cannot be printed yet."))
+    elif printer is None:
+        messages.error(
+            request, gettext("This till has no receipt printer: print from the browser.")
+        )
+    else:
+        try:
+            copy = printing.print_receipt(sale=sale, user=request.user, printer=printer)
+        except printing.PrinterError as error:
+            messages.error(request, error.message)
+        else:
+            request.session[PRINTED_SALE] = sale.pk
+            done = (
+                gettext("Copy printed on %(printer)s.")
+                if copy
+                else gettext("Printed on %(printer)s.")
+            )
+            messages.success(request, done % {"printer": printer.name})
+    return redirect("pos:receipt", pk=sale.pk)
 
 
 @login_required

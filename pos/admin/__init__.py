@@ -7,6 +7,7 @@ from pos.admin import (  # noqa: F401
     journal,
     offline,
     pricing,
+    printing,
     purchasing,
     selling,
     shop,

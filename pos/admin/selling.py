@@ -10,6 +10,7 @@ from pos.models import (
     Invoice,
     InvoiceReminder,
     MobileMoneyRequest,
+    MobileMoneyStatementLine,
     Payment,
     ProductDaySales,
     Refund,
@@ -26,7 +27,7 @@ from pos.services.registers import create_register, update_register
 
 @admin.register(Register)
 class RegisterAdmin(ShopAdmin):
-    list_display = ["code", "name", "is_active", "last_receipt_number"]
+    list_display = ["code", "name", "is_active", "receipt_printer", "last_receipt_number"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
     readonly_fields = ["last_receipt_number"]
@@ -190,6 +191,15 @@ class MobileMoneyRequestAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "amount", "phone", "status", "financial_transaction_id", "reason"]
     list_filter = ["status"]
     search_fields = ["reference_id", "financial_transaction_id", "phone"]
+
+
+@admin.register(MobileMoneyStatementLine)
+class MobileMoneyStatementLineAdmin(ReadOnlyAdmin):
+    """MTN statement rows, as imported (Reports > Mobile Money imports and reconciles them)."""
+
+    list_display = ["occurred_at", "transaction_id", "amount", "status", "payer", "external_id"]
+    list_filter = ["status"]
+    search_fields = ["transaction_id", "external_id", "payer"]
 
 
 class InternalAdmin(ReadOnlyAdmin):

@@ -362,6 +362,8 @@ class ShiftSerializer(serializers.ModelSerializer):
             "status",
             "opened_at",
             "opening_float",
+            "ended_at",
+            "ended_by",
             "closed_at",
             "closed_by",
             "over_short",
@@ -370,9 +372,20 @@ class ShiftSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+PIECES = serializers.DictField(
+    child=serializers.IntegerField(min_value=0),
+    required=False,
+    default=dict,
+    help_text='Cash counted note by note: {"5000": 3, "100": 7} (the shop\'s denominations).',
+)
+
+
 class OpenShiftSerializer(serializers.Serializer):
     register = serializers.PrimaryKeyRelatedField(queryset=Register.objects.all())
-    opening_float = MoneyField(min_value=0)
+    opening_float = MoneyField(
+        min_value=0, required=False, allow_null=True, help_text="Or `opening_count`."
+    )
+    opening_count = PIECES
 
 
 class CashMovementSerializer(serializers.ModelSerializer):
@@ -387,9 +400,31 @@ class CashMovementSerializer(serializers.ModelSerializer):
 class CloseShiftSerializer(serializers.Serializer):
     counted = serializers.DictField(
         child=MoneyField(min_value=0),
-        help_text="Counted amount per tender: cash (required), mobile_money, card, bank_transfer.",
+        help_text="Counted amount per tender: cash (unless counted note by note), mobile_money, "
+        "card, bank_transfer.",
     )
+    denominations = PIECES
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReviewShiftSerializer(serializers.Serializer):
+    """Confirm the cashier's count (an empty body), or recount with a second person."""
+
+    recount = serializers.DictField(
+        child=MoneyField(min_value=0),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The recount per tender (cash may be counted in `recount_denominations`).",
+    )
+    recount_denominations = PIECES
+    witness = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=150, help_text="Username."
+    )
+    witness_pin = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=6, write_only=True
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 # --- Selling ------------------------------------------------------------------------------------

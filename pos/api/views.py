@@ -12,9 +12,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts import pins
 from core.errors import DomainError, NotFound
 from monitoring.ratelimit import limit
-from pos import selectors
+from pos import errors, selectors
 from pos.models import (
     Category,
     Customer,
@@ -375,6 +376,7 @@ class ShiftViewSet(
         "create": ["pos.sell"],
         "cash_movements": ["pos.sell"],
         "close": ["pos.sell"],
+        "review": ["pos.close_any_shift"],
     }
     ordering_fields = ["opened_at", "id"]
 
@@ -389,7 +391,10 @@ class ShiftViewSet(
         """Open a shift on a register with the opening float."""
         data = self.validated(s.OpenShiftSerializer)
         shift = shifts.open_shift(
-            register=data["register"], cashier=request.user, opening_float=data["opening_float"]
+            register=data["register"],
+            cashier=request.user,
+            opening_float=data.get("opening_float"),
+            opening_count=data["opening_count"],
         )
         return self.answer(s.ShiftSerializer, shift, status.HTTP_201_CREATED)
 
@@ -416,19 +421,56 @@ class ShiftViewSet(
     @extend_schema(request=s.CloseShiftSerializer, responses={200: s.ShiftSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close with the counted amount per tender; stores over/short and the Z-report."""
+        """The count at the end of the shift (blind: nothing expected is answered). Where a
+        manager reviews closes, a cashier's count ends the shift (`status` "ended") and the
+        review closes it; otherwise it closes with over/short and the Z-report."""
         data = self.validated(s.CloseShiftSerializer)
         shift = shifts.close_shift(
-            shift=self.get_object(), counted=data["counted"], user=request.user, note=data["note"]
+            shift=self.get_object(),
+            counted=data["counted"],
+            denominations=data["denominations"],
+            user=request.user,
+            note=data["note"],
+        )
+        return self.answer(s.ShiftSerializer, shift)
+
+    @extend_schema(request=s.ReviewShiftSerializer, responses={200: s.ShiftSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """A manager closes an ended shift: confirms the count, or recounts with a second
+        person (their username and PIN)."""
+        data = self.validated(s.ReviewShiftSerializer)
+        recounting = data["recount"] is not None or bool(data["recount_denominations"])
+        witness = None
+        if recounting:
+            if not data["witness"]:
+                raise errors.NotAllowed(
+                    gettext("A recount needs a second person, other than you."), field="witness"
+                )
+            witness = pins.approver_by_pin(
+                request, username=data["witness"], pin=data["witness_pin"], permission="pos.sell"
+            )
+        shift = shifts.review_close(
+            shift=self.get_object(),
+            user=request.user,
+            recount=data["recount"],
+            recount_denominations=data["recount_denominations"],
+            witness=witness,
+            note=data["note"],
         )
         return self.answer(s.ShiftSerializer, shift)
 
     @extend_schema(responses={200: dict, **ERRORS})
     @action(detail=True, url_path="z-report")
     def z_report(self, request, pk=None):
-        """Totals of the shift (the stored Z-report once closed; money as strings)."""
+        """Totals of the shift (the stored Z-report once closed; money as strings). An ended
+        shift's totals wait for the review: only a manager sees them."""
         shift = self.get_object()
-        return Response(shift.z_report if not shift.is_open else shifts.z_report(shift))
+        if shift.status == Shift.Status.CLOSED:
+            return Response(shift.z_report)
+        if shift.awaits_review and not request.user.has_perm("pos.close_any_shift"):
+            raise errors.NotAllowed(gettext("A manager reviews this shift's count first."))
+        return Response(shifts.z_report(shift))
 
 
 # --- Sales --------------------------------------------------------------------------------------

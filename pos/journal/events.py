@@ -281,16 +281,31 @@ def cash_movement_event(movement, register_id: int) -> Event:
     )
 
 
-def shift_closed_event(shift) -> Event:
+def shift_ended_event(shift) -> Event:
+    """The cashier's blind count (per tender, and cash note by note) and what was expected."""
     return _shift_event(
         shift,
-        JournalKind.SHIFT_CLOSED,
-        "closed_at",
+        JournalKind.SHIFT_ENDED,
+        "ended_at",
         {
-            **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
-            "counts": get(shift, "z_report").get("counts", {}),
+            **pick(shift, ("register_id", "cashier_id", "ended_by_id")),
+            "count": get(shift, "closing_count"),
+            "expected": get(shift, "expected"),
         },
     )
+
+
+def shift_closed_event(shift) -> Event:
+    data = {
+        **pick(shift, ("register_id", "cashier_id", "closed_by_id", "over_short")),
+        "counts": get(shift, "z_report").get("counts", {}),
+    }
+    # A recount by the reviewing manager and a witness (shifts closed without one, and those
+    # closed before the reviewed close, have none: their entries hold no such key).
+    recount = get(shift, "recount")
+    if recount:
+        data["recount"] = recount
+    return _shift_event(shift, JournalKind.SHIFT_CLOSED, "closed_at", data)
 
 
 def no_sale_event(shift, *, user_id: int, reason: str, at) -> Event:

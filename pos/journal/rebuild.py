@@ -199,6 +199,11 @@ SHIFT_ROW = (
     "cashier_id",
     "opening_float",
     "opened_at",
+    "ended_at",
+    "ended_by_id",
+    "closing_count",
+    "expected",
+    "recount",
     "closed_at",
     "closed_by_id",
     "over_short",
@@ -209,6 +214,14 @@ SHIFT_ROW = (
 def _shifts_opened(items) -> dict:
     shifts = Shift.objects.filter(pk__in=_ids(items).values()).values(*SHIFT_ROW)
     return {events.reference("pos.shift", s["id"]): events.shift_opened_event(s) for s in shifts}
+
+
+def _shifts_ended(items) -> dict:
+    shifts = Shift.objects.filter(pk__in=_ids(items).values(), ended_at__isnull=False)
+    return {
+        events.reference("pos.shift", s["id"]): events.shift_ended_event(s)
+        for s in shifts.values(*SHIFT_ROW)
+    }
 
 
 def _shifts_closed(items) -> dict:
@@ -301,6 +314,7 @@ REBUILDERS = {
     JournalKind.PRICE_OVERRIDE: _price_overrides,
     JournalKind.DISCOUNT_APPROVAL: _discount_approvals,
     JournalKind.SHIFT_OPENED: _shifts_opened,
+    JournalKind.SHIFT_ENDED: _shifts_ended,
     JournalKind.SHIFT_CLOSED: _shifts_closed,
     JournalKind.CASH_IN: _cash_movements,
     JournalKind.CASH_OUT: _cash_movements,

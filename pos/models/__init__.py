@@ -17,8 +17,10 @@ from pos.models.journal import (
     JournalEntry,
     JournalKind,
 )
+from pos.models.momo_statements import MobileMoneyStatementLine
 from pos.models.offline import OfflineSale, TillDevice
 from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
+from pos.models.printing import ReceiptPrinter
 from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from pos.models.selling import (
     CashMovement,
@@ -70,6 +72,7 @@ __all__ = [
     "InvoiceReminder",
     "LowStockAlert",
     "MobileMoneyRequest",
+    "MobileMoneyStatementLine",
     "MovementKind",
     "Payment",
     "PriceList",
@@ -80,6 +83,7 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "PurchaseOrderStatus",
+    "ReceiptPrinter",
     "Refund",
     "RefundLine",
     "Register",

@@ -64,6 +64,7 @@ class JournalKind(models.TextChoices):
     PRICE_OVERRIDE = "price_override", _("Price override")
     DISCOUNT_APPROVAL = "discount_approval", _("Discount approval")
     SHIFT_OPENED = "shift_opened", _("Shift opened")
+    SHIFT_ENDED = "shift_ended", _("Shift ended (counted)")
     SHIFT_CLOSED = "shift_closed", _("Shift closed")
     REPRINT = "reprint", _("Receipt reprint")
     STOCK_ADJUSTMENT = "stock_adjustment", _("Stock adjustment")

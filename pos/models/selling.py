@@ -42,6 +42,17 @@ class Register(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     last_receipt_number = models.PositiveIntegerField(default=0, editable=False)
+    receipt_printer = models.ForeignKey(
+        "pos.ReceiptPrinter",
+        verbose_name=_("receipt printer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registers",
+        help_text=_(
+            "Receipts, refund slips and shift reports print here; without one, the browser prints."
+        ),
+    )
 
     class Meta:
         verbose_name = _("register")
@@ -55,6 +66,8 @@ class Register(models.Model):
 class Shift(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
+        # The cashier has counted (blind) and left; a manager reviews the count and closes.
+        ENDED = "ended", _("Ended, awaiting review")
         CLOSED = "closed", _("Closed")
 
     register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="shifts")
@@ -62,6 +75,19 @@ class Shift(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(default=timezone.now)
     opening_float = models.DecimalField(_("opening float"), **MONEY)
+    # The float counted note by note ({"5000": 2, "500": 4}); empty when typed as a total.
+    opening_count = models.JSONField(default=dict, blank=True, editable=False)
+    # Written once when the cashier ends the shift (pos.services.shifts.end_shift): their blind
+    # count ({"counted": {tender: amount}, "denominations": {...}}) and what was expected then
+    # ({tender: amount}); a recount by the reviewing manager and a second person goes to
+    # `recount`. Over/short is computed from these once, at close, and stored.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_count = models.JSONField(default=dict, blank=True, editable=False)
+    expected = models.JSONField(default=dict, blank=True, editable=False)
+    recount = models.JSONField(default=dict, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -92,6 +118,10 @@ class Shift(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def awaits_review(self) -> bool:
+        return self.status == self.Status.ENDED
+
     def is_worked_by(self, user) -> bool:
         """The cashier who opened the shift, or one who signed in on its till with their PIN."""
         return self.cashier_id == user.pk or self.joined.filter(cashier_id=user.pk).exists()
@@ -121,7 +151,9 @@ class CashMovement(models.Model):
 
     class Kind(models.TextChoices):
         PAID_IN = "paid_in", _("Cash in")
-        PAID_OUT = "paid_out", _("Cash out")
+        PAID_OUT = "paid_out", _("Pay-out")
+        # Cash taken from the drawer to the safe or the bank during the shift (not spent).
+        DROP = "drop", _("Cash drop")
 
     shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="cash_movements")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -188,6 +220,7 @@ class Sale(models.Model):
             ("refund_without_receipt", "Can refund without a receipt"),
             ("close_any_shift", "Can close another cashier's shift"),
             ("view_reports", "Can view reports and the manager dashboard"),
+            ("open_cash_drawer", "Can open the cash drawer without a sale"),
         ]
         indexes = [
             # Reports: completed (or voided) sales of a period.

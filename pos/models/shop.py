@@ -1,14 +1,26 @@
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pos import denominations
 from vevurn.languages import language_choices
 
 # Bump the version when the model gains fields, so no stale pickled row outlives a deploy.
-CACHE_KEY = "pos:shop-settings:v2"
+CACHE_KEY = "pos:shop-settings:v3"
+
+
+def validate_denominations(value: str) -> None:
+    try:
+        denominations.parse_list(value)
+    except denominations.CountError as error:
+        raise ValidationError(
+            _("%(entry)s: list amounts above zero, each once, separated by commas."),
+            params={"entry": error.denomination or value},
+        ) from None
 
 
 class ShopSettings(models.Model):
@@ -72,6 +84,27 @@ class ShopSettings(models.Model):
             "and card pay the exact total."
         ),
     )
+    cash_denominations = models.CharField(
+        _("cash denominations"),
+        max_length=200,
+        default=denominations.RWF,
+        db_default=denominations.RWF,
+        validators=[validate_denominations],
+        help_text=_(
+            "The notes and coins counted at opening and closing, separated by commas, e.g. "
+            "5000,2000,1000,500,100,50,20,10,5,1."
+        ),
+    )
+    review_shift_close = models.BooleanField(
+        _("a manager reviews each shift's close"),
+        default=True,
+        db_default=True,
+        help_text=_(
+            "A cashier ends their shift with a blind count; a manager then reviews the count, "
+            "the expected cash and the over/short, and closes it (or recounts with a second "
+            "person). Off: the cashier's count closes the shift at once."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -88,6 +121,13 @@ class ShopSettings(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("The shop settings record cannot be deleted.")
+
+    def denomination_list(self) -> list[Decimal]:
+        """The shop's notes and coins, largest first (the default list if the setting is bad)."""
+        try:
+            return denominations.parse_list(self.cash_denominations)
+        except denominations.CountError:
+            return denominations.parse_list(denominations.RWF)
 
     def document_language(self, customer=None) -> str:
         """The language of a receipt, slip or invoice: the customer's, else the shop's."""

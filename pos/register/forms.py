@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
 from core.errors import DomainError
-from pos import hooks
-from pos.models import CashMovement, Register, Shift, Tender
+from pos import denominations, hooks
+from pos.models import CashMovement, Register, Shift, ShopSettings, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
@@ -46,12 +46,42 @@ class CustomerForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32)
 
 
-class OpenShiftForm(forms.Form):
+class DenominationFields(forms.Form):
+    """A number of pieces per note and coin of the shop (`pieces_5000`, ...), all optional;
+    `pieces()` gives the count the services take ({"5000": 3}), empty if none was typed."""
+
+    def add_denominations(self) -> None:
+        self.denominations = [
+            (denominations.key(value), value) for value in ShopSettings.load().denomination_list()
+        ]
+        for name, value in self.denominations:
+            self.fields[f"pieces_{name}"] = forms.IntegerField(
+                label=f"{value.normalize():,f}",
+                required=False,
+                min_value=0,
+                max_value=denominations.MOST_PIECES,
+            )
+
+    def pieces(self) -> dict[str, int]:
+        return {
+            name: self.cleaned_data[f"pieces_{name}"]
+            for name, _value in self.denominations
+            if self.cleaned_data.get(f"pieces_{name}")
+        }
+
+    def denomination_fields(self):
+        return [self[f"pieces_{name}"] for name, _value in self.denominations]
+
+
+class OpenShiftForm(DenominationFields):
     register = forms.ModelChoiceField(label=gettext_lazy("Till"), queryset=Register.objects.none())
-    opening_float = forms.DecimalField(label=gettext_lazy("Cash in the drawer (float)"), **MONEY)
+    opening_float = forms.DecimalField(
+        label=gettext_lazy("Cash in the drawer (float)"), required=False, **MONEY
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_denominations()
         busy = Shift.objects.filter(status=Shift.Status.OPEN).values("register")
         free = Register.objects.filter(is_active=True).exclude(pk__in=busy).order_by("code")
         self.fields["register"].queryset = free
@@ -125,7 +155,7 @@ class PaymentForm(forms.Form):
 
 class CashMovementForm(forms.Form):
     kind = forms.ChoiceField(
-        label=gettext_lazy("Cash in or out"), choices=CashMovement.Kind.choices
+        label=gettext_lazy("Cash in, pay-out or drop"), choices=CashMovement.Kind.choices
     )
     amount = forms.DecimalField(label=gettext_lazy("Amount"), **MONEY)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
@@ -135,7 +165,10 @@ class NoSaleForm(forms.Form):
     reason = forms.CharField(label=_("Why is the drawer opened?"), max_length=200)
 
 
-class CloseShiftForm(forms.Form):
+class CloseShiftForm(DenominationFields):
+    """The cashier's blind count: cash note by note (or typed as a total), other tenders as
+    totals."""
+
     note = forms.CharField(
         label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -145,10 +178,17 @@ class CloseShiftForm(forms.Form):
         for tender in COUNTED_TENDERS:
             self.fields[f"counted_{tender}"] = forms.DecimalField(
                 label=gettext_lazy("%(label)s counted") % {"label": Tender(tender).label},
-                required=tender == Tender.CASH,
+                required=False,
                 **MONEY,
             )
+        self.add_denominations()
         self.order_fields([f"counted_{t}" for t in COUNTED_TENDERS] + ["note"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("counted_cash") is None and not self.pieces() and not self.errors:
+            self.add_error("counted_cash", _("Count the cash in the drawer."))
+        return data
 
     def counted(self) -> dict:
         return {
@@ -156,6 +196,52 @@ class CloseShiftForm(forms.Form):
             for tender in COUNTED_TENDERS
             if self.cleaned_data.get(f"counted_{tender}") is not None
         }
+
+    def tender_fields(self):
+        return [self[f"counted_{t}"] for t in COUNTED_TENDERS]
+
+
+class WitnessForm(forms.Form):
+    """The second person at a recount: their username and PIN (or password)."""
+
+    witness_username = forms.CharField(
+        label=gettext_lazy("Second person's username"), max_length=150
+    )
+    witness_pin = forms.CharField(
+        label=gettext_lazy("Their PIN"), max_length=6, widget=forms.PasswordInput, required=False
+    )
+    witness_password = forms.CharField(
+        label=gettext_lazy("or their password"), widget=forms.PasswordInput, required=False
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        self.witness = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        username = data.get("witness_username")
+        pin, password = data.get("witness_pin"), data.get("witness_password")
+        if not username:
+            return data
+        if pin:
+            try:
+                self.witness = pins.approver_by_pin(
+                    self.request, username=username, pin=pin, permission="pos.sell"
+                )
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+        else:
+            user = authenticate(self.request, username=username, password=password or "")
+            if user is None:
+                raise forms.ValidationError(_("The second person's username or PIN is wrong."))
+            self.witness = user
+        return data
+
+
+class RecountForm(CloseShiftForm):
+    """The reviewing manager's recount, with a second person."""
 
 
 class VoidForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos.register import lock, offline, views
+from pos.register import display, lock, offline, views
 
 app_name = "register"
 
@@ -38,6 +38,11 @@ urlpatterns = [
     path("shift/", views.shift_view, name="shift"),
     path("shift/no-sale/", views.no_sale, name="no_sale"),
     path("shifts/<int:pk>/z-report/", views.z_report, name="z_report"),
+    path("shifts/<int:pk>/z-report/print/", views.print_z_report, name="print_z_report"),
+    path("shifts/review/", views.shifts_to_review, name="shifts_to_review"),
+    path("display/", display.page, name="display"),
+    path("display/state/", display.state, name="display_state"),
+    path("shifts/<int:pk>/review/", views.review_shift, name="review_shift"),
     path("sw.js", offline.service_worker, name="service_worker"),
     path("manifest.webmanifest", offline.manifest, name="manifest"),
     path("offline/", offline.offline_till, name="offline_till"),

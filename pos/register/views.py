@@ -33,24 +33,27 @@ from pos.models import (
     ShopSettings,
     Tender,
 )
-from pos.register import forms, lock
+from pos.register import display, forms, lock
 from pos.register.cart import SessionCart, line_quantity
-from pos.services import mobile_money
+from pos.services import mobile_money, printing
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
 from pos.services.invoices import pay_on_account
 from pos.services.refunds import refund_sale
 from pos.services.shifts import (
+    cash_breakdown,
     close_shift,
     open_drawer,
     open_shift,
     open_shift_for,
     record_cash_movement,
     require_open_shift,
+    review_close,
 )
 from pos.services.shifts import z_report as build_z_report
 from pos.services.voids import void_sale
+from pos.views import PRINTED_SALE
 
 PARTIAL_HEADER = "HTTP_X_REGISTER_PARTIAL"
 # The largest amount a money field takes (max_digits=14, decimal_places=2).
@@ -103,6 +106,7 @@ def open_shift_view(request):
                 register=form.cleaned_data["register"],
                 cashier=request.user,
                 opening_float=form.cleaned_data["opening_float"],
+                opening_count=form.pieces(),
             )
         except DomainError as error:
             _form_error(form, error, default_field="register")
@@ -154,6 +158,7 @@ def _render_register(request, shift, *, status=200, bill=None, **extra):
         tiles = list(selectors.category_products(category_id, limit=shown + 1))
         more = shown + TILES_SHOWN if len(tiles) > shown else None
         context.update(tiles=tiles[:shown], more_tiles=more)
+    display.show_cart(shift.register_id, bill)
     template = "pos/register/register.html"
     if request.META.get(PARTIAL_HEADER):
         template = "pos/register/_register_body.html"
@@ -523,6 +528,12 @@ def _render_payment(request, shift, bill, form, *, status=200, **extra):
     tendered = sum(_typed_tenders(form).values(), Decimal(0))
     total = bill.priced.total
     cash_due = max(total - (tendered - _typed_tenders(form).get("cash", Decimal(0))), Decimal(0))
+    if momo_request is not None and momo_request.status == MobileMoneyRequest.Status.PENDING:
+        display.show_momo_request(shift.register_id, bill, momo_request)
+    else:
+        display.show_cart(
+            shift.register_id, bill, paid=tendered, change=max(tendered - total, Decimal(0))
+        )
     return render(
         request,
         "pos/register/payment.html",
@@ -699,7 +710,23 @@ def complete(request, shift, cart, form):
         )
     if not sale.replayed:
         cart.finish()
+        display.show_sale(shift.register_id, sale)
+        print_on_till(request, sale, shift.register)
     return redirect("pos:receipt", pk=sale.pk)
+
+
+def print_on_till(request, sale, register) -> None:
+    """The receipt on the till's printer, if it has one (the drawer kicked for cash); a failure
+    is told, and the receipt page offers the browser's print."""
+    printer = printing.printer_for(register)
+    if printer is None or printing.receipt_held(sale, printer):
+        return
+    try:
+        printing.print_receipt(sale=sale, user=request.user, printer=printer)
+    except printing.PrinterError as error:
+        messages.error(request, error.message)
+    else:
+        request.session[PRINTED_SALE] = sale.pk  # its page shows it, not counted again
 
 
 def _tender_lines(data: dict, names) -> list[TenderLine]:
@@ -862,6 +889,12 @@ def refund(request, shift, pk: int):
             form.add_error(None, error.message)
         else:
             messages.success(request, gettext("Refund %(number)s done.") % {"number": done.number})
+            printer = printing.printer_for(shift.register)
+            if printer is not None:
+                try:
+                    printing.print_refund_slip(refund=done, printer=printer)
+                except printing.PrinterError as error:
+                    messages.error(request, error.message)
             return redirect("pos:refund_slip", pk=done.pk)
     rows, total = selectors.refund_preview(sale, form.typed_quantities())
     return render(
@@ -965,6 +998,7 @@ def shift_view(request, shift):
                 closed = close_shift(
                     shift=shift,
                     counted=close_form.counted(),
+                    denominations=close_form.pieces(),
                     user=request.user,
                     note=close_form.cleaned_data["note"],
                 )
@@ -984,6 +1018,8 @@ def shift_view(request, shift):
             "movements": shift.cash_movements.order_by("created_at"),
             "cart_lines": len(cart),
             "shop": ShopSettings.load(),
+            "reviewed": ShopSettings.load().review_shift_close
+            and not request.user.has_perm("pos.close_any_shift"),
         },
     )
 
@@ -1000,16 +1036,28 @@ def no_sale(request, shift):
         open_drawer(shift=shift, user=request.user, reason=form.cleaned_data["reason"])
     except DomainError as error:
         messages.error(request, error.message)
-    else:
-        messages.success(request, _("Drawer opening recorded (no sale)."))
+        return redirect("register:shift")
+    messages.success(request, _("Drawer opening recorded (no sale)."))
+    printer = printing.printer_for(shift.register)
+    if printer is not None and printer.kicks_drawer:
+        try:
+            printing.kick_drawer(printer)
+        except printing.PrinterError as error:
+            messages.error(request, error.message)
     return redirect("register:shift")
 
 
 @login_required
 def z_report(request, pk: int):
-    shift = get_object_or_404(Shift.objects.select_related("register", "cashier"), pk=pk)
+    shift = get_object_or_404(
+        Shift.objects.select_related("register", "cashier", "ended_by", "closed_by"), pk=pk
+    )
     if shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         return render(request, "403.html", status=403)
+    reviewer = request.user.has_perm("pos.close_any_shift")
+    if shift.status == Shift.Status.ENDED and not reviewer:
+        # The cashier counted blind: nothing that would tell them what was expected.
+        return render(request, "pos/register/shift_ended.html", {"shift": shift})
     report = shift.z_report if shift.status == Shift.Status.CLOSED else build_z_report(shift)
     return render(
         request,
@@ -1024,10 +1072,161 @@ def z_report(request, pk: int):
             "counts": [
                 (Tender.label_of(tender), row) for tender, row in report.get("counts", {}).items()
             ],
+            "count": report.get("count"),
+            "cash_parts": _cash_parts(report.get("cash")),
+            "momo": _momo_rows(report.get("mobile_money")),
+            "review_url": reverse("register:review_shift", args=[shift.pk])
+            if shift.status == Shift.Status.ENDED and reviewer
+            else "",
             "start_url": reverse("register:open_shift"),
+            "printer": printing.printer_for(shift.register),
             "sections": hooks.sections_for("z_report", shift=shift),  # e.g. unsigned sales
         },
     )
+
+
+@login_required
+@require_POST
+def print_z_report(request, pk: int):
+    """The shift's report on its till's printer (the stored Z-report once closed)."""
+    shift = get_object_or_404(Shift.objects.select_related("register", "cashier"), pk=pk)
+    reviewer = request.user.has_perm("pos.close_any_shift")
+    if (shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift")) or (
+        shift.status == Shift.Status.ENDED and not reviewer
+    ):
+        return render(request, "403.html", status=403)
+    printer = printing.printer_for(shift.register)
+    if printer is None:
+        messages.error(request, _("This till has no receipt printer: print from the browser."))
+        return redirect("register:z_report", pk=shift.pk)
+    report = shift.z_report if shift.status == Shift.Status.CLOSED else build_z_report(shift)
+    try:
+        printing.print_shift_report(shift=shift, report=report, printer=printer)
+    except printing.PrinterError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Printed on %(printer)s.") % {"printer": printer.name})
+    return redirect("register:z_report", pk=shift.pk)
+
+
+def _cash_parts(cash: dict | None) -> list[tuple[str, str]]:
+    """The expected cash's parts, named, for a report (closed before the parts were kept: [])."""
+    if not cash:
+        return []
+    names = {
+        "opening_float": _("Opening float"),
+        "sales": _("Cash sales (less change)"),
+        "invoice_payments": _("Invoice payments in cash"),
+        "refunds": _("Cash refunds"),
+        "paid_in": _("Cash in"),
+        "paid_out": _("Pay-outs"),
+        "drops": _("Cash drops"),
+        "expected": _("Expected cash"),
+    }
+    return [(names[name], cash[name]) for name in names if name in cash]
+
+
+def _momo_rows(momo: dict | None) -> list[tuple[str, dict]]:
+    """The shift's Mobile Money by status, named (reports closed before it was kept: [])."""
+    if not momo:
+        return []
+    names = {
+        "typed_reference": _("Taken, reference typed"),
+        "request_to_pay": _("Taken, approved on the phone"),
+        "pending": _("Requests still pending"),
+        "failed": _("Requests failed"),
+        "late_success": _("Late success: money taken, no sale (refund)"),
+    }
+    return [(names[name], momo[name]) for name in names if name in momo]
+
+
+# --- The reviewed close ---------------------------------------------------------------------
+
+
+@login_required
+@permission_required("pos.close_any_shift", raise_exception=True)
+def shifts_to_review(request):
+    """Shifts whose cashier has counted and left, waiting for a manager."""
+    ended = Shift.objects.filter(status=Shift.Status.ENDED).select_related(
+        "register", "cashier", "ended_by"
+    )
+    return render(
+        request, "pos/register/shifts_to_review.html", {"shifts": ended.order_by("ended_at")}
+    )
+
+
+@login_required
+@permission_required("pos.close_any_shift", raise_exception=True)
+def review_shift(request, pk: int):
+    """The manager's review: the count, the expected figures, each tender's total and the
+    over/short; confirm, or recount with a second person."""
+    shift = get_object_or_404(
+        Shift.objects.select_related("register", "cashier", "ended_by"), pk=pk
+    )
+    if shift.status != Shift.Status.ENDED:
+        return redirect("register:z_report", pk=shift.pk)
+    recount_form = forms.RecountForm(prefix="recount")
+    witness_form = forms.WitnessForm(request=request)
+    confirm_error = None
+    if request.method == "POST":
+        recounting = "recount" in request.POST
+        if recounting:
+            recount_form = forms.RecountForm(request.POST, prefix="recount")
+            witness_form = forms.WitnessForm(request.POST, request=request)
+        if not recounting or (recount_form.is_valid() and witness_form.is_valid()):
+            try:
+                closed = review_close(
+                    shift=shift,
+                    user=request.user,
+                    recount=recount_form.counted() if recounting else None,
+                    recount_denominations=recount_form.pieces() if recounting else None,
+                    witness=witness_form.witness if recounting else None,
+                    note=request.POST.get("note", "")[:500],
+                )
+            except DomainError as error:
+                if recounting:
+                    _form_error(recount_form, error, default_field=None)
+                else:
+                    confirm_error = error.message
+            else:
+                messages.success(request, _("Shift closed."))
+                return redirect("register:z_report", pk=closed.pk)
+    return render(
+        request,
+        "pos/register/review_shift.html",
+        {
+            "shift": shift,
+            "rows": _review_rows(shift),
+            "cash_parts": _cash_parts({k: str(v) for k, v in cash_breakdown(shift).items()}),
+            "count_pieces": _pieces_rows(shift.closing_count.get("denominations", {})),
+            "recount_form": recount_form,
+            "witness_form": witness_form,
+            "confirm_error": confirm_error,
+            "report": build_z_report(shift),
+        },
+    )
+
+
+def _review_rows(shift: Shift) -> list[dict]:
+    counted = shift.closing_count.get("counted", {})
+    rows = []
+    for tender, expected in shift.expected.items():
+        amount = counted.get(tender)
+        rows.append(
+            {
+                "tender": Tender.label_of(tender),
+                "expected": expected,
+                "counted": amount,
+                "over_short": str(Decimal(amount) - Decimal(expected))
+                if amount is not None
+                else None,
+            }
+        )
+    return rows
+
+
+def _pieces_rows(pieces: dict) -> list[tuple[str, int, Decimal]]:
+    return [(name, number, Decimal(name) * number) for name, number in pieces.items()]
 
 
 def _form_error(form, error: DomainError, *, default_field):

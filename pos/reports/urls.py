@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos.reports import views
+from pos.reports import mobile_money, views
 
 app_name = "reports"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
     path("customers/", views.customers, name="customers"),
     path("suspicious/", views.suspicious_activity, name="suspicious"),
+    path("mobile-money/", mobile_money.reconciliation, name="mobile_money"),
 ]

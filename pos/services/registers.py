@@ -13,7 +13,7 @@ from pos.models import Register
 from pos.services import locks
 
 # The code prefixes every receipt number already printed: fixed once the register exists.
-EDITABLE_FIELDS = ("name", "is_active")
+EDITABLE_FIELDS = ("name", "is_active", "receipt_printer")
 
 
 def create_register(*, user=None, register: Register | None = None, **fields) -> Register:

@@ -1,19 +1,29 @@
-"""Shifts: open with a float, cash in and out, close with a count and a Z-report.
+"""Shifts: open with a float, cash in, pay-outs and drops, end with a blind count, close.
 
-Expected cash = opening float + cash taken (sales, less change; invoice payments) − cash refunds
-+ cash in − cash out; each is a sum over the shift's ledger rows, never a running figure.
-A closed shift is immutable.
+A shift goes open -> ended -> closed. The cashier ends it with a blind count (per tender, cash
+note by note): they are never shown what was expected. A manager then reviews the count, the
+expected figures, each tender's total and the over/short, and closes it, confirming the count or
+recounting with a second person. Where the shop does not review closes
+(`ShopSettings.review_shift_close` off), or a manager counts their own till, the count closes
+the shift at once (`close_shift`).
+
+Expected cash = opening float + cash sales (less change) + cash invoice payments − cash refunds
+− cash drops − pay-outs + cash in; each is a sum over the shift's ledger rows, never a running
+figure, and it is stored when the shift ends. Over/short is computed once, at close, from the
+stored count and expected figure, and stored; nothing recomputes it. A closed shift is
+immutable.
 """
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts import audit
-from pos import errors
+from pos import denominations, errors
 from pos.journal import events
 from pos.models import (
     CashMovement,
@@ -24,12 +34,14 @@ from pos.models import (
     SaleLine,
     Shift,
     ShiftCashier,
+    ShopSettings,
     Tender,
 )
 from pos.money import to_currency
 from pos.quantities import as_json
 from pos.services import journal, locks
 from pos.services.mobile_money import needs_refund as needs_momo_refund
+from pos.services.momo_reconciliation import mobile_money_by_status
 from pos.services.offline_pending import refuse_close_with_unsynced_sales
 
 ZERO = Decimal(0)
@@ -37,19 +49,40 @@ ZERO = Decimal(0)
 COUNTED_TENDERS = [Tender.CASH, Tender.MOBILE_MONEY, Tender.CARD, Tender.BANK_TRANSFER]
 
 
-def open_shift(*, register: Register, cashier, opening_float) -> Shift:
-    """Open a shift; a register and a cashier each have at most one open shift."""
+def open_shift(
+    *, register: Register, cashier, opening_float=None, opening_count: dict | None = None
+) -> Shift:
+    """Open a shift with its float, typed as a total or counted note by note (`opening_count`,
+    {denomination: pieces}: the float is its total); a register and a cashier each have at
+    most one open shift."""
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed(gettext("You are not allowed to open a shift."))
     if not register.is_active:
         raise errors.ShiftNotAllowed(
             gettext("%(register)s is not in use.") % {"register": register}, field="register"
         )
+    pieces: dict[str, int] = {}
+    if opening_count:
+        counted = count_cash(opening_count, "opening_count")
+        pieces = counted.pieces
+        if opening_float not in (None, "") and _positive_amount(
+            opening_float, "opening_float"
+        ) != to_currency(counted.total):
+            raise errors.InvalidPrice(
+                gettext("The float typed differs from the notes and coins counted."),
+                field="opening_float",
+            )
+        opening_float = counted.total
+    if opening_float in (None, ""):
+        raise errors.InvalidPrice(gettext("Count the float in the drawer."), field="opening_float")
     opening_float = _positive_amount(opening_float, "opening_float")
     try:
         with transaction.atomic():
             shift = Shift.objects.create(
-                register=register, cashier=cashier, opening_float=opening_float
+                register=register,
+                cashier=cashier,
+                opening_float=opening_float,
+                opening_count=pieces,
             )
             journal.append(events.shift_opened_event(shift))
             return shift
@@ -115,7 +148,8 @@ def join_shift(*, shift: Shift, cashier) -> Shift:
 
 
 def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) -> CashMovement:
-    """Cash in or out of the drawer during an open shift, with a reason (paid-ins, paid-outs)."""
+    """Cash into the drawer (paid in), or out of it during an open shift: a pay-out (spent:
+    airtime, a delivery) or a drop (taken to the safe or the bank), each with a reason."""
     if kind not in CashMovement.Kind.values:
         raise errors.InvalidTender(
             gettext("Unknown cash movement %(kind)s.") % {"kind": repr(kind)}, field="kind"
@@ -131,7 +165,7 @@ def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) 
         if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
             raise errors.NotAllowed(gettext("This is another cashier's shift."))
         signed = amount if kind == CashMovement.Kind.PAID_IN else -amount
-        if kind == CashMovement.Kind.PAID_OUT and expected_cash(shift) + signed < ZERO:
+        if signed < ZERO and expected_cash(shift) + signed < ZERO:
             raise errors.InvalidTender(
                 gettext("There is not that much cash in the drawer."), field="amount"
             )
@@ -144,7 +178,11 @@ def record_cash_movement(*, shift: Shift, kind: str, amount, reason: str, user) 
 
 def open_drawer(*, shift: Shift, user, reason: str) -> None:
     """Record the cash drawer opened without a sale (change for a note, a check of the float):
-    a journal entry on the register's chain, with who and why; needs the shift to be open."""
+    a journal entry on the register's chain, with who and why; needs the shift to be open and
+    the `pos.open_cash_drawer` permission. The till then kicks the drawer
+    (`pos.services.printing.kick_drawer`) when its printer has one."""
+    if not user.has_perm("pos.open_cash_drawer"):
+        raise errors.NotAllowed(gettext("You are not allowed to open the drawer without a sale."))
     reason = (reason or "").strip()
     if not reason:
         raise errors.ReasonRequired(gettext("Say why the drawer is opened."), field="reason")
@@ -175,63 +213,260 @@ def expected_cash(shift: Shift) -> Decimal:
     return expected_by_tender(shift)[Tender.CASH]
 
 
-def close_shift(*, shift: Shift, counted: dict[str, object], user, note: str = "") -> Shift:
-    """Close with the counted amount per tender; stores expected, counted, over/short and the
-    Z-report. A manager may close another cashier's shift."""
-    if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
-        raise errors.NotAllowed(gettext("Only a manager can close another cashier's shift."))
-    if Tender.CASH not in counted:
-        raise errors.InvalidTender(gettext("Count the cash in the drawer."), field="counted.cash")
-    counts = {}
+def count_cash(pieces, field_name: str = "denominations") -> denominations.Count:
+    """A count of notes and coins checked against the shop's list, with its total.
+
+    :raises InvalidTender: on the first faulty denomination (`<field_name>.<denomination>`).
+    """
+    if not isinstance(pieces, dict):
+        raise errors.InvalidTender(gettext("Count the notes and coins."), field=field_name)
+    try:
+        counted = denominations.count(pieces, ShopSettings.load().denomination_list())
+    except denominations.CountError as error:
+        message = COUNT_ERRORS.get(str(error), COUNT_ERRORS["not a number of pieces"])
+        raise errors.InvalidTender(
+            gettext(message) % {"denomination": error.denomination},
+            field=f"{field_name}.{error.denomination}",
+        ) from None
+    return denominations.Count(pieces=counted.pieces, total=to_currency(counted.total))
+
+
+COUNT_ERRORS = {
+    "not a denomination of the shop": gettext_noop(
+        "%(denomination)s is not one of the shop's notes or coins."
+    ),
+    "not a number of pieces": gettext_noop(
+        "Count the %(denomination)s notes or coins as a whole number."
+    ),
+    "too many pieces": gettext_noop("Too many %(denomination)s notes or coins: count again."),
+}
+
+
+def _counts(counted: dict, pieces: dict | None, field_prefix: str):
+    """The amounts per tender, cash from its notes and coins when counted that way."""
+    counted = dict(counted or {})
+    cash_pieces: dict[str, int] = {}
+    if pieces:
+        cash = count_cash(pieces, f"{field_prefix}denominations")
+        cash_pieces = cash.pieces
+        typed = counted.get(Tender.CASH)
+        if typed not in (None, "") and _positive_amount(typed, "counted.cash") != cash.total:
+            raise errors.InvalidTender(
+                gettext("The cash typed differs from the notes and coins counted."),
+                field=f"{field_prefix}counted.cash",
+            )
+        counted[Tender.CASH] = cash.total
+    if counted.get(Tender.CASH) in (None, ""):
+        raise errors.InvalidTender(
+            gettext("Count the cash in the drawer."), field=f"{field_prefix}counted.cash"
+        )
+    amounts = {}
     for tender, amount in counted.items():
         if tender not in COUNTED_TENDERS:
             raise errors.InvalidTender(
                 gettext("%(tender)s is not counted.") % {"tender": repr(tender)},
-                field=f"counted.{tender}",
+                field=f"{field_prefix}counted.{tender}",
             )
-        counts[tender] = _positive_amount(amount, f"counted.{tender}")
+        if amount in (None, ""):
+            continue
+        amounts[tender] = _positive_amount(amount, f"{field_prefix}counted.{tender}")
+    return amounts, cash_pieces
+
+
+def end_shift(
+    *, shift: Shift, counted: dict, user, denominations: dict | None = None, note: str = ""
+) -> Shift:
+    """The cashier's blind count: the amount per tender (`counted`; cash may instead be counted
+    note by note, `denominations`). The shift ends (no more sales, refunds or cash movements on
+    it), the count and the expected figures are stored, and it waits for a manager's review.
+
+    :raises NotAllowed: another cashier's shift, and the user is not a manager.
+    :raises InvalidTender: a count is missing or wrong (the field is named).
+    :raises ShiftClosed: the shift has already ended.
+    """
+    if shift.cashier_id != user.pk and not user.has_perm("pos.close_any_shift"):
+        raise errors.NotAllowed(gettext("Only a manager can close another cashier's shift."))
+    amounts, pieces = _counts(counted, denominations, "")
     refuse_close_with_unsynced_sales(shift)  # sales made offline are counted first
     with transaction.atomic():
-        # Same order as checkout: the register row first, so no sale commits past the close.
+        # Same order as checkout: the register row first, so no sale commits past the count.
         locks.register(shift.register_id)
         shift = _lock_open_shift(shift)
         expected = expected_by_tender(shift)
-        report = z_report(shift)
-        report["counts"] = {
-            tender: {
-                "expected": str(to_currency(expected[tender])),
-                "counted": str(counts[tender]) if tender in counts else None,
-                "over_short": str(counts[tender] - to_currency(expected[tender]))
-                if tender in counts
-                else None,
-            }
-            for tender in COUNTED_TENDERS
-        }
-        shift.status = Shift.Status.CLOSED
-        shift.closed_at = timezone.now()
-        shift.closed_by = user
+        shift.status = Shift.Status.ENDED
+        shift.ended_at = timezone.now()
+        shift.ended_by = user
         shift.closing_note = note
-        shift.over_short = counts[Tender.CASH] - to_currency(expected[Tender.CASH])
-        shift.z_report = report
+        shift.closing_count = {
+            "counted": {tender: str(amount) for tender, amount in amounts.items()},
+            "denominations": pieces,
+        }
+        shift.expected = {tender: str(to_currency(amount)) for tender, amount in expected.items()}
         shift.save(
             update_fields=[
                 "status",
-                "closed_at",
-                "closed_by",
+                "ended_at",
+                "ended_by",
                 "closing_note",
-                "over_short",
-                "z_report",
+                "closing_count",
+                "expected",
             ]
         )
-        if shift.cashier_id != user.pk or shift.over_short:
-            audit.record_on_commit(
-                action="shift.closed",
-                actor=user,
-                target=shift,
-                details={"over_short": str(shift.over_short), "cashier_id": shift.cashier_id},
-            )
-        journal.append(events.shift_closed_event(shift))
+        journal.append(events.shift_ended_event(shift))
     return shift
+
+
+def review_close(
+    *,
+    shift: Shift,
+    user,
+    recount: dict | None = None,
+    recount_denominations: dict | None = None,
+    witness=None,
+    note: str = "",
+) -> Shift:
+    """A manager closes an ended shift: they confirm the cashier's count, or recount (per
+    tender, cash note by note) with a second person (`witness`) and the recount stands. The
+    over/short (count − expected, per tender) is computed here, once, and stored with the
+    Z-report.
+
+    :raises NotAllowed: the user may not review closes, or the witness is missing or the
+        reviewer themselves.
+    :raises InvalidTender: a recount is missing or wrong.
+    :raises ShiftClosed: the shift is still open or already closed.
+    """
+    if not user.has_perm("pos.close_any_shift"):
+        raise errors.NotAllowed(gettext("Only a manager can review and close a shift."))
+    final = None
+    if recount is not None or recount_denominations:
+        if witness is None or witness.pk == user.pk or not witness.is_active:
+            raise errors.NotAllowed(
+                gettext("A recount needs a second person, other than you."), field="witness"
+            )
+        final = _counts(recount or {}, recount_denominations, "recount.")
+    with transaction.atomic():
+        shift = locks.shift(shift.pk)
+        if shift.status != Shift.Status.ENDED:
+            raise errors.ShiftClosed(
+                gettext("Only an ended shift is reviewed: this one is %(status)s.")
+                % {"status": shift.get_status_display()}
+            )
+        if final is not None:
+            amounts, pieces = final
+            shift.recount = {
+                "counted": {tender: str(amount) for tender, amount in amounts.items()},
+                "denominations": pieces,
+                "witness_id": witness.pk,
+            }
+        _close(shift, user, note)
+    return shift
+
+
+def _close(shift: Shift, user, note: str) -> None:
+    """Status closed, over/short and the Z-report from the stored count and expected figures."""
+    final = shift.recount or shift.closing_count
+    counts = {tender: Decimal(amount) for tender, amount in final.get("counted", {}).items()}
+    expected = {tender: Decimal(amount) for tender, amount in shift.expected.items()}
+    report = z_report(shift)
+    report["counts"] = {
+        tender: {
+            "expected": str(expected.get(tender, ZERO)),
+            "counted": str(counts[tender]) if tender in counts else None,
+            "over_short": str(counts[tender] - expected.get(tender, ZERO))
+            if tender in counts
+            else None,
+        }
+        for tender in COUNTED_TENDERS
+    }
+    report["count"] = count_summary(shift)
+    shift.status = Shift.Status.CLOSED
+    shift.closed_at = timezone.now()
+    shift.closed_by = user
+    if note:
+        shift.closing_note = "\n".join(filter(None, [shift.closing_note, note]))
+    shift.over_short = counts[Tender.CASH] - expected.get(Tender.CASH, ZERO)
+    shift.z_report = report
+    shift.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "closed_by",
+            "closing_note",
+            "over_short",
+            "z_report",
+            "recount",
+        ]
+    )
+    if shift.cashier_id != user.pk or shift.over_short:
+        audit.record_on_commit(
+            action="shift.closed",
+            actor=user,
+            target=shift,
+            details={"over_short": str(shift.over_short), "cashier_id": shift.cashier_id},
+        )
+    journal.append(events.shift_closed_event(shift))
+
+
+def count_summary(shift: Shift) -> dict:
+    """Who counted what: the float's and the closing count's notes and coins, and a recount."""
+    summary = {
+        "opening": shift.opening_count or {},
+        "closing": shift.closing_count.get("denominations", {}),
+        "closing_counted": shift.closing_count.get("counted", {}),
+        "ended_by": shift.ended_by.get_username() if shift.ended_by_id else None,
+    }
+    if shift.recount:
+        witness = get_user_model().objects.filter(pk=shift.recount.get("witness_id")).first()
+        summary["recount"] = {
+            "counted": shift.recount.get("counted", {}),
+            "denominations": shift.recount.get("denominations", {}),
+            "witness": witness.get_username() if witness else None,
+        }
+    return summary
+
+
+def close_shift(
+    *, shift: Shift, counted: dict, user, note: str = "", denominations: dict | None = None
+) -> Shift:
+    """The count at the end of a shift (see `end_shift`). It closes the shift at once when the
+    shop does not review closes or the one counting is a manager (who reviews their own
+    count); otherwise the shift is left ended, for a manager's review (`review_close`)."""
+    with transaction.atomic():
+        ended = end_shift(
+            shift=shift, counted=counted, user=user, denominations=denominations, note=note
+        )
+        if ShopSettings.load().review_shift_close and not user.has_perm("pos.close_any_shift"):
+            return ended
+        _close(ended, user, "")
+    return ended
+
+
+def cash_breakdown(shift: Shift) -> dict[str, Decimal]:
+    """The parts of the expected cash, each a sum of the shift's rows: opening float, cash
+    sales (less change, voids taken back), invoice payments, refunds (negative), cash in,
+    pay-outs and drops (negative), and `expected`, their sum."""
+    cash = Payment.objects.filter(shift=shift, tender=Tender.CASH).aggregate(
+        sales=Sum("amount", filter=Q(sale__isnull=False)),
+        refunds=Sum("amount", filter=Q(refund__isnull=False)),
+        invoices=Sum("amount", filter=Q(sale__isnull=True, refund__isnull=True)),
+    )
+    moves = CashMovement.objects.filter(shift=shift).aggregate(
+        paid_in=Sum("amount", filter=Q(kind=CashMovement.Kind.PAID_IN)),
+        paid_out=Sum("amount", filter=Q(kind=CashMovement.Kind.PAID_OUT)),
+        drops=Sum("amount", filter=Q(kind=CashMovement.Kind.DROP)),
+    )
+    parts = {
+        "opening_float": shift.opening_float,
+        "sales": cash["sales"] or ZERO,
+        "invoice_payments": cash["invoices"] or ZERO,
+        "refunds": cash["refunds"] or ZERO,
+        "paid_in": moves["paid_in"] or ZERO,
+        "paid_out": moves["paid_out"] or ZERO,
+        "drops": moves["drops"] or ZERO,
+    }
+    parts = {name: to_currency(value) for name, value in parts.items()}
+    parts["expected"] = sum(parts.values(), ZERO)
+    return parts
 
 
 def z_report(shift: Shift) -> dict:
@@ -298,6 +533,11 @@ def z_report(shift: Shift) -> dict:
         "cash_movements": money(
             CashMovement.objects.filter(shift=shift).aggregate(total=Sum("amount"))["total"]
         ),
+        # Expected cash, part by part (pay-outs, drops and refunds negative).
+        "cash": {name: money(value) for name, value in cash_breakdown(shift).items()},
+        # Mobile Money apart from cash: typed references, request-to-pay, and the requests
+        # no sale used, by status.
+        "mobile_money": mobile_money_by_status(shift),
         # Mobile Money taken with no sale (late success, wrong amount): refund by hand.
         "mobile_money_to_refund": [
             {

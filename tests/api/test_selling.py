@@ -29,7 +29,7 @@ def cash_sale(product, qty=1, cash="100000"):
 # --- Shifts -----------------------------------------------------------------------------------
 
 
-def test_open_a_shift_move_cash_and_close_it(as_cashier, register, cashier):
+def test_open_a_shift_move_cash_and_close_it(as_cashier, as_manager, register, cashier):
     opened = as_cashier.post(
         "/api/v1/shifts/", {"register": register.pk, "opening_float": "20000"}, format="json"
     )
@@ -49,9 +49,15 @@ def test_open_a_shift_move_cash_and_close_it(as_cashier, register, cashier):
     z = as_cashier.get(f"/api/v1/shifts/{shift_id}/z-report/")
     assert z.status_code == 200
 
-    closed = as_cashier.post(
+    ended = as_cashier.post(
         f"/api/v1/shifts/{shift_id}/close/", {"counted": {"cash": "14000"}}, format="json"
     )
+    assert ended.status_code == 200, ended.json()
+    # The cashier counted blind: nothing expected comes back, and a manager reviews.
+    assert ended.json()["status"] == "ended" and ended.json()["over_short"] is None
+    assert as_cashier.get(f"/api/v1/shifts/{shift_id}/z-report/").status_code == 403
+    assert as_cashier.post(f"/api/v1/shifts/{shift_id}/review/", {}).status_code == 403
+    closed = as_manager.post(f"/api/v1/shifts/{shift_id}/review/", {}, format="json")
     assert closed.status_code == 200, closed.json()
     assert closed.json()["status"] == "closed"
     assert closed.json()["over_short"] == "-1000"  # 20000 - 5000 expected, 14000 counted

@@ -179,11 +179,14 @@ def test_low_stock_crossing_fires_and_restocking_resolves(
 
 
 def test_shift_closed_beyond_the_cash_difference_is_announced_once(
-    webhook, shift, register, cashier, make_user
+    webhook, shift, register, cashier, make_user, manager
 ):
-    from pos.services.shifts import close_shift, open_shift
+    from pos.services.shifts import close_shift, open_shift, review_close
 
-    close_shift(shift=shift, counted={"cash": Decimal("14000")}, user=cashier)  # 6000 short
+    ended = close_shift(shift=shift, counted={"cash": Decimal("14000")}, user=cashier)
+    evaluate()
+    assert subjects() == []  # ended, not yet reviewed: no over/short yet
+    review_close(shift=ended, user=manager)  # 6000 short
     evaluate()
     evaluate()
     assert subjects() == ["[My shop] Cash difference beyond 5,000 at a shift close"]
@@ -192,7 +195,7 @@ def test_shift_closed_beyond_the_cash_difference_is_announced_once(
     # Within the threshold: nothing to say.
     clerk = make_user("clerk", "cashier")
     second = open_shift(register=register, cashier=clerk, opening_float=Decimal("1000"))
-    close_shift(shift=second, counted={"cash": Decimal("1500")}, user=clerk)  # 500 over
+    close_shift(shift=second, counted={"cash": Decimal("1500")}, user=manager)  # 500 over
     evaluate()
     assert len(mail.outbox) == 1 and len(webhook.messages) == 1
 

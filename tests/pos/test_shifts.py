@@ -10,6 +10,7 @@ from pos.services.shifts import (
     expected_by_tender,
     open_shift,
     record_cash_movement,
+    review_close,
 )
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_cash_out_needs_a_reason_and_cash_in_the_drawer(shift, cashier):
         )
 
 
-def test_close_computes_over_short_and_the_z_report(sell, make_product, shift, cashier):
+def test_close_computes_over_short_and_the_z_report(sell, make_product, shift, cashier, manager):
     cable = make_product(stock=10, retail_price=D(3000), minimum_price=D(2000))
     charger = make_product(stock=10)
     sell((charger, 1), (cable, 2), tenders=[TenderLine("cash", D(20000))])  # total 18000
@@ -79,12 +80,14 @@ def test_close_computes_over_short_and_the_z_report(sell, make_product, shift, c
         order_discount=D(0),
     )
 
-    closed = close_shift(
+    ended = close_shift(
         shift=shift,
         counted={"cash": D(37500), "mobile_money": D(3000)},
         user=cashier,
         note="500 short",
     )
+    assert ended.status == "ended"  # the cashier counted blind; a manager reviews
+    closed = review_close(shift=ended, user=manager)
     assert closed.status == "closed"
     assert closed.over_short == D(-500)  # expected 20000 + 18000
     report = closed.z_report

@@ -114,7 +114,15 @@ ROUTES: dict[str, Access] = {
     "register/shift/": screen(SIGNED_IN),
     "register/shift/no-sale/": Access(post=SIGNED_IN),
     "register/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
+    "register/shifts/<int:pk>/z-report/print/": Access(post=SIGNED_IN),  # as the report
+    # The reviewed close: managers (pos.close_any_shift) review what a cashier counted.
+    "register/shifts/review/": Access(get=MANAGERS),
+    # The customer display of the till the signed-in cashier works on (no staff data on it).
+    "register/display/": Access(get=SIGNED_IN),
+    "register/display/state/": Access(get=SIGNED_IN),
+    "register/shifts/<int:pk>/review/": screen(MANAGERS),
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
+    "pos/sales/<int:pk>/receipt/print/": Access(post=SIGNED_IN),  # as the receipt
     "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/account-payments/<int:pk>/receipt/": Access(get=SIGNED_IN),  # own, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
@@ -130,6 +138,7 @@ ROUTES: dict[str, Access] = {
     "reports/shifts/<int:pk>/": Access(get=MANAGERS),
     "reports/customers/": Access(get=MANAGERS),
     "reports/suspicious/": Access(get=MANAGERS),
+    "reports/mobile-money/": screen(MANAGERS),
     # --- Fiscal day reports (pos.view_reports) ---------------------------------------------------
     "fiscal/reports/x/": Access(get=MANAGERS),
     "fiscal/reports/z/": Access(get=MANAGERS),
@@ -178,6 +187,7 @@ ROUTES: dict[str, Access] = {
     "api/v1/shifts/<int:pk>/": Access(get=SIGNED_IN),  # a cashier: their own shifts only
     "api/v1/shifts/<int:pk>/cash-movements/": Access(post=SIGNED_IN),
     "api/v1/shifts/<int:pk>/close/": Access(post=SIGNED_IN),
+    "api/v1/shifts/<int:pk>/review/": Access(post=MANAGERS),
     "api/v1/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),
     "api/v1/sales/": Access(get=SIGNED_IN, post=SIGNED_IN),
     "api/v1/sales/<int:pk>/": Access(get=SIGNED_IN),
@@ -240,6 +250,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.heldsale": (MANAGERS, NOBODY, NOBODY),
     "pos.invoice": (MANAGERS, NOBODY, NOBODY),
     "pos.mobilemoneyrequest": (MANAGERS, NOBODY, NOBODY),
+    "pos.mobilemoneystatementline": (MANAGERS, NOBODY, NOBODY),  # imported, never edited
     "pos.sequence": (ADMINS, NOBODY, NOBODY),
     "pos.shopsettings": (MANAGERS, NOBODY, NOBODY),  # one record, already there
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
@@ -251,6 +262,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.pricelist": (MANAGERS, MANAGERS, ADMINS),
     "pos.pricerule": (MANAGERS, MANAGERS, ADMINS),
     "pos.scalelabeltemplate": (MANAGERS, MANAGERS, ADMINS),  # the reports' daily sums, read only
+    "pos.receiptprinter": (MANAGERS, MANAGERS, ADMINS),  # added, tested, assigned to tills
     # The journal and its closings: read only for everyone, by the database's own trigger too.
     "pos.journalentry": (MANAGERS, NOBODY, NOBODY),
     "pos.closing": (MANAGERS, NOBODY, NOBODY),

@@ -33,7 +33,7 @@ def escaped(text: str) -> str:
 def hostile_shop(shop):
     from pos.models import Category, Customer, Product, ShopSettings, Supplier
     from pos.services.checkout import Cart, CartLine, TenderLine, checkout
-    from pos.services.shifts import close_shift
+    from pos.services.shifts import close_shift, review_close
 
     Product.objects.filter(pk=shop["product"].pk).update(name=PRODUCT)
     Customer.objects.filter(pk=shop["customer"].pk).update(name=CUSTOMER)
@@ -51,10 +51,13 @@ def hostile_shop(shop):
         idempotency_key=uuid.uuid4(),
     )
     # The other cashier's shift, closed, for the Z-report and the shifts report.
-    closed = close_shift(
-        shift=shop["other_shift"],
-        counted={"cash": Decimal(13500)},
-        user=shop["users"]["other_cashier"],
+    closed = review_close(
+        shift=close_shift(
+            shift=shop["other_shift"],
+            counted={"cash": Decimal(13500)},
+            user=shop["users"]["other_cashier"],
+        ),
+        user=shop["users"]["manager"],
     )
     return {**shop, "hostile_sale": sale, "closed": closed}
 

@@ -12,7 +12,7 @@ from pos.services.checkout import CartLine, TenderLine
 from pos.services.counts import post_stock_count
 from pos.services.invoices import cancel_invoice, record_invoice_payment
 from pos.services.purchasing import create_purchase_order, mark_ordered, receive_purchase_order
-from pos.services.shifts import close_shift, open_drawer, record_cash_movement
+from pos.services.shifts import close_shift, open_drawer, record_cash_movement, review_close
 from pos.services.stock import adjust_stock
 from tests.conftest import PASSWORD
 
@@ -62,10 +62,11 @@ def test_cash_in_and_out_are_journalled_and_an_edited_amount_is_named(shift, cas
 
 
 def test_closing_a_shift_journals_the_counts_and_an_edited_over_short_is_named(
-    sell, product, shift, cashier, raw_sql
+    sell, product, shift, cashier, manager, raw_sql
 ):
     sell((product, 1), tenders=[TenderLine("cash", D(12000))])
-    close_shift(shift=shift, counted={"cash": D(31000)}, user=cashier)
+    ended = close_shift(shift=shift, counted={"cash": D(31000)}, user=cashier)
+    review_close(shift=ended, user=manager)
 
     entry, data = last("shift_closed")
     assert entry.reference == f"pos.shift:{shift.pk}"

@@ -206,7 +206,7 @@ def test_only_cash_and_typed_mobile_money_are_taken_offline(till, product):
 
 def test_a_shift_cannot_close_while_its_till_has_unsynced_sales(till, product, cashier, manager):
     from pos.services.offline import resolve_refused
-    from pos.services.shifts import close_shift
+    from pos.services.shifts import close_shift, review_close
 
     shift = till["shift"]
     client = till["client"]
@@ -243,7 +243,8 @@ def test_a_shift_cannot_close_while_its_till_has_unsynced_sales(till, product, c
     with pytest.raises(errors.NotAllowed):
         resolve_refused(offline_sale=refused, user=cashier, action="dismiss", note="typo")
     resolve_refused(offline_sale=refused, user=manager, action="dismiss", note="Never sold")
-    closed = close_shift(shift=shift, counted={"cash": D("32000")}, user=cashier)
+    ended = close_shift(shift=shift, counted={"cash": D("32000")}, user=cashier)
+    closed = review_close(shift=ended, user=manager)  # a manager reviews the cashier's count
     assert closed.status == "closed" and closed.over_short == 0
 
 
@@ -324,7 +325,7 @@ def test_two_tabs_pushing_the_same_outbox_at_once_store_each_sale_once(
 
 def test_a_manager_forgets_the_pending_sales_of_a_device_gone_for_good(till, cashier, manager):
     from accounts.models import AuditLog
-    from pos.services.shifts import close_shift
+    from pos.services.shifts import close_shift, review_close
 
     post(till["client"], "offline_heartbeat", {"device": till["device"], "pending": 4})
     page = Client()
@@ -341,5 +342,6 @@ def test_a_manager_forgets_the_pending_sales_of_a_device_gone_for_good(till, cas
     assert TillDevice.objects.get().pending_count == 0
     entry = AuditLog.objects.get(action="offline.pending_forgotten")
     assert entry.details == {"pending": 4, "note": "Tablet stolen"}
-    closed = close_shift(shift=till["shift"], counted={"cash": D("20000")}, user=cashier)
+    ended = close_shift(shift=till["shift"], counted={"cash": D("20000")}, user=cashier)
+    closed = review_close(shift=ended, user=manager)  # a manager reviews the cashier's count
     assert closed.status == "closed"

@@ -10,7 +10,7 @@ from pos.reports.suspicious import suspicious_activity
 from pos.services.checkout import CartLine
 from pos.services.receipt_prints import record_receipt_print
 from pos.services.refunds import RefundLineInput, refund_sale
-from pos.services.shifts import close_shift, open_drawer
+from pos.services.shifts import close_shift, open_drawer, review_close
 from pos.services.voids import void_sale
 from tests.conftest import PASSWORD
 
@@ -36,7 +36,9 @@ def a_day(sell, product, shift, cashier, manager):
     printed = sell((product, 1))
     record_receipt_print(sale=printed, user=cashier)
     record_receipt_print(sale=printed, user=cashier)  # the copy
-    close_shift(shift=shift, counted={"cash": D(1000)}, user=cashier)
+    review_close(
+        shift=close_shift(shift=shift, counted={"cash": D(1000)}, user=cashier), user=manager
+    )
     return voided
 
 

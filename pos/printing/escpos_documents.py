@@ -1,0 +1,241 @@
+"""ESC/POS documents for a receipt printer: a sale's receipt (or its copy), a refund slip, a
+shift's report, a test page, and the cash drawer's kick.
+
+Each document is built on python-escpos' `Dummy` printer, which collects the bytes (the code
+page is selected once, `ESC t n`, and the text encoded in it), then sent in one write. Layout is
+plain text in the paper's columns (32 on 58 mm, 48 on 80 mm, font A), with a few commands:
+initialise, align, bold, double height, feed and cut. Texts are in the slip's language (the
+customer's, else the shop's), as on the browser's receipt.
+"""
+
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from escpos.printer import Dummy
+
+from pos.models import Tender
+from pos.money import format_money
+from pos.receipts import header_lines
+
+ESC, GS = b"\x1b", b"\x1d"
+INIT = ESC + b"@"
+ALIGN_LEFT, ALIGN_CENTER = ESC + b"a\x00", ESC + b"a\x01"
+BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
+DOUBLE_ON, DOUBLE_OFF = GS + b"!\x11", GS + b"!\x00"  # double width and height
+# The drawer's kick-out, ESC p m t1 t2: pin 2 (m 0), a 50 ms pulse (25 x 2 ms), then 500 ms
+# off (250 x 2 ms): 1B 70 00 19 FA.
+KICK_PULSE = (0x1B, 0x70, 0, 25, 250)
+COLUMNS = {"58": 32, "80": 48}
+
+
+class Slip:
+    """A document being written in `columns` characters in `code_page`."""
+
+    def __init__(self, *, columns: int, code_page: str):
+        self.columns = columns
+        self.out = Dummy(profile="default")
+        self.out._raw(INIT)  # noqa: SLF001 - raw commands through python-escpos' own writer
+        self.out.charcode(code_page)
+
+    def raw(self, command: bytes) -> None:
+        self.out._raw(command)  # noqa: SLF001
+
+    def line(self, text: str = "") -> None:
+        self.out.text(text[: self.columns] + "\n")
+
+    def wrapped(self, text: str) -> None:
+        words, current = text.split(), ""
+        for word in words:
+            if current and len(current) + 1 + len(word) > self.columns:
+                self.line(current)
+                current = ""
+            current = f"{current} {word}".strip()
+        if current or not words:
+            self.line(current)
+
+    def pair(self, left: str, right: str) -> None:
+        """`left` and `right` on one line, right-aligned; `left` cut short if both do not fit."""
+        room = self.columns - len(right) - 1
+        self.line(f"{left[:room]:<{room}} {right}")
+
+    def rule(self) -> None:
+        self.line("-" * self.columns)
+
+    def centred(self, text: str, *, bold: bool = False, big: bool = False) -> None:
+        self.raw(ALIGN_CENTER)
+        if bold:
+            self.raw(BOLD_ON)
+        if big:
+            self.raw(DOUBLE_ON)
+        self.line(text)
+        if big:
+            self.raw(DOUBLE_OFF)
+        if bold:
+            self.raw(BOLD_OFF)
+        self.raw(ALIGN_LEFT)
+
+    def kick(self) -> None:
+        self.out.cashdraw(KICK_PULSE)
+
+    def finish(self) -> bytes:
+        self.out.cut()
+        return self.out.output
+
+
+def _money(amount) -> str:
+    return format_money(amount, code=False)
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _head(slip: Slip, shop, *, copy: bool) -> None:
+    slip.centred(shop.name, bold=True, big=True)
+    for text in header_lines(shop):
+        slip.centred(text)
+    if copy:
+        slip.centred(_("COPY"), bold=True, big=True)
+
+
+def _foot(slip: Slip, shop, *, copy: bool) -> None:
+    for text in (shop.receipt_footer or "").splitlines():
+        slip.centred(text.strip())
+    if copy:
+        slip.centred(_("COPY"), bold=True, big=True)
+
+
+def _slip(printer) -> Slip:
+    return Slip(columns=COLUMNS[printer.width], code_page=printer.code_page)
+
+
+def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool) -> bytes:
+    """A sale's receipt; "COPY" above and below when it is a reprint; the drawer kicked first
+    (it opens while the receipt prints) when `kick`."""
+    slip = _slip(printer)
+    if kick:
+        slip.kick()
+    with override(shop.document_language(sale.customer)):
+        _head(slip, shop, copy=copy)
+        slip.pair(_("Receipt"), sale.number)
+        slip.pair(_("Date"), _when(sale.created_at))
+        slip.pair(_("Cashier"), sale.cashier.get_full_name() or sale.cashier.get_username())
+        if sale.customer_id:
+            slip.pair(_("Customer"), sale.customer.name)
+        slip.rule()
+        for line in lines:
+            slip.wrapped(line.product_name)
+            slip.pair(f"  {line.sold_as} x {_money(line.unit_price)}", _money(line.total))
+            if line.discount:
+                slip.pair(f"  {_('discount')}", f"-{_money(line.discount)}")
+        slip.rule()
+        if sale.discount_total:
+            slip.pair(_("Discounts"), f"-{_money(sale.discount_total)}")
+        slip.raw(BOLD_ON)
+        slip.pair(f"{_('Total')} {shop.currency_code}", _money(sale.total))
+        slip.raw(BOLD_OFF)
+        if sale.cash_rounding:
+            slip.pair(_("Cash rounding"), _money(sale.cash_rounding))
+        slip.pair(_vat_label(shop), _money(sale.tax_total))
+        for payment in payments:
+            label = str(payment.get_tender_display())
+            if payment.reference:
+                label = f"{label} ({payment.reference})"
+            slip.pair(label, _money(payment.amount))
+        if sale.change_given:
+            slip.pair(_("Change"), _money(sale.change_given))
+        slip.rule()
+        _foot(slip, shop, copy=copy)
+    return slip.finish()
+
+
+def _vat_label(shop) -> str:
+    rate = f"{shop.vat_rate.normalize():f}"
+    if shop.prices_include_vat:
+        return _("VAT %(rate)s%% included") % {"rate": rate}
+    return _("VAT %(rate)s%%") % {"rate": rate}
+
+
+def refund_slip(refund, lines, shop, printer, *, kick: bool) -> bytes:
+    slip = _slip(printer)
+    if kick:
+        slip.kick()
+    customer = refund.sale.customer if refund.sale_id else None
+    with override(shop.document_language(customer)):
+        _head(slip, shop, copy=False)
+        slip.centred(_("Refund"), bold=True)
+        slip.pair(_("Refund"), refund.number)
+        if refund.sale_id:
+            slip.pair(_("Receipt"), refund.sale.number)
+        slip.pair(_("Date"), _when(refund.created_at))
+        slip.wrapped(f"{_('Reason')}: {refund.reason}")
+        slip.rule()
+        for line in lines:
+            slip.wrapped(line.product.name)
+            slip.pair(
+                f"  {line.quantity.normalize():f} x {_money(line.unit_price)}", _money(line.total)
+            )
+        slip.rule()
+        slip.raw(BOLD_ON)
+        slip.pair(f"{_('Refunded')} ({refund.get_tender_display()})", _money(refund.total))
+        slip.raw(BOLD_OFF)
+        _foot(slip, shop, copy=False)
+    return slip.finish()
+
+
+def shift_report(shift, report: dict, shop, printer) -> bytes:
+    """The Z-report (or the running totals of an open shift) on paper."""
+    slip = _slip(printer)
+    _head(slip, shop, copy=False)
+    slip.centred(_("Z-report"), bold=True)
+    slip.pair(_("Till"), str(shift.register))
+    slip.pair(_("Cashier"), shift.cashier.get_username())
+    slip.pair(_("Opened"), _when(shift.opened_at))
+    if shift.closed_at:
+        slip.pair(_("Closed"), _when(shift.closed_at))
+    slip.rule()
+    sales = report.get("sales", {})
+    slip.pair(_("Sales"), str(sales.get("count", 0)))
+    slip.pair(_("Net sales"), _money(sales.get("total", 0)))
+    slip.pair(_("VAT included"), _money(sales.get("tax", 0)))
+    slip.pair(_("Refunds"), _money(report.get("refunds", {}).get("total", 0)))
+    slip.pair(_("Voids"), _money(report.get("voids", {}).get("total", 0)))
+    slip.rule()
+    for tender, row in report.get("by_tender", {}).items():
+        slip.pair(Tender.label_of(tender), _money(row["net"]))
+    counts = report.get("counts") or {}
+    if counts:
+        slip.rule()
+        slip.line(_("Counted at close"))
+        for tender, row in counts.items():
+            if row.get("counted") is None:
+                continue
+            slip.wrapped(Tender.label_of(tender))
+            slip.pair(f"  {_('Expected')}", _money(row["expected"]))
+            slip.pair(f"  {_('Counted')}", _money(row["counted"]))
+            slip.pair(f"  {_('Over/short')}", _money(Decimal(row["over_short"])))
+    return slip.finish()
+
+
+def test_page(printer, shop) -> bytes:
+    """What a new printer prints to show it works: its settings, a ruler of its columns and the
+    characters of its code page."""
+    slip = _slip(printer)
+    slip.centred(shop.name, bold=True, big=True)
+    slip.centred(_("Test page"), bold=True)
+    slip.pair(_("Printer"), printer.name)
+    slip.pair(_("Paper"), f"{printer.width} mm, {slip.columns}")
+    slip.pair(_("Code page"), printer.code_page)
+    slip.line("1234567890" * (slip.columns // 10) + "1234567890"[: slip.columns % 10])
+    slip.line("àâçéèêëîïôûù ÀÇÉÈ 12 500 RWF")
+    return slip.finish()
+
+
+def drawer_kick(printer) -> bytes:
+    """Only the kick: the drawer opened without printing."""
+    slip = _slip(printer)
+    slip.kick()
+    return slip.out.output

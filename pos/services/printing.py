@@ -1,0 +1,91 @@
+"""Printing on the till's receipt printer: receipts and their copies, refund slips, shift
+reports, a test page, and the cash drawer's kick.
+
+A till prints on a network printer when one is assigned to it (`Register.receipt_printer`, in
+use); otherwise the browser prints, as it always did. A print that fails raises `PrinterError`
+with a message per cause (refused, timeout, unreachable) and the screen offers the browser's
+print instead. Nothing here holds a lock or a transaction while talking to the printer: the
+bytes are sent first and the print is recorded after (a receipt's print count and its reprint
+journal entry), so a printer that hangs for its timeout never holds up the till's sales.
+"""
+
+from pos import hooks
+from pos.models import Payment, ReceiptPrinter, Refund, Register, Sale, Shift, ShopSettings, Tender
+from pos.printing import escpos_documents
+from pos.printing.network import PrinterError, send
+from pos.services.receipt_prints import record_receipt_print
+
+__all__ = ["PrinterError", "kick_drawer", "print_receipt", "print_refund_slip", "printer_for"]
+
+
+def printer_for(register: Register | None) -> ReceiptPrinter | None:
+    """The printer in use assigned to `register`, if any."""
+    if register is None or register.receipt_printer_id is None:
+        return None
+    return ReceiptPrinter.objects.filter(pk=register.receipt_printer_id, is_active=True).first()
+
+
+def receipt_held(sale: Sale, printer: ReceiptPrinter | None) -> bool:
+    """Another app's part of the receipt (fiscal signing, pos.hooks) holds its print back."""
+    width = printer.width if printer is not None else "80"
+    return not all(block.printable for block in hooks.blocks_for(sale, width=width))
+
+
+def _takes_cash(payments) -> bool:
+    return any(p.tender == Tender.CASH and p.amount for p in payments)
+
+
+def print_receipt(*, sale: Sale, user, printer: ReceiptPrinter) -> bool:
+    """Print `sale`'s receipt; every print after the first is a copy (marked "COPY" and
+    journalled as a reprint). The first print of a sale paid (partly) in cash kicks the drawer.
+    Returns True for a copy.
+
+    :raises PrinterError: the printer was not reached; nothing is recorded.
+    """
+    copy = Sale.objects.filter(pk=sale.pk).values_list("receipt_prints", flat=True).get() > 0
+    all_payments = list(sale.payments.all())
+    payload = escpos_documents.receipt(
+        sale,
+        list(sale.lines.all()),
+        [p for p in all_payments if not p.is_change],
+        ShopSettings.load(),
+        printer,
+        copy=copy,
+        kick=not copy and printer.kicks_drawer and _takes_cash(all_payments),
+    )
+    send(printer, payload)
+    return record_receipt_print(sale=sale, user=user)
+
+
+def print_refund_slip(*, refund: Refund, printer: ReceiptPrinter, kick: bool = True) -> None:
+    """Print a refund's slip; a refund paid in cash kicks the drawer (`kick`: the first print).
+
+    :raises PrinterError: the printer was not reached.
+    """
+    cash = Payment.objects.filter(refund=refund, tender=Tender.CASH).exists()
+    payload = escpos_documents.refund_slip(
+        refund,
+        list(refund.lines.select_related("product")),
+        ShopSettings.load(),
+        printer,
+        kick=kick and cash and printer.kicks_drawer,
+    )
+    send(printer, payload)
+
+
+def print_shift_report(*, shift: Shift, report: dict, printer: ReceiptPrinter) -> None:
+    """:raises PrinterError: the printer was not reached."""
+    send(printer, escpos_documents.shift_report(shift, report, ShopSettings.load(), printer))
+
+
+def print_test_page(printer: ReceiptPrinter) -> None:
+    """:raises PrinterError: the printer was not reached."""
+    send(printer, escpos_documents.test_page(printer, ShopSettings.load()))
+
+
+def kick_drawer(printer: ReceiptPrinter) -> None:
+    """Open the drawer plugged into `printer` (after `shifts.open_drawer` has recorded why).
+
+    :raises PrinterError: the printer was not reached.
+    """
+    send(printer, escpos_documents.drawer_kick(printer))
