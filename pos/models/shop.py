@@ -105,6 +105,18 @@ class ShopSettings(models.Model):
             "person). Off: the cashier's count closes the shift at once."
         ),
     )
+    loyalty_points_per_1000 = models.DecimalField(
+        _("loyalty points per 1,000 paid"),
+        max_digits=8,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Points a known customer earns for every 1,000 paid (not on what is put on account); "
+            "0: no loyalty points."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

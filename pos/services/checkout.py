@@ -335,6 +335,7 @@ def _complete(
             at=now,
             event=f"sale:{sale.pk}",
             sale_id=sale.pk,
+            points=ledger.points_for(shop, sale.total - on_credit),
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)

@@ -61,14 +61,16 @@ def record_customer_purchase(
     at=None,
     event: str = "",
     sale_id: int | None = None,
+    points: Decimal = Decimal(0),
 ) -> Customer:
     """Add a completed sale to the customer's totals (and `on_credit` to what they owe).
 
     Call it inside the checkout's transaction; a refund passes a negative amount and visits=0
     is not counted (amount < 0 does not add a visit). A non-zero `on_credit` is a debt entry in
-    the customer ledger keyed `<event>/debt` (pos.services.ledger): posted once per event.
+    the customer ledger keyed `<event>/debt` (pos.services.ledger): posted once per event;
+    `points` earned, keyed `<event>/points`, likewise.
     """
-    if on_credit and not event:
+    if (on_credit or points) and not event:
         raise ValueError("A change to what the customer owes needs the event that made it.")
     with transaction.atomic():
         customer = locks.customer(customer_id)
@@ -84,5 +86,15 @@ def record_customer_purchase(
             sale_id=sale_id,
             save=False,
         )
-        customer.save(update_fields=["total_spent", "visits", "last_purchase_at", "balance"])
+        ledger.apply(
+            kind=LedgerKind.POINTS,
+            key=f"{event}/points",
+            amount=points,
+            customer=customer,
+            sale_id=sale_id,
+            save=False,
+        )
+        customer.save(
+            update_fields=["total_spent", "visits", "last_purchase_at", "balance", "points"]
+        )
     return customer

@@ -17,7 +17,7 @@ nothing and moves no balance. The event itself (sale, payment, refund, void, inv
 cancellation) carries the entry into the journal.
 """
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -246,3 +246,35 @@ def card_balance(code) -> GiftCard:
     if card is None:
         raise NotFound(gettext("No gift card has that code."), field="code")
     return card
+
+
+# --- loyalty points ------------------------------------------------------------------------------
+
+
+def points_for(shop, paid: Decimal) -> Decimal:
+    """Whole points earned on `paid` at the shop's rate (per 1,000), rounded down; 0 when off."""
+    rate = shop.loyalty_points_per_1000
+    if not rate or paid <= ZERO:
+        return ZERO
+    return (paid * rate / 1000).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def take_back_points(*, sale, customer: Customer, event: str, part: Decimal | None = None) -> None:
+    """Take back the points `sale` earned (the customer's row locked by the caller): all that
+    are left for a void (`part` None), or `part` of them (a refund's share, rounded up, never
+    more than is left). Keyed `<event>/points`: once per refund or void."""
+    entries = dict(
+        LedgerEntry.objects.filter(sale=sale, kind=LedgerKind.POINTS).values_list("key", "amount")
+    )
+    earned = entries.get(f"sale:{sale.pk}/points", ZERO)
+    left = sum(entries.values(), ZERO)
+    if left <= ZERO:
+        return
+    back = left if part is None else min(left, (earned * part).to_integral_value(ROUND_CEILING))
+    apply(
+        kind=LedgerKind.POINTS,
+        key=f"{event}/points",
+        amount=-back,
+        customer=customer,
+        sale_id=sale.pk,
+    )

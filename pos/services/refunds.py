@@ -388,6 +388,12 @@ def _write_refund(
             event=f"refund:{refund.pk}",
             sale_id=sale.pk,
         )
+        ledger.take_back_points(
+            sale=sale,
+            customer=locks.customer(sale.customer_id),
+            event=f"refund:{refund.pk}",
+            part=total / sale.total if sale.total else Decimal(1),
+        )
     if tender == Tender.STORE_CREDIT:  # the customer is locked above
         ledger.apply(
             kind=LedgerKind.STORE_CREDIT,

@@ -91,6 +91,9 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
                 event=f"void:{sale.pk}",
                 sale_id=sale.pk,
             )
+            ledger.take_back_points(
+                sale=sale, customer=locks.customer(sale.customer_id), event=f"void:{sale.pk}"
+            )
         if any(p.tender in ledger.ACCOUNT_TENDERS for p in payments):  # spent: given back
             customer = locks.customer(sale.customer_id) if sale.customer_id else None
             codes = [p.reference for p in payments if p.tender == Tender.GIFT_CARD]
