@@ -9,8 +9,10 @@ of their own (a reprint, a drawer opened) are checked by their hash alone.
 """
 
 import datetime
+import functools
 from collections import defaultdict
 
+import orjson
 from django.db import connection
 from psycopg.types.string import TextLoader
 
@@ -326,3 +328,56 @@ REBUILDERS = {
 
 def rebuild(kind: str, items: list[tuple[str, dict]]) -> dict:
     return REBUILDERS[kind](items)
+
+
+# --- Sales as PostgreSQL builds them: the check's fast path -----------------------------------
+
+
+def _json_fields(model, names, alias: str) -> str:
+    """json_build_object's arguments for `names` of `model`: amounts and quantities as their
+    text (as the payload writes them), times in the payload's form, the rest as they are."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    parts = []
+    for name in names:
+        column = f"{alias}.{quote(fields[name].column)}"
+        internal = fields[name].get_internal_type()
+        if internal == "DecimalField":
+            column = f"{column}::text"
+        parts.append(f"'{name}', {column}")
+    return ", ".join(parts)
+
+
+@functools.cache
+def _sale_payload_sql() -> str:
+    quote = connection.ops.quote_name
+    sale, line, payment = (quote(m._meta.db_table) for m in (Sale, SaleLine, Payment))
+    return f"""
+SELECT s.id, json_build_object(
+    'at', {CANONICAL_TIME.format("s.created_at")},
+    'chain', 'register:' || s.register_id,
+    'day', s.business_day::text,
+    'kind', 'sale',
+    'ref', 'pos.sale:' || s.id,
+    'data', json_build_object(
+        {_json_fields(Sale, events.SALE_FIELDS, "s")},
+        'lines', COALESCE((SELECT json_agg(json_build_object(
+            {_json_fields(SaleLine, events.SALE_LINE_FIELDS, "l")}) ORDER BY l.id)
+            FROM {line} l WHERE l.sale_id = s.id), '[]'::json),
+        'payments', COALESCE((SELECT json_agg(json_build_object(
+            {_json_fields(Payment, events.PAYMENT_FIELDS, "p")}) ORDER BY p.id)
+            FROM {payment} p WHERE p.sale_id = s.id AND p.created_at = s.created_at), '[]'::json)
+    )
+)::text
+FROM {sale} s WHERE s.id = ANY(%s)
+"""  # noqa: S608 - the models' own names
+
+
+def sale_payloads_postgresql(items) -> dict:
+    """{reference: the sale's payload as its rows give it now, parsed}: built by PostgreSQL in
+    one statement, in the payload's shape (compare parsed, never as text), so that the check
+    does no work per field in Python for the journal's most frequent event."""
+    ids = sorted(set(_ids(items).values()))
+    with connection.cursor() as cursor:
+        cursor.execute(_sale_payload_sql(), [ids])
+        return {events.reference("pos.sale", pk): orjson.loads(text) for pk, text in cursor}
