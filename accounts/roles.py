@@ -71,6 +71,11 @@ MANAGER_PERMISSIONS: set[str] = (
         # The tamper-evident journal, its closings and its integrity check (read only).
         "pos.view_journalentry",
         "pos.view_closing",
+        # The offline tills' devices and synced sales; gift cards and the customer ledger.
+        "pos.view_tilldevice",
+        "pos.view_offlinesale",
+        "pos.view_giftcard",
+        "pos.view_ledgerentry",
         # API tokens (rest_framework.authtoken): create and revoke them in the admin, for
         # themselves and the cashiers they manage (accounts/admin.py TokenAdmin).
         "authtoken.view_tokenproxy",

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pos', '0023_momo_statements'),
+        ("pos", "0023_momo_statements"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='shopsettings',
-            name='loyalty_points_per_1000',
-            field=models.DecimalField(db_default=0, decimal_places=2, default=0, help_text='Points a known customer earns for every 1,000 paid (not on what is put on account); 0: no loyalty points.', max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='loyalty points per 1,000 paid'),
+            model_name="shopsettings",
+            name="loyalty_points_per_1000",
+            field=models.DecimalField(
+                db_default=0,
+                decimal_places=2,
+                default=0,
+                help_text="Points a known customer earns for every 1,000 paid (not on what is put on account); 0: no loyalty points.",
+                max_digits=8,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="loyalty points per 1,000 paid",
+            ),
         ),
     ]

@@ -16,6 +16,7 @@ The admin's model pages are generated per registered model (`ADMIN_MODELS`); onl
 there (the admin checks the same permission again when a form is posted).
 """
 
+import uuid
 from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
@@ -99,6 +100,21 @@ ROUTES: dict[str, Access] = {
     "register/hold/": Access(post=SIGNED_IN),
     "register/held/<int:pk>/resume/": Access(post=SIGNED_IN),
     "register/held/<int:pk>/discard/": Access(post=SIGNED_IN),
+    # The offline till: its shell, service worker and manifest (no data in them), the device's
+    # number block, heartbeat, catalogue snapshot and sync, for whoever may sell.
+    "register/sw.js": Access(get=EVERYONE),
+    "register/manifest.webmanifest": Access(get=EVERYONE),
+    "register/offline/": Access(get=SIGNED_IN),
+    "register/offline/state/": Access(get=SIGNED_IN),
+    "register/offline/snapshot/": Access(get=SIGNED_IN),
+    "register/offline/device/": Access(post=SIGNED_IN),
+    "register/offline/block/": Access(post=SIGNED_IN),
+    "register/offline/heartbeat/": Access(post=SIGNED_IN),
+    "register/offline/sync/": Access(post=SIGNED_IN),
+    # Managers: the tills with unsynced or refused sales, and what they do about them.
+    "register/offline/tills/": Access(get=MANAGERS),
+    "register/offline/sales/<int:pk>/resolve/": Access(post=MANAGERS),
+    "register/offline/devices/<int:pk>/forget/": Access(post=MANAGERS),
     "register/pay/": Access(get=SIGNED_IN),
     "register/pay/quick-cash/": Access(post=SIGNED_IN),
     "register/pay/momo/request/": Access(post=SIGNED_IN),
@@ -266,7 +282,13 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     # The journal and its closings: read only for everyone, by the database's own trigger too.
     "pos.journalentry": (MANAGERS, NOBODY, NOBODY),
     "pos.closing": (MANAGERS, NOBODY, NOBODY),
-    "pos.chainhead": (ADMINS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    "pos.chainhead": (ADMINS, NOBODY, NOBODY),
+    # The offline tills' devices and the sales they synced (or could not), read only.
+    "pos.tilldevice": (MANAGERS, NOBODY, NOBODY),
+    "pos.offlinesale": (MANAGERS, NOBODY, NOBODY),
+    # Gift cards and the customer ledger: written by pos.services.ledger only, read only here.
+    "pos.giftcard": (MANAGERS, NOBODY, NOBODY),
+    "pos.ledgerentry": (MANAGERS, NOBODY, NOBODY),  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
     # Background jobs: every job row (django-tasks-db's list), and the failed ones with Retry.
@@ -382,6 +404,9 @@ def concrete_url(route: str, shop) -> str:
             value = _refund_on_the_cashiers_shift(shop).pk
         elif before == "account-payments":
             value = _payment_on_account(shop).pk
+        elif route.startswith("register/offline/"):
+            device, refused = _offline_rows(shop)
+            value = device.pk if before == "devices" else refused.pk
         elif before in GOODS_ROWS:
             value = GOODS_ROWS[before](shop).pk
         else:
@@ -425,6 +450,35 @@ GOODS_ROWS = {
     "price-rules": _price_rule,
     "scale-label-templates": _scale_template,
 }
+
+
+def _offline_rows(shop):
+    """A device of the cashier's till and a sale it synced that was refused."""
+    from django.utils import timezone
+
+    from pos.models import OfflineSale, TillDevice
+
+    device, _ = TillDevice.objects.get_or_create(
+        key=uuid.UUID(int=1),
+        defaults={
+            "register": shop["sale"].shift.register,
+            "code": 1,
+            "created_by": shop["sale"].cashier,
+        },
+    )
+    refused, _ = OfflineSale.objects.get_or_create(
+        key=uuid.UUID(int=2),
+        defaults={
+            "device": device,
+            "number": "R1-T1-000001",
+            "sold_at": timezone.now(),
+            "synced_by": shop["sale"].cashier,
+            "payload": {},
+            "status": OfflineSale.Status.REFUSED,
+            "reason": "Unknown product",
+        },
+    )
+    return device, refused
 
 
 def _refund_on_the_cashiers_shift(shop):
