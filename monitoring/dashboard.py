@@ -159,7 +159,9 @@ def dashboard_context() -> dict:
                     {
                         key: value
                         for key, value in check["detail"].items()
-                        if not isinstance(value, list | dict)
+                        # Nothing to show for a detail that has no value yet ("None" is not a
+                        # word of the page's language).
+                        if value is not None and not isinstance(value, list | dict)
                     },
                 ),
             }

@@ -219,6 +219,10 @@ def test_one_evaluation_per_minute_and_scheduler_mode(settings, webhook, monkeyp
         thread = threading.Thread(target=trigger)
         thread.start()
         thread.join()
+        # The trigger evaluates in a thread of its own: wait for it before reading the tick.
+        for evaluation in threading.enumerate():
+            if evaluation.name == "alert-evaluation":
+                evaluation.join(timeout=30)
         return cache.get(alerts.tick_key(29_000_001))
 
     settings.ALERT_EVALUATION = "scheduler"
