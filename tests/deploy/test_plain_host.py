@@ -48,6 +48,7 @@ HTTPS_FINDINGS = {
 }
 OPTIONAL_FINDINGS = {
     "app.email",
+    "app.fiscal",  # a VAT-registered shop without fiscal signing (docs/fiscal.md)
     "app.sentry",
     "env.optional",
     "security.admin_url",
