@@ -201,7 +201,7 @@ def account_payment_receipt(request, pk: int):
 MOMO_REFRESH_INTERVAL_SECONDS = 2
 
 
-def _json_permission_required(perm: str):
+def json_permission_required(perm: str):
     """Session login and `perm`, answered in JSON (401/403) instead of a login redirect."""
 
     def decorator(view):
@@ -243,7 +243,7 @@ def _request_data(request) -> dict:
 
 
 @require_POST
-@_json_permission_required("pos.sell")
+@json_permission_required("pos.sell")
 def momo_request_create(request):
     """Ask MTN to prompt the customer's phone: {amount, phone, request_key?} -> 201 {id, ...}.
     The same request_key again returns the first request (200) without asking MTN twice."""
@@ -263,7 +263,7 @@ def momo_request_create(request):
 
 
 @require_GET
-@_json_permission_required("pos.sell")
+@json_permission_required("pos.sell")
 def momo_request_detail(request, pk: int):
     """The request's state for the payment screen, refreshed from MTN while it is pending."""
     momo_request = MobileMoneyRequest.objects.select_related("shift").filter(pk=pk).first()

@@ -6,7 +6,6 @@ The online till never needs any of this: without JavaScript it works as before, 
 selling needs JavaScript.
 """
 
-import functools
 import json
 import uuid
 
@@ -23,13 +22,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from monitoring.errors import error_response
 from pos import errors
 from pos.models import OfflineSale, TillDevice
 from pos.offline_snapshot import catalogue_snapshot
 from pos.register.lock import till_shift_id
 from pos.services import offline
 from pos.services.shifts import open_shift_for
+from pos.views import json_permission_required
 
 # What the service worker keeps for the till to open offline.
 SHELL_ASSETS = ("pos/vevurn.css", "pos/till_offline.js", "pos/offline_store.js", "pos/icon.svg")
@@ -37,20 +36,7 @@ SHELL_ASSETS = ("pos/vevurn.css", "pos/till_offline.js", "pos/offline_store.js",
 
 def _json_view(view):
     """Signed in and may sell, answered in JSON (401/403); a domain error is its JSON error."""
-
-    @never_cache
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return error_response(request, status=401)
-        if not request.user.has_perm("pos.sell"):
-            return error_response(request, status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return error_response(request, exc.code, exc.message, exc.status, exc.fields)
-
-    return wrapped
+    return never_cache(json_permission_required("pos.sell")(view))
 
 
 def _body(request) -> dict:
