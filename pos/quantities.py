@@ -74,7 +74,20 @@ def as_json(quantity) -> int | str:
 
 
 def format_quantity(quantity, places: int = 0) -> str:
-    """`0.750`, `12`: a stored quantity shown with its unit's places."""
+    """`0.750`, `12`: a stored quantity with its unit's places, machine-readable (stored notes,
+    CSV). Screens and printouts use `show_quantity`."""
     if quantity is None:
         return ""
     return f"{Decimal(quantity):.{places}f}"
+
+
+def show_quantity(quantity, places: int | None = None) -> str:
+    """A quantity for a screen or a printout, in the active language's format (vevurn/formats):
+    `0.75` in English, `0,75` in French and Kinyarwanda; with `places`, that many decimals
+    (`0,750`), else without trailing zeros. CSV and the API's numbers stay plain."""
+    from django.utils.formats import number_format
+
+    if quantity is None:
+        return ""
+    value = normalised(summed(quantity)) if places is None else Decimal(quantity)
+    return number_format(value, places, use_l10n=True, force_grouping=True)

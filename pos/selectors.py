@@ -279,12 +279,12 @@ class ReturnableLine:
     @property
     def returned_as(self) -> str:
         """`1 x Carton (24)`, `0.25 kg`: already returned, as the receipt says the sale."""
-        from pos.quantities import normalised, summed
+        from pos.quantities import show_quantity
 
         if self.line.unit_quantity is not None:
-            units, factor = normalised(self.returned_units), normalised(self.factor)
+            units, factor = show_quantity(self.returned_units), show_quantity(self.factor)
             return f"{units} x {self.line.unit_name} ({factor})"
-        text = str(normalised(summed(self.returned)))
+        text = show_quantity(self.returned)
         return f"{text} {self.line.unit_name}" if self.line.unit_name else text
 
 

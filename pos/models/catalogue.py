@@ -8,7 +8,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from pos.barcodes import validate_barcode
-from pos.quantities import MAX_PLACES, STORED, format_quantity, normalised
+from pos.quantities import MAX_PLACES, STORED, format_quantity, show_quantity
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
@@ -235,9 +235,12 @@ class Product(models.Model):
         """`red, 128 GB`: the values of the variant's attributes."""
         return ", ".join(str(v) for v in (self.attributes or {}).values())
 
-    def format_quantity(self, quantity) -> str:
-        """`0.750 kg`, `3`: a quantity of this product with its unit's places (pieces bare)."""
-        text = format_quantity(quantity, self.quantity_places)
+    def format_quantity(self, quantity, *, localized: bool = True) -> str:
+        """`0.750 kg`, `3`: a quantity of this product with its unit's places (pieces bare), in
+        the active language's format (`0,750 kg` in French) unless not `localized` (a stored
+        note)."""
+        show = show_quantity if localized else format_quantity
+        text = show(quantity, self.quantity_places)
         return text if self.unit == StockUnit.PIECE else f"{text} {self.get_unit_display()}"
 
     @property
@@ -317,12 +320,12 @@ class SellingUnit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({format_quantity(self.factor, self.product.quantity_places)})"
+        return f"{self.name} ({show_quantity(self.factor, self.product.quantity_places)})"
 
     @property
     def label(self) -> str:
-        """`Carton (24)`: the name and how many stock units it holds."""
-        return f"{self.name} ({normalised(self.factor)})"
+        """`Carton (24)`: the name and how many stock units it holds (`Sack (0,5)` in French)."""
+        return f"{self.name} ({show_quantity(self.factor)})"
 
     def shelf_price(self, retail_price: Decimal) -> Decimal:
         """Its own price, or factor × the product's retail price (rounded once, half-up)."""

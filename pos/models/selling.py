@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pos.quantities import STORED, normalised, summed
+from pos.quantities import STORED, show_quantity
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 USER = settings.AUTH_USER_MODEL
@@ -284,9 +284,9 @@ class SaleLine(models.Model):
     def sold_as(self) -> str:
         """`2 x Carton (24)`, `0.75 kg`, `3`: as the receipt says it."""
         if self.unit_quantity is not None:
-            factor = normalised(self.unit_factor)
-            return f"{normalised(self.unit_quantity)} x {self.unit_name} ({factor})"
-        text = str(normalised(summed(self.quantity)))
+            factor = show_quantity(self.unit_factor)
+            return f"{show_quantity(self.unit_quantity)} x {self.unit_name} ({factor})"
+        text = show_quantity(self.quantity)
         return f"{text} {self.unit_name}" if self.unit_name else text
 
 
@@ -433,9 +433,9 @@ class RefundLine(models.Model):
         """`1 x Carton (24)`, `0.25 kg`, `3`: as the receipt said it was sold."""
         line = self.sale_line
         if line is not None and line.unit_quantity is not None:
-            factor = normalised(line.unit_factor)
-            return f"{normalised(self.returned_in_unit)} x {line.unit_name} ({factor})"
-        text = str(normalised(summed(self.quantity)))
+            factor = show_quantity(line.unit_factor)
+            return f"{show_quantity(self.returned_in_unit)} x {line.unit_name} ({factor})"
+        text = show_quantity(self.quantity)
         unit = line.unit_name if line is not None else ""
         return f"{text} {unit}" if unit else text
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from pos import errors
 from pos.models import MobileMoneyRequest, ShopSettings
 from pos.money import format_money
+from pos.quantities import show_quantity
 from pos.register import lock
 from pos.services.shifts import require_open_shift
 
@@ -57,7 +58,7 @@ def show_cart(register_id: int, bill, *, paid=None, change=None) -> None:
         "lines": [
             {
                 "name": line.product.name,
-                "quantity": f"{line.quantity.normalize():f}"
+                "quantity": show_quantity(line.quantity)
                 + (f" {line.unit_label}" if line.unit_label else ""),
                 "total": _money(line.total),
             }

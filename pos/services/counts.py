@@ -86,7 +86,7 @@ def post_stock_count(*, counted: dict, user, name: str = "") -> StockCount:
                 counted[p.pk] - p.stock_on_hand,
                 MovementKind.COUNT_CORRECTION,
                 p.cost_price,
-                f"Stock count: counted {p.format_quantity(counted[p.pk])}",
+                f"Stock count: counted {p.format_quantity(counted[p.pk], localized=False)}",
                 ref,
             )
             for p in products

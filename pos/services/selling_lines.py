@@ -23,7 +23,7 @@ from pos import errors
 from pos.models import PriceRule, Product, ScaleLabelTemplate, SellingUnit
 from pos.money import to_currency
 from pos.pricing import selling_price
-from pos.quantities import check_places, normalised
+from pos.quantities import check_places, show_quantity
 from pos.scale_labels import looks_like_label, parse_label
 
 ZERO = Decimal(0)
@@ -113,7 +113,7 @@ def best_rule(rules: list[PriceRule], product_id: int, unit_id: int | None, coun
 def rule_source(rule: PriceRule) -> str:
     name = rule.price_list.name if rule.price_list is not None else _("Retail")
     if rule.min_quantity > 1:
-        return _("%(list)s, from %(n)s") % {"list": name, "n": normalised(rule.min_quantity)}
+        return _("%(list)s, from %(n)s") % {"list": name, "n": show_quantity(rule.min_quantity)}
     return str(name)
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from pos.money import format_money
@@ -97,3 +97,74 @@ def test_report_pages_format_per_language_and_csv_stays_plain(client, manager, s
     rows = list(csv.reader(io.StringIO(got)))
     day_row = next(row for row in rows if row and row[0] == "2026-03-10")
     assert "40120" in day_row
+
+
+def test_sold_quantities_follow_the_language_on_receipts_and_screens_and_csv_stays_plain(
+    client, cashier, manager, sell, shift, make_product
+):
+    """0.75 kg of sugar, a carton of 24 soaps and sacks of 2.5 kg of rice: the receipt, the
+    refund slip and the refund screen write them as the language does; the CSV keeps 0.75."""
+    from pos.models import SellingUnit, ShopSettings
+    from pos.services.checkout import CartLine
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    sugar = make_product(
+        name="Sugar", unit="kg", quantity_places=3, retail_price=Decimal(1450),
+        cost_price=Decimal(1100), minimum_price=Decimal(1300), stock=Decimal(5),
+    )  # fmt: skip
+    rice = make_product(
+        name="Rice", unit="kg", quantity_places=1, retail_price=Decimal(1200),
+        cost_price=Decimal(900), minimum_price=Decimal(1000), stock=Decimal(50),
+    )  # fmt: skip
+    sack = SellingUnit.objects.create(product=rice, name="Sack", factor=Decimal("2.5"))
+    soap = make_product(name="Soap", retail_price=Decimal(1000), minimum_price=Decimal(0), stock=48)
+    carton = SellingUnit.objects.create(product=soap, name="Carton", factor=24)
+    sale = sell(
+        CartLine(sugar.pk, Decimal("0.750")),
+        CartLine(soap.pk, 1, selling_unit_id=carton.pk),
+        CartLine(rice.pk, 2, selling_unit_id=sack.pk),
+    )
+    sugar_line = sale.lines.get(product=sugar)
+    refund = refund_sale(
+        sale=sale,
+        shift=shift,
+        user=cashier,
+        lines=[RefundLineInput(sugar_line.pk, Decimal("0.25"))],
+        reason="Wet bag",
+        approved_by=manager,
+    )
+    shop = ShopSettings.load()
+    shop.receipt_language = "fr"
+    shop.save()
+    client.force_login(cashier)
+
+    receipt = _receipt(client, sale).content.decode()
+    assert "0,75 kg" in receipt and "0.75 kg" not in receipt
+    assert "1 x Carton (24)" in receipt
+    assert "2 x Sack (2,5)" in receipt and "(2.5)" not in receipt
+    slip = client.get(reverse("pos:refund_slip", args=[refund.pk])).content.decode()
+    assert "0,25 kg" in slip and "0.25 kg" not in slip
+
+    cashier.preferred_language = "fr"
+    cashier.save(update_fields=["preferred_language"])
+    screen = client.get(reverse("register:refund", args=[sale.pk])).content.decode()
+    assert "0,75 kg" in screen  # sold
+    assert "0,25 kg" in screen  # already returned
+    assert "2 x Sack (2,5)" in screen
+    with translation.override("en"):
+        assert sugar_line.sold_as == "0.75 kg"
+    with translation.override("rw"):
+        assert sugar_line.sold_as == "0,75 kg"
+        assert sugar.format_quantity(Decimal("4.25")) == "4,250 kg"
+
+    manager.preferred_language = "fr"
+    manager.save(update_fields=["preferred_language"])
+    client.force_login(manager)
+    day = timezone.localdate(sale.created_at).isoformat()
+    period = {"start": day, "end": day, "by": "product"}
+    page = client.get(reverse("reports:sales"), period).content.decode()
+    assert '<td class="num">0,75</td>' in page and '<td class="num">0,25</td>' in page
+    csv_query = {**period, "format": "csv", "table": "breakdown"}
+    got = client.get(reverse("reports:sales"), csv_query).content.decode()
+    sugar_row = next(row for row in csv.reader(io.StringIO(got)) if row and "Sugar" in row[0])
+    assert "0.75" in sugar_row and not any("0,75" in cell for cell in sugar_row)
