@@ -103,6 +103,7 @@ def test_till_report_and_admin_pages_show_no_english(
         reverse("register:refund", args=[sale.pk]),
         reverse("register:void", args=[credit.pk]),
         reverse("register:z_report", args=[shift.pk]),
+        reverse("register:offline_till"),
         reverse("pos:receipt", args=[credit.pk]),
         reverse("pos:refund_slip", args=[refund.pk]),
         "/no-such-page/",
@@ -115,6 +116,7 @@ def test_till_report_and_admin_pages_show_no_english(
         reverse("reports:shifts"),
         reverse("reports:shift_detail", args=[shop["closed_shift"].pk]),
         reverse("reports:customers"),
+        reverse("register:offline_tills"),
         reverse("pos:invoice", args=[invoice.pk]),
         reverse("pos:customer_statement", args=[shop["debtor"].pk]),
     ]
@@ -143,3 +145,16 @@ def test_the_check_catches_english_on_a_page():
     english = catalogue("fr")
     page = "<main><h1>Sales history</h1><button>Complete sale</button><p>Historique</p></main>"
     assert untranslated(page, english) == ["Sales history", "Complete sale"]
+
+
+@pytest.mark.parametrize(("language", "offline"), [("en", "Offline"), ("fr", "Hors ligne"), ("rw", "Nta murandasi")])  # fmt: skip
+def test_the_offline_banner_says_offline_once(language, offline, client, cashier, shift):
+    import re
+
+    cashier.preferred_language = language
+    cashier.save(update_fields=["preferred_language"])
+    client.force_login(cashier)
+    page = client.get(reverse("register:offline_till")).content.decode()
+    banner = re.search(r'<p class="offline-banner".*?</p>', page, re.S).group(0)
+    text = " ".join(visible_text(banner))
+    assert text.lower().count(offline.lower()) == 1, text

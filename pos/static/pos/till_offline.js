@@ -245,6 +245,7 @@
     });
   }
   function showState(isOnline) {
+    $("[data-state]").textContent = text(isOnline ? "state-online" : "state-offline");
     $("[data-state-text]").textContent = text(isOnline ? "online" : "offline");
     $("[data-back]").hidden = !isOnline;
     root.setAttribute("data-online", isOnline ? "1" : "0");
