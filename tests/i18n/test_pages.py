@@ -147,7 +147,9 @@ def test_the_check_catches_english_on_a_page():
     assert untranslated(page, english) == ["Sales history", "Complete sale"]
 
 
-@pytest.mark.parametrize(("language", "offline"), [("en", "Offline"), ("fr", "Hors ligne"), ("rw", "Nta murandasi")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("language", "offline"), [("en", "Offline"), ("fr", "Hors ligne"), ("rw", "Nta murandasi")]
+)
 def test_the_offline_banner_says_offline_once(language, offline, client, cashier, shift):
     import re
 
