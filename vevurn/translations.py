@@ -1,9 +1,10 @@
 """The message catalogues (locale/fr, locale/rw): how they are extracted and compiled.
 
-`make messages` runs this module: it extracts every marked string of our code and templates
-into the catalogues (new strings arrive empty, gone ones are dropped) and compiles them into the
-.mo files that Django reads. Translate the new entries (docs/glossary.md keeps the words
-consistent), then run it again. Needs GNU gettext (msgfmt, msgmerge, xgettext).
+`make messages` runs this module: it extracts every marked string of our code, templates and
+scripts into the catalogues (django.po, and djangojs.po for JavaScript; new strings arrive
+empty, gone ones are dropped) and compiles them into the .mo files that Django reads.
+Translate the new entries (docs/glossary.md keeps the words consistent), then run it again.
+Needs GNU gettext (msgfmt, msgmerge, xgettext).
 tests/i18n checks that the catalogues are complete, current and compiled.
 """
 
@@ -17,10 +18,16 @@ TRANSLATED_LANGUAGES = ("fr", "rw")
 IGNORED = [".venv/*", "staticfiles/*", "tests/*", "bench/*", "docs/*", "media/*", "locale/*"]
 
 
-def makemessages_args() -> list[str]:
-    """`manage.py makemessages` arguments. Locations name the file only (no line numbers), so a
-    catalogue changes when its strings change, not when code moves."""
-    args = ["makemessages", "--add-location", "file", "--no-wrap", "--no-obsolete"]
+# The catalogues of each language: Python and templates, and JavaScript (Django admin's own
+# scripts, vevurn/django_js_strings.js; the till's scripts take their words from the page).
+DOMAINS = ("django", "djangojs")
+
+
+def makemessages_args(domain: str = "django") -> list[str]:
+    """`manage.py makemessages` arguments for one domain. Locations name the file only (no line
+    numbers), so a catalogue changes when its strings change, not when code moves."""
+    args = ["makemessages", "--domain", domain, "--add-location", "file", "--no-wrap"]
+    args += ["--no-obsolete"]
     for language in TRANSLATED_LANGUAGES:
         args += ["--locale", language]
     for pattern in IGNORED:
@@ -38,7 +45,8 @@ def main() -> None:
     os.chdir(BASE_DIR)
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line([sys.argv[0], *makemessages_args()])
+    for domain in DOMAINS:
+        execute_from_command_line([sys.argv[0], *makemessages_args(domain)])
     execute_from_command_line([sys.argv[0], *compilemessages_args()])
 
 

@@ -221,3 +221,65 @@ def test_the_checks_catch_an_untranslated_admin_message_and_english_text():
     page = "<h1>Select product to change</h1><a>Ahabanza</a><input type=submit value='Save'>"
     assert english_on_page(page) == ["Select product to change", "Save"]
     assert ("", "Save and add another", "") in template_msgids({"admin/submit_line.html"})
+
+
+ADMIN_JS = DJANGO / "contrib" / "admin" / "locale" / "en" / "LC_MESSAGES" / "djangojs.po"
+
+
+def _js_keys(path: Path) -> set[tuple[str, str, str]]:
+    po = polib.pofile(str(path))
+    return {
+        (e.msgctxt or "", e.msgid, e.msgid_plural or "") for e in po if e.msgid and not e.obsolete
+    }
+
+
+@pytest.mark.parametrize("language", ["fr", "rw"])
+def test_every_admin_script_string_is_in_our_javascript_catalogue(language):
+    """The admin's scripts (the "n of m selected" counter, the many-to-many picker, calendar and
+    clock) take their words from Django's djangojs catalogue: ours holds every one of them
+    (tests/i18n/test_catalogues.py checks each is translated)."""
+    ours = Path(__file__).resolve().parents[2] / "locale" / language / "LC_MESSAGES" / "djangojs.po"
+    missing = _js_keys(ADMIN_JS) - _js_keys(ours)
+    assert not missing, f"Add them to vevurn/django_js_strings.js: {sorted(missing)[:10]}"
+
+
+def test_our_french_admin_script_strings_are_djangos_own():
+    """French comes from Django itself: locale/fr repeats it word for word (it wins over
+    Django's in LOCALE_PATHS, so a difference would change the admin's French)."""
+
+    def translations(path: Path) -> dict:
+        po = polib.pofile(str(path))
+        return {
+            (e.msgctxt or "", e.msgid): e.msgstr or tuple(sorted(e.msgstr_plural.items()))
+            for e in po
+            if e.msgid and not e.obsolete
+        }
+
+    djangos = translations(ADMIN_JS.parents[2] / "fr" / "LC_MESSAGES" / "djangojs.po")
+    ours = translations(Path(__file__).resolve().parents[2] / "locale/fr/LC_MESSAGES/djangojs.po")
+    assert ours == djangos
+
+
+@pytest.mark.parametrize(
+    ("language", "today", "selected", "sunday"),
+    [
+        ("fr", "Aujourd'hui", "%(sel)s sur %(cnt)s sélectionné", "dim"),
+        ("rw", "Uyu munsi", "Byatoranyijwe: %(sel)s muri %(cnt)s", "Cyu"),
+    ],
+)
+def test_the_admins_javascript_catalogue_speaks_the_users_language(
+    client, admin_user, language, today, selected, sunday
+):
+    import json
+
+    admin_user.preferred_language = language
+    admin_user.save(update_fields=["preferred_language"])
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:jsi18n"))
+    assert response.status_code == 200
+    found = re.search(r"const newcatalog = (\{.*?\});\n", response.content.decode(), re.S)
+    catalog = json.loads(found.group(1))
+    assert catalog["Today"] == today
+    assert catalog["%(sel)s of %(cnt)s selected"][0] == selected
+    assert catalog["abbrev. day Sunday\x04Sun"] == sunday  # the calendar's day names
+    assert len(catalog) == len(_js_keys(ADMIN_JS))  # every admin script string

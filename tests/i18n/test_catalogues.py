@@ -21,15 +21,17 @@ import pytest
 from django.conf import settings
 
 from tests.i18n.template_text import template_files, unmarked_text
-from vevurn.translations import TRANSLATED_LANGUAGES, makemessages_args
+from vevurn.translations import DOMAINS, TRANSLATED_LANGUAGES, makemessages_args
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 PLACEHOLDER = re.compile(r"%(?:\([a-zA-Z_0-9]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{[a-zA-Z_0-9]*\}")
 FIX = "Run `make messages`, translate the new entries in locale/fr and locale/rw, run it again."
+# Every catalogue: each language's django.po (Python, templates) and djangojs.po (JavaScript).
+CATALOGUES = [(language, domain) for language in TRANSLATED_LANGUAGES for domain in DOMAINS]
 
 
-def po_file(language: str) -> polib.POFile:
-    return polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+def po_file(language: str, domain: str = "django") -> polib.POFile:
+    return polib.pofile(str(LOCALE / language / "LC_MESSAGES" / f"{domain}.po"))
 
 
 def placeholders(text: str) -> list[str]:
@@ -62,10 +64,14 @@ def catalogue_problems(po: polib.POFile) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
-def test_every_message_is_translated_without_fuzzy_or_wrong_placeholders(language):
-    problems = catalogue_problems(po_file(language))
-    assert not problems, f"locale/{language}: {problems[:20]} ({len(problems)} in all). {FIX}"
+@pytest.mark.parametrize(("language", "domain"), CATALOGUES)
+def test_every_message_is_translated_without_fuzzy_or_wrong_placeholders(language, domain):
+    po = po_file(language, domain)
+    problems = catalogue_problems(po)
+    if po.metadata_is_fuzzy or "INTEGER" in po.metadata.get("Plural-Forms", "INTEGER"):
+        problems.append("header: fuzzy, or no Plural-Forms")
+    where = f"locale/{language}/LC_MESSAGES/{domain}.po"
+    assert not problems, f"{where}: {problems[:20]} ({len(problems)} in all). {FIX}"
 
 
 def test_the_check_catches_a_missing_a_fuzzy_and_a_wrong_placeholder():
@@ -89,10 +95,10 @@ def test_the_check_catches_a_missing_a_fuzzy_and_a_wrong_placeholder():
     ]
 
 
-@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
-def test_the_compiled_catalogue_says_what_the_po_file_says(language):
-    po = po_file(language)
-    mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
+@pytest.mark.parametrize(("language", "domain"), CATALOGUES)
+def test_the_compiled_catalogue_says_what_the_po_file_says(language, domain):
+    po = po_file(language, domain)
+    mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / f"{domain}.mo"))
 
     def messages(catalogue):
         out = {}
@@ -107,7 +113,9 @@ def test_the_compiled_catalogue_says_what_the_po_file_says(language):
             )
         return out
 
-    assert messages(mo) == messages(po), f"locale/{language}/LC_MESSAGES/django.mo is stale. {FIX}"
+    assert messages(mo) == messages(po), (
+        f"locale/{language}/LC_MESSAGES/{domain}.mo is stale. {FIX}"
+    )
 
 
 def _gettext_missing() -> bool:
@@ -130,28 +138,28 @@ def test_the_catalogues_hold_exactly_the_strings_of_the_code(tmp_path):
     env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "vevurn.settings"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    done = subprocess.run(
-        [sys.executable, "manage.py", *makemessages_args()],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    for domain in DOMAINS:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *makemessages_args(domain)],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
 
     def keys(path: Path) -> set[tuple[str, str, str]]:
         po = polib.pofile(str(path))
         return {(e.msgctxt or "", e.msgid, e.msgid_plural or "") for e in po if not e.obsolete}
 
-    for language in TRANSLATED_LANGUAGES:
-        relative = Path("locale") / language / "LC_MESSAGES" / "django.po"
+    for language, domain in CATALOGUES:
+        relative = Path("locale") / language / "LC_MESSAGES" / f"{domain}.po"
         committed, current = keys(base / relative), keys(copy / relative)
         new = sorted(m[1] for m in current - committed)
         gone = sorted(m[1] for m in committed - current)
         assert not new and not gone, (
-            f"locale/{language} is stale: not extracted {new[:10]}, no longer used {gone[:10]}. "
-            + FIX
+            f"{relative} is stale: not extracted {new[:10]}, no longer used {gone[:10]}. " + FIX
         )
 
 
