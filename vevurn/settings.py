@@ -515,6 +515,11 @@ if any(day < 1 for day in INVOICE_REMINDER_DAYS):
 INVOICE_REMINDER_TIME = env_time("INVOICE_REMINDER_TIME", "09:00")
 # The nightly ledger checks and clean-up (pos.tasks.nightly_checks), shop time.
 NIGHTLY_CHECKS_TIME = env_time("NIGHTLY_CHECKS_TIME", "02:30")
+# Processes the nightly journal check (pos.tasks.verify_journal) walks its chains in, side by
+# side (PostgreSQL; 1 on SQLite whatever it says). The shop is closed at 02:00: both cores.
+JOURNAL_VERIFY_WORKERS = env_int("JOURNAL_VERIFY_WORKERS", 2)
+if JOURNAL_VERIFY_WORKERS < 1:
+    raise ImproperlyConfigured("JOURNAL_VERIFY_WORKERS must be 1 or more.")
 # Held carts older than this are deleted by the nightly job.
 HELD_SALE_RETENTION_DAYS = env_int("HELD_SALE_RETENTION_DAYS", 7)
 # Closing time: the day's summary goes to the owner (pos.tasks.send_daily_summary), shop time,

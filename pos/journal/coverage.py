@@ -6,11 +6,13 @@ to walk: each query here looks, in the database, for the event rows that no entr
 
 - a sale without its "sale" entry; a voided sale without its "void" entry;
 - a refund, a payment on account, a cash movement, a shift opened or closed, an invoice
-  cancelled by a manager without its entry;
+  cancelled by a manager, a selling unit without its entry;
 - a payment of a sale written neither with the sale nor with its void (the sale's entry holds
   the payments written with it, the void's the reversals);
 - a stock movement of a sale or refund whose document has no entry, and a back-office movement
-  (adjustment, count, goods received...) that no stock entry lists by id.
+  (adjustment, count, goods received...) that no stock entry lists by id;
+- a sale, void or refund whose stock movements no longer add up, product by product, to the
+  lines its entry holds (a movement added, changed or removed past the services).
 
 Each query is one anti-join (NOT EXISTS on the journal's indexed reference), so the work is the
 database's, whatever the size; at most `SHOWN` rows are named per kind, then a count.
@@ -19,6 +21,7 @@ database's, whatever the size; at most `SHOWN` rows are named per kind, then a c
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
@@ -33,7 +36,10 @@ from pos.models import (
     MovementKind,
     Payment,
     Refund,
+    RefundLine,
     Sale,
+    SaleLine,
+    SellingUnit,
     Shift,
     StockMovement,
 )
@@ -95,6 +101,9 @@ def _checks() -> list[_Check]:
                lambda: Shift.objects.filter(closed_at__isnull=False),
                lambda r: register_chain(r["register_id"]), ("register_id",),
                _("no journal entry records the closing of this shift")),
+        _Check(JournalKind.SELLING_UNIT, "pos.sellingunit", lambda: SellingUnit.objects.all(),
+               lambda r: BACK_OFFICE_CHAIN, (),
+               _("no journal entry records this selling unit")),
         _Check(JournalKind.INVOICE_CANCELLED, "pos.invoice",
                lambda: _cancelled_by_hand(),
                lambda r: BACK_OFFICE_CHAIN, (),
@@ -202,3 +211,79 @@ def _unrecorded_movements(listed: set[int], named: set[str]) -> list[Missing]:
     if len(unlisted) > SHOWN:
         found.append(Missing("", "stock", "pos.stockmovement", _("and more like these")))
     return found
+
+
+@dataclass(frozen=True)
+class Unbalanced:
+    """A document's stock movements of one product that do not add up to its lines."""
+
+    reference: str  # the document ("pos.sale:12", "pos.refund:3")
+    kind: str  # the journal kind of the entry that holds those lines (sale, void, refund)
+    product_id: int
+    moved: object  # the movements' sum (None: no movement)
+    expected: object  # what the lines say (None: no line)
+
+
+# Per document, movement kind and product: the movements' sum beside the lines' (stock units).
+# A sale's lines take stock out; its void puts all of it back; a refund puts back its restocked
+# lines. One statement over every till movement and line: the database's work, done once.
+_UNBALANCED_SQL = """
+WITH moved AS (
+    SELECT reference_type AS doc, reference_id AS doc_id, kind, product_id,
+           ROUND(SUM(quantity), 3) AS quantity
+    FROM {movement}
+    WHERE kind IN ('sale', 'refund') AND reference_type IN ('pos.sale', 'pos.refund')
+    GROUP BY reference_type, reference_id, kind, product_id
+), expected AS (
+    SELECT 'pos.sale' AS doc, CAST(sale_id AS VARCHAR(64)) AS doc_id, 'sale' AS kind,
+           product_id, ROUND(-SUM(quantity), 3) AS quantity
+    FROM {line} GROUP BY sale_id, product_id
+    UNION ALL
+    SELECT 'pos.sale', CAST(l.sale_id AS VARCHAR(64)), 'refund', l.product_id,
+           ROUND(SUM(l.quantity), 3)
+    FROM {line} l JOIN {sale} s ON s.id = l.sale_id
+    WHERE s.voided_at IS NOT NULL GROUP BY l.sale_id, l.product_id
+    UNION ALL
+    SELECT 'pos.refund', CAST(refund_id AS VARCHAR(64)), 'refund', product_id,
+           ROUND(SUM(quantity), 3)
+    FROM {refund_line} WHERE restock GROUP BY refund_id, product_id
+)
+SELECT doc, doc_id, kind, product_id, moved.quantity, expected.quantity
+FROM moved FULL JOIN expected USING (doc, doc_id, kind, product_id)
+WHERE COALESCE(moved.quantity, 0) <> COALESCE(expected.quantity, 0)
+ORDER BY doc, doc_id, kind, product_id
+LIMIT {limit}
+"""
+
+
+def unbalanced_movements() -> list[Unbalanced]:
+    """Documents of the till whose stock movements do not add up to their lines (at most
+    SHOWN rows), in document order."""
+    quote = connection.ops.quote_name
+    sql = _UNBALANCED_SQL.format(
+        movement=quote(StockMovement._meta.db_table),
+        line=quote(SaleLine._meta.db_table),
+        sale=quote(Sale._meta.db_table),
+        refund_line=quote(RefundLine._meta.db_table),
+        limit=SHOWN,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return [
+        Unbalanced(
+            f"{doc}:{doc_id}",
+            _ENTRY_KIND[doc, kind],
+            product_id,
+            moved,
+            expected,
+        )
+        for doc, doc_id, kind, product_id, moved, expected in rows
+    ]
+
+
+_ENTRY_KIND = {
+    ("pos.sale", "sale"): JournalKind.SALE,
+    ("pos.sale", "refund"): JournalKind.VOID,
+    ("pos.refund", "refund"): JournalKind.REFUND,
+}

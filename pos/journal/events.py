@@ -120,6 +120,18 @@ def till_event(register_id, kind: str, label: str, pk, *, at, data: dict, day=No
     )
 
 
+def back_office_event(kind: str, ref: str, *, at, data: dict) -> Event:
+    """An event on the back office's chain, on the shop-local day of `at`."""
+    return Event(
+        chain=BACK_OFFICE_CHAIN,
+        kind=kind,
+        reference=ref,
+        at=at,
+        day=timezone.localdate(at),
+        data=data,
+    )
+
+
 def _sale_event(sale, kind: str, data: dict) -> Event:
     """An event written with a sale, at its time and on its business day."""
     return till_event(
@@ -147,7 +159,14 @@ def get(row, name: str):
 
 # Quantities are stored with three places (0.750 kg; 2.000 pieces) and written here as that
 # text, whether the row holds 2 (just written by checkout) or Decimal("2.000") (read back).
-QUANTITY_FIELDS = {"quantity", "stock_before", "stock_after", "unit_factor", "unit_quantity"}
+QUANTITY_FIELDS = {
+    "quantity",
+    "stock_before",
+    "stock_after",
+    "unit_factor",
+    "unit_quantity",
+    "factor",  # a selling unit's
+}
 THREE_PLACES = Decimal("0.001")
 
 
@@ -352,12 +371,10 @@ def account_payment_event(payment, *, invoice_number: str, customer_id: int, reg
 
 
 def invoice_cancelled_event(invoice, *, user_id: int, reason: str, at) -> Event:
-    return Event(
-        chain=BACK_OFFICE_CHAIN,
-        kind=JournalKind.INVOICE_CANCELLED,
-        reference=reference("pos.invoice", get(invoice, "id")),
+    return back_office_event(
+        JournalKind.INVOICE_CANCELLED,
+        reference("pos.invoice", get(invoice, "id")),
         at=at,
-        day=timezone.localdate(at),
         data={
             **pick(invoice, ("number", "customer_id", "status", "total", "credited")),
             "user_id": user_id,
@@ -384,11 +401,20 @@ STOCK_MOVEMENT_FIELDS = (
 def stock_event(kind: str, ref: str, movements, *, at) -> Event:
     """Stock moved in the back office: an adjustment (opening stock too), a posted count or
     goods received; every movement row with its before and after."""
-    return Event(
-        chain=BACK_OFFICE_CHAIN,
-        kind=kind,
-        reference=ref,
+    return back_office_event(
+        kind, ref, at=at, data={"movements": [pick(m, STOCK_MOVEMENT_FIELDS) for m in movements]}
+    )
+
+
+SELLING_UNIT_FIELDS = ("product_id", "name", "factor", "barcode", "price", "is_active")
+
+
+def selling_unit_event(unit, *, change: str, user_id, at) -> Event:
+    """A selling unit (a carton of 24) as it stands after `change` ("created", "changed"; for
+    "deleted", as it was): its price, factor and barcode decide what a customer pays."""
+    return back_office_event(
+        JournalKind.SELLING_UNIT,
+        reference("pos.sellingunit", get(unit, "id")),
         at=at,
-        day=timezone.localdate(at),
-        data={"movements": [pick(m, STOCK_MOVEMENT_FIELDS) for m in movements]},
+        data={**pick(unit, SELLING_UNIT_FIELDS), "change": change, "user_id": user_id},
     )

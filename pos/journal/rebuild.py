@@ -41,7 +41,7 @@ def _grouped(rows, key: str) -> dict:
     return groups
 
 
-def _ids(items) -> dict[str, int]:
+def ids_of(items) -> dict[str, int]:
     """reference -> the row id it names ("pos.sale:12" -> 12); malformed ones are left out."""
     found = {}
     for ref, _stored in items:
@@ -56,7 +56,7 @@ def _at(stored: dict):
 
 
 def _sales(items) -> dict:
-    ids = sorted(set(_ids(items).values()))
+    ids = sorted(set(ids_of(items).values()))
     if connection.vendor == "postgresql":
         sales, lines, payments = _sale_rows_postgresql(ids)
     else:
@@ -109,7 +109,7 @@ def _select(model, columns, key: str, ids: list[int], order: str) -> list[dict]:
 
 
 def _voids(items) -> dict:
-    ids = _ids(items)
+    ids = ids_of(items)
     sales = Sale.objects.filter(pk__in=ids.values()).values(*VOID_ROW)
     lines = _grouped(
         SaleLine.objects.filter(sale_id__in=ids.values()).values(
@@ -136,7 +136,7 @@ def _voids(items) -> dict:
 
 
 def _refunds(items) -> dict:
-    ids = list(_ids(items).values())
+    ids = list(ids_of(items).values())
     refunds = Refund.objects.filter(pk__in=ids).values(
         "id", *events.REFUND_FIELDS, "created_at", "shift__register_id"
     )
@@ -161,7 +161,7 @@ def _refunds(items) -> dict:
 
 
 def _price_overrides(items) -> dict:
-    ids = list(_ids(items).values())
+    ids = list(ids_of(items).values())
     sales = Sale.objects.filter(pk__in=ids).values(*SALE_ROW)
     lines = _grouped(
         SaleLine.objects.filter(sale_id__in=ids)
@@ -179,7 +179,7 @@ def _price_overrides(items) -> dict:
 
 def _discount_approvals(items) -> dict:
     stored = dict(items)
-    ids = _ids(items)
+    ids = ids_of(items)
     sales = {s["id"]: s for s in Sale.objects.filter(pk__in=ids.values()).values(*SALE_ROW)}
     built = {}
     for ref, pk in ids.items():
@@ -212,12 +212,12 @@ SHIFT_ROW = (
 
 
 def _shifts_opened(items) -> dict:
-    shifts = Shift.objects.filter(pk__in=_ids(items).values()).values(*SHIFT_ROW)
+    shifts = Shift.objects.filter(pk__in=ids_of(items).values()).values(*SHIFT_ROW)
     return {events.reference("pos.shift", s["id"]): events.shift_opened_event(s) for s in shifts}
 
 
 def _shifts_ended(items) -> dict:
-    shifts = Shift.objects.filter(pk__in=_ids(items).values(), ended_at__isnull=False)
+    shifts = Shift.objects.filter(pk__in=ids_of(items).values(), ended_at__isnull=False)
     return {
         events.reference("pos.shift", s["id"]): events.shift_ended_event(s)
         for s in shifts.values(*SHIFT_ROW)
@@ -225,7 +225,7 @@ def _shifts_ended(items) -> dict:
 
 
 def _shifts_closed(items) -> dict:
-    shifts = Shift.objects.filter(pk__in=_ids(items).values(), closed_at__isnull=False)
+    shifts = Shift.objects.filter(pk__in=ids_of(items).values(), closed_at__isnull=False)
     return {
         events.reference("pos.shift", s["id"]): events.shift_closed_event(s)
         for s in shifts.values(*SHIFT_ROW)
@@ -233,7 +233,7 @@ def _shifts_closed(items) -> dict:
 
 
 def _cash_movements(items) -> dict:
-    movements = CashMovement.objects.filter(pk__in=_ids(items).values()).values(
+    movements = CashMovement.objects.filter(pk__in=ids_of(items).values()).values(
         "id", "shift_id", "kind", "amount", "reason", "created_by_id", "created_at",
         "shift__register_id",
     )  # fmt: skip
@@ -246,7 +246,7 @@ def _cash_movements(items) -> dict:
 
 
 def _account_payments(items) -> dict:
-    payments = Payment.objects.filter(pk__in=_ids(items).values(), invoice__isnull=False).values(
+    payments = Payment.objects.filter(pk__in=ids_of(items).values(), invoice__isnull=False).values(
         "id", "invoice_id", "shift_id", "tender", "amount", "reference", "created_by_id",
         "created_at", "invoice__number", "invoice__customer_id", "shift__register_id",
     )  # fmt: skip
@@ -263,7 +263,7 @@ def _account_payments(items) -> dict:
 
 def _cancelled_invoices(items) -> dict:
     stored = dict(items)
-    ids = _ids(items)
+    ids = ids_of(items)
     invoices = {
         i["id"]: i
         for i in Invoice.objects.filter(pk__in=ids.values()).values(
@@ -377,7 +377,7 @@ def sale_payloads_postgresql(items) -> dict:
     """{reference: the sale's payload as its rows give it now, parsed}: built by PostgreSQL in
     one statement, in the payload's shape (compare parsed, never as text), so that the check
     does no work per field in Python for the journal's most frequent event."""
-    ids = sorted(set(_ids(items).values()))
+    ids = sorted(set(ids_of(items).values()))
     with connection.cursor() as cursor:
         cursor.execute(_sale_payload_sql(), [ids])
         return {events.reference("pos.sale", pk): orjson.loads(text) for pk, text in cursor}

@@ -22,10 +22,10 @@ from django.db import connection, connections
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from pos.journal import closings, coverage, rebuild
+from pos.journal import closings, coverage, events, rebuild
 from pos.journal.canonical import GENESIS, datetime_text, entry_hash
 from pos.journal.totals import Totals
-from pos.models import ChainHead, Closing, JournalEntry, JournalKind
+from pos.models import ChainHead, Closing, JournalEntry, JournalKind, SellingUnit
 
 CHUNK = 5000
 ENTRY_COLUMNS = (
@@ -72,6 +72,7 @@ class Report:
     chains: list[ChainSummary] = field(default_factory=list)
     breaks: list[Break] = field(default_factory=list)
     closings: int = 0
+    processes: int = 1  # the chains were walked in this many processes
 
     @property
     def ok(self) -> bool:
@@ -99,8 +100,9 @@ def verify(*, on_chunk: Callable[[int], None] | None = None, workers: int = 1) -
     days = _Days()
     summaries = {chain: ChainSummary(chain) for chain in chains}
     report.chains = list(summaries.values())
-    done = 0
-    for result in _map(_check_range, _ranges(chains), workers):
+    done, ranges = 0, _ranges(chains)
+    report.processes = _processes(workers, ranges)
+    for result in _map(_check_range, ranges, report.processes):
         _merge(summaries[result.chain], result, report.breaks, days)
         done += result.summary.count
         if on_chunk is not None:
@@ -108,11 +110,97 @@ def verify(*, on_chunk: Callable[[int], None] | None = None, workers: int = 1) -
     for chain, summary in summaries.items():
         _check_head(summary, heads.get(chain), head_hashes.get(chain), report.breaks)
     report.closings = _check_closings(days, report.breaks)
+    report.breaks += _check_selling_units()
     report.breaks += [
         Break(row.chain, None, row.kind, row.reference, row.problem)
         for row in coverage.missing(days.movements)
     ]
+    report.breaks += _unbalanced_documents(report.breaks)
     return report
+
+
+def _check_selling_units() -> list[Break]:
+    """Each selling unit against the last entry that records it (earlier ones record what it
+    was then: their hash protects them): the same price, factor, barcode..., or gone if that
+    entry removed it. Units are few; their entries are read apart from the walk."""
+    latest = {}
+    rows = JournalEntry.objects.filter(kind=JournalKind.SELLING_UNIT).order_by("chain", "seq")
+    for chain, seq, reference, payload in rows.values_list(
+        "chain", "seq", "reference", "payload"
+    ).iterator(chunk_size=CHUNK):
+        latest[reference] = (chain, seq, payload)
+    units = {
+        unit["id"]: unit
+        for unit in SellingUnit.objects.filter(
+            pk__in=rebuild.ids_of([(reference, None) for reference in latest]).values()
+        ).values("id", *events.SELLING_UNIT_FIELDS)
+    }
+    breaks = []
+    for reference, (chain, seq, payload) in latest.items():
+        try:
+            stored = orjson.loads(payload)
+            data, at = stored["data"], datetime.datetime.fromisoformat(stored["at"])
+            unit = units.get(int(reference.partition(":")[2]))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue  # named by the walk (not JSON, or lacking its fields)
+        problem = None
+        if data.get("change") == "deleted":
+            if unit is not None:
+                problem = _("the selling unit it records as removed is still in the database")
+        elif unit is None:
+            problem = _("the %(kind)s it records is no longer in the database") % {
+                "kind": "selling unit"
+            }
+        else:
+            fresh = events.selling_unit_event(
+                unit, change=data.get("change"), user_id=data.get("user_id"), at=at
+            ).payload()
+            if fresh != payload:
+                problem = differs(stored, orjson.loads(fresh))
+        if problem is not None:
+            breaks.append(Break(chain, seq, JournalKind.SELLING_UNIT, reference, problem))
+    return breaks
+
+
+def _unbalanced_documents(breaks: list[Break]) -> list[Break]:
+    """A sale, void or refund whose stock movements no longer add up to the lines its entry
+    holds (a movement added or changed past the services), named by that entry. A document
+    with no entry is named already; an entry already broken is not named twice."""
+    rows = coverage.unbalanced_movements()
+    if not rows:
+        return []
+    found = JournalEntry.objects.filter(
+        kind__in={row.kind for row in rows}, reference__in={row.reference for row in rows}
+    ).values_list("kind", "reference", "chain", "seq")
+    entries = {(kind, reference): (chain, seq) for kind, reference, chain, seq in found}
+    broken = {(b.chain, b.seq) for b in breaks if b.seq is not None}
+    named = []
+    for row in rows:
+        entry = entries.get((row.kind, row.reference))
+        if entry is None or entry in broken:
+            continue
+        named.append(
+            Break(
+                *entry,
+                row.kind,
+                row.reference,
+                _(
+                    "the stock movements of product %(product)s add up to %(moved)s, the lines "
+                    "it records to %(expected)s"
+                )
+                % {
+                    "product": row.product_id,
+                    "moved": _quantity(row.moved),
+                    "expected": _quantity(row.expected),
+                },
+            )
+        )
+    return named
+
+
+def _quantity(value) -> str:
+    """A summed quantity as the journal writes quantities (three places); none is 0."""
+    return f"{Decimal(str(value or 0)).quantize(Decimal('0.001')):f}"
 
 
 RANGE = 50_000
@@ -133,18 +221,23 @@ def _ranges(chains: list[str]) -> list[tuple[str, int, int]]:
     ]
 
 
-def _map(function, ranges, workers: int):
-    """`function` over `ranges`, in order: in this process, or in `workers` processes (each
-    opens its own database connection; this one's are closed first, not shared)."""
+def _processes(workers: int, ranges: list) -> int:
+    """How many processes check `ranges`: `workers` on PostgreSQL outside a transaction (what
+    a transaction sees, other processes cannot), else this one."""
     if workers <= 1 or len(ranges) <= 1 or connection.vendor != "postgresql":
-        yield from (function(*item) for item in ranges)
-        return
-    if connection.in_atomic_block:  # what this transaction sees, other processes cannot
+        return 1
+    return 1 if connection.in_atomic_block else min(workers, len(ranges))
+
+
+def _map(function, ranges, processes: int):
+    """`function` over `ranges`, in order: in this process, or in `processes` forked ones
+    (each opens its own database connection; this one's are closed first, not shared)."""
+    if processes <= 1:
         yield from (function(*item) for item in ranges)
         return
     connections.close_all()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         yield from pool.map(function, *zip(*ranges, strict=True))
 
 
@@ -434,18 +527,8 @@ def _compare_with_rows(chain: str, kind: str, items, breaks: list[Break]) -> Non
             continue
         fresh = event.payload()
         if fresh != payload:
-            path, journal_value, database_value = first_difference(stored, orjson.loads(fresh))
-            path = path.removeprefix("data.")
-            breaks.append(
-                Break(
-                    chain,
-                    seq,
-                    kind,
-                    reference,
-                    _("%(field)s is %(journal)s in the journal but %(database)s in the database")
-                    % {"field": path, "journal": journal_value, "database": database_value},
-                )
-            )
+            problem = differs(stored, orjson.loads(fresh))
+            breaks.append(Break(chain, seq, kind, reference, problem))
 
 
 def _compare_sales(chain: str, items, breaks: list[Break]) -> None:
@@ -457,17 +540,20 @@ def _compare_sales(chain: str, items, breaks: list[Break]) -> None:
         if now is None:
             problem = _("the %(kind)s it records is no longer in the database") % {"kind": "sale"}
         elif now != stored:
-            path, journal_value, database_value = first_difference(stored, now)
-            problem = _(
-                "%(field)s is %(journal)s in the journal but %(database)s in the database"
-            ) % {
-                "field": path.removeprefix("data."),
-                "journal": journal_value,
-                "database": database_value,
-            }
+            problem = differs(stored, now)
         else:
             continue
         breaks.append(Break(chain, seq, JournalKind.SALE, reference, problem))
+
+
+def differs(journal: dict, database: dict) -> str:
+    """What a parsed payload has that the one rebuilt from the rows has not: the first field."""
+    path, journal_value, database_value = first_difference(journal, database)
+    return _("%(field)s is %(journal)s in the journal but %(database)s in the database") % {
+        "field": path.removeprefix("data."),
+        "journal": journal_value,
+        "database": database_value,
+    }
 
 
 def first_difference(journal, database, path: str = "") -> tuple[str, object, object]:

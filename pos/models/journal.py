@@ -70,6 +70,7 @@ class JournalKind(models.TextChoices):
     STOCK_ADJUSTMENT = "stock_adjustment", _("Stock adjustment")
     STOCK_COUNT = "stock_count", _("Stock count")
     GOODS_RECEIPT = "goods_receipt", _("Goods received")
+    SELLING_UNIT = "selling_unit", _("Selling unit added, changed or removed")
 
 
 class ChainHead(models.Model):

@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidPrice, PriceBelowMinimum
+from pos.journal import events
 from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product, SellingUnit
 from pos.models.stock import OPENING_STOCK
 from pos.money import format_money
@@ -129,7 +131,9 @@ def record_price_changes(*, product: Product, old: dict, user) -> None:
         )
 
 
-# --- Selling units (a carton of 24): edited like products, locked and audited -----------------
+# --- Selling units (a carton of 24): edited like products, locked, audited and journalled -----
+# A unit's price, factor and barcode decide what a customer pays: each change is appended to the
+# back office's journal chain (last, in the change's transaction), as the unit stands after it.
 
 SELLING_UNIT_FIELDS = ("name", "factor", "barcode", "price", "is_active")
 
@@ -148,13 +152,21 @@ def _unit_snapshot(unit: SellingUnit) -> dict:
     return {name: _unit_value(name, getattr(unit, name)) for name in SELLING_UNIT_FIELDS}
 
 
+def _journal_unit(unit: SellingUnit, change: str, user) -> None:
+    journal.append(
+        events.selling_unit_event(
+            unit, change=change, user_id=getattr(user, "pk", None), at=timezone.now()
+        )
+    )
+
+
 def _require_unit_permission(user, permission: str, message: str) -> None:
     if user is not None and not user.has_perm(permission):
         raise PermissionDenied(message)
 
 
 def create_selling_unit(*, user, unit: SellingUnit | None = None, **fields) -> SellingUnit:
-    """Add a unit a product is sold in; audited as `selling_unit.created`."""
+    """Add a unit a product is sold in; audited as `selling_unit.created` and journalled."""
     _require_unit_permission(
         user, "pos.add_sellingunit", gettext("You are not allowed to add selling units.")
     )
@@ -170,6 +182,7 @@ def create_selling_unit(*, user, unit: SellingUnit | None = None, **fields) -> S
             target=unit,
             changes={name: [None, value] for name, value in _unit_snapshot(unit).items()},
         )
+        _journal_unit(unit, "created", user)
     return unit
 
 
@@ -177,7 +190,8 @@ def update_selling_unit(
     *, selling_unit: SellingUnit, user, validate: bool = True, **fields
 ) -> SellingUnit:
     """Change a selling unit's name, factor, barcode, price or state; audited as
-    `selling_unit.changed` with each changed field's old and new value.
+    `selling_unit.changed` with each changed field's old and new value, and journalled as it
+    stands after the change.
 
     The product is locked, then the unit, and it is read again: a sale ringing the unit up
     commits before the edit or after it, never across it. Past sales keep what they were sold
@@ -210,12 +224,13 @@ def update_selling_unit(
             audit.record_on_commit(
                 action="selling_unit.changed", actor=user, target=locked, changes=changes
             )
+            _journal_unit(locked, "changed", user)
     return locked
 
 
 def delete_selling_unit(*, selling_unit: SellingUnit, user) -> None:
     """Remove a selling unit (its sales keep their own copy of it); audited as
-    `selling_unit.deleted` with what it was."""
+    `selling_unit.deleted` with what it was, and journalled so."""
     _require_unit_permission(
         user, "pos.delete_sellingunit", gettext("You are not allowed to delete selling units.")
     )
@@ -231,4 +246,5 @@ def delete_selling_unit(*, selling_unit: SellingUnit, user) -> None:
             changes={name: [value, None] for name, value in snapshot.items()},
             details={"selling_unit": locked.pk, "product": locked.product_id},
         )
+        _journal_unit(locked, "deleted", user)
         locked.delete()

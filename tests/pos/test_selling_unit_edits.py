@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -14,9 +15,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditLog
 from pos.barcodes import make_ean13
-from pos.models import Product, SellingUnit
+from pos.journal.verify import verify
+from pos.models import JournalEntry, Product, SellingUnit
 from pos.services import locks
-from pos.services.catalogue import update_selling_unit
+from pos.services.catalogue import create_selling_unit, delete_selling_unit, update_selling_unit
 from pos.services.checkout import CartLine
 from tests.pos.ledger_checks import assert_ledgers_hold
 
@@ -179,3 +181,75 @@ def test_an_edit_waits_for_a_sale_holding_the_products_lock(carton, soap, manage
     assert done["at"] >= released_at
     carton.refresh_from_db()
     assert carton.factor == 12
+
+
+def journalled_units():
+    """The selling-unit entries of the journal, in order: (chain, kind, reference, data)."""
+    import orjson
+
+    return [
+        (entry.chain, entry.kind, entry.reference, orjson.loads(entry.payload)["data"])
+        for entry in JournalEntry.objects.filter(kind="selling_unit").order_by("chain", "seq")
+    ]
+
+
+@pytest.mark.django_db
+def test_each_change_of_a_unit_is_journalled_on_the_back_office_chain(soap, manager, admin_user):
+    unit = create_selling_unit(
+        user=manager, product=soap, name="Carton", factor=D(24), barcode=make_ean13("600000000024")
+    )
+    update_selling_unit(selling_unit=unit, user=manager, price=D(21000))
+    update_selling_unit(selling_unit=unit, user=manager, factor=D(12), barcode=None)
+    update_selling_unit(selling_unit=unit, user=manager, price=D(21000))  # no change: no entry
+    delete_selling_unit(selling_unit=unit, user=admin_user)
+
+    ref = f"pos.sellingunit:{unit.pk}"
+    as_it_was = {"product_id": soap.pk, "name": "Carton", "is_active": True, "user_id": manager.pk}
+    assert journalled_units() == [
+        ("back_office", "selling_unit", ref, {**as_it_was, "change": "created", "factor": "24.000",
+         "barcode": make_ean13("600000000024"), "price": None}),
+        ("back_office", "selling_unit", ref, {**as_it_was, "change": "changed", "factor": "24.000",
+         "barcode": make_ean13("600000000024"), "price": "21000.00"}),
+        ("back_office", "selling_unit", ref, {**as_it_was, "change": "changed", "factor": "12.000",
+         "barcode": None, "price": "21000.00"}),
+        ("back_office", "selling_unit", ref, {**as_it_was, "change": "deleted", "factor": "12.000",
+         "barcode": None, "price": "21000.00", "user_id": admin_user.pk}),
+    ]  # fmt: skip
+    assert verify().ok, verify().breaks
+
+
+@pytest.mark.django_db
+def test_a_unit_changed_or_added_past_the_services_is_named_by_the_check(
+    soap, manager, admin_user, capsys
+):
+    carton = create_selling_unit(user=manager, product=soap, name="Carton", factor=D(24))
+    update_selling_unit(selling_unit=carton, user=manager, price=D(22000))
+    pack = create_selling_unit(user=manager, product=soap, name="Pack", factor=D(6))
+    delete_selling_unit(selling_unit=pack, user=admin_user)
+    entry = JournalEntry.objects.filter(reference=f"pos.sellingunit:{carton.pk}").last()
+    with connection.cursor() as cursor:
+        # A cheaper carton, a unit back after its removal, a unit no service wrote.
+        cursor.execute("UPDATE pos_sellingunit SET price = 1000 WHERE id = %s", [carton.pk])
+        cursor.execute(
+            "INSERT INTO pos_sellingunit (id, product_id, name, factor, price, is_active) "
+            "VALUES (%s, %s, 'Pack', 6, 10, true), (%s, %s, 'Box', 10, 10, true)",
+            [pack.pk, soap.pk, pack.pk + 1000, soap.pk],
+        )
+
+    problems = [(b.chain, b.seq, b.reference, b.problem) for b in verify().breaks]
+
+    assert problems == [
+        ("back_office", entry.seq, f"pos.sellingunit:{carton.pk}",
+         "price is 22000.00 in the journal but 1000.00 in the database"),
+        ("back_office", entry.seq + 2, f"pos.sellingunit:{pack.pk}",
+         "the selling unit it records as removed is still in the database"),
+        ("back_office", None, f"pos.sellingunit:{pack.pk + 1000}",
+         "no journal entry records this selling unit"),
+    ]  # fmt: skip
+    with pytest.raises(SystemExit):
+        call_command("verify_journal")
+    out = capsys.readouterr().out
+    assert (
+        f"back_office #{entry.seq} (selling_unit pos.sellingunit:{carton.pk}): price is "
+        "22000.00 in the journal but 1000.00 in the database"
+    ) in out

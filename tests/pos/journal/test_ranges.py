@@ -5,6 +5,7 @@ several processes (PostgreSQL, committed data)."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from pos.journal import verify as verify_module
 from pos.journal.verify import verify
@@ -64,3 +65,49 @@ def test_two_processes_give_the_report_of_one(sell, product, monkeypatch):
 
     assert as_text(side_by_side) == as_text(alone)
     assert side_by_side.ok and side_by_side.entries == 8  # back office 1, till 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_job_checks_in_the_workers_it_is_set_to(sell, product, monkeypatch, settings):
+    from django_tasks.base import TaskResultStatus
+
+    from pos.tasks import verify_journal
+
+    shop_day(sell, product)
+    monkeypatch.setattr(verify_module, "RANGE", 2)
+    settings.JOURNAL_VERIFY_WORKERS = 2
+
+    result = verify_journal.enqueue()
+
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == {"entries": 8, "closings": 0, "breaks": 0, "processes": 2}
+    settings.JOURNAL_VERIFY_WORKERS = 1
+    assert verify_journal.enqueue().return_value["processes"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_job_in_two_processes_alerts_on_a_break(
+    sell, product, monkeypatch, settings, admin_user
+):
+    from django.core import mail
+
+    from pos.tasks import verify_journal
+
+    chain = shop_day(sell, product)
+    monkeypatch.setattr(verify_module, "RANGE", 2)
+    settings.JOURNAL_VERIFY_WORKERS = 2
+    admin_user.email = "owner@example.rw"
+    admin_user.save(update_fields=["email"])
+    # A changed total, in the last range (checked by a worker process, not this one).
+    sale = JournalEntry.objects.get(chain=chain, seq=7).reference.removeprefix("pos.sale:")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE pos_sale SET total = 1 WHERE id = %s", [sale])
+
+    result = verify_journal.enqueue()
+
+    assert result.return_value == {"entries": 8, "closings": 0, "breaks": 1, "processes": 2}
+    (message,) = mail.outbox
+    problem = "total is 12000.00 in the journal but 1.00 in the database"
+    assert f"{chain} #7 (sale pos.sale:{sale}): {problem}" in message.body

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from pos.journal.verify import verify
-from pos.models import CashMovement, Payment, Refund, Sale, StockMovement
+from pos.models import CashMovement, JournalEntry, Payment, Refund, Sale, StockMovement
 from pos.services.refunds import RefundLineInput, refund_sale
 from pos.services.shifts import record_cash_movement
 
@@ -145,5 +145,69 @@ def test_entries_whose_refund_or_cash_movement_was_deleted_are_named(refund_and_
             "cash_out",
             f"pos.cashmovement:{movement.pk}",
             "the cash out it records is no longer in the database",
+        ),
+    ]
+
+
+def test_an_extra_sale_movement_for_a_recorded_sale_is_named_by_its_entry(sell, product, clone):
+    sale = sell((product, 2))
+    sold = StockMovement.objects.get(reference_type="pos.sale", reference_id=str(sale.pk))
+    # Stock taken out once more "for" a sale the journal already holds, past the services.
+    clone(StockMovement, sold.pk, quantity=D(-3))
+
+    (problem,) = verify().breaks
+
+    entry = JournalEntry.objects.get(kind="sale", reference=f"pos.sale:{sale.pk}")
+    assert (problem.chain, problem.seq, problem.kind, problem.reference) == (
+        entry.chain,
+        entry.seq,
+        "sale",
+        f"pos.sale:{sale.pk}",
+    )
+    assert problem.problem == (
+        f"the stock movements of product {product.pk} add up to -5.000, the lines it records "
+        "to -2.000"
+    )
+
+
+def test_a_changed_or_removed_void_or_refund_movement_is_named_by_its_entry(
+    sell, product, shift, manager, raw_sql
+):
+    from pos.services.voids import void_sale
+
+    voided = sell((product, 1))
+    void_sale(sale=voided, user=manager, reason="Wrong item")
+    refunded = sell((product, 3))
+    refund = refund_sale(
+        sale=refunded, shift=shift, user=manager,
+        lines=[RefundLineInput(refunded.lines.get().pk, 2)], reason="Faulty",
+    )  # fmt: skip
+    raw_sql(
+        "UPDATE pos_stockmovement SET quantity = 4 WHERE kind = 'refund' AND reference_type = "
+        "'pos.refund' AND reference_id = %s",
+        [str(refund.pk)],
+    )
+    raw_sql(
+        "DELETE FROM pos_stockmovement WHERE kind = 'refund' AND reference_type = 'pos.sale' "
+        "AND reference_id = %s",
+        [str(voided.pk)],
+    )
+
+    problems = [(b.kind, b.reference, b.seq is not None, b.problem) for b in verify().breaks]
+
+    assert problems == [
+        (
+            "refund",
+            f"pos.refund:{refund.pk}",
+            True,
+            f"the stock movements of product {product.pk} add up to 4.000, the lines it "
+            "records to 2.000",
+        ),
+        (
+            "void",
+            f"pos.sale:{voided.pk}",
+            True,
+            f"the stock movements of product {product.pk} add up to 0.000, the lines it "
+            "records to 1.000",
         ),
     ]

@@ -1,0 +1,33 @@
+"""Migration 0025 journals the selling units that exist already: the check then holds each
+against its entry (and names none as unrecorded)."""
+
+from decimal import Decimal
+
+import orjson
+import pytest
+from django.core.management import call_command
+
+from pos.journal.verify import verify
+from pos.models import JournalEntry, SellingUnit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_units_made_before_the_migration_get_one_entry_each(make_product):
+    call_command("migrate", "pos", "0024", verbosity=0)
+    soap = make_product(name="Soap", stock=10)
+    carton = SellingUnit.objects.create(product=soap, name="Carton", factor=24, price=22000)
+    assert not verify().ok  # no entry records the carton yet
+
+    call_command("migrate", "pos", verbosity=0)
+
+    (entry,) = JournalEntry.objects.filter(kind="selling_unit")
+    assert (entry.chain, entry.reference) == ("back_office", f"pos.sellingunit:{carton.pk}")
+    data = orjson.loads(entry.payload)["data"]
+    assert (data["change"], data["factor"], data["price"]) == ("existing", "24.000", "22000.00")
+    report = verify()
+    assert report.ok, report.breaks
+    SellingUnit.objects.filter(pk=carton.pk).update(price=Decimal(1))
+    assert [b.problem for b in verify().breaks] == [
+        "price is 22000.00 in the journal but 1.00 in the database"
+    ]
