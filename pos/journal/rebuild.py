@@ -21,6 +21,7 @@ from pos.models import (
     CashMovement,
     Invoice,
     JournalKind,
+    LedgerEntry,
     Payment,
     Refund,
     RefundLine,
@@ -283,6 +284,24 @@ def _cancelled_invoices(items) -> dict:
     return built
 
 
+def _account_adjustments(items) -> dict:
+    stored = dict(items)
+    ids = _ids(items)
+    entries = {
+        e["id"]: e
+        for e in LedgerEntry.objects.filter(pk__in=ids.values()).values(
+            "id", "created_at", *events.LEDGER_ENTRY_FIELDS
+        )
+    }
+    return {
+        ref: events.account_adjustment_event(
+            entries[pk], user_id=stored[ref].get("data", {}).get("user_id")
+        )
+        for ref, pk in ids.items()
+        if pk in entries
+    }
+
+
 def _stock(items) -> dict:
     """Stock events list their movements by id: read those, in the same order."""
     wanted = {
@@ -323,6 +342,7 @@ REBUILDERS = {
     JournalKind.STOCK_ADJUSTMENT: _stock,
     JournalKind.STOCK_COUNT: _stock,
     JournalKind.GOODS_RECEIPT: _stock,
+    JournalKind.ACCOUNT_ADJUSTMENT: _account_adjustments,
 }
 
 

@@ -117,6 +117,12 @@ class ShopSettings(models.Model):
             "0: no loyalty points."
         ),
     )
+    gift_card_valid_days = models.PositiveIntegerField(
+        _("gift cards valid for (days)"),
+        default=0,
+        db_default=0,
+        help_text=_("A gift card sold today expires after this many days; 0: cards never expire."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -146,11 +146,36 @@ class PaymentForm(forms.Form):
     card = forms.DecimalField(label=gettext_lazy("Card"), required=False, **MONEY)
     bank_transfer = forms.DecimalField(label=gettext_lazy("Bank transfer"), required=False, **MONEY)
     account = forms.DecimalField(label=gettext_lazy("On account"), required=False, **MONEY)
+    gift_card = forms.DecimalField(label=gettext_lazy("Gift card"), required=False, **MONEY)
+    gift_card_code = forms.CharField(
+        label=gettext_lazy("Gift card code"), required=False, max_length=40
+    )
+    store_credit = forms.DecimalField(label=gettext_lazy("Store credit"), required=False, **MONEY)
     # The cash amount the page filled in (the amount due): a quick-cash note typed over it
     # starts from nothing.
     cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
 
-    TENDERS = ("cash", "mobile_money", "card", "bank_transfer", "account")
+    TENDERS = (
+        "cash", "mobile_money", "card", "bank_transfer", "account", "gift_card", "store_credit"
+    )  # fmt: skip
+
+
+class GiftCardCheckForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("Gift card code"), max_length=40)
+
+
+class SellGiftCardForm(forms.Form):
+    """A gift card sold for cash: its value, and the code of a pre-printed card if it has one."""
+
+    amount = forms.DecimalField(
+        label=gettext_lazy("Value of the card"), min_value=Decimal(1), max_digits=14,
+        decimal_places=2,
+    )  # fmt: skip
+    code = forms.CharField(
+        label=gettext_lazy("Code of a pre-printed card (empty: a new code)"),
+        required=False,
+        max_length=32,
+    )
 
 
 class CashMovementForm(forms.Form):
@@ -313,6 +338,7 @@ class RefundForm(forms.Form):
         ]
         if sale.customer_id:
             choices.append((Tender.ACCOUNT, gettext_lazy("Customer account")))
+            choices.append((Tender.STORE_CREDIT, Tender.STORE_CREDIT.label))
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:

@@ -25,17 +25,19 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from accounts import audit
 from core.errors import NotFound
 from pos import errors
+from pos.journal import events
 from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind, Tender
 from pos.money import format_money
-from pos.services import locks
+from pos.services import journal, locks
 
 ZERO = Decimal(0)
 # Identifiers only; every value is a parameter.
 _INSERT_SQL = """
-INSERT INTO {table} (kind, key, customer_id, gift_card_id, amount, sale_id, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+INSERT INTO {table} (kind, key, customer_id, gift_card_id, amount, sale_id, note, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (key) DO NOTHING
 RETURNING id
 """
@@ -55,8 +57,10 @@ def post(
     gift_card: GiftCard | None = None,
     sale_id: int | None = None,
     at=None,
-) -> bool:
-    """Insert the entry `key` unless it is already there; True when it was inserted.
+    note: str = "",
+) -> int | None:
+    """Insert the entry `key` unless it is already there; the new entry's id, None when it was
+    there already.
 
     The caller holds the lock on the account's row (`customer` or `gift_card`, as it locked it)
     and moves the cached balance by `amount` only when this returns True: `apply` does both.
@@ -79,11 +83,13 @@ def post(
         gift_card.pk if gift_card is not None else None,
         connection.ops.adapt_decimalfield_value(amount, 14, 2),
         sale_id,
+        note[:200],
         field.get_db_prep_value(created, connection),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
 
 
 def apply(
@@ -95,18 +101,26 @@ def apply(
     gift_card: GiftCard | None = None,
     sale_id: int | None = None,
     save: bool = True,
-) -> bool:
+    note: str = "",
+) -> int | None:
     """Post the entry and, when it is new, move the locked row's cached balance by `amount`.
 
     `save=False` leaves the row unsaved (the caller saves it with the other fields it changes, in
-    one UPDATE). A zero amount posts nothing. True when the entry was new.
+    one UPDATE). A zero amount posts nothing. The new entry's id; None when it was there.
     """
     if not amount:
-        return False
-    if not post(
-        kind=kind, key=key, amount=amount, customer=customer, gift_card=gift_card, sale_id=sale_id
-    ):
-        return False
+        return None
+    entry_id = post(
+        kind=kind,
+        key=key,
+        amount=amount,
+        customer=customer,
+        gift_card=gift_card,
+        sale_id=sale_id,
+        note=note,
+    )
+    if entry_id is None:
+        return None
     if kind == LedgerKind.GIFT_CARD:
         gift_card.balance += amount
         if save:
@@ -116,7 +130,74 @@ def apply(
         setattr(customer, field, getattr(customer, field) + amount)
         if save:
             customer.save(update_fields=[field])
-    return True
+    return entry_id
+
+
+def adjust(
+    *,
+    user,
+    kind: str,
+    amount: Decimal,
+    reason: str,
+    request_key: str,
+    customer: Customer | None = None,
+    gift_card: GiftCard | None = None,
+) -> LedgerEntry | None:
+    """A manager's correction of what a customer holds (store credit, points) or a gift card:
+    a new entry of `amount` (+ or -) with its reason, never an edit of an old one. Keyed by the
+    form's `request_key`, so a double submit adjusts once (None the second time). A balance is
+    never taken below zero. Journalled on the back office's chain, audited.
+
+    :raises NotAllowed: without pos.adjust_balance; InvalidAdjustment: no reason, zero, or more
+        than is held.
+    """
+    if not user.has_perm("pos.adjust_balance"):
+        raise errors.NotAllowed(gettext("You are not allowed to adjust balances."))
+    reason = (reason or "").strip()
+    problems = {}
+    if not reason:
+        problems["reason"] = [gettext("Say why the balance is adjusted.")]
+    if not amount:
+        problems["amount"] = [gettext("An adjustment cannot be zero.")]
+    if kind not in (LedgerKind.STORE_CREDIT, LedgerKind.POINTS, LedgerKind.GIFT_CARD):
+        problems["kind"] = [gettext("Only store credit, points and gift cards are adjusted.")]
+    if problems:
+        raise errors.InvalidAdjustment(fields=problems)
+    with transaction.atomic():
+        if kind == LedgerKind.GIFT_CARD:
+            account = locks.gift_cards([gift_card.code])[gift_card.code]
+            held = account.balance
+        else:
+            account = locks.customer(customer.pk)
+            held = getattr(account, CUSTOMER_BALANCE_FIELD[kind])
+        if held + amount < ZERO:
+            shown = f"{held.normalize():f}" if kind == LedgerKind.POINTS else format_money(held)
+            raise errors.InvalidAdjustment(
+                gettext("That would take the balance below zero: it holds %(held)s.")
+                % {"held": shown},
+                field="amount",
+            )
+        owner = {"gift_card": account} if kind == LedgerKind.GIFT_CARD else {"customer": account}
+        entry_id = apply(
+            kind=kind, key=f"adjust:{request_key}/{kind}", amount=amount, note=reason, **owner
+        )
+        if entry_id is None:
+            return None
+        entry = LedgerEntry.objects.get(pk=entry_id)
+        journal_adjustment(entry, user)
+    return entry
+
+
+def journal_adjustment(entry: LedgerEntry, user) -> None:
+    """The journal's record of an entry a manager made (an adjustment, a card issued), and its
+    audit row: inside the entry's transaction."""
+    journal.append(events.account_adjustment_event(entry, user_id=user.pk))
+    audit.record_on_commit(
+        action="ledger.adjusted",
+        actor=user,
+        target=entry,
+        details={"key": entry.key, "amount": str(entry.amount), "reason": entry.note},
+    )
 
 
 def sums_by_customer(kind: str) -> dict[int, Decimal]:
