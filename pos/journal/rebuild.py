@@ -286,7 +286,7 @@ def _cancelled_invoices(items) -> dict:
 
 def _account_adjustments(items) -> dict:
     stored = dict(items)
-    ids = _ids(items)
+    ids = ids_of(items)
     entries = {
         e["id"]: e
         for e in LedgerEntry.objects.filter(pk__in=ids.values()).values(
