@@ -151,12 +151,14 @@ class PaymentForm(forms.Form):
         label=gettext_lazy("Gift card code"), required=False, max_length=40
     )
     store_credit = forms.DecimalField(label=gettext_lazy("Store credit"), required=False, **MONEY)
+    points = forms.DecimalField(label=gettext_lazy("Loyalty points"), required=False, **MONEY)
     # The cash amount the page filled in (the amount due): a quick-cash note typed over it
     # starts from nothing.
     cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
 
     TENDERS = (
-        "cash", "mobile_money", "card", "bank_transfer", "account", "gift_card", "store_credit"
+        "cash", "mobile_money", "card", "bank_transfer", "account", "gift_card", "store_credit",
+        "points",
     )  # fmt: skip
 
 

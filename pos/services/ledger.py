@@ -17,10 +17,12 @@ nothing and moves no balance. The event itself (sale, payment, refund, void, inv
 cancellation) carries the entry into the journal.
 """
 
+import datetime
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -29,7 +31,7 @@ from accounts import audit
 from core.errors import NotFound
 from pos import errors
 from pos.journal import events
-from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind, Tender
+from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind, ShopSettings, Tender
 from pos.money import format_money
 from pos.services import journal, locks
 
@@ -232,7 +234,7 @@ def mismatches() -> list[str]:
 
 # --- store credit and gift cards as tenders ------------------------------------------------------
 
-ACCOUNT_TENDERS = frozenset({Tender.STORE_CREDIT, Tender.GIFT_CARD})
+ACCOUNT_TENDERS = frozenset({Tender.STORE_CREDIT, Tender.GIFT_CARD, Tender.POINTS})
 
 
 def claim_tenders(tenders, customer: Customer | None, *, today) -> dict[str, GiftCard]:
@@ -241,6 +243,7 @@ def claim_tenders(tenders, customer: Customer | None, *, today) -> dict[str, Gif
     pos.services.locks); returns the locked cards by code. No query when there are none."""
     if not any(t.tender in ACCOUNT_TENDERS for t in tenders):
         return {}
+    _claim_points(tenders, customer)
     credit = sum((t.amount for t in tenders if t.tender == Tender.STORE_CREDIT), ZERO)
     if credit:
         if customer is None:
@@ -277,6 +280,46 @@ def claim_tenders(tenders, customer: Customer | None, *, today) -> dict[str, Gif
     return cards
 
 
+def points_paying(amount: Decimal, shop=None) -> Decimal | None:
+    """The points that pay `amount` at the shop's value per point; None when points do not pay
+    (no value set) or `amount` is not a whole number of points."""
+    value = (shop or ShopSettings.load()).points_value
+    if not value:
+        return None
+    points = amount / value
+    return points if points == points.to_integral_value() else None
+
+
+def _claim_points(tenders, customer: Customer | None) -> None:
+    amount = sum((t.amount for t in tenders if t.tender == Tender.POINTS), ZERO)
+    if not amount:
+        return
+    if customer is None:
+        raise errors.CustomerRequired(
+            gettext("Choose the customer whose points pay."), field="tenders"
+        )
+    shop = ShopSettings.load()
+    points = points_paying(amount, shop)
+    if points is None:
+        if not shop.points_value:
+            raise errors.InvalidTender(gettext("Points do not pay in this shop."), field="tenders")
+        raise errors.InvalidTender(
+            gettext("Points pay in whole points of %(value)s each.")
+            % {"value": format_money(shop.points_value)},
+            field="tenders",
+        )
+    if points > customer.points:
+        raise errors.InvalidTender(
+            gettext("%(name)s has %(available)s points; this needs %(points)s.")
+            % {
+                "name": customer.name,
+                "available": f"{customer.points.normalize():f}",
+                "points": f"{points.normalize():f}",
+            },
+            field="tenders",
+        )
+
+
 def _card_refusal(card: GiftCard | None, today) -> str | None:
     if card is None:
         return gettext("No gift card has that code.")
@@ -301,6 +344,8 @@ def post_sale_tenders(sale, payments, customer, cards: dict[str, GiftCard], *, s
             customer=customer,
             sale_id=sale.pk,
         )
+    if any(p.tender == Tender.POINTS for p in payments):
+        _post_points_tender(sale, payments, customer, sign=sign, event=event)
     spent: dict[str, Decimal] = {}
     for p in payments:
         if p.tender == Tender.GIFT_CARD:
@@ -315,6 +360,23 @@ def post_sale_tenders(sale, payments, customer, cards: dict[str, GiftCard], *, s
             gift_card=card,
             sale_id=sale.pk,
         )
+
+
+def _post_points_tender(sale, payments, customer, *, sign: int, event: str) -> None:
+    """The points a sale paid with (at the value of the day of the sale), or, at its void, the
+    same points given back (read from the sale's entry, whatever the value is now)."""
+    if sign < 0:
+        amount = sum((p.amount for p in payments if p.tender == Tender.POINTS), ZERO)
+        points = -points_paying(amount)
+    else:
+        points = -LedgerEntry.objects.get(key=f"sale:{sale.pk}/points_tender").amount
+    apply(
+        kind=LedgerKind.POINTS,
+        key=f"{event}/points_tender",
+        amount=points,
+        customer=customer,
+        sale_id=sale.pk,
+    )
 
 
 def normalise_code(code) -> str:
@@ -344,8 +406,10 @@ def take_back_points(*, sale, customer: Customer, event: str, part: Decimal | No
     """Take back the points `sale` earned (the customer's row locked by the caller): all that
     are left for a void (`part` None), or `part` of them (a refund's share, rounded up, never
     more than is left). Keyed `<event>/points`: once per refund or void."""
-    entries = dict(
-        LedgerEntry.objects.filter(sale=sale, kind=LedgerKind.POINTS).values_list("key", "amount")
+    entries = dict(  # what the sale earned and what was taken back; not what paid for it
+        LedgerEntry.objects.filter(
+            sale=sale, kind=LedgerKind.POINTS, key__endswith="/points"
+        ).values_list("key", "amount")
     )
     earned = entries.get(f"sale:{sale.pk}/points", ZERO)
     left = sum(entries.values(), ZERO)
@@ -359,3 +423,59 @@ def take_back_points(*, sale, customer: Customer, event: str, part: Decimal | No
         customer=customer,
         sale_id=sale.pk,
     )
+
+
+def expire_points(*, today=None) -> int:
+    """Take off each customer's points not spent within the shop's validity after they were
+    earned, the oldest spent first: what was earned before the cut-off day, less everything
+    ever taken off (spent, taken back, expired), is due. One entry per customer per day (run it
+    as often as you like). Returns the number of customers whose points expired now."""
+    days = ShopSettings.load().points_valid_days
+    if not days:
+        return 0
+    today = today or timezone.localdate()
+    cutoff = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time.min)
+    )
+    rows = (
+        LedgerEntry.objects.filter(kind=LedgerKind.POINTS, customer__points__gt=0)
+        .values("customer_id")
+        .annotate(
+            old=Sum("amount", filter=Q(amount__gt=0, created_at__lt=cutoff), default=ZERO),
+            taken=Sum("amount", filter=Q(amount__lt=0), default=ZERO),
+        )
+    )
+    due = {row["customer_id"]: row["old"] + row["taken"] for row in rows}
+    expired = 0
+    for customer_id in sorted(pk for pk, points in due.items() if points > ZERO):
+        with transaction.atomic():
+            customer = locks.customer(customer_id)
+            amount = min(due[customer_id], customer.points)
+            if amount > ZERO and apply(
+                kind=LedgerKind.POINTS,
+                key=f"points_expiry:{customer_id}:{today.isoformat()}/points",
+                amount=-amount,
+                customer=customer,
+            ):
+                expired += 1
+    return expired
+
+
+@dataclass(frozen=True)
+class ReceiptPoints:
+    earned: Decimal  # by this sale, less what its refunds and void took back
+    balance: Decimal  # what the customer holds now
+
+
+def receipt_points(sale) -> ReceiptPoints | None:
+    """The points a sale's receipt shows: earned, and the customer's balance (None: no customer,
+    or the shop gives no points and the customer holds none)."""
+    if sale.customer_id is None:
+        return None
+    earned = LedgerEntry.objects.filter(
+        sale=sale, kind=LedgerKind.POINTS, key__endswith="/points"
+    ).aggregate(s=Sum("amount", default=ZERO))["s"]
+    balance = sale.customer.points
+    if not earned and not balance and not ShopSettings.load().loyalty_points_per_1000:
+        return None
+    return ReceiptPoints(earned=earned, balance=balance)

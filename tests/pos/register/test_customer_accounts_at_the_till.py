@@ -132,3 +132,26 @@ def test_a_cashier_cannot_reach_the_adjust_pages(client, cashier):
         302,
         403,
     )
+
+
+def test_points_pay_from_the_payment_screen(till, scan, pay_page, product, manager):
+    from pos.models import ShopSettings
+
+    shop = ShopSettings.load()
+    shop.points_value = D(10)
+    shop.save(update_fields=["points_value"])
+    customer = Customer.objects.create(name="Aline", phone="+250788000111")
+    ledger.adjust(
+        user=manager, kind="points", amount=D(500), reason="Welcome", request_key="w1",
+        customer=customer,
+    )  # fmt: skip
+    till.post(reverse("register:attach_customer"), {"customer_id": customer.pk})
+    assert "500 points" in till.get("/register/").content.decode()
+    scan(product.barcode)
+    response, key = pay_page()
+    assert "Paid with Aline's points (500 held, each pays 10 RWF)" in response.content.decode()
+    refused = _pay(till, key, points="5005", cash="6995")
+    assert "Points pay in whole points of 10 RWF each." in refused.content.decode()
+    assert _pay(till, key, points="5000", cash="7000").status_code == 302
+    customer.refresh_from_db()
+    assert customer.points == D(0)
