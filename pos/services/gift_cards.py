@@ -109,8 +109,10 @@ def issue_gift_card(
 
 
 def expire_gift_cards(*, today=None) -> int:
-    """Take what is left on every card past its expiry date off it (an entry per card, keyed
-    by the card: run it as often as you like). Returns the number of cards expired now."""
+    """Take what is left on every card past its expiry date off it. The entry is keyed by the
+    card and its last entry before it: run it as often as you like, it expires a balance once;
+    what a void gives back to a card after it expired is expired by the next run. Returns the
+    number of cards expired now."""
     today = today or timezone.localdate()
     due = GiftCard.objects.filter(expires_on__lt=today, balance__gt=0).values_list(
         "code", flat=True
@@ -119,9 +121,10 @@ def expire_gift_cards(*, today=None) -> int:
     for code in list(due):
         with transaction.atomic():
             card = locks.gift_cards([code])[code]
+            last = card.entries.order_by("-pk").values_list("pk", flat=True).first()
             if card.balance > ZERO and ledger.apply(
                 kind=LedgerKind.GIFT_CARD,
-                key=f"expiry:{card.pk}/gift_card",
+                key=f"expiry:{card.pk}:{last}/gift_card",
                 amount=-card.balance,
                 gift_card=card,
             ):

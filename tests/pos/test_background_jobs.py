@@ -27,6 +27,7 @@ def test_every_periodic_job_is_declared_with_its_schedule():
         "jobs.tasks.prune_job_rows": "daily at 03:00",
         "monitoring.tasks.evaluate_alerts": "every 60 s",
         "pos.tasks.close_journal": "daily at 00:10",
+        "pos.tasks.expire_gift_cards": "daily at 00:30",
         "pos.tasks.expire_loyalty_points": "daily at 00:30",
         "pos.tasks.nightly_checks": "daily at 02:30",
         "pos.tasks.poll_mobile_money": "every 5 s",
