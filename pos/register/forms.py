@@ -42,8 +42,10 @@ class OrderDiscountForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Customer name"), max_length=120)
+    """A customer made at the till: a phone and a name are all it takes."""
+
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32)
+    name = forms.CharField(label=gettext_lazy("Customer name"), max_length=120)
 
 
 class DenominationFields(forms.Form):

@@ -136,7 +136,17 @@ def register(request, shift):
 def _render_register(request, shift, *, status=200, bill=None, **extra):
     cart = SessionCart(request.session)
     bill = bill or cart.priced()
-    customer_q = request.GET.get("customer_q", "").strip()
+    customer_q = request.GET.get("customer_q", "").strip()[:100]
+    matches = list(selectors.customer_lookup(customer_q)) if customer_q else None
+    if matches == [] and "customer_form" not in extra:
+        # A phone nobody has: the new customer's form opens with it, for a name to be added.
+        phone = selectors.as_phone(customer_q)
+        if phone is not None:
+            extra.update(
+                customer_form=forms.CustomerForm(initial={"phone": phone}),
+                show_customer=True,
+                new_phone=phone,
+            )
     category_id = _category_id(request)
     context = {
         "shift": shift,
@@ -149,7 +159,7 @@ def _render_register(request, shift, *, status=200, bill=None, **extra):
         "customer_form": extra.pop("customer_form", None) or forms.CustomerForm(),
         "held": list(list_held(shift.register)),
         "customer_q": customer_q,
-        "customer_matches": list(selectors.customer_lookup(customer_q)) if customer_q else None,
+        "customer_matches": matches,
         "categories": selectors.till_categories(),
         "category_id": category_id,
         "shop": ShopSettings.load(),

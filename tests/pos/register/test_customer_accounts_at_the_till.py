@@ -155,3 +155,29 @@ def test_points_pay_from_the_payment_screen(till, scan, pay_page, product, manag
     assert _pay(till, key, points="5000", cash="7000").status_code == 302
     customer.refresh_from_db()
     assert customer.points == D(0)
+
+
+@pytest.mark.parametrize("typed", ["0788 123 456", "+250 788-123-456", "250788123456", "788123456"])
+def test_the_till_finds_a_customer_by_phone_typed_any_rwandan_way(till, typed):
+    aline = Customer.objects.create(name="Aline", phone="+250788123456")
+    Customer.objects.create(name="Aline Uwase", phone="+250788654321")
+    response = till.get("/register/", {"customer_q": typed})
+    assert response.context["customer_matches"] == [aline]
+
+
+def test_an_unknown_phone_opens_the_new_customer_form_with_it_for_a_name(till):
+    response = till.get("/register/", {"customer_q": "0722 000 111"})
+    page = response.content.decode()
+    assert "No customer has +250722000111: add them with their name below." in page
+    assert 'name="phone" value="+250722000111"' in page
+    assert response.context["show_customer"] is True
+    created = till.post(
+        reverse("register:create_customer"), {"phone": "+250722000111", "name": "Jean"}
+    )
+    assert created.status_code == 302
+    customer = Customer.objects.get()
+    assert (customer.name, customer.phone, customer.email) == ("Jean", "+250722000111", "")
+    assert till.get("/register/").context["customer"] == customer
+    taken = till.post(reverse("register:create_customer"), {"phone": "0722000111", "name": "X"})
+    assert taken.status_code == 400
+    assert taken.context["customer_form"].errors["phone"]
