@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from fiscal import device as devices
 from fiscal import sending
 from fiscal.client import VsdcError
-from fiscal.models import Code, Device, Item, ItemClass, OutboxItem, Signature
+from fiscal.models import Code, Device, Item, ItemClass, OutboxItem, Signature, Till
 from fiscal.secrets import SecretKeyMissing
 
 
@@ -19,11 +19,19 @@ class DeviceForm(forms.ModelForm):
         fields = ["tin", "branch_id", "serial_number"]
 
 
+class TillInline(admin.TabularInline):
+    """The tills that sign through this device (a till without one: the main device)."""
+
+    model = Till
+    extra = 0
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     """Adding a device initialises it with RRA (selectInitInfo); its answers are read only."""
 
     form = DeviceForm
+    inlines = [TillInline]
     list_display = ["__str__", "tin", "branch_id", "mrc", "is_active", "initialised_at"]
     readonly_fields = [
         "device_id",
@@ -39,6 +47,9 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # tills once the device is initialised
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:  # what RRA knows the device by is not edited after

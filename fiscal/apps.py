@@ -13,6 +13,7 @@ class FiscalConfig(AppConfig):
 
         hooks.register(hooks.sale_recorded, outbox.enqueue_sale)
         hooks.register(hooks.refund_recorded, outbox.enqueue_refund)
+        hooks.register(hooks.sale_voided, outbox.enqueue_void)
         hooks.register(hooks.stock_moved, outbox.enqueue_stock)
         hooks.register(hooks.receipt_blocks, receipts.receipt_block)
         hooks.register(hooks.refund_reason_sources, codes.refund_reason_choices)

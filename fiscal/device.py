@@ -38,7 +38,9 @@ def client() -> VsdcClient:
 
 
 def active_device() -> Device | None:
-    return Device.objects.filter(is_active=True).first()
+    """The shop's main device: the lowest-numbered active one (tills without their own device,
+    stock movements and item registration go through it)."""
+    return Device.objects.filter(is_active=True).order_by("pk").first()
 
 
 def credentials(device: Device) -> Credentials:
@@ -47,8 +49,9 @@ def credentials(device: Device) -> Credentials:
 
 def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device:
     """Ask RRA (selectInitInfo) for the device's SDC ID, MRC and cmcKey and keep them (the key
-    encrypted); the device becomes the active one. Initialising again keeps the invoice counter
-    from going back.
+    encrypted); the device becomes the branch's active one (a device it replaces, on the same TIN
+    and branch id, is deactivated). Initialising again keeps the invoice counter from going
+    back.
 
     :raises VsdcError: the VSDC refused or could not be reached.
     """
@@ -57,8 +60,8 @@ def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device
     info = answer.get("info") or answer
     last_invoice = int(info.get("lastSaleInvcNo") or info.get("lastInvcNo") or 0)
     with transaction.atomic():
-        Device.objects.filter(is_active=True).exclude(
-            tin=tin, branch_id=branch_id, serial_number=serial_number
+        Device.objects.filter(is_active=True, tin=tin, branch_id=branch_id).exclude(
+            serial_number=serial_number
         ).update(is_active=False)
         device, _created = Device.objects.get_or_create(
             tin=tin, branch_id=branch_id, serial_number=serial_number

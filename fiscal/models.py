@@ -1,9 +1,12 @@
 """The fiscal device (a VSDC), its code tables, the items registered with it, the outbox of
 documents to sign and the signatures received.
 
-- `Device.last_invoice_number` is the gap-free invoice counter (`invcNo`): taken in the sale's
-  (or refund's) own transaction by one UPDATE (fiscal.outbox.enqueue_*), consumed only if that
-  transaction commits.
+- `Device.last_invoice_number` is the gap-free invoice counter (`invcNo`) of one device: taken
+  in the sale's (refund's, void's) own transaction by one UPDATE (fiscal.outbox.enqueue), consumed
+  only if that transaction commits.
+- A till (pos.Register) signs through the device it is assigned to (`Till`); a till without one
+  through the shop's main device (the lowest-numbered active, initialised one). A refund or a
+  void goes to the device that signed the original sale (its `orgInvcNo` is that device's).
 - `OutboxItem` rows are sent per device in primary-key order, one request in flight (the
   device's lease, fiscal.sending).
 - A `Signature` is written once, when the VSDC answers, and never changed or deleted
@@ -22,7 +25,8 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Device(models.Model):
-    """A VSDC device, initialised with RRA (selectInitInfo). One is active: the branch's."""
+    """A VSDC device, initialised with RRA (selectInitInfo): one per branch id (bhfId), each with
+    its own invoice counter and outbox; tills are assigned to one (`Till`)."""
 
     tin = models.CharField(_("TIN"), max_length=9)
     branch_id = models.CharField(_("branch id"), max_length=2, default="00")  # bhfId
@@ -48,16 +52,40 @@ class Device(models.Model):
         verbose_name_plural = _("fiscal devices")
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="one_active_fiscal_device"
+                fields=["tin", "branch_id"],
+                condition=Q(is_active=True),
+                name="one_active_fiscal_device_per_branch",
             )
         ]
 
     def __str__(self):
-        return self.sdc_id or f"{self.tin}/{self.branch_id}/{self.serial_number}"
+        name = self.sdc_id or f"{self.tin}/{self.serial_number}"
+        return f"{name} ({self.branch_id})"
 
     @property
     def is_initialised(self) -> bool:
         return bool(self.initialised_at and self.sdc_id and self.mrc)
+
+
+class Till(models.Model):
+    """Which device signs a till's sales (a till without a row: the shop's main device)."""
+
+    register = models.OneToOneField(
+        "pos.Register",
+        verbose_name=_("till"),
+        on_delete=models.CASCADE,
+        related_name="fiscal_till",
+    )
+    device = models.ForeignKey(
+        Device, verbose_name=_("fiscal device"), on_delete=models.PROTECT, related_name="tills"
+    )
+
+    class Meta:
+        verbose_name = _("till on this device")
+        verbose_name_plural = _("tills on this device")
+
+    def __str__(self):
+        return f"{self.register} -> {self.device}"
 
 
 class Code(models.Model):
@@ -132,7 +160,12 @@ class OutboxItem(models.Model):
     class Kind(models.TextChoices):
         SALE = "sale", _("Sale")
         REFUND = "refund", _("Refund")
-        STOCK = "stock", _("Stock movement")
+        VOID = "void", _("Void")  # an R receipt for a voided sale (rfdRsnCd: cancelled sale)
+        STOCK = "stock", _("Stock movement")  # saveStockItems
+        STOCK_MASTER = "stock_master", _("Stock level")  # saveStockMaster: one product's level
+
+    # The kinds that are receipts (saveSales, signed); the others are stock reports.
+    RECEIPT_KINDS = (Kind.SALE, Kind.REFUND, Kind.VOID)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")  # not sent yet, or to send again (back-off)
@@ -140,7 +173,7 @@ class OutboxItem(models.Model):
         NEEDS_ATTENTION = "attention", _("Needs attention")  # refused (8xx/9xx): fix, resend
 
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="outbox")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     invoice_number = models.PositiveBigIntegerField(null=True, blank=True)  # invcNo
     sale = models.ForeignKey(
         "pos.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="fiscal_items"
@@ -188,6 +221,9 @@ class OutboxItem(models.Model):
                 fields=["refund"],
                 condition=Q(refund__isnull=False),
                 name="one_fiscal_item_per_refund",
+            ),
+            models.UniqueConstraint(
+                fields=["sale"], condition=Q(kind="void"), name="one_fiscal_void_per_sale"
             ),
         ]
         indexes = [models.Index(fields=["device", "status", "id"], name="fiscal_outbox_queue_idx")]

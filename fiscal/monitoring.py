@@ -16,8 +16,8 @@ from pos.models import ShopSettings
 
 def unsigned(*, older_than_minutes: int = 0):
     """Sales and refunds not signed (pending, or refused and waiting for a manager)."""
-    queryset = OutboxItem.objects.exclude(status=OutboxItem.Status.SIGNED).exclude(
-        kind=OutboxItem.Kind.STOCK
+    queryset = OutboxItem.objects.exclude(status=OutboxItem.Status.SIGNED).filter(
+        kind__in=OutboxItem.RECEIPT_KINDS
     )
     if older_than_minutes:
         queryset = queryset.filter(

@@ -1,12 +1,21 @@
 """Putting documents in the fiscal outbox, inside the transaction that creates them.
 
 Registered with pos.hooks (fiscal/apps.py): checkout calls `enqueue_sale`, refunds
-`enqueue_refund`, stock movements `enqueue_stock`, each inside its own transaction. A sale costs
-two statements: the device's invoice counter (one UPDATE ... RETURNING: lock, increment and read
-in one) and the outbox row. The number is consumed only if the sale commits, so the device's
-invoice numbers have no gaps; the row lock on the device row is held to the commit, so the
-numbers follow the commit order of the sales (lock order: pos.services.locks, after the
-sequence rows and before the journal's head).
+`enqueue_refund`, a void `enqueue_void`, stock movements `enqueue_stock`, each inside its own
+transaction. A signed document (`enqueue`) costs two statements: the device's invoice counter
+(one UPDATE ... RETURNING: choose the device, lock, increment and read in one) and the outbox
+row. The number is consumed only if the sale commits, so each device's invoice numbers have no
+gaps; the row lock on the device row is held to the commit, so the numbers follow the commit
+order of the sales (lock order: pos.services.locks, after the sequence rows and before the
+journal's head).
+
+Which device (fiscal.models): a refund's or a void's is the one that signed the original sale;
+otherwise the till's (`Till`), else the shop's main device (the lowest-numbered ready one).
+
+A sale's own stock-out (and a refund's or a void's stock coming back) is reported after its
+receipt is signed (fiscal.sending queues it then: checkout's statements stay two); other stock
+movements (goods received, adjustments, counts, damage) are queued here with the shop's main
+device, each followed by the stock level of every product they moved (saveStockMaster).
 
 With FISCAL_BACKEND=none, or no initialised device, nothing is written: the shop sells as
 before (check_deployment says why no receipt is signed).
@@ -18,81 +27,138 @@ from django.conf import settings
 from django.db import connection
 
 from fiscal.documents import stock_type
-from fiscal.models import Device, OutboxItem
+from fiscal.models import Device, OutboxItem, Till
 
 logger = logging.getLogger("vevurn.fiscal")
 
-# RRA's refund reason "Other" (code class 32), when none was chosen.
+# RRA's refund reasons (code class 32): "Other" when none was chosen; a void is a cancelled sale.
 DEFAULT_REFUND_REASON = "13"
+VOID_REASON = "12"
+
+_READY = "d.is_active AND d.initialised_at IS NOT NULL"
 
 
 def enabled() -> bool:
     return settings.FISCAL_BACKEND != "none"
 
 
-def take_invoice_number() -> tuple[int, int] | None:
-    """(device id, next invoice number) of the active, initialised device, in one statement;
-    None without one."""
-    table = connection.ops.quote_name(Device._meta.db_table)
+def take_invoice_number(
+    *, register_id: int | None = None, original_sale_id: int | None = None
+) -> tuple[int, int] | None:
+    """(device id, next invoice number) in one statement: the device of the original sale (a
+    refund's, a void's), else the till's, else the main device; None without a ready one."""
+    quote = connection.ops.quote_name
+    device, till, outbox = (quote(m._meta.db_table) for m in (Device, Till, OutboxItem))
+    candidates, params = [], []
+    if original_sale_id is not None:
+        candidates.append(
+            f"(SELECT o.device_id FROM {outbox} o WHERE o.sale_id = %s AND o.kind = 'sale')"  # noqa: S608
+        )
+        params.append(original_sale_id)
+    if register_id is not None:
+        candidates.append(
+            f"(SELECT t.device_id FROM {till} t JOIN {device} d ON d.id = t.device_id "  # noqa: S608
+            f"WHERE t.register_id = %s AND {_READY})"
+        )
+        params.append(register_id)
+    candidates.append(f"(SELECT MIN(d.id) FROM {device} d WHERE {_READY})")  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_invoice_number = last_invoice_number + 1 "  # noqa: S608 - the model's own names
-            "WHERE is_active AND initialised_at IS NOT NULL "
-            "RETURNING id, last_invoice_number"
+            f"UPDATE {device} SET last_invoice_number = last_invoice_number + 1 "  # noqa: S608 - the models' own names
+            f"WHERE id = COALESCE({', '.join(candidates)}) "
+            "AND is_active AND initialised_at IS NOT NULL "
+            "RETURNING id, last_invoice_number",
+            params,
         )
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None
 
 
-def enqueue_sale(sale, lines=None, payments=None) -> OutboxItem | None:
+def enqueue(
+    kind: str, document, *, register_id: int, original_sale_id: int | None = None, **fields
+) -> OutboxItem | None:
+    """Queue `document` (a sale, a refund, a voided sale) for signing with the next invoice
+    number of its device: the two statements."""
     if not enabled():
         return None
-    taken = take_invoice_number()
+    taken = take_invoice_number(register_id=register_id, original_sale_id=original_sale_id)
     if taken is None:
-        logger.warning("Sale %s not queued for signing: no initialised fiscal device", sale.number)
+        logger.warning("%s %s not queued for signing: no fiscal device", kind, document.number)
         return None
     device_id, number = taken
     return OutboxItem.objects.create(
-        device_id=device_id,
-        kind=OutboxItem.Kind.SALE,
-        invoice_number=number,
+        device_id=device_id, kind=kind, invoice_number=number, **fields
+    )
+
+
+def enqueue_sale(sale, lines=None, payments=None) -> OutboxItem | None:
+    return enqueue(
+        OutboxItem.Kind.SALE,
+        sale,
+        register_id=sale.register_id,
         sale=sale,
         created_at=sale.created_at,
     )
 
 
 def enqueue_refund(refund, lines=None, *, reason_code: str = "") -> OutboxItem | None:
-    if not enabled():
-        return None
-    taken = take_invoice_number()
-    if taken is None:
-        logger.warning("Refund %s not queued for signing: no fiscal device", refund.number)
-        return None
-    device_id, number = taken
-    return OutboxItem.objects.create(
-        device_id=device_id,
-        kind=OutboxItem.Kind.REFUND,
-        invoice_number=number,
+    return enqueue(
+        OutboxItem.Kind.REFUND,
+        refund,
+        register_id=refund.shift.register_id,
+        original_sale_id=refund.sale_id,
         refund=refund,
         refund_reason_code=reason_code or DEFAULT_REFUND_REASON,
         created_at=refund.created_at,
     )
 
 
-def enqueue_stock(movements) -> list[OutboxItem]:
-    """Stock in/out other than sales and refunds (received goods, adjustments, counts, damage):
-    one row per RRA stock type."""
-    if not enabled() or not movements:
-        return []
-    device = Device.objects.filter(is_active=True, initialised_at__isnull=False).first()
-    if device is None:
-        return []
-    groups: dict[str, list[int]] = {}
+def enqueue_void(sale) -> OutboxItem | None:
+    """A void of a sale that went to the VSDC: an R receipt for the whole sale, referencing its
+    invoice, reason "cancelled sale". A sale never queued (no device then) sends nothing."""
+    if not enabled() or not OutboxItem.objects.filter(kind="sale", sale=sale).exists():
+        return None
+    return enqueue(
+        OutboxItem.Kind.VOID,
+        sale,
+        register_id=sale.register_id,
+        original_sale_id=sale.pk,
+        sale=sale,
+        refund_reason_code=VOID_REASON,
+        created_at=sale.voided_at,
+    )
+
+
+def queue_stock(device: Device, movements, *, stock_type_code: str = "", **fields) -> None:
+    """saveStockItems rows for `movements` (one per RRA stock type, or all as
+    `stock_type_code`), then one saveStockMaster row per product: its level after them."""
+    groups: dict[str, list] = {}
     for movement in movements:
-        groups.setdefault(stock_type(movement.kind, movement.quantity), []).append(movement.pk)
-    return [
-        OutboxItem.objects.create(
-            device=device, kind=OutboxItem.Kind.STOCK, stock_type_code=code, movement_ids=ids
+        code = stock_type_code or stock_type(movement.kind, movement.quantity)
+        groups.setdefault(code, []).append(movement)
+    rows = [
+        OutboxItem(
+            device=device,
+            kind=OutboxItem.Kind.STOCK,
+            stock_type_code=code,
+            movement_ids=[m.pk for m in moved],
+            **fields,
         )
-        for code, ids in sorted(groups.items())
+        for code, moved in sorted(groups.items())
     ]
+    last_per_product = {m.product_id: m.pk for m in sorted(movements, key=lambda m: m.pk)}
+    rows += [
+        OutboxItem(device=device, kind=OutboxItem.Kind.STOCK_MASTER, movement_ids=[pk], **fields)
+        for _product, pk in sorted(last_per_product.items())
+    ]
+    OutboxItem.objects.bulk_create(rows)
+
+
+def enqueue_stock(movements) -> None:
+    """Stock in/out other than sales, refunds and voids (received goods, adjustments, counts,
+    damage), with the shop's main device."""
+    if not enabled() or not movements:
+        return
+    device = Device.objects.filter(is_active=True).order_by("pk").first()  # the main device
+    if device is not None and device.is_initialised:
+        queue_stock(device, movements)

@@ -124,6 +124,8 @@ def block_context(item: OutboxItem, signature: Signature, *, copy: bool, width: 
         "software_version": settings.APP_VERSION,
         "original_invoice_number": payload.get("orgInvcNo") or 0,
         "refund_reason_code": payload.get("rfdRsnCd") or "",
+        "buyer_tin": payload.get("custTin") or "",
+        "purchase_code": payload.get("prcOrdCd") or "",
     }
 
 

@@ -49,8 +49,9 @@ def day_report(day: date) -> DayReport:
     start, end = _day_bounds(day)
     report = DayReport(day)
     items = (
-        OutboxItem.objects.filter(created_at__gte=start, created_at__lt=end)
-        .exclude(kind=OutboxItem.Kind.STOCK)
+        OutboxItem.objects.filter(
+            created_at__gte=start, created_at__lt=end, kind__in=OutboxItem.RECEIPT_KINDS
+        )
         .select_related("sale", "refund", "signature")
         .order_by("pk")
     )

@@ -28,16 +28,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fiscal import device as devices
-from fiscal import documents
+from fiscal import documents, outbox
 from fiscal.client import (
     SAVE_SALES,
     SAVE_STOCK_ITEMS,
+    SAVE_STOCK_MASTER,
     VsdcDuplicate,
     VsdcRejected,
     VsdcUnavailable,
 )
 from fiscal.models import Device, Item, OutboxItem, Signature
-from pos.models import Payment, Product, RefundLine, SaleLine, ShopSettings, StockMovement
+from pos.models import (
+    MovementKind,
+    Payment,
+    Product,
+    RefundLine,
+    SaleLine,
+    ShopSettings,
+    StockMovement,
+)
 
 logger = logging.getLogger("vevurn.fiscal")
 
@@ -141,36 +150,59 @@ def _refund_lines(refund, items) -> list[Line]:
     return lines
 
 
-def _document(item: OutboxItem, device: Device) -> FiscalDocument:
-    shop = ShopSettings.load()
-    if item.kind == OutboxItem.Kind.SALE:
-        source, original = item.sale, 0
-        line_products = SaleLine.objects.filter(sale=source).values_list("product", flat=True)
-        payments = Payment.objects.filter(sale=source, is_change=False)
-        receipt_type, user = "S", source.cashier
-    else:
-        source = item.refund
-        original = (
-            OutboxItem.objects.filter(kind=OutboxItem.Kind.SALE, sale_id=source.sale_id)
-            .values_list("invoice_number", flat=True)
-            .first()
-            or 0
-        )
-        line_products = RefundLine.objects.filter(refund=source).values_list("product", flat=True)
-        payments = Payment.objects.filter(refund=source)
-        receipt_type, user = "R", source.created_by
-    products = list(Product.objects.filter(pk__in=set(line_products)))
+def registered_items(products, device: Device) -> dict[int, Item]:
+    """Each product's fiscal item, registered with the VSDC first where it is not yet (a
+    document naming an unknown item code is refused).
+
+    :raises VsdcUnavailable: registering needs the VSDC too.
+    """
+    products = list(products)
     items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
     unregistered = [p for p in products if p.pk not in items or not items[p.pk].registered_at]
     if unregistered:
         devices.register_products(unregistered, device)
         items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
-    sale = source if item.kind == OutboxItem.Kind.SALE else source.sale
+    return items
+
+
+def _original_invoice(sale_id) -> int:
+    found = OutboxItem.objects.filter(kind=OutboxItem.Kind.SALE, sale_id=sale_id)
+    return found.values_list("invoice_number", flat=True).first() or 0
+
+
+def _source(item: OutboxItem):
+    """(source, its sale, original invoice number, receipt type, user, at, line products,
+    payments) of a sale, a refund or a void (the whole sale back, as an R receipt)."""
+    if item.kind == OutboxItem.Kind.REFUND:
+        refund = item.refund
+        return (
+            refund,
+            refund.sale,
+            _original_invoice(refund.sale_id),
+            "R",
+            refund.created_by,
+            refund.created_at,
+            RefundLine.objects.filter(refund=refund),
+            Payment.objects.filter(refund=refund),
+        )
+    sale = item.sale
+    payments = Payment.objects.filter(sale=sale, is_change=False, amount__gt=0)
+    if item.kind == OutboxItem.Kind.VOID:
+        original = _original_invoice(sale.pk)
+        return sale, sale, original, "R", sale.voided_by, sale.voided_at, sale.lines, payments
+    return sale, sale, 0, "S", sale.cashier, sale.created_at, sale.lines, payments
+
+
+def _document(item: OutboxItem, device: Device) -> FiscalDocument:
+    shop = ShopSettings.load()
+    source, sale, original, receipt_type, user, at, line_rows, payments = _source(item)
+    line_products = line_rows.values_list("product", flat=True)
+    items = registered_items(Product.objects.filter(pk__in=set(line_products)), device)
     customer = sale.customer if sale is not None else None
     lines = (
-        _sale_lines(source, items)
-        if item.kind == OutboxItem.Kind.SALE
-        else _refund_lines(source, items)
+        _refund_lines(source, items)
+        if item.kind == OutboxItem.Kind.REFUND
+        else _sale_lines(sale, items)
     )
     return FiscalDocument(
         tin=device.tin,
@@ -180,11 +212,11 @@ def _document(item: OutboxItem, device: Device) -> FiscalDocument:
         receipt_type=receipt_type,
         payment_type=documents.payment_type((p.tender, abs(p.amount)) for p in payments),
         refund_reason_code=item.refund_reason_code,
-        customer_tin=(customer.tin if customer else "")[:9],
+        customer_tin=buyer_tin(sale, customer),
         customer_name=(customer.name if customer else "")[:60],
         customer_phone=(customer.phone if customer else "") or "",
-        purchase_code="",
-        at=source.created_at,
+        purchase_code=(sale.purchase_code if sale is not None else "")[:20],
+        at=at,
         user_id=user.get_username()[:20],
         user_name=(user.get_full_name() or user.get_username())[:60],
         shop_name=shop.name[:20],
@@ -195,12 +227,17 @@ def _document(item: OutboxItem, device: Device) -> FiscalDocument:
     )
 
 
+def buyer_tin(sale, customer) -> str:
+    """The buyer's TIN: typed at the till for this sale, else the customer's on file."""
+    typed = sale.buyer_tin if sale is not None else ""
+    return (typed or (customer.tin if customer else "") or "")[:9]
+
+
 def _stock_body(item: OutboxItem, device: Device) -> dict:
     movements = list(
         StockMovement.objects.filter(pk__in=item.movement_ids).select_related("product")
     )
-    products = [m.product for m in movements]
-    items = devices.ensure_items(products, device)
+    items = registered_items({m.product for m in movements}, device)
     item_list = []
     total = Decimal(0)
     for seq, movement in enumerate(movements, start=1):
@@ -249,10 +286,58 @@ def _stock_body(item: OutboxItem, device: Device) -> dict:
     }
 
 
+def _stock_master_body(item: OutboxItem, device: Device) -> dict:
+    """One product's stock level after the movement reported (rsdQty)."""
+    movement = StockMovement.objects.select_related("product").get(pk=item.movement_ids[0])
+    fiscal_item = registered_items([movement.product], device)[movement.product_id]
+    return {
+        "tin": device.tin,
+        "bhfId": device.branch_id,
+        "itemCd": fiscal_item.item_code,
+        "rsdQty": documents.quantity(movement.stock_after),
+        "regrId": "system",
+        "regrNm": "Vevurn POS",
+        "modrId": "system",
+        "modrNm": "Vevurn POS",
+    }
+
+
+PATHS = {
+    OutboxItem.Kind.SALE: SAVE_SALES,
+    OutboxItem.Kind.REFUND: SAVE_SALES,
+    OutboxItem.Kind.VOID: SAVE_SALES,
+    OutboxItem.Kind.STOCK: SAVE_STOCK_ITEMS,
+    OutboxItem.Kind.STOCK_MASTER: SAVE_STOCK_MASTER,
+}
+
+
 def build_payload(item: OutboxItem, device: Device) -> dict:
     if item.kind == OutboxItem.Kind.STOCK:
         return _stock_body(item, device)
+    if item.kind == OutboxItem.Kind.STOCK_MASTER:
+        return _stock_master_body(item, device)
     return documents.sales_body(_document(item, device))
+
+
+# What a signed document moved, reported after it (saveStockItems, then saveStockMaster):
+# kind -> (the movements' reference type, their kind, RRA's stock type).
+STOCK_OF_DOCUMENT = {
+    OutboxItem.Kind.SALE: ("pos.sale", MovementKind.SALE, "11"),  # out: sale
+    OutboxItem.Kind.VOID: ("pos.sale", MovementKind.REFUND, "03"),  # in: return
+    OutboxItem.Kind.REFUND: ("pos.refund", MovementKind.REFUND, "03"),
+}
+
+
+def _queue_stock_of(item: OutboxItem) -> None:
+    reference_type, kind, code = STOCK_OF_DOCUMENT[item.kind]
+    document_id = item.refund_id if item.kind == OutboxItem.Kind.REFUND else item.sale_id
+    movements = list(
+        StockMovement.objects.filter(
+            reference_type=reference_type, reference_id=str(document_id), kind=kind
+        ).order_by("pk")
+    )
+    if movements:
+        outbox.queue_stock(item.device, movements, stock_type_code=code)
 
 
 # --- the lease -----------------------------------------------------------------------------
@@ -301,6 +386,8 @@ def _store_signature(item: OutboxItem, data: dict, receipt_type: str) -> None:
                 )
         except IntegrityError:
             pass  # stored already (a sender that lost its lease wrote it first): once only
+        else:
+            _queue_stock_of(item)  # once, behind the receipt
         OutboxItem.objects.filter(pk=item.pk).update(
             status=OutboxItem.Status.SIGNED, result_code="000", error="", next_attempt_at=None
         )
@@ -324,7 +411,8 @@ def _retry_later(item: OutboxItem, error, now) -> None:
 
 
 def send_one(item: OutboxItem, device: Device, now) -> str:
-    """Send `item` once; returns "signed", "stopped" or "retry"."""
+    """Send `item` once; returns "signed" (a receipt), "reported" (stock), "stopped" or
+    "retry"."""
     item.attempts += 1
     OutboxItem.objects.filter(pk=item.pk).update(
         attempts=item.attempts,
@@ -339,11 +427,10 @@ def send_one(item: OutboxItem, device: Device, now) -> str:
             return "retry"
         OutboxItem.objects.filter(pk=item.pk, payload__isnull=True).update(payload=payload)
         item.refresh_from_db(fields=["payload"])
-    path = SAVE_STOCK_ITEMS if item.kind == OutboxItem.Kind.STOCK else SAVE_SALES
     try:
-        data = devices.client().send(path, item.payload, devices.credentials(device))
+        data = devices.client().send(PATHS[item.kind], item.payload, devices.credentials(device))
     except VsdcDuplicate as error:
-        if item.kind == OutboxItem.Kind.STOCK or error.data.get("rcptSign"):
+        if item.kind not in OutboxItem.RECEIPT_KINDS or error.data.get("rcptSign"):
             data = error.data
         else:
             _stop(item, error)
@@ -354,20 +441,30 @@ def send_one(item: OutboxItem, device: Device, now) -> str:
     except VsdcUnavailable as error:
         _retry_later(item, error, now)
         return "retry"
-    if item.kind == OutboxItem.Kind.STOCK:
+    if item.kind not in OutboxItem.RECEIPT_KINDS:
         OutboxItem.objects.filter(pk=item.pk).update(
             status=OutboxItem.Status.SIGNED, result_code="000", error=""
         )
-    else:
-        _store_signature(item, data, item.payload.get("rcptTyCd", "S"))
+        return "reported"
+    _store_signature(item, data, item.payload.get("rcptTyCd", "S"))
     return "signed"
 
 
 def drain(device: Device | None = None, *, now=None) -> dict:
-    """Send the device's pending items, oldest first, until one must wait; returns counts."""
-    device = device or devices.active_device()
-    outcome = {"signed": 0, "stopped": 0, "retry": 0}
-    if device is None or not device.is_initialised:
+    """Send the pending items of `device` (default: of every active device, one after the
+    other), oldest first, until one must wait; returns counts."""
+    if device is not None:
+        return _drain_device(device, now=now)
+    outcome = {"signed": 0, "reported": 0, "stopped": 0, "retry": 0}
+    for ready in Device.objects.filter(is_active=True, initialised_at__isnull=False).order_by("pk"):
+        for key, count in _drain_device(ready, now=now).items():
+            outcome[key] += count
+    return outcome
+
+
+def _drain_device(device: Device, *, now=None) -> dict:
+    outcome = {"signed": 0, "reported": 0, "stopped": 0, "retry": 0}
+    if not device.is_initialised:
         return outcome
     token = uuid.uuid4().hex
     if not _claim(device.pk, token, now or timezone.now()):

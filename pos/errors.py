@@ -138,6 +138,11 @@ class EmptyCart(DomainError):
     api_status = BUSINESS_RULE
 
 
+class InvalidBuyer(DomainError):
+    code = "invalid_buyer"
+    message = _("The buyer's TIN or purchase code is not valid.")
+
+
 class InvalidTender(DomainError):
     code = "invalid_tender"
     message = _("That payment is not valid.")

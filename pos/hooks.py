@@ -7,6 +7,8 @@ import contract says so). Rules for what is registered:
   service's own transaction, after every row of the sale (or refund) exists and before its
   journal entry: whatever they write commits or rolls back with the sale. They must be cheap
   (checkout's query count is asserted) and must never call out over the network.
+- `sale_voided(sale)` runs inside `void_sale`'s transaction once the sale is marked voided
+  (before its journal entry), under the same rules as `sale_recorded`.
 - `stock_moved(movements)` runs inside `apply_movements`' transaction for the movements that are
   neither a sale's nor a refund's (those are reported with their sale or refund).
 - `refund_reasons()` answers the coded refund reasons the till offers ((code, label) pairs,
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 sale_recorded: list[Callable] = []
 refund_recorded: list[Callable] = []
+sale_voided: list[Callable] = []
 stock_moved: list[Callable] = []
 receipt_blocks: list[Callable] = []
 refund_reason_sources: list[Callable] = []

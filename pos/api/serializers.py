@@ -507,6 +507,16 @@ class CartSerializer(serializers.Serializer):
 
 class CheckoutSerializer(CartSerializer):
     tenders = TenderSerializer(many=True, min_length=1, max_length=20)
+    buyer_tin = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=9, help_text="9 digits."
+    )
+    purchase_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=20,
+        help_text="The buyer's RRA purchase code (with buyer_tin).",
+    )
 
 
 class SaleLineSerializer(serializers.ModelSerializer):
@@ -594,6 +604,8 @@ class SaleSerializer(serializers.ModelSerializer):
             "created_at",
             "voided_at",
             "voided_by",
+            "buyer_tin",
+            "purchase_code",
             "void_reason",
             "lines",
             "payments",

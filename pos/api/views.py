@@ -96,7 +96,13 @@ def _cart(data) -> Cart:
         )
         for line in data["lines"]
     ]
-    return Cart(lines, data.get("order_discount") or 0, data.get("customer"))
+    return Cart(
+        lines,
+        data.get("order_discount") or 0,
+        data.get("customer"),
+        data.get("buyer_tin") or "",
+        data.get("purchase_code") or "",
+    )
 
 
 # --- Catalogue ----------------------------------------------------------------------------------

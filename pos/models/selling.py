@@ -204,6 +204,10 @@ class Sale(models.Model):
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     void_reason = models.CharField(max_length=200, blank=True)
+    # A business buyer's TIN and RRA purchase code, typed at the till: sent with the fiscal
+    # receipt (custTin, prcOrdCd) and printed on it.
+    buyer_tin = models.CharField(_("buyer's TIN"), max_length=9, blank=True, default="")
+    purchase_code = models.CharField(_("purchase code"), max_length=20, blank=True, default="")
     receipt_prints = models.PositiveIntegerField(default=0, editable=False)
 
     # True on the sale checkout() returns for a retried idempotency key (nothing was written).

@@ -157,6 +157,11 @@ class PaymentForm(forms.Form):
     # The cash amount the page filled in (the amount due): a quick-cash note typed over it
     # starts from nothing.
     cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
+    # A business buyer (B2B): their TIN and RRA purchase code go on the fiscal receipt.
+    buyer_tin = forms.CharField(label=gettext_lazy("Buyer's TIN"), required=False, max_length=9)
+    purchase_code = forms.CharField(
+        label=gettext_lazy("Purchase code"), required=False, max_length=20
+    )
 
     TENDERS = (
         "cash", "mobile_money", "card", "bank_transfer", "account", "gift_card", "store_credit",

@@ -5,6 +5,7 @@ register.js the same POST is sent by fetch and answered with the register's body
 Views translate HTTP to the services in pos.services and back; the rules live there.
 """
 
+import dataclasses
 import functools
 from decimal import Decimal
 
@@ -691,6 +692,9 @@ def complete(request, shift, cart, form):
     )
     if not approval.is_valid():
         return _render_payment(request, shift, cart.priced(), form, approval=approval, status=400)
+    sold = dataclasses.replace(
+        sold, buyer_tin=data["buyer_tin"], purchase_code=data["purchase_code"]
+    )
     try:
         sale = checkout(
             shift=shift,
@@ -758,6 +762,14 @@ def _tender_lines(data: dict, names) -> list[TenderLine]:
     return tenders
 
 
+_CUSTOMER_CODES = {"customer_required": "customer", "credit_limit_exceeded": "customer"}
+_FIELD_SLOTS = {
+    "customer": "customer_error",
+    "buyer_tin": "buyer_error",
+    "purchase_code": "buyer_error",
+}
+
+
 def _place_error(error: DomainError, cart) -> dict:
     """Put a checkout refusal next to what caused it: a cart line, the tenders, the customer."""
     fields = list(error.fields) or [""]
@@ -782,8 +794,9 @@ def _place_error(error: DomainError, cart) -> dict:
         index = field.split(".")[1]
         if index.isdigit():
             return {"line_errors": {int(index): error.message}}
-    if field == "customer" or error.code in ("customer_required", "credit_limit_exceeded"):
-        return {"customer_error": error.message}
+    field = _CUSTOMER_CODES.get(error.code, field)
+    if field in _FIELD_SLOTS:  # the customer, the buyer's TIN or purchase code
+        return {_FIELD_SLOTS[field]: error.message}
     if field.startswith("tenders") and field.endswith("reference"):
         return {"reference_error": error.message}
     if field.startswith("tenders"):

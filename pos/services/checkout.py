@@ -67,6 +67,8 @@ class Cart:
     lines: list[CartLine]
     order_discount: Decimal = ZERO
     customer_id: int | None = None
+    buyer_tin: str = ""  # a business buyer's TIN (9 digits) and RRA purchase code
+    purchase_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,9 +206,26 @@ def _validated(cart: Cart, tenders: list[TenderLine], places: int):
     clean_tenders = [
         problems.check(_valid_tender, i, tender, places) for i, tender in enumerate(tenders)
     ]
+    buyer_tin, purchase_code = problems.check(_valid_buyer, cart) or ("", "")
     problems.raise_any()
     lines = labels_to_lines(lines, places)
-    return Cart(lines, order_discount, cart.customer_id), clean_tenders
+    return Cart(lines, order_discount, cart.customer_id, buyer_tin, purchase_code), clean_tenders
+
+
+def _valid_buyer(cart: Cart) -> tuple[str, str]:
+    """A buyer's TIN is 9 digits; a purchase code (digits, from RRA) goes with a TIN."""
+    tin, code = (cart.buyer_tin or "").strip(), (cart.purchase_code or "").strip()
+    if tin and not (len(tin) == 9 and tin.isdigit()):
+        raise errors.InvalidBuyer(gettext("A TIN is 9 digits."), field="buyer_tin")
+    if code and not (code.isdigit() and len(code) <= 20):
+        raise errors.InvalidBuyer(
+            gettext("A purchase code is up to 20 digits."), field="purchase_code"
+        )
+    if code and not tin:
+        raise errors.InvalidBuyer(
+            gettext("Type the buyer's TIN with the purchase code."), field="buyer_tin"
+        )
+    return tin, code
 
 
 def _valid_line(i: int, line: CartLine, places: int) -> CartLine:
@@ -319,6 +338,8 @@ def _complete(
         cash_rounding=rounding,
         created_at=now,
         business_day=timezone.localdate(now),
+        buyer_tin=cart.buyer_tin,
+        purchase_code=cart.purchase_code,
     )
     oversold = _oversold(sold, products, offline)
     lines = _write_lines(sale, sold, priced, shop, oversold)

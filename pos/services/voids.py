@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import NotFound
-from pos import errors
+from pos import errors, hooks
 from pos.journal import events
 from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
 from pos.services import approvals, journal, ledger, locks
@@ -139,6 +139,7 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
         sale.voided_by = user
         sale.void_reason = reason[:MAX_REASON]
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        hooks.run(hooks.sale_voided, sale)  # fiscal signing: an R receipt for the whole sale
         journal.append(events.void_event(sale, lines, reversals))
         approvals.record_override(
             action="sale.void_override",

@@ -22,3 +22,22 @@ def goods(fiscal_device, product):  # noqa: F811
 
     sending.drain()
     return product
+
+
+@pytest.fixture
+def refund_one(shift, cashier, manager):  # noqa: F811 - the pos fixture
+    """Refund `qty` of a sale's line (its only one by default), approved by a manager."""
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    def refund(sale, qty=1, *, line=None, reason="Returned", reason_code=""):
+        return refund_sale(
+            sale=sale,
+            shift=shift,
+            user=cashier,
+            approved_by=manager,
+            lines=[RefundLineInput((line or sale.lines.get()).pk, qty)],
+            reason=reason,
+            reason_code=reason_code,
+        )
+
+    return refund

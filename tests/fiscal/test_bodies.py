@@ -9,7 +9,6 @@ import pytest
 from fiscal import device, sending
 from fiscal.models import Item
 from pos.services.checkout import CartLine, TenderLine
-from pos.services.refunds import RefundLineInput, refund_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -154,19 +153,11 @@ def test_a_split_tender_sale_goes_as_the_tender_that_paid_most(shelf, sell, vsdc
 
 
 def test_a_refund_goes_positive_as_R_with_the_original_and_the_reason(
-    shelf, sell, vsdc, cashier, shift, manager
+    shelf, sell, vsdc, cashier, refund_one
 ):
     sale = sell(*_cart(shelf), tenders=[TenderLine("cash", Decimal(30000))])
     charger_line = sale.lines.get(product=shelf[0])
-    refund_sale(
-        sale=sale,
-        shift=shift,
-        user=cashier,
-        approved_by=manager,
-        lines=[RefundLineInput(charger_line.pk, 1)],
-        reason="Does not charge",
-        reason_code="10",
-    )
+    refund_one(sale, line=charger_line, reason="Does not charge", reason_code="10")
     sending.drain()
     body = sold_body(vsdc, 2)
     # One of two chargers: its share of the line's 23,500 = 11,750, the price actually paid.
@@ -197,16 +188,9 @@ def test_a_refund_goes_positive_as_R_with_the_original_and_the_reason(
     assert body["rfdDt"] == body["cfmDt"]
 
 
-def test_a_refund_without_a_chosen_reason_goes_as_other(shelf, sell, vsdc, cashier, shift, manager):
+def test_a_refund_without_a_chosen_reason_goes_as_other(shelf, sell, vsdc, refund_one):
     sale = sell((shelf[1], 1))
-    refund_sale(
-        sale=sale,
-        shift=shift,
-        user=cashier,
-        approved_by=manager,
-        lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Changed mind",
-    )
+    refund_one(sale, reason="Changed mind")
     sending.drain()
     assert sold_body(vsdc, 2)["rfdRsnCd"] == "13"
 

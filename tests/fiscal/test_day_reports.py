@@ -9,24 +9,15 @@ from django.utils import timezone
 
 from fiscal import sending
 from fiscal.receipts import receipt_block
-from pos.services.refunds import RefundLineInput, refund_sale
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def day(goods, sell, vsdc, cashier, shift, manager):
+def day(goods, sell, vsdc, refund_one):
     """Two chargers sold, one returned, one copy printed, one sale left unsigned."""
     sale = sell((goods, 2))
-    refund_sale(
-        sale=sale,
-        shift=shift,
-        user=cashier,
-        approved_by=manager,
-        lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Broken",
-        reason_code="10",
-    )
+    refund_one(sale, reason="Broken", reason_code="10")
     sending.drain()
     receipt_block(sale)
     receipt_block(sale)  # the original, then a copy

@@ -50,7 +50,7 @@ def test_without_an_initialised_device_the_sale_is_taken_unsigned(vsdc, sell, pr
 def test_the_worker_signs_in_order_and_keeps_the_answer(fiscal_device, vsdc, sell, goods):
     sales = [sell((goods, 1)) for _ in range(3)]
     outcome = send_fiscal_documents.enqueue().return_value
-    assert outcome == {"signed": 3, "stopped": 0, "retry": 0}
+    assert outcome == {"signed": 3, "reported": 6, "stopped": 0, "retry": 0}
     assert vsdc.sales_in_order == [1, 2, 3]
     signature = Signature.objects.get(item__sale=sales[0])
     answer = vsdc.signed[1]
@@ -76,13 +76,18 @@ def test_an_unreachable_vsdc_leaves_the_sale_pending_with_back_off(
 ):
     sale = sell((goods, 1))
     vsdc.down = True
-    assert sending.drain() == {"signed": 0, "stopped": 0, "retry": 1}
+    assert sending.drain() == {"signed": 0, "reported": 0, "stopped": 0, "retry": 1}
     item = OutboxItem.objects.get(sale=sale)
     assert item.status == "pending" and item.attempts == 1
     assert item.next_attempt_at > timezone.now()
 
     vsdc.down = False
-    assert sending.drain() == {"signed": 0, "stopped": 0, "retry": 0}  # still backing off
+    assert sending.drain() == {
+        "signed": 0,
+        "reported": 0,
+        "stopped": 0,
+        "retry": 0,
+    }  # still backing off
     with time_machine.travel(timezone.now() + timedelta(seconds=6)):
         assert sending.drain()["signed"] == 1
     assert vsdc.signings == {1: 1}
@@ -119,7 +124,7 @@ def test_a_client_error_stops_the_item_and_the_queue_goes_on(
 ):
     refused, next_sale = sell((goods, 1)), sell((goods, 1))
     vsdc.queue_result("sales", code, "Invalid customer TIN")
-    assert sending.drain() == {"signed": 1, "stopped": 1, "retry": 0}
+    assert sending.drain() == {"signed": 1, "reported": 2, "stopped": 1, "retry": 0}
     item = OutboxItem.objects.get(sale=refused)
     assert item.status == "attention" and item.result_code == code
     assert "Invalid customer TIN" in item.error
@@ -157,7 +162,7 @@ def test_an_answer_lost_on_the_way_is_taken_from_the_vsdc_not_signed_twice(
 def test_one_request_in_flight_per_device(fiscal_device, vsdc, sell, goods):
     sell((goods, 1))
     Device.objects.update(sending_until=timezone.now() + timedelta(seconds=60), sender="other")
-    assert sending.drain() == {"signed": 0, "stopped": 0, "retry": 0}
+    assert sending.drain() == {"signed": 0, "reported": 0, "stopped": 0, "retry": 0}
     assert vsdc.received_for("sales") == []
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):  # the lease ran out
         assert sending.drain()["signed"] == 1
@@ -176,10 +181,14 @@ def test_stock_adjustments_are_reported_as_stock_out(fiscal_device, vsdc, goods,
     adjust_stock(
         product=goods, quantity=Decimal(-2), kind="damaged", reason="Dropped", user=manager
     )
-    opening, item = OutboxItem.objects.all()
+    opening, item = OutboxItem.objects.filter(kind="stock")
     assert (opening.kind, opening.stock_type_code) == ("stock", "06")  # opening stock: in
     assert (item.kind, item.stock_type_code, item.invoice_number) == ("stock", "15", None)
     sending.drain()
     body = vsdc.received_for("stock")[1].body
     assert body["sarTyCd"] == "15" and body["itemList"][0]["qty"] == 2
     assert set(OutboxItem.objects.values_list("status", flat=True)) == {"signed"}
+    # Each report is followed by the product's stock level after it (saveStockMaster).
+    levels = [r.body["rsdQty"] for r in vsdc.received_for("stock_master")]
+    assert levels == [10, 8]
+    assert vsdc.stock_levels == {body["itemList"][0]["itemCd"]: 8}

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from fiscal import sending
 from fiscal.models import OutboxItem
-from pos.services.refunds import RefundLineInput, refund_sale
 from tests.support.vsdc_simulator import MRC, SDC_ID
 
 pytestmark = pytest.mark.django_db
@@ -83,18 +82,10 @@ def test_a_reprint_is_a_copy_from_the_stored_signature_and_is_counted(till, good
 
 
 def test_a_refund_slip_is_NR_then_CR_with_amounts_shown_negative(
-    till, goods, sell, vsdc, cashier, shift, manager
+    till, goods, sell, vsdc, manager, refund_one
 ):
     sale = sell((goods, 1))
-    refund = refund_sale(
-        sale=sale,
-        shift=shift,
-        user=cashier,
-        approved_by=manager,
-        lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Broken",
-        reason_code="10",
-    )
+    refund = refund_one(sale, reason="Broken", reason_code="10")
     till.force_login(manager)
     url = reverse("pos:refund_slip", args=[refund.pk])
     assert 'data-fiscal="pending"' in till.get(url).content.decode()

@@ -6,7 +6,10 @@ slow, or longer than the client's timeout), `queue_result(endpoint, code)` (the 
 that endpoint answers that result code: 8xx/9xx errors, 994...), `sign_then_drop` (the next
 sale is signed and the connection dropped before the answer: what a worker killed mid-request
 sees). A sale whose invoice number was signed before answers 994 with the data it holds, as a
-VSDC does: it is never signed twice (`signings` counts signings per invoice number).
+VSDC does: it is never signed twice (`signings` counts signings per invoice number). Each
+branch id (device) has its own counters and invoice numbers (`branch("01")`); `signed`,
+`signings` and `sales_in_order` are branch "00"'s. Stock reports are checked (registered items,
+required fields) and the last stock level per item kept (`stock_levels`).
 """
 
 import base64
@@ -14,7 +17,7 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -108,6 +111,20 @@ class Received:
     headers: dict
 
 
+@dataclass
+class Branch:
+    """What one device (a branch id, bhfId) has signed: its own counters and invoice numbers."""
+
+    signed: dict = field(default_factory=dict)  # invcNo -> the answer's data
+    signings: dict = field(default_factory=dict)  # invcNo -> how many times it was signed
+    sales_in_order: list = field(default_factory=list)  # invoice numbers, in signing order
+    counters: dict = field(default_factory=lambda: {"S": 0, "R": 0})
+    total_counter: int = 0
+
+
+OK = ("000", "It is succeeded")
+
+
 class VsdcSimulator:
     def __init__(self, *, tin: str = "100600570", last_invoice_number: int = 0):
         self.tin = tin
@@ -117,15 +134,21 @@ class VsdcSimulator:
         self.sign_then_drop = False
         self.received: list[Received] = []
         self.items: dict[str, dict] = {}
-        self.signed: dict[int, dict] = {}  # invcNo -> the answer's data
-        self.signings: dict[int, int] = {}  # invcNo -> how many times it was signed
-        self.sales_in_order: list[int] = []  # invoice numbers in the order they were signed
-        self.counters = {"S": 0, "R": 0}
-        self.total_counter = 0
+        self.stock_levels: dict[str, object] = {}  # itemCd -> rsdQty (saveStockMaster)
+        self.branches: dict[str, Branch] = {}
         self.clock = None  # a callable giving the VSDC's time; default now
         self._results: dict[str, list[str]] = {name: [] for name in ENDPOINTS.values()}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+
+    def branch(self, branch_id: str = "00") -> Branch:
+        return self.branches.setdefault(branch_id, Branch())
+
+    # The main branch's (bhfId "00"), which most tests use.
+    signed = property(lambda self: self.branch().signed)
+    signings = property(lambda self: self.branch().signings)
+    sales_in_order = property(lambda self: self.branch().sales_in_order)
+    counters = property(lambda self: self.branch().counters)
 
     # --- scripting --------------------------------------------------------------------------
 
@@ -167,82 +190,96 @@ class VsdcSimulator:
             if self._results[endpoint]:
                 code, message = self._results[endpoint].pop(0)
                 return code, message, None
-        if endpoint == "init":
-            return self._init(body)
         if endpoint != "init" and headers.get("cmckey") != CMC_KEY:
             return "899", "Invalid cmcKey", None
-        if endpoint == "codes":
-            return "000", "It is succeeded", {"clsList": CODE_TABLES}
-        if endpoint == "classes":
-            return "000", "It is succeeded", {"itemClsList": ITEM_CLASSES}
-        if endpoint == "notices":
-            return "001", "There is no search result", None
-        if endpoint == "items":
-            return self._save_item(body)
-        if endpoint == "sales":
-            return self._sign(body)
-        return "000", "It is succeeded", None
+        return getattr(self, f"_{endpoint}")(body)
 
     def _init(self, body: dict):
         if body.get("tin") != self.tin:
             return "901", "It is not valid device", None
-        return (
-            "000",
-            "It is succeeded",
-            {
-                "info": {
-                    "tin": self.tin,
-                    "bhfId": body.get("bhfId"),
-                    "dvcId": "9999911",
-                    "sdcId": SDC_ID,
-                    "mrcNo": MRC,
-                    "cmcKey": CMC_KEY,
-                    "lastSaleInvcNo": self.last_invoice_number,
-                    "lastSaleRcptNo": 0,
-                    "lastInvcNo": self.last_invoice_number,
-                    "lastTrainInvcNo": 0,
-                    "lastProfrmInvcNo": 0,
-                    "lastCopyInvcNo": 0,
-                }
-            },
-        )
+        info = {
+            "tin": self.tin,
+            "bhfId": body.get("bhfId"),
+            "dvcId": "9999911",
+            "sdcId": SDC_ID,
+            "mrcNo": MRC,
+            "cmcKey": CMC_KEY,
+            "lastSaleInvcNo": self.last_invoice_number,
+            "lastSaleRcptNo": 0,
+            "lastInvcNo": self.last_invoice_number,
+            "lastTrainInvcNo": 0,
+            "lastProfrmInvcNo": 0,
+            "lastCopyInvcNo": 0,
+        }
+        return *OK, {"info": info}
 
-    def _save_item(self, body: dict):
-        missing = [k for k in ("itemCd", "itemClsCd", "taxTyCd", "qtyUnitCd") if not body.get(k)]
-        if missing:
-            return "910", f"Request parameter error: {', '.join(missing)}", None
-        with self._lock:
-            self.items[body["itemCd"]] = body
-        return "000", "It is succeeded", None
+    def _codes(self, body: dict):
+        return *OK, {"clsList": CODE_TABLES}
 
-    def _sign(self, body: dict):
-        number = int(body.get("invcNo") or 0)
+    def _classes(self, body: dict):
+        return *OK, {"itemClsList": ITEM_CLASSES}
+
+    def _notices(self, body: dict):
+        return "001", "There is no search result", None
+
+    def _missing(self, body: dict, *keys: str):
+        missing = [k for k in keys if body.get(k) in (None, "")]
+        return ("910", f"Request parameter error: {', '.join(missing)}", None) if missing else None
+
+    def _unknown_items(self, body: dict):
         unknown = [
             i["itemCd"] for i in body.get("itemList", []) if i.get("itemCd") not in self.items
         ]
-        if unknown:
-            return "910", f"Unregistered item: {', '.join(unknown)}", None
+        return ("910", f"Unregistered item: {', '.join(unknown)}", None) if unknown else None
+
+    def _items(self, body: dict):
+        refused = self._missing(body, "itemCd", "itemClsCd", "taxTyCd", "qtyUnitCd")
+        if refused:
+            return refused
         with self._lock:
-            if number in self.signed:
-                return "994", "Duplicate data: it was saved before", self.signed[number]
+            self.items[body["itemCd"]] = body
+        return *OK, None
+
+    def _stock(self, body: dict):
+        return self._missing(body, "sarNo", "sarTyCd") or self._unknown_items(body) or (*OK, None)
+
+    def _stock_master(self, body: dict):
+        refused = self._missing(body, "itemCd", "rsdQty")
+        if refused:
+            return refused
+        if body["itemCd"] not in self.items:
+            return "910", f"Unregistered item: {body['itemCd']}", None
+        with self._lock:
+            self.stock_levels[body["itemCd"]] = body["rsdQty"]
+        return *OK, None
+
+    def _sales(self, body: dict):
+        refused = self._unknown_items(body)
+        if refused:
+            return refused
+        number = int(body.get("invcNo") or 0)
+        with self._lock:
+            branch = self.branch(str(body.get("bhfId") or "00"))
+            if number in branch.signed:
+                return "994", "Duplicate data: it was saved before", branch.signed[number]
             kind = body.get("rcptTyCd", "S")
-            self.counters[kind] = self.counters.get(kind, 0) + 1
-            self.total_counter += 1
+            branch.counters[kind] = branch.counters.get(kind, 0) + 1
+            branch.total_counter += 1
             digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
             text = base64.b32encode(digest).decode()
             data = {
-                "rcptNo": self.counters[kind],
-                "totRcptNo": self.total_counter,
+                "rcptNo": branch.counters[kind],
+                "totRcptNo": branch.total_counter,
                 "intrlData": text[:26],
                 "rcptSign": text[26:42],
                 "vsdcRcptPbctDate": self.now().strftime("%Y%m%d%H%M%S"),
                 "sdcId": SDC_ID,
                 "mrcNo": MRC,
             }
-            self.signed[number] = data
-            self.signings[number] = self.signings.get(number, 0) + 1
-            self.sales_in_order.append(number)
-        return "000", "It is succeeded", data
+            branch.signed[number] = data
+            branch.signings[number] = branch.signings.get(number, 0) + 1
+            branch.sales_in_order.append(number)
+        return *OK, data
 
 
 def _handler_for(simulator: VsdcSimulator):
@@ -250,18 +287,27 @@ def _handler_for(simulator: VsdcSimulator):
         def log_message(self, *args):
             pass
 
+        def _drop(self):
+            """Close the connection unanswered (down, or signed and then lost)."""
+            self.close_connection = True
+            self.connection.shutdown(2)
+
+        def _reply(self, status: int, payload: bytes = b"") -> None:
+            self.send_response(status)
+            if payload:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             if simulator.down:
-                self.close_connection = True
-                self.connection.shutdown(2)  # unreachable: no answer at all
-                return
+                return self._drop()
             endpoint = ENDPOINTS.get(self.path)
             if endpoint is None:
-                self.send_response(404)
-                self.end_headers()
-                return
+                return self._reply(404)
             if simulator.delay:
                 time.sleep(simulator.delay)
             try:
@@ -272,21 +318,13 @@ def _handler_for(simulator: VsdcSimulator):
             code, message, data = simulator.answer(endpoint, body, headers)
             if endpoint == "sales" and simulator.sign_then_drop and code == "000":
                 simulator.sign_then_drop = False
-                self.close_connection = True
-                self.connection.shutdown(2)  # signed, but the answer never arrives
-                return
-            payload = json.dumps(
-                {
-                    "resultCd": code,
-                    "resultMsg": message,
-                    "resultDt": simulator.now().strftime("%Y%m%d%H%M%S"),
-                    "data": data,
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+                return self._drop()  # signed, but the answer never arrives
+            answer = {
+                "resultCd": code,
+                "resultMsg": message,
+                "resultDt": simulator.now().strftime("%Y%m%d%H%M%S"),
+                "data": data,
+            }
+            return self._reply(200, json.dumps(answer).encode())
 
     return Handler

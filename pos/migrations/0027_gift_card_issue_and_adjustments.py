@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0025_journal_selling_units"),
+        ("pos", "0026_sale_buyer_tin_purchase_code"),
     ]
 
     operations = [

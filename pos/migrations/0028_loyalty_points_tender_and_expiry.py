@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0026_gift_card_issue_and_adjustments"),
+        ("pos", "0027_gift_card_issue_and_adjustments"),
     ]
 
     operations = [
