@@ -24,6 +24,7 @@ def test_every_periodic_job_is_declared_with_its_schedule():
         # Fiscal signing (docs/fiscal.md): they do nothing while FISCAL_BACKEND=none.
         "fiscal.tasks.register_fiscal_items": "every 60 s",
         "fiscal.tasks.send_fiscal_documents": "every 3 s",
+        "fiscal.tasks.send_receipt_messages": "every 5 s",
         "jobs.tasks.prune_job_rows": "daily at 03:00",
         "monitoring.tasks.evaluate_alerts": "every 60 s",
         "pos.tasks.close_journal": "daily at 00:10",
