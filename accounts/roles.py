@@ -78,6 +78,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_ledgerentry",
         # Issue a gift card, adjust store credit, points or a card: with a reason, journalled.
         "pos.adjust_balance",
+        # What was sent to customers (receipts, reminders, gift-card codes) and how it went.
+        "pos.view_customermessage",
         # API tokens (rest_framework.authtoken): create and revoke them in the admin, for
         # themselves and the cashiers they manage (accounts/admin.py TokenAdmin).
         "authtoken.view_tokenproxy",

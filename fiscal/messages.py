@@ -8,7 +8,8 @@ is the original, later ones copies), like a printed receipt.
 
 Channels: email through Django's mail (EMAIL_BACKEND). The seam for SMS (issue 28's messaging)
 is `CHANNELS`: a channel is a function (address, subject, text, attachments) -> None that
-raises on failure; add one there and to `ReceiptMessage.Channel`.
+raises on failure; add one there and to `ReceiptMessage.Channel`. SMS goes through the shop's
+SMS gateway (pos.messaging.sms, MESSAGES_SMS_BACKEND) to a phone number.
 """
 
 import io
@@ -25,7 +26,10 @@ from django.utils.translation import gettext
 from core.errors import DomainError
 from fiscal.models import OutboxItem, ReceiptMessage
 from fiscal.receipts import block_context, count_print
+from pos.errors import InvalidPhoneNumber
+from pos.messaging.sms import send_sms
 from pos.models import ShopSettings
+from pos.phones import normalise_phone
 
 logger = logging.getLogger("vevurn.fiscal")
 
@@ -41,7 +45,16 @@ def send_email(address: str, subject: str, text: str, attachments) -> None:
     message.send(fail_silently=False)
 
 
-CHANNELS = {ReceiptMessage.Channel.EMAIL: send_email}
+def send_text_message(address: str, subject: str, text: str, attachments) -> None:
+    """By SMS through the shop's gateway (pos.messaging.sms): the text alone, no attachments
+    (the SDC block's text carries the receipt's signature)."""
+    send_sms(address, text)
+
+
+CHANNELS = {
+    ReceiptMessage.Channel.EMAIL: send_email,
+    ReceiptMessage.Channel.SMS: send_text_message,
+}
 
 
 def request_receipt_message(
@@ -52,6 +65,16 @@ def request_receipt_message(
     :raises InvalidAddress: not an email address.
     """
     address = (address or "").strip()
+    if channel == ReceiptMessage.Channel.SMS:
+        try:
+            address = normalise_phone(address)
+        except InvalidPhoneNumber:
+            raise InvalidAddress(
+                gettext("Enter the customer's phone number (07..., +250...)."), field="address"
+            ) from None
+        return ReceiptMessage.objects.create(
+            item=item, channel=channel, address=address, requested_by=user
+        )
     try:
         validate_email(address)
     except ValidationError:

@@ -268,6 +268,7 @@ class ReceiptMessage(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
 
     item = models.ForeignKey(OutboxItem, on_delete=models.PROTECT, related_name="messages")
     channel = models.CharField(

@@ -148,6 +148,13 @@ class InvalidTender(DomainError):
     message = _("That payment is not valid.")
 
 
+class InvalidAddress(DomainError):
+    """A message's phone number or email address is missing or not usable."""
+
+    code = "invalid_address"
+    message = _("Enter a phone number or an email address.")
+
+
 class InvalidAdjustment(DomainError):
     """A manager's gift card or balance adjustment that is incomplete or would go below zero."""
 

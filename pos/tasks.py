@@ -14,6 +14,7 @@ from pos import integrity
 from pos.journal.verify import alert_owner, verify
 from pos.services import (
     closings,
+    customer_messages,
     daily_summary,
     gift_cards,
     holds,
@@ -116,3 +117,11 @@ def expire_gift_cards() -> int:
     """What is left on cards past their expiry date taken off (again for a card a void
     re-credited after it expired)."""
     return gift_cards.expire_gift_cards()
+
+
+@periodic(every(seconds=5))
+@task()
+def send_customer_messages() -> dict:
+    """Send the customers' messages that are due (receipts, reminders, gift-card codes); a
+    failed one is tried again with back-off (pos.services.customer_messages)."""
+    return customer_messages.send_due()

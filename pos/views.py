@@ -25,6 +25,7 @@ from pos import hooks, receipts, selectors
 from pos.forms import StatementPeriodForm
 from pos.models import (
     Customer,
+    CustomerMessage,
     Invoice,
     MobileMoneyRequest,
     Refund,
@@ -34,7 +35,7 @@ from pos.models import (
 )
 from pos.money import to_currency
 from pos.register.lock import till_shift_id
-from pos.services import ledger, mobile_money, printing
+from pos.services import customer_messages, ledger, mobile_money, printing
 from pos.services.receipt_prints import record_receipt_print
 from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
@@ -116,6 +117,33 @@ def receipt(request, pk: int):
         "points": ledger.receipt_points(sale),
     }
     return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
+
+
+@login_required
+@require_POST
+@permission_required("pos.sell", raise_exception=True)
+def send_receipt(request, pk: int):
+    """Send the receipt by SMS or email, on the customer's request (once per channel): the
+    worker sends it; the page says where it goes."""
+    sale = get_object_or_404(Sale.objects.select_related("customer"), pk=pk)
+    if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
+        raise PermissionDenied(gettext("This sale is on another cashier's shift."))
+    channel = request.POST.get("channel", "")
+    if channel not in CustomerMessage.Channel.values:
+        channel = CustomerMessage.Channel.SMS
+    try:
+        message = customer_messages.send_receipt(
+            sale=sale, channel=channel, address=request.POST.get("address", "")[:254]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            gettext("The receipt goes by %(channel)s to %(address)s.")
+            % {"channel": message.get_channel_display(), "address": message.address},
+        )
+    return redirect("pos:receipt", pk=sale.pk)
 
 
 @login_required

@@ -660,6 +660,23 @@ MOMO_CONNECT_TIMEOUT_SECONDS = float(env("MOMO_CONNECT_TIMEOUT_SECONDS", "5"))
 MOMO_TIMEOUT_SECONDS = float(env("MOMO_TIMEOUT_SECONDS", "10"))
 MOMO_PAYMENT_TIMEOUT_SECONDS = env_int("MOMO_PAYMENT_TIMEOUT_SECONDS", 120)
 
+# --- Customer messages: SMS and email (docs/customer-accounts.md#messages) --------------------
+# Receipts on request, payment reminders and gift-card codes, sent by the worker. SMS through an
+# HTTP gateway with Africa's Talking's API (MESSAGES_SMS_BACKEND=africastalking); email through
+# EMAIL_BACKEND. "none": no SMS (email still goes to customers who have an address).
+
+MESSAGES_SMS_BACKEND = env("MESSAGES_SMS_BACKEND", "none")
+if MESSAGES_SMS_BACKEND not in {"none", "africastalking"}:
+    raise ImproperlyConfigured(
+        f"MESSAGES_SMS_BACKEND must be none or africastalking; got {MESSAGES_SMS_BACKEND!r}."
+    )
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "https://api.sandbox.africastalking.com")
+SMS_USERNAME = env("SMS_USERNAME", "sandbox")
+SMS_API_KEY = env("SMS_API_KEY", "")
+SMS_SENDER_ID = env("SMS_SENDER_ID", "")
+SMS_TIMEOUT_SECONDS = float(env("SMS_TIMEOUT_SECONDS", "10"))
+MESSAGES_MAX_ATTEMPTS = env_int("MESSAGES_MAX_ATTEMPTS", 6)
+
 # --- REST framework ---------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from core.errors import DomainError
 from pos.admin.base import ReadOnlyAdmin, ShopAdmin
 from pos.errors import InvalidPhoneNumber
-from pos.models import Customer, GiftCard, LedgerEntry, LedgerKind
+from pos.models import Customer, CustomerMessage, GiftCard, LedgerEntry, LedgerKind
 from pos.money import format_money
 from pos.phones import normalise_phone
 from pos.services import ledger
@@ -280,3 +280,16 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["customer", "gift_card", "sale"]
     fields = list_display
     readonly_fields = list_display
+
+
+@admin.register(CustomerMessage)
+class CustomerMessageAdmin(ReadOnlyAdmin):
+    """What was sent to customers and how it went (the gateway's answer); never edited."""
+
+    list_display = ["key", "customer", "channel", "address", "status", "provider_status",
+                    "attempts", "created_at", "sent_at"]  # fmt: skip
+    list_filter = ["status", "channel", "kind"]
+    search_fields = ["key", "address", "customer__name", "customer__phone"]
+    list_select_related = ["customer"]
+    fields = [*list_display, "kind", "language", "subject", "body", "provider_id", "error"]
+    readonly_fields = fields

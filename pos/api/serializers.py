@@ -205,6 +205,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "balance",
             "store_credit",
             "points",
+            "messages_opt_out",
             "created_at",
         ]
         read_only_fields = ["visits", "last_purchase_at", "created_at"]

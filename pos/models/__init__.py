@@ -17,6 +17,7 @@ from pos.models.journal import (
     JournalEntry,
     JournalKind,
 )
+from pos.models.messages import CustomerMessage
 from pos.models.momo_statements import MobileMoneyStatementLine
 from pos.models.offline import OfflineSale, TillDevice
 from pos.models.pricing import PriceList, PriceRule, ScaleLabelTemplate
@@ -51,6 +52,7 @@ from pos.models.stock import (
 )
 
 __all__ = [
+    "CustomerMessage",
     "GiftCard",
     "LedgerEntry",
     "LedgerKind",

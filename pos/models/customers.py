@@ -43,6 +43,15 @@ class Customer(models.Model):
         help_text=_("Receipts and invoices in this language; empty: the shop's receipt language."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    messages_opt_out = models.BooleanField(
+        _("no messages"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "No payment reminders or gift-card codes by SMS or email; a receipt the customer "
+            "asks for is still sent."
+        ),
+    )
     # Derived totals, maintained by pos.services.customers.record_customer_purchase.
     total_spent = models.DecimalField(
         _("total spent"), max_digits=14, decimal_places=2, default=0, editable=False

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from pos import errors
 from pos.models import CashMovement, Customer, GiftCard, LedgerEntry, LedgerKind, ShopSettings
-from pos.services import ledger, locks
+from pos.services import customer_messages, ledger, locks
 from pos.services.shifts import record_cash_movement
 
 ZERO = Decimal(0)
@@ -75,6 +75,7 @@ def sell_gift_card(
             amount=movement.amount,
             gift_card=card,
         )
+        customer_messages.send_gift_card_code(card)
     return card
 
 
@@ -105,6 +106,7 @@ def issue_gift_card(
             note=reason,
         )
         ledger.journal_adjustment(LedgerEntry.objects.get(pk=entry_id), user)
+        customer_messages.send_gift_card_code(card)
     return card
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 
 from pos.models import InvoiceReminder, ShopSettings
 from pos.selectors import overdue_invoices
+from pos.services import customer_messages
 
 logger = logging.getLogger("vevurn.invoices")
 
@@ -96,6 +97,7 @@ def _record_due(today, outcome: Outcome) -> None:
         if not due_steps:
             continue
         step = due_steps[-1]
+        customer_messages.send_payment_reminder(invoice, step=step, days_overdue=days_overdue)
         if not invoice.customer.email:
             outcome.skipped += 1
             continue

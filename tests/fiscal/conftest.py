@@ -12,7 +12,7 @@ from tests.pos.conftest import (  # noqa: F401
     sell,
     shift,
 )
-from tests.support.fixtures import fiscal_device, vsdc  # noqa: F401
+from tests.support.fixtures import fiscal_device, sms_gateway, vsdc  # noqa: F401
 
 
 @pytest.fixture

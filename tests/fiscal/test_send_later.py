@@ -83,3 +83,25 @@ def test_another_cashiers_sale_cannot_be_sent(client, make_user, goods, sell, vs
     response = client.post(reverse("fiscal:send_later", args=[sale.pk]), {"address": "a@b.rw"})
     assert response.status_code == 404
     assert not ReceiptMessage.objects.exists()
+
+
+def test_a_pending_receipt_goes_by_sms_through_the_shops_gateway(
+    goods, sell, vsdc, cashier, sms_gateway
+):
+    """The SMS channel of issue 28 plugged into fiscal.messages.CHANNELS."""
+    from fiscal.messages import InvalidAddress, request_receipt_message
+
+    sale = sell((goods, 1))
+    vsdc.down = True
+    sending.drain()
+    item = OutboxItem.objects.get(sale=sale)
+    with pytest.raises(InvalidAddress):
+        request_receipt_message(item=item, address="12", user=cashier, channel="sms")
+    request_receipt_message(item=item, address="0788 555 123", user=cashier, channel="sms")
+    vsdc.down = False
+    OutboxItem.objects.update(next_attempt_at=None)
+    sending.drain()
+    assert send_receipt_messages.enqueue().return_value == {"sent": 1}
+    (text,) = sms_gateway.sent_to("+250788555123")
+    signature = OutboxItem.objects.get(sale=sale).signature
+    assert f"{signature.receipt_number}/{signature.total_receipt_number} NS" in text

@@ -32,6 +32,7 @@ def test_every_periodic_job_is_declared_with_its_schedule():
         "pos.tasks.expire_loyalty_points": "daily at 00:30",
         "pos.tasks.nightly_checks": "daily at 02:30",
         "pos.tasks.poll_mobile_money": "every 5 s",
+        "pos.tasks.send_customer_messages": "every 5 s",
         "pos.tasks.send_daily_summary": "daily at 21:00",
         "pos.tasks.send_invoice_reminders": "daily at 09:00",
         "pos.tasks.verify_journal": "daily at 02:00",

@@ -142,6 +142,7 @@ ROUTES: dict[str, Access] = {
     "register/shifts/<int:pk>/review/": screen(MANAGERS),
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
     "pos/sales/<int:pk>/receipt/print/": Access(post=SIGNED_IN),  # as the receipt
+    "pos/sales/<int:pk>/receipt/send/": Access(post=SIGNED_IN),  # as the receipt
     "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
     "pos/account-payments/<int:pk>/receipt/": Access(get=SIGNED_IN),  # own, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
@@ -297,7 +298,12 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.offlinesale": (MANAGERS, NOBODY, NOBODY),
     # Gift cards and the customer ledger: written by pos.services.ledger only, read only here.
     "pos.giftcard": (MANAGERS, NOBODY, NOBODY),
-    "pos.ledgerentry": (MANAGERS, NOBODY, NOBODY),  # the reports' daily sums, read only
+    "pos.ledgerentry": (MANAGERS, NOBODY, NOBODY),
+    "pos.customermessage": (
+        MANAGERS,
+        NOBODY,
+        NOBODY,
+    ),  # sent by the worker, read only  # the reports' daily sums, read only
     # The alert history, read only (managers see it on the health dashboard).
     "monitoring.alertincident": (ADMINS, NOBODY, NOBODY),
     # Background jobs: every job row (django-tasks-db's list), and the failed ones with Retry.

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support.momo_simulator import MoMoSimulator
+from tests.support.sms_simulator import SmsGatewaySimulator
 
 
 @pytest.fixture
@@ -55,3 +56,18 @@ def fiscal_device(vsdc, db):
     )
     device.sync_codes(initialised)
     return initialised
+
+
+@pytest.fixture
+def sms_gateway(settings):
+    """A running SMS gateway simulator (Africa's Talking's API) on 127.0.0.1, with SMS on and
+    the SMS_* settings pointing at it."""
+    simulator = SmsGatewaySimulator().start()
+    settings.MESSAGES_SMS_BACKEND = "africastalking"
+    settings.SMS_GATEWAY_URL = simulator.base_url
+    settings.SMS_USERNAME = simulator.username
+    settings.SMS_API_KEY = simulator.api_key
+    settings.SMS_SENDER_ID = "VEVURN"
+    settings.SMS_TIMEOUT_SECONDS = 2.0
+    yield simulator
+    simulator.stop()
