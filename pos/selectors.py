@@ -159,23 +159,12 @@ def category_products(category_id: int, *, limit: int) -> QuerySet:
     )[:limit]
 
 
-def as_phone(text: str) -> str | None:
-    """`text` as a stored phone number (+2507XXXXXXXX) if it is a Rwandan mobile number typed
-    any way (0788 123 456, +250 788-123-456, 788123456), else None."""
-    try:
-        return normalise_phone(text)
-    except InvalidPhoneNumber:
-        return None
-
-
 def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
-    """Customers by phone first: a phone number typed any way finds its customer exactly;
-    anything else is a part of an active customer's name."""
     text = (phone_or_name or "").strip()
-    phone = as_phone(text)
-    if phone is not None:
-        return Customer.objects.filter(phone=phone)
-    return Customer.objects.filter(name__icontains=text, is_active=True)[:limit]
+    try:
+        return Customer.objects.filter(phone=normalise_phone(text))
+    except InvalidPhoneNumber:
+        return Customer.objects.filter(name__icontains=text, is_active=True)[:limit]
 
 
 def refund_history(sale):
@@ -419,7 +408,7 @@ def customer_statement(
             text = f"Return {payment.refund.number} credited"
         else:
             invoice, credit = payment.invoice, payment.amount
-            text = f"Payment, {payment.get_tender_display()}"
+            text = f"Payment, {payment.tender_label}"
             if payment.reference:
                 text += f" ({payment.reference})"
         entries.append(

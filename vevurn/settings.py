@@ -659,6 +659,14 @@ MOMO_CURRENCY = env("MOMO_CURRENCY", "RWF")
 MOMO_CONNECT_TIMEOUT_SECONDS = float(env("MOMO_CONNECT_TIMEOUT_SECONDS", "5"))
 MOMO_TIMEOUT_SECONDS = float(env("MOMO_TIMEOUT_SECONDS", "10"))
 MOMO_PAYMENT_TIMEOUT_SECONDS = env_int("MOMO_PAYMENT_TIMEOUT_SECONDS", 120)
+# Airtel Money's merchant API (pos/mobile_money/airtel.py, docs/mobile-money.md#airtel-money);
+# without a client id and secret the till takes Airtel Money by typed transaction id only. It
+# shares the MOMO_* timeouts and payment timeout above.
+AIRTEL_BASE_URL = env("AIRTEL_BASE_URL", "https://openapiuat.airtel.africa")
+AIRTEL_CLIENT_ID = env("AIRTEL_CLIENT_ID", "")
+AIRTEL_CLIENT_SECRET = env("AIRTEL_CLIENT_SECRET", "")
+AIRTEL_COUNTRY = env("AIRTEL_COUNTRY", "RW")
+AIRTEL_CURRENCY = env("AIRTEL_CURRENCY", "RWF")
 
 # --- REST framework ---------------------------------------------------------------------------
 

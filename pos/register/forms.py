@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import pins
 from core.errors import DomainError
 from pos import denominations, hooks
-from pos.models import CashMovement, Register, Shift, ShopSettings, Tender
+from pos.models import CashMovement, MobileProvider, Register, Shift, ShopSettings, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
@@ -42,10 +42,8 @@ class OrderDiscountForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
-    """A customer made at the till: a phone and a name are all it takes."""
-
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32)
     name = forms.CharField(label=gettext_lazy("Customer name"), max_length=120)
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32)
 
 
 class DenominationFields(forms.Form):
@@ -138,8 +136,13 @@ class ManagerApprovalForm(forms.Form):
 class PaymentForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     cash = forms.DecimalField(label=gettext_lazy("Cash"), required=False, **MONEY)
-    mobile_money = forms.DecimalField(
-        label=gettext_lazy("MTN Mobile Money"), required=False, **MONEY
+    mobile_money = forms.DecimalField(label=gettext_lazy("Mobile Money"), required=False, **MONEY)
+    # Whose network the Mobile Money is on (typed reference and request alike); MTN unless chosen.
+    momo_provider = forms.ChoiceField(
+        label=gettext_lazy("Network"),
+        choices=MobileProvider.choices,
+        required=False,
+        widget=forms.RadioSelect,
     )
     momo_reference = forms.CharField(
         label=gettext_lazy("Mobile Money transaction id"), required=False, max_length=100
@@ -148,12 +151,6 @@ class PaymentForm(forms.Form):
     card = forms.DecimalField(label=gettext_lazy("Card"), required=False, **MONEY)
     bank_transfer = forms.DecimalField(label=gettext_lazy("Bank transfer"), required=False, **MONEY)
     account = forms.DecimalField(label=gettext_lazy("On account"), required=False, **MONEY)
-    gift_card = forms.DecimalField(label=gettext_lazy("Gift card"), required=False, **MONEY)
-    gift_card_code = forms.CharField(
-        label=gettext_lazy("Gift card code"), required=False, max_length=40
-    )
-    store_credit = forms.DecimalField(label=gettext_lazy("Store credit"), required=False, **MONEY)
-    points = forms.DecimalField(label=gettext_lazy("Loyalty points"), required=False, **MONEY)
     # The cash amount the page filled in (the amount due): a quick-cash note typed over it
     # starts from nothing.
     cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
@@ -163,28 +160,7 @@ class PaymentForm(forms.Form):
         label=gettext_lazy("Purchase code"), required=False, max_length=20
     )
 
-    TENDERS = (
-        "cash", "mobile_money", "card", "bank_transfer", "account", "gift_card", "store_credit",
-        "points",
-    )  # fmt: skip
-
-
-class GiftCardCheckForm(forms.Form):
-    code = forms.CharField(label=gettext_lazy("Gift card code"), max_length=40)
-
-
-class SellGiftCardForm(forms.Form):
-    """A gift card sold for cash: its value, and the code of a pre-printed card if it has one."""
-
-    amount = forms.DecimalField(
-        label=gettext_lazy("Value of the card"), min_value=Decimal(1), max_digits=14,
-        decimal_places=2,
-    )  # fmt: skip
-    code = forms.CharField(
-        label=gettext_lazy("Code of a pre-printed card (empty: a new code)"),
-        required=False,
-        max_length=32,
-    )
+    TENDERS = ("cash", "mobile_money", "card", "bank_transfer", "account")
 
 
 class CashMovementForm(forms.Form):
@@ -347,7 +323,6 @@ class RefundForm(forms.Form):
         ]
         if sale.customer_id:
             choices.append((Tender.ACCOUNT, gettext_lazy("Customer account")))
-            choices.append((Tender.STORE_CREDIT, Tender.STORE_CREDIT.label))
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:

@@ -309,7 +309,12 @@ def _tenders(raw_tenders) -> list[TenderLine]:
                 gettext("Only cash and Mobile Money are taken offline.")
             )
         tenders.append(
-            TenderLine(tender, _decimal(raw.get("amount")), str(raw.get("reference") or ""))
+            TenderLine(
+                tender,
+                _decimal(raw.get("amount")),
+                str(raw.get("reference") or ""),
+                provider=str(raw.get("provider") or ""),  # Mobile Money: MTN's unless named
+            )
         )
     return tenders
 

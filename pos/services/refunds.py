@@ -41,6 +41,7 @@ from pos.journal import events
 from pos.models import (
     Invoice,
     LedgerKind,
+    MobileProvider,
     MovementKind,
     Payment,
     Product,
@@ -419,6 +420,7 @@ def _write_refund(
         ]
     )
     payouts = [(Tender.ACCOUNT, credit, f"Credit to {invoice}"), (tender, payout, refund.number)]
+    provider = _mobile_provider(sale) if tender == Tender.MOBILE_MONEY else ""
     payments = Payment.objects.bulk_create(
         [
             Payment(
@@ -427,6 +429,7 @@ def _write_refund(
                 tender=paid_in,
                 amount=-amount,
                 reference=reference,
+                provider=provider if paid_in == Tender.MOBILE_MONEY else "",
                 created_by=user,
                 created_at=refund.created_at,
             )
@@ -463,6 +466,19 @@ def _reason(reason) -> str:
     return reason[:MAX_REASON]
 
 
+def _mobile_provider(sale) -> str:
+    """Mobile Money goes back on the network the sale was paid on (MTN without one)."""
+    paid = None
+    if sale is not None:
+        paid = (
+            Payment.objects.filter(sale=sale, tender=Tender.MOBILE_MONEY, amount__gt=0)
+            .order_by("-amount", "pk")
+            .values_list("provider", flat=True)
+            .first()
+        )
+    return paid or MobileProvider.MTN
+
+
 def _tender(tender, *, has_customer: bool) -> str:
     if tender not in Tender.values:
         raise errors.InvalidTender(
@@ -476,7 +492,7 @@ def _tender(tender, *, has_customer: bool) -> str:
         raise errors.InvalidTender(
             gettext("Only a sale to a customer can be refunded as store credit."), field="tender"
         )
-    if tender in (Tender.GIFT_CARD, Tender.POINTS):
+    if tender == Tender.GIFT_CARD:
         raise errors.InvalidTender(
             gettext("A refund is paid in cash, Mobile Money, card or as store credit."),
             field="tender",

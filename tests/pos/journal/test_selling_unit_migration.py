@@ -14,9 +14,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_units_made_before_the_migration_get_one_entry_each(make_product):
-    # The product is made by today's services (they read today's shop settings), the unit at 0024.
-    soap = make_product(name="Soap", stock=10)
     call_command("migrate", "pos", "0024", verbosity=0)
+    soap = make_product(name="Soap", stock=10)
     carton = SellingUnit.objects.create(product=soap, name="Carton", factor=24, price=22000)
     assert not verify().ok  # no entry records the carton yet
 
