@@ -76,6 +76,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_offlinesale",
         "pos.view_giftcard",
         "pos.view_ledgerentry",
+        # Issue a gift card, adjust store credit, points or a card: with a reason, journalled.
+        "pos.adjust_balance",
         # API tokens (rest_framework.authtoken): create and revoke them in the admin, for
         # themselves and the cashiers they manage (accounts/admin.py TokenAdmin).
         "authtoken.view_tokenproxy",

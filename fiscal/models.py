@@ -260,3 +260,31 @@ class Signature(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.receipt_number}/{self.total_receipt_number}"
+
+
+class ReceiptMessage(models.Model):
+    """A receipt to send by message once it is signed (fiscal.messages): asked for while it
+    was pending, sent by the worker after signing, once."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+
+    item = models.ForeignKey(OutboxItem, on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    address = models.CharField(_("address"), max_length=254)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("receipt message")
+        verbose_name_plural = _("receipt messages")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.address}"

@@ -18,6 +18,7 @@ from decimal import Decimal
 import segno
 from django.conf import settings
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -151,6 +152,9 @@ def receipt_block(document, *, width: str = "80"):
                 "message": _("Refused by the VSDC: a manager must fix and resend it.")
                 if attention
                 else _("Fiscal pending: the receipt prints once the VSDC has signed it."),
+                "send_later_url": reverse("fiscal:send_later", args=[item.sale_id])
+                if item.kind == OutboxItem.Kind.SALE
+                else "",
             },
             printable=False,
         )

@@ -1,4 +1,5 @@
-"""The fiscal jobs (jobs/ runs them): drain the outbox, register new and changed products.
+"""The fiscal jobs (jobs/ runs them): drain the outbox, register new and changed products, send
+the receipts asked for by message.
 
 Both are idempotent: the outbox's lease keeps one request in flight per device, a signature is
 stored once, and an item already registered with the same data is not sent again.
@@ -7,7 +8,7 @@ stored once, and an item already registered with the same data is not sent again
 from django.conf import settings
 from django_tasks import task
 
-from fiscal import device, sending
+from fiscal import device, messages, sending
 from fiscal.client import VsdcUnavailable
 from jobs.schedule import every, periodic
 
@@ -31,3 +32,12 @@ def register_fiscal_items() -> dict:
         return device.register_due_items()
     except VsdcUnavailable as error:
         return {"waiting": str(error)}
+
+
+@periodic(every(seconds=5))
+@task()
+def send_receipt_messages() -> dict:
+    """Send the receipts asked for by message once they are signed (fiscal.messages)."""
+    if settings.FISCAL_BACKEND == "none":
+        return {}
+    return {"sent": messages.send_due()}

@@ -7,4 +7,5 @@ urlpatterns = [
     path("reports/x/", views.report, {"kind": "x"}, name="x_report"),
     path("reports/z/", views.report, {"kind": "z"}, name="z_report"),
     path("reports/plu/", views.report, {"kind": "plu"}, name="plu_report"),
+    path("sales/<int:pk>/send-later/", views.send_later, name="send_later"),
 ]

@@ -1,14 +1,20 @@
-"""The fiscal day reports (X, Z, PLU) for managers: one page, printable."""
+"""The fiscal day reports (X, Z, PLU) for managers: one page, printable; and a pending
+receipt's "send it by email once signed" page for the till."""
 
 from datetime import date, timedelta
 
+from django.contrib import messages as django_messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.errors import DomainError
+from fiscal import messages
+from fiscal.models import OutboxItem
 from fiscal.reports import day_report
+from pos import selectors
 
 KINDS = ("x", "z", "plu")
 
@@ -36,3 +42,33 @@ def report(request, kind: str):
         "problem": problem,
     }
     return render(request, "fiscal/report.html", context, status=400 if problem else 200)
+
+
+@login_required
+@permission_required("pos.sell", raise_exception=True)
+def send_later(request, pk: int):
+    """Send a sale's receipt by email once the VSDC has signed it (fiscal.messages)."""
+    sale = get_object_or_404(selectors.visible_sales(request.user), pk=pk)
+    item = get_object_or_404(OutboxItem, kind=OutboxItem.Kind.SALE, sale=sale)
+    address = sale.customer.email if sale.customer_id else ""
+    error = ""
+    if request.method == "POST":
+        address = request.POST.get("address", "")
+        try:
+            messages.request_receipt_message(item=item, address=address, user=request.user)
+        except DomainError as problem:
+            error = problem.message
+        else:
+            django_messages.success(
+                request,
+                gettext("The receipt will be sent to %(address)s once it is signed.")
+                % {"address": address.strip()},
+            )
+            return redirect("pos:receipt", pk=sale.pk)
+    context = {
+        "sale": sale,
+        "address": address,
+        "error": error,
+        "asked": item.messages.order_by("pk"),
+    }
+    return render(request, "fiscal/send_later.html", context, status=400 if error else 200)

@@ -148,6 +148,13 @@ class InvalidTender(DomainError):
     message = _("That payment is not valid.")
 
 
+class InvalidAdjustment(DomainError):
+    """A manager's gift card or balance adjustment that is incomplete or would go below zero."""
+
+    code = "invalid_adjustment"
+    message = _("That adjustment is not valid.")
+
+
 class TendersDoNotCover(DomainError):
     code = "tenders_do_not_cover"
     message = _("The payments do not add up to the total.")

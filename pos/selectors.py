@@ -159,12 +159,23 @@ def category_products(category_id: int, *, limit: int) -> QuerySet:
     )[:limit]
 
 
-def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
-    text = (phone_or_name or "").strip()
+def as_phone(text: str) -> str | None:
+    """`text` as a stored phone number (+2507XXXXXXXX) if it is a Rwandan mobile number typed
+    any way (0788 123 456, +250 788-123-456, 788123456), else None."""
     try:
-        return Customer.objects.filter(phone=normalise_phone(text))
+        return normalise_phone(text)
     except InvalidPhoneNumber:
-        return Customer.objects.filter(name__icontains=text, is_active=True)[:limit]
+        return None
+
+
+def customer_lookup(phone_or_name: str, *, limit: int = 20) -> QuerySet:
+    """Customers by phone first: a phone number typed any way finds its customer exactly;
+    anything else is a part of an active customer's name."""
+    text = (phone_or_name or "").strip()
+    phone = as_phone(text)
+    if phone is not None:
+        return Customer.objects.filter(phone=phone)
+    return Customer.objects.filter(name__icontains=text, is_active=True)[:limit]
 
 
 def refund_history(sale):

@@ -12,11 +12,21 @@ from django_tasks import task
 from jobs.schedule import daily, every, periodic, retries
 from pos import integrity
 from pos.journal.verify import alert_owner, verify
-from pos.services import closings, daily_summary, holds, invoice_reminders, mobile_money
+from pos.services import (
+    closings,
+    daily_summary,
+    gift_cards,
+    holds,
+    invoice_reminders,
+    ledger,
+    mobile_money,
+)
 
 # After the closings' grace period (pos.services.closings.GRACE), and the check after them.
 CLOSE_JOURNAL_AT = datetime.time(0, 10)
 VERIFY_JOURNAL_AT = datetime.time(2, 0)
+# Loyalty points and gift cards past their validity: just after the day they expired on.
+EXPIRE_AT = datetime.time(0, 30)
 
 
 @periodic(every(seconds=5))
@@ -91,3 +101,18 @@ def verify_journal() -> dict:
         "breaks": len(report.breaks),
         "processes": report.processes,
     }
+
+
+@periodic(daily(at=lambda: EXPIRE_AT))
+@task()
+def expire_loyalty_points() -> int:
+    """Points not spent within the shop's validity taken off (once per customer per day)."""
+    return ledger.expire_points()
+
+
+@periodic(daily(at=lambda: EXPIRE_AT))
+@task()
+def expire_gift_cards() -> int:
+    """What is left on cards past their expiry date taken off (again for a card a void
+    re-credited after it expired)."""
+    return gift_cards.expire_gift_cards()

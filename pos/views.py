@@ -35,7 +35,7 @@ from pos.models import (
 )
 from pos.money import to_currency
 from pos.register.lock import till_shift_id
-from pos.services import mobile_money, printing
+from pos.services import ledger, mobile_money, printing
 from pos.services.receipt_prints import record_receipt_print
 from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
@@ -114,6 +114,7 @@ def receipt(request, pk: int):
         "held": held,
         "printer": None if held else printing.printer_for(sale.register),
         "print_url": reverse("pos:print_receipt", args=[sale.pk]),
+        "points": ledger.receipt_points(sale),
     }
     return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
 

@@ -8,6 +8,7 @@ services, so a cart of 20 lines costs the same queries as a cart of one.
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework import serializers
 
@@ -17,6 +18,7 @@ from pos.models import (
     CashMovement,
     Category,
     Customer,
+    GiftCard,
     HeldSale,
     Invoice,
     MobileProvider,
@@ -180,6 +182,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     credit_limit = MoneyField(required=False)
     total_spent = MoneyField(read_only=True)
     balance = MoneyField(read_only=True)
+    store_credit = MoneyField(read_only=True, help_text="Spent with the store_credit tender.")
+    points = serializers.DecimalField(
+        max_digits=14, decimal_places=0, read_only=True, help_text="Loyalty points held."
+    )
 
     class Meta:
         model = Customer
@@ -198,11 +204,41 @@ class CustomerSerializer(serializers.ModelSerializer):
             "visits",
             "last_purchase_at",
             "balance",
+            "store_credit",
+            "points",
             "created_at",
         ]
         read_only_fields = ["visits", "last_purchase_at", "created_at"]
         # Phone uniqueness is checked (after normalising) by the model's full_clean().
         extra_kwargs = {"phone": {"validators": []}}
+
+
+class GiftCardSerializer(serializers.ModelSerializer):
+    balance = MoneyField(read_only=True, help_text="What the card still pays (a liability).")
+    expired = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GiftCard
+        fields = ["code", "balance", "expires_on", "expired", "customer", "created_at"]
+
+    def get_expired(self, card) -> bool:
+        return card.expires_on is not None and card.expires_on < timezone.localdate()
+
+
+class SellGiftCardSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=Decimal("0.01"))
+    code = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=32,
+        help_text="A pre-printed card's code; empty: a new code.",
+    )  # fmt: skip
+    customer = IdField(required=False, allow_null=True)
+    expires_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Empty: after the shop's validity, if any."
+    )
+
+
+class GiftCardCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
 
 
 class StatementQuerySerializer(serializers.Serializer):

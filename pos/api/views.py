@@ -19,6 +19,7 @@ from pos import errors, selectors
 from pos.models import (
     Category,
     Customer,
+    GiftCard,
     HeldSale,
     Invoice,
     PriceList,
@@ -36,7 +37,7 @@ from pos.models import (
     StockMovement,
     Supplier,
 )
-from pos.services import holds, invoices, purchasing, refunds, shifts, voids
+from pos.services import holds, invoices, ledger, purchasing, refunds, shifts, voids
 from pos.services.catalogue import (
     create_product,
     create_selling_unit,
@@ -45,6 +46,7 @@ from pos.services.catalogue import (
 )
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.customers import create_customer, update_customer
+from pos.services.gift_cards import sell_gift_card
 from pos.services.selling_lines import test_label
 from pos.services.stock import adjust_stock
 
@@ -259,6 +261,47 @@ class CustomerViewSet(CatalogueViewSet):
         query = self.validated(s.StatementQuerySerializer, request.query_params)
         statement = selectors.customer_statement(customer, query.get("start"), query.get("end"))
         return self.answer(s.StatementSerializer, statement)
+
+
+class GiftCardViewSet(ApiMixin, viewsets.GenericViewSet):
+    """Gift cards at the till: sell one (cash into the drawer, a liability, never revenue) and
+    check what one holds. A card pays with the `gift_card` tender of a checkout (its code as the
+    reference)."""
+
+    queryset = GiftCard.objects.none()  # the model, for the schema
+    permission_classes = [RequiredPermissions]
+    required_permissions = {"create": ["pos.sell"], "balance": ["pos.sell"]}
+    serializer_class = s.GiftCardSerializer
+
+    @extend_schema(
+        request=s.SellGiftCardSerializer, responses={201: s.GiftCardSerializer, **ERRORS}
+    )
+    def create(self, request):
+        """Sell a card for cash on the caller's open shift."""
+        data = self.validated(s.SellGiftCardSerializer)
+        customer = None
+        if data.get("customer"):
+            customer = Customer.objects.filter(pk=data["customer"]).first()
+            if customer is None:
+                raise NotFound(gettext("Unknown customer."), field="customer")
+        card = sell_gift_card(
+            shift=shifts.require_open_shift(request.user),
+            user=request.user,
+            amount=data["amount"],
+            customer=customer,
+            expires_on=data.get("expires_on"),
+            code=data["code"],
+        )
+        return self.answer(s.GiftCardSerializer, card, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[s.GiftCardCodeSerializer], responses={200: s.GiftCardSerializer, **ERRORS}
+    )
+    @action(detail=False)
+    def balance(self, request):
+        """What the card with `code` holds, and until when."""
+        code = self.validated(s.GiftCardCodeSerializer, request.query_params)["code"]
+        return self.answer(s.GiftCardSerializer, ledger.card_balance(code))
 
 
 # --- Stock --------------------------------------------------------------------------------------

@@ -418,3 +418,20 @@ def selling_unit_event(unit, *, change: str, user_id, at) -> Event:
         at=at,
         data={**pick(unit, SELLING_UNIT_FIELDS), "change": change, "user_id": user_id},
     )
+
+
+LEDGER_ENTRY_FIELDS = ("kind", "key", "customer_id", "gift_card_id", "amount", "note")
+
+
+def account_adjustment_event(entry, *, user_id: int) -> Event:
+    """A manager's entry in the customer ledger (a card issued, a balance adjusted): the entry
+    as written, and who made it (kept by the payload only)."""
+    at = get(entry, "created_at")
+    return Event(
+        chain=BACK_OFFICE_CHAIN,
+        kind=JournalKind.ACCOUNT_ADJUSTMENT,
+        reference=reference("pos.ledgerentry", get(entry, "id")),
+        at=at,
+        day=timezone.localdate(at),
+        data={**pick(entry, LEDGER_ENTRY_FIELDS), "user_id": user_id},
+    )

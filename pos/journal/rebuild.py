@@ -21,6 +21,7 @@ from pos.models import (
     CashMovement,
     Invoice,
     JournalKind,
+    LedgerEntry,
     Payment,
     Refund,
     RefundLine,
@@ -283,6 +284,24 @@ def _cancelled_invoices(items) -> dict:
     return built
 
 
+def _account_adjustments(items) -> dict:
+    stored = dict(items)
+    ids = ids_of(items)
+    entries = {
+        e["id"]: e
+        for e in LedgerEntry.objects.filter(pk__in=ids.values()).values(
+            "id", "created_at", *events.LEDGER_ENTRY_FIELDS
+        )
+    }
+    return {
+        ref: events.account_adjustment_event(
+            entries[pk], user_id=stored[ref].get("data", {}).get("user_id")
+        )
+        for ref, pk in ids.items()
+        if pk in entries
+    }
+
+
 def _stock(items) -> dict:
     """Stock events list their movements by id: read those, in the same order."""
     wanted = {
@@ -323,6 +342,7 @@ REBUILDERS = {
     JournalKind.STOCK_ADJUSTMENT: _stock,
     JournalKind.STOCK_COUNT: _stock,
     JournalKind.GOODS_RECEIPT: _stock,
+    JournalKind.ACCOUNT_ADJUSTMENT: _account_adjustments,
 }
 
 
@@ -348,29 +368,34 @@ def _json_fields(model, names, alias: str) -> str:
     return ", ".join(parts)
 
 
+def sale_payload_expression(sale: str) -> str:
+    """SQL: the payload of the sale row aliased `sale`, as its rows give it now (jsonb, in the
+    payload's shape: compare it with the stored payload as jsonb or parsed, never as text)."""
+    quote = connection.ops.quote_name
+    line, payment = (quote(m._meta.db_table) for m in (SaleLine, Payment))
+    return f"""jsonb_build_object(
+    'at', {CANONICAL_TIME.format(f"{sale}.created_at")},
+    'chain', 'register:' || {sale}.register_id,
+    'day', {sale}.business_day::text,
+    'kind', 'sale',
+    'ref', 'pos.sale:' || {sale}.id,
+    'data', jsonb_build_object(
+        {_json_fields(Sale, events.SALE_FIELDS, sale)},
+        'lines', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+            {_json_fields(SaleLine, events.SALE_LINE_FIELDS, "l")}) ORDER BY l.id)
+            FROM {line} l WHERE l.sale_id = {sale}.id), '[]'::jsonb),
+        'payments', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+            {_json_fields(Payment, events.PAYMENT_FIELDS, "p")}) ORDER BY p.id)
+            FROM {payment} p
+            WHERE p.sale_id = {sale}.id AND p.created_at = {sale}.created_at), '[]'::jsonb)
+    )
+)"""  # noqa: S608 - the models' own names
+
+
 @functools.cache
 def _sale_payload_sql() -> str:
-    quote = connection.ops.quote_name
-    sale, line, payment = (quote(m._meta.db_table) for m in (Sale, SaleLine, Payment))
-    return f"""
-SELECT s.id, json_build_object(
-    'at', {CANONICAL_TIME.format("s.created_at")},
-    'chain', 'register:' || s.register_id,
-    'day', s.business_day::text,
-    'kind', 'sale',
-    'ref', 'pos.sale:' || s.id,
-    'data', json_build_object(
-        {_json_fields(Sale, events.SALE_FIELDS, "s")},
-        'lines', COALESCE((SELECT json_agg(json_build_object(
-            {_json_fields(SaleLine, events.SALE_LINE_FIELDS, "l")}) ORDER BY l.id)
-            FROM {line} l WHERE l.sale_id = s.id), '[]'::json),
-        'payments', COALESCE((SELECT json_agg(json_build_object(
-            {_json_fields(Payment, events.PAYMENT_FIELDS, "p")}) ORDER BY p.id)
-            FROM {payment} p WHERE p.sale_id = s.id AND p.created_at = s.created_at), '[]'::json)
-    )
-)::text
-FROM {sale} s WHERE s.id = ANY(%s)
-"""  # noqa: S608 - the models' own names
+    sale = connection.ops.quote_name(Sale._meta.db_table)
+    return f"SELECT s.id, {sale_payload_expression('s')}::text FROM {sale} s WHERE s.id = ANY(%s)"  # noqa: S608
 
 
 def sale_payloads_postgresql(items) -> dict:

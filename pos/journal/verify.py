@@ -11,6 +11,7 @@ chunks, so memory stays flat however long the journal is.
 
 import bisect
 import datetime
+import functools
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -18,14 +19,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import orjson
-from django.db import connection, connections
+from django.db import DataError, connection, connections, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from pos.journal import closings, coverage, events, rebuild
 from pos.journal.canonical import GENESIS, datetime_text, entry_hash
 from pos.journal.totals import Totals
-from pos.models import ChainHead, Closing, JournalEntry, JournalKind, SellingUnit
+from pos.models import ChainHead, Closing, JournalEntry, JournalKind, Sale, SellingUnit
 
 CHUNK = 5000
 ENTRY_COLUMNS = (
@@ -250,7 +251,23 @@ class _RangeResult:
 
 
 def _check_range(chain: str, first: int, last: int) -> _RangeResult:
-    """The entries first..last of `chain`, linked to the entry before them."""
+    """The entries first..last of `chain`, linked to the entry before them.
+
+    On PostgreSQL the database does the work per entry (see _FAST_CHUNK_SQL and
+    _RANGE_TOTALS_SQL): this process links the entries and looks closer only at those the
+    database did not find intact. A payload that is not JSON (or an amount that is not a
+    number) makes those statements fail: the range is then walked entry by entry, as on SQLite,
+    and the breaks named the same way."""
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():  # a savepoint inside a caller's transaction
+                return _walk_range(chain, first, last, fast=True)
+        except DataError:
+            pass
+    return _walk_range(chain, first, last, fast=False)
+
+
+def _walk_range(chain: str, first: int, last: int, *, fast: bool) -> _RangeResult:
     before = (
         JournalEntry.objects.filter(chain=chain, seq__lt=first)
         .order_by("-seq")
@@ -261,9 +278,15 @@ def _check_range(chain: str, first: int, last: int) -> _RangeResult:
     if before is not None:
         partial.last_seq, partial.last_hash = before
     breaks: list[Break] = []
-    days = _Days()
-    for chunk in _chunks(chain, after=partial.last_seq or 0, upto=last):
-        _check_chunk(chain, chunk, partial, breaks, days)
+    days = _range_totals(chain, first, last) if fast else _Days()
+    # When the database summed the totals, entries looked at here add only their movements.
+    scratch = _Days() if fast else days
+    for chunk in _chunks(chain, after=partial.last_seq or 0, upto=last, fast=fast):
+        _check_chunk(chain, chunk, partial, breaks, scratch)
+    if fast:
+        days.movements = scratch.movements
+    if isinstance(partial.last_at, str):
+        partial.last_at = datetime.datetime.fromisoformat(partial.last_at)
     return _RangeResult(chain, partial, breaks, days)
 
 
@@ -418,15 +441,149 @@ def _check_closings(days: _Days, breaks: list[Break]) -> int:
     return count
 
 
-def _chunks(chain: str, *, after: int, upto: int):
+def _chunks(chain: str, *, after: int, upto: int, fast: bool = False):
     """The chain's entries after `after` up to `upto`, CHUNK at a time, with the business day
-    and time as the payload writes them (text)."""
+    and time as the payload writes them (text); `fast`: PostgreSQL's checked rows."""
     while True:
-        rows = _entries_after(chain, after, upto)
+        rows = (
+            _checked_entries_after(chain, after, upto)
+            if fast
+            else _entries_after(chain, after, upto)
+        )
         if not rows:
             return
         yield rows
         after = rows[-1][1]
+
+
+# PostgreSQL checks each entry of a chunk: its hash (sha256 of the previous hash and the
+# payload, in SQL as the append computes it), its columns against its payload, and a sale's
+# payload against the one its rows give now (jsonb equality). An entry found intact comes back
+# without its payload (None): nothing of it is parsed or hashed in Python. Any other entry comes
+# with its payload, for the walk to name what no longer matches.
+_FAST_CHUNK_SQL = """
+WITH e AS (
+    SELECT id, seq, kind, reference, business_day::text AS day, {at} AS at, payload,
+           prev_hash, hash
+    FROM {entry} WHERE chain = %s AND seq > %s AND seq <= %s ORDER BY seq LIMIT {chunk}
+), c AS MATERIALIZED (  -- each payload parsed once, not at each use of p
+    SELECT e.*, payload::jsonb AS p,
+           encode(sha256(convert_to(prev_hash || payload, 'UTF8')), 'hex') = hash AS hashed,
+           CASE WHEN reference ~ '^pos\\.sale:[0-9]{{1,18}}$'
+                THEN split_part(reference, ':', 2)::bigint END AS sale_id
+    FROM e
+)
+SELECT id, seq, kind, reference, day, at,
+       CASE WHEN kind = 'sale' AND hashed AND p ->> 'chain' = %s AND p ->> 'kind' = kind
+                 AND p ->> 'ref' = reference AND p ->> 'day' = day AND p ->> 'at' = at
+                 AND p = (SELECT {sale_payload} FROM {sale} s WHERE s.id = c.sale_id)
+            THEN NULL ELSE payload END,
+       prev_hash, hash
+FROM c ORDER BY seq
+"""
+
+
+@functools.cache
+def _fast_chunk_sql() -> str:
+    quote = connection.ops.quote_name
+    return _FAST_CHUNK_SQL.format(
+        at=rebuild.CANONICAL_TIME.format("created_at"),
+        entry=quote(JournalEntry._meta.db_table),
+        chunk=CHUNK,
+        sale_payload=rebuild.sale_payload_expression("s"),
+        sale=quote(Sale._meta.db_table),
+    )
+
+
+def _checked_entries_after(chain: str, last: int, upto: int) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_fast_chunk_sql(), [chain, last, upto, chain])
+        return cursor.fetchall()
+
+
+# A range's totals per business day, summed by PostgreSQL from the payloads as
+# pos.journal.totals.Totals.add sums them (the closings are written with that class; the check
+# of the closings compares the two): one row per (day, what, key).
+_RANGE_TOTALS_SQL = """
+WITH parsed AS MATERIALIZED (  -- each payload parsed once
+    SELECT seq, hash, kind, payload::jsonb AS p
+    FROM {entry} WHERE chain = %s AND seq >= %s AND seq <= %s
+), d AS MATERIALIZED (
+    SELECT seq, hash, kind, p ->> 'day' AS day, p -> 'data' AS data FROM parsed
+)
+SELECT day, 'events', kind, count(*), NULL::numeric, NULL::numeric, NULL FROM d
+GROUP BY day, kind
+UNION ALL
+SELECT day, 'total', kind, NULL, sum(CASE WHEN kind IN ('sale', 'void', 'refund')
+    THEN (data ->> 'total')::numeric ELSE (data ->> 'amount')::numeric END), NULL, NULL
+FROM d WHERE kind IN ('sale', 'void', 'refund', 'account_payment', 'cash_in', 'cash_out')
+GROUP BY day, kind
+UNION ALL
+SELECT day, 'tender', tender, NULL, sum(amount), NULL, NULL FROM (
+    SELECT day, p ->> 'tender' AS tender, (p ->> 'amount')::numeric AS amount
+    FROM d, jsonb_array_elements(data -> 'payments') p WHERE kind IN ('sale', 'void', 'refund')
+    UNION ALL
+    SELECT day, data ->> 'tender', (data ->> 'amount')::numeric FROM d
+    WHERE kind = 'account_payment'
+) tenders GROUP BY day, tender
+UNION ALL
+SELECT day, 'vat', rate, NULL, sum(total), sum(tax), NULL FROM (
+    SELECT day, COALESCE(l ->> 'tax_rate', 'none') AS rate,
+           (CASE WHEN kind = 'sale' THEN 1 ELSE -1 END) * (l ->> 'total')::numeric AS total,
+           (CASE WHEN kind = 'sale' THEN 1 ELSE -1 END) * (l ->> 'tax')::numeric AS tax
+    FROM d, jsonb_array_elements(data -> 'lines') l WHERE kind IN ('sale', 'refund')
+    UNION ALL
+    SELECT day, v.key, -(v.value ->> 'total')::numeric, -(v.value ->> 'tax')::numeric
+    FROM d, jsonb_each(data -> 'vat') v WHERE kind = 'void'
+) rates GROUP BY day, rate
+UNION ALL
+SELECT * FROM (
+    SELECT DISTINCT ON (day) day, 'head', NULL, seq, NULL::numeric, NULL::numeric, hash FROM d
+    ORDER BY day, seq DESC
+) heads
+"""
+
+_TOTAL_FIELDS = {
+    JournalKind.SALE: "sales_total",
+    JournalKind.VOID: "voids_total",
+    JournalKind.REFUND: "refunds_total",
+    JournalKind.ACCOUNT_PAYMENT: "account_payments",
+    JournalKind.CASH_IN: "cash_in",
+    JournalKind.CASH_OUT: "cash_out",
+}
+_COUNT_FIELDS = {
+    JournalKind.SALE: "sales_count",
+    JournalKind.VOID: "voids_count",
+    JournalKind.REFUND: "refunds_count",
+}
+
+
+def _range_totals(chain: str, first: int, last: int) -> "_Days":
+    """The days of entries first..last of `chain`: totals and heads, summed by PostgreSQL."""
+    sql = _RANGE_TOTALS_SQL.format(entry=connection.ops.quote_name(JournalEntry._meta.db_table))
+    days = _Days()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [chain, first, last])
+        rows = cursor.fetchall()
+    for day, what, key, count, amount, tax, digest in rows:
+        if day is None:
+            continue  # a payload without its day: named by the walk
+        if day not in days.totals:
+            days.totals[day], days.heads[day] = Totals(), {}
+        totals = days.totals[day]
+        if what == "events":
+            totals.events[key] += count
+            if key in _COUNT_FIELDS:
+                setattr(totals, _COUNT_FIELDS[key], count)
+        elif what == "total":
+            setattr(totals, _TOTAL_FIELDS[key], amount)
+        elif what == "tender":
+            totals.by_tender[key] = amount
+        elif what == "vat":
+            totals.vat_total[key], totals.vat_tax[key] = amount, tax
+        else:
+            days.heads[day][chain] = (count, digest)
+    return days
 
 
 def _entries_after(chain: str, last: int, upto: int) -> list[tuple]:
@@ -456,6 +613,12 @@ def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break], d
     for row in rows:
         _id, seq, kind, reference, day, at, payload, prev_hash, digest = row
         expected_seq = (summary.last_seq or 0) + 1
+        if payload is None:
+            if seq == expected_seq and prev_hash == summary.last_hash:
+                _advance(summary, seq, digest, at)  # found intact by PostgreSQL, and linked
+                continue
+            payload = JournalEntry.objects.values_list("payload", flat=True).get(pk=_id)
+            row = (_id, seq, kind, reference, day, at, payload, prev_hash, digest)
 
         def broke(problem: str, seq=seq, kind=kind, reference=reference) -> None:
             breaks.append(Break(chain, seq, kind, reference, problem))
@@ -472,14 +635,17 @@ def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break], d
         stored = _check_contents(row, chain, days, broke)
         if stored is not None and kind in rebuild.REBUILDERS:
             to_rebuild.setdefault(kind, []).append((seq, reference, payload, stored))
-        summary.count += 1
-        if summary.first_seq is None:
-            summary.first_seq, summary.first_at = seq, datetime.datetime.fromisoformat(at)
-        summary.last_seq, summary.last_hash, last_at = seq, digest, at
-    if rows:
-        summary.last_at = datetime.datetime.fromisoformat(last_at)
+        _advance(summary, seq, digest, at)
     for kind, items in to_rebuild.items():
         _compare_with_rows(chain, kind, items, breaks)
+
+
+def _advance(summary: ChainSummary, seq: int, digest: str, at: str) -> None:
+    """One more entry walked: the chain's first (with its time), last and count."""
+    summary.count += 1
+    if summary.first_seq is None:
+        summary.first_seq, summary.first_at = seq, datetime.datetime.fromisoformat(at)
+    summary.last_seq, summary.last_hash, summary.last_at = seq, digest, at
 
 
 def _check_contents(row, chain: str, days, broke) -> dict | None:

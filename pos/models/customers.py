@@ -153,12 +153,20 @@ class LedgerEntry(models.Model):
         related_name="ledger_entries",
         verbose_name=_("sale"),
     )
+    # Why a manager issued or adjusted it (pos.services.ledger.adjust); empty for the others.
+    note = models.CharField(_("reason"), max_length=200, blank=True, db_default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("customer ledger entry")
         verbose_name_plural = _("customer ledger entries")
         ordering = ["pk"]
+        permissions = [
+            (
+                "adjust_balance",
+                _("Can issue gift cards and adjust store credit, points and cards, with a reason"),
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -71,6 +71,7 @@ class JournalKind(models.TextChoices):
     STOCK_COUNT = "stock_count", _("Stock count")
     GOODS_RECEIPT = "goods_receipt", _("Goods received")
     SELLING_UNIT = "selling_unit", _("Selling unit added, changed or removed")
+    ACCOUNT_ADJUSTMENT = "account_adjustment", _("Customer account adjusted")
 
 
 class ChainHead(models.Model):

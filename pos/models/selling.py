@@ -26,6 +26,7 @@ class Tender(models.TextChoices):
     ACCOUNT = "account", _("On account")
     STORE_CREDIT = "store_credit", _("Store credit")  # the customer's (pos.services.ledger)
     GIFT_CARD = "gift_card", _("Gift card")  # reference: the card's code
+    POINTS = "points", _("Loyalty points")  # the customer's, at the shop's value per point
 
     @classmethod
     def label_of(cls, code: str) -> str:

@@ -117,6 +117,30 @@ class ShopSettings(models.Model):
             "0: no loyalty points."
         ),
     )
+    points_value = models.DecimalField(
+        _("value of a loyalty point"),
+        max_digits=8,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("What one point pays at the till; 0: points do not pay."),
+    )
+    points_valid_days = models.PositiveIntegerField(
+        _("loyalty points valid for (days)"),
+        default=0,
+        db_default=0,
+        help_text=_(
+            "Points not spent this many days after they were earned expire (the oldest are spent "
+            "first); 0: points never expire."
+        ),
+    )
+    gift_card_valid_days = models.PositiveIntegerField(
+        _("gift cards valid for (days)"),
+        default=0,
+        db_default=0,
+        help_text=_("A gift card sold today expires after this many days; 0: cards never expire."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -112,9 +112,10 @@ def _slip(printer) -> Slip:
     return Slip(columns=COLUMNS[printer.width], code_page=printer.code_page)
 
 
-def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool) -> bytes:
+def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool, points=None) -> bytes:
     """A sale's receipt; "COPY" above and below when it is a reprint; the drawer kicked first
-    (it opens while the receipt prints) when `kick`."""
+    (it opens while the receipt prints) when `kick`; the customer's `points` (earned, balance:
+    pos.services.ledger.receipt_points) when given."""
     slip = _slip(printer)
     if kick:
         slip.kick()
@@ -147,6 +148,9 @@ def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool) -> 
             slip.pair(label, _money(payment.amount))
         if sale.change_given:
             slip.pair(_("Change"), _money(sale.change_given))
+        if points is not None:
+            slip.pair(_("Points earned"), f"{points.earned:.0f}")
+            slip.pair(_("Points balance"), f"{points.balance:.0f}")
         slip.rule()
         _foot(slip, shop, copy=copy)
     return slip.finish()

@@ -42,8 +42,10 @@ class OrderDiscountForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Customer name"), max_length=120)
+    """A customer made at the till: a phone and a name are all it takes."""
+
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32)
+    name = forms.CharField(label=gettext_lazy("Customer name"), max_length=120)
 
 
 class DenominationFields(forms.Form):
@@ -151,6 +153,12 @@ class PaymentForm(forms.Form):
     card = forms.DecimalField(label=gettext_lazy("Card"), required=False, **MONEY)
     bank_transfer = forms.DecimalField(label=gettext_lazy("Bank transfer"), required=False, **MONEY)
     account = forms.DecimalField(label=gettext_lazy("On account"), required=False, **MONEY)
+    gift_card = forms.DecimalField(label=gettext_lazy("Gift card"), required=False, **MONEY)
+    gift_card_code = forms.CharField(
+        label=gettext_lazy("Gift card code"), required=False, max_length=40
+    )
+    store_credit = forms.DecimalField(label=gettext_lazy("Store credit"), required=False, **MONEY)
+    points = forms.DecimalField(label=gettext_lazy("Loyalty points"), required=False, **MONEY)
     # The cash amount the page filled in (the amount due): a quick-cash note typed over it
     # starts from nothing.
     cash_prefill = forms.DecimalField(required=False, widget=forms.HiddenInput, **MONEY)
@@ -160,7 +168,28 @@ class PaymentForm(forms.Form):
         label=gettext_lazy("Purchase code"), required=False, max_length=20
     )
 
-    TENDERS = ("cash", "mobile_money", "card", "bank_transfer", "account")
+    TENDERS = (
+        "cash", "mobile_money", "card", "bank_transfer", "account", "gift_card", "store_credit",
+        "points",
+    )  # fmt: skip
+
+
+class GiftCardCheckForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("Gift card code"), max_length=40)
+
+
+class SellGiftCardForm(forms.Form):
+    """A gift card sold for cash: its value, and the code of a pre-printed card if it has one."""
+
+    amount = forms.DecimalField(
+        label=gettext_lazy("Value of the card"), min_value=Decimal(1), max_digits=14,
+        decimal_places=2,
+    )  # fmt: skip
+    code = forms.CharField(
+        label=gettext_lazy("Code of a pre-printed card (empty: a new code)"),
+        required=False,
+        max_length=32,
+    )
 
 
 class CashMovementForm(forms.Form):
@@ -323,6 +352,7 @@ class RefundForm(forms.Form):
         ]
         if sale.customer_id:
             choices.append((Tender.ACCOUNT, gettext_lazy("Customer account")))
+            choices.append((Tender.STORE_CREDIT, Tender.STORE_CREDIT.label))
         self.fields["tender"].choices = choices
         self.lines = list(sale.lines.order_by("pk"))
         for line in self.lines:

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -37,9 +38,10 @@ from pos.models import (
 )
 from pos.register import display, forms, lock
 from pos.register.cart import SessionCart, line_quantity
-from pos.services import mobile_money, printing
+from pos.services import ledger, mobile_money, printing
 from pos.services.checkout import TenderLine, checkout
 from pos.services.customers import create_customer
+from pos.services.gift_cards import sell_gift_card
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
 from pos.services.invoices import pay_on_account
 from pos.services.refunds import refund_sale
@@ -136,7 +138,17 @@ def register(request, shift):
 def _render_register(request, shift, *, status=200, bill=None, **extra):
     cart = SessionCart(request.session)
     bill = bill or cart.priced()
-    customer_q = request.GET.get("customer_q", "").strip()
+    customer_q = request.GET.get("customer_q", "").strip()[:100]
+    matches = list(selectors.customer_lookup(customer_q)) if customer_q else None
+    if matches == [] and "customer_form" not in extra:
+        # A phone nobody has: the new customer's form opens with it, for a name to be added.
+        phone = selectors.as_phone(customer_q)
+        if phone is not None:
+            extra.update(
+                customer_form=forms.CustomerForm(initial={"phone": phone}),
+                show_customer=True,
+                new_phone=phone,
+            )
     category_id = _category_id(request)
     context = {
         "shift": shift,
@@ -149,7 +161,7 @@ def _render_register(request, shift, *, status=200, bill=None, **extra):
         "customer_form": extra.pop("customer_form", None) or forms.CustomerForm(),
         "held": list(list_held(shift.register)),
         "customer_q": customer_q,
-        "customer_matches": list(selectors.customer_lookup(customer_q)) if customer_q else None,
+        "customer_matches": matches,
         "categories": selectors.till_categories(),
         "category_id": category_id,
         "shop": ShopSettings.load(),
@@ -753,6 +765,8 @@ def _tender_lines(data: dict, names) -> list[TenderLine]:
                     data["momo_provider"],  # none: MTN's, or the request's
                 )
             )
+        elif name == "gift_card":
+            tenders.append(TenderLine(name, amount, data["gift_card_code"]))
         else:
             tenders.append(TenderLine(name, amount))
     return tenders
@@ -985,6 +999,63 @@ def account_payment(request, shift, pk: int):
 
 
 STATEMENT_ROWS = 20
+
+
+# --- Gift cards ------------------------------------------------------------------------------
+
+
+@till
+def gift_cards(request, shift):
+    """Check what a gift card holds (the code typed or scanned), and sell one."""
+    check = forms.GiftCardCheckForm(request.GET or None)
+    card = None
+    if check.is_valid():
+        try:
+            card = ledger.card_balance(check.cleaned_data["code"])
+        except DomainError as error:
+            check.add_error("code", error.message)
+    return _render_gift_cards(request, shift, check=check, card=card)
+
+
+def _render_gift_cards(request, shift, *, status=200, **context):
+    context.setdefault("check", forms.GiftCardCheckForm())
+    context.setdefault("sell_form", forms.SellGiftCardForm())
+    customer_id = SessionCart(request.session).customer_id
+    return render(
+        request,
+        "pos/register/gift_cards.html",
+        {
+            "shift": shift,
+            "today": timezone.localdate(),
+            "customer": Customer.objects.filter(pk=customer_id).first() if customer_id else None,
+            "shop": ShopSettings.load(),
+            **context,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@till
+def sell_gift_card_view(request, shift):
+    """Sell a card for cash into this shift's drawer (for the sale's customer, if one is
+    chosen); the page then shows its code to hand over."""
+    form = forms.SellGiftCardForm(request.POST)
+    if form.is_valid():
+        customer_id = SessionCart(request.session).customer_id
+        try:
+            card = sell_gift_card(
+                shift=shift,
+                user=request.user,
+                amount=form.cleaned_data["amount"],
+                code=form.cleaned_data["code"],
+                customer=Customer.objects.filter(pk=customer_id).first() if customer_id else None,
+            )
+        except DomainError as error:
+            _form_error(form, error, default_field="amount")
+        else:
+            return redirect(f"{reverse('register:gift_cards')}?code={card.code}&sold=1")
+    return _render_gift_cards(request, shift, sell_form=form, status=400)
 
 
 # --- The shift -------------------------------------------------------------------------------

@@ -360,6 +360,7 @@ def _complete(
     _take_stock(sale, sold, products, cashier, shop, allow_negative=offline is not None)
     if customer is not None:
         on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
+        with_points = sum((p.amount for p in payments if p.tender == Tender.POINTS), ZERO)
         record_customer_purchase(
             customer_id=customer.pk,
             amount=sale.total,
@@ -367,7 +368,7 @@ def _complete(
             at=now,
             event=f"sale:{sale.pk}",
             sale_id=sale.pk,
-            points=ledger.points_for(shop, sale.total - on_credit),
+            points=ledger.points_for(shop, sale.total - on_credit - with_points),
         )
         if on_credit:
             create_invoice_for_sale(sale=sale, amount=on_credit, user=cashier)

@@ -13,6 +13,7 @@ from pos import hooks
 from pos.models import Payment, ReceiptPrinter, Refund, Register, Sale, Shift, ShopSettings, Tender
 from pos.printing import escpos_documents
 from pos.printing.network import PrinterError, send
+from pos.services import ledger
 from pos.services.receipt_prints import record_receipt_print
 
 __all__ = ["PrinterError", "kick_drawer", "print_receipt", "print_refund_slip", "printer_for"]
@@ -52,6 +53,7 @@ def print_receipt(*, sale: Sale, user, printer: ReceiptPrinter) -> bool:
         printer,
         copy=copy,
         kick=not copy and printer.kicks_drawer and _takes_cash(all_payments),
+        points=ledger.receipt_points(sale),
     )
     send(printer, payload)
     return record_receipt_print(sale=sale, user=user)

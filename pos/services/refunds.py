@@ -492,7 +492,7 @@ def _tender(tender, *, has_customer: bool) -> str:
         raise errors.InvalidTender(
             gettext("Only a sale to a customer can be refunded as store credit."), field="tender"
         )
-    if tender == Tender.GIFT_CARD:
+    if tender in (Tender.GIFT_CARD, Tender.POINTS):
         raise errors.InvalidTender(
             gettext("A refund is paid in cash, Mobile Money, card or as store credit."),
             field="tender",

@@ -41,6 +41,7 @@ def test_a_signed_receipt_then_fiscal_pending_while_the_vsdc_is_down(
     settings,
 ):
     from fiscal import sending
+    from fiscal.models import ReceiptMessage
     from pos.barcodes import make_ean13
     from pos.models import Category, Register
     from pos.services.catalogue import create_product
@@ -87,6 +88,17 @@ def test_a_signed_receipt_then_fiscal_pending_while_the_vsdc_is_down(
     assert page.get_by_text("FISCAL PENDING", exact=True).is_visible()
     assert page.get_by_role("button", name="Print").count() == 0
     shot(page, "pending-390")
+
+    # Sent by email once signed: asked for now, on its own page (the receipt page refreshes).
+    page.get_by_role("link", name="Send it by email once signed").click()
+    page.get_by_label("Customer's email").fill("amina@example")
+    page.get_by_role("button", name="Send when signed").click()
+    assert page.get_by_role("alert").inner_text() == "Enter a valid email address."
+    page.get_by_label("Customer's email").fill("amina@example.rw")
+    shot(page, "send-later-390")
+    page.get_by_role("button", name="Send when signed").click()
+    page.locator('[data-fiscal="pending"]').wait_for()
+    assert ReceiptMessage.objects.get().address == "amina@example.rw"
 
     # Back up: after the back-off the worker signs it; the page becomes printable by itself.
     vsdc.down = False

@@ -224,7 +224,7 @@ def test_an_unknown_provider_is_refused_naming_the_field(client, cashier, shift,
 
 
 def test_the_migration_makes_every_earlier_mobile_money_payment_mtns(sell, product):
-    migration = importlib.import_module("pos.migrations.0027_mobile_money_providers")
+    migration = importlib.import_module("pos.migrations.0029_mobile_money_providers")
     sell((product, 1), tenders=[TenderLine("mobile_money", PRICE, reference="9")])
     sell((product, 1), tenders=[TenderLine("cash", PRICE)])
     Payment.objects.update(provider="")  # as written before the provider existed

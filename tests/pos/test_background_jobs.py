@@ -24,9 +24,12 @@ def test_every_periodic_job_is_declared_with_its_schedule():
         # Fiscal signing (docs/fiscal.md): they do nothing while FISCAL_BACKEND=none.
         "fiscal.tasks.register_fiscal_items": "every 60 s",
         "fiscal.tasks.send_fiscal_documents": "every 3 s",
+        "fiscal.tasks.send_receipt_messages": "every 5 s",
         "jobs.tasks.prune_job_rows": "daily at 03:00",
         "monitoring.tasks.evaluate_alerts": "every 60 s",
         "pos.tasks.close_journal": "daily at 00:10",
+        "pos.tasks.expire_gift_cards": "daily at 00:30",
+        "pos.tasks.expire_loyalty_points": "daily at 00:30",
         "pos.tasks.nightly_checks": "daily at 02:30",
         "pos.tasks.poll_mobile_money": "every 5 s",
         "pos.tasks.send_daily_summary": "daily at 21:00",

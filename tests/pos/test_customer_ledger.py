@@ -66,7 +66,7 @@ def test_posting_the_same_event_again_changes_nothing(sell, product, customer):
         again = ledger.apply(
             kind=LedgerKind.DEBT, key=f"sale:{sale.pk}/debt", amount=D(12000), customer=locked
         )
-    assert again is False
+    assert again is None
     customer.refresh_from_db()
     assert customer.balance == D(12000) == debt_entries(customer)
     assert LedgerEntry.objects.count() == 1

@@ -20,6 +20,7 @@ from pos.services.gift_cards import expire_gift_cards, liability, sell_gift_card
 from pos.services.refunds import RefundLineInput, refund_sale
 from pos.services.shifts import expected_cash, open_shift
 from pos.services.voids import void_sale
+from pos.tasks import expire_gift_cards as expire_gift_cards_job
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -81,6 +82,32 @@ def test_an_expired_card_is_refused_and_its_balance_expires(sell, product, shift
         sell((product, 1), tenders=[TenderLine("gift_card", D(5000), card.code)])
     assert expire_gift_cards() == 1
     assert expire_gift_cards() == 0  # once
+    assert card_balance(card) == D(0)
+
+
+def test_a_card_a_void_re_credits_after_it_expired_is_expired_again_by_the_worker(
+    sell, product, shift, cashier, manager
+):
+    today = timezone.localdate()
+    card = sell_gift_card(shift=shift, user=cashier, amount=D(20000), expires_on=today)
+    paid = sell((product, 1), tenders=[TenderLine("gift_card", D(12000), card.code)])
+    tomorrow = today + datetime.timedelta(days=1)
+    assert expire_gift_cards(today=tomorrow) == 1  # the 8,000 left
+    assert card_balance(card) == D(0)
+    void_sale(sale=paid, user=manager, reason="Wrong item")  # gives the 12,000 back
+    assert card_balance(card) == D(12000)
+    assert expire_gift_cards(today=tomorrow) == 1  # expired again
+    assert expire_gift_cards(today=tomorrow) == 0
+    assert card_balance(card) == D(0)
+    report = liability()
+    assert (report.issued, report.redeemed, report.expired) == (D(20000), D(0), D(20000))
+    assert report.balances and ledger.mismatches() == []
+
+
+def test_the_worker_expires_cards_past_their_date(sell, product, shift, cashier):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    card = sell_gift_card(shift=shift, user=cashier, amount=D(5000), expires_on=yesterday)
+    assert expire_gift_cards_job.enqueue().return_value == 1
     assert card_balance(card) == D(0)
 
 

@@ -36,6 +36,7 @@ def shop(make_user, settings):
     )
     from pos.services.catalogue import create_product
     from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+    from pos.services.gift_cards import sell_gift_card
     from pos.services.holds import hold_sale
     from pos.services.shifts import close_shift, open_shift
 
@@ -97,6 +98,7 @@ def shop(make_user, settings):
     sale = sell(shift, users["cashier"])
     credit_sale = sell(shift, users["cashier"], "account", customer.pk)
     other_sale = sell(other_shift, users["other_cashier"])
+    sell_gift_card(shift=shift, user=users["cashier"], amount=Decimal(5000))  # its admin pages
     held = hold_sale(register=r1, cashier=users["cashier"], cart=Cart([CartLine(product.pk, 2)]))
     order = PurchaseOrder.objects.create(supplier=supplier, created_by=users["manager"])
     PurchaseOrderLine.objects.create(

@@ -123,6 +123,9 @@ ROUTES: dict[str, Access] = {
     "register/pay/complete/": Access(post=SIGNED_IN),
     "register/history/": Access(get=SIGNED_IN),
     "register/returns/": Access(get=SIGNED_IN),
+    # Gift cards at the till: check one's balance, sell one for cash.
+    "register/gift-cards/": Access(get=SIGNED_IN),
+    "register/gift-cards/sell/": Access(post=SIGNED_IN),
     "register/account/": Access(get=SIGNED_IN),
     "register/account/<int:pk>/": screen(SIGNED_IN),
     # Voids only on the sale's own shift (the sale is the cashier's; the others get a 404).
@@ -206,6 +209,8 @@ ROUTES: dict[str, Access] = {
     "api/v1/shifts/<int:pk>/close/": Access(post=SIGNED_IN),
     "api/v1/shifts/<int:pk>/review/": Access(post=MANAGERS),
     "api/v1/shifts/<int:pk>/z-report/": Access(get=SIGNED_IN),
+    "api/v1/gift-cards/": Access(post=SIGNED_IN),  # sold on the caller's open shift
+    "api/v1/gift-cards/balance/": Access(get=SIGNED_IN),
     "api/v1/sales/": Access(get=SIGNED_IN, post=SIGNED_IN),
     "api/v1/sales/<int:pk>/": Access(get=SIGNED_IN),
     "api/v1/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
@@ -243,6 +248,10 @@ ROUTES: dict[str, Access] = {
     "admin/pos/scalelabeltemplate/test/": screen(MANAGERS),
     "admin/pos/journalentry/integrity/": screen(MANAGERS),
     "admin/pos/product/<int:pk>/adjust-stock/": screen(MANAGERS),
+    # Managers (pos.adjust_balance) issue a card and adjust store credit, points or a card.
+    "admin/pos/giftcard/issue/": screen(MANAGERS),
+    "admin/pos/giftcard/<int:pk>/adjust/": screen(MANAGERS),
+    "admin/pos/customer/<int:pk>/adjust/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
 }

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_units_made_before_the_migration_get_one_entry_each(make_product):
-    call_command("migrate", "pos", "0024", verbosity=0)
+    # The product is made by today's services (they read today's shop settings), the unit at 0024.
     soap = make_product(name="Soap", stock=10)
+    call_command("migrate", "pos", "0024", verbosity=0)
     carton = SellingUnit.objects.create(product=soap, name="Carton", factor=24, price=22000)
     assert not verify().ok  # no entry records the carton yet
 

@@ -188,3 +188,36 @@ def test_an_intact_nightly_run_sends_nothing(three_sales, admin_user):
     call_command("verify_journal", "--alert")
 
     assert mail.outbox == []
+
+
+def test_a_payload_that_is_not_json_is_named_and_the_rest_still_checked(three_sales, raw_sql):
+    """On PostgreSQL the database parses the payloads: one that is not JSON makes its range be
+    walked entry by entry, as on SQLite, with the same report."""
+    entry = entry_of(three_sales[1])
+    raw_sql("UPDATE pos_journalentry SET payload = 'not json' WHERE id = %s", [entry.pk])
+    raw_sql("UPDATE pos_sale SET total = 1 WHERE id = %s", [three_sales[2].pk])
+
+    problems = [(b.seq, b.problem) for b in verify().breaks]
+
+    assert problems == [
+        (3, "its hash does not match its contents"),
+        (3, "its contents are not valid JSON"),
+        (4, "total is 12000.00 in the journal but 1.00 in the database"),
+    ]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_intact_sales_are_checked_by_the_database(three_sales, monkeypatch):
+    from pos.journal import verify as verify_module
+
+    looked_at = []
+    check_contents = verify_module._check_contents
+    monkeypatch.setattr(
+        verify_module,
+        "_check_contents",
+        lambda row, *args: looked_at.append(row[2]) or check_contents(row, *args),
+    )
+
+    assert verify().ok
+    # Only the entries of other kinds are parsed here: the shift opened and the opening stock.
+    assert sorted(looked_at) == ["shift_opened", "stock_adjustment", "stock_adjustment"]

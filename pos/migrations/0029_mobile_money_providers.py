@@ -11,7 +11,7 @@ def mobile_money_was_mtn(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0026_sale_buyer_tin_purchase_code"),
+        ("pos", "0028_loyalty_points_tender_and_expiry"),
     ]
 
     operations = [
@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
                     ("account", "On account"),
                     ("store_credit", "Store credit"),
                     ("gift_card", "Gift card"),
+                    ("points", "Loyalty points"),
                 ],
                 max_length=16,
             ),
@@ -63,6 +64,7 @@ class Migration(migrations.Migration):
                     ("account", "On account"),
                     ("store_credit", "Store credit"),
                     ("gift_card", "Gift card"),
+                    ("points", "Loyalty points"),
                 ],
                 default="cash",
                 max_length=16,
