@@ -228,6 +228,24 @@ def go_offline_on_the_till(context, page):
     page.get_by_role("heading", name="Sale (offline)").wait_for()
 
 
+def shoot_pay_and_sync(context, page, name):
+    """Screenshots of the offline cart (wide and at 390 px), paid with 20,000 in cash, then
+    back online: the one sale stored."""
+    from pos.models import Sale
+
+    shot(page, name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, f"{name}-phone")
+    page.get_by_label("Cash received").fill("20000")
+    page.get_by_role("button", name="Take cash").click()
+    page.get_by_role("heading", name="PROVISIONAL SLIP").wait_for()
+    page.get_by_role("button", name="New sale").click()
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    wait_for(lambda: Sale.objects.count() == 1)
+    return Sale.objects.get()
+
+
 def test_the_cart_in_progress_carries_over_when_the_link_drops(browser, live_server, shop):
     """Lines added online, then the link drops: they are in the offline cart; paid in cash and
     synced, the sale is stored once, and the online till's cart is empty again."""
@@ -261,18 +279,7 @@ def test_the_cart_in_progress_carries_over_when_the_link_drops(browser, live_ser
     assert "Charger 25W" in lines.nth(1).inner_text()
     page.get_by_text("The sale in progress on the online till was carried over.").wait_for()
     assert page.locator("[data-total]").inner_text() == "19,000 RWF"
-    shot(page, "offline-carried-cart")
-    page.set_viewport_size({"width": 390, "height": 844})
-    shot(page, "offline-carried-cart-phone")
-    page.get_by_label("Cash received").fill("20000")
-    page.get_by_role("button", name="Take cash").click()
-    page.get_by_role("heading", name="PROVISIONAL SLIP").wait_for()
-    page.get_by_role("button", name="New sale").click()
-
-    context.set_offline(False)
-    page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    wait_for(lambda: Sale.objects.count() == 1)
-    sale = Sale.objects.get()
+    sale = shoot_pay_and_sync(context, page, "offline-carried-cart")
     assert sale.total == Decimal(19000)
     assert sorted((line.product_id, line.quantity) for line in sale.lines.all()) == [
         (cable.pk, 2), (charger.pk, 1),
@@ -382,17 +389,7 @@ def test_scale_labels_read_offline_as_the_server_reads_them(browser, live_server
     online = [test_label(weight_code), test_label(price_code)]
     assert lines.nth(0).locator(".line-total").inner_text() == f"{online[0].total:,.0f} RWF"
     assert lines.nth(1).locator(".line-total").inner_text() == f"{online[1].total:,.0f} RWF"
-    shot(page, "offline-scale-labels")
-    page.set_viewport_size({"width": 390, "height": 844})
-    shot(page, "offline-scale-labels-phone")
-    page.get_by_label("Cash received").fill("20000")
-    page.get_by_role("button", name="Take cash").click()
-    page.get_by_role("heading", name="PROVISIONAL SLIP").wait_for()
-
-    context.set_offline(False)
-    page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    wait_for(lambda: Sale.objects.count() == 1)
-    sale = Sale.objects.get()
+    sale = shoot_pay_and_sync(context, page, "offline-scale-labels")
     stored = {line.product_id: (line.quantity, line.total) for line in sale.lines.all()}
     assert stored == {
         sugar.pk: (online[0].weight, online[0].total),
