@@ -328,7 +328,7 @@ def test_scale_labels_read_offline_as_the_server_reads_them(browser, live_server
 
     from django.apps import apps
 
-    from pos.models import Sale, ScaleLabelTemplate
+    from pos.models import ScaleLabelTemplate
     from pos.scale_labels import parse_label
     from pos.services.catalogue import create_product
     from pos.services.selling_lines import test_label
