@@ -263,12 +263,16 @@ def test_the_cart_in_progress_carries_over_when_the_link_drops(browser, live_ser
     page.set_default_timeout(15_000)
     sign_in_and_open_shift(page)
     prepared_for_offline(page)
-    for code in ("CAB-1", "CAB-1", "CHG-1"):
+    for code, product, quantity in (
+        ("CAB-1", cable, 1),
+        ("CAB-1", cable, 2),
+        ("CHG-1", charger, 1),
+    ):
         field = page.get_by_label(SCAN)
         field.fill(code)
         field.press("Enter")
-        page.locator("#register-body").get_by_text(code, exact=False).first.wait_for()
-    page.locator(f"[data-cart-line][data-product='{cable.pk}'][data-quantity='2']").wait_for()
+        line = f"[data-cart-line][data-product='{product.pk}'][data-quantity='{quantity}']"
+        page.locator(line).wait_for()
 
     go_offline_on_the_till(context, page)
     lines = page.locator("[data-lines] .cart-line")
