@@ -5,7 +5,8 @@ of the matching (they are never "in the till only" for MTN).
 
 A manager imports the statement's CSV (pos.mobile_money.statement reads it; importing a row
 twice changes nothing), then looks at a shift or a day: each till payment (typed reference or
-request-to-pay) and each request no sale used is matched with the statement, and every
+request-to-pay), each Mobile Money refund or void (money given back) and each request no sale
+used is matched with the statement, and every
 difference is named: matched, amount differs, late success (money taken, no sale), on the
 statement only, in the till only.
 """
@@ -121,7 +122,7 @@ def _reconcile(payments_q: Q, requests_q: Q, start, end) -> statement.Reconcilia
             request_reference=p["momo_request__reference_id"],
         )
         for p in Payment.objects.filter(
-            payments_q, tender=Tender.MOBILE_MONEY, provider=MobileProvider.MTN, amount__gt=0
+            payments_q, tender=Tender.MOBILE_MONEY, provider=MobileProvider.MTN
         )
         .order_by("id")
         .values("id", "reference", "amount", "created_at", "momo_request__reference_id")
