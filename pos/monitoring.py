@@ -163,6 +163,42 @@ def shop_settings(context):
     return passed(f"{shop.name}, TIN {shop.tin}, {code}, VAT {shop.vat_rate}%")
 
 
+@check(
+    "app.mobile_money",
+    category="application",
+    title="Mobile Money requests set up",
+    severity="medium",
+)
+def mobile_money(context):
+    """Each provider is off (typed transaction ids only) or fully set up; half a setup fails."""
+    from django.conf import settings
+
+    from pos.mobile_money.providers import PROVIDERS
+
+    fix = "Set every variable of the provider in .env (see .env.example), or none of them."
+    on = []
+    for code, provider in PROVIDERS.items():
+        names = provider.required_settings
+        missing = [name for name in names if not getattr(settings, name, "")]
+        secrets_set = [name for name in names[1:] if getattr(settings, name, "")]
+        if secrets_set and missing:
+            return failed(f"{code}: {', '.join(missing)} missing", fix)
+        if missing:
+            continue
+        base_url = getattr(settings, names[0])
+        if not base_url.startswith("https://"):
+            return failed(f"{code}: {names[0]} {base_url!r} is not https", fix)
+        on.append(code)
+    if "mtn" in on and settings.MOMO_TARGET_ENVIRONMENT == "sandbox":
+        return warned(
+            "mtn: MOMO_TARGET_ENVIRONMENT is sandbox: no real payment is taken",
+            "Set MOMO_TARGET_ENVIRONMENT to your market (mtnrwanda) with live credentials.",
+        )
+    if not on:
+        return passed("requests to pay off: the till takes typed transaction ids")
+    return passed(f"requests to pay through {', '.join(on)}")
+
+
 def register() -> None:
     from pos.management.commands.seed_demo import DEMO_USERS
 

@@ -419,7 +419,7 @@ def customer_statement(
             text = f"Return {payment.refund.number} credited"
         else:
             invoice, credit = payment.invoice, payment.amount
-            text = f"Payment, {payment.get_tender_display()}"
+            text = f"Payment, {payment.tender_label}"
             if payment.reference:
                 text += f" ({payment.reference})"
         entries.append(

@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("momo/requests/", views.momo_request_create, name="momo_request_create"),
     path("momo/requests/<int:pk>/", views.momo_request_detail, name="momo_request_detail"),
+    path("momo/airtel/callback/", views.airtel_callback, name="airtel_callback"),
     path("momo/callback/<str:reference_id>/", views.momo_callback, name="momo_callback"),
     path("invoices/<int:pk>/", views.invoice, name="invoice"),
     path("customers/<int:pk>/statement/", views.customer_statement, name="customer_statement"),

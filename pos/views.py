@@ -28,6 +28,7 @@ from pos.models import (
     CustomerMessage,
     Invoice,
     MobileMoneyRequest,
+    MobileProvider,
     Refund,
     RefundLine,
     Sale,
@@ -253,6 +254,7 @@ def json_permission_required(perm: str):
 def _momo_json(momo_request: MobileMoneyRequest) -> dict:
     return {
         "id": momo_request.pk,
+        "provider": momo_request.provider,
         "reference_id": str(momo_request.reference_id),
         "status": momo_request.status,
         "amount": str(momo_request.amount),
@@ -274,8 +276,9 @@ def _request_data(request) -> dict:
 @require_POST
 @json_permission_required("pos.sell")
 def momo_request_create(request):
-    """Ask MTN to prompt the customer's phone: {amount, phone, request_key?} -> 201 {id, ...}.
-    The same request_key again returns the first request (200) without asking MTN twice."""
+    """Ask the provider to prompt the customer's phone: {amount, phone, request_key?,
+    provider? ("mtn", the default, or "airtel")} -> 201 {id, ...}. The same request_key again
+    returns the first request (200) without asking the provider twice."""
     data = _request_data(request)
     if not data and request.content_type == "application/json":
         return error_response(request, message=gettext("Send a JSON object."), status=400)
@@ -286,6 +289,7 @@ def momo_request_create(request):
         phone=str(data.get("phone", "")),
         user=request.user,
         request_key=data.get("request_key") or None,
+        provider=str(data.get("provider") or MobileProvider.MTN),
     )
     status = 200 if momo_request.already_requested else 201
     return JsonResponse(_momo_json(momo_request), status=status)
@@ -315,13 +319,41 @@ def momo_callback(request, reference_id: str):
         reference = uuid.UUID(reference_id)
     except ValueError:
         return HttpResponse(status=204)
-    momo_request = MobileMoneyRequest.objects.filter(reference_id=reference).first()
+    _refresh_on_callback(MobileMoneyRequest.objects.filter(reference_id=reference).first())
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def airtel_callback(request):
+    """Airtel's notification ({"transaction": {"id", "status_code", ...}}) at the one URL set in
+    its portal. Only a hint, as MTN's: the id names the request, which is re-queried (throttled);
+    the status in the body is never trusted. Always 204."""
+    transaction = _request_data(request).get("transaction")
+    raw_id = transaction.get("id") if isinstance(transaction, dict) else None
+    try:
+        reference = uuid.UUID(hex=str(raw_id))
+    except ValueError:
+        return HttpResponse(status=204)
+    _refresh_on_callback(
+        MobileMoneyRequest.objects.filter(
+            reference_id=reference, provider=MobileProvider.AIRTEL
+        ).first()
+    )
+    return HttpResponse(status=204)
+
+
+def _refresh_on_callback(momo_request: MobileMoneyRequest | None) -> None:
+    """A provider's callback names `momo_request`: ask the provider about it (throttled)."""
     if momo_request is not None and _may_refresh(momo_request):
         try:
             mobile_money.refresh_request(momo_request)
-        except Exception:  # MTN must get its answer; a bug here is logged, never a 500
-            logger.exception("momo callback for %s could not be processed", reference)
-    return HttpResponse(status=204)
+        except Exception:  # the provider must get its answer; a bug is logged, never a 500
+            logger.exception(
+                "%s callback for %s could not be processed",
+                momo_request.provider,
+                momo_request.reference_id,
+            )
 
 
 def _may_refresh(momo_request: MobileMoneyRequest) -> bool:

@@ -82,3 +82,20 @@ def manager(make_user):
 @pytest.fixture
 def admin_user(make_user):
     return make_user("boss", "admin", first_name="Aline")
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """collectstatic run once for the whole run, as production's build step runs it.
+
+    It compresses every file with gzip and Brotli, which takes a minute or more: the tests that
+    serve or check the built files share one build.
+    """
+    from tests.deploy.production import manage, production_env
+
+    root = tmp_path_factory.mktemp("staticfiles")
+    env = production_env(STATIC_ROOT=str(root))
+    result = manage("collectstatic", "--noinput", env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert (root / "staticfiles.json").is_file()
+    return root

@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+from whitenoise.compress import Compressor
 
 from monitoring.logging import CONSOLE_FORMAT, json_formatter_config
 from monitoring.sentry import git_revision, init_sentry
@@ -301,6 +302,9 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 WHITENOISE_MAX_AGE = 0 if DEBUG else env_int("WHITENOISE_MAX_AGE", 3600)
 # Files a browser asks for at the site's root (/favicon.ico), served by WhiteNoise as they are.
 WHITENOISE_ROOT = BASE_DIR / "vevurn" / "root_files"
+# Source maps (ReDoc's and Swagger UI's are 6 MB) are fetched by developer tools only: compressing
+# them with Brotli was most of collectstatic's minute. WhiteNoise's own list, plus "map".
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # --- Uploaded files ---------------------------------------------------------------------------
 # MEDIA_STORAGE=filesystem (default): files under MEDIA_ROOT on this machine, served at MEDIA_URL
@@ -659,6 +663,14 @@ MOMO_CURRENCY = env("MOMO_CURRENCY", "RWF")
 MOMO_CONNECT_TIMEOUT_SECONDS = float(env("MOMO_CONNECT_TIMEOUT_SECONDS", "5"))
 MOMO_TIMEOUT_SECONDS = float(env("MOMO_TIMEOUT_SECONDS", "10"))
 MOMO_PAYMENT_TIMEOUT_SECONDS = env_int("MOMO_PAYMENT_TIMEOUT_SECONDS", 120)
+# Airtel Money's merchant API (pos/mobile_money/airtel.py, docs/mobile-money.md#airtel-money);
+# without a client id and secret the till takes Airtel Money by typed transaction id only. It
+# shares the MOMO_* timeouts and payment timeout above.
+AIRTEL_BASE_URL = env("AIRTEL_BASE_URL", "https://openapiuat.airtel.africa")
+AIRTEL_CLIENT_ID = env("AIRTEL_CLIENT_ID", "")
+AIRTEL_CLIENT_SECRET = env("AIRTEL_CLIENT_SECRET", "")
+AIRTEL_COUNTRY = env("AIRTEL_COUNTRY", "RW")
+AIRTEL_CURRENCY = env("AIRTEL_CURRENCY", "RWF")
 
 # --- Customer messages: SMS and email (docs/customer-accounts.md#messages) --------------------
 # Receipts on request, payment reminders and gift-card codes, sent by the worker. SMS through an

@@ -21,6 +21,7 @@ from pos.models import (
     GiftCard,
     HeldSale,
     Invoice,
+    MobileProvider,
     Payment,
     PriceList,
     PriceRule,
@@ -498,6 +499,11 @@ class TenderSerializer(serializers.Serializer):
     amount = MoneyField(min_value=0)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     momo_request = IdField(required=False, allow_null=True)
+    # Mobile Money only: whose network (a typed reference without one is MTN's; a request's
+    # provider is the request's).
+    provider = serializers.ChoiceField(
+        choices=MobileProvider.choices, required=False, allow_blank=True, default=""
+    )
 
 
 class CartSerializer(serializers.Serializer):
@@ -571,6 +577,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "amount",
             "is_change",
             "reference",
+            "provider",
             "created_at",
         ]
         read_only_fields = fields

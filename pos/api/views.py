@@ -601,7 +601,9 @@ class SaleViewSet(
         data = self.validated(s.CheckoutSerializer)
         shift = shifts.require_open_shift(request.user)
         tenders = [
-            TenderLine(t["tender"], t["amount"], t["reference"], t.get("momo_request"))
+            TenderLine(
+                t["tender"], t["amount"], t["reference"], t.get("momo_request"), t["provider"]
+            )
             for t in data["tenders"]
         ]
         sale = checkout(

@@ -1,5 +1,7 @@
-"""MTN Mobile Money (MoMo) Collection API: the HTTP client the checkout builds on."""
+"""Mobile Money: the MTN MoMo Collection and Airtel Money merchant clients the checkout builds
+on, behind one provider interface (providers.py)."""
 
+from .airtel import AirtelClient
 from .client import (
     MoMoClient,
     MoMoStatus,
@@ -22,6 +24,7 @@ from .errors import (
 )
 
 __all__ = [
+    "AirtelClient",
     "InvalidPhoneNumber",
     "MoMoAuthError",
     "MoMoBadResponse",

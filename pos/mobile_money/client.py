@@ -14,8 +14,6 @@ httpx or from parsing a reply escapes. Amounts are Decimal in, strings out; neve
 import base64
 import enum
 import logging
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -25,14 +23,12 @@ import httpx
 
 from .errors import (
     InvalidPhoneNumber,
-    MoMoAuthError,
     MoMoBadResponse,
-    MoMoError,
     MoMoNotConfigured,
     MoMoNotFound,
     MoMoRequestRejected,
-    MoMoTimeout,
 )
+from .http import TokenClient, json_object
 
 logger = logging.getLogger("vevurn.momo")
 
@@ -89,6 +85,9 @@ class PaymentStatus:
     amount: Decimal | None
     currency: str | None
     external_id: str | None
+    # MTN's status repeats the amount and currency; Airtel's enquiry does not (its TS for our
+    # transaction id is for what we asked).
+    reports_amount: bool = True
 
     @property
     def is_final(self) -> bool:
@@ -101,6 +100,8 @@ class PaymentStatus:
     def confirms(self, *, amount: Decimal, currency: str) -> bool:
         """Whether this status proves payment of exactly `amount` `currency`: SUCCESSFUL, for the
         amount and currency the POS asked for. Use it before completing a sale."""
+        if not self.reports_amount:
+            return self.is_successful
         return self.is_successful and self.amount == amount and self.currency == currency
 
     @property
@@ -174,25 +175,7 @@ def _parse_reference_id(reference_id: uuid.UUID | str) -> str:
         raise ValueError(f"reference_id must be a UUID, got {reference_id!r}") from None
 
 
-# --- Access tokens: one per credentials, shared by every MoMoClient of the process --------------
-
-
-@dataclass
-class _Token:
-    value: str
-    refresh_at: float  # time.monotonic() after which we fetch a new one
-
-
-_tokens: dict[tuple, _Token] = {}
-_tokens_lock = threading.Lock()
-
-
-def clear_token_cache() -> None:
-    with _tokens_lock:
-        _tokens.clear()
-
-
-class MoMoClient:
+class MoMoClient(TokenClient):
     """One httpx.Client against one MoMo base URL; safe to share between threads."""
 
     def __init__(
@@ -213,22 +196,19 @@ class MoMoClient:
             raise MoMoNotConfigured()
         if not base_url.startswith(("https://", "http://")):
             raise ValueError(f"MOMO_BASE_URL must start with https://, got {base_url!r}")
-        self.base_url = base_url.rstrip("/")
+        super().__init__(
+            base_url=base_url,
+            token_key=(base_url.rstrip("/"), subscription_key, api_user, api_key),
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            transport=transport,
+        )
         self.subscription_key = subscription_key
         self.api_user = api_user
         self.target_environment = target_environment
         self.callback_url = callback_url
         self.currency = currency
         self._basic = "Basic " + base64.b64encode(f"{api_user}:{api_key}".encode()).decode()
-        self._token_key = (self.base_url, subscription_key, api_user, api_key)
-        self._token_wait = connect_timeout + read_timeout
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            follow_redirects=False,  # never send credentials anywhere but base_url
-            trust_env=False,  # no proxy or netrc from the environment
-            transport=transport,
-        )
 
     @classmethod
     def from_settings(cls) -> "MoMoClient":
@@ -248,15 +228,6 @@ class MoMoClient:
             connect_timeout=settings.MOMO_CONNECT_TIMEOUT_SECONDS,
             read_timeout=settings.MOMO_TIMEOUT_SECONDS,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> "MoMoClient":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     # --- API --------------------------------------------------------------------------------
 
@@ -314,7 +285,7 @@ class MoMoClient:
             raise MoMoNotFound(reference_id=reference)
         if response.status_code != 200:
             raise self._unexpected(response, "status")
-        data = _json_object(response)
+        data = json_object(response)
         status = _parse_status(data.get("status"))
         payment = PaymentStatus(
             reference_id=reference,
@@ -338,113 +309,24 @@ class MoMoClient:
             )
         return payment
 
-    # --- HTTP plumbing ------------------------------------------------------------------------
+    # --- what MTN asks of each call (pos.mobile_money.http does the rest) -----------------
 
-    def _api(self, method: str, path: str, headers: dict, json: Any = None) -> httpx.Response:
-        """A call with a bearer token; on 401 the token may have expired early: fetch a new one
-        and try once more."""
-        refused = None
-        for _attempt in (1, 2):
-            token = self._token(refused=refused)
-            all_headers = {
-                "Authorization": f"Bearer {token}",
-                "X-Target-Environment": self.target_environment,
-                "Ocp-Apim-Subscription-Key": self.subscription_key,
-                **headers,
-            }
-            response = self._send(method, path, all_headers, json)
-            if response.status_code not in (401, 403):
-                return response
-            logger.warning("momo %s %s -> %s (token refused)", method, path, response.status_code)
-            refused = token
-        raise MoMoAuthError()
-
-    def _token(self, *, refused: str | None = None) -> str:
-        """The cached token, or a new one when it is missing, about to expire or `refused`.
-        One thread fetches while the others wait, but no longer than one call may take."""
-        if not _tokens_lock.acquire(timeout=self._token_wait):
-            logger.warning("momo token: still waiting for another thread to fetch one")
-            raise MoMoTimeout()
-        try:
-            return self._cached_or_new_token(refused)
-        finally:
-            _tokens_lock.release()
-
-    def _cached_or_new_token(self, refused: str | None) -> str:
-        cached = _tokens.get(self._token_key)
-        fresh = cached and time.monotonic() < cached.refresh_at
-        if fresh and cached.value != refused:
-            return cached.value
-        response = self._send(
-            "POST",
+    def _token_request(self) -> tuple[str, dict, None]:
+        return (
             "/collection/token/",
             {"Authorization": self._basic, "Ocp-Apim-Subscription-Key": self.subscription_key},
+            None,
         )
-        if response.status_code in (401, 403):
-            logger.error("momo token -> %s (credentials refused)", response.status_code)
-            raise MoMoAuthError()
-        if response.status_code != 200:
-            raise self._unexpected(response, "token")
-        data = _json_object(response)
-        value, expires_in = data.get("access_token"), data.get("expires_in")
-        if not isinstance(value, str) or not value:
-            raise MoMoBadResponse(detail="token reply without access_token")
-        try:
-            expires_in = int(expires_in)
-        except (TypeError, ValueError):
-            raise MoMoBadResponse(detail="token reply without expires_in") from None
-        if expires_in <= 0:
-            raise MoMoBadResponse(detail="token reply with expires_in <= 0")
-        # Refresh a little before MTN expires it (a minute, or a tenth of a short lifetime).
-        margin = min(60.0, expires_in / 10)
-        _tokens[self._token_key] = _Token(value, time.monotonic() + expires_in - margin)
-        logger.info("momo token obtained, expires in %s s", expires_in)
-        return value
 
-    def _send(self, method: str, path: str, headers: dict, json: Any = None) -> httpx.Response:
-        started = time.monotonic()
-        try:
-            response = self._http.request(method, path, headers=headers, json=json)
-        except httpx.TimeoutException as exc:
-            logger.warning(
-                "momo %s %s timed out after %.1f s (%s)",
-                method,
-                path,
-                time.monotonic() - started,
-                type(exc).__name__,
-            )
-            raise MoMoTimeout() from exc
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            logger.warning("momo %s %s failed: %s", method, path, type(exc).__name__)
-            raise MoMoError() from exc
-        logger.debug(
-            "momo %s %s -> %s in %.0f ms",
-            method,
-            path,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response
-
-    def _unexpected(self, response: httpx.Response, what: str) -> MoMoError:
-        logger.error("momo %s -> unexpected HTTP %s", what, response.status_code)
-        if response.status_code >= 500:
-            return MoMoError(http_status=response.status_code)
-        return MoMoBadResponse(http_status=response.status_code)
+    def _api_headers(self, token: str) -> dict:
+        return {
+            "Authorization": f"Bearer {token}",
+            "X-Target-Environment": self.target_environment,
+            "Ocp-Apim-Subscription-Key": self.subscription_key,
+        }
 
 
 # --- Reading replies ------------------------------------------------------------------------------
-
-
-def _json_object(response: httpx.Response) -> dict:
-    try:
-        data = response.json()
-    except ValueError:
-        logger.error("momo reply is not JSON (HTTP %s)", response.status_code)
-        raise MoMoBadResponse(detail="reply is not JSON") from None
-    if not isinstance(data, dict):
-        raise MoMoBadResponse(detail="reply is not a JSON object")
-    return data
 
 
 def _parse_status(value: Any) -> MoMoStatus:

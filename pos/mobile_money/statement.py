@@ -21,8 +21,10 @@ and any other column do not matter):
 ``Currency``               ``RWF``. Optional.
 =========================  =========================================================
 
-Only successful money received is matched: a failed or pending row, or money paid out, took
-nothing from a customer for the shop. Pure: no Django; the service reads and stores rows.
+Successful money received is matched with the till's Mobile Money payments; successful money
+paid out (a negative amount) with the till's Mobile Money refunds (and voids), which give the
+customer's money back. A failed or pending row moved nothing. Pure: no Django; the service
+reads and stores rows.
 """
 
 import csv
@@ -71,6 +73,10 @@ class StatementRow:
     @property
     def is_money_in(self) -> bool:
         return self.status == SUCCESSFUL and self.amount > 0
+
+    @property
+    def is_money_out(self) -> bool:
+        return self.status == SUCCESSFUL and self.amount < 0
 
 
 def parse(content: bytes | str, *, zone: datetime.tzinfo) -> list[StatementRow]:
@@ -169,10 +175,11 @@ def _amount(text: str) -> Decimal | None:
 
 @dataclass(frozen=True)
 class TillPayment:
-    """A Mobile Money payment the till recorded: typed reference, or request-to-pay's."""
+    """A Mobile Money payment the till recorded: typed reference, or request-to-pay's; a
+    negative one is money given back (a refund or a void)."""
 
     payment_id: int
-    reference: str  # the financial transaction id (typed, or MTN's answer to the request)
+    reference: str  # the financial transaction id (typed, or MTN's answer); a refund's number
     amount: Decimal
     at: datetime.datetime
     request_reference: uuid.UUID | None = None  # the request-to-pay's X-Reference-Id
@@ -247,7 +254,17 @@ def reconcile(
     `amount_differs`; matched with a request no payment uses, it is a `late_success` (money
     taken, no sale: refund it); a row of the period nobody matched is `statement_only`; a till
     payment with no row, `pos_only`. Rows outside the period count only when matched (a late
-    answer, a statement of several days)."""
+    answer, a statement of several days).
+
+    A refund (a negative till payment) is matched with money paid out: the row that names it
+    (its id, or its External Transaction Id, is the refund's reference), else the first row
+    paid out for the same amount at or after it. Matched, it is `matched`; with no such row it
+    is `pos_only` (the customer may not have had the money back). Money paid out that no refund
+    names (a transfer to the bank) is not the till's and is not listed."""
+    rows = list(rows)
+    payments = list(payments)
+    refunds = [payment for payment in payments if payment.amount < 0]
+    payments = [payment for payment in payments if payment.amount >= 0]
     money_in = [row for row in rows if row.is_money_in]
     by_id = {row.transaction_id: row for row in money_in}
     by_external = {row.external_id.lower(): row for row in money_in if row.external_id}
@@ -273,4 +290,34 @@ def reconcile(
     for row in money_in:
         if row.transaction_id not in used and start <= row.at < end:
             result.matches.append(Match(STATEMENT_ONLY, row=row))
+    _match_refunds(refunds, [row for row in rows if row.is_money_out], used, result)
     return result
+
+
+def _match_refunds(refunds, money_out, used: set[str], result: Reconciliation) -> None:
+    money_out = sorted(money_out, key=lambda row: row.at)
+    for refund in sorted(refunds, key=lambda payment: payment.at):
+        named = refund.reference.lower()
+        row = next(
+            (
+                r
+                for r in money_out
+                if r.transaction_id not in used
+                and named
+                and named in (r.transaction_id.lower(), r.external_id.lower())
+            ),
+            None,
+        ) or next(
+            (
+                r
+                for r in money_out
+                if r.transaction_id not in used and r.amount == refund.amount and r.at >= refund.at
+            ),
+            None,
+        )
+        if row is None:
+            result.matches.append(Match(POS_ONLY, payment=refund))
+            continue
+        used.add(row.transaction_id)
+        kind = MATCHED if row.amount == refund.amount else AMOUNT_DIFFERS
+        result.matches.append(Match(kind, row=row, payment=refund))

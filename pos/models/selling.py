@@ -20,7 +20,7 @@ USER = settings.AUTH_USER_MODEL
 
 class Tender(models.TextChoices):
     CASH = "cash", _("Cash")
-    MOBILE_MONEY = "mobile_money", _("MTN Mobile Money")
+    MOBILE_MONEY = "mobile_money", _("Mobile Money")  # MTN or Airtel: Payment.provider
     CARD = "card", _("Card")
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
     ACCOUNT = "account", _("On account")
@@ -32,6 +32,13 @@ class Tender(models.TextChoices):
     def label_of(cls, code: str) -> str:
         """The tender's name as screens and reports show it (an unknown code as it is)."""
         return str(cls(code).label) if code in cls.values else code
+
+
+class MobileProvider(models.TextChoices):
+    """Who carried a Mobile Money payment (pos.mobile_money.providers holds their clients)."""
+
+    MTN = "mtn", _("MTN MoMo")
+    AIRTEL = "airtel", _("Airtel Money")
 
 
 class Register(models.Model):
@@ -341,6 +348,10 @@ class Payment(models.Model):
     amount = models.DecimalField(**MONEY)
     is_change = models.BooleanField(default=False)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
+    # Mobile Money only: whose network carried it (blank for every other tender).
+    provider = models.CharField(
+        _("Mobile Money provider"), max_length=8, choices=MobileProvider.choices, blank=True
+    )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -352,7 +363,14 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["created_at"], name="payment_created_idx")]
 
     def __str__(self):
-        return f"{self.get_tender_display()} {self.amount}"
+        return f"{self.tender_label} {self.amount}"
+
+    @property
+    def tender_label(self) -> str:
+        """The tender as receipts and statements name it: Mobile Money by its network."""
+        if self.tender == Tender.MOBILE_MONEY and self.provider in MobileProvider.values:
+            return str(MobileProvider(self.provider).label)
+        return str(self.get_tender_display())
 
 
 class HeldSale(models.Model):
@@ -523,7 +541,8 @@ class InvoiceReminder(models.Model):
 
 
 class MobileMoneyRequest(models.Model):
-    """A request-to-pay sent to MTN, stored with its reference id before MTN is called."""
+    """A request-to-pay sent to a Mobile Money provider (MTN or Airtel), stored with its
+    reference id before the provider is called."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -531,6 +550,9 @@ class MobileMoneyRequest(models.Model):
         FAILED = "failed", _("Failed")
 
     reference_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    provider = models.CharField(
+        _("provider"), max_length=8, choices=MobileProvider.choices, default=MobileProvider.MTN
+    )
     shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="momo_requests")
     amount = models.DecimalField(**MONEY)
     phone = models.CharField(max_length=16)
@@ -564,7 +586,7 @@ class MobileMoneyRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"MoMo {self.amount} {self.get_status_display()}"
+        return f"{self.get_provider_display()} {self.amount} {self.get_status_display()}"
 
 
 class Sequence(models.Model):

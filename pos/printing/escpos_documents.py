@@ -142,7 +142,7 @@ def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool, poi
             slip.pair(_("Cash rounding"), _money(sale.cash_rounding))
         slip.pair(_vat_label(shop), _money(sale.tax_total))
         for payment in payments:
-            label = str(payment.get_tender_display())
+            label = str(payment.tender_label)
             if payment.reference:
                 label = f"{label} ({payment.reference})"
             slip.pair(label, _money(payment.amount))

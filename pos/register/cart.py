@@ -40,6 +40,8 @@ class ShownLine:
     unit_label: str = ""  # "Carton (24)", "kg"; blank for pieces
     price_source: str = ""  # which price list rule applied ("Wholesale, from 10")
     fixed: bool = False  # a scale label's line: its quantity and price are the label's
+    unit_id: int | None = None  # the selling unit's (the offline till carries the line over)
+    scale_label: str = ""
 
 
 class Bill(NamedTuple):
@@ -275,6 +277,8 @@ class SessionCart:
                 unit_label=s.unit.label if s.unit else _stock_unit(s.product),
                 price_source=s.source,
                 fixed=bool(line.get("scale_label")),
+                unit_id=s.unit.pk if s.unit else None,
+                scale_label=line.get("scale_label") or "",
             )
             for i, (line, p, s) in enumerate(zip(kept, priced.lines, sold, strict=True))
         ]

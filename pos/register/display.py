@@ -80,6 +80,8 @@ def show_momo_request(register_id: int, bill, momo_request) -> None:
     deadline = momo_request.created_at + timedelta(seconds=settings.MOMO_PAYMENT_TIMEOUT_SECONDS)
     state["momo"] = {
         "request_id": momo_request.pk,
+        "provider": str(momo_request.get_provider_display()),
+        "provider_code": momo_request.provider,
         "amount": _money(momo_request.amount),
         "deadline_ms": int(deadline.timestamp() * 1000),
         "seconds_left": max(int((deadline - timezone.now()).total_seconds()), 0),

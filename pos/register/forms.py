@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import pins
 from core.errors import DomainError
 from pos import denominations, hooks
-from pos.models import CashMovement, Register, Shift, ShopSettings, Tender
+from pos.models import CashMovement, MobileProvider, Register, Shift, ShopSettings, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
 from pos.services.shifts import COUNTED_TENDERS
@@ -138,8 +138,13 @@ class ManagerApprovalForm(forms.Form):
 class PaymentForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     cash = forms.DecimalField(label=gettext_lazy("Cash"), required=False, **MONEY)
-    mobile_money = forms.DecimalField(
-        label=gettext_lazy("MTN Mobile Money"), required=False, **MONEY
+    mobile_money = forms.DecimalField(label=gettext_lazy("Mobile Money"), required=False, **MONEY)
+    # Whose network the Mobile Money is on (typed reference and request alike); MTN unless chosen.
+    momo_provider = forms.ChoiceField(
+        label=gettext_lazy("Network"),
+        choices=MobileProvider.choices,
+        required=False,
+        widget=forms.RadioSelect,
     )
     momo_reference = forms.CharField(
         label=gettext_lazy("Mobile Money transaction id"), required=False, max_length=100

@@ -31,7 +31,13 @@ from pos.services.shifts import open_shift_for
 from pos.views import json_permission_required
 
 # What the service worker keeps for the till to open offline.
-SHELL_ASSETS = ("pos/vevurn.css", "pos/till_offline.js", "pos/offline_store.js", "pos/icon.svg")
+SHELL_ASSETS = (
+    "pos/vevurn.css",
+    "pos/till_offline.js",
+    "pos/offline_store.js",
+    "pos/scale_labels.js",
+    "pos/icon.svg",
+)
 
 
 def _json_view(view):

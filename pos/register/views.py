@@ -23,11 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError
 from monitoring.ratelimit import limit
 from pos import errors, hooks, selectors
-from pos.mobile_money import momo_configured
+from pos.mobile_money.providers import configured_providers
 from pos.models import (
     Customer,
     HeldSale,
     MobileMoneyRequest,
+    MobileProvider,
     Product,
     ProductStatus,
     Sale,
@@ -563,8 +564,9 @@ def _render_payment(request, shift, bill, form, *, status=200, **extra):
             "change_due": max(tendered - total, Decimal(0)),
             "still_due": max(total - tendered, Decimal(0)),
             "momo_request": momo_request,
-            # Without the MOMO_* settings the till offers the typed transaction id only.
-            "momo_requests": momo_request is not None or momo_configured(),
+            # Without a provider's settings the till offers its typed transaction id only.
+            "momo_requests": momo_request is not None or bool(configured_providers()),
+            "momo_request_providers": configured_providers(),
             "momo_message": mobile_money.cashier_message(momo_request) if momo_request else "",
             "shop": ShopSettings.load(),
             **extra,
@@ -647,6 +649,7 @@ def momo_request(request, shift, cart, form):
             phone=request.POST.get("momo_phone", ""),
             user=request.user,
             request_key=form.cleaned_data["idempotency_key"],
+            provider=form.cleaned_data["momo_provider"] or MobileProvider.MTN,
         )
     except DomainError as error:
         form.add_error("mobile_money", error.message)
@@ -674,6 +677,7 @@ def momo_check(request, shift, cart, form):
 def _with_momo(request, momo) -> forms.PaymentForm:
     data = request.POST.copy()
     data["momo_request_id"] = str(momo.pk)
+    data["momo_provider"] = momo.provider
     return forms.PaymentForm(data)
 
 
@@ -753,7 +757,13 @@ def _tender_lines(data: dict, names) -> list[TenderLine]:
             continue
         if name == "mobile_money":
             tenders.append(
-                TenderLine(name, amount, data["momo_reference"], data["momo_request_id"] or None)
+                TenderLine(
+                    name,
+                    amount,
+                    data["momo_reference"],
+                    data["momo_request_id"] or None,
+                    data["momo_provider"],  # none: MTN's, or the request's
+                )
             )
         elif name == "gift_card":
             tenders.append(TenderLine(name, amount, data["gift_card_code"]))
@@ -1159,6 +1169,11 @@ def z_report(request, pk: int):
             "count": report.get("count"),
             "cash_parts": _cash_parts(report.get("cash")),
             "momo": _momo_rows(report.get("mobile_money")),
+            "momo_providers": [
+                (MobileProvider(code).label, _momo_rows(rows))
+                for code, rows in report.get("mobile_money_by_provider", {}).items()
+                if code in MobileProvider.values
+            ],
             "review_url": reverse("register:review_shift", args=[shift.pk])
             if shift.status == Shift.Status.ENDED and reviewer
             else "",

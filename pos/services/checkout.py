@@ -24,6 +24,7 @@ from pos import errors, hooks
 from pos.journal import events
 from pos.models import (
     MobileMoneyRequest,
+    MobileProvider,
     MovementKind,
     Payment,
     ProductStatus,
@@ -77,6 +78,9 @@ class TenderLine:
     amount: Decimal
     reference: str = ""  # e.g. the MoMo transaction id the customer's phone shows
     momo_request_id: int | None = None  # a successful request-to-pay to use for this tender
+    # Mobile Money only: "mtn" or "airtel" (pos.models.MobileProvider). A typed reference
+    # without one is MTN's; a request-to-pay's is the request's.
+    provider: str = ""
 
 
 @dataclass(frozen=True)
@@ -267,13 +271,20 @@ def _valid_tender(i: int, tender: TenderLine, places: int) -> TenderLine:
             field=f"tenders.{i}.reference",
         )
     reference = (tender.reference or "").strip()
+    provider = ""
+    if tender.tender == Tender.MOBILE_MONEY:
+        provider = tender.provider or ("" if tender.momo_request_id else MobileProvider.MTN)
+        if provider and provider not in MobileProvider.values:
+            raise errors.InvalidTender(
+                gettext("Choose MTN MoMo or Airtel Money."), field=f"tenders.{i}.provider"
+            )
     if tender.tender == Tender.GIFT_CARD:
         reference = ledger.normalise_code(reference)
         if not reference:
             raise errors.InvalidTender(
                 gettext("Type or scan the gift card's code."), field=f"tenders.{i}.reference"
             )
-    return TenderLine(tender.tender, amount, reference, tender.momo_request_id)
+    return TenderLine(tender.tender, amount, reference, tender.momo_request_id, provider)
 
 
 def _amount(value, places: int, field_name: str) -> Decimal:
@@ -702,11 +713,17 @@ def _plan_payments(
     for tender in tenders:
         if tender.tender == Tender.ACCOUNT:
             _check_credit(customer, tender.amount)
-        reference = tender.reference
+        reference, provider = tender.reference, tender.provider
         if tender.momo_request_id is not None:
-            reference = momo_requests[tender.momo_request_id].financial_transaction_id
+            request = momo_requests[tender.momo_request_id]
+            reference, provider = request.financial_transaction_id, request.provider
         payments.append(
-            Payment(tender=tender.tender, amount=tender.amount, reference=reference[:100])
+            Payment(
+                tender=tender.tender,
+                amount=tender.amount,
+                reference=reference[:100],
+                provider=provider,
+            )
         )
     if change:
         payments.append(Payment(tender=Tender.CASH, amount=-change, is_change=True))
@@ -756,6 +773,7 @@ def _claim_momo_requests(tenders: list[TenderLine], shift) -> dict[int, MobileMo
             or request.pk in sold  # its cart was paid another way: a late success
             or request.amount != tender.amount
             or tender.tender != Tender.MOBILE_MONEY
+            or tender.provider not in ("", request.provider)
         ):
             raise errors.InvalidTender(
                 gettext("That Mobile Money payment is not confirmed for this amount."),

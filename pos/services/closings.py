@@ -12,6 +12,7 @@ admins (the alert recipients) as an anchor outside the database.
 
 import datetime
 import logging
+import time
 from decimal import Decimal
 
 import orjson
@@ -32,6 +33,7 @@ ZERO = Decimal(0)
 LOCK = "journal-closings"
 
 _closed_through: datetime.date | None = None  # per process: the last day known to be closed
+_recheck_at = 0.0  # per process: when (time.time()) the day after it can be closed
 
 
 def last_closable_day(now: datetime.datetime | None = None) -> datetime.date:
@@ -132,8 +134,11 @@ def _mail_heads(written: list[Closing]) -> None:
 
 def close_after_sale() -> None:
     """After a committed sale: write the closings due, at most once per process per day (for
-    shops with no scheduled job). Never raises: the sale is already done."""
-    global _closed_through
+    shops with no scheduled job). Never raises: the sale is already done. Every sale calls it:
+    until the next day can be closed, it compares two numbers and returns."""
+    global _closed_through, _recheck_at
+    if _closed_through is not None and time.time() < _recheck_at:
+        return
     until = last_closable_day()
     if _closed_through == until:
         return
@@ -143,3 +148,6 @@ def close_after_sale() -> None:
         logger.exception("Could not write the journal's closings")
         return
     _closed_through = until
+    # The day after `until` can be closed once the day after it has begun, plus the grace.
+    next_start = datetime.datetime.combine(until + datetime.timedelta(days=2), datetime.time())
+    _recheck_at = (timezone.make_aware(next_start) + GRACE).timestamp()

@@ -23,7 +23,7 @@ from accounts import audit
 from core.errors import NotFound
 from pos import errors
 from pos.journal import events
-from pos.models import Customer, Invoice, LedgerKind, Payment, Shift, Tender
+from pos.models import Customer, Invoice, LedgerKind, MobileProvider, Payment, Shift, Tender
 from pos.money import format_money, to_currency
 from pos.services import journal, ledger, locks
 from pos.services.sequences import next_number
@@ -225,6 +225,8 @@ def _pay_invoice(invoice, amount, tender, reference, user, shift, at) -> Payment
         tender=tender,
         amount=amount,
         reference=reference,
+        # The back office takes MTN's typed references (Airtel's at the till).
+        provider=MobileProvider.MTN if tender == Tender.MOBILE_MONEY else "",
         created_by=user,
         created_at=at,
     )

@@ -1,5 +1,7 @@
-"""Request-to-pay with MTN Mobile Money: start a request, follow it to a final state, settle
-stragglers.
+"""Request-to-pay with Mobile Money (MTN MoMo or Airtel Money): start a request, follow it to a
+final state, settle stragglers. Each request names its provider; the provider's client
+(pos.mobile_money.providers) is the only thing that differs, so both share this state machine:
+pending -> successful or failed, and a late success. Below, "MTN" stands for either provider.
 
 Rules:
 - The request row (with its reference id) is committed *before* MTN is called, and no database
@@ -42,16 +44,15 @@ from pos import errors
 from pos.mobile_money import InvalidPhoneNumber as MoMoInvalidPhone
 from pos.mobile_money import (
     MoMoAuthError,
-    MoMoClient,
     MoMoError,
     MoMoNotConfigured,
     MoMoNotFound,
     MoMoRequestRejected,
     MoMoTimeout,
     PaymentStatus,
-    momo_configured,
+    providers,
 )
-from pos.models import MobileMoneyRequest, Sale, Shift, ShopSettings
+from pos.models import MobileMoneyRequest, MobileProvider, Sale, Shift, ShopSettings
 from pos.money import to_currency
 from pos.phones import normalise_phone
 from pos.services import locks
@@ -83,22 +84,29 @@ MAX_AMOUNT = Decimal(10) ** 12
 
 
 def start_request(
-    *, shift: Shift | None, amount, phone: str, user, request_key: uuid.UUID | str | None = None
+    *,
+    shift: Shift | None,
+    amount,
+    phone: str,
+    user,
+    request_key: uuid.UUID | str | None = None,
+    provider: str = MobileProvider.MTN,
 ) -> MobileMoneyRequest:
-    """Ask MTN to prompt `phone` for `amount` on the user's open `shift`; returns the request.
+    """Ask `provider` (MTN by default) to prompt `phone` for `amount` on the user's open
+    `shift`; returns the request.
 
     Call it outside any transaction: the row is committed before MTN is called. The same
     `request_key` on the same shift returns the first request and asks nothing again (then its
     `already_requested` is True). A timeout or an unreadable answer leaves the request pending
     (polling settles it); a definite refusal marks it failed and raises that MoMoError.
     """
-    amount, phone, reference_id, key = _validate(shift, amount, phone, user, request_key)
-    request, created = _create_request(shift, amount, phone, user, reference_id, key)
+    amount, phone, reference_id, key = _validate(shift, amount, phone, user, request_key, provider)
+    request, created = _create_request(shift, amount, phone, user, reference_id, key, provider)
     request.already_requested = not created  # for the caller: an earlier call with this key
     if not created:
         return request
     try:
-        with MoMoClient.from_settings() as client:
+        with providers.provider(request.provider).client() as client:
             _send_request_to_pay(client, request)
     except MoMoTimeout:
         logger.warning("momo request %s: no answer in time; left pending", request.reference_id)
@@ -114,9 +122,7 @@ def start_request(
     return request
 
 
-def refresh_request(
-    request: MobileMoneyRequest, *, client: MoMoClient | None = None
-) -> MobileMoneyRequest:
+def refresh_request(request: MobileMoneyRequest, *, client=None) -> MobileMoneyRequest:
     """Ask MTN for the state of `request` and record it; returns the request, reloaded.
 
     Pending requests are queried (and given up on after MOMO_PAYMENT_TIMEOUT_SECONDS); requests
@@ -127,7 +133,7 @@ def refresh_request(
         return request
     if client is None:
         try:
-            with MoMoClient.from_settings() as own_client:
+            with providers.provider(request.provider).client() as own_client:
                 return _refresh(request, own_client)
         except MoMoNotConfigured:
             # The settings were removed after the request was sent: an operator's choice, not a
@@ -200,9 +206,13 @@ def is_expired(request: MobileMoneyRequest) -> bool:
 # --- Starting -------------------------------------------------------------------------------------
 
 
-def _validate(shift, amount, phone, user, request_key):
+def _validate(shift, amount, phone, user, request_key, provider):
     if not user.has_perm("pos.sell"):
         raise errors.PermissionDenied(gettext("You are not allowed to sell."))
+    if provider not in MobileProvider.values:
+        raise errors.InvalidMoMoRequest(
+            gettext("Choose MTN MoMo or Airtel Money."), field="provider"
+        )
     if (
         shift is None
         or not shift.is_worked_by(user)
@@ -229,13 +239,15 @@ def _validate(shift, amount, phone, user, request_key):
                 )
             )
         else:
-            reference_id = uuid.uuid5(REQUEST_KEY_NAMESPACE, f"{shift.pk}:{key}")
+            # MTN's ids as they always were; another provider's apart from MTN's for one cart.
+            suffix = "" if provider == MobileProvider.MTN else f":{provider}"
+            reference_id = uuid.uuid5(REQUEST_KEY_NAMESPACE, f"{shift.pk}:{key}{suffix}")
     if len(problems) == 1:
         raise problems[0]
     if problems:
         fields = {name: msgs for problem in problems for name, msgs in problem.fields.items()}
         raise errors.InvalidMoMoRequest(fields=fields)
-    if not momo_configured():
+    if not providers.provider(provider).configured():
         raise MoMoNotConfigured()
     return amount, phone, reference_id, (key if reference_id is not None else None)
 
@@ -265,7 +277,7 @@ def _parse_amount(raw) -> Decimal:
 
 
 def _create_request(
-    shift, amount, phone, user, reference_id, key
+    shift, amount, phone, user, reference_id, key, provider
 ) -> tuple[MobileMoneyRequest, bool]:
     """The stored request, committed (or the one already stored for this reference id)."""
     if reference_id is not None:
@@ -279,6 +291,7 @@ def _create_request(
         "created_by": user,
         "next_poll_at": timezone.now() + POLL_STEPS[0][1],
         "request_key": key,
+        "provider": provider,
     }
     if reference_id is not None:
         fields["reference_id"] = reference_id
@@ -301,14 +314,14 @@ def _existing_for_key(reference_id, amount, phone) -> MobileMoneyRequest | None:
     return existing
 
 
-def _send_request_to_pay(client: MoMoClient, request: MobileMoneyRequest) -> None:
+def _send_request_to_pay(client, request: MobileMoneyRequest) -> None:
     shop = ShopSettings.load()
     client.request_to_pay(
         reference_id=request.reference_id,
         amount=request.amount,
         payer_phone=request.phone,
         external_id=f"shift{request.shift_id}-req{request.pk}",
-        currency=settings.MOMO_CURRENCY,
+        currency=providers.provider(request.provider).currency,
         payer_message=f"{shop.name}: payment at the till"[:160],
         payee_note=f"Shift {request.shift_id}",
         callback_url=callback_url_for(request),
@@ -333,7 +346,7 @@ def _worth_querying(request: MobileMoneyRequest) -> bool:
     )
 
 
-def _refresh(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequest:
+def _refresh(request: MobileMoneyRequest, client) -> MobileMoneyRequest:
     try:
         status = client.get_status(request.reference_id)
     except MoMoNotFound:
@@ -345,7 +358,7 @@ def _refresh(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequ
     return _apply_status(request, status)
 
 
-def _not_found(request: MobileMoneyRequest, client: MoMoClient) -> MobileMoneyRequest:
+def _not_found(request: MobileMoneyRequest, client) -> MobileMoneyRequest:
     """MTN never got the request (a crash or a lost call after we stored it)."""
     if request.status != Status.PENDING or is_expired(request):
         return _record_final(request.pk, Status.FAILED, reason=NEVER_RECEIVED)
@@ -367,7 +380,7 @@ def _give_up_if_expired(request: MobileMoneyRequest) -> MobileMoneyRequest:
 
 
 def _apply_status(request: MobileMoneyRequest, status: PaymentStatus) -> MobileMoneyRequest:
-    currency = settings.MOMO_CURRENCY
+    currency = providers.provider(request.provider).currency
     if status.is_successful and status.confirms(amount=request.amount, currency=currency):
         return _record_final(
             request.pk,
@@ -502,10 +515,16 @@ def poll_due(*, now=None, limit: int = POLL_LIMIT) -> Counter:
         ).update(next_poll_at=next_at):
             claimed.append(request)
     outcomes: Counter = Counter()
-    if not claimed:
-        return outcomes
+    for code in providers.PROVIDERS:  # one client per provider for the whole run
+        mine = [request for request in claimed if request.provider == code]
+        if mine:
+            _poll(mine, providers.provider(code), outcomes)
+    return outcomes
+
+
+def _poll(claimed: list[MobileMoneyRequest], provider, outcomes: Counter) -> None:
     try:
-        with MoMoClient.from_settings() as client:
+        with provider.client() as client:
             for request in claimed:
                 before = request.status
                 outcomes[(before, refresh_request(request, client=client).status)] += 1
@@ -513,4 +532,3 @@ def poll_due(*, now=None, limit: int = POLL_LIMIT) -> Counter:
         for request in claimed:
             before = request.status
             outcomes[(before, refresh_request(request).status)] += 1
-    return outcomes

@@ -1,8 +1,12 @@
 """Reconciling the till's Mobile Money with MTN's merchant statement.
 
+MTN's statement holds MTN's transactions only: Airtel Money payments and requests are left out
+of the matching (they are never "in the till only" for MTN).
+
 A manager imports the statement's CSV (pos.mobile_money.statement reads it; importing a row
 twice changes nothing), then looks at a shift or a day: each till payment (typed reference or
-request-to-pay) and each request no sale used is matched with the statement, and every
+request-to-pay), each Mobile Money refund or void (money given back) and each request no sale
+used is matched with the statement, and every
 difference is named: matched, amount differs, late success (money taken, no sale), on the
 statement only, in the till only.
 """
@@ -17,7 +21,14 @@ from django.utils.translation import gettext, gettext_noop
 
 from pos import errors
 from pos.mobile_money import statement
-from pos.models import MobileMoneyRequest, MobileMoneyStatementLine, Payment, Shift, Tender
+from pos.models import (
+    MobileMoneyRequest,
+    MobileMoneyStatementLine,
+    MobileProvider,
+    Payment,
+    Shift,
+    Tender,
+)
 from pos.money import to_currency
 from pos.services.mobile_money import needs_refund
 
@@ -110,7 +121,9 @@ def _reconcile(payments_q: Q, requests_q: Q, start, end) -> statement.Reconcilia
             at=p["created_at"],
             request_reference=p["momo_request__reference_id"],
         )
-        for p in Payment.objects.filter(payments_q, tender=Tender.MOBILE_MONEY, amount__gt=0)
+        for p in Payment.objects.filter(
+            payments_q, tender=Tender.MOBILE_MONEY, provider=MobileProvider.MTN
+        )
         .order_by("id")
         .values("id", "reference", "amount", "created_at", "momo_request__reference_id")
     ]
@@ -123,7 +136,9 @@ def _reconcile(payments_q: Q, requests_q: Q, start, end) -> statement.Reconcilia
             amount=r["amount"],
             at=r["created_at"],
         )
-        for r in MobileMoneyRequest.objects.filter(requests_q, payment__isnull=True)
+        for r in MobileMoneyRequest.objects.filter(
+            requests_q, payment__isnull=True, provider=MobileProvider.MTN
+        )
         .order_by("id")
         .values("id", "reference_id", "financial_transaction_id", "status", "amount", "created_at")
     ]
@@ -154,33 +169,62 @@ def _reconcile(payments_q: Q, requests_q: Q, start, end) -> statement.Reconcilia
     return statement.reconcile(rows, payments, requests, start=start, end=end)
 
 
-def mobile_money_by_status(shift: Shift) -> dict[str, dict[str, str | int]]:
+ROWS = ("typed_reference", "request_to_pay", "pending", "failed", "late_success")
+
+
+def mobile_money_by_status(shift: Shift) -> tuple[dict, dict]:
     """The shift's Mobile Money apart from cash, for the Z-report: taken with a typed
     reference, taken by request-to-pay, and the requests no sale used, by status (pending,
-    failed, late success: money taken, to refund)."""
-    taken = Payment.objects.filter(shift=shift, tender=Tender.MOBILE_MONEY).aggregate(
-        typed=Sum("amount", filter=Q(momo_request__isnull=True)),
-        typed_count=Sum(1, filter=Q(momo_request__isnull=True)),
-        requested=Sum("amount", filter=Q(momo_request__isnull=False)),
-        requested_count=Sum(1, filter=Q(momo_request__isnull=False)),
-    )
-    unused = MobileMoneyRequest.objects.filter(shift=shift, payment__isnull=True)
-    pending = unused.filter(status=MobileMoneyRequest.Status.PENDING).aggregate(
-        total=Sum("amount"), count=Sum(1)
-    )
-    failed = unused.filter(status=MobileMoneyRequest.Status.FAILED).aggregate(
-        total=Sum("amount"), count=Sum(1)
-    )
-    to_refund = needs_refund(shift)
-    refund_total = sum((r.amount for r in to_refund), ZERO)
+    failed, late success: money taken, to refund). Returns (both providers together, {"mtn":
+    MTN's rows, "airtel": Airtel's} for the providers the shift used)."""
+    found = _by_status(shift)
+    return found[None], {code: found[code] for code in MobileProvider.values if code in found}
 
-    def row(total, count):
-        return {"count": count or 0, "total": str(to_currency(total or ZERO))}
 
+def _by_status(shift: Shift) -> dict:
+    """{None: every provider's rows, "mtn": MTN's, ...} in three queries."""
+    sums: dict = {}
+
+    def add(provider, row, total, count):
+        for key in (None, provider):
+            entry = sums.setdefault(key, {name: [ZERO, 0] for name in ROWS})[row]
+            entry[0] += total or ZERO
+            entry[1] += count or 0
+
+    taken = (
+        Payment.objects.filter(shift=shift, tender=Tender.MOBILE_MONEY)
+        .values("provider")
+        .annotate(
+            typed=Sum("amount", filter=Q(momo_request__isnull=True)),
+            typed_count=Sum(1, filter=Q(momo_request__isnull=True)),
+            requested=Sum("amount", filter=Q(momo_request__isnull=False)),
+            requested_count=Sum(1, filter=Q(momo_request__isnull=False)),
+        )
+        .order_by()
+    )
+    for row in taken:
+        provider = row["provider"] or MobileProvider.MTN
+        add(provider, "typed_reference", row["typed"], row["typed_count"])
+        add(provider, "request_to_pay", row["requested"], row["requested_count"])
+    unused = (
+        MobileMoneyRequest.objects.filter(
+            shift=shift,
+            payment__isnull=True,
+            status__in=[MobileMoneyRequest.Status.PENDING, MobileMoneyRequest.Status.FAILED],
+        )
+        .values("provider", "status")
+        .annotate(total=Sum("amount"), count=Sum(1))
+        .order_by()
+    )
+    for row in unused:
+        add(row["provider"], row["status"], row["total"], row["count"])
+    for request in needs_refund(shift):
+        add(request.provider, "late_success", request.amount, 1)
+    sums.setdefault(None, {name: [ZERO, 0] for name in ROWS})
     return {
-        "typed_reference": row(taken["typed"], taken["typed_count"]),
-        "request_to_pay": row(taken["requested"], taken["requested_count"]),
-        "pending": row(pending["total"], pending["count"]),
-        "failed": row(failed["total"], failed["count"]),
-        "late_success": row(refund_total, len(to_refund)),
+        key: {
+            name: {"count": count, "total": str(to_currency(total))}
+            for name, (total, count) in rows.items()
+        }
+        for key, rows in sums.items()
     }

@@ -292,6 +292,8 @@ def _lines(raw_lines) -> tuple[list[CartLine], list[Decimal]]:
                 product_id=_int(raw.get("product")),
                 quantity=_decimal(raw.get("quantity")),
                 selling_unit_id=None if unit in (None, "") else _int(unit),
+                # A scale label scanned offline: read here as online (product, weight, price).
+                scale_label=str(raw.get("scale_label") or "")[:32],
             )
         )
         prices.append(_decimal(raw.get("price")))
@@ -309,7 +311,12 @@ def _tenders(raw_tenders) -> list[TenderLine]:
                 gettext("Only cash and Mobile Money are taken offline.")
             )
         tenders.append(
-            TenderLine(tender, _decimal(raw.get("amount")), str(raw.get("reference") or ""))
+            TenderLine(
+                tender,
+                _decimal(raw.get("amount")),
+                str(raw.get("reference") or ""),
+                provider=str(raw.get("provider") or ""),  # Mobile Money: MTN's unless named
+            )
         )
     return tenders
 

@@ -41,6 +41,7 @@ from pos.journal import events
 from pos.models import (
     Invoice,
     LedgerKind,
+    MobileProvider,
     MovementKind,
     Payment,
     Product,
@@ -419,6 +420,7 @@ def _write_refund(
         ]
     )
     payouts = [(Tender.ACCOUNT, credit, f"Credit to {invoice}"), (tender, payout, refund.number)]
+    provider = _mobile_provider(sale) if tender == Tender.MOBILE_MONEY else ""
     payments = Payment.objects.bulk_create(
         [
             Payment(
@@ -427,6 +429,7 @@ def _write_refund(
                 tender=paid_in,
                 amount=-amount,
                 reference=reference,
+                provider=provider if paid_in == Tender.MOBILE_MONEY else "",
                 created_by=user,
                 created_at=refund.created_at,
             )
@@ -461,6 +464,19 @@ def _reason(reason) -> str:
     if not reason:
         raise errors.ReasonRequired(gettext("Say why the goods are returned."), field="reason")
     return reason[:MAX_REASON]
+
+
+def _mobile_provider(sale) -> str:
+    """Mobile Money goes back on the network the sale was paid on (MTN without one)."""
+    paid = None
+    if sale is not None:
+        paid = (
+            Payment.objects.filter(sale=sale, tender=Tender.MOBILE_MONEY, amount__gt=0)
+            .order_by("-amount", "pk")
+            .values_list("provider", flat=True)
+            .first()
+        )
+    return paid or MobileProvider.MTN
 
 
 def _tender(tender, *, has_customer: bool) -> str:

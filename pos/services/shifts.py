@@ -482,6 +482,7 @@ def z_report(shift: Shift) -> dict:
         cash_rounding=Sum("cash_rounding"),
     )
     voids = sales.filter(status=Sale.Status.VOIDED).aggregate(count=Count("id"), total=Sum("total"))
+    momo, momo_by_provider = mobile_money_by_status(shift)
     refunds = Refund.objects.filter(shift=shift).aggregate(count=Count("id"), total=Sum("total"))
     by_tender = (
         Payment.objects.filter(shift=shift)
@@ -537,7 +538,9 @@ def z_report(shift: Shift) -> dict:
         "cash": {name: money(value) for name, value in cash_breakdown(shift).items()},
         # Mobile Money apart from cash: typed references, request-to-pay, and the requests
         # no sale used, by status.
-        "mobile_money": mobile_money_by_status(shift),
+        "mobile_money": momo,
+        # The same per provider (MTN MoMo, Airtel Money) the shift used.
+        "mobile_money_by_provider": momo_by_provider,
         # Mobile Money taken with no sale (late success, wrong amount): refund by hand.
         "mobile_money_to_refund": [
             {

@@ -128,6 +128,7 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
                     amount=-p.amount,
                     is_change=p.is_change,  # the change comes back into the drawer
                     reference=label[:100],
+                    provider=p.provider,
                     created_by=user,
                     created_at=now,
                 )

@@ -28,6 +28,12 @@ def thousands_separator() -> str:
     return get_format("THOUSAND_SEPARATOR")
 
 
+@register.simple_tag
+def decimal_separator() -> str:
+    """The active language's decimal mark, for scripts that write amounts and quantities."""
+    return get_format("DECIMAL_SEPARATOR")
+
+
 @register.filter
 def qty(value):
     """`{{ line.quantity|qty }}` -> `2`, `0.75`: a stored quantity without trailing zeros."""

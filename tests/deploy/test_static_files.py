@@ -4,9 +4,7 @@ import json
 import subprocess
 import sys
 
-import pytest
-
-from tests.deploy.production import manage, production_env
+from tests.deploy.production import production_env
 
 # Requests one static path through the production WSGI app; prints status and headers as JSON.
 FETCH = """
@@ -27,14 +25,6 @@ print(json.dumps(answer))
 """
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("staticfiles")
-    result = manage("collectstatic", "--noinput", env=production_env(STATIC_ROOT=str(root)))
-    assert result.returncode == 0, result.stderr
-    return root
-
-
 def fetch(static_root, path, accept_encoding=""):
     result = subprocess.run(
         [sys.executable, "-c", FETCH, path, accept_encoding],
@@ -53,19 +43,19 @@ def hashed_name(static_root, name):
     return manifest["paths"][name]
 
 
-def test_collectstatic_writes_hashed_names_with_gzip_and_brotli_variants(static_root):
-    hashed = hashed_name(static_root, "pos/vevurn.css")
+def test_collectstatic_writes_hashed_names_with_gzip_and_brotli_variants(collected_static):
+    hashed = hashed_name(collected_static, "pos/vevurn.css")
 
     assert hashed != "pos/vevurn.css" and hashed.startswith("pos/vevurn.")
-    assert (static_root / hashed).is_file()
-    assert (static_root / (hashed + ".gz")).is_file()
-    assert (static_root / (hashed + ".br")).is_file()
+    assert (collected_static / hashed).is_file()
+    assert (collected_static / (hashed + ".gz")).is_file()
+    assert (collected_static / (hashed + ".br")).is_file()
 
 
-def test_hashed_file_is_cached_for_a_year_or_more_and_served_compressed(static_root):
-    hashed = hashed_name(static_root, "pos/vevurn.css")
+def test_hashed_file_is_cached_for_a_year_or_more_and_served_compressed(collected_static):
+    hashed = hashed_name(collected_static, "pos/vevurn.css")
 
-    answer = fetch(static_root, f"/static/{hashed}", "gzip, deflate, br")
+    answer = fetch(collected_static, f"/static/{hashed}", "gzip, deflate, br")
 
     assert answer["status"] == 200
     cache_control = answer["headers"]["Cache-Control"]
@@ -76,17 +66,17 @@ def test_hashed_file_is_cached_for_a_year_or_more_and_served_compressed(static_r
     assert answer["headers"]["Vary"] == "Accept-Encoding"
 
 
-def test_gzip_only_client_gets_gzip(static_root):
-    hashed = hashed_name(static_root, "pos/vevurn.css")
+def test_gzip_only_client_gets_gzip(collected_static):
+    hashed = hashed_name(collected_static, "pos/vevurn.css")
 
-    answer = fetch(static_root, f"/static/{hashed}", "gzip")
+    answer = fetch(collected_static, f"/static/{hashed}", "gzip")
 
     assert answer["status"] == 200
     assert answer["headers"]["Content-Encoding"] == "gzip"
 
 
-def test_unhashed_name_gets_the_short_max_age(static_root):
-    answer = fetch(static_root, "/static/pos/vevurn.css")
+def test_unhashed_name_gets_the_short_max_age(collected_static):
+    answer = fetch(collected_static, "/static/pos/vevurn.css")
 
     assert answer["status"] == 200
     assert answer["headers"]["Cache-Control"] == "max-age=3600, public"

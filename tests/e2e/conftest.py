@@ -5,7 +5,7 @@ import os
 import pytest
 
 from tests.conftest import PASSWORD, service_missing
-from tests.support.fixtures import fiscal_device, momo_simulator, vsdc  # noqa: F401
+from tests.support.fixtures import airtel_simulator, fiscal_device, momo_simulator, vsdc  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's background services would try to reach the internet; this machine has none.

@@ -265,7 +265,7 @@ def test_a_credit_repayment_at_the_till(page, shop, customer_owing, viewport):
     if viewport == "phone":
         page.get_by_label("Cash").check()
     else:
-        page.get_by_label("MTN Mobile Money", exact=True).check()
+        page.get_by_label("Mobile Money", exact=True).check()
         page.get_by_label("Mobile Money transaction id").fill("MP261203.1200.B777")
     shot(page, viewport, "7-credit")
     page.get_by_role("button", name="Take the payment").click()

@@ -4,7 +4,7 @@ from itertools import count
 import pytest
 
 from pos.barcodes import make_ean13
-from tests.support.fixtures import momo_simulator, sms_gateway  # noqa: F401
+from tests.support.fixtures import airtel_simulator, momo_simulator, sms_gateway  # noqa: F401
 
 _seq = count(1)
 

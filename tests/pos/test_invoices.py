@@ -398,7 +398,7 @@ def test_statement_has_a_running_balance_oldest_first(history, customer):
     ]
     customer.refresh_from_db()
     assert statement.closing_balance == customer.balance == D(32000)
-    assert statement.rows[3].description == "Payment, MTN Mobile Money (MP2403.1)"
+    assert statement.rows[3].description == "Payment, MTN MoMo (MP2403.1)"
 
 
 def test_statement_for_a_period_starts_from_an_opening_balance(history, customer, manager):

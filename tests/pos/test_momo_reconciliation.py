@@ -166,3 +166,57 @@ def _upload(content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("statement.csv", content, content_type="text/csv")
+
+
+REFUNDS_STATEMENT = """Id,External Transaction Id,Date,Status,Type,Amount,Currency
+8100000001,,2026-12-04 13:05:00,SUCCESSFUL,TRANSFER,-3000,RWF
+8100000002,{named},2026-12-04 13:20:00,SUCCESSFUL,TRANSFER,-5000,RWF
+8100000003,,2026-12-04 13:30:00,SUCCESSFUL,TRANSFER,-50000,RWF
+"""
+
+
+def test_mobile_money_refunds_are_reconciled_with_the_money_paid_out(
+    sell, make_product, shift, cashier, manager, time_machine
+):
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    time_machine.move_to(at(12, 0))
+    Shift.objects.filter(pk=shift.pk).update(opened_at=at(12, 0))
+    shift.refresh_from_db()
+    product = make_product(stock=20, retail_price=D(3000), minimum_price=D(1000))
+    other = make_product(stock=20, retail_price=D(5000), minimum_price=D(1000))
+    missing = make_product(stock=20, retail_price=D(2000), minimum_price=D(1000))
+    refunds = []
+    for item, reference in ((product, "7400000001"), (other, "7400000002"), (missing, "74003")):
+        time_machine.move_to(at(12, 30))
+        sale = sell((item, 1), tenders=[TenderLine("mobile_money", item.retail_price, reference)])
+        time_machine.move_to(at(13, 0))
+        refunds.append(
+            refund_sale(
+                sale=sale,
+                shift=shift,
+                user=cashier,
+                approved_by=manager,
+                lines=[RefundLineInput(sale.lines.get().pk, 1)],
+                reason="Faulty",
+                tender="mobile_money",
+            )
+        )
+    time_machine.move_to(at(14, 0))
+    # The first refund is found by its amount paid out after it; the second names the refund's
+    # number; the third (2,000) was never paid out; the 50,000 to the bank is not the till's.
+    content = REFUNDS_STATEMENT.format(named=refunds[1].number).encode()
+    import_statement(content=content, user=manager)
+
+    found = sorted(
+        (m.kind, m.row.transaction_id if m.row else None, m.payment.reference, m.difference)
+        for m in reconcile_shift(shift).matches
+        if m.payment is not None and m.payment.amount < 0
+    )
+
+    assert found == [
+        ("matched", "8100000001", refunds[0].number, D(0)),
+        ("matched", "8100000002", refunds[1].number, D(0)),
+        ("pos_only", None, refunds[2].number, D(2000)),
+    ]
+    assert not [m for m in reconcile_shift(shift).matches if m.kind == "statement_only"]

@@ -69,6 +69,7 @@ ROUTES: dict[str, Access] = {
     "api/health/ready": Access(get=EVERYONE),
     # MTN calls it without credentials; it reads nothing from the request and only makes us ask
     # MTN (throttled) about a request we created. Always 204.
+    "pos/momo/airtel/callback/": Access(post=EVERYONE),
     "pos/momo/callback/<str:reference_id>/": Access(post=EVERYONE),
     # --- Any signed-in user ---------------------------------------------------------------------
     "home/": Access(get=SIGNED_IN),

@@ -10,7 +10,7 @@ from tests.support.sms_simulator import SmsGatewaySimulator
 def momo_simulator(settings):
     """A running MoMo simulator on 127.0.0.1, with the MOMO_* settings pointing at it, so that
     `MoMoClient.from_settings()` talks to it. Short timeouts keep the timeout tests quick."""
-    from pos.mobile_money.client import clear_token_cache
+    from pos.mobile_money.http import clear_token_cache
 
     simulator = MoMoSimulator().start()
     settings.MOMO_BASE_URL = simulator.base_url
@@ -20,6 +20,27 @@ def momo_simulator(settings):
     settings.MOMO_TARGET_ENVIRONMENT = simulator.target_environment
     settings.MOMO_CALLBACK_URL = ""
     settings.MOMO_CURRENCY = "RWF"
+    settings.MOMO_CONNECT_TIMEOUT_SECONDS = 2.0
+    settings.MOMO_TIMEOUT_SECONDS = 0.5
+    clear_token_cache()
+    yield simulator
+    simulator.stop()
+    clear_token_cache()
+
+
+@pytest.fixture
+def airtel_simulator(settings):
+    """A running Airtel Money simulator on 127.0.0.1 with the AIRTEL_* settings pointing at it
+    (and the shared MOMO_* timeouts short, as for MTN's)."""
+    from pos.mobile_money.http import clear_token_cache
+    from tests.support.airtel_simulator import AirtelSimulator
+
+    simulator = AirtelSimulator().start()
+    settings.AIRTEL_BASE_URL = simulator.base_url
+    settings.AIRTEL_CLIENT_ID = simulator.client_id
+    settings.AIRTEL_CLIENT_SECRET = simulator.client_secret
+    settings.AIRTEL_COUNTRY = simulator.country
+    settings.AIRTEL_CURRENCY = simulator.currency
     settings.MOMO_CONNECT_TIMEOUT_SECONDS = 2.0
     settings.MOMO_TIMEOUT_SECONDS = 0.5
     clear_token_cache()

@@ -134,6 +134,16 @@ class MoMoSimulator:
 
     # --- behaviour --------------------------------------------------------------------------
 
+    def route(self, method: str, path: str) -> str | None:
+        """The endpoint ("token", "requesttopay", "status") a call is for; None: 404."""
+        if method == "POST" and path == TOKEN_PATH:
+            return "token"
+        if method == "POST" and path == REQUEST_PATH:
+            return "requesttopay"
+        if method == "GET" and path.startswith(REQUEST_PATH + "/"):
+            return "status"
+        return None
+
     def handle(self, endpoint, method, path, headers, raw_body) -> tuple[int, bytes]:
         body = None
         if raw_body:
@@ -149,7 +159,7 @@ class MoMoSimulator:
                 self._stopping.wait(canned.delay)
             return canned.status, canned.body
         if endpoint == "token":
-            return self._token(headers)
+            return self._token(headers, body)
         denied = self._check_bearer(headers)
         if denied:
             return denied
@@ -157,7 +167,7 @@ class MoMoSimulator:
             return self._request_to_pay(headers, body, raw_body)
         return self._status(path.rsplit("/", 1)[-1])
 
-    def _token(self, headers) -> tuple[int, bytes]:
+    def _token(self, headers, body=None) -> tuple[int, bytes]:
         expected = "Basic " + base64.b64encode(f"{self.api_user}:{self.api_key}".encode()).decode()
         if headers.get("ocp-apim-subscription-key") != self.subscription_key:
             return _reply(
@@ -289,13 +299,8 @@ def _handler_for(simulator: MoMoSimulator):
 
         def _dispatch(self):
             path = self.path.split("?", 1)[0]
-            if self.command == "POST" and path == TOKEN_PATH:
-                endpoint = "token"
-            elif self.command == "POST" and path == REQUEST_PATH:
-                endpoint = "requesttopay"
-            elif self.command == "GET" and path.startswith(REQUEST_PATH + "/"):
-                endpoint = "status"
-            else:
+            endpoint = simulator.route(self.command, path)
+            if endpoint is None:
                 self._send(404, b'{"code": "RESOURCE_NOT_FOUND"}')
                 return
             length = int(self.headers.get("Content-Length") or 0)

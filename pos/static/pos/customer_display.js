@@ -46,7 +46,8 @@
     var momo = state.momo;
     show($("momo"), Boolean(momo));
     deadline = momo ? Date.now() + momo.seconds_left * 1000 : 0;
-    if (momo) { text("momo-amount", momo.amount); tick(); }
+    $("momo").dataset.provider = momo ? momo.provider_code : "";
+    if (momo) { text("momo-provider", momo.provider); text("momo-amount", momo.amount); tick(); }
   }
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })

@@ -12,7 +12,7 @@
   "use strict";
   var script = document.currentScript;
   var urls = {};
-  ["state", "device", "block", "heartbeat", "snapshot", "sync", "sw", "offline"].forEach(function (name) {
+  ["state", "device", "block", "heartbeat", "snapshot", "sync", "sw", "offline", "clear"].forEach(function (name) {
     urls[name] = script.getAttribute("data-" + name + "-url");
   });
   var DB_NAME = "vevurn-till";
@@ -65,6 +65,9 @@
   function setMeta(key, value) {
     return tx(["meta"], "readwrite", function (t) { t.objectStore("meta").put(value, key); });
   }
+  function deleteMeta(key) {
+    return tx(["meta"], "readwrite", function (t) { t.objectStore("meta").delete(key); });
+  }
   function all(store) {
     return tx([store], "readonly", function (t) { return req(t.objectStore(store).getAll()); });
   }
@@ -73,10 +76,65 @@
     document.dispatchEvent(new CustomEvent("vevurn:" + name, { detail: detail || {} }));
   }
   function setOnline(value) {
+    var was = online;
     online = value;
     var banner = document.querySelector("[data-offline-banner]");  // the online till's
     if (banner) { banner.hidden = value; }
+    if (!value) { carryCart(); } else if (!was) { forgetCarriedCart(); }
     emit(value ? "online" : "offline");
+  }
+
+  /* The sale in progress on the online till, carried over to the offline till when the link
+   * drops: the online till's page copies its cart lines (as it shows them) under "carried_cart"
+   * whenever it finds the server gone, and forgets them when the server is back before the
+   * offline till took them. The offline till takes them once and, back online, the server's
+   * copy of that cart is cleared, so the sale is made once. */
+  function onlineCartLines() {
+    var body = document.getElementById("register-body");
+    if (!body) { return null; }
+    return Array.prototype.map.call(body.querySelectorAll("[data-cart-line]"), function (li) {
+      var unit = li.getAttribute("data-unit");
+      return {
+        product: Number(li.getAttribute("data-product")),
+        unit: unit ? Number(unit) : null,
+        quantity: li.getAttribute("data-quantity"),
+        label: li.getAttribute("data-label") || ""
+      };
+    });
+  }
+  function carryCart() {
+    var lines = onlineCartLines();
+    if (lines === null) { return Promise.resolve(null); }
+    var kept = lines.length ? setMeta("carried_cart", { lines: lines, at: new Date().toISOString() })
+      : deleteMeta("carried_cart");
+    return kept.catch(function () { return null; });
+  }
+  function forgetCarriedCart() {
+    if (onlineCartLines() === null) { return null; }
+    return deleteMeta("carried_cart").catch(function () { return null; });
+  }
+  function takeCarriedCart() {
+    return tx(["meta"], "readwrite", function (t) {
+      var meta = t.objectStore("meta");
+      return req(meta.get("carried_cart")).then(function (carried) {
+        if (!carried || !carried.lines.length) { return []; }
+        meta.delete("carried_cart");
+        meta.put(true, "clear_online_cart");
+        return carried.lines;
+      });
+    }).then(function (lines) { return lines || []; });
+  }
+  function clearOnlineCart() {
+    return getMeta("clear_online_cart").then(function (pending) {
+      if (!pending || !urls.clear) { return null; }
+      return fetch(urls.clear, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf || "", "X-Register-Partial": "1" }
+      }).then(function (response) {
+        return response.ok ? deleteMeta("clear_online_cart") : null;
+      });
+    });
   }
 
   function request(url, options) {
@@ -277,6 +335,8 @@
   function sync() {
     var run = function () {
       return pushAll().then(function (count) {
+        return clearOnlineCart().then(function () { return count; }, function () { return count; });
+      }).then(function (count) {
         emit("outbox");
         return heartbeat().then(function () { return count; }, function () { return count; });
       });
@@ -323,6 +383,8 @@
     getMeta: getMeta,
     all: all,
     recordSale: recordSale,
+    carryCart: carryCart,
+    takeCarriedCart: takeCarriedCart,
     sync: sync,
     prepare: prepare,
     heartbeat: heartbeat,

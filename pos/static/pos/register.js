@@ -39,7 +39,13 @@
       body.innerHTML = html;
       var match = body.querySelector(".match");
       if (match) { match.focus(); } else { focusScan(); }
-    }).catch(function () { form.submit(); });
+    }).catch(function () {
+      // The server cannot be reached: the offline till (offline_store.js) takes the cart in
+      // progress with it, then the plain post opens it through the service worker.
+      var offline = window.VevurnOffline;
+      var carried = offline ? offline.carryCart() : Promise.resolve();
+      carried.then(function () { form.submit(); }, function () { form.submit(); });
+    });
   });
 
   // Keyboard: F2 scan, F4 pay, F8 hold; arrows move between matching products.

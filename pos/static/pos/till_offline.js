@@ -19,11 +19,18 @@
     var f = Math.pow(10, places());
     return Math.round(amount * f + (amount >= 0 ? 1e-9 : -1e-9)) / f;
   }
+  var html = document.documentElement;
+  var decimalMark = html.getAttribute("data-decimal") || ".";
   function money(amount) {
-    var sep = document.documentElement.getAttribute("data-thousands") || ",";
+    var sep = html.getAttribute("data-thousands") || ",";
     var parts = round(amount).toFixed(places()).split(".");
     parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, sep);
-    return parts.join(".") + " " + (snapshot ? snapshot.shop.currency : "");
+    return parts.join(decimalMark) + " " + (snapshot ? snapshot.shop.currency : "");
+  }
+  // A quantity as the page's language writes it (0,75 in French), with the product's unit.
+  function quantityText(quantity, unit) {
+    var text = String(quantity).replace(".", decimalMark);
+    return unit ? text + " " + unit : text;
   }
   function time(iso) {
     var d = new Date(iso);
@@ -45,32 +52,69 @@
     return price;
   }
 
+  function productsById() {
+    var byId = {};
+    snapshot.products.forEach(function (p) { byId[p.id] = p; });
+    return byId;
+  }
+
+  // A scale label's line, as the server makes it (pos/services/selling_lines.py): a weight
+  // label sells that weight at the snapshot's price; a price label costs its printed price and
+  // weighs that price over the price per stock unit, to the product's places.
+  function labelItem(code) {
+    var label = window.VevurnScaleLabels && window.VevurnScaleLabels.parse(code, snapshot.scale_labels);
+    if (!label) { return null; }
+    var product = snapshot.products.find(function (p) { return p.scale_code === label.item_code; });
+    if (!product) { return null; }
+    var item = { product: product, unit: null, price: product.price, label: code };
+    if (label.weight !== null) {
+      item.quantity = Number(label.weight);
+    } else {
+      var amount = round(Number(label.price));
+      var f = Math.pow(10, product.places);
+      item.amount = amount;
+      item.quantity = Math.max(Math.round(amount / Number(product.price) * f + 1e-9) / f, 1 / f);
+    }
+    return item;
+  }
+
   function find(code) {
     code = code.trim();
     var lower = code.toLowerCase();
     var products = snapshot.products;
-    var byId = {};
-    products.forEach(function (p) { byId[p.id] = p; });
+    var byId = productsById();
     var unit = snapshot.units.find(function (u) { return u.barcode && u.barcode === code; });
     if (unit && byId[unit.product]) {
       return [{ product: byId[unit.product], unit: unit, price: unit.price }];
     }
     var exact = products.find(function (p) { return p.barcode === code || p.sku.toLowerCase() === lower; });
     if (exact) { return [{ product: exact, unit: null, price: exact.price }]; }
+    var labelled = labelItem(code);
+    if (labelled) { return [labelled]; }
     if (lower.length < 2) { return []; }
     return products.filter(function (p) { return p.name.toLowerCase().indexOf(lower) >= 0; })
       .slice(0, 8).map(function (p) { return { product: p, unit: null, price: p.price }; });
   }
 
-  function add(item) {
+  function add(item, quantity) {
+    if (item.label) {  // a label is its own line, its weight fixed
+      cart.push({ product: item.product, unit: null, price: item.price, quantity: item.quantity,
+                  label: item.label, amount: item.amount === undefined ? null : item.amount });
+      render();
+      return;
+    }
     var same = cart.find(function (l) {
-      return l.product.id === item.product.id && (l.unit ? l.unit.id : null) === (item.unit ? item.unit.id : null);
+      return !l.label && l.product.id === item.product.id && (l.unit ? l.unit.id : null) === (item.unit ? item.unit.id : null);
     });
-    if (same) { same.quantity += 1; } else { cart.push({ product: item.product, unit: item.unit, price: item.price, quantity: 1 }); }
+    if (same) { same.quantity += quantity || 1; } else { cart.push({ product: item.product, unit: item.unit, price: item.price, quantity: quantity || 1 }); }
     render();
   }
 
-  function lineTotal(line) { return round(priceOf(line, line.quantity) * line.quantity); }
+  function lineTotal(line) {
+    if (line.amount !== null && line.amount !== undefined) { return line.amount; }  // a price label's
+    return round(priceOf(line, line.quantity) * line.quantity);
+  }
+  function unitOf(line) { return line.unit ? "" : line.product.unit; }
   function total() { return cart.reduce(function (sum, line) { return sum + lineTotal(line); }, 0); }
   function vat(amount) {
     var rate = Number(snapshot.shop.vat_rate);
@@ -97,16 +141,17 @@
       [["−", -1], ["+", 1]].forEach(function (step) {
         var b = document.createElement("button");
         b.type = "button"; b.className = "step"; b.textContent = step[0];
+        b.disabled = !!line.label && step[1] > 0;  // a label's weight is fixed: only removable
         b.setAttribute("aria-label", step[0] + " " + line.product.name);
         b.addEventListener("click", function () {
-          line.quantity += step[1];
+          line.quantity = line.label ? 0 : line.quantity + step[1];
           if (line.quantity <= 0) { cart.splice(i, 1); }
           render();
         });
         qty.appendChild(b);
       });
       var count = document.createElement("span");
-      count.className = "qty"; count.textContent = String(line.quantity); count.setAttribute("data-qty", "");
+      count.className = "qty"; count.textContent = quantityText(line.quantity, unitOf(line)); count.setAttribute("data-qty", "");
       qty.insertBefore(count, qty.lastChild);
       var amount = document.createElement("div");
       amount.className = "line-total num";
@@ -140,6 +185,8 @@
           selling_unit: line.unit ? line.unit.id : null,
           quantity: String(line.quantity),
           price: String(priceOf(line, line.quantity)),
+          scale_label: line.label || "",
+          unit_name: unitOf(line),
           name: line.product.name + (line.unit ? " · " + line.unit.label : ""),
           total: lineTotal(line)
         };
@@ -162,12 +209,12 @@
     var box = $("[data-slip]");
     $("[data-slip-shop]").textContent = snapshot.shop.name;
     $("[data-slip-number]").textContent = record.receipt;
-    $("[data-slip-time]").textContent = new Date(record.sold_at).toLocaleString();
+    $("[data-slip-time]").textContent = new Date(record.sold_at).toLocaleString(html.lang || undefined);
     var body = $("[data-slip-lines]");
     body.innerHTML = "";
     record.lines.forEach(function (line) {
       var tr = document.createElement("tr");
-      [line.quantity + " × " + line.name, money(line.total)].forEach(function (value, i) {
+      [quantityText(line.quantity, line.unit_name) + " × " + line.name, money(line.total)].forEach(function (value, i) {
         var td = document.createElement("td");
         td.textContent = value;
         if (i) { td.className = "num"; }
@@ -251,11 +298,31 @@
     root.setAttribute("data-online", isOnline ? "1" : "0");
   }
 
+  // The sale in progress on the online till when the link dropped (offline_store.js carried
+  // it): its lines join this cart, once.
+  function carryOver() {
+    if (!snapshot) { return null; }
+    return store.takeCarriedCart().then(function (lines) {
+      if (!lines.length) { return; }
+      var byId = productsById();
+      var missing = 0;
+      lines.forEach(function (l) {
+        var labelled = l.label ? labelItem(l.label) : null;
+        var product = byId[l.product];
+        var unit = l.unit ? snapshot.units.find(function (u) { return u.id === l.unit; }) : null;
+        if (labelled) { add(labelled); }
+        else if (!product || (l.unit && !unit) || l.label) { missing += 1; }
+        else { add({ product: product, unit: unit, price: unit ? unit.price : product.price }, Number(l.quantity)); }
+      });
+      showError("[data-carried]", text(missing ? "carried-missing" : "carried"));
+    });
+  }
+
   document.addEventListener("vevurn:snapshot", function (event) { showSnapshot(event.detail); });
   document.addEventListener("vevurn:outbox", showOutbox);
   document.addEventListener("vevurn:online", function () { showState(true); });
   document.addEventListener("vevurn:offline", function () { showState(false); });
-  store.getMeta("snapshot").then(showSnapshot);
+  store.getMeta("snapshot").then(function (value) { showSnapshot(value); return carryOver(); });
   showOutbox();
   showState(false);
   render();

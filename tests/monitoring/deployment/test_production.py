@@ -193,19 +193,6 @@ def assert_ready(env):
     return report, not_passing
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    """collectstatic once for the module (the build step), as production builds it."""
-    root = tmp_path_factory.mktemp("static")
-    env = production_env(
-        root, database_url=f"sqlite:///{root / 'unused.sqlite3'}", redis_url="", static_root=root
-    )
-    collected = manage("collectstatic", "--noinput", env=env)
-    assert collected.returncode == 0, collected.stderr
-    assert (root / "staticfiles.json").is_file()
-    return root
-
-
 @pytest.fixture
 def redis_url(redis_server):
     """Our own Redis, configured as production should be (a memory limit and LRU eviction)."""
@@ -218,7 +205,9 @@ def redis_url(redis_server):
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_production_like_environment_on_postgresql_is_ready(tmp_path, redis_url, static_root):
+def test_a_production_like_environment_on_postgresql_is_ready(
+    tmp_path, redis_url, collected_static
+):
     from django.db import connection
 
     exec(SETUP_SHOP)  # noqa: S102 - committed in the test database the subprocess reads
@@ -229,7 +218,7 @@ def test_a_production_like_environment_on_postgresql_is_ready(tmp_path, redis_ur
     )
     report, not_passing = assert_ready(
         production_env(
-            tmp_path, database_url=database_url, redis_url=redis_url, static_root=static_root
+            tmp_path, database_url=database_url, redis_url=redis_url, static_root=collected_static
         )
     )
     # What remains are advice, not faults.
@@ -240,13 +229,13 @@ def test_a_production_like_environment_on_postgresql_is_ready(tmp_path, redis_ur
 @pytest.mark.redis
 @pytest.mark.slow
 def test_a_production_like_environment_on_sqlite_is_ready_with_a_warning(
-    tmp_path, redis_url, static_root
+    tmp_path, redis_url, collected_static
 ):
     env = production_env(
         tmp_path,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         redis_url=redis_url,
-        static_root=static_root,
+        static_root=collected_static,
     )
     migrated = manage("migrate", "--noinput", env=env)
     assert migrated.returncode == 0, migrated.stderr

@@ -1,1 +1,1 @@
-from tests.support.fixtures import momo_simulator  # noqa: F401
+from tests.support.fixtures import airtel_simulator, momo_simulator  # noqa: F401

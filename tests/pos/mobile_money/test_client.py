@@ -19,7 +19,7 @@ from pos.mobile_money import (
     MoMoStatus,
     MoMoTimeout,
 )
-from pos.mobile_money import client as client_module
+from pos.mobile_money import http as token_module
 
 PHONE = "+250788123456"
 MSISDN = "250788123456"
@@ -85,12 +85,12 @@ def test_threads_sharing_a_client_fetch_one_token(momo, momo_simulator):
 
 def test_waiting_for_another_thread_s_token_fetch_is_bounded(momo_simulator, settings):
     settings.MOMO_CONNECT_TIMEOUT_SECONDS = 0.1
-    client_module._tokens_lock.acquire()  # another thread is stuck fetching a token
+    token_module._tokens_lock.acquire()  # another thread is stuck fetching a token
     try:
         with MoMoClient.from_settings() as momo, pytest.raises(MoMoTimeout):
             ask(momo)
     finally:
-        client_module._tokens_lock.release()
+        token_module._tokens_lock.release()
 
     assert momo_simulator.received == []
 
@@ -98,7 +98,7 @@ def test_waiting_for_another_thread_s_token_fetch_is_bounded(momo_simulator, set
 def test_token_is_renewed_shortly_before_it_expires(momo, momo_simulator, monkeypatch):
     ask(momo)
     later = time.monotonic() + momo_simulator.token_lifetime - 30  # within the last minute
-    monkeypatch.setattr(client_module.time, "monotonic", lambda: later)
+    monkeypatch.setattr(token_module.time, "monotonic", lambda: later)
 
     ask(momo)
 
@@ -277,7 +277,7 @@ def test_no_answer_within_the_read_timeout_is_a_timeout(momo, momo_simulator, en
     reference = ask(momo) if endpoint == "status" else uuid.uuid4()
     if endpoint == "token":
         momo_simulator.revoke_tokens()
-        client_module.clear_token_cache()
+        token_module.clear_token_cache()
     server_delay = 10.0  # far beyond MOMO_TIMEOUT_SECONDS (0.5 s in the fixture)
     momo_simulator.queue_reply(endpoint, status=200, body=b"{}", delay=server_delay)
 
@@ -311,7 +311,7 @@ def test_no_answer_within_the_read_timeout_is_a_timeout(momo, momo_simulator, en
 def test_a_malformed_reply_is_a_bad_response(momo, momo_simulator, endpoint, body):
     reference = ask(momo)
     if endpoint == "token":
-        client_module.clear_token_cache()
+        token_module.clear_token_cache()
     momo_simulator.queue_reply(endpoint, status=200, body=body)
 
     with pytest.raises(MoMoBadResponse) as caught:
@@ -331,7 +331,7 @@ def test_an_unexpected_status_code_is_a_bad_response(momo, momo_simulator):
 def test_a_server_error_is_mobile_money_unavailable(momo, momo_simulator, endpoint):
     reference = ask(momo) if endpoint == "status" else uuid.uuid4()
     if endpoint == "token":
-        client_module.clear_token_cache()
+        token_module.clear_token_cache()
     momo_simulator.queue_reply(endpoint, status=500, body=b'{"message": "internal error"}')
 
     with pytest.raises(MoMoError) as caught:

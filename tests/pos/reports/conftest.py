@@ -6,7 +6,7 @@ Product B "Case":    retail  5,900 (VAT   900), cost 2,000, category Cases.
 On 10 March 2026, Kigali time:
 - S1 09:15  2 × A, paid 23,600 cash                           total 23,600  VAT 3,600
 - S2 23:59  A with 1,180 off (10,620, VAT 1,620) + B (5,900)  total 16,520  VAT 2,520
-            paid 10,000 cash + 6,520 MTN Mobile Money (a Walk-in? no: customer Alice)
+            paid 10,000 cash + 6,520 Mobile Money (a Walk-in? no: customer Alice)
 - S3 12:00  1 × B, voided
 - refund 15:00: 1 × A from S1, put back on the shelf: 11,800 (VAT 1,800)
 On 11 March 00:00:30: S4 1 × B 5,900 (VAT 900), cash — the next day.

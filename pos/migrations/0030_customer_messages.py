@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pos", "0028_loyalty_points_tender_and_expiry"),
+        ("pos", "0029_mobile_money_providers"),
     ]
 
     operations = [
