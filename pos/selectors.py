@@ -37,21 +37,18 @@ class CodeMatch:
 
 
 def code_lookup(code: str) -> CodeMatch | None:
-    """A barcode or SKU of a product (one query, as `product_lookup`), else a selling unit's
-    barcode (one more), else an in-store scale label (the templates and the product by its
-    scale item code)."""
-    from pos.models import ScaleLabelTemplate, SellingUnit
+    """A barcode or SKU of a product, or a selling unit's barcode (one query for both, as a
+    product barcode alone took before selling units), else an in-store scale label (the
+    templates and the product by its scale item code)."""
+    from pos.models import ScaleLabelTemplate
     from pos.scale_labels import looks_like_label, parse_label
 
     code = (code or "").strip()
-    product = product_lookup(code)
-    if product is not None:
-        return CodeMatch(product)
     if not code:
         return None
-    unit = SellingUnit.objects.select_related("product__category").filter(barcode=code).first()
-    if unit is not None:
-        return CodeMatch(unit.product, selling_unit=unit)
+    match = _product_or_unit(code)
+    if match is not None:
+        return match
     if looks_like_label(code):
         label = parse_label(code, ScaleLabelTemplate.objects.filter(is_active=True))
         if label is not None:
@@ -59,6 +56,48 @@ def code_lookup(code: str) -> CodeMatch | None:
             if product is not None:
                 return CodeMatch(product, label=label)
     return None
+
+
+UNIT_COLUMNS = ("id", "product_id", "name", "factor", "barcode", "price", "is_active")
+
+
+def _product_or_unit(code: str) -> CodeMatch | None:
+    """The product whose barcode (first) or SKU is `code`, else the product of the selling unit
+    whose barcode it is, with that unit: two indexed branches of one statement."""
+    from pos.models import SellingUnit
+
+    product, unit = Product._meta.db_table, SellingUnit._meta.db_table
+    unit_columns = ", ".join(
+        f"CAST(u.{c} AS TEXT) AS su_{c}" if c in ("factor", "price") else f"u.{c} AS su_{c}"
+        for c in UNIT_COLUMNS
+    )
+    no_unit = ", ".join(f"NULL AS su_{c}" for c in UNIT_COLUMNS)
+    found = list(
+        Product.objects.raw(
+            f"""SELECT * FROM (
+                SELECT p.*, CASE WHEN p.barcode = %s THEN 0 ELSE 1 END AS match_rank, {no_unit}
+                FROM {product} p WHERE p.barcode = %s OR p.sku = %s
+                UNION ALL
+                SELECT p.*, 2, {unit_columns}
+                FROM {unit} u JOIN {product} p ON p.id = u.product_id WHERE u.barcode = %s
+            ) found ORDER BY match_rank LIMIT 1""",  # noqa: S608 - the models' own table names
+            [code, code, code, code],
+        )
+    )
+    if not found:
+        return None
+    product = found[0]
+    if product.su_id is None:
+        return CodeMatch(product)
+    # Columns beside the model's come back as the database has them (SQLite: floats, 0/1).
+    values = {c: getattr(product, f"su_{c}") for c in UNIT_COLUMNS}
+    values["factor"] = Decimal(str(values["factor"]))
+    if values["price"] is not None:
+        values["price"] = Decimal(str(values["price"]))
+    values["is_active"] = bool(values["is_active"])
+    selling_unit = SellingUnit.from_db(product._state.db, list(values), list(values.values()))
+    selling_unit.product = product
+    return CodeMatch(product, selling_unit=selling_unit)
 
 
 def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> QuerySet:

@@ -53,3 +53,32 @@ def test_a_label_a_carton_and_pieces_price_as_checkout_will(till, scan, goods):
     assert half.status_code == 400
     till.post(reverse("register:update_line", args=[0]), {"quantity": "2", "unit_price": ""})
     assert till.get("/register/").context["lines"][0].quantity == D("0.75")
+
+
+@pytest.mark.django_db
+def test_a_product_or_a_selling_unit_barcode_is_found_in_one_query(
+    goods, django_assert_num_queries
+):
+    from decimal import Decimal
+
+    from pos.selectors import code_lookup
+
+    carton, soap = goods["carton"], goods["soap"]
+    with django_assert_num_queries(1):
+        by_unit = code_lookup(carton.barcode)
+    with django_assert_num_queries(1):
+        by_product = code_lookup(soap.barcode)
+    with django_assert_num_queries(1):
+        by_sku = code_lookup(soap.sku)
+
+    assert (by_unit.product, by_unit.selling_unit, by_unit.label) == (soap, carton, None)
+    unit = by_unit.selling_unit
+    assert (unit.name, unit.factor, unit.price, unit.is_active) == (
+        carton.name,
+        Decimal(carton.factor),
+        carton.price,
+        True,
+    )
+    assert (by_product.product, by_product.selling_unit) == (soap, None)
+    assert by_sku.product == soap
+    assert code_lookup("no such code") is None
