@@ -8,6 +8,7 @@ urlpatterns = [
     path("sales/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("sales/<int:pk>/receipt/print/", views.print_receipt, name="print_receipt"),
     path("sales/<int:pk>/receipt/send/", views.send_receipt, name="send_receipt"),
+    path("messages/delivery-report/", views.sms_delivery_report, name="sms_delivery_report"),
     path("refunds/<int:pk>/slip/", views.refund_slip, name="refund_slip"),
     path(
         "account-payments/<int:pk>/receipt/",

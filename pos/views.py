@@ -6,6 +6,7 @@ import logging
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -144,6 +146,7 @@ def send_receipt(request, pk: int):
             gettext("The receipt goes by %(channel)s to %(address)s.")
             % {"channel": message.get_channel_display(), "address": message.address},
         )
+    request.session[PRINTED_SALE] = sale.pk  # back on its page: shown, not counted as a copy
     return redirect("pos:receipt", pk=sale.pk)
 
 
@@ -320,6 +323,22 @@ def momo_callback(request, reference_id: str):
     except ValueError:
         return HttpResponse(status=204)
     _refresh_on_callback(MobileMoneyRequest.objects.filter(reference_id=reference).first())
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def sms_delivery_report(request):
+    """The SMS gateway's delivery report (form: id, status, phoneNumber, failureReason) at the
+    URL set in its dashboard, with the shop's secret token. Always 204; a report without the
+    token changes nothing."""
+    token = settings.SMS_DELIVERY_REPORT_TOKEN
+    if token and constant_time_compare(request.GET.get("token", ""), token):
+        customer_messages.record_delivery_report(
+            provider_id=request.POST.get("id", "")[:100],
+            status=request.POST.get("status", ""),
+            failure_reason=request.POST.get("failureReason", ""),
+        )
     return HttpResponse(status=204)
 
 

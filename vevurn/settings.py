@@ -687,6 +687,9 @@ SMS_USERNAME = env("SMS_USERNAME", "sandbox")
 SMS_API_KEY = env("SMS_API_KEY", "")
 SMS_SENDER_ID = env("SMS_SENDER_ID", "")
 SMS_TIMEOUT_SECONDS = float(env("SMS_TIMEOUT_SECONDS", "10"))
+# The secret in the delivery reports' callback URL set in the gateway's dashboard:
+# https://<host>/pos/messages/delivery-report/?token=<this>. Empty: reports are ignored.
+SMS_DELIVERY_REPORT_TOKEN = env("SMS_DELIVERY_REPORT_TOKEN", "")
 MESSAGES_MAX_ATTEMPTS = env_int("MESSAGES_MAX_ATTEMPTS", 6)
 
 # --- REST framework ---------------------------------------------------------------------------

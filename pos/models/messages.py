@@ -26,6 +26,7 @@ class CustomerMessage(models.Model):
         QUEUED = "queued", _("Waiting to be sent")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
         OPTED_OUT = "opted_out", _("Not sent: the customer opted out")
 

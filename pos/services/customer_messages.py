@@ -10,6 +10,7 @@ The worker's job (pos.tasks.send_customer_messages) sends what is due: each mess
 with a conditional UPDATE (one worker sends it), then sent with no transaction open; the gateway's
 answer is recorded (its id and status for the number, or why it refused). A temporary failure is
 tried again with back-off, up to MESSAGES_MAX_ATTEMPTS; a refusal no retry fixes fails it at once.
+The gateway's delivery reports (its callback) then mark a sent SMS delivered or failed.
 """
 
 import logging
@@ -207,3 +208,26 @@ def _send(message: CustomerMessage, now) -> str:
 def _back_off(attempt: int) -> timedelta:
     """30 s after the first failure, doubled each time, at most an hour."""
     return timedelta(seconds=min(30 * 2 ** (attempt - 1), 3600))
+
+
+# The gateway's delivery report statuses: delivered, or failed for good; the others (Sent,
+# Submitted, Buffered) are on the way and only recorded.
+DELIVERED_REPORTS = {"Success"}
+FAILED_REPORTS = {"Failed", "Rejected"}
+
+
+def record_delivery_report(*, provider_id: str, status: str, failure_reason: str = "") -> bool:
+    """The gateway's delivery report for the message it named `provider_id`; True when a sent
+    message was found. A report never takes a delivered message back."""
+    if not provider_id:
+        return False
+    update = {"provider_status": status[:100]}
+    if status in DELIVERED_REPORTS:
+        update["status"] = Status.DELIVERED
+    elif status in FAILED_REPORTS:
+        update.update(status=Status.FAILED, error=f"Delivery failed: {failure_reason}"[:300])
+    return bool(
+        CustomerMessage.objects.filter(
+            provider_id=provider_id, channel=Channel.SMS, status=Status.SENT
+        ).update(**update)
+    )

@@ -51,7 +51,13 @@ def test_a_card_sold_checked_and_spent_on_a_phone(page, shop):
     shot(page, "2-payment-with-card")
     page.get_by_role("button", name="Complete sale").click()
     page.get_by_text("R1-000001").first.wait_for()
-    shot(page, "3-receipt")
+    page.get_by_label("Phone or email").fill("amina@example.rw")
+    page.get_by_label("Send by").select_option("email")
+    page.get_by_role("button", name="Send the receipt").click()
+    page.get_by_text("The receipt goes by Email to amina@example.rw.").wait_for()
+    assert not page.get_by_text("COPY").is_visible()  # sending is not a reprint
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "3-receipt-sent")
     assert Sale.objects.get().payments.get().tender == "gift_card"
     page.goto(f"/register/gift-cards/?code={code}")
     assert page.locator("[data-card-balance]").inner_text() == "3,000 RWF"

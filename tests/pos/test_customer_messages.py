@@ -124,3 +124,24 @@ def test_a_receipt_by_email_in_french_and_a_bad_address_refused(
     (sent,) = mail.outbox
     assert sent.to == ["claire@example.rw"]
     assert f"Reçu {sale.number}" in sent.body and "Merci" in sent.body
+
+
+def test_the_gateways_delivery_report_marks_a_sent_sms_delivered_with_its_token_only(
+    client, sell, product, aline, sms_gateway, settings
+):
+    settings.SMS_DELIVERY_REPORT_TOKEN = "s3cret-token"
+    message = customer_messages.send_receipt(sale=sell((product, 1), customer=aline), channel="sms")
+    customer_messages.send_due()
+    message.refresh_from_db()
+    report = {"id": message.provider_id, "status": "Success", "phoneNumber": message.address}
+    url = reverse("pos:sms_delivery_report")
+    assert client.post(f"{url}?token=guess", report).status_code == 204
+    message.refresh_from_db()
+    assert message.status == "sent"  # a report without the token changes nothing
+    assert client.post(f"{url}?token=s3cret-token", report).status_code == 204
+    message.refresh_from_db()
+    assert (message.status, message.provider_status) == ("delivered", "Success")
+    failed = {**report, "status": "Failed", "failureReason": "AbsentSubscriber"}
+    client.post(f"{url}?token=s3cret-token", failed)
+    message.refresh_from_db()
+    assert message.status == "delivered"  # never taken back

@@ -71,6 +71,8 @@ ROUTES: dict[str, Access] = {
     # MTN (throttled) about a request we created. Always 204.
     "pos/momo/airtel/callback/": Access(post=EVERYONE),
     "pos/momo/callback/<str:reference_id>/": Access(post=EVERYONE),
+    # The SMS gateway's delivery reports: always 204; only its secret token makes it count.
+    "pos/messages/delivery-report/": Access(post=EVERYONE),
     # --- Any signed-in user ---------------------------------------------------------------------
     "home/": Access(get=SIGNED_IN),
     "password/": screen(SIGNED_IN),
