@@ -93,6 +93,9 @@ class OfflineTerms:
     sold_at: datetime
     prices: tuple[Decimal, ...]  # per line, per unit sold
     source: str  # recorded as each line's price source ("Offline prices of 14:05")
+    # The manager who accepted a refused offline sale into a shift the seller does not work
+    # (theirs was closed since, or another cashier signed in on the browser that sent it).
+    accepted_by: object = None
 
     def fingerprint(self) -> str:
         return json.dumps([self.number, [str(p) for p in self.prices]])
@@ -305,7 +308,9 @@ def _amount(value, places: int, field_name: str) -> Decimal:
 def _complete(
     *, shift, cashier, cart, tenders, idempotency_key, fingerprint, approved_by, shop, offline
 ) -> Sale:
-    if not shift.is_worked_by(cashier):  # their own, or a shared till's they signed in on
+    accepted = offline is not None and offline.accepted_by is not None
+    # Their own shift, or a shared till's they signed in on (or a manager accepted it there).
+    if not accepted and not shift.is_worked_by(cashier):
         raise errors.ShiftClosed(gettext("This shift belongs to another cashier."))
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed(gettext("You are not allowed to sell."))

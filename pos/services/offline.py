@@ -17,7 +17,7 @@ Rules this module owns:
 
 import datetime
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -118,7 +118,7 @@ def sync_sales(*, device: TillDevice, user, sales: list) -> list[SyncResult]:
     return [_sync_one(device, user, raw, shifts) for raw in sales]
 
 
-def _sync_one(device: TillDevice, user, raw, shifts=None) -> SyncResult:
+def _sync_one(device: TillDevice, user, raw, shifts=None, accepted=None) -> SyncResult:
     key = str(raw.get("key", "")) if isinstance(raw, dict) else ""
     try:
         key = str(uuid.UUID(key))
@@ -134,6 +134,12 @@ def _sync_one(device: TillDevice, user, raw, shifts=None) -> SyncResult:
         )
     try:
         parsed = _parsed(device, raw, {} if shifts is None else shifts)
+        if accepted is not None:  # a manager accepts it into `accepted.shift` for its seller
+            parsed = replace(
+                parsed,
+                shift=accepted.shift,
+                terms=replace(parsed.terms, accepted_by=accepted.manager),
+            )
     except DomainError as error:
         return _refuse(device, user, key, raw, known, error, number="")
     try:
@@ -381,13 +387,27 @@ def tills_with_unsynced_sales() -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True)
+class _Acceptance:
+    shift: Shift
+    manager: object
+
+
 def resolve_refused(*, offline_sale: OfflineSale, user, action: str, note: str = "") -> OfflineSale:
-    """A manager resolves a refused offline sale: `retry` stores it now (its shift must still be
-    open; the manager's approval covers what needed one), `dismiss` closes it with a note (the
-    sale was re-entered by hand, or never happened).
+    """A manager resolves a refused offline sale: `accept` stores it (the sale physically
+    happened), `dismiss` closes it with a note (it was re-entered by hand, or never happened).
+
+    An accepted sale keeps its seller, the cashier of the shift the offline till sold on, and
+    its time; it goes into that shift while it is open, else into the open shift of the same
+    till (its cash is in that drawer now). The manager's acceptance covers what the seller's
+    own push could not (another cashier signed in on the browser that sent it, a shift closed
+    since); the sale is journalled as every sale, and the acceptance audited with who accepted
+    it, into which shift and why. `retry` is the older name of `accept`.
 
     :raises NotAllowed: the user is no manager.
     :raises ReasonRequired: a dismissal without a note.
+    :raises ShiftClosed: the sale's shift is closed and its till has no open shift.
+    :raises InvalidOfflineSale: the sale is still refused (its reason).
     """
     if not user.has_perm("pos.close_any_shift"):
         raise errors.NotAllowed(gettext("Only a manager can resolve a refused offline sale."))
@@ -407,21 +427,63 @@ def resolve_refused(*, offline_sale: OfflineSale, user, action: str, note: str =
         )
         if not updated:
             raise errors.InvalidStatusTransition(gettext("This offline sale is not refused."))
+        audit.record(
+            action="offline.sale_dismissed", actor=user, target=offline_sale, details={"note": note}
+        )
         offline_sale.refresh_from_db()
         return offline_sale
-    if action != "retry":
-        raise errors.InvalidOfflineSale(gettext("Retry or dismiss."), field="action")
+    if action not in ("accept", "retry"):
+        raise errors.InvalidOfflineSale(gettext("Accept or dismiss."), field="action")
     device = offline_sale.device
-    cashier = offline_sale.synced_by
-    result = _sync_one(device, cashier, offline_sale.payload)
+    sold_on = _sold_on(offline_sale)
+    into = sold_on
+    if sold_on.status != Shift.Status.OPEN:
+        into = Shift.objects.filter(register_id=device.register_id, status="open").first()
+        if into is None:
+            raise errors.ShiftClosed(
+                gettext(
+                    "The sale's shift is closed and its till has no open shift: open one to "
+                    "accept the sale into it."
+                )
+            )
+    acceptance = _Acceptance(into, user)
+    refused_because = offline_sale.reason
+    result = _sync_one(device, sold_on.cashier, offline_sale.payload, accepted=acceptance)
     offline_sale.refresh_from_db()
     if result.status == "refused":
         raise errors.InvalidOfflineSale(result.reason)
     OfflineSale.objects.filter(pk=offline_sale.pk).update(
         resolved_by=user, resolved_at=timezone.now(), resolution_note=note[:200]
     )
+    audit.record(
+        action="offline.sale_accepted",
+        actor=user,
+        target=offline_sale,
+        details={
+            "sale": result.number,
+            "seller": sold_on.cashier.get_username(),
+            "sold_on_shift": sold_on.pk,
+            "into_shift": into.pk,
+            "synced_by": offline_sale.synced_by.get_username(),
+            "refused_because": refused_because,
+            "note": note[:200],
+        },
+    )
     offline_sale.refresh_from_db()
     return offline_sale
+
+
+def _sold_on(offline_sale: OfflineSale) -> Shift:
+    """The shift the offline till sold the sale on (a shift of the device's till)."""
+    shift_id = offline_sale.payload.get("shift") if isinstance(offline_sale.payload, dict) else None
+    shift = (
+        Shift.objects.select_related("cashier")
+        .filter(pk=_int(shift_id), register_id=offline_sale.device.register_id)
+        .first()
+    )
+    if shift is None:
+        raise errors.InvalidOfflineSale(gettext("The sale names no shift of this till."))
+    return shift
 
 
 def forget_pending(*, device: TillDevice, user, note: str) -> None:

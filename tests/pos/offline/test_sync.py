@@ -345,3 +345,88 @@ def test_a_manager_forgets_the_pending_sales_of_a_device_gone_for_good(till, cas
     ended = close_shift(shift=till["shift"], counted={"cash": D("20000")}, user=cashier)
     closed = review_close(shift=ended, user=manager)  # a manager reviews the cashier's count
     assert closed.status == "closed"
+
+
+def _accepted_and_journalled(offline_sale, manager, seller, shift):
+    from accounts.models import AuditLog
+    from pos.models import JournalEntry
+
+    offline_sale.refresh_from_db()
+    assert offline_sale.status == "stored" and offline_sale.resolved_by == manager
+    sale = offline_sale.sale
+    assert (sale.cashier, sale.shift, sale.number) == (seller, shift, offline_sale.number)
+    assert JournalEntry.objects.filter(kind="sale", reference=f"pos.sale:{sale.pk}").count() == 1
+    accepted = AuditLog.objects.get(action="offline.sale_accepted")
+    assert accepted.actor == manager
+    assert accepted.details["into_shift"] == shift.pk and accepted.details["seller"] == "cashier"
+    return sale
+
+
+def test_a_sale_synced_by_another_cashier_is_accepted_for_its_seller_in_its_shift(
+    till, product, cashier, manager, make_user
+):
+    """Grace sold offline; Bob signed in on the same browser and it synced: refused. A manager
+    accepts it: it is Grace's sale, on her shift, stock moved once, journalled, audited."""
+    bob = make_user("bob", "cashier")
+    till["client"].force_login(bob)
+    results = sync(till, a_sale(till, 1, (product, 2, 12000)))
+    assert results[0]["status"] == "refused"
+    assert "another cashier" in results[0]["reason"]
+    refused = OfflineSale.objects.get()
+    page = Client()
+    page.force_login(manager)
+    listed = page.get(reverse("register:offline_tills")).content.decode()
+    assert "Accept the sale" in listed and "another cashier" in listed
+
+    answer = page.post(
+        reverse("register:offline_resolve", args=[refused.pk]),
+        {"action": "accept", "note": "Bob signed in before it synced"},
+        follow=True,
+    )
+    assert "Offline sale R1-T1-000001 resolved." in answer.content.decode()
+    sale = _accepted_and_journalled(refused, manager, cashier, till["shift"])
+    assert sale.total == D(24000)
+    assert StockMovement.objects.filter(product=product, kind="sale").count() == 1
+    product.refresh_from_db()
+    assert product.stock_on_hand == 8
+    assert sync(till, refused.payload)[0]["status"] == "already_stored"  # the device retries
+
+
+def test_a_sale_whose_shift_closed_is_accepted_into_the_tills_open_shift_or_dismissed(
+    till, product, cashier, manager, make_user
+):
+    """The device was forgotten and the shift closed; it comes back with two sales: refused.
+    With no shift open on the till the sale cannot be accepted; once one is, it goes there,
+    still Grace's sale; the other is dismissed with a reason."""
+    from pos.services.offline import forget_pending, resolve_refused
+    from pos.services.shifts import close_shift, open_shift
+
+    shift = till["shift"]
+    device = TillDevice.objects.get()
+    post(till["client"], "offline_heartbeat", {"device": till["device"], "pending": 2})
+    forget_pending(device=device, user=manager, note="Tablet lost")
+    close_shift(shift=shift, counted={"cash": D("20000")}, user=manager)
+    sales = [a_sale(till, 1, (product, 1, 12000)), a_sale(till, 2, (product, 1, 12000))]
+    assert [r["status"] for r in sync(till, *sales)] == ["refused", "refused"]
+    first, second = OfflineSale.objects.order_by("number")
+
+    with pytest.raises(errors.ShiftClosed, match="no open shift"):
+        resolve_refused(offline_sale=first, user=manager, action="accept")
+    with pytest.raises(errors.NotAllowed):
+        resolve_refused(offline_sale=first, user=cashier, action="accept")
+    first.refresh_from_db()
+    assert first.status == "refused" and Sale.objects.count() == 0
+
+    alice = make_user("alice", "cashier")
+    later = open_shift(register=shift.register, cashier=alice, opening_float=D(0))
+    resolve_refused(offline_sale=first, user=manager, action="accept", note="Found in the drawer")
+    _accepted_and_journalled(first, manager, cashier, later)
+
+    with pytest.raises(errors.ReasonRequired):
+        resolve_refused(offline_sale=second, user=manager, action="dismiss")
+    resolve_refused(offline_sale=second, user=manager, action="dismiss", note="Entered by hand")
+    second.refresh_from_db()
+    assert (second.status, second.resolved_by, second.sale) == ("dismissed", manager, None)
+    assert second.resolution_note == "Entered by hand"
+    assert Sale.objects.count() == 1
+    assert sync(till, sales[1])[0]["reason"] == second.reason  # stays dismissed on a retry
