@@ -25,6 +25,7 @@ BENCHES = [
     "worker",
     "journal",
     "offline",
+    "fiscal",
 ]
 
 

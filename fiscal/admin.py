@@ -3,13 +3,26 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from fiscal import device as devices
-from fiscal import sending
+from fiscal import proformas, sending
 from fiscal.client import VsdcError
-from fiscal.models import Code, Device, Item, ItemClass, OutboxItem, Signature, Till
+from fiscal.models import (
+    Code,
+    Device,
+    Item,
+    ItemClass,
+    OutboxItem,
+    Proforma,
+    ProformaLine,
+    Signature,
+    Till,
+)
 from fiscal.secrets import SecretKeyMissing
 
 
@@ -265,3 +278,68 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
     def has_resend_permission(self, request):
         return request.user.has_perm("fiscal.change_outboxitem")
+
+
+class ProformaLineInline(admin.TabularInline):
+    model = ProformaLine
+    fields = ["product", "quantity"]
+    autocomplete_fields = ["product"]
+    extra = 3
+    min_num = 1
+
+
+@admin.register(Proforma)
+class ProformaAdmin(admin.ModelAdmin):
+    """Proforma quotes: written and queued for signing by fiscal.proformas.create_proforma,
+    printed (PS, with the SDC block) from their page; never changed after."""
+
+    inlines = [ProformaLineInline]
+    list_display = ["__str__", "customer_name", "buyer_tin", "created_at", "print_link"]
+    fields = ["customer_name", "buyer_tin"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("print"))
+    def print_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("fiscal:proforma", args=[obj.pk]), gettext("Print")
+        )
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its lines by the service (save_related)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return [{"added": {}}]
+
+    def save_related(self, request, form, formsets, change):
+        lines = [
+            proformas.QuoteLine(row["product"], row["quantity"])
+            for formset in formsets
+            for row in formset.cleaned_data
+            if row and not row.get("DELETE") and row.get("product")
+        ]
+        try:
+            saved = proformas.create_proforma(
+                user=request.user,
+                lines=lines,
+                customer_name=form.cleaned_data.get("customer_name", ""),
+                buyer_tin=form.cleaned_data.get("buyer_tin", ""),
+            )
+        except proformas.ProformaRefused as error:
+            self.message_user(request, error.message, messages.ERROR)
+            form.instance.pk = None
+            return
+        form.instance.pk = saved.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return self.response_post_save_add(request, obj)
+        return HttpResponseRedirect(reverse("fiscal:proforma", args=[obj.pk]))
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is not None:
+            super().log_addition(request, obj, message)

@@ -177,7 +177,7 @@ def sales_body(doc) -> dict:
         "custTin": doc.customer_tin or None,
         "prcOrdCd": doc.purchase_code or None,
         "custNm": doc.customer_name or None,
-        "salesTyCd": "N",
+        "salesTyCd": doc.sales_type,
         "rcptTyCd": doc.receipt_type,
         "pmtTyCd": doc.payment_type,
         "salesSttsCd": "02",

@@ -41,6 +41,8 @@ class Device(models.Model):
     codes_synced_at = models.DateTimeField(_("code tables synced at"), null=True, blank=True)
     # Our gap-free invoice counter (invcNo), started at the VSDC's lastSaleInvcNo.
     last_invoice_number = models.PositiveBigIntegerField(default=0, editable=False)
+    # Proforma quotes have their own counter (started at lastProfrmInvcNo).
+    last_proforma_number = models.PositiveBigIntegerField(default=0, editable=False)
     # The last 7-digit sequence used in an item code (itemCd).
     last_item_sequence = models.PositiveIntegerField(default=0, editable=False)
     # One request in flight: the sender holding the device until `sending_until`.
@@ -161,11 +163,14 @@ class OutboxItem(models.Model):
         SALE = "sale", _("Sale")
         REFUND = "refund", _("Refund")
         VOID = "void", _("Void")  # an R receipt for a voided sale (rfdRsnCd: cancelled sale)
+        PROFORMA = "proforma", _("Proforma")  # salesTyCd P: a quote, signed, never a sale
         STOCK = "stock", _("Stock movement")  # saveStockItems
         STOCK_MASTER = "stock_master", _("Stock level")  # saveStockMaster: one product's level
 
-    # The kinds that are receipts (saveSales, signed); the others are stock reports.
+    # The kinds that are receipts of sales (saveSales, signed, counted in X/Z); a proforma is
+    # signed too (SIGNED_KINDS) but counts nowhere; the others are stock reports.
     RECEIPT_KINDS = (Kind.SALE, Kind.REFUND, Kind.VOID)
+    SIGNED_KINDS = (*RECEIPT_KINDS, Kind.PROFORMA)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")  # not sent yet, or to send again (back-off)
@@ -180,6 +185,9 @@ class OutboxItem(models.Model):
     )
     refund = models.ForeignKey(
         "pos.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="fiscal_items"
+    )
+    proforma = models.OneToOneField(
+        "fiscal.Proforma", null=True, blank=True, on_delete=models.PROTECT, related_name="item"
     )
     # Stock movements reported (the ids of pos.StockMovement rows) and their RRA type code.
     movement_ids = models.JSONField(default=list, blank=True)
@@ -209,8 +217,13 @@ class OutboxItem(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["device", "invoice_number"],
-                condition=Q(invoice_number__isnull=False),
+                condition=Q(invoice_number__isnull=False) & ~Q(kind="proforma"),
                 name="one_invoice_number_per_device",
+            ),
+            models.UniqueConstraint(
+                fields=["device", "invoice_number"],
+                condition=Q(kind="proforma"),
+                name="one_proforma_number_per_device",
             ),
             models.UniqueConstraint(
                 fields=["sale"],
@@ -289,3 +302,42 @@ class ReceiptMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.address}"
+
+
+class Proforma(models.Model):
+    """A proforma quote (salesTyCd P, printed PS): priced from the shelf, signed by the VSDC
+    with the device's proforma counter; it moves no stock and no money and is no sale."""
+
+    customer_name = models.CharField(_("customer"), max_length=60, blank=True)
+    buyer_tin = models.CharField(_("buyer's TIN"), max_length=9, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("proforma")
+        verbose_name_plural = _("proformas")
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"PF-{self.pk:06d}"
+
+
+class ProformaLine(models.Model):
+    proforma = models.ForeignKey(Proforma, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("pos.Product", verbose_name=_("product"), on_delete=models.PROTECT)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), editable=False, **MONEY)
+
+    class Meta:
+        verbose_name = _("proforma line")
+        verbose_name_plural = _("proforma lines")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product}"

@@ -1,6 +1,7 @@
 """The fiscal part of a printed receipt (registered with pos.hooks.receipt_blocks).
 
-Per RRA's layout: the label (NS normal sale, NR normal refund, CS/CR their copies), totals per
+Per RRA's layout: the label (NS normal sale, NR normal refund, CS/CR their copies, PS a
+proforma), totals per
 tax rate, the item count, then the SDC block in order: SDC date and time, SDC ID, `A/B` and the
 label (A = this receipt type's counter, B = the total counter), internal data and receipt
 signature in groups of 4 separated by dashes, the QR code, the receipt (invoice) number, date,
@@ -23,10 +24,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from fiscal.models import OutboxItem, Signature
+from fiscal.models import OutboxItem, Proforma, Signature
 
 ORIGINAL = {"S": "NS", "R": "NR"}
 COPY = {"S": "CS", "R": "CR"}
+PROFORMA = "PS"
 TEMPLATE = "fiscal/receipt_block.html"
 
 
@@ -82,6 +84,8 @@ def _item_for(document) -> OutboxItem | None:
         found = OutboxItem.objects.filter(kind=OutboxItem.Kind.SALE, sale=document)
     elif isinstance(document, Refund):
         found = OutboxItem.objects.filter(kind=OutboxItem.Kind.REFUND, refund=document)
+    elif isinstance(document, Proforma):
+        found = OutboxItem.objects.filter(kind=OutboxItem.Kind.PROFORMA, proforma=document)
     else:
         return None
     return found.select_related("signature", "device").first()
@@ -103,7 +107,10 @@ def count_print(item: OutboxItem) -> int:
 def block_context(item: OutboxItem, signature: Signature, *, copy: bool, width: str) -> dict:
     payload = item.payload or {}
     kind = signature.receipt_type
-    label = COPY[kind] if copy else ORIGINAL[kind]
+    if item.kind == OutboxItem.Kind.PROFORMA:
+        label = PROFORMA  # a copy of it says COPY beside the label
+    else:
+        label = COPY[kind] if copy else ORIGINAL[kind]
     content = qr_content(signature)
     return {
         "label": label,

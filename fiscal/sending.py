@@ -90,6 +90,7 @@ class FiscalDocument:
     top_message: str
     bottom_message: str
     lines: list[Line]
+    sales_type: str = "N"  # salesTyCd: N normal, P proforma
 
 
 def backoff(attempts: int) -> timedelta:
@@ -193,8 +194,57 @@ def _source(item: OutboxItem):
     return sale, sale, 0, "S", sale.cashier, sale.created_at, sale.lines, payments
 
 
-def _document(item: OutboxItem, device: Device) -> FiscalDocument:
+def _proforma_document(item: OutboxItem, device: Device) -> FiscalDocument:
+    proforma = item.proforma
+    rows = list(proforma.lines.select_related("product"))
+    items = registered_items([row.product for row in rows], device)
+    lines = [
+        _line(
+            items[row.product_id],
+            name=row.product.name,
+            barcode=row.product.barcode,
+            qty=row.quantity,
+            price=row.unit_price,
+            discount=Decimal(0),
+        )
+        for row in rows
+    ]
+    return _with_shop(
+        device,
+        invoice_number=item.invoice_number,
+        original_invoice_number=0,
+        receipt_type="S",
+        payment_type=documents.PAYMENT_TYPES["cash"],
+        refund_reason_code="",
+        customer_tin=proforma.buyer_tin,
+        customer_name=proforma.customer_name,
+        customer_phone="",
+        purchase_code="",
+        at=proforma.created_at,
+        user=proforma.created_by,
+        lines=lines,
+        sales_type="P",
+    )
+
+
+def _with_shop(device: Device, *, user, **fields) -> FiscalDocument:
     shop = ShopSettings.load()
+    return FiscalDocument(
+        tin=device.tin,
+        branch_id=device.branch_id,
+        user_id=user.get_username()[:20],
+        user_name=(user.get_full_name() or user.get_username())[:60],
+        shop_name=shop.name[:20],
+        shop_address=shop.address[:200],
+        top_message=(shop.receipt_header or "")[:200],
+        bottom_message=(shop.receipt_footer or "")[:200],
+        **fields,
+    )
+
+
+def _document(item: OutboxItem, device: Device) -> FiscalDocument:
+    if item.kind == OutboxItem.Kind.PROFORMA:
+        return _proforma_document(item, device)
     source, sale, original, receipt_type, user, at, line_rows, payments = _source(item)
     line_products = line_rows.values_list("product", flat=True)
     items = registered_items(Product.objects.filter(pk__in=set(line_products)), device)
@@ -204,9 +254,8 @@ def _document(item: OutboxItem, device: Device) -> FiscalDocument:
         if item.kind == OutboxItem.Kind.REFUND
         else _sale_lines(sale, items)
     )
-    return FiscalDocument(
-        tin=device.tin,
-        branch_id=device.branch_id,
+    return _with_shop(
+        device,
         invoice_number=item.invoice_number,
         original_invoice_number=original,
         receipt_type=receipt_type,
@@ -217,12 +266,7 @@ def _document(item: OutboxItem, device: Device) -> FiscalDocument:
         customer_phone=(customer.phone if customer else "") or "",
         purchase_code=(sale.purchase_code if sale is not None else "")[:20],
         at=at,
-        user_id=user.get_username()[:20],
-        user_name=(user.get_full_name() or user.get_username())[:60],
-        shop_name=shop.name[:20],
-        shop_address=shop.address[:200],
-        top_message=(shop.receipt_header or "")[:200],
-        bottom_message=(shop.receipt_footer or "")[:200],
+        user=user,
         lines=lines,
     )
 
@@ -306,6 +350,7 @@ PATHS = {
     OutboxItem.Kind.SALE: SAVE_SALES,
     OutboxItem.Kind.REFUND: SAVE_SALES,
     OutboxItem.Kind.VOID: SAVE_SALES,
+    OutboxItem.Kind.PROFORMA: SAVE_SALES,
     OutboxItem.Kind.STOCK: SAVE_STOCK_ITEMS,
     OutboxItem.Kind.STOCK_MASTER: SAVE_STOCK_MASTER,
 }
@@ -387,7 +432,8 @@ def _store_signature(item: OutboxItem, data: dict, receipt_type: str) -> None:
         except IntegrityError:
             pass  # stored already (a sender that lost its lease wrote it first): once only
         else:
-            _queue_stock_of(item)  # once, behind the receipt
+            if item.kind in STOCK_OF_DOCUMENT:
+                _queue_stock_of(item)  # once, behind the receipt
         OutboxItem.objects.filter(pk=item.pk).update(
             status=OutboxItem.Status.SIGNED, result_code="000", error="", next_attempt_at=None
         )
@@ -430,7 +476,7 @@ def send_one(item: OutboxItem, device: Device, now) -> str:
     try:
         data = devices.client().send(PATHS[item.kind], item.payload, devices.credentials(device))
     except VsdcDuplicate as error:
-        if item.kind not in OutboxItem.RECEIPT_KINDS or error.data.get("rcptSign"):
+        if item.kind not in OutboxItem.SIGNED_KINDS or error.data.get("rcptSign"):
             data = error.data
         else:
             _stop(item, error)
@@ -441,7 +487,7 @@ def send_one(item: OutboxItem, device: Device, now) -> str:
     except VsdcUnavailable as error:
         _retry_later(item, error, now)
         return "retry"
-    if item.kind not in OutboxItem.RECEIPT_KINDS:
+    if item.kind not in OutboxItem.SIGNED_KINDS:
         OutboxItem.objects.filter(pk=item.pk).update(
             status=OutboxItem.Status.SIGNED, result_code="000", error=""
         )
@@ -474,7 +520,7 @@ def _drain_device(device: Device, *, now=None) -> dict:
             now_ = now or timezone.now()
             item = (
                 OutboxItem.objects.filter(device=device, status=OutboxItem.Status.PENDING)
-                .select_related("sale", "refund")
+                .select_related("sale", "refund", "proforma")
                 .order_by("pk")
                 .first()
             )

@@ -8,4 +8,5 @@ urlpatterns = [
     path("reports/z/", views.report, {"kind": "z"}, name="z_report"),
     path("reports/plu/", views.report, {"kind": "plu"}, name="plu_report"),
     path("sales/<int:pk>/send-later/", views.send_later, name="send_later"),
+    path("proformas/<int:pk>/", views.proforma, name="proforma"),
 ]

@@ -1,7 +1,8 @@
 """The fiscal day reports (X, Z, PLU) for managers: one page, printable; and a pending
-receipt's "send it by email once signed" page for the till."""
+receipt's "send it by email once signed" page for the till; a proforma's printable page."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib import messages as django_messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -11,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import DomainError
-from fiscal import messages
-from fiscal.models import OutboxItem
+from fiscal import messages, receipts
+from fiscal.models import OutboxItem, Proforma
 from fiscal.reports import day_report
+from pos import receipts as slips
 from pos import selectors
+from pos.models import ShopSettings
 
 KINDS = ("x", "z", "plu")
 
@@ -72,3 +75,26 @@ def send_later(request, pk: int):
         "asked": item.messages.order_by("pk"),
     }
     return render(request, "fiscal/send_later.html", context, status=400 if error else 200)
+
+
+@login_required
+@permission_required("pos.view_reports", raise_exception=True)
+def proforma(request, pk: int):
+    """A proforma quote's printable page (PS, with its SDC block once signed)."""
+    quote = get_object_or_404(Proforma.objects.select_related("created_by"), pk=pk)
+    shop = ShopSettings.load()
+    blocks = [b for b in [receipts.receipt_block(quote, width=slips.paper(request))] if b]
+    lines = list(quote.lines.select_related("product"))
+    context = {
+        "proforma": quote,
+        "lines": [(line, line.unit_price * line.quantity) for line in lines],
+        "total": sum((line.unit_price * line.quantity for line in lines), Decimal(0)),
+        "blocks": blocks,
+        "held": not all(block.printable for block in blocks),
+        "shop": shop,
+        "header_lines": slips.header_lines(shop),
+        "paper": slips.paper(request),
+    }
+    response = render(request, "fiscal/proforma.html", context)
+    slips.remember_paper(request, response)
+    return response

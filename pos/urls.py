@@ -10,6 +10,7 @@ urlpatterns = [
     path("sales/<int:pk>/receipt/send/", views.send_receipt, name="send_receipt"),
     path("messages/delivery-report/", views.sms_delivery_report, name="sms_delivery_report"),
     path("refunds/<int:pk>/slip/", views.refund_slip, name="refund_slip"),
+    path("refunds/<int:pk>/slip/print/", views.print_refund_slip, name="print_refund_slip"),
     path(
         "account-payments/<int:pk>/receipt/",
         views.account_payment_receipt,

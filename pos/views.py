@@ -158,16 +158,14 @@ def print_receipt(request, pk: int):
     if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
     printer = printing.printer_for(sale.register)
-    if printing.receipt_held(sale, printer):
-        messages.error(request, gettext("This receipt cannot be printed yet."))
-    elif printer is None:
+    if printer is None:
         messages.error(
             request, gettext("This till has no receipt printer: print from the browser.")
         )
     else:
         try:
             copy = printing.print_receipt(sale=sale, user=request.user, printer=printer)
-        except printing.PrinterError as error:
+        except (printing.ReceiptHeld, printing.PrinterError) as error:
             messages.error(request, error.message)
         else:
             request.session[PRINTED_SALE] = sale.pk
@@ -192,17 +190,51 @@ def refund_slip(request, pk: int):
         ),
         pk=pk,
     )
-    if refund.shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
+    if not _may_see_refund(request.user, refund):
         raise PermissionDenied(gettext("This refund is on another cashier's shift."))
     code = refund.sale.number if refund.sale_id else None
     customer = refund.sale.customer if refund.sale_id else None
     blocks = hooks.blocks_for(refund, width=receipts.paper(request))
+    held = not all(block.printable for block in blocks)
     context = {
         "refund": refund,
         "blocks": blocks,
-        "held": not all(block.printable for block in blocks),
+        "held": held,
+        "printer": None if held else printing.printer_for(refund.shift.register),
+        "print_url": reverse("pos:print_refund_slip", args=[refund.pk]),
     }
     return _slip(request, "pos/refund_slip.html", context, code=code, customer=customer)
+
+
+@login_required
+@require_POST
+def print_refund_slip(request, pk: int):
+    """Print a copy of the refund's slip on its till's printer (the original printed when the
+    refund was done); marked "COPY", and the drawer stays shut."""
+    refund = get_object_or_404(Refund.objects.select_related("shift__register", "sale"), pk=pk)
+    if not _may_see_refund(request.user, refund):
+        raise PermissionDenied(gettext("This refund is on another cashier's shift."))
+    printer = printing.printer_for(refund.shift.register)
+    if printer is None:
+        messages.error(
+            request, gettext("This till has no receipt printer: print from the browser.")
+        )
+    else:
+        try:
+            printing.print_refund_slip(refund=refund, printer=printer, copy=True)
+        except (printing.ReceiptHeld, printing.PrinterError) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, gettext("Copy printed on %(printer)s.") % {"printer": printer.name}
+            )
+    return redirect("pos:refund_slip", pk=refund.pk)
+
+
+def _may_see_refund(user, refund) -> bool:
+    return user.has_perm("pos.view_sale") and (
+        refund.shift.cashier_id == user.pk or user.has_perm("pos.view_shift")
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pos import hooks
@@ -524,6 +525,14 @@ class CheckoutSerializer(CartSerializer):
         max_length=20,
         help_text="The buyer's RRA purchase code (with buyer_tin).",
     )
+    print_receipt = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Print the receipt on the till's receipt printer (and open its drawer for a sale "
+            "taken in cash); the answer's receipt_print says how it went."
+        ),
+    )
 
 
 class SaleLineSerializer(serializers.ModelSerializer):
@@ -619,6 +628,28 @@ class SaleSerializer(serializers.ModelSerializer):
             "payments",
         ]
         read_only_fields = fields
+
+
+class ReceiptPrintSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["printed", "held", "failed", "no_printer"],
+        help_text="held: not printable yet (fiscal pending); failed: the printer was not reached.",
+    )
+    message = serializers.CharField()
+
+
+class CheckoutResultSerializer(SaleSerializer):
+    """A sale just taken: the sale, and how its receipt printed when print_receipt was asked."""
+
+    receipt_print = serializers.SerializerMethodField()
+
+    class Meta(SaleSerializer.Meta):
+        fields = [*SaleSerializer.Meta.fields, "receipt_print"]
+        read_only_fields = fields
+
+    @extend_schema_field(ReceiptPrintSerializer(allow_null=True))
+    def get_receipt_print(self, sale) -> dict | None:
+        return getattr(sale, "receipt_print", None)
 
 
 class SaleListSerializer(SaleSerializer):

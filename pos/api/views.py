@@ -37,7 +37,7 @@ from pos.models import (
     StockMovement,
     Supplier,
 )
-from pos.services import holds, invoices, ledger, purchasing, refunds, shifts, voids
+from pos.services import holds, invoices, ledger, printing, purchasing, refunds, shifts, voids
 from pos.services.catalogue import (
     create_product,
     create_selling_unit,
@@ -82,6 +82,23 @@ class ApiMixin:
         serializer = serializer_class(data=self.request.data if data is None else data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+def _print_on_till(sale, user) -> dict:
+    """The receipt of a sale taken through the API, on its till's printer (the drawer kicked
+    for cash, as at the till): {"status", "message"}; a failure never undoes the sale."""
+    printer = printing.printer_for(sale.register)
+    if printer is None:
+        message = gettext("This till has no receipt printer: print from the browser.")
+        return {"status": "no_printer", "message": message}
+    try:
+        printing.print_receipt(sale=sale, user=user, printer=printer)
+    except printing.ReceiptHeld as held:
+        return {"status": "held", "message": held.message}
+    except printing.PrinterError as error:
+        return {"status": "failed", "message": error.message}
+    message = gettext("Printed on %(printer)s.") % {"printer": printer.name}
+    return {"status": "printed", "message": message}
 
 
 def _cart(data) -> Cart:
@@ -592,7 +609,7 @@ class SaleViewSet(
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
         request=s.CheckoutSerializer,
-        responses={201: s.SaleSerializer, 200: s.SaleSerializer, **ERRORS},
+        responses={201: s.CheckoutResultSerializer, 200: s.CheckoutResultSerializer, **ERRORS},
     )
     @method_decorator(limit("checkout"))
     def create(self, request):
@@ -613,9 +630,11 @@ class SaleViewSet(
             tenders=tenders,
             idempotency_key=key,
         )
-        if sale.replayed:
-            return self.answer(s.SaleSerializer, self._sale(sale.pk), status.HTTP_200_OK)
-        return self.answer(s.SaleSerializer, sale, status.HTTP_201_CREATED)
+        if sale.replayed:  # printed (or not) when it was taken; never printed twice here
+            return self.answer(s.CheckoutResultSerializer, self._sale(sale.pk), status.HTTP_200_OK)
+        if data["print_receipt"]:
+            sale.receipt_print = _print_on_till(sale, request.user)
+        return self.answer(s.CheckoutResultSerializer, sale, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.ReceiptSerializer, **ERRORS})
     @action(detail=True)

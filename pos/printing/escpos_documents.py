@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+from escpos.constants import QR_ECLEVEL_M, QR_MODEL_2
 from escpos.printer import Dummy
 
 from pos.models import Tender
@@ -29,6 +30,9 @@ DOUBLE_ON, DOUBLE_OFF = GS + b"!\x11", GS + b"!\x00"  # double width and height
 # off (250 x 2 ms): 1B 70 00 19 FA.
 KICK_PULSE = (0x1B, 0x70, 0, 25, 250)
 COLUMNS = {"58": 32, "80": 48}
+# The QR code's module size in dots: about 37 modules wide for the SDC's content, within the
+# 384 (58 mm) or 576 (80 mm) dots of the line.
+QR_SIZE = {"58": 5, "80": 6}
 
 
 class Slip:
@@ -80,6 +84,13 @@ class Slip:
     def kick(self) -> None:
         self.out.cashdraw(KICK_PULSE)
 
+    def qr(self, content: str, *, size: int) -> None:
+        """A QR code drawn by the printer itself (GS ( k: model 2, correction M), centred."""
+        self.raw(ALIGN_CENTER)
+        self.out.qr(content, ec=QR_ECLEVEL_M, size=size, model=QR_MODEL_2, native=True)
+        self.line()
+        self.raw(ALIGN_LEFT)
+
     def finish(self) -> bytes:
         self.out.cut()
         return self.out.output
@@ -112,15 +123,19 @@ def _slip(printer) -> Slip:
     return Slip(columns=COLUMNS[printer.width], code_page=printer.code_page)
 
 
-def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool, points=None) -> bytes:
+def receipt(
+    sale, lines, payments, shop, printer, *, copy: bool, kick: bool, points=None, blocks=()
+) -> bytes:
     """A sale's receipt; "COPY" above and below when it is a reprint; the drawer kicked first
     (it opens while the receipt prints) when `kick`; the customer's `points` (earned, balance:
-    pos.services.ledger.receipt_points) when given."""
+    pos.services.ledger.receipt_points) when given. `blocks`: what other apps add
+    (pos.hooks.ReceiptBlock): a signed sale's label, SDC block and QR code (`_sdc`)."""
     slip = _slip(printer)
     if kick:
         slip.kick()
     with override(shop.document_language(sale.customer)):
         _head(slip, shop, copy=copy)
+        _labels(slip, blocks)
         slip.pair(_("Receipt"), sale.number)
         slip.pair(_("Date"), _when(sale.created_at))
         slip.pair(_("Cashier"), sale.cashier.get_full_name() or sale.cashier.get_username())
@@ -152,8 +167,46 @@ def receipt(sale, lines, payments, shop, printer, *, copy: bool, kick: bool, poi
             slip.pair(_("Points earned"), f"{points.earned:.0f}")
             slip.pair(_("Points balance"), f"{points.balance:.0f}")
         slip.rule()
+        _sdc(slip, printer, blocks)
         _foot(slip, shop, copy=copy)
     return slip.finish()
+
+
+def _labels(slip: Slip, blocks) -> None:
+    """The document's fiscal label (NS, CS, NR, CR) under the shop's name."""
+    for block in blocks:
+        if block.label:
+            slip.centred(block.label, bold=True, big=True)
+
+
+def _sdc(slip: Slip, printer, blocks) -> None:
+    """The SDC block of a signed document as the fiscal app stored it (its receipt block's
+    context, pos.hooks): totals per tax rate, the SDC's date, id, counters, internal data and
+    signature, the QR code (the printer's own), then the invoice number and the MRC."""
+    for block in blocks:
+        sdc = block.context
+        if not sdc.get("qr_content"):
+            continue
+        for total in sdc.get("tax_totals", ()):
+            slip.pair(f"{_('Total')} {total.label}", _money(total.taxable))
+            slip.pair(f"{_('Total tax')} {total.label}", _money(total.tax))
+        slip.pair(_("Items"), str(sdc.get("item_count", "")))
+        if sdc.get("buyer_tin"):
+            slip.pair(_("Buyer's TIN"), sdc["buyer_tin"])
+        slip.rule()
+        slip.centred(_("SDC information"), bold=True)
+        slip.pair(_("Date"), _when(sdc["sdc_date"]))
+        slip.pair(_("SDC ID"), sdc["sdc_id"])
+        slip.pair(_("Receipt number"), sdc["counters"])
+        slip.line(_("Internal data:"))
+        slip.centred(sdc["internal_data"])
+        slip.line(_("Receipt signature:"))
+        slip.centred(sdc["receipt_signature"])
+        slip.qr(sdc["qr_content"], size=QR_SIZE[printer.width])
+        slip.pair(_("Invoice number"), str(sdc["invoice_number"]))
+        slip.pair(_("MRC"), sdc["mrc"])
+        slip.pair("CIS", f"Vevurn POS {sdc['software_version']}")
+        slip.rule()
 
 
 def _vat_label(shop) -> str:
@@ -163,13 +216,18 @@ def _vat_label(shop) -> str:
     return _("VAT %(rate)s%%") % {"rate": rate}
 
 
-def refund_slip(refund, lines, shop, printer, *, kick: bool) -> bytes:
+def refund_slip(
+    refund, lines, shop, printer, *, kick: bool, copy: bool = False, blocks=()
+) -> bytes:
+    """A refund's slip; "COPY" above and below when it is a reprint; the drawer kicked first
+    when `kick`; a signed refund's label, SDC block and QR code (`blocks`, as on a receipt)."""
     slip = _slip(printer)
     if kick:
         slip.kick()
     customer = refund.sale.customer if refund.sale_id else None
     with override(shop.document_language(customer)):
-        _head(slip, shop, copy=False)
+        _head(slip, shop, copy=copy)
+        _labels(slip, blocks)
         slip.centred(_("Refund"), bold=True)
         slip.pair(_("Refund"), refund.number)
         if refund.sale_id:
@@ -186,7 +244,10 @@ def refund_slip(refund, lines, shop, printer, *, kick: bool) -> bytes:
         slip.raw(BOLD_ON)
         slip.pair(f"{_('Refunded')} ({refund.get_tender_display()})", _money(refund.total))
         slip.raw(BOLD_OFF)
-        _foot(slip, shop, copy=False)
+        if blocks:
+            slip.rule()
+        _sdc(slip, printer, blocks)
+        _foot(slip, shop, copy=copy)
     return slip.finish()
 
 

@@ -739,10 +739,12 @@ def print_on_till(request, sale, register) -> None:
     """The receipt on the till's printer, if it has one (the drawer kicked for cash); a failure
     is told, and the receipt page offers the browser's print."""
     printer = printing.printer_for(register)
-    if printer is None or printing.receipt_held(sale, printer):
+    if printer is None:
         return
     try:
         printing.print_receipt(sale=sale, user=request.user, printer=printer)
+    except printing.ReceiptHeld:
+        return  # the receipt page says why (fiscal pending) and offers the print when ready
     except printing.PrinterError as error:
         messages.error(request, error.message)
     else:
@@ -930,6 +932,8 @@ def refund(request, shift, pk: int):
             if printer is not None:
                 try:
                     printing.print_refund_slip(refund=done, printer=printer)
+                except printing.ReceiptHeld:
+                    pass  # the slip's page says why (fiscal pending)
                 except printing.PrinterError as error:
                     messages.error(request, error.message)
             return redirect("pos:refund_slip", pk=done.pk)

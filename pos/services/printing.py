@@ -9,6 +9,9 @@ bytes are sent first and the print is recorded after (a receipt's print count an
 journal entry), so a printer that hangs for its timeout never holds up the till's sales.
 """
 
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import DomainError
 from pos import hooks
 from pos.models import Payment, ReceiptPrinter, Refund, Register, Sale, Shift, ShopSettings, Tender
 from pos.printing import escpos_documents
@@ -16,7 +19,14 @@ from pos.printing.network import PrinterError, send
 from pos.services import ledger
 from pos.services.receipt_prints import record_receipt_print
 
-__all__ = ["PrinterError", "kick_drawer", "print_receipt", "print_refund_slip", "printer_for"]
+__all__ = [
+    "PrinterError",
+    "ReceiptHeld",
+    "kick_drawer",
+    "print_receipt",
+    "print_refund_slip",
+    "printer_for",
+]
 
 
 def printer_for(register: Register | None) -> ReceiptPrinter | None:
@@ -26,10 +36,25 @@ def printer_for(register: Register | None) -> ReceiptPrinter | None:
     return ReceiptPrinter.objects.filter(pk=register.receipt_printer_id, is_active=True).first()
 
 
-def receipt_held(sale: Sale, printer: ReceiptPrinter | None) -> bool:
-    """Another app's part of the receipt (fiscal signing, pos.hooks) holds its print back."""
-    width = printer.width if printer is not None else "80"
-    return not all(block.printable for block in hooks.blocks_for(sale, width=width))
+class ReceiptHeld(DomainError):
+    """Another app's part of the slip (fiscal signing, pos.hooks) holds its print back."""
+
+    code = "receipt_held"
+    message = _("This receipt cannot be printed yet.")
+    status = 409
+
+
+def _printable_blocks(document, printer: ReceiptPrinter) -> list:
+    """The other apps' blocks of one print of `document` (asked once: the fiscal app counts
+    each print, the first after signing being the original).
+
+    :raises ReceiptHeld: one of them holds the print back (e.g. not signed yet).
+    """
+    blocks = hooks.blocks_for(document, width=printer.width)
+    held = [block for block in blocks if not block.printable]
+    if held:
+        raise ReceiptHeld(held[0].context.get("message") or None)
+    return blocks
 
 
 def _takes_cash(payments) -> bool:
@@ -39,10 +64,12 @@ def _takes_cash(payments) -> bool:
 def print_receipt(*, sale: Sale, user, printer: ReceiptPrinter) -> bool:
     """Print `sale`'s receipt; every print after the first is a copy (marked "COPY" and
     journalled as a reprint). The first print of a sale paid (partly) in cash kicks the drawer.
-    Returns True for a copy.
+    Returns True for a copy. A signed sale prints its fiscal label, SDC block and QR code.
 
+    :raises ReceiptHeld: not printable yet (fiscal pending); nothing is sent.
     :raises PrinterError: the printer was not reached; nothing is recorded.
     """
+    blocks = _printable_blocks(sale, printer)
     copy = Sale.objects.filter(pk=sale.pk).values_list("receipt_prints", flat=True).get() > 0
     all_payments = list(sale.payments.all())
     payload = escpos_documents.receipt(
@@ -54,23 +81,30 @@ def print_receipt(*, sale: Sale, user, printer: ReceiptPrinter) -> bool:
         copy=copy,
         kick=not copy and printer.kicks_drawer and _takes_cash(all_payments),
         points=ledger.receipt_points(sale),
+        blocks=blocks,
     )
     send(printer, payload)
     return record_receipt_print(sale=sale, user=user)
 
 
-def print_refund_slip(*, refund: Refund, printer: ReceiptPrinter, kick: bool = True) -> None:
-    """Print a refund's slip; a refund paid in cash kicks the drawer (`kick`: the first print).
+def print_refund_slip(*, refund: Refund, printer: ReceiptPrinter, copy: bool = False) -> None:
+    """Print a refund's slip: the original when the refund is done (a refund paid in cash
+    kicks the drawer), or a `copy` (marked "COPY", no kick). A signed refund prints its fiscal
+    label (NR, CR), SDC block and QR code.
 
+    :raises ReceiptHeld: not printable yet (fiscal pending); nothing is sent.
     :raises PrinterError: the printer was not reached.
     """
+    blocks = _printable_blocks(refund, printer)
     cash = Payment.objects.filter(refund=refund, tender=Tender.CASH).exists()
     payload = escpos_documents.refund_slip(
         refund,
         list(refund.lines.select_related("product")),
         ShopSettings.load(),
         printer,
-        kick=kick and cash and printer.kicks_drawer,
+        kick=not copy and cash and printer.kicks_drawer,
+        copy=copy,
+        blocks=blocks,
     )
     send(printer, payload)
 

@@ -108,3 +108,42 @@ def test_a_signed_receipt_then_fiscal_pending_while_the_vsdc_is_down(
     assert page.locator("[data-counters]").inner_text() == "2/2 NS"
     assert page.get_by_role("button", name="Print").is_visible()
     shot(page, "printed-after-return-390")
+
+
+def test_a_proforma_prints_PS_with_its_sdc_block_at_phone_width(
+    page, live_server, make_user, fiscal_device, vsdc
+):
+    from django.test import Client
+
+    from fiscal import sending
+    from fiscal.proformas import QuoteLine, create_proforma
+    from pos.models import Category
+    from pos.services.catalogue import create_product
+
+    manager = make_user("ines", "manager", first_name="Ines")
+    charger = create_product(
+        name="Samsung 25W charger",
+        sku="CHG-1",
+        category=Category.objects.create(name="Chargers"),
+        cost_price=Decimal(6000),
+        retail_price=Decimal(12000),
+        minimum_price=Decimal(9000),
+        initial_stock=10,
+    )
+    quote = create_proforma(
+        user=manager, lines=[QuoteLine(charger, Decimal(2))], customer_name="Kigali Hardware"
+    )
+    sending.drain()
+    client = Client()
+    client.force_login(manager)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/fiscal/proformas/{quote.pk}/")
+    block = page.locator('[data-fiscal="signed"]')
+    block.wait_for()
+    assert block.get_attribute("data-label") == "PS"
+    assert page.get_by_text("PROFORMA: NOT A RECEIPT").is_visible()
+    assert page.locator(".fiscal-qr svg").count() == 1
+    shot(page, "proforma-390")

@@ -81,7 +81,7 @@ def test_a_mixed_sale_at_the_till(page, goods):
     scan(page, LABEL)  # the scale's label: 0.750 kg of sugar
     page.locator(".cart-line").filter(has_text="Sugar").filter(has_text="kg").wait_for()
     scan(page, make_ean13("600000000024"))  # a carton of soap
-    page.locator("[data-unit]").filter(has_text="Carton (24)").wait_for()
+    page.locator("span[data-unit]").filter(has_text="Carton (24)").wait_for()
     scan(page, goods["soap"].barcode)
     page.locator("[data-total]").filter(has_text="24,088 RWF").wait_for()  # 1,088 + 22,000 + 1,000
     page.get_by_label("Quantity of Soap").last.fill("3")

@@ -147,6 +147,7 @@ ROUTES: dict[str, Access] = {
     "pos/sales/<int:pk>/receipt/print/": Access(post=SIGNED_IN),  # as the receipt
     "pos/sales/<int:pk>/receipt/send/": Access(post=SIGNED_IN),  # as the receipt
     "pos/refunds/<int:pk>/slip/": Access(get=SIGNED_IN),  # own shift, or pos.view_shift
+    "pos/refunds/<int:pk>/slip/print/": Access(post=SIGNED_IN),  # as the slip
     "pos/account-payments/<int:pk>/receipt/": Access(get=SIGNED_IN),  # own, or pos.view_shift
     "pos/momo/requests/": Access(post=SIGNED_IN),
     "pos/momo/requests/<int:pk>/": Access(get=SIGNED_IN),

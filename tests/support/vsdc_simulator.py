@@ -120,6 +120,8 @@ class Branch:
     sales_in_order: list = field(default_factory=list)  # invoice numbers, in signing order
     counters: dict = field(default_factory=lambda: {"S": 0, "R": 0})
     total_counter: int = 0
+    # Other sales types (P proforma, T training): numbered and counted apart from N's.
+    other: dict = field(default_factory=dict)  # (salesTyCd, invcNo) -> the answer's data
 
 
 OK = ("000", "It is succeeded")
@@ -258,27 +260,44 @@ class VsdcSimulator:
         if refused:
             return refused
         number = int(body.get("invcNo") or 0)
+        sales_type = body.get("salesTyCd", "N")
         with self._lock:
             branch = self.branch(str(body.get("bhfId") or "00"))
+            if sales_type != "N":
+                return self._sign_other(branch, sales_type, number, body)
             if number in branch.signed:
                 return "994", "Duplicate data: it was saved before", branch.signed[number]
             kind = body.get("rcptTyCd", "S")
             branch.counters[kind] = branch.counters.get(kind, 0) + 1
             branch.total_counter += 1
-            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
-            text = base64.b32encode(digest).decode()
-            data = {
-                "rcptNo": branch.counters[kind],
-                "totRcptNo": branch.total_counter,
-                "intrlData": text[:26],
-                "rcptSign": text[26:42],
-                "vsdcRcptPbctDate": self.now().strftime("%Y%m%d%H%M%S"),
-                "sdcId": SDC_ID,
-                "mrcNo": MRC,
-            }
+            data = self._signature(body, branch.counters[kind], branch.total_counter)
             branch.signed[number] = data
             branch.signings[number] = branch.signings.get(number, 0) + 1
             branch.sales_in_order.append(number)
+        return *OK, data
+
+    def _signature(self, body: dict, counter: int, total: int) -> dict:
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
+        text = base64.b32encode(digest).decode()
+        return {
+            "rcptNo": counter,
+            "totRcptNo": total,
+            "intrlData": text[:26],
+            "rcptSign": text[26:42],
+            "vsdcRcptPbctDate": self.now().strftime("%Y%m%d%H%M%S"),
+            "sdcId": SDC_ID,
+            "mrcNo": MRC,
+        }
+
+    def _sign_other(self, branch: Branch, sales_type: str, number: int, body: dict):
+        """A proforma (P) or training (T) receipt: its own numbers and counter (held)."""
+        key = (sales_type, number)
+        if key in branch.other:
+            return "994", "Duplicate data: it was saved before", branch.other[key]
+        branch.counters[sales_type] = branch.counters.get(sales_type, 0) + 1
+        branch.total_counter += 1
+        data = self._signature(body, branch.counters[sales_type], branch.total_counter)
+        branch.other[key] = data
         return *OK, data
 
 

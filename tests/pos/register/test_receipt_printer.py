@@ -14,6 +14,8 @@ from pos.printing import escpos_documents
 from pos.printing.network import PrinterError, send
 from pos.services import printing
 from tests.support import fake_printer as printers
+from tests.support.fixtures import fiscal_device, vsdc  # noqa: F401
+from tests.support.vsdc_simulator import SDC_ID
 
 pytestmark = pytest.mark.django_db
 fake_printer, free_port, stalled_port = (
@@ -228,3 +230,127 @@ def test_an_unreachable_printer_is_told_and_the_browser_prints_the_receipt(
     assert "data-print" in page  # the browser's print button
     sale = Sale.objects.get()
     assert sale.receipt_prints == 1  # the page is the original, printed by the browser
+
+
+def test_a_refund_slips_copy_prints_copy_and_keeps_the_drawer_shut(
+    sell, cable, printer, fake_printer, shift, manager, client
+):
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    sale = sell((cable, 1))
+    refund = refund_sale(
+        sale=sale,
+        shift=shift,
+        user=manager,
+        lines=[RefundLineInput(sale.lines.get().pk, 1)],
+        reason="Faulty",
+    )
+    client.force_login(manager)
+    page = client.get(reverse("pos:refund_slip", args=[refund.pk])).content.decode()
+    assert "Print a copy on Counter" in page
+
+    answer = client.post(reverse("pos:print_refund_slip", args=[refund.pk]), follow=True)
+
+    job = fake_printer.next_job()
+    assert job.startswith(INIT_CP850 + big(b"Duka") + big(b"COPY"))
+    assert KICK not in job
+    assert b"\x1bE\x01Refunded (Cash)            3,000\n\x1bE\x00" in job
+    assert job.endswith(big(b"COPY") + CUT)
+    assert "Copy printed on Counter." in answer.content.decode()
+
+
+def native_qr(content: bytes, size: int) -> bytes:
+    """The printer's own QR code (GS ( k): model 2, module size, correction M, data, print."""
+
+    def function(fn: bytes, data: bytes, m: bytes = b"") -> bytes:
+        length = len(data) + len(m) + 2
+        return b"\x1d(k" + bytes([length % 256, length // 256]) + b"1" + fn + m + data
+
+    return (
+        function(b"A", bytes([50, 0]))
+        + function(b"C", bytes([size]))
+        + function(b"E", bytes([49]))
+        + function(b"P", content, b"0")
+        + function(b"Q", b"", b"0")
+    )
+
+
+def test_a_signed_sale_prints_its_sdc_block_and_qr_code_then_a_copy_labelled_cs(
+    sell,
+    cable,
+    printer,
+    fake_printer,
+    cashier,
+    fiscal_device,  # noqa: F811
+    vsdc,  # noqa: F811
+):
+    from fiscal import sending
+
+    sending.drain()  # the product's opening stock
+    sale = sell((cable, 1))
+    with pytest.raises(printing.ReceiptHeld):  # not signed yet: nothing is sent
+        printing.print_receipt(sale=sale, user=cashier, printer=printer)
+    assert fake_printer.jobs == []
+    sending.drain()
+    signed = vsdc.signed[1]
+
+    printing.print_receipt(sale=sale, user=cashier, printer=printer)
+
+    job = fake_printer.next_job()
+    assert job.startswith(INIT_CP850 + KICK + big(b"Duka"))
+    assert big(b"NS") in job and b"COPY" not in job
+    at = timezone.datetime.strptime(signed["vsdcRcptPbctDate"], "%Y%m%d%H%M%S")
+    content = f"{at:%d%m%Y}#{at:%H%M%S}#{SDC_ID}#1/1#{signed['intrlData']}#{signed['rcptSign']}"
+    centred = b"\x1ba\x01" + native_qr(content.encode(), 5) + b"\n\x1ba\x00"
+    assert centred in job
+    assert b"SDC ID" + b" " * (32 - 6 - len(SDC_ID)) + SDC_ID.encode() + b"\n" in job
+    assert b"Receipt number" + b" " * 12 + b"1/1 NS\n" in job
+
+    printing.print_receipt(sale=sale, user=cashier, printer=printer)
+
+    copy = fake_printer.next_job()
+    assert big(b"COPY") + big(b"CS") in copy and KICK not in copy
+    assert b"1/1 CS\n" in copy and centred in copy  # from the stored signature
+    assert len(vsdc.received_for("sales")) == 1
+
+
+def test_an_api_sale_asked_to_print_prints_its_receipt_and_kicks_the_drawer_once(
+    shift, cashier, cable, printer, fake_printer, free_port
+):
+    import uuid
+
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(cashier)
+    key = str(uuid.uuid4())
+    body = {
+        "lines": [{"product": cable.pk, "quantity": 1}],
+        "tenders": [{"tender": "cash", "amount": "5000"}],
+        "print_receipt": True,
+    }
+
+    taken = api.post("/api/v1/sales/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert taken.status_code == 201
+    assert taken.json()["receipt_print"] == {"status": "printed", "message": "Printed on Counter."}
+    sale = Sale.objects.get()
+    assert fake_printer.next_job() == receipt_bytes(sale, copy=False, kick=True)
+    again = api.post("/api/v1/sales/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert again.status_code == 200 and again.json()["receipt_print"] is None
+    quiet = api.post(
+        "/api/v1/sales/",
+        {**body, "print_receipt": False},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert quiet.json()["receipt_print"] is None
+    assert len(fake_printer.jobs) == 1
+
+    printer.port = free_port  # nothing listens there: the sale stands, the answer says so
+    printer.save(update_fields=["port"])
+    failed = api.post("/api/v1/sales/", body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert failed.status_code == 201
+    assert failed.json()["receipt_print"]["status"] == "failed"
+    assert "Counter" in failed.json()["receipt_print"]["message"]
+    assert Sale.objects.count() == 3

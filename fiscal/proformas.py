@@ -1,0 +1,78 @@
+"""Proforma quotes (RRA sales type P, printed PS): priced from the shelf, signed by the VSDC
+with the device's own proforma counter, printed with their SDC block. A proforma moves no
+stock and no money, is no sale and counts in no X/Z report."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext
+
+from core.errors import DomainError
+from fiscal.models import Device, OutboxItem, Proforma, ProformaLine
+from pos.models import Product
+
+
+class ProformaRefused(DomainError):
+    code = "proforma_refused"
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    product: Product
+    quantity: Decimal
+
+
+def _check(lines: list[QuoteLine], buyer_tin: str) -> None:
+    problems = {}
+    if not lines:
+        problems["lines"] = [gettext("Add at least one line.")]
+    if any(line.quantity <= 0 for line in lines):
+        problems["lines"] = [gettext("Each quantity must be more than zero.")]
+    if buyer_tin and not (len(buyer_tin) == 9 and buyer_tin.isdigit()):
+        problems["buyer_tin"] = [gettext("A TIN is 9 digits.")]
+    if problems:
+        raise ProformaRefused(next(iter(problems.values()))[0], fields=problems)
+
+
+@transaction.atomic
+def create_proforma(
+    *, user, lines: list[QuoteLine], customer_name: str = "", buyer_tin: str = ""
+) -> Proforma:
+    """Write the proforma and queue it for signing with the main device's next proforma number.
+
+    :raises ProformaRefused: no line, a quantity not above zero, a bad TIN, or no device.
+    """
+    buyer_tin = (buyer_tin or "").strip()
+    _check(lines, buyer_tin)
+    device = (
+        Device.objects.select_for_update()
+        .filter(is_active=True, initialised_at__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    if device is None:
+        raise ProformaRefused(gettext("No fiscal device is initialised: nothing can be signed."))
+    proforma = Proforma.objects.create(
+        customer_name=customer_name.strip()[:60], buyer_tin=buyer_tin, created_by=user
+    )
+    ProformaLine.objects.bulk_create(
+        ProformaLine(
+            proforma=proforma,
+            product=line.product,
+            quantity=line.quantity,
+            unit_price=line.product.retail_price,
+        )
+        for line in lines
+    )
+    Device.objects.filter(pk=device.pk).update(last_proforma_number=F("last_proforma_number") + 1)
+    number = Device.objects.values_list("last_proforma_number", flat=True).get(pk=device.pk)
+    OutboxItem.objects.create(
+        device=device,
+        kind=OutboxItem.Kind.PROFORMA,
+        invoice_number=number,
+        proforma=proforma,
+        created_at=proforma.created_at,
+    )
+    return proforma
