@@ -163,15 +163,29 @@ def _channel_for(customer) -> tuple[str | None, str]:
     return None, ""
 
 
+# How long a worker may take over one message (the SMS timeout is seconds) before its claim is
+# taken for a worker that stopped mid-send.
+CLAIM = timedelta(minutes=10)
+INTERRUPTED = (
+    "The worker stopped while sending it: it may have gone out. Not sent again (a message goes "
+    "at most once); ask the customer."
+)
+
+
 def send_due(now=None) -> dict[str, int]:
     """Send the messages that are due (at most 100 a run); how many were sent, are to be tried
     again, and failed for good."""
     now = now or timezone.now()
     outcome = {"sent": 0, "retry": 0, "failed": 0}
+    # Claims that outlived CLAIM: the worker stopped between asking the channel and recording its
+    # answer. The message may have gone out, so it is not sent again: failed, for a person.
+    outcome["failed"] += CustomerMessage.objects.filter(
+        status=Status.SENDING, next_attempt_at__lte=now
+    ).update(status=Status.FAILED, error=INTERRUPTED)
     due = CustomerMessage.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
     for message in due.order_by("pk")[:100]:
         claimed = CustomerMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-            status=Status.SENDING, attempts=message.attempts + 1
+            status=Status.SENDING, attempts=message.attempts + 1, next_attempt_at=now + CLAIM
         )
         if not claimed:
             continue  # another worker has it

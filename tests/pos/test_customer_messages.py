@@ -79,6 +79,33 @@ def test_a_gateway_fault_is_tried_again_with_back_off_and_a_refusal_is_recorded(
     assert (refused.status, refused.provider_status) == ("failed", "UserInBlacklist")
 
 
+def test_a_worker_stopped_mid_send_never_sends_twice_and_the_message_is_failed_for_a_person(
+    sell, product, aline, sms_gateway, monkeypatch
+):
+    real_send_sms = customer_messages.send_sms
+
+    def send_then_die(*args):
+        real_send_sms(*args)  # the gateway has it...
+        raise SystemExit  # ...and the worker is killed before recording the answer
+
+    monkeypatch.setattr(customer_messages, "send_sms", send_then_die)
+    message = customer_messages.send_receipt(sale=sell((product, 1), customer=aline), channel="sms")
+    with pytest.raises(SystemExit):
+        customer_messages.send_due()
+    monkeypatch.setattr(customer_messages, "send_sms", real_send_sms)
+
+    soon = timezone.now() + datetime.timedelta(minutes=5)
+    assert customer_messages.send_due(now=soon) == {"sent": 0, "retry": 0, "failed": 0}
+    message.refresh_from_db()
+    assert message.status == "sending"  # within its claim: perhaps still being sent
+    later = timezone.now() + datetime.timedelta(minutes=11)
+    assert customer_messages.send_due(now=later) == {"sent": 0, "retry": 0, "failed": 1}
+    message.refresh_from_db()
+    assert message.status == "failed" and "may have gone out" in message.error
+    assert customer_messages.send_due(now=later) == {"sent": 0, "retry": 0, "failed": 0}
+    assert len(sms_gateway.received) == 1
+
+
 def test_a_gift_card_code_goes_to_its_customer_unless_they_opted_out(
     shift, cashier, aline, sms_gateway
 ):
