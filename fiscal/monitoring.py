@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from fiscal import secrets
-from fiscal.models import Device, OutboxItem
+from fiscal.models import Device, OutboxItem, Till
 from monitoring import registry
 from monitoring.alert_rules import Rule
 from monitoring.deployment.base import check, failed, passed, warned
@@ -84,9 +84,20 @@ def fiscal_device(context):
         return failed(str(error), "Set FISCAL_SECRET_KEY to a Fernet key (docs/fiscal.md).")
     if not settings.FISCAL_VSDC_URL:
         return failed("FISCAL_BACKEND is set but FISCAL_VSDC_URL is empty", fix)
-    device = Device.objects.filter(is_active=True).first()
+    device = Device.objects.filter(is_active=True).order_by("pk").first()
     if device is None or not device.is_initialised:
         return failed("FISCAL_BACKEND is set but the fiscal device was never initialised", fix)
+    stranded = sorted(
+        Till.objects.exclude(
+            device__is_active=True, device__initialised_at__isnull=False
+        ).values_list("register__name", flat=True)
+    )
+    if stranded:
+        return warned(
+            f"till(s) {', '.join(stranded)} assigned to a fiscal device that is inactive or "
+            "not initialised: their sales go to the main device",
+            "Assign them to an active device (admin: Fiscal devices) or remove the assignment.",
+        )
     return passed(f"device {device.sdc_id}, MRC {device.mrc}, invoice {device.last_invoice_number}")
 
 

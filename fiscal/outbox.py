@@ -9,8 +9,9 @@ gaps; the row lock on the device row is held to the commit, so the numbers follo
 order of the sales (lock order: pos.services.locks, after the sequence rows and before the
 journal's head).
 
-Which device (fiscal.models): a refund's or a void's is the one that signed the original sale;
-otherwise the till's (`Till`), else the shop's main device (the lowest-numbered ready one).
+Which device (fiscal.models): a refund's or a void's is the one that signed the original sale
+(while it is active; a replaced device's successor otherwise); else the till's (`Till`), else
+the shop's main device (the lowest-numbered ready one).
 
 A sale's own stock-out (and a refund's or a void's stock coming back) is reported after its
 receipt is signed (fiscal.sending queues it then: checkout's statements stay two); other stock
@@ -52,7 +53,8 @@ def take_invoice_number(
     candidates, params = [], []
     if original_sale_id is not None:
         candidates.append(
-            f"(SELECT o.device_id FROM {outbox} o WHERE o.sale_id = %s AND o.kind = 'sale')"  # noqa: S608
+            f"(SELECT o.device_id FROM {outbox} o JOIN {device} d ON d.id = o.device_id "  # noqa: S608
+            f"WHERE o.sale_id = %s AND o.kind = 'sale' AND {_READY})"
         )
         params.append(original_sale_id)
     if register_id is not None:

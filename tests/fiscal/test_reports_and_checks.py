@@ -115,3 +115,15 @@ def test_check_deployment_passes_an_initialised_device(fiscal_device):
     assert result.status == "pass" and fiscal_device.mrc in result.detail
     Device.objects.update(initialised_at=None)
     assert run("app.fiscal").status == "fail"
+
+
+def test_check_deployment_warns_of_a_till_on_a_retired_device(fiscal_device, vsdc, register):
+    from fiscal import device as devices
+    from fiscal.models import Till
+
+    second = devices.initialise_device(tin=vsdc.tin, branch_id="01", serial_number="VSDC-0002")
+    Till.objects.create(register=register, device=second)
+    assert run("app.fiscal").status == "pass"
+    Device.objects.filter(pk=second.pk).update(is_active=False)
+    result = run("app.fiscal")
+    assert result.status == "warn" and register.name in result.detail

@@ -221,3 +221,16 @@ def test_a_manager_assigns_a_till_to_a_device_in_the_admin(fiscal_device, admin_
     response = admin_client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Till.objects.get().register == register
+
+
+def test_a_refund_of_a_sale_signed_by_a_retired_device_goes_to_its_successor(
+    fiscal_device, vsdc, sell, goods, refund_one
+):
+    sale = sell((goods, 1))
+    sending.drain()
+    successor = devices.initialise_device(
+        tin=vsdc.tin, branch_id="00", serial_number="VSDC-REPLACEMENT"
+    )  # the same branch: the old device is deactivated
+    refund = refund_one(sale)
+    item = OutboxItem.objects.get(refund=refund)
+    assert (item.device_id, item.invoice_number) == (successor.pk, 2)

@@ -199,6 +199,9 @@ class VsdcSimulator:
     def _init(self, body: dict):
         if body.get("tin") != self.tin:
             return "901", "It is not valid device", None
+        with self._lock:  # the branch's last invoice, as its VSDC knows it
+            signed = self.branch(str(body.get("bhfId") or "00")).signed
+            last = max([self.last_invoice_number, *signed])
         info = {
             "tin": self.tin,
             "bhfId": body.get("bhfId"),
@@ -206,9 +209,9 @@ class VsdcSimulator:
             "sdcId": SDC_ID,
             "mrcNo": MRC,
             "cmcKey": CMC_KEY,
-            "lastSaleInvcNo": self.last_invoice_number,
+            "lastSaleInvcNo": last,
             "lastSaleRcptNo": 0,
-            "lastInvcNo": self.last_invoice_number,
+            "lastInvcNo": last,
             "lastTrainInvcNo": 0,
             "lastProfrmInvcNo": 0,
             "lastCopyInvcNo": 0,
