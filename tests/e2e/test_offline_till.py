@@ -288,7 +288,9 @@ def test_the_cart_in_progress_carries_over_when_the_link_drops(browser, live_ser
     assert sorted((line.product_id, line.quantity) for line in sale.lines.all()) == [
         (cable.pk, 2), (charger.pk, 1),
     ]  # fmt: skip
-    page.wait_for_function("async () => !(await window.VevurnOffline.getMeta('clear_online_cart'))")
+    # Back online, the server's copy of the carried cart is cleared (page.evaluate awaits).
+    cleared = "async () => !(await window.VevurnOffline.getMeta('clear_online_cart'))"
+    wait_for(lambda: page.evaluate(cleared))
     page.evaluate("() => window.VevurnOffline.sync()")
     assert Sale.objects.count() == 1
     assert StockMovement.objects.filter(kind="sale").count() == 2
@@ -399,4 +401,49 @@ def test_scale_labels_read_offline_as_the_server_reads_them(browser, live_server
         sugar.pk: (online[0].weight, online[0].total),
         beef.pk: (online[1].weight, online[1].total),
     }
+    context.close()
+
+
+def test_the_managers_offline_sales_page_at_phone_width(browser, live_server, shop, make_user):
+    """A refused sale listed with its reason, to accept (note optional) or dismiss (reason),
+    readable at 390 px."""
+    import uuid
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from pos.models import Register
+    from pos.services import offline
+    from pos.services.shifts import open_shift
+
+    seller = User.objects.get(username="grace")
+    bob = make_user("bob", "cashier")
+    make_user("eric", "manager")
+    shift = open_shift(register=Register.objects.get(), cashier=seller, opening_float=Decimal(0))
+    device = offline.register_device(register=shift.register, user=seller, key=uuid.uuid4())
+    offline.reserve_block(device=device)
+    sale = {
+        "key": str(uuid.uuid4()), "number": 1, "shift": shift.pk,
+        "sold_at": timezone.now().isoformat(), "prices_as_of": timezone.now().isoformat(),
+        "lines": [{"product": shop["cable"].pk, "quantity": "1", "price": "3500"}],
+        "tenders": [{"tender": "cash", "amount": "3500"}],
+    }  # fmt: skip
+    assert offline.sync_sales(device=device, user=bob, sales=[sale])[0].status == "refused"
+
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/")
+    page.get_by_label("Username").fill("eric")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/register/offline/tills/")
+    page.get_by_role("button", name="Accept the sale").wait_for()
+    assert "another cashier" in page.content()
+    shot(page, "offline-sales-manager-phone")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing wider than the phone
+    page.get_by_label("Note (optional)").fill("Bob signed in before it synced")
+    page.get_by_role("button", name="Accept the sale").click()
+    page.get_by_text("Offline sale R1-T1-000001 resolved.").wait_for()
     context.close()

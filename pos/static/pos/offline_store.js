@@ -109,6 +109,14 @@
       : deleteMeta("carried_cart");
     return kept.catch(function () { return null; });
   }
+  // "Sell offline" on the online till's banner: the cart is kept before the page is left (a
+  // write still running when the page goes could be lost).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-offline-banner] a[href]");
+    if (!link) { return; }
+    event.preventDefault();
+    carryCart().then(function () { window.location.assign(link.href); });
+  });
   function forgetCarriedCart() {
     if (onlineCartLines() === null) { return null; }
     return deleteMeta("carried_cart").catch(function () { return null; });
