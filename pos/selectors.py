@@ -38,10 +38,9 @@ class CodeMatch:
 
 def code_lookup(code: str) -> CodeMatch | None:
     """A barcode or SKU of a product, or a selling unit's barcode (one query for both, as a
-    product barcode alone took before selling units), else an in-store scale label (the
-    templates and the product by its scale item code)."""
-    from pos.models import ScaleLabelTemplate
-    from pos.scale_labels import looks_like_label, parse_label
+    product barcode alone took before selling units), else an in-store scale label (one more:
+    its template and product together)."""
+    from pos.scale_labels import looks_like_label
 
     code = (code or "").strip()
     if not code:
@@ -50,12 +49,36 @@ def code_lookup(code: str) -> CodeMatch | None:
     if match is not None:
         return match
     if looks_like_label(code):
-        label = parse_label(code, ScaleLabelTemplate.objects.filter(is_active=True))
-        if label is not None:
-            product = Product.objects.filter(scale_code=label.item_code).first()
-            if product is not None:
-                return CodeMatch(product, label=label)
+        return _labelled_product(code)
     return None
+
+
+def _labelled_product(code: str) -> CodeMatch | None:
+    """The product of an in-store scale label, with the label read: the active template of the
+    label's prefix and the product of the item code it carries come in one statement."""
+    from pos.models import ScaleLabelTemplate
+    from pos.scale_labels import parse_label
+
+    fields = ScaleLabelTemplate._meta.concrete_fields
+    template_columns = ", ".join(f"t.{f.column} AS t_{f.attname}" for f in fields)
+    found = list(
+        Product.objects.raw(
+            f"""SELECT p.*, {template_columns}
+            FROM {ScaleLabelTemplate._meta.db_table} t JOIN {Product._meta.db_table} p
+            ON p.scale_code = CAST(SUBSTR(%s, LENGTH(t.prefix) + 1, t.item_digits) AS INTEGER)
+            WHERE t.prefix = %s AND t.is_active""",  # noqa: S608 - the models' own table names
+            [code, code[:2]],
+        )
+    )
+    if not found:
+        return None
+    product = found[0]
+    names = [f.attname for f in fields]
+    template = ScaleLabelTemplate.from_db(
+        product._state.db, names, [getattr(product, f"t_{name}") for name in names]
+    )
+    label = parse_label(code, [template])  # None when the check digit is wrong
+    return CodeMatch(product, label=label) if label is not None else None
 
 
 UNIT_COLUMNS = ("id", "product_id", "name", "factor", "barcode", "price", "is_active")

@@ -82,3 +82,24 @@ def test_a_product_or_a_selling_unit_barcode_is_found_in_one_query(
     assert (by_product.product, by_product.selling_unit) == (soap, None)
     assert by_sku.product == soap
     assert code_lookup("no such code") is None
+
+
+@pytest.mark.django_db
+def test_a_scale_label_is_read_in_two_queries_and_a_misread_one_is_not(
+    goods, django_assert_num_queries
+):
+    from pos.models import ScaleLabelTemplate
+    from pos.selectors import code_lookup
+
+    label = make_ean13("21" + "00123" + "00750")
+    with django_assert_num_queries(2):  # barcodes and SKUs, then template and product at once
+        found = code_lookup(label)
+
+    assert (found.product, found.selling_unit) == (goods["sugar"], None)
+    assert (found.label.template.prefix, found.label.item_code) == ("21", 123)
+    assert found.label.weight == D("0.750")
+    misread = label[:12] + str((int(label[12]) + 1) % 10)
+    assert code_lookup(misread) is None
+    assert code_lookup(make_ean13("21" + "00999" + "00750")) is None  # no product of that code
+    ScaleLabelTemplate.objects.filter(prefix="21").update(is_active=False)
+    assert code_lookup(label) is None
