@@ -7,8 +7,8 @@ every 10th, a scale item code on every 10th from the 5th), times the register's 
 same selector functions the screens and the API call), then grows the catalogue to 1,000,000
 and times them again. P50/P95 over random products and a fixed set of search words, and per word
 (common words, rare ones and a word in no name plan differently). The till's scan goes through
-`code_lookup`: a product's barcode (one query), else a selling unit's (one more), else a scale
-label (the layouts, then the product by its item code): each is timed.
+`code_lookup`: a product's barcode or a selling unit's (one query), else a scale label (one
+more: its template and product together): each is timed.
 """
 
 from __future__ import annotations
