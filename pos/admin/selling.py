@@ -1,7 +1,9 @@
 """Selling in the back office: registers are edited; sales, shifts, payments and refunds are
 ledgers, read-only here (voids, refunds and closes go through the selling services)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline, ShopAdmin
 from pos.models import (
@@ -22,15 +24,57 @@ from pos.models import (
     Shift,
     ShiftCashier,
 )
-from pos.services.registers import create_register, update_register
+from pos.services.registers import (
+    create_register,
+    pair_display,
+    unpair_display,
+    update_register,
+)
 
 
 @admin.register(Register)
 class RegisterAdmin(ShopAdmin):
-    list_display = ["code", "name", "is_active", "receipt_printer", "last_receipt_number"]
+    list_display = [
+        "code",
+        "name",
+        "is_active",
+        "receipt_printer",
+        "display_paired",
+        "last_receipt_number",
+    ]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
     readonly_fields = ["last_receipt_number"]
+    actions = ["pair_customer_display", "unpair_customer_display"]
+
+    @admin.display(boolean=True, description=gettext_lazy("customer display paired"))
+    def display_paired(self, obj):
+        return bool(obj.display_key)
+
+    @admin.action(
+        description=gettext_lazy("Pair a customer display (a new link; the old one stops)"),
+        permissions=["change"],
+    )
+    def pair_customer_display(self, request, queryset):
+        """The link is shown once: open it on the tablet facing the customer."""
+        for register in queryset:
+            token = pair_display(register=register, user=request.user)
+            link = request.build_absolute_uri(reverse("register:paired_display", args=[token]))
+            self.message_user(
+                request,
+                gettext("Customer display link for %(register)s (shown once): %(link)s")
+                % {"register": register, "link": link},
+                messages.SUCCESS,
+            )
+
+    @admin.action(
+        description=gettext_lazy("Unpair the customer display (its link stops working)"),
+        permissions=["change"],
+    )
+    def unpair_customer_display(self, request, queryset):
+        for register in queryset:
+            unpair_display(register=register, user=request.user)
+        self.message_user(request, gettext("The customer display links stop working now."))
 
     def get_readonly_fields(self, request, obj=None):
         # The code prefixes every receipt number already printed: fixed once the register exists.

@@ -61,6 +61,9 @@ class Register(models.Model):
             "Receipts, refund slips and shift reports print here; without one, the browser prints."
         ),
     )
+    # The customer display's pairing (pos.services.registers.pair_display): the SHA-256 of the
+    # secret in the display's link; empty: no paired display.
+    display_key = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("register")

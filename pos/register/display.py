@@ -14,8 +14,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -25,6 +26,7 @@ from pos.models import MobileMoneyRequest, ShopSettings
 from pos.money import format_money
 from pos.quantities import show_quantity
 from pos.register import lock
+from pos.services import registers
 from pos.services.shifts import require_open_shift
 
 KEY = "pos:customer-display:{}"
@@ -122,12 +124,8 @@ def _register_id(request) -> int | None:
 def page(request):
     """The display of the till the signed-in cashier works on (open it in a second window or on
     the tablet facing the customer)."""
-    shop = ShopSettings.load()
-    return render(
-        request,
-        "pos/register/customer_display.html",
-        {"shop": shop, "poll_ms": POLL_MILLISECONDS, "has_till": _register_id(request) is not None},
-    )
+    has_till = _register_id(request) is not None
+    return _page(request, reverse("register:display_state"), has_till=has_till)
 
 
 @never_cache
@@ -135,7 +133,44 @@ def page(request):
 @login_required
 @permission_required("pos.sell", raise_exception=True)
 def state(request):
-    register_id = _register_id(request)
+    return _state(_register_id(request))
+
+
+# A paired display (a tablet with no one signed in): the link a manager made for one till
+# (pos.services.registers.pair_display). Read only; an unknown or revoked link is a 404.
+
+
+@require_GET
+def paired_page(request, token: str):
+    register = registers.register_for_display(token)
+    if register is None:
+        raise Http404
+    return _page(request, reverse("register:paired_display_state", args=[token]), has_till=True)
+
+
+@never_cache
+@require_GET
+def paired_state(request, token: str):
+    register = registers.register_for_display(token)
+    if register is None:
+        raise Http404
+    return _state(register.pk)
+
+
+def _page(request, state_url: str, *, has_till: bool):
+    return render(
+        request,
+        "pos/register/customer_display.html",
+        {
+            "shop": ShopSettings.load(),
+            "poll_ms": POLL_MILLISECONDS,
+            "has_till": has_till,
+            "state_url": state_url,
+        },
+    )
+
+
+def _state(register_id: int | None):
     found = cache.get(_key(register_id)) if register_id is not None else None
     data = dict(found or {"mode": "idle", "version": 0})
     if "momo" in data:

@@ -142,6 +142,9 @@ ROUTES: dict[str, Access] = {
     # The customer display of the till the signed-in cashier works on (no staff data on it).
     "register/display/": Access(get=SIGNED_IN),
     "register/display/state/": Access(get=SIGNED_IN),
+    # A paired customer display: its link's secret is the key (read only, no staff data).
+    "register/display/paired/<str:token>/": Access(get=EVERYONE),
+    "register/display/paired/<str:token>/state/": Access(get=EVERYONE),
     "register/shifts/<int:pk>/review/": screen(MANAGERS),
     "pos/sales/<int:pk>/receipt/": Access(get=SIGNED_IN),
     "pos/sales/<int:pk>/receipt/print/": Access(post=SIGNED_IN),  # as the receipt
@@ -411,6 +414,8 @@ def concrete_url(route: str, shop) -> str:
             value = 0
         elif part == "<str:reference_id>":
             value = shop["momo"].reference_id
+        elif part == "<str:token>":
+            value = _paired_display_token()
         elif route.startswith("admin/"):
             model = ContentType.objects.get_by_natural_key(parts[1], before).model_class()
             row = model._default_manager.order_by("pk").first()
@@ -433,6 +438,14 @@ def concrete_url(route: str, shop) -> str:
             value = shop[OBJECT_BEFORE[before]].pk
         parts[i] = str(value)
     return "/" + "/".join(parts)
+
+
+def _paired_display_token() -> str:
+    from pos.models import Register
+    from pos.services.registers import display_key
+
+    Register.objects.update(display_key=display_key("matrix-display-token"))
+    return "matrix-display-token"
 
 
 def _selling_unit(shop):
