@@ -222,3 +222,21 @@ def test_on_account_needs_credit_and_the_refusal_shows_by_the_customer(
     sale = Sale.objects.get()
     assert response["Location"] == reverse("pos:receipt", args=[sale.pk])
     assert sale.customer == customer
+
+
+def test_a_business_buyers_tin_and_purchase_code_go_on_the_sale(till, scan, pay_page, product):
+    scan(product.barcode)
+    _, key = pay_page()
+    response = _pay(till, key, cash="12000", buyer_tin="101234567", purchase_code="480312")
+    assert response.status_code == 302
+    assert Sale.objects.values_list("buyer_tin", "purchase_code").get() == ("101234567", "480312")
+
+
+def test_a_bad_buyer_tin_is_shown_beside_it_and_nothing_is_sold(till, scan, pay_page, product):
+    scan(product.barcode)
+    _, key = pay_page()
+    response = _pay(till, key, cash="12000", buyer_tin="10123", purchase_code="480312")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<p class="alert" role="alert" id="buyer-error">A TIN is 9 digits.</p>' in page
+    assert 'value="10123"' in page and not Sale.objects.exists()
