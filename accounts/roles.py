@@ -94,6 +94,9 @@ MANAGER_PERMISSIONS: set[str] = (
         "fiscal.view_device",
         "fiscal.view_code",
         "fiscal.view_itemclass",
+        # Proforma quotes (PS): written in the admin, signed, never changed.
+        "fiscal.view_proforma",
+        "fiscal.add_proforma",
     }
     | _crud(
         "pos",

@@ -170,6 +170,8 @@ ROUTES: dict[str, Access] = {
     "fiscal/reports/x/": Access(get=MANAGERS),
     "fiscal/reports/z/": Access(get=MANAGERS),
     "fiscal/reports/plu/": Access(get=MANAGERS),
+    "fiscal/sales/<int:pk>/send-later/": screen(SIGNED_IN),  # a sale the user may see
+    "fiscal/proformas/<int:pk>/": screen(MANAGERS),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -325,6 +327,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "fiscal.itemclass": (MANAGERS, NOBODY, NOBODY),
     "fiscal.item": (MANAGERS, NOBODY, NOBODY),
     "fiscal.outboxitem": (MANAGERS, NOBODY, NOBODY),
+    "fiscal.proforma": (MANAGERS, MANAGERS, NOBODY),
 }
 
 
@@ -428,6 +431,8 @@ def concrete_url(route: str, shop) -> str:
             value = _refund_on_the_cashiers_shift(shop).pk
         elif before == "account-payments":
             value = _payment_on_account(shop).pk
+        elif route.startswith("fiscal/"):
+            value = _fiscal_row(shop, before).pk
         elif route.startswith("register/offline/"):
             device, refused = _offline_rows(shop)
             value = device.pk if before == "devices" else refused.pk
@@ -438,6 +443,19 @@ def concrete_url(route: str, shop) -> str:
             value = shop[OBJECT_BEFORE[before]].pk
         parts[i] = str(value)
     return "/" + "/".join(parts)
+
+
+def _fiscal_row(shop, before):
+    """The shop's sale, queued for signing on a device; or a proforma quote."""
+    from fiscal.models import Device, OutboxItem, Proforma
+
+    if before == "proformas":
+        return Proforma.objects.create(created_by=shop["users"]["manager"])
+    device = Device.objects.create(tin="123456789", serial_number="matrix")
+    OutboxItem.objects.create(
+        device=device, kind=OutboxItem.Kind.SALE, sale=shop["sale"], invoice_number=1
+    )
+    return shop["sale"]
 
 
 def _paired_display_token() -> str:
