@@ -8,7 +8,7 @@ the invoice sequence when part of the sale goes on account.
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
@@ -109,9 +109,46 @@ class CheckoutRequest:
     cart: Cart
     tenders: list[TenderLine] = field(default_factory=list)
 
-    def fingerprint(self) -> str:
-        payload = json.dumps(asdict(self), sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
+    def fingerprints(self) -> tuple[str, str]:
+        """This request's fingerprint, then the one releases before 2026-12-05 gave it.
+
+        A field left at its default is not part of the fingerprint, so that a field added to the
+        request later (with a default) keeps the fingerprints of sales made before it: their
+        retries (an offline till syncing across an upgrade) replay instead of conflicting.
+        Earlier releases hashed every field there was then: the second fingerprint is that,
+        recognised for the sales they stored.
+        """
+        earlier = _without_keys(asdict(self), FIELDS_ADDED_SINCE_EVERY_FIELD_WAS_HASHED)
+        return _digest(_without_defaults(self)), _digest(earlier)
+
+
+# The request's fields added after sales were fingerprinted with every field (all default "").
+FIELDS_ADDED_SINCE_EVERY_FIELD_WAS_HASHED = frozenset({"buyer_tin", "purchase_code", "provider"})
+
+
+def _digest(value) -> str:
+    payload = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _without_defaults(value):
+    if is_dataclass(value):
+        return {
+            f.name: _without_defaults(getattr(value, f.name))
+            for f in fields(value)
+            if f.default is MISSING or getattr(value, f.name) != f.default
+        }
+    if isinstance(value, list | tuple):
+        return [_without_defaults(item) for item in value]
+    return value
+
+
+def _without_keys(value, keys):
+    if isinstance(value, dict):
+        return {k: _without_keys(v, keys) for k, v in value.items() if k not in keys or v != ""}
+    if isinstance(value, list):
+        return [_without_keys(item, keys) for item in value]
+    return value
 
 
 def checkout(
@@ -133,11 +170,15 @@ def checkout(
     places = shop.currency_decimal_places
     cart, tenders = _validated(cart, tenders, places)
     request = CheckoutRequest(register_id=shift.register_id, cart=cart, tenders=tenders)
-    fingerprint = request.fingerprint()
+    fingerprints = request.fingerprints()
     if offline is not None:
-        fingerprint = hashlib.sha256((fingerprint + offline.fingerprint()).encode()).hexdigest()
+        fingerprints = tuple(
+            hashlib.sha256((fingerprint + offline.fingerprint()).encode()).hexdigest()
+            for fingerprint in fingerprints
+        )
+    fingerprint = fingerprints[0]
 
-    existing = _replay(idempotency_key, fingerprint)
+    existing = _replay(idempotency_key, fingerprints)
     if existing is not None:
         return existing
     try:
@@ -154,16 +195,16 @@ def checkout(
         )
     except IntegrityError:
         # A concurrent request with the same key committed first; ours rolled back whole.
-        existing = _replay(idempotency_key, fingerprint)
+        existing = _replay(idempotency_key, fingerprints)
         if existing is None:
             raise
         return existing
 
 
-def _replay(idempotency_key: UUID, fingerprint: str) -> Sale | None:
+def _replay(idempotency_key: UUID, fingerprints: tuple[str, ...]) -> Sale | None:
     sale = Sale.objects.filter(idempotency_key=idempotency_key).first()
     if sale is not None:
-        if sale.request_fingerprint != fingerprint:
+        if sale.request_fingerprint not in fingerprints:
             raise errors.IdempotencyConflict()
         sale.replayed = True
     return sale

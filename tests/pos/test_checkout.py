@@ -198,6 +198,53 @@ def test_idempotent_retry_returns_the_same_sale(sell, product):
     assert product.stock_on_hand == 9
 
 
+def test_a_retry_of_a_sale_stored_before_an_upgrade_replays_instead_of_conflicting(
+    sell, product, shift
+):
+    """Sales stored by releases before 2026-12-05 carry the hash of every request field there
+    was then; their retries after the upgrade (an offline till syncing) find them."""
+    import hashlib
+    import json
+
+    key = uuid.uuid4()
+    first = sell((product, 1), key=key)
+    # The request as those releases hashed it: no buyer_tin, purchase_code or provider yet.
+    then = {
+        "cart": {
+            "customer_id": None,
+            "lines": [
+                {"discount": "0", "product_id": product.pk, "quantity": 1, "scale_label": "",
+                 "selling_unit_id": None, "unit_price": None}
+            ],
+            "order_discount": "0",
+        },
+        "register_id": shift.register_id,
+        "tenders": [{"amount": "10000000", "momo_request_id": None, "reference": "",
+                     "tender": "cash"}],
+    }  # fmt: skip
+    stored_then = hashlib.sha256(json.dumps(then, sort_keys=True).encode()).hexdigest()
+    Sale.objects.filter(pk=first.pk).update(request_fingerprint=stored_then)
+
+    again = sell((product, 1), key=key)
+
+    assert (again.pk, again.replayed) == (first.pk, True)
+    with pytest.raises(errors.IdempotencyConflict):
+        sell((product, 2), key=key)
+    assert Sale.objects.count() == 1
+
+
+def test_a_request_field_at_its_default_is_not_in_the_fingerprint():
+    """So that a field added later, with a default, keeps the fingerprints of earlier sales."""
+    from pos.services.checkout import CheckoutRequest
+
+    def request(**cart):
+        return CheckoutRequest(1, Cart([CartLine(7, 1)], **cart), [TenderLine("cash", D(5))])
+
+    assert request().fingerprints()[0] == request(buyer_tin="").fingerprints()[0]
+    assert request().fingerprints()[0] != request(buyer_tin="123456789").fingerprints()[0]
+    assert request().fingerprints()[0] != request(customer_id=3).fingerprints()[0]
+
+
 def test_same_key_with_a_different_cart_is_a_conflict(sell, product):
     key = uuid.uuid4()
     sell((product, 1), key=key)
