@@ -359,7 +359,13 @@ def test_the_app_passes_its_own_live_checks(live_server, settings):
     for check_id in ("live.health_live", "live.health_ready", "live.performance"):
         assert results[check_id].status == "pass", results[check_id]
     assert results["live.health_live"].detail.startswith("/api/health/live: ok, ")
-    assert results["live.slow_endpoints"].status == "pass"
+    # It read the app's own per-endpoint figures. Whether one crossed 1 s depends on the
+    # machine's load (the verdicts are tested on canned figures above).
+    slow = results["live.slow_endpoints"]
+    assert (slow.status, slow.detail.split(" endpoints, ")[-1]) == (
+        "pass",
+        "none with P95 over 1000 ms",
+    ) or (slow.status == "warn" and slow.detail.startswith("slow endpoints: ")), slow
     assert results["live.health_detailed"].status == "pass", results["live.health_detailed"]
     assert results["live.health_detailed"].detail.startswith("/api/health/detailed: healthy, ")
 
