@@ -5,6 +5,7 @@ from pos import views
 app_name = "pos"
 
 urlpatterns = [
+    path("logo.png", views.shop_logo, name="shop_logo"),
     path("sales/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("sales/<int:pk>/receipt/print/", views.print_receipt, name="print_receipt"),
     path("sales/<int:pk>/receipt/send/", views.send_receipt, name="send_receipt"),

@@ -39,6 +39,7 @@ from pos.models import (
 from pos.money import to_currency
 from pos.register.lock import till_shift_id
 from pos.services import customer_messages, ledger, mobile_money, printing
+from pos.services import shop_logo as shop_logo_service
 from pos.services.receipt_prints import record_receipt_print
 from pos.services.shifts import open_shift_for
 from pos.spreadsheet import csv_writer
@@ -479,4 +480,18 @@ def _statement_csv(statement) -> HttpResponse:
              money(row.credit), to_currency(row.balance, places)]
         )  # fmt: skip
     writer.writerow(["", "", "Closing balance", "", "", to_currency(statement.closing_balance)])
+    return response
+
+
+@require_GET
+def shop_logo(request):
+    """The shop's logo (PNG), for the customer display and receipts; anyone may fetch it. Pages
+    ask for it with ?v=<when it changed>, so that answer may be kept for a year."""
+    png = shop_logo_service.logo_png()
+    if png is None:
+        raise Http404
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if request.GET.get("v") else "public, max-age=300"
+    )
     return response

@@ -42,7 +42,7 @@ from pos.models.selling import (
     ShiftCashier,
     Tender,
 )
-from pos.models.shop import ShopSettings
+from pos.models.shop import ShopLogo, ShopSettings
 from pos.models.stock import (
     LowStockAlert,
     MovementKind,
@@ -98,6 +98,7 @@ __all__ = [
     "Sequence",
     "Shift",
     "ShiftCashier",
+    "ShopLogo",
     "ShopSettings",
     "StockCount",
     "StockCountLine",

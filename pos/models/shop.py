@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pos import denominations
@@ -44,6 +45,10 @@ class ShopSettings(models.Model):
     prices_include_vat = models.BooleanField(_("shelf prices include VAT"), default=True)
     receipt_header = models.TextField(_("receipt header"), blank=True)
     receipt_footer = models.TextField(_("receipt footer"), blank=True)
+    # When the logo (pos.models.ShopLogo) was last set; None: the shop has no logo.
+    logo_updated_at = models.DateTimeField(
+        _("logo changed at"), null=True, blank=True, editable=False
+    )
     receipt_language = models.CharField(
         _("receipt language"),
         max_length=8,
@@ -176,3 +181,20 @@ class ShopSettings(models.Model):
             found, _created = cls.objects.get_or_create(pk=1)
             cache.set(CACHE_KEY, found, 300)
         return found
+
+
+class ShopLogo(models.Model):
+    """The shop's logo (pk=1) as a PNG at most LOGO_WIDTH dots wide (pos.services.shop_logo):
+    on the idle customer display, atop receipts, and printed on ESC/POS receipts.
+
+    Kept apart from ShopSettings, which is cached whole and read by every sale.
+    """
+
+    png = models.BinaryField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shop logo")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)

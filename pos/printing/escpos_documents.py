@@ -20,6 +20,7 @@ from escpos.printer import Dummy
 from pos.models import Tender
 from pos.money import format_money
 from pos.receipts import header_lines
+from pos.services.shop_logo import printable_logo
 
 ESC, GS = b"\x1b", b"\x1d"
 INIT = ESC + b"@"
@@ -30,6 +31,7 @@ DOUBLE_ON, DOUBLE_OFF = GS + b"!\x11", GS + b"!\x00"  # double width and height
 # off (250 x 2 ms): 1B 70 00 19 FA.
 KICK_PULSE = (0x1B, 0x70, 0, 25, 250)
 COLUMNS = {"58": 32, "80": 48}
+DOTS = {"58": 384, "80": 576}  # printable dots across the paper (203 dpi)
 # The QR code's module size in dots: about 37 modules wide for the SDC's content, within the
 # 384 (58 mm) or 576 (80 mm) dots of the line.
 QR_SIZE = {"58": 5, "80": 6}
@@ -38,9 +40,15 @@ QR_SIZE = {"58": 5, "80": 6}
 class Slip:
     """A document being written in `columns` characters in `code_page`."""
 
-    def __init__(self, *, columns: int, code_page: str):
+    def __init__(self, *, columns: int, code_page: str, dots: int = 576):
         self.columns = columns
+        self.dots = dots
         self.out = Dummy(profile="default")
+        # The paper's width in dots, which python-escpos asks of its profile before an image
+        # (on this slip's profile only: the profile's data is shared by its class).
+        data = self.out.profile.profile_data
+        media = {**data["media"], "width": {**data["media"]["width"], "pixels": dots}}
+        self.out.profile.profile_data = {**data, "media": media}
         self.out._raw(INIT)  # noqa: SLF001 - raw commands through python-escpos' own writer
         self.out.charcode(code_page)
 
@@ -81,6 +89,12 @@ class Slip:
             self.raw(BOLD_OFF)
         self.raw(ALIGN_LEFT)
 
+    def image(self, picture) -> None:
+        """A black-and-white picture as a raster image (GS v 0), centred."""
+        self.raw(ALIGN_CENTER)
+        self.out.image(picture, impl="bitImageRaster")
+        self.raw(ALIGN_LEFT)
+
     def kick(self) -> None:
         self.out.cashdraw(KICK_PULSE)
 
@@ -105,6 +119,8 @@ def _when(moment) -> str:
 
 
 def _head(slip: Slip, shop, *, copy: bool) -> None:
+    if shop.logo_updated_at and (logo := printable_logo(slip.dots)) is not None:
+        slip.image(logo)
     slip.centred(shop.name, bold=True, big=True)
     for text in header_lines(shop):
         slip.centred(text)
@@ -120,7 +136,9 @@ def _foot(slip: Slip, shop, *, copy: bool) -> None:
 
 
 def _slip(printer) -> Slip:
-    return Slip(columns=COLUMNS[printer.width], code_page=printer.code_page)
+    return Slip(
+        columns=COLUMNS[printer.width], code_page=printer.code_page, dots=DOTS[printer.width]
+    )
 
 
 def receipt(

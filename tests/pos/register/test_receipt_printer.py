@@ -106,6 +106,32 @@ def test_a_cash_sale_at_the_till_prints_its_receipt_and_kicks_the_drawer_then_a_
     assert verify().ok
 
 
+def test_the_shops_logo_prints_atop_the_receipt_in_black_and_white(
+    till, shift, cable, printer, fake_printer, scan, pay_page
+):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from pos.services import shop_logo
+
+    png = BytesIO()
+    Image.new("RGB", (16, 2), "black").save(png, "PNG")
+    shop = ShopSettings.load()
+    shop_logo.set_logo(shop, png)
+    shop.save()
+    scan(cable.barcode)
+    _page, key = pay_page()
+    till.post(reverse("register:complete"), {"idempotency_key": key, "cash": "5000"})
+    sale = Sale.objects.get()
+
+    # Centred, GS v 0: 2 bytes (16 dots) wide, 2 dots high, every dot black; then the receipt.
+    logo = b"\x1ba\x01" + b"\x1dv0\x00\x02\x00\x02\x00" + b"\xff" * 4 + b"\x1ba\x00"
+    start = len(INIT_CP850 + KICK)
+    expected = receipt_bytes(sale, copy=False, kick=True)
+    assert fake_printer.next_job() == expected[:start] + logo + expected[start:]
+
+
 def test_a_sale_paid_by_mobile_money_prints_without_kicking_the_drawer(
     sell,
     cable,
