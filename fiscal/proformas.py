@@ -47,10 +47,7 @@ def create_proforma(
     buyer_tin = (buyer_tin or "").strip()
     _check(lines, buyer_tin)
     device = (
-        Device.objects.select_for_update()
-        .filter(is_active=True, initialised_at__isnull=False)
-        .order_by("pk")
-        .first()
+        Device.objects.filter(is_active=True, initialised_at__isnull=False).order_by("pk").first()
     )
     if device is None:
         raise ProformaRefused(gettext("No fiscal device is initialised: nothing can be signed."))
@@ -66,6 +63,8 @@ def create_proforma(
         )
         for line in lines
     )
+    # One UPDATE moves the counter (like the invoice number's): it holds the device's row until
+    # commit, so a concurrent quote waits and takes the next number; none is skipped or shared.
     Device.objects.filter(pk=device.pk).update(last_proforma_number=F("last_proforma_number") + 1)
     number = Device.objects.values_list("last_proforma_number", flat=True).get(pk=device.pk)
     OutboxItem.objects.create(
