@@ -109,17 +109,16 @@ class CheckoutRequest:
     cart: Cart
     tenders: list[TenderLine] = field(default_factory=list)
 
-    def fingerprints(self) -> tuple[str, str]:
-        """This request's fingerprint, then the one releases before 2026-12-05 gave it.
+    def fingerprint(self) -> str:
+        """A field left at its default is not part of the fingerprint, so that a field added to
+        the request later (with a default) keeps the fingerprints of sales made before it: their
+        retries (an offline till syncing across an upgrade) replay instead of conflicting."""
+        return _digest(_without_defaults(self))
 
-        A field left at its default is not part of the fingerprint, so that a field added to the
-        request later (with a default) keeps the fingerprints of sales made before it: their
-        retries (an offline till syncing across an upgrade) replay instead of conflicting.
-        Earlier releases hashed every field there was then: the second fingerprint is that,
-        recognised for the sales they stored.
-        """
-        earlier = _without_keys(asdict(self), FIELDS_ADDED_SINCE_EVERY_FIELD_WAS_HASHED)
-        return _digest(_without_defaults(self)), _digest(earlier)
+    def earlier_fingerprint(self) -> str:
+        """The fingerprint releases before 2026-12-05 gave this request: the hash of every field
+        there was then. Asked for only when a stored sale's fingerprint differs from ours."""
+        return _digest(_without_keys(asdict(self), FIELDS_ADDED_SINCE_EVERY_FIELD_WAS_HASHED))
 
 
 # The request's fields added after sales were fingerprinted with every field (all default "").
@@ -170,15 +169,13 @@ def checkout(
     places = shop.currency_decimal_places
     cart, tenders = _validated(cart, tenders, places)
     request = CheckoutRequest(register_id=shift.register_id, cart=cart, tenders=tenders)
-    fingerprints = request.fingerprints()
-    if offline is not None:
-        fingerprints = tuple(
-            hashlib.sha256((fingerprint + offline.fingerprint()).encode()).hexdigest()
-            for fingerprint in fingerprints
-        )
-    fingerprint = fingerprints[0]
 
-    existing = _replay(idempotency_key, fingerprints)
+    fingerprint = _with_offline(request.fingerprint(), offline)
+
+    def earlier() -> str:
+        return _with_offline(request.earlier_fingerprint(), offline)
+
+    existing = _replay(idempotency_key, fingerprint, earlier)
     if existing is not None:
         return existing
     try:
@@ -195,16 +192,26 @@ def checkout(
         )
     except IntegrityError:
         # A concurrent request with the same key committed first; ours rolled back whole.
-        existing = _replay(idempotency_key, fingerprints)
+        existing = _replay(idempotency_key, fingerprint, earlier)
         if existing is None:
             raise
         return existing
 
 
-def _replay(idempotency_key: UUID, fingerprints: tuple[str, ...]) -> Sale | None:
+def _with_offline(fingerprint: str, offline: OfflineTerms | None) -> str:
+    """An offline sale's fingerprint also covers its receipt number and snapshot prices."""
+    if offline is None:
+        return fingerprint
+    return hashlib.sha256((fingerprint + offline.fingerprint()).encode()).hexdigest()
+
+
+def _replay(idempotency_key: UUID, fingerprint: str, earlier) -> Sale | None:
+    """The sale stored under `idempotency_key`, marked `replayed`; None if there is none.
+    `earlier()`: the request's fingerprint as releases before 2026-12-05 stored it."""
     sale = Sale.objects.filter(idempotency_key=idempotency_key).first()
     if sale is not None:
-        if sale.request_fingerprint not in fingerprints:
+        stored = sale.request_fingerprint
+        if stored != fingerprint and stored != earlier():
             raise errors.IdempotencyConflict()
         sale.replayed = True
     return sale

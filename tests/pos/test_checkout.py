@@ -240,9 +240,9 @@ def test_a_request_field_at_its_default_is_not_in_the_fingerprint():
     def request(**cart):
         return CheckoutRequest(1, Cart([CartLine(7, 1)], **cart), [TenderLine("cash", D(5))])
 
-    assert request().fingerprints()[0] == request(buyer_tin="").fingerprints()[0]
-    assert request().fingerprints()[0] != request(buyer_tin="123456789").fingerprints()[0]
-    assert request().fingerprints()[0] != request(customer_id=3).fingerprints()[0]
+    assert request().fingerprint() == request(buyer_tin="").fingerprint()
+    assert request().fingerprint() != request(buyer_tin="123456789").fingerprint()
+    assert request().fingerprint() != request(customer_id=3).fingerprint()
 
 
 def test_same_key_with_a_different_cart_is_a_conflict(sell, product):
