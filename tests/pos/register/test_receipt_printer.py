@@ -54,6 +54,21 @@ def cable(make_product):
     )
 
 
+@pytest.fixture
+def refund(sell, cable, shift, manager):
+    """One cable sold, then refunded in cash."""
+    from pos.services.refunds import RefundLineInput, refund_sale
+
+    sale = sell((cable, 1))
+    return refund_sale(
+        sale=sale,
+        shift=shift,
+        user=manager,
+        lines=[RefundLineInput(sale.lines.get().pk, 1)],
+        reason="Faulty",
+    )
+
+
 def receipt_bytes(sale: Sale, *, copy: bool, kick: bool) -> bytes:
     when = date_format(timezone.localtime(sale.created_at), "SHORT_DATETIME_FORMAT")
     return (
@@ -148,24 +163,7 @@ def test_a_sale_paid_by_mobile_money_prints_without_kicking_the_drawer(
     assert b"MTN MoMo (MP9)" + b" " * 13 + b"3,000\n" in job
 
 
-def test_a_cash_refund_prints_its_slip_after_the_kick(
-    sell,
-    cable,
-    printer,
-    fake_printer,
-    shift,
-    manager,
-):
-    from pos.services.refunds import RefundLineInput, refund_sale
-
-    sale = sell((cable, 1))
-    refund = refund_sale(
-        sale=sale,
-        shift=shift,
-        user=manager,
-        lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Faulty",
-    )
+def test_a_cash_refund_prints_its_slip_after_the_kick(refund, printer, fake_printer):
     printing.print_refund_slip(refund=refund, printer=printer)
     job = fake_printer.next_job()
     assert job.startswith(INIT_CP850 + KICK + big(b"Duka"))
@@ -259,18 +257,8 @@ def test_an_unreachable_printer_is_told_and_the_browser_prints_the_receipt(
 
 
 def test_a_refund_slips_copy_prints_copy_and_keeps_the_drawer_shut(
-    sell, cable, printer, fake_printer, shift, manager, client
+    refund, printer, fake_printer, manager, client
 ):
-    from pos.services.refunds import RefundLineInput, refund_sale
-
-    sale = sell((cable, 1))
-    refund = refund_sale(
-        sale=sale,
-        shift=shift,
-        user=manager,
-        lines=[RefundLineInput(sale.lines.get().pk, 1)],
-        reason="Faulty",
-    )
     client.force_login(manager)
     page = client.get(reverse("pos:refund_slip", args=[refund.pk])).content.decode()
     assert "Print a copy on Counter" in page
