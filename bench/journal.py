@@ -248,8 +248,8 @@ def seed_sales(count: int, register, shift, cashier, first_product: int) -> int:
         )
         cursor.execute(
             f"""INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
-                  created_by_id, created_at)
-                SELECT id, shift_id, 'cash', total, false, '', cashier_id, created_at
+                  provider, created_by_id, created_at)
+                SELECT id, shift_id, 'cash', total, false, '', '', cashier_id, created_at
                 FROM pos_sale WHERE id > {base} ORDER BY id"""
         )
         cursor.execute("ANALYZE")
