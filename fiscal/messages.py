@@ -85,6 +85,8 @@ def request_receipt_message(
 
 
 def _document(item: OutboxItem):
+    if item.kind == OutboxItem.Kind.PROFORMA:
+        return item.proforma
     return item.refund if item.kind == OutboxItem.Kind.REFUND else item.sale
 
 
@@ -99,7 +101,7 @@ def send_due() -> int:
     is claimed before sending (one worker sends it) and released on failure."""
     waiting = ReceiptMessage.objects.filter(
         sent_at__isnull=True, item__status=OutboxItem.Status.SIGNED
-    ).select_related("item__sale", "item__refund", "item__signature")
+    ).select_related("item__sale", "item__refund", "item__proforma", "item__signature")
     sent = 0
     for message in waiting.order_by("pk")[:100]:
         item = message.item
@@ -111,7 +113,12 @@ def send_due() -> int:
         document = _document(item)
         block = block_context(item, item.signature, copy=item.prints > 0, width="80")
         context = {"document": document, "block": block, "shop": ShopSettings.load()}
-        subject = gettext("Receipt %(number)s (%(label)s)") % {
+        title = (
+            gettext("Proforma %(number)s (%(label)s)")
+            if item.kind == OutboxItem.Kind.PROFORMA
+            else gettext("Receipt %(number)s (%(label)s)")
+        )
+        subject = title % {
             "number": document.number,
             "label": block["label"],
         }

@@ -5,13 +5,15 @@ stock and no money, is no sale and counts in no X/Z report."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from core.errors import DomainError
 from fiscal.models import Device, OutboxItem, Proforma, ProformaLine
-from pos.models import Product
+from pos.models import Product, SellingUnit
 
 
 class ProformaRefused(DomainError):
@@ -75,3 +77,25 @@ def create_proforma(
         created_at=proforma.created_at,
     )
     return proforma
+
+
+def quote_lines_of(bill) -> list[QuoteLine]:
+    """The till's cart (`pos.register.cart.Bill`) as quote lines: each product in its stock
+    quantity (a carton of 24 quoted as 24 pieces), at the shelf price like every proforma; the
+    cart itself is left as it was."""
+    unit_ids = {line.unit_id for line in bill.lines if line.unit_id is not None}
+    factors = dict(SellingUnit.objects.filter(pk__in=unit_ids).values_list("pk", "factor"))
+    return [
+        QuoteLine(
+            line.product,
+            line.quantity * factors[line.unit_id] if line.unit_id is not None else line.quantity,
+        )
+        for line in bill.lines
+    ]
+
+
+def till_actions(user) -> list[tuple[str, str]]:
+    """The till's link to quote its cart (pos.hooks.till_actions), when signing is on."""
+    if settings.FISCAL_BACKEND == "none" or not user.has_perm("pos.sell"):
+        return []
+    return [(gettext("Proforma quote"), reverse("fiscal:till_proforma"))]

@@ -137,9 +137,11 @@ def block_context(item: OutboxItem, signature: Signature, *, copy: bool, width: 
     }
 
 
-def receipt_block(document, *, width: str = "80"):
-    """The block for one print of `document` (a sale or a refund); None when it has no fiscal
-    record (FISCAL_BACKEND=none, or a document from before the device)."""
+def receipt_block(document, *, width: str = "80", count: bool = True):
+    """The block for one print of `document` (a sale, a refund or a proforma); None when it has
+    no fiscal record (FISCAL_BACKEND=none, or a document from before the device). `count=False`
+    shows the last print again without counting one (the page after a print on the till's
+    printer)."""
     from pos.hooks import ReceiptBlock
 
     if settings.FISCAL_BACKEND == "none":
@@ -165,7 +167,7 @@ def receipt_block(document, *, width: str = "80"):
             },
             printable=False,
         )
-    copies_before = count_print(item)
+    copies_before = count_print(item) if count else max(item.prints - 1, 0)
     context = block_context(item, signature, copy=copies_before > 0, width=width)
     return ReceiptBlock(TEMPLATE, context, printable=True, label=context["label"])
 

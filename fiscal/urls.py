@@ -9,4 +9,7 @@ urlpatterns = [
     path("reports/plu/", views.report, {"kind": "plu"}, name="plu_report"),
     path("sales/<int:pk>/send-later/", views.send_later, name="send_later"),
     path("proformas/<int:pk>/", views.proforma, name="proforma"),
+    path("proformas/<int:pk>/print/", views.print_proforma_view, name="print_proforma"),
+    path("proformas/<int:pk>/send/", views.send_proforma, name="send_proforma"),
+    path("till/proforma/", views.till_proforma, name="till_proforma"),
 ]

@@ -19,6 +19,9 @@ import contract says so). Rules for what is registered:
   carries besides the shop's own content (`ReceiptBlock`), once per slip rendered: a printable
   block counts that print; one that is not `printable` holds the slip back (the till shows the
   block's message instead and offers to print when it is ready).
+- `till_actions(user)` answers links the till offers beside "Hold sale" for the cart in
+  progress ((label, url) pairs; fiscal signing: a proforma quote of the cart). Cheap: the till
+  renders it on every change of the cart, so no query.
 """
 
 from collections.abc import Callable
@@ -31,6 +34,7 @@ stock_moved: list[Callable] = []
 receipt_blocks: list[Callable] = []
 refund_reason_sources: list[Callable] = []
 report_sections: list[Callable] = []
+till_actions: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -75,3 +79,8 @@ def blocks_for(document, *, width: str = "80") -> list[ReceiptBlock]:
         if block is not None:
             found.append(block)
     return found
+
+
+def till_actions_for(user) -> list[tuple[str, str]]:
+    """The links other apps offer at the till for the cart in progress: (label, url) pairs."""
+    return [action for function in till_actions for action in function(user)]

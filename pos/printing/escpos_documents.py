@@ -269,6 +269,41 @@ def refund_slip(
     return slip.finish()
 
 
+def quote_slip(quote, lines, shop, printer, *, blocks=()) -> bytes:
+    """A proforma quote (pos.hooks' fiscal signing: sales type P): "PROFORMA: NOT A RECEIPT",
+    its lines (`(line, amount)` pairs) and total at the shelf prices, then its signed block
+    (label PS, SDC block, QR code). A copy says "COPY" above and below; it never kicks the
+    drawer (no money moves)."""
+    slip = _slip(printer)
+    copy = any(block.context.get("is_copy") for block in blocks)
+    with override(shop.receipt_language):
+        _head(slip, shop, copy=copy)
+        _labels(slip, blocks)
+        slip.centred(_("PROFORMA: NOT A RECEIPT"), bold=True)
+        slip.pair(_("Proforma"), quote.number)
+        slip.pair(_("Date"), _when(quote.created_at))
+        if quote.customer_name:
+            slip.pair(_("Customer"), quote.customer_name)
+        if quote.buyer_tin:
+            slip.pair(_("Buyer's TIN"), quote.buyer_tin)
+        slip.rule()
+        total = Decimal(0)
+        for line, amount in lines:
+            total += amount
+            slip.wrapped(line.product.name)
+            slip.pair(
+                f"  {line.quantity.normalize():f} x {_money(line.unit_price)}", _money(amount)
+            )
+        slip.rule()
+        slip.raw(BOLD_ON)
+        slip.pair(f"{_('Total')} {shop.currency_code}", _money(total))
+        slip.raw(BOLD_OFF)
+        slip.rule()
+        _sdc(slip, printer, blocks)
+        _foot(slip, shop, copy=copy)
+    return slip.finish()
+
+
 def shift_report(shift, report: dict, shop, printer) -> bytes:
     """The Z-report (or the running totals of an open shift) on paper."""
     slip = _slip(printer)

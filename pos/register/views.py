@@ -165,6 +165,7 @@ def _render_register(request, shift, *, status=200, bill=None, **extra):
         "categories": selectors.till_categories(),
         "category_id": category_id,
         "shop": ShopSettings.load(),
+        "till_actions": hooks.till_actions_for(request.user),
         **extra,
     }
     if category_id is not None:

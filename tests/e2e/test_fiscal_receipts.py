@@ -147,3 +147,60 @@ def test_a_proforma_prints_PS_with_its_sdc_block_at_phone_width(
     assert page.get_by_text("PROFORMA: NOT A RECEIPT").is_visible()
     assert page.locator(".fiscal-qr svg").count() == 1
     shot(page, "proforma-390")
+
+
+def test_a_cashier_quotes_the_cart_at_the_till_and_keeps_selling_it(
+    page, make_user, fiscal_device, vsdc
+):
+    from fiscal import sending
+    from pos.barcodes import make_ean13
+    from pos.models import Category, Register
+    from pos.services.catalogue import create_product
+
+    make_user("grace", "cashier", first_name="Grace")
+    Register.objects.create(code="R1", name="Till 1")
+    charger = create_product(
+        name="Samsung 25W charger",
+        sku="CHG-1",
+        barcode=make_ean13("600000000001"),
+        category=Category.objects.create(name="Chargers"),
+        cost_price=Decimal(6000),
+        retail_price=Decimal(12000),
+        minimum_price=Decimal(9000),
+        initial_stock=10,
+    )
+    sending.drain()  # the opening stock
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Cash in the drawer (float)").fill("20000")
+    page.get_by_role("button", name="Open shift").click()
+    field = page.get_by_label(SCAN)
+    field.fill(charger.barcode)
+    field.press("Enter")
+    page.locator(".line-name").filter(has_text="Samsung 25W charger").wait_for()
+
+    page.get_by_role("link", name="Proforma quote").click()
+    page.get_by_label("Customer (optional)").fill("Kigali Hardware")
+    page.get_by_label("Buyer's TIN (optional)").fill("1234")
+    page.get_by_role("button", name="Make the proforma").click()
+    assert page.get_by_text("A TIN is 9 digits.").is_visible()
+    page.get_by_label("Buyer's TIN (optional)").fill("101234567")
+    shot(page, "till-proforma-390")
+    page.get_by_role("button", name="Make the proforma").click()
+    page.locator('[data-fiscal="pending"]').wait_for()
+    assert page.get_by_text("PROFORMA: NOT A RECEIPT").is_visible()
+    sending.drain()
+    block = page.locator('[data-fiscal="signed"]')
+    block.wait_for(timeout=15_000)  # the page refreshes itself until signed
+    assert block.get_attribute("data-label") == "PS"
+    assert page.locator("[data-counters]").inner_text() == "1/1 PS"
+    assert page.get_by_role("button", name="Print").is_visible()
+    assert page.get_by_role("link", name="Send by message").is_visible()
+    shot(page, "till-proforma-signed-390")
+
+    # Back at the till: the cart is as it was, and sells.
+    page.get_by_role("link", name="New sale").click()
+    page.locator(".line-name").filter(has_text="Samsung 25W charger").wait_for()

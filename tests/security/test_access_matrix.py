@@ -172,7 +172,11 @@ ROUTES: dict[str, Access] = {
     "fiscal/reports/z/": Access(get=MANAGERS),
     "fiscal/reports/plu/": Access(get=MANAGERS),
     "fiscal/sales/<int:pk>/send-later/": screen(SIGNED_IN),  # a sale the user may see
+    # A quote: a manager's every one, a cashier's their own (the matrix's is a manager's).
     "fiscal/proformas/<int:pk>/": screen(MANAGERS),
+    "fiscal/proformas/<int:pk>/print/": Access(post=MANAGERS),
+    "fiscal/proformas/<int:pk>/send/": screen(MANAGERS),
+    "fiscal/till/proforma/": screen(SIGNED_IN),  # the cart of the user's own till
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -453,9 +457,13 @@ def _fiscal_row(shop, before):
     """The shop's sale, queued for signing on a device; or a proforma quote."""
     from fiscal.models import Device, OutboxItem, Proforma
 
-    if before == "proformas":
-        return Proforma.objects.create(created_by=shop["users"]["manager"])
     device = Device.objects.create(tin="123456789", serial_number="matrix")
+    if before == "proformas":
+        quote = Proforma.objects.create(created_by=shop["users"]["manager"])
+        OutboxItem.objects.create(
+            device=device, kind=OutboxItem.Kind.PROFORMA, proforma=quote, invoice_number=1
+        )
+        return quote
     OutboxItem.objects.create(
         device=device, kind=OutboxItem.Kind.SALE, sale=shop["sale"], invoice_number=1
     )
