@@ -71,6 +71,22 @@ class Totals:
         elif kind == JournalKind.CASH_OUT:
             self.cash_out += Decimal(data["amount"])
 
+    def add_sales(self, count: int, total: Decimal) -> None:
+        """`count` sales whose totals add up to `total`, summed elsewhere (the check sums
+        intact sales in SQL): as `count` calls of add() would count them. Their payments and
+        lines go through add_tender and add_vat."""
+        self.events[JournalKind.SALE] += count
+        self.sales_count += count
+        self.sales_total += total
+
+    def add_tender(self, tender: str, amount: Decimal) -> None:
+        _add_to(self.by_tender, tender, amount)
+
+    def add_vat(self, key: str, total: Decimal, tax: Decimal) -> None:
+        """Lines' totals and VAT at one rate (`key`: the rate's text, or "none")."""
+        _add_to(self.vat_total, key, total)
+        _add_to(self.vat_tax, key, tax)
+
     def _payments(self, payments) -> None:
         for payment in payments:
             _add_to(self.by_tender, payment["tender"], Decimal(payment["amount"]))

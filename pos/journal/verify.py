@@ -26,7 +26,16 @@ from django.utils.translation import gettext as _
 from pos.journal import closings, coverage, events, rebuild
 from pos.journal.canonical import GENESIS, datetime_text, entry_hash
 from pos.journal.totals import Totals
-from pos.models import ChainHead, Closing, JournalEntry, JournalKind, Sale, SellingUnit
+from pos.models import (
+    ChainHead,
+    Closing,
+    JournalEntry,
+    JournalKind,
+    Payment,
+    Sale,
+    SaleLine,
+    SellingUnit,
+)
 
 CHUNK = 5000
 ENTRY_COLUMNS = (
@@ -253,11 +262,10 @@ class _RangeResult:
 def _check_range(chain: str, first: int, last: int) -> _RangeResult:
     """The entries first..last of `chain`, linked to the entry before them.
 
-    On PostgreSQL the database does the work per entry (see _FAST_CHUNK_SQL and
-    _RANGE_TOTALS_SQL): this process links the entries and looks closer only at those the
-    database did not find intact. A payload that is not JSON (or an amount that is not a
-    number) makes those statements fail: the range is then walked entry by entry, as on SQLite,
-    and the breaks named the same way."""
+    On PostgreSQL the database does the work per entry (see _FAST_CHUNK_SQL): this process
+    links the entries and looks closer only at those the database did not find intact. Should
+    the statement fail on some data (DataError), the range is walked entry by entry, as on
+    SQLite, and the breaks named the same way."""
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():  # a savepoint inside a caller's transaction
@@ -278,13 +286,18 @@ def _walk_range(chain: str, first: int, last: int, *, fast: bool) -> _RangeResul
     if before is not None:
         partial.last_seq, partial.last_hash = before
     breaks: list[Break] = []
-    days = _range_totals(chain, first, last) if fast else _Days()
-    # When the database summed the totals, entries looked at here add only their movements.
-    scratch = _Days() if fast else days
-    for chunk in _chunks(chain, after=partial.last_seq or 0, upto=last, fast=fast):
-        _check_chunk(chain, chunk, partial, breaks, scratch)
-    if fast:
-        days.movements = scratch.movements
+    days = _Days()
+    after = partial.last_seq or 0
+    while True:
+        rows = (
+            _checked_entries_after(chain, after, last, days)
+            if fast
+            else _entries_after(chain, after, last)
+        )
+        if not rows:
+            break
+        _check_chunk(chain, rows, partial, breaks, days)
+        after = rows[-1][1]
     if isinstance(partial.last_at, str):
         partial.last_at = datetime.datetime.fromisoformat(partial.last_at)
     return _RangeResult(chain, partial, breaks, days)
@@ -339,14 +352,32 @@ class _Days:
         self.movements: set[int] = set()
 
     def add(self, day: str, chain: str, seq: int, digest: str, kind: str, data) -> None:
+        self.day(day).add(kind, data)
+        self.head(day, chain, seq, digest)
+        if kind in STOCK_KINDS:
+            self.movements.update(m["id"] for m in data["movements"])
+
+    def day(self, day: str) -> Totals:
         if day not in self.totals:
             self.totals[day], self.heads[day] = Totals(), {}
-        self.totals[day].add(kind, data)
+        return self.totals[day]
+
+    def head(self, day: str, chain: str, seq: int, digest: str) -> None:
+        self.day(day)
         heads = self.heads[day]
         if seq > heads.get(chain, (0, ""))[0]:
             heads[chain] = (seq, digest)
-        if kind in STOCK_KINDS:
-            self.movements.update(m["id"] for m in data["movements"])
+
+    def add_sums(self, day: str, what: str, key: str | None, amount, tax) -> None:
+        """Sums of intact sales summed by PostgreSQL (_FAST_CHUNK_SQL): as Totals.add would
+        sum their payloads."""
+        totals = self.day(day)
+        if what == JournalKind.SALE:
+            totals.add_sales(int(amount), tax)
+        elif what == "tender":
+            totals.add_tender(key, amount)
+        else:
+            totals.add_vat(key, amount, tax)
 
     def merge(self, other: "_Days") -> None:
         for day, totals in other.totals.items():
@@ -441,45 +472,61 @@ def _check_closings(days: _Days, breaks: list[Break]) -> int:
     return count
 
 
-def _chunks(chain: str, *, after: int, upto: int, fast: bool = False):
-    """The chain's entries after `after` up to `upto`, CHUNK at a time, with the business day
-    and time as the payload writes them (text); `fast`: PostgreSQL's checked rows."""
-    while True:
-        rows = (
-            _checked_entries_after(chain, after, upto)
-            if fast
-            else _entries_after(chain, after, upto)
-        )
-        if not rows:
-            return
-        yield rows
-        after = rows[-1][1]
-
-
-# PostgreSQL checks each entry of a chunk: its hash (sha256 of the previous hash and the
-# payload, in SQL as the append computes it), its columns against its payload, and a sale's
-# payload against the one its rows give now (jsonb equality). An entry found intact comes back
-# without its payload (None): nothing of it is parsed or hashed in Python. Any other entry comes
-# with its payload, for the walk to name what no longer matches.
+# PostgreSQL checks each sale entry of a chunk as a whole: the payload is the very text its rows
+# give now (built in SQL as pos.journal.canonical writes it: one comparison of two strings, no
+# JSON parsed), its hash is sha256(previous hash + payload), and its columns are its sale's
+# (chain, reference, business day, time). Such an entry is "intact": it comes back without its
+# payload, and its sale's total, payments by tender and lines by VAT rate are summed per day by
+# the same statement (rows with a NULL seq; equal text, so the sums of its payload). Any other
+# entry (another kind, or a sale whose text differs, even by how a string is escaped) comes with
+# its payload, for the walk to check as on SQLite and name what no longer matches.
 _FAST_CHUNK_SQL = """
 WITH e AS (
-    SELECT id, seq, kind, reference, business_day::text AS day, {at} AS at, payload,
-           prev_hash, hash
-    FROM {entry} WHERE chain = %s AND seq > %s AND seq <= %s ORDER BY seq LIMIT {chunk}
-), c AS MATERIALIZED (  -- each payload parsed once, not at each use of p
-    SELECT e.*, payload::jsonb AS p,
-           encode(sha256(convert_to(prev_hash || payload, 'UTF8')), 'hex') = hash AS hashed,
-           CASE WHEN reference ~ '^pos\\.sale:[0-9]{{1,18}}$'
+    SELECT id, seq, kind, reference, business_day, created_at, payload, prev_hash, hash,
+           CASE WHEN kind = 'sale' AND reference ~ '^pos\\.sale:[0-9]{{1,18}}$'
                 THEN split_part(reference, ':', 2)::bigint END AS sale_id
+    FROM {entry} WHERE chain = %(chain)s AND seq > %(after)s AND seq <= %(upto)s
+    ORDER BY seq LIMIT {chunk}
+), c AS MATERIALIZED (
+    SELECT e.id, e.seq, e.kind, e.reference, e.business_day::text AS day, {at} AS at,
+           e.prev_hash, e.hash, s.total, l.rates, l.totals, l.taxes, p.tenders, p.amounts,
+           CASE WHEN s.id IS NULL THEN false ELSE COALESCE(
+               e.reference = 'pos.sale:' || s.id AND %(chain)s = 'register:' || s.register_id
+               AND e.business_day = s.business_day AND e.created_at = s.created_at
+               AND e.payload = {sale_text}
+               AND encode(sha256(convert_to(e.prev_hash || e.payload, 'UTF8')), 'hex') = e.hash,
+               false) END AS intact,
+           e.payload
     FROM e
+    -- Each sale by its key (OFFSET 0: not a merge join that reads the sales from the first).
+    LEFT JOIN LATERAL (SELECT * FROM {sale} s WHERE s.id = e.sale_id OFFSET 0) s ON true
+    LEFT JOIN LATERAL (
+        SELECT string_agg({line_text}, ',' ORDER BY l.id) AS text,
+               array_agg(l.tax_rate) AS rates, array_agg(l.total) AS totals,
+               array_agg(l.tax) AS taxes
+        FROM {line} l WHERE l.sale_id = s.id
+    ) l ON true
+    LEFT JOIN LATERAL (
+        SELECT string_agg({payment_text}, ',' ORDER BY p.id) AS text,
+               array_agg(p.tender) AS tenders, array_agg(p.amount) AS amounts
+        FROM {payment} p WHERE p.sale_id = s.id AND p.created_at = s.created_at
+    ) p ON true
 )
-SELECT id, seq, kind, reference, day, at,
-       CASE WHEN kind = 'sale' AND hashed AND p ->> 'chain' = %s AND p ->> 'kind' = kind
-                 AND p ->> 'ref' = reference AND p ->> 'day' = day AND p ->> 'at' = at
-                 AND p = (SELECT {sale_payload} FROM {sale} s WHERE s.id = c.sale_id)
-            THEN NULL ELSE payload END,
-       prev_hash, hash
-FROM c ORDER BY seq
+SELECT id, seq, kind, reference, day, at, CASE WHEN intact THEN NULL ELSE payload END,
+       prev_hash, hash, NULL::numeric, NULL::numeric
+FROM c
+UNION ALL
+SELECT NULL, NULL, 'sale', NULL, day, NULL, NULL, NULL, NULL, count(*), sum(total)
+FROM c WHERE intact GROUP BY day
+UNION ALL
+SELECT NULL, NULL, 'tender', t.tender, day, NULL, NULL, NULL, NULL, sum(t.amount), NULL
+FROM c, unnest(tenders, amounts) t (tender, amount) WHERE intact GROUP BY day, t.tender
+UNION ALL
+SELECT NULL, NULL, 'vat', COALESCE(v.rate::text, 'none'), day, NULL, NULL, NULL, NULL,
+       sum(v.total), sum(v.tax)
+FROM c, unnest(rates, totals, taxes) v (rate, total, tax) WHERE intact
+GROUP BY day, COALESCE(v.rate::text, 'none')
+ORDER BY 2
 """
 
 
@@ -487,103 +534,29 @@ FROM c ORDER BY seq
 def _fast_chunk_sql() -> str:
     quote = connection.ops.quote_name
     return _FAST_CHUNK_SQL.format(
-        at=rebuild.CANONICAL_TIME.format("created_at"),
+        at=rebuild.CANONICAL_TIME.format("e.created_at"),
         entry=quote(JournalEntry._meta.db_table),
         chunk=CHUNK,
-        sale_payload=rebuild.sale_payload_expression("s"),
+        sale_text=rebuild.sale_payload_text("s", "l.text", "p.text"),
         sale=quote(Sale._meta.db_table),
+        line=quote(SaleLine._meta.db_table),
+        line_text=rebuild.line_text("l"),
+        payment=quote(Payment._meta.db_table),
+        payment_text=rebuild.payment_text("p"),
     )
 
 
-def _checked_entries_after(chain: str, last: int, upto: int) -> list[tuple]:
+def _checked_entries_after(chain: str, last: int, upto: int, days: "_Days") -> list[tuple]:
+    """The entries of the chunk, checked by PostgreSQL; the sums of its intact sales added to
+    `days`."""
     with connection.cursor() as cursor:
-        cursor.execute(_fast_chunk_sql(), [chain, last, upto, chain])
-        return cursor.fetchall()
-
-
-# A range's totals per business day, summed by PostgreSQL from the payloads as
-# pos.journal.totals.Totals.add sums them (the closings are written with that class; the check
-# of the closings compares the two): one row per (day, what, key).
-_RANGE_TOTALS_SQL = """
-WITH parsed AS MATERIALIZED (  -- each payload parsed once
-    SELECT seq, hash, kind, payload::jsonb AS p
-    FROM {entry} WHERE chain = %s AND seq >= %s AND seq <= %s
-), d AS MATERIALIZED (
-    SELECT seq, hash, kind, p ->> 'day' AS day, p -> 'data' AS data FROM parsed
-)
-SELECT day, 'events', kind, count(*), NULL::numeric, NULL::numeric, NULL FROM d
-GROUP BY day, kind
-UNION ALL
-SELECT day, 'total', kind, NULL, sum(CASE WHEN kind IN ('sale', 'void', 'refund')
-    THEN (data ->> 'total')::numeric ELSE (data ->> 'amount')::numeric END), NULL, NULL
-FROM d WHERE kind IN ('sale', 'void', 'refund', 'account_payment', 'cash_in', 'cash_out')
-GROUP BY day, kind
-UNION ALL
-SELECT day, 'tender', tender, NULL, sum(amount), NULL, NULL FROM (
-    SELECT day, p ->> 'tender' AS tender, (p ->> 'amount')::numeric AS amount
-    FROM d, jsonb_array_elements(data -> 'payments') p WHERE kind IN ('sale', 'void', 'refund')
-    UNION ALL
-    SELECT day, data ->> 'tender', (data ->> 'amount')::numeric FROM d
-    WHERE kind = 'account_payment'
-) tenders GROUP BY day, tender
-UNION ALL
-SELECT day, 'vat', rate, NULL, sum(total), sum(tax), NULL FROM (
-    SELECT day, COALESCE(l ->> 'tax_rate', 'none') AS rate,
-           (CASE WHEN kind = 'sale' THEN 1 ELSE -1 END) * (l ->> 'total')::numeric AS total,
-           (CASE WHEN kind = 'sale' THEN 1 ELSE -1 END) * (l ->> 'tax')::numeric AS tax
-    FROM d, jsonb_array_elements(data -> 'lines') l WHERE kind IN ('sale', 'refund')
-    UNION ALL
-    SELECT day, v.key, -(v.value ->> 'total')::numeric, -(v.value ->> 'tax')::numeric
-    FROM d, jsonb_each(data -> 'vat') v WHERE kind = 'void'
-) rates GROUP BY day, rate
-UNION ALL
-SELECT * FROM (
-    SELECT DISTINCT ON (day) day, 'head', NULL, seq, NULL::numeric, NULL::numeric, hash FROM d
-    ORDER BY day, seq DESC
-) heads
-"""
-
-_TOTAL_FIELDS = {
-    JournalKind.SALE: "sales_total",
-    JournalKind.VOID: "voids_total",
-    JournalKind.REFUND: "refunds_total",
-    JournalKind.ACCOUNT_PAYMENT: "account_payments",
-    JournalKind.CASH_IN: "cash_in",
-    JournalKind.CASH_OUT: "cash_out",
-}
-_COUNT_FIELDS = {
-    JournalKind.SALE: "sales_count",
-    JournalKind.VOID: "voids_count",
-    JournalKind.REFUND: "refunds_count",
-}
-
-
-def _range_totals(chain: str, first: int, last: int) -> "_Days":
-    """The days of entries first..last of `chain`: totals and heads, summed by PostgreSQL."""
-    sql = _RANGE_TOTALS_SQL.format(entry=connection.ops.quote_name(JournalEntry._meta.db_table))
-    days = _Days()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [chain, first, last])
+        cursor.execute(_fast_chunk_sql(), {"chain": chain, "after": last, "upto": upto})
         rows = cursor.fetchall()
-    for day, what, key, count, amount, tax, digest in rows:
-        if day is None:
-            continue  # a payload without its day: named by the walk
-        if day not in days.totals:
-            days.totals[day], days.heads[day] = Totals(), {}
-        totals = days.totals[day]
-        if what == "events":
-            totals.events[key] += count
-            if key in _COUNT_FIELDS:
-                setattr(totals, _COUNT_FIELDS[key], count)
-        elif what == "total":
-            setattr(totals, _TOTAL_FIELDS[key], amount)
-        elif what == "tender":
-            totals.by_tender[key] = amount
-        elif what == "vat":
-            totals.vat_total[key], totals.vat_tax[key] = amount, tax
-        else:
-            days.heads[day][chain] = (count, digest)
-    return days
+    entries = [row[:9] for row in rows if row[1] is not None]
+    for _id, _seq, what, key, day, _at, _p, _prev, _hash, amount, tax in rows:
+        if _seq is None:
+            days.add_sums(day, what, key, amount, tax)
+    return entries
 
 
 def _entries_after(chain: str, last: int, upto: int) -> list[tuple]:
@@ -610,34 +583,46 @@ def _entries_after(chain: str, last: int, upto: int) -> list[tuple]:
 
 def _check_chunk(chain: str, rows, summary: ChainSummary, breaks: list[Break], days) -> None:
     to_rebuild: dict[str, list[tuple]] = {}
+    intact_heads: dict[str, tuple[int, str]] = {}
     for row in rows:
         _id, seq, kind, reference, day, at, payload, prev_hash, digest = row
         expected_seq = (summary.last_seq or 0) + 1
         if payload is None:
-            if seq == expected_seq and prev_hash == summary.last_hash:
-                _advance(summary, seq, digest, at)  # found intact by PostgreSQL, and linked
-                continue
-            payload = JournalEntry.objects.values_list("payload", flat=True).get(pk=_id)
-            row = (_id, seq, kind, reference, day, at, payload, prev_hash, digest)
+            # Found intact by PostgreSQL (hash, columns, rows; its sums already in `days`):
+            # only its link to the entry before it is left to check.
+            if seq != expected_seq:
+                breaks.append(Break(chain, seq, kind, reference, _gap(expected_seq, seq)))
+            if prev_hash != summary.last_hash:
+                breaks.append(Break(chain, seq, kind, reference, _unlinked()))
+            intact_heads[day] = (seq, digest)  # rows come in sequence: the day's last wins
+            _advance(summary, seq, digest, at)
+            continue
 
         def broke(problem: str, seq=seq, kind=kind, reference=reference) -> None:
             breaks.append(Break(chain, seq, kind, reference, problem))
 
         if seq != expected_seq:
-            broke(
-                _("entries %(first)s to %(last)s are missing")
-                % {"first": expected_seq, "last": seq - 1}
-            )
+            broke(_gap(expected_seq, seq))
         if prev_hash != summary.last_hash:
-            broke(_("its previous hash is not the hash of the entry before it"))
+            broke(_unlinked())
         if entry_hash(prev_hash, payload) != digest:
             broke(_("its hash does not match its contents"))
         stored = _check_contents(row, chain, days, broke)
         if stored is not None and kind in rebuild.REBUILDERS:
             to_rebuild.setdefault(kind, []).append((seq, reference, payload, stored))
         _advance(summary, seq, digest, at)
+    for day, (seq, digest) in intact_heads.items():
+        days.head(day, chain, seq, digest)
     for kind, items in to_rebuild.items():
         _compare_with_rows(chain, kind, items, breaks)
+
+
+def _gap(expected: int, seq: int) -> str:
+    return _("entries %(first)s to %(last)s are missing") % {"first": expected, "last": seq - 1}
+
+
+def _unlinked() -> str:
+    return _("its previous hash is not the hash of the entry before it")
 
 
 def _advance(summary: ChainSummary, seq: int, digest: str, at: str) -> None:
