@@ -53,17 +53,26 @@ def main(argv: list[str] | None = None) -> int:
         help="checkout: sample a gunicorn worker with py-spy and print the top",
     )
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="journal: time the check alone on the journal an earlier run seeded (kept)",
+    )
+    parser.add_argument(
         "--save-baseline", action="store_true", help="make this run's figures the baseline"
     )
     args = parser.parse_args(argv)
     for name in args.names:
         if name not in BENCHES:
             parser.error(f"unknown benchmark {name!r}; choose from {', '.join(BENCHES)}")
+    if args.reuse and args.names != ["journal"]:
+        parser.error("--reuse is for `journal` alone (the other benchmarks re-create the database)")
     common.use_bench_services()
     worse = 0
     for name in args.names or BENCHES:
         module = importlib.import_module(f"bench.{name}")
         options = {"profile": True} if args.profile and name == "checkout" else {}
+        if args.reuse and name == "journal":
+            options = {"reuse": True}
         figures, parameters = module.run(quick=args.quick, **options)
         common.save(name, figures, {**parameters, "quick": args.quick})
         if args.compare:

@@ -1,6 +1,7 @@
 """Benchmark 7: the tamper-evident journal.
 
     python -m bench journal [--quick]
+    python -m bench journal --reuse   # the timed check alone, on the journal seeded before
 
 1. What the journal adds to a checkout: the checkout service called in this process, sales
    alternating between the code as it is and the same code with the journal's append (and the
@@ -19,7 +20,10 @@ Works in the bench database (re-created and migrated first; see bench/common.py)
 
 # ruff: noqa: S608 - the SQL interpolates only integers computed here.
 import datetime
+import os
+import re
 import statistics
+import threading
 import time
 import types
 import uuid
@@ -311,9 +315,79 @@ def verify_at_scale(quick: bool) -> list[Figure]:
     return figures
 
 
+class _BackendCPU:
+    """CPU seconds of this bench database's PostgreSQL backends (and of their parallel workers)
+    while the check runs, read from /proc/PID/stat every 50 ms by a thread (Linux; a backend
+    that ends between two readings loses at most 50 ms). The thread's own CPU is kept apart, so
+    that this process's figure does not count it."""
+
+    def __init__(self, database: str):
+        self.database = f" {database} "
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.start: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.own = 0.0
+        self.stop = threading.Event()
+        self.start = {pid: self._cpu(pid) or 0.0 for pid, _what in self._backends()}
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _cpu(self, pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+
+    def _backends(self):
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/cmdline", "rb") as cmdline:
+                    command = cmdline.read().decode(errors="replace")
+            except OSError:
+                continue
+            if not command.startswith("postgres: "):
+                continue
+            if self.database in command:
+                yield int(name), "backend"
+            elif (leader := re.search(r"parallel worker for PID (\d+)", command)) and (
+                int(leader.group(1)) in self.last
+            ):
+                yield int(name), "parallel worker"
+
+    def _poll(self) -> None:
+        began = time.thread_time()
+        while not self.stop.is_set():
+            for pid, what in list(self._backends()):
+                cpu = self._cpu(pid)
+                if cpu is not None:
+                    self.last[pid] = (what, cpu)
+            self.stop.wait(0.05)
+        self.own = time.thread_time() - began
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def used(self) -> dict[int, tuple[str, float]]:
+        """{pid: (backend or parallel worker, CPU seconds used while the check ran)}."""
+        return {
+            pid: (what, cpu - self.start.get(pid, 0.0))
+            for pid, (what, cpu) in self.last.items()
+            if cpu - self.start.get(pid, 0.0) > 0
+        }
+
+
 def _timed_verify(workers: int, total: int, process) -> list[Figure]:
-    """verify() in `workers` processes: wall time, CPU of this process and of the workers, and
-    this process's resident memory at every 10% of the entries."""
+    """verify() in `workers` processes: wall time, CPU of this process and of the workers and
+    of PostgreSQL's backends, and this process's resident memory at every 10% of the
+    entries."""
     import resource
 
     memory, marks = [], [total * k // 10 for k in range(1, 11)]
@@ -325,16 +399,26 @@ def _timed_verify(workers: int, total: int, process) -> list[Figure]:
 
     rss_before = process.memory_info().rss / 2**20
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began, began_cpu = time.perf_counter(), time.process_time()
-    report = verify(on_chunk=sample, workers=workers)
-    seconds, cpu = time.perf_counter() - began, time.process_time() - began_cpu
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    database = connection.settings_dict["NAME"]
+    with _BackendCPU(database) as backends:
+        began, began_cpu = time.perf_counter(), time.process_time()
+        report = verify(on_chunk=sample, workers=workers)
+        seconds, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    cpu -= backends.own
+    used = backends.used()
+    database_cpu = sum(cpu for _what, cpu in used.values())
+    parallel = sum(cpu for what, cpu in used.values() if what == "parallel worker")
+    busiest = sorted((cpu for what, cpu in used.values() if what == "backend"), reverse=True)
     assert report.ok, report.breaks[:5]
     print(
         f"verify(workers={workers}): {report.entries:,} entries and {report.closings} closings "
         f"in {seconds:.1f} s ({report.entries / seconds:,.0f} entries/s; target under 60 s), "
-        f"{cpu:.1f} s of CPU in Python (this process and its workers), no break."
+        f"no break. CPU: {cpu:.1f} s in Python (this process and its workers), "
+        f"{database_cpu:.1f} s in PostgreSQL (backends "
+        f"{' + '.join(f'{b:.1f}' for b in busiest[:4])}, parallel workers {parallel:.1f}), "
+        f"{cpu + database_cpu:.1f} s in all; load average {os.getloadavg()[0]:.1f}."
     )
     print_table(
         ["entries checked", "resident memory MB"],
@@ -346,11 +430,32 @@ def _timed_verify(workers: int, total: int, process) -> list[Figure]:
     return [
         Figure("journal", f"{name}: s", seconds, "s"),
         Figure("journal", f"{name}: CPU s", cpu, "s"),
+        Figure("journal", f"{name}: PostgreSQL CPU s", database_cpu, "s"),
         Figure("journal", f"{name}: memory growth 10%->100% MB", growth, "MB"),
     ]
 
 
-def run(quick: bool = False) -> tuple[list[Figure], dict]:
+def verify_seeded() -> list[Figure]:
+    """The timed check alone, against the journal a full run seeded and left in the bench
+    database (nothing re-created or seeded: seeding 1,000,000 sales takes 10-20 minutes)."""
+    total = JournalEntry.objects.count()
+    if not total:
+        raise SystemExit(
+            "The bench database holds no journal: run `python -m bench journal` once first."
+        )
+    print(f"\nThe journal already seeded in the bench database: {total:,} entries.")
+    process = psutil.Process()
+    figures = []
+    for workers in (1, 2):
+        figures += _timed_verify(workers, total, process)
+    return figures
+
+
+def run(quick: bool = False, reuse: bool = False) -> tuple[list[Figure], dict]:
+    if reuse:
+        parameters = {"verify": "the journal already seeded in the bench database"}
+        print_header("journal", parameters)
+        return verify_seeded(), parameters
     parameters = {
         "checkout": "service calls in this process, 3-line cash sales, alternating variants",
         "verify": f"{50_000 if quick else 1_000_000:,} sale entries over 365 days + closings",

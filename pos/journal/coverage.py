@@ -18,6 +18,7 @@ Each query is one anti-join (NOT EXISTS on the journal's indexed reference), so 
 database's, whatever the size; at most `SHOWN` rows are named per kind, then a count.
 """
 
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -127,19 +128,62 @@ def _till_or_back_office(register_id) -> str:
     return register_chain(register_id) if register_id is not None else BACK_OFFICE_CHAIN
 
 
+def queries() -> list[tuple]:
+    """The queries of missing(), each answered on its own (verify runs them in its worker
+    processes beside the ranges of entries): one per check, the stray payments, the till's
+    stock movements, the back office's."""
+    return [
+        *(("unrecorded", i) for i in range(len(_checks()))),
+        ("stray_payments",),
+        ("till_movements",),
+        ("back_office_movements",),
+    ]
+
+
+def find(query: tuple):
+    """The answer of one of queries() (picklable: it may come from another process)."""
+    name = query[0]
+    if name == "unrecorded":
+        check = _checks()[query[1]]
+        kinds = KINDS.get(check.kind, (check.kind,))
+        rows = check.rows().filter(~_recorded(kinds, check.label)).order_by("pk")
+        return _named(rows, ("pk", *check.values), check.kind, check.label, check.chain,
+                      check.problem)  # fmt: skip
+    if name == "stray_payments":
+        return _stray_payments()
+    if name == "till_movements":
+        return _till_movements()
+    back_office = StockMovement.objects.exclude(kind__in=TILL_MOVEMENTS).order_by("pk")
+    return array("q", back_office.values_list("pk", flat=True).iterator(chunk_size=5000))
+
+
 def missing(listed_movements: set[int]) -> list[Missing]:
     """Every event row no entry records. `listed_movements`: the ids of the stock movements
     the walked stock entries list."""
+    return combine({query: find(query) for query in queries()}, listed_movements)
+
+
+def combine(answers: dict, listed_movements: set[int]) -> list[Missing]:
+    """missing() from the answers of queries(), in the order of the checks."""
     found: list[Missing] = []
-    for check in _checks():
-        kinds = KINDS.get(check.kind, (check.kind,))
-        rows = check.rows().filter(~_recorded(kinds, check.label)).order_by("pk")
-        found += _named(rows, ("pk", *check.values), check.kind, check.label, check.chain,
-                        check.problem)  # fmt: skip
-    found += _stray_payments()
+    for query in queries()[:-2]:
+        found += answers[query]
     # A sale or refund named above: its own stock movements are not named again.
     named = {row.reference for row in found}
-    found += _unrecorded_movements(listed_movements, named)
+    found += [row for row, document in answers[("till_movements",)] if document not in named]
+    unlisted = []
+    for pk in answers[("back_office_movements",)]:
+        if pk not in listed_movements:
+            unlisted.append(pk)
+            if len(unlisted) > SHOWN:
+                break
+    problem = _("no stock entry of the journal lists this stock movement")
+    found += [
+        Missing(BACK_OFFICE_CHAIN, "stock", f"pos.stockmovement:{pk}", problem)
+        for pk in unlisted[:SHOWN]
+    ]
+    if len(unlisted) > SHOWN:
+        found.append(Missing("", "stock", "pos.stockmovement", _("and more like these")))
     return found
 
 
@@ -173,10 +217,9 @@ def _stray_payments() -> list[Missing]:
     )
 
 
-def _unrecorded_movements(listed: set[int], named: set[str]) -> list[Missing]:
-    """Till movements whose sale or refund has no entry (unless that document is `named`
-    already); back-office movements no stock entry lists (checked against `listed` in id order,
-    a chunk at a time)."""
+def _till_movements() -> list[tuple[Missing, str]]:
+    """Till movements whose sale or refund has no entry, each with its document ("pos.sale:12";
+    combine() leaves out those of a document named already), in one query."""
     document = Concat(OuterRef("reference_type"), Value(":"), OuterRef("reference_id"))
     till_kinds = (JournalKind.SALE, JournalKind.VOID, JournalKind.REFUND)
     orphans = (
@@ -185,31 +228,16 @@ def _unrecorded_movements(listed: set[int], named: set[str]) -> list[Missing]:
         .order_by("pk")
     )
     problem = _("no journal entry records the sale or refund of this stock movement")
+    shown = list(orphans.values_list("pk", "reference_type", "reference_id")[:SHOWN])
     found = [
-        row
-        for row, document in zip(
-            _named(orphans, ("pk",), "stock", "pos.stockmovement", lambda r: BACK_OFFICE_CHAIN,
-                   problem),
-            [f"{t}:{i}" for t, i in orphans.values_list("reference_type", "reference_id")[:SHOWN]]
-            + [""],
-            strict=False,
-        )
-        if document not in named
-    ]  # fmt: skip
-    unlisted = []
-    back_office = StockMovement.objects.exclude(kind__in=TILL_MOVEMENTS).order_by("pk")
-    for pk in back_office.values_list("pk", flat=True).iterator(chunk_size=5000):
-        if pk not in listed:
-            unlisted.append(pk)
-            if len(unlisted) > SHOWN:
-                break
-    problem = _("no stock entry of the journal lists this stock movement")
-    found += [
-        Missing(BACK_OFFICE_CHAIN, "stock", f"pos.stockmovement:{pk}", problem)
-        for pk in unlisted[:SHOWN]
+        (Missing(BACK_OFFICE_CHAIN, "stock", f"pos.stockmovement:{pk}", problem), f"{t}:{i}")
+        for pk, t, i in shown
     ]
-    if len(unlisted) > SHOWN:
-        found.append(Missing("", "stock", "pos.stockmovement", _("and more like these")))
+    if len(shown) == SHOWN:
+        more = orphans.count() - SHOWN
+        if more:
+            more_rows = _("and %(count)s more like these") % {"count": more}
+            found.append((Missing("", "stock", "pos.stockmovement", more_rows), ""))
     return found
 
 

@@ -20,7 +20,6 @@ from decimal import Decimal
 
 import orjson
 from django.db import DataError, connection, connections, transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from pos.journal import closings, coverage, events, rebuild
@@ -104,15 +103,20 @@ def verify(*, on_chunk: Callable[[int], None] | None = None, workers: int = 1) -
     report = Report()
     heads = dict(ChainHead.objects.values_list("chain", "last_seq"))
     head_hashes = dict(ChainHead.objects.values_list("chain", "last_hash"))
-    chains = sorted(
-        set(heads) | set(JournalEntry.objects.order_by().values_list("chain", flat=True).distinct())
-    )
+    ends = _chain_ends()
+    chains = sorted(set(heads) | set(ends))
     days = _Days()
     summaries = {chain: ChainSummary(chain) for chain in chains}
     report.chains = list(summaries.values())
-    done, ranges = 0, _ranges(chains)
-    report.processes = _processes(workers, ranges)
-    for result in _map(_check_range, ranges, report.processes):
+    # The checks made once whatever the journal's length run in the same processes as the
+    # ranges, before them and the longest first: both processes stay busy to the end.
+    tasks = [*_once(), *(("range", *item) for item in _ranges(chains, ends))]
+    report.processes = _processes(workers, tasks)
+    answers, done = {}, 0
+    for task, result in zip(tasks, _map(_run, tasks, report.processes), strict=True):
+        if task[0] != "range":
+            answers[task] = result
+            continue
         _merge(summaries[result.chain], result, report.breaks, days)
         done += result.summary.count
         if on_chunk is not None:
@@ -120,13 +124,39 @@ def verify(*, on_chunk: Callable[[int], None] | None = None, workers: int = 1) -
     for chain, summary in summaries.items():
         _check_head(summary, heads.get(chain), head_hashes.get(chain), report.breaks)
     report.closings = _check_closings(days, report.breaks)
-    report.breaks += _check_selling_units()
+    report.breaks += answers["selling_units",]
+    found = {query: answers["coverage", query] for query in coverage.queries()}
     report.breaks += [
         Break(row.chain, None, row.kind, row.reference, row.problem)
-        for row in coverage.missing(days.movements)
+        for row in coverage.combine(found, days.movements)
     ]
-    report.breaks += _unbalanced_documents(report.breaks)
+    report.breaks += _unbalanced_documents(answers["unbalanced",], report.breaks)
     return report
+
+
+def _once() -> list[tuple]:
+    """The checks made once, the longest first (at 1,000,000 sales: the movements added up per
+    document, the till's movements and the sales without an entry, the stray payments)."""
+    first = [("till_movements",), ("unrecorded", 0), ("stray_payments",)]
+    rest = [query for query in coverage.queries() if query not in first]
+    return [
+        ("unbalanced",),
+        *(("coverage", query) for query in first + rest),
+        ("selling_units",),
+    ]
+
+
+def _run(task: tuple):
+    """One task of verify(), in this process or a worker: a range of entries or a check made
+    once."""
+    name = task[0]
+    if name == "range":
+        return _check_range(*task[1:])
+    if name == "coverage":
+        return coverage.find(task[1])
+    if name == "unbalanced":
+        return coverage.unbalanced_movements()
+    return _check_selling_units()
 
 
 def _check_selling_units() -> list[Break]:
@@ -172,11 +202,11 @@ def _check_selling_units() -> list[Break]:
     return breaks
 
 
-def _unbalanced_documents(breaks: list[Break]) -> list[Break]:
+def _unbalanced_documents(rows: list, breaks: list[Break]) -> list[Break]:
     """A sale, void or refund whose stock movements no longer add up to the lines its entry
-    holds (a movement added or changed past the services), named by that entry. A document
-    with no entry is named already; an entry already broken is not named twice."""
-    rows = coverage.unbalanced_movements()
+    holds (a movement added or changed past the services; `rows`: coverage's
+    unbalanced_movements()), named by that entry. A document with no entry is named already; an
+    entry already broken is not named twice."""
     if not rows:
         return []
     found = JournalEntry.objects.filter(
@@ -216,39 +246,55 @@ def _quantity(value) -> str:
 RANGE = 50_000
 
 
-def _ranges(chains: list[str]) -> list[tuple[str, int, int]]:
+def _ranges(chains: list[str], ends: dict[str, int]) -> list[tuple[str, int, int]]:
     """(chain, first seq, last seq) of each range to check, in order."""
-    last = dict(
-        JournalEntry.objects.order_by()
-        .values("chain")
-        .annotate(last=Max("seq"))
-        .values_list("chain", "last")
-    )
     return [
         (chain, first, first + RANGE - 1)
         for chain in chains
-        for first in range(1, (last.get(chain) or 0) + 1, RANGE)
+        for first in range(1, ends.get(chain, 0) + 1, RANGE)
     ]
 
 
-def _processes(workers: int, ranges: list) -> int:
-    """How many processes check `ranges`: `workers` on PostgreSQL outside a transaction (what
-    a transaction sees, other processes cannot), else this one."""
-    if workers <= 1 or len(ranges) <= 1 or connection.vendor != "postgresql":
+# Each chain and its last entry, read by the (chain, seq) index: one probe per chain, where
+# DISTINCT or GROUP BY would read every entry.
+_CHAIN_ENDS_SQL = """
+WITH RECURSIVE chains (chain) AS (
+    SELECT min(chain) FROM {entry}
+    UNION ALL
+    SELECT (SELECT min(e.chain) FROM {entry} e WHERE e.chain > chains.chain)
+    FROM chains WHERE chains.chain IS NOT NULL
+)
+SELECT chain, (SELECT max(e.seq) FROM {entry} e WHERE e.chain = chains.chain)
+FROM chains WHERE chain IS NOT NULL
+"""
+
+
+def _chain_ends() -> dict[str, int]:
+    """{chain: its last entry's seq} for every chain with entries."""
+    sql = _CHAIN_ENDS_SQL.format(entry=connection.ops.quote_name(JournalEntry._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(cursor.fetchall())
+
+
+def _processes(workers: int, tasks: list) -> int:
+    """How many processes do `tasks`: `workers` on PostgreSQL outside a transaction (what a
+    transaction sees, other processes cannot), else this one."""
+    if workers <= 1 or len(tasks) <= 1 or connection.vendor != "postgresql":
         return 1
-    return 1 if connection.in_atomic_block else min(workers, len(ranges))
+    return 1 if connection.in_atomic_block else min(workers, len(tasks))
 
 
-def _map(function, ranges, processes: int):
-    """`function` over `ranges`, in order: in this process, or in `processes` forked ones
-    (each opens its own database connection; this one's are closed first, not shared)."""
+def _map(function, tasks: list, processes: int):
+    """`function` over `tasks`, answers in order: in this process, or in `processes` forked
+    ones (each opens its own database connection; this one's are closed first, not shared)."""
     if processes <= 1:
-        yield from (function(*item) for item in ranges)
+        yield from (function(task) for task in tasks)
         return
     connections.close_all()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-        yield from pool.map(function, *zip(*ranges, strict=True))
+        yield from pool.map(function, tasks)
 
 
 @dataclass

@@ -111,3 +111,45 @@ def test_the_nightly_job_in_two_processes_alerts_on_a_break(
     (message,) = mail.outbox
     problem = "total is 12000.00 in the journal but 1.00 in the database"
     assert f"{chain} #7 (sale pos.sale:{sale}): {problem}" in message.body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_checks_made_once_give_the_same_report_from_the_workers(sell, product, monkeypatch):
+    """Rows no entry records and movements that no longer add up are looked for by the worker
+    processes beside the ranges: the report is the one a single process makes."""
+    from pos.models import Sale, StockMovement
+
+    chain = shop_day(sell, product)
+    monkeypatch.setattr(verify_module, "RANGE", 2)
+    recorded = JournalEntry.objects.get(chain=chain, seq=3).reference.removeprefix("pos.sale:")
+    sold = StockMovement.objects.get(reference_type="pos.sale", reference_id=recorded)
+    columns = [f.column for f in Sale._meta.concrete_fields if not f.primary_key]
+    picked = [{"number": "'X-1'", "idempotency_key": "md5('x')::uuid"}.get(c, c) for c in columns]
+    with connection.cursor() as cursor:  # past the services: a sale, one more movement
+        cursor.execute(
+            f"INSERT INTO pos_sale ({', '.join(columns)}) "  # noqa: S608 - the model's own names
+            f"SELECT {', '.join(picked)} FROM pos_sale WHERE id = %s",
+            [recorded],
+        )
+        cursor.execute(
+            "INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before, "
+            "stock_after, unit_cost, reason, reference_type, reference_id, reference_label, "
+            "created_by_id, created_at) SELECT product_id, kind, -3, stock_before, stock_after, "
+            "unit_cost, reason, reference_type, reference_id, reference_label, created_by_id, "
+            "created_at FROM pos_stockmovement WHERE id = %s",
+            [sold.pk],
+        )
+
+    alone, side_by_side = verify(), verify(workers=2)
+
+    assert side_by_side.processes == 2
+    assert as_text(side_by_side) == as_text(alone)
+    assert [(b.seq, b.problem) for b in alone.breaks] == [
+        (None, "no journal entry records this sale"),
+        (
+            3,
+            f"the stock movements of product {product.pk} add up to -4.000, the lines it "
+            "records to -1.000",
+        ),
+    ]

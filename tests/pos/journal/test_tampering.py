@@ -221,3 +221,38 @@ def test_on_postgresql_intact_sales_are_checked_by_the_database(three_sales, mon
     assert verify().ok
     # Only the entries of other kinds are parsed here: the shift opened and the opening stock.
     assert sorted(looked_at) == ["shift_opened", "stock_adjustment", "stock_adjustment"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_sale_with_strings_to_escape_is_checked_by_the_database(
+    sell, make_product, monkeypatch
+):
+    """PostgreSQL compares each sale's payload, as text, with the text it builds from the rows:
+    quotes, a backslash, a control character and letters past ASCII are escaped as the journal
+    wrote them, so the sale is found intact without Python parsing it."""
+    from pos.journal import verify as verify_module
+
+    odd = make_product(stock=3, name='Fanta "Citron" 50cl \\ tab\there, é ñ — Ikawa\x01')
+    sell((odd, 2))
+    looked_at = []
+    check_contents = verify_module._check_contents
+    monkeypatch.setattr(
+        verify_module,
+        "_check_contents",
+        lambda row, *args: looked_at.append(row[2]) or check_contents(row, *args),
+    )
+
+    assert verify().ok
+    assert "sale" not in looked_at
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_changed_product_name_is_named_by_its_field(three_sales, raw_sql):
+    sale = three_sales[0]
+    raw_sql("UPDATE pos_saleline SET product_name = 'Ikawa' WHERE sale_id = %s", [sale.pk])
+
+    problem = only_break(verify())
+
+    assert (problem.seq, problem.reference) == (2, f"pos.sale:{sale.pk}")
+    assert problem.problem.startswith("lines.0.product_name is ")
+    assert problem.problem.endswith(" in the journal but Ikawa in the database")
