@@ -8,7 +8,7 @@ class FiscalConfig(AppConfig):
 
     def ready(self):
         # pos never imports fiscal: fiscal plugs into pos's hooks and into monitoring.
-        from fiscal import codes, monitoring, outbox, proformas, receipts
+        from fiscal import codes, messages, monitoring, outbox, proformas, receipts
         from pos import hooks
 
         hooks.register(hooks.sale_recorded, outbox.enqueue_sale)
@@ -19,4 +19,5 @@ class FiscalConfig(AppConfig):
         hooks.register(hooks.refund_reason_sources, codes.refund_reason_choices)
         hooks.register(hooks.report_sections, receipts.z_report_section)
         hooks.register(hooks.till_actions, proformas.till_actions)
+        hooks.register(hooks.message_attachments, messages.attachments)
         monitoring.register()

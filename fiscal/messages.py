@@ -1,15 +1,17 @@
-"""A pending receipt sent by message once it is signed ("send it later").
+"""A fiscal receipt (or proforma) sent by message once it is signed ("send it later").
 
-The till asks for it while the receipt waits for the VSDC (`request_receipt_message`); once the
-receipt is signed the worker's job (`fiscal.tasks.send_receipt_messages`, every few seconds)
-sends it: the receipt with its fiscal block as text, and the QR code as a PNG. A failed sending
-is kept with its error and tried again by the next run. Each sending counts as one print (the first
-is the original, later ones copies), like a printed receipt.
+The till asks for it, often while the receipt waits for the VSDC (`request_receipt_message`);
+once the document is signed it is handed to the shop's customer messages
+(pos.services.customer_messages, issue 28), which send it: claimed by one worker, a failure
+retried with back-off up to MESSAGES_MAX_ATTEMPTS then marked failed with its reason, on the
+manager's list of customer messages (admin: *Customer messages*). The message is keyed by the
+fiscal item and the channel (`fiscal:<item>/<channel>`): one fiscal document goes once per
+channel, however often it is asked for or the job runs.
 
-Channels: email through Django's mail (EMAIL_BACKEND). The seam for SMS (issue 28's messaging)
-is `CHANNELS`: a channel is a function (address, subject, text, attachments) -> None that
-raises on failure; add one there and to `ReceiptMessage.Channel`. SMS goes through the shop's
-SMS gateway (pos.messaging.sms, MESSAGES_SMS_BACKEND) to a phone number.
+What goes: the document's fiscal part as text, written in the customer's language (else the
+shop's receipt language) when it is handed over; an email also carries the QR code as a PNG
+(`attachments`, through pos.hooks.message_attachments). Handing it over counts as one print
+(the first is the original, later ones copies), like a printed receipt.
 """
 
 import io
@@ -17,71 +19,72 @@ import logging
 
 import segno
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
+from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core.errors import DomainError
-from fiscal.models import OutboxItem, ReceiptMessage
-from fiscal.receipts import block_context, count_print
+from fiscal.models import OutboxItem, ReceiptMessage, Signature
+from fiscal.receipts import block_context, count_print, qr_content
 from pos.errors import InvalidPhoneNumber
-from pos.messaging.sms import send_sms
-from pos.models import ShopSettings
+from pos.models import CustomerMessage, ShopSettings
 from pos.phones import normalise_phone
+from pos.services import customer_messages
 
 logger = logging.getLogger("vevurn.fiscal")
+KEY_PREFIX = "fiscal:"
 
 
 class InvalidAddress(DomainError):
     code = "invalid_address"
 
 
-def send_email(address: str, subject: str, text: str, attachments) -> None:
-    message = EmailMessage(subject=subject, body=text, to=[address])
-    for name, content, mimetype in attachments:
-        message.attach(name, content, mimetype)
-    message.send(fail_silently=False)
+def message_key(item: OutboxItem, channel: str) -> str:
+    """The customer message's event key: one per fiscal item and channel."""
+    return f"{KEY_PREFIX}{item.pk}/{channel}"
 
 
-def send_text_message(address: str, subject: str, text: str, attachments) -> None:
-    """By SMS through the shop's gateway (pos.messaging.sms): the text alone, no attachments
-    (the SDC block's text carries the receipt's signature)."""
-    send_sms(address, text)
-
-
-CHANNELS = {
-    ReceiptMessage.Channel.EMAIL: send_email,
-    ReceiptMessage.Channel.SMS: send_text_message,
-}
+def _address(address: str, channel: str) -> str:
+    """:raises InvalidAddress: not a phone number (SMS) or an email address."""
+    address = (address or "").strip()
+    if channel == ReceiptMessage.Channel.SMS:
+        try:
+            return normalise_phone(address)
+        except InvalidPhoneNumber:
+            raise InvalidAddress(
+                gettext("Enter the customer's phone number (07..., +250...)."), field="address"
+            ) from None
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise InvalidAddress(gettext("Enter a valid email address."), field="address") from None
+    return address
 
 
 def request_receipt_message(
     *, item: OutboxItem, address: str, user, channel: str = ReceiptMessage.Channel.EMAIL
 ) -> ReceiptMessage:
-    """Send `item`'s receipt to `address` once it is signed (now, if it is).
+    """Send `item`'s receipt to `address` once it is signed (handed over now, if it is).
 
-    :raises InvalidAddress: not an email address.
+    :raises InvalidAddress: not an email address (a phone number for SMS), or it already goes
+        by this channel (a fiscal document goes once per channel).
     """
-    address = (address or "").strip()
-    if channel == ReceiptMessage.Channel.SMS:
-        try:
-            address = normalise_phone(address)
-        except InvalidPhoneNumber:
-            raise InvalidAddress(
-                gettext("Enter the customer's phone number (07..., +250...)."), field="address"
-            ) from None
-        return ReceiptMessage.objects.create(
-            item=item, channel=channel, address=address, requested_by=user
+    address = _address(address, channel)
+    already = item.messages.filter(channel=channel).first()
+    if already is not None:
+        raise InvalidAddress(
+            gettext("It already goes by %(channel)s to %(address)s.")
+            % {"channel": already.get_channel_display(), "address": already.address},
+            field="address",
         )
-    try:
-        validate_email(address)
-    except ValidationError:
-        raise InvalidAddress(gettext("Enter a valid email address."), field="address") from None
-    return ReceiptMessage.objects.create(
+    asked = ReceiptMessage.objects.create(
         item=item, channel=channel, address=address, requested_by=user
     )
+    if OutboxItem.objects.filter(pk=item.pk, status=OutboxItem.Status.SIGNED).exists():
+        _hand_over(asked)
+    return asked
 
 
 def _document(item: OutboxItem):
@@ -90,53 +93,97 @@ def _document(item: OutboxItem):
     return item.refund if item.kind == OutboxItem.Kind.REFUND else item.sale
 
 
-def _qr_png(content: str) -> bytes:
+def _customer(item: OutboxItem):
+    if item.kind == OutboxItem.Kind.PROFORMA:
+        return None
+    sale = item.refund.sale if item.kind == OutboxItem.Kind.REFUND else item.sale
+    return sale.customer if sale is not None else None
+
+
+def qr_png(content: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(content, error="m", micro=False).save(buffer, kind="png", scale=4)
     return buffer.getvalue()
 
 
-def send_due() -> int:
-    """Send every message waiting for a signed receipt; returns how many were sent. A message
-    is claimed before sending (one worker sends it) and released on failure."""
-    waiting = ReceiptMessage.objects.filter(
-        sent_at__isnull=True, item__status=OutboxItem.Status.SIGNED
-    ).select_related("item__sale", "item__refund", "item__proforma", "item__signature")
-    sent = 0
-    for message in waiting.order_by("pk")[:100]:
-        item = message.item
-        now = timezone.now()
-        if not ReceiptMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
-            sent_at=now
-        ):
-            continue  # another worker has it
-        document = _document(item)
-        block = block_context(item, item.signature, copy=item.prints > 0, width="80")
-        context = {"document": document, "block": block, "shop": ShopSettings.load()}
+@transaction.atomic
+def _hand_over(message: ReceiptMessage) -> CustomerMessage | None:
+    """Write the signed document's message and queue it (pos.services.customer_messages), once:
+    the request is claimed first (another worker's run skips it); None when it was."""
+    now = timezone.now()
+    if not ReceiptMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
+        sent_at=now, error=""
+    ):
+        return None
+    item = OutboxItem.objects.select_related(
+        "sale__customer", "refund__sale__customer", "proforma", "signature"
+    ).get(pk=message.item_id)
+    key = message_key(item, message.channel)
+    existing = CustomerMessage.objects.filter(key=key).first()
+    if existing is not None:
+        return existing  # asked again on this channel: it goes once
+    shop = ShopSettings.load()
+    customer = _customer(item)
+    language = shop.document_language(customer)
+    document = _document(item)
+    copy = count_print(item) > 0  # handed over: one print, like a printed receipt
+    with translation.override(language):
+        block = block_context(item, item.signature, copy=copy, width="80")
         title = (
             gettext("Proforma %(number)s (%(label)s)")
             if item.kind == OutboxItem.Kind.PROFORMA
             else gettext("Receipt %(number)s (%(label)s)")
         )
-        subject = title % {
-            "number": document.number,
-            "label": block["label"],
+        context = {
+            "document": document,
+            "block": block,
+            "shop": shop,
+            "is_proforma": item.kind == OutboxItem.Kind.PROFORMA,
+            "email": message.channel == ReceiptMessage.Channel.EMAIL,
         }
-        attachments = [("receipt-qr.png", _qr_png(block["qr_content"]), "image/png")]
-        try:
-            CHANNELS[message.channel](
-                message.address,
-                subject,
-                render_to_string("fiscal/receipt_message.txt", context),
-                attachments,
-            )
-        except Exception as error:  # the channel's failure: kept, and tried again later
-            logger.warning("Receipt message %s not sent: %s", message.pk, error)
-            ReceiptMessage.objects.filter(pk=message.pk).update(
-                sent_at=None, error=str(error)[:500]
-            )
-            continue
-        ReceiptMessage.objects.filter(pk=message.pk).update(error="")
-        count_print(item)  # sent: one print, like a printed receipt
-        sent += 1
-    return sent
+        body = render_to_string("fiscal/receipt_message.txt", context).strip()
+        subject = title % {"number": document.number, "label": block["label"]}
+    return customer_messages.queue_written(
+        kind=CustomerMessage.Kind.RECEIPT,
+        key=key,
+        channel=message.channel,
+        address=message.address,
+        customer=customer,
+        language=language,
+        subject=subject,
+        body=body,
+    )
+
+
+def hand_over_due() -> int:
+    """Hand every request whose document is now signed to the customer messages; returns how
+    many were handed over."""
+    waiting = ReceiptMessage.objects.filter(
+        sent_at__isnull=True, item__status=OutboxItem.Status.SIGNED
+    )
+    handed = 0
+    for message in waiting.order_by("pk")[:100]:
+        if _hand_over(message) is not None:
+            handed += 1
+    return handed
+
+
+def attachments(message: CustomerMessage) -> list[tuple[str, bytes, str]]:
+    """An emailed fiscal message's QR code, as a PNG (pos.hooks.message_attachments)."""
+    if not message.key.startswith(KEY_PREFIX):
+        return []
+    item_id = message.key.removeprefix(KEY_PREFIX).split("/")[0]
+    signature = Signature.objects.filter(item_id=item_id).first()
+    if signature is None:
+        return []
+    return [("receipt-qr.png", qr_png(qr_content(signature)), "image/png")]
+
+
+def requests_of(item: OutboxItem) -> list[tuple[ReceiptMessage, CustomerMessage | None]]:
+    """What was asked for `item`, each with its customer message once handed over (its status:
+    waiting, sent, failed and why)."""
+    asked = list(item.messages.order_by("pk"))
+    sent = CustomerMessage.objects.in_bulk(
+        [message_key(item, message.channel) for message in asked], field_name="key"
+    )
+    return [(message, sent.get(message_key(item, message.channel))) for message in asked]

@@ -1,5 +1,5 @@
-"""The fiscal jobs (jobs/ runs them): drain the outbox, register new and changed products, send
-the receipts asked for by message.
+"""The fiscal jobs (jobs/ runs them): drain the outbox, register new and changed products, hand
+the receipts asked for by message to the customer messages once signed.
 
 Both are idempotent: the outbox's lease keeps one request in flight per device, a signature is
 stored once, and an item already registered with the same data is not sent again.
@@ -37,7 +37,8 @@ def register_fiscal_items() -> dict:
 @periodic(every(seconds=5))
 @task()
 def send_receipt_messages() -> dict:
-    """Send the receipts asked for by message once they are signed (fiscal.messages)."""
+    """Hand the receipts asked for by message, once signed, to the customer messages (which
+    send them: pos.tasks.send_customer_messages; fiscal.messages)."""
     if settings.FISCAL_BACKEND == "none":
         return {}
-    return {"sent": messages.send_due()}
+    return {"handed_over": messages.hand_over_due()}

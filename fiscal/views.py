@@ -86,7 +86,7 @@ def send_later(request, pk: int):
         "sale": sale,
         "address": address,
         "error": error,
-        "asked": item.messages.order_by("pk"),
+        "asked": messages.requests_of(item),
     }
     return render(request, "fiscal/send_later.html", context, status=400 if error else 200)
 
@@ -244,6 +244,6 @@ def _send_page(request, item: OutboxItem, *, title: str, back: str, address: str
         "channel": channel,
         "sms": sms_enabled(),
         "error": error,
-        "asked": item.messages.order_by("pk"),
+        "asked": messages.requests_of(item),
     }
     return render(request, "fiscal/send_message.html", context, status=400 if error else 200)

@@ -22,6 +22,8 @@ import contract says so). Rules for what is registered:
 - `till_actions(user)` answers links the till offers beside "Hold sale" for the cart in
   progress ((label, url) pairs; fiscal signing: a proforma quote of the cart). Cheap: the till
   renders it on every change of the cart, so no query.
+- `message_attachments(message)` answers the files an emailed customer message carries
+  ((name, bytes, mimetype) triples; fiscal signing: a receipt's QR code), asked when it is sent.
 """
 
 from collections.abc import Callable
@@ -35,6 +37,7 @@ receipt_blocks: list[Callable] = []
 refund_reason_sources: list[Callable] = []
 report_sections: list[Callable] = []
 till_actions: list[Callable] = []
+message_attachments: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,8 @@ def blocks_for(document, *, width: str = "80") -> list[ReceiptBlock]:
 def till_actions_for(user) -> list[tuple[str, str]]:
     """The links other apps offer at the till for the cart in progress: (label, url) pairs."""
     return [action for function in till_actions for action in function(user)]
+
+
+def attachments_for(message) -> list[tuple[str, bytes, str]]:
+    """The files other apps attach to an emailed customer message."""
+    return [found for function in message_attachments for found in function(message)]

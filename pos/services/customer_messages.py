@@ -17,13 +17,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from pos import errors
+from pos import errors, hooks
 from pos.messaging.sms import send_sms, sms_enabled
 from pos.models import Customer, CustomerMessage, ShopSettings
 from pos.phones import normalise_phone
@@ -53,6 +53,33 @@ def queue(
     with translation.override(language):
         subject = SUBJECTS[kind]({"shop": shop.name, **context.get("subject", {})})
         body = render_to_string(f"pos/messages/{kind}.txt", context).strip()
+    return queue_written(
+        kind=kind,
+        key=key,
+        channel=channel,
+        address=address,
+        customer=customer,
+        language=language,
+        subject=subject,
+        body=body,
+    )
+
+
+def queue_written(
+    *,
+    kind: str,
+    key: str,
+    channel: str,
+    address: str,
+    customer: Customer | None,
+    language: str,
+    subject: str,
+    body: str,
+) -> CustomerMessage:
+    """A message another app wrote (in `language`), keyed by its event like `queue`'s: the one
+    already there if this event was queued before. It is sent like every other (claimed,
+    retried with back-off, failed for good after MESSAGES_MAX_ATTEMPTS, on the messages list);
+    an email carries the attachments `pos.hooks.message_attachments` give for it."""
     if channel == Channel.SMS:  # plain spaces: a no-break space makes the SMS Unicode (70 chars)
         body = body.replace("\xa0", " ").replace("\u202f", " ")
     opted_out = customer is not None and customer.messages_opt_out and kind != Kind.RECEIPT
@@ -200,7 +227,10 @@ def _send(message: CustomerMessage, now) -> str:
             sent = send_sms(message.address, message.body)
             provider = {"provider_id": sent.message_id, "provider_status": sent.status}
         else:
-            send_mail(message.subject, message.body, None, [message.address])
+            email = EmailMessage(message.subject, message.body, to=[message.address])
+            for name, content, mimetype in hooks.attachments_for(message):
+                email.attach(name, content, mimetype)
+            email.send(fail_silently=False)
             provider = {"provider_status": "accepted by the mail server"}
     except Exception as error:  # the channel's failure: recorded, retried if it may pass
         temporary = getattr(error, "temporary", True)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from fiscal import messages, sending
 from fiscal.models import OutboxItem, Proforma
 from pos.models import Sale, SellingUnit
+from pos.services import customer_messages
 from tests.support.fake_printer import fake_printer  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -142,10 +143,12 @@ def test_the_quote_is_sent_by_email_once_signed(fiscal_device, goods, at_till):
     refused = at_till.post(url, {"address": "amina@"})
     assert refused.status_code == 400 and "Enter a valid email address." in refused.content.decode()
     assert at_till.post(url, {"address": "amina@example.rw"}).status_code == 302
-    messages.send_due()
+    messages.hand_over_due()
+    customer_messages.send_due()
     assert mail.outbox == []  # not signed yet
     sending.drain()
-    messages.send_due()
+    messages.hand_over_due()
+    customer_messages.send_due()
     (sent,) = mail.outbox
     assert sent.to == ["amina@example.rw"] and quote.number in sent.subject
-    assert "1/1 PS" in sent.body
+    assert "1/1 PS" in sent.body and "PROFORMA: NOT A RECEIPT" in sent.body
