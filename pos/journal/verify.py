@@ -98,7 +98,8 @@ def verify(*, on_chunk: Callable[[int], None] | None = None, workers: int = 1) -
     Each chain is checked in ranges of RANGE entries, each range on its own (its first entry
     links to the last entry before it by one lookup), so that `workers` processes can check
     ranges side by side (PostgreSQL; inside a transaction, or on SQLite, one process does it
-    all). The ranges' results are merged in order: the same report either way.
+    all), with the checks made once (rows no entry records, movements per document, selling
+    units) beside them. The answers are merged in order: the same report either way.
     """
     report = Report()
     heads = dict(ChainHead.objects.values_list("chain", "last_seq"))
