@@ -258,6 +258,12 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("document"))
     def document(self, obj):
+        if obj.kind == OutboxItem.Kind.VOID:  # its R receipt has a printable slip
+            return format_html(
+                '<a href="{}">{}</a>',
+                reverse("fiscal:void_receipt", args=[obj.sale_id]),
+                gettext("Void of %(sale)s: receipt") % {"sale": obj.sale},
+            )
         return obj.sale or obj.refund or ", ".join(map(str, obj.movement_ids))
 
     @admin.action(description=_("Resend to the VSDC"), permissions=["resend"])

@@ -20,4 +20,5 @@ class FiscalConfig(AppConfig):
         hooks.register(hooks.report_sections, receipts.z_report_section)
         hooks.register(hooks.till_actions, proformas.till_actions)
         hooks.register(hooks.message_attachments, messages.attachments)
+        hooks.register(hooks.document_actions, receipts.document_actions)
         monitoring.register()

@@ -1,4 +1,5 @@
-"""Printing fiscal documents of their own (a proforma quote) on the till's receipt printer, as
+"""Printing fiscal documents of their own (a proforma quote, a void's R receipt) on the till's
+receipt printer, as
 ESC/POS through pos's printing code. Like a receipt, nothing is sent while the document is not
 signed, and each print counts (the first is the original, later ones copies)."""
 
@@ -40,6 +41,26 @@ def print_proforma(*, proforma: Proforma, printer: ReceiptPrinter) -> bool:
         )
     payload = escpos_documents.quote_slip(
         proforma, proforma_lines(proforma), ShopSettings.load(), printer, blocks=[block]
+    )
+    send(printer, payload)
+    return bool(block.context.get("is_copy"))
+
+
+def print_void(*, sale, printer: ReceiptPrinter) -> bool:
+    """Print the R receipt of `sale`'s void (NR, then CR copies) on `printer`; True for a copy.
+
+    :raises ReceiptHeld: the void is not signed yet (or never went to the VSDC).
+    :raises PrinterError: the printer was not reached.
+    """
+    item = receipts.void_item(sale)
+    block = receipts.item_block(item, width=printer.width) if item is not None else None
+    if block is None or not block.printable:
+        raise ReceiptHeld(
+            (block.context.get("message") if block else None)
+            or _("This void sent nothing to the VSDC: it has no fiscal receipt.")
+        )
+    payload = escpos_documents.void_slip(
+        sale, list(sale.lines.all()), ShopSettings.load(), printer, blocks=[block]
     )
     send(printer, payload)
     return bool(block.context.get("is_copy"))

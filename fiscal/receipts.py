@@ -142,13 +142,25 @@ def receipt_block(document, *, width: str = "80", count: bool = True):
     no fiscal record (FISCAL_BACKEND=none, or a document from before the device). `count=False`
     shows the last print again without counting one (the page after a print on the till's
     printer)."""
-    from pos.hooks import ReceiptBlock
-
     if settings.FISCAL_BACKEND == "none":
         return None
     item = _item_for(document)
     if item is None:
         return None
+    return item_block(item, width=width, count=count)
+
+
+def void_item(sale) -> OutboxItem | None:
+    """The R receipt a void of `sale` sent to the VSDC, if it went there."""
+    found = OutboxItem.objects.filter(kind=OutboxItem.Kind.VOID, sale=sale)
+    return found.select_related("signature", "device").first()
+
+
+def item_block(item: OutboxItem, *, width: str = "80", count: bool = True):
+    """The block for one print of `item`'s document (see `receipt_block`): not printable until
+    it is signed; then the original (NS, NR, PS) the first time, a copy (CS, CR) after."""
+    from pos.hooks import ReceiptBlock
+
     signature = signature_of(item)
     if signature is None:
         attention = item.status == OutboxItem.Status.NEEDS_ATTENTION
@@ -170,6 +182,21 @@ def receipt_block(document, *, width: str = "80", count: bool = True):
     copies_before = count_print(item) if count else max(item.prints - 1, 0)
     context = block_context(item, signature, copy=copies_before > 0, width=width)
     return ReceiptBlock(TEMPLATE, context, printable=True, label=context["label"])
+
+
+def document_actions(document, user) -> list[tuple[str, str]]:
+    """A voided sale's page links to its void's R receipt (pos.hooks.document_actions); no
+    query for a sale that is not voided."""
+    from pos.models import Sale
+
+    if (
+        settings.FISCAL_BACKEND == "none"
+        or not isinstance(document, Sale)
+        or document.status != Sale.Status.VOIDED
+        or not OutboxItem.objects.filter(kind=OutboxItem.Kind.VOID, sale=document).exists()
+    ):
+        return []
+    return [(_("Void receipt (NR)"), reverse("fiscal:void_receipt", args=[document.pk]))]
 
 
 # --- the shift's X/Z report: what the VSDC signed, and what it has not yet -------------------

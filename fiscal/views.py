@@ -11,27 +11,29 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from fiscal import messages, proformas, receipts
 from fiscal.models import OutboxItem, Proforma, ReceiptMessage
-from fiscal.printing import print_proforma, proforma_lines, proforma_total
+from fiscal.printing import print_proforma, print_void, proforma_lines, proforma_total
 from fiscal.reports import day_report
 from pos import receipts as slips
 from pos import selectors
 from pos.messaging.sms import sms_enabled
-from pos.models import ShopSettings
+from pos.models import Sale, ShopSettings
 from pos.register.cart import SessionCart
 from pos.register.lock import till_shift_id
 from pos.register.views import till
 from pos.services import printing
 from pos.services.shifts import open_shift_for
 
-# The proforma the till's printer has just printed: its page shows it without counting a print.
+# The proforma (the void) the till's printer has just printed: its page shows it without
+# counting a print.
 PRINTED_PROFORMA = "fiscal_printed_proforma"
+PRINTED_VOID = "fiscal_printed_void"
 
 KINDS = ("x", "z", "plu")
 
@@ -247,3 +249,70 @@ def _send_page(request, item: OutboxItem, *, title: str, back: str, address: str
         "asked": messages.requests_of(item),
     }
     return render(request, "fiscal/send_message.html", context, status=400 if error else 200)
+
+
+def _voided_sale(request, pk: int):
+    sale = get_object_or_404(
+        Sale.objects.select_related("customer", "register", "voided_by"), pk=pk
+    )
+    if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
+        raise PermissionDenied(gettext("This sale is on another cashier's shift."))
+    item = receipts.void_item(sale) if sale.status == Sale.Status.VOIDED else None
+    if item is None:
+        raise Http404(gettext("This sale has no void receipt."))
+    return sale, item
+
+
+@login_required
+@permission_required("pos.view_sale", raise_exception=True)
+def void_receipt(request, pk: int):
+    """The printable R receipt of a voided sale (NR, then CR copies), once the VSDC signed it:
+    the sale's lines and totals with a minus, the void's reason, the SDC block."""
+    sale, item = _voided_sale(request, pk)
+    printed = request.session.pop(PRINTED_VOID, None) == sale.pk
+    block = receipts.item_block(item, width=slips.paper(request), count=not printed)
+    held = not block.printable
+    shop = ShopSettings.load()
+    language = shop.document_language(sale.customer)
+    with translation.override(language):
+        header_lines = slips.header_lines(shop)
+    context = {
+        "sale": sale,
+        "lines": sale.lines.all(),
+        "blocks": [block],
+        "held": held,
+        "printer": None if held else printing.printer_for(sale.register),
+        "shop": shop,
+        "header_lines": header_lines,
+        "paper": slips.paper(request),
+        "document_language": language,
+    }
+    response = render(request, "fiscal/void_receipt.html", context)
+    response["Content-Language"] = language
+    slips.remember_paper(request, response)
+    return response
+
+
+@login_required
+@require_POST
+@permission_required("pos.view_sale", raise_exception=True)
+def print_void_receipt(request, pk: int):
+    """Print the void's R receipt on the sale's till's printer (CR after the first print)."""
+    sale, _item = _voided_sale(request, pk)
+    printer = printing.printer_for(sale.register)
+    if printer is None:
+        django_messages.error(
+            request, gettext("This till has no receipt printer: print from the browser.")
+        )
+        return redirect("fiscal:void_receipt", pk=sale.pk)
+    try:
+        copy = print_void(sale=sale, printer=printer)
+    except (printing.ReceiptHeld, printing.PrinterError) as error:
+        django_messages.error(request, error.message)
+    else:
+        request.session[PRINTED_VOID] = sale.pk
+        done = (
+            gettext("Copy printed on %(printer)s.") if copy else gettext("Printed on %(printer)s.")
+        )
+        django_messages.success(request, done % {"printer": printer.name})
+    return redirect("fiscal:void_receipt", pk=sale.pk)

@@ -24,6 +24,8 @@ import contract says so). Rules for what is registered:
   renders it on every change of the cart, so no query.
 - `message_attachments(message)` answers the files an emailed customer message carries
   ((name, bytes, mimetype) triples; fiscal signing: a receipt's QR code), asked when it is sent.
+- `document_actions(document, user)` answers links a document's page (a sale's receipt) offers
+  besides its own ((label, url) pairs; fiscal signing: a voided sale's R receipt).
 """
 
 from collections.abc import Callable
@@ -38,6 +40,7 @@ refund_reason_sources: list[Callable] = []
 report_sections: list[Callable] = []
 till_actions: list[Callable] = []
 message_attachments: list[Callable] = []
+document_actions: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,8 @@ def till_actions_for(user) -> list[tuple[str, str]]:
 def attachments_for(message) -> list[tuple[str, bytes, str]]:
     """The files other apps attach to an emailed customer message."""
     return [found for function in message_attachments for found in function(message)]
+
+
+def document_actions_for(document, user) -> list[tuple[str, str]]:
+    """The links other apps offer on `document`'s page: (label, url) pairs."""
+    return [action for function in document_actions for action in function(document, user)]

@@ -119,6 +119,7 @@ def receipt(request, pk: int):
         "printer": None if held else printing.printer_for(sale.register),
         "print_url": reverse("pos:print_receipt", args=[sale.pk]),
         "points": ledger.receipt_points(sale),
+        "document_actions": hooks.document_actions_for(sale, request.user),
     }
     return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
 

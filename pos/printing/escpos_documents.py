@@ -197,17 +197,18 @@ def _labels(slip: Slip, blocks) -> None:
             slip.centred(block.label, bold=True, big=True)
 
 
-def _sdc(slip: Slip, printer, blocks) -> None:
+def _sdc(slip: Slip, printer, blocks, *, minus: bool = False) -> None:
     """The SDC block of a signed document as the fiscal app stored it (its receipt block's
     context, pos.hooks): totals per tax rate, the SDC's date, id, counters, internal data and
     signature, the QR code (the printer's own), then the invoice number and the MRC."""
+    sign = "-" if minus else ""  # an R receipt: a minus before every amount
     for block in blocks:
         sdc = block.context
         if not sdc.get("qr_content"):
             continue
         for total in sdc.get("tax_totals", ()):
-            slip.pair(f"{_('Total')} {total.label}", _money(total.taxable))
-            slip.pair(f"{_('Total tax')} {total.label}", _money(total.tax))
+            slip.pair(f"{_('Total')} {total.label}", sign + _money(total.taxable))
+            slip.pair(f"{_('Total tax')} {total.label}", sign + _money(total.tax))
         slip.pair(_("Items"), str(sdc.get("item_count", "")))
         if sdc.get("buyer_tin"):
             slip.pair(_("Buyer's TIN"), sdc["buyer_tin"])
@@ -300,6 +301,36 @@ def quote_slip(quote, lines, shop, printer, *, blocks=()) -> bytes:
         slip.raw(BOLD_OFF)
         slip.rule()
         _sdc(slip, printer, blocks)
+        _foot(slip, shop, copy=copy)
+    return slip.finish()
+
+
+def void_slip(sale, lines, shop, printer, *, blocks=()) -> bytes:
+    """The R receipt of a voided sale (pos.hooks' fiscal signing: the whole sale back): label
+    NR (CR and "COPY" on a reprint), the sale's lines and total with a minus before every
+    amount, the void's reason, then its SDC block and QR code. It never kicks the drawer (the
+    void paid back when it was made)."""
+    slip = _slip(printer)
+    copy = any(block.context.get("is_copy") for block in blocks)
+    with override(shop.document_language(sale.customer)):
+        _head(slip, shop, copy=copy)
+        _labels(slip, blocks)
+        slip.centred(_("Void"), bold=True)
+        slip.pair(_("Receipt"), sale.number)
+        if sale.voided_at:
+            slip.pair(_("Date"), _when(sale.voided_at))
+        slip.wrapped(f"{_('Reason')}: {sale.void_reason}")
+        slip.rule()
+        for line in lines:
+            slip.wrapped(line.product_name)
+            slip.pair(f"  {line.sold_as} x -{_money(line.unit_price)}", f"-{_money(line.total)}")
+        slip.rule()
+        slip.raw(BOLD_ON)
+        slip.pair(f"{_('Total')} {shop.currency_code}", f"-{_money(sale.total)}")
+        slip.raw(BOLD_OFF)
+        slip.pair(_vat_label(shop), f"-{_money(sale.tax_total)}")
+        slip.rule()
+        _sdc(slip, printer, blocks, minus=True)
         _foot(slip, shop, copy=copy)
     return slip.finish()
 

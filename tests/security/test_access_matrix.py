@@ -172,6 +172,9 @@ ROUTES: dict[str, Access] = {
     "fiscal/reports/z/": Access(get=MANAGERS),
     "fiscal/reports/plu/": Access(get=MANAGERS),
     "fiscal/sales/<int:pk>/send-later/": screen(SIGNED_IN),  # a sale the user may see
+    # A voided sale's R receipt: its page, and its print on the sale's till's printer.
+    "fiscal/sales/<int:pk>/void-receipt/": Access(get=SIGNED_IN),
+    "fiscal/sales/<int:pk>/void-receipt/print/": Access(post=SIGNED_IN),
     # A quote: a manager's every one, a cashier's their own (the matrix's is a manager's).
     "fiscal/proformas/<int:pk>/": screen(MANAGERS),
     "fiscal/proformas/<int:pk>/print/": Access(post=MANAGERS),
@@ -440,7 +443,7 @@ def concrete_url(route: str, shop) -> str:
         elif before == "account-payments":
             value = _payment_on_account(shop).pk
         elif route.startswith("fiscal/"):
-            value = _fiscal_row(shop, before).pk
+            value = _fiscal_row(shop, before, void="void-receipt" in route).pk
         elif route.startswith("register/offline/"):
             device, refused = _offline_rows(shop)
             value = device.pk if before == "devices" else refused.pk
@@ -453,9 +456,11 @@ def concrete_url(route: str, shop) -> str:
     return "/" + "/".join(parts)
 
 
-def _fiscal_row(shop, before):
-    """The shop's sale, queued for signing on a device; or a proforma quote."""
+def _fiscal_row(shop, before, *, void=False):
+    """The shop's sale, queued for signing on a device (and voided, for a void's receipt); or a
+    proforma quote."""
     from fiscal.models import Device, OutboxItem, Proforma
+    from pos.models import Sale
 
     device = Device.objects.create(tin="123456789", serial_number="matrix")
     if before == "proformas":
@@ -467,6 +472,11 @@ def _fiscal_row(shop, before):
     OutboxItem.objects.create(
         device=device, kind=OutboxItem.Kind.SALE, sale=shop["sale"], invoice_number=1
     )
+    if void:
+        Sale.objects.filter(pk=shop["sale"].pk).update(status=Sale.Status.VOIDED)
+        OutboxItem.objects.create(
+            device=device, kind=OutboxItem.Kind.VOID, sale=shop["sale"], invoice_number=2
+        )
     return shop["sale"]
 
 
