@@ -20,6 +20,7 @@ from fiscal.client import (
     VsdcClient,
     VsdcDuplicate,
     VsdcRejected,
+    route_known,
 )
 from fiscal.models import Code, Device, Item, ItemClass
 from pos.models import Product, ShopSettings
@@ -34,7 +35,17 @@ class DeviceNotReady(Exception):
 
 
 def client() -> VsdcClient:
-    return VsdcClient(settings.FISCAL_VSDC_URL, timeout=settings.FISCAL_TIMEOUT_SECONDS)
+    return VsdcClient(
+        settings.FISCAL_VSDC_URL,
+        timeout=settings.FISCAL_TIMEOUT_SECONDS,
+        profile=settings.FISCAL_PROFILE,
+    )
+
+
+def knows(endpoint: str) -> bool:
+    """Whether the configured profile knows `endpoint`'s route (the OSDC's are partly unknown:
+    what it does not know is not sent, never guessed)."""
+    return route_known(endpoint, settings.FISCAL_PROFILE)
 
 
 def active_device() -> Device | None:
@@ -77,6 +88,46 @@ def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device
         )
     device.refresh_from_db()
     logger.info("Fiscal device %s initialised (MRC %s)", device.sdc_id, device.mrc)
+    return device
+
+
+def record_device(
+    *,
+    tin: str,
+    branch_id: str,
+    serial_number: str,
+    sdc_id: str,
+    mrc: str,
+    cmc_key: str,
+    last_invoice_number: int = 0,
+) -> Device:
+    """Keep the SDC ID, MRC and cmcKey RRA issued for a device whose initialisation route is
+    not known to the POS (the OSDC profile, docs/fiscal.md): typed from what RRA gave, never
+    invented, with the last invoice number RRA holds for it (the counter never goes back). The
+    device becomes the branch's active one, as `initialise_device` makes it.
+
+    :raises ValueError: a value is missing.
+    """
+    if not all((tin, serial_number, sdc_id, mrc, cmc_key)):
+        raise ValueError(_("The TIN, serial number, SDC ID, MRC and cmcKey are all needed."))
+    encrypted = secrets.encrypt(cmc_key)
+    with transaction.atomic():
+        Device.objects.filter(is_active=True, tin=tin, branch_id=branch_id).exclude(
+            serial_number=serial_number
+        ).update(is_active=False)
+        device, _created = Device.objects.get_or_create(
+            tin=tin, branch_id=branch_id, serial_number=serial_number
+        )
+        Device.objects.filter(pk=device.pk).update(
+            sdc_id=sdc_id,
+            mrc=mrc,
+            cmc_key_encrypted=encrypted,
+            is_active=True,
+            initialised_at=timezone.now(),
+            last_invoice_number=max(device.last_invoice_number, last_invoice_number),
+        )
+    device.refresh_from_db()
+    logger.info("Fiscal device %s recorded (MRC %s)", device.sdc_id, device.mrc)
     return device
 
 
@@ -215,7 +266,7 @@ def register_products(products: list[Product], device: Device | None = None) -> 
 def register_due_items() -> dict:
     """The job's work: register new and changed products, a batch at a time."""
     device = active_device()
-    if device is None or not device.is_initialised:
+    if device is None or not device.is_initialised or not knows(SAVE_ITEMS):
         return {"registered": 0, "refused": 0}
     products = list(products_to_register()[:ITEM_BATCH])
     return register_products(products, device) if products else {"registered": 0, "refused": 0}

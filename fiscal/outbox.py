@@ -27,6 +27,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 
+from fiscal.client import SAVE_STOCK_ITEMS, route_known
 from fiscal.documents import stock_type
 from fiscal.models import Device, OutboxItem, Till
 
@@ -159,8 +160,8 @@ def queue_stock(device: Device, movements, *, stock_type_code: str = "", **field
 def enqueue_stock(movements) -> None:
     """Stock in/out other than sales, refunds and voids (received goods, adjustments, counts,
     damage), with the shop's main device."""
-    if not enabled() or not movements:
-        return
+    if not enabled() or not movements or not route_known(SAVE_STOCK_ITEMS, settings.FISCAL_PROFILE):
+        return  # (the OSDC profile knows no stock route: nothing is queued that cannot go)
     device = Device.objects.filter(is_active=True).order_by("pk").first()  # the main device
     if device is not None and device.is_initialised:
         queue_stock(device, movements)

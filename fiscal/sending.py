@@ -30,6 +30,7 @@ from django.utils import timezone
 from fiscal import device as devices
 from fiscal import documents, outbox
 from fiscal.client import (
+    SAVE_ITEMS,
     SAVE_SALES,
     SAVE_STOCK_ITEMS,
     SAVE_STOCK_MASTER,
@@ -158,6 +159,8 @@ def registered_items(products, device: Device) -> dict[int, Item]:
     :raises VsdcUnavailable: registering needs the VSDC too.
     """
     products = list(products)
+    if not devices.knows(SAVE_ITEMS):  # no item route known (OSDC): the codes, made here
+        return devices.ensure_items(products, device)
     items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
     unregistered = [p for p in products if p.pk not in items or not items[p.pk].registered_at]
     if unregistered:
@@ -374,6 +377,8 @@ STOCK_OF_DOCUMENT = {
 
 
 def _queue_stock_of(item: OutboxItem) -> None:
+    if not devices.knows(SAVE_STOCK_ITEMS):  # no stock route known (OSDC): nothing to queue
+        return
     reference_type, kind, code = STOCK_OF_DOCUMENT[item.kind]
     document_id = item.refund_id if item.kind == OutboxItem.Kind.REFUND else item.sale_id
     movements = list(

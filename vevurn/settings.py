@@ -537,6 +537,11 @@ DAILY_SUMMARY_EMAILS = env_list("DAILY_SUMMARY_EMAILS", [])
 FISCAL_BACKEND = env("FISCAL_BACKEND", "none")
 if FISCAL_BACKEND not in {"none", "rra-vsdc"}:
     raise ImproperlyConfigured(f"FISCAL_BACKEND must be none or rra-vsdc; got {FISCAL_BACKEND!r}.")
+# Which SDC the backend speaks to: "vsdc" (default: the taxpayer's VSDC) or "osdc" (RRA's online
+# SDC: other routes, cmcKey in every body; only the routes we know are called, docs/fiscal.md).
+FISCAL_PROFILE = env("FISCAL_PROFILE", "vsdc")
+if FISCAL_PROFILE not in {"vsdc", "osdc"}:
+    raise ImproperlyConfigured(f"FISCAL_PROFILE must be vsdc or osdc; got {FISCAL_PROFILE!r}.")
 # The VSDC's base URL (the taxpayer's own VSDC, or RRA's sandbox while testing).
 FISCAL_VSDC_URL = env("FISCAL_VSDC_URL", "")
 # A Fernet key (base64, 32 bytes) that encrypts the device's cmcKey at rest. No default: make one

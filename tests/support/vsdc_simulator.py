@@ -10,6 +10,12 @@ VSDC does: it is never signed twice (`signings` counts signings per invoice numb
 branch id (device) has its own counters and invoice numbers (`branch("01")`); `signed`,
 `signings` and `sales_in_order` are branch "00"'s. Stock reports are checked (registered items,
 required fields) and the last stock level per item kept (`stock_levels`).
+
+It speaks the OSDC's sale route too (`/saveTrnsSalesOsdc`, endpoint "sales_osdc"): there the
+cmcKey is read from the body (refused without it), and the answer names the receipt counter
+`curRcptNo` (a string) and the date `sdcDateTime`, as our sources say the OSDC does; the same
+counters and invoice numbers as the VSDC route. It does not check item registration there: how
+the OSDC learns items is not in our sources (docs/fiscal.md), so the simulator assumes nothing.
 """
 
 import base64
@@ -99,6 +105,7 @@ ENDPOINTS = {
     "/notices/selectNotices": "notices",
     "/items/saveItems": "items",
     "/trnsSales/saveSales": "sales",
+    "/saveTrnsSalesOsdc": "sales_osdc",
     "/stock/saveStockItems": "stock",
     "/stockMaster/saveStockMaster": "stock_master",
 }
@@ -192,7 +199,10 @@ class VsdcSimulator:
             if self._results[endpoint]:
                 code, message = self._results[endpoint].pop(0)
                 return code, message, None
-        if endpoint != "init" and headers.get("cmckey") != CMC_KEY:
+        if endpoint == "sales_osdc":
+            if body.get("cmcKey") != CMC_KEY:  # the OSDC reads it from every body
+                return "899", "Invalid cmcKey", None
+        elif endpoint != "init" and headers.get("cmckey") != CMC_KEY:
             return "899", "Invalid cmcKey", None
         return getattr(self, f"_{endpoint}")(body)
 
@@ -258,8 +268,23 @@ class VsdcSimulator:
             self.stock_levels[body["itemCd"]] = body["rsdQty"]
         return *OK, None
 
-    def _sales(self, body: dict):
-        refused = self._unknown_items(body)
+    def _sales_osdc(self, body: dict):
+        code, message, data = self._sales(body, check_items=False)
+        if data:
+            data = {k: v for k, v in data.items() if k not in ("rcptNo", "vsdcRcptPbctDate")}
+            signed = self._signed_data(body)
+            data.update(curRcptNo=str(signed["rcptNo"]), sdcDateTime=signed["vsdcRcptPbctDate"])
+        return code, message, data
+
+    def _signed_data(self, body: dict) -> dict:
+        branch = self.branch(str(body.get("bhfId") or "00"))
+        number = int(body.get("invcNo") or 0)
+        if body.get("salesTyCd", "N") != "N":
+            return branch.other[(body["salesTyCd"], number)]
+        return branch.signed[number]
+
+    def _sales(self, body: dict, *, check_items: bool = True):
+        refused = self._unknown_items(body) if check_items else None
         if refused:
             return refused
         number = int(body.get("invcNo") or 0)
