@@ -97,6 +97,8 @@ MANAGER_PERMISSIONS: set[str] = (
         # Proforma quotes (PS): written in the admin, signed, never changed.
         "fiscal.view_proforma",
         "fiscal.add_proforma",
+        # Training mode (fiscal.training): put a till in training and take it out, audited.
+        "fiscal.switch_training",
     }
     | _crud(
         "pos",

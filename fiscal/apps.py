@@ -8,7 +8,7 @@ class FiscalConfig(AppConfig):
 
     def ready(self):
         # pos never imports fiscal: fiscal plugs into pos's hooks and into monitoring.
-        from fiscal import codes, messages, monitoring, outbox, proformas, receipts
+        from fiscal import codes, messages, monitoring, outbox, proformas, receipts, training
         from pos import hooks
 
         hooks.register(hooks.sale_recorded, outbox.enqueue_sale)
@@ -21,4 +21,5 @@ class FiscalConfig(AppConfig):
         hooks.register(hooks.till_actions, proformas.till_actions)
         hooks.register(hooks.message_attachments, messages.attachments)
         hooks.register(hooks.document_actions, receipts.document_actions)
+        hooks.register(hooks.till_modes, training.till_mode)
         monitoring.register()

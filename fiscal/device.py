@@ -70,6 +70,7 @@ def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device
     answer = client().initialise(tin=tin, branch_id=branch_id, serial_number=serial_number)
     info = answer.get("info") or answer
     last_invoice = int(info.get("lastSaleInvcNo") or info.get("lastInvcNo") or 0)
+    last_training = int(info.get("lastTrainInvcNo") or 0)
     with transaction.atomic():
         Device.objects.filter(is_active=True, tin=tin, branch_id=branch_id).exclude(
             serial_number=serial_number
@@ -85,6 +86,7 @@ def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device
             is_active=True,
             initialised_at=timezone.now(),
             last_invoice_number=max(device.last_invoice_number, last_invoice),
+            last_training_number=max(device.last_training_number, last_training),
         )
     device.refresh_from_db()
     logger.info("Fiscal device %s initialised (MRC %s)", device.sdc_id, device.mrc)

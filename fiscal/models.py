@@ -43,6 +43,8 @@ class Device(models.Model):
     last_invoice_number = models.PositiveBigIntegerField(default=0, editable=False)
     # Proforma quotes have their own counter (started at lastProfrmInvcNo).
     last_proforma_number = models.PositiveBigIntegerField(default=0, editable=False)
+    # Training receipts (TS/TR, fiscal.training) have their own too (from lastTrainInvcNo).
+    last_training_number = models.PositiveBigIntegerField(default=0, editable=False)
     # The last 7-digit sequence used in an item code (itemCd).
     last_item_sequence = models.PositiveIntegerField(default=0, editable=False)
     # One request in flight: the sender holding the device until `sending_until`.
@@ -164,13 +166,15 @@ class OutboxItem(models.Model):
         REFUND = "refund", _("Refund")
         VOID = "void", _("Void")  # an R receipt for a voided sale (rfdRsnCd: cancelled sale)
         PROFORMA = "proforma", _("Proforma")  # salesTyCd P: a quote, signed, never a sale
+        TRAINING = "training", _("Training")  # salesTyCd T: a till in training, never a sale
         STOCK = "stock", _("Stock movement")  # saveStockItems
         STOCK_MASTER = "stock_master", _("Stock level")  # saveStockMaster: one product's level
 
-    # The kinds that are receipts of sales (saveSales, signed, counted in X/Z); a proforma is
-    # signed too (SIGNED_KINDS) but counts nowhere; the others are stock reports.
+    # The kinds that are receipts of sales (saveSales, signed, counted in X/Z); a proforma and
+    # a training receipt are signed too (SIGNED_KINDS) but count nowhere; the others are stock
+    # reports. Proformas and training receipts are numbered by counters of their own.
     RECEIPT_KINDS = (Kind.SALE, Kind.REFUND, Kind.VOID)
-    SIGNED_KINDS = (*RECEIPT_KINDS, Kind.PROFORMA)
+    SIGNED_KINDS = (*RECEIPT_KINDS, Kind.PROFORMA, Kind.TRAINING)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")  # not sent yet, or to send again (back-off)
@@ -188,6 +192,13 @@ class OutboxItem(models.Model):
     )
     proforma = models.OneToOneField(
         "fiscal.Proforma", null=True, blank=True, on_delete=models.PROTECT, related_name="item"
+    )
+    training = models.OneToOneField(
+        "fiscal.TrainingReceipt",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="item",
     )
     # Stock movements reported (the ids of pos.StockMovement rows) and their RRA type code.
     movement_ids = models.JSONField(default=list, blank=True)
@@ -217,8 +228,13 @@ class OutboxItem(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["device", "invoice_number"],
-                condition=Q(invoice_number__isnull=False) & ~Q(kind="proforma"),
+                condition=Q(invoice_number__isnull=False) & ~Q(kind__in=["proforma", "training"]),
                 name="one_invoice_number_per_device",
+            ),
+            models.UniqueConstraint(
+                fields=["device", "invoice_number"],
+                condition=Q(kind="training"),
+                name="one_training_number_per_device",
             ),
             models.UniqueConstraint(
                 fields=["device", "invoice_number"],
@@ -341,3 +357,29 @@ class ProformaLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.product}"
+
+
+# Training mode's tables (fiscal.training), in a module of their own.
+from fiscal.training_models import (  # noqa: E402
+    TrainingLine,
+    TrainingReceipt,
+    TrainingTender,
+    TrainingTill,
+)
+
+__all__ = [
+    "Code",
+    "Device",
+    "Item",
+    "ItemClass",
+    "OutboxItem",
+    "Proforma",
+    "ProformaLine",
+    "ReceiptMessage",
+    "Signature",
+    "Till",
+    "TrainingLine",
+    "TrainingReceipt",
+    "TrainingTender",
+    "TrainingTill",
+]

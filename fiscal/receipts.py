@@ -1,7 +1,7 @@
 """The fiscal part of a printed receipt (registered with pos.hooks.receipt_blocks).
 
 Per RRA's layout: the label (NS normal sale, NR normal refund, CS/CR their copies, PS a
-proforma), totals per
+proforma, TS/TR a training sale and refund), totals per
 tax rate, the item count, then the SDC block in order: SDC date and time, SDC ID, `A/B` and the
 label (A = this receipt type's counter, B = the total counter), internal data and receipt
 signature in groups of 4 separated by dashes, the QR code, the receipt (invoice) number, date,
@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from fiscal.models import OutboxItem, Proforma, Signature
+from fiscal.models import OutboxItem, Proforma, Signature, TrainingReceipt
 
 ORIGINAL = {"S": "NS", "R": "NR"}
 COPY = {"S": "CS", "R": "CR"}
 PROFORMA = "PS"
+TRAINING = {"S": "TS", "R": "TR"}  # a copy of one says COPY beside its label
 TEMPLATE = "fiscal/receipt_block.html"
 
 
@@ -86,6 +87,8 @@ def _item_for(document) -> OutboxItem | None:
         found = OutboxItem.objects.filter(kind=OutboxItem.Kind.REFUND, refund=document)
     elif isinstance(document, Proforma):
         found = OutboxItem.objects.filter(kind=OutboxItem.Kind.PROFORMA, proforma=document)
+    elif isinstance(document, TrainingReceipt):
+        found = OutboxItem.objects.filter(kind=OutboxItem.Kind.TRAINING, training=document)
     else:
         return None
     return found.select_related("signature", "device").first()
@@ -109,12 +112,15 @@ def block_context(item: OutboxItem, signature: Signature, *, copy: bool, width: 
     kind = signature.receipt_type
     if item.kind == OutboxItem.Kind.PROFORMA:
         label = PROFORMA  # a copy of it says COPY beside the label
+    elif item.kind == OutboxItem.Kind.TRAINING:
+        label = TRAINING[kind]
     else:
         label = COPY[kind] if copy else ORIGINAL[kind]
     content = qr_content(signature)
     return {
         "label": label,
         "is_copy": copy,
+        "is_training": item.kind == OutboxItem.Kind.TRAINING,
         "is_refund": kind == "R",
         "tax_totals": tax_totals(payload),
         "total": Decimal(str(payload.get("totAmt") or 0)),

@@ -91,7 +91,7 @@ class FiscalDocument:
     top_message: str
     bottom_message: str
     lines: list[Line]
-    sales_type: str = "N"  # salesTyCd: N normal, P proforma
+    sales_type: str = "N"  # salesTyCd: N normal, P proforma, T training
 
 
 def backoff(attempts: int) -> timedelta:
@@ -230,6 +230,46 @@ def _proforma_document(item: OutboxItem, device: Device) -> FiscalDocument:
     )
 
 
+def _training_document(item: OutboxItem, device: Device) -> FiscalDocument:
+    """A training sale (S) or refund (R) of a till in training (fiscal.training): salesTyCd T,
+    numbered by the training counter; a refund names its sale's training invoice number."""
+    receipt = item.training
+    rows = list(receipt.lines.select_related("product"))
+    items = registered_items([row.product for row in rows], device)
+    lines = [
+        _line(
+            items[row.product_id],
+            name=row.product_name,
+            barcode=row.product.barcode,
+            qty=row.sold_quantity,
+            price=row.unit_price,
+            discount=row.unit_price * row.sold_quantity - row.total,
+        )
+        for row in rows
+    ]
+    original = 0
+    if receipt.original_id is not None:
+        found = OutboxItem.objects.filter(training_id=receipt.original_id)
+        original = found.values_list("invoice_number", flat=True).first() or 0
+    tenders = receipt.tenders.all()
+    return _with_shop(
+        device,
+        invoice_number=item.invoice_number,
+        original_invoice_number=original,
+        receipt_type=receipt.receipt_type,
+        payment_type=documents.payment_type((t.tender, abs(t.amount)) for t in tenders),
+        refund_reason_code=item.refund_reason_code,
+        customer_tin=receipt.buyer_tin,
+        customer_name=receipt.customer_name,
+        customer_phone="",
+        purchase_code="",
+        at=receipt.created_at,
+        user=receipt.cashier,
+        lines=lines,
+        sales_type="T",
+    )
+
+
 def _with_shop(device: Device, *, user, **fields) -> FiscalDocument:
     shop = ShopSettings.load()
     return FiscalDocument(
@@ -248,6 +288,8 @@ def _with_shop(device: Device, *, user, **fields) -> FiscalDocument:
 def _document(item: OutboxItem, device: Device) -> FiscalDocument:
     if item.kind == OutboxItem.Kind.PROFORMA:
         return _proforma_document(item, device)
+    if item.kind == OutboxItem.Kind.TRAINING:
+        return _training_document(item, device)
     source, sale, original, receipt_type, user, at, line_rows, payments = _source(item)
     line_products = line_rows.values_list("product", flat=True)
     items = registered_items(Product.objects.filter(pk__in=set(line_products)), device)
@@ -354,6 +396,7 @@ PATHS = {
     OutboxItem.Kind.REFUND: SAVE_SALES,
     OutboxItem.Kind.VOID: SAVE_SALES,
     OutboxItem.Kind.PROFORMA: SAVE_SALES,
+    OutboxItem.Kind.TRAINING: SAVE_SALES,
     OutboxItem.Kind.STOCK: SAVE_STOCK_ITEMS,
     OutboxItem.Kind.STOCK_MASTER: SAVE_STOCK_MASTER,
 }
@@ -525,7 +568,7 @@ def _drain_device(device: Device, *, now=None) -> dict:
             now_ = now or timezone.now()
             item = (
                 OutboxItem.objects.filter(device=device, status=OutboxItem.Status.PENDING)
-                .select_related("sale", "refund", "proforma")
+                .select_related("sale", "refund", "proforma", "training")
                 .order_by("pk")
                 .first()
             )

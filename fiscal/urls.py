@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fiscal import views
+from fiscal import training_views, views
 
 app_name = "fiscal"
 urlpatterns = [
@@ -14,4 +14,14 @@ urlpatterns = [
     path("proformas/<int:pk>/print/", views.print_proforma_view, name="print_proforma"),
     path("proformas/<int:pk>/send/", views.send_proforma, name="send_proforma"),
     path("till/proforma/", views.till_proforma, name="till_proforma"),
+    path("training/", training_views.tills, name="training_tills"),
+    path("training/tills/<int:pk>/on/", training_views.start, name="training_start"),
+    path("training/tills/<int:pk>/off/", training_views.stop, name="training_stop"),
+    path("training/receipts/<int:pk>/", training_views.receipt, name="training_receipt"),
+    path(
+        "training/receipts/<int:pk>/print/",
+        training_views.print_receipt,
+        name="training_print",
+    ),
+    path("training/receipts/<int:pk>/refund/", training_views.refund, name="training_refund"),
 ]

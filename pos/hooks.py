@@ -26,6 +26,12 @@ import contract says so). Rules for what is registered:
   ((name, bytes, mimetype) triples; fiscal signing: a receipt's QR code), asked when it is sent.
 - `document_actions(document, user)` answers links a document's page (a sale's receipt) offers
   besides its own ((label, url) pairs; fiscal signing: a voided sale's R receipt).
+- `till_modes(register_id, *, fresh)` answers a `TillMode` when a till works in a mode where
+  its sales are not sales (the fiscal app's training mode), else None. The till shows the
+  mode's banner on every screen, takes the cart's actions (`pos.register.views.CART_ACTIONS`)
+  and refuses every other action that writes; "Complete" hands the cart to `mode.checkout`
+  instead of pos.services.checkout. It is asked on every till request: answer from a cache,
+  and from the database itself when `fresh` (the till asks so just before completing a sale).
 """
 
 from collections.abc import Callable
@@ -41,6 +47,7 @@ report_sections: list[Callable] = []
 till_actions: list[Callable] = []
 message_attachments: list[Callable] = []
 document_actions: list[Callable] = []
+till_modes: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,18 @@ class ReceiptBlock:
     context: dict = field(default_factory=dict)
     printable: bool = True  # False: the slip waits (e.g. "fiscal pending")
     label: str = ""  # e.g. "NS" or "CS": the slip's title carries it
+
+
+@dataclass(frozen=True)
+class TillMode:
+    """A till working in another mode than selling (training): what it shows and what takes
+    its carts. `checkout(*, shift, cashier, cart, tenders, idempotency_key)` answers a
+    document with `replayed` and `get_absolute_url()` (its receipt), or raises a DomainError."""
+
+    name: str
+    banner_template: str  # rendered atop every till screen
+    refusal: str  # why an action other than the cart's is refused
+    checkout: Callable
 
 
 def register(hooks: list[Callable], function: Callable) -> Callable:
@@ -100,3 +119,12 @@ def attachments_for(message) -> list[tuple[str, bytes, str]]:
 def document_actions_for(document, user) -> list[tuple[str, str]]:
     """The links other apps offer on `document`'s page: (label, url) pairs."""
     return [action for function in document_actions for action in function(document, user)]
+
+
+def till_mode(register_id: int, *, fresh: bool = False) -> TillMode | None:
+    """The mode the till works in, if any app puts it in one (e.g. training)."""
+    for source in till_modes:
+        mode = source(register_id, fresh=fresh)
+        if mode is not None:
+            return mode
+    return None

@@ -64,9 +64,30 @@ PARTIAL_HEADER = "HTTP_X_REGISTER_PARTIAL"
 MAX_TYPED_AMOUNT = Decimal(10**12)
 
 
+# The actions that change only the cart (kept in the session) or finish it: all a till in
+# another mode (training, pos.hooks.till_modes) takes. Its other actions that write (a refund,
+# a void, a gift card, cash in or out, a Mobile Money request, the close) are refused there.
+CART_ACTIONS = frozenset(
+    {
+        "scan",
+        "add_product",
+        "update_line",
+        "more_of_line",
+        "less_of_line",
+        "remove_line",
+        "clear",
+        "order_discount",
+        "attach_customer",
+        "quick_cash",
+        "complete",
+    }
+)
+
+
 def till(view):
     """Signed in, may sell, and has an open shift: their own, or the shared till's they signed
-    in on with their PIN (else: go and open one). A locked till shows the lock screen."""
+    in on with their PIN (else: go and open one). A locked till shows the lock screen. A till in
+    another mode (training) shows its banner and takes only the cart's actions (CART_ACTIONS)."""
 
     @login_required
     @permission_required("pos.sell", raise_exception=True)
@@ -81,6 +102,10 @@ def till(view):
             lock.lock_till(request)
             return redirect("register:unlock")
         lock.touch(request, shift)
+        request.till_mode = mode = hooks.till_mode(shift.register_id)
+        if mode is not None and request.method == "POST" and view.__name__ not in CART_ACTIONS:
+            messages.error(request, mode.refusal)
+            return redirect("register:register")
         return view(request, shift, *args, **kwargs)
 
     return wrapped
@@ -700,6 +725,9 @@ def complete(request, shift, cart, form):
     sold = dataclasses.replace(
         sold, buyer_tin=data["buyer_tin"], purchase_code=data["purchase_code"]
     )
+    mode = hooks.till_mode(shift.register_id, fresh=True)
+    if mode is not None:
+        return _complete_in_mode(request, shift, cart, form, mode, sold)
     try:
         sale = checkout(
             shift=shift,
@@ -734,6 +762,26 @@ def complete(request, shift, cart, form):
         display.show_sale(shift.register_id, sale)
         print_on_till(request, sale, shift.register)
     return redirect("pos:receipt", pk=sale.pk)
+
+
+def _complete_in_mode(request, shift, cart, form, mode, sold):
+    """A till in another mode (training): the cart goes to the mode's checkout, never to the
+    shop's; its receipt is shown."""
+    try:
+        document = mode.checkout(
+            shift=shift,
+            cashier=request.user,
+            cart=sold,
+            tenders=_tender_lines(form.cleaned_data, form.TENDERS),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except DomainError as error:
+        return _render_payment(
+            request, shift, cart.priced(), form, status=error.status, **_place_error(error, cart)
+        )
+    if not document.replayed:
+        cart.finish()
+    return redirect(document.get_absolute_url())
 
 
 def print_on_till(request, sale, register) -> None:

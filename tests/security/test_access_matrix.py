@@ -180,6 +180,14 @@ ROUTES: dict[str, Access] = {
     "fiscal/proformas/<int:pk>/print/": Access(post=MANAGERS),
     "fiscal/proformas/<int:pk>/send/": screen(MANAGERS),
     "fiscal/till/proforma/": screen(SIGNED_IN),  # the cart of the user's own till
+    # Training mode: managers (fiscal.switch_training) switch a till; whoever sells sees a
+    # training receipt, prints it on its till's printer and refunds it (practice, no money).
+    "fiscal/training/": Access(get=MANAGERS),
+    "fiscal/training/tills/<int:pk>/on/": Access(post=MANAGERS),
+    "fiscal/training/tills/<int:pk>/off/": Access(post=MANAGERS),
+    "fiscal/training/receipts/<int:pk>/": Access(get=SIGNED_IN),
+    "fiscal/training/receipts/<int:pk>/print/": Access(post=SIGNED_IN),
+    "fiscal/training/receipts/<int:pk>/refund/": screen(SIGNED_IN),
     # --- Monitoring: staff, or the monitoring token ---------------------------------------------
     "api/health/detailed": Access(get=STAFF_OR_MONITOR),
     "api/monitoring/performance": Access(get=STAFF_OR_MONITOR),
@@ -462,6 +470,10 @@ def _fiscal_row(shop, before, *, void=False):
     from fiscal.models import Device, OutboxItem, Proforma
     from pos.models import Sale
 
+    if before == "tills":
+        return shop["sale"].register
+    if before == "receipts":
+        return _training_receipt(shop)
     device = Device.objects.create(tin="123456789", serial_number="matrix")
     if before == "proformas":
         quote = Proforma.objects.create(created_by=shop["users"]["manager"])
@@ -478,6 +490,33 @@ def _fiscal_row(shop, before, *, void=False):
             device=device, kind=OutboxItem.Kind.VOID, sale=shop["sale"], invoice_number=2
         )
     return shop["sale"]
+
+
+def _training_receipt(shop):
+    """A training sale on the shop's till, put in training for it."""
+    from fiscal.models import TrainingLine, TrainingReceipt, TrainingTill
+
+    sale = shop["sale"]
+    TrainingTill.objects.get_or_create(
+        register=sale.register, defaults={"started_by": shop["users"]["manager"]}
+    )
+    receipt = TrainingReceipt.objects.create(
+        register=sale.register,
+        cashier=sale.cashier,
+        subtotal=shop["product"].retail_price,
+        tax_total=0,
+        total=shop["product"].retail_price,
+    )
+    TrainingLine.objects.create(
+        receipt=receipt,
+        product=shop["product"],
+        product_name=shop["product"].name,
+        quantity=1,
+        unit_price=shop["product"].retail_price,
+        total=shop["product"].retail_price,
+        tax=0,
+    )
+    return receipt
 
 
 def _shop_logo() -> None:

@@ -318,13 +318,15 @@ class VsdcSimulator:
         }
 
     def _sign_other(self, branch: Branch, sales_type: str, number: int, body: dict):
-        """A proforma (P) or training (T) receipt: its own numbers and counter (held)."""
+        """A proforma (P) or training (T) receipt: its own numbers and counter (held); a
+        training sale (TS) and a training refund (TR) each count on their own."""
         key = (sales_type, number)
         if key in branch.other:
             return "994", "Duplicate data: it was saved before", branch.other[key]
-        branch.counters[sales_type] = branch.counters.get(sales_type, 0) + 1
+        label = sales_type + body.get("rcptTyCd", "S") if sales_type == "T" else sales_type
+        branch.counters[label] = branch.counters.get(label, 0) + 1
         branch.total_counter += 1
-        data = self._signature(body, branch.counters[sales_type], branch.total_counter)
+        data = self._signature(body, branch.counters[label], branch.total_counter)
         branch.other[key] = data
         return *OK, data
 
