@@ -173,6 +173,14 @@ class ShiftClosed(Conflict):
     message = _("The shift is closed. Open a shift to sell.")
 
 
+class TillNotSelling(Conflict):
+    """The till works in another mode (training, pos.hooks.till_modes): its sales are rung up
+    on its own screens, never through the API."""
+
+    code = "till_not_selling"
+    message = _("This till is in training: it takes no sale here.")
+
+
 class ShiftAlreadyOpen(Conflict):
     code = "shift_already_open"
     message = _("A shift is already open.")

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts import pins
 from core.errors import DomainError, NotFound
 from monitoring.ratelimit import limit
-from pos import errors, selectors
+from pos import errors, hooks, selectors
 from pos.models import (
     Category,
     Customer,
@@ -617,6 +617,8 @@ class SaleViewSet(
         key = _idempotency_key(request)
         data = self.validated(s.CheckoutSerializer)
         shift = shifts.require_open_shift(request.user)
+        if hooks.till_mode(shift.register_id) is not None:  # training: never a sale
+            raise errors.TillNotSelling()
         tenders = [
             TenderLine(
                 t["tender"], t["amount"], t["reference"], t.get("momo_request"), t["provider"]

@@ -340,3 +340,23 @@ def test_the_banner_and_the_receipt_speak_each_language(
         assert banner in client.get(url).content.decode(), url
     receipt = client.get(practise((product, 1)).get_absolute_url()).content.decode()
     assert notice in receipt
+
+
+def test_the_api_takes_no_sale_on_a_till_in_training(in_training, as_cashier, shift, product):
+    from tests.api.test_selling import post_sale
+
+    body = {
+        "lines": [{"product": product.pk, "quantity": 1}],
+        "tenders": [{"tender": "cash", "amount": "20000"}],
+    }
+    response = post_sale(as_cashier, body)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "till_not_selling"
+    assert Sale.objects.count() == 0
+
+
+def test_the_managers_home_page_links_training_mode(manager, cashier, client):
+    client.force_login(manager)
+    assert reverse("fiscal:training_tills") in client.get("/home/").content.decode()
+    client.force_login(cashier)
+    assert reverse("fiscal:training_tills") not in client.get("/home/").content.decode()
