@@ -49,6 +49,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "accounts.manage_cashiers",
         "accounts.view_auditlog",
         "pos.view_shopsettings",
+        # The business's stores: owners and admins add and change them (pos/admin/shop.py).
+        "pos.view_store",
         "pos.view_stockmovement",
         "pos.adjust_stock",
         "pos.receive_stock",

@@ -14,6 +14,16 @@ SHOP = {
     "receipt_footer": "Murakoze! Thank you for shopping with us.",
 }
 
+# The demo business has one store, its head office (fiscal branch 00); it prints the shop's TIN
+# and receipt header (its own are empty).
+STORE = {
+    "name": "Kigali City Tower",
+    "code": "KCT",
+    "address": "KN 4 Ave, Kigali City Tower, Kigali",
+    "branch_id": "00",
+    "opening_hours": "Mon-Sat 8:00-20:00, Sun 10:00-16:00",
+}
+
 SUPPLIERS = [
     ("Kigali Tech Imports", "Jean Bosco", "+250788200301", "Net 30"),
     ("Nairobi Mobile Wholesale", "Achieng Otieno", "+254722100200", "Cash on delivery"),

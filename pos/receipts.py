@@ -16,17 +16,23 @@ PAPER_COOKIE = "receipt_paper"
 PAPER_COOKIE_AGE = 365 * 24 * 3600
 
 
-def header_lines(shop) -> list[str]:
-    """The lines under the shop's name: address, phone, TIN, then the shop's own header text,
-    leaving out any line already printed (the name and address are often typed there too)."""
+def header_lines(shop, store=None) -> list[str]:
+    """The lines under the shop's name: address, phone, TIN, then the header text, leaving out
+    any line already printed (the name and address are often typed there too).
+
+    The till's `store` (pos.models.Store) prints its own address, TIN and header text where it
+    has one; the shop's fill in the rest. The phone is the shop's."""
+    address = (store.address.strip() if store else "") or shop.address
+    tin = (store.tin.strip() if store else "") or shop.tin
+    header = (store.receipt_header.strip() if store else "") or shop.receipt_header
     lines = [
-        shop.address,
+        address,
         _("Tel %(phone)s") % {"phone": shop.phone} if shop.phone else "",
-        _("TIN %(tin)s") % {"tin": shop.tin} if shop.tin else "",
+        _("TIN %(tin)s") % {"tin": tin} if tin else "",
     ]
     lines = [line.strip() for line in lines if line and line.strip()]
     printed = {shop.name.strip().casefold(), *(line.casefold() for line in lines)}
-    for line in (shop.receipt_header or "").splitlines():
+    for line in (header or "").splitlines():
         line = line.strip()
         if line and line.casefold() not in printed:
             lines.append(line)

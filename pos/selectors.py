@@ -531,7 +531,7 @@ def account_payment(pk: int) -> list:
             created_by_id=first.created_by_id,
             created_at=first.created_at,
         )
-        .select_related("invoice__customer", "created_by", "shift")
+        .select_related("invoice__customer", "created_by", "shift__register__store")
         .order_by("pk")
     )
 

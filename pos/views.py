@@ -51,8 +51,17 @@ PRINTED_SALE = "printed_sale"
 logger = logging.getLogger("vevurn.momo")
 
 
-def _slip(request, template: str, context: dict, *, code: str | None = None, customer=None):
-    """A printed slip: the shop's one header, the paper of this device, the scannable code.
+def _slip(
+    request,
+    template: str,
+    context: dict,
+    *,
+    code: str | None = None,
+    customer=None,
+    store=None,
+):
+    """A printed slip: the shop's one header (with the till's `store`'s address, TIN and header
+    where it has them), the paper of this device, the scannable code.
 
     The slip is in the customer's language, else the shop's receipt language; the buttons
     around it (print, new sale) stay in the cashier's (templates/pos/_slip_base.html)."""
@@ -60,7 +69,7 @@ def _slip(request, template: str, context: dict, *, code: str | None = None, cus
     width = receipts.paper(request)
     language = shop.document_language(customer)
     with translation.override(language):
-        header_lines = receipts.header_lines(shop)
+        header_lines = receipts.header_lines(shop, store)
     response = render(
         request,
         template,
@@ -92,7 +101,7 @@ def render_document(request, template: str, context: dict, language: str) -> Htt
 def receipt(request, pk: int):
     """The printable receipt (80 or 58 mm thermal). Every print after the first is a copy."""
     sale = get_object_or_404(
-        Sale.objects.select_related("cashier", "customer", "register", "shift"), pk=pk
+        Sale.objects.select_related("cashier", "customer", "register__store", "shift"), pk=pk
     )
     if not selectors.visible_sales(request.user).filter(pk=sale.pk).exists():
         raise PermissionDenied(gettext("This sale is on another cashier's shift."))
@@ -121,7 +130,14 @@ def receipt(request, pk: int):
         "points": ledger.receipt_points(sale),
         "document_actions": hooks.document_actions_for(sale, request.user),
     }
-    return _slip(request, "pos/receipt.html", context, code=sale.number, customer=sale.customer)
+    return _slip(
+        request,
+        "pos/receipt.html",
+        context,
+        code=sale.number,
+        customer=sale.customer,
+        store=sale.register.store,
+    )
 
 
 @login_required
@@ -186,7 +202,7 @@ def refund_slip(request, pk: int):
     """The printable slip of a refund, for the customer (and the drawer's paper trail)."""
     refund = get_object_or_404(
         Refund.objects.select_related(
-            "sale", "sale__customer", "shift", "created_by"
+            "sale", "sale__customer", "shift__register__store", "created_by"
         ).prefetch_related(
             Prefetch("lines", RefundLine.objects.select_related("product", "sale_line"))
         ),
@@ -205,7 +221,10 @@ def refund_slip(request, pk: int):
         "printer": None if held else printing.printer_for(refund.shift.register),
         "print_url": reverse("pos:print_refund_slip", args=[refund.pk]),
     }
-    return _slip(request, "pos/refund_slip.html", context, code=code, customer=customer)
+    store = refund.shift.register.store
+    return _slip(
+        request, "pos/refund_slip.html", context, code=code, customer=customer, store=store
+    )
 
 
 @login_required
@@ -258,7 +277,10 @@ def account_payment_receipt(request, pk: int):
         "total": sum((p.amount for p in payments), Decimal(0)),
         "owed": sum((i.balance_due for i in selectors.open_invoices(customer)), Decimal(0)),
     }
-    return _slip(request, "pos/account_payment_receipt.html", context, customer=customer)
+    store = first.shift.register.store if first.shift_id else None
+    return _slip(
+        request, "pos/account_payment_receipt.html", context, customer=customer, store=store
+    )
 
 
 # --- Mobile money (request to pay): JSON for the payment screen, and MTN's callback ------------

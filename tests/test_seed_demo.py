@@ -41,16 +41,22 @@ def test_seed_demo_builds_a_believable_shop_once(seeded, client):
         Shift,
         ShopSettings,
         StockMovement,
+        Store,
         Supplier,
     )
 
     models = [User, Category, Supplier, Product, StockMovement, Customer, ShopSettings, Register]
+    models += [Store]
     models += [Sale, Payment, Shift, Invoice]
     counts = {m.__name__: m.objects.count() for m in models}
     call_command("seed_demo")
     assert {m.__name__: m.objects.count() for m in models} == counts
     assert counts["Category"] == 10 and counts["Product"] >= 200 and counts["Customer"] >= 3
     assert counts["Register"] == 2
+    # One store, the head office, holding both tills.
+    (store,) = Store.objects.all()
+    assert (store.name, store.code, store.branch_id) == ("Kigali City Tower", "KCT", "00")
+    assert set(Register.objects.values_list("store", flat=True)) == {store.pk}
     assert ShopSettings.load().name == "Vevurn Phone Accessories"
     for product in Product.objects.all():
         validate_barcode(product.barcode)

@@ -37,12 +37,14 @@ class RegisterAdmin(ShopAdmin):
     list_display = [
         "code",
         "name",
+        "store",
         "is_active",
         "receipt_printer",
         "display_paired",
         "last_receipt_number",
     ]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "store"]
+    list_select_related = ["store", "receipt_printer"]
     search_fields = ["code", "name"]
     readonly_fields = ["last_receipt_number"]
     actions = ["pair_customer_display", "unpair_customer_display"]

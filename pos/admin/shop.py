@@ -6,8 +6,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from pos.admin.base import ShopAdmin
-from pos.models import ShopSettings
+from pos.models import ShopSettings, Store
 from pos.services import shop_logo
+from pos.services.stores import create_store, update_store
 
 
 class ShopSettingsForm(forms.ModelForm):
@@ -57,3 +58,26 @@ class ShopSettingsAdmin(ShopAdmin):
     def changelist_view(self, request, extra_context=None):
         shop = ShopSettings.load()
         return HttpResponseRedirect(reverse("admin:pos_shopsettings_change", args=[shop.pk]))
+
+
+@admin.register(Store)
+class StoreAdmin(ShopAdmin):
+    """The business's stores (docs/operations.md, "Adding a store"): owners and admins add and
+    change them, managers look; none is deleted (a closed store is made inactive)."""
+
+    list_display = ["name", "code", "branch_id", "address", "tin", "opening_hours", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code", "address"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = {
+                name: [form.initial.get(name), form.cleaned_data[name]]
+                for name in form.changed_data
+            }
+            update_store(user=request.user, store=obj, changed=changed)
+        else:
+            create_store(user=request.user, store=obj)

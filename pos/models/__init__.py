@@ -51,6 +51,7 @@ from pos.models.stock import (
     StockCountStatus,
     StockMovement,
 )
+from pos.models.stores import Store
 
 __all__ = [
     "CustomerMessage",
@@ -101,6 +102,7 @@ __all__ = [
     "ShopLogo",
     "ShopSettings",
     "StockCount",
+    "Store",
     "StockCountLine",
     "StockCountStatus",
     "StockMovement",

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pos.models.stores import Store, default_store_pk
 from pos.quantities import STORED, show_quantity
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -42,8 +43,17 @@ class MobileProvider(models.TextChoices):
 
 
 class Register(models.Model):
-    """A till. Its counter row numbers its receipts (R1-000123) without gaps."""
+    """A till, in one store. Its counter row numbers its receipts (R1-000123) without gaps."""
 
+    # Required: a till created without one goes to the first active store (a one-store shop's
+    # only store); the admin asks for it.
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        on_delete=models.PROTECT,
+        related_name="registers",
+        default=default_store_pk,
+    )
     name = models.CharField(_("name"), max_length=60, unique=True)
     code = models.CharField(
         _("code"), max_length=8, unique=True, help_text=_("Receipt number prefix, e.g. R1.")

@@ -118,11 +118,11 @@ def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
-def _head(slip: Slip, shop, *, copy: bool) -> None:
+def _head(slip: Slip, shop, *, copy: bool, store=None) -> None:
     if shop.logo_updated_at and (logo := printable_logo(slip.dots)) is not None:
         slip.image(logo)
     slip.centred(shop.name, bold=True, big=True)
-    for text in header_lines(shop):
+    for text in header_lines(shop, store):
         slip.centred(text)
     if copy:
         slip.centred(_("COPY"), bold=True, big=True)
@@ -142,17 +142,28 @@ def _slip(printer) -> Slip:
 
 
 def receipt(
-    sale, lines, payments, shop, printer, *, copy: bool, kick: bool, points=None, blocks=()
+    sale,
+    lines,
+    payments,
+    shop,
+    printer,
+    *,
+    copy: bool,
+    kick: bool,
+    points=None,
+    blocks=(),
+    store=None,
 ) -> bytes:
     """A sale's receipt; "COPY" above and below when it is a reprint; the drawer kicked first
     (it opens while the receipt prints) when `kick`; the customer's `points` (earned, balance:
     pos.services.ledger.receipt_points) when given. `blocks`: what other apps add
-    (pos.hooks.ReceiptBlock): a signed sale's label, SDC block and QR code (`_sdc`)."""
+    (pos.hooks.ReceiptBlock): a signed sale's label, SDC block and QR code (`_sdc`). The till's
+    `store` prints its address, TIN and header where it has them (pos.receipts.header_lines)."""
     slip = _slip(printer)
     if kick:
         slip.kick()
     with override(shop.document_language(sale.customer)):
-        _head(slip, shop, copy=copy)
+        _head(slip, shop, copy=copy, store=store)
         _labels(slip, blocks)
         slip.pair(_("Receipt"), sale.number)
         slip.pair(_("Date"), _when(sale.created_at))
@@ -236,7 +247,7 @@ def _vat_label(shop) -> str:
 
 
 def refund_slip(
-    refund, lines, shop, printer, *, kick: bool, copy: bool = False, blocks=()
+    refund, lines, shop, printer, *, kick: bool, copy: bool = False, blocks=(), store=None
 ) -> bytes:
     """A refund's slip; "COPY" above and below when it is a reprint; the drawer kicked first
     when `kick`; a signed refund's label, SDC block and QR code (`blocks`, as on a receipt)."""
@@ -245,7 +256,7 @@ def refund_slip(
         slip.kick()
     customer = refund.sale.customer if refund.sale_id else None
     with override(shop.document_language(customer)):
-        _head(slip, shop, copy=copy)
+        _head(slip, shop, copy=copy, store=store)
         _labels(slip, blocks)
         slip.centred(_("Refund"), bold=True)
         slip.pair(_("Refund"), refund.number)
@@ -335,10 +346,10 @@ def void_slip(sale, lines, shop, printer, *, blocks=()) -> bytes:
     return slip.finish()
 
 
-def shift_report(shift, report: dict, shop, printer) -> bytes:
+def shift_report(shift, report: dict, shop, printer, *, store=None) -> bytes:
     """The Z-report (or the running totals of an open shift) on paper."""
     slip = _slip(printer)
-    _head(slip, shop, copy=False)
+    _head(slip, shop, copy=False, store=store)
     slip.centred(_("Z-report"), bold=True)
     slip.pair(_("Till"), str(shift.register))
     slip.pair(_("Cashier"), shift.cashier.get_username())

@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from pos import hooks
-from pos.models import Payment, ReceiptPrinter, Refund, Register, Sale, Shift, ShopSettings, Tender
+from pos.models import (
+    Payment,
+    ReceiptPrinter,
+    Refund,
+    Register,
+    Sale,
+    Shift,
+    ShopSettings,
+    Store,
+    Tender,
+)
 from pos.printing import escpos_documents
 from pos.printing.network import PrinterError, send
 from pos.services import ledger
@@ -57,6 +67,11 @@ def _printable_blocks(document, printer: ReceiptPrinter) -> list:
     return blocks
 
 
+def _store_of(register_id: int) -> Store | None:
+    """The till's store, whose address, TIN and header its slips print (one query)."""
+    return Store.objects.filter(registers=register_id).first()
+
+
 def _takes_cash(payments) -> bool:
     return any(p.tender == Tender.CASH and p.amount for p in payments)
 
@@ -82,6 +97,7 @@ def print_receipt(*, sale: Sale, user, printer: ReceiptPrinter) -> bool:
         kick=not copy and printer.kicks_drawer and _takes_cash(all_payments),
         points=ledger.receipt_points(sale),
         blocks=blocks,
+        store=_store_of(sale.register_id),
     )
     send(printer, payload)
     return record_receipt_print(sale=sale, user=user)
@@ -105,13 +121,18 @@ def print_refund_slip(*, refund: Refund, printer: ReceiptPrinter, copy: bool = F
         kick=not copy and cash and printer.kicks_drawer,
         copy=copy,
         blocks=blocks,
+        store=Store.objects.filter(registers__shifts=refund.shift_id).first(),
     )
     send(printer, payload)
 
 
 def print_shift_report(*, shift: Shift, report: dict, printer: ReceiptPrinter) -> None:
     """:raises PrinterError: the printer was not reached."""
-    send(printer, escpos_documents.shift_report(shift, report, ShopSettings.load(), printer))
+    store = _store_of(shift.register_id)
+    send(
+        printer,
+        escpos_documents.shift_report(shift, report, ShopSettings.load(), printer, store=store),
+    )
 
 
 def print_test_page(printer: ReceiptPrinter) -> None:

@@ -17,7 +17,7 @@ from pos.models import Register
 from pos.services import locks
 
 # The code prefixes every receipt number already printed: fixed once the register exists.
-EDITABLE_FIELDS = ("name", "is_active", "receipt_printer")
+EDITABLE_FIELDS = ("name", "is_active", "receipt_printer", "store")
 
 
 def create_register(*, user=None, register: Register | None = None, **fields) -> Register:
@@ -41,8 +41,8 @@ def update_register(*, register: Register, user=None, **fields) -> Register:
         raise PermissionDenied(gettext("You are not allowed to change registers."))
     if not fields.keys() <= set(EDITABLE_FIELDS):
         raise ValueError(
-            "Only a register's name and is_active change here; its code is fixed and "
-            "its receipt counter changes only through checkout."
+            "Only a register's name, store, printer and is_active change here; its code is "
+            "fixed and its receipt counter changes only through checkout."
         )
     with transaction.atomic():
         locked = locks.register(register.pk)

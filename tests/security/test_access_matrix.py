@@ -304,6 +304,8 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.mobilemoneystatementline": (MANAGERS, NOBODY, NOBODY),  # imported, never edited
     "pos.sequence": (ADMINS, NOBODY, NOBODY),
     "pos.shopsettings": (MANAGERS, NOBODY, NOBODY),  # one record, already there
+    # The business's stores: managers look, owners and admins add and change, none is deleted.
+    "pos.store": (MANAGERS, ADMINS, NOBODY),
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page

@@ -23,6 +23,7 @@ from pos.models import (
     Sale,
     Shift,
     ShopSettings,
+    Store,
     Supplier,
 )
 from pos.phones import normalise_phone
@@ -132,6 +133,20 @@ def seed_history(*, today: datetime.date) -> dict[str, int]:
     return demo_history.run(days, staff=staff, registers=registers)
 
 
+def seed_store() -> int:
+    """The demo's one store: the first store (the shop as it was, from migration 0034) becomes
+    it while it is still blank (no address); created when there is none. Returns 1 if made."""
+    store = Store.objects.order_by("pk").first()
+    if store is None:
+        Store.objects.create(**demo.STORE)
+        return 1
+    if not store.address:
+        for field, value in demo.STORE.items():
+            setattr(store, field, value)
+        store.save(update_fields=list(demo.STORE))
+    return 0
+
+
 def seed_shop(*, admin) -> dict[str, int]:
     """Shop settings, categories, suppliers, products (stocked by seed_history), customers.
 
@@ -143,6 +158,7 @@ def seed_shop(*, admin) -> dict[str, int]:
         for field, value in demo.SHOP.items():
             setattr(shop, field, value)
         shop.save(update_fields=list(demo.SHOP))
+    created["stores"] = seed_store()
     existing = set(Category.objects.values_list("name", flat=True))
     Category.objects.bulk_create(
         [Category(name=name) for name in demo.CATALOGUE if name not in existing]
