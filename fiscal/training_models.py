@@ -103,7 +103,12 @@ class TrainingReceipt(models.Model):
 
 class TrainingLine(models.Model):
     receipt = models.ForeignKey(TrainingReceipt, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("pos.Product", verbose_name=_("product"), on_delete=models.PROTECT)
+    # No database constraint: inserting a line then takes no lock on the product row, so a
+    # training sale never queues behind (or in front of) a checkout's product locks; products
+    # are never deleted (PROTECT still holds in the ORM), and the name is kept on the line.
+    product = models.ForeignKey(
+        "pos.Product", verbose_name=_("product"), on_delete=models.PROTECT, db_constraint=False
+    )
     product_name = models.CharField(_("product"), max_length=200)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)  # stock units
     unit_name = models.CharField(max_length=60, blank=True)  # "Carton (24)"; blank: the stock unit

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditLog
-from fiscal import sending, training
+from fiscal import receipts, sending, training
 from fiscal.models import Device, OutboxItem, TrainingReceipt
 from fiscal.reports import day_report
 from fiscal.training_escpos import training_receipt_bytes
@@ -149,7 +149,6 @@ def test_the_training_receipt_says_TS_and_not_official_then_TR_for_its_refund(
 def test_the_training_receipt_prints_in_escpos_with_its_label_notice_and_qr(
     fiscal_device, vsdc, goods, in_training, practise, width, columns
 ):
-    from fiscal import receipts
     from pos.models import ShopSettings
 
     sale = practise((goods, 1))
@@ -185,6 +184,7 @@ def _figures(shift, products):
         "by_period": queries.sales_by_period(today, today),
         "top": queries.top_products(today, today),
         "fiscal_day": (day_report(today).counts, day_report(today).plu),
+        "fiscal_z": receipts.z_report_section("z_report", shift=shift).context,
         "momo": reconcile_day(today).totals(),
     }
 
