@@ -302,3 +302,14 @@ class UnsyncedSales(Conflict):
 class InvalidOfflineSale(DomainError):
     code = "invalid_offline_sale"
     message = _("This offline sale cannot be read.")
+
+
+class TrainingOfflineSale(InvalidOfflineSale):
+    """An offline sale rung up while its till was in training (its payload says so): a practice
+    sale, never recorded as a sale whatever the till's mode when it is synced."""
+
+    code = "training_sale"
+    message = _(
+        "Rung up while the till was in training: a practice sale is never recorded as a sale. "
+        "Dismiss it."
+    )

@@ -3,6 +3,11 @@ selling units, prices and price lists, the tax rules and the scale-label templat
 
 Its `version` is a hash of its content, so the till (and the HTTP cache, through the ETag)
 knows when it changed; `taken_at` is when it was read, shown as "prices as of HH:MM".
+
+It also carries the mode of the asking till (`mode`: "training" while a manager has put it in
+training, pos.hooks.till_modes, else null), in the version too: the offline till shows the
+TRAINING banner from it and rings up no sale offline while it says training (the heartbeat
+answers the mode as well, so the till re-reads the snapshot soon after a manager switches).
 """
 
 import hashlib
@@ -10,6 +15,7 @@ import hashlib
 import orjson
 from django.utils import timezone
 
+from pos import hooks
 from pos.models import (
     PriceList,
     PriceRule,
@@ -26,10 +32,18 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def catalogue_snapshot() -> dict:
+def till_mode_name(register_id: int | None) -> str | None:
+    """The name of the mode the till works in ("training"), or None when it sells."""
+    mode = hooks.till_mode(register_id) if register_id is not None else None
+    return mode.name if mode is not None else None
+
+
+def catalogue_snapshot(register_id: int | None = None) -> dict:
+    """The snapshot for the till `register_id` (its mode); None: no till, no mode."""
     shop = ShopSettings.load()
     products = Product.objects.filter(status=ProductStatus.ACTIVE).order_by("pk")
     content = {
+        "mode": till_mode_name(register_id),
         "shop": {
             "name": shop.name,
             "currency": shop.currency_code,

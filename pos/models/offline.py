@@ -77,5 +77,19 @@ class OfflineSale(models.Model):
         ordering = ["number"]
         indexes = [models.Index(fields=["status", "device"], name="offline_sale_status_idx")]
 
+    @property
+    def rung_in_training(self) -> bool:
+        """Whether the till said it rang this sale up in training (never a sale)."""
+        return is_training_payload(self.payload)
+
     def __str__(self):
         return self.number
+
+
+def is_training_payload(payload) -> bool:
+    """Whether an offline sale's payload says it was rung up in training (`"training": true`);
+    a payload without the flag (an older till's) is a real sale."""
+    if not isinstance(payload, dict):
+        return False
+    flag = payload.get("training")
+    return flag is True or str(flag).lower() in ("1", "true")

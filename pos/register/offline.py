@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError
 from pos import errors
 from pos.models import OfflineSale, TillDevice
-from pos.offline_snapshot import catalogue_snapshot
+from pos.offline_snapshot import catalogue_snapshot, till_mode_name
 from pos.register.lock import till_shift_id
 from pos.services import offline
 from pos.services.shifts import open_shift_for
@@ -69,7 +69,12 @@ def _device(request, data: dict) -> TillDevice:
 def _shift_json(shift) -> dict | None:
     if shift is None:
         return None
-    return {"id": shift.pk, "register": shift.register.name, "register_code": shift.register.code}
+    return {
+        "id": shift.pk,
+        "register": shift.register.name,
+        "register_code": shift.register.code,
+        "mode": till_mode_name(shift.register_id),  # "training" or None
+    }
 
 
 @login_required
@@ -184,7 +189,9 @@ def heartbeat(request):
 @require_GET
 @_json_view
 def snapshot(request):
-    data = catalogue_snapshot()
+    """The catalogue snapshot, with the mode of the till of the user's open shift."""
+    shift = open_shift_for(request.user, till_shift_id=till_shift_id(request))
+    data = catalogue_snapshot(shift.register_id if shift is not None else None)
     etag = f'"{data["version"]}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)

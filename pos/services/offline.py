@@ -11,6 +11,11 @@ Rules this module owns:
   blocks the sales after it.
 - Every sale goes through `checkout` (so everything checkout does, fiscal signing included,
   happens at sync), with the snapshot's prices and negative stock allowed (`OfflineTerms`).
+- A sale rung up while its till was in training (`"training": true` in its payload, set by the
+  offline till from its snapshot's mode) is refused (code `training_sale`) and never stored as a
+  sale, not even when a manager accepts it: the flag at sale time decides, not the till's mode
+  at sync, so a real sale made offline before the till went into training still syncs as a
+  real sale. A payload without the flag (an older till's) is a real sale.
 - A shift cannot close while its till has unsynced sales: pending on a device (its heartbeat
   says how many) or refused and not yet resolved by a manager.
 """
@@ -31,6 +36,7 @@ from accounts import audit
 from core.errors import DomainError
 from pos import errors
 from pos.models import OfflineSale, Register, Shift, Tender, TillDevice
+from pos.models.offline import is_training_payload
 from pos.services import locks
 from pos.services.checkout import Cart, CartLine, OfflineTerms, TenderLine, checkout
 from pos.services.offline_pending import refuse_close_with_unsynced_sales, unsynced_count
@@ -141,7 +147,8 @@ def _sync_one(device: TillDevice, user, raw, shifts=None, accepted=None) -> Sync
                 terms=replace(parsed.terms, accepted_by=accepted.manager),
             )
     except DomainError as error:
-        return _refuse(device, user, key, raw, known, error, number="")
+        number = str(error.details.get("number", ""))
+        return _refuse(device, user, key, raw, known, error, number=number)
     try:
         # The sale commits in checkout's own transaction; its record after it. Should the
         # process die between the two, the retry finds the sale by its key (checkout replays
@@ -251,6 +258,8 @@ def _parsed(device: TillDevice, raw: dict, shifts: dict) -> _Parsed:
         raise errors.InvalidOfflineSale(
             gettext("Receipt number %(n)s was never reserved for this device.") % {"n": n}
         )
+    if is_training_payload(raw):
+        raise errors.TrainingOfflineSale(number=device.receipt_number(n))
     shift_id = _int(raw.get("shift"))
     if shift_id not in shifts:
         shifts[shift_id] = Shift.objects.filter(pk=shift_id).first()

@@ -248,6 +248,15 @@
     });
   }
 
+  /* The till's mode (training or not) is the snapshot's; the heartbeat says it too, and a
+   * change (a manager switched the till) re-reads the snapshot at once. */
+  function followMode(mode) {
+    return getMeta("snapshot").then(function (snapshot) {
+      if (!snapshot || (snapshot.mode || null) === (mode || null)) { return null; }
+      return refreshSnapshot().catch(function () { return null; });
+    });
+  }
+
   function pendingSummary() {
     return all("outbox").then(function (sales) {
       var oldest = null;
@@ -271,15 +280,21 @@
         var received = Date.now();
         var offset = Date.parse(answer.server_time) - (sent + received) / 2;
         var writes = [setMeta("offset", { ms: Math.round(offset), at: new Date(received).toISOString() })];
-        if (answer.shift) { writes.push(setMeta("shift", answer.shift)); }
+        if (answer.shift) {
+          writes.push(setMeta("shift", answer.shift));
+          writes.push(followMode(answer.shift.mode));
+        }
         return Promise.all(writes).then(function () { emit("heartbeat", answer); return answer; });
       });
     });
   }
 
   /* Record a sale made offline: take the device's next number and put the sale in the outbox,
-   * in one transaction. `sale` holds lines, tenders, prices_as_of; returns the stored sale. */
+   * in one transaction. `sale` holds lines, tenders, prices_as_of and training (rung up while
+   * the snapshot said the till is in training); returns the stored sale. A training sale is
+   * never kept: the till refuses it first, and this refuses it again ("training"). */
   function recordSale(sale) {
+    if (sale.training) { return Promise.reject(new Error("training")); }
     return Promise.all([getMeta("device"), getMeta("shift"), getMeta("offset")]).then(function (got) {
       var device = got[0], shift = got[1], offset = got[2];
       if (!device || !shift) { throw new Error("not-prepared"); }

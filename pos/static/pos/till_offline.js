@@ -171,12 +171,22 @@
     el.hidden = !message;
   }
 
+  function inTraining() { return Boolean(snapshot && snapshot.mode === "training"); }
+
+  /* A till in training rings up nothing offline: a training receipt is numbered by the fiscal
+   * device's training counter and printed with its SDC block, both on the server, and a
+   * practice sale has no customer waiting for it, so the cashier practises again when the
+   * connection is back. Keeping practice sales in the outbox would have the sync tell them from
+   * real ones after the till may have left training; refusing them here cannot go wrong. The
+   * sale still says `training` (false here) and the server refuses any that says true. */
   function pay(tender, amount, reference) {
     var sum = total();
     if (!cart.length) { return; }
+    if (inTraining()) { showError("[data-pay-error]", text("training")); return; }
     var tenders = [{ tender: tender, amount: String(amount) }];
     if (reference) { tenders[0].reference = reference; }
     var sale = {
+      training: inTraining(),
       prices_as_of: snapshot.taken_at,
       snapshot_version: snapshot.version,
       lines: cart.map(function (line) {
@@ -201,7 +211,8 @@
       slip(record);
       store.sync().catch(function () {});
     }, function (error) {
-      showError("[data-pay-error]", text(error.message === "no-numbers" ? "no-numbers" : "not-prepared"));
+      var known = { "no-numbers": "no-numbers", training: "training" };
+      showError("[data-pay-error]", text(known[error.message] || "not-prepared"));
     });
   }
 
@@ -277,6 +288,9 @@
   function showSnapshot(value) {
     snapshot = value || snapshot;
     if (snapshot) { $("[data-prices-as-of]").textContent = text("prices-as-of", { time: time(snapshot.taken_at) }); }
+    $("[data-training-banner]").hidden = !inTraining();
+    root.setAttribute("data-mode", inTraining() ? "training" : "");
+    if (!inTraining() && $("[data-pay-error]").textContent === text("training")) { showError("[data-pay-error]", ""); }
   }
   function showOutbox() {
     Promise.all([store.all("outbox"), store.all("refused")]).then(function (got) {
