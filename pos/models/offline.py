@@ -77,13 +77,13 @@ class OfflineSale(models.Model):
         ordering = ["number"]
         indexes = [models.Index(fields=["status", "device"], name="offline_sale_status_idx")]
 
+    def __str__(self):
+        return self.number
+
     @property
     def rung_in_training(self) -> bool:
         """Whether the till said it rang this sale up in training (never a sale)."""
         return is_training_payload(self.payload)
-
-    def __str__(self):
-        return self.number
 
 
 def is_training_payload(payload) -> bool:
