@@ -288,7 +288,8 @@
   function showSnapshot(value) {
     snapshot = value || snapshot;
     if (snapshot) { $("[data-prices-as-of]").textContent = text("prices-as-of", { time: time(snapshot.taken_at) }); }
-    $("[data-training-banner]").hidden = !inTraining();
+    var flag = $("[data-training-banner]");  // absent from a page cached before this script
+    if (flag) { flag.hidden = !inTraining(); }
     root.setAttribute("data-mode", inTraining() ? "training" : "");
     if (!inTraining() && $("[data-pay-error]").textContent === text("training")) { showError("[data-pay-error]", ""); }
   }

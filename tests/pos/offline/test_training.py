@@ -115,3 +115,22 @@ def test_a_real_offline_sale_syncs_as_a_sale_while_the_till_is_in_training(
     assert product.stock_on_hand == stock - 2
     assert _written()[0] == before[0] + 2
     assert not TrainingReceipt.objects.exists()
+
+
+def test_the_heartbeat_answers_the_mode_without_a_query_more_once_cached(
+    till,  # noqa: F811
+    register,
+    manager,
+    django_assert_num_queries,
+):
+    """The heartbeat comes every 20 s from every device: the mode is read from the training
+    cache (fiscal.training.in_training), so it costs no query once cached."""
+    client, body = till["client"], {"device": till["device"], "pending": 0}
+    post(client, "offline_heartbeat", body)  # sessions, caches warm
+    # The session, its user and permissions, the device, its update and the open shift.
+    with django_assert_num_queries(6):
+        assert post(client, "offline_heartbeat", body).json()["shift"]["mode"] is None
+    training.start_training(register=register, user=manager)
+    post(client, "offline_heartbeat", body)
+    with django_assert_num_queries(6):
+        assert post(client, "offline_heartbeat", body).json()["shift"]["mode"] == "training"
