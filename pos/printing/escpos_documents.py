@@ -250,8 +250,11 @@ def refund_slip(
     refund, lines, shop, printer, *, kick: bool, copy: bool = False, blocks=(), store=None
 ) -> bytes:
     """A refund's slip; "COPY" above and below when it is a reprint; the drawer kicked first
-    when `kick`; a signed refund's label, SDC block and QR code (`blocks`, as on a receipt)."""
+    when `kick`; a signed refund's label, SDC block and QR code (`blocks`, as on a receipt).
+    A signed refund is an R receipt: a minus before every amount, its lines', its total and
+    the SDC block's tax totals (RRA's rule; the refund is sent positive)."""
     slip = _slip(printer)
+    sign = "-" if any(block.context.get("qr_content") for block in blocks) else ""
     if kick:
         slip.kick()
     customer = refund.sale.customer if refund.sale_id else None
@@ -268,15 +271,16 @@ def refund_slip(
         for line in lines:
             slip.wrapped(line.product.name)
             slip.pair(
-                f"  {line.quantity.normalize():f} x {_money(line.unit_price)}", _money(line.total)
+                f"  {line.quantity.normalize():f} x {sign}{_money(line.unit_price)}",
+                sign + _money(line.total),
             )
         slip.rule()
         slip.raw(BOLD_ON)
-        slip.pair(f"{_('Refunded')} ({refund.get_tender_display()})", _money(refund.total))
+        slip.pair(f"{_('Refunded')} ({refund.get_tender_display()})", sign + _money(refund.total))
         slip.raw(BOLD_OFF)
         if blocks:
             slip.rule()
-        _sdc(slip, printer, blocks)
+        _sdc(slip, printer, blocks, minus=True)
         _foot(slip, shop, copy=copy)
     return slip.finish()
 
