@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from fiscal.models import (
     Device,
     Item,
     ItemClass,
+    ItemRegistration,
     OutboxItem,
     Proforma,
     ProformaLine,
@@ -24,16 +26,37 @@ from fiscal.models import (
     Till,
 )
 from fiscal.secrets import SecretKeyMissing
+from pos.models import ShopSettings
 
 
 class DeviceForm(forms.ModelForm):
     class Meta:
         model = Device
-        fields = ["tin", "branch_id", "serial_number"]
+        fields = ["store", "tin", "serial_number"]
+        help_texts = {
+            "store": _("The device signs with this store's branch id (bhfId)."),
+            "tin": _("Empty: the store's TIN, else the shop's."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "tin" in self.fields:
+            self.fields["tin"].required = False
+
+    def clean_tin(self):
+        store = self.cleaned_data.get("store")
+        tin = (self.cleaned_data.get("tin") or "").strip()
+        tin = tin or (store.tin if store else "") or ShopSettings.load().tin
+        if not tin:
+            raise forms.ValidationError(
+                gettext("Neither the store nor the shop has a TIN: set one first.")
+            )
+        return tin
 
 
 class TillInline(admin.TabularInline):
-    """The tills that sign through this device (a till without one: the main device)."""
+    """The tills that sign through this device (a till without one: its store's device); only
+    tills of the device's store."""
 
     model = Till
     extra = 0
@@ -45,7 +68,8 @@ class DeviceAdmin(admin.ModelAdmin):
 
     form = DeviceForm
     inlines = [TillInline]
-    list_display = ["__str__", "tin", "branch_id", "mrc", "is_active", "initialised_at"]
+    list_display = ["__str__", "store", "tin", "branch_id", "mrc", "is_active", "initialised_at"]
+    list_select_related = ["store"]
     readonly_fields = [
         "device_id",
         "sdc_id",
@@ -66,7 +90,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:  # what RRA knows the device by is not edited after
-            return ["tin", "branch_id", "serial_number", *self.readonly_fields]
+            return ["store", "tin", "serial_number", "branch_id", *self.readonly_fields]
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
@@ -74,9 +98,9 @@ class DeviceAdmin(admin.ModelAdmin):
             return
         try:
             saved = devices.initialise_device(
-                tin=obj.tin, branch_id=obj.branch_id, serial_number=obj.serial_number
+                store=obj.store, tin=obj.tin, serial_number=obj.serial_number
             )
-        except (VsdcError, SecretKeyMissing) as error:
+        except (VsdcError, SecretKeyMissing, ValueError) as error:
             self.message_user(
                 request,
                 gettext("The device was not initialised: %(error)s") % {"error": error},
@@ -100,7 +124,7 @@ class DeviceAdmin(admin.ModelAdmin):
     def _run(self, request, work, done: str):
         try:
             result = work()
-        except (VsdcError, SecretKeyMissing, devices.DeviceNotReady) as error:
+        except (VsdcError, SecretKeyMissing, ValueError, devices.DeviceNotReady) as error:
             self.message_user(request, str(error), messages.ERROR)
             return
         self.message_user(request, done % {"result": result}, messages.SUCCESS)
@@ -111,7 +135,7 @@ class DeviceAdmin(admin.ModelAdmin):
             self._run(
                 request,
                 lambda d=device: devices.initialise_device(
-                    tin=d.tin, branch_id=d.branch_id, serial_number=d.serial_number
+                    store=d.store, tin=d.tin, serial_number=d.serial_number
                 ),
                 gettext("Initialised: %(result)s."),
             )
@@ -122,7 +146,12 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Register new and changed products"), permissions=["change"])
     def register_items(self, request, queryset):
-        self._run(request, devices.register_due_items, gettext("Items: %(result)s."))
+        for device in queryset:
+            self._run(
+                request,
+                lambda d=device: devices.register_due_items(d)["queued"],
+                gettext("%(result)s item(s) queued for registration."),
+            )
 
 
 @admin.register(Code)
@@ -147,13 +176,28 @@ class ItemClassAdmin(CodeAdmin):
     list_filter = ["tax_type"]
 
 
+class ItemRegistrationInline(admin.TabularInline):
+    """Where the item is registered: one row per branch's device, with its last refusal."""
+
+    model = ItemRegistration
+    fields = ["device", "registered_at", "error"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    """A product's codes at RRA. A change is registered again by the next job run."""
+    """A product's codes at RRA, the same in every branch. A change is registered again with
+    every branch's device by the next job run."""
 
-    list_display = ["item_code", "product", "tax_type", "item_class_code", "registered_at", "error"]
+    list_display = ["item_code", "product", "tax_type", "item_class_code", "changed_at"]
     list_filter = ["tax_type"]
     search_fields = ["item_code", "product__name", "product__sku"]
+    inlines = [ItemRegistrationInline]
     fields = [
         "product",
         "item_code",
@@ -161,10 +205,9 @@ class ItemAdmin(admin.ModelAdmin):
         "tax_type",
         "packaging_unit",
         "quantity_unit",
-        "registered_at",
-        "error",
+        "changed_at",
     ]
-    readonly_fields = ["product", "item_code", "registered_at", "error"]
+    readonly_fields = ["product", "item_code", "changed_at"]
 
     def has_add_permission(self, request):
         return False
@@ -178,7 +221,7 @@ class ItemAdmin(admin.ModelAdmin):
             tax_type=obj.tax_type,
             packaging_unit=obj.packaging_unit,
             quantity_unit=obj.quantity_unit,
-            registered_at=None,
+            changed_at=timezone.now(),
         )
 
 
@@ -213,6 +256,7 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
     list_display = [
         "invoice_number",
+        "branch",
         "kind",
         "document",
         "status",
@@ -222,13 +266,15 @@ class OutboxItemAdmin(admin.ModelAdmin):
         "created_at",
         "prints",
     ]
-    list_filter = ["status", "kind"]
-    search_fields = ["sale__number", "refund__number", "invoice_number"]
+    list_filter = ["status", "kind", "device__store"]
+    list_select_related = ["device__store", "sale", "refund", "item"]
+    search_fields = ["sale__number", "refund__number", "invoice_number", "item__item_code"]
     ordering = ["-pk"]
     actions = ["resend"]
     inlines = [SignatureInline]
     readonly_fields = [
         "device",
+        "branch",
         "kind",
         "invoice_number",
         "sale",
@@ -256,8 +302,16 @@ class OutboxItemAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return request.method == "GET" and super().has_change_permission(request, obj)
 
+    @admin.display(description=_("branch"), ordering="device__store__name")
+    def branch(self, obj):
+        """The store whose device sends it, and its branch id: what needs attention where."""
+        store = obj.device.store
+        return f"{store.name} ({store.branch_id})"
+
     @admin.display(description=_("document"))
     def document(self, obj):
+        if obj.kind == OutboxItem.Kind.ITEM:
+            return obj.item
         if obj.kind == OutboxItem.Kind.VOID:  # its R receipt has a printable slip
             return format_html(
                 '<a href="{}">{}</a>',

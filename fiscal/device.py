@@ -1,13 +1,19 @@
-"""Setting up the fiscal device: initialise it with RRA, sync the code tables, register items.
+"""Setting up the fiscal devices: initialise each with RRA, sync the code tables, register items.
 
 Each calls the VSDC with no transaction open, then writes the answer in a short transaction.
+
+A device belongs to a store and signs with its branch id (fiscal.models). Items are registered
+with every device, one product per outbox row of that device (kind "item", sent in its FIFO
+order, one request in flight: fiscal.sending), queued by `register_due_items`; a document whose
+items its device does not have yet registers them first, in the same sender
+(fiscal.sending.registered_items).
 """
 
 import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,8 +28,8 @@ from fiscal.client import (
     VsdcRejected,
     route_known,
 )
-from fiscal.models import Code, Device, Item, ItemClass
-from pos.models import Product, ShopSettings
+from fiscal.models import Code, Device, Item, ItemClass, ItemRegistration, OutboxItem, Till
+from pos.models import Product, ShopSettings, Store
 
 logger = logging.getLogger("vevurn.fiscal")
 
@@ -49,36 +55,77 @@ def knows(endpoint: str) -> bool:
 
 
 def active_device() -> Device | None:
-    """The shop's main device: the lowest-numbered active one (tills without their own device,
-    stock movements and item registration go through it)."""
+    """The shop's main device: the lowest-numbered active one (proformas are signed by it; the
+    code tables are synced through it)."""
     return Device.objects.filter(is_active=True).order_by("pk").first()
+
+
+def ready_devices():
+    """The devices that sign: active and initialised, one per store."""
+    return Device.objects.filter(is_active=True, initialised_at__isnull=False).order_by("pk")
+
+
+def device_for_register(register_id: int) -> Device | None:
+    """The device that signs a till's documents: the one it is assigned to (`Till`) when that is
+    ready and of the till's store, else its store's; None when its store has none ready (its
+    documents are then not signed: check_deployment says so). fiscal.outbox takes the same
+    choice in one statement."""
+    assigned = Till.objects.filter(
+        register_id=register_id, device__store__registers=register_id
+    ).values_list("device_id", flat=True)
+    ready = ready_devices().select_related("store")
+    return (
+        ready.filter(pk__in=assigned).first() or ready.filter(store__registers=register_id).first()
+    )
 
 
 def credentials(device: Device) -> Credentials:
     return Credentials(device.tin, device.branch_id, secrets.decrypt(device.cmc_key_encrypted))
 
 
-def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device:
-    """Ask RRA (selectInitInfo) for the device's SDC ID, MRC and cmcKey and keep them (the key
-    encrypted); the device becomes the branch's active one (a device it replaces, on the same TIN
-    and branch id, is deactivated). Initialising again keeps the invoice counter from going
-    back.
+def _tin(store: Store, tin: str) -> str:
+    """The TIN a store's device is initialised with: the one typed, else the store's, else the
+    shop's.
+
+    :raises ValueError: none of them is set.
+    """
+    found = (tin or store.tin or ShopSettings.load().tin or "").strip()
+    if not found:
+        raise ValueError(_("Neither the store nor the shop has a TIN: set one first."))
+    return found
+
+
+def _make_active(store: Store, tin: str, serial_number: str) -> Device:
+    """The store's device with this serial number (created where new), after deactivating the
+    one it replaces: in the caller's transaction."""
+    Device.objects.filter(is_active=True, store=store).exclude(serial_number=serial_number).update(
+        is_active=False
+    )
+    device, _created = Device.objects.get_or_create(
+        store=store, serial_number=serial_number, defaults={"tin": tin}
+    )
+    return device
+
+
+def initialise_device(*, store: Store, serial_number: str, tin: str = "") -> Device:
+    """Ask RRA (selectInitInfo) for the device's SDC ID, MRC and cmcKey, with the store's branch
+    id (bhfId) and TIN (`_tin`), and keep them (the key encrypted); the device becomes the
+    store's active one (the one it replaces is deactivated). Initialising again keeps the
+    invoice counter from going back.
 
     :raises VsdcError: the VSDC refused or could not be reached.
+    :raises ValueError: no TIN is known for the store.
     """
+    tin = _tin(store, tin)
     secrets.encrypt("check")  # refuse before calling RRA if the key to store cmcKey is missing
-    answer = client().initialise(tin=tin, branch_id=branch_id, serial_number=serial_number)
+    answer = client().initialise(tin=tin, branch_id=store.branch_id, serial_number=serial_number)
     info = answer.get("info") or answer
     last_invoice = int(info.get("lastSaleInvcNo") or info.get("lastInvcNo") or 0)
     last_training = int(info.get("lastTrainInvcNo") or 0)
     with transaction.atomic():
-        Device.objects.filter(is_active=True, tin=tin, branch_id=branch_id).exclude(
-            serial_number=serial_number
-        ).update(is_active=False)
-        device, _created = Device.objects.get_or_create(
-            tin=tin, branch_id=branch_id, serial_number=serial_number
-        )
+        device = _make_active(store, tin, serial_number)
         Device.objects.filter(pk=device.pk).update(
+            tin=tin,
             device_id=str(info.get("dvcId") or ""),
             sdc_id=str(info.get("sdcId") or ""),
             mrc=str(info.get("mrcNo") or ""),
@@ -89,38 +136,41 @@ def initialise_device(*, tin: str, branch_id: str, serial_number: str) -> Device
             last_training_number=max(device.last_training_number, last_training),
         )
     device.refresh_from_db()
-    logger.info("Fiscal device %s initialised (MRC %s)", device.sdc_id, device.mrc)
+    logger.info(
+        "Fiscal device %s of store %s (branch %s) initialised (MRC %s)",
+        device.sdc_id,
+        store.code,
+        store.branch_id,
+        device.mrc,
+    )
     return device
 
 
 def record_device(
     *,
-    tin: str,
-    branch_id: str,
+    store: Store,
     serial_number: str,
     sdc_id: str,
     mrc: str,
     cmc_key: str,
+    tin: str = "",
     last_invoice_number: int = 0,
 ) -> Device:
-    """Keep the SDC ID, MRC and cmcKey RRA issued for a device whose initialisation route is
-    not known to the POS (the OSDC profile, docs/fiscal.md): typed from what RRA gave, never
-    invented, with the last invoice number RRA holds for it (the counter never goes back). The
-    device becomes the branch's active one, as `initialise_device` makes it.
+    """Keep the SDC ID, MRC and cmcKey RRA issued for a store's device whose initialisation
+    route is not known to the POS (the OSDC profile, docs/fiscal.md): typed from what RRA gave,
+    never invented, with the last invoice number RRA holds for it (the counter never goes
+    back). The device becomes the store's active one, as `initialise_device` makes it.
 
     :raises ValueError: a value is missing.
     """
-    if not all((tin, serial_number, sdc_id, mrc, cmc_key)):
+    tin = _tin(store, tin)
+    if not all((serial_number, sdc_id, mrc, cmc_key)):
         raise ValueError(_("The TIN, serial number, SDC ID, MRC and cmcKey are all needed."))
     encrypted = secrets.encrypt(cmc_key)
     with transaction.atomic():
-        Device.objects.filter(is_active=True, tin=tin, branch_id=branch_id).exclude(
-            serial_number=serial_number
-        ).update(is_active=False)
-        device, _created = Device.objects.get_or_create(
-            tin=tin, branch_id=branch_id, serial_number=serial_number
-        )
+        device = _make_active(store, tin, serial_number)
         Device.objects.filter(pk=device.pk).update(
+            tin=tin,
             sdc_id=sdc_id,
             mrc=mrc,
             cmc_key_encrypted=encrypted,
@@ -176,19 +226,31 @@ def _ready_device() -> Device:
     return device
 
 
-def products_to_register():
-    """Products never registered, or changed since they were (name, price, barcode, status)."""
-    return Product.objects.filter(
-        Q(fiscal_item__isnull=True)
-        | Q(fiscal_item__registered_at__isnull=True)
-        | Q(updated_at__gt=F("fiscal_item__registered_at"))
-    ).order_by("pk")
+def products_to_register(device: Device):
+    """Products `device` does not have yet, or changed since it had them (name, price, barcode,
+    status, or their fiscal codes), and not waiting in its outbox already (pending, or refused
+    and waiting for a manager)."""
+    up_to_date = ItemRegistration.objects.filter(
+        device=device,
+        item__product=OuterRef("pk"),
+        registered_at__gte=OuterRef("updated_at"),
+    ).filter(registered_at__gte=F("item__changed_at"))
+    queued = OutboxItem.objects.filter(
+        device=device,
+        kind=OutboxItem.Kind.ITEM,
+        item__product=OuterRef("pk"),
+        status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.NEEDS_ATTENTION],
+    )
+    return Product.objects.exclude(Exists(up_to_date)).exclude(Exists(queued)).order_by("pk")
 
 
-def _new_item(device: Device, product: Product, tax_type: str) -> Item:
-    """An item code for `product`: the device's next sequence, taken in this transaction."""
-    Device.objects.filter(pk=device.pk).update(last_item_sequence=F("last_item_sequence") + 1)
-    sequence = Device.objects.values_list("last_item_sequence", flat=True).get(pk=device.pk)
+def _new_item(product: Product, tax_type: str) -> Item:
+    """An item code for `product`: the next sequence, taken in this transaction. Item codes are
+    the taxpayer's, one per product for every branch: the sequence is kept on the first device
+    the shop ever had (whichever device asks), so two branches never make the same code."""
+    first = Device.objects.order_by("pk").values_list("pk", flat=True)[:1]
+    Device.objects.filter(pk__in=first).update(last_item_sequence=F("last_item_sequence") + 1)
+    sequence = Device.objects.values_list("last_item_sequence", flat=True).get(pk__in=first)
     unit = documents.QUANTITY_UNITS.get(product.unit, "U")
     defaults = {
         f.name: f.default
@@ -219,26 +281,55 @@ def _default_class(tax_type: str) -> str:
     return found.first() or settings.FISCAL_DEFAULT_ITEM_CLASS
 
 
-def ensure_items(products: list[Product], device: Device) -> dict[int, Item]:
-    """Each product's fiscal item (created, with a new item code, where missing)."""
+def ensure_items(products: list[Product], device: Device | None = None) -> dict[int, Item]:
+    """Each product's fiscal item (created, with a new item code, where missing); the same
+    for every device."""
     items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
     missing = [p for p in products if p.pk not in items]
     if missing:
         tax_type = documents.tax_type_for(ShopSettings.load().vat_rate)
         with transaction.atomic():
             for product in missing:
-                items[product.pk] = _new_item(device, product, tax_type)
+                items[product.pk] = _new_item(product, tax_type)
     return items
 
 
-def register_products(products: list[Product], device: Device | None = None) -> dict:
-    """Send each product's item to the VSDC (saveItems) when it is new or changed since.
+def record_registration(
+    device: Device, item: Item, *, at, fingerprint: str = "", error: str = ""
+) -> None:
+    """What `device` has of `item`: registered at `at` with `fingerprint`, or refused (`error`,
+    the registration it had kept)."""
+    if error:
+        ItemRegistration.objects.update_or_create(
+            device=device, item=item, defaults={"error": error[:500]}
+        )
+        return
+    ItemRegistration.objects.update_or_create(
+        device=device,
+        item=item,
+        defaults={"registered_at": at, "fingerprint": fingerprint, "error": ""},
+    )
+    # A refusal of the same item by this device, waiting for a manager, is settled by it.
+    OutboxItem.objects.filter(
+        device=device,
+        item=item,
+        kind=OutboxItem.Kind.ITEM,
+        status=OutboxItem.Status.NEEDS_ATTENTION,
+    ).update(status=OutboxItem.Status.SIGNED, result_code="000", error="")
+
+
+def register_products(products: list[Product], device: Device) -> dict:
+    """Send each product's item to `device`'s VSDC (saveItems) where it is new there or changed
+    since; the caller holds the device's lease (fiscal.sending: one request in flight).
 
     :raises VsdcUnavailable: the VSDC is not reachable (the rest waits for the next run).
     """
-    device = device or _ready_device()
     creds = credentials(device)
     items = ensure_items(products, device)
+    registrations = {
+        r.item_id: r
+        for r in ItemRegistration.objects.filter(device=device, item__in=items.values())
+    }
     vsdc = client()
     sent = refused = 0
     for product in products:
@@ -247,28 +338,40 @@ def register_products(products: list[Product], device: Device | None = None) -> 
             tin=device.tin, branch_id=device.branch_id, item=item, product=product
         )
         fingerprint = documents.fingerprint(body)
-        if fingerprint == item.registered_fingerprint and item.registered_at:
-            Item.objects.filter(pk=item.pk).update(registered_at=timezone.now())
+        now = timezone.now()
+        known = registrations.get(item.pk)
+        if known and known.registered_at and known.fingerprint == fingerprint:
+            record_registration(device, item, at=now, fingerprint=fingerprint)
             continue
         try:
             vsdc.send(SAVE_ITEMS, body, creds)
         except VsdcDuplicate:
             pass  # already there with this code
         except VsdcRejected as error:  # kept for a manager to see (the fiscal item's admin)
-            Item.objects.filter(pk=item.pk).update(error=str(error)[:500])
+            record_registration(device, item, at=now, error=str(error))
             refused += 1
             continue
-        Item.objects.filter(pk=item.pk).update(
-            registered_at=timezone.now(), registered_fingerprint=fingerprint, error=""
-        )
+        record_registration(device, item, at=now, fingerprint=fingerprint)
         sent += 1
     return {"registered": sent, "refused": refused}
 
 
-def register_due_items() -> dict:
-    """The job's work: register new and changed products, a batch at a time."""
-    device = active_device()
-    if device is None or not device.is_initialised or not knows(SAVE_ITEMS):
-        return {"registered": 0, "refused": 0}
-    products = list(products_to_register()[:ITEM_BATCH])
-    return register_products(products, device) if products else {"registered": 0, "refused": 0}
+def register_due_items(device: Device | None = None) -> dict:
+    """The job's work: queue each new or changed product for registration with every ready
+    device (or `device`), a batch at a time, in each device's own outbox (sent in its FIFO
+    order by fiscal.sending). Returns how many were queued."""
+    if not knows(SAVE_ITEMS):
+        return {"queued": 0}
+    queued = 0
+    for ready in [device] if device is not None else ready_devices():
+        if not ready.is_initialised:
+            continue
+        products = list(products_to_register(ready)[:ITEM_BATCH])
+        if not products:
+            continue
+        items = ensure_items(products, ready)
+        OutboxItem.objects.bulk_create(
+            OutboxItem(device=ready, kind=OutboxItem.Kind.ITEM, item=items[p.pk]) for p in products
+        )
+        queued += len(products)
+    return {"queued": queued}

@@ -4,9 +4,14 @@ documents to sign and the signatures received.
 - `Device.last_invoice_number` is the gap-free invoice counter (`invcNo`) of one device: taken
   in the sale's (refund's, void's) own transaction by one UPDATE (fiscal.outbox.enqueue), consumed
   only if that transaction commits.
-- A till (pos.Register) signs through the device it is assigned to (`Till`); a till without one
-  through the shop's main device (the lowest-numbered active, initialised one). A refund or a
-  void goes to the device that signed the original sale (its `orgInvcNo` is that device's).
+- A device belongs to a store (pos.Store, one active device per store) and signs with that
+  store's branch id (`bhfId`: `Store.branch_id` is the one truth, `Device.branch_id` reads it)
+  and the TIN it was initialised with (the store's, else the shop's). A till (pos.Register)
+  signs through its store's device, or a device of its store it is assigned to (`Till`; one of
+  another store is refused). A refund or a void goes to the device that signed the original
+  sale (its `orgInvcNo` is that device's).
+- Items are registered with every device (`ItemRegistration`: per device and product), through
+  the device's own outbox (kind `item`), before any document of that device names them.
 - `OutboxItem` rows are sent per device in primary-key order, one request in flight (the
   device's lease, fiscal.sending).
 - A `Signature` is written once, when the VSDC answers, and never changed or deleted
@@ -14,6 +19,7 @@ documents to sign and the signatures received.
 """
 
 import pgtrigger
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,11 +31,16 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Device(models.Model):
-    """A VSDC device, initialised with RRA (selectInitInfo): one per branch id (bhfId), each with
-    its own invoice counter and outbox; tills are assigned to one (`Till`)."""
+    """A VSDC device, initialised with RRA (selectInitInfo): one active per store, signing with
+    the store's branch id (bhfId), each with its own invoice counter and outbox."""
 
+    store = models.ForeignKey(
+        "pos.Store",
+        verbose_name=_("store"),
+        on_delete=models.PROTECT,
+        related_name="fiscal_devices",
+    )
     tin = models.CharField(_("TIN"), max_length=9)
-    branch_id = models.CharField(_("branch id"), max_length=2, default="00")  # bhfId
     serial_number = models.CharField(_("device serial number"), max_length=100)  # dvcSrlNo
     device_id = models.CharField(_("device id"), max_length=100, blank=True)  # dvcId
     sdc_id = models.CharField(_("SDC ID"), max_length=20, blank=True)
@@ -56,9 +67,9 @@ class Device(models.Model):
         verbose_name_plural = _("fiscal devices")
         constraints = [
             models.UniqueConstraint(
-                fields=["tin", "branch_id"],
+                fields=["store"],
                 condition=Q(is_active=True),
-                name="one_active_fiscal_device_per_branch",
+                name="one_active_fiscal_device_per_store",
             )
         ]
 
@@ -67,12 +78,18 @@ class Device(models.Model):
         return f"{name} ({self.branch_id})"
 
     @property
+    def branch_id(self) -> str:
+        """The bhfId this device signs with: its store's (pos.Store.branch_id, the one truth)."""
+        return self.store.branch_id
+
+    @property
     def is_initialised(self) -> bool:
         return bool(self.initialised_at and self.sdc_id and self.mrc)
 
 
 class Till(models.Model):
-    """Which device signs a till's sales (a till without a row: the shop's main device)."""
+    """Which device signs a till's sales (a till without a row: its store's device); the
+    device must be one of the till's store."""
 
     register = models.OneToOneField(
         "pos.Register",
@@ -90,6 +107,25 @@ class Till(models.Model):
 
     def __str__(self):
         return f"{self.register} -> {self.device}"
+
+    def clean(self):
+        super().clean()
+        if self.register_id is None or self.device_id is None:
+            return
+        if self.register.store_id != self.device.store_id:
+            raise ValidationError(
+                {
+                    "register": _(
+                        "Till %(till)s is in store %(store)s: it can only sign through a device "
+                        "of that store, not one of %(other)s."
+                    )
+                    % {
+                        "till": self.register,
+                        "store": self.register.store,
+                        "other": self.device.store,
+                    }
+                }
+            )
 
 
 class Code(models.Model):
@@ -145,10 +181,8 @@ class Item(models.Model):
     packaging_unit = models.CharField(_("packaging unit"), max_length=5, default="NT")
     quantity_unit = models.CharField(_("quantity unit"), max_length=5, default="U")
     tax_type = models.CharField(_("tax type"), max_length=1, default="B")
-    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
-    # What was sent last time: a change of name, price or codes sends it again.
-    registered_fingerprint = models.CharField(max_length=64, blank=True)
-    error = models.CharField(_("last error"), max_length=500, blank=True)
+    # When its codes were last changed here: every device registers it again after.
+    changed_at = models.DateTimeField(_("codes changed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("fiscal item")
@@ -156,6 +190,32 @@ class Item(models.Model):
 
     def __str__(self):
         return self.item_code
+
+
+class ItemRegistration(models.Model):
+    """An item as one device (one branch) has it (saveItems): what was sent last, when, and
+    the last refusal. A device's documents name an item only once it is registered there."""
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("fiscal device"), on_delete=models.PROTECT, related_name="items"
+    )
+    item = models.ForeignKey(
+        Item, verbose_name=_("fiscal item"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    # What was sent last time: a change of name, price or codes sends it again.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("item registration")
+        verbose_name_plural = _("item registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "item"], name="one_registration_per_device")
+        ]
+
+    def __str__(self):
+        return f"{self.item} @ {self.device}"
 
 
 class OutboxItem(models.Model):
@@ -169,6 +229,7 @@ class OutboxItem(models.Model):
         TRAINING = "training", _("Training")  # salesTyCd T: a till in training, never a sale
         STOCK = "stock", _("Stock movement")  # saveStockItems
         STOCK_MASTER = "stock_master", _("Stock level")  # saveStockMaster: one product's level
+        ITEM = "item", _("Item registration")  # saveItems: a product with this device
 
     # The kinds that are receipts of sales (saveSales, signed, counted in X/Z); a proforma and
     # a training receipt are signed too (SIGNED_KINDS) but count nowhere; the others are stock
@@ -199,6 +260,10 @@ class OutboxItem(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="item",
+    )
+    # An item registered with this device (kind "item").
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="outbox"
     )
     # Stock movements reported (the ids of pos.StockMovement rows) and their RRA type code.
     movement_ids = models.JSONField(default=list, blank=True)
@@ -372,6 +437,7 @@ __all__ = [
     "Device",
     "Item",
     "ItemClass",
+    "ItemRegistration",
     "OutboxItem",
     "Proforma",
     "ProformaLine",

@@ -11,7 +11,7 @@ from fiscal.models import Device, OutboxItem, Till
 from monitoring import registry
 from monitoring.alert_rules import Rule
 from monitoring.deployment.base import check, failed, passed, warned
-from pos.models import ShopSettings
+from pos.models import ShopSettings, Store
 
 
 def unsigned(*, older_than_minutes: int = 0):
@@ -87,6 +87,20 @@ def fiscal_device(context):
     device = Device.objects.filter(is_active=True).order_by("pk").first()
     if device is None or not device.is_initialised:
         return failed("FISCAL_BACKEND is set but the fiscal device was never initialised", fix)
+    ready = Device.objects.filter(is_active=True, initialised_at__isnull=False)
+    unsigned = sorted(
+        Store.objects.filter(is_active=True, registers__is_active=True)
+        .exclude(fiscal_devices__in=ready)
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    if unsigned:
+        return failed(
+            f"store(s) {', '.join(unsigned)} have tills but no initialised fiscal device: "
+            "their sales are not signed",
+            "Initialise a device for each store: manage.py fiscal_init --store CODE --serial ... "
+            "(docs/fiscal.md, Several branches).",
+        )
     stranded = sorted(
         Till.objects.exclude(
             device__is_active=True, device__initialised_at__isnull=False
@@ -95,10 +109,14 @@ def fiscal_device(context):
     if stranded:
         return warned(
             f"till(s) {', '.join(stranded)} assigned to a fiscal device that is inactive or "
-            "not initialised: their sales go to the main device",
+            "not initialised: their sales go to their store's device",
             "Assign them to an active device (admin: Fiscal devices) or remove the assignment.",
         )
-    return passed(f"device {device.sdc_id}, MRC {device.mrc}, invoice {device.last_invoice_number}")
+    count = ready.count()
+    return passed(
+        f"device {device.sdc_id}, MRC {device.mrc}, invoice {device.last_invoice_number}"
+        + (f"; {count} branch devices" if count > 1 else "")
+    )
 
 
 def register() -> None:

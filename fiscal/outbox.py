@@ -10,13 +10,16 @@ order of the sales (lock order: pos.services.locks, after the sequence rows and 
 journal's head).
 
 Which device (fiscal.models): a refund's or a void's is the one that signed the original sale
-(while it is active; a replaced device's successor otherwise); else the till's (`Till`), else
-the shop's main device (the lowest-numbered ready one).
+(while it is active; a replaced device's successor otherwise); else the device the till is
+assigned to (`Till`, when it is of the till's store), else the till's store's device: a store's
+sales are signed with its own branch id (bhfId). A till whose store has no ready device has
+its sales taken but not queued (check_deployment fails and names the store).
 
 A sale's own stock-out (and a refund's or a void's stock coming back) is reported after its
 receipt is signed (fiscal.sending queues it then: checkout's statements stay two); other stock
-movements (goods received, adjustments, counts, damage) are queued here with the shop's main
-device, each followed by the stock level of every product they moved (saveStockMaster).
+movements (goods received, adjustments, counts, damage) are queued here with the device of the
+store whose stock moved, each followed by the stock level of every product they moved
+(saveStockMaster).
 
 With FISCAL_BACKEND=none, or no initialised device, nothing is written: the shop sells as
 before (check_deployment says why no receipt is signed).
@@ -30,6 +33,7 @@ from django.db import connection
 from fiscal.client import SAVE_STOCK_ITEMS, route_known
 from fiscal.documents import stock_type
 from fiscal.models import Device, OutboxItem, Till
+from pos.models import Register
 
 logger = logging.getLogger("vevurn.fiscal")
 
@@ -48,9 +52,12 @@ def take_invoice_number(
     *, register_id: int | None = None, original_sale_id: int | None = None
 ) -> tuple[int, int] | None:
     """(device id, next invoice number) in one statement: the device of the original sale (a
-    refund's, a void's), else the till's, else the main device; None without a ready one."""
+    refund's, a void's), else the till's device of its store (fiscal.device.device_for_register
+    is the same choice); None without a ready one."""
     quote = connection.ops.quote_name
-    device, till, outbox = (quote(m._meta.db_table) for m in (Device, Till, OutboxItem))
+    device, till, outbox, register = (
+        quote(m._meta.db_table) for m in (Device, Till, OutboxItem, Register)
+    )
     candidates, params = [], []
     if original_sale_id is not None:
         candidates.append(
@@ -61,10 +68,16 @@ def take_invoice_number(
     if register_id is not None:
         candidates.append(
             f"(SELECT t.device_id FROM {till} t JOIN {device} d ON d.id = t.device_id "  # noqa: S608
-            f"WHERE t.register_id = %s AND {_READY})"
+            f"JOIN {register} r ON r.id = t.register_id "
+            f"WHERE t.register_id = %s AND d.store_id = r.store_id AND {_READY})"
         )
-        params.append(register_id)
-    candidates.append(f"(SELECT MIN(d.id) FROM {device} d WHERE {_READY})")  # noqa: S608
+        candidates.append(
+            f"(SELECT MIN(d.id) FROM {device} d JOIN {register} r ON r.store_id = d.store_id "  # noqa: S608
+            f"WHERE r.id = %s AND {_READY})"
+        )
+        params += [register_id, register_id]
+    if not candidates:
+        return None
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {device} SET last_invoice_number = last_invoice_number + 1 "  # noqa: S608 - the models' own names
@@ -157,11 +170,26 @@ def queue_stock(device: Device, movements, *, stock_type_code: str = "", **field
     OutboxItem.objects.bulk_create(rows)
 
 
+def _store_id(movement) -> int | None:
+    """The store whose stock `movement` moved: its own `store` once stock movements name one
+    (issue 29's stock per store); None before, when the shop's stock is one figure."""
+    return getattr(movement, "store_id", None)
+
+
 def enqueue_stock(movements) -> None:
     """Stock in/out other than sales, refunds and voids (received goods, adjustments, counts,
-    damage), with the shop's main device."""
+    damage), with the device of the store whose stock moved (a movement naming no store: the
+    shop's main device, the first store's)."""
     if not enabled() or not movements or not route_known(SAVE_STOCK_ITEMS, settings.FISCAL_PROFILE):
         return  # (the OSDC profile knows no stock route: nothing is queued that cannot go)
-    device = Device.objects.filter(is_active=True).order_by("pk").first()  # the main device
-    if device is not None and device.is_initialised:
-        queue_stock(device, movements)
+    ready = Device.objects.filter(is_active=True, initialised_at__isnull=False)
+    per_store: dict[int | None, list] = {}
+    for movement in movements:
+        per_store.setdefault(_store_id(movement), []).append(movement)
+    for store_id, moved in per_store.items():
+        if store_id is None:
+            device = ready.order_by("pk").first()  # the main device
+        else:
+            device = ready.filter(store_id=store_id).first()
+        if device is not None:
+            queue_stock(device, moved)

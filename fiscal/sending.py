@@ -38,7 +38,7 @@ from fiscal.client import (
     VsdcRejected,
     VsdcUnavailable,
 )
-from fiscal.models import Device, Item, OutboxItem, Signature
+from fiscal.models import Device, Item, ItemRegistration, OutboxItem, Signature
 from pos.models import (
     MovementKind,
     Payment,
@@ -153,16 +153,22 @@ def _refund_lines(refund, items) -> list[Line]:
 
 
 def registered_items(products, device: Device) -> dict[int, Item]:
-    """Each product's fiscal item, registered with the VSDC first where it is not yet (a
-    document naming an unknown item code is refused).
+    """Each product's fiscal item, registered with `device` first where that device does not
+    have it yet (a document naming an item code its branch does not know is refused): the
+    registration goes before the document, by the sender that holds the device's lease.
 
     :raises VsdcUnavailable: registering needs the VSDC too.
     """
     products = list(products)
     if not devices.knows(SAVE_ITEMS):  # no item route known (OSDC): the codes, made here
-        return devices.ensure_items(products, device)
+        return devices.ensure_items(products)
     items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
-    unregistered = [p for p in products if p.pk not in items or not items[p.pk].registered_at]
+    registered = set(
+        ItemRegistration.objects.filter(
+            device=device, item__product__in=products, registered_at__isnull=False
+        ).values_list("item__product_id", flat=True)
+    )
+    unregistered = [p for p in products if p.pk not in registered]
     if unregistered:
         devices.register_products(unregistered, device)
         items = {i.product_id: i for i in Item.objects.filter(product__in=products)}
@@ -271,15 +277,18 @@ def _training_document(item: OutboxItem, device: Device) -> FiscalDocument:
 
 
 def _with_shop(device: Device, *, user, **fields) -> FiscalDocument:
+    """The document, with its device's TIN and branch id, and the address and receipt header of
+    the device's store where it has them (the shop's otherwise, as its printed receipts)."""
     shop = ShopSettings.load()
+    store = device.store
     return FiscalDocument(
         tin=device.tin,
-        branch_id=device.branch_id,
+        branch_id=store.branch_id,
         user_id=user.get_username()[:20],
         user_name=(user.get_full_name() or user.get_username())[:60],
         shop_name=shop.name[:20],
-        shop_address=shop.address[:200],
-        top_message=(shop.receipt_header or "")[:200],
+        shop_address=(store.address or shop.address)[:200],
+        top_message=(store.receipt_header or shop.receipt_header or "")[:200],
         bottom_message=(shop.receipt_footer or "")[:200],
         **fields,
     )
@@ -391,7 +400,16 @@ def _stock_master_body(item: OutboxItem, device: Device) -> dict:
     }
 
 
+def _item_body(item: OutboxItem, device: Device) -> dict:
+    """A product's item as `device` registers it (saveItems), with its branch id."""
+    fiscal_item = item.item
+    return documents.item_body(
+        tin=device.tin, branch_id=device.branch_id, item=fiscal_item, product=fiscal_item.product
+    )
+
+
 PATHS = {
+    OutboxItem.Kind.ITEM: SAVE_ITEMS,
     OutboxItem.Kind.SALE: SAVE_SALES,
     OutboxItem.Kind.REFUND: SAVE_SALES,
     OutboxItem.Kind.VOID: SAVE_SALES,
@@ -403,6 +421,8 @@ PATHS = {
 
 
 def build_payload(item: OutboxItem, device: Device) -> dict:
+    if item.kind == OutboxItem.Kind.ITEM:
+        return _item_body(item, device)
     if item.kind == OutboxItem.Kind.STOCK:
         return _stock_body(item, device)
     if item.kind == OutboxItem.Kind.STOCK_MASTER:
@@ -488,6 +508,8 @@ def _store_signature(item: OutboxItem, data: dict, receipt_type: str) -> None:
 
 
 def _stop(item: OutboxItem, error) -> None:
+    if item.kind == OutboxItem.Kind.ITEM:  # what this branch's device refused, on the item too
+        devices.record_registration(item.device, item.item, at=None, error=str(error))
     OutboxItem.objects.filter(pk=item.pk).update(
         status=OutboxItem.Status.NEEDS_ATTENTION,
         result_code=(error.code or "")[:3],
@@ -504,6 +526,16 @@ def _retry_later(item: OutboxItem, error, now) -> None:
     )
 
 
+def _has_item(device: Device, item: Item, payload: dict) -> bool:
+    """Whether `device` already has `item` exactly as `payload` would send it."""
+    return ItemRegistration.objects.filter(
+        device=device,
+        item=item,
+        registered_at__isnull=False,
+        fingerprint=documents.fingerprint(payload),
+    ).exists()
+
+
 def send_one(item: OutboxItem, device: Device, now) -> str:
     """Send `item` once; returns "signed" (a receipt), "reported" (stock), "stopped" or
     "retry"."""
@@ -513,6 +545,22 @@ def send_one(item: OutboxItem, device: Device, now) -> str:
         last_attempt_at=now,
         first_attempt_at=item.first_attempt_at or now,
     )
+    if item.kind == OutboxItem.Kind.ITEM:
+        # An item's body is read again at each attempt: saveItems is idempotent, and the
+        # registration then records the product as it was at `now` (a change after it is
+        # registered again by the next run of register_due_items).
+        built_at = timezone.now()
+        payload = build_payload(item, device)
+        OutboxItem.objects.filter(pk=item.pk).update(payload=payload)
+        item.payload = payload
+        if _has_item(device, item.item, payload):  # registered meanwhile (before a document)
+            devices.record_registration(
+                device, item.item, at=built_at, fingerprint=documents.fingerprint(payload)
+            )
+            OutboxItem.objects.filter(pk=item.pk).update(
+                status=OutboxItem.Status.SIGNED, result_code="000", error=""
+            )
+            return "reported"
     if item.payload is None:
         try:
             payload = build_payload(item, device)
@@ -536,9 +584,14 @@ def send_one(item: OutboxItem, device: Device, now) -> str:
         _retry_later(item, error, now)
         return "retry"
     if item.kind not in OutboxItem.SIGNED_KINDS:
-        OutboxItem.objects.filter(pk=item.pk).update(
-            status=OutboxItem.Status.SIGNED, result_code="000", error=""
-        )
+        with transaction.atomic():
+            if item.kind == OutboxItem.Kind.ITEM:
+                devices.record_registration(
+                    device, item.item, at=built_at, fingerprint=documents.fingerprint(item.payload)
+                )
+            OutboxItem.objects.filter(pk=item.pk).update(
+                status=OutboxItem.Status.SIGNED, result_code="000", error=""
+            )
         return "reported"
     _store_signature(item, data, item.payload.get("rcptTyCd", "S"))
     return "signed"
@@ -568,7 +621,7 @@ def _drain_device(device: Device, *, now=None) -> dict:
             now_ = now or timezone.now()
             item = (
                 OutboxItem.objects.filter(device=device, status=OutboxItem.Status.PENDING)
-                .select_related("sale", "refund", "proforma", "training")
+                .select_related("sale", "refund", "proforma", "training", "item__product")
                 .order_by("pk")
                 .first()
             )

@@ -52,7 +52,6 @@ from fiscal import outbox
 from fiscal.models import (
     Device,
     OutboxItem,
-    Till,
     TrainingLine,
     TrainingReceipt,
     TrainingTender,
@@ -412,18 +411,10 @@ def _refund_line(line: TrainingLine, qty: Decimal, places: Decimal) -> TrainingL
 
 
 def _device_for(register_id: int) -> Device | None:
-    """The till's device (`Till`), else the shop's main one: ready (active and initialised)."""
-    assigned = (
-        Till.objects.filter(
-            register_id=register_id, device__is_active=True, device__initialised_at__isnull=False
-        )
-        .values_list("device_id", flat=True)
-        .first()
-    )
-    ready = Device.objects.filter(is_active=True, initialised_at__isnull=False)
-    if assigned is not None:
-        return ready.get(pk=assigned)
-    return ready.order_by("pk").first()
+    """The till's device: the one of its store it is assigned to, else its store's (ready)."""
+    from fiscal.device import device_for_register
+
+    return device_for_register(register_id)
 
 
 def _enqueue(receipt: TrainingReceipt) -> OutboxItem | None:

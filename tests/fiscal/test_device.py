@@ -6,10 +6,11 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
-from fiscal import device, secrets
-from fiscal.models import Code, Device, Item
+from fiscal import device, secrets, sending
+from fiscal.models import Code, Device, Item, ItemRegistration, OutboxItem
 from fiscal.tasks import register_fiscal_items
 from pos.services.catalogue import update_product
+from tests.support.fixtures import first_store
 from tests.support.vsdc_simulator import CMC_KEY, MRC, SDC_ID
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_another_secret_key_cannot_read_the_cmc_key(fiscal_device, settings):
 def test_without_a_secret_key_rra_is_not_asked(vsdc, settings):
     settings.FISCAL_SECRET_KEY = ""
     with pytest.raises(secrets.SecretKeyMissing):
-        device.initialise_device(tin=vsdc.tin, branch_id="00", serial_number="S1")
+        device.initialise_device(store=first_store(), tin=vsdc.tin, serial_number="S1")
     assert vsdc.received_for("init") == []
     assert not Device.objects.exists()
 
@@ -39,14 +40,16 @@ def test_without_a_secret_key_rra_is_not_asked(vsdc, settings):
 def test_initialising_again_never_takes_the_invoice_counter_back(fiscal_device, vsdc):
     Device.objects.filter(pk=fiscal_device.pk).update(last_invoice_number=41)
     vsdc.last_invoice_number = 7
-    again = device.initialise_device(tin=vsdc.tin, branch_id="00", serial_number="VSDC-TEST-0001")
+    again = device.initialise_device(
+        store=first_store(), tin=vsdc.tin, serial_number="VSDC-TEST-0001"
+    )
     assert again.pk == fiscal_device.pk
     assert again.last_invoice_number == 41
 
 
 def test_the_counter_starts_after_the_vsdcs_last_invoice(vsdc):
     vsdc.last_invoice_number = 120
-    created = device.initialise_device(tin=vsdc.tin, branch_id="00", serial_number="S2")
+    created = device.initialise_device(store=first_store(), tin=vsdc.tin, serial_number="S2")
     assert created.last_invoice_number == 120
 
 
@@ -82,25 +85,33 @@ def test_new_and_changed_products_register_through_the_job(
     fiscal_device, vsdc, make_product, manager
 ):
     product = make_product(stock=1)
-    register_fiscal_items.enqueue()  # the tests' backend runs it at once
+    register_fiscal_items.enqueue()  # the tests' backend runs it at once: it queues the item
+    assert OutboxItem.objects.filter(kind="item", status="pending").count() == 1
+    sending.drain()  # the device's outbox sends it, in its order
     assert len(vsdc.received_for("items")) == 1
     sent = vsdc.items[Item.objects.get(product=product).item_code]
     assert sent["itemNm"] == product.name and sent["dftPrc"] == 12000 and sent["taxTyCd"] == "B"
 
     register_fiscal_items.enqueue()
+    sending.drain()
     assert len(vsdc.received_for("items")) == 1  # unchanged: not sent again
 
     update_product(product=product, user=manager, retail_price=Decimal("13000"))
     register_fiscal_items.enqueue()
+    sending.drain()
     assert len(vsdc.received_for("items")) == 2
     assert vsdc.items[Item.objects.get(product=product).item_code]["dftPrc"] == 13000
 
 
 def test_a_refused_item_keeps_the_vsdcs_error(fiscal_device, vsdc, make_product):
-    make_product(stock=1)
+    make_product(stock=0)
     vsdc.queue_result("items", "910", "Request parameter error")
-    assert device.register_due_items() == {"registered": 0, "refused": 1}
-    assert Item.objects.get().error.startswith("910")
+    assert device.register_due_items() == {"queued": 1}
+    assert sending.drain()["stopped"] == 1
+    assert ItemRegistration.objects.get(device=fiscal_device).error.startswith("910")
+    stopped = OutboxItem.objects.get(kind="item")
+    assert stopped.status == "attention" and stopped.result_code == "910"
+    assert device.register_due_items() == {"queued": 0}  # it waits for a manager, once
 
 
 def test_the_job_does_nothing_without_the_backend(settings, make_product):

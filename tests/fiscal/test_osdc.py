@@ -15,6 +15,7 @@ from fiscal import device as devices
 from fiscal import sending
 from fiscal.client import RouteUnknown
 from fiscal.models import OutboxItem, Signature
+from tests.support.fixtures import first_store
 from tests.support.vsdc_simulator import CMC_KEY, MRC, SDC_ID
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +30,12 @@ def profile(request, vsdc, settings):
     settings.FISCAL_PROFILE = request.param
     if request.param == "vsdc":
         devices.sync_codes(
-            devices.initialise_device(tin=vsdc.tin, branch_id="00", serial_number="SDC-1")
+            devices.initialise_device(store=first_store(), tin=vsdc.tin, serial_number="SDC-1")
         )
     else:
         devices.record_device(
+            store=first_store(),
             tin=vsdc.tin,
-            branch_id="00",
             serial_number="SDC-1",
             sdc_id=SDC_ID,
             mrc=MRC,
@@ -101,7 +102,7 @@ def test_the_osdc_routes_we_do_not_know_are_refused_clearly(vsdc, settings, prod
     with pytest.raises(
         RouteUnknown, match="OSDC route of /initializer/selectInitInfo is not known"
     ):
-        devices.initialise_device(tin=vsdc.tin, branch_id="00", serial_number="SDC-1")
+        devices.initialise_device(store=first_store(), tin=vsdc.tin, serial_number="SDC-1")
     with pytest.raises(CommandError, match="is not known"):
         call_command("fiscal_init", "--tin", vsdc.tin, "--serial", "SDC-1", stdout=StringIO())
     out = StringIO()
@@ -117,7 +118,7 @@ def test_the_osdc_routes_we_do_not_know_are_refused_clearly(vsdc, settings, prod
     assert device.last_invoice_number == 7  # the next sale is invoice 8
     with pytest.raises(RouteUnknown, match="/code/selectCodes"):
         devices.sync_codes(device)
-    assert devices.register_due_items() == {"registered": 0, "refused": 0}
+    assert devices.register_due_items() == {"queued": 0}
     assert vsdc.received == []  # nothing was sent to a guessed route
 
 

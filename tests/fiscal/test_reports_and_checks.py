@@ -14,6 +14,7 @@ from fiscal.models import Device
 from monitoring import alert_rules
 from pos.models import ShopSettings
 from tests.monitoring.deployment.conftest import run
+from tests.support.fixtures import branch_store
 
 pytestmark = pytest.mark.django_db
 
@@ -121,9 +122,19 @@ def test_check_deployment_warns_of_a_till_on_a_retired_device(fiscal_device, vsd
     from fiscal import device as devices
     from fiscal.models import Till
 
-    second = devices.initialise_device(tin=vsdc.tin, branch_id="01", serial_number="VSDC-0002")
-    Till.objects.create(register=register, device=second)
+    Till.objects.create(register=register, device=fiscal_device)
     assert run("app.fiscal").status == "pass"
-    Device.objects.filter(pk=second.pk).update(is_active=False)
+    devices.initialise_device(  # its replacement: the till's own device is retired
+        store=register.store, tin=vsdc.tin, serial_number="VSDC-0002"
+    )
     result = run("app.fiscal")
     assert result.status == "warn" and register.name in result.detail
+
+
+def test_check_deployment_fails_for_a_store_with_tills_and_no_device(fiscal_device, register):
+    from pos.models import Register
+
+    store = branch_store("01")
+    Register.objects.create(code="B1", name="Branch till", store=store)
+    result = run("app.fiscal")
+    assert result.status == "fail" and store.name in result.detail

@@ -16,6 +16,7 @@ from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.shifts import open_shift
 from pos.services.voids import void_sale
 from tests.api.test_selling import post_sale
+from tests.support.fixtures import branch_store, first_store
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_a_void_of_a_pending_sale_follows_it_in_order(fiscal_device, vsdc, sell,
 def test_a_void_of_a_sale_never_queued_sends_nothing(vsdc, sell, product, manager):
     sale = sell((product, 1))  # no device yet
     devices.sync_codes(
-        devices.initialise_device(tin=vsdc.tin, branch_id="00", serial_number="LATE-0001")
+        devices.initialise_device(store=first_store(), tin=vsdc.tin, serial_number="LATE-0001")
     )
     void_sale(sale=sale, user=manager, reason="Mistake")
     assert not OutboxItem.objects.filter(kind__in=["sale", "void"]).exists()
@@ -154,7 +155,9 @@ def test_a_bad_buyer_tin_or_purchase_code_is_refused_and_nothing_written(
 
 
 def _till_on_device(n: int, device, make_user):
-    register = Register.objects.create(code=f"B{n}", name=f"Branch till {n}")
+    register = Register.objects.create(  # in the device's store (unassigned: the first)
+        code=f"B{n}", name=f"Branch till {n}", **({"store": device.store} if device else {})
+    )
     if device is not None:
         Till.objects.create(register=register, device=device)
     cashier = make_user(username=f"branch{n}", role="cashier")
@@ -175,7 +178,9 @@ def _sell_at(till, product):
 def test_two_tills_on_two_devices_keep_separate_gap_free_counters(
     fiscal_device, vsdc, goods, make_user, shift, cashier, manager
 ):
-    second = devices.initialise_device(tin=vsdc.tin, branch_id="01", serial_number="VSDC-0002")
+    second = devices.initialise_device(
+        store=branch_store("01"), tin=vsdc.tin, serial_number="VSDC-0002"
+    )
     one = _till_on_device(1, fiscal_device, make_user)
     two = _till_on_device(2, second, make_user)
     unassigned = _till_on_device(3, None, make_user)  # the main device's
@@ -229,7 +234,7 @@ def test_a_refund_of_a_sale_signed_by_a_retired_device_goes_to_its_successor(
     sale = sell((goods, 1))
     sending.drain()
     successor = devices.initialise_device(
-        tin=vsdc.tin, branch_id="00", serial_number="VSDC-REPLACEMENT"
+        store=first_store(), tin=vsdc.tin, serial_number="VSDC-REPLACEMENT"
     )  # the same branch: the old device is deactivated
     refund = refund_one(sale)
     item = OutboxItem.objects.get(refund=refund)

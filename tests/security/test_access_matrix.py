@@ -476,7 +476,9 @@ def _fiscal_row(shop, before, *, void=False):
         return shop["sale"].register
     if before == "receipts":
         return _training_receipt(shop)
-    device = Device.objects.create(tin="123456789", serial_number="matrix")
+    device = Device.objects.create(
+        tin="123456789", serial_number="matrix", store=shop["sale"].register.store
+    )
     if before == "proformas":
         quote = Proforma.objects.create(created_by=shop["users"]["manager"])
         OutboxItem.objects.create(

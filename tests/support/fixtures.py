@@ -67,13 +67,29 @@ def vsdc(settings):
     simulator.stop()
 
 
+def first_store():
+    """The shop's first store (the one a till made without a store belongs to)."""
+    from pos.models import Store
+    from pos.models.stores import default_store_pk
+
+    return Store.objects.get(pk=default_store_pk())
+
+
+def branch_store(branch_id: str, *, code: str = ""):
+    """Another store of the shop, with its fiscal branch id."""
+    from pos.models import Store
+
+    code = code or f"BR{branch_id}"
+    return Store.objects.create(name=f"Branch {branch_id}", code=code, branch_id=branch_id)
+
+
 @pytest.fixture
 def fiscal_device(vsdc, db):
     """The shop's VSDC device, initialised and its code tables synced."""
     from fiscal import device
 
     initialised = device.initialise_device(
-        tin=vsdc.tin, branch_id="00", serial_number="VSDC-TEST-0001"
+        store=first_store(), tin=vsdc.tin, serial_number="VSDC-TEST-0001"
     )
     device.sync_codes(initialised)
     return initialised

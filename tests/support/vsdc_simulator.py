@@ -129,6 +129,7 @@ class Branch:
     total_counter: int = 0
     # Other sales types (P proforma, T training): numbered and counted apart from N's.
     other: dict = field(default_factory=dict)  # (salesTyCd, invcNo) -> the answer's data
+    items: dict = field(default_factory=dict)  # itemCd -> the body registered with this branch
 
 
 OK = ("000", "It is succeeded")
@@ -241,10 +242,13 @@ class VsdcSimulator:
         missing = [k for k in keys if body.get(k) in (None, "")]
         return ("910", f"Request parameter error: {', '.join(missing)}", None) if missing else None
 
+    def _branch_items(self, body: dict) -> dict:
+        """The items registered with the branch (bhfId) of `body`: each branch has its own."""
+        return self.branch(str(body.get("bhfId") or "00")).items
+
     def _unknown_items(self, body: dict):
-        unknown = [
-            i["itemCd"] for i in body.get("itemList", []) if i.get("itemCd") not in self.items
-        ]
+        known = self._branch_items(body)
+        unknown = [i["itemCd"] for i in body.get("itemList", []) if i.get("itemCd") not in known]
         return ("910", f"Unregistered item: {', '.join(unknown)}", None) if unknown else None
 
     def _items(self, body: dict):
@@ -253,6 +257,7 @@ class VsdcSimulator:
             return refused
         with self._lock:
             self.items[body["itemCd"]] = body
+            self._branch_items(body)[body["itemCd"]] = body
         return *OK, None
 
     def _stock(self, body: dict):
@@ -262,7 +267,7 @@ class VsdcSimulator:
         refused = self._missing(body, "itemCd", "rsdQty")
         if refused:
             return refused
-        if body["itemCd"] not in self.items:
+        if body["itemCd"] not in self._branch_items(body):
             return "910", f"Unregistered item: {body['itemCd']}", None
         with self._lock:
             self.stock_levels[body["itemCd"]] = body["rsdQty"]
