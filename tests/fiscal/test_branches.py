@@ -183,3 +183,32 @@ def test_a_refused_item_is_settled_once_its_branch_registers_it(
     assert sending.drain()["signed"] == 1
     assert not OutboxItem.objects.filter(status="attention").exists()
     assert goods.fiscal_item.item_code in vsdc.branch("01").items
+
+
+def test_stock_reports_go_through_the_device_of_the_store_whose_stock_moved(
+    fiscal_device, branch_b, vsdc, goods, manager
+):
+    """A movement naming a store (issue 29's stock per store gives movements their store) is
+    reported by that store's device; one naming none, by the main device."""
+    from fiscal import outbox
+    from pos.services.stock import adjust_stock
+
+    store_b, device_b = branch_b
+    moved = adjust_stock(product=goods, quantity=Decimal(-2), reason="Broken", user=manager)
+    at_huye = adjust_stock(product=goods, quantity=Decimal(-1), reason="Theft", user=manager)
+    at_huye.store_id = store_b.pk  # as a movement of stock per store names its store
+    OutboxItem.objects.filter(kind__in=["stock", "stock_master"]).delete()
+    outbox.enqueue_stock([moved, at_huye])
+    rows = OutboxItem.objects.filter(kind__in=["stock", "stock_master"])
+    assert sorted(rows.values_list("kind", "device_id")) == sorted(
+        [
+            ("stock", fiscal_device.pk),
+            ("stock_master", fiscal_device.pk),
+            ("stock", device_b.pk),
+            ("stock_master", device_b.pk),
+        ]
+    )
+    sending.drain()
+    assert [r.body["sarTyCd"] for r in vsdc.received_for("stock") if r.body["bhfId"] == "01"] == [
+        "16"
+    ]
