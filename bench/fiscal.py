@@ -51,12 +51,14 @@ def _till():
 
 
 def _device() -> None:
-    """An initialised device as fiscal_init leaves it (no VSDC needed to take sales)."""
+    """An initialised device as fiscal_init leaves it (no VSDC needed to take sales), in the
+    store the bench's till is in (the first)."""
     from fiscal.models import Device
+    from pos.models.stores import default_store_pk
 
     Device.objects.create(
         tin="100600570",
-        branch_id="00",
+        store_id=default_store_pk(),
         serial_number="BENCH-0001",
         sdc_id="SDC010000123",
         mrc="WIS00012345",
