@@ -19,6 +19,7 @@ if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 
 from dotenv import load_dotenv  # noqa: E402
+from gunicorn.glogging import Logger  # noqa: E402
 
 from monitoring import draining  # noqa: E402
 from monitoring.logging import CONSOLE_FORMAT, json_formatter_config  # noqa: E402
@@ -95,6 +96,19 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
 }
+
+
+class AppAccessLogLogger(Logger):
+    """gunicorn's logger without gunicorn's access log. The app writes the access line itself;
+    gunicorn, seeing `logconfig_dict`, would also build one of its own for every request (the
+    atoms of the whole request and response: about 4% of the cheapest request's CPU) only for
+    the gunicorn.access logger, which has no handler, to drop it."""
+
+    def _compute_access_log_enabled(self):
+        return False
+
+
+logger_class = AppAccessLogLogger
 
 
 # --- Hooks ------------------------------------------------------------------------------------

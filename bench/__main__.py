@@ -17,6 +17,7 @@ from bench import common
 BENCHES = [
     "checkout",
     "middleware",
+    "stack",
     "lookups",
     "health",
     "reports",
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="checkout: sample a gunicorn worker with py-spy and print the top",
+        help="checkout, stack: sample a gunicorn worker with py-spy and print the top",
     )
     parser.add_argument(
         "--reuse",
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     worse = 0
     for name in args.names or BENCHES:
         module = importlib.import_module(f"bench.{name}")
-        options = {"profile": True} if args.profile and name == "checkout" else {}
+        options = {"profile": True} if args.profile and name in ("checkout", "stack") else {}
         if args.reuse and name == "journal":
             options = {"reuse": True}
         figures, parameters = module.run(quick=args.quick, **options)

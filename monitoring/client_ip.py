@@ -27,11 +27,14 @@ def _parse_networks(entries: tuple) -> tuple:
 
 
 def is_trusted_proxy(address: str, networks: tuple | None = None) -> bool:
+    networks = trusted_proxies() if networks is None else networks
+    if not networks:  # no proxies configured (and every request asks): nothing to parse
+        return False
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
-    return any(ip in network for network in (trusted_proxies() if networks is None else networks))
+    return any(ip in network for network in networks)
 
 
 def client_ip(request, networks: tuple | None = None) -> str:

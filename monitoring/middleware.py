@@ -80,8 +80,11 @@ class RequestIdMiddleware:
             user=None,
         )
         try:
-            with sentry_sdk.isolation_scope() as scope:
-                scope.set_tag("request_id", request_id)
+            if sentry_sdk.get_client().is_active():
+                with sentry_sdk.isolation_scope() as scope:
+                    scope.set_tag("request_id", request_id)
+                    response = self.get_response(request)
+            else:  # no Sentry (no SENTRY_DSN): no scope to keep apart, skip the copying
                 response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             route = route_of(request)

@@ -37,8 +37,9 @@ def identify(user) -> None:
     if user_id is None:
         return
     update(user=user_id)
-    sentry_sdk.set_user({"id": str(user_id)})
-    sentry_sdk.set_tag("user_id", str(user_id))
+    if sentry_sdk.get_client().is_active():
+        sentry_sdk.set_user({"id": str(user_id)})
+        sentry_sdk.set_tag("user_id", str(user_id))
 
 
 def reset(token: Token) -> None:
@@ -47,6 +48,14 @@ def reset(token: Token) -> None:
 
 def get(field: str):
     return (_context.get() or {}).get(field)
+
+
+def raw() -> dict:
+    """The current context as stored (fields never bound are missing): read it, never change it."""
+    return _context.get() or _EMPTY
+
+
+_EMPTY: dict = {}
 
 
 def current() -> dict:

@@ -77,7 +77,8 @@ MIDDLEWARE = [
     # First, so that every answer (redirects too) carries a request id and an access log line.
     "monitoring.middleware.RequestIdMiddleware",
     # Before the probes and WhiteNoise, so that every answer carries the Content-Security-Policy.
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the header built once (vevurn/middleware.py).
+    "vevurn.middleware.ContentSecurityPolicyMiddleware",
     # Answers /api/health/live and /ready before host validation and the HTTPS redirect
     # (Kubernetes probes send Host: <pod IP> over plain HTTP).
     "monitoring.health.HealthProbeMiddleware",

@@ -69,7 +69,7 @@ def test_environment_sets_port_workers_threads_and_proxies(monkeypatch):
 
 @pytest.mark.parametrize(
     ("log_format", "formatter_class"),
-    [("json", "pythonjsonlogger.json.JsonFormatter"), ("console", None)],
+    [("json", "monitoring.logging.JsonFormatter"), ("console", None)],
 )
 def test_gunicorn_logs_to_stdout_in_the_apps_format(monkeypatch, log_format, formatter_class):
     conf = load_conf(monkeypatch, DEBUG="0", LOG_FORMAT=log_format)

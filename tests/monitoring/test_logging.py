@@ -1,11 +1,14 @@
 import json
 import logging
 import sys
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 
-from monitoring.logging import RequestContextFilter
+from monitoring import request_context
+from monitoring.logging import JSON_FIELDS, RequestContextFilter
 from tests.monitoring.conftest import configured_json_formatter
 from tests.test_settings import PRODUCTION, run
 
@@ -138,3 +141,56 @@ def test_procfile_keeps_gunicorn_access_log_off():
     procfile = (settings.BASE_DIR / "Procfile").read_text()
     assert "--access-logfile" not in procfile
     assert "access-log" not in procfile
+
+
+def python_json_logger_line(record: logging.LogRecord) -> dict:
+    """The line python-json-logger wrote for this record with the configuration used before
+    the JSON formatter became our own (issue 30): the reference for what the lines hold."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    formatter = JsonFormatter(
+        fmt=list(JSON_FIELDS),
+        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+        rename_fields_keep_missing=True,
+        timestamp="time",
+    )
+    return json.loads(formatter.format(record))
+
+
+@pytest.mark.parametrize(
+    "case", ["access line", "extra values", "exception", "dict message", "outside a request"]
+)
+def test_json_lines_hold_what_python_json_logger_wrote(case):
+    class Drawer:
+        def __str__(self):
+            return "drawer 3"
+
+    args, extra, exc_info, message = ("GET", "/x/", 200), {}, None, "%s %s %s"
+    if case == "access line":
+        extra = {"status": 200, "duration": 1.5}
+    elif case == "extra values":
+        extra = {"sale": 12, "amount": Decimal("1180.00"), "when": date(2026, 12, 4), "d": Drawer()}
+    elif case == "exception":
+        try:
+            raise ValueError("bad drawer")
+        except ValueError:
+            exc_info = sys.exc_info()
+    elif case == "dict message":
+        args, message = (), {"event": "drawer_opened", "drawer": 3}
+    token = None
+    if case != "outside a request":
+        token = request_context.bind(
+            request_id="a" * 32, method="GET", client_ip="127.0.0.1", route="/x/", user=7
+        )
+    try:
+        record = logging.getLogger("vevurn.test").makeRecord(
+            "vevurn.test", logging.INFO, __file__, 1, message, args, exc_info, extra=extra
+        )
+        RequestContextFilter().filter(record)
+    finally:
+        if token is not None:
+            request_context.reset(token)
+
+    ours = json.loads(configured_json_formatter().format(record))
+
+    assert ours == python_json_logger_line(record)

@@ -1,0 +1,308 @@
+"""Benchmark: the cheapest request through gunicorn, ours beside bare Django in the same run.
+
+    python -m bench stack [--quick] [--profile] [--compare]
+
+Two gunicorn servers side by side, each with 2 sync workers: the app as the Procfile runs it
+(`gunicorn vevurn.wsgi -c gunicorn.conf.py`, production settings plus the bench's views, the
+JSON access log on: LOG_LEVEL=INFO, lines written to a file) and bare Django
+(bench/bare_settings.py: startproject's middlewares, no logging of its own). One client on this
+machine keeps 8 connections busy (a new connection per request where the worker closes it, as
+sync workers do), in rounds of a few seconds, alternating between
+
+- bare Django: GET /bench/ping/ (a JSON view);
+- ours: the same view through the full middleware stack;
+- ours: GET /api/health/live, answered by the probe middleware near the top of the stack.
+
+Round by round the two servers see the same machine (this one is shared: compare the ratios,
+not the absolute figures). Printed per variant: requests/s, and the servers' CPU per request
+(utime + stime of the gunicorn master and its workers, exited workers included, from /proc),
+which a busy machine inflates less than wall time. Target (issue 30): ours at least 0.8 of bare
+Django's throughput. --profile samples one of our workers with py-spy during a round of the JSON
+view and prints where its time goes.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.checkout import print_profile, spare_port, start_profile, stop, worker_pids
+from bench.common import (
+    BASE_DIR,
+    Figure,
+    app_environ,
+    ensure_database,
+    print_header,
+    print_table,
+)
+
+CONNECTIONS = 8
+WORKERS = 2
+PING = "/bench/ping/"
+LIVE = "/api/health/live"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def start_ours(port: int, log: Path, **environ) -> subprocess.Popen:
+    return _start(
+        [sys.executable, "-m", "gunicorn", "vevurn.wsgi", "-c", "gunicorn.conf.py"],
+        log,
+        app_environ(
+            DJANGO_SETTINGS_MODULE="bench.settings",
+            PORT=port,
+            WEB_CONCURRENCY=WORKERS,
+            LOG_LEVEL="INFO",  # the access line of every request, as in production
+            **environ,
+        ),
+    )
+
+
+def start_bare(port: int, log: Path) -> subprocess.Popen:
+    return _start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "django.core.wsgi:get_wsgi_application()",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--no-control-socket",
+        ],
+        log,
+        app_environ(DJANGO_SETTINGS_MODULE="bench.bare_settings"),
+    )
+
+
+def _start(command: list[str], log_path: Path, environ: dict) -> subprocess.Popen:
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        command,
+        cwd=BASE_DIR,
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_answering(port: int, path: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited with {process.returncode}")
+        done, _ = hammer(port, path, connections=1, seconds=0.2)
+        if done:
+            return
+        time.sleep(0.3)
+    sys.exit(f"gunicorn on port {port} did not answer {path}")
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU of the gunicorn master, its live workers and the workers it has reaped."""
+    ticks = _stat_ticks(master, children_too=True)
+    for pid in worker_pids(master):
+        ticks += _stat_ticks(pid, children_too=False)
+    return ticks / TICKS
+
+
+def _stat_ticks(pid: int, *, children_too: bool) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:  # a worker that exited between the listing and the read
+        return 0
+    # After the command: state is fields[0]; utime, stime, cutime, cstime are fields 11-14.
+    ticks = int(fields[11]) + int(fields[12])
+    if children_too:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks
+
+
+class _Connection:
+    __slots__ = ("buffer", "sock")
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buffer = b""
+
+
+def hammer(port: int, path: str, connections: int, seconds: float) -> tuple[int, int]:
+    """GET `path` over `connections` connections, one request at a time on each, for `seconds`;
+    returns (answers 200, other answers or failed connections). Reconnects whenever the server
+    closes (a sync worker closes after every answer)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    selector = selectors.DefaultSelector()
+    ok = failed = 0
+
+    def connect() -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.connect_ex(("127.0.0.1", port))
+        selector.register(sock, selectors.EVENT_WRITE, _Connection(sock))
+
+    def reconnect(conn: _Connection) -> None:
+        selector.unregister(conn.sock)
+        conn.sock.close()
+        connect()
+
+    for _ in range(connections):
+        connect()
+    stop_at = time.perf_counter() + seconds
+    while time.perf_counter() < stop_at:
+        for key, events in selector.select(timeout=0.1):
+            conn: _Connection = key.data
+            if events & selectors.EVENT_WRITE:
+                try:
+                    conn.sock.sendall(request)
+                except OSError:
+                    failed += 1
+                    reconnect(conn)
+                    continue
+                selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                continue
+            try:
+                data = conn.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:  # closed: after a complete answer (counted below) or mid-way
+                if conn.buffer:
+                    failed += 1
+                reconnect(conn)
+                continue
+            conn.buffer += data
+            head_end = conn.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                continue
+            head = conn.buffer[:head_end].lower()
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                if line.startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if len(conn.buffer) < head_end + 4 + length:
+                continue
+            if conn.buffer[9:12] == b"200":
+                ok += 1
+            else:
+                failed += 1
+            conn.buffer = b""
+            if b"connection: close" in head:
+                reconnect(conn)
+            else:
+                selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+    for key in list(selector.get_map().values()):
+        key.fileobj.close()
+    selector.close()
+    return ok, failed
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]:
+    seconds = 3 if quick else 6
+    rounds = 2 if quick else 4
+    parameters = {
+        "servers": f"gunicorn, {WORKERS} sync workers each, side by side",
+        "ours": "gunicorn vevurn.wsgi -c gunicorn.conf.py, bench.settings, JSON access log on",
+        "bare": "bench.bare_settings: startproject's 7 middlewares, no logging",
+        "load": f"{CONNECTIONS} connections, {rounds} rounds of {seconds} s per variant",
+    }
+    print_header("stack", parameters)
+    ensure_database()  # the metrics flush evaluates the alert rules, which read it
+    variants = {
+        "bare Django, JSON view": ("bare", PING),
+        "ours, JSON view": ("ours", PING),
+        "ours, /api/health/live": ("ours", LIVE),
+    }
+    done = {name: 0 for name in variants}
+    cpu = {name: 0.0 for name in variants}
+    failed = {name: 0 for name in variants}
+    loads = [load_average()]
+    with tempfile.TemporaryDirectory(prefix="vevurn-bench-") as tmp:
+        workdir = Path(tmp)
+        servers = {"bare": (spare_port(),), "ours": (spare_port(),)}
+        processes = {
+            "bare": start_bare(servers["bare"][0], workdir / "bare.log"),
+            "ours": start_ours(servers["ours"][0], workdir / "ours.log"),
+        }
+        try:
+            for name, process in processes.items():
+                wait_answering(servers[name][0], PING, process)
+            for server, path in variants.values():  # warm-up: imports, first connections
+                hammer(servers[server][0], path, CONNECTIONS, 1.0)
+            for round_number in range(rounds):
+                for name, (server, path) in variants.items():
+                    profiler = None
+                    if profile and round_number == rounds - 1 and name == "ours, JSON view":
+                        profiler = start_profile(
+                            processes["ours"].pid, seconds, workdir / "profile"
+                        )
+                    before = server_cpu_seconds(processes[server].pid)
+                    ok, bad = hammer(servers[server][0], path, CONNECTIONS, seconds)
+                    cpu[name] += server_cpu_seconds(processes[server].pid) - before
+                    done[name] += ok
+                    failed[name] += bad
+                    if profiler is not None:
+                        profiler.wait()
+                loads.append(load_average())
+            access_lines = sum(
+                1
+                for line in (workdir / "ours.log").read_text(errors="replace").splitlines()
+                if '"logger": "vevurn.access"' in line
+            )
+        finally:
+            for process in processes.values():
+                stop(process)
+        if profile:
+            print_profile(workdir / "profile")
+    total = rounds * seconds
+    rows = []
+    for name in variants:
+        rows.append(
+            [
+                name,
+                done[name] / total,
+                cpu[name] / max(done[name], 1) * 1e6,
+                failed[name],
+                done[name] / done["bare Django, JSON view"],
+            ]
+        )
+    print_table(["variant", "requests/s", "server CPU µs/request", "errors", "/ bare Django"], rows)
+    print(f"Load average (1, 5, 15 min) at the start and after each round: {' | '.join(loads)}")
+    print(f"Access lines our server wrote: {access_lines:,}")
+    ratio = done["ours, JSON view"] / done["bare Django, JSON view"]
+    cpu_per = {name: cpu[name] / max(done[name], 1) * 1e6 for name in variants}
+    print(f"Ours / bare Django, JSON view: {ratio:.2f} of the throughput (target at least 0.8)\n")
+    figures = [
+        Figure("stack", "ours / bare Django, JSON view: throughput", ratio, "ratio", "higher"),
+        Figure(
+            "stack",
+            "ours / bare Django, /api/health/live vs JSON view: throughput",
+            done["ours, /api/health/live"] / done["bare Django, JSON view"],
+            "ratio",
+            "higher",
+        ),
+        Figure(
+            "stack",
+            "bare Django / ours, JSON view: CPU per request",
+            cpu_per["bare Django, JSON view"] / cpu_per["ours, JSON view"],
+            "ratio",
+            "higher",
+        ),
+        Figure("stack", "errors", sum(failed.values()), "count"),
+    ]
+    for name in variants:
+        figures.append(Figure("stack", f"{name}: requests/s", done[name] / total, "req/s", "info"))
+        figures.append(Figure("stack", f"{name}: server CPU µs", cpu_per[name], "µs", "info"))
+    return figures, parameters
