@@ -30,12 +30,12 @@ load_dotenv(env("ENV_FILE", str(BASE_DIR / ".env")), override=False)
 
 
 def default_workers() -> int:
-    """2 x cores + 1, counting the cores this process may use (a container's share), at most 12."""
+    """One per core this process may use (a container's share), at least 2, at most 12."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return min(2 * cores + 1, 12)
+    return min(max(cores, 2), 12)
 
 
 # --- Socket -----------------------------------------------------------------------------------
@@ -45,8 +45,13 @@ bind = [f"0.0.0.0:{env_int('PORT', 8000)}"]
 forwarded_allow_ips = ",".join(env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"]))
 
 # --- Workers ----------------------------------------------------------------------------------
+# gthread, a worker per core with 4 threads each, chosen by measurement (`python -m bench
+# workers`, bench/README.md): a sale spends much of its time waiting on PostgreSQL and Redis,
+# which a worker's other threads use, and connections are kept alive. On 2 cores, against
+# 5 sync workers (the earlier 2 x cores + 1): 2-3.5x the sales/s of 16 cashiers back to back,
+# the paced P95 of 64 tills 75 ms against 1,481 ms, and less of the server's CPU per sale.
 workers = env_int("WEB_CONCURRENCY", 0) or default_workers()
-threads = env_int("GUNICORN_THREADS", 1)
+threads = env_int("GUNICORN_THREADS", 4)
 worker_class = env("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 # A request running longer than this is killed (the worker restarts); the database's own
 # statement timeout (DB_STATEMENT_TIMEOUT_MS, 30 s) gives up first.
@@ -56,9 +61,14 @@ graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Seconds an idle keep-alive connection from the proxy stays open (saves reconnects).
 keepalive = env_int("GUNICORN_KEEPALIVE", 5)
 # Recycle each worker after about this many requests (jittered so they do not all restart at
-# once): bounds the damage of a slow memory leak. 0 turns it off.
-max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# once): bounds the damage of a slow memory leak. 0 turns it off. A new worker loads the whole
+# app (about 0.8 s of CPU, several seconds on a busy machine, answering nothing meanwhile), so
+# recycling is rare and spread: at 1,000 + 100, 2 busy workers restarted within the same second
+# every ~1,000 requests each, serving nothing for up to 4 s (bench/README.md, "stack"), and a
+# saturated worker spent more CPU booting than answering the cheapest request. The bench's
+# memory run shows a worker's RSS flat after its first 10,000 requests (+2 MB per 50,000).
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 20_000)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 # Load the app before forking: faster boot and shared memory; a `kill -HUP` still reloads code.
 preload_app = env_bool("GUNICORN_PRELOAD", False)
 

@@ -18,6 +18,7 @@ BENCHES = [
     "checkout",
     "middleware",
     "stack",
+    "workers",
     "lookups",
     "health",
     "reports",
@@ -28,6 +29,9 @@ BENCHES = [
     "offline",
     "fiscal",
 ]
+
+# The benchmarks that take --profile.
+PROFILED = ("checkout", "stack", "workers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="checkout, stack: sample a gunicorn worker with py-spy and print the top",
+        help="checkout, stack, workers: sample a gunicorn worker with py-spy and print the top",
     )
     parser.add_argument(
         "--reuse",
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     worse = 0
     for name in args.names or BENCHES:
         module = importlib.import_module(f"bench.{name}")
-        options = {"profile": True} if args.profile and name in ("checkout", "stack") else {}
+        options = {"profile": True} if args.profile and name in PROFILED else {}
         if args.reuse and name == "journal":
             options = {"reuse": True}
         figures, parameters = module.run(quick=args.quick, **options)

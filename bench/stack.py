@@ -259,7 +259,7 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
             access_lines = sum(
                 1
                 for line in (workdir / "ours.log").read_text(errors="replace").splitlines()
-                if '"logger": "vevurn.access"' in line
+                if "vevurn.access" in line
             )
         finally:
             for process in processes.values():

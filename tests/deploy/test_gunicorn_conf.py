@@ -33,15 +33,20 @@ def load_conf(monkeypatch, **environ):
     return runpy.run_path(str(CONF))
 
 
-def test_defaults_bind_port_8000_with_cpu_based_workers_and_no_access_log(monkeypatch):
+def test_defaults_bind_port_8000_with_threaded_workers_per_core_and_no_access_log(monkeypatch):
     conf = load_conf(monkeypatch, DEBUG="0")
 
     assert conf["bind"] == ["0.0.0.0:8000"]
-    assert 3 <= conf["workers"] <= 12
-    assert conf["worker_class"] == "sync"
+    assert 2 <= conf["workers"] <= 12
+    assert (conf["worker_class"], conf["threads"]) == ("gthread", 4)
     assert conf["accesslog"] is None
     assert conf["errorlog"] == "-"
     assert conf["max_requests"] > 0 and 0 < conf["max_requests_jitter"] < conf["max_requests"]
+    # A new worker loads the whole app: recycled rarely, and not all at once.
+    assert conf["max_requests"] >= 10_000
+    assert conf["max_requests_jitter"] >= conf["max_requests"] // 4
+    # The app writes the access line; gunicorn builds none of its own.
+    assert conf["logger_class"]._compute_access_log_enabled(None) is False
     assert conf["graceful_timeout"] > 0 and conf["timeout"] > 0 and conf["keepalive"] > 0
     assert conf["forwarded_allow_ips"] == "127.0.0.1"
     assert conf["control_socket_disable"] is True
@@ -65,6 +70,12 @@ def test_environment_sets_port_workers_threads_and_proxies(monkeypatch):
     assert conf["worker_class"] == "gthread"
     assert conf["forwarded_allow_ips"] == "10.0.0.1,10.0.0.2"
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (500, 50)
+
+
+def test_one_thread_gives_sync_workers(monkeypatch):
+    conf = load_conf(monkeypatch, DEBUG="0", GUNICORN_THREADS="1")
+
+    assert (conf["worker_class"], conf["threads"]) == ("sync", 1)
 
 
 @pytest.mark.parametrize(

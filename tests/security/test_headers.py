@@ -73,3 +73,26 @@ def test_only_the_api_docs_may_show_data_images(client, manager):
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
     assert policy(client.get("/reports/"))["img-src"] == "'self'"
+
+
+@pytest.mark.django_db
+def test_the_policy_built_once_is_the_one_django_csp_builds_and_follows_the_settings(
+    client, settings
+):
+    from csp.utils import build_policy
+
+    first = client.get("/")
+    assert first["Content-Security-Policy"] == build_policy()
+    assert "Content-Security-Policy-Report-Only" not in first
+
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            **settings.CONTENT_SECURITY_POLICY["DIRECTIVES"],
+            "img-src": ["'self'", "blob:"],
+        }
+    }
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    changed = client.get("/")
+    assert policy(changed)["img-src"] == "'self' blob:"
+    assert changed["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    assert client.get("/api/health/live")["Content-Security-Policy"] == build_policy()
