@@ -2,10 +2,11 @@
 
     python -m bench stack [--quick] [--profile] [--compare]
 
-Two gunicorn servers side by side, each with 2 sync workers: the app as the Procfile runs it
-(`gunicorn vevurn.wsgi -c gunicorn.conf.py`, production settings plus the bench's views, the
-JSON access log on: LOG_LEVEL=INFO, lines written to a file) and bare Django
-(bench/bare_settings.py: startproject's middlewares, no logging of its own). One client on this
+Two gunicorn servers side by side, each with 2 sync workers (the comparison issue 30 defines):
+the app as the Procfile runs it (`gunicorn vevurn.wsgi -c gunicorn.conf.py`, its defaults but
+for the worker class and count; production settings plus the bench's views; the JSON access log
+on: LOG_LEVEL=INFO, lines written to a file) and bare Django (bench/bare_settings.py:
+startproject's middlewares, no logging of its own). One client on this
 machine keeps 8 connections busy (a new connection per request where the worker closes it, as
 sync workers do), in rounds of a few seconds, alternating between
 
@@ -57,6 +58,7 @@ def start_ours(port: int, log: Path, **environ) -> subprocess.Popen:
             DJANGO_SETTINGS_MODULE="bench.settings",
             PORT=port,
             WEB_CONCURRENCY=WORKERS,
+            GUNICORN_THREADS=1,  # sync workers, as bare Django's: the issue's comparison
             LOG_LEVEL="INFO",  # the access line of every request, as in production
             **environ,
         ),
