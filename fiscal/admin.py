@@ -51,6 +51,8 @@ class DeviceForm(forms.ModelForm):
             raise forms.ValidationError(
                 gettext("Neither the store nor the shop has a TIN: set one first.")
             )
+        if not (len(tin) == 9 and tin.isdigit()):
+            raise forms.ValidationError(gettext("The TIN %(tin)s is not 9 digits.") % {"tin": tin})
         return tin
 
 

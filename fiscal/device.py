@@ -92,6 +92,8 @@ def _tin(store: Store, tin: str) -> str:
     found = (tin or store.tin or ShopSettings.load().tin or "").strip()
     if not found:
         raise ValueError(_("Neither the store nor the shop has a TIN: set one first."))
+    if not (len(found) == 9 and found.isdigit()):  # RRA's TINs: 9 digits
+        raise ValueError(_("The TIN %(tin)s is not 9 digits.") % {"tin": found})
     return found
 
 

@@ -212,3 +212,11 @@ def test_stock_reports_go_through_the_device_of_the_store_whose_stock_moved(
     assert [r.body["sarTyCd"] for r in vsdc.received_for("stock") if r.body["bhfId"] == "01"] == [
         "16"
     ]
+
+
+def test_a_store_whose_tin_is_not_nine_digits_gets_no_device(vsdc):
+    store = branch_store("02")
+    store.tin = "TIN-OF-HUYE-LTD"
+    with pytest.raises(ValueError, match="is not 9 digits"):
+        devices.initialise_device(store=store, serial_number="VSDC-X")
+    assert vsdc.received_for("init") == []
