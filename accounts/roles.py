@@ -51,6 +51,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_shopsettings",
         # The business's stores: owners and admins add and change them (pos/admin/shop.py).
         "pos.view_store",
+        # The stores each member of staff works in (pos.scoping): owners and admins assign.
+        "pos.view_storemembership",
         "pos.view_stockmovement",
         "pos.adjust_stock",
         "pos.receive_stock",

@@ -9,7 +9,7 @@ class FiscalConfig(AppConfig):
     def ready(self):
         # pos never imports fiscal: fiscal plugs into pos's hooks and into monitoring.
         from fiscal import codes, messages, monitoring, outbox, proformas, receipts, training
-        from pos import hooks
+        from pos import hooks, scoping
 
         hooks.register(hooks.sale_recorded, outbox.enqueue_sale)
         hooks.register(hooks.refund_recorded, outbox.enqueue_refund)
@@ -22,4 +22,6 @@ class FiscalConfig(AppConfig):
         hooks.register(hooks.message_attachments, messages.attachments)
         hooks.register(hooks.document_actions, receipts.document_actions)
         hooks.register(hooks.till_modes, training.till_mode)
+        # A training receipt is its till's store's (staff per store).
+        scoping.STORE_PATHS["fiscal.trainingreceipt"] = "register__store"
         monitoring.register()

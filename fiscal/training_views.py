@@ -16,6 +16,7 @@ from fiscal import codes, receipts, training
 from fiscal.models import TrainingReceipt, TrainingTill
 from fiscal.training_escpos import training_receipt_bytes
 from pos import receipts as slips
+from pos import scoping
 from pos.models import Register, ShopSettings
 from pos.printing.network import PrinterError, send
 from pos.services.printing import printer_for
@@ -29,8 +30,11 @@ def tills(request):
     """Each till in use, in training or not, with the button that switches it; the training
     receipts rung up lately."""
     in_training = {t.register_id: t for t in TrainingTill.objects.select_related("started_by")}
-    registers = Register.objects.filter(is_active=True).order_by("code")
-    recent = TrainingReceipt.objects.select_related("register", "cashier").order_by("-pk")
+    # The tills and receipts of the stores the manager works in (pos.scoping).
+    registers = scoping.for_user(Register.objects.filter(is_active=True), request.user)
+    registers = registers.order_by("code")
+    recent = scoping.for_user(TrainingReceipt.objects.all(), request.user)
+    recent = recent.select_related("register", "cashier").order_by("-pk")
     return render(
         request,
         "fiscal/training_tills.html",
@@ -42,7 +46,7 @@ def tills(request):
 
 
 def _switch(request, pk: int, action, done: str):
-    register = get_object_or_404(Register, pk=pk)
+    register = get_object_or_404(scoping.for_user(Register.objects.all(), request.user), pk=pk)
     try:
         action(register=register, user=request.user)
     except DomainError as error:
@@ -76,8 +80,9 @@ def stop(request, pk: int):
     )
 
 
-def _receipt(pk: int) -> TrainingReceipt:
-    rows = TrainingReceipt.objects.select_related("register", "cashier", "original")
+def _receipt(request, pk: int) -> TrainingReceipt:
+    rows = scoping.for_user(TrainingReceipt.objects.all(), request.user)
+    rows = rows.select_related("register", "cashier", "original")
     return get_object_or_404(rows, pk=pk)
 
 
@@ -86,7 +91,7 @@ def _receipt(pk: int) -> TrainingReceipt:
 def receipt(request, pk: int):
     """A training receipt's printable page: TRAINING, not an official receipt, with its label
     (TS/TR) and SDC block once the VSDC has signed it."""
-    document = _receipt(pk)
+    document = _receipt(request, pk)
     paper = slips.paper(request)
     blocks = [b for b in [receipts.receipt_block(document, width=paper)] if b]
     shop = ShopSettings.load()
@@ -116,7 +121,7 @@ def receipt(request, pk: int):
 @permission_required("pos.sell", raise_exception=True)
 def print_receipt(request, pk: int):
     """The training receipt on its till's printer (ESC/POS), once it can be printed."""
-    document = _receipt(pk)
+    document = _receipt(request, pk)
     printer = printer_for(document.register)
     if printer is None:
         messages.error(
@@ -141,7 +146,7 @@ def print_receipt(request, pk: int):
 @permission_required("pos.sell", raise_exception=True)
 def refund(request, pk: int):
     """Refund a training sale (all or some of its lines): a training refund, printed TR."""
-    document = _receipt(pk)
+    document = _receipt(request, pk)
     left = training.refundable(document) if not document.is_refund else {}
     lines = [(line, left.get(line.pk, Decimal(0))) for line in document.lines.all()]
     reasons = codes.refund_reason_choices()

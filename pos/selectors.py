@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
+from pos import scoping
 from pos.errors import InvalidPhoneNumber
 from pos.models import Customer, Product, ProductStatus, Refund
 from pos.phones import normalise_phone
@@ -254,14 +255,15 @@ def refund_history(sale):
 
 
 def visible_sales(user) -> QuerySet:
-    """The sales `user` may look at: every sale with `pos.view_shift` (managers); else those
+    """The sales `user` may look at, in the stores they work in (pos.scoping): every sale
+    there with `pos.view_shift` (managers); else those
     they rang up and those of the shifts they work (their own, or a shared till's they signed
     in on). The receipt page, the printable invoice, the API's sales and invoices use it.
 
     Returns are the one exception (`returnable_sales`)."""
     from pos.models import Sale, Shift
 
-    sales = Sale.objects.all()
+    sales = scoping.for_user(Sale.objects.all(), user)
     if user.has_perm("pos.view_shift"):
         return sales
     worked = Shift.objects.filter(Q(cashier=user) | Q(joined__cashier=user)).values("pk")
@@ -269,7 +271,8 @@ def visible_sales(user) -> QuerySet:
 
 
 def returnable_sales(user) -> QuerySet:
-    """The sales `user` may take a return of, at the till or through the API: every sale.
+    """The sales `user` may take a return of, at the till or through the API: every sale of
+    the stores they work in (pos.scoping).
 
     A customer brings goods back another day, to another till, with a receipt another cashier
     printed: the cashier on duty finds that sale (by its receipt's number or code, the
@@ -278,8 +281,7 @@ def returnable_sales(user) -> QuerySet:
     user's own open shift (pos.services.refunds)."""
     from pos.models import Sale
 
-    del user  # the same for everyone at a till: the refund's permission is the guard
-    return Sale.objects.all()
+    return scoping.for_user(Sale.objects.all(), user)
 
 
 def visible_invoices(user) -> QuerySet:
@@ -288,7 +290,7 @@ def visible_invoices(user) -> QuerySet:
     account is not limited to them: a customer pays what they owe at any till."""
     from pos.models import Invoice
 
-    invoices = Invoice.objects.all()
+    invoices = scoping.for_user(Invoice.objects.all(), user)
     if user.has_perm("pos.view_shift"):
         return invoices
     return invoices.filter(sale__in=visible_sales(user).values("pk"))

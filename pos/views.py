@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from monitoring.errors import error_response
-from pos import hooks, receipts, selectors
+from pos import hooks, receipts, scoping, selectors
 from pos.forms import StatementPeriodForm
 from pos.models import (
     Customer,
@@ -253,8 +253,10 @@ def print_refund_slip(request, pk: int):
 
 
 def _may_see_refund(user, refund) -> bool:
-    return user.has_perm("pos.view_sale") and (
-        refund.shift.cashier_id == user.pk or user.has_perm("pos.view_shift")
+    return (
+        user.has_perm("pos.view_sale")
+        and (refund.shift.cashier_id == user.pk or user.has_perm("pos.view_shift"))
+        and scoping.works_in(user, refund.shift.register.store_id)
     )
 
 
@@ -269,6 +271,8 @@ def account_payment_receipt(request, pk: int):
     first = payments[0]
     if first.created_by_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         raise PermissionDenied(gettext("This payment was taken by another cashier."))
+    if first.shift_id and not scoping.works_in(request.user, first.shift.register.store_id):
+        raise PermissionDenied(gettext("This payment was taken in another store."))
     customer = first.invoice.customer
     context = {
         "payments": payments,
@@ -358,10 +362,15 @@ def momo_request_create(request):
 @json_permission_required("pos.sell")
 def momo_request_detail(request, pk: int):
     """The request's state for the payment screen, refreshed from MTN while it is pending."""
-    momo_request = MobileMoneyRequest.objects.select_related("shift").filter(pk=pk).first()
+    momo_request = (
+        MobileMoneyRequest.objects.select_related("shift__register").filter(pk=pk).first()
+    )
     if momo_request is None or not (
-        momo_request.shift.is_worked_by(request.user)
-        or request.user.has_perm("pos.close_any_shift")
+        (
+            momo_request.shift.is_worked_by(request.user)
+            or request.user.has_perm("pos.close_any_shift")
+        )
+        and scoping.works_in(request.user, momo_request.shift.register.store_id)
     ):
         return error_response(request, message=gettext("No such Mobile Money request."), status=404)
     if momo_request.status == MobileMoneyRequest.Status.PENDING and _may_refresh(momo_request):

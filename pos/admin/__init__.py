@@ -11,5 +11,6 @@ from pos.admin import (  # noqa: F401
     purchasing,
     selling,
     shop,
+    staff,
     stock,
 )

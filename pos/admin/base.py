@@ -4,11 +4,15 @@ Money columns show as on the till and the reports (`12,500 RWF`, `pos.money.form
 Django's raw decimals (`12500.00`): wherever a money field is displayed rather than edited (list
 columns, read-only fields, read-only inlines), the admin shows a formatted twin of it. The twin is
 named `<field>_shown`, sorts by the field and carries the field's verbose name.
+
+Staff per store (pos.scoping): every pos admin lists, opens and offers in its pickers only the
+rows of the stores the user works in; owners and admins see every store.
 """
 
 from django.contrib import admin
 from django.db import models
 
+from pos import scoping
 from pos.money import format_money
 
 # Every money column of the pos models is a DecimalField(max_digits=14, decimal_places=2).
@@ -89,8 +93,23 @@ class MoneyDisplayMixin:
         ]
 
 
-class ShopAdmin(MoneyDisplayMixin, admin.ModelAdmin):
-    """The pos models' admin: money shown as on the screens."""
+class StoreScopedAdminMixin:
+    """Rows of another store are not there (their pages answer like a missing row), and a
+    picker of a store-bearing model (a till's store, a shift's till) offers the user's only."""
+
+    def get_queryset(self, request):
+        return scoping.for_user(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if scoping.is_scoped(db_field.related_model) and "queryset" not in kwargs:
+            kwargs["queryset"] = scoping.for_user(
+                db_field.related_model._default_manager.all(), request.user
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ShopAdmin(StoreScopedAdminMixin, MoneyDisplayMixin, admin.ModelAdmin):
+    """The pos models' admin: money shown as on the screens, rows of the user's stores."""
 
 
 class ReadOnlyAdmin(ShopAdmin):
@@ -106,7 +125,7 @@ class ReadOnlyAdmin(ShopAdmin):
         return False
 
 
-class ReadOnlyInline(MoneyDisplayMixin, admin.TabularInline):
+class ReadOnlyInline(StoreScopedAdminMixin, MoneyDisplayMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 

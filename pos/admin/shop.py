@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from pos.admin.base import ShopAdmin
 from pos.models import ShopSettings, Store
 from pos.services import shop_logo
-from pos.services.stores import create_store, update_store
+from pos.services.stores import EDITABLE_FIELDS, create_store, update_store
 
 
 class ShopSettingsForm(forms.ModelForm):
@@ -77,6 +77,7 @@ class StoreAdmin(ShopAdmin):
             changed = {
                 name: [form.initial.get(name), form.cleaned_data[name]]
                 for name in form.changed_data
+                if name in EDITABLE_FIELDS  # the staff are saved apart (pos.admin.staff)
             }
             update_store(user=request.user, store=obj, changed=changed)
         else:

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts import pins
 from core.errors import DomainError, NotFound
 from monitoring.ratelimit import limit
-from pos import errors, hooks, selectors
+from pos import errors, hooks, scoping, selectors
 from pos.models import (
     Category,
     Customer,
@@ -65,9 +65,15 @@ ERRORS = {
 
 
 class ApiMixin:
-    """Numeric ids in URLs; the shop currency's places read once per response for MoneyFields."""
+    """Numeric ids in URLs; the shop currency's places read once per response for MoneyFields;
+    rows of the caller's stores only."""
 
     lookup_value_converter = "int"
+
+    def filter_queryset(self, queryset):
+        # Lists and object lookups (get_object) alike: rows of the stores the caller works in
+        # (pos.scoping); another store's row answers 404, as a missing one.
+        return scoping.for_user(super().filter_queryset(queryset), self.request.user)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

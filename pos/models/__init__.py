@@ -51,7 +51,7 @@ from pos.models.stock import (
     StockCountStatus,
     StockMovement,
 )
-from pos.models.stores import Store
+from pos.models.stores import Store, StoreMembership
 
 __all__ = [
     "CustomerMessage",
@@ -103,6 +103,7 @@ __all__ = [
     "ShopSettings",
     "StockCount",
     "Store",
+    "StoreMembership",
     "StockCountLine",
     "StockCountStatus",
     "StockMovement",

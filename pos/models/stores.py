@@ -13,6 +13,7 @@ The first store is the one every existing till was moved to when stores came (mi
 store (`default_store_pk`), so a one-store shop never has to think about stores.
 """
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,11 @@ class Store(models.Model):
         verbose_name = _("store")
         verbose_name_plural = _("stores")
         ordering = ["pk"]
+        permissions = [
+            # Owners (superusers) and the Admin role hold it: they see and work in every store;
+            # anyone else in the stores they are assigned to (StoreMembership).
+            ("work_in_every_store", "Can work in and see every store"),
+        ]
         constraints = [
             # RRA numbers the branches of one TIN; an empty TIN is the shop's.
             models.UniqueConstraint(fields=["tin", "branch_id"], name="one_store_per_branch_id")
@@ -63,6 +69,34 @@ class Store(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class StoreMembership(models.Model):
+    """A member of staff assigned to a store: a cashier or manager works in the stores they are
+    assigned to and sees only their data (pos.scoping). Written by
+    pos.services.stores.set_staff_stores, audited; staff with none work in the first store."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="store_memberships",
+    )
+    store = models.ForeignKey(
+        Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("store assignment")
+        verbose_name_plural = _("store assignments")
+        ordering = ["store_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="one_membership_per_store")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.store}"
 
 
 def default_store_pk() -> int:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import pins
 from core.errors import DomainError
-from pos import denominations, hooks
+from pos import denominations, hooks, scoping
 from pos.models import CashMovement, MobileProvider, Register, Shift, ShopSettings, Tender
 from pos.quantities import MAX_PLACES
 from pos.services.checkout import MAX_QUANTITY
@@ -81,11 +81,14 @@ class OpenShiftForm(DenominationFields):
         label=gettext_lazy("Cash in the drawer (float)"), required=False, **MONEY
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_denominations()
         busy = Shift.objects.filter(status=Shift.Status.OPEN).values("register")
-        free = Register.objects.filter(is_active=True).exclude(pk__in=busy).order_by("code")
+        # The free tills of the stores the user works in (a till of another store is not
+        # offered, and one forged into the form is "not one of the available choices").
+        free = scoping.for_user(Register.objects.filter(is_active=True), user)
+        free = free.exclude(pk__in=busy).order_by("code")
         self.fields["register"].queryset = free
         if len(free) == 1:
             self.fields["register"].initial = free[0].pk

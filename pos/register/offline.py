@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from pos import errors
+from pos import errors, scoping
 from pos.models import OfflineSale, TillDevice
 from pos.offline_snapshot import catalogue_snapshot, till_mode_name
 from pos.register.lock import till_shift_id
@@ -61,7 +61,7 @@ def _device(request, data: dict) -> TillDevice:
     except ValueError:
         raise errors.InvalidOfflineSale(gettext("Unknown device."), field="device") from None
     device = TillDevice.objects.select_related("register").filter(key=key).first()
-    if device is None:
+    if device is None or not scoping.works_in(request.user, device.register.store_id):
         raise errors.InvalidOfflineSale(gettext("Unknown device."), field="device")
     return device
 
@@ -219,7 +219,9 @@ def sync(request):
 def tills(request):
     """Managers: tills with sales not yet stored (pending on the device, or refused)."""
     return render(
-        request, "pos/register/offline_tills.html", {"rows": offline.tills_with_unsynced_sales()}
+        request,
+        "pos/register/offline_tills.html",
+        {"rows": offline.tills_with_unsynced_sales(user=request.user)},
     )
 
 
@@ -227,7 +229,9 @@ def tills(request):
 @permission_required("pos.close_any_shift", raise_exception=True)
 @require_POST
 def resolve(request, pk: int):
-    offline_sale = get_object_or_404(OfflineSale, pk=pk)
+    offline_sale = get_object_or_404(
+        scoping.for_user(OfflineSale.objects.all(), request.user), pk=pk
+    )
     try:
         offline.resolve_refused(
             offline_sale=offline_sale,
@@ -250,7 +254,7 @@ def resolve(request, pk: int):
 @require_POST
 def forget(request, pk: int):
     """A manager clears the pending count of a device that is gone for good."""
-    device = get_object_or_404(TillDevice, pk=pk)
+    device = get_object_or_404(scoping.for_user(TillDevice.objects.all(), request.user), pk=pk)
     try:
         offline.forget_pending(device=device, user=request.user, note=request.POST.get("note", ""))
     except DomainError as exc:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from monitoring.ratelimit import limit
-from pos import errors, hooks, selectors
+from pos import errors, hooks, scoping, selectors
 from pos.mobile_money.providers import configured_providers
 from pos.models import (
     Customer,
@@ -31,6 +31,7 @@ from pos.models import (
     MobileProvider,
     Product,
     ProductStatus,
+    Register,
     Sale,
     Shift,
     ShopSettings,
@@ -128,7 +129,17 @@ def start(request):
 def open_shift_view(request):
     if open_shift_for(request.user) is not None:
         return redirect("register:register")
-    form = forms.OpenShiftForm(request.POST or None)
+    forged = request.POST.get("register", "")
+    if (
+        forged.isdigit()
+        and Register.objects.filter(pk=forged)
+        .exclude(pk__in=scoping.for_user(Register.objects.all(), request.user).values("pk"))
+        .exists()
+    ):
+        # A till of another store, which the form never offered.
+        message = gettext("That till is in another store: you do not work there.")
+        return render(request, "403.html", {"message": message}, status=403)
+    form = forms.OpenShiftForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             open_shift(
@@ -494,7 +505,7 @@ def hold(request, shift):
 @require_POST
 @till
 def resume(request, shift, pk: int):
-    held = get_object_or_404(HeldSale, pk=pk)
+    held = get_object_or_404(scoping.for_user(HeldSale.objects.all(), request.user), pk=pk)
     cart = SessionCart(request.session)
     if len(cart):
         return _back(
@@ -510,7 +521,7 @@ def resume(request, shift, pk: int):
 @require_POST
 @till
 def discard(request, shift, pk: int):
-    held = get_object_or_404(HeldSale, pk=pk)
+    held = get_object_or_404(scoping.for_user(HeldSale.objects.all(), request.user), pk=pk)
     try:
         discard_held_sale(held=held, user=request.user, register=shift.register)
     except DomainError as error:
@@ -1197,7 +1208,10 @@ def no_sale(request, shift):
 @login_required
 def z_report(request, pk: int):
     shift = get_object_or_404(
-        Shift.objects.select_related("register", "cashier", "ended_by", "closed_by"), pk=pk
+        scoping.for_user(Shift.objects.all(), request.user).select_related(
+            "register", "cashier", "ended_by", "closed_by"
+        ),
+        pk=pk,
     )
     if shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift"):
         return render(request, "403.html", status=403)
@@ -1241,7 +1255,10 @@ def z_report(request, pk: int):
 @require_POST
 def print_z_report(request, pk: int):
     """The shift's report on its till's printer (the stored Z-report once closed)."""
-    shift = get_object_or_404(Shift.objects.select_related("register", "cashier"), pk=pk)
+    shift = get_object_or_404(
+        scoping.for_user(Shift.objects.all(), request.user).select_related("register", "cashier"),
+        pk=pk,
+    )
     reviewer = request.user.has_perm("pos.close_any_shift")
     if (shift.cashier_id != request.user.pk and not request.user.has_perm("pos.view_shift")) or (
         shift.status == Shift.Status.ENDED and not reviewer
@@ -1299,7 +1316,8 @@ def _momo_rows(momo: dict | None) -> list[tuple[str, dict]]:
 @permission_required("pos.close_any_shift", raise_exception=True)
 def shifts_to_review(request):
     """Shifts whose cashier has counted and left, waiting for a manager."""
-    ended = Shift.objects.filter(status=Shift.Status.ENDED).select_related(
+    ended = scoping.for_user(Shift.objects.all(), request.user)
+    ended = ended.filter(status=Shift.Status.ENDED).select_related(
         "register", "cashier", "ended_by"
     )
     return render(
@@ -1313,7 +1331,10 @@ def review_shift(request, pk: int):
     """The manager's review: the count, the expected figures, each tender's total and the
     over/short; confirm, or recount with a second person."""
     shift = get_object_or_404(
-        Shift.objects.select_related("register", "cashier", "ended_by"), pk=pk
+        scoping.for_user(Shift.objects.all(), request.user).select_related(
+            "register", "cashier", "ended_by"
+        ),
+        pk=pk,
     )
     if shift.status != Shift.Status.ENDED:
         return redirect("register:z_report", pk=shift.pk)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 from pos.mobile_money import statement
 from pos.models import Shift
+from pos.reports.views import consolidated
 from pos.services.momo_reconciliation import import_statement, reconcile_day, reconcile_shift
 
 KIND_NAMES = {
@@ -37,6 +38,7 @@ class PeriodForm(forms.Form):
 
 @login_required
 @permission_required("pos.view_reports", raise_exception=True)
+@consolidated
 def reconciliation(request):
     upload = StatementForm()
     if request.method == "POST":

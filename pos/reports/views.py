@@ -5,6 +5,7 @@ and charts to the templates; they compute nothing themselves.
 """
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from monitoring.errors import error_response
+from pos import scoping
 from pos.models import Shift, ShopSettings, Tender
 from pos.models.stock import reason_label
 from pos.money import format_money
@@ -30,6 +32,23 @@ def reports_required(view):
     """pos.view_reports; then the report's own queries read from the replica when there is one
     (DATABASE_REPLICA_URL). Sign-in and permission checks stay on the primary."""
     return permission_required("pos.view_reports", raise_exception=True)(reads_from_replica()(view))
+
+
+def consolidated(view):
+    """A report of the whole business's figures: for those who see every store (pos.scoping);
+    a manager of some stores only is refused, rather than shown the others' figures."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not scoping.sees_every_store(request.user):
+            message = _(
+                "This report adds up every store's figures: it is for those who see every "
+                "store. Ask an owner or an admin."
+            )
+            return render(request, "403.html", {"message": message}, status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 INT, PCT = "int", "percent"
@@ -113,6 +132,7 @@ def _invalid(request, template, form):
 
 @login_required
 @reports_required
+@consolidated
 def dashboard(request):
     shop = ShopSettings.load()
     places = shop.currency_decimal_places
@@ -192,6 +212,7 @@ def dashboard(request):
 
 @login_required
 @reports_required
+@consolidated
 def sales(request):
     form, valid = _period_form(request, SalesForm)
     if not valid:
@@ -263,6 +284,7 @@ def _period_label(day: datetime.date, grain: str) -> str:
 
 @login_required
 @reports_required
+@consolidated
 def profit(request):
     form, valid = _period_form(request, ProfitForm)
     if not valid:
@@ -308,6 +330,7 @@ def profit(request):
 
 @login_required
 @reports_required
+@consolidated
 def inventory(request):
     form = InventoryForm(request.GET)
     if not form.is_valid():
@@ -386,7 +409,7 @@ def shifts(request):
     shop = ShopSettings.load()
     code, places = shop.currency_code, shop.currency_decimal_places
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = list(queries.closed_shifts(start, end))
+    rows = list(scoping.for_user(queries.closed_shifts(start, end), request.user))
     tables = [
         Table("shifts", _("Closed shifts"),
               [Column(_("Shift")), Column(_("Register")), Column(_("Cashier")),
@@ -405,7 +428,9 @@ def shifts(request):
 @reports_required
 def shift_detail(request, pk: int):
     shift = get_object_or_404(
-        Shift.objects.select_related("register", "cashier", "closed_by"),
+        scoping.for_user(Shift.objects.all(), request.user).select_related(
+            "register", "cashier", "closed_by"
+        ),
         pk=pk,
         status=Shift.Status.CLOSED,
     )
@@ -461,6 +486,7 @@ def _dec(value) -> Decimal:
 
 @login_required
 @reports_required
+@consolidated
 def customers(request):
     form, valid = _period_form(request, PeriodForm)
     if not valid:
@@ -507,6 +533,7 @@ def customers(request):
 
 @login_required
 @reports_required
+@consolidated
 def suspicious_activity(request):
     """Voids and refunds soon after the sale, drawer openings, overrides, reprints and cash
     over/short per cashier: read from the journal's hashed entries."""

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
-from pos import errors
+from pos import errors, scoping
 from pos.models import Customer, HeldSale, Product, Register
 from pos.quantities import as_json, normalised, to_decimal
 from pos.services import locks
@@ -27,6 +27,12 @@ def hold_sale(*, register: Register, cashier, cart: Cart, note: str = "") -> Hel
     """Park `cart` on `register`; nothing else changes."""
     if not (cashier.has_perm("pos.sell") and cashier.has_perm("pos.add_heldsale")):
         raise errors.NotAllowed(gettext("You are not allowed to hold sales."))
+    if not scoping.works_in(cashier, register.store_id):
+        raise errors.NotAllowed(
+            gettext("%(register)s is a till of another store: you do not work there.")
+            % {"register": register},
+            field="register",
+        )
     if not cart.lines:
         raise errors.EmptyCart()
     for i, line in enumerate(cart.lines):

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from core.errors import DomainError
-from pos import errors
+from pos import errors, scoping
 from pos.models import OfflineSale, Register, Shift, Tender, TillDevice
 from pos.models.offline import is_training_payload
 from pos.services import locks
@@ -370,11 +370,17 @@ def _parsed_time(value) -> datetime.datetime | None:
 # --- What managers see and do ------------------------------------------------------------------
 
 
-def tills_with_unsynced_sales() -> list[dict]:
-    """Each device with pending (on the device) or refused sales, and how old they are."""
+def tills_with_unsynced_sales(*, user=None) -> list[dict]:
+    """Each device with pending (on the device) or refused sales, and how old they are; with
+    `user`, the devices of the stores they work in (pos.scoping)."""
     now = timezone.now()
     devices = (
-        TillDevice.objects.select_related("register")
+        scoping.for_user(TillDevice.objects.all(), user)
+        if user is not None
+        else TillDevice.objects.all()
+    )
+    devices = (
+        devices.select_related("register")
         .filter(Q(pending_count__gt=0) | Q(sales__status=OfflineSale.Status.REFUSED))
         .distinct()
         .order_by("register__code", "code")

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts import audit
-from pos import denominations, errors
+from pos import denominations, errors, scoping
 from pos.journal import events
 from pos.models import (
     CashMovement,
@@ -49,14 +49,31 @@ ZERO = Decimal(0)
 COUNTED_TENDERS = [Tender.CASH, Tender.MOBILE_MONEY, Tender.CARD, Tender.BANK_TRANSFER]
 
 
+def _require_store_of(register: Register, cashier) -> None:
+    """Staff sell on the tills of the stores they work in only (pos.scoping).
+
+    :raises NotAllowed: `register` is a till of another store.
+    """
+    if not scoping.works_in(cashier, register.store_id):
+        raise errors.NotAllowed(
+            gettext("%(register)s is a till of another store: you do not work there.")
+            % {"register": register},
+            field="register",
+        )
+
+
 def open_shift(
     *, register: Register, cashier, opening_float=None, opening_count: dict | None = None
 ) -> Shift:
     """Open a shift with its float, typed as a total or counted note by note (`opening_count`,
     {denomination: pieces}: the float is its total); a register and a cashier each have at
-    most one open shift."""
+    most one open shift.
+
+    :raises NotAllowed: the cashier may not sell, or not on a till of that store.
+    """
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed(gettext("You are not allowed to open a shift."))
+    _require_store_of(register, cashier)
     if not register.is_active:
         raise errors.ShiftNotAllowed(
             gettext("%(register)s is not in use.") % {"register": register}, field="register"
@@ -133,11 +150,12 @@ def join_shift(*, shift: Shift, cashier) -> Shift:
     """`cashier` signs in with their PIN on the till of another cashier's open shift and sells
     on it under their own name (a shared till). Audited once per cashier and shift.
 
-    :raises NotAllowed: the cashier may not sell.
+    :raises NotAllowed: the cashier may not sell, or not on a till of that store.
     :raises ShiftClosed: the shift has closed.
     """
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed(gettext("You are not allowed to sell."))
+    _require_store_of(shift.register, cashier)
     with transaction.atomic():
         shift = _lock_open_shift(shift)
         if shift.cashier_id != cashier.pk:

@@ -1,12 +1,14 @@
 """Stores: added and changed in the back office (owners and admins), never deleted (a store
-that closes is made inactive: its tills, sales and stock movements keep pointing at it)."""
+that closes is made inactive: its tills, sales and stock movements keep pointing at it).
+Staff are assigned to stores here too (owners and admins), each change audited."""
 
 from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts import audit
 from core.errors import PermissionDenied
-from pos.models import Store
+from pos import scoping
+from pos.models import Store, StoreMembership
 
 EDITABLE_FIELDS = (
     "name",
@@ -54,3 +56,57 @@ def update_store(*, user, store: Store, changed: dict) -> Store:
         store.save(update_fields=list(changed))
         audit.record(action="store.changed", actor=user, target=store, changes=changed)
     return store
+
+
+def _assign(*, actor, pairs_added, pairs_removed) -> None:
+    """Write and audit assignments: (user, store) pairs added and removed, in one transaction."""
+    if not actor.has_perm("pos.change_storemembership"):
+        raise PermissionDenied(gettext("You are not allowed to assign staff to stores."))
+    with transaction.atomic():
+        for user, store in pairs_removed:
+            StoreMembership.objects.filter(user=user, store=store).delete()
+            audit.record(
+                action="store.staff_removed",
+                actor=actor,
+                target=store,
+                details={"user": user.username, "store": store.code},
+            )
+        for user, store in pairs_added:
+            StoreMembership.objects.create(user=user, store=store)
+            audit.record(
+                action="store.staff_assigned",
+                actor=actor,
+                target=store,
+                details={"user": user.username, "store": store.code},
+            )
+    for user, _store in (*pairs_added, *pairs_removed):
+        scoping.forget(user)
+
+
+def set_staff_stores(*, actor, user, stores) -> None:
+    """Make `stores` exactly the stores `user` works in (the user's admin page); audited per
+    store added or removed. Someone assigned to none works in the first store (pos.scoping).
+
+    :raises PermissionDenied: `actor` may not assign staff (owners and admins may).
+    """
+    wanted = {store.pk: store for store in stores}
+    current = {m.store_id: m.store for m in user.store_memberships.select_related("store")}
+    _assign(
+        actor=actor,
+        pairs_added=[(user, wanted[pk]) for pk in sorted(wanted.keys() - current.keys())],
+        pairs_removed=[(user, current[pk]) for pk in sorted(current.keys() - wanted.keys())],
+    )
+
+
+def set_store_staff(*, actor, store: Store, users) -> None:
+    """Make `users` exactly the staff assigned to `store` (the store's admin page); audited.
+
+    :raises PermissionDenied: `actor` may not assign staff (owners and admins may).
+    """
+    wanted = {user.pk: user for user in users}
+    current = {m.user_id: m.user for m in store.memberships.select_related("user")}
+    _assign(
+        actor=actor,
+        pairs_added=[(wanted[pk], store) for pk in sorted(wanted.keys() - current.keys())],
+        pairs_removed=[(current[pk], store) for pk in sorted(current.keys() - wanted.keys())],
+    )

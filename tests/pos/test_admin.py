@@ -44,6 +44,7 @@ def test_every_pos_model_is_registered():
             "InvoiceReminder",
             "ShiftCashier",
             "ShopLogo",  # uploaded and removed on the shop settings' page
+            "StoreMembership",  # on the user's and the store's pages (pos.admin.staff)
         }:
             continue  # inlines
         assert admin.site.is_registered(model), model

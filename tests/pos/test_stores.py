@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from pos.models import ReceiptPrinter, Register, ShopSettings, Store
+from pos.models import ReceiptPrinter, Register, ShopSettings, Store, StoreMembership
 from pos.services.checkout import TenderLine
 from tests.support import fake_printer as printers
 
@@ -51,6 +51,7 @@ def test_a_receipt_prints_the_tills_store_address_tin_and_header(
 ):
     register.store = branch
     register.save(update_fields=["store"])
+    StoreMembership.objects.create(user=cashier, store=branch)  # they work there (pos.scoping)
     sale = sell((product, 1), tenders=[TenderLine("cash", Decimal(12000))])
     client.force_login(cashier)
 
@@ -91,6 +92,7 @@ def test_a_refund_slip_prints_the_tills_store(
         lines=[RefundLineInput(sale.lines.get().pk, 1)],
         reason="Faulty",
     )
+    StoreMembership.objects.create(user=manager, store=branch)  # they work there (pos.scoping)
     client.force_login(manager)
 
     page = client.get(reverse("pos:refund_slip", args=[refund.pk])).content.decode()
@@ -181,3 +183,80 @@ def test_a_manager_sees_the_stores_but_neither_adds_nor_changes_them(client, man
     assert response.status_code == 403
     branch.refresh_from_db()
     assert branch.name == "Musanze"
+
+
+# --- Staff per store (pos.scoping) -------------------------------------------------------------
+
+
+def test_staff_assigned_to_no_store_work_in_the_first_store(cashier, branch):
+    from pos import scoping
+
+    first = Store.objects.order_by("pk").first()
+    assert scoping.store_ids(cashier) == {first.pk}
+    assert not scoping.works_in(cashier, branch.pk)
+
+
+def test_an_owner_assigns_staff_on_the_users_page_audited(client, make_user, cashier, branch):
+    from accounts.models import AuditLog
+
+    owner = make_user("owner", "admin")
+    client.force_login(owner)
+    url = reverse("admin:accounts_user_change", args=[cashier.pk])
+    page = client.get(url).content.decode()
+    assert "Musanze" in page
+    data = {
+        "username": cashier.username,
+        "first_name": cashier.first_name,
+        "last_name": "",
+        "email": "",
+        "role": "cashier",
+        "is_active": "on",
+        "stores": [branch.pk],
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+
+    assert list(cashier.store_memberships.values_list("store", flat=True)) == [branch.pk]
+    entry = AuditLog.objects.get(action="store.staff_assigned")
+    assert (entry.actor, entry.details) == (owner, {"user": cashier.username, "store": "MSZ"})
+    from pos import scoping
+
+    cashier.refresh_from_db()
+    assert scoping.store_ids(cashier) == {branch.pk}
+
+    data["stores"] = []
+    client.post(url, data)
+    assert not cashier.store_memberships.exists()
+    assert AuditLog.objects.filter(action="store.staff_removed").count() == 1
+
+
+def test_an_owner_assigns_staff_on_the_stores_page(client, make_user, cashier, branch):
+    owner = make_user("owner", "admin")
+    client.force_login(owner)
+    url = reverse("admin:pos_store_change", args=[branch.pk])
+    data = {
+        "name": branch.name,
+        "code": branch.code,
+        "address": branch.address,
+        "tin": branch.tin,
+        "branch_id": branch.branch_id,
+        "receipt_header": branch.receipt_header,
+        "opening_hours": "",
+        "is_active": "on",
+        "staff": [cashier.pk],
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert list(branch.memberships.values_list("user", flat=True)) == [cashier.pk]
+
+
+def test_a_manager_sees_but_cannot_change_the_stores_of_a_cashier(client, manager, cashier, branch):
+    from pos.services.stores import set_staff_stores
+
+    client.force_login(manager)
+    url = reverse("admin:accounts_user_change", args=[cashier.pk])
+    form = client.get(url).context["adminform"].form
+    assert form.fields["stores"].disabled
+    with pytest.raises(Exception, match="not allowed to assign"):
+        set_staff_stores(actor=manager, user=cashier, stores=[branch])
+    assert not cashier.store_memberships.exists()

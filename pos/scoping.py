@@ -1,0 +1,116 @@
+"""Staff per store (issue 29): which stores' data a user works in and sees. The one rule.
+
+- Owners (superusers) and admins hold `pos.work_in_every_store`: every store.
+- A cashier or manager works in the stores they are assigned to (`StoreMembership`, written by
+  pos.services.stores.set_staff_stores); someone assigned to none works in the first active
+  store (`default_store_pk`), so that a one-store shop never has to assign anyone.
+
+`for_user(queryset, user)` narrows any queryset of a store-bearing model to the user's stores;
+the model's way to its store is one line of `STORE_PATHS`. The admin (pos.admin.base.ShopAdmin),
+the API's querysets and object lookups, the selectors of who sees which sale
+(pos.selectors.visible_sales and friends), the till's pickers and the reviewed close all go
+through it: a new store-bearing model joins the scope with its line here. Customers and the
+catalogue stay business-wide (no line).
+
+What a user may not see answers like what does not exist (404); opening a shift on another
+store's till is refused (`PermissionDenied`, 403) by pos.services.shifts.open_shift.
+"""
+
+from django.db.models import Q, QuerySet
+
+# "app_label.model" -> the lookup from that model to its store.
+STORE_PATHS: dict[str, str] = {
+    "pos.store": "pk",
+    "pos.storemembership": "store",
+    "pos.register": "store",
+    "pos.shift": "register__store",
+    "pos.sale": "register__store",
+    "pos.heldsale": "register__store",
+    "pos.refund": "shift__register__store",
+    "pos.cashmovement": "shift__register__store",
+    "pos.payment": "shift__register__store",
+    "pos.mobilemoneyrequest": "shift__register__store",
+    "pos.invoice": "sale__register__store",
+    "pos.tilldevice": "register__store",
+    "pos.offlinesale": "device__register__store",
+}
+# The models some of whose rows no store owns, and the field that is then empty.
+BUSINESS_WIDE_WHEN_EMPTY: dict[str, str] = {"pos.invoice": "sale"}
+
+EVERY_STORE = "pos.work_in_every_store"
+_CACHE = "_vevurn_store_ids"
+
+
+def store_ids(user) -> frozenset[int] | None:
+    """The pks of the stores `user` works in; None: every store. Kept on the user object for
+    the request (one query the first time, none after; none at all for owners and admins)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if user.has_perm(EVERY_STORE):
+        return None
+    cached = getattr(user, _CACHE, None)
+    if cached is not None:
+        return cached
+    from pos.models import StoreMembership
+    from pos.models.stores import default_store_pk
+
+    assigned = list(
+        StoreMembership.objects.filter(user=user).values_list("store_id", "store__is_active")
+    )
+    if assigned:
+        ids = frozenset(store for store, active in assigned if active)
+    else:
+        ids = frozenset({default_store_pk()})
+    setattr(user, _CACHE, ids)
+    return ids
+
+
+def forget(user) -> None:
+    """Drop the cached stores of `user` (after their assignments changed)."""
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
+
+
+def works_in(user, store_id: int) -> bool:
+    ids = store_ids(user)
+    return ids is None or store_id in ids
+
+
+def is_scoped(model) -> bool:
+    return model._meta.label_lower in STORE_PATHS
+
+
+def for_user(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` narrowed to the stores `user` works in (unchanged for a model no store owns,
+    and for owners and admins)."""
+    path = STORE_PATHS.get(queryset.model._meta.label_lower)
+    if path is None:
+        return queryset
+    ids = store_ids(user)
+    if ids is None:
+        return queryset
+    mine = Q(**{f"{path}__in": ids})
+    empty = BUSINESS_WIDE_WHEN_EMPTY.get(queryset.model._meta.label_lower)
+    if empty is not None:
+        mine |= Q(**{f"{empty}__isnull": True})
+    return queryset.filter(mine)
+
+
+def sees_every_store(user) -> bool:
+    """Whether `user` sees every active store: owners and admins, and staff of a one-store
+    shop (or assigned to every store). The consolidated reports are for them alone."""
+    if user.has_perm(EVERY_STORE):
+        return True
+    from django.db.models import Count
+
+    from pos.models import Store
+
+    # One query: the active stores, and those of them (and of all) the user is assigned to.
+    counts = Store.objects.aggregate(
+        active=Count("pk", filter=Q(is_active=True), distinct=True),
+        active_mine=Count("pk", filter=Q(is_active=True, memberships__user=user), distinct=True),
+        mine=Count("pk", filter=Q(memberships__user=user), distinct=True),
+    )
+    if not counts["mine"]:
+        return counts["active"] <= 1  # the first store's staff, in a one-store shop
+    return counts["active_mine"] == counts["active"]
