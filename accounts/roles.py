@@ -53,6 +53,9 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.view_store",
         # The stores each member of staff works in (pos.scoping): owners and admins assign.
         "pos.view_storemembership",
+        # Each store's stock and its own reorder levels (pos/admin/stock.py).
+        "pos.view_stocklevel",
+        "pos.change_stocklevel",
         "pos.view_stockmovement",
         "pos.adjust_stock",
         "pos.receive_stock",

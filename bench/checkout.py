@@ -257,10 +257,12 @@ PGBENCH_SCRIPT = """\
 \\set shift :shift0 + :client_id
 \\set cashier :cashier0 + :client_id
 BEGIN;
-SELECT id, name, sku, retail_price, cost_price, minimum_price, status, stock_on_hand
-  FROM pos_product WHERE id IN (
+SELECT p.id, p.name, p.sku, p.retail_price, p.cost_price, p.minimum_price, p.status,
+    l.id, l.on_hand
+  FROM pos_stocklevel l JOIN pos_product p ON p.id = l.product_id
+  WHERE l.store_id = :store AND l.product_id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
-  ORDER BY id FOR UPDATE;
+  ORDER BY l.product_id FOR UPDATE;
 UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id = :register
   RETURNING code, last_receipt_number AS receipt \\gset
 SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
@@ -291,11 +293,14 @@ INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference
   VALUES (:sale, :shift, 'cash', 10000, false, '', :cashier, now());
 UPDATE pos_product SET stock_on_hand = stock_on_hand - 2 WHERE id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
-INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before, stock_after,
+UPDATE pos_stocklevel SET on_hand = on_hand - 2 WHERE store_id = :store AND product_id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_before, stock_after,
     unit_cost, reason, reference_type, reference_id, reference_label, created_by_id, created_at)
-  SELECT p.id, 'sale', -2, p.stock_on_hand + 2, p.stock_on_hand, p.cost_price, '', 'pos.sale',
+  SELECT :store, p.id, 'sale', -2, l.on_hand + 2, l.on_hand, p.cost_price, '', 'pos.sale',
     :sale::text, 'Sale ' || :receipt, :cashier, now()
-  FROM pos_product p WHERE p.id IN (
+  FROM pos_stocklevel l JOIN pos_product p ON p.id = l.product_id
+  WHERE l.store_id = :store AND l.product_id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
 COMMIT;
 """
@@ -313,6 +318,8 @@ def pgbench(cashiers: int, seconds: float, workdir: Path) -> dict:
             "JOIN pos_shift s ON s.register_id = r.id WHERE r.code LIKE 'B%%'"
         )
         register0, shift0, cashier0 = cursor.fetchone()
+        cursor.execute("SELECT store_id FROM pos_register WHERE id = %s", [register0])
+        store = cursor.fetchone()[0]
     script = workdir / "sale.sql"
     script.write_text(PGBENCH_SCRIPT.format(products=PRODUCTS))
     db = connection.settings_dict
@@ -346,6 +353,8 @@ def pgbench(cashiers: int, seconds: float, workdir: Path) -> dict:
         f"shift0={shift0}",
         "-D",
         f"cashier0={cashier0}",
+        "-D",
+        f"store={store}",
         db["NAME"],
     ]
     done = subprocess.run(command, capture_output=True, text=True)

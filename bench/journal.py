@@ -242,12 +242,13 @@ def seed_sales(count: int, register, shift, cashier, first_product: int) -> int:
         # Each line's stock movement, as checkout writes it (the check adds them up per sale;
         # before and after are not what it checks, so they are left at 0 here).
         cursor.execute(
-            f"""INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before,
-                  stock_after, unit_cost, reason, reference_type, reference_id, reference_label,
-                  created_by_id, created_at)
-                SELECT l.product_id, 'sale', -l.quantity, 0, 0, l.unit_cost, '', 'pos.sale',
-                  l.sale_id::text, '', s.cashier_id, s.created_at
+            f"""INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity,
+                  stock_before, stock_after, unit_cost, reason, reference_type, reference_id,
+                  reference_label, created_by_id, created_at)
+                SELECT r.store_id, l.product_id, 'sale', -l.quantity, 0, 0, l.unit_cost, '',
+                  'pos.sale', l.sale_id::text, '', s.cashier_id, s.created_at
                 FROM pos_saleline l JOIN pos_sale s ON s.id = l.sale_id
+                JOIN pos_register r ON r.id = s.register_id
                 WHERE s.id > {base} ORDER BY l.id"""
         )
         cursor.execute(

@@ -143,12 +143,13 @@ def seed(cursor, first_day: datetime.date) -> None:
              CASE WHEN sale.id %% 3 = 0 THEN 'mobile_money' ELSE 'cash' END,
              sale.total, false, '', sale.cashier_id, sale.created_at
            FROM pos_sale sale, b WHERE sale.id > b.sale0""",
-        """INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before, stock_after,
-              unit_cost, reason, reference_type, reference_id, reference_label, created_by_id,
-              created_at)
-           SELECT l.product_id, 'sale', -l.quantity, 0, 0, l.unit_cost, '', 'pos.sale',
-             l.sale_id::text, '', NULL, sale.created_at
-           FROM pos_saleline l JOIN pos_sale sale ON sale.id = l.sale_id, b
+        """INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_before,
+              stock_after, unit_cost, reason, reference_type, reference_id, reference_label,
+              created_by_id, created_at)
+           SELECT r.store_id, l.product_id, 'sale', -l.quantity, 0, 0, l.unit_cost, '',
+             'pos.sale', l.sale_id::text, '', NULL, sale.created_at
+           FROM pos_saleline l JOIN pos_sale sale ON sale.id = l.sale_id
+           JOIN pos_register r ON r.id = sale.register_id, b
            WHERE l.sale_id > b.sale0""",
         """INSERT INTO pos_refund (number, sale_id, shift_id, created_by_id, created_at, reason,
               tender, total, tax_total)

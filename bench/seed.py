@@ -83,19 +83,30 @@ def products(first: int, last: int, *, stock: int) -> None:
                   'active', now(), now()
                 FROM generate_series({first}, {last}) i"""
         )
+        # The stock is the first store's (the one the bench's tills are in); every other store
+        # gets its level at 0, as a product made by the catalogue service does.
         cursor.execute(
-            f"""INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before,
+            f"""INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_before,
                   stock_after, unit_cost, reason, reference_type, reference_id, reference_label,
                   created_at)
-                SELECT id, 'receipt', {stock}, 0, {stock}, cost_price, 'Bench opening stock',
-                  '', '', '', now()
+                SELECT (SELECT min(id) FROM pos_store), id, 'receipt', {stock}, 0, {stock},
+                  cost_price, 'Bench opening stock', '', '', '', now()
                 FROM pos_product
                 WHERE sku BETWEEN 'BENCH-{first:07d}' AND 'BENCH-{last:07d}'"""
+        )
+        cursor.execute(
+            f"""INSERT INTO pos_stocklevel (store_id, product_id, on_hand)
+                SELECT st.id, p.id,
+                  CASE WHEN st.id = (SELECT min(id) FROM pos_store) THEN {stock} ELSE 0 END
+                FROM pos_product p CROSS JOIN pos_store st
+                WHERE p.sku BETWEEN 'BENCH-{first:07d}' AND 'BENCH-{last:07d}'
+                ON CONFLICT (store_id, product_id) DO NOTHING"""
         )
         # VACUUM as autovacuum would soon after: it marks the pages all-visible, so index-only
         # scans (name search walks pos_product_active_name) need not visit the table.
         cursor.execute("VACUUM ANALYZE pos_product")
         cursor.execute("ANALYZE pos_stockmovement")
+        cursor.execute("ANALYZE pos_stocklevel")
         cursor.execute("SET statement_timeout TO DEFAULT")
     count = last - first + 1
     print(f"   seeded {count:,} products in {time.perf_counter() - began:.1f} s", flush=True)

@@ -3,9 +3,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pos.models import PRODUCT_EDITABLE_FIELDS, Category, MovementKind, Product
+from pos.models import PRODUCT_EDITABLE_FIELDS, Category, MovementKind, Product, Store
+from pos.models.stores import default_store_pk
 from pos.quantities import MAX_PLACES
 from pos.services.stock import ADJUSTMENT_KINDS
+
+
+def store_field(**kwargs) -> forms.ModelChoiceField:
+    """The store whose stock a back-office screen moves: the active ones, the first preselected."""
+    return forms.ModelChoiceField(
+        Store.objects.filter(is_active=True).order_by("pk"),
+        label=_("Store"),
+        empty_label=None,
+        initial=default_store_pk,
+        **kwargs,
+    )
 
 
 def quantity_field(places: int = MAX_PLACES, **kwargs) -> forms.DecimalField:
@@ -30,9 +42,11 @@ class ProductAddForm(ProductAdminForm):
         initial=0,
         help_text=_("Units on the shelf now; recorded in the stock ledger."),
     )
+    opening_store = store_field(required=False, help_text=_("Where the opening stock is."))
 
 
 class StockAdjustmentForm(forms.Form):
+    store = store_field(required=False)
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[(k.value, k.label) for k in MovementKind if k in ADJUSTMENT_KINDS],
@@ -52,6 +66,7 @@ class StockAdjustmentForm(forms.Form):
 
 
 class CountFilterForm(forms.Form):
+    store = store_field(required=False, help_text=_("The store whose shelves are counted."))
     category = forms.ModelChoiceField(
         Category.objects.all(),
         required=False,

@@ -8,30 +8,30 @@ check through what is registered here (monitoring/registry.py, monitoring/deploy
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from monitoring import registry
 from monitoring.alert_rules import Rule
 from monitoring.deployment.base import check, failed, passed, warned
-from pos.models import Product, Sale, SaleLine, Shift, ShopSettings, TillDevice
+from pos.models import LowStockAlert, Sale, SaleLine, Shift, ShopSettings, StockLevel, TillDevice
 from pos.money import format_money
+from pos.services.stock import low_stock
 
 
 def check_low_stock(config: dict) -> dict[str, str]:
-    products = (
-        Product.objects.filter(
-            low_stock_alerts__acknowledged=False, stock_on_hand__lte=F("reorder_level")
-        )
-        .filter(status="active")
-        .distinct()
-        .order_by("pk")
+    """A store's stock of a product at or below its reorder level, with an alert not yet
+    acknowledged; keyed "<product pk>@<store pk>"."""
+    alerted = LowStockAlert.objects.filter(
+        acknowledged=False, store=OuterRef("store"), product=OuterRef("product")
     )
+    levels = low_stock().filter(Exists(alerted)).order_by("product_id", "store_id")
     return {
-        str(p.pk): f"{p.name} ({p.sku}): {p.format_quantity(p.stock_on_hand)} left, "
-        f"reorder level {p.format_quantity(p.reorder_level)}."
-        for p in products
+        f"{level.product_id}@{level.store_id}": f"{level.product.name} ({level.product.sku}): "
+        f"{level.product.format_quantity(level.on_hand)} left, "
+        f"reorder level {level.product.format_quantity(level.reorder_at)}. Store: {level.store}."
+        for level in levels
     }
 
 
@@ -73,14 +73,19 @@ def check_offline_pending(config: dict) -> dict[str, str]:
 def check_offline_oversold(config: dict) -> dict[str, str]:
     """Lines sold offline with less in stock than they took: stock went below zero."""
     since = timezone.now() - timedelta(hours=config["lookback_hours"])
+    # The stock now of the store whose till sold it.
+    now = StockLevel.objects.filter(
+        store=OuterRef("sale__register__store"), product=OuterRef("product")
+    ).values("on_hand")
     lines = (
         SaleLine.objects.filter(oversold=True, sale__created_at__gte=since)
         .select_related("sale", "product")
+        .annotate(store_stock=Subquery(now[:1]))
         .order_by("pk")
     )
     return {
         str(line.pk): f"{line.product_name} ({line.sku}) sold offline on {line.sale.number} with "
-        f"too little in stock: {line.product.format_quantity(line.product.stock_on_hand)} now. "
+        f"too little in stock: {line.product.format_quantity(line.store_stock or 0)} now. "
         "Count it."
         for line in lines
     }
@@ -137,12 +142,10 @@ def metric_families() -> list:
     )
     value.add_metric([currency], float(today["value"] or 0))
     low = GaugeMetricFamily(
-        "vevurn_low_stock_products", "Active products at or below their reorder level."
+        "vevurn_low_stock_products",
+        "Active products at or below their reorder level, counted once per store.",
     )
-    low.add_metric(
-        [],
-        Product.objects.filter(status="active", stock_on_hand__lte=F("reorder_level")).count(),
-    )
+    low.add_metric([], low_stock().count())
     return [count, value, low]
 
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pos import scoping
@@ -37,24 +38,46 @@ class CodeMatch:
     label: object = None  # the ScaleLabel read from it (pos.scale_labels)
 
 
-def code_lookup(code: str) -> CodeMatch | None:
+def code_lookup(code: str, *, store_id: int | None = None) -> CodeMatch | None:
     """A barcode or SKU of a product, or a selling unit's barcode (one query for both, as a
     product barcode alone took before selling units), else an in-store scale label (one more:
-    its template and product together)."""
+    its template and product together). With `store_id` (the till's store), the product comes
+    with that store's stock as `store_stock`, in the same statement."""
     from pos.scale_labels import looks_like_label
 
     code = (code or "").strip()
     if not code:
         return None
-    match = _product_or_unit(code)
+    match = _product_or_unit(code, store_id)
     if match is not None:
         return match
     if looks_like_label(code):
-        return _labelled_product(code)
+        return _labelled_product(code, store_id)
     return None
 
 
-def _labelled_product(code: str) -> CodeMatch | None:
+def _store_stock_column(store_id: int | None, product_id_column: str) -> tuple[str, list]:
+    """A select-list column `store_stock`: the store's stock of the row's product (as text: SQLite
+    hands back floats), and its parameters."""
+    from pos.models import StockLevel
+
+    if store_id is None:
+        return "NULL AS store_stock", []
+    levels = StockLevel._meta.db_table
+    return (
+        f"(SELECT CAST(sl.on_hand AS TEXT) FROM {levels} sl "  # noqa: S608 - our own names
+        f"WHERE sl.product_id = {product_id_column} AND sl.store_id = %s) AS store_stock",
+        [store_id],
+    )
+
+
+def _with_store_stock(product, store_id: int | None):
+    if store_id is not None:
+        product.store_stock = Decimal(product.store_stock or 0)
+    return product
+
+
+def _labelled_product(code: str, store_id: int | None = None) -> CodeMatch | None:
     """The product of an in-store scale label, with the label read: the active template of the
     label's prefix and the product of the item code it carries come in one statement."""
     from pos.models import ScaleLabelTemplate
@@ -62,18 +85,19 @@ def _labelled_product(code: str) -> CodeMatch | None:
 
     fields = ScaleLabelTemplate._meta.concrete_fields
     template_columns = ", ".join(f"t.{f.column} AS t_{f.attname}" for f in fields)
+    stock_column, stock_params = _store_stock_column(store_id, "p.id")
     found = list(
         Product.objects.raw(
-            f"""SELECT p.*, {template_columns}
+            f"""SELECT p.*, {template_columns}, {stock_column}
             FROM {ScaleLabelTemplate._meta.db_table} t JOIN {Product._meta.db_table} p
             ON p.scale_code = CAST(SUBSTR(%s, LENGTH(t.prefix) + 1, t.item_digits) AS INTEGER)
             WHERE t.prefix = %s AND t.is_active""",  # noqa: S608 - the models' own table names
-            [code, code[:2]],
+            [*stock_params, code, code[:2]],
         )
     )
     if not found:
         return None
-    product = found[0]
+    product = _with_store_stock(found[0], store_id)
     names = [f.attname for f in fields]
     template = ScaleLabelTemplate.from_db(
         product._state.db, names, [getattr(product, f"t_{name}") for name in names]
@@ -85,7 +109,7 @@ def _labelled_product(code: str) -> CodeMatch | None:
 UNIT_COLUMNS = ("id", "product_id", "name", "factor", "barcode", "price", "is_active")
 
 
-def _product_or_unit(code: str) -> CodeMatch | None:
+def _product_or_unit(code: str, store_id: int | None = None) -> CodeMatch | None:
     """The product whose barcode (first) or SKU is `code`, else the product of the selling unit
     whose barcode it is, with that unit: two indexed branches of one statement."""
     from pos.models import SellingUnit
@@ -96,21 +120,22 @@ def _product_or_unit(code: str) -> CodeMatch | None:
         for c in UNIT_COLUMNS
     )
     no_unit = ", ".join(f"NULL AS su_{c}" for c in UNIT_COLUMNS)
+    stock_column, stock_params = _store_stock_column(store_id, "found.id")
     found = list(
         Product.objects.raw(
-            f"""SELECT * FROM (
+            f"""SELECT found.*, {stock_column} FROM (
                 SELECT p.*, CASE WHEN p.barcode = %s THEN 0 ELSE 1 END AS match_rank, {no_unit}
                 FROM {product} p WHERE p.barcode = %s OR p.sku = %s
                 UNION ALL
                 SELECT p.*, 2, {unit_columns}
                 FROM {unit} u JOIN {product} p ON p.id = u.product_id WHERE u.barcode = %s
             ) found ORDER BY match_rank LIMIT 1""",  # noqa: S608 - the models' own table names
-            [code, code, code, code],
+            [*stock_params, code, code, code, code],
         )
     )
     if not found:
         return None
-    product = found[0]
+    product = _with_store_stock(found[0], store_id)
     if product.su_id is None:
         return CodeMatch(product)
     # Columns beside the model's come back as the database has them (SQLite: floats, 0/1).
@@ -124,9 +149,25 @@ def _product_or_unit(code: str) -> CodeMatch | None:
     return CodeMatch(product, selling_unit=selling_unit)
 
 
-def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> QuerySet:
+def with_store_stock(products: QuerySet, store_id: int | None) -> QuerySet:
+    """`products`, each with `store_stock`: how much of it the store holds (0 for none)."""
+    from pos.models import StockLevel
+
+    if store_id is None:
+        return products
+    level = StockLevel.objects.filter(product=OuterRef("pk"), store_id=store_id).values("on_hand")
+    return products.annotate(
+        store_stock=Coalesce(
+            Subquery(level[:1]), Value(0, output_field=StockLevel._meta.get_field("on_hand"))
+        )
+    )
+
+
+def product_search(
+    query: str, *, active_only: bool = True, limit: int = 20, store_id: int | None = None
+) -> QuerySet:
     """The first `limit` products, by name, whose name contains `query` or whose SKU or barcode
-    is `query`.
+    is `query` (with the `store_stock` of `store_id`, when given).
 
     The exact SKU/barcode hits are looked up first and join the name condition by id, so that
     the ids can be picked from indexes alone; the products then come by those ids.
@@ -141,7 +182,8 @@ def product_search(query: str, *, active_only: bool = True, limit: int = 20) -> 
     first = products.order_by("name", "pk").values_list("pk", flat=True)[:limit]
     if query and active_only and connection.vendor == "postgresql":
         first = _in_name_order_on_postgresql(first, query)
-    return Product.objects.select_related("category").filter(pk__in=first).order_by("name", "pk")
+    found = Product.objects.select_related("category").filter(pk__in=first).order_by("name", "pk")
+    return with_store_stock(found, store_id)
 
 
 # Name search on PostgreSQL has two good plans:

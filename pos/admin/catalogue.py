@@ -2,12 +2,14 @@ import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import F, Q
+from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -21,11 +23,22 @@ from pos.forms import (
     ProductAdminForm,
     StockAdjustmentForm,
 )
-from pos.models import Category, Product, ProductStatus, SellingUnit, StockMovement, Supplier
+from pos.models import (
+    Category,
+    Product,
+    ProductStatus,
+    SellingUnit,
+    StockLevel,
+    StockMovement,
+    Store,
+    Supplier,
+)
+from pos.models.stores import default_store_pk
+from pos.selectors import with_store_stock
 from pos.services import catalogue as catalogue_services
 from pos.services.counts import count_differences, post_stock_count
 from pos.services.csv_import import export_products, import_products
-from pos.services.stock import adjust_stock
+from pos.services.stock import adjust_stock, low_stock
 
 RECENT_MOVEMENTS = 20
 
@@ -49,13 +62,18 @@ class LowStockFilter(admin.SimpleListFilter):
     parameter_name = "stock"
 
     def lookups(self, request, model_admin):
-        return [("low", _("At or below reorder level")), ("out", _("Out of stock"))]
+        return [
+            ("low", _("At or below reorder level in a store")),
+            ("out", _("Out of stock in a store")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "low":
-            return queryset.filter(stock_on_hand__lte=F("reorder_level"))
+            return queryset.filter(pk__in=low_stock().values("product_id"))
         if self.value() == "out":
-            return queryset.filter(stock_on_hand__lte=0)
+            return queryset.filter(
+                pk__in=StockLevel.objects.filter(on_hand__lte=0).values("product")
+            )
         return queryset
 
 
@@ -63,7 +81,7 @@ class RecentMovementsFormSet(BaseInlineFormSet):
     def get_queryset(self):
         if not hasattr(self, "_recent"):
             self._recent = list(
-                super().get_queryset().select_related("created_by")[:RECENT_MOVEMENTS]
+                super().get_queryset().select_related("created_by", "store")[:RECENT_MOVEMENTS]
             )
         return self._recent
 
@@ -74,6 +92,7 @@ class RecentMovementsInline(ReadOnlyInline):
     verbose_name_plural = _("recent stock movements (latest %(n)d)") % {"n": RECENT_MOVEMENTS}
     fields = [
         "created_at",
+        "store",
         "kind",
         "quantity",
         "stock_before",
@@ -102,11 +121,18 @@ class ProductAdmin(ShopAdmin):
         "reorder_level",
         "is_low",
         "status",
-    ]
+    ]  # stock_on_hand: the total over the stores; each store's is on the product's page
     list_select_related = ["category", "supplier"]
     list_filter = ["status", LowStockFilter, "category", "supplier"]
     search_fields = ["name", "brand", "model"]
-    readonly_fields = ["stock_on_hand", "created_at", "updated_at", "created_by", "updated_by"]
+    readonly_fields = [
+        "stock_on_hand",
+        "stock_per_store",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+    ]
     autocomplete_fields = ["category", "supplier", "variant_of"]
     list_per_page = 50
     actions = ["export_csv"]
@@ -122,9 +148,13 @@ class ProductAdmin(ShopAdmin):
             results |= queryset.filter(Q(sku=term) | Q(barcode=term))
         return results, may_have_duplicates
 
-    @admin.display(boolean=True, description=_("low"))
+    def get_queryset(self, request):
+        low = low_stock().filter(product=OuterRef("pk"))
+        return super().get_queryset(request).annotate(low_somewhere=Exists(low))
+
+    @admin.display(boolean=True, description=_("low in a store"))
     def is_low(self, obj):
-        return obj.is_low_stock
+        return obj.low_somewhere
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -134,8 +164,27 @@ class ProductAdmin(ShopAdmin):
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         if obj is None:
-            fields = [f for f in fields if f != "stock_on_hand"]
+            fields = [f for f in fields if f not in ("stock_on_hand", "stock_per_store")]
         return fields
+
+    @admin.display(description=_("stock per store"))
+    def stock_per_store(self, obj):
+        """Each store's stock and the reorder level that applies there (a store's own is set on
+        Stock levels)."""
+        levels = obj.stock_levels.select_related("store").order_by("store")
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 - a constant
+            "{}: {} ({})",
+            (
+                (
+                    level.store,
+                    obj.format_quantity(level.on_hand),
+                    _("reorder at %(level)s")
+                    % {"level": obj.format_quantity(level.effective_reorder_level(obj))},
+                )
+                for level in levels
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
         """Through the catalogue services: the edited fields only, on the locked row (a sale
@@ -149,6 +198,7 @@ class ProductAdmin(ShopAdmin):
                 product=obj,
                 user=request.user,
                 initial_stock=form.cleaned_data.get("opening_stock") or 0,
+                store=form.cleaned_data.get("opening_store"),
             )
         if obj.cost_exceeds_retail:
             messages.warning(
@@ -243,6 +293,7 @@ class ProductAdmin(ShopAdmin):
             "admin/pos/product/adjust_stock.html",
             _("Adjust stock: %s") % product,
             product=product,
+            levels=product.stock_levels.select_related("store").order_by("store"),
             form=form,
             original=product,
         )
@@ -252,6 +303,10 @@ class ProductAdmin(ShopAdmin):
         self._require(request, "pos.count_stock")
         filters = CountFilterForm(request.GET or None)
         products = Product.objects.filter(status=ProductStatus.ACTIVE).select_related("category")
+        store = (filters.is_valid() and filters.cleaned_data["store"]) or Store.objects.get(
+            pk=default_store_pk()
+        )
+        products = with_store_stock(products, store.pk)
         if filters.is_valid():
             if filters.cleaned_data["category"]:
                 products = products.filter(category=filters.cleaned_data["category"])
@@ -267,7 +322,7 @@ class ProductAdmin(ShopAdmin):
                 form.add_error(None, _("Enter the counted quantity of at least one product."))
             elif "post" in request.POST:
                 try:
-                    count = post_stock_count(counted=counted, user=request.user)
+                    count = post_stock_count(counted=counted, user=request.user, store=store)
                 except DomainError as exc:
                     form.add_error(None, exc.message)
                 else:
@@ -281,11 +336,12 @@ class ProductAdmin(ShopAdmin):
                         reverse("admin:pos_stockcount_change", args=[count.pk])
                     )
             else:
-                review = count_differences(counted)
+                review = count_differences(counted, store=store)
         return self._page(
             request,
             "admin/pos/product/stock_count.html",
-            _("Stock count"),
+            _("Stock count: %(store)s") % {"store": store},
+            store=store,
             filters=filters,
             form=form,
             review=review,

@@ -38,10 +38,18 @@ class PurchaseOrderLineInline(MoneyDisplayMixin, admin.TabularInline):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(ShopAdmin):
-    list_display = ["__str__", "supplier", "status", "reference", "created_at", "received_at"]
-    list_filter = ["status", "supplier"]
+    list_display = [
+        "__str__",
+        "supplier",
+        "store",
+        "status",
+        "reference",
+        "created_at",
+        "received_at",
+    ]
+    list_filter = ["status", "store", "supplier"]
     search_fields = ["=id", "reference", "supplier__name", "notes"]
-    list_select_related = ["supplier"]
+    list_select_related = ["supplier", "store"]
     readonly_fields = ["status", "ordered_at", "received_at", "created_by", "created_at"]
     autocomplete_fields = ["supplier"]
     inlines = [PurchaseOrderLineInline]
@@ -51,7 +59,8 @@ class PurchaseOrderAdmin(ShopAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.status != PurchaseOrderStatus.DRAFT:
-            fields.append("supplier")  # what was ordered from whom is fixed once ordered
+            # What was ordered from whom, for which store, is fixed once ordered.
+            fields += ["supplier", "store"]
         return fields
 
     def save_model(self, request, obj, form, change):

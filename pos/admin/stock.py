@@ -1,15 +1,62 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline, ShopAdmin
-from pos.models import LowStockAlert, StockCount, StockCountLine, StockMovement
-from pos.services.stock import acknowledge_alerts
+from pos.models import LowStockAlert, StockCount, StockCountLine, StockLevel, StockMovement
+from pos.services.stock import acknowledge_alerts, low_stock, set_reorder_level
+
+
+class LowLevelFilter(admin.SimpleListFilter):
+    title = _("stock level")
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("low", _("At or below reorder level")), ("out", _("Out of stock"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(pk__in=low_stock().values("pk"))
+        if self.value() == "out":
+            return queryset.filter(on_hand__lte=0)
+        return queryset
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ShopAdmin):
+    """Each store's stock of each product: on hand (moved only by the stock ledger) and the
+    store's own reorder level (empty: the product's), the one thing changed here."""
+
+    list_display = ["product", "store", "on_hand", "reorder_level", "reorder_at", "is_low"]
+    list_filter = ["store", LowLevelFilter, "product__category"]
+    search_fields = ["product__name", "=product__sku", "=product__barcode"]
+    list_select_related = ["product", "store"]
+    fields = ["store", "product", "on_hand", "reorder_level"]
+    readonly_fields = ["store", "product", "on_hand"]
+
+    @admin.display(description=_("reorder at"))
+    def reorder_at(self, obj):
+        return obj.effective_reorder_level()
+
+    @admin.display(boolean=True, description=_("low"))
+    def is_low(self, obj):
+        return obj.on_hand <= obj.effective_reorder_level()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        set_reorder_level(level=obj, reorder_level=obj.reorder_level, user=request.user)
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
+        "store",
         "product",
         "kind",
         "quantity",
@@ -20,7 +67,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "reference_label",
         "created_by",
     ]
-    list_filter = ["kind", "created_at"]
+    list_filter = ["store", "kind", "created_at"]
     search_fields = [
         "product__name",
         "=product__sku",
@@ -28,7 +75,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "reason",
         "reference_label",
     ]
-    list_select_related = ["product", "created_by"]
+    list_select_related = ["store", "product", "created_by"]
     date_hierarchy = "created_at"
     raw_id_fields = ["product"]
 
@@ -37,16 +84,18 @@ class StockMovementAdmin(ReadOnlyAdmin):
 class LowStockAlertAdmin(ShopAdmin):
     list_display = [
         "created_at",
+        "store",
         "product",
         "stock_on_hand",
         "reorder_level",
         "current_stock",
         "acknowledged",
     ]
-    list_filter = ["acknowledged", "product__category"]
+    list_filter = ["acknowledged", "store", "product__category"]
     search_fields = ["product__name", "=product__sku"]
-    list_select_related = ["product"]
+    list_select_related = ["product", "store"]
     readonly_fields = [
+        "store",
         "product",
         "stock_on_hand",
         "reorder_level",
@@ -57,9 +106,13 @@ class LowStockAlertAdmin(ShopAdmin):
     ]
     actions = ["acknowledge"]
 
+    def get_queryset(self, request):
+        now = StockLevel.objects.filter(store=OuterRef("store"), product=OuterRef("product"))
+        return super().get_queryset(request).annotate(stock_now=Subquery(now.values("on_hand")))
+
     @admin.display(description=_("stock now"))
     def current_stock(self, obj):
-        return obj.product.stock_on_hand
+        return obj.stock_now
 
     def has_add_permission(self, request):
         return False
@@ -88,8 +141,8 @@ class StockCountLineInline(ReadOnlyInline):
 
 @admin.register(StockCount)
 class StockCountAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "status", "created_at", "posted_by", "posted_at"]
-    list_filter = ["status"]
-    list_select_related = ["posted_by"]
+    list_display = ["__str__", "store", "status", "created_at", "posted_by", "posted_at"]
+    list_filter = ["status", "store"]
+    list_select_related = ["posted_by", "store"]
     inlines = [StockCountLineInline]
     change_list_template = "admin/pos/stockcount/change_list.html"

@@ -37,7 +37,9 @@ from pos.models import (
     ScaleLabelTemplate,
     SellingUnit,
     Shift,
+    StockLevel,
     StockMovement,
+    Store,
     Supplier,
     Tender,
 )
@@ -155,14 +157,29 @@ class SupplierSerializer(serializers.ModelSerializer):
         ]
 
 
+class StockLevelSerializer(serializers.ModelSerializer):
+    """A product's stock in one store; `reorder_level` is the one that applies there (the
+    store's own, else the product's)."""
+
+    store_code = serializers.CharField(source="store.code", read_only=True)
+    on_hand = QuantityField(read_only=True)
+    reorder_level = QuantityField(source="effective_reorder_level", read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ["store", "store_code", "on_hand", "reorder_level"]
+        read_only_fields = fields
+
+
 class ProductSerializer(serializers.ModelSerializer):
     cost_price = MoneyField(required=False)
     retail_price = MoneyField()
     wholesale_price = MoneyField(required=False, allow_null=True)
     minimum_price = MoneyField()
-    stock_on_hand = QuantityField(read_only=True)
+    stock_on_hand = QuantityField(read_only=True, help_text="The total over every store.")
     reorder_level = QuantityField(required=False, min_value=0)
     selling_units = SellingUnitSerializer(many=True, read_only=True)
+    stock = StockLevelSerializer(source="stock_levels", many=True, read_only=True)
     initial_stock = QuantityField(write_only=True, required=False, min_value=0, max_value=1_000_000)
 
     class Meta:
@@ -171,6 +188,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "id",
             *PRODUCT_EDITABLE_FIELDS,
             "stock_on_hand",
+            "stock",
             "initial_stock",
             "selling_units",
             "created_at",
@@ -288,6 +306,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
         model = StockMovement
         fields = [
             "id",
+            "store",
             "product",
             "kind",
             "quantity",
@@ -306,6 +325,13 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
 class AdjustmentSerializer(serializers.Serializer):
     product = IdField()
+    store = serializers.PrimaryKeyRelatedField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whose stock changes; empty: the first active store.",
+    )
     quantity = QuantityField(min_value=-1_000_000, max_value=1_000_000)
     reason = serializers.CharField(max_length=255)
     kind = serializers.ChoiceField(
@@ -345,6 +371,7 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
         model = PurchaseOrder
         fields = [
             "id",
+            "store",
             "supplier",
             "status",
             "reference",
@@ -366,6 +393,13 @@ class NewPurchaseOrderLineSerializer(serializers.Serializer):
 
 class NewPurchaseOrderSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    store = serializers.PrimaryKeyRelatedField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Where the goods are delivered; empty: the first active store.",
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     lines = NewPurchaseOrderLineSerializer(many=True, min_length=1, max_length=200)
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
@@ -34,6 +34,7 @@ from pos.models import (
     SellingUnit,
     Shift,
     ShopSettings,
+    StockLevel,
     StockMovement,
     Supplier,
 )
@@ -48,7 +49,7 @@ from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.customers import create_customer, update_customer
 from pos.services.gift_cards import sell_gift_card
 from pos.services.selling_lines import test_label
-from pos.services.stock import adjust_stock
+from pos.services.stock import adjust_stock, low_stock
 
 from . import serializers as s
 from .filters import id_param, text_param
@@ -155,7 +156,10 @@ class SupplierViewSet(CatalogueViewSet):
         OpenApiParameter("category", int, description="Only this category"),
         OpenApiParameter("supplier", int, description="Only this supplier"),
         OpenApiParameter("status", str, description="active, inactive or discontinued"),
-        OpenApiParameter("low_stock", bool, description="Only products at their reorder level"),
+        OpenApiParameter(
+            "low_stock", bool, description="Only products at their reorder level in a store"
+        ),
+        OpenApiParameter("store", int, description="With low_stock: in this store"),
     ]
 )
 class ProductViewSet(CatalogueViewSet):
@@ -167,7 +171,10 @@ class ProductViewSet(CatalogueViewSet):
     ordering_fields = ["name", "sku", "retail_price", "stock_on_hand", "updated_at", "id"]
 
     def get_queryset(self):
-        queryset = Product.objects.prefetch_related("selling_units").order_by("name", "id")
+        levels = StockLevel.objects.select_related("store", "product").order_by("store_id")
+        queryset = Product.objects.prefetch_related(
+            "selling_units", Prefetch("stock_levels", queryset=levels)
+        ).order_by("name", "id")
         params = self.request.query_params
         for name in ("category", "supplier"):
             if id_param(self.request, name):
@@ -175,7 +182,8 @@ class ProductViewSet(CatalogueViewSet):
         if text_param(self.request, "status"):
             queryset = queryset.filter(status=text_param(self.request, "status"))
         if params.get("low_stock") in ("1", "true"):
-            queryset = queryset.filter(stock_on_hand__lte=F("reorder_level"))
+            low = low_stock(id_param(self.request, "store"))
+            queryset = queryset.filter(pk__in=low.values("product_id"))
         return queryset
 
     def perform_create(self, serializer):
@@ -343,6 +351,8 @@ class StockMovementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         queryset = StockMovement.objects.order_by("-created_at", "-id")
         if id_param(self.request, "product"):
             queryset = queryset.filter(product_id=id_param(self.request, "product"))
+        if id_param(self.request, "store"):
+            queryset = queryset.filter(store_id=id_param(self.request, "store"))
         return queryset
 
 
@@ -364,6 +374,7 @@ class AdjustmentViewSet(ApiMixin, viewsets.GenericViewSet):
             reason=data["reason"],
             kind=data["kind"],
             user=request.user,
+            store=data["store"],
         )
         return self.answer(s.StockMovementSerializer, movement, status.HTTP_201_CREATED)
 
@@ -391,7 +402,11 @@ class PurchaseOrderViewSet(
         data = self.validated(s.NewPurchaseOrderSerializer)
         lines = [(line["product"], line["quantity"], line["unit_cost"]) for line in data["lines"]]
         order = purchasing.create_purchase_order(
-            supplier=data["supplier"], lines=lines, user=request.user, notes=data["notes"]
+            supplier=data["supplier"],
+            lines=lines,
+            user=request.user,
+            notes=data["notes"],
+            store=data["store"],
         )
         return self.answer(s.PurchaseOrderSerializer, order, status.HTTP_201_CREATED)
 

@@ -49,6 +49,7 @@ from pos.models.stock import (
     StockCount,
     StockCountLine,
     StockCountStatus,
+    StockLevel,
     StockMovement,
 )
 from pos.models.stores import Store, StoreMembership
@@ -106,6 +107,7 @@ __all__ = [
     "StoreMembership",
     "StockCountLine",
     "StockCountStatus",
+    "StockLevel",
     "StockMovement",
     "StockUnit",
     "Supplier",

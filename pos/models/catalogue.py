@@ -60,7 +60,17 @@ class StockUnit(models.TextChoices):
 
 
 class Product(models.Model):
-    """A thing the shop sells. `stock_on_hand` changes only through `pos.services.stock`."""
+    """A thing the shop sells.
+
+    Stock is per store (`StockLevel`, issue 29). `stock_on_hand` stays, as something else: the
+    business's total over its stores, the sum of the product's levels, written by
+    pos.services.stock.apply_movements only, in the same transaction and under the same lock
+    (the product's row, which every stock change and every sale locks anyway). Consolidated
+    screens (the inventory report, the API's product list, the admin's) read it without
+    summing; nothing decides with it (the till, checkout and its checks use the till's store's
+    level). pos.integrity checks it against the levels and the ledger.
+    `reorder_level` is the level every store starts with (a store may set its own).
+    """
 
     name = models.CharField(_("name"), max_length=200, db_index=True)
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
@@ -127,9 +137,15 @@ class Product(models.Model):
         validators=[MaxValueValidator(MAX_PLACES)],
         help_text=_("0 for pieces; up to 3 for goods sold by weight or length (0.750 kg)."),
     )
-    stock_on_hand = models.DecimalField(_("stock on hand"), default=0, editable=False, **STORED)
+    stock_on_hand = models.DecimalField(
+        _("stock on hand (all stores)"), default=0, editable=False, **STORED
+    )
     reorder_level = models.DecimalField(
-        _("reorder level"), default=0, validators=[MinValueValidator(0)], **STORED
+        _("reorder level"),
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Every store's, unless the store sets its own."),
+        **STORED,
     )
     status = models.CharField(
         _("status"), max_length=16, choices=ProductStatus.choices, default=ProductStatus.ACTIVE
@@ -242,10 +258,6 @@ class Product(models.Model):
         show = show_quantity if localized else format_quantity
         text = show(quantity, self.quantity_places)
         return text if self.unit == StockUnit.PIECE else f"{text} {self.get_unit_display()}"
-
-    @property
-    def is_low_stock(self) -> bool:
-        return self.stock_on_hand <= self.reorder_level
 
     @property
     def cost_exceeds_retail(self) -> bool:

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pos.models.stores import default_store_pk
 from pos.quantities import STORED
 
 
@@ -17,6 +18,16 @@ class PurchaseOrderStatus(models.TextChoices):
 
 
 class PurchaseOrder(models.Model):
+    """Goods ordered from a supplier, delivered to one store: receiving them moves that store's
+    stock (pos.services.purchasing)."""
+
+    store = models.ForeignKey(
+        "pos.Store",
+        verbose_name=_("delivered to"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        default=default_store_pk,
+    )
     supplier = models.ForeignKey(
         "pos.Supplier", on_delete=models.PROTECT, related_name="purchase_orders"
     )

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from pos.models.stores import default_store_pk
 from pos.quantities import STORED
 
 # Reasons the system itself writes on a movement: stored in English, shown translated.
@@ -28,13 +29,68 @@ class MovementKind(models.TextChoices):
     TRANSFER = "transfer", _("Transfer")
 
 
-class StockMovement(models.Model):
-    """One change of a product's stock on hand. Append-only: corrections are new movements.
+class StockLevel(models.Model):
+    """How much of one product one store holds: the truth of stock (issue 29).
 
-    The sum of a product's movement quantities equals its `stock_on_hand`.
-    `reference_type`/`reference_id` point at the document that caused it (e.g. "pos.sale", "42").
+    `on_hand` changes only through pos.services.stock.apply_movements, on this row locked with
+    its product (pos.services.locks.stock), and equals the sum of the store's movements of the
+    product (pos.integrity.stock_drift checks it). A product has a level in every store (made
+    with the product or the store; the first movement makes one that is missing).
+
+    `reorder_level` is this store's own; None: the product's (`Product.reorder_level`, which
+    every store starts with), so a one-store shop sets it on the product as before.
     """
 
+    store = models.ForeignKey(
+        "pos.Store", verbose_name=_("store"), on_delete=models.PROTECT, related_name="stock_levels"
+    )
+    # A product with stock has movements, which protect it; one without goes with its levels.
+    product = models.ForeignKey(
+        "pos.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="stock_levels",
+    )
+    on_hand = models.DecimalField(_("stock on hand"), default=0, editable=False, **STORED)
+    reorder_level = models.DecimalField(
+        _("reorder level"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("This store's own; empty: the product's reorder level."),
+        **STORED,
+    )
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        ordering = ["store_id", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="one_stock_level_per_store")
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} @ {self.store_id}: {self.on_hand}"
+
+    def effective_reorder_level(self, product=None):
+        """This store's reorder level, else the product's."""
+        if self.reorder_level is not None:
+            return self.reorder_level
+        return (product or self.product).reorder_level
+
+
+class StockMovement(models.Model):
+    """One change of a product's stock in one store. Append-only: corrections are new movements.
+
+    The sum of a store's movement quantities of a product equals its `StockLevel.on_hand`, and
+    `stock_before`/`stock_after` are that store's. `reference_type`/`reference_id` point at the
+    document that caused it (e.g. "pos.sale", "42"). A transfer between stores (to come) is two
+    movements, one out of each store, one into the other.
+    """
+
+    store = models.ForeignKey(
+        "pos.Store", verbose_name=_("store"), on_delete=models.PROTECT, related_name="+"
+    )
     product = models.ForeignKey("pos.Product", on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     quantity = models.DecimalField(
@@ -62,6 +118,7 @@ class StockMovement(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["product", "-created_at"]),
+            models.Index(fields=["store", "product", "-created_at"]),
             models.Index(fields=["reference_type", "reference_id"]),
         ]
 
@@ -70,8 +127,11 @@ class StockMovement(models.Model):
 
 
 class LowStockAlert(models.Model):
-    """Raised once each time a product's stock crosses down to its reorder level."""
+    """Raised once each time a store's stock of a product crosses down to its reorder level."""
 
+    store = models.ForeignKey(
+        "pos.Store", verbose_name=_("store"), on_delete=models.PROTECT, related_name="+"
+    )
     product = models.ForeignKey(
         "pos.Product", on_delete=models.CASCADE, related_name="low_stock_alerts"
     )
@@ -99,8 +159,16 @@ class StockCountStatus(models.TextChoices):
 
 
 class StockCount(models.Model):
-    """A stock take: counted quantities for many products, posted as count corrections."""
+    """A stock take in one store: counted quantities for many products, posted as count
+    corrections of that store's stock."""
 
+    store = models.ForeignKey(
+        "pos.Store",
+        verbose_name=_("store"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        default=default_store_pk,
+    )
     name = models.CharField(_("name"), max_length=120, blank=True)
     status = models.CharField(
         max_length=10, choices=StockCountStatus.choices, default=StockCountStatus.DRAFT

@@ -57,6 +57,7 @@ from pos.services.shifts import (
     review_close,
 )
 from pos.services.shifts import z_report as build_z_report
+from pos.services.stock import stock_in
 from pos.services.voids import void_sale
 from pos.views import PRINTED_SALE
 
@@ -237,10 +238,10 @@ def _back(request, shift, **extra):
     return redirect("register:register")
 
 
-def _matches(code: str, shown: int = MATCHES_SHOWN) -> dict:
-    """The first `shown` products matching a name, how many match (up to MATCHES_COUNTED), and
-    how many to show on "more"."""
-    matches = list(selectors.product_search(code, limit=shown))
+def _matches(code: str, shown: int = MATCHES_SHOWN, *, store_id: int | None = None) -> dict:
+    """The first `shown` products matching a name (each with the till's store's stock), how
+    many match (up to MATCHES_COUNTED), and how many to show on "more"."""
+    matches = list(selectors.product_search(code, limit=shown, store_id=store_id))
     count = len(matches)
     if count == shown:
         count = selectors.product_search_count(code, most=MATCHES_COUNTED)
@@ -262,14 +263,14 @@ def scan(request, shift):
     if not form.is_valid():
         return _back(request, shift, scan_form=form, status=400)
     code = form.cleaned_data["code"].strip()
-    match = selectors.code_lookup(code)
+    match = selectors.code_lookup(code, store_id=shift.register.store_id)
     if match is not None:  # a product's, a selling unit's or a scale label's code
         return _add(request, shift, match.product, form, match.selling_unit, match.label)
     product = None
     if (sale := selectors.sale_by_number(request.user, code)) is not None:
         return redirect("register:refund", pk=sale.pk)  # a receipt's code, scanned: a return
     if product is None:
-        found = _matches(code)
+        found = _matches(code, store_id=shift.register.store_id)
         if len(found["matches"]) == 1:
             product = found["matches"][0]
         elif found["matches"]:
@@ -286,7 +287,8 @@ def search(request, shift):
     how many match and a "more" that shows the next ones."""
     code = request.GET.get("code", "").strip()[:200]
     shown = _bounded_int(request.GET.get("shown"), MATCHES_SHOWN, MATCHES_MAX)
-    context = _matches(code, shown) if len(code) >= 2 else {"matches": []}
+    store_id = shift.register.store_id
+    context = _matches(code, shown, store_id=store_id) if len(code) >= 2 else {"matches": []}
     if not request.META.get(PARTIAL_HEADER):  # "Show more" without JavaScript: the whole page
         return _render_register(request, shift, **context)
     return render(request, "pos/register/_matches.html", context)
@@ -296,7 +298,8 @@ def search(request, shift):
 @till
 def add_product(request, shift, pk: int):
     """A product picked from the name matches or from a category's tiles."""
-    product = Product.objects.filter(pk=pk).first()
+    products = Product.objects.filter(pk=pk)
+    product = selectors.with_store_stock(products, shift.register.store_id).first()
     if product is None:
         return _back(request, shift, status=404)
     return _add(request, shift, product, _picked(product))
@@ -321,7 +324,8 @@ def _add(request, shift, product, form, unit=None, label=None):
         )
         return _back(request, shift, scan_form=form, status=409)
     if unit is None and label is None:
-        variants = list(product.variants.filter(status=ProductStatus.ACTIVE).order_by("name"))
+        variants = product.variants.filter(status=ProductStatus.ACTIVE).order_by("name")
+        variants = list(selectors.with_store_stock(variants, shift.register.store_id))
         if variants:
             return _back(request, shift, matches=variants, variant_of=product)
     in_cart = sum(
@@ -336,7 +340,11 @@ def _add(request, shift, product, form, unit=None, label=None):
     if label is not None:
         adding = label.weight or Decimal(0)  # a price label's weight follows from its price
     shop = ShopSettings.load()
-    if not shop.allow_negative_stock and product.stock_on_hand < in_cart + adding:
+    # The till's store's stock (read with the product; `store_stock`).
+    in_store = getattr(product, "store_stock", None)
+    if in_store is None:
+        in_store = stock_in(shift.register.store_id, [product.pk])[product.pk]
+    if not shop.allow_negative_stock and in_store < in_cart + adding:
         form.add_error(
             "code",
             gettext(
@@ -344,7 +352,7 @@ def _add(request, shift, product, form, unit=None, label=None):
             )
             % {
                 "name": product.name,
-                "stock_on_hand": product.format_quantity(product.stock_on_hand),
+                "stock_on_hand": product.format_quantity(in_store),
                 "in_cart": product.format_quantity(in_cart),
             },
         )

@@ -10,7 +10,15 @@ from accounts import audit
 from core.errors import NotFound, PermissionDenied
 from pos.errors import InvalidPrice, PriceBelowMinimum
 from pos.journal import events
-from pos.models import PRODUCT_EDITABLE_FIELDS, JournalKind, MovementKind, Product, SellingUnit
+from pos.models import (
+    PRODUCT_EDITABLE_FIELDS,
+    JournalKind,
+    MovementKind,
+    Product,
+    SellingUnit,
+    StockLevel,
+    Store,
+)
 from pos.models.stock import OPENING_STOCK
 from pos.money import format_money
 from pos.quantities import normalised
@@ -41,9 +49,10 @@ def _money(value):
 
 
 def create_product(
-    *, user=None, initial_stock=0, product: Product | None = None, **fields
+    *, user=None, initial_stock=0, product: Product | None = None, store=None, **fields
 ) -> Product:
-    """Create a validated product; opening stock (if any) is written as a ledger movement.
+    """Create a validated product, with its (empty) stock level in every store; opening stock
+    (if any) is written as a ledger movement of `store` (None: the first active store).
 
     `product` is an unsaved instance built elsewhere (the admin's form) to create instead of
     one made from `fields`.
@@ -58,12 +67,31 @@ def create_product(
     product.full_clean()
     with transaction.atomic():
         product.save(force_insert=True)
+        add_stock_levels(products=[product])
         if initial_stock:
-            open_stock(product=product, quantity=initial_stock, user=user)
+            open_stock(product=product, quantity=initial_stock, user=user, store=store)
     return product
 
 
-def open_stock(*, product: Product, quantity, user=None) -> None:
+def add_stock_levels(*, products=None, stores=None) -> None:
+    """The (empty) stock levels of `products` in every store, or of every product in `stores`:
+    a new product or a new store starts at 0 everywhere. A level that exists is left alone."""
+    product_ids = (
+        [p.pk for p in products]
+        if products is not None
+        else Product.objects.values_list("pk", flat=True)
+    )
+    store_ids = (
+        [s.pk for s in stores] if stores is not None else Store.objects.values_list("pk", flat=True)
+    )
+    StockLevel.objects.bulk_create(
+        [StockLevel(store_id=s, product_id=p) for s in list(store_ids) for p in list(product_ids)],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+def open_stock(*, product: Product, quantity, user=None, store=None) -> None:
     movements = apply_movements(
         lines=[
             MovementLine(
@@ -75,6 +103,7 @@ def open_stock(*, product: Product, quantity, user=None) -> None:
             )
         ],
         user=user,
+        store=store,
     )
     journal.append_stock(JournalKind.STOCK_ADJUSTMENT, movements)
     product.refresh_from_db(fields=["stock_on_hand"])

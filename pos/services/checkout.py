@@ -46,7 +46,7 @@ from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
 from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.selling_lines import labels_to_lines, load_units, rules_for, sold_lines
-from pos.services.stock import MovementLine, Reference, apply_movements
+from pos.services.stock import MovementLine, Reference, apply_movements, till_store_id
 
 ZERO = Decimal(0)
 MAX_LINES = 200
@@ -363,7 +363,7 @@ def _complete(
     if not cashier.has_perm("pos.sell"):
         raise errors.NotAllowed(gettext("You are not allowed to sell."))
 
-    products = _lock_products(cart)
+    products, levels = _lock_stock(cart, till_store_id(shift.register_id, shift))
     customer = _lock_customer(cart)
     now = timezone.now() if offline is None else offline.sold_at
     cards = ledger.claim_tenders(tenders, customer, today=timezone.localdate(now))
@@ -405,12 +405,12 @@ def _complete(
         buyer_tin=cart.buyer_tin,
         purchase_code=cart.purchase_code,
     )
-    oversold = _oversold(sold, products, offline)
+    oversold = _oversold(sold, levels, offline)
     lines = _write_lines(sale, sold, priced, shop, oversold)
     _write_payments(sale, shift, cashier, payments, tenders, momo_requests)
     ledger.post_sale_tenders(sale, payments, customer, cards)  # store credit, gift cards
     _remember_children(sale, lines=lines, payments=payments)
-    _take_stock(sale, sold, products, cashier, shop, allow_negative=offline is not None)
+    _take_stock(sale, sold, (products, levels), cashier, shop, allow_negative=offline is not None)
     if customer is not None:
         on_credit = sum((p.amount for p in payments if p.tender == Tender.ACCOUNT), ZERO)
         with_points = sum((p.amount for p in payments if p.tender == Tender.POINTS), ZERO)
@@ -458,10 +458,11 @@ def _complete(
     return sale
 
 
-def _lock_products(cart: Cart) -> dict:
-    """The cart's products, locked by pk; each line's quantity in its product's unit places."""
+def _lock_stock(cart: Cart, store_id: int) -> tuple[dict, dict]:
+    """The cart's products with their stock levels in the till's store, locked by product pk in
+    one statement (pos.services.locks.stock): (products, levels), both by product pk."""
     product_ids = sorted({line.product_id for line in cart.lines})
-    products = locks.products(product_ids)
+    products, levels = locks.stock(store_id, product_ids)
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
         raise NotFound(
@@ -469,7 +470,7 @@ def _lock_products(cart: Cart) -> dict:
             field="lines",
             product_ids=missing,
         )
-    return products
+    return products, levels
 
 
 def _sold_lines(cart: Cart, products: dict, customer, day, shop, offline) -> list:
@@ -517,14 +518,15 @@ def _at_snapshot_prices(sold: list, offline: OfflineTerms) -> list:
     ]
 
 
-def _oversold(sold: list, products: dict, offline) -> frozenset[int]:
-    """The products an offline sale takes more of than is in stock (before it is taken)."""
+def _oversold(sold: list, levels: dict, offline) -> frozenset[int]:
+    """The products an offline sale takes more of than the till's store holds (before it is
+    taken)."""
     if offline is None:
         return frozenset()
     taking: dict[int, Decimal] = {}
     for line in sold:
         taking[line.product.pk] = taking.get(line.product.pk, ZERO) + line.stock_quantity
-    return frozenset(pk for pk, qty in taking.items() if qty > products[pk].stock_on_hand)
+    return frozenset(pk for pk, qty in taking.items() if qty > levels[pk].on_hand)
 
 
 def _write_lines(sale: Sale, sold: list, priced, shop, oversold=frozenset()) -> list[SaleLine]:
@@ -572,11 +574,12 @@ def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests
         MobileMoneyRequest.objects.bulk_update(list(momo_requests.values()), ["payment"])
 
 
-def _take_stock(sale: Sale, sold: list, products: dict, cashier, shop, *, allow_negative) -> None:
-    """The sale's stock movements; a refusal names every short line (`lines.<i>`) at once."""
+def _take_stock(sale: Sale, sold: list, locked: tuple, cashier, shop, *, allow_negative) -> None:
+    """The sale's stock movements, out of the till's store (`locked`: the products and their
+    levels there); a refusal names every short line (`lines.<i>`) at once."""
     reference = Reference("pos.sale", str(sale.pk), f"Sale {sale.number}")
     try:
-        _move_stock(sold, products, cashier, shop, reference, allow_negative)
+        _move_stock(sold, locked, cashier, shop, reference, allow_negative)
     except errors.InsufficientStock as error:
         short = {s["product_id"]: s["message"] for s in error.details.get("shortages", [])}
         error.fields = {
@@ -587,7 +590,8 @@ def _take_stock(sale: Sale, sold: list, products: dict, cashier, shop, *, allow_
         raise
 
 
-def _move_stock(sold: list, products: dict, cashier, shop, reference, allow_negative) -> None:
+def _move_stock(sold: list, locked: tuple, cashier, shop, reference, allow_negative) -> None:
+    store_id = next(iter(locked[1].values())).store_id
     apply_movements(
         lines=[
             MovementLine(
@@ -601,7 +605,8 @@ def _move_stock(sold: list, products: dict, cashier, shop, reference, allow_nega
         ],
         user=cashier,
         allow_negative=allow_negative or shop.allow_negative_stock,
-        locked=products,
+        store=store_id,
+        locked=locked,
     )
 
 

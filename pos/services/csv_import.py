@@ -46,7 +46,7 @@ from pos.models import (
 )
 from pos.quantities import normalised
 from pos.services import locks
-from pos.services.catalogue import write_product_changes
+from pos.services.catalogue import add_stock_levels, write_product_changes
 from pos.spreadsheet import csv_writer, unneutralise
 
 # The CSV's columns: SKU first (it names the row), then what a manager may edit.
@@ -225,14 +225,17 @@ def _write(valid: list[forms.ModelForm], user) -> None:
     file was read stays sold."""
     with transaction.atomic():
         locked = locks.products(form.instance.pk for form in valid if form.instance.pk)
+        created = []
         for form in valid:
             product = form.instance  # the row's values, set by the form's validation
             if product.pk is None:
                 product.created_by = product.updated_by = user
                 product.save(force_insert=True)
+                created.append(product)
             else:
                 fields = {name: getattr(product, name) for name in COLUMNS}
                 write_product_changes(locked[product.pk], fields, user=user, validate=False)
+        add_stock_levels(products=created)  # at 0 in every store
 
 
 # What a blank cell of a new product takes (minimum_price: the row's retail price).

@@ -7,14 +7,14 @@ import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from pos.models import Product, Shift, ShopSettings
+from pos.models import Shift, ShopSettings
 from pos.money import format_money
 from pos.quantities import normalised
 from pos.reports.queries import bounds, sales_breakdown, sales_summary
+from pos.services.stock import low_stock
 
 
 def owner_emails() -> list[str]:
@@ -62,10 +62,12 @@ def summary_text(day: datetime.date) -> tuple[str, str]:
         f"  {s.register.name}, {s.cashier.get_username()}: {format_money(s.over_short)}"
         for s in shifts.order_by("closed_at")
     ] or [none]
-    low = Product.objects.filter(status="active", stock_on_hand__lte=F("reorder_level"))
+    low = low_stock().order_by("product__name", "store_id")
     lines += ["", "Low stock:"]
     lines += [
-        f"  {p.name} ({p.sku}): {normalised(p.stock_on_hand)} left" for p in low.order_by("name")
+        f"  {level.product.name} ({level.product.sku}), {level.store}: "
+        f"{normalised(level.on_hand)} left"
+        for level in low
     ] or ["  none"]
     subject = (
         f"{shop.name}: {day:%d %b %Y}, {summary.count} sales, {format_money(summary.net_total)}"

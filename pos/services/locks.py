@@ -10,7 +10,12 @@ it, never out of it), and rows of one kind in primary-key order:
  3. the purchase order, then its lines by pk (receiving)
  4. products, by pk (checkout, refunds, voids, receiving, counts, adjustments, product edits,
     selling-unit edits), then a product's selling unit (selling-unit edits: the product first,
-    so that a sale ringing the unit up commits before or after the edit, never across it)
+    so that a sale ringing the unit up commits before or after the edit, never across it).
+    Stock levels (pos.models.StockLevel, one per store and product) are locked with their
+    product, in one statement (`stock`): the rows of one store's levels, joined to their
+    products, by product pk. A product locked already (refunds, counts) is locked again there,
+    which changes nothing. A movement between stores (a transfer, to come) locks the levels of
+    both stores, still by product pk, the source store's first
  5. the held sale (resume; nothing else is locked with it)
  6. the customer (checkout, refunds, voids, invoice payments, customer edits); its ledger
     entries (pos.services.ledger) are written under this lock and never locked themselves:
@@ -34,8 +39,10 @@ it, never out of it), and rows of one kind in primary-key order:
 A till device's row (its offline receipt-number blocks, pos.services.offline) is locked alone,
 in a transaction of its own.
 
-Checkout takes 4, 6, 8, 9, 11, 12 (an invoice number when part of the sale is on account) and
-13; refunds 1, 2, 4, 6, 7, 9, 10, 12, 13; voids 1, 4, 6, 7, 9, 13; closing a shift 9, 10, 13.
+Checkout takes 4 (products with the till's store's levels), 6, 8, 9, 11, 12 (an invoice number
+when part of the sale is on account) and 13; refunds 1, 2, 4, 6, 7, 9, 10, 12, 13; voids 1, 4,
+6, 7, 9, 13; closing a shift 9, 10, 13. Receiving locks 3 then 4 (the order's store's levels);
+counts and adjustments 4 (the chosen store's levels).
 
 On SQLite `select_for_update` is a no-op: the first write of a transaction takes the database's
 one write lock (the settings open transactions with BEGIN IMMEDIATE), which serialises writers.
@@ -59,6 +66,7 @@ from pos.models import (
     SellingUnit,
     Sequence,
     Shift,
+    StockLevel,
     TillDevice,
 )
 
@@ -102,6 +110,41 @@ def purchase_order_lines(order: PurchaseOrder) -> dict[int, PurchaseOrderLine]:
 def products(ids) -> dict[int, Product]:
     """The products with these ids (those that exist), locked by pk."""
     return {p.pk: p for p in in_pk_order(Product.objects.filter(pk__in=sorted(set(ids))))}
+
+
+def stock(store_id: int, product_ids) -> tuple[dict[int, Product], dict[int, StockLevel]]:
+    """The products with these ids (those that exist) and their stock levels in the store,
+    locked together by product pk in one statement: (products by pk, levels by product pk).
+
+    A product without a level in the store (made by a bulk insert, or while the store was being
+    added) gets one, at 0, before it is locked.
+    """
+    _require_transaction()
+    ids = sorted(set(product_ids))
+
+    def lock() -> list[StockLevel]:
+        # Without `of`, PostgreSQL locks the joined product rows too, in the same order.
+        return list(
+            StockLevel.objects.filter(store_id=store_id, product_id__in=ids)
+            .select_related("product")
+            .select_for_update()
+            .order_by("product_id")
+        )
+
+    levels = lock()
+    if len(levels) < len(ids):
+        have = {level.product_id for level in levels}
+        missing = Product.objects.filter(pk__in=[pk for pk in ids if pk not in have])
+        new = [
+            StockLevel(store_id=store_id, product_id=pk)
+            for pk in missing.values_list("pk", flat=True)
+        ]
+        if new:
+            StockLevel.objects.bulk_create(new, ignore_conflicts=True)
+            levels = lock()
+    return {level.product_id: level.product for level in levels}, {
+        level.product_id: level for level in levels
+    }
 
 
 def product(pk: int) -> Product | None:

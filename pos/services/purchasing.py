@@ -19,17 +19,22 @@ from pos.models import (
 from pos.money import to_currency
 from pos.quantities import check_places, to_decimal
 from pos.services import journal, locks
-from pos.services.stock import MovementLine, Reference, apply_movements
+from pos.services.stock import MovementLine, Reference, apply_movements, store_id_of
 
 S = PurchaseOrderStatus
 
 
-def create_purchase_order(*, supplier, lines: list[tuple], user, notes: str = "") -> PurchaseOrder:
-    """`lines` are (product, quantity, unit_cost) tuples."""
+def create_purchase_order(
+    *, supplier, lines: list[tuple], user, notes: str = "", store=None
+) -> PurchaseOrder:
+    """`lines` are (product, quantity, unit_cost) tuples; the goods are delivered to `store`
+    (a Store or pk; None: the first active store), whose stock receiving them moves."""
     if not user.has_perm("pos.add_purchaseorder"):
         raise PermissionDenied(gettext("You are not allowed to create purchase orders."))
     with transaction.atomic():
-        order = PurchaseOrder.objects.create(supplier=supplier, notes=notes, created_by=user)
+        order = PurchaseOrder.objects.create(
+            supplier=supplier, notes=notes, created_by=user, store_id=store_id_of(store)
+        )
         objs = []
         for product, quantity, unit_cost in lines:
             quantity = to_decimal(quantity, field="quantity")
@@ -151,13 +156,19 @@ def receive_purchase_order(*, order: PurchaseOrder, quantities: dict, user) -> P
             )
         if not movement_lines:
             raise InvalidQuantity(gettext("Enter a quantity received for at least one line."))
-        movements = apply_movements(lines=movement_lines, user=user)
+        movements = apply_movements(lines=movement_lines, user=user, store=order.store_id)
+        # Each product's total over the stores before each receipt line (the movements carry
+        # the store's figures; the total after them all is on the product).
+        total = {m.product_id: m.product.stock_on_hand for m in movements}
+        for movement in movements:
+            total[movement.product_id] -= movement.quantity
         products = []
         for movement in movements:
             product: Product = movement.product
             product.cost_price = weighted_average_cost(
-                movement.stock_before, product.cost_price, movement.quantity, movement.unit_cost
+                total[product.pk], product.cost_price, movement.quantity, movement.unit_cost
             )
+            total[product.pk] += movement.quantity
             products.append(product)
         Product.objects.bulk_update(products, ["cost_price"])
         PurchaseOrderLine.objects.bulk_update(received, ["quantity_received"])

@@ -17,13 +17,14 @@ and its invoice is still owed, the refund first credits that invoice (a negative
 payment of the refund, and less owed on the invoice and by the customer): goods bought on credit
 and returned unpaid are never paid out in cash.
 
-Stock: `restock=True` puts the item back through a `refund` movement. `restock=False` (damaged)
-writes no stock movement: the sale's movement took the item out of stock and it never came back
-onto the shelf, so stock on hand stays right and no `damaged` write-off is needed.
+Stock: `restock=True` puts the item back through a `refund` movement of the store of the till
+that refunds it. `restock=False` (damaged) writes no stock movement: the sale's movement took
+the item out of stock and it never came back onto the shelf, so stock on hand stays right and
+no `damaged` write-off is needed.
 
 Lock order (pos.services.locks): the sale row (serialises voids and refunds of one sale), its
-lines (by pk), the products (by pk), the customer, the sale's invoice, the register, the shift,
-the refund number sequence.
+lines (by pk), the products with that store's levels (by pk), the customer, the sale's invoice,
+the register, the shift, the refund number sequence.
 """
 
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ from pos.services import approvals, journal, ledger, locks
 from pos.services.customers import record_customer_purchase
 from pos.services.sequences import next_number
 from pos.services.shifts import expected_cash
-from pos.services.stock import MovementLine, Reference, apply_movements
+from pos.services.stock import MovementLine, Reference, apply_movements, till_store_id
 
 ZERO = Decimal(0)
 MAX_LINES = 200
@@ -339,8 +340,10 @@ def _write_refund(
     total = sum((p.total for p in planned), ZERO)
     tax_total = sum((p.tax for p in planned), ZERO)
     restocked = [p for p in planned if p.restock]
-    if restocked:  # products next, in pk order, before the customer and the register
-        locks.products(p.product_id for p in restocked)
+    # What comes back goes into the stock of the store of the till refunding it.
+    store_id = till_store_id(shift.register_id, shift) if restocked else None
+    if restocked:  # products (with the store's levels) next, in pk order, before the customer
+        locks.stock(store_id, [p.product_id for p in restocked])
     credit, invoice, payout_on_account = ZERO, None, ZERO
     if sale is not None and sale.customer_id is not None:
         locks.customer(sale.customer_id)
@@ -452,6 +455,7 @@ def _write_refund(
         ],
         user=user,
         allow_negative=True,  # stock only comes back
+        store=store_id,
     )
     # Fiscal signing's outbox row (pos.hooks), in this transaction.
     hooks.run(hooks.refund_recorded, refund, refund_lines, reason_code=reason_code)

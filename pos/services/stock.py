@@ -1,8 +1,11 @@
-"""The stock ledger: the only code that changes `Product.stock_on_hand`.
+"""The stock ledger: the only code that changes a store's stock (`StockLevel.on_hand`) and the
+product's total over the stores (`Product.stock_on_hand`).
 
-Every change is a `StockMovement`; `apply_movements` is the single entry point (checkout,
-refunds, receiving, counts and adjustments all go through it), so the invariant
-stock_on_hand == sum(movement quantities) holds for every product.
+Every change is a `StockMovement` of one store; `apply_movements` is the single entry point
+(checkout, refunds, voids, receiving, counts and adjustments all go through it), so for every
+store and product the level equals the sum of that store's movements, and every product's total
+equals the sum of its levels (pos.integrity checks both). Sales, refunds and voids move the
+stock of the till's store; back-office screens move the store chosen on them.
 """
 
 import logging
@@ -12,6 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from accounts import audit
@@ -24,8 +29,11 @@ from pos.models import (
     MovementKind,
     Product,
     ShopSettings,
+    StockLevel,
     StockMovement,
+    Store,
 )
+from pos.models.stores import default_store_pk
 from pos.quantities import as_json, check_places, to_decimal
 from pos.services import journal, locks
 
@@ -80,24 +88,47 @@ def _quantities(lines: list[MovementLine]) -> list:
     return quantities
 
 
+def store_id_of(store) -> int:
+    """The pk of `store` (a Store or a pk); None: the first active store (a one-store shop's
+    only one; a back-office screen always names one)."""
+    if store is None:
+        return default_store_pk()
+    return store.pk if isinstance(store, Store) else int(store)
+
+
+def till_store_id(register_id: int, shift=None) -> int:
+    """The store of a till (its `shift`'s register when that is loaded, else one query): the
+    stock its sales, refunds and voids move."""
+    if shift is not None and type(shift).register.is_cached(shift):
+        return shift.register.store_id
+    from pos.models import Register
+
+    return Register.objects.filter(pk=register_id).values_list("store_id", flat=True).get()
+
+
 def apply_movements(
     *,
     lines: list[MovementLine],
+    store=None,
     user=None,
     allow_negative: bool | None = None,
-    locked: dict[int, Product] | None = None,
+    locked: tuple[dict[int, Product], dict[int, StockLevel]] | None = None,
 ) -> list[StockMovement]:
-    """Apply signed stock changes atomically; one ledger row per line.
+    """Apply signed stock changes to one store's stock atomically; one ledger row per line.
 
-    Locks the products (by pk), refuses a quantity with more decimal places than the product's
-    unit has, refuses to go below zero unless the shop (or `allow_negative`) allows it, and
-    raises one low-stock alert per product that crosses its reorder level.
+    `store` (a Store or its pk): the till's for a sale, refund or void, the one chosen on a
+    back-office screen; None: the first active store (`store_id_of`).
+
+    Locks the products with their stock levels in the store (pos.services.locks.stock, by
+    product pk), refuses a quantity with more decimal places than the product's unit has,
+    refuses to take the store below zero unless the shop (or `allow_negative`) allows it, and
+    raises one low-stock alert per product whose stock in the store crosses its reorder level.
     Query count does not grow with the number of lines.
 
-    A caller that has already locked the products (pos.services.locks) in its own, still
-    open transaction (checkout) passes them as `locked` (pk -> product): they are not read
-    again, and the movements join the caller's transaction without a savepoint (an error
-    here rolls back the caller's whole transaction).
+    A caller that has already locked them (pos.services.locks.stock) in its own, still open
+    transaction (checkout) passes them as `locked` ((products, levels), by product pk): they are
+    not read again, and the movements join the caller's transaction without a savepoint (an
+    error here rolls back the caller's whole transaction).
     """
     if not lines:
         return []
@@ -105,25 +136,19 @@ def apply_movements(
     if allow_negative is None:
         allow_negative = ShopSettings.load().allow_negative_stock
     actor = user if user is not None and user.is_authenticated else None
+    store_id = store_id_of(store)
 
     ids = sorted({line.product_id for line in lines})
-    if locked is not None and not (
-        locked.keys() >= set(ids) and transaction.get_connection().in_atomic_block
-    ):
-        raise RuntimeError("`locked` must hold every product, locked in an open transaction.")
     with transaction.atomic(savepoint=locked is None):
-        if locked is not None:
-            products = {pk: locked[pk] for pk in ids}
-        else:
-            products = locks.products(ids)
+        products, levels = _locked_stock(locked, store_id, ids)
         if len(products) != len(ids):
             raise NotFound(
                 gettext("Product not found."), product_ids=sorted(set(ids) - products.keys())
             )
-        initial = {pk: p.stock_on_hand for pk, p in products.items()}
+        initial = {pk: level.on_hand for pk, level in levels.items()}
         movements, short = [], []
         for line, quantity in zip(lines, quantities, strict=True):
-            product = products[line.product_id]
+            product, level = products[line.product_id], levels[line.product_id]
             check_places(
                 quantity,
                 product.quantity_places,
@@ -131,13 +156,15 @@ def apply_movements(
                 unit=product.get_unit_display(),
                 field="quantity",
             )
-            before = product.stock_on_hand
+            before = level.on_hand
             after = before + quantity
             if quantity < 0 and after < 0 and not allow_negative:
                 short.append((product, max(before, 0), -quantity))  # reported all at once
-            product.stock_on_hand = after
+            level.on_hand = after
+            product.stock_on_hand += quantity
             movements.append(
                 StockMovement(
+                    store_id=store_id,
                     product=product,
                     kind=line.kind,
                     quantity=quantity,
@@ -154,14 +181,17 @@ def apply_movements(
         if short:
             raise InsufficientStock.for_shortages(short)
         StockMovement.objects.bulk_create(movements)
-        _write_stock(products)
+        _write(Product, "stock_on_hand", {pk: p.stock_on_hand for pk, p in products.items()})
+        _write(StockLevel, "on_hand", {level.pk: level.on_hand for level in levels.values()})
         reported = [m for m in movements if m.kind not in _REPORTED_WITH_DOCUMENT]
         if reported:  # a sale's or refund's stock goes with it (pos.hooks)
             hooks.run(hooks.stock_moved, reported)
         crossed = [
-            (pk, p.stock_on_hand, p.reorder_level)
-            for pk, p in products.items()
-            if initial[pk] > p.reorder_level >= p.stock_on_hand
+            (store_id, pk, level.on_hand, reorder)
+            for pk, level in levels.items()
+            if initial[pk]
+            > (reorder := level.effective_reorder_level(products[pk]))
+            >= level.on_hand
         ]
         if crossed:
             # Notifications follow the commit: never inside it, never for a rolled-back change.
@@ -169,37 +199,54 @@ def apply_movements(
     return movements
 
 
-def _write_stock(products: dict[int, Product]) -> None:
-    """Store each product's new stock_on_hand in one UPDATE (what bulk_update writes, without
-    building an ORM expression per product)."""
-    table = connection.ops.quote_name(Product._meta.db_table)
-    column = connection.ops.quote_name(Product._meta.get_field("stock_on_hand").column)
-    key = connection.ops.quote_name(Product._meta.pk.column)
-    cases = " ".join(["WHEN %s THEN %s"] * len(products))
-    placeholders = ", ".join(["%s"] * len(products))
-    params = [value for pk, product in products.items() for value in (pk, product.stock_on_hand)]
+def _locked_stock(locked, store_id: int, ids: list[int]):
+    """The products and their levels in the store, locked here or by the caller (`locked`)."""
+    if locked is None:
+        return locks.stock(store_id, ids)
+    if not (
+        locked[1].keys() >= set(ids)
+        and all(locked[1][pk].store_id == store_id for pk in ids)
+        and transaction.get_connection().in_atomic_block
+    ):
+        raise RuntimeError(
+            "`locked` must hold every product's level in the store, locked in an open transaction."
+        )
+    return {pk: locked[0][pk] for pk in ids}, {pk: locked[1][pk] for pk in ids}
+
+
+def _write(model, field: str, values: dict) -> None:
+    """Store each row's new `field` in one UPDATE (what bulk_update writes, without building an
+    ORM expression per row)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field(field).column)
+    key = connection.ops.quote_name(model._meta.pk.column)
+    cases = " ".join(["WHEN %s THEN %s"] * len(values))
+    placeholders = ", ".join(["%s"] * len(values))
+    params = [value for pk, new in values.items() for value in (pk, new)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {column} = CASE {key} {cases} END "  # noqa: S608 - the model's own names
             f"WHERE {key} IN ({placeholders})",
-            [*params, *products],
+            [*params, *values],
         )
 
 
-def _raise_low_stock_alerts(crossed: list[tuple[int, Decimal, Decimal]]) -> None:
+def _raise_low_stock_alerts(crossed: list[tuple[int, int, Decimal, Decimal]]) -> None:
     alerts = LowStockAlert.objects.bulk_create(
         [
-            LowStockAlert(product_id=pk, stock_on_hand=stock, reorder_level=level)
-            for pk, stock, level in crossed
+            LowStockAlert(store_id=store, product_id=pk, stock_on_hand=stock, reorder_level=level)
+            for store, pk, stock, level in crossed
         ]
     )
     if settings.EMAIL_HOST:
         names = dict(
             Product.objects.filter(pk__in=[a.product_id for a in alerts]).values_list("pk", "name")
         )
+        stores = dict(Store.objects.values_list("pk", "name"))
         email_managers_low_stock(
             [
-                f"- {names[a.product_id]}: {a.stock_on_hand} left (reorder at {a.reorder_level})"
+                f"- {names[a.product_id]} ({stores[a.store_id]}): {a.stock_on_hand} left "
+                f"(reorder at {a.reorder_level})"
                 for a in alerts
             ]
         )
@@ -228,9 +275,16 @@ def email_managers_low_stock(lines: list[str]) -> None:
 
 
 def adjust_stock(
-    *, product: Product, quantity, reason: str, user, kind: str = MovementKind.ADJUSTMENT
+    *,
+    product: Product,
+    quantity,
+    reason: str,
+    user,
+    kind: str = MovementKind.ADJUSTMENT,
+    store=None,
 ) -> StockMovement:
-    """A manager's manual stock change (signed quantity) with a required reason; audited."""
+    """A manager's manual stock change (signed quantity) in `store` (None: the first active
+    store) with a required reason; audited."""
     if not user.has_perm("pos.adjust_stock"):
         raise PermissionDenied(gettext("You are not allowed to adjust stock."))
     reason = (reason or "").strip()
@@ -242,7 +296,9 @@ def adjust_stock(
         )
     with transaction.atomic():
         (movement,) = apply_movements(
-            lines=[MovementLine(product.pk, quantity, kind, product.cost_price, reason)], user=user
+            lines=[MovementLine(product.pk, quantity, kind, product.cost_price, reason)],
+            user=user,
+            store=store,
         )
         audit.record_on_commit(
             action="stock.adjusted",
@@ -251,22 +307,82 @@ def adjust_stock(
             changes={
                 "stock_on_hand": [as_json(movement.stock_before), as_json(movement.stock_after)]
             },
-            details={"kind": kind, "quantity": as_json(movement.quantity), "reason": reason},
+            details={
+                "kind": kind,
+                "quantity": as_json(movement.quantity),
+                "reason": reason,
+                "store": movement.store_id,
+            },
         )
         journal.append_stock(JournalKind.STOCK_ADJUSTMENT, [movement])
-    product.stock_on_hand = movement.stock_after
+    product.stock_on_hand = movement.product.stock_on_hand
     return movement
 
 
-def low_stock_products():
-    """Active products at or below their reorder level (for the managers' list)."""
-    from django.db.models import F
-
-    return (
-        Product.objects.filter(status="active", stock_on_hand__lte=F("reorder_level"))
-        .select_related("category", "supplier")
-        .order_by("stock_on_hand", "name")
+def low_stock(store=None):
+    """The stock levels of active products at or below their reorder level (the store's own,
+    else the product's), in every store or in `store` (a Store or pk), lowest first."""
+    levels = StockLevel.objects.filter(product__status="active").alias(
+        reorder=Coalesce("reorder_level", "product__reorder_level")
     )
+    if store is not None:
+        levels = levels.filter(store_id=store_id_of(store))
+    return (
+        levels.filter(on_hand__lte=F("reorder"))
+        .annotate(reorder_at=Coalesce("reorder_level", "product__reorder_level"))
+        .select_related("store", "product", "product__category", "product__supplier")
+        .order_by("on_hand", "product__name", "store_id")
+    )
+
+
+def stock_in(store, product_ids) -> dict[int, Decimal]:
+    """How much of each product `store` holds (0 for one it never had), read, not locked."""
+    found = dict(
+        StockLevel.objects.filter(
+            store_id=store_id_of(store), product_id__in=list(product_ids)
+        ).values_list("product_id", "on_hand")
+    )
+    return {pk: found.get(pk, Decimal(0)) for pk in product_ids}
+
+
+def set_reorder_level(*, level: StockLevel, reorder_level, user) -> StockLevel:
+    """Set a store's own reorder level of a product (None: the product's); audited. The row is
+    locked with its product, as every write to a stock level is.
+
+    :raises PermissionDenied: the user may not change stock levels.
+    """
+    if not user.has_perm("pos.change_stocklevel"):
+        raise PermissionDenied(gettext("You are not allowed to change reorder levels."))
+    if reorder_level is not None:
+        reorder_level = to_decimal(reorder_level, field="reorder_level")
+        if reorder_level < 0:
+            raise InvalidQuantity(gettext("A reorder level is 0 or more."), field="reorder_level")
+    with transaction.atomic():
+        products, levels = locks.stock(level.store_id, [level.product_id])
+        locked = levels[level.product_id]
+        check_places(
+            reorder_level or 0,
+            products[level.product_id].quantity_places,
+            name=products[level.product_id].name,
+            unit=products[level.product_id].get_unit_display(),
+            field="reorder_level",
+        )
+        old = locked.reorder_level
+        locked.reorder_level = reorder_level
+        locked.save(update_fields=["reorder_level"])
+        audit.record_on_commit(
+            action="stock.reorder_level_set",
+            actor=user,
+            target=products[level.product_id],
+            changes={
+                "reorder_level": [
+                    None if old is None else as_json(old),
+                    None if reorder_level is None else as_json(reorder_level),
+                ]
+            },
+            details={"store": level.store_id},
+        )
+    return locked
 
 
 def acknowledge_alerts(*, alerts, user) -> int:

@@ -9,6 +9,7 @@ from accounts import audit
 from core.errors import PermissionDenied
 from pos import scoping
 from pos.models import Store, StoreMembership
+from pos.services.catalogue import add_stock_levels
 
 EDITABLE_FIELDS = (
     "name",
@@ -23,7 +24,8 @@ EDITABLE_FIELDS = (
 
 
 def create_store(*, user, store: Store) -> Store:
-    """Add `store` (an unsaved instance, e.g. the admin's form); audited.
+    """Add `store` (an unsaved instance, e.g. the admin's form), with a stock level at 0 for
+    every product; audited.
 
     :raises PermissionDenied: the user may not add stores.
     """
@@ -32,6 +34,7 @@ def create_store(*, user, store: Store) -> Store:
     store.full_clean()
     with transaction.atomic():
         store.save(force_insert=True)
+        add_stock_levels(stores=[store])  # every product, at 0
         audit.record(
             action="store.created",
             actor=user,

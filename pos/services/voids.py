@@ -19,7 +19,7 @@ from pos.journal import events
 from pos.models import Invoice, MovementKind, Payment, Sale, Shift, Tender
 from pos.services import approvals, journal, ledger, locks
 from pos.services.customers import record_customer_purchase
-from pos.services.stock import MovementLine, Reference, apply_movements
+from pos.services.stock import MovementLine, Reference, apply_movements, till_store_id
 
 ZERO = Decimal(0)
 MAX_REASON = 200
@@ -31,7 +31,8 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
     audited as `sale.void_override` in this transaction).
 
     Locks (pos.services.locks): the sale row (serialises voids and refunds of this sale), then
-    the products (by pk, in `apply_movements`), the customer, the invoice, the register, and the
+    the products with the sale's till's store's levels (by pk, in `apply_movements`), the
+    customer, the invoice, the register, and the
     shift's status is checked under the register lock, as checkout and close_shift do.
     """
     at_the_till = user
@@ -77,6 +78,7 @@ def void_sale(*, sale: Sale, user, reason: str, approved_by=None) -> Sale:
             ],
             user=user,
             allow_negative=True,  # stock only comes back
+            store=till_store_id(sale.register_id),  # into the store of the till that sold it
         )
         payments = list(sale.payments.order_by("pk"))
         if sale.customer_id is not None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from fiscal import device as devices
 from fiscal import sending
 from fiscal.models import Device, OutboxItem, Till
-from pos.models import Register, Sale
+from pos.models import Register, Sale, ShopSettings
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.shifts import open_shift
 from pos.services.voids import void_sale
@@ -181,6 +181,9 @@ def test_two_tills_on_two_devices_keep_separate_gap_free_counters(
     second = devices.initialise_device(
         store=branch_store("01"), tin=vsdc.tin, serial_number="VSDC-0002"
     )
+    shop = ShopSettings.load()  # stock is per store: branch 01 sells goods it does not hold
+    shop.allow_negative_stock = True
+    shop.save()
     one = _till_on_device(1, fiscal_device, make_user)
     two = _till_on_device(2, second, make_user)
     unassigned = _till_on_device(3, None, make_user)  # the main device's

@@ -124,7 +124,8 @@ def test_without_a_shared_lock_the_database_still_allows_one_announcement(
         sell((charger, 1))  # crosses its reorder level: a LowStockAlert row
 
     outputs = run_two_at_once(tmp_path, webhook, redis_url="")
-    assert "Evaluated: low_stock " + str(charger.pk) + " firing" in outputs
+    store = charger.stock_levels.get().store_id
+    assert f"Evaluated: low_stock {charger.pk}@{store} firing" in outputs
     assert outputs.count("Evaluated: nothing started or ended.") == 1
     assert email_subjects(tmp_path) == ["[My shop] FIRING: Low stock"]
     assert len(webhook.messages) == 1

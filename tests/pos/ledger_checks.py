@@ -15,6 +15,7 @@ from pos.models import (
     RefundLine,
     Sale,
     SaleLine,
+    StockLevel,
     StockMovement,
 )
 from pos.quantities import summed
@@ -22,7 +23,8 @@ from pos.reports.queries import SALE_PAYMENT
 
 
 def assert_ledgers_hold():
-    """stock == sum(movements) per product; a sale's payments sum to its total (0 if voided)."""
+    """stock == sum(movements) per store and product, and per product over the stores; a
+    sale's payments sum to its total (0 if voided)."""
     moved = dict(
         StockMovement.objects.values_list("product")
         .annotate(total=Sum("quantity"))
@@ -30,6 +32,7 @@ def assert_ledgers_hold():
     )
     for product in Product.objects.all():
         assert product.stock_on_hand == summed(moved.get(product.pk)), product
+    assert_store_stock_holds()
     for sale in Sale.objects.all():
         paid = sale.payments.aggregate(total=Sum("amount"))["total"] or 0
         expected = 0 if sale.status == Sale.Status.VOIDED else sale.total + sale.cash_rounding
@@ -39,6 +42,19 @@ def assert_ledgers_hold():
         paid = refund.payments.aggregate(total=Sum("amount"))["total"] or 0
         assert lines == refund.total == -paid, refund
     assert_day_sales_hold()
+
+
+def assert_store_stock_holds():
+    """Each store's level of each product equals the sum of that store's movements of it, and
+    every movement's store has a level of the product."""
+    moved = {
+        (row["store"], row["product"]): row["total"]
+        for row in StockMovement.objects.values("store", "product").annotate(total=Sum("quantity"))
+    }
+    levels = {(lv.store_id, lv.product_id): lv.on_hand for lv in StockLevel.objects.all()}
+    assert moved.keys() <= levels.keys()
+    for key, on_hand in levels.items():
+        assert on_hand == summed(moved.get(key)), key
 
 
 def assert_day_sales_hold():

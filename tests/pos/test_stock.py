@@ -9,7 +9,7 @@ from django.test import override_settings
 from accounts.models import AuditLog
 from core.errors import DomainError, PermissionDenied
 from pos.errors import InsufficientStock, InvalidQuantity, ReasonRequired
-from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement
+from pos.models import LowStockAlert, MovementKind, Product, ShopSettings, StockMovement, Store
 from pos.services.stock import MovementLine, Reference, adjust_stock, apply_movements
 
 pytestmark = pytest.mark.django_db
@@ -93,11 +93,18 @@ def test_query_count_does_not_grow_with_lines(make_product, manager, django_asse
     products = [make_product(stock=50, reorder_level=0) for _ in range(6)]
     ShopSettings.load()
     lines = [MovementLine(p.pk, -1, "sale", reference=Reference("pos.sale", "1")) for p in products]
-    # savepoint, lock, bulk insert, bulk update, release savepoint
-    with django_assert_num_queries(5):
-        movements = apply_movements(lines=lines, user=manager)
+    store = Store.objects.get()
+    # savepoint, lock the products with the store's levels (one statement), bulk insert, the
+    # products' totals and the store's levels updated (one UPDATE each), release savepoint
+    # (before stock per store: 5, the products' UPDATE alone)
+    with django_assert_num_queries(6):
+        movements = apply_movements(lines=lines, user=manager, store=store)
     assert [m.stock_after for m in movements] == [49] * 6
     assert movements[0].reference_type == "pos.sale"
+    assert {m.store_id for m in movements} == {store.pk}
+    # Without a store named: one more, to find the first active store.
+    with django_assert_num_queries(7):
+        apply_movements(lines=lines, user=manager)
 
 
 def test_low_stock_alert_once_per_crossing(

@@ -25,15 +25,26 @@ def shop():
 
 
 @pytest.fixture
-def branch():
-    return Store.objects.create(
-        name="Musanze",
-        code="MSZ",
-        address="Musanze market, stall 4",
-        tin="109876543",
-        branch_id="01",
-        receipt_header="Musanze branch\nMon-Sat 8:00-19:00",
+def branch(make_user):
+    from pos.services.stores import create_store
+
+    return create_store(
+        user=make_user("branch-owner", "admin"),
+        store=Store(
+            name="Musanze",
+            code="MSZ",
+            address="Musanze market, stall 4",
+            tin="109876543",
+            branch_id="01",
+            receipt_header="Musanze branch\nMon-Sat 8:00-19:00",
+        ),
     )
+
+
+def stock_branch(branch, product, manager, quantity=10):
+    from pos.services.stock import adjust_stock
+
+    adjust_stock(product=product, quantity=quantity, reason="Delivery", user=manager, store=branch)
 
 
 def test_a_till_made_without_a_store_belongs_to_the_first_active_store(branch):
@@ -47,8 +58,9 @@ def test_a_till_made_without_a_store_belongs_to_the_first_active_store(branch):
 
 
 def test_a_receipt_prints_the_tills_store_address_tin_and_header(
-    client, cashier, sell, product, shop, branch, register
+    client, cashier, manager, sell, product, shop, branch, register
 ):
+    stock_branch(branch, product, manager)
     register.store = branch
     register.save(update_fields=["store"])
     StoreMembership.objects.create(user=cashier, store=branch)  # they work there (pos.scoping)
@@ -82,6 +94,7 @@ def test_a_refund_slip_prints_the_tills_store(
 ):
     from pos.services.refunds import RefundLineInput, refund_sale
 
+    stock_branch(branch, product, manager)
     register.store = branch
     register.save(update_fields=["store"])
     sale = sell((product, 1))
@@ -102,13 +115,14 @@ def test_a_refund_slip_prints_the_tills_store(
 
 
 def test_the_receipt_printer_prints_the_tills_store(
-    fake_printer, sell, product, shop, branch, register, cashier
+    fake_printer, sell, product, shop, branch, register, cashier, manager
 ):
     from pos.services import printing
 
     printer = ReceiptPrinter.objects.create(
         name="Counter", host="127.0.0.1", port=fake_printer.port, width="58", timeout_seconds=2
     )
+    stock_branch(branch, product, manager)
     register.store = branch
     register.receipt_printer = printer
     register.save(update_fields=["store", "receipt_printer"])
@@ -123,7 +137,9 @@ def test_the_receipt_printer_prints_the_tills_store(
 
 
 def owner_client(client, make_user):
-    owner = make_user("owner", "admin")
+    from accounts.models import User
+
+    owner = User.objects.filter(username="owner").first() or make_user("owner", "admin")
     client.force_login(owner)
     return owner
 

@@ -1,6 +1,8 @@
 """Migrations pos 0034 and fiscal 0007 (stores) on a seeded shop: today's shop becomes the first
 store, with its name, address and TIN, the fiscal device's branch id when it has one ("00"
-otherwise), and every till belongs to it; the shop's settings stay where they were.
+otherwise), and every till belongs to it; the shop's settings stay where they were. Then pos
+0036 (stock per store): every movement is the first store's, and its stock of each product is
+what the product's stock was.
 
 The demo shop is seeded, then pos is migrated back to 0033 (before stores, which takes fiscal's
 0007 back with it), the shop is given a name, address and TIN as a shop had them then, and
@@ -12,7 +14,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from pos.models import Register, ShopSettings, Store
+from pos.models import Product, Register, ShopSettings, StockLevel, StockMovement, Store
+from tests.pos.ledger_checks import assert_ledgers_hold
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,6 +53,7 @@ def shop_before_stores(*, fiscal_branch: str | None, seeded: bool) -> set[str]:
 
 def test_the_seeded_shop_becomes_the_first_store_with_every_till_and_its_fiscal_branch():
     tills = shop_before_stores(fiscal_branch="03", seeded=True)
+    stock_before = dict(Product.objects.values_list("pk", "stock_on_hand"))
     assert len(tills) == 3  # the demo's two tills and one added before stores
 
     migrate(None)
@@ -62,6 +66,12 @@ def test_the_seeded_shop_becomes_the_first_store_with_every_till_and_its_fiscal_
     assert store.is_active
     assert set(Register.objects.values_list("code", flat=True)) == tills
     assert set(Register.objects.values_list("store", flat=True)) == {store.pk}
+    # Stock per store: every movement and level is the first store's, each level the stock the
+    # product had, and the ledger holds per store and product.
+    assert set(StockMovement.objects.values_list("store", flat=True)) == {store.pk}
+    levels = dict(StockLevel.objects.values_list("product", "on_hand"))
+    assert levels == stock_before and len(levels) >= 300
+    assert_ledgers_hold()
     shop = ShopSettings.objects.get(pk=1)  # shop-wide settings stay the shop's
     assert (shop.name, shop.tin, shop.receipt_header) == (
         "Duka Letu",

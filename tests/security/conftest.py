@@ -136,6 +136,8 @@ def shop(make_user, settings):
         "order": order,
         "momo": momo,
         "count": StockCount.objects.create(name="November", created_by=users["manager"]),
-        "alert": LowStockAlert.objects.create(product=product, stock_on_hand=1, reorder_level=2),
+        "alert": LowStockAlert.objects.create(
+            store=r1.store, product=product, stock_on_hand=1, reorder_level=2
+        ),
         "audit": audit.record(action="security.test", actor=users["manager"]),
     }

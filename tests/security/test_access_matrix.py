@@ -306,6 +306,8 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.shopsettings": (MANAGERS, NOBODY, NOBODY),  # one record, already there
     # The business's stores: managers look, owners and admins add and change, none is deleted.
     "pos.store": (MANAGERS, ADMINS, NOBODY),
+    # Stock per store: moved by the ledger only; managers set a store's own reorder level.
+    "pos.stocklevel": (MANAGERS, NOBODY, NOBODY),
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page

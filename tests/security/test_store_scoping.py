@@ -155,6 +155,10 @@ def store_b(shop, make_user):
     ended_till = Register.objects.create(code="M2", name="Musanze 2", store=store)
     shift = open_shift(register=till, cashier=bea, opening_float=Decimal(10000))
     product, customer = shop["product"], shop["customer"]
+    # Stock is per store: store B's till sells from store B's shelf.
+    from pos.services.stock import adjust_stock
+
+    adjust_stock(product=product, quantity=10, reason="Delivery", user=boss, store=store)
 
     def sell(tender="cash", customer_id=None):
         return checkout(

@@ -27,6 +27,7 @@ from pos.models import (
     Supplier,
 )
 from pos.phones import normalise_phone
+from pos.services.catalogue import add_stock_levels
 from pos.services.stock import MovementLine, apply_movements
 
 
@@ -202,6 +203,7 @@ def seed_shop(*, admin) -> dict[str, int]:
     if products and products[0].pk is None:  # backends that do not return ids
         by_sku = Product.objects.in_bulk([p.sku for p in products], field_name="sku")
         products = [by_sku[p.sku] for p in products]
+    add_stock_levels(products=products)  # at 0 in the store, stocked by seed_history
     created["products"] = len(products)
     created["customers"] = 0
     for name, phone, company, credit_limit in demo.CUSTOMERS:
