@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pos import scoping
 from pos.models import PRODUCT_EDITABLE_FIELDS, Category, MovementKind, Product, Store
 from pos.models.stores import default_store_pk
 from pos.quantities import MAX_PLACES
@@ -18,6 +19,19 @@ def store_field(**kwargs) -> forms.ModelChoiceField:
         initial=default_store_pk,
         **kwargs,
     )
+
+
+def limit_stores(form: forms.BaseForm, user) -> forms.BaseForm:
+    """`form`'s store choices narrowed to the active stores `user` works in (pos.scoping), the
+    first of them preselected and kept as `form.default_store`: where a store is left empty the
+    screen moves that one's stock, never another store's."""
+    stores = scoping.for_user(Store.objects.filter(is_active=True).order_by("pk"), user)
+    form.default_store = stores.first()
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.queryset.model is Store:
+            field.queryset = stores
+            field.initial = form.default_store.pk if form.default_store else None
+    return form
 
 
 def quantity_field(places: int = MAX_PLACES, **kwargs) -> forms.DecimalField:

@@ -33,6 +33,13 @@ STORE_PATHS: dict[str, str] = {
     "pos.invoice": "sale__register__store",
     "pos.tilldevice": "register__store",
     "pos.offlinesale": "device__register__store",
+    "pos.stocklevel": "store",
+    "pos.stockmovement": "store",
+    "pos.lowstockalert": "store",
+    "pos.stockcount": "store",
+    "pos.stockcountline": "count__store",
+    "pos.purchaseorder": "store",
+    "pos.purchaseorderline": "order__store",
 }
 # The models some of whose rows no store owns, and the field that is then empty.
 BUSINESS_WIDE_WHEN_EMPTY: dict[str, str] = {"pos.invoice": "sale"}

@@ -22,6 +22,7 @@ from pos.forms import (
     ProductAddForm,
     ProductAdminForm,
     StockAdjustmentForm,
+    limit_stores,
 )
 from pos.models import (
     Category,
@@ -30,10 +31,8 @@ from pos.models import (
     SellingUnit,
     StockLevel,
     StockMovement,
-    Store,
     Supplier,
 )
-from pos.models.stores import default_store_pk
 from pos.selectors import with_store_stock
 from pos.services import catalogue as catalogue_services
 from pos.services.counts import count_differences, post_stock_count
@@ -159,7 +158,19 @@ class ProductAdmin(ShopAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ProductAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+        user = request.user
+
+        class OpeningStockForm(form):
+            """The opening stock goes to one of the user's stores."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                limit_stores(self, user)
+
+        return OpeningStockForm
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -198,7 +209,7 @@ class ProductAdmin(ShopAdmin):
                 product=obj,
                 user=request.user,
                 initial_stock=form.cleaned_data.get("opening_stock") or 0,
-                store=form.cleaned_data.get("opening_store"),
+                store=form.cleaned_data.get("opening_store") or form.default_store,
             )
         if obj.cost_exceeds_retail:
             messages.warning(
@@ -268,10 +279,14 @@ class ProductAdmin(ShopAdmin):
     def adjust_stock_view(self, request, pk):
         self._require(request, "pos.adjust_stock")
         product = get_object_or_404(Product, pk=pk)
-        form = StockAdjustmentForm(request.POST or None)
+        form = limit_stores(StockAdjustmentForm(request.POST or None), request.user)
         if request.method == "POST" and form.is_valid():
+            chosen = {
+                **form.cleaned_data,
+                "store": form.cleaned_data["store"] or form.default_store,
+            }
             try:
-                movement = adjust_stock(product=product, user=request.user, **form.cleaned_data)
+                movement = adjust_stock(product=product, user=request.user, **chosen)
             except DomainError as exc:
                 form.add_error(
                     exc.details.get("field") if exc.details.get("field") in form.fields else None,
@@ -301,11 +316,9 @@ class ProductAdmin(ShopAdmin):
     def stock_count_view(self, request):
         """Pick products, enter counted quantities, review the differences, post them."""
         self._require(request, "pos.count_stock")
-        filters = CountFilterForm(request.GET or None)
+        filters = limit_stores(CountFilterForm(request.GET or None), request.user)
         products = Product.objects.filter(status=ProductStatus.ACTIVE).select_related("category")
-        store = (filters.is_valid() and filters.cleaned_data["store"]) or Store.objects.get(
-            pk=default_store_pk()
-        )
+        store = (filters.is_valid() and filters.cleaned_data["store"]) or filters.default_store
         products = with_store_stock(products, store.pk)
         if filters.is_valid():
             if filters.cleaned_data["category"]:

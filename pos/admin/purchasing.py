@@ -99,7 +99,7 @@ class PurchaseOrderAdmin(ShopAdmin):
         """Enter the units received per line; partial receiving leaves it partly received."""
         if not request.user.has_perm("pos.receive_stock"):
             raise DjangoPermissionDenied
-        order = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=pk)
+        order = get_object_or_404(self.get_queryset(request).select_related("supplier"), pk=pk)
         lines = [
             line
             for line in order.lines.select_related("product").order_by("pk")

@@ -429,10 +429,11 @@ class PurchaseOrderViewSet(
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         """Receive some or all outstanding units (line id -> quantity received now)."""
+        order = self.get_object()  # another store's order is not found, whatever the body
         data = self.validated(s.ReceiveSerializer)
         quantities = {line["line"]: line["quantity"] for line in data["lines"]}
         order = purchasing.receive_purchase_order(
-            order=self.get_object(), quantities=quantities, user=request.user
+            order=order, quantities=quantities, user=request.user
         )
         order = self.get_queryset().get(pk=order.pk)
         return self.answer(s.PurchaseOrderSerializer, order)

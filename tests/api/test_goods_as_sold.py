@@ -46,7 +46,7 @@ def goods(category, scale_layouts):
     )  # fmt: skip
     soap = product(name="Soap", sku="SOAP", retail_price=D(1000), initial_stock=100)
     carton = SellingUnit.objects.create(
-        product=soap, name="Carton", factor=24, barcode=make_ean13("600000000024"), price=D(22000)
+        product=soap, name="Carton", factor=24, barcode=make_ean13("699000000024"), price=D(22000)
     )
     case = product(name="Phone case", sku="CASE", retail_price=D(5000))
     red = product(

@@ -33,7 +33,7 @@ def soap(make_product):
 @pytest.fixture
 def carton(soap):
     return SellingUnit.objects.create(
-        product=soap, name="Carton", factor=24, barcode=make_ean13("600000000024"), price=D(22000)
+        product=soap, name="Carton", factor=24, barcode=make_ean13("699000000024"), price=D(22000)
     )
 
 
@@ -80,7 +80,7 @@ def test_the_api_edits_a_unit_through_the_service_and_audits_it(
     assert changed.json()["price"] == "21000"
     (entry,) = audits("selling_unit.changed")
     assert entry.changes == {
-        "barcode": [make_ean13("600000000024"), make_ean13("600000000031")],
+        "barcode": [make_ean13("699000000024"), make_ean13("600000000031")],
         "price": ["22000.00", "21000.00"],
     }
 
@@ -196,7 +196,7 @@ def journalled_units():
 @pytest.mark.django_db
 def test_each_change_of_a_unit_is_journalled_on_the_back_office_chain(soap, manager, admin_user):
     unit = create_selling_unit(
-        user=manager, product=soap, name="Carton", factor=D(24), barcode=make_ean13("600000000024")
+        user=manager, product=soap, name="Carton", factor=D(24), barcode=make_ean13("699000000024")
     )
     update_selling_unit(selling_unit=unit, user=manager, price=D(21000))
     update_selling_unit(selling_unit=unit, user=manager, factor=D(12), barcode=None)
@@ -207,9 +207,9 @@ def test_each_change_of_a_unit_is_journalled_on_the_back_office_chain(soap, mana
     as_it_was = {"product_id": soap.pk, "name": "Carton", "is_active": True, "user_id": manager.pk}
     assert journalled_units() == [
         ("back_office", "selling_unit", ref, {**as_it_was, "change": "created", "factor": "24.000",
-         "barcode": make_ean13("600000000024"), "price": None}),
+         "barcode": make_ean13("699000000024"), "price": None}),
         ("back_office", "selling_unit", ref, {**as_it_was, "change": "changed", "factor": "24.000",
-         "barcode": make_ean13("600000000024"), "price": "21000.00"}),
+         "barcode": make_ean13("699000000024"), "price": "21000.00"}),
         ("back_office", "selling_unit", ref, {**as_it_was, "change": "changed", "factor": "12.000",
          "barcode": None, "price": "21000.00"}),
         ("back_office", "selling_unit", ref, {**as_it_was, "change": "deleted", "factor": "12.000",

@@ -65,6 +65,12 @@ STORE_ROUTES = {
     "api/v1/invoices/<int:pk>/cancel/": "invoice",
     "api/v1/invoices/<int:pk>/payments/": "invoice",
     "api/v1/reports/shifts/<int:pk>/": "closed_shift",
+    "api/v1/stock-movements/<int:pk>/": "movement",
+    "api/v1/purchase-orders/<int:pk>/": "purchase_order",
+    "api/v1/purchase-orders/<int:pk>/cancel/": "purchase_order",
+    "api/v1/purchase-orders/<int:pk>/order/": "purchase_order",
+    "api/v1/purchase-orders/<int:pk>/receive/": "purchase_order",
+    "admin/pos/purchaseorder/<int:pk>/receive/": "purchase_order",
 }
 
 # Routes whose object belongs to no store, and why.
@@ -85,15 +91,9 @@ BUSINESS_WIDE = {
     "admin/pos/giftcard/<int:pk>/adjust/": "a gift card (the customer's)",
     "admin/pos/customer/<int:pk>/adjust/": "a customer",
     "admin/accounts/user/<id>/password/": "a member of staff",
-    # Stock is one figure per product until stock per store (issue 29's next part) names the
-    # store of movements, counts and purchase orders: they join pos.scoping.STORE_PATHS then.
-    "api/v1/stock-movements/<int:pk>/": "a stock movement",
-    "api/v1/purchase-orders/<int:pk>/": "a purchase order",
-    "api/v1/purchase-orders/<int:pk>/cancel/": "a purchase order",
-    "api/v1/purchase-orders/<int:pk>/order/": "a purchase order",
-    "api/v1/purchase-orders/<int:pk>/receive/": "a purchase order",
+    # The product is the business's; the store whose stock moves is picked on the form, among
+    # the user's stores (test_the_stock_forms_offer_only_ones_stores).
     "admin/pos/product/<int:pk>/adjust-stock/": "a product's stock",
-    "admin/pos/purchaseorder/<int:pk>/receive/": "a purchase order",
     # Proforma quotes are fiscal's, written by a person, tied to no till.
     "fiscal/proformas/<int:pk>/": "a proforma quote",
     "fiscal/proformas/<int:pk>/print/": "a proforma quote",
@@ -119,6 +119,10 @@ ADMIN_ROWS = {
     "tilldevice": "device",
     "offlinesale": "offline_sale",
     "store": "store",
+    "stockmovement": "movement",
+    "stocklevel": "level",
+    "stockcount": "count",
+    "purchaseorder": "purchase_order",
 }
 
 
@@ -158,7 +162,7 @@ def store_b(shop, make_user):
     # Stock is per store: store B's till sells from store B's shelf.
     from pos.services.stock import adjust_stock
 
-    adjust_stock(product=product, quantity=10, reason="Delivery", user=boss, store=store)
+    movement = adjust_stock(product=product, quantity=10, reason="Delivery", user=boss, store=store)
 
     def sell(tender="cash", customer_id=None):
         return checkout(
@@ -218,7 +222,20 @@ def store_b(shop, make_user):
     training_receipt = TrainingReceipt.objects.create(
         register=till, shift=shift, cashier=bea, subtotal=3500, tax_total=534, total=3500
     )
+    from pos.models import StockLevel
+    from pos.services.counts import post_stock_count
+    from pos.services.purchasing import create_purchase_order
+
+    owner = users["admin"]
+    purchase_order = create_purchase_order(
+        supplier=shop["supplier"], lines=[(product, 5, 2000)], user=owner, store=store
+    )
+    count = post_stock_count(counted={product.pk: Decimal(9)}, user=owner, store=store)
     return {
+        "movement": movement,
+        "purchase_order": purchase_order,
+        "count": count,
+        "level": StockLevel.objects.get(store=store, product=product),
         "training_receipt": training_receipt,
         "store": store,
         "register": till,
@@ -452,3 +469,32 @@ def test_a_cashier_of_store_b_cannot_join_a_shared_till_of_store_a(shop, store_b
     with pytest.raises(PermissionDenied, match="another store"):
         join_shift(shift=shop["shift"], cashier=bella)
     assert not ShiftCashier.objects.filter(cashier=bella).exists()
+
+
+@pytest.mark.django_db
+def test_the_stock_forms_offer_only_ones_stores(shop, store_b):
+    """A manager of store A adjusts and counts store A's stock only: store B is not offered, a
+    forged choice of it is a form error and moves nothing, and a form left without a store moves
+    A's."""
+    from pos.models import StockLevel
+
+    store_a = store_b["register"].store.__class__.objects.exclude(pk=store_b["store"].pk).get()
+    product = shop["product"]
+    client = Client()
+    client.force_login(shop["users"]["manager"])
+    url = f"/admin/pos/product/{product.pk}/adjust-stock/"
+    page = client.get(url).content.decode()
+    assert f'value="{store_a.pk}"' in page
+    assert f'value="{store_b["store"].pk}"' not in page
+    b_before = StockLevel.objects.get(store=store_b["store"], product=product).on_hand
+    before = fingerprint()
+    forged = client.post(
+        url, {"store": store_b["store"].pk, "kind": "damage", "quantity": "-1", "reason": "x"}
+    )
+    assert forged.status_code == 200
+    assert "Select a valid choice" in forged.content.decode()
+    assert fingerprint() == before
+    count = client.get("/admin/pos/product/stock-count/", {"store": store_b["store"].pk})
+    assert count.status_code == 200
+    assert "Musanze" not in count.content.decode()
+    assert StockLevel.objects.get(store=store_b["store"], product=product).on_hand == b_before

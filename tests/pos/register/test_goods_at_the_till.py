@@ -22,7 +22,7 @@ def goods(make_product, scale_layouts):
         name="Soap", retail_price=D(1000), minimum_price=D(0), cost_price=D(0), stock=100
     )
     carton = SellingUnit.objects.create(
-        product=soap, name="Carton", factor=24, barcode=make_ean13("600000000024"), price=D(22000)
+        product=soap, name="Carton", factor=24, barcode=make_ean13("699000000024"), price=D(22000)
     )
     return {"sugar": sugar, "soap": soap, "carton": carton}
 
