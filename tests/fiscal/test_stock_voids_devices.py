@@ -11,7 +11,7 @@ from django.urls import reverse
 from fiscal import device as devices
 from fiscal import sending
 from fiscal.models import Device, OutboxItem, Till
-from pos.models import Register, Sale, ShopSettings
+from pos.models import Register, Sale, ShopSettings, StoreMembership
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
 from pos.services.shifts import open_shift
 from pos.services.voids import void_sale
@@ -161,6 +161,7 @@ def _till_on_device(n: int, device, make_user):
     if device is not None:
         Till.objects.create(register=register, device=device)
     cashier = make_user(username=f"branch{n}", role="cashier")
+    StoreMembership.objects.create(user=cashier, store=register.store)  # works at that store
     return open_shift(register=register, cashier=cashier, opening_float=Decimal(0)), cashier
 
 
@@ -186,6 +187,7 @@ def test_two_tills_on_two_devices_keep_separate_gap_free_counters(
     shop.save()
     one = _till_on_device(1, fiscal_device, make_user)
     two = _till_on_device(2, second, make_user)
+    StoreMembership.objects.create(user=manager, store=second.store)  # voids at branch 01 too
     unassigned = _till_on_device(3, None, make_user)  # the main device's
     sales = [
         _sell_at(one, goods),

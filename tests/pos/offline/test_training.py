@@ -127,10 +127,12 @@ def test_the_heartbeat_answers_the_mode_without_a_query_more_once_cached(
     cache (fiscal.training.in_training), so it costs no query once cached."""
     client, body = till["client"], {"device": till["device"], "pending": 0}
     post(client, "offline_heartbeat", body)  # sessions, caches warm
-    # The session, its user and permissions, the device, its update and the open shift.
-    with django_assert_num_queries(6):
+    # The session, its user and permissions, the device, the user's stores (staff per store:
+    # the memberships, then the first store for a cashier assigned to none), the device's
+    # update and the open shift.
+    with django_assert_num_queries(8):
         assert post(client, "offline_heartbeat", body).json()["shift"]["mode"] is None
     training.start_training(register=register, user=manager)
     post(client, "offline_heartbeat", body)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         assert post(client, "offline_heartbeat", body).json()["shift"]["mode"] == "training"
