@@ -55,8 +55,8 @@ def knows(endpoint: str) -> bool:
 
 
 def active_device() -> Device | None:
-    """The shop's main device: the lowest-numbered active one (proformas are signed by it; the
-    code tables are synced through it)."""
+    """The shop's main device: the lowest-numbered active one (proformas made in the back office
+    are signed by it; the code tables are synced through it)."""
     return Device.objects.filter(is_active=True).order_by("pk").first()
 
 

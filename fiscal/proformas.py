@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from core.errors import DomainError
+from fiscal.device import device_for_register
 from fiscal.models import Device, OutboxItem, Proforma, ProformaLine
 from pos.models import Product, SellingUnit
 
@@ -40,17 +41,29 @@ def _check(lines: list[QuoteLine], buyer_tin: str) -> None:
 
 @transaction.atomic
 def create_proforma(
-    *, user, lines: list[QuoteLine], customer_name: str = "", buyer_tin: str = ""
+    *,
+    user,
+    lines: list[QuoteLine],
+    customer_name: str = "",
+    buyer_tin: str = "",
+    register_id: int | None = None,
 ) -> Proforma:
-    """Write the proforma and queue it for signing with the main device's next proforma number.
+    """Write the proforma and queue it for signing with the next proforma number of the device
+    of the till it is made at (`register_id`: its store's branch signs it, like the till's
+    sales), or of the main device when made in the back office.
 
     :raises ProformaRefused: no line, a quantity not above zero, a bad TIN, or no device.
     """
     buyer_tin = (buyer_tin or "").strip()
     _check(lines, buyer_tin)
-    device = (
-        Device.objects.filter(is_active=True, initialised_at__isnull=False).order_by("pk").first()
-    )
+    if register_id is not None:
+        device = device_for_register(register_id)
+    else:
+        device = (
+            Device.objects.filter(is_active=True, initialised_at__isnull=False)
+            .order_by("pk")
+            .first()
+        )
     if device is None:
         raise ProformaRefused(gettext("No fiscal device is initialised: nothing can be signed."))
     proforma = Proforma.objects.create(

@@ -129,7 +129,11 @@ def till_proforma(request, shift):
         tin = request.POST.get("buyer_tin", "")[:20]
         try:
             quote = proformas.create_proforma(
-                user=request.user, lines=lines, customer_name=name, buyer_tin=tin
+                user=request.user,
+                lines=lines,
+                customer_name=name,
+                buyer_tin=tin,
+                register_id=shift.register_id,
             )
         except DomainError as problem:
             error, fields = problem.message, problem.fields or {}

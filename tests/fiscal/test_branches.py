@@ -234,3 +234,23 @@ def test_a_store_whose_tin_is_not_nine_digits_gets_no_device(vsdc):
     with pytest.raises(ValueError, match="is not 9 digits"):
         devices.initialise_device(store=store, serial_number="VSDC-X")
     assert vsdc.received_for("init") == []
+
+
+def test_a_quote_made_at_branch_bs_till_is_signed_by_bs_device(
+    fiscal_device, branch_b, vsdc, goods, make_user
+):
+    from fiscal.proformas import QuoteLine, create_proforma
+
+    store_b, device_b = branch_b
+    (shift, cashier) = _till(store_b, "H1", make_user)
+    lines = [QuoteLine(goods, Decimal(2))]
+    at_b = create_proforma(user=cashier, lines=lines, register_id=shift.register_id)
+    in_office = create_proforma(user=cashier, lines=lines)
+    by_quote = {i.proforma_id: i for i in OutboxItem.objects.filter(kind="proforma")}
+    assert (by_quote[at_b.pk].device_id, by_quote[at_b.pk].invoice_number) == (device_b.pk, 1)
+    assert (by_quote[in_office.pk].device_id, by_quote[in_office.pk].invoice_number) == (
+        fiscal_device.pk,
+        1,
+    )
+    sending.drain()
+    assert sorted(r.body["bhfId"] for r in vsdc.received_for("sales")) == ["00", "01"]
