@@ -133,9 +133,10 @@ def test_the_checks_made_once_give_the_same_report_from_the_workers(sell, produc
             [recorded],
         )
         cursor.execute(
-            "INSERT INTO pos_stockmovement (product_id, kind, quantity, stock_before, "
+            "INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_before, "
             "stock_after, unit_cost, reason, reference_type, reference_id, reference_label, "
-            "created_by_id, created_at) SELECT product_id, kind, -3, stock_before, stock_after, "
+            "created_by_id, created_at) SELECT store_id, product_id, kind, -3, stock_before, "
+            "stock_after, "
             "unit_cost, reason, reference_type, reference_id, reference_label, created_by_id, "
             "created_at FROM pos_stockmovement WHERE id = %s",
             [sold.pk],
