@@ -270,3 +270,25 @@ def test_mobile_money_request_to_pay_waits_then_sells(page, shop, momo_simulator
     page.get_by_role("button", name="Complete sale").click()
     page.get_by_text("R1-000001").wait_for()
     assert Sale.objects.get().payments.get().tender == "mobile_money"
+
+
+def test_a_name_typed_before_the_tills_script_ran_is_searched_when_it_runs(page, shop):
+    """A fast typist on a slow phone: what is in the scan field when register.js arrives is
+    searched then, as if typed after (the script is held back here until the typing is done)."""
+    page.goto("/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Cash in the drawer (float)").fill("0")
+    page.get_by_role("button", name="Open shift").click()
+    page.get_by_label(SCAN).wait_for()
+    held = []
+    page.route("**/register*.js", lambda route: held.append(route))
+    page.reload(wait_until="commit")  # a deferred script holds DOMContentLoaded back
+    page.get_by_label(SCAN).press_sequentially("usb-c")
+    assert held, "register.js was held back"
+    assert page.locator("#matches button").count() == 0
+    for route in held:
+        route.continue_()
+    page.unroute("**/register*.js")
+    page.get_by_role("button", name=re.compile("USB-C cable 1m")).wait_for()

@@ -180,5 +180,10 @@
       .then(function (html) { if (html) { box.innerHTML = html; } });
   });
 
+  // What was typed into the scan field before this script ran (a fast typist, a slow phone) is
+  // searched now, as if typed after.
+  var typed = document.querySelector("[data-scan]");
+  if (typed && typed.value.trim()) { typed.dispatchEvent(new Event("input", { bubbles: true })); }
+
   focusScan();
 })();
