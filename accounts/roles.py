@@ -60,6 +60,10 @@ MANAGER_PERMISSIONS: set[str] = (
         "pos.adjust_stock",
         "pos.receive_stock",
         "pos.count_stock",
+        # Stock transfers between stores (pos.services.transfers): a manager of the source
+        # store sends, a manager of the destination receives.
+        "pos.send_transfer",
+        "pos.receive_transfer",
         "pos.import_products",
         "pos.approve_discount",
         "pos.void_sale",
@@ -118,6 +122,8 @@ MANAGER_PERMISSIONS: set[str] = (
         "stockcount",
         "stockcountline",
         "lowstockalert",
+        "transfer",
+        "transferline",
         "register",
         "invoice",
         # Goods as shops sell them: packs, price lists, scale label layouts.

@@ -44,6 +44,9 @@ QUANTITY_UNITS = {"piece": "U", "kg": "KG", "g": "GRM", "l": "L", "m": "MTR"}
 STOCK_TYPES = {
     "receipt": ("02", "12"),
     "transfer": ("04", "13"),
+    "transfer_in": ("04", "13"),  # a stock transfer between stores (pos.models.transfers)
+    "transfer_out": ("04", "13"),
+    "shrinkage": ("06", "15"),  # lost in transit
     "damaged": ("06", "15"),
     "expired": ("06", "15"),
     "theft": ("06", "16"),

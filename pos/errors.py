@@ -313,3 +313,11 @@ class TrainingOfflineSale(InvalidOfflineSale):
         "Rung up while the till was in training: a practice sale is never recorded as a sale. "
         "Dismiss it."
     )
+
+
+class InvalidTransfer(DomainError):
+    """A stock transfer that cannot be made as asked (the same store twice, no lines, a store
+    closed, a product twice)."""
+
+    code = "invalid_transfer"
+    message = _("This transfer cannot be made.")

@@ -171,3 +171,48 @@ class StatementPeriodForm(forms.Form):
         if start and end and end < start:
             self.add_error("end", _("The end date is before the start date."))
         return cleaned
+
+
+class TransferReceiveForm(forms.Form):
+    """What arrived of a stock transfer: one input per line (`line_<pk>`, 0 to what was sent,
+    the quantity sent to start with) and the reason for anything missing."""
+
+    reason = forms.CharField(
+        label=_("Reason for the shrinkage"),
+        max_length=255,
+        required=False,
+        help_text=_("Required when less arrived than was sent (broken, lost, stolen...)."),
+    )
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"line_{line.pk}"] = quantity_field(
+                line.product.quantity_places,
+                label=str(line.product),
+                min_value=0,
+                max_value=line.quantity,
+                initial=line.quantity,
+            )
+        self.order_fields([f"line_{line.pk}" for line in self.lines] + ["reason"])
+
+    def rows(self):
+        for line in self.lines:
+            yield line, self[f"line_{line.pk}"]
+
+    def received(self) -> dict:
+        return {line.pk: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
+
+    def clean(self):
+        cleaned = super().clean()
+        short = any(
+            cleaned.get(f"line_{line.pk}") is not None
+            and cleaned[f"line_{line.pk}"] < line.quantity
+            for line in self.lines
+        )
+        if short and not (cleaned.get("reason") or "").strip():
+            self.add_error(
+                "reason", _("Some goods did not arrive: give the reason for the shrinkage.")
+            )
+        return cleaned

@@ -18,8 +18,9 @@ store's till is refused (`PermissionDenied`, 403) by pos.services.shifts.open_sh
 
 from django.db.models import Q, QuerySet
 
-# "app_label.model" -> the lookup from that model to its store.
-STORE_PATHS: dict[str, str] = {
+# "app_label.model" -> the lookup from that model to its store; a tuple for a model of two stores
+# (a transfer: the staff of either store see it; who may act on it is the service's rule).
+STORE_PATHS: dict[str, str | tuple[str, ...]] = {
     "pos.store": "pk",
     "pos.storemembership": "store",
     "pos.register": "store",
@@ -40,6 +41,8 @@ STORE_PATHS: dict[str, str] = {
     "pos.stockcountline": "count__store",
     "pos.purchaseorder": "store",
     "pos.purchaseorderline": "order__store",
+    "pos.transfer": ("source", "destination"),
+    "pos.transferline": ("transfer__source", "transfer__destination"),
 }
 # The models some of whose rows no store owns, and the field that is then empty.
 BUSINESS_WIDE_WHEN_EMPTY: dict[str, str] = {"pos.invoice": "sale"}
@@ -96,7 +99,9 @@ def for_user(queryset: QuerySet, user) -> QuerySet:
     ids = store_ids(user)
     if ids is None:
         return queryset
-    mine = Q(**{f"{path}__in": ids})
+    mine = Q()
+    for one in (path,) if isinstance(path, str) else path:
+        mine |= Q(**{f"{one}__in": ids})
     empty = BUSINESS_WIDE_WHEN_EMPTY.get(queryset.model._meta.label_lower)
     if empty is not None:
         mine |= Q(**{f"{empty}__isnull": True})

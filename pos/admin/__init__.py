@@ -13,4 +13,5 @@ from pos.admin import (  # noqa: F401
     shop,
     staff,
     stock,
+    transfers,
 )

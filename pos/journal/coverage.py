@@ -6,7 +6,7 @@ to walk: each query here looks, in the database, for the event rows that no entr
 
 - a sale without its "sale" entry; a voided sale without its "void" entry;
 - a refund, a payment on account, a cash movement, a shift opened or closed, an invoice
-  cancelled by a manager, a selling unit without its entry;
+  cancelled by a manager, a selling unit, a stock transfer sent or received without its entry;
 - a payment of a sale written neither with the sale nor with its void (the sale's entry holds
   the payments written with it, the void's the reversals);
 - a stock movement of a sale or refund whose document has no entry, and a back-office movement
@@ -43,6 +43,7 @@ from pos.models import (
     SellingUnit,
     Shift,
     StockMovement,
+    Transfer,
 )
 
 SHOWN = 1000
@@ -109,6 +110,14 @@ def _checks() -> list[_Check]:
                lambda: _cancelled_by_hand(),
                lambda r: BACK_OFFICE_CHAIN, (),
                _("no journal entry records the cancelling of this invoice")),
+        _Check(JournalKind.TRANSFER_SENT, "pos.transfer",
+               lambda: Transfer.objects.filter(sent_at__isnull=False),
+               lambda r: BACK_OFFICE_CHAIN, (),
+               _("no journal entry records the sending of this stock transfer")),
+        _Check(JournalKind.TRANSFER_RECEIVED, "pos.transfer",
+               lambda: Transfer.objects.filter(received_at__isnull=False),
+               lambda r: BACK_OFFICE_CHAIN, (),
+               _("no journal entry records the receiving of this stock transfer")),
     ]  # fmt: skip
 
 

@@ -166,6 +166,8 @@ QUANTITY_FIELDS = {
     "unit_factor",
     "unit_quantity",
     "factor",  # a selling unit's
+    "quantity_received",  # a transfer line's
+    "quantity_shrinkage",
 }
 THREE_PLACES = Decimal("0.001")
 
@@ -434,4 +436,32 @@ def account_adjustment_event(entry, *, user_id: int) -> Event:
         at=at,
         day=timezone.localdate(at),
         data={**pick(entry, LEDGER_ENTRY_FIELDS), "user_id": user_id},
+    )
+
+
+# A transfer's movements name their store: a movement moved to another store is a change.
+TRANSFER_MOVEMENT_FIELDS = (*STOCK_MOVEMENT_FIELDS, "store_id")
+TRANSFER_LINE_FIELDS = ("id", "product_id", "quantity")
+TRANSFER_RECEIVED_LINE_FIELDS = (*TRANSFER_LINE_FIELDS, "quantity_received", "quantity_shrinkage")
+
+
+def transfer_event(kind: str, transfer, lines, movements) -> Event:
+    """A stock transfer sent (`kind` transfer_sent: its lines and the movements out of the
+    source) or received (transfer_received: what arrived per line, the shrinkage and its reason,
+    the movements into the destination), at that moment, by whom."""
+    received = kind == JournalKind.TRANSFER_RECEIVED
+    line_fields = TRANSFER_RECEIVED_LINE_FIELDS if received else TRANSFER_LINE_FIELDS
+    data = {
+        **pick(transfer, ("source_id", "destination_id")),
+        "user_id": get(transfer, "received_by_id" if received else "sent_by_id"),
+        "lines": [pick(line, line_fields) for line in lines],
+        "movements": [pick(m, TRANSFER_MOVEMENT_FIELDS) for m in movements],
+    }
+    if received:
+        data["shrinkage_reason"] = get(transfer, "shrinkage_reason")
+    return back_office_event(
+        kind,
+        reference("pos.transfer", get(transfer, "id")),
+        at=get(transfer, "received_at" if received else "sent_at"),
+        data=data,
     )

@@ -29,6 +29,9 @@ from pos.models import (
     SaleLine,
     Shift,
     StockMovement,
+    Transfer,
+    TransferLine,
+    TransferStatus,
 )
 
 SALE_ROW = ("id", *events.SALE_FIELDS, "created_at", "business_day")
@@ -326,6 +329,47 @@ def _stock(items) -> dict:
     }
 
 
+TRANSFER_ROW = ("id", "status", "source_id", "destination_id", "sent_by_id", "sent_at",
+                "received_by_id", "received_at", "shrinkage_reason")  # fmt: skip
+# The movements each transfer event writes, by the event's kind.
+TRANSFER_MOVEMENTS = {
+    JournalKind.TRANSFER_SENT: ("transfer_out",),
+    JournalKind.TRANSFER_RECEIVED: ("transfer_in", "shrinkage"),
+}
+
+
+def _transfers(kind: str, items) -> dict:
+    """A transfer sent or received, from its row, its lines and the movements that name it
+    (all of them: one added past the services shows as one more)."""
+    ids = ids_of(items)
+    wanted = [TransferStatus.SENT, TransferStatus.RECEIVED]
+    if kind == JournalKind.TRANSFER_RECEIVED:
+        wanted = [TransferStatus.RECEIVED]
+    transfers = Transfer.objects.filter(pk__in=ids.values(), status__in=wanted)
+    lines = _grouped(
+        TransferLine.objects.filter(transfer_id__in=ids.values())
+        .order_by("transfer_id", "id")
+        .values("transfer_id", *events.TRANSFER_RECEIVED_LINE_FIELDS),
+        "transfer_id",
+    )
+    movements = _grouped(
+        StockMovement.objects.filter(
+            reference_type="pos.transfer",
+            reference_id__in=[str(pk) for pk in ids.values()],
+            kind__in=TRANSFER_MOVEMENTS[kind],
+        )
+        .order_by("id")
+        .values(*events.TRANSFER_MOVEMENT_FIELDS),
+        "reference_id",
+    )
+    return {
+        events.reference("pos.transfer", t["id"]): events.transfer_event(
+            kind, t, lines.get(t["id"], []), movements.get(str(t["id"]), [])
+        )
+        for t in transfers.values(*TRANSFER_ROW)
+    }
+
+
 REBUILDERS = {
     JournalKind.SALE: _sales,
     JournalKind.VOID: _voids,
@@ -343,6 +387,8 @@ REBUILDERS = {
     JournalKind.STOCK_COUNT: _stock,
     JournalKind.GOODS_RECEIPT: _stock,
     JournalKind.ACCOUNT_ADJUSTMENT: _account_adjustments,
+    JournalKind.TRANSFER_SENT: functools.partial(_transfers, JournalKind.TRANSFER_SENT),
+    JournalKind.TRANSFER_RECEIVED: functools.partial(_transfers, JournalKind.TRANSFER_RECEIVED),
 }
 
 

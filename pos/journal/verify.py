@@ -386,7 +386,13 @@ def _check_head(summary: ChainSummary, head, head_hash, breaks: list[Break]) -> 
         )
 
 
-STOCK_KINDS = {JournalKind.STOCK_ADJUSTMENT, JournalKind.STOCK_COUNT, JournalKind.GOODS_RECEIPT}
+STOCK_KINDS = {
+    JournalKind.STOCK_ADJUSTMENT,
+    JournalKind.STOCK_COUNT,
+    JournalKind.GOODS_RECEIPT,
+    JournalKind.TRANSFER_SENT,
+    JournalKind.TRANSFER_RECEIVED,
+}
 
 
 class _Days:

@@ -53,8 +53,12 @@ from pos.models.stock import (
     StockMovement,
 )
 from pos.models.stores import Store, StoreMembership
+from pos.models.transfers import Transfer, TransferLine, TransferStatus
 
 __all__ = [
+    "Transfer",
+    "TransferLine",
+    "TransferStatus",
     "CustomerMessage",
     "GiftCard",
     "LedgerEntry",

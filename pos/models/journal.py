@@ -72,6 +72,8 @@ class JournalKind(models.TextChoices):
     GOODS_RECEIPT = "goods_receipt", _("Goods received")
     SELLING_UNIT = "selling_unit", _("Selling unit added, changed or removed")
     ACCOUNT_ADJUSTMENT = "account_adjustment", _("Customer account adjusted")
+    TRANSFER_SENT = "transfer_sent", _("Stock transfer sent")
+    TRANSFER_RECEIVED = "transfer_received", _("Stock transfer received")
 
 
 class ChainHead(models.Model):

@@ -27,6 +27,11 @@ class MovementKind(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     THEFT = "theft", _("Theft")
     TRANSFER = "transfer", _("Transfer")
+    # A stock transfer between stores (pos.models.transfers): out of the source when sent,
+    # into the destination when received, and what did not arrive.
+    TRANSFER_OUT = "transfer_out", _("Transfer sent")
+    TRANSFER_IN = "transfer_in", _("Transfer received")
+    SHRINKAGE = "shrinkage", _("Shrinkage in transit")
 
 
 class StockLevel(models.Model):
@@ -84,8 +89,8 @@ class StockMovement(models.Model):
 
     The sum of a store's movement quantities of a product equals its `StockLevel.on_hand`, and
     `stock_before`/`stock_after` are that store's. `reference_type`/`reference_id` point at the
-    document that caused it (e.g. "pos.sale", "42"). A transfer between stores (to come) is two
-    movements, one out of each store, one into the other.
+    document that caused it (e.g. "pos.sale", "42"). A transfer between stores is a movement out
+    of the source when sent and one into the destination when received (pos.models.transfers).
     """
 
     store = models.ForeignKey(

@@ -7,15 +7,16 @@ it, never out of it), and rows of one kind in primary-key order:
 
  1. the sale (voids and refunds of one sale queue here)
  2. the sale's lines, by pk (refunds)
- 3. the purchase order, then its lines by pk (receiving)
+ 3. the purchase order, then its lines by pk (receiving); or the stock transfer, then its
+    lines by pk (sending, receiving, cancelling)
  4. products, by pk (checkout, refunds, voids, receiving, counts, adjustments, product edits,
     selling-unit edits), then a product's selling unit (selling-unit edits: the product first,
     so that a sale ringing the unit up commits before or after the edit, never across it).
     Stock levels (pos.models.StockLevel, one per store and product) are locked with their
     product, in one statement (`stock`): the rows of one store's levels, joined to their
     products, by product pk. A product locked already (refunds, counts) is locked again there,
-    which changes nothing. A movement between stores (a transfer, to come) locks the levels of
-    both stores, still by product pk, the source store's first
+    which changes nothing. A transfer between stores locks one store's levels at a time:
+    the source's when it is sent, the destination's when it is received (never both)
  5. the held sale (resume; nothing else is locked with it)
  6. the customer (checkout, refunds, voids, invoice payments, customer edits); its ledger
     entries (pos.services.ledger) are written under this lock and never locked themselves:
@@ -42,7 +43,8 @@ in a transaction of its own.
 Checkout takes 4 (products with the till's store's levels), 6, 8, 9, 11, 12 (an invoice number
 when part of the sale is on account) and 13; refunds 1, 2, 4, 6, 7, 9, 10, 12, 13; voids 1, 4,
 6, 7, 9, 13; closing a shift 9, 10, 13. Receiving locks 3 then 4 (the order's store's levels);
-counts and adjustments 4 (the chosen store's levels).
+counts and adjustments 4 (the chosen store's levels). Sending a transfer locks 3 (the
+transfer and its lines) then 4 (the source's levels), receiving it 3 then 4 (the destination's).
 
 On SQLite `select_for_update` is a no-op: the first write of a transaction takes the database's
 one write lock (the settings open transactions with BEGIN IMMEDIATE), which serialises writers.
@@ -68,6 +70,8 @@ from pos.models import (
     Shift,
     StockLevel,
     TillDevice,
+    Transfer,
+    TransferLine,
 )
 
 
@@ -105,6 +109,14 @@ def purchase_order(pk: int) -> PurchaseOrder | None:
 
 def purchase_order_lines(order: PurchaseOrder) -> dict[int, PurchaseOrderLine]:
     return {line.pk: line for line in in_pk_order(PurchaseOrderLine.objects.filter(order=order))}
+
+
+def transfer(pk: int) -> Transfer | None:
+    return _one(Transfer.objects.filter(pk=pk))
+
+
+def transfer_lines(transfer: Transfer) -> dict[int, TransferLine]:
+    return {line.pk: line for line in in_pk_order(TransferLine.objects.filter(transfer=transfer))}
 
 
 def products(ids) -> dict[int, Product]:

@@ -165,6 +165,7 @@ def test_movement_kinds_cover_the_issue():
     assert set(MovementKind.values) == {
         "sale", "refund", "receipt", "adjustment", "count_correction",
         "damaged", "expired", "theft", "transfer",
+        "transfer_out", "transfer_in", "shrinkage",  # a transfer between stores (issue 29)
     }  # fmt: skip
 
 

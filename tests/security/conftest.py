@@ -32,7 +32,10 @@ def shop(make_user, settings):
         PurchaseOrderLine,
         Register,
         StockCount,
+        Store,
         Supplier,
+        Transfer,
+        TransferLine,
     )
     from pos.services.catalogue import create_product
     from pos.services.checkout import Cart, CartLine, TenderLine, checkout
@@ -107,6 +110,13 @@ def shop(make_user, settings):
     momo = MobileMoneyRequest.objects.create(
         shift=shift, amount=Decimal(3500), phone="+250788123456", created_by=users["cashier"]
     )
+    # A draft stock transfer to a closed depot (closed: the shop stays a one-store shop for the
+    # consolidated reports), for the transfer pages.
+    depot = Store.objects.create(name="Depot", code="DEP", branch_id="09", is_active=False)
+    transfer = Transfer.objects.create(
+        source=r1.store, destination=depot, created_by=users["manager"]
+    )
+    TransferLine.objects.create(transfer=transfer, product=product, quantity=2)
     # A row of the alert history, so that its admin pages have an object to refuse or show.
     AlertIncident.objects.create(rule="error_rate", summary="5xx share 12% over 5 minutes")
     # A job that failed for good, for the job list and the failed jobs' admin pages.
@@ -135,6 +145,7 @@ def shop(make_user, settings):
         "held": held,
         "order": order,
         "momo": momo,
+        "transfer": transfer,
         "count": StockCount.objects.create(name="November", created_by=users["manager"]),
         "alert": LowStockAlert.objects.create(
             store=r1.store, product=product, stock_on_hand=1, reorder_level=2

@@ -278,6 +278,11 @@ ROUTES: dict[str, Access] = {
     "admin/pos/giftcard/<int:pk>/adjust/": screen(MANAGERS),
     "admin/pos/customer/<int:pk>/adjust/": screen(MANAGERS),
     "admin/pos/purchaseorder/<int:pk>/receive/": screen(MANAGERS),
+    # Stock transfers: a manager of the source sends, one of the destination receives
+    # (pos.services.transfers); the delivery note is for the staff of either store.
+    "admin/pos/transfer/<int:pk>/send/": screen(MANAGERS),
+    "admin/pos/transfer/<int:pk>/receive/": screen(MANAGERS),
+    "admin/pos/transfer/<int:pk>/delivery-note/": screen(MANAGERS),
     "admin/accounts/user/<id>/password/": screen(MANAGERS),
 }
 
@@ -311,6 +316,10 @@ ADMIN_MODELS: dict[str, tuple[frozenset, frozenset, frozenset]] = {
     "pos.stockmovement": (MANAGERS, NOBODY, NOBODY),
     "pos.lowstockalert": (MANAGERS, NOBODY, NOBODY),
     "pos.stockcount": (MANAGERS, NOBODY, NOBODY),  # made on the product list's Stock count page
+    # Transfers between stores: drafted by managers, sent and received, never deleted; their
+    # lines listed as what is in transit.
+    "pos.transfer": (MANAGERS, MANAGERS, NOBODY),
+    "pos.transferline": (MANAGERS, NOBODY, NOBODY),
     "pos.productdaysales": (ADMINS, NOBODY, NOBODY),
     # Goods as shops sell them: packs, price lists and their rules, scale label layouts.
     "pos.sellingunit": (MANAGERS, MANAGERS, ADMINS),

@@ -71,6 +71,9 @@ STORE_ROUTES = {
     "api/v1/purchase-orders/<int:pk>/order/": "purchase_order",
     "api/v1/purchase-orders/<int:pk>/receive/": "purchase_order",
     "admin/pos/purchaseorder/<int:pk>/receive/": "purchase_order",
+    "admin/pos/transfer/<int:pk>/send/": "transfer",
+    "admin/pos/transfer/<int:pk>/receive/": "transfer",
+    "admin/pos/transfer/<int:pk>/delivery-note/": "transfer",
 }
 
 # Routes whose object belongs to no store, and why.
@@ -123,6 +126,8 @@ ADMIN_ROWS = {
     "stocklevel": "level",
     "stockcount": "count",
     "purchaseorder": "purchase_order",
+    "transfer": "transfer",
+    "transferline": "transfer_line",
 }
 
 
@@ -231,7 +236,15 @@ def store_b(shop, make_user):
         supplier=shop["supplier"], lines=[(product, 5, 2000)], user=owner, store=store
     )
     count = post_stock_count(counted={product.pk: Decimal(9)}, user=owner, store=store)
+    # A transfer from B to a third store (closed): nothing of A's.
+    from pos.models import Transfer, TransferLine
+
+    huye = Store.objects.create(name="Huye", code="HYE", branch_id="02", is_active=False)
+    transfer = Transfer.objects.create(source=store, destination=huye, created_by=boss)
+    transfer_line = TransferLine.objects.create(transfer=transfer, product=product, quantity=1)
     return {
+        "transfer": transfer,
+        "transfer_line": transfer_line,
         "movement": movement,
         "purchase_order": purchase_order,
         "count": count,
@@ -478,7 +491,11 @@ def test_the_stock_forms_offer_only_ones_stores(shop, store_b):
     A's."""
     from pos.models import StockLevel
 
-    store_a = store_b["register"].store.__class__.objects.exclude(pk=store_b["store"].pk).get()
+    store_a = (
+        store_b["register"]
+        .store.__class__.objects.exclude(pk=store_b["store"].pk)
+        .get(is_active=True)
+    )
     product = shop["product"]
     client = Client()
     client.force_login(shop["users"]["manager"])
@@ -498,3 +515,73 @@ def test_the_stock_forms_offer_only_ones_stores(shop, store_b):
     assert count.status_code == 200
     assert "Musanze" not in count.content.decode()
     assert StockLevel.objects.get(store=store_b["store"], product=product).on_hand == b_before
+
+
+@pytest.mark.django_db
+def test_a_transfer_from_b_to_a_is_seen_and_received_by_a_but_sent_by_b_only(shop, store_b):
+    """A transfer concerns two stores: the staff of either see it; the source's manager sends
+    (and cancels) it, the destination's receives it; a transfer of neither store is not there."""
+    from pos.models import StockLevel, Store, Transfer
+    from pos.services.transfers import create_transfer
+
+    store_a = Store.objects.exclude(pk=store_b["store"].pk).filter(is_active=True).get()
+    product = shop["product"]
+    boss = store_b["transfer"].created_by  # Bosco, B's manager
+    transfer = create_transfer(
+        source=store_b["store"], destination=store_a, lines=[(product, 3)], user=boss
+    )
+    eric = Client()
+    eric.force_login(shop["users"]["manager"])  # A's manager
+    listed = eric.get("/admin/pos/transfer/").content.decode()
+    assert f"/admin/pos/transfer/{transfer.pk}/change/" in listed
+    assert f"/admin/pos/transfer/{store_b['transfer'].pk}/change/" not in listed
+    before = fingerprint()
+    assert eric.get(f"/admin/pos/transfer/{transfer.pk}/send/").status_code == 403
+    assert eric.post(f"/admin/pos/transfer/{transfer.pk}/send/").status_code == 403
+    eric.post(
+        "/admin/pos/transfer/",
+        {"action": "send", "_selected_action": [transfer.pk]},
+    )  # the list's action: refused by the service, with a message
+    assert fingerprint() == before
+    assert Transfer.objects.get(pk=transfer.pk).status == "draft"
+    bosco = Client()
+    bosco.force_login(boss)
+    assert bosco.post(f"/admin/pos/transfer/{transfer.pk}/send/").status_code == 302
+    line = transfer.lines.get()
+    assert bosco.get(f"/admin/pos/transfer/{transfer.pk}/receive/").status_code == 403
+    received = eric.post(
+        f"/admin/pos/transfer/{transfer.pk}/receive/", {f"line_{line.pk}": "3", "reason": ""}
+    )
+    assert received.status_code == 302
+    assert Transfer.objects.get(pk=transfer.pk).status == "received"
+    level_a = StockLevel.objects.get(store=store_a, product=product).on_hand
+    assert level_a == 50 - 3 + 3  # the fixture's sales and refunds in A: 3 sold, none back
+
+
+@pytest.mark.django_db
+def test_the_transfer_form_offers_ones_own_stores_as_the_source(shop, store_b):
+    from pos.models import Transfer
+
+    product = shop["product"]
+    client = Client()
+    client.force_login(shop["users"]["manager"])
+    transfers = Transfer.objects.count()
+    page = client.get("/admin/pos/transfer/add/").content.decode()
+    source = page.split('name="source"')[1].split("</select>")[0]
+    destination = page.split('name="destination"')[1].split("</select>")[0]
+    assert f'value="{store_b["store"].pk}"' not in source
+    assert f'value="{store_b["store"].pk}"' in destination
+    forged = client.post(
+        "/admin/pos/transfer/add/",
+        {
+            "source": store_b["store"].pk,
+            "destination": store_b["register"].store.__class__.objects.first().pk,
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-0-product": product.pk,
+            "lines-0-quantity": "1",
+        },
+    )
+    assert forged.status_code == 200
+    assert "Select a valid choice" in forged.content.decode()
+    assert Transfer.objects.count() == transfers
