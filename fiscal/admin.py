@@ -26,6 +26,7 @@ from fiscal.models import (
     Till,
 )
 from fiscal.secrets import SecretKeyMissing
+from pos.admin.base import StoreScopedAdminMixin
 from pos.models import ShopSettings
 
 
@@ -56,7 +57,7 @@ class DeviceForm(forms.ModelForm):
         return tin
 
 
-class TillInline(admin.TabularInline):
+class TillInline(StoreScopedAdminMixin, admin.TabularInline):
     """The tills that sign through this device (a till without one: its store's device); only
     tills of the device's store."""
 
@@ -65,8 +66,9 @@ class TillInline(admin.TabularInline):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
-    """Adding a device initialises it with RRA (selectInitInfo); its answers are read only."""
+class DeviceAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Adding a device initialises it with RRA (selectInitInfo); its answers are read only.
+    Staff per store (pos.scoping): the devices of the user's stores."""
 
     form = DeviceForm
     inlines = [TillInline]
@@ -178,7 +180,7 @@ class ItemClassAdmin(CodeAdmin):
     list_filter = ["tax_type"]
 
 
-class ItemRegistrationInline(admin.TabularInline):
+class ItemRegistrationInline(StoreScopedAdminMixin, admin.TabularInline):
     """Where the item is registered: one row per branch's device, with its last refusal."""
 
     model = ItemRegistration
@@ -252,9 +254,10 @@ class SignatureInline(admin.StackedInline):
 
 
 @admin.register(OutboxItem)
-class OutboxItemAdmin(admin.ModelAdmin):
+class OutboxItemAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """The fiscal outbox. Filter "Needs attention" for what the VSDC refused: fix the data (the
-    customer's TIN, the product's fiscal item) and Resend; it keeps its invoice number."""
+    customer's TIN, the product's fiscal item) and Resend; it keeps its invoice number. Staff
+    per store: what the devices of the user's stores send."""
 
     list_display = [
         "invoice_number",
@@ -351,9 +354,10 @@ class ProformaLineInline(admin.TabularInline):
 
 
 @admin.register(Proforma)
-class ProformaAdmin(admin.ModelAdmin):
+class ProformaAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """Proforma quotes: written and queued for signing by fiscal.proformas.create_proforma,
-    printed (PS, with the SDC block) from their page; never changed after."""
+    printed (PS, with the SDC block) from their page; never changed after. Staff per store:
+    those of the user's stores' devices and their own (fiscal.proformas.visible_to)."""
 
     inlines = [ProformaLineInline]
     list_display = ["__str__", "customer_name", "buyer_tin", "created_at", "print_link"]

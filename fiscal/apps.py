@@ -22,6 +22,22 @@ class FiscalConfig(AppConfig):
         hooks.register(hooks.message_attachments, messages.attachments)
         hooks.register(hooks.document_actions, receipts.document_actions)
         hooks.register(hooks.till_modes, training.till_mode)
-        # A training receipt is its till's store's (staff per store).
-        scoping.STORE_PATHS["fiscal.trainingreceipt"] = "register__store"
+        # Staff per store (pos.scoping): a device is its store's, and so is what it signs and
+        # sends (the outbox: receipts, refunds, voids, stock reports, item registrations); a
+        # till's training mode and receipts are the till's store's.
+        scoping.STORE_PATHS.update(
+            {
+                "fiscal.device": "store",
+                "fiscal.till": "register__store",
+                "fiscal.itemregistration": "device__store",
+                "fiscal.outboxitem": "device__store",
+                "fiscal.signature": "item__device__store",
+                "fiscal.receiptmessage": "item__device__store",
+                "fiscal.trainingtill": "register__store",
+                "fiscal.trainingreceipt": "register__store",
+                "fiscal.trainingline": "receipt__register__store",
+                "fiscal.trainingtender": "receipt__register__store",
+            }
+        )
+        scoping.STORE_SCOPES["fiscal.proforma"] = proformas.visible_to
         monitoring.register()

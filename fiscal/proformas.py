@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -37,6 +37,13 @@ def _check(lines: list[QuoteLine], buyer_tin: str) -> None:
         problems["buyer_tin"] = [gettext("A TIN is 9 digits.")]
     if problems:
         raise ProformaRefused(next(iter(problems.values()))[0], fields=problems)
+
+
+def visible_to(queryset, user, store_ids):
+    """Staff per store (pos.scoping.STORE_SCOPES): the quotes signed by the devices of
+    `store_ids`, and those `user` wrote (a quote written in the back office is signed by the
+    main device, whichever store its author works in)."""
+    return queryset.filter(Q(item__device__store__in=store_ids) | Q(created_by=user))
 
 
 @transaction.atomic

@@ -45,13 +45,14 @@ def _add_lines(report: DayReport, payload: dict, sign: int) -> None:
         row["tax"] += sign * Decimal(str(line["taxAmt"]))
 
 
-def day_report(day: date) -> DayReport:
+def day_report(day: date, *, outbox=None) -> DayReport:
+    """The report of `day`, of every device's documents or of those of `outbox` (a queryset of
+    OutboxItem: the devices of the stores a manager works in)."""
     start, end = _day_bounds(day)
     report = DayReport(day)
     items = (
-        OutboxItem.objects.filter(
-            created_at__gte=start, created_at__lt=end, kind__in=OutboxItem.RECEIPT_KINDS
-        )
+        (OutboxItem.objects if outbox is None else outbox)
+        .filter(created_at__gte=start, created_at__lt=end, kind__in=OutboxItem.RECEIPT_KINDS)
         .select_related("sale", "refund", "signature")
         .order_by("pk")
     )

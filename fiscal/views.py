@@ -27,6 +27,7 @@ from pos.models import Sale, ShopSettings
 from pos.register.cart import SessionCart
 from pos.register.lock import till_shift_id
 from pos.register.views import till
+from pos.scoping import for_user
 from pos.services import printing
 from pos.services.shifts import open_shift_for
 
@@ -50,14 +51,15 @@ def report(request, kind: str):
         day = date.fromisoformat(request.GET.get("day") or default.isoformat())
     except ValueError:
         day = default
-    problem = ""
+    problem, outbox = "", OutboxItem.objects.all()
     if kind == "z" and day >= today:
         problem = gettext("A Z report is of a day that has ended: choose an earlier day.")
     context = {
         "kind": kind,
         "day": day,
         "today": today,
-        "report": None if problem else day_report(day),
+        # Staff per store: what the devices of the user's stores signed (pos.scoping).
+        "report": None if problem else day_report(day, outbox=for_user(outbox, request.user)),
         "problem": problem,
     }
     return render(request, "fiscal/report.html", context, status=400 if problem else 200)
@@ -94,9 +96,10 @@ def send_later(request, pk: int):
 
 
 def _proformas_for(user):
-    """The quotes `user` may open: a manager's every one, a cashier's their own."""
+    """The quotes `user` may open: a manager's those of their stores (and their own), a
+    cashier's their own."""
     if user.has_perm("pos.view_reports"):
-        return Proforma.objects.all()
+        return for_user(Proforma.objects.all(), user)
     return Proforma.objects.filter(created_by=user)
 
 

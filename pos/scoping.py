@@ -10,13 +10,30 @@ the model's way to its store is one line of `STORE_PATHS`. The admin (pos.admin.
 the API's querysets and object lookups, the selectors of who sees which sale
 (pos.selectors.visible_sales and friends), the till's pickers and the reviewed close all go
 through it: a new store-bearing model joins the scope with its line here. Customers and the
-catalogue stay business-wide (no line).
+catalogue stay business-wide (no line). A model whose rows reach their store by something other
+than one lookup has a function in `STORE_SCOPES` instead:
+
+- the journal (entries and chain heads): a till's chain is its till's store's; the back
+  office's chain (stock adjusted, counted and received, selling units, invoices cancelled,
+  accounts adjusted) names no store in its entries, so it is for those who see every store
+  (`sees_every_store`), as the consolidated reports are; closings total the whole business:
+  the same;
+- customer messages: a receipt follows its sale, a payment reminder its invoice (by their event
+  key, `receipt:<sale>/...`, `reminder:<invoice>:<step>/...`); a gift card's code is the
+  customer's and stays business-wide;
+- the customer ledger: an entry made by a sale follows the sale's store; the others (payments
+  on account, cards, adjustments) are the customer's account, business-wide like the customer;
+- members of staff (the back office's user list): those working in one of the user's stores,
+  never an owner or an admin.
 
 What a user may not see answers like what does not exist (404); opening a shift on another
 store's till is refused (`PermissionDenied`, 403) by pos.services.shifts.open_shift.
 """
 
-from django.db.models import Q, QuerySet
+from collections.abc import Callable
+
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 
 # "app_label.model" -> the lookup from that model to its store; a tuple for a model of two stores
 # (a transfer: the staff of either store see it; who may act on it is the service's rule).
@@ -43,9 +60,14 @@ STORE_PATHS: dict[str, str | tuple[str, ...]] = {
     "pos.purchaseorderline": "order__store",
     "pos.transfer": ("source", "destination"),
     "pos.transferline": ("transfer__source", "transfer__destination"),
+    "pos.ledgerentry": "sale__register__store",
 }
 # The models some of whose rows no store owns, and the field that is then empty.
-BUSINESS_WIDE_WHEN_EMPTY: dict[str, str] = {"pos.invoice": "sale"}
+BUSINESS_WIDE_WHEN_EMPTY: dict[str, str] = {"pos.invoice": "sale", "pos.ledgerentry": "sale"}
+
+# "app_label.model" -> f(queryset, user, store ids) narrowing it, for the models that reach their
+# store by something other than one lookup (the module's docstring says how each does).
+STORE_SCOPES: dict[str, Callable[[QuerySet, object, frozenset[int]], QuerySet]] = {}
 
 EVERY_STORE = "pos.work_in_every_store"
 _CACHE = "_vevurn_store_ids"
@@ -87,18 +109,22 @@ def works_in(user, store_id: int) -> bool:
 
 
 def is_scoped(model) -> bool:
-    return model._meta.label_lower in STORE_PATHS
+    label = model._meta.label_lower
+    return label in STORE_PATHS or label in STORE_SCOPES
 
 
 def for_user(queryset: QuerySet, user) -> QuerySet:
     """`queryset` narrowed to the stores `user` works in (unchanged for a model no store owns,
     and for owners and admins)."""
-    path = STORE_PATHS.get(queryset.model._meta.label_lower)
-    if path is None:
+    label = queryset.model._meta.label_lower
+    path, scope = STORE_PATHS.get(label), STORE_SCOPES.get(label)
+    if path is None and scope is None:
         return queryset
     ids = store_ids(user)
     if ids is None:
         return queryset
+    if scope is not None:
+        return scope(queryset, user, ids)
     mine = Q()
     for one in (path,) if isinstance(path, str) else path:
         mine |= Q(**{f"{one}__in": ids})
@@ -126,3 +152,77 @@ def sees_every_store(user) -> bool:
     if not counts["mine"]:
         return counts["active"] <= 1  # the first store's staff, in a one-store shop
     return counts["active_mine"] == counts["active"]
+
+
+# --- The models reaching their store otherwise (STORE_SCOPES) -----------------------------------
+
+
+def _text(*parts) -> Concat:
+    """A string built in SQL from literal strings and expressions (cast to text)."""
+    return Concat(
+        *(Value(p) if isinstance(p, str) else Cast(p, CharField()) for p in parts),
+        output_field=CharField(),
+    )
+
+
+def _journal(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
+    """Journal entries and chain heads: the chains of the tills of `ids`; the back office's for
+    those who see every store."""
+    from pos.models import BACK_OFFICE_CHAIN, Register
+
+    # The chain's name is "register:<pk>" (pos.journal.events.register_chain).
+    chains = Register.objects.filter(store__in=ids).annotate(chain=_text("register:", F("pk")))
+    mine = Q(chain__in=chains.values("chain"))
+    if sees_every_store(user):
+        mine |= Q(chain=BACK_OFFICE_CHAIN)
+    return queryset.filter(mine)
+
+
+def _closings(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
+    """Closings total the whole business: for those who see every store."""
+    return queryset if sees_every_store(user) else queryset.none()
+
+
+def _customer_messages(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
+    """A receipt follows its sale, a payment reminder its invoice (keys written by
+    pos.services.customer_messages); a gift card's code is business-wide."""
+    from pos.models import CustomerMessage, Invoice, InvoiceReminder, Sale
+
+    kind = CustomerMessage.Kind
+    sales = for_user(Sale.objects.all(), user)
+    reminders = InvoiceReminder.objects.filter(invoice__in=for_user(Invoice.objects.all(), user))
+    mine = ~Q(kind__in=[kind.RECEIPT, kind.REMINDER])
+    for channel in CustomerMessage.Channel.values:
+        keys = sales.annotate(key=_text("receipt:", F("pk"), f"/{channel}")).values("key")
+        mine |= Q(kind=kind.RECEIPT, key__in=keys)
+    keys = reminders.annotate(
+        key=_text("reminder:", F("invoice_id"), ":", F("step"), "/sms")
+    ).values("key")
+    return queryset.filter(mine | Q(kind=kind.REMINDER, key__in=keys))
+
+
+def _staff(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
+    """Members of staff working in one of `ids` (someone assigned to none works in the first
+    store); never an owner or an admin, who work in every store."""
+    from django.db.models import Exists, OuterRef
+
+    from accounts.models import Role
+    from pos.models import StoreMembership
+    from pos.models.stores import default_store_pk
+
+    assigned = StoreMembership.objects.filter(user=OuterRef("pk"))
+    mine = Exists(assigned.filter(store__in=ids))
+    if default_store_pk() in ids:
+        mine |= ~Exists(assigned)
+    return queryset.filter(mine, is_superuser=False).exclude(role=Role.ADMIN)
+
+
+STORE_SCOPES.update(
+    {
+        "accounts.user": _staff,
+        "pos.journalentry": _journal,
+        "pos.chainhead": _journal,
+        "pos.closing": _closings,
+        "pos.customermessage": _customer_messages,
+    }
+)

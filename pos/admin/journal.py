@@ -1,4 +1,7 @@
-"""The journal and closings in the back office: read-only, as the database makes them."""
+"""The journal and closings in the back office: read-only, as the database makes them.
+
+Staff per store (pos.scoping): a manager of some stores sees their tills' chains; the back
+office's chain, the closings and the integrity check are for those who see every store."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -6,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from pos import scoping
 from pos.admin.base import ReadOnlyAdmin
 from pos.journal.verify import verify
 from pos.models import ChainHead, Closing, JournalEntry
@@ -39,8 +43,9 @@ class JournalEntryAdmin(ReadOnlyAdmin):
         ]
 
     def integrity_view(self, request):
-        """The integrity check, run on demand (POST); the nightly run alerts by itself."""
-        if not self.has_view_permission(request):
+        """The integrity check, run on demand (POST); the nightly run alerts by itself. It walks
+        every chain, the back office's too: for those who see every store (pos.scoping)."""
+        if not self.has_view_permission(request) or not scoping.sees_every_store(request.user):
             raise PermissionDenied
         report = verify() if request.method == "POST" else None
         return TemplateResponse(

@@ -1,15 +1,29 @@
 """Stores: added and changed in the back office (owners and admins), never deleted (a store
 that closes is made inactive: its tills, sales and stock movements keep pointing at it).
-Staff are assigned to stores here too (owners and admins), each change audited."""
+Staff are assigned to stores here too (owners and admins), each change audited.
+
+Nobody leaves a store with a shift open there: an assignment that would take a cashier out of
+the store of a shift they work on (their own or a shared till's) is refused until the shift is
+closed (`ShiftStillOpen`, shown on the admin's forms as a field error). Otherwise the shift
+would go on selling in a store its cashier no longer works in. And whoever assigns works in
+the store they assign to or remove from (owners and admins work in every one).
+"""
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from accounts import audit
-from core.errors import PermissionDenied
+from core.errors import Conflict, PermissionDenied
 from pos import scoping
-from pos.models import Store, StoreMembership
+from pos.models import Shift, Store, StoreMembership
+from pos.models.stores import default_store_pk
 from pos.services.catalogue import add_stock_levels
+
+
+class ShiftStillOpen(Conflict):
+    code = "shift_still_open"
+
 
 EDITABLE_FIELDS = (
     "name",
@@ -61,11 +75,56 @@ def update_store(*, user, store: Store, changed: dict) -> Store:
     return store
 
 
-def _assign(*, actor, pairs_added, pairs_removed) -> None:
-    """Write and audit assignments: (user, store) pairs added and removed, in one transaction."""
+def _works_in(assigned: set[int]) -> set[int]:
+    """The stores someone assigned to `assigned` works in (pos.scoping.store_ids' rule)."""
+    if not assigned:
+        return {default_store_pk()}
+    return set(Store.objects.filter(pk__in=assigned, is_active=True).values_list("pk", flat=True))
+
+
+def shifts_left_open(*, user, stores) -> list[Shift]:
+    """The open shifts `user` works on in a store they would no longer work in if `stores` were
+    exactly their stores (their own shift, or a shared till they joined)."""
+    after = _works_in({store.pk for store in stores})
+    return list(
+        Shift.objects.filter(Q(cashier=user) | Q(joined__cashier=user), status=Shift.Status.OPEN)
+        .exclude(register__store__in=after)
+        .select_related("register__store")
+        .distinct()
+    )
+
+
+def shift_still_open_message(user, shift: Shift) -> str:
+    return gettext(
+        "%(user)s has a shift open on %(till)s in %(store)s: close it first, then take them out "
+        "of that store."
+    ) % {"user": user.get_username(), "till": shift.register.name, "store": shift.register.store}
+
+
+def _check_open_shifts(changes: dict) -> None:
+    """:raises ShiftStillOpen: a change takes someone out of the store of their open shift."""
+    for user, stores in changes.items():
+        left = shifts_left_open(user=user, stores=stores)
+        if left:
+            raise ShiftStillOpen(shift_still_open_message(user, left[0]))
+
+
+def _assign(*, actor, pairs_added, pairs_removed, after: dict) -> None:
+    """Write and audit assignments: (user, store) pairs added and removed, in one transaction;
+    `after` holds each changed user's stores once written."""
     if not actor.has_perm("pos.change_storemembership"):
         raise PermissionDenied(gettext("You are not allowed to assign staff to stores."))
+    foreign = [s for _u, s in (*pairs_added, *pairs_removed) if not scoping.works_in(actor, s.pk)]
+    if foreign:
+        raise PermissionDenied(
+            gettext("You do not work in %(store)s: you cannot assign its staff.")
+            % {"store": foreign[0]}
+        )
     with transaction.atomic():
+        # Checked once more here (the admin's forms check first, to show a field error). A shift
+        # opened in the instant between this read and the commit is not seen: rare, and the
+        # cashier is then still refused every other store's tills.
+        _check_open_shifts(after)
         for user, store in pairs_removed:
             StoreMembership.objects.filter(user=user, store=store).delete()
             audit.record(
@@ -90,7 +149,9 @@ def set_staff_stores(*, actor, user, stores) -> None:
     """Make `stores` exactly the stores `user` works in (the user's admin page); audited per
     store added or removed. Someone assigned to none works in the first store (pos.scoping).
 
-    :raises PermissionDenied: `actor` may not assign staff (owners and admins may).
+    :raises PermissionDenied: `actor` may not assign staff (owners and admins may), or not in
+        a store added or removed.
+    :raises ShiftStillOpen: `user` would leave the store of a shift they work on.
     """
     wanted = {store.pk: store for store in stores}
     current = {m.store_id: m.store for m in user.store_memberships.select_related("store")}
@@ -98,18 +159,33 @@ def set_staff_stores(*, actor, user, stores) -> None:
         actor=actor,
         pairs_added=[(user, wanted[pk]) for pk in sorted(wanted.keys() - current.keys())],
         pairs_removed=[(user, current[pk]) for pk in sorted(current.keys() - wanted.keys())],
+        after={user: list(wanted.values())} if wanted.keys() != current.keys() else {},
     )
 
 
 def set_store_staff(*, actor, store: Store, users) -> None:
     """Make `users` exactly the staff assigned to `store` (the store's admin page); audited.
 
-    :raises PermissionDenied: `actor` may not assign staff (owners and admins may).
+    :raises PermissionDenied: `actor` may not assign staff (owners and admins may), or does
+        not work in `store`.
+    :raises ShiftStillOpen: someone taken off `store` works on a shift open there.
     """
     wanted = {user.pk: user for user in users}
     current = {m.user_id: m.user for m in store.memberships.select_related("user")}
+    pairs_added = [(wanted[pk], store) for pk in sorted(wanted.keys() - current.keys())]
+    pairs_removed = [(current[pk], store) for pk in sorted(current.keys() - wanted.keys())]
     _assign(
         actor=actor,
-        pairs_added=[(wanted[pk], store) for pk in sorted(wanted.keys() - current.keys())],
-        pairs_removed=[(current[pk], store) for pk in sorted(current.keys() - wanted.keys())],
+        pairs_added=pairs_added,
+        pairs_removed=pairs_removed,
+        after={
+            user: staff_stores_after(user, store=store, kept=user.pk in wanted)
+            for user, _store in (*pairs_added, *pairs_removed)
+        },
     )
+
+
+def staff_stores_after(user, *, store: Store, kept: bool) -> list[Store]:
+    """`user`'s stores once they are (`kept`) or are not assigned to `store`."""
+    others = [m.store for m in user.store_memberships.select_related("store") if m.store != store]
+    return [*others, store] if kept else others
