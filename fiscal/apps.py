@@ -40,4 +40,5 @@ class FiscalConfig(AppConfig):
             }
         )
         scoping.STORE_SCOPES["fiscal.proforma"] = proformas.visible_to
+        scoping.MESSAGE_KEYS.append(messages.message_keys)
         monitoring.register()

@@ -21,6 +21,7 @@ import segno
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -28,6 +29,7 @@ from django.utils.translation import gettext
 from core.errors import DomainError
 from fiscal.models import OutboxItem, ReceiptMessage, Signature
 from fiscal.receipts import block_context, count_print, qr_content
+from pos import scoping
 from pos.errors import InvalidPhoneNumber
 from pos.models import CustomerMessage, ShopSettings
 from pos.phones import normalise_phone
@@ -44,6 +46,16 @@ class InvalidAddress(DomainError):
 def message_key(item: OutboxItem, channel: str) -> str:
     """The customer message's event key: one per fiscal item and channel."""
     return f"{KEY_PREFIX}{item.pk}/{channel}"
+
+
+def message_keys(user) -> list:
+    """Staff per store (pos.scoping.MESSAGE_KEYS): the keys of the messages of the documents
+    signed by the devices of `user`'s stores."""
+    items = scoping.for_user(OutboxItem.objects.all(), user)
+    return [
+        items.annotate(key=scoping.key_text(KEY_PREFIX, F("pk"), f"/{channel}")).values("key")
+        for channel in ReceiptMessage.Channel.values
+    ]
 
 
 def _address(address: str, channel: str) -> str:

@@ -19,8 +19,9 @@ than one lookup has a function in `STORE_SCOPES` instead:
   (`sees_every_store`), as the consolidated reports are; closings total the whole business:
   the same;
 - customer messages: a receipt follows its sale, a payment reminder its invoice (by their event
-  key, `receipt:<sale>/...`, `reminder:<invoice>:<step>/...`); a gift card's code is the
-  customer's and stays business-wide;
+  key, `receipt:<sale>/...`, `reminder:<invoice>:<step>/...`; an app sending its own receipts,
+  as fiscal does, adds its keys to `MESSAGE_KEYS`); a gift card's code is the customer's and
+  stays business-wide;
 - the customer ledger: an entry made by a sale follows the sale's store; the others (payments
   on account, cards, adjustments) are the customer's account, business-wide like the customer;
 - members of staff (the back office's user list): those working in one of the user's stores,
@@ -157,7 +158,7 @@ def sees_every_store(user) -> bool:
 # --- The models reaching their store otherwise (STORE_SCOPES) -----------------------------------
 
 
-def _text(*parts) -> Concat:
+def key_text(*parts) -> Concat:
     """A string built in SQL from literal strings and expressions (cast to text)."""
     return Concat(
         *(Value(p) if isinstance(p, str) else Cast(p, CharField()) for p in parts),
@@ -171,7 +172,7 @@ def _journal(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
     from pos.models import BACK_OFFICE_CHAIN, Register
 
     # The chain's name is "register:<pk>" (pos.journal.events.register_chain).
-    chains = Register.objects.filter(store__in=ids).annotate(chain=_text("register:", F("pk")))
+    chains = Register.objects.filter(store__in=ids).annotate(chain=key_text("register:", F("pk")))
     mine = Q(chain__in=chains.values("chain"))
     if sees_every_store(user):
         mine |= Q(chain=BACK_OFFICE_CHAIN)
@@ -183,22 +184,40 @@ def _closings(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
     return queryset if sees_every_store(user) else queryset.none()
 
 
-def _customer_messages(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
-    """A receipt follows its sale, a payment reminder its invoice (keys written by
-    pos.services.customer_messages); a gift card's code is business-wide."""
+def _pos_message_keys(user) -> list[QuerySet]:
+    """The event keys (pos.services.customer_messages) of the receipts of `user`'s sales and
+    the reminders of their invoices."""
     from pos.models import CustomerMessage, Invoice, InvoiceReminder, Sale
 
-    kind = CustomerMessage.Kind
     sales = for_user(Sale.objects.all(), user)
     reminders = InvoiceReminder.objects.filter(invoice__in=for_user(Invoice.objects.all(), user))
+    return [
+        *(
+            sales.annotate(key=key_text("receipt:", F("pk"), f"/{channel}")).values("key")
+            for channel in CustomerMessage.Channel.values
+        ),
+        reminders.annotate(
+            key=key_text("reminder:", F("invoice_id"), ":", F("step"), "/sms")
+        ).values("key"),
+    ]
+
+
+# Functions (user) -> querysets of the event keys of the receipts and reminders `user` sees:
+# pos's, and any app's that sends customers its own (fiscal's signed receipts).
+MESSAGE_KEYS: list[Callable[[object], list[QuerySet]]] = [_pos_message_keys]
+
+
+def _customer_messages(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
+    """A receipt follows its sale (or signed document), a payment reminder its invoice, by their
+    event keys (`MESSAGE_KEYS`); a gift card's code is business-wide."""
+    from pos.models import CustomerMessage
+
+    kind = CustomerMessage.Kind
     mine = ~Q(kind__in=[kind.RECEIPT, kind.REMINDER])
-    for channel in CustomerMessage.Channel.values:
-        keys = sales.annotate(key=_text("receipt:", F("pk"), f"/{channel}")).values("key")
-        mine |= Q(kind=kind.RECEIPT, key__in=keys)
-    keys = reminders.annotate(
-        key=_text("reminder:", F("invoice_id"), ":", F("step"), "/sms")
-    ).values("key")
-    return queryset.filter(mine | Q(kind=kind.REMINDER, key__in=keys))
+    for source in MESSAGE_KEYS:
+        for keys in source(user):
+            mine |= Q(key__in=keys)
+    return queryset.filter(mine)
 
 
 def _staff(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:

@@ -53,9 +53,10 @@ def screen(who):
     return Access(get=who, post=who)
 
 
-# The admin's index of one app (the apps with models in the admin, in INSTALLED_APPS order).
+# The admin's index of one app (the apps with models in the admin, in the order they registered
+# them: pos registers the API tokens' admin again, with the staff of the user's stores).
 APP_INDEX = (
-    "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|authtoken|otp_totp|pos"
+    "admin/^(?P<app_label>auth|django_tasks_database|jobs|accounts|otp_totp|pos|authtoken"
     "|fiscal|monitoring)/$"
 )
 

@@ -390,7 +390,18 @@ def _store_b_fiscal(*, store, sale, author) -> dict:
     OutboxItem.objects.create(
         device=device, kind=OutboxItem.Kind.PROFORMA, proforma=quote, invoice_number=1
     )
-    return {"fiscal_device": device, "outbox_item": item, "proforma": quote}
+    from pos.models import CustomerMessage
+
+    message = CustomerMessage.objects.create(
+        key=f"fiscal:{item.pk}/email", kind=CustomerMessage.Kind.RECEIPT, channel="email",
+        address="b@example.rw", language="en", body="Store test",
+    )  # fmt: skip
+    return {
+        "fiscal_device": device,
+        "outbox_item": item,
+        "proforma": quote,
+        "fiscal_message": message,
+    }
 
 
 def fingerprint() -> dict:
@@ -526,7 +537,8 @@ def test_lists_of_store_a_staff_leave_out_store_b(who, shop, store_b):
         # What no store owns stays: a gift card's code sent, and the store's own rows.
         page = client.get("/admin/pos/customermessage/").content.decode()
         assert _admin_url("pos.customermessage", store_b["card_message"].pk) in page
-        assert _admin_url("pos.customermessage", store_b["reminder_message"].pk) not in page
+        for key in ("reminder_message", "fiscal_message"):
+            assert _admin_url("pos.customermessage", store_b[key].pk) not in page
         assert "Musanze" not in client.get("/register/offline/tills/").content.decode()
         assert store_b["ended_shift"].register.name not in (
             client.get("/register/shifts/review/").content.decode()
