@@ -890,7 +890,7 @@ def test_nobody_leaves_a_store_while_working_a_shift_open_there(shop, store_b, m
     from pos.services.stores import ShiftStillOpen, set_staff_stores
 
     owner, grace = shop["users"]["admin"], shop["users"]["cashier"]
-    store_a = Store.objects.exclude(pk=store_b["store"].pk).get()
+    store_a = Store.objects.exclude(pk=store_b["store"].pk).filter(is_active=True).get()
     StoreMembership.objects.create(user=grace, store=store_b["store"])
     both = {store_a.pk, store_b["store"].pk}
     client = Client()
