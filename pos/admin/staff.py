@@ -20,6 +20,7 @@ from pos.admin.shop import StoreAdmin
 from pos.models import Store
 from pos.services.stores import (
     EDITABLE_FIELDS,
+    place_new_staff,
     set_staff_stores,
     set_store_staff,
     shift_still_open_message,
@@ -106,6 +107,11 @@ class StaffUserAdmin(UserAdmin):
 
     def get_queryset(self, request):
         return scoping.for_user(super().get_queryset(request), request.user)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.pk is not None:
+            place_new_staff(actor=request.user, user=obj)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -189,3 +189,22 @@ def staff_stores_after(user, *, store: Store, kept: bool) -> list[Store]:
     """`user`'s stores once they are (`kept`) or are not assigned to `store`."""
     others = [m.store for m in user.store_memberships.select_related("store") if m.store != store]
     return [*others, store] if kept else others
+
+
+def place_new_staff(*, actor, user) -> None:
+    """A member of staff added by a manager of some stores works in the manager's stores (the
+    first store otherwise, where the manager may not work, and they would not see them again);
+    audited. Nothing for one added by an owner or an admin, or in the first store alone."""
+    ids = scoping.store_ids(actor)
+    if ids is None or not ids or ids == {default_store_pk()}:
+        return
+    with transaction.atomic():
+        for store in Store.objects.filter(pk__in=ids).order_by("pk"):
+            StoreMembership.objects.create(user=user, store=store)
+            audit.record(
+                action="store.staff_assigned",
+                actor=actor,
+                target=store,
+                details={"user": user.username, "store": store.code},
+            )
+    scoping.forget(user)

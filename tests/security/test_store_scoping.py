@@ -955,3 +955,29 @@ def test_one_assigns_staff_only_in_the_stores_one_works_in(shop, store_b):
     with pytest.raises(PermissionDenied, match="do not work in"):
         set_store_staff(actor=eric, store=store_b["store"], users=[])
     assert store_b["bea"].store_memberships.get().store == store_b["store"]
+
+
+@pytest.mark.django_db
+def test_a_cashier_added_by_a_manager_of_store_b_works_in_store_b(shop, store_b):
+    """Added by store B's manager, a new cashier works in store B (not the first store, A), and
+    stays on the manager's staff list."""
+    from accounts.models import User
+    from pos import scoping
+
+    bosco = User.objects.get(username="bosco")
+    client = Client()
+    client.force_login(bosco)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "newbie",
+            "first_name": "New",
+            "last_name": "",
+            "email": "",
+            "role": "cashier",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    newbie = User.objects.get(username="newbie")
+    assert scoping.store_ids(newbie) == {store_b["store"].pk}
+    assert client.get(_admin_url("accounts.user", newbie.pk)).status_code == 200
