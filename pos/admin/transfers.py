@@ -275,6 +275,8 @@ class TransferAdmin(ShopAdmin):
 
     def delivery_note_view(self, request, pk):
         """The printable delivery note that travels with the goods (A4, readable on a phone)."""
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
         transfer = self._transfer(request, pk)
         return render(
             request,
