@@ -1,5 +1,7 @@
 """Forms for the manager screens (admin views). They validate input; services do the work."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -193,7 +195,8 @@ class TransferReceiveForm(forms.Form):
                 label=str(line.product),
                 min_value=0,
                 max_value=line.quantity,
-                initial=line.quantity,
+                # As the unit writes it ("4", not the stored "4.000" a piece's input refuses).
+                initial=line.quantity.quantize(Decimal(1).scaleb(-line.product.quantity_places)),
             )
         self.order_fields([f"line_{line.pk}" for line in self.lines] + ["reason"])
 

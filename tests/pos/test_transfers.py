@@ -517,6 +517,9 @@ def test_a_manager_drafts_sends_and_the_other_receives_in_the_admin(
     lines = lines_of(transfer)
     form = other.get(f"/admin/pos/transfer/{transfer.pk}/receive/")
     assert form.status_code == 200
+    # Each line starts at what was sent, as its unit writes it: a piece's input takes "4" only.
+    assert 'value="4"' in form.content.decode()
+    assert 'value="4.000"' not in form.content.decode()
     url = f"/admin/pos/transfer/{transfer.pk}/receive/"
     too_many = other.post(
         url, {f"line_{lines[cable.pk].pk}": "5", f"line_{lines[charger.pk].pk}": "6"}
