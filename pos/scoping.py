@@ -14,8 +14,9 @@ catalogue stay business-wide (no line). A model whose rows reach their store by 
 than one lookup has a function in `STORE_SCOPES` instead:
 
 - the journal (entries and chain heads): a till's chain is its till's store's; the back
-  office's chain (stock adjusted, counted and received, selling units, invoices cancelled,
-  accounts adjusted) names no store in its entries, so it is for those who see every store
+  office's chain (stock adjusted, counted, received and transferred between stores, selling
+  units, invoices cancelled, accounts adjusted) names no store in its entries (a transfer's
+  names two), so it is for those who see every store
   (`sees_every_store`), as the consolidated reports are; closings total the whole business:
   the same;
 - customer messages: a receipt follows its sale, a payment reminder its invoice (by their event
