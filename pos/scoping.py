@@ -26,7 +26,9 @@ than one lookup has a function in `STORE_SCOPES` instead:
 - the customer ledger: an entry made by a sale follows the sale's store; the others (payments
   on account, cards, adjustments) are the customer's account, business-wide like the customer;
 - members of staff (the back office's user list): those working in one of the user's stores,
-  never an owner or an admin.
+  never an owner or an admin;
+- the audit log: an entry about a row of a store follows that row (its target); the others
+  (products, customers, the shop's settings) are business-wide.
 
 What a user may not see answers like what does not exist (404); opening a shift on another
 store's till is refused (`PermissionDenied`, 403) by pos.services.shifts.open_shift.
@@ -237,8 +239,26 @@ def _staff(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
     return queryset.filter(mine, is_superuser=False).exclude(role=Role.ADMIN)
 
 
+def _audit_log(queryset: QuerySet, user, ids: frozenset[int]) -> QuerySet:
+    """An entry about a row of a store (a sale voided, a till changed, a member of staff's role)
+    follows its row; the others (products, customers, the shop's settings) are business-wide."""
+    from django.apps import apps
+
+    from accounts.models import AuditLog
+
+    named = set(AuditLog.objects.order_by().values_list("target_type", flat=True).distinct())
+    scoped = sorted(named & (STORE_PATHS.keys() | STORE_SCOPES.keys()))
+    mine = ~Q(target_type__in=scoped)
+    for label in scoped:
+        rows = for_user(apps.get_model(label)._default_manager.all(), user)
+        targets = rows.annotate(target=Cast("pk", CharField())).values("target")
+        mine |= Q(target_type=label, target_id__in=targets)
+    return queryset.filter(mine)
+
+
 STORE_SCOPES.update(
     {
+        "accounts.auditlog": _audit_log,
         "accounts.user": _staff,
         "pos.journalentry": _journal,
         "pos.chainhead": _journal,

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
-from accounts.admin import ApiTokenAdmin, UserAdmin
+from accounts.admin import AUDIT_LOG_SCOPES, ApiTokenAdmin, UserAdmin
 from accounts.models import Role, User
 from pos import scoping
 from pos.admin.shop import StoreAdmin
@@ -129,6 +129,9 @@ class StaffUserAdmin(UserAdmin):
                 actor=request.user, user=form.instance, stores=form.cleaned_data["stores"]
             )
 
+
+# The audit log's entries about a store's rows follow those rows (pos.scoping).
+AUDIT_LOG_SCOPES.append(scoping.for_user)
 
 admin.site.unregister(TokenProxy)
 

@@ -135,6 +135,7 @@ ADMIN_ROWS = {
     "pos.customermessage": "message",
     "pos.ledgerentry": "ledger_entry",
     "accounts.user": "bea",
+    "accounts.auditlog": "audit_entry",
     "fiscal.device": "fiscal_device",
     "fiscal.outboxitem": "outbox_item",
     "fiscal.proforma": "proforma",
@@ -156,7 +157,6 @@ BUSINESS_WIDE_MODELS = {
     "otp_totp.totpdevice": "two-factor devices (admins)",
     "monitoring.alertincident": "the system's alerts",
     "authtoken.tokenproxy": "API tokens: the staff of the stores (StaffTokenAdmin)",
-    "accounts.auditlog": "the audit log: not narrowed yet (its rows name their target by type)",
     "pos.category": "the catalogue",
     "pos.supplier": "the catalogue",
     "pos.product": "the catalogue (stock per store is StockLevel's)",
@@ -340,6 +340,8 @@ def _store_b_records(*, store, till, sale, invoice) -> dict:
             language="en", body="Store test", **extra,
         )  # fmt: skip
 
+    from accounts import audit
+
     InvoiceReminder.objects.create(invoice=invoice, step=1)
     card = GiftCard.objects.create(code="STORETEST")
     chain = f"register:{till.pk}"
@@ -358,6 +360,7 @@ def _store_b_records(*, store, till, sale, invoice) -> dict:
             prev_hash="0" * 64,
             hash="1" * 64,
         ),  # fmt: skip
+        "audit_entry": audit.record(action="store.test", actor=None, target=sale),
         "message": message(f"receipt:{sale.pk}/email", CustomerMessage.Kind.RECEIPT),
         "reminder_message": message(f"reminder:{invoice.pk}:1/sms", CustomerMessage.Kind.REMINDER),
         "card_message": message(f"gift_card:{card.pk}/sms", CustomerMessage.Kind.GIFT_CARD),
@@ -539,6 +542,11 @@ def test_lists_of_store_a_staff_leave_out_store_b(who, shop, store_b):
         assert _admin_url("pos.customermessage", store_b["card_message"].pk) in page
         for key in ("reminder_message", "fiscal_message"):
             assert _admin_url("pos.customermessage", store_b[key].pk) not in page
+        from accounts import audit
+
+        product_entry = audit.record(action="store.test", target=shop["product"])
+        page = client.get("/admin/accounts/auditlog/").content.decode()
+        assert _admin_url("accounts.auditlog", product_entry.pk) in page
         assert "Musanze" not in client.get("/register/offline/tills/").content.decode()
         assert store_b["ended_shift"].register.name not in (
             client.get("/register/shifts/review/").content.decode()
