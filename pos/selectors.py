@@ -149,25 +149,42 @@ def _product_or_unit(code: str, store_id: int | None = None) -> CodeMatch | None
     return CodeMatch(product, selling_unit=selling_unit)
 
 
-def with_store_stock(products: QuerySet, store_id: int | None) -> QuerySet:
-    """`products`, each with `store_stock`: how much of it the store holds (0 for none)."""
+def with_store_stock(products: QuerySet, store_id: int | None, *, others: bool = False) -> QuerySet:
+    """`products`, each with `store_stock`: how much of it the store holds (0 for none).
+
+    With `others`, each has `other_stores_stock` too: the sum of what the other active stores
+    hold (in the product's stock unit), None when there is no other active store (a one-store
+    shop shows nothing). Both are subqueries of the same statement: one query for the list.
+    """
     from pos.models import StockLevel
 
     if store_id is None:
         return products
+    on_hand = StockLevel._meta.get_field("on_hand")
     level = StockLevel.objects.filter(product=OuterRef("pk"), store_id=store_id).values("on_hand")
-    return products.annotate(
-        store_stock=Coalesce(
-            Subquery(level[:1]), Value(0, output_field=StockLevel._meta.get_field("on_hand"))
-        )
+    products = products.annotate(
+        store_stock=Coalesce(Subquery(level[:1]), Value(0, output_field=on_hand))
     )
+    if not others:
+        return products
+    # Every product has a level in every store, so the sum is NULL only without another store.
+    elsewhere = (
+        StockLevel.objects.filter(product=OuterRef("pk"), store__is_active=True)
+        .exclude(store_id=store_id)
+        .order_by()
+        .values("product")
+        .annotate(total=Sum("on_hand"))
+        .values("total")
+    )
+    return products.annotate(other_stores_stock=Subquery(elsewhere[:1], output_field=on_hand))
 
 
 def product_search(
     query: str, *, active_only: bool = True, limit: int = 20, store_id: int | None = None
 ) -> QuerySet:
     """The first `limit` products, by name, whose name contains `query` or whose SKU or barcode
-    is `query` (with the `store_stock` of `store_id`, when given).
+    is `query` (with the `store_stock` of `store_id` and the `other_stores_stock` of the other
+    active stores, when given: `with_store_stock`).
 
     The exact SKU/barcode hits are looked up first and join the name condition by id, so that
     the ids can be picked from indexes alone; the products then come by those ids.
@@ -183,7 +200,7 @@ def product_search(
     if query and active_only and connection.vendor == "postgresql":
         first = _in_name_order_on_postgresql(first, query)
     found = Product.objects.select_related("category").filter(pk__in=first).order_by("name", "pk")
-    return with_store_stock(found, store_id)
+    return with_store_stock(found, store_id, others=True)
 
 
 # Name search on PostgreSQL has two good plans:

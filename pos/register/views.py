@@ -325,7 +325,7 @@ def _add(request, shift, product, form, unit=None, label=None):
         return _back(request, shift, scan_form=form, status=409)
     if unit is None and label is None:
         variants = product.variants.filter(status=ProductStatus.ACTIVE).order_by("name")
-        variants = list(selectors.with_store_stock(variants, shift.register.store_id))
+        variants = list(selectors.with_store_stock(variants, shift.register.store_id, others=True))
         if variants:
             return _back(request, shift, matches=variants, variant_of=product)
     in_cart = sum(
