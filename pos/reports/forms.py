@@ -4,7 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pos.models import MovementKind
+from pos import scoping
+from pos.models import MovementKind, Store
 
 # The "break down by" choices of the sales report (queries.BREAKDOWNS), as headings.
 BREAKDOWNS = {
@@ -21,7 +22,57 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_DAYS = {"day": 400, "week": 5 * 366, "month": 20 * 366}
 
 
-class PeriodForm(forms.Form):
+def report_stores(user) -> tuple[list[tuple[int, str, bool]], frozenset[int] | None, bool]:
+    """(the stores `user` may report on as (pk, name, active), what "all" adds up for them,
+    whether the shop has more than one store). "All" is None, every store (the consolidated
+    figures), for those who see every store (pos.scoping.sees_every_store, the same rule);
+    for the others, the set of their stores. One query for owners and admins, two for staff
+    (their assignments, then the stores)."""
+    mine = scoping.store_ids(user)
+    stores = list(
+        Store.objects.order_by("-is_active", "name", "pk").values_list("pk", "name", "is_active")
+    )
+    active = {pk for pk, _name, is_active in stores if is_active}
+    several = len(stores) > 1
+    if mine is None:
+        return stores, None, several
+    every = active <= mine
+    return [s for s in stores if s[0] in mine], None if every else mine, several
+
+
+class StoreForm(forms.Form):
+    """A report's store picker (issue 29): `store`, one of the stores the user works in, or
+    empty: all of them ("All stores", the consolidated figures, for those who see every store;
+    "All my stores" for a manager of several). A store one does not work in is no choice: a form
+    error, never its figures. A one-store shop shows no picker.
+
+    `cleaned_data["stores"]`: the store pks the report adds up, None for every store."""
+
+    def __init__(self, data=None, *, user=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.all_stores = None
+        if user is None:
+            return
+        stores, self.all_stores, several = report_stores(user)
+        if not several:
+            return
+        choices = [(str(pk), name if active else _("%(name)s (closed)") % {"name": name})
+                   for pk, name, active in stores]  # fmt: skip
+        if self.all_stores is None:
+            choices.insert(0, ("", _("All stores")))
+        elif len(stores) > 1:
+            choices.insert(0, ("", _("All my stores")))
+        field = forms.ChoiceField(label=_("Store"), required=False, choices=choices)
+        self.fields = {"store": field, **self.fields}
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("store")
+        cleaned["stores"] = frozenset({int(chosen)}) if chosen else self.all_stores
+        return cleaned
+
+
+class PeriodForm(StoreForm):
     """A report period in shop dates, both included; defaults to the last 30 days."""
 
     start = forms.DateField(label=_("From"), required=False, widget=DATE)
@@ -74,7 +125,7 @@ class ProfitForm(PeriodForm):
     )
 
 
-class InventoryForm(forms.Form):
+class InventoryForm(StoreForm):
     q = forms.CharField(
         label=_("Find product (name, SKU or barcode)"), required=False, max_length=100
     )

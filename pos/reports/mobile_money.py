@@ -1,5 +1,10 @@
 """Mobile Money reconciliation: import MTN's merchant statement, match it with a day or a
-shift of the till (pos.services.momo_reconciliation)."""
+shift of the till (pos.services.momo_reconciliation).
+
+Per store (issue 29), like every report: a day's till side is that of the chosen stores' tills
+(`store`, pos.reports.forms.StoreForm), a shift is one of the user's stores'. The statement is
+the business's one merchant account: a line no till of the chosen stores names may be another
+store's, so lines "on the statement only" are listed in the all-stores view alone."""
 
 import datetime
 
@@ -12,9 +17,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from pos import scoping
 from pos.mobile_money import statement
 from pos.models import Shift
-from pos.reports.views import consolidated
+from pos.reports.forms import StoreForm
 from pos.services.momo_reconciliation import import_statement, reconcile_day, reconcile_shift
 
 KIND_NAMES = {
@@ -31,14 +37,13 @@ class StatementForm(forms.Form):
     file = forms.FileField(label=_("MTN statement (CSV)"))
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(StoreForm):
     day = forms.DateField(label=_("Day"), required=False)
     shift = forms.IntegerField(label=_("Shift"), required=False, min_value=1)
 
 
 @login_required
 @permission_required("pos.view_reports", raise_exception=True)
-@consolidated
 def reconciliation(request):
     upload = StatementForm()
     if request.method == "POST":
@@ -59,22 +64,35 @@ def reconciliation(request):
                         % {"rows": done["rows"], "new": done["new"]},
                     )
                     return redirect(request.get_full_path())
-    period = PeriodForm(request.GET or None)
+    period = PeriodForm(request.GET, user=request.user)
     shift, day = None, timezone.localdate()
-    if period.is_valid():
-        if period.cleaned_data["shift"]:
-            shift = (
-                Shift.objects.select_related("register", "cashier")
-                .filter(pk=period.cleaned_data["shift"])
-                .first()
-            )
-        day = period.cleaned_data["day"] or day
-    result = reconcile_shift(shift) if shift else reconcile_day(day)
+    if not period.is_valid():  # a store one does not work in: nothing of it is read
+        return render(
+            request,
+            "pos/reports/mobile_money.html",
+            {"upload": upload, "period": period, "day": day, "groups": []},
+            status=400,
+        )
+    stores = period.cleaned_data["stores"]
+    if period.cleaned_data["shift"]:
+        shift = (
+            scoping.for_user(Shift.objects.all(), request.user)
+            .select_related("register", "cashier")
+            .filter(pk=period.cleaned_data["shift"])
+            .first()
+        )
+        if shift is None:  # none, or another store's: the same answer
+            period.add_error("shift", gettext("No shift of your stores has this number."))
+            context = {"upload": upload, "period": period, "day": day, "groups": []}
+            return render(request, "pos/reports/mobile_money.html", context, status=404)
+        stores = period.all_stores  # the shift's store is one of the user's
+    day = period.cleaned_data["day"] or day
+    result = reconcile_shift(shift) if shift else reconcile_day(day, stores=stores)
     totals = result.totals()
     groups = [
         (kind, KIND_NAMES[kind], result.of(kind), totals[kind])
         for kind in statement.KINDS
-        if result.of(kind)
+        if result.of(kind) and (stores is None or kind != statement.STATEMENT_ONLY)
     ]
     return render(
         request,
@@ -86,5 +104,6 @@ def reconciliation(request):
             "day": day,
             "groups": groups,
             "previous_day": day - datetime.timedelta(days=1),
+            "unnamed_hidden": stores is not None,
         },
     )

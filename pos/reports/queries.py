@@ -8,6 +8,13 @@ subtract them. Periods are shop-local dates, both ends included: [start 00:00, e
 
 Each selector runs one or a few grouped queries, so a report's query count does not depend on
 the number of sales. Python only loops over grouped rows (days, products), never sale lines.
+
+Stores (issue 29): every selector takes `stores`, the pks of the stores whose figures it adds up
+(None: every store, the consolidated figures). A sale, its lines and its payments count in its
+till's store; a refund, its lines and its payments in the store of the till that paid it out
+(as on the Z-report); stock in each store's own levels; an invoice in its sale's store (one with
+no sale only in the consolidated figures). So each store's figures add up to the consolidated
+ones (tests/pos/reports/test_stores.py).
 """
 
 import datetime
@@ -21,10 +28,13 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
@@ -53,6 +63,7 @@ from pos.models import (
     Sale,
     SaleLine,
     Shift,
+    StockLevel,
     StockMovement,
 )
 from pos.quantities import STORED, summed
@@ -80,6 +91,16 @@ def bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime,
 def _in_period(start, end, field="created_at") -> Q:
     low, high = bounds(start, end)
     return Q(**{f"{field}__gte": low, f"{field}__lt": high})
+
+
+# The way from each row a report reads to the store it counts in.
+SALE_STORE = "register__store"
+REFUND_STORE = "shift__register__store"
+
+
+def _at(stores, path: str) -> Q:
+    """Rows of the stores `stores` (`path`: the row's way to its store); None: every store."""
+    return Q() if stores is None else Q(**{f"{path}__in": stores})
 
 
 def _money(value) -> Decimal:
@@ -127,11 +148,11 @@ def _on_days(start, end, field="business_day") -> Q:
     return Q(**{f"{field}__gte": start, f"{field}__lte": end})
 
 
-def sales_summary(start: datetime.date, end: datetime.date) -> SalesSummary:
+def sales_summary(start: datetime.date, end: datetime.date, stores=None) -> SalesSummary:
     """Completed sales, voids and refunds of the period (two queries)."""
     completed = Q(status=COMPLETED)
     voided = Q(status=VOIDED)
-    sales = Sale.objects.filter(_on_days(start, end)).aggregate(
+    sales = Sale.objects.filter(_on_days(start, end), _at(stores, SALE_STORE)).aggregate(
         n=Count("id", filter=completed),
         gross=Sum("subtotal", filter=completed),
         discounts=Sum("discount_total", filter=completed),
@@ -140,7 +161,7 @@ def sales_summary(start: datetime.date, end: datetime.date) -> SalesSummary:
         void_count=Count("id", filter=voided),
         void_amount=Sum("total", filter=voided),
     )
-    refunds = Refund.objects.filter(_in_period(start, end)).aggregate(
+    refunds = Refund.objects.filter(_in_period(start, end), _at(stores, REFUND_STORE)).aggregate(
         n=Count("id"), amount=Sum("total"), vat=Sum("tax_total")
     )
     return SalesSummary(
@@ -211,11 +232,11 @@ class PeriodRow:
         return self.total - self.refunds
 
 
-def sales_by_period(start, end, grain: str = "day") -> list[PeriodRow]:
+def sales_by_period(start, end, grain: str = "day", stores=None) -> list[PeriodRow]:
     """One row per day/week/month of the range (empty periods included): two grouped queries."""
     completed = Q(status=COMPLETED)
     sales = (
-        Sale.objects.filter(_on_days(start, end))
+        Sale.objects.filter(_on_days(start, end), _at(stores, SALE_STORE))
         .annotate(period=_trunc_day(grain))
         .values("period")
         .annotate(
@@ -227,7 +248,7 @@ def sales_by_period(start, end, grain: str = "day") -> list[PeriodRow]:
         .order_by()
     )
     refunds = (
-        Refund.objects.filter(_in_period(start, end))
+        Refund.objects.filter(_in_period(start, end), _at(stores, REFUND_STORE))
         .annotate(period=_trunc(grain))
         .values("period")
         .annotate(amount=Sum("total"))
@@ -251,10 +272,10 @@ def sales_by_period(start, end, grain: str = "day") -> list[PeriodRow]:
     return rows
 
 
-def sales_by_hour(day: datetime.date) -> list[tuple[int, int, Decimal]]:
+def sales_by_hour(day: datetime.date, stores=None) -> list[tuple[int, int, Decimal]]:
     """(hour 0-23, number of sales, total) of completed sales on a shop-local day: one query."""
     rows = (
-        Sale.objects.filter(_on_days(day, day), status=COMPLETED)
+        Sale.objects.filter(_on_days(day, day), _at(stores, SALE_STORE), status=COMPLETED)
         .annotate(hour=ExtractHour("created_at", tzinfo=shop_tz()))
         .values("hour")
         .annotate(n=Count("id"), amount=Sum("total"))
@@ -309,39 +330,51 @@ class LineSums:
         )
 
 
-def line_sums(start, end, by: str) -> tuple[dict, dict]:
+def _line_totals() -> dict:
+    """The LineSums of sale lines, as aggregates."""
+    return {
+        "units": Sum("quantity"),
+        "total": Sum("total"),
+        "tax": Sum("tax"),
+        "discounts": Sum(F("line_discount") + F("order_discount"), output_field=AMOUNT),
+        "cost": Sum(_mul("unit_cost", "quantity")),
+    }
+
+
+def line_sums(start, end, by: str, stores=None) -> tuple[dict, dict]:
     """(completed, voided): the sale lines of the period summed per product or category id.
 
     Two grouped queries. The lines of every sale rung in the period come from the daily sums
     (ProductDaySales, at most one row per product and day), not from the lines themselves; the
     lines of the period's voided sales, few, are read through the sale day index and taken out.
+    The daily sums are the whole business's: some stores' lines are read from the lines of their
+    sales (the sale day index), in as many queries.
     """
     key = LINE_KEYS[by]
-    rung = (
-        _keyed(ProductDaySales.objects.filter(_on_days(start, end, "day")), key)
-        .annotate(
+    if stores is None:
+        rung = _keyed(ProductDaySales.objects.filter(_on_days(start, end, "day")), key).annotate(
             units=Sum("quantity"),
             total=Sum("total"),
             tax=Sum("tax"),
             discounts=Sum("discounts"),
             cost=Sum("cost"),
         )
-        .order_by()
-    )
+    else:
+        lines = SaleLine.objects.filter(
+            _on_days(start, end, "sale__business_day"), _at(stores, f"sale__{SALE_STORE}")
+        )
+        rung = _keyed(lines, key).annotate(**_line_totals())
+    rung = rung.order_by()
     voided_lines = (
         _keyed(
             SaleLine.objects.filter(
-                _on_days(start, end, "sale__business_day"), sale__status=VOIDED
+                _on_days(start, end, "sale__business_day"),
+                _at(stores, f"sale__{SALE_STORE}"),
+                sale__status=VOIDED,
             ),
             key,
         )
-        .annotate(
-            units=Sum("quantity"),
-            total=Sum("total"),
-            tax=Sum("tax"),
-            discounts=Sum(F("line_discount") + F("order_discount"), output_field=AMOUNT),
-            cost=Sum(_mul("unit_cost", "quantity")),
-        )
+        .annotate(**_line_totals())
         .order_by()
     )
     voided = {row[key]: LineSums.of(row) for row in voided_lines}
@@ -363,7 +396,7 @@ class _Group:
     voided: Decimal = ZERO
 
 
-def sales_breakdown(start, end, by: str) -> list[dict]:
+def sales_breakdown(start, end, by: str, stores=None) -> list[dict]:
     """The period's sales grouped by product, category, cashier, tender or customer.
 
     Each row: `label`; `count` and `total` of completed sales (units for product and category,
@@ -388,13 +421,19 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
 
     if by in LINE_KEYS:
         field = LINE_KEYS[by]
-        completed, voided = line_sums(start, end, by)
+        completed, voided = line_sums(start, end, by, stores)
         for key, sums in completed.items():
             group(key).count, group(key).total = sums.units, sums.total
         for key, sums in voided.items():
             group(key).void_count, group(key).voided = sums.units, sums.total
         refunds = (
-            _keyed(RefundLine.objects.filter(_in_period(start, end, "refund__created_at")), field)
+            _keyed(
+                RefundLine.objects.filter(
+                    _in_period(start, end, "refund__created_at"),
+                    _at(stores, f"refund__{REFUND_STORE}"),
+                ),
+                field,
+            )
             .annotate(n=Sum("quantity"), amount=Sum("total"))
             .order_by()
         )
@@ -404,9 +443,9 @@ def sales_breakdown(start, end, by: str) -> list[dict]:
         for key, label in _labels(by, list(groups)).items():
             group(key, label)
     elif by == "tender":
-        _tender_groups(start, end, group)
+        _tender_groups(start, end, group, stores)
     else:
-        _sale_groups(start, end, by, group)
+        _sale_groups(start, end, by, group, stores)
     out = []
     for key, g in groups.items():
         total, refunds, voided = _money(g.total), _money(g.refunds), _money(g.voided)
@@ -430,7 +469,7 @@ def walk_in_label() -> str:
     return _("Walk-in customer")
 
 
-def _sale_groups(start, end, by: str, group) -> None:
+def _sale_groups(start, end, by: str, group, stores=None) -> None:
     """By cashier or customer: one query over the period's sales, one over its refunds."""
     completed, voided = Q(status=COMPLETED), Q(status=VOIDED)
     if by == "cashier":
@@ -440,7 +479,7 @@ def _sale_groups(start, end, by: str, group) -> None:
         sale_key, sale_label = "customer_id", "customer__name"
         refund_key, refund_label = "sale__customer_id", "sale__customer__name"
     sales = (
-        Sale.objects.filter(_on_days(start, end))
+        Sale.objects.filter(_on_days(start, end), _at(stores, SALE_STORE))
         .values(sale_key, sale_label)
         .annotate(
             n=Count("id", filter=completed),
@@ -455,7 +494,7 @@ def _sale_groups(start, end, by: str, group) -> None:
         g.count, g.total = row["n"], row["amount"]
         g.void_count, g.voided = row["void_n"], row["void_amount"]
     refunds = (
-        Refund.objects.filter(_in_period(start, end))
+        Refund.objects.filter(_in_period(start, end), _at(stores, REFUND_STORE))
         .values(refund_key, refund_label)
         .annotate(n=Count("id"), amount=Sum("total"))
         .order_by()
@@ -470,7 +509,7 @@ def _sale_groups(start, end, by: str, group) -> None:
 SALE_PAYMENT = Q(amount__gt=0, is_change=False) | Q(amount__lt=0, is_change=True)
 
 
-def _tender_groups(start, end, group) -> None:
+def _tender_groups(start, end, group, stores=None) -> None:
     """By tender, three queries. A sale's payments carry the sale's own time (checkout writes
     them together), so the period's payments are found by their time, without reading a third
     of a million sales; the few of voided sales are then read through the sale day index."""
@@ -480,21 +519,31 @@ def _tender_groups(start, end, group) -> None:
     # every payment. Change is not a payment.
     sales = Count("id", filter=Q(is_change=False))
     rung = (
-        Payment.objects.filter(_in_period(start, end), SALE_PAYMENT, sale__isnull=False)
+        Payment.objects.filter(
+            _in_period(start, end),
+            _at(stores, f"sale__{SALE_STORE}"),
+            SALE_PAYMENT,
+            sale__isnull=False,
+        )
         .values("tender")
         .annotate(n=sales, amount=paid)
         .order_by()
     )
     voided = (
         Payment.objects.filter(
-            _on_days(start, end, "sale__business_day"), SALE_PAYMENT, sale__status=VOIDED
+            _on_days(start, end, "sale__business_day"),
+            _at(stores, f"sale__{SALE_STORE}"),
+            SALE_PAYMENT,
+            sale__status=VOIDED,
         )
         .values("tender")
         .annotate(n=sales, amount=paid)
         .order_by()
     )
     refunds = (
-        Payment.objects.filter(_in_period(start, end, "refund__created_at"))
+        Payment.objects.filter(
+            _in_period(start, end, "refund__created_at"), _at(stores, f"refund__{REFUND_STORE}")
+        )
         .values("tender")
         .annotate(n=Count("id"), amount=paid)
         .order_by()
@@ -520,8 +569,8 @@ def _labels(by: str, ids: list[int]) -> dict[int, str]:
     return dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def top_products(start, end, limit: int = 10) -> list[dict]:
-    return sales_breakdown(start, end, "product")[:limit]
+def top_products(start, end, limit: int = 10, stores=None) -> list[dict]:
+    return sales_breakdown(start, end, "product", stores)[:limit]
 
 
 # --- Profit ------------------------------------------------------------------------------------
@@ -543,7 +592,7 @@ class ProfitRow:
         return self.margin * 100 / self.revenue if self.revenue else None
 
 
-def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]:
+def profit(start, end, by: str = "product", stores=None) -> tuple[ProfitRow, list[ProfitRow]]:
     """Revenue (ex VAT), cost of goods sold and gross margin of the period, by product/category.
 
     Sales: completed sale lines of the period, revenue = line total − line VAT, cost = unit cost
@@ -557,9 +606,11 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
         refund_key = "sale_line__product__category_id"
     else:
         raise ValueError(f"unknown profit breakdown {by!r}")
-    sold, _voided = line_sums(start, end, by)
+    sold, _voided = line_sums(start, end, by, stores)
     returned = (
-        RefundLine.objects.filter(_in_period(start, end, "refund__created_at"))
+        RefundLine.objects.filter(
+            _in_period(start, end, "refund__created_at"), _at(stores, f"refund__{REFUND_STORE}")
+        )
         .exclude(sale_line=None)
         .values(refund_key)
         .annotate(
@@ -602,24 +653,51 @@ def profit(start, end, by: str = "product") -> tuple[ProfitRow, list[ProfitRow]]
 # --- Inventory ---------------------------------------------------------------------------------
 
 
-def inventory(*, low_stock_only: bool = False, search: str = ""):
-    """Products not discontinued, with stock on hand and its value at cost and at retail; with
-    `low_stock_only` only the active ones at or below their reorder level; with `search` only
-    those whose name contains it or whose SKU or barcode is it.
+def _on_hand(stores):
+    """The stock of the row's product in `stores`: a subquery summing their levels; None: the
+    business's total (`Product.stock_on_hand`, kept by the stock ledger), read without summing."""
+    if stores is None:
+        return F("stock_on_hand")
+    levels = (
+        StockLevel.objects.filter(product=OuterRef("pk"), store__in=stores)
+        .order_by()
+        .values("product")
+        .annotate(total=Sum("on_hand"))
+        .values("total")
+    )
+    return Coalesce(Subquery(levels[:1]), Value(ZERO), output_field=QUANTITY)
+
+
+def _low_levels(stores):
+    """The stock levels at or below their reorder level (the store's own, else the product's)
+    of active products in `stores`; None: in every active store."""
+    levels = StockLevel.objects.filter(
+        on_hand__lte=Coalesce("reorder_level", "product__reorder_level"),
+        product__status=ProductStatus.ACTIVE,
+    )
+    if stores is None:
+        return levels.filter(store__is_active=True)
+    return levels.filter(store__in=stores)
+
+
+def inventory(*, low_stock_only: bool = False, search: str = "", stores=None):
+    """Products not discontinued, with their stock on hand in `stores` (`on_hand`) and its value
+    at cost and at retail; with `low_stock_only` only the active ones whose stock is at or below
+    its reorder level in one of those stores; with `search` only those whose name contains it or
+    whose SKU or barcode is it.
 
     Returns (totals, queryset); totals count the products too; negative stock counts as none in
     the values.
     """
     products = Product.objects.exclude(status=ProductStatus.DISCONTINUED).select_related("category")
     if low_stock_only:  # as on the dashboard: the active products to reorder
-        products = products.filter(
-            status=ProductStatus.ACTIVE, stock_on_hand__lte=F("reorder_level")
-        )
+        products = products.filter(Exists(_low_levels(stores).filter(product=OuterRef("pk"))))
     search = search.strip()
     if search:
         products = products.filter(Q(name__icontains=search) | Q(sku=search) | Q(barcode=search))
+    products = products.annotate(on_hand=_on_hand(stores))
     in_stock = Case(
-        When(stock_on_hand__gt=0, then=F("stock_on_hand")),
+        When(on_hand__gt=0, then=F("on_hand")),
         default=Value(ZERO),
         output_field=QUANTITY,
     )
@@ -642,61 +720,70 @@ def inventory(*, low_stock_only: bool = False, search: str = ""):
     return totals, products.order_by("category__name", "name")
 
 
-def _low_stock():
-    return Product.objects.filter(
-        status=ProductStatus.ACTIVE, stock_on_hand__lte=F("reorder_level")
-    )
-
-
-def low_stock(limit: int = 20):
-    """The active products at or below their reorder level, the emptiest first."""
+def low_stock(limit: int = 20, stores=None):
+    """The stock levels at or below their reorder level of the active products in `stores`
+    (None: every active store), the emptiest first: a product low in two stores is two rows."""
     return (
-        _low_stock()
-        .order_by("stock_on_hand", "name")
-        .values("pk", "name", "sku", "stock_on_hand", "reorder_level")[:limit]
+        _low_levels(stores)
+        .annotate(reorder_at=Coalesce("reorder_level", "product__reorder_level"))
+        .order_by("on_hand", "product__name", "store__name")
+        .values(
+            "product_id", "product__name", "product__sku", "store__name", "on_hand", "reorder_at"
+        )[:limit]
     )
 
 
-def low_stock_count() -> int:
-    return _low_stock().count()
+def low_stock_count(stores=None) -> int:
+    """How many products are low in one of `stores` (the inventory's "only low stock")."""
+    return _low_levels(stores).values("product_id").distinct().count()
 
 
-def slow_movers(days: int, *, today: datetime.date | None = None) -> list[dict]:
-    """Products in stock with no completed sale in the last `days` shop days, and the last day
-    each was sold (None: never). Two queries: the products sold since then come from the recent
-    sales (the sale date index); the few slow movers' last days come from the daily sums (a voided
-    sale's day counts there). Reading every line of a never-sold product's sales is what made
-    PostgreSQL plan (and JIT-compile) this for seconds."""
+def slow_movers(days: int, *, today: datetime.date | None = None, stores=None) -> list[dict]:
+    """Products in stock (in `stores`) with no completed sale (there) in the last `days` shop
+    days, and the last day each was sold (None: never). Two queries: the products sold since then
+    come from the recent sales (the sale date index); the few slow movers' last days come from
+    the daily sums (a voided sale's day counts there), or for some stores from their sales' lines.
+    Reading every line of a never-sold product's sales is what made PostgreSQL plan (and
+    JIT-compile) this for seconds."""
     today = today or timezone.localdate()
     since, _ = bounds(today - datetime.timedelta(days=days - 1), today)
     sold_since = SaleLine.objects.filter(
-        sale__status=COMPLETED, sale__created_at__gte=since
+        _at(stores, f"sale__{SALE_STORE}"), sale__status=COMPLETED, sale__created_at__gte=since
     ).values("product_id")
     slow = list(
-        Product.objects.filter(stock_on_hand__gt=0)
+        Product.objects.annotate(on_hand=_on_hand(stores))
+        .filter(on_hand__gt=0)
         .exclude(status=ProductStatus.DISCONTINUED)
         .exclude(pk__in=sold_since)
-        .annotate(
-            cost_value=ExpressionWrapper(F("stock_on_hand") * F("cost_price"), output_field=AMOUNT)
-        )
-        .values("pk", "name", "sku", "stock_on_hand", "cost_value")
+        .annotate(cost_value=ExpressionWrapper(F("on_hand") * F("cost_price"), output_field=AMOUNT))
+        .values("pk", "name", "sku", "on_hand", "cost_value")
     )
     # By the listed ids (no second query when there are none): the product index, a few rows.
-    last_days = dict(
-        ProductDaySales.objects.filter(product__in=[p["pk"] for p in slow])
-        .values("product")
-        .annotate(last=Max("day"))
-        .values_list("product", "last")
-    )
+    listed = [p["pk"] for p in slow]
+    if stores is None:
+        last = ProductDaySales.objects.filter(product__in=listed).values("product")
+        last_days = dict(last.annotate(last=Max("day")).values_list("product", "last"))
+    else:
+        last = SaleLine.objects.filter(
+            _at(stores, f"sale__{SALE_STORE}"), product__in=listed
+        ).values("product")
+        last_days = dict(
+            last.annotate(last=Max("sale__business_day")).values_list("product", "last")
+        )
     for product in slow:
         product["last_sold"] = last_days.get(product["pk"])
     never = datetime.date.min
     return sorted(slow, key=lambda p: (p["last_sold"] or never, p["name"]))
 
 
-def stock_movements(*, product=None, kind: str = "", start=None, end=None, limit: int = 500):
-    """Stock movements, newest first, filtered by product, kind and shop-local date range."""
-    movements = StockMovement.objects.select_related("product", "created_by")
+def stock_movements(
+    *, product=None, kind: str = "", start=None, end=None, limit: int = 500, stores=None
+):
+    """Stock movements of `stores`, newest first, filtered by product, kind and shop-local date
+    range."""
+    movements = StockMovement.objects.filter(_at(stores, "store")).select_related(
+        "product", "created_by", "store"
+    )
     if product is not None:
         movements = movements.filter(product=product)
     if kind:
@@ -711,24 +798,28 @@ def stock_movements(*, product=None, kind: str = "", start=None, end=None, limit
 # --- Shifts ------------------------------------------------------------------------------------
 
 
-def closed_shifts(start, end):
+def closed_shifts(start, end, stores=None):
     """Shifts closed in the period with their over/short, newest first (one query)."""
     return (
-        Shift.objects.filter(_in_period(start, end, "closed_at"), status=Shift.Status.CLOSED)
+        Shift.objects.filter(
+            _in_period(start, end, "closed_at"), _at(stores, SALE_STORE), status=Shift.Status.CLOSED
+        )
         .select_related("register", "cashier", "closed_by")
         .order_by("-closed_at")
     )
 
 
-def open_shifts():
-    return Shift.objects.filter(status=Shift.Status.OPEN).select_related("register", "cashier")
+def open_shifts(stores=None):
+    return Shift.objects.filter(_at(stores, SALE_STORE), status=Shift.Status.OPEN).select_related(
+        "register", "cashier"
+    )
 
 
 # --- Customers ---------------------------------------------------------------------------------
 
 
-def top_customers(start, end, limit: int = 20) -> list[dict]:
-    return sales_breakdown(start, end, "customer")[: limit + 1]
+def top_customers(start, end, limit: int = 20, stores=None) -> list[dict]:
+    return sales_breakdown(start, end, "customer", stores)[: limit + 1]
 
 
 AGEING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
@@ -745,7 +836,7 @@ def ageing_labels() -> list[str]:
     return [str(label) for label in AGEING_LABELS]
 
 
-def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]]:
+def invoice_ageing(today: datetime.date | None = None, stores=None) -> tuple[dict, list[dict]]:
     """What each customer owes on open invoices, aged by days past the due date (one query).
 
     Buckets: current (not yet past due), 1–30, 31–60, 61–90 and over 90 days overdue.
@@ -772,6 +863,7 @@ def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]
     }
     rows = list(
         Invoice.objects.open()
+        .filter(_at(stores, f"sale__{SALE_STORE}"))
         .values("customer_id", "customer__name", "customer__phone")
         .annotate(invoices=Count("id"), owed=Sum(balance, output_field=AMOUNT), **sums)
         .filter(owed__gt=0)
@@ -785,12 +877,12 @@ def invoice_ageing(today: datetime.date | None = None) -> tuple[dict, list[dict]
     return totals, rows
 
 
-def overdue_invoices(today: datetime.date | None = None, limit: int = 20):
-    return selectors.overdue_invoices(today)[:limit]
+def overdue_invoices(today: datetime.date | None = None, limit: int = 20, stores=None):
+    return selectors.overdue_invoices(today).filter(_at(stores, f"sale__{SALE_STORE}"))[:limit]
 
 
 # --- Dashboard ---------------------------------------------------------------------------------
 
 
-def gross_margin(start, end) -> ProfitRow:
-    return profit(start, end, by="category")[0]
+def gross_margin(start, end, stores=None) -> ProfitRow:
+    return profit(start, end, by="category", stores=stores)[0]

@@ -4,6 +4,9 @@ For a period of shop dates: voids and refunds made soon after their sale, drawer
 sale, price overrides and discount approvals per cashier, receipt reprints per user, and each
 cashier's cash over/short shift by shift. Every figure comes from the hashed payloads of the
 period's entries, read through the (kind, created_at) index.
+
+Every entry read here is a till's (its chain is `register:<id>`), so some stores' activity is
+that of their tills' chains.
 """
 
 import datetime
@@ -12,9 +15,11 @@ from decimal import Decimal
 
 import orjson
 from django.contrib.auth import get_user_model
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from pos.models import JournalEntry, JournalKind
+from pos.models import JournalEntry, JournalKind, Register
 
 SOON = datetime.timedelta(minutes=15)
 ZERO = Decimal(0)
@@ -121,15 +126,25 @@ def _quick_reversal(kind, data, at, sale, names, soon) -> _Reversal | None:
     return _Reversal(seller, row)
 
 
-def suspicious_activity(start: datetime.date, end: datetime.date, *, soon=SOON) -> Suspicious:
+def _tills_of(stores):
+    """The journal chains of the tills of `stores` (a subquery: no query of its own)."""
+    chain = Concat(Value("register:"), Cast("pk", CharField()), output_field=CharField())
+    return Register.objects.filter(store__in=stores).annotate(chain=chain).values("chain")
+
+
+def suspicious_activity(
+    start: datetime.date, end: datetime.date, *, soon=SOON, stores=None
+) -> Suspicious:
+    """The period's suspicious activity at the tills of `stores` (None: every till)."""
     since, until = _bounds(start, end)
+    found = JournalEntry.objects.filter(kind__in=KINDS, created_at__gte=since, created_at__lt=until)
+    if stores is not None:
+        found = found.filter(chain__in=_tills_of(stores))
     entries = [
         (kind, reference, orjson.loads(payload))
-        for kind, reference, payload in JournalEntry.objects.filter(
-            kind__in=KINDS, created_at__gte=since, created_at__lt=until
+        for kind, reference, payload in found.order_by("created_at", "id").values_list(
+            "kind", "reference", "payload"
         )
-        .order_by("created_at", "id")
-        .values_list("kind", "reference", "payload")
     ]
     # The sales that were voided or refunded: their own entries give when and by whom.
     sale_refs = {ref for kind, ref, _p in entries if kind == JournalKind.VOID} | {

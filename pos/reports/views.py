@@ -2,11 +2,16 @@
 
 Views read the period from the query string, call the selectors in `queries`, and hand tables
 and charts to the templates; they compute nothing themselves.
+
+Every report takes a store (issue 29): `?store=<pk>`, one of the stores the user works in (the
+form's picker, pos.reports.forms.StoreForm); none: all of theirs, which for owners and admins
+(and anyone who sees every store) is the consolidated figures. A manager of some stores sees
+their stores' figures only; a store they do not work in is a form error (400), never its data.
 """
 
 import datetime
-import functools
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -23,7 +28,14 @@ from pos.models import Shift, ShopSettings, Tender
 from pos.models.stock import reason_label
 from pos.money import format_money
 from pos.reports import charts, queries, suspicious
-from pos.reports.forms import BREAKDOWNS, InventoryForm, PeriodForm, ProfitForm, SalesForm
+from pos.reports.forms import (
+    BREAKDOWNS,
+    InventoryForm,
+    PeriodForm,
+    ProfitForm,
+    SalesForm,
+    StoreForm,
+)
 from pos.reports.tables import Column, Table, csv_response, json_response
 from vevurn.db_routers import reads_from_replica
 
@@ -32,23 +44,6 @@ def reports_required(view):
     """pos.view_reports; then the report's own queries read from the replica when there is one
     (DATABASE_REPLICA_URL). Sign-in and permission checks stay on the primary."""
     return permission_required("pos.view_reports", raise_exception=True)(reads_from_replica()(view))
-
-
-def consolidated(view):
-    """A report of the whole business's figures: for those who see every store (pos.scoping);
-    a manager of some stores only is refused, rather than shown the others' figures."""
-
-    @functools.wraps(view)
-    def guarded(request, *args, **kwargs):
-        if not scoping.sees_every_store(request.user):
-            message = _(
-                "This report adds up every store's figures: it is for those who see every "
-                "store. Ask an owner or an admin."
-            )
-            return render(request, "403.html", {"message": message}, status=403)
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 INT, PCT = "int", "percent"
@@ -119,8 +114,14 @@ def _respond(request, template, context, tables: list[Table], name: str):
 
 
 def _period_form(request, form_class):
-    form = form_class(request.GET)
+    form = form_class(request.GET, user=request.user)
     return form, form.is_valid()
+
+
+def _several_stores(form) -> bool:
+    """Whether the report's rows may be of several stores (the shop has more than one): then
+    its stock tables say whose."""
+    return "store" in form.fields
 
 
 def _invalid(request, template, form):
@@ -132,22 +133,27 @@ def _invalid(request, template, form):
 
 @login_required
 @reports_required
-@consolidated
 def dashboard(request):
+    form, valid = _period_form(request, StoreForm)
+    if not valid:
+        return _invalid(request, "pos/reports/dashboard.html", form)
+    stores = form.cleaned_data["stores"]
     shop = ShopSettings.load()
     places = shop.currency_decimal_places
     today = timezone.localdate()
     month_ago = today - datetime.timedelta(days=29)
-    summary = queries.sales_summary(today, today)
-    margin = queries.gross_margin(today, today)
-    hours = queries.sales_by_hour(today)
-    days = queries.sales_by_period(month_ago, today, "day")
-    top = queries.top_products(today, today, limit=5)
-    low = list(queries.low_stock(DASHBOARD_LOW_STOCK))
-    low_count = len(low) if len(low) < DASHBOARD_LOW_STOCK else queries.low_stock_count()
-    shifts = list(queries.open_shifts())
-    overdue = list(queries.overdue_invoices(today))
+    summary = queries.sales_summary(today, today, stores)
+    margin = queries.gross_margin(today, today, stores)
+    hours = queries.sales_by_hour(today, stores)
+    days = queries.sales_by_period(month_ago, today, "day", stores)
+    top = queries.top_products(today, today, limit=5, stores=stores)
+    low = list(queries.low_stock(DASHBOARD_LOW_STOCK, stores))
+    low_count = len(low) if len(low) < DASHBOARD_LOW_STOCK else queries.low_stock_count(stores)
+    shifts = list(queries.open_shifts(stores))
+    overdue = list(queries.overdue_invoices(today, stores=stores))
     code = shop.currency_code
+    several = _several_stores(form)
+    low_query = {"low": "on", **({"store": form.cleaned_data["store"]} if several else {})}
     tables = [
         Table("top-products", _("Top products today"),
               [Column(_("Product")), Column(_("Units"), INT), _money_col(_("Sales"), code),
@@ -156,11 +162,12 @@ def dashboard(request):
               places=places,
               empty=_("No sales yet today.")),
         Table("low-stock", _("Low stock"),
-              [Column(_("Product")), Column(_("SKU")), Column(_("On hand"), INT),
-               Column(_("Reorder at"), INT)],
-              [[p["name"], p["sku"], p["stock_on_hand"], p["reorder_level"]] for p in low],
+              [Column(_("Product")), Column(_("SKU")), *([Column(_("Store"))] if several else []),
+               Column(_("On hand"), INT), Column(_("Reorder at"), INT)],
+              [[p["product__name"], p["product__sku"], *([p["store__name"]] if several else []),
+                p["on_hand"], p["reorder_at"]] for p in low],
               empty=_("Nothing is low."),
-              link=(f"{reverse('reports:inventory')}?low=on#stock",
+              link=(f"{reverse('reports:inventory')}?{urlencode(low_query)}#stock",
                     ngettext("All %(n)s low-stock product", "All %(n)s low-stock products",
                              low_count) % {"n": _count(low_count)}) if low_count else None),
         Table("open-shifts", _("Open shifts"),
@@ -191,6 +198,7 @@ def dashboard(request):
         (_("Voided today"), f"{summary.void_count} · {format_money(summary.void_total)}"),
     ]  # fmt: skip
     context = {
+        "form": form,
         "cards": cards,
         "today": today,
         "hour_chart": charts.bar_chart(
@@ -212,7 +220,6 @@ def dashboard(request):
 
 @login_required
 @reports_required
-@consolidated
 def sales(request):
     form, valid = _period_form(request, SalesForm)
     if not valid:
@@ -222,9 +229,10 @@ def sales(request):
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     grain = form.cleaned_data["grain"]
     by = form.cleaned_data.get("by") or "product"
-    summary = queries.sales_summary(start, end)
-    periods = queries.sales_by_period(start, end, grain)
-    breakdown = queries.sales_breakdown(start, end, by)
+    stores = form.cleaned_data["stores"]
+    summary = queries.sales_summary(start, end, stores)
+    periods = queries.sales_by_period(start, end, grain, stores)
+    breakdown = queries.sales_breakdown(start, end, by, stores)
     by_line = by in ("product", "model", "category")
     count_label, refunded_label, voided_label = (
         (_("Units"), _("Returned"), _("Voided"))
@@ -284,7 +292,6 @@ def _period_label(day: datetime.date, grain: str) -> str:
 
 @login_required
 @reports_required
-@consolidated
 def profit(request):
     form, valid = _period_form(request, ProfitForm)
     if not valid:
@@ -293,7 +300,7 @@ def profit(request):
     code, places = shop.currency_code, shop.currency_decimal_places
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     by = form.cleaned_data.get("by") or "product"
-    total, rows = queries.profit(start, end, by=by)
+    total, rows = queries.profit(start, end, by=by, stores=form.cleaned_data["stores"])
     tables = [
         Table("profit", str(PROFIT_BY_BREAKDOWN[by]),
               [Column(str(BREAKDOWNS[by])), Column(_("Units"), INT),
@@ -330,19 +337,19 @@ def profit(request):
 
 @login_required
 @reports_required
-@consolidated
 def inventory(request):
-    form = InventoryForm(request.GET)
-    if not form.is_valid():
+    form, valid = _period_form(request, InventoryForm)
+    if not valid:
         return _invalid(request, "pos/reports/inventory.html", form)
     shop = ShopSettings.load()
     code, places = shop.currency_code, shop.currency_decimal_places
     days = form.cleaned_data["days"] or 30
-    totals, products = queries.inventory()
+    stores, several = form.cleaned_data["stores"], _several_stores(form)
+    totals, products = queries.inventory(stores=stores)
     search, low = form.cleaned_data["q"], form.cleaned_data["low"]
     listed = totals
     if search or low:
-        listed, products = queries.inventory(search=search, low_stock_only=low)
+        listed, products = queries.inventory(search=search, low_stock_only=low, stores=stores)
     download = request.GET.get("format") in ("csv", "json")
     page = (
         None
@@ -351,7 +358,7 @@ def inventory(request):
     )
     page_query = request.GET.copy()
     page_query.pop("page", None)
-    slow = list(queries.slow_movers(days))
+    slow = list(queries.slow_movers(days, stores=stores))
     movements = list(
         queries.stock_movements(
             product=form.cleaned_data["product"],
@@ -359,6 +366,7 @@ def inventory(request):
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             limit=200,
+            stores=stores,
         )
     )
     tables = [
@@ -366,7 +374,7 @@ def inventory(request):
               [Column(_("Product")), Column(_("SKU")), Column(_("Category")),
                Column(_("On hand"), INT),
                _money_col(_("Value at cost"), code), _money_col(_("Value at retail"), code)],
-              [[p.name, p.sku, p.category.name, p.stock_on_hand, p.cost_value, p.retail_value]
+              [[p.name, p.sku, p.category.name, p.on_hand, p.cost_value, p.retail_value]
                for p in (products if page is None else page.object_list)],
               footer=[_total_label(listed["products"]), "", "", listed["units"],
                       listed["cost_value"], listed["retail_value"]], places=places,
@@ -376,14 +384,16 @@ def inventory(request):
               _("Slow movers: in stock, no sale in %(days)s days") % {"days": days},
               [Column(_("Product")), Column(_("SKU")), Column(_("On hand"), INT),
                _money_col(_("Value at cost"), code), Column(_("Last sold"), "date")],
-              [[p["name"], p["sku"], p["stock_on_hand"], p["cost_value"], p["last_sold"]]
+              [[p["name"], p["sku"], p["on_hand"], p["cost_value"], p["last_sold"]]
                for p in slow], places=places, empty=_("Everything in stock has sold recently."),
               shown=REPORT_ROWS_SHOWN),
         Table("movements", _("Stock movements (latest 200)"),
-              [Column(_("When"), "datetime"), Column(_("Product")), Column(_("Kind")),
+              [Column(_("When"), "datetime"), Column(_("Product")),
+               *([Column(_("Store"))] if several else []), Column(_("Kind")),
                Column(_("Quantity"), INT), Column(_("After"), INT), Column(_("Reference")),
                Column(_("Reason")), Column(_("By"))],
-              [[m.created_at, m.product.name, m.get_kind_display(), m.quantity, m.stock_after,
+              [[m.created_at, m.product.name, *([m.store.name] if several else []),
+                m.get_kind_display(), m.quantity, m.stock_after,
                 m.reference_label, reason_label(m.reason),
                 m.created_by.username if m.created_by else ""]
                for m in movements], empty=_("No movements match."), shown=REPORT_ROWS_SHOWN),
@@ -409,7 +419,8 @@ def shifts(request):
     shop = ShopSettings.load()
     code, places = shop.currency_code, shop.currency_decimal_places
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = list(scoping.for_user(queries.closed_shifts(start, end), request.user))
+    closed = queries.closed_shifts(start, end, form.cleaned_data["stores"])
+    rows = list(scoping.for_user(closed, request.user))
     tables = [
         Table("shifts", _("Closed shifts"),
               [Column(_("Shift")), Column(_("Register")), Column(_("Cashier")),
@@ -486,7 +497,6 @@ def _dec(value) -> Decimal:
 
 @login_required
 @reports_required
-@consolidated
 def customers(request):
     form, valid = _period_form(request, PeriodForm)
     if not valid:
@@ -494,9 +504,11 @@ def customers(request):
     shop = ShopSettings.load()
     code, places = shop.currency_code, shop.currency_decimal_places
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    stores = form.cleaned_data["stores"]
     walk_in = queries.walk_in_label()
-    top = [r for r in queries.top_customers(start, end) if r["label"] != walk_in][:20]
-    totals, ageing = queries.invoice_ageing()
+    top = [r for r in queries.top_customers(start, end, stores=stores) if r["label"] != walk_in]
+    top = top[:20]
+    totals, ageing = queries.invoice_ageing(stores=stores)
     buckets = [_money_col(label, code) for label in queries.ageing_labels()]
     tables = [
         Table("top-customers", _("Top customers"),
@@ -533,7 +545,6 @@ def customers(request):
 
 @login_required
 @reports_required
-@consolidated
 def suspicious_activity(request):
     """Voids and refunds soon after the sale, drawer openings, overrides, reprints and cash
     over/short per cashier: read from the journal's hashed entries."""
@@ -543,7 +554,7 @@ def suspicious_activity(request):
     shop = ShopSettings.load()
     code, places = shop.currency_code, shop.currency_decimal_places
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    found = suspicious.suspicious_activity(start, end)
+    found = suspicious.suspicious_activity(start, end, stores=form.cleaned_data["stores"])
     soon = int(suspicious.SOON.total_seconds() // 60)
     kinds = {"void": _("Void"), "refund": _("Refund")}
     tables = [

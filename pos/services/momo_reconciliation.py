@@ -106,9 +106,12 @@ def reconcile_shift(shift: Shift) -> statement.Reconciliation:
     return _reconcile(Q(shift=shift), Q(shift=shift), start, end)
 
 
-def reconcile_day(day: datetime.date) -> statement.Reconciliation:
+def reconcile_day(day: datetime.date, *, stores=None) -> statement.Reconciliation:
+    """The day's reconciliation; with `stores` (store pks), the till side is their tills'."""
     start, end = day_window(day)
     window = Q(created_at__gte=start, created_at__lt=end)
+    if stores is not None:
+        window &= Q(shift__register__store__in=stores)
     return _reconcile(window, window, start, end)
 
 

@@ -631,16 +631,58 @@ def test_the_till_picker_offers_the_tills_of_ones_stores_and_a_forged_one_is_ref
     assert Shift.objects.get(cashier=fresh).register == free_a
 
 
+REPORTS = (
+    "/reports/",
+    "/reports/sales/",
+    "/reports/profit/",
+    "/reports/inventory/",
+    "/reports/shifts/",
+    "/reports/customers/",
+    "/reports/suspicious/",
+    "/reports/mobile-money/",
+    "/api/v1/reports/dashboard/",
+    "/api/v1/reports/sales/",
+    "/api/v1/reports/profit/",
+    "/api/v1/reports/inventory/",
+    "/api/v1/reports/shifts/",
+    "/api/v1/reports/customers/",
+)
+
+
 @pytest.mark.django_db
-def test_a_manager_of_one_store_is_refused_the_consolidated_reports(shop, store_b):
+def test_a_manager_of_store_a_reports_on_a_only_and_asking_for_b_is_a_form_error(shop, store_b):
+    """Every report takes a store: a manager of A is offered A alone; B, forged, is a form error
+    (400, the picker's field named), never B's figures; unasked, the figures are A's. The owner
+    is offered both and "All stores"."""
+    b = store_b["store"]
     client = Client()
     client.force_login(shop["users"]["manager"])
-    for url in ("/reports/", "/reports/sales/", "/reports/profit/", "/api/v1/reports/sales/"):
-        assert client.get(url).status_code == 403, url
-    assert client.get("/reports/shifts/").status_code == 200
+    for url in REPORTS:
+        refused = client.get(url, {"store": b.pk})
+        assert refused.status_code == 400, url
+        if url.startswith("/api/"):
+            assert "store" in refused.json()["error"]["fields"], url
+        else:
+            assert "Select a valid choice" in refused.content.decode(), url
+        assert client.get(url).status_code == 200, url
+    page = client.get("/reports/sales/").content.decode()
+    assert "Musanze" not in page
+    assert "All stores" not in page
+    mine = client.get("/api/v1/reports/sales/").json()
     owner = Client()
     owner.force_login(shop["users"]["admin"])
-    assert owner.get("/reports/sales/").status_code == 200
+    offered = owner.get("/reports/sales/").content.decode()
+    assert "All stores" in offered and f'value="{b.pk}">Musanze' in offered
+    from pos.models.stores import default_store_pk
+
+    store_a = b.__class__.objects.get(pk=default_store_pk())
+    assert mine == owner.get("/api/v1/reports/sales/", {"store": store_a.pk}).json()
+    assert mine != owner.get("/api/v1/reports/sales/").json()  # B sold: all stores differ
+    assert owner.get("/api/v1/reports/sales/", {"store": b.pk}).status_code == 200
+    # Store B's closed shift, asked for by number on the Mobile Money page: not found.
+    momo = client.get("/reports/mobile-money/", {"shift": store_b["closed_shift"].pk})
+    assert momo.status_code == 404
+    assert "No shift of your stores has this number." in momo.content.decode()
 
 
 @pytest.mark.django_db
