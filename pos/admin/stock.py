@@ -6,6 +6,9 @@ from pos.admin.base import ReadOnlyAdmin, ReadOnlyInline, ShopAdmin
 from pos.models import LowStockAlert, StockCount, StockCountLine, StockLevel, StockMovement
 from pos.services.stock import acknowledge_alerts, low_stock, set_reorder_level
 
+# The store filter offers the stores of the rows listed (the user's), not every store's name.
+OWN_STORES = ("store", admin.RelatedOnlyFieldListFilter)
+
 
 class LowLevelFilter(admin.SimpleListFilter):
     title = _("stock level")
@@ -28,7 +31,7 @@ class StockLevelAdmin(ShopAdmin):
     store's own reorder level (empty: the product's), the one thing changed here."""
 
     list_display = ["product", "store", "on_hand", "reorder_level", "reorder_at", "is_low"]
-    list_filter = ["store", LowLevelFilter, "product__category"]
+    list_filter = [OWN_STORES, LowLevelFilter, "product__category"]
     search_fields = ["product__name", "=product__sku", "=product__barcode"]
     list_select_related = ["product", "store"]
     fields = ["store", "product", "on_hand", "reorder_level"]
@@ -67,7 +70,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "reference_label",
         "created_by",
     ]
-    list_filter = ["store", "kind", "created_at"]
+    list_filter = [OWN_STORES, "kind", "created_at"]
     search_fields = [
         "product__name",
         "=product__sku",
@@ -91,7 +94,7 @@ class LowStockAlertAdmin(ShopAdmin):
         "current_stock",
         "acknowledged",
     ]
-    list_filter = ["acknowledged", "store", "product__category"]
+    list_filter = ["acknowledged", OWN_STORES, "product__category"]
     search_fields = ["product__name", "=product__sku"]
     list_select_related = ["product", "store"]
     readonly_fields = [
@@ -142,7 +145,7 @@ class StockCountLineInline(ReadOnlyInline):
 @admin.register(StockCount)
 class StockCountAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "store", "status", "created_at", "posted_by", "posted_at"]
-    list_filter = ["status", "store"]
+    list_filter = ["status", OWN_STORES]
     list_select_related = ["posted_by", "store"]
     inlines = [StockCountLineInline]
     change_list_template = "admin/pos/stockcount/change_list.html"

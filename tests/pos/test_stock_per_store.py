@@ -257,3 +257,35 @@ def test_fifty_buyers_of_the_last_ten_in_store_a_leave_store_b_untouched(
     product.refresh_from_db()
     assert product.stock_on_hand == 100
     assert_ledgers_hold()
+
+
+def test_low_stock_alerts_are_listed_and_cleared_per_store(
+    client, make_product, store_a, store_b, shift, shift_b, manager, make_user,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """Each store's crossing raises its own alert; a manager of A lists (with the store column)
+    and acknowledges A's alerts only, and B is not offered in the list's store filter."""
+    product = make_product(stock=3, reorder_level=2)
+    adjust_stock(product=product, quantity=3, reason="Delivery", user=manager, store=store_b)
+    with django_capture_on_commit_callbacks(execute=True):
+        sell_one(shift, product, 1)  # A: 3 -> 2
+        sell_one(shift_b, product, 2)  # B: 3 -> 1
+    in_a, in_b = (LowStockAlert.objects.get(store=s) for s in (store_a, store_b))
+    assert (in_a.stock_on_hand, in_b.stock_on_hand) == (2, 1)
+    StoreMembership.objects.create(user=manager, store=store_a)
+    client.force_login(manager)
+    url = reverse("admin:pos_lowstockalert_changelist")
+
+    page = client.get(url).content.decode()
+
+    assert f"/{in_a.pk}/change/" in page and f"/{in_b.pk}/change/" not in page
+    assert "column-store" in page
+    assert "Musanze" not in page  # neither a row nor a filter choice
+    forged = {"action": "acknowledge", "_selected_action": [in_a.pk, in_b.pk]}
+    client.post(url, forged)
+    in_a.refresh_from_db()
+    in_b.refresh_from_db()
+    assert (in_a.acknowledged, in_b.acknowledged) == (True, False)
+    owner = make_user("owner2", "admin")
+    client.force_login(owner)
+    assert f"/{in_b.pk}/change/" in client.get(url).content.decode()
