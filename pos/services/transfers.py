@@ -166,7 +166,7 @@ def send_transfer(*, transfer: Transfer, user) -> Transfer:
         products = Product.objects.in_bulk([line.product_id for line in lines])
         for line in lines:
             _checked_quantity(products[line.product_id], line.quantity)
-        ref = Reference.to(transfer, gettext("Transfer %(number)s") % {"number": transfer})
+        ref = Reference.to(transfer)  # "TR-00012", as a purchase order's "PO-00012"
         movements = apply_movements(
             lines=[
                 MovementLine(
@@ -269,7 +269,7 @@ def receive_transfer(*, transfer: Transfer, received: dict, user, reason: str = 
                 gettext("Some goods did not arrive: give the reason for the shrinkage."),
                 field="reason",
             )
-        ref = Reference.to(transfer, gettext("Transfer %(number)s") % {"number": transfer})
+        ref = Reference.to(transfer)  # "TR-00012", as a purchase order's "PO-00012"
         movement_lines = []
         for line in lines:
             cost = products[line.product_id].cost_price

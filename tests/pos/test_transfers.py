@@ -157,6 +157,7 @@ def test_a_transfer_received_one_line_short_adds_up(goods, store_a, store_b, man
         ("MSZ", "transfer_in", 6, ""),
         ("MSZ", "shrinkage", -1, "One box crushed"),
     ]
+    assert set(moved.values_list("reference_label", flat=True)) == {str(transfer)}
     # The business's total lost exactly the shrinkage.
     for product in goods:
         product.refresh_from_db()
