@@ -292,3 +292,33 @@ def test_a_name_typed_before_the_tills_script_ran_is_searched_when_it_runs(page,
         route.continue_()
     page.unroute("**/register*.js")
     page.get_by_role("button", name=re.compile("USB-C cable 1m")).wait_for()
+
+
+def test_the_lookup_shows_the_other_stores_stock_on_a_phone(page, shop, make_user):
+    """Issue 29: beside the till's own stock, what the other stores hold; the match still fits
+    a phone's width (no sideways scroll)."""
+    from pos.models import Store
+    from pos.services.stock import adjust_stock
+    from pos.services.stores import create_store
+
+    owner = make_user("owner", "admin")
+    musanze = create_store(user=owner, store=Store(name="Musanze", code="MSZ", branch_id="01"))
+    adjust_stock(
+        product=shop["cable"], quantity=Decimal(25), reason="Delivery", user=owner, store=musanze
+    )
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Cash in the drawer (float)").fill("0")
+    page.get_by_role("button", name="Open shift").click()
+    page.get_by_label(SCAN).press_sequentially("usb-c")
+    match = page.get_by_role("button", name=re.compile("USB-C cable 1m"))
+    match.wait_for()
+
+    assert "10 in stock · other stores: 25" in match.inner_text()
+    box = match.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "register-phone-other-stores")
