@@ -247,8 +247,7 @@ def test_check_deployment_passes_apart_from_https_and_a_cashier_sells(plain_host
         "check_deployment",
         "--url",
         plain_host["http"],
-        "--token",
-        MONITORING_TOKEN,
+        f"--token={MONITORING_TOKEN}",  # =: a token may start with "-"
         "--format",
         "json",
         "--fail-under",

@@ -25,7 +25,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--url", default="", help="a running instance, e.g. https://pos.x")
         parser.add_argument(
-            "--token", default="", help="the deployment's MONITORING_API_TOKEN (sent as Bearer)"
+            "--token",
+            default="",
+            help="the deployment's MONITORING_API_TOKEN (sent as Bearer); write --token=VALUE, "
+            "since a generated token may start with '-'",
         )
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument(

@@ -166,8 +166,7 @@ def assert_ready(env):
             "check_deployment",
             "--url",
             url,
-            "--token",
-            MONITORING_TOKEN,
+            f"--token={MONITORING_TOKEN}",  # =: a token may start with "-"
             "--timeout",
             "10",
             "--format",
