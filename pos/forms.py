@@ -1,6 +1,6 @@
 """Forms for the manager screens (admin views). They validate input; services do the work."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -36,10 +36,32 @@ def limit_stores(form: forms.BaseForm, user) -> forms.BaseForm:
     return form
 
 
-def quantity_field(places: int = MAX_PLACES, **kwargs) -> forms.DecimalField:
+class QuantityField(forms.DecimalField):
+    """A quantity in a stock unit with `decimal_places` places (0 for pieces). Shown as the unit
+    writes it ("5", not the stored "5.000"), and zeros past its places are no extra places: a
+    piece's "5.000" is 5, while "5.5" is refused."""
+
+    def _as_unit_writes(self, value):
+        if isinstance(value, Decimal) and value.is_finite():
+            try:
+                shown = value.quantize(Decimal(1).scaleb(-self.decimal_places))
+            except InvalidOperation:  # too many digits: left for the validators to name
+                return value
+            if shown == value:
+                return shown
+        return value
+
+    def prepare_value(self, value):
+        return self._as_unit_writes(super().prepare_value(value))
+
+    def to_python(self, value):
+        return self._as_unit_writes(super().to_python(value))
+
+
+def quantity_field(places: int = MAX_PLACES, **kwargs) -> QuantityField:
     """An input for a quantity in a stock unit with `places` decimal places (0 for pieces)."""
     kwargs.setdefault("max_digits", 14)
-    field = forms.DecimalField(decimal_places=places, **kwargs)
+    field = QuantityField(decimal_places=places, **kwargs)
     field.widget.attrs["step"] = "any" if places else "1"
     return field
 
@@ -195,8 +217,7 @@ class TransferReceiveForm(forms.Form):
                 label=str(line.product),
                 min_value=0,
                 max_value=line.quantity,
-                # As the unit writes it ("4", not the stored "4.000" a piece's input refuses).
-                initial=line.quantity.quantize(Decimal(1).scaleb(-line.product.quantity_places)),
+                initial=line.quantity,
             )
         self.order_fields([f"line_{line.pk}" for line in self.lines] + ["reason"])
 

@@ -340,3 +340,25 @@ def test_customer_found_by_phone_typed_any_way(manager_client):
     url = reverse("admin:pos_customer_changelist")
     for q in ("0788123456", "788 123 456", "Jean"):
         assert list(manager_client.get(url, {"q": q}).context["cl"].result_list) == [jean]
+
+
+def test_the_receive_form_submitted_as_shown_receives_what_is_outstanding(
+    manager_client, manager, product, supplier
+):
+    """The manager presses Receive without touching the prefilled quantities: a piece product's
+    line shows "5", not the stored "5.000" that its whole-number input would refuse."""
+    order = create_purchase_order(
+        supplier=supplier, lines=[(product, 5, Decimal("6000"))], user=manager
+    )
+    mark_ordered(order=order, user=manager)
+    line = order.lines.get()
+    url = reverse("admin:pos_purchaseorder_receive", args=[order.pk])
+    form = manager_client.get(url).context["form"]
+    shown = form[f"line_{line.pk}"].value()
+    assert str(form[f"line_{line.pk}"].field.widget.format_value(shown)) == "5"
+    half = manager_client.post(url, {f"line_{line.pk}": "2.5"})  # a piece is whole
+    assert "no more than 0 decimal places" in str(half.context["form"].errors)
+    response = manager_client.post(url, {f"line_{line.pk}": "5.000"})
+    assert response.status_code == 302, response.context["form"].errors
+    order.refresh_from_db()
+    assert order.status == PurchaseOrderStatus.RECEIVED
