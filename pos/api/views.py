@@ -171,7 +171,11 @@ class ProductViewSet(CatalogueViewSet):
     ordering_fields = ["name", "sku", "retail_price", "stock_on_hand", "updated_at", "id"]
 
     def get_queryset(self):
-        levels = StockLevel.objects.select_related("store", "product").order_by("store_id")
+        # The catalogue is the business's; each store's stock is shown to its own staff only.
+        levels = scoping.for_user(
+            StockLevel.objects.select_related("store", "product").order_by("store_id"),
+            self.request.user,
+        )
         queryset = Product.objects.prefetch_related(
             "selling_units", Prefetch("stock_levels", queryset=levels)
         ).order_by("name", "id")
@@ -182,7 +186,7 @@ class ProductViewSet(CatalogueViewSet):
         if text_param(self.request, "status"):
             queryset = queryset.filter(status=text_param(self.request, "status"))
         if params.get("low_stock") in ("1", "true"):
-            low = low_stock(id_param(self.request, "store"))
+            low = scoping.for_user(low_stock(id_param(self.request, "store")), self.request.user)
             queryset = queryset.filter(pk__in=low.values("product_id"))
         return queryset
 

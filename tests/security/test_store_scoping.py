@@ -541,6 +541,14 @@ def test_lists_of_store_a_staff_leave_out_store_b(who, shop, store_b):
         body = client.get(url).json()
         rows = body["results"] if isinstance(body, dict) else body
         assert pk not in {row["id"] for row in rows}, url
+    # The catalogue is the business's; each store's stock on it is its own staff's.
+    store_b_code = store_b["store"].code
+    product_url = f"/api/v1/products/{shop['product'].pk}/"
+    assert store_b_code not in {
+        row["store_code"] for row in client.get(product_url).json()["stock"]
+    }
+    low = client.get("/api/v1/products/", {"low_stock": "1", "store": store_b["store"].pk}).json()
+    assert shop["product"].pk not in {row["id"] for row in low["results"]}
     found = client.get("/register/returns/", {"q": sale.number})
     assert found.status_code == 200
     assert f"/register/sales/{sale.pk}/refund/" not in found.content.decode()
@@ -573,6 +581,8 @@ def test_lists_of_store_a_staff_leave_out_store_b(who, shop, store_b):
 def test_an_owner_reaches_store_b(shop, store_b):
     client = Client()
     client.force_login(shop["users"]["admin"])
+    stock = client.get(f"/api/v1/products/{shop['product'].pk}/").json()["stock"]
+    assert store_b["store"].code in {row["store_code"] for row in stock}
     wrong = []
     for route, key in sorted(STORE_ROUTES.items()):
         url = _url(route, store_b[key].pk)
