@@ -28,10 +28,11 @@ BENCHES = [
     "journal",
     "offline",
     "fiscal",
+    "sale",
 ]
 
 # The benchmarks that take --profile.
-PROFILED = ("checkout", "stack", "workers")
+PROFILED = ("checkout", "stack", "workers", "sale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="checkout, stack, workers: sample a gunicorn worker with py-spy and print the top",
+        help="checkout, stack, workers: sample a gunicorn worker with py-spy and print the top; "
+        "sale: sample the bench's own process",
     )
     parser.add_argument(
         "--reuse",
