@@ -19,6 +19,7 @@ and prints the top functions by self and by inclusive time.
 """
 
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -113,7 +114,8 @@ def _profile(sell, sales: int, start: int) -> None:
         own, inclusive, total = Counter(), Counter(), 0
         for line in out.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            frames = stack.split(";")
+            # "function (file:line)" -> "function (file)": one row per function
+            frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
             if not any("sell" in f and "bench/sale.py" in f for f in frames):
                 continue  # the sleep before selling, the sampler's own startup
             count = int(count)
