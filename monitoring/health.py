@@ -253,5 +253,9 @@ class HealthProbeMiddleware:
             request.resolver_match = match
             response = match.func(request, *match.args, **match.kwargs)
             response = self.security_headers.process_response(request, response)
+            # CommonMiddleware, skipped, would: without it gunicorn sends the answer chunked,
+            # which a probe or a load balancer keeping the connection alive must then decode.
+            if not response.streaming and not response.has_header("Content-Length"):
+                response.headers["Content-Length"] = str(len(response.content))
             return self.frame_options.process_response(request, response)
         return self.get_response(request)

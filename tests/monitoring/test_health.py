@@ -49,6 +49,9 @@ def test_live_answers_without_a_query_or_a_cache_call(
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert response["Cache-Control"].startswith("max-age=0")
+    # As every other answer has (CommonMiddleware's, which the probe skips): else gunicorn
+    # sends it chunked on a kept-alive connection.
+    assert response["Content-Length"] == str(len(response.content))
 
 
 @pytest.mark.django_db
