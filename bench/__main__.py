@@ -29,10 +29,11 @@ BENCHES = [
     "offline",
     "fiscal",
     "sale",
+    "pay",
 ]
 
 # The benchmarks that take --profile.
-PROFILED = ("checkout", "stack", "workers", "sale")
+PROFILED = ("checkout", "stack", "workers", "sale", "pay")
 
 
 def main(argv: list[str] | None = None) -> int:

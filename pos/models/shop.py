@@ -1,7 +1,9 @@
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.signals import request_finished, request_started
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -12,6 +14,25 @@ from vevurn.languages import language_choices
 
 # Bump the version when the model gains fields, so no stale pickled row outlives a deploy.
 CACHE_KEY = "pos:shop-settings:v3"
+
+# Within a request, the settings read from the cache once: a receipt page formats ~15 amounts
+# (each asks for the currency), a till's pay request reads them ~6 times; each read was a Redis
+# round trip and an unpickling. None outside a request (a job, a command): every load() reads
+# the cache, so a change made elsewhere is seen at once. Per thread (gthread workers) by being
+# a context variable.
+_request_memo: ContextVar[dict | None] = ContextVar("shop_settings_memo", default=None)
+
+
+def _start_request_memo(**kwargs) -> None:
+    _request_memo.set({})
+
+
+def _end_request_memo(**kwargs) -> None:
+    _request_memo.set(None)
+
+
+request_started.connect(_start_request_memo, dispatch_uid="pos.shop_settings.memo.start")
+request_finished.connect(_end_request_memo, dispatch_uid="pos.shop_settings.memo.end")
 
 
 def validate_denominations(value: str) -> None:
@@ -159,6 +180,9 @@ class ShopSettings(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)
         cache.delete(CACHE_KEY)
+        memo = _request_memo.get()
+        if memo is not None:
+            memo.clear()
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("The shop settings record cannot be deleted.")
@@ -176,11 +200,24 @@ class ShopSettings(models.Model):
 
     @classmethod
     def load(cls) -> "ShopSettings":
+        """The settings; within a request read once (then each caller gets its own copy, so
+        that one changing its instance, as a form does, changes no other's)."""
+        memo = _request_memo.get()
+        if memo is not None and "settings" in memo:
+            return memo["settings"]._copy()
         found = cache.get(CACHE_KEY)
         if found is None:
             found, _created = cls.objects.get_or_create(pk=1)
             cache.set(CACHE_KEY, found, 300)
+        if memo is not None:
+            memo["settings"] = found._copy()
         return found
+
+    def _copy(self) -> "ShopSettings":
+        """A copy as pickling makes one (Model.__getstate__: its own _state), without pickling."""
+        clone = self.__class__.__new__(self.__class__)
+        clone.__setstate__(self.__getstate__())
+        return clone
 
 
 class ShopLogo(models.Model):
