@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
 from django.urls import reverse
 
 from pos.models import ShopSettings
+from pos.models import shop as shop_module
 from pos.models.shop import CACHE_KEY
 from pos.services.checkout import TenderLine
 
@@ -33,11 +33,14 @@ def cache_reads(monkeypatch):
     return reads
 
 
+# What request_started and request_finished call (sending the signals themselves would also
+# close the test's database connection, as they do between real requests); the test client's
+# requests below go through the signals.
 @pytest.fixture
 def in_request():
-    request_started.send(sender=None)
+    shop_module._start_request_memo()
     yield
-    request_finished.send(sender=None)
+    shop_module._end_request_memo()
 
 
 def test_a_receipt_page_reads_the_shop_settings_once(client, cashier, sell, product, cache_reads):
@@ -93,10 +96,10 @@ def test_a_caller_changing_its_instance_changes_no_other_callers(in_request, cac
 
 
 def test_the_memo_ends_with_the_request(cache_reads):
-    request_started.send(sender=None)
+    shop_module._start_request_memo()
     ShopSettings.load()
     ShopSettings.load()
-    request_finished.send(sender=None)
+    shop_module._end_request_memo()
     ShopSettings.objects.filter(pk=1).update(name="After the request")
     cache.delete(CACHE_KEY)
 
