@@ -1,3 +1,4 @@
+import copy
 from contextvars import ContextVar
 from decimal import Decimal
 
@@ -214,10 +215,9 @@ class ShopSettings(models.Model):
         return found
 
     def _copy(self) -> "ShopSettings":
-        """A copy as pickling makes one (Model.__getstate__: its own _state), without pickling."""
-        clone = self.__class__.__new__(self.__class__)
-        clone.__setstate__(self.__getstate__())
-        return clone
+        """A copy as pickling makes one (Model.__reduce__: its own _state, the Django version
+        that __setstate__ otherwise warns about), without pickling."""
+        return copy.copy(self)
 
 
 class ShopLogo(models.Model):
