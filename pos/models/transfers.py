@@ -83,7 +83,11 @@ class Transfer(models.Model):
         ]
 
     def __str__(self):
-        return f"TR-{self.pk:05d}" if self.pk else "New transfer"
+        return self.number_of(self.pk) if self.pk else "New transfer"
+
+    @staticmethod
+    def number_of(pk: int) -> str:
+        return f"TR-{pk:05d}"
 
     @property
     def number(self) -> str:

@@ -65,6 +65,9 @@ from pos.models import (
     Shift,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferLine,
+    TransferStatus,
 )
 from pos.quantities import STORED, summed
 
@@ -718,6 +721,52 @@ def inventory(*, low_stock_only: bool = False, search: str = "", stores=None):
     }
     totals["retail_value"] = _money(totals["retail_value"])
     return totals, products.order_by("category__name", "name")
+
+
+def in_transit(stores=None) -> tuple[dict, list[dict]]:
+    """The goods sent between stores and not yet received: each line of a sent transfer from or
+    to one of `stores` (None: every store) with what is still on the way and its value at cost,
+    oldest first. Sending takes them off the source's stock and receiving puts them on the
+    destination's, so in between they are in no store's stock on hand: this is where they are.
+
+    Returns (totals, rows): the units and the value at cost of all the lines."""
+    lines = TransferLine.objects.filter(transfer__status=TransferStatus.SENT)
+    if stores is not None:
+        lines = lines.filter(
+            Q(transfer__source_id__in=stores) | Q(transfer__destination_id__in=stores)
+        )
+    on_the_way = ExpressionWrapper(
+        F("quantity") - F("quantity_received") - F("quantity_shrinkage"), output_field=QUANTITY
+    )
+    rows = list(
+        lines.annotate(on_the_way=on_the_way)
+        .filter(on_the_way__gt=0)
+        .annotate(
+            cost_value=ExpressionWrapper(
+                F("on_the_way") * F("product__cost_price"), output_field=AMOUNT
+            )
+        )
+        .order_by("transfer__sent_at", "transfer_id", "pk")
+        .values(
+            "transfer_id",
+            "transfer__sent_at",
+            "transfer__source__name",
+            "transfer__destination__name",
+            "product__name",
+            "product__sku",
+            "on_the_way",
+            "cost_value",
+        )
+    )
+    for row in rows:
+        row["number"] = Transfer.number_of(row["transfer_id"])
+        row["on_the_way"] = summed(row["on_the_way"])
+        row["cost_value"] = _money(row["cost_value"])
+    totals = {
+        "units": summed(sum((r["on_the_way"] for r in rows), ZERO)),
+        "cost_value": sum((r["cost_value"] for r in rows), ZERO),
+    }
+    return totals, rows
 
 
 def low_stock(limit: int = 20, stores=None):

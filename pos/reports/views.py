@@ -359,6 +359,7 @@ def inventory(request):
     page_query = request.GET.copy()
     page_query.pop("page", None)
     slow = list(queries.slow_movers(days, stores=stores))
+    on_the_way, moving = queries.in_transit(stores)
     movements = list(
         queries.stock_movements(
             product=form.cleaned_data["product"],
@@ -387,6 +388,16 @@ def inventory(request):
               [[p["name"], p["sku"], p["on_hand"], p["cost_value"], p["last_sold"]]
                for p in slow], places=places, empty=_("Everything in stock has sold recently."),
               shown=REPORT_ROWS_SHOWN),
+        Table("in-transit", _("In transit between stores"),
+              [Column(_("Transfer")), Column(_("Sent"), "datetime"), Column(_("From")),
+               Column(_("To")), Column(_("Product")), Column(_("SKU")),
+               Column(_("On the way"), INT), _money_col(_("Value at cost"), code)],
+              [[m["number"], m["transfer__sent_at"], m["transfer__source__name"],
+                m["transfer__destination__name"], m["product__name"], m["product__sku"],
+                m["on_the_way"], m["cost_value"]] for m in moving],
+              footer=[_("Total"), "", "", "", "", "", on_the_way["units"],
+                      on_the_way["cost_value"]], places=places,
+              empty=_("Nothing is on its way between stores."), shown=REPORT_ROWS_SHOWN),
         Table("movements", _("Stock movements (latest 200)"),
               [Column(_("When"), "datetime"), Column(_("Product")),
                *([Column(_("Store"))] if several else []), Column(_("Kind")),
@@ -405,6 +416,7 @@ def inventory(request):
             (_("Value at cost"), format_money(totals["cost_value"])),
             (_("Value at retail"), format_money(totals["retail_value"])),
             (_("Slow movers (%(days)s days)") % {"days": days}, _count(len(slow))),
+            (_("In transit, at cost"), format_money(on_the_way["cost_value"])),
         ],
     }
     return _respond(request, "pos/reports/inventory.html", context, tables, "inventory")

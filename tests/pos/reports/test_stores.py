@@ -275,3 +275,48 @@ def test_a_report_asked_for_a_store_one_does_not_work_in_shows_the_form_error(
     offered = reports.get(reverse("reports:sales")).content.decode()
     assert "All my stores" in offered and "All stores" not in offered
     assert f'value="{first.pk}"' not in offered
+
+
+def test_goods_in_transit_are_in_the_inventory_until_received(client, two_stores, shop_day):
+    """Sending takes 3 chargers off store A's stock and receiving puts 2 on B's (one lost): in
+    between, the inventory shows them on their way, from A to B, in A's, B's and the whole
+    business's report, and the consolidated value at cost plus what is in transit stays whole."""
+    from pos.models import Store
+    from pos.services.transfers import create_transfer, receive_transfer, send_transfer
+
+    owner, b, charger = two_stores["owner"], two_stores["store_b"], shop_day["charger"]
+    a_pk = next(iter(two_stores["a"]))
+    client = _signed_in(client, "owner")
+
+    def inventory(**query):
+        response = client.get(reverse("reports:inventory"), {"format": "json", **query})
+        assert response.status_code == 200
+        tables = {t["name"]: t for t in response.json()["tables"]}
+        return tables["stock"]["footer"], tables["in-transit"]
+
+    (*_, before_cost, _retail), nothing = inventory()
+    assert nothing["rows"] == [] and D(nothing["footer"][-1]) == 0
+    transfer = create_transfer(source=a_pk, destination=b, lines=[(charger, 3)], user=owner)
+    send_transfer(transfer=transfer, user=owner)
+
+    for query in ({}, {"store": a_pk}, {"store": b.pk}):
+        _stock, moving = inventory(**query)
+        ((number, _sent, source, destination, name, _sku, units, cost),) = moving["rows"]
+        assert (number, destination, name, D(units), D(cost)) == (
+            transfer.number,
+            "Musanze",
+            "Charger",
+            3,
+            D(15000),
+        ), query
+        assert source == Store.objects.get(pk=a_pk).name
+    (*_, cost_now, _retail), moving = inventory()
+    assert D(cost_now) + D(moving["footer"][-1]) == D(before_cost)
+    page = client.get(reverse("reports:inventory")).content.decode()
+    assert "In transit between stores" in page and transfer.number in page
+
+    line = transfer.lines.get()
+    receive_transfer(transfer=transfer, received={line.pk: 2}, reason="One lost", user=owner)
+    (*_, cost_after, _retail), moving = inventory()
+    assert moving["rows"] == []
+    assert D(cost_after) == D(before_cost) - D(5000)  # the charger lost on the way
