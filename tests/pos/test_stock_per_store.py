@@ -215,8 +215,13 @@ def test_check_stock_names_the_store_whose_level_drifted(stocked, store_b, capsy
 
 
 def test_the_api_shows_each_products_stock_per_store(stocked, store_a, store_b, manager):
+    """To a manager of both stores (one of store A only sees A's: test_store_scoping)."""
     from rest_framework.test import APIClient
 
+    from pos.models import StoreMembership
+
+    for store in (store_a, store_b):
+        StoreMembership.objects.create(user=manager, store=store)
     api = APIClient()
     api.force_authenticate(manager)
 
