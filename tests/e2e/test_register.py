@@ -200,11 +200,42 @@ def test_register_on_a_tablet(page, shop):
     page.locator(".line-name").filter(has_text="Samsung 25W charger").wait_for()
     # Typing a name lists the matches; arrow down and Enter adds one.
     page.get_by_label(SCAN).press_sequentially("usb-c")
+    page.locator('#matches[data-searched="usb-c"]').wait_for(state="attached")
     page.get_by_role("button", name=re.compile("USB-C cable 1m")).wait_for()
     page.get_by_label(SCAN).press("ArrowDown")
     page.keyboard.press("Enter")
     page.locator(".line-name").filter(has_text="USB-C cable 1m").wait_for()
     shot(page, "register-tablet")
+
+
+def test_matches_arriving_late_keep_the_cashiers_pick(page, shop):
+    """On a slow link the matches for what was typed last can arrive after the cashier has
+    moved down to an earlier match: the focus stays on that product, and Enter adds it."""
+    page.goto("/")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Cash in the drawer (float)").fill("0")
+    page.get_by_role("button", name="Open shift").click()
+    page.get_by_label(SCAN).press_sequentially("cab")
+    page.get_by_role("button", name=re.compile("USB-C cable 1m")).wait_for()
+    held = []
+    page.route(re.compile(r"/register/search/\?code=cable$"), lambda route: held.append(route))
+    page.get_by_label(SCAN).press_sequentially("le")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the search for 'cable' was held back"
+    page.get_by_label(SCAN).press("ArrowDown")
+    assert "USB-C cable 1m" in page.evaluate("document.activeElement.textContent")
+    earlier = page.locator("#matches .match").first.element_handle()
+    held[0].continue_()
+    page.wait_for_function("match => !match.isConnected", arg=earlier)  # the new matches shown
+    assert page.evaluate("document.activeElement.classList.contains('match')")
+    assert "USB-C cable 1m" in page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    page.locator(".line-name").filter(has_text="USB-C cable 1m").wait_for()
 
 
 @pytest.fixture

@@ -150,6 +150,21 @@
     window.setTimeout(tick, 2000);
   }
 
+  // The matches for `text`. Matches that arrive while the cashier is already moving through
+  // the earlier ones (a slow link answers "usb" after "usb-c" was typed) keep the focus on the
+  // same product, or the first one, so that Enter adds what is highlighted.
+  var showMatches = function (box, html, text) {
+    var active = document.activeElement;
+    var picked = box.contains(active) && active.form ? active.form.getAttribute("action") : null;
+    box.innerHTML = html;
+    box.dataset.searched = text;
+    if (picked === null) { return; }
+    var forms = Array.prototype.slice.call(box.querySelectorAll("form"));
+    var same = forms.filter(function (form) { return form.getAttribute("action") === picked; })[0];
+    var match = same ? same.querySelector(".match") : box.querySelector(".match");
+    if (match) { match.focus(); }
+  };
+
   // Typing a name (not a scanner's digits) lists the matching products as you type.
   var searchTimer = null;
   document.addEventListener("input", function (event) {
@@ -165,7 +180,7 @@
         credentials: "same-origin", headers: { "X-Register-Partial": "1" }
       })
         .then(function (r) { return r.ok ? r.text() : ""; })
-        .then(function (html) { if (field.value.trim() === text) { box.innerHTML = html; } });
+        .then(function (html) { if (field.value.trim() === text) { showMatches(box, html, text); } });
     }, 250);
   });
 
