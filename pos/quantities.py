@@ -12,6 +12,7 @@ every SUM of quantities read from the database goes through `summed`, which rest
 exact value (exact while the float error stays below half a gram, i.e. below 10^11).
 """
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -37,15 +38,20 @@ def to_decimal(value, *, field: str) -> Decimal:
     return number
 
 
-def check_places(quantity: Decimal, places: int, *, name: str, unit: str, field: str) -> Decimal:
-    """Refuse more decimal places than the product's unit allows; return the quantity."""
+def check_places(
+    quantity: Decimal, places: int, *, name: str, unit: str | Callable[[], str], field: str
+) -> Decimal:
+    """Refuse more decimal places than the product's unit allows; return the quantity.
+
+    `unit`: the unit's name, or a function giving it, called only to word a refusal (checkout
+    checks every line: `product.get_unit_display()` costs ~55 µs, its translation each time)."""
     if quantity != quantity.quantize(Decimal(1).scaleb(-places)):
         if places == 0:
             message = _("The quantity of %(name)s must be a whole number.") % {"name": name}
         else:
             message = _("%(name)s is counted in %(unit)s to at most %(places)s decimal places.") % {
                 "name": name,
-                "unit": unit,
+                "unit": unit() if callable(unit) else unit,
                 "places": places,
             }
         raise InvalidQuantity(message, field=field)

@@ -175,7 +175,7 @@ def sold_lines(lines: list, products: dict, units: dict, rules: list, *, places:
             stock_quantity,
             product.quantity_places,
             name=product.name,
-            unit=product.get_unit_display(),
+            unit=product.get_unit_display,
             field=f"lines.{i}.quantity",
         )
         shelf = unit.shelf_price(product.retail_price) if unit else product.retail_price
