@@ -1,6 +1,7 @@
 """DATABASE_REPLICA_URL adds a second alias; report reads go there, writes never."""
 
 import json
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
-from tests.deploy.production import production_env
+from tests.deploy.production import manage, production_env
 from vevurn import db_routers
 from vevurn.db_routers import ReplicaRouter, reads_from_replica
 
@@ -46,8 +47,26 @@ print(json.dumps({
 """
 
 
-def test_report_reads_go_to_the_replica_and_writes_to_the_primary(tmp_path):
-    db = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+@pytest.fixture(scope="module")
+def migrated_sqlite(tmp_path_factory):
+    """One SQLite file migrated from zero for the module; each test works on its own copy, where
+    the script's own `migrate` finds nothing to do (each test used to migrate its own)."""
+    path = tmp_path_factory.mktemp("replica") / "migrated.sqlite3"
+    env = production_env(DEBUG="1", DATABASE_URL=f"sqlite:///{path}")
+    result = manage("migrate", "--noinput", env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def shop_database(migrated_sqlite, tmp_path) -> str:
+    """A copy of the migrated file for one test, as a DATABASE_URL."""
+    copy = tmp_path / "shop.sqlite3"
+    shutil.copyfile(migrated_sqlite, copy)
+    return f"sqlite:///{copy}"
+
+
+def test_report_reads_go_to_the_replica_and_writes_to_the_primary(migrated_sqlite, tmp_path):
+    db = shop_database(migrated_sqlite, tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         env=production_env(DEBUG="1", DATABASE_URL=db, DATABASE_REPLICA_URL=db),
@@ -100,8 +119,8 @@ print(json.dumps(routed))
 """
 
 
-def test_report_api_reads_go_to_the_replica_and_nothing_is_written_there(tmp_path):
-    db = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+def test_report_api_reads_go_to_the_replica_and_nothing_is_written_there(migrated_sqlite, tmp_path):
+    db = shop_database(migrated_sqlite, tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", API_SCRIPT],
         env=production_env(DEBUG="1", DATABASE_URL=db, DATABASE_REPLICA_URL=db),
