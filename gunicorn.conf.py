@@ -124,11 +124,13 @@ logger_class = AppAccessLogLogger
 
 # --- Hooks ------------------------------------------------------------------------------------
 def worker_exit(server, worker):
-    """A worker that stops (max_requests, a deploy, SIGTERM) writes the request metrics it has
-    not flushed yet, so the fleet-wide counts lose nothing."""
+    """A worker that stops (max_requests, a deploy, SIGTERM) writes the request metrics and the
+    log lines it has not flushed yet, so the fleet-wide counts and the access log lose nothing."""
+    from monitoring.logging import flush_log_buffers
     from monitoring.metrics import flush_at_exit
 
     flush_at_exit()
+    flush_log_buffers()  # the access lines still held (monitoring.logging.BufferedStreamHandler)
 
 
 def post_worker_init(worker):

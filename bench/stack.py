@@ -365,3 +365,62 @@ def run_mode(
             Figure("stack", f"{name}: server CPU µs{suffix}", cpu_per[name], "µs", "info")
         )
     return figures, sum(failed.values())
+
+
+def cpu_in_process(requests: int = 3000, batches: int = 5, profile: str = "") -> None:
+    """This process's CPU per request of the JSON view through the WSGI handler alone (no
+    sockets), printed as µs: the minimum and median of `batches` batches. Run as
+
+        python -m bench.stack cpu ours|bare [--profile FILE]
+
+    in the environment `start_ours`/`start_bare` give their servers (stderr is the access log:
+    send it to a file). --profile writes a cProfile of one more batch to FILE."""
+    import statistics
+
+    from django.core.wsgi import get_wsgi_application
+
+    from bench.inprocess import environ_for
+
+    app = get_wsgi_application()
+
+    def start_response(status, headers, exc_info=None):
+        assert status.startswith("200"), status
+
+    def call() -> None:
+        body = app(environ_for(PING, {}), start_response)
+        for _ in body:
+            pass
+        body.close()
+
+    for _ in range(500):
+        call()
+    per_batch = []
+    for _ in range(batches):
+        began = time.process_time()
+        for _ in range(requests):
+            call()
+        per_batch.append((time.process_time() - began) / requests * 1e6)
+    print(
+        f"CPU µs per request, {PING} in process: min {min(per_batch):.1f}, "
+        f"median {statistics.median(per_batch):.1f} ({batches} x {requests})"
+    )
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            call()
+        profiler.disable()
+        profiler.dump_stats(profile)
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "cpu":
+    import django
+
+    settings_module = "bench.settings" if sys.argv[2] == "ours" else "bench.bare_settings"
+    overrides = {"LOG_LEVEL": "INFO"} if sys.argv[2] == "ours" else {}
+    os.environ.update(app_environ(DJANGO_SETTINGS_MODULE=settings_module, **overrides))
+    sys.path.insert(0, str(BASE_DIR))
+    django.setup()
+    cpu_in_process(profile=sys.argv[4] if sys.argv[3:4] == ["--profile"] else "")

@@ -427,6 +427,8 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env("LOG_FORMAT", "console" if DEBUG else "json").lower()
 if LOG_FORMAT not in ("json", "console"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}")
+# Lines below WARNING are written in batches at most this many seconds apart (and at exit).
+LOG_FLUSH_INTERVAL_SECONDS = float(env("LOG_FLUSH_INTERVAL_SECONDS", "0.1"))
 # Addresses (or networks) of the reverse proxies in front of the app: only they may set
 # X-Request-ID and X-Forwarded-For. Empty -> trust no one, always generate the id.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
@@ -448,9 +450,12 @@ LOGGING = {
         "console": {"format": CONSOLE_FORMAT, "style": "{"},
     },
     "handlers": {
+        # stderr, in batches: an access line per request without a write per request;
+        # WARNING and above at once, the rest within 0.1 s and at exit (monitoring/logging.py).
         "console": {
-            "class": "logging.StreamHandler",
+            "class": "monitoring.logging.BufferedStreamHandler",
             "formatter": LOG_FORMAT,
+            "interval": LOG_FLUSH_INTERVAL_SECONDS,
             "filters": ["request_context"],
         },
         "null": {"class": "logging.NullHandler"},
