@@ -9,6 +9,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts import two_factor
 from monitoring.errors import error_response
+from vevurn.middleware import signed_in_user
 
 
 class ForcePasswordChangeMiddleware:
@@ -18,8 +19,8 @@ class ForcePasswordChangeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.must_change_password:
+        user = signed_in_user(request)
+        if user is not None and user.must_change_password:
             allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("accounts:password_change")
@@ -71,8 +72,8 @@ def request_language(request) -> str:
         found = accept_language(request)
         if found:
             return found
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.preferred_language:
+    user = signed_in_user(request)
+    if user is not None and user.preferred_language:
         return user.preferred_language
     return translation.get_language_from_request(request)
 
@@ -86,8 +87,8 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        user = signed_in_user(request)
+        if user is None:
             return self.get_response(request)
         state = request.session.get(two_factor.SESSION_KEY)
         if state is None:  # a session from before two-factor sign-in existed

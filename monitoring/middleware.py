@@ -20,6 +20,7 @@ from monitoring.errors import (
     report_system_error,
 )
 from monitoring.views import database_unavailable, render_error
+from vevurn.middleware import signed_in_user
 
 access_logger = logging.getLogger("vevurn.access")
 
@@ -107,7 +108,7 @@ class RequestIdMiddleware:
         request_context.update(route=route_of(request))
         # The session's user; an API token's user is named when the API authenticates it
         # (pos.api.authentication), which happens inside the view.
-        request_context.identify(getattr(request, "user", None))
+        request_context.identify(signed_in_user(request))
         return None
 
     def process_exception(self, request, exception):

@@ -3,6 +3,7 @@ the API by Accept-Language; the language info Django lacks for Kinyarwanda."""
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
 from django.urls import reverse
 from django.utils.translation import get_language_info
 
@@ -111,3 +112,32 @@ def test_api_messages_follow_accept_language_even_for_a_user_with_a_preference(c
     client.force_login(cashier)
     response = client.get("/api/v1/products/?page=x", HTTP_ACCEPT_LANGUAGE="fr")
     assert response["Content-Language"] == "fr"
+
+
+@pytest.mark.urls("tests.monitoring.urls")
+def test_a_request_without_a_session_cookie_is_anonymous_without_loading_a_user(
+    client, cashier, monkeypatch
+):
+    """Nobody can be signed in without the session cookie: the language, the two-factor and
+    password checks and the log's user are settled without reading a session or a user (the
+    cheapest request's CPU, bench/README.md "stack"); with the cookie, the user is loaded."""
+    loads = []
+    real_get_user = auth_middleware.get_user
+    monkeypatch.setattr(
+        auth_middleware,
+        "get_user",
+        lambda request: loads.append(request.path) or real_get_user(request),
+    )
+
+    anonymous = client.get("/test/items/1/log/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert anonymous.status_code == 200
+    assert anonymous["Content-Language"] == "fr"
+    assert loads == []
+
+    cashier.preferred_language = "rw"
+    cashier.save(update_fields=["preferred_language"])
+    client.force_login(cashier)
+    signed_in = client.get("/test/items/1/log/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert signed_in.status_code == 200
+    assert signed_in["Content-Language"] == "rw"
+    assert loads == ["/test/items/1/log/"]
