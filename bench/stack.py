@@ -415,6 +415,74 @@ def cpu_in_process(requests: int = 3000, batches: int = 5, profile: str = "") ->
         profiler.dump_stats(profile)
 
 
+def side_by_side(before: str, threads: int, rounds: int = 8, seconds: float = 4) -> None:
+    """Bare Django, ours from the worktree `before`, ours from this one, and ours from this one
+    with the access line off (LOG_LEVEL=WARNING), each with 2 workers of `threads` threads (1:
+    sync), rounds alternating between the four: a change's before and after under the same
+    load. Run as
+
+        python -m bench.stack side /path/to/worktree-at-main [threads [rounds [seconds]]]
+    """
+    with tempfile.TemporaryDirectory(prefix="vevurn-bench-") as tmp:
+        workdir = Path(tmp)
+        trees = {"before": Path(before), "after": BASE_DIR, "after, line off": BASE_DIR}
+        ports = {name: spare_port() for name in ("bare", *trees)}
+        processes = {"bare": start_bare(ports["bare"], workdir / "bare.log", threads)}
+        for name, tree in trees.items():
+            level = "WARNING" if name.endswith("off") else "INFO"
+            processes[name] = subprocess.Popen(
+                [str(tree / ".venv/bin/python"), "-m", "gunicorn", "vevurn.wsgi"]
+                + ["-c", "gunicorn.conf.py"],
+                cwd=tree,
+                env=app_environ(
+                    DJANGO_SETTINGS_MODULE="bench.settings",
+                    PORT=ports[name],
+                    WEB_CONCURRENCY=WORKERS,
+                    GUNICORN_THREADS=threads,
+                    LOG_LEVEL=level,
+                ),
+                stdout=open(workdir / f"{name}.log", "ab"),  # noqa: SIM115 - closed at exit
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        done = dict.fromkeys(processes, 0)
+        cpu = dict.fromkeys(processes, 0.0)
+        loads = [load_average()]
+        try:
+            for name, process in processes.items():
+                wait_answering(ports[name], PING, process)
+            for name in processes:
+                hammer(ports[name], PING, CONNECTIONS, 1.0)
+            for _ in range(rounds):
+                for name, process in processes.items():
+                    began = server_cpu_seconds(process.pid)
+                    ok, _failed = hammer(ports[name], PING, CONNECTIONS, seconds)
+                    cpu[name] += server_cpu_seconds(process.pid) - began
+                    done[name] += ok
+                loads.append(load_average())
+        finally:
+            for process in processes.values():
+                stop(process)
+        lines = {
+            name: (workdir / f"{name}.log").read_text(errors="replace").count('"vevurn.access"')
+            for name in ("before", "after")
+        }
+    bare_cpu = cpu["bare"] / max(done["bare"], 1)
+    print(f"2 workers x {threads} threads, {rounds} rounds of {seconds} s, {CONNECTIONS} conn.")
+    for name in processes:
+        per = cpu[name] / max(done[name], 1)
+        print(
+            f"{name:16} {done[name] / (rounds * seconds):7.0f} req/s {per * 1e6:6.0f} µs/req"
+            f"  / bare: throughput {done[name] / max(done['bare'], 1):.2f},"
+            f" CPU {bare_cpu / max(per, 1e-9):.2f}"
+        )
+    print(f"Access lines: {lines}, answers counted: before {done['before']}, after {done['after']}")
+    print(f"Load average: {' | '.join(loads)}")
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "side":
+    sys.path.insert(0, str(BASE_DIR))
+    side_by_side(sys.argv[2], *(int(value) for value in sys.argv[3:5]), *map(float, sys.argv[5:6]))
 if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "cpu":
     import django
 

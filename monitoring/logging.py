@@ -152,7 +152,11 @@ class BufferedStreamHandler(logging.StreamHandler):
 
     def handle(self, record: logging.LogRecord) -> bool:
         emitted = super().handle(record)  # filters, then emit() under self.lock
-        if emitted and (record.levelno >= self.flush_level or self._size >= self.capacity):
+        if emitted and (
+            record.levelno >= self.flush_level
+            or self._size >= self.capacity
+            or self._stop.is_set()  # closed (logging reconfigured): no thread, write at once
+        ):
             self.flush()
         return emitted
 

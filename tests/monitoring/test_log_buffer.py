@@ -100,6 +100,19 @@ def test_lines_are_written_once_the_buffer_reaches_its_capacity(buffered):
     assert stream.getvalue().splitlines() == [f"INFO line {n:02d}" for n in range(10)]
 
 
+def test_a_closed_handler_still_in_use_writes_at_once(buffered):
+    """logging.config.dictConfig closes the handlers it replaces; a logger still holding one
+    (a reference kept elsewhere) gets its lines written at once, as a plain StreamHandler would."""
+    logger, handler, stream = buffered(interval=60)
+    logger.info("before")
+    handler.close()
+    assert stream.getvalue() == "INFO before\n"
+
+    logger.info("after")
+
+    assert stream.getvalue() == "INFO before\nINFO after\n"
+
+
 def test_every_line_of_a_process_is_written_when_it_exits():
     code = (
         "import django, logging; django.setup(); "
