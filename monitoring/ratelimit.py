@@ -1,4 +1,5 @@
-"""Rate limits on top of django-ratelimit's fixed-window counters (kept in the default cache).
+"""Rate limits on django-ratelimit's fixed-window counters (kept in the default cache), each
+counted in one Redis round trip (`usage`).
 
 Limits are named in `settings.RATE_LIMITS` ("5/15m" style). Over a limit the client gets a 429
 with `Retry-After` and `RateLimit-*` headers: the JSON error shape under /api/, the friendly
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import caches
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_ratelimit.core import get_usage
+from django_ratelimit import core as ratelimit_core
 
+from monitoring.cache import ResilientRedisCache
 from monitoring.client_ip import client_ip
 from monitoring.errors import DATABASE_UNAVAILABLE, error_response
 from monitoring.views import database_unavailable
@@ -44,18 +48,44 @@ class Usage:
 
 
 def usage(request, name: str, key: str, *, increment: bool) -> Usage | None:
-    """Count (or just read) the use of limit `name` by `key`; None when rate limiting is off."""
-    rate = settings.RATE_LIMITS[name]
-    found = get_usage(
-        request,
-        group=f"vevurn.{name}",
-        key=lambda group, request: key,
-        rate=rate,
-        increment=increment,
-    )
-    if found is None:
+    """Count (or just read) the use of limit `name` by `key`; None when rate limiting is off.
+
+    django-ratelimit's fixed window, its rate syntax and its cache key, counted in one cache
+    call: its `get_usage` makes two (`add`, then `incr` once the window's counter exists), two
+    Redis round trips per limit per request. The key is the one `get_usage` uses, so both count
+    the same counter (a rolling deploy, the admin's own decorators)."""
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
         return None
-    return Usage(limit=found["limit"], count=found["count"], reset=max(1, found["time_left"]))
+    rate = settings.RATE_LIMITS[name]
+    limit, period = ratelimit_core._split_rate(rate)
+    window = ratelimit_core._get_window(key, period)
+    cache_key = ratelimit_core._make_cache_key(
+        f"vevurn.{name}", window, rate, key, ratelimit_core.ALL
+    )
+    count = count_in_window(
+        caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")],
+        cache_key,
+        1 if increment else 0,
+        period + ratelimit_core.EXPIRATION_FUDGE,
+    )
+    return Usage(limit=limit, count=count, reset=max(1, window - int(time.time())))
+
+
+def count_in_window(cache, key: str, delta: int, timeout: int) -> int:
+    """The counter under `key` after adding `delta` (0: only read it), created with `timeout`.
+    One call to our resilient cache (one Redis round trip, or the in-process fallback); on any
+    other backend (LocMem without REDIS_URL) Django's add, then incr, as django-ratelimit does."""
+    if isinstance(cache, ResilientRedisCache):
+        return cache.count(key, delta, timeout)
+    if cache.add(key, delta, timeout):
+        return delta
+    if not delta:
+        return cache.get(key, 0)
+    try:
+        return cache.incr(key, delta)
+    except ValueError:  # expired between the add and the incr: this window's first use
+        cache.add(key, delta, timeout)
+        return delta
 
 
 def user_or_ip(request) -> str:

@@ -230,7 +230,8 @@ else:
 
 # --- Rate limits ------------------------------------------------------------------------------
 # django-ratelimit fixed windows ("count/period", period s, m, h, d, e.g. 15m) counted in the
-# default cache, so every instance shares them; monitoring/ratelimit.py applies them.
+# default cache, so every instance shares them; monitoring/ratelimit.py applies them, each limit
+# in one Redis round trip (ResilientRedisCache.count).
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "monitoring.ratelimit.ratelimited_view"

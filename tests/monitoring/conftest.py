@@ -210,3 +210,42 @@ class WebhookReceiver:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class RedisRoundTrips:
+    """What each round trip to Redis carried: one list of command names per write to a socket
+    (a pipeline's commands go in one write, and their answers come back together)."""
+
+    def __init__(self):
+        self.trips: list[list[str]] = []
+
+    def record(self, packed) -> None:
+        data = packed if isinstance(packed, bytes) else b"".join(packed)
+        lines, names, i = data.split(b"\r\n"), [], 0
+        while i < len(lines) and lines[i].startswith(b"*"):
+            names.append(lines[i + 2].decode().upper())  # "*N", "$len", the command's name
+            i += 1 + 2 * int(lines[i][1:])
+        self.trips.append(names)
+
+    def __len__(self) -> int:
+        return len(self.trips)
+
+    def clear(self) -> None:
+        self.trips.clear()
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """Every round trip this process makes to any Redis while the test runs, counted at the
+    connection (redis-py's `send_packed_command`), so nothing can reach Redis uncounted."""
+    from redis.connection import AbstractConnection
+
+    seen = RedisRoundTrips()
+    original = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        seen.record(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return seen

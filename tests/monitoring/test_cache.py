@@ -125,3 +125,56 @@ def test_a_hung_redis_holds_only_the_first_call_after_each_backoff(silent_redis,
     # The calls that failed together opened the circuit once; only failed probes grew the
     # back-off (0.5 s, then 1 s after the probe at about 0.7 s).
     assert cache.state.backoff <= 1.0
+
+
+def test_a_counter_is_counted_in_one_round_trip_and_expires_with_its_window(
+    redis_server, redis_round_trips
+):
+    cache = backend(redis_server.url)
+    cache.get("warm")  # opens the connection (its handshake is not the counter's)
+    redis_server.client().script_flush()  # as after a Redis restart: the script is unknown
+
+    redis_round_trips.clear()
+    assert cache.count("rl", 1, 65) == 1
+    # The server did not know the script: EVALSHA, then EVAL (which teaches it) once.
+    assert redis_round_trips.trips == [["EVALSHA"], ["EVAL"]]
+
+    redis_round_trips.clear()
+    assert [cache.count("rl", 1, 65), cache.count("rl", 1, 65), cache.count("rl", 0, 65)] == [
+        2,
+        3,
+        3,
+    ]
+    assert cache.count("other", 0, 65) == 0  # reading a counter never creates it
+    assert redis_round_trips.trips == [["EVALSHA"], ["EVALSHA"], ["GET"], ["GET"]]
+
+    raw = redis_server.client()
+    assert raw.get("vevurn:1:rl") == b"3"  # a plain integer: Django's add and incr share it
+    assert 60 < raw.ttl("vevurn:1:rl") <= 65  # set by the call that created it, kept after
+    assert not raw.exists("vevurn:1:other")
+    assert cache.incr("rl") == 4  # django-ratelimit's own path counts the same counter
+    assert cache.count("rl", 1, 65) == 5
+    raw.persist("vevurn:1:rl")  # a counter that lost its expiry gets one on the next count
+    cache.count("rl", 1, 65)
+    assert 60 < raw.ttl("vevurn:1:rl") <= 65
+
+
+def test_a_counter_keeps_counting_in_memory_while_redis_is_down(redis_server):
+    cache = backend(redis_server.url, BACKOFF_INITIAL=0.2, BACKOFF_MAX=0.4)
+    assert cache.count("rl", 1, 60) == 1
+
+    redis_server.kill()
+    # The failed call falls back: the window starts again in this process's memory.
+    assert [cache.count("rl", 1, 60) for _ in range(3)] == [1, 2, 3]
+    assert cache.count("rl", 0, 60) == 3
+    assert cache.count("fresh", 0, 60) == 0
+    assert not cache.state.connected and cache.state.fallback_operations == 5
+    assert cache.fallback.ttl("rl") in (59, 60)
+
+    redis_server.start()
+    time.sleep(0.45)
+    # Back in Redis (restarted empty, without the script: EVAL teaches it again).
+    assert cache.count("rl", 1, 60) == 1
+    assert cache.state.connected
+    assert redis_server.client().get("vevurn:1:rl") == b"1"
+    assert cache.fallback.entry_count == 0

@@ -1,6 +1,7 @@
 """Rate limits as a client sees them: 429s with headers, the login page's wait, what is exempt."""
 
 import time
+import uuid
 
 import pytest
 from django.conf import settings
@@ -280,3 +281,87 @@ def test_parallel_guesses_cannot_slip_past_the_limit(cashier, monkeypatch):
 )
 def test_the_wait_reads_naturally(seconds, text):
     assert wait_message(seconds) == text
+
+
+@pytest.mark.redis
+def test_an_api_sale_counts_each_rate_limit_in_one_redis_round_trip(
+    redis_server, redis_round_trips, cashier, shift, make_product, settings
+):
+    from rest_framework.authtoken.models import Token
+
+    from tests.monitoring.conftest import cache_config
+
+    settings.CACHES = cache_config(redis_server.url)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "checkout": "2/m", "api_user": "100/m"}
+    product = make_product(stock=10)
+    till = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=cashier).key}")
+
+    def sell():
+        return till.post(
+            "/api/v1/sales/",
+            {
+                "lines": [{"product": product.pk, "quantity": 1}],
+                "tenders": [{"tender": "cash", "amount": "12000"}],
+            },
+            content_type="application/json",
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+
+    assert sell().status_code == 201  # opens the connection, teaches Redis the script
+    redis_round_trips.clear()
+    second = sell()
+
+    assert second.status_code == 201
+    # The general API limit's headers (the middleware's, written over the checkout's).
+    assert second["RateLimit-Limit"] == "100" and second["RateLimit-Remaining"] == "98"
+    # The API limit (middleware) and the checkout limit (view): one EVALSHA each, where
+    # django-ratelimit's add + incr took SET NX, then EVAL of its incr script, two per limit.
+    # The GETs: the shop's settings (once per request) and whether the till is in training.
+    assert sorted(trip[0] for trip in redis_round_trips.trips) == [
+        "EVALSHA",
+        "EVALSHA",
+        "GET",
+        "GET",
+    ]
+    assert all(len(trip) == 1 for trip in redis_round_trips.trips)
+
+    third = sell()
+    assert third.status_code == 429  # the checkout limit: 2 a minute
+    assert third.json()["error"]["code"] == "rate_limited" and int(third["Retry-After"]) > 0
+    # Both counters live in Redis, where another instance counts them too.
+    counters = sorted(
+        int(redis_server.client().get(k)) for k in redis_server.client().keys("*:rl:*")
+    )
+    assert counters == [3, 3]
+
+
+def test_a_limit_counts_django_ratelimits_own_counter(settings):
+    """`usage` counts in one cache call the counter django-ratelimit's `get_usage` keeps (its
+    key, window and expiry), so that both agree, e.g. during a rolling deploy."""
+    from django_ratelimit.core import get_usage
+
+    from monitoring.ratelimit import usage
+
+    request = RequestFactory().post("/api/v1/sales/")
+    rate = settings.RATE_LIMITS["checkout"]
+
+    def theirs(increment):
+        return get_usage(
+            request,
+            group="vevurn.checkout",
+            key=lambda group, request: "user:7",
+            rate=rate,
+            increment=increment,
+        )
+
+    ours = [usage(request, "checkout", "user:7", increment=True) for _ in range(2)]
+    assert [found.count for found in ours] == [1, 2]
+    assert theirs(increment=False)["count"] == 2
+    assert theirs(increment=True)["count"] == 3
+    found = usage(request, "checkout", "user:7", increment=False)
+    assert (found.count, found.limit) == (3, int(rate.split("/")[0]))
+    assert abs(found.reset - max(1, theirs(increment=False)["time_left"])) <= 1
+    assert usage(request, "checkout", "user:8", increment=False).count == 0  # another bucket
+
+    settings.RATELIMIT_ENABLE = False
+    assert usage(request, "checkout", "user:7", increment=True) is None
