@@ -39,7 +39,7 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
 from pos.quantities import normalised, to_decimal
-from pos.services import approvals, journal, ledger, locks
+from pos.services import approvals, journal, ledger, locks, rows
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
 from pos.services.day_sales import add_sale_lines
@@ -402,7 +402,7 @@ def _complete(
     if not _still_open(shift):
         raise errors.ShiftClosed()
 
-    sale = Sale.objects.create(
+    sale = Sale(
         number=number,
         register_id=shift.register_id,
         shift=shift,
@@ -421,6 +421,7 @@ def _complete(
         buyer_tin=cart.buyer_tin,
         purchase_code=cart.purchase_code,
     )
+    rows.insert([sale])
     oversold = _oversold(sold, levels, offline)
     lines = _write_lines(sale, sold, priced, shop, oversold)
     _write_payments(sale, shift, cashier, payments, tenders, momo_requests)
@@ -548,7 +549,7 @@ def _oversold(sold: list, levels: dict, offline) -> frozenset[int]:
 def _write_lines(sale: Sale, sold: list, priced, shop, oversold=frozenset()) -> list[SaleLine]:
     """The sale's lines (with the snapshot of name, unit sold, shelf price, the price list rule
     that applied and cost) and the day sums."""
-    lines = SaleLine.objects.bulk_create(
+    lines = rows.insert(
         [
             SaleLine(
                 sale=sale,
@@ -581,7 +582,7 @@ def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests
     for payment in payments:
         payment.sale, payment.shift = sale, shift
         payment.created_by, payment.created_at = cashier, sale.created_at
-    Payment.objects.bulk_create(payments)
+    rows.insert(payments)
     if momo_requests:
         # Payments were planned in tender order, so each request finds its payment by position.
         for tender, payment in zip(tenders, payments, strict=False):
@@ -683,9 +684,9 @@ def _remember_children(sale: Sale, *, lines: list[SaleLine], payments: list[Paym
     """Keep the rows just written as the sale's `lines` and `payments`, as prefetch_related
     would: the answer to a checkout is built from them without reading them back."""
     sale._prefetched_objects_cache = {}
-    for name, rows in (("lines", lines), ("payments", payments)):
+    for name, written in (("lines", lines), ("payments", payments)):
         queryset = getattr(sale, name).all()
-        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        queryset._result_cache, queryset._prefetch_done = list(written), True
         sale._prefetched_objects_cache[name] = queryset
 
 

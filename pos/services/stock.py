@@ -35,7 +35,7 @@ from pos.models import (
 )
 from pos.models.stores import default_store_pk
 from pos.quantities import as_json, check_places, to_decimal
-from pos.services import journal, locks
+from pos.services import journal, locks, rows
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def apply_movements(
             )
         if short:
             raise InsufficientStock.for_shortages(short)
-        StockMovement.objects.bulk_create(movements)
+        rows.insert(movements)
         _write(Product, "stock_on_hand", {pk: p.stock_on_hand for pk, p in products.items()})
         _write(StockLevel, "on_hand", {level.pk: level.on_hand for level in levels.values()})
         reported = [m for m in movements if m.kind not in _REPORTED_WITH_DOCUMENT]

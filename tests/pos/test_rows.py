@@ -1,0 +1,245 @@
+"""pos.services.rows: checkout's plain-SQL rows write and read what the ORM writes and reads."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.db.models.sql import InsertQuery
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from pos.models import Payment, Product, Sale, SaleLine, Shift, StockLevel, StockMovement
+from pos.services import rows
+
+pytestmark = pytest.mark.django_db
+
+MOMENT = datetime(2026, 12, 5, 10, 30, 15, 123456, tzinfo=UTC)
+
+
+def stored(model, pk) -> dict:
+    """The row as the ORM reads it back, without its pk."""
+    values = model.objects.filter(pk=pk).values().get()
+    values.pop("id")
+    return values
+
+
+def new_sale(shift, cashier, **changes) -> Sale:
+    fields = {
+        "number": f"T-{uuid.uuid4().hex[:8]}",
+        "register_id": shift.register_id,
+        "shift": shift,
+        "cashier": cashier,
+        "idempotency_key": uuid.uuid4(),
+        "request_fingerprint": "f" * 64,
+        "subtotal": Decimal("11800.00"),
+        "discount_total": Decimal("0.50"),
+        "tax_total": Decimal("1800"),
+        "total": Decimal("11799.5"),
+        "change_given": 3,
+        "created_at": MOMENT,
+        "business_day": MOMENT.date(),
+        "buyer_tin": "123456789",
+    }
+    return Sale(**{**fields, **changes})
+
+
+def children(sale, product, cashier, shift):
+    line = SaleLine(
+        sale=sale,
+        product=product,
+        product_name="Jerrycan 20 l — bleu",
+        sku=product.sku,
+        quantity=Decimal("1.250"),
+        unit_name="kg",
+        unit_factor=1,
+        unit_quantity=None,
+        price_source="Wholesale, from 10",
+        shelf_price=Decimal("100.00"),
+        unit_price=Decimal("90"),
+        line_discount=Decimal("0.5"),
+        total=Decimal("112.00"),
+        tax=Decimal("17.08"),
+        tax_rate=Decimal("18.00"),
+        unit_cost=product.cost_price,
+        oversold=True,
+    )
+    payment = Payment(
+        sale=sale,
+        shift=shift,
+        tender="mobile_money",
+        amount=Decimal("-12.5"),
+        is_change=True,
+        reference="MP123",
+        provider="airtel",
+        created_by=cashier,
+        created_at=MOMENT,
+    )
+    movement = StockMovement(
+        store_id=1,
+        product=product,
+        kind="sale",
+        quantity=Decimal("-1.250"),
+        stock_before=Decimal("10"),
+        stock_after=Decimal("8.750"),
+        unit_cost=None,
+        reference_type="pos.sale",
+        reference_id=str(sale.pk),
+        reference_label=f"Sale {sale.number}",
+        created_by=None,
+    )
+    return line, payment, movement
+
+
+def the_orms_parameters(objs) -> list[list]:
+    """What bulk_create would send for `objs`: Django's insert compiler's values."""
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(connection=connection)
+    return [
+        [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs
+    ]
+
+
+def test_rows_written_are_those_bulk_create_writes(shift, cashier, product, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: MOMENT)  # the movements' auto_now_add
+    ours = rows.insert([new_sale(shift, cashier)])[0]
+    theirs = Sale.objects.bulk_create([new_sale(shift, cashier)])[0]
+    assert {**stored(Sale, ours.pk), "number": "", "idempotency_key": None} == {
+        **stored(Sale, theirs.pk),
+        "number": "",
+        "idempotency_key": None,
+    }
+    assert stored(Sale, ours.pk)["created_at"] == MOMENT
+    assert stored(Sale, ours.pk)["idempotency_key"] == ours.idempotency_key
+
+    for ours_child, theirs_child in zip(
+        children(ours, product, cashier, shift),
+        children(theirs, product, cashier, shift),
+        strict=True,
+    ):
+        model = type(ours_child)
+        rows.insert([ours_child])
+        model.objects.bulk_create([theirs_child])
+        mine, orms = stored(model, ours_child.pk), stored(model, theirs_child.pk)
+        for parent in ("sale_id", "reference_id", "reference_label"):  # each points at its sale
+            mine.pop(parent, None), orms.pop(parent, None)
+        assert mine == orms, model
+        assert (ours_child._state.adding, ours_child._state.db) == (False, "default")
+
+
+def test_values_are_taken_as_the_orm_takes_them(shift, cashier, product, monkeypatch):
+    """Each value goes through its field as Django's insert compiler sends it for bulk_create:
+    the UUID as the backend stores it, an int for a decimal as a Decimal, auto_now_add's time."""
+    monkeypatch.setattr(timezone, "now", lambda: MOMENT)
+    sales = [new_sale(shift, cashier), new_sale(shift, cashier, change_given=3, customer=None)]
+    assert [rows._plan(Sale, None).values(s) for s in sales] == the_orms_parameters(sales)
+    sale = rows.insert([new_sale(shift, cashier)])[0]
+    for child in children(sale, product, cashier, shift):
+        assert [rows._plan(type(child), None).values(child)] == the_orms_parameters([child])
+    change = [f.name for f in rows._plan(Sale, None).fields].index("change_given")
+    assert type(rows._plan(Sale, None).values(sales[1])[change]) is Decimal
+
+
+def test_many_rows_are_one_statement_each_batch_and_each_object_gets_its_own_row(
+    shift, cashier, monkeypatch
+):
+    sales = [new_sale(shift, cashier, total=Decimal(i)) for i in range(7)]
+    with CaptureQueriesContext(connection) as one:
+        rows.insert(sales[:3])
+    assert len(one.captured_queries) == 1
+    fields = len(rows._plan(Sale, None).fields)
+    monkeypatch.setattr(rows, "MAX_PARAMETERS", fields * 2)  # 2 rows a statement
+    with CaptureQueriesContext(connection) as batched:
+        rows.insert(sales[3:])
+    assert len(batched.captured_queries) == 2
+    assert [Sale.objects.get(pk=s.pk).total for s in sales] == list(range(7))
+    assert len({s.pk for s in sales}) == 7
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_without_returning_several_rows_each_row_is_written_alone(
+    shift, cashier, monkeypatch, returning
+):
+    if not returning and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL returns ids; its cursor has no last row id")
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    monkeypatch.setattr(type(connection.features), "can_return_columns_from_insert", returning)
+    sales = [new_sale(shift, cashier, total=Decimal(i)) for i in range(3)]
+    with CaptureQueriesContext(connection) as captured:
+        rows.insert(sales)
+    assert len(captured.captured_queries) == 3
+    assert [Sale.objects.get(pk=s.pk).total for s in sales] == [0, 1, 2]
+
+
+def test_only_new_rows_of_one_model_with_plain_values(shift, cashier):
+    sale = rows.insert([new_sale(shift, cashier)])[0]
+    with pytest.raises(ValueError, match="primary key"):
+        rows.insert([sale])
+    with pytest.raises(TypeError, match="plain values"):
+        rows.insert([new_sale(shift, cashier, total=F("subtotal"))])
+    with pytest.raises(TypeError, match="one model"):
+        rows.insert([new_sale(shift, cashier), Payment(amount=1, tender="cash")])
+    with pytest.raises(ValueError, match="not the pk"):
+        rows.insert([new_sale(shift, cashier)], fields=("id", "number"))
+    assert rows.insert([]) == []
+
+
+def test_a_field_list_writes_those_fields_and_the_columns_defaults_the_rest(shift, cashier):
+    sale = new_sale(shift, cashier, cash_rounding=Decimal("5"))
+    names = tuple(
+        f.name for f in Sale._meta.concrete_fields if f.name not in ("id", "cash_rounding")
+    )
+    rows.insert([sale], fields=names)
+    assert Sale.objects.get(pk=sale.pk).cash_rounding == 0  # db_default
+
+
+def same_instance(ours, orms) -> None:
+    assert type(ours) is type(orms)
+    for field in type(orms)._meta.concrete_fields:
+        mine, theirs = getattr(ours, field.attname), getattr(orms, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert (ours._state.adding, ours._state.db) == (False, "default")
+
+
+def test_loaded_instances_are_the_querysets(shift, cashier, product):
+    """JSON, decimals, dates, times, UUIDs and booleans come out as the ORM gives them (on
+    SQLite each goes through a converter)."""
+    Product.objects.filter(pk=product.pk).update(attributes={"colour": "bleu", "litres": 20})
+    Shift.objects.filter(pk=shift.pk).update(opening_count={"5000": 2}, expected={"cash": "1.5"})
+    sale = rows.insert([new_sale(shift, cashier)])[0]
+    level = StockLevel.objects.filter(product=product).first()
+    for model, pk in (
+        (Product, product.pk),
+        (Shift, shift.pk),
+        (Sale, sale.pk),
+        (StockLevel, level.pk),
+    ):
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1, {rows.columns(model, 't')} FROM {table} t WHERE t.id = %s",  # noqa: S608
+                [pk],
+            )
+            row = cursor.fetchone()
+        assert len(row) == 1 + rows.width(model)
+        loaded = rows.loaded(model, row, 1)
+        same_instance(loaded, model.objects.get(pk=pk))
+        if model is Product:
+            assert loaded.attributes == {"colour": "bleu", "litres": 20}
+        if model is Sale:
+            assert loaded.idempotency_key == sale.idempotency_key
+            assert loaded.created_at == MOMENT
+
+
+def test_related_is_what_select_related_keeps(shift):
+    plain = Shift.objects.get(pk=shift.pk)
+    register = type(shift.register).objects.get(pk=shift.register_id)
+    rows.related(plain, "register", register)
+    with CaptureQueriesContext(connection) as captured:
+        assert plain.register is register
+    assert captured.captured_queries == []
