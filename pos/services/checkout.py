@@ -223,8 +223,13 @@ def _replay(idempotency_key: UUID, fingerprint: str, earlier) -> Sale | None:
     # A plain statement: the ORM's compiling of this one cost more CPU than the whole round trip.
     key = Sale._meta.get_field("idempotency_key").get_db_prep_value(idempotency_key, connection)
     table = connection.ops.quote_name(Sale._meta.db_table)
-    found = Sale.objects.raw(f"SELECT * FROM {table} WHERE idempotency_key = %s", [key])  # noqa: S608
-    sale = next(iter(found), None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(Sale, 's')} FROM {table} s WHERE s.idempotency_key = %s",  # noqa: S608 - the model's own names
+            [key],
+        )
+        row = cursor.fetchone()
+    sale = None if row is None else rows.loaded(Sale, row)
     if sale is not None:
         stored = sale.request_fingerprint
         if stored != fingerprint and stored != earlier():

@@ -15,22 +15,53 @@ the ORM does, so callers get model instances that behave as the ORM's:
   (`Model.from_db`). `select_related` is `related(instance, field, other)`.
 """
 
-from django.db import connection
-from django.db.models import Field
+from decimal import Decimal
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 # The most parameters one INSERT takes: PostgreSQL's limit with server-side binding (the
 # backend's own, smaller, batch size applies where it has one: SQLite's).
 MAX_PARAMETERS = 65_535
+
+# The value types each of these field classes' get_db_prep_save gives back as they are (an
+# equal value of the same type), on PostgreSQL and SQLite: CharField.to_python returns a str or
+# None, BooleanField's a bool, DecimalField's Decimal(value) of a finite Decimal (any other
+# raises, so those go through the field), an auto field's int(value) with the backend's
+# validate_autopk_value (MySQL's alone checks). A foreign key to an auto field gives its
+# target's. tests/pos/test_rows.py checks each against get_db_prep_save.
+_AS_THEY_ARE = {
+    models.CharField: frozenset({str, type(None)}),
+    models.TextField: frozenset({str, type(None)}),
+    models.BooleanField: frozenset({bool, type(None)}),
+    models.DecimalField: frozenset({Decimal, type(None)}),
+    models.AutoField: frozenset({int, type(None)}),
+    models.BigAutoField: frozenset({int, type(None)}),
+    models.SmallAutoField: frozenset({int, type(None)}),
+}
 
 _inserts: dict = {}
 _columns: dict = {}
 _converters: dict = {}
 
 
+def _db():
+    """The default database's connection itself: `connection` is a proxy that looks it up on
+    each attribute read (about a microsecond each, hundreds per sale)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def as_they_are(field) -> frozenset:
+    """The types of value `field.get_db_prep_save` returns unchanged (see `_AS_THEY_ARE`)."""
+    if type(field) is models.ForeignKey:
+        target = field.target_field
+        return _AS_THEY_ARE.get(type(target), frozenset()) & {int, type(None)}
+    return _AS_THEY_ARE.get(type(field), frozenset())
+
+
 class _Insert:
     """An INSERT of one model's fields: its text per row, and how each value is taken."""
 
-    def __init__(self, model, names: tuple[str, ...] | None):
+    def __init__(self, db, model, names: tuple[str, ...] | None):
         meta = model._meta
         if names is None:
             fields = [f for f in meta.concrete_fields if not f.primary_key]
@@ -38,7 +69,7 @@ class _Insert:
             fields = [meta.get_field(name) for name in names]
             if any(not f.concrete or f.primary_key for f in fields):
                 raise ValueError(f"{model.__name__}: write concrete fields, not the pk: {names}")
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         self.model = model
         self.fields = fields
         self.table = quote(meta.db_table)
@@ -50,26 +81,38 @@ class _Insert:
         # A field whose class keeps Field.pre_save gives its attribute as it is; the others
         # (auto_now_add dates, files) go through pre_save, as Model.save and bulk_create do.
         self.takes = [
-            (f, f.attname, type(f).pre_save is Field.pre_save, f.get_db_prep_save) for f in fields
+            (
+                f,
+                f.attname,
+                type(f).pre_save is models.Field.pre_save,
+                f.get_db_prep_save,
+                as_they_are(f),
+            )
+            for f in fields
         ]
 
-    def values(self, obj) -> list:
+    def values(self, obj, db) -> list:
+        """The row's parameters: each value as its field's get_db_prep_save gives it."""
         if obj.pk is not None:
             raise ValueError(f"{obj!r} has a primary key already: insert writes new rows only.")
         row = []
-        for field, attname, plain, prepare in self.takes:
+        for field, attname, plain, prepare, unchanged in self.takes:
             value = getattr(obj, attname) if plain else field.pre_save(obj, True)
+            kind = type(value)
+            if kind in unchanged and (kind is not Decimal or value.is_finite()):
+                row.append(value)
+                continue
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"{field}: insert writes plain values, not {value!r}.")
-            row.append(prepare(value, connection))
+            row.append(prepare(value, db))
         return row
 
 
-def _plan(model, fields) -> _Insert:
-    key = (connection.vendor, model, fields)
+def _plan(db, model, fields) -> _Insert:
+    key = (db.vendor, model, fields)
     plan = _inserts.get(key)
     if plan is None:
-        plan = _inserts[key] = _Insert(model, fields)
+        plan = _inserts[key] = _Insert(db, model, fields)
     return plan
 
 
@@ -85,13 +128,14 @@ def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
     model = type(objs[0])
     if any(type(obj) is not model for obj in objs):
         raise TypeError("insert writes rows of one model at a time.")
-    plan = _plan(model, fields)
-    rows = [plan.values(obj) for obj in objs]
-    features = connection.features
-    with connection.cursor() as cursor:
+    db = _db()
+    plan = _plan(db, model, fields)
+    rows = [plan.values(obj, db) for obj in objs]
+    features = db.features
+    with db.cursor() as cursor:
         if features.can_return_rows_from_bulk_insert:
             size = min(
-                max(connection.ops.bulk_batch_size(plan.fields, objs), 1),
+                max(db.ops.bulk_batch_size(plan.fields, objs), 1),
                 max(MAX_PARAMETERS // len(plan.fields), 1),
             )
             for start in range(0, len(objs), size):
@@ -112,40 +156,41 @@ def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
                 obj.pk = (
                     cursor.fetchone()[0]
                     if returning
-                    else connection.ops.last_insert_id(cursor, plan.table, plan.pk_column)
+                    else db.ops.last_insert_id(cursor, plan.table, plan.pk_column)
                 )
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
     return objs
 
 
 def columns(model, alias: str) -> str:
     """The select list of `model`'s concrete fields, in their order, its table named `alias`
     (`loaded` reads a row of it)."""
-    key = (connection.vendor, model, alias)
+    db = _db()
+    key = (db.vendor, model, alias)
     found = _columns.get(key)
     if found is None:
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         found = _columns[key] = ", ".join(
             f"{quote(alias)}.{quote(f.column)}" for f in model._meta.concrete_fields
         )
     return found
 
 
-def _converters_of(model) -> tuple[list, list]:
+def _converters_of(db, model) -> tuple[list, list]:
     """The attnames of `model`'s concrete fields, and (position, converters, column) for each
     field whose value the backend or the field converts, as the SQL compiler finds them.
 
     Kept per database alias: a backend's converters read only the alias's settings."""
-    key = (connection.alias, connection.vendor, model)
+    key = (db.alias, db.vendor, model)
     found = _converters.get(key)
     if found is None:
         fields = model._meta.concrete_fields
         converting = []
         for position, field in enumerate(fields):
             col = field.get_col(model._meta.db_table)
-            found_here = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            found_here = db.ops.get_db_converters(col) + col.get_db_converters(db)
             if found_here:
                 converting.append((position, found_here, col))
         found = _converters[key] = ([f.attname for f in fields], converting)
@@ -155,14 +200,15 @@ def _converters_of(model) -> tuple[list, list]:
 def loaded(model, row, start: int = 0):
     """The instance of `model` whose concrete fields' values are `row[start:]` (as `columns`
     lists them), as a queryset builds it."""
-    attnames, converting = _converters_of(model)
+    db = _db()
+    attnames, converting = _converters_of(db, model)
     values = list(row[start : start + len(attnames)])
     for position, converters, col in converting:
         value = values[position]
         for convert in converters:
-            value = convert(value, col, connection)
+            value = convert(value, col, db)
         values[position] = value
-    return model.from_db(connection.alias, attnames, values)
+    return model.from_db(db.alias, attnames, values)
 
 
 def width(model) -> int:

@@ -25,6 +25,7 @@ from pos.money import to_currency
 from pos.pricing import selling_price
 from pos.quantities import check_places, show_quantity
 from pos.scale_labels import looks_like_label, parse_label
+from pos.services import rows
 
 ZERO = Decimal(0)
 
@@ -92,17 +93,18 @@ def rules_for(product_ids, price_list_id: int | None, day) -> list[PriceRule]:
     """The price rules that may apply today: of no list or the customer's (active) list, in the
     models' order (product, list name, minimum quantity), each with its list.
 
-    Every checkout and cart reads them: one plain statement through `raw()`, whose rows come
-    without the query compiler's work (compiling the ORM's ORed conditions cost more CPU than
-    the rest of this read; bench/README.md)."""
+    Every checkout and cart reads them: one plain statement (pos.services.rows), whose rows
+    come without the query compiler's work (compiling the ORM's ORed conditions cost more CPU
+    than the rest of this read, and `raw()`'s own column mapping half of it; bench/README.md)."""
     product_ids = list(product_ids)
     if not product_ids:
         return []
     quote = connection.ops.quote_name
     rule, price_list = (quote(m._meta.db_table) for m in (PriceRule, PriceList))
-    rules = list(
-        PriceRule.objects.raw(
-            f"""SELECT r.*, l.name AS list_name, l.is_active AS list_is_active
+    day = connection.ops.adapt_datefield_value(day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {rows.columns(PriceRule, "r")}, l.name, l.is_active
                 FROM {rule} r LEFT JOIN {price_list} l ON l.id = r.price_list_id
                 WHERE r.product_id IN ({", ".join(["%s"] * len(product_ids))})
                   AND (r.price_list_id IS NULL OR (r.price_list_id = %s AND l.is_active))
@@ -111,14 +113,18 @@ def rules_for(product_ids, price_list_id: int | None, day) -> list[PriceRule]:
                 ORDER BY r.product_id, l.name, r.min_quantity""",  # noqa: S608 - own names
             [*product_ids, price_list_id, day, day],
         )
-    )
-    for found in rules:
-        if found.price_list_id is not None:
-            found.price_list = PriceList.from_db(
-                found._state.db,
+        found = cursor.fetchall()
+    width = rows.width(PriceRule)
+    rules = []
+    for row in found:
+        loaded = rows.loaded(PriceRule, row)
+        if loaded.price_list_id is not None:
+            loaded.price_list = PriceList.from_db(
+                loaded._state.db,
                 ["id", "name", "is_active"],
-                [found.price_list_id, found.list_name, bool(found.list_is_active)],
+                [loaded.price_list_id, row[width], bool(row[width + 1])],
             )
+        rules.append(loaded)
     return rules
 
 
