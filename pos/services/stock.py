@@ -153,7 +153,7 @@ def apply_movements(
                 quantity,
                 product.quantity_places,
                 name=product.name,
-                unit=product.get_unit_display(),
+                unit=product.get_unit_display,
                 field="quantity",
             )
             before = level.on_hand
