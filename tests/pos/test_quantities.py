@@ -155,3 +155,10 @@ def test_existing_products_are_whole_pieces(product):
     with pytest.raises(Exception, match="3"):
         product.full_clean()
     assert Product.objects.get(pk=product.pk).quantity_places == 0
+
+
+def test_an_adjustment_the_unit_cannot_hold_names_the_unit(sugar, manager):
+    before = snapshot()
+    with pytest.raises(errors.InvalidQuantity, match="Sugar is counted in kg to at most 3"):
+        adjust_stock(product=sugar, quantity=D("0.0004"), reason="Found", user=manager)
+    assert snapshot() == before
