@@ -268,10 +268,10 @@ UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id =
 SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
 INSERT INTO pos_sale (number, register_id, shift_id, cashier_id, status, idempotency_key,
     request_fingerprint, subtotal, discount_total, tax_total, total, change_given, created_at,
-    business_day, void_reason, receipt_prints)
+    business_day, void_reason, receipt_prints, buyer_tin, purchase_code)
   VALUES (':code' || '-' || lpad(':receipt', 6, '0'),
     :register, :shift, :cashier, 'completed', gen_random_uuid(),
-    md5(random()::text), 10000, 0, 1525, 10000, 0, now(), current_date, '', 0)
+    md5(random()::text), 10000, 0, 1525, 10000, 0, now(), current_date, '', 0, '', '')
   RETURNING id AS sale \\gset
 INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity, shelf_price,
     unit_price, line_discount, order_discount, total, tax, tax_rate, unit_cost)
@@ -288,9 +288,9 @@ INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discount
   ON CONFLICT (day, product_id) DO UPDATE SET quantity = pos_productdaysales.quantity + 2,
     total = pos_productdaysales.total + excluded.total,
     tax = pos_productdaysales.tax + excluded.tax, cost = pos_productdaysales.cost + excluded.cost;
-INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
+INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference, provider,
     created_by_id, created_at)
-  VALUES (:sale, :shift, 'cash', 10000, false, '', :cashier, now());
+  VALUES (:sale, :shift, 'cash', 10000, false, '', '', :cashier, now());
 UPDATE pos_product SET stock_on_hand = stock_on_hand - 2 WHERE id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
 UPDATE pos_stocklevel SET on_hand = on_hand - 2 WHERE store_id = :store AND product_id IN (
@@ -302,6 +302,17 @@ INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_befor
   FROM pos_stocklevel l JOIN pos_product p ON p.id = l.product_id
   WHERE l.store_id = :store AND l.product_id IN (
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+WITH event AS (SELECT 'register:' || :register AS chain, repeat('x', 2400) AS payload),
+head AS (
+  UPDATE pos_chainhead SET last_seq = last_seq + 1, prev_hash = last_hash,
+    last_hash = encode(sha256(convert_to(last_hash || event.payload, 'UTF8')), 'hex')
+  FROM event WHERE pos_chainhead.chain = event.chain
+  RETURNING last_seq, pos_chainhead.prev_hash, last_hash)
+INSERT INTO pos_journalentry (chain, seq, kind, reference, business_day, created_at, payload,
+    prev_hash, hash)
+  SELECT event.chain, last_seq, 'sale', 'pos.sale:' || :sale, current_date, now(),
+    event.payload, prev_hash, last_hash
+  FROM head, event;
 COMMIT;
 """
 
@@ -320,6 +331,12 @@ def pgbench(cashiers: int, seconds: float, workdir: Path) -> dict:
         register0, shift0, cashier0 = cursor.fetchone()
         cursor.execute("SELECT store_id FROM pos_register WHERE id = %s", [register0])
         store = cursor.fetchone()[0]
+        # Each till's journal chain (the app creates a head at its till's first sale).
+        cursor.execute(
+            "INSERT INTO pos_chainhead (chain, last_seq, last_hash, prev_hash) "
+            "SELECT 'register:' || id, 0, repeat('0', 64), repeat('0', 64) FROM pos_register "
+            "WHERE code LIKE 'B%%' ON CONFLICT (chain) DO NOTHING"
+        )
     script = workdir / "sale.sql"
     script.write_text(PGBENCH_SCRIPT.format(products=PRODUCTS))
     db = connection.settings_dict
