@@ -29,6 +29,7 @@ from pos.services import locks
 logger = logging.getLogger("vevurn.journal")
 
 GRACE = datetime.timedelta(minutes=5)
+RETRY_AFTER_FAILURE = datetime.timedelta(minutes=10)
 ZERO = Decimal(0)
 LOCK = "journal-closings"
 
@@ -137,7 +138,7 @@ def close_after_sale() -> None:
     shops with no scheduled job). Never raises: the sale is already done. Every sale calls it:
     until the next day can be closed, it compares two numbers and returns."""
     global _closed_through, _recheck_at
-    if _closed_through is not None and time.time() < _recheck_at:
+    if time.time() < _recheck_at:
         return
     until = last_closable_day()
     if _closed_through == until:
@@ -146,6 +147,8 @@ def close_after_sale() -> None:
         close_due_periods()
     except Exception:
         logger.exception("Could not write the journal's closings")
+        # Tried again in a while, not by every sale in between: each try reads the whole day.
+        _recheck_at = time.time() + RETRY_AFTER_FAILURE.total_seconds()
         return
     _closed_through = until
     # The day after `until` can be closed once the day after it has begun, plus the grace.

@@ -142,6 +142,7 @@ def test_the_first_sale_of_a_day_closes_the_days_before_it_once_per_process(
     sell, product, monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     monkeypatch.setattr(closings, "_closed_through", None)
+    monkeypatch.setattr(closings, "_recheck_at", 0.0)
     monkeypatch.setattr(closings, "last_closable_day", lambda now=None: timezone.localdate())
     sell((product, 1))  # yesterday's sale, as it were
 
@@ -151,6 +152,30 @@ def test_the_first_sale_of_a_day_closes_the_days_before_it_once_per_process(
     assert Closing.objects.filter(kind="day", period_start=timezone.localdate()).exists()
     with django_assert_num_queries(0):
         closings.close_after_sale()
+
+
+def test_a_closing_that_fails_is_tried_again_later_not_by_every_sale(
+    sell, product, monkeypatch, caplog
+):
+    monkeypatch.setattr(closings, "_closed_through", None)
+    monkeypatch.setattr(closings, "_recheck_at", 0.0)
+    monkeypatch.setattr(closings, "last_closable_day", lambda now=None: timezone.localdate())
+    tries = []
+
+    def failing(**kwargs):
+        tries.append(1)
+        raise ValueError("a payload that does not parse")
+
+    monkeypatch.setattr(closings, "close_due_periods", failing)
+    closings.close_after_sale()
+    closings.close_after_sale()
+    assert len(tries) == 1
+    assert "Could not write the journal's closings" in caplog.text
+
+    later = closings.time.time() + closings.RETRY_AFTER_FAILURE.total_seconds() + 1
+    monkeypatch.setattr(closings.time, "time", lambda: later)
+    closings.close_after_sale()
+    assert len(tries) == 2
 
 
 def test_the_close_journal_command_writes_what_is_due(sell, product, capsys):
