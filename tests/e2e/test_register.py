@@ -184,18 +184,23 @@ def test_a_day_at_the_till(page, shop):
     shot(page, "z-report")
 
 
-def expect_focus_on_scan(page):
-    assert page.evaluate("document.activeElement.id") == "id_code"
-
-
-def test_register_on_a_tablet(page, shop):
-    page.set_viewport_size({"width": 768, "height": 1024})
+def open_the_till(page):
+    """Grace signs in and opens a shift with no float: the register, ready to scan."""
     page.goto("/")
     page.get_by_label("Username").fill("grace")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_label("Cash in the drawer (float)").fill("0")
     page.get_by_role("button", name="Open shift").click()
+
+
+def expect_focus_on_scan(page):
+    assert page.evaluate("document.activeElement.id") == "id_code"
+
+
+def test_register_on_a_tablet(page, shop):
+    page.set_viewport_size({"width": 768, "height": 1024})
+    open_the_till(page)
     scan(page, shop["charger"].barcode)
     page.locator(".line-name").filter(has_text="Samsung 25W charger").wait_for()
     # Typing a name lists the matches; arrow down and Enter adds one.
@@ -211,12 +216,7 @@ def test_register_on_a_tablet(page, shop):
 def test_matches_arriving_late_keep_the_cashiers_pick(page, shop):
     """On a slow link the matches for what was typed last can arrive after the cashier has
     moved down to an earlier match: the focus stays on that product, and Enter adds it."""
-    page.goto("/")
-    page.get_by_label("Username").fill("grace")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Cash in the drawer (float)").fill("0")
-    page.get_by_role("button", name="Open shift").click()
+    open_the_till(page)
     page.get_by_label(SCAN).press_sequentially("cab")
     page.get_by_role("button", name=re.compile("USB-C cable 1m")).wait_for()
     held = []
@@ -281,12 +281,7 @@ def test_mobile_money_request_to_pay_waits_then_sells(page, shop, momo_simulator
     from pos.models import Sale
 
     momo_simulator.on_payer("250788123456", outcome="SUCCESSFUL", pending_polls=1)
-    page.goto("/")
-    page.get_by_label("Username").fill("grace")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Cash in the drawer (float)").fill("0")
-    page.get_by_role("button", name="Open shift").click()
+    open_the_till(page)
     scan(page, shop["cable"].barcode)
     page.locator(".line-name").filter(has_text="USB-C cable 1m").wait_for()
     page.get_by_role("link", name="Pay").click()
@@ -306,12 +301,7 @@ def test_mobile_money_request_to_pay_waits_then_sells(page, shop, momo_simulator
 def test_a_name_typed_before_the_tills_script_ran_is_searched_when_it_runs(page, shop):
     """A fast typist on a slow phone: what is in the scan field when register.js arrives is
     searched then, as if typed after (the script is held back here until the typing is done)."""
-    page.goto("/")
-    page.get_by_label("Username").fill("grace")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Cash in the drawer (float)").fill("0")
-    page.get_by_role("button", name="Open shift").click()
+    open_the_till(page)
     page.get_by_label(SCAN).wait_for()
     held = []
     page.route("**/register*.js", lambda route: held.append(route))
@@ -338,12 +328,7 @@ def test_the_lookup_shows_the_other_stores_stock_on_a_phone(page, shop, make_use
         product=shop["cable"], quantity=Decimal(25), reason="Delivery", user=owner, store=musanze
     )
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto("/")
-    page.get_by_label("Username").fill("grace")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Cash in the drawer (float)").fill("0")
-    page.get_by_role("button", name="Open shift").click()
+    open_the_till(page)
     page.get_by_label(SCAN).press_sequentially("usb-c")
     match = page.get_by_role("button", name=re.compile("USB-C cable 1m"))
     match.wait_for()
