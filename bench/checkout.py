@@ -152,7 +152,7 @@ def cashier_loop(port, token, seed_value, start_at, stop_at, warmup_until, pace,
     rng = random.Random(seed_value)
     conn = HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-    latencies, statuses = [], Counter()
+    latencies, statuses, sold = [], Counter(), 0  # sold: warm-up included
     next_sale = start_at + rng.uniform(0, pace)
     while time.time() < start_at:
         time.sleep(0.001)
@@ -179,10 +179,11 @@ def cashier_loop(port, token, seed_value, start_at, stop_at, warmup_until, pace,
             conn.close()
             conn = HTTPConnection("127.0.0.1", port, timeout=60)
         elapsed = (time.perf_counter() - began) * 1000
+        sold += status == 201
         if time.time() >= warmup_until:
             latencies.append(elapsed)
             statuses[status] += 1
-    results.append((latencies, dict(statuses)))
+    results.append((latencies, dict(statuses), sold))
 
 
 def client_process(port, tokens, seeds, start_at, stop_at, warmup_until, pace, queue) -> None:
@@ -230,11 +231,12 @@ def load(
     ]
     for process in processes:
         process.start()
-    latencies, statuses = [], Counter()
+    latencies, statuses, sold = [], Counter(), 0
     for _ in processes:
-        for cashier_latencies, cashier_statuses in queue.get():
+        for cashier_latencies, cashier_statuses, cashier_sold in queue.get():
             latencies += cashier_latencies
             statuses.update(cashier_statuses)
+            sold += cashier_sold
     for process in processes:
         process.join()
     sales = statuses.get(201, 0)
@@ -245,7 +247,63 @@ def load(
         "p99": percentile(latencies, 0.99),
         "errors": sum(count for status, count in statuses.items() if status != 201),
         "statuses": dict(statuses),
+        "sold": sold,  # warm-up included
     }
+
+
+# --- where the machine's CPU went ---------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def _named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return pids
+
+
+def _machine_seconds() -> float:
+    """CPU time spent by the whole machine so far, all cores (not idle, not waiting on I/O)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
+    return busy / TICKS  # user, nice, system, irq, softirq, steal
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the app server (gunicorn's master and workers), PostgreSQL (every
+    process of the server: backends, writers), Redis, this process's finished children (the load
+    generator's client processes) and the whole machine."""
+    children = os.times()
+    return {
+        "app server": sum(map(_process_seconds, [server_pid, *worker_pids(server_pid)])),
+        "PostgreSQL": sum(map(_process_seconds, _named("postgres"))),
+        "Redis": sum(map(_process_seconds, _named("redis-server"))),
+        "load generator": children.children_user + children.children_system,
+        "machine": _machine_seconds(),
+    }
+
+
+CPU_ROLES = ("app server", "PostgreSQL", "Redis", "load generator", "machine")
+
+
+def cpu_per_sale(before: dict, after: dict, sales: float) -> dict[str, float]:
+    """Each role's CPU ms per sale between two snapshots."""
+    return {role: 1000 * (after[role] - before[role]) / max(sales, 1) for role in CPU_ROLES}
 
 
 # --- the ceiling --------------------------------------------------------------------------------
@@ -492,7 +550,7 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
     print_header("checkout", parameters)
     recreate_database()
     tokens = seed_shop()
-    rows, figures = [], []
+    rows, figures, split = [], [], []
     with tempfile.TemporaryDirectory(prefix="vevurn-bench-") as tmp:
         workdir = Path(tmp)
         port = spare_port()
@@ -503,7 +561,12 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
                 profiler = None
                 if profile and cashiers == 16:
                     profiler = start_profile(server.pid, seconds + warmup, workdir / "profile")
+                began = cpu_snapshot(server.pid)
                 app = load(port, tokens, cashiers, seconds, warmup)
+                split.append(
+                    [f"{cashiers} cashiers"]
+                    + list(cpu_per_sale(began, cpu_snapshot(server.pid), app["sold"]).values())
+                )
                 if profiler is not None:
                     profiler.wait()
                 ceiling = pgbench(cashiers, seconds, workdir)
@@ -545,6 +608,8 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
         finally:
             stop(server)
         print_table(["run", "sales/s", "P50 ms", "P95 ms", "P99 ms", "errors", "app/pgbench"], rows)
+        print("Where the machine's CPU went, ms per sale (back to back, warm-up included):")
+        print_table(["run", *CPU_ROLES], split)
         if profile:
             print_profile(workdir / "profile")
     queries = queries_per_sale()
