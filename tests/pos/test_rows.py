@@ -309,3 +309,29 @@ def test_related_is_what_select_related_keeps(shift):
     with CaptureQueriesContext(connection) as captured:
         assert plain.register is register
     assert captured.captured_queries == []
+
+
+def test_a_sale_sends_the_signals_its_create_sent(sell, product):
+    """Checkout writes the sale with rows.insert, not Sale.objects.create: an app listening to
+    a sale's pre_save and post_save (the fault tests' hold does) still hears it, once."""
+    from django.db.models.signals import post_save, pre_save
+
+    heard = []
+
+    def before(sender, instance, **kwargs):
+        heard.append(("pre_save", instance.pk, instance.number))
+
+    def after(sender, instance, created, **kwargs):
+        heard.append(
+            ("post_save", instance.pk, created, Sale.objects.filter(pk=instance.pk).exists())
+        )
+
+    pre_save.connect(before, sender=Sale, dispatch_uid="test-rows-before")
+    post_save.connect(after, sender=Sale, dispatch_uid="test-rows-after")
+    try:
+        sale = sell((product, 1))
+    finally:
+        pre_save.disconnect(sender=Sale, dispatch_uid="test-rows-before")
+        post_save.disconnect(sender=Sale, dispatch_uid="test-rows-after")
+
+    assert heard == [("pre_save", None, sale.number), ("post_save", sale.pk, True, True)]
