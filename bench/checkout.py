@@ -257,12 +257,16 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _process_seconds(pid: int) -> float:
-    """A process's CPU time so far (user + system), 0 if it is gone."""
+    """A process's CPU time so far (user + system), with that of its children that have exited
+    (a PostgreSQL backend that ends is counted in the postmaster's, a gunicorn worker in the
+    master's): summed over a server's processes it only grows, so that the difference between
+    two snapshots is the server's CPU in between even when processes came and went (the
+    pgbench run's backends). 0 if the process is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return sum(map(int, fields[11:15])) / TICKS  # utime, stime, cutime, cstime
 
 
 def _named(name: str) -> list[int]:
@@ -628,7 +632,9 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
 
 
 def queries_per_sale() -> int:
-    """The queries one API checkout of 5 lines runs, from authentication to the answer."""
+    """The queries one API checkout of 5 lines runs, from authentication to the answer, once the
+    process is warm (as a worker is during the runs): the first sale of a process also loads the
+    shop settings and what else it keeps for later requests."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -636,16 +642,17 @@ def queries_per_sale() -> int:
 
     token = Token.objects.select_related("user").order_by("user_id").first()
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    body = cart(random.Random(5))
-    body["lines"] = [
-        {"product": p, "quantity": 2} for p in random.Random(5).sample(range(1, 99), 5)
-    ]
-    with CaptureQueriesContext(connection) as captured:
-        response = client.post(
-            "/api/v1/sales/",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-    assert response.status_code == 201, response.content
+    for attempt in range(2):
+        body = cart(random.Random(attempt))
+        body["lines"] = [
+            {"product": p, "quantity": 2} for p in random.Random(attempt).sample(range(1, 99), 5)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                "/api/v1/sales/",
+                body,
+                content_type="application/json",
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+        assert response.status_code == 201, response.content
     return len(captured.captured_queries)
