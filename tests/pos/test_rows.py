@@ -335,3 +335,78 @@ def test_a_sale_sends_the_signals_its_create_sent(sell, product):
         post_save.disconnect(sender=Sale, dispatch_uid="test-rows-after")
 
     assert heard == [("pre_save", None, sale.number), ("post_save", sale.pk, True, True)]
+
+
+AWKWARD_TEXTS = ["NULL", "", ' "quoted" ', "{braces}, commas", "back\\slash", "it's", "Ŕwanda ✓"]
+
+
+def test_several_rows_are_those_bulk_create_writes(shift, cashier, product, monkeypatch):
+    """Rows written together (on PostgreSQL one array per column) equal bulk_create's, with
+    texts an array literal must quote, empty and missing values, and decimals to the column's
+    places."""
+    monkeypatch.setattr(timezone, "now", lambda: MOMENT)
+    ours_sale = rows.insert([new_sale(shift, cashier)])[0]
+    theirs_sale = Sale.objects.bulk_create([new_sale(shift, cashier)])[0]
+
+    def several(sale) -> dict:
+        made = {SaleLine: [], Payment: [], StockMovement: []}
+        for i, text in enumerate(AWKWARD_TEXTS):
+            line, payment, movement = children(sale, product, cashier, shift)
+            line.product_name, line.unit_quantity = text, (None if i % 2 else Decimal(i))
+            line.unit_cost = Decimal("1234567.894") if i % 3 else Decimal(i)
+            payment.reference, payment.sale = text, (sale if i % 2 else None)
+            payment.created_at = MOMENT.replace(microsecond=i)
+            movement.reason, movement.created_by = text, (cashier if i % 2 else None)
+            movement.quantity, movement.unit_cost = Decimal(-i) / 1000, (None if i % 3 else i)
+            for model, obj in ((SaleLine, line), (Payment, payment), (StockMovement, movement)):
+                made[model].append(obj)
+        return made
+
+    mine, orms = several(ours_sale), several(theirs_sale)
+    for model in mine:
+        rows.insert(mine[model])
+        model.objects.bulk_create(orms[model])
+        for ours_obj, theirs_obj in zip(mine[model], orms[model], strict=True):
+            written, expected = stored(model, ours_obj.pk), stored(model, theirs_obj.pk)
+            for parent in ("sale_id", "reference_id", "reference_label"):
+                if written.get(parent) not in (None, ""):
+                    written.pop(parent), expected.pop(parent)
+            assert written == expected, model
+        assert [o.pk for o in mine[model]] == sorted(o.pk for o in mine[model])
+
+
+def test_the_statement_does_not_depend_on_the_number_of_rows(shift, cashier, product):
+    """On PostgreSQL, several rows go in one array per column: the statement's text and its
+    number of parameters are the same for 2 rows as for 7, so psycopg parses it once (it
+    parses a statement of more than 50 parameters again on every execution)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no arrays: its INSERT lists the rows")
+    sale = rows.insert([new_sale(shift, cashier)])[0]
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, len(params)))
+        return execute(sql, params, many, context)
+
+    for count in (2, 7):
+        with connection.execute_wrapper(record):
+            rows.insert([children(sale, product, cashier, shift)[0] for _ in range(count)])
+    fields = len(rows._plan(connections["default"], SaleLine, None).fields)
+    assert sent[0] == sent[1]
+    assert sent[0][1] == fields
+    assert SaleLine.objects.filter(sale=sale).count() == 9
+
+
+def test_a_text_too_long_for_its_column_is_refused_not_cut(shift, cashier, product):
+    """The arrays are of the columns' types without their lengths: the column still refuses
+    a longer text, as it does one in VALUES."""
+    from django.db import DataError, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not check a text's length")
+    sale = rows.insert([new_sale(shift, cashier)])[0]
+    lines = [children(sale, product, cashier, shift)[0] for _ in range(2)]
+    lines[1].sku = "x" * (SaleLine._meta.get_field("sku").max_length + 1)
+    with pytest.raises(DataError), transaction.atomic():
+        rows.insert(lines)
+    assert not SaleLine.objects.filter(sale=sale).exists()
