@@ -276,9 +276,12 @@ def _token_user(request):
 
 @functools.cache
 def _token_authentication():
-    """DRF's TokenAuthentication, the token and its user read in one plain statement: the ORM's
-    compiling of `select_related("user").get(key=...)` cost more CPU than the round trip. The
-    same answers: an unknown key or an inactive user fails (the view's own authentication then
+    """DRF's TokenAuthentication, the token and its user read in one plain statement, the user
+    built from its row as a queryset builds one (each value through the backend's and the
+    field's converters into Model.from_db, as pos.services.rows.loaded does; monitoring does
+    not import the shop): the ORM's compiling of `select_related("user").get(key=...)`, and
+    `raw()`'s mapping of columns to fields, cost more CPU than the round trip. The same
+    answers: an unknown key or an inactive user fails (the view's own authentication then
     says why)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -287,20 +290,42 @@ def _token_authentication():
     from rest_framework.exceptions import AuthenticationFailed
 
     user_model = get_user_model()
+    meta = user_model._meta
     quote = connection.ops.quote_name
+    fields = meta.concrete_fields
     sql = (
-        f"SELECT u.*, t.{quote('key')} AS token_key FROM {quote(user_model._meta.db_table)} u "  # noqa: S608
+        f"SELECT {', '.join(f'u.{quote(f.column)}' for f in fields)} "  # noqa: S608
+        f"FROM {quote(meta.db_table)} u "
         f"JOIN {quote(Token._meta.db_table)} t ON t.{quote('user_id')} = u.{quote('id')} "
         f"WHERE t.{quote('key')} = %s"
     )
+    attnames = [f.attname for f in fields]
+    converting = []
+    for position, field in enumerate(fields):
+        col = field.get_col(meta.db_table)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if converters:
+            converting.append((position, converters, col))
+
+    def user_of(row):
+        values = list(row)
+        for position, converters, col in converting:
+            value = values[position]
+            for convert in converters:
+                value = convert(value, col, connection)
+            values[position] = value
+        return user_model.from_db(connection.alias, attnames, values)
 
     class PlainTokenAuthentication(TokenAuthentication):
         def authenticate_credentials(self, key):
-            user = next(iter(user_model.objects.raw(sql, [key])), None)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [key])
+                row = cursor.fetchone()
+            user = None if row is None else user_of(row)
             if user is None or not user.is_active:
                 raise AuthenticationFailed()
             # The token as DRF's query gives it (its `created` read if ever asked for).
-            token = Token.from_db(connection.alias, ["key", "user_id"], [user.token_key, user.pk])
+            token = Token.from_db(connection.alias, ["key", "user_id"], [key, user.pk])
             token.user = user
             return user, token
 

@@ -365,3 +365,32 @@ def test_a_limit_counts_django_ratelimits_own_counter(settings):
 
     settings.RATELIMIT_ENABLE = False
     assert usage(request, "checkout", "user:7", increment=True) is None
+
+
+def test_the_token_middleware_reads_the_user_the_orm_reads(cashier):
+    """The API limit's token check reads the token's user in a plain statement: the same
+    user, each field's value of the same type as the ORM gives it (dates, flags on SQLite),
+    and the same refusals as DRF's own check."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from monitoring.ratelimit import _token_authentication
+
+    get_user_model().objects.filter(pk=cashier.pk).update(last_login=timezone.now())
+    token = Token.objects.create(user=cashier)
+    user, found = _token_authentication().authenticate_credentials(token.key)
+    orms = get_user_model().objects.get(pk=cashier.pk)
+    for field in type(orms)._meta.concrete_fields:
+        mine, theirs = getattr(user, field.attname), getattr(orms, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert (found.key, found.user_id, found.user) == (token.key, cashier.pk, user)
+    assert not user._state.adding
+
+    for key in ("not-a-real-token", token.key.upper()):
+        with pytest.raises(AuthenticationFailed):
+            _token_authentication().authenticate_credentials(key)
+    get_user_model().objects.filter(pk=cashier.pk).update(is_active=False)
+    with pytest.raises(AuthenticationFailed):
+        _token_authentication().authenticate_credentials(token.key)
