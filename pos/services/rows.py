@@ -17,7 +17,9 @@ the ORM does, so callers get model instances that behave as the ORM's:
   (`Model.from_db`). `select_related` is `related(instance, field, other)`.
 """
 
+from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
@@ -139,6 +141,35 @@ def _unnest(db, fields, prefix: str, returning: str) -> str | None:
     return f"{prefix}SELECT * FROM UNNEST({arrays}){returning}"  # noqa: S608 - the model's own names
 
 
+# The types whose text in an array is str(value), as psycopg's text dumpers write each of them
+# alone (ints of any size, finite decimals, dates, times with or without a zone, UUIDs).
+_WRITTEN_AS_STR = frozenset({int, Decimal, date, datetime, UUID})
+
+
+def _array(column: tuple):
+    """A column's values as PostgreSQL's array input text: each value double-quoted (so no
+    text can be read as NULL, a separator or a nested array), backslashes and double quotes
+    escaped, NULL for None. psycopg's list dumper writes the same text, but first scans the
+    list twice for its element type (3x the CPU for a 5-line sale's columns). A value of any
+    other type leaves the column to that dumper."""
+    items = []
+    for value in column:
+        kind = type(value)
+        if value is None:
+            items.append("NULL")
+        elif kind is str:
+            items.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif kind is bool:
+            items.append("t" if value else "f")
+        elif (kind in _WRITTEN_AS_STR or isinstance(value, int)) and (
+            kind is not Decimal or value.is_finite()
+        ):
+            items.append('"' + str(value) + '"')
+        else:
+            return list(column)
+    return "{" + ",".join(items) + "}"
+
+
 def _plan(db, model, fields) -> _Insert:
     key = (db.vendor, model, fields)
     plan = _inserts.get(key)
@@ -172,7 +203,7 @@ def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
             for start in range(0, len(objs), size):
                 batch = rows[start : start + size]
                 if plan.unnest is not None and len(batch) > 1:
-                    arrays = [list(column) for column in zip(*batch, strict=True)]
+                    arrays = [_array(column) for column in zip(*batch, strict=True)]
                     cursor.execute(plan.unnest, arrays)
                 else:
                     cursor.execute(

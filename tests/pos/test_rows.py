@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.types.numeric import Int4
 
 from pos.models import Payment, Product, Sale, SaleLine, Shift, StockLevel, StockMovement
 from pos.services import rows
@@ -410,3 +411,46 @@ def test_a_text_too_long_for_its_column_is_refused_not_cut(shift, cashier, produ
     with pytest.raises(DataError), transaction.atomic():
         rows.insert(lines)
     assert not SaleLine.objects.filter(sale=sale).exists()
+
+
+@pytest.mark.parametrize(
+    ("db_type", "column"),
+    [
+        ("text", [*AWKWARD_TEXTS, None, "a\nb\tc", "   ", "}", "\\\\"]),
+        (
+            "numeric",
+            [Decimal("-0.001"), Decimal("1E+3"), Decimal("12345678901.99"), None, Decimal(0)],
+        ),
+        ("bigint", [2**62, -1, None, 0]),
+        ("integer", [Int4(7), None, Int4(-2)]),  # how Django's fields give ints on psycopg 3
+        ("boolean", [True, False, None]),
+        ("date", [MOMENT.date(), None]),
+        (
+            "timestamptz",
+            [
+                MOMENT,
+                MOMENT.replace(microsecond=0),
+                MOMENT.astimezone(timezone.get_fixed_timezone(120)),
+            ],
+        ),
+        ("uuid", [uuid.UUID(int=0), uuid.uuid4(), None]),
+    ],
+)
+def test_a_columns_array_text_reads_back_as_psycopgs_list(db_type, column):
+    """rows._array writes a column's values as PostgreSQL's array text; PostgreSQL reads
+    them back as the values psycopg's own list would give."""
+    if connection.vendor != "postgresql":
+        pytest.skip("arrays are PostgreSQL's")
+    written = rows._array(tuple(column))
+    assert isinstance(written, str)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (%s)::{db_type}[], (%s)::{db_type}[]", [written, list(column)])
+        ours, psycopgs = cursor.fetchone()
+    assert ours == psycopgs
+    assert [v is None for v in ours] == [v is None for v in column]
+
+
+def test_a_column_of_other_values_is_left_to_psycopg():
+    nan = Decimal("NaN")
+    assert rows._array((nan, Decimal(1))) == [nan, Decimal(1)]
+    assert rows._array((b"bytes", None)) == [b"bytes", None]
