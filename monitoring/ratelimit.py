@@ -57,11 +57,9 @@ def usage(request, name: str, key: str, *, increment: bool) -> Usage | None:
     if not getattr(settings, "RATELIMIT_ENABLE", True):
         return None
     rate = settings.RATE_LIMITS[name]
-    limit, period = ratelimit_core._split_rate(rate)
+    limit, period = _split_rate(rate)
     window = ratelimit_core._get_window(key, period)
-    cache_key = ratelimit_core._make_cache_key(
-        f"vevurn.{name}", window, rate, key, ratelimit_core.ALL
-    )
+    cache_key = _cache_key(name, window, rate, key)
     count = count_in_window(
         caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")],
         cache_key,
@@ -69,6 +67,16 @@ def usage(request, name: str, key: str, *, increment: bool) -> Usage | None:
         period + ratelimit_core.EXPIRATION_FUDGE,
     )
     return Usage(limit=limit, count=count, reset=max(1, window - int(time.time())))
+
+
+# django-ratelimit parses the rate and hashes the key's parts on every call; both depend only on
+# their arguments (the window changes once a period), so each is kept.
+_split_rate = functools.lru_cache(maxsize=64)(ratelimit_core._split_rate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cache_key(name: str, window: int, rate: str, key: str) -> str:
+    return ratelimit_core._make_cache_key(f"vevurn.{name}", window, rate, key, ratelimit_core.ALL)
 
 
 def count_in_window(cache, key: str, delta: int, timeout: int) -> int:
