@@ -146,7 +146,7 @@ def _unnest(db, fields, prefix: str, returning: str) -> str | None:
 _WRITTEN_AS_STR = frozenset({int, Decimal, date, datetime, UUID})
 
 
-def _array(column: tuple):
+def array(column: tuple):
     """A column's values as PostgreSQL's array input text: each value double-quoted (so no
     text can be read as NULL, a separator or a nested array), backslashes and double quotes
     escaped, NULL for None. psycopg's list dumper writes the same text, but first scans the
@@ -203,7 +203,7 @@ def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
             for start in range(0, len(objs), size):
                 batch = rows[start : start + size]
                 if plan.unnest is not None and len(batch) > 1:
-                    arrays = [_array(column) for column in zip(*batch, strict=True)]
+                    arrays = [array(column) for column in zip(*batch, strict=True)]
                     cursor.execute(plan.unnest, arrays)
                 else:
                     cursor.execute(

@@ -181,8 +181,10 @@ def apply_movements(
         if short:
             raise InsufficientStock.for_shortages(short)
         rows.insert(movements)
-        _write(Product, "stock_on_hand", {pk: p.stock_on_hand for pk, p in products.items()})
-        _write(StockLevel, "on_hand", {level.pk: level.on_hand for level in levels.values()})
+        _write_stock(
+            {pk: p.stock_on_hand for pk, p in products.items()},
+            {level.pk: level.on_hand for level in levels.values()},
+        )
         reported = [m for m in movements if m.kind not in _REPORTED_WITH_DOCUMENT]
         if reported:  # a sale's or refund's stock goes with it (pos.hooks)
             hooks.run(hooks.stock_moved, reported)
@@ -212,6 +214,41 @@ def _locked_stock(locked, store_id: int, ids: list[int]):
             "`locked` must hold every product's level in the store, locked in an open transaction."
         )
     return {pk: locked[0][pk] for pk in ids}, {pk: locked[1][pk] for pk in ids}
+
+
+def _write_stock(products: dict, levels: dict) -> None:
+    """The products' new totals and the store's levels (both locked already). On PostgreSQL one
+    statement (the products' UPDATE in a WITH, each from one array of ids and one of values:
+    the same text whatever the number of lines); elsewhere one UPDATE each."""
+    if connection.vendor != "postgresql":
+        _write(Product, "stock_on_hand", products)
+        _write(StockLevel, "on_hand", levels)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH products AS ({_from_arrays(Product, 'stock_on_hand')}) "
+            f"{_from_arrays(StockLevel, 'on_hand')}",
+            [
+                rows.array(tuple(products)),
+                rows.array(tuple(products.values())),
+                rows.array(tuple(levels)),
+                rows.array(tuple(levels.values())),
+            ],
+        )
+
+
+def _from_arrays(model, field: str) -> str:
+    """PostgreSQL: UPDATE `model`'s `field` from an array of pks and one of values."""
+    quote = connection.ops.quote_name
+    meta = model._meta
+    column = meta.get_field(field)
+    key_type = meta.pk.db_type(connection).split("(")[0]
+    value_type = column.db_type(connection).split("(")[0]
+    return (
+        f"UPDATE {quote(meta.db_table)} t SET {quote(column.column)} = v.value "  # noqa: S608 - the model's own names
+        f"FROM UNNEST((%s)::{key_type}[], (%s)::{value_type}[]) AS v(pk, value) "
+        f"WHERE t.{quote(meta.pk.column)} = v.pk"
+    )
 
 
 def _write(model, field: str, values: dict) -> None:

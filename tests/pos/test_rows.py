@@ -437,11 +437,11 @@ def test_a_text_too_long_for_its_column_is_refused_not_cut(shift, cashier, produ
     ],
 )
 def test_a_columns_array_text_reads_back_as_psycopgs_list(db_type, column):
-    """rows._array writes a column's values as PostgreSQL's array text; PostgreSQL reads
+    """rows.array writes a column's values as PostgreSQL's array text; PostgreSQL reads
     them back as the values psycopg's own list would give."""
     if connection.vendor != "postgresql":
         pytest.skip("arrays are PostgreSQL's")
-    written = rows._array(tuple(column))
+    written = rows.array(tuple(column))
     assert isinstance(written, str)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT (%s)::{db_type}[], (%s)::{db_type}[]", [written, list(column)])
@@ -452,5 +452,5 @@ def test_a_columns_array_text_reads_back_as_psycopgs_list(db_type, column):
 
 def test_a_column_of_other_values_is_left_to_psycopg():
     nan = Decimal("NaN")
-    assert rows._array((nan, Decimal(1))) == [nan, Decimal(1)]
-    assert rows._array((b"bytes", None)) == [b"bytes", None]
+    assert rows.array((nan, Decimal(1))) == [nan, Decimal(1)]
+    assert rows.array((b"bytes", None)) == [b"bytes", None]
