@@ -178,22 +178,28 @@ def _plan(db, model, fields) -> _Insert:
     return plan
 
 
-def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
+def insert(objs: list, fields: tuple[str, ...] | None = None, *, along=()) -> list:
     """Write `objs` (new instances of one model, no pk yet) and set each one's pk and saved
     state (`_state.adding` False, `_state.db`), as `bulk_create` does; returns `objs`.
 
     `fields`: the names of the fields to write (the others take their column's default);
     None: every concrete field but the pk, as `bulk_create` writes.
+    `along`: other writes, (sql, params) each, that go with these rows: on PostgreSQL in the
+    INSERT's own statement (WITH queries: one round trip and one statement for all), elsewhere
+    each before it. A WITH query runs whatever the INSERT does but does not see its rows, so
+    they must not read them.
     """
+    db = _db()
     if not objs:
+        _write_each(db, along)
         return objs
     model = type(objs[0])
     if any(type(obj) is not model for obj in objs):
         raise TypeError("insert writes rows of one model at a time.")
-    db = _db()
     plan = _plan(db, model, fields)
     rows = [plan.values(obj, db) for obj in objs]
     features = db.features
+    with_, first = _with(db, along)
     with db.cursor() as cursor:
         if features.can_return_rows_from_bulk_insert:
             size = min(
@@ -203,13 +209,14 @@ def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
             for start in range(0, len(objs), size):
                 batch = rows[start : start + size]
                 if plan.unnest is not None and len(batch) > 1:
-                    arrays = [array(column) for column in zip(*batch, strict=True)]
-                    cursor.execute(plan.unnest, arrays)
+                    sql = plan.unnest
+                    params = [array(column) for column in zip(*batch, strict=True)]
                 else:
-                    cursor.execute(
-                        plan.prefix + ", ".join([plan.row] * len(batch)) + plan.returning,
-                        [value for row in batch for value in row],
-                    )
+                    sql = plan.prefix + ", ".join([plan.row] * len(batch)) + plan.returning
+                    params = [value for row in batch for value in row]
+                # The other writes go with the first batch.
+                cursor.execute(with_ + sql, [*first, *params])
+                with_, first = "", []
                 # The rows are numbered in the order they are inserted (a sequence, SQLite's
                 # rowid), whatever order RETURNING lists them in.
                 ids = sorted(pk for (pk,) in cursor.fetchall())
@@ -228,6 +235,25 @@ def insert(objs: list, fields: tuple[str, ...] | None = None) -> list:
         obj._state.adding = False
         obj._state.db = db.alias
     return objs
+
+
+def _with(db, along) -> tuple[str, list]:
+    """PostgreSQL: the WITH clause that puts `along`'s writes in the INSERT's statement, and
+    their parameters. Elsewhere (SQLite has no writes in WITH) they are written here, each
+    alone."""
+    if not along:
+        return "", []
+    if db.vendor != "postgresql" or not db.features.can_return_rows_from_bulk_insert:
+        _write_each(db, along)
+        return "", []
+    queries = ", ".join(f"along{i} AS ({sql})" for i, (sql, _) in enumerate(along))
+    return f"WITH {queries} ", [value for _, params in along for value in params]
+
+
+def _write_each(db, along) -> None:
+    with db.cursor() as cursor:
+        for sql, params in along:
+            cursor.execute(sql, params)
 
 
 def columns(model, alias: str) -> str:

@@ -180,11 +180,11 @@ def apply_movements(
             )
         if short:
             raise InsufficientStock.for_shortages(short)
-        rows.insert(movements)
-        _write_stock(
+        stock = _stock_writes(
             {pk: p.stock_on_hand for pk, p in products.items()},
             {level.pk: level.on_hand for level in levels.values()},
         )
+        rows.insert(movements, along=stock)
         reported = [m for m in movements if m.kind not in _REPORTED_WITH_DOCUMENT]
         if reported:  # a sale's or refund's stock goes with it (pos.hooks)
             hooks.run(hooks.stock_moved, reported)
@@ -216,29 +216,21 @@ def _locked_stock(locked, store_id: int, ids: list[int]):
     return {pk: locked[0][pk] for pk in ids}, {pk: locked[1][pk] for pk in ids}
 
 
-def _write_stock(products: dict, levels: dict) -> None:
-    """The products' new totals and the store's levels (both locked already). On PostgreSQL one
-    statement (the products' UPDATE in a WITH, each from one array of ids and one of values:
-    the same text whatever the number of lines); elsewhere one UPDATE each."""
-    if connection.vendor != "postgresql":
-        _write(Product, "stock_on_hand", products)
-        _write(StockLevel, "on_hand", levels)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH products AS ({_from_arrays(Product, 'stock_on_hand')}) "
-            f"{_from_arrays(StockLevel, 'on_hand')}",
-            [
-                rows.array(tuple(products)),
-                rows.array(tuple(products.values())),
-                rows.array(tuple(levels)),
-                rows.array(tuple(levels.values())),
-            ],
-        )
+def _stock_writes(products: dict, levels: dict) -> list[tuple[str, list]]:
+    """The UPDATEs of the products' new totals and the store's new levels (both locked
+    already), as (sql, params) for rows.insert's `along`: on PostgreSQL they go in the
+    movements' own statement. There each takes an array of pks and one of values, so the text
+    is the same whatever the number of lines (psycopg parses it once); elsewhere a CASE."""
+    if connection.vendor == "postgresql":
+        return [
+            _from_arrays(Product, "stock_on_hand", products),
+            _from_arrays(StockLevel, "on_hand", levels),
+        ]
+    return [_case(Product, "stock_on_hand", products), _case(StockLevel, "on_hand", levels)]
 
 
-def _from_arrays(model, field: str) -> str:
-    """PostgreSQL: UPDATE `model`'s `field` from an array of pks and one of values."""
+def _from_arrays(model, field: str, values: dict) -> tuple[str, list]:
+    """PostgreSQL: UPDATE `model`'s `field` to `values` (by pk) from two arrays."""
     quote = connection.ops.quote_name
     meta = model._meta
     column = meta.get_field(field)
@@ -247,25 +239,25 @@ def _from_arrays(model, field: str) -> str:
     return (
         f"UPDATE {quote(meta.db_table)} t SET {quote(column.column)} = v.value "  # noqa: S608 - the model's own names
         f"FROM UNNEST((%s)::{key_type}[], (%s)::{value_type}[]) AS v(pk, value) "
-        f"WHERE t.{quote(meta.pk.column)} = v.pk"
+        f"WHERE t.{quote(meta.pk.column)} = v.pk",
+        [rows.array(tuple(values)), rows.array(tuple(values.values()))],
     )
 
 
-def _write(model, field: str, values: dict) -> None:
-    """Store each row's new `field` in one UPDATE (what bulk_update writes, without building an
-    ORM expression per row)."""
+def _case(model, field: str, values: dict) -> tuple[str, list]:
+    """UPDATE `model`'s `field` to `values` (by pk) in one statement (what bulk_update writes,
+    without building an ORM expression per row)."""
     table = connection.ops.quote_name(model._meta.db_table)
     column = connection.ops.quote_name(model._meta.get_field(field).column)
     key = connection.ops.quote_name(model._meta.pk.column)
     cases = " ".join(["WHEN %s THEN %s"] * len(values))
     placeholders = ", ".join(["%s"] * len(values))
     params = [value for pk, new in values.items() for value in (pk, new)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = CASE {key} {cases} END "  # noqa: S608 - the model's own names
-            f"WHERE {key} IN ({placeholders})",
-            [*params, *values],
-        )
+    return (
+        f"UPDATE {table} SET {column} = CASE {key} {cases} END "  # noqa: S608 - the model's own names
+        f"WHERE {key} IN ({placeholders})",
+        [*params, *values],
+    )
 
 
 def _raise_low_stock_alerts(crossed: list[tuple[int, int, Decimal, Decimal]]) -> None:

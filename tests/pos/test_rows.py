@@ -454,3 +454,19 @@ def test_a_column_of_other_values_is_left_to_psycopg():
     nan = Decimal("NaN")
     assert rows.array((nan, Decimal(1))) == [nan, Decimal(1)]
     assert rows.array((b"bytes", None)) == [b"bytes", None]
+
+
+def test_writes_along_with_the_rows_go_in_their_statement_on_postgresql(shift, cashier):
+    """`along`: on PostgreSQL the other writes are WITH queries of the INSERT (one statement),
+    elsewhere each before it; with no rows to write they are still written."""
+    table = connection.ops.quote_name(Shift._meta.db_table)
+    note = [(f"UPDATE {table} SET closing_note = %s WHERE id = %s", ["along", shift.pk])]  # noqa: S608
+    with CaptureQueriesContext(connection) as captured:
+        sales = rows.insert([new_sale(shift, cashier), new_sale(shift, cashier)], along=note)
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert Shift.objects.get(pk=shift.pk).closing_note == "along"
+    assert Sale.objects.filter(pk__in=[s.pk for s in sales]).count() == 2
+
+    note[0][1][0] = "no rows"
+    assert rows.insert([], along=note) == []
+    assert Shift.objects.get(pk=shift.pk).closing_note == "no rows"
