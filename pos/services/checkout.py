@@ -40,10 +40,9 @@ from pos.models import (
 from pos.money import format_money, to_currency
 from pos.pricing import LineInput, price_cart, under_minimum
 from pos.quantities import normalised, to_decimal
-from pos.services import approvals, journal, ledger, locks, rows
+from pos.services import approvals, day_sales, journal, ledger, locks, rows
 from pos.services.closings import close_after_sale
 from pos.services.customers import record_customer_purchase
-from pos.services.day_sales import add_sale_lines
 from pos.services.invoices import create_invoice_for_sale
 from pos.services.mobile_money import sold_otherwise_ids
 from pos.services.selling_lines import labels_to_lines, load_units, rules_for, sold_lines
@@ -574,33 +573,31 @@ def _oversold(sold: list, levels: dict, offline) -> frozenset[int]:
 def _write_lines(sale: Sale, sold: list, priced, shop, oversold=frozenset()) -> list[SaleLine]:
     """The sale's lines (with the snapshot of name, unit sold, shelf price, the price list rule
     that applied and cost) and the day sums."""
-    lines = rows.insert(
-        [
-            SaleLine(
-                sale=sale,
-                product=line.product,
-                product_name=line.product.name,
-                sku=line.product.sku,
-                quantity=line.stock_quantity,
-                unit_name=line.unit.name if line.unit else _unit_name(line.product),
-                unit_factor=line.unit.factor if line.unit else 1,
-                unit_quantity=line.count if line.unit else None,
-                price_source=line.source[:80],
-                shelf_price=line.shelf_price,
-                unit_price=p.unit_price,
-                line_discount=p.line_discount,
-                order_discount=p.order_discount,
-                total=p.total,
-                tax=p.tax,
-                tax_rate=shop.vat_rate,
-                unit_cost=line.product.cost_price,
-                oversold=line.product.pk in oversold,
-            )
-            for line, p in zip(sold, priced.lines, strict=True)
-        ]
-    )
-    add_sale_lines(day=sale.business_day, lines=lines)
-    return lines
+    lines = [
+        SaleLine(
+            sale=sale,
+            product=line.product,
+            product_name=line.product.name,
+            sku=line.product.sku,
+            quantity=line.stock_quantity,
+            unit_name=line.unit.name if line.unit else _unit_name(line.product),
+            unit_factor=line.unit.factor if line.unit else 1,
+            unit_quantity=line.count if line.unit else None,
+            price_source=line.source[:80],
+            shelf_price=line.shelf_price,
+            unit_price=p.unit_price,
+            line_discount=p.line_discount,
+            order_discount=p.order_discount,
+            total=p.total,
+            tax=p.tax,
+            tax_rate=shop.vat_rate,
+            unit_cost=line.product.cost_price,
+            oversold=line.product.pk in oversold,
+        )
+        for line, p in zip(sold, priced.lines, strict=True)
+    ]
+    # The day sums go with the lines (on PostgreSQL in their INSERT's statement).
+    return rows.insert(lines, along=day_sales.upserts(day=sale.business_day, lines=lines))
 
 
 def _write_payments(sale: Sale, shift, cashier, payments, tenders, momo_requests) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import connection
 
 from pos.models import ProductDaySales
+from pos.services import rows
 
 ZERO = Decimal(0)
 COLUMNS = ("quantity", "total", "tax", "discounts", "cost")
@@ -21,6 +22,16 @@ COLUMNS = ("quantity", "total", "tax", "discounts", "cost")
 
 def add_sale_lines(*, day: datetime.date, lines) -> None:
     """Add SaleLine objects (not yet or just saved) to their products' rows of `day`."""
+    with connection.cursor() as cursor:
+        for sql, params in upserts(day=day, lines=lines):
+            cursor.execute(sql, params)
+
+
+def upserts(*, day: datetime.date, lines) -> list[tuple[str, list]]:
+    """The statement (sql, params) that adds `lines` to their products' rows of `day`, in a
+    list (empty without lines): checkout sends it with the lines' own INSERT (rows.insert's
+    `along`). On PostgreSQL from one array per column, so its text is the same whatever the
+    number of lines (psycopg parses it once); elsewhere a row of VALUES per product."""
     sums: dict[int, list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO, ZERO])
     for line in lines:
         row = sums[line.product_id]
@@ -30,16 +41,29 @@ def add_sale_lines(*, day: datetime.date, lines) -> None:
         row[3] += line.line_discount + line.order_discount
         row[4] += line.unit_cost * line.quantity
     if not sums:
-        return
+        return []
     table = connection.ops.quote_name(ProductDaySales._meta.db_table)
     # In product order, like the product locks, so two checkouts never wait on each other here.
     products = sorted(sums)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(products))
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
+    into = f"INSERT INTO {table} (day, product_id, {', '.join(COLUMNS)}) "  # noqa: S608 - names are the model's own
+    conflict = f" ON CONFLICT (day, product_id) DO UPDATE SET {updates}"
+    if connection.vendor == "postgresql":
+        columns = [[day] * len(products), products] + [
+            [sums[pk][i] for pk in products] for i in range(len(COLUMNS))
+        ]
+        arrays = f"SELECT * FROM UNNEST({_array_types()})"  # noqa: S608 - the columns' types
+        return [(into + arrays + conflict, [rows.array(tuple(column)) for column in columns])]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(products))
     params = [value for pk in products for value in (day, pk, *sums[pk])]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, product_id, {', '.join(COLUMNS)}) VALUES {values} "  # noqa: S608 - names are the model's own
-            f"ON CONFLICT (day, product_id) DO UPDATE SET {updates}",
-            params,
-        )
+    return [(into + f"VALUES {values}" + conflict, params)]
+
+
+def _array_types() -> str:
+    """PostgreSQL: the arrays' placeholders, each cast to its column's type (no length or
+    precision: the column rounds each value as it rounds one in VALUES)."""
+    meta = ProductDaySales._meta
+    names = ("day", "product", *COLUMNS)
+    return ", ".join(
+        f"(%s)::{meta.get_field(name).db_type(connection).split('(')[0]}[]" for name in names
+    )
