@@ -8,6 +8,7 @@ equals the sum of the lines of the sales, voided or not, rung on that day for th
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -42,28 +43,32 @@ def upserts(*, day: datetime.date, lines) -> list[tuple[str, list]]:
         row[4] += line.unit_cost * line.quantity
     if not sums:
         return []
-    table = connection.ops.quote_name(ProductDaySales._meta.db_table)
     # In product order, like the product locks, so two checkouts never wait on each other here.
     products = sorted(sums)
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
-    into = f"INSERT INTO {table} (day, product_id, {', '.join(COLUMNS)}) "  # noqa: S608 - names are the model's own
-    conflict = f" ON CONFLICT (day, product_id) DO UPDATE SET {updates}"
     if connection.vendor == "postgresql":
         columns = [[day] * len(products), products] + [
             [sums[pk][i] for pk in products] for i in range(len(COLUMNS))
         ]
-        arrays = f"SELECT * FROM UNNEST({_array_types()})"  # noqa: S608 - the columns' types
-        return [(into + arrays + conflict, [rows.array(tuple(column)) for column in columns])]
+        return [(_from_arrays(), [rows.array(tuple(column)) for column in columns])]
     values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(products))
     params = [value for pk in products for value in (day, pk, *sums[pk])]
-    return [(into + f"VALUES {values}" + conflict, params)]
+    return [(_upsert(f"VALUES {values}"), params)]
 
 
-def _array_types() -> str:
-    """PostgreSQL: the arrays' placeholders, each cast to its column's type (no length or
-    precision: the column rounds each value as it rounds one in VALUES)."""
-    meta = ProductDaySales._meta
-    names = ("day", "product", *COLUMNS)
-    return ", ".join(
-        f"(%s)::{meta.get_field(name).db_type(connection).split('(')[0]}[]" for name in names
+def _upsert(rows_sql: str) -> str:
+    table = connection.ops.quote_name(ProductDaySales._meta.db_table)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
+    return (
+        f"INSERT INTO {table} (day, product_id, {', '.join(COLUMNS)}) {rows_sql} "  # noqa: S608 - names are the model's own
+        f"ON CONFLICT (day, product_id) DO UPDATE SET {updates}"
     )
+
+
+@functools.cache
+def _from_arrays() -> str:
+    """PostgreSQL: the upsert from one array per column, each cast to its column's type (no
+    length or precision: the column rounds each value as it rounds one in VALUES)."""
+    meta = ProductDaySales._meta
+    types = (meta.get_field(name).db_type(connection) for name in ("day", "product", *COLUMNS))
+    arrays = ", ".join(f"(%s)::{db_type.split('(')[0]}[]" for db_type in types)
+    return _upsert(f"SELECT * FROM UNNEST({arrays})")  # noqa: S608 - the columns' types

@@ -8,6 +8,7 @@ equals the sum of its levels (pos.integrity checks both). Sales, refunds and voi
 stock of the till's store; back-office screens move the store chosen on them.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -231,6 +232,14 @@ def _stock_writes(products: dict, levels: dict) -> list[tuple[str, list]]:
 
 def _from_arrays(model, field: str, values: dict) -> tuple[str, list]:
     """PostgreSQL: UPDATE `model`'s `field` to `values` (by pk) from two arrays."""
+    return _update_from_arrays(model, field), [
+        rows.array(tuple(values)),
+        rows.array(tuple(values.values())),
+    ]
+
+
+@functools.cache
+def _update_from_arrays(model, field: str) -> str:
     quote = connection.ops.quote_name
     meta = model._meta
     column = meta.get_field(field)
@@ -239,8 +248,7 @@ def _from_arrays(model, field: str, values: dict) -> tuple[str, list]:
     return (
         f"UPDATE {quote(meta.db_table)} t SET {quote(column.column)} = v.value "  # noqa: S608 - the model's own names
         f"FROM UNNEST((%s)::{key_type}[], (%s)::{value_type}[]) AS v(pk, value) "
-        f"WHERE t.{quote(meta.pk.column)} = v.pk",
-        [rows.array(tuple(values)), rows.array(tuple(values.values()))],
+        f"WHERE t.{quote(meta.pk.column)} = v.pk"
     )
 
 
