@@ -26,6 +26,7 @@ from monitoring.cache import ResilientRedisCache
 from monitoring.client_ip import client_ip
 from monitoring.errors import DATABASE_UNAVAILABLE, error_response
 from monitoring.views import database_unavailable
+from vevurn.middleware import signed_in_user
 
 
 @dataclass(frozen=True)
@@ -248,9 +249,9 @@ class ApiRateLimitMiddleware:
         if not path.startswith("/api/") or path.startswith(self.exempt_prefixes):
             return self.get_response(request)
         try:
-            user = getattr(request, "user", None)
-            if not (user is not None and user.is_authenticated):
-                user = _token_user(request)
+            # A token client sends no session cookie: its (anonymous) session user is not
+            # loaded for nothing (vevurn.middleware.signed_in_user).
+            user = signed_in_user(request) or _token_user(request)
         except DATABASE_UNAVAILABLE as error:
             return database_unavailable(request, error)
         if user is not None and user.is_authenticated:

@@ -394,3 +394,36 @@ def test_the_token_middleware_reads_the_user_the_orm_reads(cashier):
     get_user_model().objects.filter(pk=cashier.pk).update(is_active=False)
     with pytest.raises(AuthenticationFailed):
         _token_authentication().authenticate_credentials(token.key)
+
+
+def test_a_token_clients_session_user_is_not_loaded(cashier, shift, make_product, monkeypatch):
+    """A token client sends no session cookie: the API limit keys it by its token's user
+    without loading the session's (anonymous) user first; with a session, it is loaded."""
+    from django.contrib.auth import middleware as auth_middleware
+    from rest_framework.authtoken.models import Token
+
+    loads = []
+    real_get_user = auth_middleware.get_user
+    monkeypatch.setattr(
+        auth_middleware,
+        "get_user",
+        lambda request: loads.append(request.path) or real_get_user(request),
+    )
+    product = make_product(stock=10)
+    till = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=cashier).key}")
+    sold = till.post(
+        "/api/v1/sales/",
+        {
+            "lines": [{"product": product.pk, "quantity": 1}],
+            "tenders": [{"tender": "cash", "amount": "12000"}],
+        },
+        content_type="application/json",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert sold.status_code == 201
+    assert loads == []
+
+    browser = Client()
+    browser.force_login(cashier)
+    assert browser.get("/api/v1/sales/").status_code == 200
+    assert loads == ["/api/v1/sales/"]
