@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Movements reported with their sale or refund (pos.hooks.stock_moved gets the others).
 _REPORTED_WITH_DOCUMENT = {MovementKind.SALE, MovementKind.REFUND}
+# Read once: `.values` builds the list from the members on every read.
+_KINDS = tuple(MovementKind.values)
 
 # Kinds a manager may use for a manual adjustment.
 ADJUSTMENT_KINDS = {
@@ -82,7 +84,7 @@ def _quantities(lines: list[MovementLine]) -> list:
     for line, quantity in zip(lines, quantities, strict=True):
         if quantity == 0:
             raise InvalidQuantity(gettext("Quantity cannot be zero."), field="quantity")
-        if line.kind not in MovementKind.values:
+        if line.kind not in _KINDS:
             raise InvalidQuantity(
                 gettext("Unknown movement kind %(kind)s.") % {"kind": repr(line.kind)}, field="kind"
             )
