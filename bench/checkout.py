@@ -10,10 +10,14 @@ change) through POST /api/v1/sales/ with a fresh Idempotency-Key, back to back, 
 Then 16 and 64 cashiers each ringing one sale every 2 s on a fixed schedule (paced): the
 latency below saturation, where back-to-back runs measure only how long the queue is.
 
-Beside each, the ceiling: a pgbench custom script doing the same database work per sale (lock
-the lines' products in id order, lock and bump the register's receipt counter, check the shift,
-insert the sale, its lines, the daily product sums, one payment and the stock movements, update
-stock) at the same concurrency. Ratio = app sales/s / pgbench sales/s.
+Beside each, the ceiling: a pgbench custom script doing the same database work per sale, with
+the statements of checkout's transaction in their forms (lock the lines' products and their
+levels in id order, read the price rules, lock and bump the register's receipt counter, check the
+shift, insert the sale; the lines with the daily product sums in one statement; the payment and
+its change; the stock movements with the products' and levels' stock in one statement; append to
+the till's journal chain) at the same concurrency. The reads before the transaction (the token,
+permissions, open shift, idempotency key) are the app's alone. Ratio = app sales/s / pgbench
+sales/s.
 
 Clients run on the same machine (separate processes), as pgbench does. After the runs,
 `check_stock` must be clean. --profile samples one gunicorn worker with py-spy during the
@@ -336,6 +340,14 @@ SELECT p.id, p.name, p.sku, p.retail_price, p.cost_price, p.minimum_price, p.sta
 UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id = :register
   RETURNING code, last_receipt_number AS receipt \\gset
 SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
+SELECT r.id, r.price, l.name
+  FROM pos_pricerule r LEFT JOIN pos_pricelist l ON l.id = r.price_list_id
+  WHERE r.product_id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
+    AND (r.price_list_id IS NULL OR (r.price_list_id = NULL AND l.is_active))
+    AND (r.starts_on IS NULL OR r.starts_on <= current_date)
+    AND (r.ends_on IS NULL OR r.ends_on >= current_date)
+  ORDER BY r.product_id, l.name, r.min_quantity;
 INSERT INTO pos_sale (number, register_id, shift_id, cashier_id, status, idempotency_key,
     request_fingerprint, subtotal, discount_total, tax_total, total, change_given, created_at,
     business_day, void_reason, receipt_prints, buyer_tin, purchase_code)
@@ -343,13 +355,8 @@ INSERT INTO pos_sale (number, register_id, shift_id, cashier_id, status, idempot
     :register, :shift, :cashier, 'completed', gen_random_uuid(),
     md5(random()::text), 10000, 0, 1525, 10000, 0, now(), current_date, '', 0, '', '')
   RETURNING id AS sale \\gset
-INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity, shelf_price,
-    unit_price, line_discount, order_discount, total, tax, tax_rate, unit_cost)
-  SELECT :sale, p.id, p.name, p.sku, 2, p.retail_price, p.retail_price, 0, 0,
-    2 * p.retail_price, round(2 * p.retail_price * 18 / 118), 18, p.cost_price
-  FROM pos_product p WHERE p.id IN (
-    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
-INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discounts, cost)
+WITH days AS (
+  INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discounts, cost)
   SELECT current_date, p.id, 2, 2 * p.retail_price, round(2 * p.retail_price * 18 / 118), 0,
     2 * p.cost_price
   FROM pos_product p WHERE p.id IN (
@@ -357,21 +364,33 @@ INSERT INTO pos_productdaysales (day, product_id, quantity, total, tax, discount
   ORDER BY p.id
   ON CONFLICT (day, product_id) DO UPDATE SET quantity = pos_productdaysales.quantity + 2,
     total = pos_productdaysales.total + excluded.total,
-    tax = pos_productdaysales.tax + excluded.tax, cost = pos_productdaysales.cost + excluded.cost;
+    tax = pos_productdaysales.tax + excluded.tax, cost = pos_productdaysales.cost + excluded.cost)
+INSERT INTO pos_saleline (sale_id, product_id, product_name, sku, quantity, shelf_price,
+    unit_price, line_discount, order_discount, total, tax, tax_rate, unit_cost)
+  SELECT :sale, p.id, p.name, p.sku, 2, p.retail_price, p.retail_price, 0, 0,
+    2 * p.retail_price, round(2 * p.retail_price * 18 / 118), 18, p.cost_price
+  FROM pos_product p WHERE p.id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
+  RETURNING id;
 INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference, provider,
     created_by_id, created_at)
-  VALUES (:sale, :shift, 'cash', 10000, false, '', '', :cashier, now());
-UPDATE pos_product SET stock_on_hand = stock_on_hand - 2 WHERE id IN (
-    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
-UPDATE pos_stocklevel SET on_hand = on_hand - 2 WHERE store_id = :store AND product_id IN (
-    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+  VALUES (:sale, :shift, 'cash', 20000, false, '', '', :cashier, now()),
+    (:sale, :shift, 'cash', -10000, true, '', '', :cashier, now())
+  RETURNING id;
+WITH totals AS (
+  UPDATE pos_product SET stock_on_hand = stock_on_hand - 2 WHERE id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)),
+levels AS (
+  UPDATE pos_stocklevel SET on_hand = on_hand - 2 WHERE store_id = :store AND product_id IN (
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g))
 INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_before, stock_after,
     unit_cost, reason, reference_type, reference_id, reference_label, created_by_id, created_at)
-  SELECT :store, p.id, 'sale', -2, l.on_hand + 2, l.on_hand, p.cost_price, '', 'pos.sale',
+  SELECT :store, p.id, 'sale', -2, l.on_hand, l.on_hand - 2, p.cost_price, '', 'pos.sale',
     :sale::text, 'Sale ' || :receipt, :cashier, now()
   FROM pos_stocklevel l JOIN pos_product p ON p.id = l.product_id
   WHERE l.store_id = :store AND l.product_id IN (
-    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g);
+    SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
+  RETURNING id;
 WITH event AS (SELECT 'register:' || :register AS chain, $journal$@PAYLOAD@$journal$ AS payload),
 head AS (
   UPDATE pos_chainhead SET last_seq = last_seq + 1, prev_hash = last_hash,
