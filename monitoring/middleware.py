@@ -19,6 +19,7 @@ from monitoring.errors import (
     log_domain_error,
     report_system_error,
 )
+from monitoring.logging import log_access
 from monitoring.views import database_unavailable, render_error
 from vevurn.middleware import signed_in_user
 
@@ -90,15 +91,12 @@ class RequestIdMiddleware:
             response[REQUEST_ID_HEADER] = request_id
             route = route_of(request)
             request_context.update(route=route)
-            access_logger.info(
-                "%s %s %s",
+            log_access(
+                access_logger,
                 request.method,
                 route or "<unmatched>",
                 response.status_code,
-                extra={
-                    "status": response.status_code,
-                    "duration": round((time.perf_counter() - started) * 1000, 1),
-                },
+                round((time.perf_counter() - started) * 1000, 1),
             )
             return response
         finally:

@@ -1,15 +1,21 @@
+import io
 import json
 import logging
 import sys
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
 
 from monitoring import request_context
-from monitoring.logging import JSON_FIELDS, RequestContextFilter
-from tests.monitoring.conftest import configured_json_formatter
+from monitoring.logging import (
+    JSON_FIELDS,
+    BufferedStreamHandler,
+    RequestContextFilter,
+    log_access,
+)
+from tests.monitoring.conftest import Capture, configured_json_formatter
 from tests.test_settings import PRODUCTION, run
 
 pytestmark = [pytest.mark.urls("tests.monitoring.urls")]
@@ -194,3 +200,106 @@ def test_json_lines_hold_what_python_json_logger_wrote(case):
     ours = json.loads(configured_json_formatter().format(record))
 
     assert ours == python_json_logger_line(record)
+
+
+@pytest.fixture
+def production_access_log(monkeypatch):
+    """The access lines on a logger of their own whose one handler is the production one (the
+    buffered JSON handler with the request context filter) over a stream the test reads.
+
+    Yields the logger and `lines()`. While a test runs, pytest's log capture adds its handler to
+    the root logger and to every logger that does not propagate: `lines(alone=True)`, called
+    first, takes it off again so that the production handler is the only one listening."""
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, interval=3600)
+    handler.addFilter(RequestContextFilter())
+    handler.setFormatter(configured_json_formatter())
+    logger = logging.getLogger("tests.monitoring.access")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.handlers = [handler]
+    monkeypatch.setattr("monitoring.middleware.access_logger", logger)
+
+    def lines(*, alone: bool = False):
+        if alone:
+            logger.handlers = [handler]
+        handler.flush()
+        return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    yield logger, lines
+    logger.handlers = []
+    handler.close()
+
+
+def test_the_access_line_is_the_json_formatters_line_for_its_record(production_access_log):
+    logger, lines = production_access_log
+    lines(alone=True)
+    token = request_context.bind(
+        request_id="b" * 32, method="POST", client_ip="10.0.0.7", route="/x/<int:pk>/", user=7
+    )
+    try:
+        log_access(logger, "POST", "/x/<int:pk>/", 201, 12.5)
+        record = logger.makeRecord(
+            logger.name,
+            logging.INFO,
+            __file__,
+            1,
+            "%s %s %s",
+            ("POST", "/x/<int:pk>/", 201),
+            None,
+            extra={"status": 201, "duration": 12.5},
+        )
+        RequestContextFilter().filter(record)
+    finally:
+        request_context.reset(token)
+    formatted = json.loads(configured_json_formatter().format(record))
+
+    (written,) = lines()
+
+    assert list(written) == list(formatted)  # the same fields in the same order
+    assert {k: v for k, v in written.items() if k != "time"} == {
+        k: v for k, v in formatted.items() if k != "time"
+    }
+    seconds = datetime.fromisoformat(written["time"]) - datetime.fromisoformat(formatted["time"])
+    assert abs(seconds.total_seconds()) < 5
+
+
+@pytest.mark.django_db
+def test_a_requests_access_line_takes_no_log_record_where_only_production_logging_listens(
+    client, production_access_log, monkeypatch
+):
+    logger, lines = production_access_log
+    lines(alone=True)
+    made = []
+    make_record = logger.makeRecord
+    monkeypatch.setattr(
+        logger, "makeRecord", lambda *args, **kw: made.append(1) or make_record(*args, **kw)
+    )
+
+    response = client.get("/test/items/5/log/?page=2")
+
+    (line,) = lines()
+    assert line["message"] == "GET /test/items/<int:pk>/log/ 200"
+    assert line["request_id"] == response["X-Request-ID"]
+    assert (line["route"], line["method"], line["client_ip"]) == (
+        "/test/items/<int:pk>/log/",
+        "GET",
+        "127.0.0.1",
+    )
+    assert line["status"] == 200 and line["duration"] >= 0
+    assert made == []
+
+
+@pytest.mark.django_db
+def test_any_other_handler_beside_it_still_gets_the_access_record(client, production_access_log):
+    logger, lines = production_access_log
+    lines(alone=True)
+    other = Capture()
+    logger.addHandler(other)
+
+    response = client.get("/test/items/5/log/")
+
+    (record,) = other.records
+    (line,) = lines()
+    assert record.request_id == line["request_id"] == response["X-Request-ID"]
+    assert record.getMessage() == line["message"] == "GET /test/items/<int:pk>/log/ 200"

@@ -5,7 +5,9 @@ afterwards, so the rest of the suite runs without it.
 """
 
 import gzip
+import io
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -15,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sentry_sdk
 
+from monitoring.logging import BufferedStreamHandler, RequestContextFilter
 from monitoring.sentry import drop_domain_errors, init_sentry
+from tests.monitoring.conftest import configured_json_formatter
 from tests.monitoring.views import OutOfStock
 from tests.test_settings import PRODUCTION, ROOT, run
 
@@ -110,6 +114,29 @@ def test_api_system_error_arrives_once(fake_sentry, lenient_client):
     assert exception_types(event) == ["RuntimeError"]
     assert event["tags"]["request_id"] == response["X-Request-ID"]
     assert "user_id" not in event["tags"]  # anonymous
+
+
+def test_access_lines_still_reach_sentrys_logging_integration(fake_sentry, lenient_client):
+    # The production handler alone on the root logger (pytest's capture off it), where the
+    # access line is written without a log record unless Sentry is on (monitoring.logging).
+    handler = BufferedStreamHandler(io.StringIO(), interval=3600)
+    handler.addFilter(RequestContextFilter())
+    handler.setFormatter(configured_json_formatter())
+    root = logging.getLogger()
+    kept = root.handlers[:]
+    root.handlers = [handler]
+    try:
+        lenient_client.get("/test/items/5/log/")
+        failed = lenient_client.get("/test/boom/")
+    finally:
+        root.handlers = kept
+        handler.close()
+    sentry_sdk.flush(timeout=5)
+
+    (event,) = events(fake_sentry)
+    assert event["tags"]["request_id"] == failed["X-Request-ID"]
+    crumbs = [c for c in event["breadcrumbs"]["values"] if c.get("category") == "vevurn.access"]
+    assert "GET /test/items/<int:pk>/log/ 200" in [c["message"] for c in crumbs]
 
 
 def test_a_captured_domain_error_is_dropped(fake_sentry):
