@@ -84,7 +84,31 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     so every answer carries exactly the header django-csp would write.
     """
 
-    _OVERRIDES = (
+    def __call__(self, request):
+        if self.async_mode:
+            return self.__acall__(request)
+        # MiddlewareMixin.__call__ without its hasattr lookups: both hooks are here, and
+        # process_request never answers.
+        self.process_request(request)
+        return self.process_response(request, self.get_response(request))
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or not _OVERRIDES.isdisjoint(
+            vars(response)  # the decorators set these on the response object
+        ):
+            return super().process_response(request, response)
+        if settings.DEBUG and response.status_code in (500, 404):
+            return response
+        for header, value, excluded in _policy_headers():
+            if value and header not in response and not request.path_info.startswith(excluded):
+                response[header] = value
+        request.csp_nonce = _NONCE_AFTER_RESPONSE
+        return response
+
+
+# What django-csp's decorators set on a response (csp_update, csp_replace, csp_exempt...).
+_OVERRIDES = frozenset(
+    (
         "_csp_config",
         "_csp_update",
         "_csp_replace",
@@ -94,19 +118,10 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         "_csp_exempt",
         "_csp_exempt_ro",
     )
-
-    def process_response(self, request, response):
-        if getattr(request, "_csp_nonce", None) is not None or any(
-            hasattr(response, name) for name in self._OVERRIDES
-        ):
-            return super().process_response(request, response)
-        if settings.DEBUG and response.status_code in (500, 404):
-            return response
-        for header, value, excluded in _policy_headers():
-            if value and header not in response and not request.path_info.startswith(excluded):
-                response[header] = value
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
-        return response
+)
+# request.csp_nonce once the header is written: raises CSPNonceError when read, as django-csp's
+# own; one for every request, since it never holds a value (its function always raises).
+_NONCE_AFTER_RESPONSE = CheckableLazyObject(CSPMiddleware._csp_nonce_post_response)
 
 
 @functools.cache

@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language_info
 
 from tests.conftest import PASSWORD
@@ -141,3 +142,27 @@ def test_a_request_without_a_session_cookie_is_anonymous_without_loading_a_user(
     assert signed_in.status_code == 200
     assert signed_in["Content-Language"] == "rw"
     assert loads == ["/test/items/1/log/"]
+
+
+def test_a_page_in_the_language_already_in_effect_is_answered_without_activating_it(
+    client, monkeypatch
+):
+    """English, the default, is in effect when no language is active: the middleware answers in
+    it without activating it (the cheapest request's CPU, bench/README.md "stack"), and still
+    activates any other language for its request only."""
+    activated = []
+    real_activate = translation.activate
+    monkeypatch.setattr(
+        translation, "activate", lambda code: activated.append(code) or real_activate(code)
+    )
+
+    english = client.get(reverse("accounts:login"))
+    french = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert "<h1>Sign in</h1>" in english.content.decode()
+    assert english["Content-Language"] == "en"
+    assert {"Accept-Language", "Cookie"} <= set(english["Vary"].split(", "))
+    assert "<h1>Se connecter</h1>" in french.content.decode()
+    assert french["Content-Language"] == "fr"
+    assert activated == ["fr"]
+    assert translation.get_language() == "en"  # nothing left active after the French page

@@ -96,3 +96,40 @@ def test_the_policy_built_once_is_the_one_django_csp_builds_and_follows_the_sett
     assert policy(changed)["img-src"] == "'self' blob:"
     assert changed["Content-Security-Policy-Report-Only"] == "default-src 'none'"
     assert client.get("/api/health/live")["Content-Security-Policy"] == build_policy()
+
+
+def test_a_page_that_uses_a_nonce_or_changes_its_policy_gets_django_csps_own_header(rf):
+    from csp.decorators import csp_update
+    from csp.exceptions import CSPNonceError
+    from csp.utils import build_policy
+    from django.http import HttpResponse
+
+    from vevurn.middleware import ContentSecurityPolicyMiddleware
+
+    def with_nonce(request):
+        return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
+
+    @csp_update({"img-src": ["blob:"]})
+    def with_images(request):
+        return HttpResponse("")
+
+    def plain(request):
+        return HttpResponse("")
+
+    answers = {}
+    for name, view in (("nonce", with_nonce), ("images", with_images), ("plain", plain)):
+        request = rf.get("/")
+        response = ContentSecurityPolicyMiddleware(view)(request)
+        answers[name] = (request, response)
+
+    request, response = answers["nonce"]
+    nonce = str(request.csp_nonce)
+    assert response["Content-Security-Policy"] == build_policy(nonce=nonce)
+    assert f'nonce="{nonce}"' in response.content.decode()
+    assert policy(answers["images"][1])["img-src"] == "'self' blob:"
+    assert policy(answers["plain"][1]) == policy(answers["images"][1]) | {"img-src": "'self'"}
+    for name in ("images", "plain"):  # a nonce asked for after the header is written
+        late = answers[name][0].csp_nonce
+        assert not late
+        with pytest.raises(CSPNonceError):
+            str(late)
