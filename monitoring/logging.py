@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 import weakref
+from collections import deque
 from datetime import UTC, datetime
 
 import orjson
@@ -153,7 +154,9 @@ class BufferedStreamHandler(logging.StreamHandler):
         self.flush_level = logging._checkLevel(flush_level)
         self._lines: list[str] = []
         self._size = 0
-        # Taken before self.lock, never inside it: one batch is written at a time, in order.
+        # Batches taken from _lines, in order, not yet written (see flush()).
+        self._batches: deque[list[str]] = deque()
+        # One batch is written at a time; never held while waiting for self.lock.
         self._write_lock = threading.Lock()
         self._thread_pid = 0  # the process whose flush thread runs
         self._stop = threading.Event()
@@ -192,17 +195,26 @@ class BufferedStreamHandler(logging.StreamHandler):
             self._start_flush_thread()
 
     def flush(self) -> None:
+        # The lines are taken under self.lock and queued in that order, then written under
+        # _write_lock by whichever flushing thread gets it first, in the queue's order. Never
+        # wait for self.lock while holding _write_lock: logging.shutdown() (at exit) calls
+        # flush() and close() with self.lock held, and the flush thread, holding _write_lock
+        # and waiting for it, then hung the process's exit.
+        with self.lock:
+            if self._lines:
+                self._batches.append(self._lines)
+                self._lines, self._size = [], 0
         with self._write_lock:
-            with self.lock:
-                lines, self._lines, self._size = self._lines, [], 0
-            if not lines or self.stream is None:
-                return
-            try:
-                self.stream.write("".join(lines))
-                self.stream.flush()
-            except Exception:  # as logging.Handler.handleError, without a record to name
-                if logging.raiseExceptions and sys.stderr is not None:
-                    traceback.print_exc(file=sys.stderr)
+            while self._batches:
+                lines = self._batches.popleft()
+                if self.stream is None:
+                    continue
+                try:
+                    self.stream.write("".join(lines))
+                    self.stream.flush()
+                except Exception:  # as logging.Handler.handleError, without a record to name
+                    if logging.raiseExceptions and sys.stderr is not None:
+                        traceback.print_exc(file=sys.stderr)
 
     def close(self) -> None:
         self._stop.set()
@@ -222,6 +234,7 @@ class BufferedStreamHandler(logging.StreamHandler):
         thread of the child's own at its first line."""
         self._write_lock = threading.Lock()
         self._lines, self._size = [], 0
+        self._batches = deque()
 
 
 _handlers: weakref.WeakSet[BufferedStreamHandler] = weakref.WeakSet()

@@ -6,13 +6,16 @@ import http.client
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 
 from monitoring.logging import BufferedStreamHandler, flush_log_buffers
 from tests.deploy import servers
-from tests.test_settings import PRODUCTION, run
+from tests.test_settings import PRODUCTION, ROOT, run
 
 
 class CountingStream(io.StringIO):
@@ -127,6 +130,35 @@ def test_every_line_of_a_process_is_written_when_it_exits():
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     assert [line["message"] for line in lines] == [f"GET /sales/ {n}" for n in range(5000)]
+
+
+def test_a_process_exits_while_its_flush_thread_is_writing():
+    """logging.shutdown() flushes each handler holding its lock; the flush thread, writing a
+    batch, must not be waiting for that lock then (the exit hung in most runs at this interval,
+    before, and the suite's run of the test above once timed out)."""
+    code = (
+        "import django, logging; django.setup(); "
+        "log = logging.getLogger('vevurn.access'); "
+        "[log.info('GET /sales/ %s', n) for n in range(5000)]"
+    )
+    environ = {
+        "DJANGO_SETTINGS_MODULE": "vevurn.settings",
+        "LOG_LEVEL": "INFO",
+        "LOG_FLUSH_INTERVAL_SECONDS": "0.0005",  # the thread is nearly always flushing
+        **PRODUCTION,
+    }
+    for _ in range(3):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={"PATH": os.environ["PATH"], "ENV_FILE": "/dev/null", **environ},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert len(result.stderr.splitlines()) == 5000
 
 
 @pytest.mark.slow
