@@ -48,6 +48,7 @@ from bench.common import (
     app_environ,
     median,
     percentile,
+    post_sale,
     print_header,
     print_table,
     recreate_database,
@@ -685,11 +686,5 @@ def queries_per_sale() -> int:
             {"product": p, "quantity": 2} for p in random.Random(attempt).sample(range(1, 99), 5)
         ]
         with CaptureQueriesContext(connection) as captured:
-            response = client.post(
-                "/api/v1/sales/",
-                body,
-                content_type="application/json",
-                headers={"Idempotency-Key": str(uuid.uuid4())},
-            )
-        assert response.status_code == 201, response.content
+            post_sale(client, body)
     return len(captured.captured_queries)

@@ -14,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -303,3 +304,16 @@ def run_inprocess(spec: dict, **environ) -> dict:
     if done.returncode != 0:
         sys.exit(f"bench.inprocess failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def post_sale(client, body: dict):
+    """POST one API sale (`body` as the API takes it) through Django's test `client`, with a fresh
+    Idempotency-Key, as a till sends it; the sale must be made (201)."""
+    response = client.post(
+        "/api/v1/sales/",
+        body,
+        content_type="application/json",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201, response.content
+    return response

@@ -21,7 +21,7 @@ from decimal import Decimal
 import django
 
 from bench import seed
-from bench.common import Figure, print_header, print_table, recreate_database
+from bench.common import Figure, post_sale, print_header, print_table, recreate_database
 
 django.setup()  # python -m bench has pointed Django at the bench services
 
@@ -81,13 +81,7 @@ def checkout_overhead(quick: bool) -> list[Figure]:
             "lines": [{"product": first + (i * 7 + k) % PRODUCTS, "quantity": 1} for k in range(3)],
             "tenders": [{"tender": "cash", "amount": "10000000"}],
         }
-        response = client.post(
-            "/api/v1/sales/",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert response.status_code == 201, response.content
+        post_sale(client, body)
 
     statements = {}
     samples = {name: [] for name in VARIANTS}

@@ -26,7 +26,7 @@ import uuid
 from decimal import Decimal
 
 from bench import seed
-from bench.common import BASE_DIR, Figure, print_header, print_table, recreate_database
+from bench.common import BASE_DIR, Figure, post_sale, print_header, print_table, recreate_database
 
 PRODUCTS = 1000
 LINES = 5
@@ -88,13 +88,7 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
             "lines": [{"product": pk, "quantity": 1} for pk in products(i)],
             "tenders": [{"tender": "cash", "amount": "10000000"}],
         }
-        response = api.post(
-            "/api/v1/sales/",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert response.status_code == 201, response.content
+        post_sale(api, body)
 
     def fill_cart(i: int) -> str:
         """The cart as the register's scans leave it in the session (not timed)."""

@@ -34,7 +34,7 @@ from pathlib import Path
 import django
 
 from bench import seed
-from bench.common import Figure, print_header, print_table, recreate_database
+from bench.common import Figure, post_sale, print_header, print_table, recreate_database
 
 django.setup()  # python -m bench has pointed Django at the bench services
 
@@ -71,13 +71,7 @@ def _seller(client: Client, first: int):
             ],
             "tenders": [{"tender": "cash", "amount": "10000000"}],
         }
-        response = client.post(
-            "/api/v1/sales/",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert response.status_code == 201, response.content
+        post_sale(client, body)
 
     return sell
 
