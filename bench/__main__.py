@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         "sale: sample the bench's own process",
     )
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="sale: also count the instructions per sale with valgrind's callgrind",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="journal: time the check alone on the journal an earlier run seeded (kept)",
@@ -81,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         options = {"profile": True} if args.profile and name in PROFILED else {}
         if args.reuse and name == "journal":
             options = {"reuse": True}
+        if args.instructions and name == "sale":
+            options["instructions"] = True
         figures, parameters = module.run(quick=args.quick, **options)
         common.save(name, figures, {**parameters, "quick": args.quick})
         if args.compare:

@@ -47,7 +47,8 @@ PRODUCTS = 1000
 LINES = 5
 
 
-def _till() -> Client:
+def _till(code: str = "S1") -> Client:
+    """A cashier with an API token and an open shift on a till of its own (register `code`)."""
     from rest_framework.authtoken.models import Token
 
     from accounts import services
@@ -55,9 +56,11 @@ def _till() -> Client:
     from pos.models import Register
     from pos.services.shifts import open_shift
 
-    user = User.objects.create_user(username="bench-sale-cashier", password=uuid.uuid4().hex)
+    user = User.objects.create_user(
+        username=f"bench-sale-cashier-{code}", password=uuid.uuid4().hex
+    )
     user = services.assign_role(user=user, role="cashier")
-    register = Register.objects.create(code="S1", name="Sale bench till")
+    register = Register.objects.create(code=code, name=f"Sale bench till {code}")
     open_shift(register=register, cashier=user, opening_float=Decimal(0))
     return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
 
@@ -129,7 +132,84 @@ def _profile(sell, sales: int, start: int) -> None:
         )
 
 
-def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]:
+def _instructions(sales: int) -> float:
+    """Instructions per sale that this process's kind of work costs, counted by valgrind's
+    callgrind: the same sale in a child process (`python -m bench.sale instructions N DIR`, a
+    till of its own), counted from its first measured sale to its last (the warm-up and
+    Django's start are not instrumented; `callgrind_control` turns counting on and dumps).
+    Unlike CPU time, the count is the same on a loaded machine and close on another x86-64
+    one, so a change's gain can be read without a quiet machine or a second worktree."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("\ninstructions: valgrind is not installed (apt-get install valgrind)")
+        return float("nan")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        child = subprocess.Popen(
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={folder / 'out'}",
+                f"--log-file={folder / 'valgrind.log'}",
+                sys.executable,
+                "-m",
+                "bench.sale",
+                "instructions",
+                str(sales),
+                str(folder),
+            ],
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _expect(child, "ready")
+            _control("-i", "on", child.pid)
+            (folder / "go").touch()
+            _expect(child, "done")
+            _control("-d", child.pid)  # the count so far, to out.1
+            (folder / "end").touch()
+            child.wait(timeout=120)
+        finally:
+            child.kill()
+        dump = (folder / "out.1").read_text()
+    total = int(re.search(r"^totals: (\d+)", dump, re.MULTILINE).group(1))
+    return total / sales
+
+
+def _control(*args) -> None:
+    subprocess.run(["callgrind_control", *map(str, args)], check=True, capture_output=True)
+
+
+def _expect(child: subprocess.Popen, word: str) -> None:
+    line = child.stdout.readline().strip()
+    if line != word:
+        raise RuntimeError(f"the counted child said {line!r}, not {word!r}")
+
+
+def _counted_child(sales: int, folder: Path) -> None:
+    """The child `_instructions` counts: warm, say "ready", wait for "go" (counting is on),
+    sell `sales`, say "done", wait for "end" (the count is dumped). It waits by polling a file:
+    callgrind_control is answered only while the program runs, not in a blocking read."""
+    from pos.models import Product
+
+    settings.RATE_LIMITS["checkout"] = "1000000/m"
+    sell = _seller(_till("S2"), Product.objects.get(sku=seed.sku(1)).pk)
+    for i in range(50):
+        sell(i)
+    for word, then in (("ready", "go"), ("done", "end")):
+        if word == "done":
+            for i in range(50, 50 + sales):
+                sell(i)
+        print(word, flush=True)
+        while not (folder / then).exists():
+            time.sleep(0.01)
+
+
+def run(
+    quick: bool = False, profile: bool = False, instructions: bool = False
+) -> tuple[list[Figure], dict]:
     batches, per_batch = (5, 40) if quick else (15, 100)
     parameters = {
         "checkout": f"API sales of {LINES} lines (cash) in this process, full middleware stack, "
@@ -176,10 +256,23 @@ def run(quick: bool = False, profile: bool = False) -> tuple[list[Figure], dict]
     print("batches' CPU ms per sale:", " ".join(f"{c:.2f}" for c in cpu))
     if profile:
         _profile(sell, 300 if quick else 1000, done)
+    figures = []
+    if instructions:
+        counted = 20 if quick else 100
+        per_sale = _instructions(counted)
+        print(f"\ninstructions per sale (callgrind, {counted} sales): {per_sale / 1e6:.2f} million")
+        figures.append(
+            Figure("sale", "API checkout instructions per sale", per_sale / 1e6, "million", "info")
+        )
     return [
         Figure("sale", "API checkout statements", statements, "statements"),
         Figure(
             "sale", "API checkout CPU ms per sale (median of batches)", statistics.median(cpu), "ms"
         ),
         Figure("sale", "API checkout median wall ms", statistics.median(wall), "ms", "info"),
+        *figures,
     ], parameters
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["instructions"]:
+    _counted_child(int(sys.argv[2]), Path(sys.argv[3]))
