@@ -206,7 +206,7 @@ def _still_open(shift: Shift) -> bool:
     """Whether the shift is open now (read under the register's lock). A plain statement:
     the ORM's compiling of it cost more CPU than the round trip."""
     table = connection.ops.quote_name(Shift._meta.db_table)
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {table} WHERE id = %s AND status = %s",  # noqa: S608
             [shift.pk, Shift.Status.OPEN.value],
@@ -227,7 +227,7 @@ def _replay(idempotency_key: UUID, fingerprint: str, earlier) -> Sale | None:
     # A plain statement: the ORM's compiling of this one cost more CPU than the whole round trip.
     key = Sale._meta.get_field("idempotency_key").get_db_prep_value(idempotency_key, connection)
     table = connection.ops.quote_name(Sale._meta.db_table)
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.columns(Sale, 's')} FROM {table} s WHERE s.idempotency_key = %s",  # noqa: S608 - the model's own names
             [key],
@@ -411,7 +411,8 @@ def _complete(
     if not _still_open(shift):
         raise errors.ShiftClosed()
 
-    sale = Sale(
+    sale = rows.new(
+        Sale,
         number=number,
         register_id=shift.register_id,
         shift=shift,
@@ -578,7 +579,8 @@ def _write_lines(sale: Sale, sold: list, priced, shop, oversold=frozenset()) -> 
     """The sale's lines (with the snapshot of name, unit sold, shelf price, the price list rule
     that applied and cost) and the day sums."""
     lines = [
-        SaleLine(
+        rows.new(
+            SaleLine,
             sale=sale,
             product=line.product,
             product_name=line.product.name,
@@ -693,7 +695,7 @@ def _take_receipt_number(register_id: int) -> str:
     BEGIN IMMEDIATE) the update, then a read."""
     table = connection.ops.quote_name(Register._meta.db_table)
     update = f"UPDATE {table} SET last_receipt_number = last_receipt_number + 1 WHERE id = %s"  # noqa: S608 - the model's own names
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"{update} RETURNING code, last_receipt_number", [register_id])
         else:
@@ -819,7 +821,8 @@ def _plan_payments(
             request = momo_requests[tender.momo_request_id]
             reference, provider = request.financial_transaction_id, request.provider
         payments.append(
-            Payment(
+            rows.new(
+                Payment,
                 tender=tender.tender,
                 amount=tender.amount,
                 reference=reference[:100],
@@ -827,7 +830,7 @@ def _plan_payments(
             )
         )
     if change:
-        payments.append(Payment(tender=Tender.CASH, amount=-change, is_change=True))
+        payments.append(rows.new(Payment, tender=Tender.CASH, amount=-change, is_change=True))
     return payments, change, rounding
 
 

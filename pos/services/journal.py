@@ -22,6 +22,7 @@ from pos.journal import events
 from pos.journal.canonical import GENESIS, datetime_text, entry_hash
 from pos.journal.events import Event
 from pos.models import ChainHead, JournalEntry
+from pos.services import rows
 
 _APPEND_SQL = """
 WITH event AS (SELECT %s::text AS chain, %s::text AS payload),
@@ -75,7 +76,7 @@ def _append_sql() -> str:
 
 def _append_postgresql(event: Event, payload: str) -> int | None:
     sql = _append_sql()
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             sql,
             # The payload (about 1 kB for a sale) is sent once; the day and time as their text

@@ -164,7 +164,7 @@ def _levels_with_products(store_id: int, ids: list[int]) -> list[StockLevel]:
         return []
     quote = connection.ops.quote_name
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.columns(StockLevel, 'l')}, {rows.columns(Product, 'p')} "  # noqa: S608 - the models' own names
             f"FROM {quote(StockLevel._meta.db_table)} l "

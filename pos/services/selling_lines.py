@@ -102,7 +102,7 @@ def rules_for(product_ids, price_list_id: int | None, day) -> list[PriceRule]:
     quote = connection.ops.quote_name
     rule, price_list = (quote(m._meta.db_table) for m in (PriceRule, PriceList))
     day = connection.ops.adapt_datefield_value(day)
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             f"""SELECT {rows.columns(PriceRule, "r")}, l.name, l.is_active
                 FROM {rule} r LEFT JOIN {price_list} l ON l.id = r.price_list_id

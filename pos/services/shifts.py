@@ -130,7 +130,7 @@ def _open_shift(column: str, value) -> Shift | None:
     if value is None:
         return None
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.columns(Shift, 's')}, {rows.columns(Register, 'r')} "  # noqa: S608 - the models' own names
             f"FROM {quote(Shift._meta.db_table)} s "

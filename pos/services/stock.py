@@ -166,7 +166,8 @@ def apply_movements(
             level.on_hand = after
             product.stock_on_hand += quantity
             movements.append(
-                StockMovement(
+                rows.new(
+                    StockMovement,
                     store_id=store_id,
                     product=product,
                     kind=line.kind,

@@ -219,6 +219,40 @@ def test_checkout_queries_do_not_grow_with_the_lines(as_cashier, shift, make_pro
     assert one == CHECKOUT_QUERIES
 
 
+def test_a_sales_own_statements_share_one_database_cursor(
+    as_cashier, shift, make_product, monkeypatch
+):
+    """Checkout's plain statements (pos.services.rows.cursor) run on one database cursor kept
+    with the connection, not on a new one each (a new psycopg cursor finds every parameter's
+    dumper and every column's loader anew): only what is not checkout's own opens one."""
+    products = [make_product(stock=5) for _ in range(5)]
+    body = {
+        "lines": [{"product": p.pk, "quantity": 1} for p in products],
+        "tenders": [{"tender": "cash", "amount": "10000000"}],
+    }
+    assert post_sale(as_cashier, body).status_code == 201  # warm: the connection, caches
+    opened = []
+    create_cursor = connection.create_cursor
+
+    def counted(name=None):
+        opened.append(name)
+        return create_cursor(name)
+
+    monkeypatch.setattr(connection, "create_cursor", counted)
+    with CaptureQueriesContext(connection) as captured:
+        response = post_sale(as_cashier, body)
+    assert response.status_code == 201, response.json()
+    assert len(captured.captured_queries) == CHECKOUT_QUERIES
+    assert len(opened) == OPENED_CURSORS
+
+
+# The token read by the API's rate limit (monitoring) and the user's permissions (accounts),
+# each on a cursor of its own; in a test, the savepoint around checkout's transaction and its
+# release (13 in all before pos.services.rows.cursor: one per statement). SQLite's journal
+# append is three ORM statements, each on its own.
+OPENED_CURSORS = 2 + 2 if connection.vendor == "postgresql" else 2 + 2 + 3
+
+
 # PostgreSQL takes the receipt number in one UPDATE ... RETURNING and appends to the journal in
 # one statement; SQLite updates the counter, then reads it, and reads the chain's head, inserts
 # the entry and moves the head. Stock per store (issue 29) added one: the UPDATE of the store's

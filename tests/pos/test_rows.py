@@ -470,3 +470,99 @@ def test_writes_along_with_the_rows_go_in_their_statement_on_postgresql(shift, c
     note[0][1][0] = "no rows"
     assert rows.insert([], along=note) == []
     assert Shift.objects.get(pk=shift.pk).closing_note == "no rows"
+
+
+def instance_state(obj) -> tuple:
+    """Everything an instance holds: its attributes (in order), its _state's, and the identity
+    of each related instance it keeps."""
+    attributes = {k: v for k, v in obj.__dict__.items() if k != "_state"}
+    state = dict(obj._state.__dict__)
+    cache = state.pop("fields_cache", {})
+    return (
+        list(attributes.items()),
+        [(k, type(v)) for k, v in attributes.items()],
+        state,
+        {name: id(value) for name, value in cache.items()},
+    )
+
+
+def built_both_ways(model, values: dict) -> tuple:
+    """`rows.new` and `model(**values)`, each from its own copy of the unsaved related
+    instances (the relation sets their _state.db), as their states."""
+    mine = rows.new(model, **values)
+    django = model(**values)
+    return instance_state(mine), instance_state(django), mine, django
+
+
+def test_new_builds_the_instance_model_kwargs_builds(shift, cashier, product):
+    """Each model checkout builds with rows.new, from the arguments checkout gives it (related
+    instances, ids, None, fields left to their defaults): the same attributes, defaults,
+    cached relations and _state as Model(**kwargs)."""
+    sale_values = {
+        "number": "T-000001",
+        "register_id": shift.register_id,
+        "shift": shift,
+        "cashier": cashier,
+        "customer": None,
+        "idempotency_key": uuid.uuid4(),
+        "request_fingerprint": "f" * 64,
+        "subtotal": Decimal("11800.00"),
+        "discount_total": Decimal(0),
+        "tax_total": Decimal("1800"),
+        "total": Decimal("11800.00"),
+        "change_given": Decimal(0),
+        "cash_rounding": Decimal(0),
+        "created_at": MOMENT,
+        "business_day": MOMENT.date(),
+        "buyer_tin": "",
+        "purchase_code": "",
+    }
+    mine, django, sale, _ = built_both_ways(Sale, sale_values)
+    assert mine == django
+    assert sale._state.db == "default" and sale._state.adding
+    line, payment, movement = children(sale, product, cashier, shift)
+    given = {
+        SaleLine: {f: getattr(line, f) for f in ("product_name", "sku", "quantity", "total")},
+        # (created_at given: its default is the time it is built)
+        Payment: {"tender": "cash", "amount": Decimal("-12.5"), "created_at": MOMENT},
+        StockMovement: {
+            "store_id": 1,
+            "product": product,
+            "kind": "sale",
+            "quantity": Decimal("-1"),
+            "created_by": None,
+        },
+    }
+    given[SaleLine].update(sale=sale, product=product, unit_quantity=None, oversold=False)
+    for model, values in given.items():
+        mine, django, *_ = built_both_ways(model, values)
+        assert mine == django, model
+    # An unsaved related instance without a database takes the new instance's.
+    unsaved = [Sale(number="X"), Sale(number="X")]
+    mine_line = rows.new(SaleLine, sale=unsaved[0], product=product)
+    django_line = SaleLine(sale=unsaved[1], product=product)
+    assert instance_state(mine_line)[:3] == instance_state(django_line)[:3]
+    assert unsaved[0]._state.db == unsaved[1]._state.db == "default"
+
+
+def test_new_leaves_to_model_init_what_it_does_not_cover(product):
+    """Receivers of pre_init/post_init hear it; a name that is not a field, a related instance
+    of the wrong model and a property get Django's own answer."""
+    from django.db.models.signals import post_init
+
+    heard = []
+
+    def listen(sender, instance, **kwargs):
+        heard.append(type(instance))
+
+    post_init.connect(listen, sender=Payment, dispatch_uid="test-rows-new")
+    try:
+        rows.new(Payment, tender="cash", amount=Decimal(1))
+    finally:
+        post_init.disconnect(sender=Payment, dispatch_uid="test-rows-new")
+    assert heard == [Payment]
+    with pytest.raises(TypeError, match="unexpected keyword arguments: 'colour'"):
+        rows.new(Payment, tender="cash", colour="red")
+    with pytest.raises(ValueError, match='"Payment.sale" must be a "Sale" instance'):
+        rows.new(Payment, sale=product)
+    assert rows.new(Payment, pk=7).id == 7  # pk is a property: Model.__init__ sets it
