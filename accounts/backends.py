@@ -30,7 +30,32 @@ class PermissionsBackend(ModelBackend):
 def permissions_sql() -> str:
     """The union of a user's own and group permissions as "app_label, codename" rows; written
     out once from the models' tables (the ORM spends more time building it than the database
-    does answering it)."""
+    does answering it). Parameters: the user's pk, twice."""
+    app_label, codename, where = _permissions_parts("%s")
+    return f"SELECT {app_label}, {codename} {where}"
+
+
+@cache
+def permissions_array_sql(user_column: str) -> str:
+    """PostgreSQL: the same permissions, of the user whose pk is `user_column` (a column of
+    the outer query), as one array of "app_label.codename" texts (what get_all_permissions
+    holds), to read with the user in the same statement (`prefill_permissions`)."""
+    app_label, codename, where = _permissions_parts(user_column)
+    return f"ARRAY(SELECT {app_label} || '.' || {codename} {where})"
+
+
+def prefill_permissions(user_obj, permissions) -> None:
+    """Keep `permissions` (read by `permissions_array_sql` with the user) as what
+    `PermissionsBackend.get_all_permissions` would read for `user_obj`, where it would read
+    them: an active user who is not a superuser (a superuser has all of them, found as
+    ModelBackend finds them)."""
+    if user_obj.is_active and not user_obj.is_superuser:
+        user_obj._perm_cache = set(permissions)
+
+
+def _permissions_parts(user: str) -> tuple[str, str, str]:
+    """The app label's and the codename's columns, and the FROM ... WHERE of the user's
+    permissions, the user's pk given by `user` (a placeholder or a column)."""
     quote = connection.ops.quote_name
     user_model = get_user_model()
     own = user_model._meta.get_field("user_permissions").remote_field.through._meta
@@ -44,13 +69,17 @@ def permissions_sql() -> str:
     own_permission, own_user = column(own, "permission"), column(own, "user")
     member_group, member_user = column(member, "group"), column(member, "user")
     granted_group, granted_permission = column(granted, "group"), column(granted, "permission")
-    return (
-        f"SELECT ct.{column(content_type, 'app_label')}, p.{column(permission, 'codename')} "  # noqa: S608 - the models' own names
-        f"FROM {quote(permission.db_table)} p JOIN {quote(content_type.db_table)} ct "
+    where = (
+        f"FROM {quote(permission.db_table)} p JOIN {quote(content_type.db_table)} ct "  # noqa: S608 - the models' own names
         f"ON ct.{column(content_type, 'id')} = p.{column(permission, 'content_type')} "
         f"WHERE p.{column(permission, 'id')} IN ("
-        f"SELECT {own_permission} FROM {quote(own.db_table)} WHERE {own_user} = %s "
+        f"SELECT {own_permission} FROM {quote(own.db_table)} WHERE {own_user} = {user} "
         f"UNION SELECT g.{granted_permission} FROM {quote(granted.db_table)} g "
         f"JOIN {quote(member.db_table)} m ON m.{member_group} = g.{granted_group} "
-        f"WHERE m.{member_user} = %s)"
+        f"WHERE m.{member_user} = {user})"
+    )
+    return (
+        f"ct.{column(content_type, 'app_label')}",
+        f"p.{column(permission, 'codename')}",
+        where,
     )

@@ -61,3 +61,44 @@ def test_a_user_with_no_permissions_has_none():
 
     assert PermissionsBackend().get_all_permissions(user) == set()
     assert not user.has_perm("pos.sell")
+
+
+def token_user(user):
+    """The user (and what it holds) that the API's token check (monitoring.ratelimit) reads
+    for a request with `user`'s token, and the statements it took."""
+    from django.test import RequestFactory
+    from rest_framework.authtoken.models import Token
+
+    from monitoring.ratelimit import _token_authentication
+
+    key = Token.objects.get_or_create(user=user)[0].key
+    request = RequestFactory().get("/api/v1/sales/", HTTP_AUTHORIZATION=f"Token {key}")
+    with CaptureQueriesContext(connection) as captured:
+        found, _token = _token_authentication().authenticate(request)
+    return found, len(captured.captured_queries)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="an array: PostgreSQL only")
+def test_a_token_users_permissions_come_with_it_on_postgresql(clerk):
+    """The API's token check reads the user's permissions in its own statement: asking for
+    them after costs no statement, and they are what the backend itself reads."""
+    user, statements = token_user(clerk)
+    assert statements == 1
+    with CaptureQueriesContext(connection) as captured:
+        found = PermissionsBackend().get_all_permissions(user)
+        assert user.has_perms(["pos.sell", "pos.void_sale"])
+        assert not user.has_perm("pos.refund_sale")
+    assert captured.captured_queries == []
+    assert found == PermissionsBackend().get_all_permissions(fresh(clerk))
+    assert found == {"pos.sell", "pos.view_sale", "pos.void_sale"}
+
+    nobody, _ = token_user(User.objects.create_user("nobody", password="x"))
+    assert nobody._perm_cache == set()
+
+
+def test_a_token_superusers_permissions_are_found_as_the_backend_finds_them():
+    owner, _ = token_user(User.objects.create_superuser("owner", password="x"))
+    assert not hasattr(owner, "_perm_cache")
+    assert PermissionsBackend().get_all_permissions(owner) == ModelBackend().get_all_permissions(
+        fresh(owner)
+    )
