@@ -646,7 +646,8 @@ class SaleViewSet(
         # The body as the serializer would validate it, decoded without building it (every
         # body the fast path leaves goes to the serializer, for its errors).
         data = checkout_request.decoded(request._request) or self.validated(s.CheckoutSerializer)
-        shift = shifts.require_open_shift(request.user)
+        # The open shift and the sale stored under the key, if any, in one statement.
+        shift, stored = shifts.require_open_shift_and_sale(request.user, key)
         if hooks.till_mode(shift.register_id) is not None:  # training: never a sale
             raise errors.TillNotSelling()
         tenders = [
@@ -661,6 +662,7 @@ class SaleViewSet(
             cart=_cart(data),
             tenders=tenders,
             idempotency_key=key,
+            stored=stored,
         )
         if sale.replayed:  # printed (or not) when it was taken; never printed twice here
             return self.answer(s.CheckoutResultSerializer, self._sale(sale.pk), status.HTTP_200_OK)

@@ -54,6 +54,7 @@ MAX_QUANTITY = 10_000
 # Each choice class's values, read once: `.values` builds the list from the members and their
 # labels on every read (3% of an API sale's CPU, py-spy). Tuples: a value need not be hashable.
 TENDERS = tuple(Tender.values)
+NOT_READ = object()  # checkout's `stored` when the caller has not read it
 PROVIDERS = tuple(MobileProvider.values)
 
 
@@ -163,11 +164,14 @@ def checkout(
     idempotency_key: UUID,
     approved_by=None,
     offline: OfflineTerms | None = None,
+    stored=NOT_READ,
 ) -> Sale:
     """Complete a sale: lock, check, price, number it and write its lines, payments and stock.
 
     A retry with the same idempotency key returns the original sale (with `replayed` set) and
     writes nothing; the same key with a different request is refused (`IdempotencyConflict`).
+    `stored`: the sale stored under the key (or None), if the caller has read it already (the
+    API reads it with the open shift: pos.services.shifts.require_open_shift_and_sale).
     """
     shop = ShopSettings.load()
     places = shop.currency_decimal_places
@@ -179,7 +183,7 @@ def checkout(
     def earlier() -> str:
         return _with_offline(request.earlier_fingerprint(), offline)
 
-    existing = _replay(idempotency_key, fingerprint, earlier)
+    existing = _replay(idempotency_key, fingerprint, earlier, stored)
     if existing is not None:
         return existing
     try:
@@ -221,9 +225,20 @@ def _with_offline(fingerprint: str, offline: OfflineTerms | None) -> str:
     return hashlib.sha256((fingerprint + offline.fingerprint()).encode()).hexdigest()
 
 
-def _replay(idempotency_key: UUID, fingerprint: str, earlier) -> Sale | None:
+def _replay(idempotency_key: UUID, fingerprint: str, earlier, stored=NOT_READ) -> Sale | None:
     """The sale stored under `idempotency_key`, marked `replayed`; None if there is none.
-    `earlier()`: the request's fingerprint as releases before 2026-12-05 stored it."""
+    `earlier()`: the request's fingerprint as releases before 2026-12-05 stored it. `stored`:
+    that sale (or None) as the caller read it, else it is read here."""
+    sale = _stored(idempotency_key) if stored is NOT_READ else stored
+    if sale is not None:
+        stored = sale.request_fingerprint
+        if stored != fingerprint and stored != earlier():
+            raise errors.IdempotencyConflict()
+        sale.replayed = True
+    return sale
+
+
+def _stored(idempotency_key: UUID) -> Sale | None:
     # A plain statement: the ORM's compiling of this one cost more CPU than the whole round trip.
     key = Sale._meta.get_field("idempotency_key").get_db_prep_value(idempotency_key, connection)
     table = connection.ops.quote_name(Sale._meta.db_table)
@@ -233,13 +248,7 @@ def _replay(idempotency_key: UUID, fingerprint: str, earlier) -> Sale | None:
             [key],
         )
         row = cursor.fetchone()
-    sale = None if row is None else rows.loaded(Sale, row)
-    if sale is not None:
-        stored = sale.request_fingerprint
-        if stored != fingerprint and stored != earlier():
-            raise errors.IdempotencyConflict()
-        sale.replayed = True
-    return sale
+    return None if row is None else rows.loaded(Sale, row)
 
 
 class _Problems:

@@ -129,21 +129,52 @@ def _open_shift(column: str, value) -> Shift | None:
     round trip, on every sale."""
     if value is None:
         return None
+    return _open_shift_and_sale(column, value)[0]
+
+
+def require_open_shift_and_sale(user, idempotency_key) -> tuple[Shift, Sale | None]:
+    """`require_open_shift(user)` (their own shift: the API's sale has no shared till) and the
+    sale already stored under `idempotency_key` (None if none), read in one statement: the
+    API's checkout needs both before its transaction (pos.services.checkout's `stored`).
+
+    :raises ShiftClosed: the user has no open shift (whatever is stored under the key, as when
+        the two were read one after the other).
+    """
+    shift, sale = _open_shift_and_sale("cashier_id", user.pk, idempotency_key)
+    if shift is None:
+        raise errors.ShiftClosed(gettext(NO_SHIFT["sell"]))
+    return shift, sale
+
+
+def _open_shift_and_sale(column: str, value, idempotency_key=None):
+    """The open shift whose `column` is `value` with its register, and with an
+    `idempotency_key` the sale stored under it (LEFT JOIN: None if there is none):
+    (shift or None, sale or None)."""
     quote = connection.ops.quote_name
+    selected = f"{rows.columns(Shift, 's')}, {rows.columns(Register, 'r')}"
+    joins = f"INNER JOIN {quote(Register._meta.db_table)} r ON r.id = s.register_id"
+    params = [value, Shift.Status.OPEN.value]
+    if idempotency_key is not None:
+        selected += f", {rows.columns(Sale, 'x')}"
+        joins += f" LEFT JOIN {quote(Sale._meta.db_table)} x ON x.idempotency_key = %s"
+        key = Sale._meta.get_field("idempotency_key").get_db_prep_value(idempotency_key, connection)
+        params.insert(0, key)
     with rows.cursor() as cursor:
         cursor.execute(
-            f"SELECT {rows.columns(Shift, 's')}, {rows.columns(Register, 'r')} "  # noqa: S608 - the models' own names
-            f"FROM {quote(Shift._meta.db_table)} s "
-            f"INNER JOIN {quote(Register._meta.db_table)} r ON r.id = s.register_id "
+            f"SELECT {selected} FROM {quote(Shift._meta.db_table)} s {joins} "  # noqa: S608 - the models' own names
             f"WHERE s.{quote(column)} = %s AND s.status = %s ORDER BY s.opened_at DESC LIMIT 1",
-            [value, Shift.Status.OPEN.value],
+            params,
         )
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, None
     shift = rows.loaded(Shift, row)
     rows.related(shift, "register", rows.loaded(Register, row, rows.width(Shift)))
-    return shift
+    start = rows.width(Shift) + rows.width(Register)
+    stored = None
+    if idempotency_key is not None and row[start] is not None:  # the sale's id
+        stored = rows.loaded(Sale, row, start)
+    return shift, stored
 
 
 # What a user without an open shift is told, by what they were doing.

@@ -123,6 +123,28 @@ def test_checkout_creates_then_replays_then_refuses_a_reused_key(as_cashier, shi
     assert product.stock_on_hand == 8
 
 
+def test_a_retry_reads_its_stored_sale_with_the_open_shift(as_cashier, shift, product):
+    """The API reads the sale stored under the key in the open shift's statement: a retry
+    takes no read of its own before it is answered (one statement fewer than a fresh read), and
+    without an open shift it is refused as it was, whatever is stored."""
+    key = uuid.uuid4()
+    created = post_sale(as_cashier, cash_sale(product, 2, "30000"), key)
+    assert created.status_code == 201, created.json()
+    with CaptureQueriesContext(connection) as captured:
+        replayed = post_sale(as_cashier, cash_sale(product, 2, "30000"), key)
+    assert replayed.status_code == 200
+    assert replayed.json() == created.json()
+    reads = [q["sql"] for q in captured.captured_queries if '"pos_sale"' in q["sql"]]
+    # The open shift with the stored sale, then the answer's sale with its lines and payments.
+    assert '"pos_shift"' in reads[0] and "idempotency_key" in reads[0]
+    assert not any("idempotency_key = " in sql and '"pos_shift"' not in sql for sql in reads)
+
+    Shift.objects.filter(pk=shift.pk).update(status=Shift.Status.CLOSED)
+    refused = post_sale(as_cashier, cash_sale(product, 2, "30000"), key)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "shift_closed"
+
+
 def test_checkout_needs_an_idempotency_key(as_cashier, shift, product):
     response = as_cashier.post("/api/v1/sales/", cash_sale(product), format="json")
 
@@ -210,7 +232,8 @@ def test_checkout_queries_do_not_grow_with_the_lines(as_cashier, shift, make_pro
     twenty = queries_for(products[1:21])
     assert one == twenty
     # The token (once: the rate limiter's check is reused) with, on PostgreSQL, the user's
-    # permissions (elsewhere one union after it), the open shift, the idempotency key; in the
+    # permissions (elsewhere one union after it), the open shift with the sale stored under the
+    # idempotency key (none); in the
     # transaction (savepoints, in a test): the products locked with the till's store's stock levels
     # (one statement), the price rules that may apply, the register's counter taken (lock and
     # increment in one), the shift still open, the sale, its lines, the daily product sums,
@@ -261,8 +284,9 @@ OPENED_CURSORS = 1 + 2 if connection.vendor == "postgresql" else 2 + 2 + 3
 # products' own statement). On PostgreSQL the lines go with the daily product sums in one
 # statement, and the stock movements with the products' totals and the levels in another (the
 # other writes in the INSERT's WITH; 18 before issue 30). On PostgreSQL the user's permissions
-# come with the token (an array in its statement; 15 before).
-CHECKOUT_QUERIES = 14 if connection.vendor == "postgresql" else 21
+# come with the token (an array in its statement; 15 before), and on both the sale stored under
+# the idempotency key with the open shift (a LEFT JOIN in its statement; 14 and 21 before).
+CHECKOUT_QUERIES = 13 if connection.vendor == "postgresql" else 20
 
 
 def test_the_checkout_answer_is_the_sale_as_stored(as_cashier, shift, make_product):
