@@ -1,5 +1,9 @@
+import functools
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -89,7 +93,46 @@ def request_language(request) -> str:
     user = signed_in_user(request)
     if user is not None and user.preferred_language:
         return user.preferred_language
-    return translation.get_language_from_request(request)
+    return browser_language(request)
+
+
+def browser_language(request) -> str:
+    """translation.get_language_from_request(request), remembered by the two things it reads:
+    the language cookie and the Accept-Language header (the same few pairs come again and
+    again). Django's answer for a pair depends otherwise only on the language settings and the
+    catalogs found at start, which Django's own caches already hold for the process; its walk
+    (the cookie checked, the header parsed, each code's variant looked up) cost ~5 µs of
+    every request's CPU (bench/README.md, "stack")."""
+    return _language_for(
+        request.COOKIES.get(_language_cookie_name()),
+        request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+    )
+
+
+class _Asked:
+    """What get_language_from_request reads of a request (without check_path)."""
+
+    def __init__(self, cookie: str | None, accept: str):
+        self.COOKIES = {} if cookie is None else {_language_cookie_name(): cookie}
+        self.META = {"HTTP_ACCEPT_LANGUAGE": accept}
+
+
+# Bounded: both values come from the client.
+@functools.lru_cache(maxsize=256)
+def _language_for(cookie: str | None, accept: str) -> str:
+    return translation.get_language_from_request(_Asked(cookie, accept))
+
+
+@functools.cache
+def _language_cookie_name() -> str:
+    return settings.LANGUAGE_COOKIE_NAME
+
+
+@receiver(setting_changed)
+def _languages_changed(*, setting, **kwargs):
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "LANGUAGE_COOKIE_NAME"}:
+        _language_for.cache_clear()
+        _language_cookie_name.cache_clear()
 
 
 class TwoFactorMiddleware:

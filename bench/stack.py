@@ -480,15 +480,101 @@ def side_by_side(before: str, threads: int, rounds: int = 8, seconds: float = 4)
     print(f"Load average: {' | '.join(loads)}")
 
 
+def cpu_served(which: str, requests: int = 3000, batches: int = 5, profile: str = "") -> None:
+    """CPU per request of the JSON view served by gunicorn's own sync worker code, in this
+    process: a loopback connection per request, gunicorn's parser, its response writer and its
+    graceful close, with the configuration `start_ours`/`start_bare` give their servers (ours:
+    gunicorn.conf.py, its logger and hooks; bare: gunicorn's defaults). What a sync worker does
+    per request but the select loop, measured around the worker's accept (the client's part is
+    left out); no other process, so much steadier than `bench stack` on a shared machine, and
+    run under callgrind or cProfile. Run as
+
+        python -m bench.stack served ours|bare [--profile FILE]
+    """
+    import statistics
+
+    from gunicorn.app.base import Application
+    from gunicorn.workers.sync import SyncWorker
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    address = listener.getsockname()
+
+    class Served(Application):
+        def load_config(self):
+            if which == "ours":
+                self.load_config_from_file(str(BASE_DIR / "gunicorn.conf.py"))
+            else:
+                self.load_config_from_file(str(Path(__file__).with_name("bare_gunicorn.conf.py")))
+                self.cfg.set("keepalive", 5)
+            self.cfg.set("workers", WORKERS)
+            self.cfg.set("threads", 1)
+            self.cfg.set("worker_class", "sync")
+
+        def load(self):
+            from django.core.wsgi import get_wsgi_application
+
+            return get_wsgi_application()
+
+    served = Served()
+    log = served.cfg.logger_class(served.cfg)  # before the app, as gunicorn's master does
+    worker = SyncWorker(1, os.getpid(), [listener], served, served.cfg.timeout, served.cfg, log)
+    worker.wsgi = served.wsgi()
+    request = f"GET {PING} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+
+    def call() -> float:
+        client = socket.create_connection(address)
+        client.sendall(request)
+        # The client's FIN is in before the worker's graceful close reads for it (one thread).
+        client.shutdown(socket.SHUT_WR)
+        began = time.process_time()
+        worker.notify()
+        worker.accept(listener)
+        spent = time.process_time() - began
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+        client.close()
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+        return spent
+
+    for _ in range(500):
+        call()
+    per_batch = []
+    for _ in range(batches):
+        spent = sum(call() for _ in range(requests))
+        per_batch.append(spent / requests * 1e6)
+    print(
+        f"CPU µs per request, {PING} served by a {which} sync worker in process: "
+        f"min {min(per_batch):.1f}, median {statistics.median(per_batch):.1f} "
+        f"({batches} x {requests})"
+    )
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            call()
+        profiler.disable()
+        profiler.dump_stats(profile)
+    listener.close()
+
+
 if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "side":
     sys.path.insert(0, str(BASE_DIR))
     side_by_side(sys.argv[2], *(int(value) for value in sys.argv[3:5]), *map(float, sys.argv[5:6]))
-if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "cpu":
-    import django
-
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] in ("cpu", "served"):
     settings_module = "bench.settings" if sys.argv[2] == "ours" else "bench.bare_settings"
     overrides = {"LOG_LEVEL": "INFO"} if sys.argv[2] == "ours" else {}
     os.environ.update(app_environ(DJANGO_SETTINGS_MODULE=settings_module, **overrides))
     sys.path.insert(0, str(BASE_DIR))
-    django.setup()
-    cpu_in_process(profile=sys.argv[4] if sys.argv[3:4] == ["--profile"] else "")
+    profile_to = sys.argv[4] if sys.argv[3:4] == ["--profile"] else ""
+    if sys.argv[1] == "served":
+        cpu_served(sys.argv[2], profile=profile_to)
+    else:
+        import django
+
+        django.setup()
+        cpu_in_process(profile=profile_to)

@@ -6,6 +6,8 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject, empty
@@ -71,6 +73,28 @@ class RejectNulCharactersMiddleware:
                 },
             )
         return self.get_response(request)
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's MessageMiddleware with the message storage built when a request first uses it.
+
+    Django builds it for every request: FallbackStorage makes a cookie storage, whose cookie
+    signer derives a key from SECRET_KEY, and a session storage (~15-30 µs of the cheapest
+    request's CPU, bench/README.md "stack"), though most requests (the API, the probes, a page
+    that neither adds nor shows a message) never touch it. Here request._messages is a lazy
+    object over the same storage; a storage that was never built has nothing to store, which
+    is what Django's `update` finds for one that was built and left unused (no message added,
+    none read), so the answer is the same: no cookie set or deleted, the session untouched.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(functools.partial(default_storage, request))
+
+    def process_response(self, request, response):
+        messages = request.__dict__.get("_messages")
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response  # never used: nothing added, nothing read, nothing to store
+        return super().process_response(request, response)
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

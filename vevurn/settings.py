@@ -101,7 +101,8 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, with the storage built only for a request that uses it (vevurn/middleware.py).
+    "vevurn.middleware.MessageMiddleware",
 ]
 
 ROOT_URLCONF = "vevurn.urls"

@@ -166,3 +166,45 @@ def test_a_page_in_the_language_already_in_effect_is_answered_without_activating
     assert french["Content-Language"] == "fr"
     assert activated == ["fr"]
     assert translation.get_language() == "en"  # nothing left active after the French page
+
+
+BROWSERS = [
+    (None, ""),
+    (None, "fr-FR,fr;q=0.9,en;q=0.5"),
+    (None, "de-DE,de;q=0.9"),
+    (None, "*"),
+    (None, "rw;q=0.2, fr;q=0.8"),
+    ("rw", ""),
+    ("rw", "fr"),
+    ("fr-ca", ""),  # a variant of a language the shop speaks
+    ("xx", "fr"),  # a language the shop does not speak
+    ("", "rw"),
+]
+
+
+@pytest.mark.parametrize("language_code", ["en", "fr"])
+def test_the_browsers_language_is_djangos_for_every_cookie_and_header(rf, settings, language_code):
+    from accounts.middleware import browser_language
+
+    settings.LANGUAGE_CODE = language_code
+    for cookie, accept in BROWSERS * 2:  # the second time from the memo
+        request = rf.get("/", HTTP_ACCEPT_LANGUAGE=accept)
+        if cookie is not None:
+            request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
+        expected = translation.get_language_from_request(request)
+        assert browser_language(request) == expected, (cookie, accept)
+
+
+def test_the_same_browser_again_is_answered_without_djangos_walk(client, monkeypatch):
+    walks = []
+    original = translation.get_language_from_request
+
+    def counting(request, *args, **kwargs):
+        walks.append(request)
+        return original(request, *args, **kwargs)
+
+    monkeypatch.setattr(translation, "get_language_from_request", counting)
+    for _ in range(3):
+        response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="fr-BE,fr;q=0.7")
+        assert response["Content-Language"] == "fr"
+    assert len(walks) <= 1  # fails before: one walk per request
