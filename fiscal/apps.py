@@ -22,6 +22,7 @@ class FiscalConfig(AppConfig):
         hooks.register(hooks.message_attachments, messages.attachments)
         hooks.register(hooks.document_actions, receipts.document_actions)
         hooks.register(hooks.till_modes, training.till_mode)
+        hooks.register(hooks.till_mode_keys, training._cache_key)
         # Staff per store (pos.scoping): a device is its store's, and so is what it signs and
         # sends (the outbox: receipts, refunds, voids, stock reports, item registrations); a
         # till's training mode and receipts are the till's store's.

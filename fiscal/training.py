@@ -83,13 +83,15 @@ def _cache_key(register_id: int) -> str:
 # --- in training or not ----------------------------------------------------------------------
 
 
-def in_training(register_id: int, *, fresh: bool = False) -> bool:
+def in_training(register_id: int, *, fresh: bool = False, cached: dict | None = None) -> bool:
     """Whether the till is in training: from the cache (kept CACHE_SECONDS, replaced when a
-    manager switches), or from the database when `fresh`."""
+    manager switches), or from the database when `fresh`. `cached`: the cache's values the
+    caller read ahead (pos.hooks.till_mode_keys), instead of reading the cache here."""
     if not fresh:
-        cached = cache.get(_cache_key(register_id))
-        if cached is not None:
-            return cached
+        key = _cache_key(register_id)
+        found = cache.get(key) if cached is None else cached.get(key)
+        if found is not None:
+            return found
     found = TrainingTill.objects.filter(register_id=register_id).exists()
     cache.set(_cache_key(register_id), found, CACHE_SECONDS)
     return found
@@ -102,9 +104,12 @@ def _remember(register_id: int, value: bool) -> None:
     transaction.on_commit(lambda: cache.set(_cache_key(register_id), value, CACHE_SECONDS))
 
 
-def till_mode(register_id: int, *, fresh: bool = False) -> hooks.TillMode | None:
-    """Registered with pos.hooks.till_modes (fiscal/apps.py)."""
-    if not in_training(register_id, fresh=fresh):
+def till_mode(
+    register_id: int, *, fresh: bool = False, cached: dict | None = None
+) -> hooks.TillMode | None:
+    """Registered with pos.hooks.till_modes (fiscal/apps.py); its cache key with
+    pos.hooks.till_mode_keys."""
+    if not in_training(register_id, fresh=fresh, cached=cached):
         return None
     return hooks.TillMode(
         name="training",

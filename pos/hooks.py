@@ -32,6 +32,9 @@ import contract says so). Rules for what is registered:
   and refuses every other action that writes; "Complete" hands the cart to `mode.checkout`
   instead of pos.services.checkout. It is asked on every till request: answer from a cache,
   and from the database itself when `fresh` (the till asks so just before completing a sale).
+  `cached`, when given, holds the cache's values read ahead under the keys of
+  `till_mode_keys(register_id)` (the cache key each source reads first, a missing value left
+  out): the API's checkout reads them with the shop settings in one round trip.
 """
 
 from collections.abc import Callable
@@ -48,6 +51,7 @@ till_actions: list[Callable] = []
 message_attachments: list[Callable] = []
 document_actions: list[Callable] = []
 till_modes: list[Callable] = []
+till_mode_keys: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,18 @@ def document_actions_for(document, user) -> list[tuple[str, str]]:
     return [action for function in document_actions for action in function(document, user)]
 
 
-def till_mode(register_id: int, *, fresh: bool = False) -> TillMode | None:
-    """The mode the till works in, if any app puts it in one (e.g. training)."""
+def till_mode(
+    register_id: int, *, fresh: bool = False, cached: dict | None = None
+) -> TillMode | None:
+    """The mode the till works in, if any app puts it in one (e.g. training). `cached`: the
+    cache's values under `till_mode_cache_keys(register_id)`, read by the caller."""
     for source in till_modes:
-        mode = source(register_id, fresh=fresh)
+        mode = source(register_id, fresh=fresh, cached=cached)
         if mode is not None:
             return mode
     return None
+
+
+def till_mode_cache_keys(register_id: int) -> list[str]:
+    """The cache keys the till mode's sources read first (see `till_modes`)."""
+    return [key(register_id) for key in till_mode_keys]

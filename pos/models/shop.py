@@ -214,6 +214,23 @@ class ShopSettings(models.Model):
             memo["settings"] = found._copy()
         return found
 
+    @classmethod
+    def load_with(cls, keys: list[str]) -> dict:
+        """Within a request, read the settings into its memo (what `load()` reads then) with the
+        cache's values under `keys`, in one cache round trip: the API's checkout reads the
+        till's mode with them (pos.hooks.till_mode_keys). The values found, by key (a missing
+        one left out)."""
+        memo = _request_memo.get()
+        if memo is None or "settings" in memo:
+            return cache.get_many(keys) if keys else {}
+        found = cache.get_many([CACHE_KEY, *keys])
+        settings = found.pop(CACHE_KEY, None)
+        if settings is None:
+            cls.load()  # not cached: from the database, then cached, as load() does
+        else:
+            memo["settings"] = settings._copy()
+        return found
+
     def _copy(self) -> "ShopSettings":
         """A copy as pickling makes one (Model.__reduce__: its own _state, the Django version
         that __setstate__ otherwise warns about), without pickling."""

@@ -355,6 +355,51 @@ def test_the_api_takes_no_sale_on_a_till_in_training(in_training, as_cashier, sh
     assert Sale.objects.count() == 0
 
 
+def test_the_api_reads_the_tills_mode_with_the_shop_settings_in_one_cache_read(
+    as_cashier, shift, product, monkeypatch
+):
+    """Checkout through the API reads the till's training flag and the shop settings from the
+    cache at once (one get_many), and a flag found there is the answer."""
+    from django.core.cache import caches
+
+    from pos.models.shop import CACHE_KEY
+    from tests.api.test_selling import post_sale
+
+    body = {
+        "lines": [{"product": product.pk, "quantity": 1}],
+        "tenders": [{"tender": "cash", "amount": "20000"}],
+    }
+    assert post_sale(as_cashier, body).status_code == 201  # warm: both cached
+    flag = training._cache_key(shift.register_id)
+    default = caches["default"]
+    reads, inside = [], []
+    get, get_many = default.get, default.get_many
+
+    def counted_get(key, *args, **kwargs):
+        if not inside:  # LocMem's get_many gets each key
+            reads.append([key])
+        return get(key, *args, **kwargs)
+
+    def counted_get_many(keys, *args, **kwargs):
+        reads.append(list(keys))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(default, "get", counted_get)
+    monkeypatch.setattr(default, "get_many", counted_get_many)
+    assert post_sale(as_cashier, body).status_code == 201
+    assert [keys for keys in reads if CACHE_KEY in keys or flag in keys] == [[CACHE_KEY, flag]]
+
+    # The flag as cached is what the sale goes by (the database says no training here).
+    default.set(flag, True, 30)
+    response = post_sale(as_cashier, body)
+    assert response.status_code == 409, response.json()
+    assert response.json()["error"]["code"] == "till_not_selling"
+
+
 def test_the_managers_home_page_links_training_mode(manager, cashier, client):
     client.force_login(manager)
     assert reverse("fiscal:training_tills") in client.get("/home/").content.decode()
