@@ -39,3 +39,29 @@ def test_a_sale_is_answered_as_its_serializers_answer_it(sell, make_product, man
                 assert represented(serializer_class, sale, places) == expected
     assert represented(CheckoutResultSerializer, mixed, 0)["receipt_print"]["status"] == "printed"
     assert represented(CheckoutResultSerializer, voided, 0)["voided_by"] == manager.pk
+
+
+def test_fields_read_from_other_sources_are_read_as_drf_reads_them(sell, make_product):
+    """Only a model's own fields are read directly; a method, a dotted source, a property and a
+    foreign key's primary key field with a pk_field give what the serializer gives."""
+    from rest_framework import serializers
+
+    class Other(serializers.ModelSerializer):
+        shown_status = serializers.CharField(source="get_status_display")
+        cashier_name = serializers.CharField(source="cashier.username")
+        register_code = serializers.CharField(source="register.code")
+        cashier_key = serializers.PrimaryKeyRelatedField(
+            source="cashier", read_only=True, pk_field=serializers.CharField()
+        )
+
+        class Meta:
+            model = Sale
+            fields = [
+                "id", "number", "customer", "shown_status", "cashier_name", "register_code",
+                "cashier_key", "created_at",
+            ]  # fmt: skip
+
+    sale = sell((make_product(stock=5), 1))
+    answer = represented(Other, sale, 0)
+    assert answer == drf(Other, sale, 0)
+    assert answer["cashier_key"] == str(sale.cashier_id) and answer["customer"] is None
