@@ -303,6 +303,56 @@ def test_loaded_instances_are_the_querysets(shift, cashier, product):
             assert loaded.created_at == MOMENT
 
 
+def test_a_loaded_instance_is_what_from_db_builds(shift, cashier, product):
+    """`loaded` builds the instance itself (no Model.__init__): the same attributes and state
+    as `Model.from_db`, for each model a sale reads; a model with an init receiver goes
+    through from_db (the receiver sees it)."""
+    from django.db.models.signals import post_init
+
+    sale = rows.insert([new_sale(shift, cashier)])[0]
+    level = StockLevel.objects.filter(product=product).first()
+    register = type(shift.register)
+    for model, pk in (
+        (Product, product.pk),
+        (Shift, shift.pk),
+        (register, shift.register_id),
+        (Sale, sale.pk),
+        (StockLevel, level.pk),
+    ):
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {rows.columns(model, 't')} FROM {table} t WHERE t.id = %s",  # noqa: S608
+                [pk],
+            )
+            row = cursor.fetchone()
+        ours = rows.loaded(model, row)
+        orms = model.objects.get(pk=pk)
+        assert type(ours) is model
+        assert {k: v for k, v in vars(ours).items() if k != "_state"} == {
+            k: v for k, v in vars(orms).items() if k != "_state"
+        }
+        for name in ("adding", "db", "fields_cache"):  # the cache is made when first read
+            assert getattr(ours._state, name) == getattr(orms._state, name), name
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Shift)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {rows.columns(Shift, 't')} FROM pos_shift t WHERE t.id = %s",  # noqa: S608
+                [shift.pk],
+            )
+            loaded = rows.loaded(Shift, cursor.fetchone())
+    finally:
+        post_init.disconnect(receiver, sender=Shift)
+    assert seen == [loaded]
+
+
 def test_related_is_what_select_related_keeps(shift):
     plain = Shift.objects.get(pk=shift.pk)
     register = type(shift.register).objects.get(pk=shift.register_id)
