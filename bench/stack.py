@@ -375,7 +375,6 @@ def cpu_in_process(requests: int = 3000, batches: int = 5, profile: str = "") ->
 
     in the environment `start_ours`/`start_bare` give their servers (stderr is the access log:
     send it to a file). --profile writes a cProfile of one more batch to FILE."""
-    import statistics
 
     from django.core.wsgi import get_wsgi_application
 
@@ -386,22 +385,28 @@ def cpu_in_process(requests: int = 3000, batches: int = 5, profile: str = "") ->
     def start_response(status, headers, exc_info=None):
         assert status.startswith("200"), status
 
-    def call() -> None:
-        body = app(environ_for(PING, {}), start_response)
-        for _ in body:
-            pass
-        body.close()
-
-    for _ in range(500):
-        call()
-    per_batch = []
-    for _ in range(batches):
+    def batch(count: int) -> float:
         began = time.process_time()
-        for _ in range(requests):
-            call()
-        per_batch.append((time.process_time() - began) / requests * 1e6)
+        for _ in range(count):
+            body = app(environ_for(PING, {}), start_response)
+            for _ in body:
+                pass
+            body.close()
+        return time.process_time() - began
+
+    _per_request(batch, f"{PING} in process", requests, batches, profile)
+
+
+def _per_request(batch, label: str, requests: int, batches: int, profile: str) -> None:
+    """Print the CPU µs per request of `batch(count)` (which makes `count` requests and returns
+    the CPU seconds they cost) after 500 to warm: the minimum and median of `batches` batches of
+    `requests`; with `profile`, write a cProfile of one more batch to that file."""
+    import statistics
+
+    batch(500)
+    per_batch = [batch(requests) / requests * 1e6 for _ in range(batches)]
     print(
-        f"CPU µs per request, {PING} in process: min {min(per_batch):.1f}, "
+        f"CPU µs per request, {label}: min {min(per_batch):.1f}, "
         f"median {statistics.median(per_batch):.1f} ({batches} x {requests})"
     )
     if profile:
@@ -409,8 +414,7 @@ def cpu_in_process(requests: int = 3000, batches: int = 5, profile: str = "") ->
 
         profiler = cProfile.Profile()
         profiler.enable()
-        for _ in range(requests):
-            call()
+        batch(requests)
         profiler.disable()
         profiler.dump_stats(profile)
 
@@ -491,7 +495,6 @@ def cpu_served(which: str, requests: int = 3000, batches: int = 5, profile: str 
 
         python -m bench.stack served ours|bare [--profile FILE]
     """
-    import statistics
 
     from gunicorn.app.base import Application
     from gunicorn.workers.sync import SyncWorker
@@ -539,26 +542,13 @@ def cpu_served(which: str, requests: int = 3000, batches: int = 5, profile: str 
         assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
         return spent
 
-    for _ in range(500):
-        call()
-    per_batch = []
-    for _ in range(batches):
-        spent = sum(call() for _ in range(requests))
-        per_batch.append(spent / requests * 1e6)
-    print(
-        f"CPU µs per request, {PING} served by a {which} sync worker in process: "
-        f"min {min(per_batch):.1f}, median {statistics.median(per_batch):.1f} "
-        f"({batches} x {requests})"
+    _per_request(
+        lambda count: sum(call() for _ in range(count)),
+        f"{PING} served by a {which} sync worker in process",
+        requests,
+        batches,
+        profile,
     )
-    if profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(requests):
-            call()
-        profiler.disable()
-        profiler.dump_stats(profile)
     listener.close()
 
 
