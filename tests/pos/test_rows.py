@@ -286,13 +286,7 @@ def test_loaded_instances_are_the_querysets(shift, cashier, product):
         (Sale, sale.pk),
         (StockLevel, level.pk),
     ):
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1, {rows.columns(model, 't')} FROM {table} t WHERE t.id = %s",  # noqa: S608
-                [pk],
-            )
-            row = cursor.fetchone()
+        row = _row(model, pk, before="1, ")
         assert len(row) == 1 + rows.width(model)
         loaded = rows.loaded(model, row, 1)
         same_instance(loaded, model.objects.get(pk=pk))
@@ -301,6 +295,17 @@ def test_loaded_instances_are_the_querysets(shift, cashier, product):
         if model is Sale:
             assert loaded.idempotency_key == sale.idempotency_key
             assert loaded.created_at == MOMENT
+
+
+def _row(model, pk, before: str = ""):
+    """The row of `model` whose pk is `pk`, as `rows.columns` lists it, after `before`."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {before}{rows.columns(model, 't')} FROM {table} t WHERE t.id = %s",  # noqa: S608
+            [pk],
+        )
+        return cursor.fetchone()
 
 
 def test_a_loaded_instance_is_what_from_db_builds(shift, cashier, product):
@@ -319,14 +324,7 @@ def test_a_loaded_instance_is_what_from_db_builds(shift, cashier, product):
         (Sale, sale.pk),
         (StockLevel, level.pk),
     ):
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {rows.columns(model, 't')} FROM {table} t WHERE t.id = %s",  # noqa: S608
-                [pk],
-            )
-            row = cursor.fetchone()
-        ours = rows.loaded(model, row)
+        ours = rows.loaded(model, _row(model, pk))
         orms = model.objects.get(pk=pk)
         assert type(ours) is model
         assert {k: v for k, v in vars(ours).items() if k != "_state"} == {
