@@ -231,8 +231,8 @@ def _replay(idempotency_key: UUID, fingerprint: str, earlier, stored=NOT_READ) -
     that sale (or None) as the caller read it, else it is read here."""
     sale = _stored(idempotency_key) if stored is NOT_READ else stored
     if sale is not None:
-        stored = sale.request_fingerprint
-        if stored != fingerprint and stored != earlier():
+        then = sale.request_fingerprint
+        if then != fingerprint and then != earlier():
             raise errors.IdempotencyConflict()
         sale.replayed = True
     return sale
