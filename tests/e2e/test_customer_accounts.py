@@ -8,6 +8,7 @@ import pytest
 from tests.e2e.test_till_screens import SHOTS as TILL_SHOTS
 from tests.e2e.test_till_screens import shop as till_shop
 from tests.e2e.test_till_screens import sign_in_and_open_shift, small_touch_targets
+from tests.support.browser import full_page_shot
 
 shop = till_shop  # the till's products and users, as a fixture of this module
 
@@ -18,8 +19,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_page_shot(page, SHOTS / f"{name}.png")
 
 
 def test_a_card_sold_checked_and_spent_on_a_phone(page, shop):

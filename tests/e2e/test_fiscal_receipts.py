@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.support.browser import full_page_shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,8 +19,7 @@ SCAN = "Scan or type a barcode, SKU or name"
 
 
 def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_page_shot(page, SHOTS / f"{name}.png")
 
 
 def sell_one(page, barcode):

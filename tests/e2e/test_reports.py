@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.support.browser import full_page_shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,8 +47,7 @@ def shop_with_sales(cashier, manager):
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"reports-{name}.png"), full_page=True)
+    full_page_shot(page, SCREENSHOTS / f"reports-{name}.png")
 
 
 def test_manager_reads_the_dashboard_and_two_reports(page, shop_with_sales):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.support.browser import full_page_shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,9 +55,7 @@ def shop(make_user):
 
 
 def shot(page, viewport, name):
-    folder = SHOTS / viewport
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    full_page_shot(page, SHOTS / viewport / f"{name}.png")
 
 
 def sign_in_and_open_shift(page, username="grace"):

@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.conftest import sign_in_to_admin
 from tests.e2e.test_till_screens import SHOTS as TILL_SHOTS
+from tests.support.browser import full_page_shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,8 +16,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_page_shot(page, SHOTS / f"{name}.png")
 
 
 def fits(page) -> bool:
