@@ -271,6 +271,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)  # one working day
+# Django's database sessions, an existing one saved in one statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 # Two-factor sign-in (TOTP, django-otp; accounts/two_factor.py): these roles cannot use the shop
 # or the admin with a password alone; managers may turn it on for themselves.

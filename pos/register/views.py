@@ -7,6 +7,7 @@ Views translate HTTP to the services in pos.services and back; the rules live th
 
 import dataclasses
 import functools
+import uuid
 from decimal import Decimal
 
 from django.contrib import messages
@@ -40,7 +41,7 @@ from pos.models import (
 from pos.register import display, forms, lock
 from pos.register.cart import SessionCart, line_quantity
 from pos.services import ledger, mobile_money, printing
-from pos.services.checkout import TenderLine, checkout
+from pos.services.checkout import NOT_READ, TenderLine, checkout
 from pos.services.customers import create_customer
 from pos.services.gift_cards import sell_gift_card
 from pos.services.holds import discard_held_sale, hold_sale, list_held, resume_held_sale
@@ -54,6 +55,7 @@ from pos.services.shifts import (
     open_shift_for,
     record_cash_movement,
     require_open_shift,
+    require_open_shift_and_sale,
     review_close,
 )
 from pos.services.shifts import z_report as build_z_report
@@ -86,17 +88,32 @@ CART_ACTIONS = frozenset(
 )
 
 
-def till(view):
+def till(view=None, *, reads_sale=False):
     """Signed in, may sell, and has an open shift: their own, or the shared till's they signed
     in on with their PIN (else: go and open one). A locked till shows the lock screen. A till in
-    another mode (training) shows its banner and takes only the cart's actions (CART_ACTIONS)."""
+    another mode (training) shows its banner and takes only the cart's actions (CART_ACTIONS).
+
+    `reads_sale` ("Complete"): the view also gets `stored`, {posted idempotency key: the sale
+    already stored under it, or None}, read with the shift in one statement (checkout's
+    `stored`); empty when the posted key is not a UUID (the form refuses it)."""
+    if view is None:
+        return functools.partial(till, reads_sale=reads_sale)
 
     @login_required
     @permission_required("pos.sell", raise_exception=True)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
+        till_shift_id = lock.till_shift_id(request)
+        key = _posted_key(request) if reads_sale else None
         try:
-            shift = require_open_shift(request.user, till_shift_id=lock.till_shift_id(request))
+            if key is None:
+                shift = require_open_shift(request.user, till_shift_id=till_shift_id)
+            else:
+                shift, stored = require_open_shift_and_sale(
+                    request.user, key, till_shift_id=till_shift_id
+                )
+            if reads_sale:
+                kwargs["stored"] = {} if key is None else {key: stored}
         except errors.ShiftClosed:
             messages.info(request, gettext("Open a shift to start selling."))
             return redirect("register:open_shift")
@@ -111,6 +128,14 @@ def till(view):
         return view(request, shift, *args, **kwargs)
 
     return wrapped
+
+
+def _posted_key(request) -> uuid.UUID | None:
+    """The posted idempotency key as the payment form reads it (stripped, a UUID), or None."""
+    try:
+        return uuid.UUID(request.POST.get("idempotency_key", "").strip())
+    except ValueError:
+        return None
 
 
 @login_required
@@ -556,20 +581,23 @@ def payment(request, shift):
     return _render_payment(request, shift, bill, form)
 
 
-def _payment_post(view):
-    """A POST from the payment screen: its form checked for shape, with the cart's bill."""
+def _payment_post(view=None, *, reads_sale=False):
+    """A POST from the payment screen: its form checked for shape, with the cart's bill.
+    `reads_sale`: as `till`'s."""
+    if view is None:
+        return functools.partial(_payment_post, reads_sale=reads_sale)
 
     @require_POST
-    @till
+    @till(reads_sale=reads_sale)
     @functools.wraps(view)
-    def wrapped(request, shift):
+    def wrapped(request, shift, **stored):
         cart = SessionCart(request.session)
         form = forms.PaymentForm(request.POST)
         if not form.is_valid():
             if not len(cart):
                 return redirect("register:register")
             return _render_payment(request, shift, cart.priced(), form, status=400)
-        return view(request, shift, cart, form)
+        return view(request, shift, cart, form, **stored)
 
     return wrapped
 
@@ -726,9 +754,9 @@ def _with_momo(request, momo) -> forms.PaymentForm:
     return forms.PaymentForm(data)
 
 
-@_payment_post
+@_payment_post(reads_sale=True)
 @limit("checkout")
-def complete(request, shift, cart, form):
+def complete(request, shift, cart, form, stored):
     """Complete the sale. A replay of a sale already done (a double click, a reload) is
     answered by the checkout service with that sale: its receipt is shown again."""
     data = form.cleaned_data
@@ -755,6 +783,7 @@ def complete(request, shift, cart, form):
             tenders=_tender_lines(data, form.TENDERS),
             idempotency_key=data["idempotency_key"],
             approved_by=approval.approver,
+            stored=stored.get(data["idempotency_key"], NOT_READ),
         )
     except errors.IdempotencyConflict:
         messages.info(request, _("That sale was already completed."))

@@ -132,15 +132,22 @@ def _open_shift(column: str, value) -> Shift | None:
     return _open_shift_and_sale(column, value)[0]
 
 
-def require_open_shift_and_sale(user, idempotency_key) -> tuple[Shift, Sale | None]:
-    """`require_open_shift(user)` (their own shift: the API's sale has no shared till) and the
-    sale already stored under `idempotency_key` (None if none), read in one statement: the
-    API's checkout needs both before its transaction (pos.services.checkout's `stored`).
+def require_open_shift_and_sale(
+    user, idempotency_key, *, till_shift_id: int | None = None
+) -> tuple[Shift, Sale | None]:
+    """`require_open_shift(user, till_shift_id=...)` and the sale already stored under
+    `idempotency_key` (None if none), read in one statement (one more for a shared till's
+    shift, as `open_shift_for` reads it): checkout needs both before its transaction
+    (pos.services.checkout's `stored`). The API's sale has no shared till.
 
     :raises ShiftClosed: the user has no open shift (whatever is stored under the key, as when
         the two were read one after the other).
     """
     shift, sale = _open_shift_and_sale("cashier_id", user.pk, idempotency_key)
+    if shift is None and till_shift_id is not None:
+        shift, sale = _open_shift_and_sale("id", till_shift_id, idempotency_key)
+        if shift is not None and not shift.is_worked_by(user):
+            shift = None
     if shift is None:
         raise errors.ShiftClosed(gettext(NO_SHIFT["sell"]))
     return shift, sale

@@ -102,3 +102,30 @@ def test_a_token_superusers_permissions_are_found_as_the_backend_finds_them():
     assert PermissionsBackend().get_all_permissions(owner) == ModelBackend().get_all_permissions(
         fresh(owner)
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="an array: PostgreSQL only")
+def test_the_session_users_permissions_come_with_it_on_postgresql(clerk):
+    """A signed-in request's user is read with their permissions: the till's first permission
+    check costs no statement."""
+    with CaptureQueriesContext(connection) as captured:
+        user = PermissionsBackend().get_user(clerk.pk)
+        assert user.has_perms(["pos.sell", "pos.void_sale"])
+        assert not user.has_perm("pos.refund_sale")
+
+    assert len(captured.captured_queries) == 1
+    assert PermissionsBackend().get_all_permissions(user) == ModelBackend().get_all_permissions(
+        fresh(clerk)
+    )
+    assert not hasattr(user, "vevurn_permissions")
+
+
+def test_the_session_user_is_found_as_model_backend_finds_them(clerk):
+    owner = User.objects.create_superuser("owner", password="x")
+    found = PermissionsBackend().get_user(owner.pk)
+    assert found == owner and found.has_perm("pos.refund_sale")
+    assert PermissionsBackend().get_user(clerk.pk) == ModelBackend().get_user(clerk.pk) == clerk
+    assert PermissionsBackend().get_user(owner.pk + clerk.pk + 1) is None
+    clerk.is_active = False
+    clerk.save()
+    assert PermissionsBackend().get_user(clerk.pk) is ModelBackend().get_user(clerk.pk) is None

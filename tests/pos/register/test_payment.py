@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditLog
@@ -55,6 +57,25 @@ def test_double_submit_creates_one_sale_and_shows_its_receipt(till, scan, pay_pa
         == second["Location"]
         == reverse("pos:receipt", args=[Sale.objects.get().pk])
     )
+
+
+def test_complete_reads_the_sale_stored_under_its_key_with_the_shift(till, scan, pay_page, product):
+    scan(product.barcode)
+    _, key = pay_page()
+    with CaptureQueriesContext(connection) as sold:
+        _pay(till, key, cash="12000")
+    with CaptureQueriesContext(connection) as replayed:
+        again = _pay(till, key, cash="12000")
+
+    assert again["Location"] == reverse("pos:receipt", args=[Sale.objects.get().pk])
+    # One statement asks for the key each time: the open shift's, joined with the sale.
+    for done in (sold, replayed):
+        asked = [q["sql"] for q in done.captured_queries if "idempotency_key = " in q["sql"]]
+        assert len(asked) == 1 and "pos_shift" in asked[0]
+    # The whole "Complete" of a one-line cash sale, counted exactly: session, user (PostgreSQL:
+    # with its permissions), the shift and stored sale, the till's mode; checkout's transaction;
+    # the emptied cart's session saved (in the test's transaction: each in a savepoint).
+    assert len(sold.captured_queries) == COMPLETE[connection.vendor]
 
 
 def test_tenders_that_do_not_cover_are_refused_and_the_cart_kept(till, scan, pay_page, product):
@@ -240,3 +261,6 @@ def test_a_bad_buyer_tin_is_shown_beside_it_and_nothing_is_sold(till, scan, pay_
     page = response.content.decode()
     assert '<p class="alert" role="alert" id="buyer-error">A TIN is 9 digits.</p>' in page
     assert 'value="10123"' in page and not Sale.objects.exists()
+
+
+COMPLETE = {"postgresql": 18, "sqlite": 25}

@@ -164,3 +164,19 @@ def test_a_cashiers_pin_does_not_approve(till, scan, product, bob):
     response = pay(till, cash="10200", manager_username="bob", manager_pin="2580")
     assert "bob cannot approve this." in response.content.decode()
     assert not Sale.objects.exists()
+
+
+def test_a_joined_cashiers_double_submit_sells_once_on_the_shared_shift(
+    till, scan, product, shift, bob
+):
+    scan(product.barcode)
+    till.post(reverse("register:lock"))
+    unlock(till, bob, "2580")
+    key = str(till.get(reverse("register:payment")).context["form"]["idempotency_key"].value())
+
+    first = till.post(reverse("register:complete"), {"idempotency_key": key, "cash": "12000"})
+    again = till.post(reverse("register:complete"), {"idempotency_key": key, "cash": "12000"})
+
+    sale = Sale.objects.get()
+    assert (sale.cashier, sale.shift) == (bob, shift)
+    assert first["Location"] == again["Location"] == reverse("pos:receipt", args=[sale.pk])
