@@ -8,7 +8,6 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 
 class PermissionsBackend(ModelBackend):
@@ -28,25 +27,68 @@ class PermissionsBackend(ModelBackend):
         return user_obj._perm_cache
 
     def get_user(self, user_id):
-        """The session's user, as ModelBackend finds it; on PostgreSQL with their permissions
-        read in the same statement (`permissions_array_sql`), so that the first permission
-        checked (every till screen checks one) costs no statement of its own."""
+        """The session's user, as ModelBackend finds them; on PostgreSQL in a plain statement
+        with their permissions (`permissions_array_sql`), so that the first permission checked
+        (every till screen checks one) costs no statement of its own."""
         if connection.vendor != "postgresql":
             return super().get_user(user_id)
-        model = get_user_model()
-        quote = connection.ops.quote_name
-        pk = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
-        try:
-            user = model._default_manager.annotate(
-                vevurn_permissions=RawSQL(permissions_array_sql(pk), ())  # noqa: S611 - the models' own names
-            ).get(pk=user_id)
-        except model.DoesNotExist:
+        reading = user_rows()
+        with connection.cursor() as cursor:
+            cursor.execute(_session_user_sql(), [user_id])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        permissions = user.__dict__.pop("vevurn_permissions")
+        user = reading.user(row)
         if not self.user_can_authenticate(user):
             return None
-        prefill_permissions(user, permissions)
+        prefill_permissions(user, row[reading.width])
         return user
+
+
+class UserRows:
+    """Users read by plain statements (the session's, the API token's): the user model's
+    columns, `u.<column>` in the order the row gives them, and the user built from such a row
+    as the ORM builds it (each field's database converters applied)."""
+
+    def __init__(self):
+        model = get_user_model()
+        self.model = model
+        quote = connection.ops.quote_name
+        fields = model._meta.concrete_fields
+        self.columns = ", ".join(f"u.{quote(f.column)}" for f in fields)
+        self.width = len(fields)
+        self.attnames = [f.attname for f in fields]
+        self.converting = []
+        for position, field in enumerate(fields):
+            col = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if converters:
+                self.converting.append((position, converters, col))
+
+    def user(self, row):
+        values = list(row[: self.width])
+        for position, converters, col in self.converting:
+            value = values[position]
+            for convert in converters:
+                value = convert(value, col, connection)
+            values[position] = value
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+@cache
+def user_rows() -> UserRows:
+    return UserRows()
+
+
+@cache
+def _session_user_sql() -> str:
+    """PostgreSQL: a user by pk, with their permissions' array last."""
+    meta, quote = get_user_model()._meta, connection.ops.quote_name
+    pk = f"u.{quote(meta.pk.column)}"
+    return (
+        f"SELECT {user_rows().columns}, {permissions_array_sql(pk)} "  # noqa: S608 - the models' own names
+        f"FROM {quote(meta.db_table)} u WHERE {pk} = %s"
+    )
 
 
 @cache

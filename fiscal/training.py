@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -61,6 +61,7 @@ from pos import errors, hooks
 from pos.models import Customer, Product, Register, ShopSettings, Tender
 from pos.money import format_money
 from pos.pricing import LineInput, price_cart
+from pos.services import rows
 from pos.services.checkout import Cart, TenderLine, _validated
 from pos.services.selling_lines import load_units, rules_for, sold_lines
 
@@ -92,9 +93,22 @@ def in_training(register_id: int, *, fresh: bool = False, cached: dict | None = 
         found = cache.get(key) if cached is None else cached.get(key)
         if found is not None:
             return found
-    found = TrainingTill.objects.filter(register_id=register_id).exists()
+    found = _in_training_now(register_id)
     cache.set(_cache_key(register_id), found, CACHE_SECONDS)
     return found
+
+
+def _in_training_now(register_id: int) -> bool:
+    """`TrainingTill.objects.filter(register_id=...).exists()` as a plain statement (asked at
+    every "Complete": the ORM's building of it cost more CPU than the round trip)."""
+    quote = connection.ops.quote_name
+    column = quote(TrainingTill._meta.get_field("register").column)
+    with rows.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {quote(TrainingTill._meta.db_table)} WHERE {column} = %s LIMIT 1",  # noqa: S608 - the model's own names
+            [register_id],
+        )
+        return cursor.fetchone() is not None
 
 
 def _remember(register_id: int, value: bool) -> None:

@@ -301,51 +301,32 @@ def _token_authentication():
     On PostgreSQL the user's permissions come in the same statement (an array, kept as the
     permissions backend would keep them when first asked: accounts.backends), one round trip
     fewer for every API request that checks a permission (each sale does)."""
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from rest_framework.authentication import TokenAuthentication
     from rest_framework.authtoken.models import Token
     from rest_framework.exceptions import AuthenticationFailed
 
-    from accounts.backends import permissions_array_sql, prefill_permissions
+    from accounts.backends import permissions_array_sql, prefill_permissions, user_rows
 
-    user_model = get_user_model()
-    meta = user_model._meta
+    reading = user_rows()
     quote = connection.ops.quote_name
-    fields = meta.concrete_fields
-    selected = [f"u.{quote(f.column)}" for f in fields]
+    selected = [reading.columns]
     with_permissions = connection.vendor == "postgresql"
     if with_permissions:
         selected.append(permissions_array_sql(f"u.{quote('id')}"))
     sql = (
         f"SELECT {', '.join(selected)} "  # noqa: S608
-        f"FROM {quote(meta.db_table)} u "
+        f"FROM {quote(reading.model._meta.db_table)} u "
         f"JOIN {quote(Token._meta.db_table)} t ON t.{quote('user_id')} = u.{quote('id')} "
         f"WHERE t.{quote('key')} = %s"
     )
-    attnames = [f.attname for f in fields]
-    converting = []
-    for position, field in enumerate(fields):
-        col = field.get_col(meta.db_table)
-        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if converters:
-            converting.append((position, converters, col))
-
-    def user_of(row):
-        values = list(row[: len(attnames)])
-        for position, converters, col in converting:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, col, connection)
-            values[position] = value
-        return user_model.from_db(connection.alias, attnames, values)
 
     class PlainTokenAuthentication(TokenAuthentication):
         def authenticate_credentials(self, key):
             with connection.cursor() as cursor:
                 cursor.execute(sql, [key])
                 row = cursor.fetchone()
-            user = None if row is None else user_of(row)
+            user = None if row is None else reading.user(row)
             if user is None or not user.is_active:
                 raise AuthenticationFailed()
             if with_permissions and settings.AUTHENTICATION_BACKENDS == [PERMISSIONS_BACKEND]:

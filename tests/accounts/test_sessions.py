@@ -46,3 +46,18 @@ def test_creating_and_saving_inside_a_transaction_stay_djangos():
         session["cart"] = {"lines": [3]}
         session.save()
     assert SessionStore(session.session_key)["cart"] == {"lines": [3]}
+
+
+def test_an_expired_session_reads_as_none_and_gets_a_new_key():
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    session = stored()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert "cart" not in session
+    assert session.session_key is None
