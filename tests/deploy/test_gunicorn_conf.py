@@ -106,3 +106,23 @@ def test_procfile_runs_gunicorn_with_the_config_and_migrates_and_checks_on_relea
     assert lines["release"] == (
         "python manage.py migrate --noinput && python manage.py check_deployment --fail-under 70"
     )
+
+
+def test_a_worker_freezes_the_loaded_app_out_of_the_garbage_collectors_sight(monkeypatch):
+    import gc
+    from types import SimpleNamespace
+
+    from monitoring import draining
+
+    sockets = []
+    monkeypatch.setattr(draining, "install_sigterm_handler", sockets.append)
+    conf = load_conf(monkeypatch, DEBUG="0")
+    worker = SimpleNamespace(sockets=["listening"])
+    try:
+        conf["post_worker_init"](worker)
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+
+    assert sockets == [["listening"]]  # the drain on SIGTERM, as before
+    assert frozen > 10_000  # Django and the app, loaded: never walked by a full collection
