@@ -14,12 +14,14 @@ sync workers do), in rounds of a few seconds, alternating between
 - ours: the same view through the full middleware stack;
 - ours: GET /api/health/live, answered by the probe middleware near the top of the stack.
 
-Round by round the two servers see the same machine (this one is shared: compare the ratios,
-not the absolute figures). Printed per variant: requests/s, and the servers' CPU per request
-(utime + stime of the gunicorn master and its workers, exited workers included, from /proc),
-which a busy machine inflates less than wall time. Target (issue 30): ours at least 0.8 of bare
-Django's throughput. --profile samples one of our workers with py-spy during a round of the JSON
-view and prints where its time goes.
+With gthread workers, each round's 8 connections start spread evenly over the two workers
+(`spread_connections`): a gthread worker keeps the connections it accepted, and which worker
+wins a connection is a race. Round by round the two servers see the same machine (this one is
+shared: compare the ratios, not the absolute figures). Printed per variant: requests/s, and
+the servers' CPU per request (utime + stime of the gunicorn master and its workers, exited
+workers included, from /proc), which a busy machine inflates less than wall time. Target
+(issue 30): ours at least 0.8 of bare Django's throughput. --profile samples one of our workers
+with py-spy during a round of the JSON view and prints where its time goes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 from bench.checkout import print_profile, spare_port, start_profile, stop, worker_pids
 from bench.common import (
@@ -154,11 +158,79 @@ class _Connection:
         self.buffer = b""
 
 
-def hammer(port: int, path: str, connections: int, seconds: float) -> tuple[int, int]:
+def _request(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+
+
+def spread_connections(
+    port: int, path: str, connections: int, master: int, tries: int = 400
+) -> list[socket.socket]:
+    """`connections` kept-alive connections to the server whose gunicorn master is `master`,
+    each answered once, spread evenly over its workers.
+
+    A gthread worker keeps the connections it accepted, and which worker accepts one is a race
+    that the worker awake first wins: 8 connections opened together often all went to one of
+    the two workers, which then served alone on one core at about half the throughput (bare
+    Django and ours alike, measured per worker on 6 Dec 2026). That luck, not the stack, decided
+    the gthread ratio, which swung 0.45-1.03 between runs. So a connection that lands on a
+    worker already holding its share is closed and opened again."""
+    workers = [psutil.Process(pid) for pid in worker_pids(master)]
+    share = -(-connections // max(len(workers), 1))
+    held: dict[int, list[socket.socket]] = {worker.pid: [] for worker in workers}
+    for _ in range(tries):
+        if sum(map(len, held.values())) == connections:
+            return [sock for socks in held.values() for sock in socks]
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(_request(path))
+        _read_answer(sock)  # accepted and answered: the worker holds it now
+        owner = _owner(workers, sock.getsockname()[1])
+        if owner in held and len(held[owner]) < share:
+            held[owner].append(sock)
+        else:
+            sock.close()
+    sys.exit(f"gunicorn's workers did not take {connections} connections evenly in {tries} tries")
+
+
+def _owner(workers: list[psutil.Process], client_port: int) -> int | None:
+    for worker in workers:
+        for connection in worker.net_connections(kind="tcp4"):
+            if connection.raddr and connection.raddr.port == client_port:
+                return worker.pid
+    return None
+
+
+def _read_answer(sock: socket.socket) -> None:
+    """Read one whole answer from a blocking socket."""
+    data = b""
+    while (head_end := data.find(b"\r\n\r\n")) < 0:
+        data += _received(sock)
+    while len(data) < head_end + 4 + _content_length(data[:head_end]):
+        data += _received(sock)
+
+
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("the server closed the connection before its whole answer")
+    return data
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.lower().split(b"\r\n")[1:]:
+        if line.startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+def hammer(
+    port: int, path: str, connections: int, seconds: float, spread_over: int | None = None
+) -> tuple[int, int]:
     """GET `path` over `connections` connections, one request at a time on each, for `seconds`;
     returns (answers 200, other answers or failed connections). Reconnects whenever the server
-    closes (a sync worker closes after every answer)."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    closes (a sync worker closes after every answer). With `spread_over` (a gunicorn master's
+    pid), the connections start spread evenly over its workers (`spread_connections`)."""
+    request = _request(path)
     selector = selectors.DefaultSelector()
     ok = failed = 0
 
@@ -174,8 +246,13 @@ def hammer(port: int, path: str, connections: int, seconds: float) -> tuple[int,
         conn.sock.close()
         connect()
 
-    for _ in range(connections):
-        connect()
+    if spread_over is None:
+        for _ in range(connections):
+            connect()
+    else:
+        for sock in spread_connections(port, path, connections, spread_over):
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_WRITE, _Connection(sock))
     stop_at = time.perf_counter() + seconds
     while time.perf_counter() < stop_at:
         for key, events in selector.select(timeout=0.1):
@@ -203,11 +280,7 @@ def hammer(port: int, path: str, connections: int, seconds: float) -> tuple[int,
             if head_end < 0:
                 continue
             head = conn.buffer[:head_end].lower()
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                if line.startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if len(conn.buffer) < head_end + 4 + length:
+            if len(conn.buffer) < head_end + 4 + _content_length(head):
                 continue
             if conn.buffer[9:12] == b"200":
                 ok += 1
@@ -272,8 +345,12 @@ def run_mode(
         try:
             for name, process in processes.items():
                 wait_answering(servers[name][0], PING, process)
+            # A gthread worker keeps its connections: each round starts them spread over both.
+            spread = {
+                name: process.pid if threads > 1 else None for name, process in processes.items()
+            }
             for server, path in variants.values():  # warm-up: imports, first connections
-                hammer(servers[server][0], path, CONNECTIONS, 1.0)
+                hammer(servers[server][0], path, CONNECTIONS, 1.0, spread[server])
             for round_number in range(rounds):
                 for name, (server, path) in variants.items():
                     profiler = None
@@ -282,7 +359,7 @@ def run_mode(
                             processes["ours"].pid, seconds, workdir / "profile"
                         )
                     before = server_cpu_seconds(processes[server].pid)
-                    ok, bad = hammer(servers[server][0], path, CONNECTIONS, seconds)
+                    ok, bad = hammer(servers[server][0], path, CONNECTIONS, seconds, spread[server])
                     cpu[name] += server_cpu_seconds(processes[server].pid) - before
                     done[name] += ok
                     failed[name] += bad
@@ -455,12 +532,15 @@ def side_by_side(before: str, threads: int, rounds: int = 8, seconds: float = 4)
         try:
             for name, process in processes.items():
                 wait_answering(ports[name], PING, process)
+            spread = {
+                name: process.pid if threads > 1 else None for name, process in processes.items()
+            }
             for name in processes:
-                hammer(ports[name], PING, CONNECTIONS, 1.0)
+                hammer(ports[name], PING, CONNECTIONS, 1.0, spread[name])
             for _ in range(rounds):
                 for name, process in processes.items():
                     began = server_cpu_seconds(process.pid)
-                    ok, _failed = hammer(ports[name], PING, CONNECTIONS, seconds)
+                    ok, _failed = hammer(ports[name], PING, CONNECTIONS, seconds, spread[name])
                     cpu[name] += server_cpu_seconds(process.pid) - began
                     done[name] += ok
                 loads.append(load_average())

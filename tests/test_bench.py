@@ -1,7 +1,9 @@
 """The benchmarks' bookkeeping: percentiles and the --compare verdict against the baseline."""
 
 import json
+from collections import Counter
 
+import psutil
 import pytest
 
 from bench import common
@@ -56,3 +58,25 @@ def test_compare_flags_figures_more_than_20_percent_worse(bench_files, capsys):
 def test_compare_without_a_baseline_says_so(bench_files, capsys):
     assert common.compare("memory", [Figure("memory", "RSS MB", 90.0, "MB")]) == 0
     assert "No baseline for memory" in capsys.readouterr().out
+
+
+def test_gthread_connections_start_spread_over_both_workers(tmp_path):
+    """`bench stack` measures the stack, not which gunicorn worker won the race to accept: a
+    gthread worker keeps its connections, and 8 opened together often all went to one worker."""
+    from bench import stack
+
+    port = stack.spare_port()
+    server = stack.start_bare(port, tmp_path / "bare.log", threads=4)
+    try:
+        stack.wait_answering(port, stack.PING, server)
+        for _ in range(3):
+            connections = stack.spread_connections(port, stack.PING, 8, server.pid)
+            workers = [psutil.Process(pid) for pid in stack.worker_pids(server.pid)]
+            owners = Counter(stack._owner(workers, sock.getsockname()[1]) for sock in connections)
+            for sock in connections:
+                sock.close()
+            assert len(connections) == 8
+            assert sorted(owners.values()) == [4, 4]
+            assert set(owners) == set(stack.worker_pids(server.pid))
+    finally:
+        stack.stop(server)
