@@ -163,7 +163,7 @@ def _request(path: str) -> bytes:
 
 
 def spread_connections(
-    port: int, path: str, connections: int, master: int, tries: int = 400
+    port: int, path: str, connections: int, master: int, timeout: float = 30
 ) -> list[socket.socket]:
     """`connections` kept-alive connections to the server whose gunicorn master is `master`,
     each answered once, spread evenly over its workers.
@@ -173,11 +173,13 @@ def spread_connections(
     the two workers, which then served alone on one core at about half the throughput (bare
     Django and ours alike, measured per worker on 6 Dec 2026). That luck, not the stack, decided
     the gthread ratio, which swung 0.45-1.03 between runs. So a connection that lands on a
-    worker already holding its share is closed and opened again."""
+    worker already holding its share is closed and opened again (until `timeout`: a worker
+    still loading the app accepts nothing yet)."""
     workers = [psutil.Process(pid) for pid in worker_pids(master)]
     share = -(-connections // max(len(workers), 1))
     held: dict[int, list[socket.socket]] = {worker.pid: [] for worker in workers}
-    for _ in range(tries):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if sum(map(len, held.values())) == connections:
             return [sock for socks in held.values() for sock in socks]
         sock = socket.create_connection(("127.0.0.1", port))
@@ -189,7 +191,7 @@ def spread_connections(
             held[owner].append(sock)
         else:
             sock.close()
-    sys.exit(f"gunicorn's workers did not take {connections} connections evenly in {tries} tries")
+    sys.exit(f"gunicorn's workers did not take {connections} connections evenly in {timeout} s")
 
 
 def _owner(workers: list[psutil.Process], client_port: int) -> int | None:
