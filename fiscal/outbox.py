@@ -2,12 +2,12 @@
 
 Registered with pos.hooks (fiscal/apps.py): checkout calls `enqueue_sale`, refunds
 `enqueue_refund`, a void `enqueue_void`, stock movements `enqueue_stock`, each inside its own
-transaction. A signed document (`enqueue`) costs two statements: the device's invoice counter
-(one UPDATE ... RETURNING: choose the device, lock, increment and read in one) and the outbox
-row. The number is consumed only if the sale commits, so each device's invoice numbers have no
-gaps; the row lock on the device row is held to the commit, so the numbers follow the commit
-order of the sales (lock order: pos.services.locks, after the sequence rows and before the
-journal's head).
+transaction. A signed document (`enqueue`) takes the device's invoice counter (one UPDATE ...
+RETURNING: choose the device, lock, increment and read in one) and writes the outbox row: one
+statement on PostgreSQL (the UPDATE in the INSERT's WITH), two elsewhere. The number is
+consumed only if the sale commits, so each device's invoice numbers have no gaps; the row lock
+on the device row is held to the commit, so the numbers follow the commit order of the sales
+(lock order: pos.services.locks, after the sequence rows and before the journal's head).
 
 Which device (fiscal.models): a refund's or a void's is the one that signed the original sale
 (while it is active; a replaced device's successor otherwise); else the device the till is
@@ -16,10 +16,9 @@ sales are signed with its own branch id (bhfId). A till whose store has no ready
 its sales taken but not queued (check_deployment fails and names the store).
 
 A sale's own stock-out (and a refund's or a void's stock coming back) is reported after its
-receipt is signed (fiscal.sending queues it then: checkout's statements stay two); other stock
-movements (goods received, adjustments, counts, damage) are queued here with the device of the
-store whose stock moved, each followed by the stock level of every product they moved
-(saveStockMaster).
+receipt is signed (fiscal.sending queues it then, not checkout); other stock movements (goods
+received, adjustments, counts, damage) are queued here with the device of the store whose stock
+moved, each followed by the stock level of every product they moved (saveStockMaster).
 
 With FISCAL_BACKEND=none, or no initialised device, nothing is written: the shop sells as
 before (check_deployment says why no receipt is signed).
@@ -49,12 +48,13 @@ def enabled() -> bool:
     return settings.FISCAL_BACKEND != "none"
 
 
-def take_invoice_number(
-    *, register_id: int | None = None, original_sale_id: int | None = None
-) -> tuple[int, int] | None:
-    """(device id, next invoice number) in one statement: the device of the original sale (a
-    refund's, a void's), else the till's device of its store (fiscal.device.device_for_register
-    is the same choice); None without a ready one."""
+def _counter_update(
+    *, register_id: int | None, original_sale_id: int | None
+) -> tuple[str, list] | None:
+    """The UPDATE ... RETURNING that takes the next invoice number (device id, number) of the
+    device of the original sale (a refund's, a void's), else of the till's device of its store
+    (fiscal.device.device_for_register is the same choice), and its parameters; None when
+    neither is given."""
     quote = connection.ops.quote_name
     device, till, outbox, register = (
         quote(m._meta.db_table) for m in (Device, Till, OutboxItem, Register)
@@ -79,34 +79,77 @@ def take_invoice_number(
         params += [register_id, register_id]
     if not candidates:
         return None
-    with connection.cursor() as cursor:
+    sql = (
+        f"UPDATE {device} SET last_invoice_number = last_invoice_number + 1 "  # noqa: S608 - the models' own names
+        f"WHERE id = COALESCE({', '.join(candidates)}) "
+        "AND is_active AND initialised_at IS NOT NULL "
+        "RETURNING id, last_invoice_number"
+    )
+    return sql, params
+
+
+# The outbox row's columns that enqueue writes from the item (the device and its number come
+# from the counter's UPDATE).
+_FROM_ITEM = [
+    f
+    for f in OutboxItem._meta.concrete_fields
+    if not f.primary_key and f.attname not in ("device_id", "invoice_number")
+]
+
+
+def _take_and_insert(item: OutboxItem, update: tuple[str, list]) -> bool:
+    """PostgreSQL: the counter's UPDATE and the outbox row's INSERT in one statement (the UPDATE
+    as a WITH query whose row the INSERT selects: no ready device, no row), one round trip
+    fewer in every sale's transaction. Sets the item's pk, device and number; False when no
+    device was ready."""
+    quote = connection.ops.quote_name
+    meta = OutboxItem._meta
+    taken_columns = [quote(meta.get_field(name).column) for name in ("device", "invoice_number")]
+    columns = ", ".join([*(quote(f.column) for f in _FROM_ITEM), *taken_columns])
+    values = [f.get_db_prep_save(f.pre_save(item, True), connection) for f in _FROM_ITEM]
+    sql, params = update
+    with rows.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {device} SET last_invoice_number = last_invoice_number + 1 "  # noqa: S608 - the models' own names
-            f"WHERE id = COALESCE({', '.join(candidates)}) "
-            "AND is_active AND initialised_at IS NOT NULL "
-            "RETURNING id, last_invoice_number",
-            params,
+            f"WITH taken AS ({sql}) INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - the model's own names
+            f"SELECT {', '.join(['%s'] * len(values))}, taken.id, taken.last_invoice_number "
+            f"FROM taken RETURNING {quote(meta.pk.column)}, {', '.join(taken_columns)}",
+            [*params, *values],
         )
         row = cursor.fetchone()
-    return (row[0], row[1]) if row else None
+    if row is None:
+        return False
+    item.pk, item.device_id, item.invoice_number = row
+    item._state.adding = False
+    item._state.db = connection.alias
+    return True
 
 
 def enqueue(
     kind: str, document, *, register_id: int, original_sale_id: int | None = None, **fields
 ) -> OutboxItem | None:
     """Queue `document` (a sale, a refund, a voided sale) for signing with the next invoice
-    number of its device: the two statements."""
+    number of its device: one statement on PostgreSQL (`_take_and_insert`), elsewhere two (the
+    counter's UPDATE, then the row's plain INSERT, pos.services.rows: the ORM's building of it
+    cost a checkout more CPU than its round trip). No signals: OutboxItem has no receiver."""
     if not enabled():
         return None
-    taken = take_invoice_number(register_id=register_id, original_sale_id=original_sale_id)
-    if taken is None:
+    update = _counter_update(register_id=register_id, original_sale_id=original_sale_id)
+    item = OutboxItem(kind=kind, **fields)
+    if update is None:
+        queued = False
+    elif connection.vendor == "postgresql":
+        queued = _take_and_insert(item, update)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(*update)
+            taken = cursor.fetchone()
+        if queued := taken is not None:
+            item.device_id, item.invoice_number = taken
+            rows.insert([item])
+    if not queued:
         logger.warning("%s %s not queued for signing: no fiscal device", kind, document.number)
         return None
-    device_id, number = taken
-    item = OutboxItem(device_id=device_id, kind=kind, invoice_number=number, **fields)
-    # A plain INSERT whose text is built once (pos.services.rows): the ORM's building of this
-    # one cost a checkout more CPU than its round trip. No signals: OutboxItem has no receiver.
-    return rows.insert([item])[0]
+    return item
 
 
 def enqueue_sale(sale, lines=None, payments=None) -> OutboxItem | None:
