@@ -24,6 +24,7 @@ With FISCAL_BACKEND=none, or no initialised device, nothing is written: the shop
 before (check_deployment says why no receipt is signed).
 """
 
+import functools
 import logging
 
 from django.conf import settings
@@ -55,18 +56,28 @@ def _counter_update(
     device of the original sale (a refund's, a void's), else of the till's device of its store
     (fiscal.device.device_for_register is the same choice), and its parameters; None when
     neither is given."""
+    params = [] if original_sale_id is None else [original_sale_id]
+    if register_id is not None:
+        params += [register_id, register_id]
+    if not params:
+        return None
+    return _counter_sql(original_sale_id is not None, register_id is not None), params
+
+
+@functools.cache
+def _counter_sql(by_original_sale: bool, by_register: bool) -> str:
+    """The counter's UPDATE text, built once per kind of document."""
     quote = connection.ops.quote_name
     device, till, outbox, register = (
         quote(m._meta.db_table) for m in (Device, Till, OutboxItem, Register)
     )
-    candidates, params = [], []
-    if original_sale_id is not None:
+    candidates = []
+    if by_original_sale:
         candidates.append(
             f"(SELECT o.device_id FROM {outbox} o JOIN {device} d ON d.id = o.device_id "  # noqa: S608
             f"WHERE o.sale_id = %s AND o.kind = 'sale' AND {_READY})"
         )
-        params.append(original_sale_id)
-    if register_id is not None:
+    if by_register:
         candidates.append(
             f"(SELECT t.device_id FROM {till} t JOIN {device} d ON d.id = t.device_id "  # noqa: S608
             f"JOIN {register} r ON r.id = t.register_id "
@@ -76,16 +87,12 @@ def _counter_update(
             f"(SELECT MIN(d.id) FROM {device} d JOIN {register} r ON r.store_id = d.store_id "  # noqa: S608
             f"WHERE r.id = %s AND {_READY})"
         )
-        params += [register_id, register_id]
-    if not candidates:
-        return None
-    sql = (
+    return (
         f"UPDATE {device} SET last_invoice_number = last_invoice_number + 1 "  # noqa: S608 - the models' own names
         f"WHERE id = COALESCE({', '.join(candidates)}) "
         "AND is_active AND initialised_at IS NOT NULL "
         "RETURNING id, last_invoice_number"
     )
-    return sql, params
 
 
 # The outbox row's columns that enqueue writes from the item (the device and its number come
@@ -97,24 +104,29 @@ _FROM_ITEM = [
 ]
 
 
-def _take_and_insert(item: OutboxItem, update: tuple[str, list]) -> bool:
-    """PostgreSQL: the counter's UPDATE and the outbox row's INSERT in one statement (the UPDATE
-    as a WITH query whose row the INSERT selects: no ready device, no row), one round trip
-    fewer in every sale's transaction. Sets the item's pk, device and number; False when no
-    device was ready."""
+@functools.cache
+def _take_and_insert_sql(counter_sql: str) -> str:
+    """PostgreSQL: the counter's UPDATE as a WITH query whose row the INSERT of the outbox row
+    selects (no ready device, no row), built once per kind of document."""
     quote = connection.ops.quote_name
     meta = OutboxItem._meta
-    taken_columns = [quote(meta.get_field(name).column) for name in ("device", "invoice_number")]
-    columns = ", ".join([*(quote(f.column) for f in _FROM_ITEM), *taken_columns])
-    values = [f.get_db_prep_save(f.pre_save(item, True), connection) for f in _FROM_ITEM]
+    taken = [quote(meta.get_field(name).column) for name in ("device", "invoice_number")]
+    columns = ", ".join([*(quote(f.column) for f in _FROM_ITEM), *taken])
+    return (
+        f"WITH taken AS ({counter_sql}) INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - the model's own names
+        f"SELECT {', '.join(['%s'] * len(_FROM_ITEM))}, taken.id, taken.last_invoice_number "
+        f"FROM taken RETURNING {quote(meta.pk.column)}, {', '.join(taken)}"
+    )
+
+
+def _take_and_insert(item: OutboxItem, update: tuple[str, list]) -> bool:
+    """PostgreSQL: the counter's UPDATE and the outbox row's INSERT in one statement, one round
+    trip fewer in every sale's transaction. Sets the item's pk, device and number; False when
+    no device was ready."""
     sql, params = update
+    values = [f.get_db_prep_save(f.pre_save(item, True), connection) for f in _FROM_ITEM]
     with rows.cursor() as cursor:
-        cursor.execute(
-            f"WITH taken AS ({sql}) INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - the model's own names
-            f"SELECT {', '.join(['%s'] * len(values))}, taken.id, taken.last_invoice_number "
-            f"FROM taken RETURNING {quote(meta.pk.column)}, {', '.join(taken_columns)}",
-            [*params, *values],
-        )
+        cursor.execute(_take_and_insert_sql(sql), [*params, *values])
         row = cursor.fetchone()
     if row is None:
         return False
