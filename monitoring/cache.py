@@ -186,6 +186,10 @@ class BoundedMemoryCache(BaseCache):
                 self._data[key] = (self._data[key][0], expiry)
             return value
 
+    def count_many(self, counters, version=None) -> list[int]:
+        """`count` for each (key, delta, timeout) of `counters`; their new values, in order."""
+        return [self.count(key, delta, timeout, version) for key, delta, timeout in counters]
+
     def has_key(self, key, version=None):
         key = self.make_and_validate_key(key, version=version)
         with self._lock:
@@ -316,15 +320,25 @@ class RedisState:
         logger.info("Redis recovered after %.1f s; the in-process fallback is emptied", outage)
 
 
-# INCRBY, and EXPIRE when the key has no expiry yet (the call that created it), atomically in one
-# command. TTL rather than EXPIRE's NX flag: any Redis from 2.6 runs it. Sent as EVALSHA; the
-# first call on a server that does not know it yet (a restart, SCRIPT FLUSH) sends EVAL instead.
+# For each key, INCRBY its delta, and EXPIRE when the key has no expiry yet (the call that created
+# it); a delta of 0 only reads the counter (0 if missing), never creating it. All the keys
+# atomically in one command: a request's limits are counted in one round trip. TTL rather than
+# EXPIRE's NX flag: any Redis from 2.6 runs it. Sent as EVALSHA; the first call on a server that
+# does not know it yet (a restart, SCRIPT FLUSH) sends EVAL instead.
 COUNT_SCRIPT = """
-local count = redis.call('INCRBY', KEYS[1], ARGV[1])
-if redis.call('TTL', KEYS[1]) < 0 then
-    redis.call('EXPIRE', KEYS[1], ARGV[2])
+local counts = {}
+for i, key in ipairs(KEYS) do
+    local delta = tonumber(ARGV[2 * i - 1])
+    if delta == 0 then
+        counts[i] = tonumber(redis.call('GET', key) or 0)
+    else
+        counts[i] = redis.call('INCRBY', key, delta)
+        if redis.call('TTL', key) < 0 then
+            redis.call('EXPIRE', key, ARGV[2 * i])
+        end
+    end
 end
-return count
+return counts
 """
 COUNT_SCRIPT_SHA = hashlib.sha1(COUNT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 _states: dict[str, RedisState] = {}
@@ -449,19 +463,27 @@ class ResilientRedisCache(RedisCache):
         counters (Django's add-then-incr takes two)."""
         return self._call("count", key, delta=delta, timeout=timeout, version=version)
 
+    def count_many(self, counters, version=None) -> list[int]:
+        """`count` for each (key, delta, timeout) of `counters`, all in one round trip (a
+        request's limits: the API's and its view's); their new values, in order."""
+        return self._call("count_many", counters, version=version)
+
     def _redis_count(self, key, delta=1, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._redis_count_many([(key, delta, timeout)], version=version)[0]
+
+    def _redis_count_many(self, counters, version=None):
         client = self.client.get_client(write=True)
-        key = self.make_key(key, version=version)
-        if not delta:
-            value = client.get(key)
-            return 0 if value is None else int(self.client.decode(value))
-        if timeout is DEFAULT_TIMEOUT:
-            timeout = self.default_timeout
-        args = (1, key, delta, max(1, int(timeout)))
+        keys, args = [], []
+        for key, delta, timeout in counters:
+            if timeout is DEFAULT_TIMEOUT:
+                timeout = self.default_timeout
+            keys.append(self.make_key(key, version=version))
+            args += (delta, max(1, int(timeout)))
         try:
-            return int(client.evalsha(COUNT_SCRIPT_SHA, *args))
+            counts = client.evalsha(COUNT_SCRIPT_SHA, len(keys), *keys, *args)
         except NoScriptError:
-            return int(client.eval(COUNT_SCRIPT, *args))
+            counts = client.eval(COUNT_SCRIPT, len(keys), *keys, *args)
+        return [int(count) for count in counts]
 
     def merge_counters(self, updates: dict[str, dict[str, int]], timeout: int) -> None:
         """HINCRBY every field of every hash and reset its expiry, in one pipeline round trip;

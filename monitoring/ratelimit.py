@@ -55,19 +55,34 @@ def usage(request, name: str, key: str, *, increment: bool) -> Usage | None:
     call: its `get_usage` makes two (`add`, then `incr` once the window's counter exists), two
     Redis round trips per limit per request. The key is the one `get_usage` uses, so both count
     the same counter (a rolling deploy, the admin's own decorators)."""
+    found = usages([(name, key)], increment=increment)
+    return None if found is None else found[0]
+
+
+def usages(limits: list[tuple[str, str]], *, increment: bool) -> list[Usage] | None:
+    """`usage` of each (name, key) of `limits`, all counted in one cache call (one Redis round
+    trip: the API's limit with its view's); None when rate limiting is off."""
     if not getattr(settings, "RATELIMIT_ENABLE", True):
         return None
-    rate = settings.RATE_LIMITS[name]
-    limit, period = _split_rate(rate)
-    window = ratelimit_core._get_window(key, period)
-    cache_key = _cache_key(name, window, rate, key)
-    count = count_in_window(
-        caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")],
-        cache_key,
-        1 if increment else 0,
-        period + ratelimit_core.EXPIRATION_FUDGE,
-    )
-    return Usage(limit=limit, count=count, reset=max(1, window - int(time.time())))
+    now = int(time.time())
+    counters, found = [], []
+    for name, key in limits:
+        rate = settings.RATE_LIMITS[name]
+        limit, period = _split_rate(rate)
+        window = ratelimit_core._get_window(key, period)
+        counters.append(
+            (
+                _cache_key(name, window, rate, key),
+                1 if increment else 0,
+                period + ratelimit_core.EXPIRATION_FUDGE,
+            )
+        )
+        found.append((limit, max(1, window - now)))
+    counts = count_in_window(caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")], counters)
+    return [
+        Usage(limit=limit, count=count, reset=reset)
+        for (limit, reset), count in zip(found, counts, strict=True)
+    ]
 
 
 # django-ratelimit parses the rate and hashes the key's parts on every call; both depend only on
@@ -80,12 +95,17 @@ def _cache_key(name: str, window: int, rate: str, key: str) -> str:
     return ratelimit_core._make_cache_key(f"vevurn.{name}", window, rate, key, ratelimit_core.ALL)
 
 
-def count_in_window(cache, key: str, delta: int, timeout: int) -> int:
-    """The counter under `key` after adding `delta` (0: only read it), created with `timeout`.
-    One call to our resilient cache (one Redis round trip, or the in-process fallback); on any
-    other backend (LocMem without REDIS_URL) Django's add, then incr, as django-ratelimit does."""
+def count_in_window(cache, counters: list[tuple[str, int, int]]) -> list[int]:
+    """Each counter (key, delta, timeout) after adding its delta (0: only read it), created with
+    its timeout. One call to our resilient cache (one Redis round trip, or the in-process
+    fallback); on any other backend (LocMem without REDIS_URL) Django's add, then incr, per
+    counter, as django-ratelimit does."""
     if isinstance(cache, ResilientRedisCache):
-        return cache.count(key, delta, timeout)
+        return cache.count_many(counters)
+    return [_add_then_incr(cache, key, delta, timeout) for key, delta, timeout in counters]
+
+
+def _add_then_incr(cache, key: str, delta: int, timeout: int) -> int:
     if cache.add(key, delta, timeout):
         return delta
     if not delta:
@@ -97,15 +117,17 @@ def count_in_window(cache, key: str, delta: int, timeout: int) -> int:
         return delta
 
 
-def user_or_ip(request) -> str:
-    """Signed-in traffic is keyed by user (a shop's tills share one IP), the rest by IP."""
-    user = getattr(request, "user", None)
+def user_or_ip(request, user=None) -> str:
+    """Signed-in traffic is keyed by user (a shop's tills share one IP), the rest by IP. `user`:
+    the request's user found otherwise (the API middleware's, from the token), else its own."""
+    if user is None:
+        user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
     return f"ip:{client_ip(request)}"
 
 
-def ip(request) -> str:
+def ip(request, user=None) -> str:
     return f"ip:{client_ip(request)}"
 
 
@@ -152,13 +174,22 @@ def ratelimited_view(request, exception):
 
 def limit(name: str, *, key: str = "user_or_ip"):
     """Decorate a view with limit `name` from settings.RATE_LIMITS, e.g. `@limit("checkout")`
-    (30/min per user) or `@limit("strict", key="ip")` for password reset and token creation."""
+    (30/min per user) or `@limit("strict", key="ip")` for password reset and token creation.
+
+    Under /api/, ApiRateLimitMiddleware counts the view's limit for a signed-in client with its
+    own, in one Redis round trip (`rate_limit` names the limit to it); the view then uses that
+    count. Elsewhere the view counts its limit itself."""
     key_function = KEYS[key]
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            found = usage(request, name, key_function(request), increment=True)
+            own_key = key_function(request)
+            counted = getattr(request, "counted_limits", None)
+            if counted and counted.get(name, (None,))[0] == own_key:
+                found = counted.pop(name)[1]
+            else:
+                found = usage(request, name, own_key, increment=True)
             if found is not None and found.exceeded:
                 return too_many_requests(request, found)
             response = view(request, *args, **kwargs)
@@ -166,9 +197,23 @@ def limit(name: str, *, key: str = "user_or_ip"):
                 add_headers(response, found)
             return response
 
+        wrapped.rate_limit = (name, key)
         return wrapped
 
     return decorator
+
+
+def _view_limit(view_func, method: str) -> tuple[str, str] | None:
+    """The (name, key) of the `limit` on the view about to answer, if any: on the view itself,
+    or on the handler a DRF view or viewset calls for `method` (method_decorator carries the
+    attribute over)."""
+    found = getattr(view_func, "rate_limit", None)
+    view_class = getattr(view_func, "cls", None)
+    if found is None and view_class is not None:
+        actions = getattr(view_func, "actions", None)
+        handler = actions.get(method.lower()) if actions else method.lower()
+        found = getattr(getattr(view_class, handler or "", None), "rate_limit", None)
+    return found
 
 
 def login_keys(request, username: str) -> dict[str, str]:
@@ -180,11 +225,8 @@ def login_keys(request, username: str) -> dict[str, str]:
 def exhausted_login_limit(request) -> Usage | None:
     """The sign-in limit this POST has used up (without counting it), or None."""
     username = request.POST.get("username", "")
-    for name, key in login_keys(request, username).items():
-        found = usage(request, name, key, increment=False)
-        if found is not None and found.exhausted:
-            return found
-    return None
+    found = usages(list(login_keys(request, username).items()), increment=False) or []
+    return next((each for each in found if each.exhausted), None)
 
 
 # How long an attempt may hold its (username, IP) slot if the process dies mid-attempt.
@@ -237,6 +279,11 @@ class ApiRateLimitMiddleware:
     Placed after AuthenticationMiddleware. Health probes are never limited. Finding the user
     reads the database (session, token): while it is unreachable the answer is the API's 503
     with Retry-After, as the view's would be, not a 500 from a middleware.
+
+    Counted once the view is known (`process_view`), with the view's own `limit` for a signed-in
+    client (the API's checkout: two limits, one Redis round trip), so a request over either is
+    refused before the view. A request that reaches no view (not found, refused by an earlier
+    check) is counted after its answer.
     """
 
     exempt_prefixes = ("/api/health/",)
@@ -257,14 +304,39 @@ class ApiRateLimitMiddleware:
         if user is not None and user.is_authenticated:
             name, key = "api_user", f"user:{user.pk}"
         else:
-            name, key = "api_anon", ip(request)
-        found = usage(request, name, key, increment=True)
-        if found is not None and found.exceeded:
-            return too_many_requests(request, found)
+            user, name, key = None, "api_anon", ip(request)
+        request.api_limit = (name, key, user)
         response = self.get_response(request)
+        found = request.__dict__.pop("api_limit_usage", _NOT_COUNTED)
+        if found is _NOT_COUNTED:
+            found = usage(request, name, key, increment=True)
         if found is not None:
             add_headers(response, found)
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        pending = request.__dict__.pop("api_limit", None)
+        if pending is None:
+            return None
+        name, key, user = pending
+        limits = [(name, key)]
+        view_limit = _view_limit(view_func, request.method) if user is not None else None
+        if view_limit is not None:
+            view_name, key_name = view_limit
+            view_key = KEYS[key_name](request, user)
+            limits.append((view_name, view_key))
+        found = usages(limits, increment=True)
+        request.api_limit_usage = None if found is None else found[0]
+        if found is None:
+            return None
+        if view_limit is not None:
+            request.counted_limits = {view_name: (view_key, found[1])}
+        if found[0].exceeded:
+            return too_many_requests(request, found[0])
+        return None
+
+
+_NOT_COUNTED = object()
 
 
 def _token_user(request):

@@ -146,7 +146,7 @@ def test_a_counter_is_counted_in_one_round_trip_and_expires_with_its_window(
         3,
     ]
     assert cache.count("other", 0, 65) == 0  # reading a counter never creates it
-    assert redis_round_trips.trips == [["EVALSHA"], ["EVALSHA"], ["GET"], ["GET"]]
+    assert redis_round_trips.trips == [["EVALSHA"]] * 4
 
     raw = redis_server.client()
     assert raw.get("vevurn:1:rl") == b"3"  # a plain integer: Django's add and incr share it
@@ -157,6 +157,27 @@ def test_a_counter_is_counted_in_one_round_trip_and_expires_with_its_window(
     raw.persist("vevurn:1:rl")  # a counter that lost its expiry gets one on the next count
     cache.count("rl", 1, 65)
     assert 60 < raw.ttl("vevurn:1:rl") <= 65
+
+
+def test_a_requests_counters_are_counted_together_in_one_round_trip(
+    redis_server, redis_round_trips
+):
+    cache = backend(redis_server.url)
+    cache.count("warm", 1, 60)  # opens the connection and teaches Redis the script
+    redis_round_trips.clear()
+    assert cache.count_many([("api", 1, 65), ("sale", 1, 125), ("login", 0, 65)]) == [1, 1, 0]
+    assert cache.count_many([("api", 1, 65), ("sale", 2, 125), ("api", 0, 65)]) == [2, 3, 2]
+    assert redis_round_trips.trips == [["EVALSHA"], ["EVALSHA"]]
+
+    raw = redis_server.client()
+    assert (raw.get("vevurn:1:api"), raw.get("vevurn:1:sale")) == (b"2", b"3")
+    assert 60 < raw.ttl("vevurn:1:api") <= 65 and 120 < raw.ttl("vevurn:1:sale") <= 125
+    assert not raw.exists("vevurn:1:login")  # only read: never created
+
+    redis_server.kill()  # the same answers from this process's memory, a new window
+    assert cache.count_many([("api", 1, 65), ("sale", 1, 125), ("api", 0, 65)]) == [1, 1, 1]
+    assert not cache.state.connected
+    assert cache.fallback.ttl("sale") in (124, 125)
 
 
 def test_a_counter_keeps_counting_in_memory_while_redis_is_down(redis_server):

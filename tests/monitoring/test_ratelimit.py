@@ -132,6 +132,19 @@ def test_signed_in_api_traffic_is_keyed_by_user_not_by_the_shop_ip(client, make_
     assert response["RateLimit-Limit"] == "4"
 
 
+@override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "api_anon": "2/15m"})
+def test_api_requests_that_reach_no_view_count_too(client):
+    """Counted with the view's limit once the view is known; a request that reaches none (not
+    found) is counted after its answer, so a client cannot probe unknown paths for free."""
+    for remaining in (1, 0):
+        response = client.get("/api/no-such-thing", REMOTE_ADDR="10.9.9.9")
+        assert response.status_code == 404
+        assert response["RateLimit-Remaining"] == str(remaining)
+    response = client.get("/api/monitoring/redis", REMOTE_ADDR="10.9.9.9")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+
+
 @override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "api_anon": "1/15m"})
 def test_health_probes_and_static_files_are_never_limited(client):
     for _ in range(5):
@@ -314,11 +327,12 @@ def test_an_api_sale_counts_each_rate_limit_in_one_redis_round_trip(
     assert second.status_code == 201
     # The general API limit's headers (the middleware's, written over the checkout's).
     assert second["RateLimit-Limit"] == "100" and second["RateLimit-Remaining"] == "98"
-    # The API limit (middleware) and the checkout limit (view): one EVALSHA each, where
+    # The API limit (middleware) and the checkout limit (view) in one EVALSHA, where
     # django-ratelimit's add + incr took SET NX, then EVAL of its incr script, two per limit.
     # The MGET: the shop's settings (once per request) with whether the till is in training.
-    assert sorted(trip[0] for trip in redis_round_trips.trips) == ["EVALSHA", "EVALSHA", "MGET"]
+    assert sorted(trip[0] for trip in redis_round_trips.trips) == ["EVALSHA", "MGET"]
     assert all(len(trip) == 1 for trip in redis_round_trips.trips)
+    assert second.wsgi_request.counted_limits == {}  # the view used the middleware's count
 
     third = sell()
     assert third.status_code == 429  # the checkout limit: 2 a minute
