@@ -339,8 +339,8 @@ SELECT p.id, p.name, p.sku, p.retail_price, p.cost_price, p.minimum_price, p.sta
     SELECT :product0 + (:first + g * 7919) % {products} FROM generate_series(0, :lines - 1) g)
   ORDER BY l.product_id FOR UPDATE;
 UPDATE pos_register SET last_receipt_number = last_receipt_number + 1 WHERE id = :register
-  RETURNING code, last_receipt_number AS receipt \\gset
-SELECT count(*) FROM pos_shift WHERE id = :shift AND status = 'open';
+  RETURNING code, last_receipt_number AS receipt,
+    EXISTS (SELECT 1 FROM pos_shift WHERE id = :shift AND status = 'open' FOR SHARE) AS open \\gset
 SELECT r.id, r.price, l.name
   FROM pos_pricerule r LEFT JOIN pos_pricelist l ON l.id = r.price_list_id
   WHERE r.product_id IN (

@@ -6,6 +6,7 @@ every sale on that register waits for it until the previous sale commits), the d
 the invoice sequence when part of the sale goes on account.
 """
 
+import functools
 import hashlib
 import json
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
@@ -416,9 +417,7 @@ def _complete(
 
     # As late as possible: the register's counter, then the shift's status under that lock (a
     # shift closes by locking the same register row, so no sale can slip past a close).
-    number = _receipt_number(shift.register_id, offline)
-    if not _still_open(shift):
-        raise errors.ShiftClosed()
+    number = _receipt_number_if_open(shift, offline)
 
     sale = rows.new(
         Sale,
@@ -689,30 +688,66 @@ def _unit_name(product) -> str:
     return "" if product.unit == StockUnit.PIECE else product.get_unit_display()
 
 
-def _receipt_number(register_id: int, offline: OfflineTerms | None) -> str:
-    """The register's next receipt number; an offline sale brings its own (from its device's
-    block) and only locks the register row, as every sale does."""
-    if offline is None:
-        return _take_receipt_number(register_id)
-    locks.register(register_id)
-    return offline.number
+def _receipt_number_if_open(shift: Shift, offline: OfflineTerms | None) -> str:
+    """Lock the register row and take its next receipt number (an offline sale brings its own,
+    from its device's block, and only locks the row, as every sale does), then check that the
+    shift is still open, under that lock.
+
+    PostgreSQL, online: one statement, the register's UPDATE ... RETURNING with the shift's
+    status read by a locking sub-select. The lock matters: a close that committed while this
+    UPDATE waited for the register row is later than the statement's snapshot, and only a
+    locking read looks past the snapshot (to the row's latest version) and sees it. Elsewhere:
+    the counter, then a plain read (a new statement, a new snapshot: SQLite holds the write lock
+    from BEGIN IMMEDIATE anyway).
+
+    :raises ShiftClosed: the shift is no longer open (the counter's change is rolled back)."""
+    if offline is None and connection.vendor == "postgresql":
+        code, last, still_open = _take_receipt_number_if_open(shift)
+        number = f"{code}-{last:06d}"
+    elif offline is None:
+        number = _take_receipt_number(shift.register_id)
+        still_open = _still_open(shift)
+    else:
+        locks.register(shift.register_id)
+        number = offline.number
+        still_open = _still_open(shift)
+    if not still_open:
+        raise errors.ShiftClosed()
+    return number
+
+
+@functools.cache
+def _receipt_number_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"UPDATE {quote(Register._meta.db_table)} "  # noqa: S608 - the models' own names
+        "SET last_receipt_number = last_receipt_number + 1 WHERE id = %s "
+        "RETURNING code, last_receipt_number, EXISTS ("
+        f"SELECT 1 FROM {quote(Shift._meta.db_table)} WHERE id = %s AND status = %s FOR SHARE)"
+    )
+
+
+def _take_receipt_number_if_open(shift: Shift) -> tuple[str, int, bool]:
+    with rows.cursor() as cursor:
+        cursor.execute(
+            _receipt_number_sql(), [shift.register_id, shift.pk, Shift.Status.OPEN.value]
+        )
+        return cursor.fetchone()
 
 
 def _take_receipt_number(register_id: int) -> str:
-    """Lock the register row and take its next receipt number: one UPDATE ... RETURNING on
-    PostgreSQL; on SQLite (RETURNING only since 3.35, and the write lock is already held since
-    BEGIN IMMEDIATE) the update, then a read."""
+    """Lock the register row and take its next receipt number (SQLite: RETURNING only since
+    3.35, and the write lock is already held since BEGIN IMMEDIATE): the update, then a read."""
     table = connection.ops.quote_name(Register._meta.db_table)
-    update = f"UPDATE {table} SET last_receipt_number = last_receipt_number + 1 WHERE id = %s"  # noqa: S608 - the model's own names
     with rows.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"{update} RETURNING code, last_receipt_number", [register_id])
-        else:
-            cursor.execute(update, [register_id])
-            cursor.execute(
-                f"SELECT code, last_receipt_number FROM {table} WHERE id = %s",  # noqa: S608
-                [register_id],
-            )
+        cursor.execute(
+            f"UPDATE {table} SET last_receipt_number = last_receipt_number + 1 WHERE id = %s",  # noqa: S608 - the model's own names
+            [register_id],
+        )
+        cursor.execute(
+            f"SELECT code, last_receipt_number FROM {table} WHERE id = %s",  # noqa: S608
+            [register_id],
+        )
         code, last = cursor.fetchone()
     return f"{code}-{last:06d}"
 

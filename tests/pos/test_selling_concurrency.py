@@ -1,16 +1,19 @@
-"""Checkouts racing each other on PostgreSQL, each thread with its own connection."""
+"""Checkouts racing each other, and a shift's close, on PostgreSQL, each thread with its own
+connection."""
 
 import threading
+import time
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from pos import errors
-from pos.models import Product, ProductDaySales, Sale, StockMovement
+from pos.models import Product, ProductDaySales, Register, Sale, Shift, StockMovement
 from pos.services.checkout import Cart, CartLine, TenderLine, checkout
+from pos.services.shifts import end_shift
 from tests.pos.ledger_checks import assert_day_sales_hold
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -133,3 +136,60 @@ def test_the_same_idempotency_key_twenty_times_creates_one_sale(shift, cashier, 
     assert len({r.pk for r in results}) == 1
     assert Sale.objects.count() == 1
     assert Product.objects.get(pk=product.pk).stock_on_hand == 99
+
+
+def _wait_until_a_statement_waits_for_a_lock(timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no statement waited for a lock")
+
+
+def test_a_sale_waiting_for_the_register_while_its_shift_closes_is_refused(
+    shift, cashier, make_product
+):
+    """The close locks the register row, ends the shift and commits while a checkout waits for
+    that row: the checkout then sees the shift ended (not the open shift of the moment its
+    statement began), writes nothing and takes no receipt number."""
+    product = make_product(stock=5)
+    closed, release, found = threading.Event(), threading.Event(), {}
+
+    def close():
+        try:
+            with transaction.atomic():
+                end_shift(shift=shift, counted={"cash": Decimal(0)}, user=cashier)
+                closed.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def sell():
+        try:
+            found["sale"] = sell_one(shift, cashier, product)
+        except Exception as exc:  # asserted on below
+            found["error"] = exc
+        finally:
+            connection.close()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    assert closed.wait(30)
+    seller = threading.Thread(target=sell)
+    seller.start()
+    _wait_until_a_statement_waits_for_a_lock()  # the checkout, at the register's row
+    release.set()
+    closer.join(30)
+    seller.join(30)
+
+    assert isinstance(found.get("error"), errors.ShiftClosed), found
+    assert not Sale.objects.exists()
+    assert Register.objects.get(pk=shift.register_id).last_receipt_number == 0
+    assert Product.objects.get(pk=product.pk).stock_on_hand == 5
+    assert Shift.objects.get(pk=shift.pk).status == Shift.Status.ENDED

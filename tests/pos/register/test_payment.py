@@ -263,4 +263,5 @@ def test_a_bad_buyer_tin_is_shown_beside_it_and_nothing_is_sold(till, scan, pay_
     assert 'value="10123"' in page and not Sale.objects.exists()
 
 
-COMPLETE = {"postgresql": 18, "sqlite": 25}
+# PostgreSQL: 18 before the shift's status was read in the receipt number's UPDATE (checkout).
+COMPLETE = {"postgresql": 17, "sqlite": 25}
