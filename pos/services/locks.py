@@ -28,7 +28,8 @@ it, never out of it), and rows of one kind in primary-key order:
     till waits for it until the previous one commits (checkout, voids, refunds, invoice
     payments taken in a shift, closing a shift, register edits)
 10. the shift, locked or only read under the register lock, so that no sale, refund or
-    payment lands in a shift that is closing
+    payment lands in a shift that is closing (checkout on PostgreSQL reads it FOR SHARE in the
+    register's own statement: pos.services.checkout._receipt_number_if_open)
 11. the day-sum rows (ProductDaySales), by product: checkout's single upsert after the register
 12. sequence rows (invoice numbers, refund numbers): a number is consumed only by the
     transaction that commits it; then the fiscal device's invoice counter (fiscal.outbox, run
