@@ -66,17 +66,21 @@ def seed(cursor, first_day: datetime.date) -> None:
               2000, 1500, 10, 5, 'active', now(), now()
             FROM generate_series(1, {NEVER_SOLD}) p""",
         f"""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
-              email, is_staff, is_active, date_joined, role, must_change_password)
+              email, is_staff, is_active, date_joined, role, must_change_password,
+              preferred_language, pin, pin_failures)
             SELECT '!', false, 'bench-cashier-' || u, 'Cashier', u::text, '', false, true, now(),
-              'cashier', false
+              'cashier', false, '', '', 0
             FROM generate_series(1, {CASHIERS}) u""",
         f"""INSERT INTO pos_customer (name, phone, email, address, company, tin, credit_limit,
-              notes, is_active, total_spent, visits, balance, created_at, updated_at)
+              notes, is_active, total_spent, visits, balance, created_at, updated_at, language,
+              points, store_credit)
             SELECT 'Bench customer ' || c, '+25078' || lpad(c::text, 7, '0'), '', '', '', '',
-              500000, '', true, 0, 0, 0, now(), now()
+              500000, '', true, 0, 0, 0, now(), now(), '', 0, 0
             FROM generate_series(1, {CUSTOMERS}) c""",
-        """INSERT INTO pos_register (name, code, is_active, last_receipt_number)
-           VALUES ('Bench till', 'BX', true, 0)""",
+        # The till belongs to the shop's first store (the one the migrations create).
+        """INSERT INTO pos_register (name, code, is_active, last_receipt_number, display_key,
+             store_id)
+           SELECT 'Bench till', 'BX', true, 0, '', min(id) FROM pos_store""",
         """CREATE TEMP TABLE b AS SELECT
               (SELECT min(id) FROM pos_product WHERE sku LIKE 'BENCH-%%') AS product0,
               (SELECT min(id) FROM accounts_user WHERE username LIKE 'bench-%%') AS user0,
@@ -86,11 +90,12 @@ def seed(cursor, first_day: datetime.date) -> None:
               (SELECT coalesce(max(id), 0) FROM pos_sale) AS sale0,
               %s::timestamptz AS start""",
         f"""INSERT INTO pos_shift (id, register_id, cashier_id, status, opened_at, opening_float,
-              closed_at, closed_by_id, z_report, over_short, closing_note)
+              closed_at, closed_by_id, z_report, over_short, closing_note, opening_count,
+              closing_count, expected, recount)
             SELECT b.shift0 + d, b.register, b.user0 + d %% {CASHIERS}, 'closed',
               b.start + (d - 1) * interval '1 day', 20000,
               b.start + (d - 1) * interval '1 day' + interval '12 hours', b.user0, '{{}}',
-              (d %% 7 - 3) * 100, ''
+              (d %% 7 - 3) * 100, '', '{{}}', '{{}}', '{{}}', '{{}}'
             FROM b, generate_series(1, {DAYS}) d""",
         # Sale i falls on day (i-1)*DAYS/SALES (0 to DAYS-1), between 08:00 and 20:00.
         f"""CREATE TEMP TABLE s AS
@@ -111,13 +116,14 @@ def seed(cursor, first_day: datetime.date) -> None:
         # Lines first (FK checks are deferred); then the sales with their lines' sums.
         f"""INSERT INTO pos_sale (id, number, register_id, shift_id, cashier_id, customer_id,
               status, idempotency_key, request_fingerprint, subtotal, discount_total, tax_total,
-              total, change_given, created_at, business_day, void_reason, receipt_prints)
+              total, change_given, created_at, business_day, void_reason, receipt_prints,
+              buyer_tin, purchase_code)
             SELECT s.id, 'BX-' || s.i, b.register, b.shift0 + s.day + 1,
               b.user0 + (s.day + 1) %% {CASHIERS},
               CASE WHEN s.i %% 10 = 0 THEN b.customer0 + s.i %% {CUSTOMERS} END,
               CASE WHEN s.i %% 100 = 0 THEN 'voided' ELSE 'completed' END,
               gen_random_uuid(), '', l.total, 0, l.tax, l.total, 0, s.at,
-              (s.at AT TIME ZONE '{settings.TIME_ZONE}')::date, '', 0
+              (s.at AT TIME ZONE '{settings.TIME_ZONE}')::date, '', 0, '', ''
             FROM s JOIN b ON true JOIN (
               SELECT sale_id, sum(total) AS total, sum(tax) AS tax FROM pos_saleline
               WHERE sale_id > (SELECT sale0 FROM b) GROUP BY sale_id
@@ -138,10 +144,11 @@ def seed(cursor, first_day: datetime.date) -> None:
              cost = pos_productdaysales.cost + excluded.cost""",
         "ANALYZE pos_sale, pos_saleline, pos_productdaysales",
         """INSERT INTO pos_payment (sale_id, shift_id, tender, amount, is_change, reference,
-              created_by_id, created_at)
+              created_by_id, created_at, provider)
            SELECT sale.id, sale.shift_id,
              CASE WHEN sale.id %% 3 = 0 THEN 'mobile_money' ELSE 'cash' END,
-             sale.total, false, '', sale.cashier_id, sale.created_at
+             sale.total, false, '', sale.cashier_id, sale.created_at,
+             CASE WHEN sale.id %% 3 = 0 THEN 'mtn' ELSE '' END
            FROM pos_sale sale, b WHERE sale.id > b.sale0""",
         """INSERT INTO pos_stockmovement (store_id, product_id, kind, quantity, stock_before,
               stock_after, unit_cost, reason, reference_type, reference_id, reference_label,

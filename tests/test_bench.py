@@ -1,5 +1,6 @@
 """The benchmarks' bookkeeping: percentiles and the --compare verdict against the baseline."""
 
+import datetime
 import json
 from collections import Counter
 
@@ -80,3 +81,30 @@ def test_gthread_connections_start_spread_over_both_workers(tmp_path):
             assert set(owners) == set(stack.worker_pids(server.pid))
     finally:
         stack.stop(server)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_reports_bench_seeds_todays_schema(monkeypatch, capsys):
+    """`bench reports` writes its shop with raw INSERTs: a column added since without a database
+    default broke it unseen (NOT NULL). Seeded small here, each report finds the sales."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench import reports
+    from pos.models import Payment, Refund, Sale, SaleLine, StockMovement
+
+    small = {"DAYS": 3, "PRODUCTS": 5, "NEVER_SOLD": 2, "CUSTOMERS": 4, "SALES": 300}
+    for name, value in small.items():
+        monkeypatch.setattr(reports, name, value)
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        reports.seed(cursor, today - datetime.timedelta(days=2))
+
+    assert Sale.objects.count() == 300 and Sale.objects.filter(status="voided").count() == 3
+    assert SaleLine.objects.count() == 900 == StockMovement.objects.filter(kind="sale").count()
+    assert Payment.objects.filter(tender="mobile_money", provider="mtn").count() == 100
+    assert Refund.objects.count() == 2
+    summary = reports.queries.sales_summary(today - datetime.timedelta(days=2), today)
+    assert (summary.count, summary.void_count, summary.refund_count) == (297, 3, 2)
+    assert "seed step 19/19" in capsys.readouterr().out
