@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_ratelimit import core as ratelimit_core
+from django_ratelimit.exceptions import Ratelimited
 
 from monitoring.cache import ResilientRedisCache
 from monitoring.client_ip import client_ip
@@ -165,11 +166,6 @@ def too_many_requests(request, found: Usage | None = None, *, retry_after: int |
     if found is not None:
         add_headers(response, found)
     return response
-
-
-def ratelimited_view(request, exception):
-    """RATELIMIT_VIEW: django-ratelimit's `Ratelimited` becomes a 429, never a 403."""
-    return too_many_requests(request)
 
 
 def limit(name: str, *, key: str = "user_or_ip"):
@@ -333,6 +329,15 @@ class ApiRateLimitMiddleware:
             request.counted_limits = {view_name: (view_key, found[1])}
         if found[0].exceeded:
             return too_many_requests(request, found[0])
+        return None
+
+    def process_exception(self, request, exception):
+        """django-ratelimit's own decorator (`@ratelimit(block=True)`) raises `Ratelimited`, a
+        PermissionDenied: a 429 here, never a 403. This is what django-ratelimit's middleware
+        would do with RATELIMIT_VIEW; here, without a middleware layer of its own on every
+        request."""
+        if isinstance(exception, Ratelimited):
+            return too_many_requests(request)
         return None
 
 

@@ -97,8 +97,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # After authentication: a signed-in user's preferred language wins over the browser's.
     "accounts.middleware.LanguageMiddleware",
+    # Also turns django-ratelimit's Ratelimited into a 429 (in place of its middleware).
     "monitoring.ratelimit.ApiRateLimitMiddleware",
-    "django_ratelimit.middleware.RatelimitMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
     # Django's, with the storage built only for a request that uses it (vevurn/middleware.py).
@@ -235,7 +235,6 @@ else:
 # in one Redis round trip (ResilientRedisCache.count).
 
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_VIEW = "monitoring.ratelimit.ratelimited_view"
 RATE_LIMITS = {
     # failed sign-ins per username + IP, and per IP; a successful sign-in is not counted
     "login_user": env("RATE_LIMIT_LOGIN_USER", "5/15m"),
