@@ -16,21 +16,6 @@ from monitoring.errors import error_response
 from vevurn.middleware import signed_in_user
 
 
-class ForcePasswordChangeMiddleware:
-    """A user with a temporary password can do nothing but change it (or log out)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = signed_in_user(request)
-        if user is not None and user.must_change_password:
-            allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
-            if request.path not in allowed and not request.path.startswith("/static/"):
-                return redirect("accounts:password_change")
-        return self.get_response(request)
-
-
 class LanguageMiddleware:
     """Activates the language of the request (in place of Django's LocaleMiddleware).
 
@@ -135,10 +120,15 @@ def _languages_changed(*, setting, **kwargs):
         _language_cookie_name.cache_clear()
 
 
-class TwoFactorMiddleware:
-    """Signed in with a password but not yet with the second factor: nothing but the code page
-    (or, for an admin with no authenticator yet, its setup) and signing out. After
-    django_otp's OTPMiddleware and ForcePasswordChangeMiddleware."""
+class SignInGateMiddleware:
+    """A signed-in user who has not finished signing in reaches only what finishes it. After
+    django_otp's OTPMiddleware. One middleware for both gates, one layer on every request
+    (the anonymous and the token requests pass straight through):
+
+    - a temporary password: nothing but changing it (or signing out);
+    - signed in with a password but not yet with the second factor: nothing but the code page
+      (or, for an admin with no authenticator yet, its setup) and signing out.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -147,6 +137,13 @@ class TwoFactorMiddleware:
         user = signed_in_user(request)
         if user is None:
             return self.get_response(request)
+        if user.must_change_password:
+            allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
+            if request.path not in allowed and not request.path.startswith("/static/"):
+                return redirect("accounts:password_change")
+        return self._two_factor(request, user)
+
+    def _two_factor(self, request, user):
         state = request.session.get(two_factor.SESSION_KEY)
         if state is None:  # a session from before two-factor sign-in existed
             two_factor.remember_state(request, user)

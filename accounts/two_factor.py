@@ -1,7 +1,7 @@
 """Two-factor sign-in (TOTP, django-otp): managers may turn it on, admins must.
 
 After the password (on the shop's sign-in page or the admin's), a user with a confirmed TOTP
-device is signed in but not yet verified: `TwoFactorMiddleware` lets them reach nothing but the
+device is signed in but not yet verified: `SignInGateMiddleware` lets them reach nothing but the
 code page (and sign-out) until django-otp has verified a code for this session. A user whose
 role requires two-factor (settings.TWO_FACTOR_REQUIRED_ROLES) and who has no device yet is sent
 to set one up first, so an admin's password alone never opens the admin.

@@ -99,8 +99,8 @@ MIDDLEWARE = [
     "accounts.middleware.LanguageMiddleware",
     # Also turns django-ratelimit's Ratelimited into a 429 (in place of its middleware).
     "monitoring.ratelimit.ApiRateLimitMiddleware",
-    "accounts.middleware.ForcePasswordChangeMiddleware",
-    "accounts.middleware.TwoFactorMiddleware",
+    # A temporary password or a pending second factor: only what finishes signing in.
+    "accounts.middleware.SignInGateMiddleware",
     # Django's, with the storage built only for a request that uses it (vevurn/middleware.py).
     "vevurn.middleware.MessageMiddleware",
 ]
