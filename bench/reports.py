@@ -42,9 +42,9 @@ class Rollback(Exception):
 
 
 def seed(cursor, first_day: datetime.date) -> None:
-    """Products (and a few never sold), cashiers, customers, one closed shift a day, sales with
-    3 lines each, a cash payment each, 1% voided, 0.5% partly refunded, a stock movement per
-    line, open invoices."""
+    """Products (and a few never sold) with their stock in the till's store, cashiers,
+    customers, one closed shift a day, sales with 3 lines each, a cash payment each, 1% voided,
+    0.5% partly refunded, a stock movement per line, open invoices."""
     start = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time(8)))
     sql = [
         f"""INSERT INTO pos_category (name, is_active)
@@ -81,6 +81,11 @@ def seed(cursor, first_day: datetime.date) -> None:
         """INSERT INTO pos_register (name, code, is_active, last_receipt_number, display_key,
              store_id)
            SELECT 'Bench till', 'BX', true, 0, '', min(id) FROM pos_store""",
+        # Each product's stock is held in the till's store (the levels low stock reads).
+        """INSERT INTO pos_stocklevel (product_id, store_id, on_hand, reorder_level)
+           SELECT p.id, r.store_id, p.stock_on_hand, NULL
+           FROM pos_product p JOIN pos_register r ON r.code = 'BX'
+           WHERE p.sku LIKE 'BENCH-%%'""",
         """CREATE TEMP TABLE b AS SELECT
               (SELECT min(id) FROM pos_product WHERE sku LIKE 'BENCH-%%') AS product0,
               (SELECT min(id) FROM accounts_user WHERE username LIKE 'bench-%%') AS user0,

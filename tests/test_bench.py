@@ -92,9 +92,9 @@ def test_the_reports_bench_seeds_todays_schema(monkeypatch, capsys):
     from django.utils import timezone
 
     from bench import reports
-    from pos.models import Payment, Refund, Sale, SaleLine, StockMovement
+    from pos.models import Payment, Product, Refund, Sale, SaleLine, StockLevel, StockMovement
 
-    small = {"DAYS": 3, "PRODUCTS": 5, "NEVER_SOLD": 2, "CUSTOMERS": 4, "SALES": 300}
+    small = {"DAYS": 3, "PRODUCTS": 9, "NEVER_SOLD": 2, "CUSTOMERS": 4, "SALES": 300}
     for name, value in small.items():
         monkeypatch.setattr(reports, name, value)
     today = timezone.localdate()
@@ -107,4 +107,10 @@ def test_the_reports_bench_seeds_todays_schema(monkeypatch, capsys):
     assert Refund.objects.count() == 2
     summary = reports.queries.sales_summary(today - datetime.timedelta(days=2), today)
     assert (summary.count, summary.void_count, summary.refund_count) == (297, 3, 2)
-    assert "seed step 19/19" in capsys.readouterr().out
+    # 9 products with (p * 7) % 60 in stock and 2 new ones with 10, reorder level 5: only
+    # product 9 (3 left) is low, in the till's store.
+    products = Product.objects.filter(sku__startswith="BENCH-")
+    assert StockLevel.objects.filter(product__in=products).count() == 11
+    _totals, low = reports.queries.inventory(low_stock_only=True)
+    assert list(low.values_list("sku", flat=True)) == ["BENCH-9"]
+    assert "seed step 20/20" in capsys.readouterr().out
