@@ -87,7 +87,8 @@ def test_gthread_connections_start_spread_over_both_workers(tmp_path):
 @pytest.mark.django_db
 def test_the_reports_bench_seeds_todays_schema(monkeypatch, capsys):
     """`bench reports` writes its shop with raw INSERTs: a column added since without a database
-    default broke it unseen (NOT NULL). Seeded small here, each report finds the sales."""
+    default broke it unseen (NOT NULL). Seeded small here, the sales summary and low stock read
+    back what it wrote."""
     from django.db import connection
     from django.utils import timezone
 
